@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs the Debian packages payout-panel needs to build, run and test,
+# but only those that are missing, so `make run` / `make test` work on a
+# fresh Debian 12 machine and cost nothing on a prepared one.
+set -euo pipefail
+pkgs=(gcc make cmake pkg-config libmicrohttpd-dev libjansson-dev libjwt-dev libsqlite3-dev
+      libssl-dev libcmocka-dev libcurl4-openssl-dev sqlite3 curl)
+pkgs+=("$@")
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+echo "Installing missing packages: ${missing[*]}"
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -q
+$sudo apt-get install -y -q --no-install-recommends "${missing[@]}"

@@ -1,0 +1,85 @@
+/*
+** This header is the contract between the HTTP layer and the API handlers.
+** http/ parses the wire request into a struct api_request, finds the route
+** in api_routes (the one route table: method, path pattern, handler, who
+** may call it), and calls api_route_run, which authenticates the caller
+** and runs the handler; the handler fills a struct api_response. Nothing
+** here knows libmicrohttpd.
+*/
+#ifndef PAYOUT_API_API_H
+#define PAYOUT_API_API_H
+
+#include <stddef.h>
+
+#include "payout/base/arena.h"
+#include "payout/base/buf.h"
+#include "payout/core/app.h"
+#include "payout/limits.h"
+#include "payout/status.h"
+
+/* Who may call a route. */
+enum api_access {
+    API_ACCESS_PUBLIC,     /* anyone */
+    API_ACCESS_INTEGRATOR, /* an API key or an admin token */
+    API_ACCESS_ADMIN,      /* an admin token only (an API key is 403) */
+};
+
+struct api_param {
+    const char *key;   /* borrowed (request arena or libmicrohttpd) */
+    const char *value; /* NULL for "?flag" without '=' */
+};
+
+struct api_request {
+    struct pp_arena *arena;          /* dies with the request */
+    const char *method;              /* "GET", "POST", ... */
+    const char *path;                /* without the query string */
+    const char *path_params[PP_ROUTE_PARAMS_MAX]; /* {id}-style segments, in order */
+    size_t path_param_count;
+    struct api_param query[PP_QUERY_PARAMS_MAX];
+    size_t query_count;
+    const char *token;               /* from x-access-token or "Bearer"; NULL if none */
+    const char *content_type;        /* NULL if absent */
+    const char *idempotency_key;     /* NULL if absent */
+    const char *body;                /* NULL-terminated copy; NULL when empty */
+    size_t body_len;
+    const char *client_addr;         /* "127.0.0.1" */
+    struct core_principal principal; /* set by api_route_run before the handler */
+};
+
+struct api_response {
+    unsigned status;            /* HTTP status */
+    struct pp_buf body;         /* response body */
+    const char *content_type;   /* static string; default application/json */
+    char allow[64];             /* Allow header for 405, "" otherwise */
+};
+
+typedef void (*api_handler_fn)(struct core_app *app, struct api_request *req,
+                               struct api_response *resp);
+
+struct api_route {
+    const char *method;      /* upper case */
+    const char *pattern;     /* "/api/payments/{id}": a {name} segment is a parameter */
+    api_handler_fn handler;
+    enum api_access access;
+    int has_body;            /* 1 when the handler reads a JSON body */
+};
+
+/* The route table (api/routes.c). */
+extern const struct api_route api_routes[];
+extern const size_t api_routes_count;
+
+/* Initialises resp to an empty 200 JSON response. */
+void api_response_init(struct api_response *resp);
+/* Releases resp's body memory. */
+void api_response_free(struct api_response *resp);
+
+/* Replaces resp's content with the error envelope for status:
+** {"error":{"message":message,"type":TYPE},"errors":[]} and its HTTP code. */
+void api_respond_error(struct api_response *resp, enum pp_status status, const char *message);
+
+/* Authenticates req against route->access (401/403 envelopes on failure)
+** and runs the handler. */
+void api_route_run(struct core_app *app, const struct api_route *route, struct api_request *req,
+                   struct api_response *resp);
+
+#endif /* PAYOUT_API_API_H */

@@ -1,0 +1,25 @@
+/*
+** This header declares route matching: finding the entry of the API's
+** route table (api/api.h) for a method and a path. Pure: no I/O, no
+** libmicrohttpd, so it is unit-tested and fuzzed on its own.
+*/
+#ifndef PAYOUT_HTTP_ROUTER_H
+#define PAYOUT_HTTP_ROUTER_H
+
+#include <stddef.h>
+
+#include "payout/api/api.h"
+
+/* Matches path (no query string) against routes[0..count).
+** - PP_OK: *route_out is the route; params[0..*param_count) point into
+**   arena copies of the {name} segments, in order.
+** - PP_METHOD_NOT_ALLOWED: some pattern matches the path but none with
+**   this method; allow_out holds the allowed methods ("GET, POST").
+** - PP_NOT_FOUND: no pattern matches (also for paths over
+**   PP_PATH_BYTES_MAX, empty segments and trailing slashes). */
+enum pp_status http_route_find(const struct api_route *routes, size_t count, const char *method,
+                               const char *path, struct pp_arena *arena,
+                               const struct api_route **route_out, const char **params,
+                               size_t *param_count, char *allow_out, size_t allow_size);
+
+#endif /* PAYOUT_HTTP_ROUTER_H */

@@ -1,0 +1,109 @@
+/*
+** This module implements the admin endpoints of the panel: reading the
+** settings, switching API integration on and off, rotating the
+** authentication password, and depositing funds.
+*/
+#include <string.h>
+
+#include "internal.h"
+
+static void write_integration(struct jw *w, const struct core_integration *in)
+{
+    jw_object_begin(w);
+    jw_key(w, "enabled");
+    jw_bool(w, in->enabled);
+    jw_key(w, "authenticationPassword");
+    if (in->password[0] != '\0') {
+        jw_string(w, in->password);
+    } else {
+        jw_null(w);
+    }
+    jw_object_end(w);
+}
+
+void api_admin_settings_get(struct core_app *app, struct api_request *req,
+                            struct api_response *resp)
+{
+    struct core_integration in;
+    struct jw w;
+    (void)req;
+    core_integration_get(app, &in);
+    jw_init(&w, &resp->body);
+    jw_object_begin(&w);
+    jw_key(&w, "apiIntegration");
+    write_integration(&w, &in);
+    jw_object_end(&w);
+}
+
+void api_admin_integration_put(struct core_app *app, struct api_request *req,
+                               struct api_response *resp)
+{
+    static const char *const allowed[] = {"enabled", NULL};
+    struct pp_err err = {0};
+    struct core_integration in;
+    int enabled = 0;
+    json_t *body = api_body_object(req, allowed, 0, resp);
+    if (body == NULL) {
+        return;
+    }
+    if (api_field_bool(body, "enabled", 1, &enabled, &err) == PP_OK) {
+        core_integration_set(app, enabled, req->principal.admin_id, &in, &err);
+    }
+    if (err.status != PP_OK) {
+        api_respond_err(resp, &err);
+    } else {
+        struct jw w;
+        jw_init(&w, &resp->body);
+        write_integration(&w, &in);
+    }
+    json_decref(body);
+}
+
+void api_admin_integration_rotate(struct core_app *app, struct api_request *req,
+                                  struct api_response *resp)
+{
+    static const char *const allowed[] = {NULL};
+    struct pp_err err = {0};
+    struct core_integration in;
+    json_t *body = api_body_object(req, allowed, 1, resp);
+    if (body == NULL) {
+        return;
+    }
+    if (core_integration_rotate(app, req->principal.admin_id, &in, &err) != PP_OK) {
+        api_respond_err(resp, &err);
+    } else {
+        struct jw w;
+        jw_init(&w, &resp->body);
+        write_integration(&w, &in);
+    }
+    json_decref(body);
+}
+
+void api_admin_deposit(struct core_app *app, struct api_request *req, struct api_response *resp)
+{
+    static const char *const allowed[] = {"currency", "amount", "reference", NULL};
+    struct pp_err err = {0};
+    const struct core_currency *cur = NULL;
+    const char *reference = NULL;
+    int64_t amount = 0;
+    struct pp_balance after;
+    json_t *body = api_body_object(req, allowed, 0, resp);
+    if (body == NULL) {
+        return;
+    }
+    if (api_field_currency(body, "currency", &cur, &err) == PP_OK) {
+        api_field_amount(body, "amount", cur, &amount, &err);
+    }
+    api_field_string(body, "reference", 0, PP_REFERENCE_BYTES_MAX, &reference, &err);
+    if (err.status == PP_OK) {
+        core_funds_deposit(app, cur, amount, reference, req->principal.admin_id, &after, &err);
+    }
+    if (err.status != PP_OK) {
+        api_respond_err(resp, &err);
+    } else {
+        struct jw w;
+        jw_init(&w, &resp->body);
+        api_write_balance(&w, &after);
+    }
+    json_decref(body);
+}

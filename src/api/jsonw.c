@@ -1,0 +1,139 @@
+/*
+** This module implements the streaming JSON writer of api/jsonw.h.
+*/
+#include "payout/api/jsonw.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "payout/base/assert.h"
+
+void jw_init(struct jw *w, struct pp_buf *out)
+{
+    w->out = out;
+    w->depth = 0;
+    w->first[0] = 1;
+    w->after_key = 0;
+}
+
+/* Writes the comma a new value or key needs at the current level. */
+static void jw_sep(struct jw *w)
+{
+    if (w->after_key) {
+        w->after_key = 0;
+        return;
+    }
+    if (!w->first[w->depth]) {
+        pp_buf_putc(w->out, ',');
+    }
+    w->first[w->depth] = 0;
+}
+
+static void jw_open(struct jw *w, char c)
+{
+    jw_sep(w);
+    PP_ASSERT(w->depth + 1 < JW_DEPTH_MAX);
+    pp_buf_putc(w->out, c);
+    w->depth++;
+    w->first[w->depth] = 1;
+}
+
+static void jw_close(struct jw *w, char c)
+{
+    PP_ASSERT(w->depth > 0 && !w->after_key);
+    w->depth--;
+    pp_buf_putc(w->out, c);
+}
+
+void jw_object_begin(struct jw *w)
+{
+    jw_open(w, '{');
+}
+
+void jw_object_end(struct jw *w)
+{
+    jw_close(w, '}');
+}
+
+void jw_array_begin(struct jw *w)
+{
+    jw_open(w, '[');
+}
+
+void jw_array_end(struct jw *w)
+{
+    jw_close(w, ']');
+}
+
+void jw_escape(struct pp_buf *out, const char *s, size_t len)
+{
+    size_t start = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c != '"' && c != '\\') {
+            continue;
+        }
+        pp_buf_append(out, s + start, i - start);
+        char esc[8];
+        switch (c) {
+        case '"': memcpy(esc, "\\\"", 3); break;
+        case '\\': memcpy(esc, "\\\\", 3); break;
+        case '\n': memcpy(esc, "\\n", 3); break;
+        case '\r': memcpy(esc, "\\r", 3); break;
+        case '\t': memcpy(esc, "\\t", 3); break;
+        default: snprintf(esc, sizeof esc, "\\u%04x", c); break;
+        }
+        pp_buf_puts(out, esc);
+        start = i + 1;
+    }
+    pp_buf_append(out, s + start, len - start);
+}
+
+void jw_key(struct jw *w, const char *key)
+{
+    jw_sep(w);
+    pp_buf_putc(w->out, '"');
+    jw_escape(w->out, key, strlen(key));
+    pp_buf_append(w->out, "\":", 2);
+    w->after_key = 1;
+}
+
+void jw_string_n(struct jw *w, const char *s, size_t len)
+{
+    jw_sep(w);
+    pp_buf_putc(w->out, '"');
+    jw_escape(w->out, s, len);
+    pp_buf_putc(w->out, '"');
+}
+
+void jw_string(struct jw *w, const char *s)
+{
+    jw_string_n(w, s, strlen(s));
+}
+
+void jw_int(struct jw *w, int64_t v)
+{
+    char text[24];
+    int n = snprintf(text, sizeof text, "%" PRId64, v);
+    jw_sep(w);
+    pp_buf_append(w->out, text, (size_t)n);
+}
+
+void jw_bool(struct jw *w, int v)
+{
+    jw_sep(w);
+    pp_buf_puts(w->out, v ? "true" : "false");
+}
+
+void jw_null(struct jw *w)
+{
+    jw_sep(w);
+    pp_buf_puts(w->out, "null");
+}
+
+void jw_raw(struct jw *w, const char *json)
+{
+    jw_sep(w);
+    pp_buf_puts(w->out, json);
+}

@@ -1,0 +1,275 @@
+/*
+** This module implements request-body parsing for the handlers: content
+** type, depth and syntax checks, the field allowlist, and typed readers
+** that turn JSON values into validated C values (amounts through
+** core/money, dates through core/dates). It does not know any route.
+*/
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "internal.h"
+#include "payout/core/dates.h"
+
+/* 1 when the declared content type is JSON ("application/json", any case,
+** optional parameters after ';'). */
+static int content_type_is_json(const char *ct)
+{
+    static const char json[] = "application/json";
+    while (*ct == ' ' || *ct == '\t') {
+        ct++;
+    }
+    if (strncasecmp(ct, json, sizeof json - 1) != 0) {
+        return 0;
+    }
+    ct += sizeof json - 1;
+    while (*ct == ' ' || *ct == '\t') {
+        ct++;
+    }
+    return *ct == '\0' || *ct == ';';
+}
+
+/* Deepest nesting of arrays/objects in text, counted outside strings;
+** stops early once past the limit. */
+static int json_depth(const char *text, size_t len)
+{
+    int depth = 0;
+    int max = 0;
+    int in_string = 0;
+    for (size_t i = 0; i < len && max <= PP_JSON_DEPTH_MAX; i++) {
+        char c = text[i];
+        if (in_string) {
+            if (c == '\\') {
+                i++;
+            } else if (c == '"') {
+                in_string = 0;
+            }
+        } else if (c == '"') {
+            in_string = 1;
+        } else if (c == '{' || c == '[') {
+            depth++;
+            max = depth > max ? depth : max;
+        } else if (c == '}' || c == ']') {
+            depth--;
+        }
+    }
+    return max;
+}
+
+static int key_allowed(const char *key, const char *const *allowed)
+{
+    for (size_t i = 0; allowed[i] != NULL; i++) {
+        if (strcmp(key, allowed[i]) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+json_t *api_body_object(const struct api_request *req, const char *const *allowed,
+                        int allow_empty, struct api_response *resp)
+{
+    struct pp_err err = {0};
+    json_t *obj = NULL;
+    if (req->content_type != NULL && !content_type_is_json(req->content_type)) {
+        pp_err_set(&err, PP_UNSUPPORTED_MEDIA_TYPE, "Content-Type must be application/json");
+        goto done;
+    }
+    if (req->body_len == 0) {
+        if (allow_empty) {
+            obj = json_object();
+        } else {
+            pp_err_set(&err, PP_INVALID_PARAMS, "request body is empty; a JSON object is required");
+        }
+        goto done;
+    }
+    if (json_depth(req->body, req->body_len) > PP_JSON_DEPTH_MAX) {
+        pp_err_set(&err, PP_INVALID_PARAMS, "request body is nested deeper than %d levels",
+                   PP_JSON_DEPTH_MAX);
+        goto done;
+    }
+    json_error_t jerr;
+    obj = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
+    if (obj == NULL) {
+        pp_err_set(&err, PP_INVALID_PARAMS, "request body is not valid JSON: %s (line %d, column %d)",
+                   jerr.text, jerr.line, jerr.column);
+        goto done;
+    }
+    if (!json_is_object(obj)) {
+        pp_err_set(&err, PP_INVALID_PARAMS, "request body must be a JSON object");
+        goto done;
+    }
+    const char *key;
+    json_t *value;
+    json_object_foreach(obj, key, value) {
+        if (!key_allowed(key, allowed)) {
+            pp_err_set(&err, PP_INVALID_PARAMS, "unknown field '%.64s'", key);
+            goto done;
+        }
+    }
+done:
+    if (err.status != PP_OK) {
+        json_decref(obj);
+        obj = NULL;
+        api_respond_err(resp, &err);
+    }
+    return obj;
+}
+
+/* The value of key, or NULL when absent or null. */
+static json_t *field_get(json_t *obj, const char *key)
+{
+    json_t *v = json_object_get(obj, key);
+    return json_is_null(v) ? NULL : v;
+}
+
+enum pp_status api_field_string(json_t *obj, const char *key, int required, size_t max_bytes,
+                                const char **out, struct pp_err *err)
+{
+    json_t *v = field_get(obj, key);
+    *out = "";
+    if (v == NULL) {
+        return required ? pp_err_set(err, PP_INVALID_PARAMS, "%s is required", key) : PP_OK;
+    }
+    if (!json_is_string(v)) {
+        return pp_err_set(err, PP_INVALID_PARAMS, "%s must be a string", key);
+    }
+    size_t len = json_string_length(v);
+    if (required && len == 0) {
+        return pp_err_set(err, PP_INVALID_PARAMS, "%s must not be empty", key);
+    }
+    if (len > max_bytes) {
+        return pp_err_set(err, PP_INVALID_PARAMS, "%s is longer than %zu bytes", key, max_bytes);
+    }
+    *out = json_string_value(v);
+    return PP_OK;
+}
+
+enum pp_status api_field_bool(json_t *obj, const char *key, int required, int *out,
+                              struct pp_err *err)
+{
+    json_t *v = field_get(obj, key);
+    if (v == NULL) {
+        return required ? pp_err_set(err, PP_INVALID_PARAMS, "%s is required", key) : PP_OK;
+    }
+    if (!json_is_boolean(v)) {
+        return pp_err_set(err, PP_INVALID_PARAMS, "%s must be true or false", key);
+    }
+    *out = json_is_true(v);
+    return PP_OK;
+}
+
+enum pp_status api_field_currency(json_t *obj, const char *key,
+                                  const struct core_currency **out, struct pp_err *err)
+{
+    const char *code = NULL;
+    enum pp_status st = api_field_string(obj, key, 1, 16, &code, err);
+    if (st != PP_OK) {
+        return st;
+    }
+    *out = core_currency_find(code, strlen(code));
+    if (*out == NULL) {
+        return pp_err_set(err, PP_INVALID_PARAMS,
+                          "%s '%.16s' is not a supported ISO 4217 currency code", key, code);
+    }
+    return PP_OK;
+}
+
+enum pp_status api_field_amount(json_t *obj, const char *key, const struct core_currency *cur,
+                                int64_t *out, struct pp_err *err)
+{
+    json_t *v = field_get(obj, key);
+    enum pp_status st;
+    if (v == NULL) {
+        return pp_err_set(err, PP_INVALID_PARAMS, "%s is required", key);
+    }
+    if (json_is_integer(v)) {
+        st = core_money_from_int(json_integer_value(v), cur, key, out, err);
+    } else if (json_is_real(v)) {
+        st = core_money_from_double(json_real_value(v), cur, key, out, err);
+    } else {
+        return pp_err_set(err, PP_INVALID_PARAMS, "%s must be a number", key);
+    }
+    if (st == PP_OK && *out <= 0) {
+        st = pp_err_set(err, PP_INVALID_PARAMS, "%s must be greater than zero", key);
+    }
+    return st;
+}
+
+enum pp_status api_field_date(json_t *obj, const char *key, int64_t *ms_out, struct pp_err *err)
+{
+    const char *text = NULL;
+    enum pp_status st = api_field_string(obj, key, 1, PP_DATE_TEXT_BYTES_MAX, &text, err);
+    if (st == PP_OK) {
+        st = core_date_parse(text, strlen(text), key, ms_out, err);
+    }
+    return st;
+}
+
+enum pp_status api_field_ident(json_t *obj, const char *key, char *out, size_t out_size,
+                               struct pp_err *err)
+{
+    json_t *v = field_get(obj, key);
+    out[0] = '\0';
+    if (v == NULL) {
+        return PP_OK;
+    }
+    if (json_is_integer(v)) {
+        snprintf(out, out_size, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        return PP_OK;
+    }
+    if (!json_is_string(v)) {
+        return pp_err_set(err, PP_INVALID_PARAMS, "%s must be a string or an integer", key);
+    }
+    if (json_string_length(v) >= out_size) {
+        return pp_err_set(err, PP_INVALID_PARAMS, "%s is longer than %zu bytes", key,
+                          out_size - 1);
+    }
+    memcpy(out, json_string_value(v), json_string_length(v) + 1);
+    return PP_OK;
+}
+
+enum pp_status api_field_ids(json_t *obj, const char *key, struct pp_arena *arena,
+                             int64_t **ids_out, size_t *count_out, struct pp_err *err)
+{
+    json_t *v = field_get(obj, key);
+    if (v == NULL) {
+        return pp_err_set(err, PP_INVALID_PARAMS, "%s is required", key);
+    }
+    size_t n = json_array_size(v);
+    if (!json_is_array(v) || n == 0) {
+        return pp_err_set(err, PP_INVALID_PARAMS, "%s must be a non-empty array of ids", key);
+    }
+    if (n > PP_IDS_MAX) {
+        return pp_err_set(err, PP_INVALID_PARAMS, "%s has more than %d ids", key, PP_IDS_MAX);
+    }
+    int64_t *ids = pp_arena_calloc(arena, n, sizeof *ids);
+    for (size_t i = 0; i < n; i++) {
+        json_t *item = json_array_get(v, i);
+        if (!json_is_integer(item) || json_integer_value(item) <= 0) {
+            return pp_err_set(err, PP_INVALID_PARAMS, "%s[%zu] must be a positive integer", key, i);
+        }
+        ids[i] = json_integer_value(item);
+    }
+    *ids_out = ids;
+    *count_out = n;
+    return PP_OK;
+}
+
+enum pp_status api_parse_id(const char *text, const char *what, int64_t *out, struct pp_err *err)
+{
+    size_t len = strlen(text);
+    int ok = len > 0 && len <= 18 && text[0] != '0';
+    for (size_t i = 0; ok && i < len; i++) {
+        ok = isdigit((unsigned char)text[i]);
+    }
+    if (!ok) {
+        return pp_err_set(err, PP_INVALID_PARAMS, "%s must be a positive integer", what);
+    }
+    *out = strtoll(text, NULL, 10);
+    return PP_OK;
+}

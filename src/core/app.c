@@ -1,0 +1,193 @@
+/*
+** This module implements the lifetime of struct core_app and the settings
+** it caches: the token signing key and the API-integration switch,
+** password and revocation generation. It does not implement the payout or
+** funds operations (payouts.c, funds.c) nor authentication (auth.c).
+*/
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "payout/base/assert.h"
+#include "payout/base/log.h"
+#include "payout/sec/secrets.h"
+
+enum pp_status core_app_open(const char *db_path, unsigned readers, struct core_app **out,
+                             struct pp_err *err)
+{
+    struct core_app *app = pp_check_alloc(calloc(1, sizeof *app));
+    pthread_mutex_init(&app->settings_lock, NULL);
+    enum pp_status st = store_open(db_path, readers, &app->store, err);
+    if (st == PP_OK) {
+        st = core_settings_load(app, err);
+    }
+    if (st != PP_OK) {
+        core_app_close(app);
+        app = NULL;
+    }
+    *out = app;
+    return st;
+}
+
+void core_app_close(struct core_app *app)
+{
+    if (app == NULL) {
+        return;
+    }
+    store_close(app->store);
+    sec_wipe(app->jwt_key, sizeof app->jwt_key);
+    sec_wipe(&app->integration, sizeof app->integration);
+    pthread_mutex_destroy(&app->settings_lock);
+    free(app);
+}
+
+int core_app_ready(struct core_app *app)
+{
+    return store_ping(app->store);
+}
+
+static enum pp_status put_key(struct store_tx *tx, void *arg, struct pp_err *err)
+{
+    return store_tx_setting_put(tx, CORE_SETTING_JWT_KEY, arg, err);
+}
+
+static enum pp_status load_key(struct core_app *app, struct pp_err *err)
+{
+    char hex[2 * PP_JWT_KEY_BYTES + 1];
+    int found = 0;
+    enum pp_status st =
+        store_setting_get(app->store, CORE_SETTING_JWT_KEY, hex, sizeof hex, &found, err);
+    if (st != PP_OK) {
+        goto done;
+    }
+    if (found) {
+        if (!sec_hex_decode(hex, strlen(hex), app->jwt_key, sizeof app->jwt_key)) {
+            st = pp_err_set(err, PP_INTERNAL, "the stored token signing key is damaged");
+        }
+        goto done;
+    }
+    st = sec_random_bytes(app->jwt_key, sizeof app->jwt_key, err);
+    if (st != PP_OK) {
+        goto done;
+    }
+    sec_hex_encode(app->jwt_key, sizeof app->jwt_key, hex);
+    st = store_write(app->store, put_key, hex, err);
+    if (st == PP_OK) {
+        pp_log(PP_LOG_INFO, "generated a new token signing key");
+    }
+done:
+    sec_wipe(hex, sizeof hex);
+    return st;
+}
+
+enum pp_status core_settings_load(struct core_app *app, struct pp_err *err)
+{
+    char text[64];
+    int found = 0;
+    enum pp_status st = load_key(app, err);
+    if (st == PP_OK) {
+        st =
+            store_setting_get(app->store, CORE_SETTING_API_ENABLED, text, sizeof text, &found, err);
+    }
+    if (st == PP_OK) {
+        atomic_store(&app->api_enabled, found && strcmp(text, "1") == 0);
+        app->integration.enabled = atomic_load(&app->api_enabled);
+        st = store_setting_get(app->store, CORE_SETTING_API_PASSWORD, app->integration.password,
+                               sizeof app->integration.password, &found, err);
+    }
+    if (st == PP_OK) {
+        st = store_setting_get(app->store, CORE_SETTING_API_GENERATION, text, sizeof text, &found,
+                               err);
+    }
+    if (st == PP_OK) {
+        atomic_store(&app->api_generation, found ? strtoll(text, NULL, 10) : 0);
+    }
+    return st;
+}
+
+/* The settings change handed to the writer. */
+struct integration_change {
+    int enabled;
+    const char *password; /* NULL: unchanged */
+    int64_t generation;
+};
+
+static enum pp_status write_integration(struct store_tx *tx, void *arg, struct pp_err *err)
+{
+    const struct integration_change *c = arg;
+    char gen[24];
+    snprintf(gen, sizeof gen, "%" PRId64, c->generation);
+    enum pp_status st =
+        store_tx_setting_put(tx, CORE_SETTING_API_ENABLED, c->enabled ? "1" : "0", err);
+    if (st == PP_OK && c->password != NULL) {
+        st = store_tx_setting_put(tx, CORE_SETTING_API_PASSWORD, c->password, err);
+    }
+    if (st == PP_OK) {
+        st = store_tx_setting_put(tx, CORE_SETTING_API_GENERATION, gen, err);
+    }
+    return st;
+}
+
+void core_integration_get(struct core_app *app, struct core_integration *out)
+{
+    pthread_mutex_lock(&app->settings_lock);
+    *out = app->integration;
+    pthread_mutex_unlock(&app->settings_lock);
+}
+
+/* Applies a change (new password when new_password, else the current one,
+** generated if there is none and enabling) and bumps the generation. */
+static enum pp_status integration_change(struct core_app *app, int enabled, int new_password,
+                                         struct core_integration *out, struct pp_err *err)
+{
+    char password[PP_API_PASSWORD_CHARS + 1] = "";
+    enum pp_status st = PP_OK;
+    pthread_mutex_lock(&app->settings_lock);
+    int need = new_password || (enabled && app->integration.password[0] == '\0');
+    if (need) {
+        st = sec_random_text(password, PP_API_PASSWORD_CHARS, err);
+    }
+    struct integration_change change = {
+        .enabled = enabled,
+        .password = need ? password : NULL,
+        .generation = atomic_load(&app->api_generation) + 1,
+    };
+    if (st == PP_OK) {
+        st = store_write(app->store, write_integration, &change, err);
+    }
+    if (st == PP_OK) {
+        if (need) {
+            memcpy(app->integration.password, password, sizeof password);
+        }
+        app->integration.enabled = enabled;
+        atomic_store(&app->api_generation, change.generation);
+        atomic_store(&app->api_enabled, enabled);
+    }
+    *out = app->integration;
+    pthread_mutex_unlock(&app->settings_lock);
+    sec_wipe(password, sizeof password);
+    return st;
+}
+
+enum pp_status core_integration_set(struct core_app *app, int enabled, int64_t admin_id,
+                                    struct core_integration *out, struct pp_err *err)
+{
+    pp_log(PP_LOG_INFO, "admin %" PRId64 " switched API integration %s", admin_id,
+           enabled ? "on" : "off");
+    return integration_change(app, enabled != 0, 0, out, err);
+}
+
+enum pp_status core_integration_rotate(struct core_app *app, int64_t admin_id,
+                                       struct core_integration *out, struct pp_err *err)
+{
+    pp_log(PP_LOG_INFO, "admin %" PRId64 " rotated the authentication password", admin_id);
+    return integration_change(app, atomic_load(&app->api_enabled), 1, out, err);
+}
+
+enum pp_status core_check(struct core_app *app, void (*report)(void *ctx, const char *line),
+                          void *ctx, int *problems_out, struct pp_err *err)
+{
+    return store_check(app->store, report, ctx, problems_out, err);
+}

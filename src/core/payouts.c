@@ -1,0 +1,188 @@
+/*
+** This module implements the payout operations: create (project, recipient,
+** payout and the funds block in one transaction), cancel (bulk, releasing
+** funds) and read. The lifecycle rule "only open payouts can be cancelled"
+** lives here; the SQL lives in store/.
+*/
+#include <stdio.h>
+#include <string.h>
+
+#include "internal.h"
+#include "payout/core/dates.h"
+#include "payout/core/recipients.h"
+
+static enum pp_status validate_create(const struct core_payout_request *req, struct pp_err *err)
+{
+    if (req->amount_minor <= 0) {
+        return pp_err_set(err, PP_INVALID_PARAMS, "amount must be greater than zero");
+    }
+    if (req->amount_minor > PP_AMOUNT_MINOR_MAX) {
+        return pp_err_set(err, PP_INVALID_PARAMS, "amount is too large");
+    }
+    if (req->end_ms <= req->start_ms) {
+        return pp_err_set(err, PP_INVALID_PARAMS, "endDate must be after startDate");
+    }
+    if (req->project_name[0] == '\0') {
+        return pp_err_set(err, PP_INVALID_PARAMS, "name must not be empty");
+    }
+    if (req->description[0] == '\0') {
+        return pp_err_set(err, PP_INVALID_PARAMS, "description must not be empty");
+    }
+    const struct pp_recipient *r = &req->recipient;
+    if (r->user_name[0] == '\0' && r->phone_number[0] == '\0' && r->reference_id[0] == '\0') {
+        return pp_err_set(err, PP_INVALID_PARAMS,
+                          "one of userName, phoneNumber or referenceId is required");
+    }
+    return PP_OK;
+}
+
+struct create_op {
+    const struct core_payout_request *req;
+    int64_t now_ms;
+    struct pp_payout payout; /* out */
+};
+
+/* Finds or creates the recipient inside the transaction; sets *id_out. */
+static enum pp_status resolve_recipient(struct store_tx *tx, const struct pp_recipient *given,
+                                        int64_t now_ms, int64_t *id_out, struct pp_err *err)
+{
+    struct pp_recipient stored[PP_IDENT_COUNT];
+    struct core_recipient_found found = {{NULL}};
+    struct pp_recipient merged;
+    int changed = 0;
+    enum pp_status st = PP_OK;
+    for (int i = 0; i < PP_IDENT_COUNT && st == PP_OK; i++) {
+        const char *value = pp_recipient_ident(given, (enum pp_ident)i);
+        int hit = 0;
+        if (value[0] != '\0') {
+            st = store_tx_recipient_find(tx, (enum pp_ident)i, value, &stored[i], &hit, err);
+        }
+        found.found[i] = hit ? &stored[i] : NULL;
+    }
+    if (st == PP_OK) {
+        st = core_recipient_resolve(given, &found, &merged, &changed, err);
+    }
+    if (st == PP_OK && changed) {
+        st = store_tx_recipient_save(tx, &merged, now_ms, err);
+    }
+    if (st == PP_OK) {
+        *id_out = merged.id;
+    }
+    return st;
+}
+
+static enum pp_status write_create(struct store_tx *tx, void *arg, struct pp_err *err)
+{
+    struct create_op *op = arg;
+    const struct core_payout_request *req = op->req;
+    struct pp_payout *p = &op->payout;
+    memset(p, 0, sizeof *p);
+    enum pp_status st =
+        store_tx_project_ensure(tx, req->project_name, op->now_ms, &p->project_id, err);
+    if (st == PP_OK) {
+        st = resolve_recipient(tx, &req->recipient, op->now_ms, &p->recipient_id, err);
+    }
+    if (st != PP_OK) {
+        return st;
+    }
+    memcpy(p->currency, req->currency->code, sizeof p->currency);
+    p->amount_minor = req->amount_minor;
+    p->start_ms = req->start_ms;
+    p->end_ms = req->end_ms;
+    snprintf(p->description, sizeof p->description, "%s", req->description);
+    p->notification = req->notification != 0;
+    p->status = PP_PAYOUT_READY;
+    p->created_ms = op->now_ms;
+    p->updated_ms = op->now_ms;
+    st = store_tx_payout_insert(tx, p, err);
+    if (st == PP_OK) {
+        struct pp_movement block = {
+            .currency = p->currency,
+            .kind = PP_LEDGER_BLOCK,
+            .d_available = -p->amount_minor,
+            .d_blocked = p->amount_minor,
+            .payout_id = p->id,
+            .at_ms = op->now_ms,
+        };
+        st = store_tx_funds_move(tx, &block, NULL, err);
+    }
+    return st;
+}
+
+enum pp_status core_payout_create(struct core_app *app, const struct core_payout_request *req,
+                                  struct pp_payout *out, struct pp_err *err)
+{
+    enum pp_status st = validate_create(req, err);
+    if (st != PP_OK) {
+        return st;
+    }
+    struct create_op op = {.req = req, .now_ms = core_now_ms()};
+    st = store_write(app->store, write_create, &op, err);
+    if (st == PP_OK) {
+        *out = op.payout;
+    }
+    return st;
+}
+
+struct cancel_op {
+    const int64_t *ids;
+    size_t count;
+    int64_t now_ms;
+    int64_t cancelled; /* out */
+};
+
+/* Closes one open payout as `to`, releasing its funds. */
+static enum pp_status close_released(struct store_tx *tx, const struct pp_payout *p,
+                                     enum pp_payout_status to, int64_t now_ms, struct pp_err *err)
+{
+    enum pp_status st = store_tx_payout_set_status(tx, p->id, to, now_ms, err);
+    if (st == PP_OK) {
+        struct pp_movement release = {
+            .currency = p->currency,
+            .kind = PP_LEDGER_RELEASE,
+            .d_available = p->amount_minor,
+            .d_blocked = -p->amount_minor,
+            .payout_id = p->id,
+            .at_ms = now_ms,
+        };
+        st = store_tx_funds_move(tx, &release, NULL, err);
+    }
+    return st;
+}
+
+static enum pp_status write_cancel(struct store_tx *tx, void *arg, struct pp_err *err)
+{
+    struct cancel_op *op = arg;
+    enum pp_status st = PP_OK;
+    op->cancelled = 0;
+    for (size_t i = 0; i < op->count && st == PP_OK; i++) {
+        struct pp_payout p;
+        struct pp_err miss = {0};
+        enum pp_status got = store_tx_payout_get(tx, op->ids[i], &p, &miss);
+        if (got == PP_NOT_FOUND || (got == PP_OK && !pp_payout_status_is_open(p.status))) {
+            continue;
+        }
+        if (got != PP_OK) {
+            st = pp_err_set(err, got, "%s", miss.message);
+            break;
+        }
+        st = close_released(tx, &p, PP_PAYOUT_CANCELLED, op->now_ms, err);
+        op->cancelled += st == PP_OK;
+    }
+    return st;
+}
+
+enum pp_status core_payout_cancel(struct core_app *app, const int64_t *ids, size_t count,
+                                  int64_t *cancelled_out, struct pp_err *err)
+{
+    struct cancel_op op = {.ids = ids, .count = count, .now_ms = core_now_ms()};
+    enum pp_status st = store_write(app->store, write_cancel, &op, err);
+    *cancelled_out = st == PP_OK ? op.cancelled : 0;
+    return st;
+}
+
+enum pp_status core_payout_get(struct core_app *app, int64_t id, struct pp_payout *out,
+                               struct pp_err *err)
+{
+    return store_payout_get(app->store, id, out, err);
+}

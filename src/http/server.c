@@ -1,0 +1,411 @@
+/*
+** This module implements the HTTP server on libmicrohttpd: the daemon
+** (internal thread pool on epoll), per-request state in *req_cls freed in
+** the completion callback, body accumulation with the size limit, turning
+** the wire request into an api_request, responses with the common headers,
+** the access log, and graceful stop. It is the only module that includes
+** microhttpd.h. Routing is in router.c; handlers are in api/.
+*/
+#include "payout/http/server.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "payout/api/api.h"
+#include "payout/api/jsonw.h"
+#include "payout/base/assert.h"
+#include "payout/base/log.h"
+#include "payout/http/router.h"
+
+struct http_server {
+    struct MHD_Daemon *daemon;
+    struct core_app *app;
+    size_t body_bytes_max;
+    uint16_t port;
+    atomic_long in_flight;
+    atomic_ulong next_id;
+    char id_prefix[9];
+};
+
+/* Per-request state, created on the first access-handler call. */
+struct http_req {
+    struct pp_arena *arena;
+    struct pp_buf body;
+    struct timespec started;
+    char request_id[72];
+    char addr[INET6_ADDRSTRLEN];
+    const char *method;
+    const char *path;
+    unsigned status;
+    size_t bytes_out;
+    int responded;
+};
+
+static int request_id_acceptable(const char *id)
+{
+    size_t len = strlen(id);
+    if (len == 0 || len > 64) {
+        return 0;
+    }
+    for (size_t i = 0; i < len; i++) {
+        char c = id[i];
+        int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                 c == '-' || c == '_' || c == '.';
+        if (!ok) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static void client_addr(struct MHD_Connection *conn, char *out, size_t size)
+{
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    snprintf(out, size, "unknown");
+    if (info == NULL || info->client_addr == NULL) {
+        return;
+    }
+    const struct sockaddr *sa = info->client_addr;
+    if (sa->sa_family == AF_INET) {
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out,
+                  (socklen_t)size);
+    } else if (sa->sa_family == AF_INET6) {
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, out,
+                  (socklen_t)size);
+    }
+}
+
+static struct http_req *req_new(struct http_server *srv, struct MHD_Connection *conn,
+                                const char *method, const char *url)
+{
+    struct http_req *r = pp_check_alloc(calloc(1, sizeof *r));
+    r->arena = pp_arena_create(PP_ARENA_CHUNK_BYTES);
+    pp_buf_init(&r->body);
+    clock_gettime(CLOCK_MONOTONIC, &r->started);
+    r->method = pp_arena_strdup(r->arena, method);
+    r->path = pp_arena_strndup(r->arena, url, strnlen(url, PP_PATH_BYTES_MAX + 1));
+    const char *given = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Request-Id");
+    if (given != NULL && request_id_acceptable(given)) {
+        snprintf(r->request_id, sizeof r->request_id, "%s", given);
+    } else {
+        unsigned long n = atomic_fetch_add(&srv->next_id, 1);
+        snprintf(r->request_id, sizeof r->request_id, "%s-%08lx", srv->id_prefix, n);
+    }
+    client_addr(conn, r->addr, sizeof r->addr);
+    atomic_fetch_add(&srv->in_flight, 1);
+    return r;
+}
+
+/* Queues resp on conn with the headers every answer carries. */
+static enum MHD_Result send_response(struct MHD_Connection *conn, struct http_req *r,
+                                     struct api_response *resp)
+{
+    size_t len = 0;
+    char *body = pp_buf_take(&resp->body, &len);
+    struct MHD_Response *mr = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+    if (mr == NULL) {
+        free(body);
+        return MHD_NO;
+    }
+    MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_TYPE, resp->content_type);
+    MHD_add_response_header(mr, "X-Request-Id", r->request_id);
+    MHD_add_response_header(mr, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    MHD_add_response_header(mr, "X-Content-Type-Options", "nosniff");
+    if (resp->allow[0] != '\0') {
+        MHD_add_response_header(mr, MHD_HTTP_HEADER_ALLOW, resp->allow);
+    }
+    enum MHD_Result ret = MHD_queue_response(conn, resp->status, mr);
+    MHD_destroy_response(mr);
+    r->status = resp->status;
+    r->bytes_out = len;
+    r->responded = 1;
+    return ret;
+}
+
+static enum MHD_Result send_error(struct MHD_Connection *conn, struct http_req *r,
+                                  enum pp_status status, const char *message)
+{
+    struct api_response resp;
+    api_response_init(&resp);
+    api_respond_error(&resp, status, message);
+    enum MHD_Result ret = send_response(conn, r, &resp);
+    api_response_free(&resp);
+    return ret;
+}
+
+struct query_walk {
+    struct api_request *req;
+    int overflow;
+};
+
+static enum MHD_Result collect_query(void *cls, enum MHD_ValueKind kind, const char *key,
+                                     const char *value)
+{
+    struct query_walk *walk = cls;
+    (void)kind;
+    if (walk->req->query_count == PP_QUERY_PARAMS_MAX) {
+        walk->overflow = 1;
+        return MHD_NO;
+    }
+    walk->req->query[walk->req->query_count].key = key;
+    walk->req->query[walk->req->query_count].value = value;
+    walk->req->query_count++;
+    return MHD_YES;
+}
+
+/* The API key: x-access-token, else "Authorization: Bearer <token>". */
+static const char *request_token(struct MHD_Connection *conn)
+{
+    const char *token = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "x-access-token");
+    if (token != NULL) {
+        return token;
+    }
+    const char *auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
+    if (auth != NULL && strncasecmp(auth, "Bearer ", 7) == 0) {
+        auth += 7;
+        while (*auth == ' ') {
+            auth++;
+        }
+        return auth;
+    }
+    return NULL;
+}
+
+static enum MHD_Result dispatch(struct http_server *srv, struct MHD_Connection *conn,
+                                struct http_req *r)
+{
+    struct api_request req;
+    struct api_response resp;
+    memset(&req, 0, sizeof req);
+    api_response_init(&resp);
+    req.arena = r->arena;
+    req.method = r->method;
+    req.path = r->path;
+    req.client_addr = r->addr;
+    const struct api_route *route = NULL;
+    enum pp_status st = http_route_find(api_routes, api_routes_count, r->method, r->path,
+                                        r->arena, &route, req.path_params, &req.path_param_count,
+                                        resp.allow, sizeof resp.allow);
+    struct query_walk walk = {&req, 0};
+    if (st == PP_NOT_FOUND) {
+        api_respond_error(&resp, st, "no such endpoint");
+    } else if (st == PP_METHOD_NOT_ALLOWED) {
+        api_respond_error(&resp, st, "method not allowed for this endpoint");
+    } else if (MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_query, &walk),
+               walk.overflow) {
+        api_respond_error(&resp, PP_INVALID_PARAMS, "too many query parameters");
+    } else {
+        req.token = request_token(conn);
+        req.content_type = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                       MHD_HTTP_HEADER_CONTENT_TYPE);
+        req.idempotency_key = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                          "Idempotency-Key");
+        req.body = r->body.len > 0 ? r->body.data : NULL;
+        req.body_len = r->body.len;
+        api_route_run(srv->app, route, &req, &resp);
+    }
+    enum MHD_Result ret = send_response(conn, r, &resp);
+    api_response_free(&resp);
+    return ret;
+}
+
+/* 1 when the declared Content-Length is over the limit. */
+static int declared_too_large(struct MHD_Connection *conn, size_t max)
+{
+    const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                 MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (cl == NULL) {
+        return 0;
+    }
+    char *end = NULL;
+    unsigned long long n = strtoull(cl, &end, 10);
+    return end != cl && n > max;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload_data, size_t *upload_data_size,
+                                  void **req_cls)
+{
+    struct http_server *srv = cls;
+    struct http_req *r = *req_cls;
+    (void)version;
+    if (r == NULL) {
+        /* Answering on a later call keeps keep-alive working for bodiless
+        ** requests (libmicrohttpd closes the connection otherwise). */
+        *req_cls = req_new(srv, conn, method, url);
+        if (declared_too_large(conn, srv->body_bytes_max)) {
+            return send_error(conn, *req_cls, PP_PAYLOAD_TOO_LARGE,
+                              "request body is larger than the server accepts");
+        }
+        return MHD_YES;
+    }
+    if (*upload_data_size > 0) {
+        size_t size = *upload_data_size;
+        *upload_data_size = 0;
+        if (r->responded) {
+            return MHD_YES;
+        }
+        if (r->body.len + size > srv->body_bytes_max) {
+            pp_buf_free(&r->body);
+            return send_error(conn, r, PP_PAYLOAD_TOO_LARGE,
+                              "request body is larger than the server accepts");
+        }
+        pp_buf_append(&r->body, upload_data, size);
+        return MHD_YES;
+    }
+    if (r->responded) {
+        return MHD_YES;
+    }
+    return dispatch(srv, conn, r);
+}
+
+static void access_log(const struct http_req *r)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    double ms = (double)(now.tv_sec - r->started.tv_sec) * 1e3 +
+                (double)(now.tv_nsec - r->started.tv_nsec) / 1e6;
+    char ts[32];
+    time_t wall = time(NULL);
+    struct tm tm;
+    gmtime_r(&wall, &tm);
+    strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    struct pp_buf line;
+    pp_buf_init(&line);
+    pp_buf_printf(&line, "{\"ts\":\"%s\",\"rid\":\"", ts);
+    jw_escape(&line, r->request_id, strlen(r->request_id));
+    pp_buf_printf(&line, "\",\"addr\":\"%s\",\"method\":\"", r->addr);
+    jw_escape(&line, r->method, strnlen(r->method, 16));
+    pp_buf_puts(&line, "\",\"path\":\"");
+    jw_escape(&line, r->path, strnlen(r->path, 256));
+    pp_buf_printf(&line, "\",\"status\":%u,\"ms\":%.3f,\"in\":%zu,\"out\":%zu}", r->status, ms,
+                  r->body.len, r->bytes_out);
+    pp_log_access(line.data, line.len);
+    pp_buf_free(&line);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    struct http_server *srv = cls;
+    struct http_req *r = *req_cls;
+    (void)conn;
+    if (r == NULL) {
+        return;
+    }
+    if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK && !r->responded) {
+        r->status = 0; /* the client went away or timed out before an answer */
+    }
+    access_log(r);
+    pp_buf_free(&r->body);
+    pp_arena_destroy(r->arena);
+    free(r);
+    *req_cls = NULL;
+    atomic_fetch_sub(&srv->in_flight, 1);
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    char msg[512];
+    (void)cls;
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    msg[strcspn(msg, "\n")] = '\0';
+    pp_log(PP_LOG_WARN, "http: %s", msg);
+}
+
+/* Fills *ss from the literal address and port; returns its length or 0. */
+static socklen_t make_addr(const char *bind_addr, uint16_t port, struct sockaddr_storage *ss,
+                           int *ipv6)
+{
+    memset(ss, 0, sizeof *ss);
+    struct sockaddr_in *in4 = (struct sockaddr_in *)ss;
+    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+    if (inet_pton(AF_INET, bind_addr, &in4->sin_addr) == 1) {
+        in4->sin_family = AF_INET;
+        in4->sin_port = htons(port);
+        *ipv6 = 0;
+        return sizeof *in4;
+    }
+    if (inet_pton(AF_INET6, bind_addr, &in6->sin6_addr) == 1) {
+        in6->sin6_family = AF_INET6;
+        in6->sin6_port = htons(port);
+        *ipv6 = 1;
+        return sizeof *in6;
+    }
+    return 0;
+}
+
+enum pp_status http_server_start(struct core_app *app, const struct http_server_options *opts,
+                                 struct http_server **out, struct pp_err *err)
+{
+    struct sockaddr_storage ss;
+    int ipv6 = 0;
+    *out = NULL;
+    if (make_addr(opts->bind_addr, opts->port, &ss, &ipv6) == 0) {
+        return pp_err_set(err, PP_INVALID_PARAMS, "bind address '%s' is not an IP address",
+                          opts->bind_addr);
+    }
+    struct http_server *srv = pp_check_alloc(calloc(1, sizeof *srv));
+    srv->app = app;
+    srv->body_bytes_max = opts->body_bytes_max;
+    uint32_t rnd = 0;
+    if (getrandom(&rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd) {
+        rnd = (uint32_t)getpid();
+    }
+    snprintf(srv->id_prefix, sizeof srv->id_prefix, "%08x", rnd);
+    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG |
+                     (ipv6 ? MHD_USE_IPv6 : 0);
+    srv->daemon = MHD_start_daemon(
+        flags, opts->port, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR, &ss,
+        MHD_OPTION_THREAD_POOL_SIZE, opts->threads, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
+        srv, MHD_OPTION_CONNECTION_LIMIT, PP_CONNECTIONS_MAX, MHD_OPTION_CONNECTION_TIMEOUT,
+        PP_CONNECTION_TIMEOUT_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t)PP_CONNECTION_MEMORY_BYTES, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+        MHD_OPTION_END);
+    if (srv->daemon == NULL) {
+        free(srv);
+        return pp_err_set(err, PP_UNAVAILABLE, "cannot listen on %s port %u", opts->bind_addr,
+                          (unsigned)opts->port);
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->daemon,
+                                                           MHD_DAEMON_INFO_BIND_PORT);
+    srv->port = info != NULL ? info->port : opts->port;
+    *out = srv;
+    return PP_OK;
+}
+
+uint16_t http_server_port(const struct http_server *srv)
+{
+    return srv->port;
+}
+
+void http_server_stop(struct http_server *srv)
+{
+    if (srv == NULL) {
+        return;
+    }
+    MHD_socket fd = MHD_quiesce_daemon(srv->daemon);
+    if (fd != MHD_INVALID_SOCKET) {
+        close(fd);
+    }
+    for (int i = 0; i < PP_SHUTDOWN_WAIT_S * 100 && atomic_load(&srv->in_flight) > 0; i++) {
+        struct timespec ten_ms = {0, 10 * 1000 * 1000};
+        nanosleep(&ten_ms, NULL);
+    }
+    if (atomic_load(&srv->in_flight) > 0) {
+        pp_log(PP_LOG_WARN, "stopping with %ld requests still in flight",
+               atomic_load(&srv->in_flight));
+    }
+    MHD_stop_daemon(srv->daemon);
+    free(srv);
+}

@@ -1,0 +1,359 @@
+/*
+** This module implements the payout-panel command line: `serve` (the
+** default), `migrate`, `admin`, `check` and `version`, their flags and
+** environment variables, the first-admin bootstrap, and signal handling
+** for graceful shutdown. Everything else lives in the layers below.
+*/
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "payout/base/log.h"
+#include "payout/core/app.h"
+#include "payout/http/server.h"
+#include "payout/limits.h"
+#include "payout/sec/secrets.h"
+#include "payout/store/store.h"
+
+struct options {
+    const char *command;
+    const char *bind_addr;
+    long port;
+    const char *db_path;
+    long threads;
+    long body_max;
+    const char *access_log;
+    const char *log_level;
+    const char *email;
+};
+
+static void usage(FILE *out)
+{
+    fputs("usage: payout-panel [serve|migrate|admin|check|version] [options]\n"
+          "  serve    run the HTTP server (default)\n"
+          "  migrate  apply pending database migrations and exit\n"
+          "  admin    create an admin or reset its password (--email; password from\n"
+          "           PAYOUT_ADMIN_PASSWORD, or generated and printed once)\n"
+          "  check    verify the ledger invariants; exit 1 with a report if broken\n"
+          "  version  print the version\n"
+          "options (environment in brackets):\n"
+          "  --bind ADDR         listen address [PAYOUT_BIND] (default 127.0.0.1)\n"
+          "  --port N            listen port, 0 = any free port [PAYOUT_PORT] (default 5006)\n"
+          "  --db PATH           SQLite database [PAYOUT_DB] (default ./var/payout.db)\n"
+          "  --threads N         HTTP worker threads [PAYOUT_THREADS] (default: cores)\n"
+          "  --body-max BYTES    largest request body [PAYOUT_BODY_MAX] (default 1048576)\n"
+          "  --access-log DEST   'stderr', 'off' or a file path [PAYOUT_ACCESS_LOG]\n"
+          "  --log-level LEVEL   debug, info, warn or error [PAYOUT_LOG_LEVEL]\n"
+          "  --email ADDR        admin e-mail for `admin` [PAYOUT_ADMIN_EMAIL]\n",
+          out);
+}
+
+static const char *env_or(const char *name, const char *fallback)
+{
+    const char *v = getenv(name);
+    return v != NULL && v[0] != '\0' ? v : fallback;
+}
+
+static int parse_long(const char *text, long min, long max, long *out)
+{
+    char *end = NULL;
+    errno = 0;
+    long v = strtol(text, &end, 10);
+    if (errno != 0 || end == text || *end != '\0' || v < min || v > max) {
+        return 0;
+    }
+    *out = v;
+    return 1;
+}
+
+/* Fills o from the environment, then the command line. 0 on a bad flag. */
+static int parse_options(int argc, char **argv, struct options *o)
+{
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    const char *port = env_or("PAYOUT_PORT", "5006");
+    const char *threads = env_or("PAYOUT_THREADS", NULL);
+    const char *body = env_or("PAYOUT_BODY_MAX", NULL);
+    o->command = "serve";
+    o->bind_addr = env_or("PAYOUT_BIND", "127.0.0.1");
+    o->db_path = env_or("PAYOUT_DB", "./var/payout.db");
+    o->access_log = env_or("PAYOUT_ACCESS_LOG", "stderr");
+    o->log_level = env_or("PAYOUT_LOG_LEVEL", "info");
+    o->email = env_or("PAYOUT_ADMIN_EMAIL", NULL);
+    int i = 1;
+    if (argc > 1 && argv[1][0] != '-') {
+        o->command = argv[1];
+        i = 2;
+    }
+    for (; i < argc; i++) {
+        const char *flag = argv[i];
+        if (strcmp(flag, "--help") == 0 || strcmp(flag, "-h") == 0) {
+            o->command = "help";
+            return 1;
+        }
+        if (strcmp(flag, "--version") == 0) {
+            o->command = "version";
+            return 1;
+        }
+        if (i + 1 >= argc) {
+            fprintf(stderr, "payout-panel: %s needs a value\n", flag);
+            return 0;
+        }
+        const char *v = argv[++i];
+        if (strcmp(flag, "--bind") == 0) {
+            o->bind_addr = v;
+        } else if (strcmp(flag, "--port") == 0) {
+            port = v;
+        } else if (strcmp(flag, "--db") == 0) {
+            o->db_path = v;
+        } else if (strcmp(flag, "--threads") == 0) {
+            threads = v;
+        } else if (strcmp(flag, "--body-max") == 0) {
+            body = v;
+        } else if (strcmp(flag, "--access-log") == 0) {
+            o->access_log = v;
+        } else if (strcmp(flag, "--log-level") == 0) {
+            o->log_level = v;
+        } else if (strcmp(flag, "--email") == 0) {
+            o->email = v;
+        } else {
+            fprintf(stderr, "payout-panel: unknown option %s\n", flag);
+            return 0;
+        }
+    }
+    o->threads = cores > 0 ? cores : 2;
+    o->body_max = PP_BODY_BYTES_DEFAULT;
+    if (!parse_long(port, 0, 65535, &o->port) ||
+        (threads != NULL && !parse_long(threads, 1, PP_READERS_MAX - 2, &o->threads)) ||
+        (body != NULL && !parse_long(body, 1024, PP_BODY_BYTES_MAX, &o->body_max))) {
+        fprintf(stderr, "payout-panel: --port, --threads or --body-max is out of range\n");
+        return 0;
+    }
+    if (strlen(o->db_path) >= PP_DB_PATH_BYTES_MAX) {
+        fprintf(stderr, "payout-panel: --db path is too long\n");
+        return 0;
+    }
+    return 1;
+}
+
+static int setup_logging(const struct options *o)
+{
+    static const char *const levels[] = {"debug", "info", "warn", "error"};
+    int level = -1;
+    for (int i = 0; i < 4; i++) {
+        if (strcmp(o->log_level, levels[i]) == 0) {
+            level = i;
+        }
+    }
+    if (level < 0) {
+        fprintf(stderr, "payout-panel: unknown log level '%s'\n", o->log_level);
+        return 0;
+    }
+    pp_log_set_level((enum pp_log_level)level);
+    if (strcmp(o->access_log, "off") == 0) {
+        pp_log_set_access(NULL);
+    } else if (strcmp(o->access_log, "stderr") != 0 && strcmp(o->access_log, "-") != 0) {
+        FILE *f = fopen(o->access_log, "a");
+        if (f == NULL) {
+            fprintf(stderr, "payout-panel: cannot open access log %s: %s\n", o->access_log,
+                    strerror(errno));
+            return 0;
+        }
+        setvbuf(f, NULL, _IOLBF, 0);
+        pp_log_set_access(f);
+    }
+    return 1;
+}
+
+/* On first start, creates the first admin from the environment. */
+static int bootstrap_admin(struct core_app *app)
+{
+    struct pp_err err = {0};
+    int64_t count = 0;
+    if (core_admin_count(app, &count, &err) != PP_OK) {
+        fprintf(stderr, "payout-panel: %s\n", err.message);
+        return 0;
+    }
+    if (count > 0) {
+        return 1;
+    }
+    const char *email = env_or("PAYOUT_ADMIN_EMAIL", "admin@localhost");
+    const char *password = env_or("PAYOUT_ADMIN_PASSWORD", NULL);
+    char generated[PP_ADMIN_PASSWORD_GENERATED_CHARS + 1] = "";
+    int created = 0;
+    if (core_admin_set(app, email, password, generated, &created, &err) != PP_OK) {
+        fprintf(stderr, "payout-panel: cannot create the first admin: %s\n", err.message);
+        return 0;
+    }
+    if (password == NULL) {
+        printf("created admin %s with the generated password %s (shown once; reset it with "
+               "`payout-panel admin`)\n",
+               email, generated);
+    } else {
+        printf("created admin %s from PAYOUT_ADMIN_EMAIL/PAYOUT_ADMIN_PASSWORD\n", email);
+    }
+    fflush(stdout);
+    sec_wipe(generated, sizeof generated);
+    return 1;
+}
+
+static int cmd_serve(const struct options *o)
+{
+    struct pp_err err = {0};
+    struct core_app *app = NULL;
+    struct http_server *srv = NULL;
+    sigset_t sigs;
+    int sig = 0;
+    int rc = 1;
+    /* Block the stop signals in every thread; main waits for them below. */
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    if (core_app_open(o->db_path, (unsigned)o->threads + 2, &app, &err) != PP_OK) {
+        fprintf(stderr, "payout-panel: cannot open %s: %s\n", o->db_path, err.message);
+        goto done;
+    }
+    if (!bootstrap_admin(app)) {
+        goto done;
+    }
+    struct http_server_options hopts = {
+        .bind_addr = o->bind_addr,
+        .port = (uint16_t)o->port,
+        .body_bytes_max = (size_t)o->body_max,
+        .threads = (unsigned)o->threads,
+    };
+    if (http_server_start(app, &hopts, &srv, &err) != PP_OK) {
+        fprintf(stderr, "payout-panel: %s\n", err.message);
+        goto done;
+    }
+    const char *fmt = strchr(o->bind_addr, ':') ? "listening on http://[%s]:%u\n"
+                                                : "listening on http://%s:%u\n";
+    printf(fmt, o->bind_addr, (unsigned)http_server_port(srv));
+    fflush(stdout);
+    sigwait(&sigs, &sig);
+    pp_log(PP_LOG_INFO, "received %s, finishing in-flight requests",
+           sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    rc = 0;
+done:
+    http_server_stop(srv);
+    core_app_close(app);
+    if (rc == 0) {
+        pp_log(PP_LOG_INFO, "stopped");
+    }
+    return rc;
+}
+
+static int cmd_migrate(const struct options *o)
+{
+    struct pp_err err = {0};
+    int applied = 0;
+    if (store_migrate(o->db_path, &applied, &err) != PP_OK) {
+        fprintf(stderr, "payout-panel: migrate failed: %s\n", err.message);
+        return 1;
+    }
+    printf("%s: applied %d migration(s); schema version %d\n", o->db_path, applied,
+           store_schema_version_latest());
+    return 0;
+}
+
+static int cmd_admin(const struct options *o)
+{
+    struct pp_err err = {0};
+    struct core_app *app = NULL;
+    char generated[PP_ADMIN_PASSWORD_GENERATED_CHARS + 1] = "";
+    int created = 0;
+    int rc = 1;
+    if (o->email == NULL) {
+        fputs("payout-panel: admin needs --email (or PAYOUT_ADMIN_EMAIL)\n", stderr);
+        return 2;
+    }
+    const char *password = env_or("PAYOUT_ADMIN_PASSWORD", NULL);
+    if (core_app_open(o->db_path, 1, &app, &err) == PP_OK &&
+        core_admin_set(app, o->email, password, generated, &created, &err) == PP_OK) {
+        printf("%s admin %s", created ? "created" : "reset the password of", o->email);
+        if (password == NULL) {
+            printf(" with the generated password %s (shown once)", generated);
+        }
+        printf("\n");
+        rc = 0;
+    } else {
+        fprintf(stderr, "payout-panel: admin failed: %s\n", err.message);
+    }
+    sec_wipe(generated, sizeof generated);
+    core_app_close(app);
+    return rc;
+}
+
+static void print_problem(void *ctx, const char *line)
+{
+    (void)ctx;
+    printf("  %s\n", line);
+}
+
+static int cmd_check(const struct options *o)
+{
+    struct pp_err err = {0};
+    struct core_app *app = NULL;
+    struct stat sb;
+    int problems = 0;
+    if (stat(o->db_path, &sb) != 0) {
+        fprintf(stderr, "payout-panel: no database at %s\n", o->db_path);
+        return 2;
+    }
+    if (core_app_open(o->db_path, 1, &app, &err) != PP_OK ||
+        core_check(app, print_problem, NULL, &problems, &err) != PP_OK) {
+        fprintf(stderr, "payout-panel: check failed to run: %s\n", err.message);
+        core_app_close(app);
+        return 2;
+    }
+    core_app_close(app);
+    if (problems > 0) {
+        printf("%s: %d problem(s) found\n", o->db_path, problems);
+        return 1;
+    }
+    printf("%s: ok (balances match the ledger and open payouts)\n", o->db_path);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    struct options o;
+    if (!parse_options(argc, argv, &o)) {
+        usage(stderr);
+        return 2;
+    }
+    if (strcmp(o.command, "help") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    if (strcmp(o.command, "version") == 0) {
+        printf("payout-panel %s\n", PP_VERSION);
+        return 0;
+    }
+    if (!setup_logging(&o)) {
+        return 2;
+    }
+    if (strcmp(o.command, "serve") == 0) {
+        return cmd_serve(&o);
+    }
+    if (strcmp(o.command, "migrate") == 0) {
+        return cmd_migrate(&o);
+    }
+    if (strcmp(o.command, "admin") == 0) {
+        return cmd_admin(&o);
+    }
+    if (strcmp(o.command, "check") == 0) {
+        return cmd_check(&o);
+    }
+    fprintf(stderr, "payout-panel: unknown command '%s'\n", o.command);
+    usage(stderr);
+    return 2;
+}

@@ -1,0 +1,428 @@
+/*
+** This module implements API keys and admin tokens: HS256 JSON Web Tokens
+** issued with libjwt and verified with the algorithm pinned.
+**
+** Verification does not trust the token to say how it should be checked.
+** Before libjwt sees a token, this module splits it, insists on three
+** canonical base64url parts with a 32-byte signature, decodes the header
+** itself and accepts only {"alg":"HS256"} (plus "typ":"JWT"), and checks
+** the HMAC-SHA256 itself in constant time. Only then does libjwt decode it
+** with the key, and its idea of the algorithm is checked again. Claims are
+** read with jansson from the signed payload, because jwt_get_grant_int()
+** answers 0 without an error for a claim of the wrong type. Times are
+** judged against the caller's now_s, never the wall clock: libjwt 1.10
+** does not check "exp" itself.
+**
+** It does not decide whether a token's generation is still current, nor
+** whether a role may call a route: callers do.
+*/
+#include "payout/sec/jwt.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <jwt.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include "payout/base/assert.h"
+#include "payout/sec/secrets.h"
+
+/* Messages are short and the same for every kind of forgery, so an
+** attacker learns nothing from them; none echoes the token. */
+#define MSG_INVALID "invalid API key"
+#define MSG_EXPIRED "API key expired"
+#define MSG_NOT_YET_VALID "API key not yet valid"
+
+/* Seconds a token's iat or nbf may lie in our future: clocks of hosts in
+** one deployment drift by seconds, never by minutes. */
+#define CLOCK_SKEW_S 60
+/* An HMAC-SHA256 signature: 32 bytes, 43 base64url characters unpadded. */
+#define SIGNATURE_BYTES 32u
+#define SIGNATURE_CHARS 43u
+/* Digits of INT64_MAX, the longest admin id. */
+#define ADMIN_ID_DIGITS_MAX 19u
+/* Buffer for an admin id as decimal text. */
+#define ADMIN_ID_TEXT_BYTES 24u
+
+#define ROLE_INTEGRATOR "integrator"
+#define ROLE_ADMIN "admin"
+/* The "sub" of every integrator's API key. */
+#define SUBJECT_INTEGRATOR "integrator"
+
+_Static_assert(sizeof(long) >= sizeof(int64_t), "libjwt's integer grants are longs");
+
+/* The three dot-separated parts of a token, pointing into it. */
+struct token_parts {
+    const char *header;
+    size_t header_len;
+    const char *payload;
+    size_t payload_len;
+    const char *signature;
+    size_t signature_len;
+    /* header "." payload: the bytes the signature covers. */
+    size_t signed_len;
+};
+
+static enum pp_status refuse(struct pp_err *err)
+{
+    return pp_err_set(err, PP_UNAUTHORIZED, MSG_INVALID);
+}
+
+/* The 6-bit value of base64url character c, or -1. */
+static int b64url_value(unsigned char c)
+{
+    int value = -1;
+    if (c >= 'A' && c <= 'Z') {
+        value = c - 'A';
+    } else if (c >= 'a' && c <= 'z') {
+        value = c - 'a' + 26;
+    } else if (c >= '0' && c <= '9') {
+        value = c - '0' + 52;
+    } else if (c == '-') {
+        value = 62;
+    } else if (c == '_') {
+        value = 63;
+    }
+    return value;
+}
+
+/* Decodes unpadded base64url in[0..len) into out (out_size bytes) and
+** sets *out_len. Refuses padding, other characters, impossible lengths
+** and non-canonical text (unused trailing bits set), so every decoded
+** value has exactly one spelling. 1 on success. */
+static int b64url_decode(const char *in, size_t len, uint8_t *out, size_t out_size, size_t *out_len)
+{
+    uint32_t acc = 0;
+    unsigned bits = 0;
+    size_t n = 0;
+    int ok = 0;
+
+    if (len % 4 == 1 || len / 4 * 3 + (len % 4) > out_size) {
+        goto done;
+    }
+    for (size_t i = 0; i < len; i++) {
+        int value = b64url_value((unsigned char)in[i]);
+        if (value < 0) {
+            goto done;
+        }
+        acc = (acc << 6) | (uint32_t)value;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            out[n++] = (uint8_t)((acc >> bits) & 0xffu);
+            acc &= (1u << bits) - 1u;
+        }
+    }
+    if (acc != 0) {
+        goto done;
+    }
+    *out_len = n;
+    ok = 1;
+done:
+    return ok;
+}
+
+/* Splits the NUL-free token[0..len) into three non-empty base64url parts
+** with a signature of exactly SIGNATURE_CHARS. 1 on success. */
+static int token_split(const char *token, size_t len, struct token_parts *parts)
+{
+    size_t dots[2] = {0, 0};
+    size_t dot_count = 0;
+    int ok = 0;
+
+    for (size_t i = 0; i < len; i++) {
+        if (token[i] == '.') {
+            if (dot_count == 2) {
+                goto done;
+            }
+            dots[dot_count++] = i;
+        } else if (b64url_value((unsigned char)token[i]) < 0) {
+            goto done;
+        }
+    }
+    if (dot_count != 2) {
+        goto done;
+    }
+    parts->header = token;
+    parts->header_len = dots[0];
+    parts->payload = token + dots[0] + 1;
+    parts->payload_len = dots[1] - dots[0] - 1;
+    parts->signature = token + dots[1] + 1;
+    parts->signature_len = len - dots[1] - 1;
+    parts->signed_len = dots[1];
+    ok = parts->header_len > 0 && parts->payload_len > 0 && parts->signature_len == SIGNATURE_CHARS;
+done:
+    return ok;
+}
+
+/* Decodes one base64url part and parses it as a JSON object, refusing
+** duplicate keys. New reference, or NULL. */
+static json_t *json_part(const char *b64, size_t len)
+{
+    uint8_t text[PP_TOKEN_BYTES_MAX];
+    size_t text_len = 0;
+    json_t *json = NULL;
+    json_error_t jerr;
+
+    if (!b64url_decode(b64, len, text, sizeof text, &text_len)) {
+        goto done;
+    }
+    json = json_loadb((const char *)text, text_len, JSON_REJECT_DUPLICATES, &jerr);
+    if (json != NULL && !json_is_object(json)) {
+        json_decref(json);
+        json = NULL;
+    }
+done:
+    sec_wipe(text, sizeof text);
+    return json;
+}
+
+/* 1 when value is a JSON string equal to expect (and no longer). */
+static int json_string_is(const json_t *value, const char *expect)
+{
+    return json_is_string(value) && json_string_length(value) == strlen(expect) &&
+           strcmp(json_string_value(value), expect) == 0;
+}
+
+/* Checks the header: an object with "alg" exactly "HS256", optionally
+** "typ" exactly "JWT", and nothing else: a header parameter we do not know
+** ("crit", "jku", "kid", ...) could change how the token is meant to be
+** checked. 1 when acceptable. */
+static int header_check(const struct token_parts *parts)
+{
+    json_t *header = json_part(parts->header, parts->header_len);
+    const char *name = NULL;
+    json_t *value = NULL;
+    int ok = 0;
+
+    if (header == NULL || !json_string_is(json_object_get(header, "alg"), "HS256")) {
+        goto done;
+    }
+    ok = 1;
+    json_object_foreach(header, name, value)
+    {
+        if (strcmp(name, "alg") == 0) {
+            ok = ok && json_string_is(value, "HS256");
+        } else if (strcmp(name, "typ") == 0) {
+            ok = ok && json_string_is(value, "JWT");
+        } else {
+            ok = 0;
+        }
+    }
+done:
+    json_decref(header);
+    return ok;
+}
+
+/* Checks the HMAC-SHA256 of header.payload in constant time, so the pin
+** does not depend on how libjwt compares signatures. 1 when it matches. */
+static int signature_check(const uint8_t *key, const char *token, const struct token_parts *parts)
+{
+    uint8_t given[SIGNATURE_BYTES + 1];
+    uint8_t expect[EVP_MAX_MD_SIZE];
+    size_t given_len = 0;
+    unsigned expect_len = 0;
+    int ok = 0;
+
+    if (!b64url_decode(parts->signature, parts->signature_len, given, sizeof given, &given_len) ||
+        given_len != SIGNATURE_BYTES) {
+        goto done;
+    }
+    if (HMAC(EVP_sha256(), key, PP_JWT_KEY_BYTES, (const unsigned char *)token, parts->signed_len,
+             expect, &expect_len) == NULL ||
+        expect_len != SIGNATURE_BYTES) {
+        goto done;
+    }
+    ok = CRYPTO_memcmp(given, expect, SIGNATURE_BYTES) == 0;
+done:
+    sec_wipe(expect, sizeof expect);
+    return ok;
+}
+
+/* Reads integer claim `name` into *out. 1 when present and an integer. */
+static int claim_int(const json_t *claims, const char *name, int64_t *out)
+{
+    const json_t *value = json_object_get(claims, name);
+    int ok = json_is_integer(value);
+    if (ok) {
+        *out = (int64_t)json_integer_value(value);
+    }
+    return ok;
+}
+
+/* Parses an admin id: 1 to 19 decimal digits, no sign, no leading zero,
+** at most INT64_MAX. 1 on success. */
+static int admin_id_parse(const char *s, size_t len, int64_t *out)
+{
+    int64_t value = 0;
+    int ok = 0;
+
+    if (len == 0 || len > ADMIN_ID_DIGITS_MAX || s[0] == '0') {
+        goto done;
+    }
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] < '0' || s[i] > '9') {
+            goto done;
+        }
+        int64_t digit = s[i] - '0';
+        if (value > (INT64_MAX - digit) / 10) {
+            goto done;
+        }
+        value = value * 10 + digit;
+    }
+    *out = value;
+    ok = 1;
+done:
+    return ok;
+}
+
+/* Reads role and sub into *out. 1 when both are well-formed and agree. */
+static int claims_identity(const json_t *claims, struct sec_claims *out)
+{
+    const json_t *role = json_object_get(claims, "role");
+    const json_t *sub = json_object_get(claims, "sub");
+    int ok = 0;
+
+    if (!json_is_string(sub)) {
+        goto done;
+    }
+    if (json_string_is(role, ROLE_INTEGRATOR)) {
+        out->role = SEC_ROLE_INTEGRATOR;
+        out->subject = 0;
+        ok = json_string_is(sub, SUBJECT_INTEGRATOR);
+    } else if (json_string_is(role, ROLE_ADMIN)) {
+        out->role = SEC_ROLE_ADMIN;
+        ok = admin_id_parse(json_string_value(sub), json_string_length(sub), &out->subject);
+    }
+done:
+    return ok;
+}
+
+/* Reads and judges the claims of a verified token at now_s into *out. */
+static enum pp_status claims_read(const json_t *claims, int64_t now_s, struct sec_claims *out,
+                                  struct pp_err *err)
+{
+    enum pp_status status = PP_OK;
+    const json_t *nbf_value = json_object_get(claims, "nbf");
+    int64_t nbf = 0;
+
+    if (!claim_int(claims, "iat", &out->iat_s) || !claim_int(claims, "exp", &out->exp_s) ||
+        !claim_int(claims, "gen", &out->generation) || !claims_identity(claims, out) ||
+        out->iat_s < 0 || (nbf_value != NULL && !claim_int(claims, "nbf", &nbf))) {
+        status = refuse(err);
+        goto done;
+    }
+    if (out->exp_s <= now_s) {
+        status = pp_err_set(err, PP_UNAUTHORIZED, MSG_EXPIRED);
+        goto done;
+    }
+    if (out->iat_s > now_s + CLOCK_SKEW_S || (nbf_value != NULL && nbf > now_s + CLOCK_SKEW_S)) {
+        status = pp_err_set(err, PP_UNAUTHORIZED, MSG_NOT_YET_VALID);
+        goto done;
+    }
+done:
+    return status;
+}
+
+enum pp_status sec_jwt_verify(const uint8_t *key, const char *token, size_t len, int64_t now_s,
+                              struct sec_claims *out, struct pp_err *err)
+{
+    enum pp_status status = PP_OK;
+    char text[PP_TOKEN_BYTES_MAX + 1];
+    struct token_parts parts;
+    jwt_t *jwt = NULL;
+    json_t *claims = NULL;
+
+    PP_ASSERT(key != NULL && out != NULL);
+    PP_ASSERT(token != NULL || len == 0);
+    PP_ASSERT(now_s >= 0 && now_s <= INT64_MAX - CLOCK_SKEW_S);
+    memset(out, 0, sizeof *out);
+    memset(&parts, 0, sizeof parts);
+    text[0] = '\0';
+    if (len == 0 || len > PP_TOKEN_BYTES_MAX) {
+        status = refuse(err);
+        goto done;
+    }
+    /* A NUL-terminated copy for libjwt; token_split refuses a NUL inside. */
+    memcpy(text, token, len);
+    text[len] = '\0';
+    if (!token_split(text, len, &parts) || !header_check(&parts) ||
+        !signature_check(key, text, &parts)) {
+        status = refuse(err);
+        goto done;
+    }
+    if (jwt_decode(&jwt, text, key, PP_JWT_KEY_BYTES) != 0 || jwt == NULL ||
+        jwt_get_alg(jwt) != JWT_ALG_HS256) {
+        status = refuse(err);
+        goto done;
+    }
+    claims = json_part(parts.payload, parts.payload_len);
+    if (claims == NULL) {
+        status = refuse(err);
+        goto done;
+    }
+    status = claims_read(claims, now_s, out, err);
+done:
+    if (status != PP_OK) {
+        memset(out, 0, sizeof *out);
+    }
+    json_decref(claims);
+    jwt_free(jwt);
+    sec_wipe(text, sizeof text);
+    return status;
+}
+
+/* Adds the claims to a new libjwt object. 1 on success. */
+static int claims_add(jwt_t *jwt, const struct sec_claims *claims)
+{
+    char sub[ADMIN_ID_TEXT_BYTES];
+    const char *role = ROLE_INTEGRATOR;
+
+    if (claims->role == SEC_ROLE_ADMIN) {
+        role = ROLE_ADMIN;
+        int n = snprintf(sub, sizeof sub, "%" PRId64, claims->subject);
+        PP_ASSERT(n > 0 && (size_t)n < sizeof sub);
+    } else {
+        snprintf(sub, sizeof sub, "%s", SUBJECT_INTEGRATOR);
+    }
+    return jwt_add_grant_int(jwt, "iat", (long)claims->iat_s) == 0 &&
+           jwt_add_grant_int(jwt, "exp", (long)claims->exp_s) == 0 &&
+           jwt_add_grant(jwt, "role", role) == 0 && jwt_add_grant(jwt, "sub", sub) == 0 &&
+           jwt_add_grant_int(jwt, "gen", (long)claims->generation) == 0;
+}
+
+enum pp_status sec_jwt_issue(const uint8_t *key, const struct sec_claims *claims, char **token_out,
+                             struct pp_err *err)
+{
+    enum pp_status status = PP_OK;
+    jwt_t *jwt = NULL;
+    char *token = NULL;
+
+    PP_ASSERT(key != NULL && claims != NULL && token_out != NULL);
+    PP_ASSERT(claims->role == SEC_ROLE_INTEGRATOR || claims->role == SEC_ROLE_ADMIN);
+    PP_ASSERT(claims->role == SEC_ROLE_ADMIN ? claims->subject > 0 : claims->subject == 0);
+    PP_ASSERT(claims->iat_s >= 0 && claims->exp_s > claims->iat_s);
+    *token_out = NULL;
+    if (jwt_new(&jwt) != 0 || !claims_add(jwt, claims) ||
+        jwt_set_alg(jwt, JWT_ALG_HS256, key, PP_JWT_KEY_BYTES) != 0) {
+        status = pp_err_set(err, PP_INTERNAL, "token signing failed");
+        goto done;
+    }
+    token = jwt_encode_str(jwt);
+    /* A token we could not verify ourselves is no token. */
+    if (token == NULL || strlen(token) > PP_TOKEN_BYTES_MAX) {
+        status = pp_err_set(err, PP_INTERNAL, "token signing failed");
+        goto done;
+    }
+    *token_out = token;
+    token = NULL;
+done:
+    free(token);
+    jwt_free(jwt);
+    return status;
+}

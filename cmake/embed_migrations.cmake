@@ -2,7 +2,7 @@
 # version order: const struct store_migration store_migrations[].
 file(GLOB files ${DIR}/*.sql)
 list(SORT files)
-set(body "/* Generated from migrations/*.sql by cmake/embed_migrations.cmake. */\n")
+set(body "/* Generated from the migrations folder by cmake/embed_migrations.cmake. */\n")
 string(APPEND body "#include \"store/migrations.h\"\n\nconst struct store_migration store_migrations[] = {\n")
 set(count 0)
 foreach(f ${files})

@@ -88,6 +88,9 @@
 #define PP_ADMIN_TOKEN_TTL_S (8 * 3600)
 /* HS256 signing key size: 256 bits, the hash's own size. */
 #define PP_JWT_KEY_BYTES 32
+/* Seconds a token's iat or nbf may lie in our future: clocks of hosts in
+** one deployment drift by seconds, never by minutes. */
+#define PP_TOKEN_CLOCK_SKEW_S 60
 /* Longest token we will even try to verify. */
 #define PP_TOKEN_BYTES_MAX 2048
 /* Authentication password: 32 characters from a 62-symbol alphabet,

@@ -38,9 +38,6 @@
 #define MSG_EXPIRED "API key expired"
 #define MSG_NOT_YET_VALID "API key not yet valid"
 
-/* Seconds a token's iat or nbf may lie in our future: clocks of hosts in
-** one deployment drift by seconds, never by minutes. */
-#define CLOCK_SKEW_S 60
 /* An HMAC-SHA256 signature: 32 bytes, 43 base64url characters unpadded. */
 #define SIGNATURE_BYTES 32u
 #define SIGNATURE_CHARS 43u
@@ -321,7 +318,7 @@ static enum pp_status claims_read(const json_t *claims, int64_t now_s, struct se
         status = pp_err_set(err, PP_UNAUTHORIZED, MSG_EXPIRED);
         goto done;
     }
-    if (out->iat_s > now_s + CLOCK_SKEW_S || (nbf_value != NULL && nbf > now_s + CLOCK_SKEW_S)) {
+    if (out->iat_s > now_s + PP_TOKEN_CLOCK_SKEW_S || (nbf_value != NULL && nbf > now_s + PP_TOKEN_CLOCK_SKEW_S)) {
         status = pp_err_set(err, PP_UNAUTHORIZED, MSG_NOT_YET_VALID);
         goto done;
     }
@@ -340,7 +337,7 @@ enum pp_status sec_jwt_verify(const uint8_t *key, const char *token, size_t len,
 
     PP_ASSERT(key != NULL && out != NULL);
     PP_ASSERT(token != NULL || len == 0);
-    PP_ASSERT(now_s >= 0 && now_s <= INT64_MAX - CLOCK_SKEW_S);
+    PP_ASSERT(now_s >= 0 && now_s <= INT64_MAX - PP_TOKEN_CLOCK_SKEW_S);
     memset(out, 0, sizeof *out);
     memset(&parts, 0, sizeof parts);
     text[0] = '\0';

@@ -1,6 +1,6 @@
 /*
 ** This private header describes the migrations compiled into the binary
-** (generated from migrations/*.sql at build time, see
+** (generated from the migrations folder at build time, see
 ** cmake/embed_migrations.cmake), in ascending version order.
 */
 #ifndef PAYOUT_STORE_MIGRATIONS_H

@@ -1,0 +1,262 @@
+/*
+** This module tests the seed document's own examples against the real
+** server, field for field: authenticate, create payout (the seed's request
+** with its typographic quotes fixed and currency GBP), cancel with
+** {"ids":[1,2,3]}, and the error envelope. The tests run in order on one
+** fresh server and database; later tests build on earlier ones.
+*/
+#include "harness.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static struct pp_server srv;
+static char *admin_token;
+static char *auth_password;
+static char *api_key;
+
+/* The seed's create example, quotes fixed, PLN -> GBP. */
+static const char seed_create_body[] =
+    "{ \"amount\": 1, \"currency\": \"GBP\", \"startDate\": \"2018-01-01 12:00:00\", "
+    "\"endDate\": \"2018-01-02 00:00:00\", \"name\": \"Project name\", \"description\": "
+    "\"Payment description\", \"userName\": \"tester\", \"phoneNumber\": \"123456789\", "
+    "\"referenceId\": 1, \"firstName\": \"test\", \"lastName\": \"tester\", \"email\": "
+    "\"test@test.test\", \"notification\": true}";
+
+static const struct pp_payment_want seed_payment = {
+    .amount = "1",
+    .currency = "GBP",
+    .start_date = "2018-01-01T12:00:00.000Z",
+    .end_date = "2018-01-02T00:00:00.000Z",
+    .description = "Payment description",
+    .notification = 1,
+    .status = "READY",
+};
+
+static int group_setup(void **state)
+{
+    (void)state;
+    if (pp_server_start(&srv, NULL) != 0) {
+        return -1;
+    }
+    admin_token = pp_admin_login(&srv);
+    auth_password = pp_enable_integration(&srv, admin_token);
+    return 0;
+}
+
+static int group_teardown(void **state)
+{
+    (void)state;
+    pp_server_destroy(&srv);
+    free(admin_token);
+    free(auth_password);
+    free(api_key);
+    return 0;
+}
+
+/* curl -X POST /api/authenticate -H "accept: application/json"
+**      -H "Content-Type: application/json" -d "{ \"apiKey\": \"...\"}" */
+static void test_seed_authenticate(void **state)
+{
+    (void)state;
+    char *body = pp_fmt("{ \"apiKey\": \"%s\"}", auth_password);
+    const char *headers[] = {"accept: application/json", NULL};
+    struct pp_req req = {.method = "POST",
+                         .path = "/api/authenticate",
+                         .headers = headers,
+                         .body = body,
+                         .body_len = PP_STRLEN};
+    struct pp_resp *r = pp_call(&srv, &req);
+    pp_assert_status(r, 200);
+    const json_t *token = json_object_get(r->json, "token");
+    assert_true(json_is_string(token));
+    api_key = strdup(json_string_value(token));
+
+    /* An HS256 JWT valid for 24 hours from issue. */
+    json_t *header = pp_jwt_header(api_key);
+    json_t *payload = pp_jwt_payload(api_key);
+    assert_non_null(header);
+    assert_non_null(payload);
+    pp_assert_json_str(header, "alg", "HS256");
+    long long iat = pp_json_int(payload, "iat");
+    long long exp = pp_json_int(payload, "exp");
+    assert_int_equal(exp - iat, 24 * 3600);
+    long long now = (long long)time(NULL);
+    assert_true(iat >= now - 600 && iat <= now + 600);
+    json_decref(header);
+    json_decref(payload);
+    pp_resp_free(r);
+    free(body);
+}
+
+static struct pp_resp *seed_create(const char *body)
+{
+    const char *headers[] = {"accept: application/json", NULL};
+    struct pp_req req = {.method = "POST",
+                         .path = "/api/payment/create",
+                         .token = api_key,
+                         .headers = headers,
+                         .body = body,
+                         .body_len = PP_STRLEN};
+    return pp_call(&srv, &req);
+}
+
+/* Without funds the seed's request is refused with INSUFFICIENT_FUNDS. */
+static void test_seed_create_without_funds(void **state)
+{
+    (void)state;
+    struct pp_resp *r = seed_create(seed_create_body);
+    pp_assert_error(r, 422, "INSUFFICIENT_FUNDS");
+    pp_resp_free(r);
+}
+
+static void test_seed_create(void **state)
+{
+    (void)state;
+    json_t *balance = pp_deposit(&srv, admin_token, "GBP", "10");
+    json_decref(balance);
+
+    struct pp_resp *r = seed_create(seed_create_body);
+    pp_assert_status(r, 200);
+    const json_t *payments = json_object_get(r->json, "payments");
+    assert_true(json_is_array(payments));
+    assert_int_equal(json_array_size(payments), 1);
+    const json_t *p = json_array_get(payments, 0);
+    pp_assert_payment(r, "payments[0]", p, &seed_payment);
+    /* A fresh database: the seed's ids (and nothing was written by the
+    ** refused request before). */
+    assert_int_equal(pp_json_int(p, "id"), 1);
+    assert_int_equal(pp_json_int(p, "recipientId"), 1);
+    assert_int_equal(pp_json_int(p, "projectId"), 1);
+    pp_resp_free(r);
+
+    struct pp_resp *b = pp_balances(&srv, api_key);
+    pp_assert_balance(b, "GBP", "9", "1", "0");
+    pp_resp_free(b);
+}
+
+static void test_seed_get_by_id(void **state)
+{
+    (void)state;
+    struct pp_resp *r = pp_get(&srv, "/api/payments/1", api_key);
+    pp_assert_status(r, 200);
+    pp_assert_payment(r, "", r->json, &seed_payment);
+    assert_int_equal(pp_json_int(r->json, "id"), 1);
+    assert_int_equal(pp_json_int(r->json, "recipientId"), 1);
+    assert_int_equal(pp_json_int(r->json, "projectId"), 1);
+    pp_resp_free(r);
+}
+
+/* The seed's error example: a required field that is empty. */
+static void test_seed_error_envelope(void **state)
+{
+    (void)state;
+    char *body = strdup(seed_create_body);
+    char *desc = strstr(body, "\"Payment description\"");
+    assert_non_null(desc);
+    memcpy(desc, "\"\"                   ", 21); /* same length, now "" */
+    struct pp_resp *r = seed_create(body);
+    pp_assert_error(r, 400, "INVALID_PARAMS");
+    pp_resp_free(r);
+    free(body);
+
+    /* Nothing was blocked by the refused request. */
+    struct pp_resp *b = pp_balances(&srv, api_key);
+    pp_assert_balance(b, "GBP", "9", "1", "0");
+    pp_resp_free(b);
+}
+
+static struct pp_resp *seed_cancel(void)
+{
+    const char *headers[] = {"accept: application/json", NULL};
+    struct pp_req req = {.method = "POST",
+                         .path = "/api/payment/cancel",
+                         .token = api_key,
+                         .headers = headers,
+                         .body = "{ \"ids\": [1,2,3]}",
+                         .body_len = PP_STRLEN};
+    return pp_call(&srv, &req);
+}
+
+static void test_seed_cancel(void **state)
+{
+    (void)state;
+    struct pp_resp *r = seed_cancel();
+    pp_assert_status(r, 200);
+    assert_int_equal(pp_json_int(r->json, "success"), 1);
+    pp_assert_number_text(r, "success", "1");
+    pp_resp_free(r);
+
+    struct pp_resp *g = pp_get(&srv, "/api/payments/1", api_key);
+    pp_assert_status(g, 200);
+    struct pp_payment_want cancelled = seed_payment;
+    cancelled.status = "CANCELLED";
+    pp_assert_payment(g, "", g->json, &cancelled);
+    pp_resp_free(g);
+
+    struct pp_resp *b = pp_balances(&srv, api_key);
+    pp_assert_balance(b, "GBP", "10", "0", "0");
+    pp_resp_free(b);
+}
+
+static void test_seed_cancel_again(void **state)
+{
+    (void)state;
+    struct pp_resp *r = seed_cancel();
+    pp_assert_status(r, 200);
+    assert_int_equal(pp_json_int(r->json, "success"), 0);
+    pp_resp_free(r);
+
+    struct pp_resp *b = pp_balances(&srv, api_key);
+    pp_assert_balance(b, "GBP", "10", "0", "0");
+    pp_resp_free(b);
+}
+
+/* The seed flow again after the cancel: the same recipient and project are
+** found again (ids 1), the payout is new (id 2). */
+static void test_seed_create_again(void **state)
+{
+    (void)state;
+    struct pp_resp *r = seed_create(seed_create_body);
+    pp_assert_status(r, 200);
+    const json_t *p = json_array_get(json_object_get(r->json, "payments"), 0);
+    pp_assert_payment(r, "payments[0]", p, &seed_payment);
+    assert_int_equal(pp_json_int(p, "id"), 2);
+    assert_int_equal(pp_json_int(p, "recipientId"), 1);
+    assert_int_equal(pp_json_int(p, "projectId"), 1);
+    pp_resp_free(r);
+}
+
+static void test_seed_check_and_shutdown(void **state)
+{
+    (void)state;
+    char *out = NULL;
+    int rc = pp_check(srv.db_path, &out);
+    if (rc != 0) {
+        fail_msg("check (server running) exited %d: %s", rc, out != NULL ? out : "");
+    }
+    free(out);
+    assert_int_equal(pp_server_stop(&srv), 0);
+    rc = pp_check(srv.db_path, &out);
+    if (rc != 0) {
+        fail_msg("check (after SIGTERM) exited %d: %s", rc, out != NULL ? out : "");
+    }
+    free(out);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_seed_authenticate),
+        cmocka_unit_test(test_seed_create_without_funds),
+        cmocka_unit_test(test_seed_create),
+        cmocka_unit_test(test_seed_get_by_id),
+        cmocka_unit_test(test_seed_error_envelope),
+        cmocka_unit_test(test_seed_cancel),
+        cmocka_unit_test(test_seed_cancel_again),
+        cmocka_unit_test(test_seed_create_again),
+        cmocka_unit_test(test_seed_check_and_shutdown),
+    };
+    return cmocka_run_group_tests_name("api.seed", tests, group_setup, group_teardown);
+}

@@ -192,13 +192,14 @@ static int bootstrap_admin(struct core_app *app)
         return 0;
     }
     if (password == NULL) {
-        printf("created admin %s with the generated password %s (shown once; reset it with "
-               "`payout-panel admin`)\n",
-               email, generated);
+        fprintf(stderr,
+                "created admin %s with the generated password %s (shown once; reset it with "
+                "`payout-panel admin`)\n",
+                email, generated);
     } else {
-        printf("created admin %s from PAYOUT_ADMIN_EMAIL/PAYOUT_ADMIN_PASSWORD\n", email);
+        fprintf(stderr, "created admin %s from PAYOUT_ADMIN_EMAIL/PAYOUT_ADMIN_PASSWORD\n",
+                email);
     }
-    fflush(stdout);
     sec_wipe(generated, sizeof generated);
     return 1;
 }

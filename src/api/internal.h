@@ -52,9 +52,10 @@ enum pp_status api_field_amount(json_t *obj, const char *key, const struct core_
                                 int64_t *out, struct pp_err *err); /* required, > 0 */
 enum pp_status api_field_date(json_t *obj, const char *key, int64_t *ms_out,
                               struct pp_err *err); /* required */
-/* A string or an integer, as text into out[out_size]; default "". */
-enum pp_status api_field_ident(json_t *obj, const char *key, char *out, size_t out_size,
-                               struct pp_err *err);
+/* A string (or, when allow_int, an integer written in decimal), as text
+** into out[out_size]; default "". */
+enum pp_status api_field_ident(json_t *obj, const char *key, int allow_int, char *out,
+                               size_t out_size, struct pp_err *err);
 /* A non-empty array (<= PP_IDS_MAX) of positive integers; arena copy. */
 enum pp_status api_field_ids(json_t *obj, const char *key, struct pp_arena *arena,
                              int64_t **ids_out, size_t *count_out, struct pp_err *err);

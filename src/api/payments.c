@@ -23,9 +23,9 @@ static void read_create(json_t *body, struct core_payout_request *out, struct pp
     api_field_date(body, "endDate", &out->end_ms, err);
     api_field_string(body, "name", 1, PP_PROJECT_NAME_BYTES_MAX, &out->project_name, err);
     api_field_string(body, "description", 1, PP_DESCRIPTION_BYTES_MAX, &out->description, err);
-    api_field_ident(body, "userName", r->user_name, sizeof r->user_name, err);
-    api_field_ident(body, "phoneNumber", r->phone_number, sizeof r->phone_number, err);
-    api_field_ident(body, "referenceId", r->reference_id, sizeof r->reference_id, err);
+    api_field_ident(body, "userName", 0, r->user_name, sizeof r->user_name, err);
+    api_field_ident(body, "phoneNumber", 0, r->phone_number, sizeof r->phone_number, err);
+    api_field_ident(body, "referenceId", 1, r->reference_id, sizeof r->reference_id, err);
     if (api_field_string(body, "firstName", 0, PP_PERSON_NAME_BYTES_MAX, &text, err) == PP_OK) {
         memcpy(r->first_name, text, strlen(text) + 1);
     }

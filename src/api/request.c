@@ -210,20 +210,22 @@ enum pp_status api_field_date(json_t *obj, const char *key, int64_t *ms_out, str
     return st;
 }
 
-enum pp_status api_field_ident(json_t *obj, const char *key, char *out, size_t out_size,
-                               struct pp_err *err)
+enum pp_status api_field_ident(json_t *obj, const char *key, int allow_int, char *out,
+                               size_t out_size, struct pp_err *err)
 {
     json_t *v = field_get(obj, key);
     out[0] = '\0';
     if (v == NULL) {
         return PP_OK;
     }
-    if (json_is_integer(v)) {
+    if (allow_int && json_is_integer(v)) {
         snprintf(out, out_size, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
         return PP_OK;
     }
     if (!json_is_string(v)) {
-        return pp_err_set(err, PP_INVALID_PARAMS, "%s must be a string or an integer", key);
+        return pp_err_set(err, PP_INVALID_PARAMS,
+                          allow_int ? "%s must be a string or an integer" : "%s must be a string",
+                          key);
     }
     if (json_string_length(v) >= out_size) {
         return pp_err_set(err, PP_INVALID_PARAMS, "%s is longer than %zu bytes", key,

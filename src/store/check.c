@@ -1,0 +1,237 @@
+/*
+** This module implements store_check, the verification behind the `check`
+** subcommand: for every currency the balance row must equal the ledger's
+** sums and its blocked figure the sum of open payouts; every payout must
+** have exactly the ledger rows its state implies, in its currency and for
+** its amount; and SQLite's own integrity and foreign-key checks must pass.
+** Everything is read in one read transaction, so the figures compared
+** belong to one snapshot even while the server writes.
+**
+** It repairs nothing: it reports, one line per discrepancy.
+*/
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "payout/base/assert.h"
+#include "payout/base/log.h"
+#include "store/internal.h"
+
+#define LINE_BYTES 256
+
+struct check {
+    struct store_conn *conn;
+    store_report_fn report;
+    void *ctx;
+    int problems;
+};
+
+static void check_report(struct check *k, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void check_report(struct check *k, const char *fmt, ...)
+{
+    char line[LINE_BYTES];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    k->problems++;
+    if (k->report != NULL) {
+        k->report(k->ctx, line);
+    }
+}
+
+static void check_figure(struct check *k, const char *cur, const char *name, int64_t have,
+                         const char *what, int64_t want)
+{
+    if (have != want) {
+        check_report(k, "%s: %s %lld != %s %lld", cur, name, (long long)have, what,
+                     (long long)want);
+    }
+}
+
+/* One row of STORE_STMT_CHECK_CURRENCIES. */
+static void check_currency_row(struct check *k, struct store_q *q)
+{
+    char cur[4];
+    if (store_q_col_text(q, 0, cur, sizeof cur) != 0) {
+        snprintf(cur, sizeof cur, "???");
+    }
+    int64_t v[8];
+    for (int i = 0; i < 8; i++) {
+        v[i] = sqlite3_column_int64(q->stmt, i + 2);
+    }
+    if (sqlite3_column_int(q->stmt, 1) == 0) {
+        check_report(k, "%s: no balance row, yet ledger rows or payouts use it", cur);
+    }
+    check_figure(k, cur, "available", v[0], "ledger sum", v[3]);
+    check_figure(k, cur, "blocked", v[1], "ledger sum", v[4]);
+    check_figure(k, cur, "paid_out", v[2], "ledger sum", v[5]);
+    check_figure(k, cur, "blocked", v[1], "sum of open payouts", v[6]);
+    static const char *const names[] = {"available", "blocked", "paid_out"};
+    for (int i = 0; i < 3; i++) {
+        if (v[i] < 0) {
+            check_report(k, "%s: %s is negative (%lld)", cur, names[i], (long long)v[i]);
+        }
+    }
+    if (v[7] != 0) {
+        check_report(k, "%s: %lld ledger rows do not match their kind", cur, (long long)v[7]);
+    }
+}
+
+static enum pp_status check_currencies(struct check *k, struct pp_err *err)
+{
+    struct store_q q;
+    store_q_init(&q, k->conn, STORE_STMT_CHECK_CURRENCIES,
+                 "WITH cur (c) AS (SELECT currency FROM balances UNION SELECT currency FROM ledger"
+                 "  UNION SELECT currency FROM payouts),"
+                 " l AS (SELECT currency, SUM(d_available) AS a, SUM(d_blocked) AS b,"
+                 "  SUM(d_paid_out) AS p, SUM(NOT CASE kind"
+                 "   WHEN 1 THEN d_available > 0 AND d_blocked = 0 AND d_paid_out = 0"
+                 "   WHEN 2 THEN d_available < 0 AND d_blocked = 0 AND d_paid_out = 0"
+                 "   WHEN 3 THEN d_blocked > 0 AND d_available = -d_blocked AND d_paid_out = 0"
+                 "   WHEN 4 THEN d_blocked < 0 AND d_available = -d_blocked AND d_paid_out = 0"
+                 "   WHEN 5 THEN d_blocked < 0 AND d_paid_out = -d_blocked AND d_available = 0"
+                 "   ELSE 0 END) AS bad"
+                 "  FROM ledger GROUP BY currency),"
+                 " o AS (SELECT currency, SUM(amount_minor) AS s FROM payouts"
+                 "  WHERE status IN (1, 2) GROUP BY currency)"
+                 " SELECT cur.c, b.currency IS NOT NULL, COALESCE(b.available, 0),"
+                 "  COALESCE(b.blocked, 0), COALESCE(b.paid_out, 0), COALESCE(l.a, 0),"
+                 "  COALESCE(l.b, 0), COALESCE(l.p, 0), COALESCE(o.s, 0), COALESCE(l.bad, 0)"
+                 " FROM cur LEFT JOIN balances AS b ON b.currency = cur.c"
+                 "  LEFT JOIN l ON l.currency = cur.c LEFT JOIN o ON o.currency = cur.c"
+                 " ORDER BY cur.c");
+    int rc = store_q_step(&q);
+    while (rc == SQLITE_ROW) {
+        check_currency_row(k, &q);
+        rc = store_q_step(&q);
+    }
+    enum pp_status status = PP_OK;
+    if (rc != SQLITE_DONE) {
+        status = store_q_fail(&q, "checking balances", err);
+    }
+    store_q_reset(&q);
+    return status;
+}
+
+/* What a payout in state s must have in the ledger besides one BLOCK. */
+static const char *check_expected(int s)
+{
+    switch (s) {
+    case PP_PAYOUT_UNAUTHORIZED:
+    case PP_PAYOUT_READY:
+        return "1 block and nothing else";
+    case PP_PAYOUT_RECEIVED:
+        return "1 block and 1 payout";
+    default:
+        return "1 block and 1 release";
+    }
+}
+
+static enum pp_status check_payouts(struct check *k, struct pp_err *err)
+{
+    struct store_q q;
+    store_q_init(&q, k->conn, STORE_STMT_CHECK_PAYOUTS,
+                 "SELECT id, status, blocks, releases, payouts, mismatched FROM ("
+                 " SELECT p.id AS id, p.status AS status,"
+                 "  count(*) FILTER (WHERE l.kind = 3) AS blocks,"
+                 "  count(*) FILTER (WHERE l.kind = 4) AS releases,"
+                 "  count(*) FILTER (WHERE l.kind = 5) AS payouts,"
+                 "  count(*) FILTER (WHERE l.currency <> p.currency OR l.kind IN (1, 2)"
+                 "   OR (l.kind = 3 AND l.d_blocked <> p.amount_minor)"
+                 "   OR (l.kind IN (4, 5) AND l.d_blocked <> -p.amount_minor)) AS mismatched"
+                 " FROM payouts AS p LEFT JOIN ledger AS l ON l.payout_id = p.id GROUP BY p.id)"
+                 " WHERE NOT (blocks = 1 AND mismatched = 0 AND CASE"
+                 "  WHEN status IN (1, 2) THEN releases = 0 AND payouts = 0"
+                 "  WHEN status = 3 THEN releases = 0 AND payouts = 1"
+                 "  ELSE releases = 1 AND payouts = 0 END)"
+                 " ORDER BY id");
+    int rc = store_q_step(&q);
+    while (rc == SQLITE_ROW) {
+        int s = sqlite3_column_int(q.stmt, 1);
+        check_report(k,
+                     "payout %lld (%s): %lld block, %lld release, %lld payout ledger rows, "
+                     "%lld not matching its currency or amount; expected %s",
+                     (long long)sqlite3_column_int64(q.stmt, 0),
+                     pp_payout_status_name((enum pp_payout_status)s),
+                     (long long)sqlite3_column_int64(q.stmt, 2),
+                     (long long)sqlite3_column_int64(q.stmt, 3),
+                     (long long)sqlite3_column_int64(q.stmt, 4),
+                     (long long)sqlite3_column_int64(q.stmt, 5), check_expected(s));
+        rc = store_q_step(&q);
+    }
+    enum pp_status status = PP_OK;
+    if (rc != SQLITE_DONE) {
+        status = store_q_fail(&q, "checking payouts against the ledger", err);
+    }
+    store_q_reset(&q);
+    return status;
+}
+
+static enum pp_status check_sqlite(struct check *k, struct pp_err *err)
+{
+    struct store_q q;
+    store_q_init(&q, k->conn, STORE_STMT_CHECK_INTEGRITY, "PRAGMA integrity_check");
+    int rc = store_q_step(&q);
+    while (rc == SQLITE_ROW) {
+        const unsigned char *line = sqlite3_column_text(q.stmt, 0);
+        if (line == NULL || strcmp((const char *)line, "ok") != 0) {
+            check_report(k, "integrity_check: %.200s", line != NULL ? (const char *)line : "?");
+        }
+        rc = store_q_step(&q);
+    }
+    enum pp_status status = PP_OK;
+    if (rc != SQLITE_DONE) {
+        status = store_q_fail(&q, "integrity_check", err);
+    }
+    store_q_reset(&q);
+    if (status != PP_OK) {
+        goto done;
+    }
+    store_q_init(&q, k->conn, STORE_STMT_CHECK_FOREIGN_KEYS, "PRAGMA foreign_key_check");
+    rc = store_q_step(&q);
+    while (rc == SQLITE_ROW) {
+        const unsigned char *table = sqlite3_column_text(q.stmt, 0);
+        check_report(
+            k, "foreign key violation: %.64s row %lld has no %.64s",
+            table != NULL ? (const char *)table : "?", (long long)sqlite3_column_int64(q.stmt, 1),
+            sqlite3_column_text(q.stmt, 2) != NULL ? (const char *)sqlite3_column_text(q.stmt, 2)
+                                                   : "?");
+        rc = store_q_step(&q);
+    }
+    if (rc != SQLITE_DONE) {
+        status = store_q_fail(&q, "foreign_key_check", err);
+    }
+    store_q_reset(&q);
+done:
+    return status;
+}
+
+enum pp_status store_check(struct store *st, store_report_fn report, void *ctx, int *problems_out,
+                           struct pp_err *err)
+{
+    PP_ASSERT(st != NULL && problems_out != NULL);
+    struct check k = {.conn = store_reader_acquire(st), .report = report, .ctx = ctx};
+    enum pp_status status =
+        store_q_exec(k.conn, STORE_STMT_READ_BEGIN, "BEGIN", "begin the check", err);
+    if (status == PP_OK) {
+        status = check_currencies(&k, err);
+    }
+    if (status == PP_OK) {
+        status = check_payouts(&k, err);
+    }
+    if (status == PP_OK) {
+        status = check_sqlite(&k, err);
+    }
+    if (!sqlite3_get_autocommit(k.conn->db)) {
+        store_q_exec(k.conn, STORE_STMT_READ_END, "COMMIT", "end the check", NULL);
+    }
+    store_reader_release(st, k.conn);
+    *problems_out = k.problems;
+    if (k.problems > 0) {
+        pp_log(PP_LOG_WARN, "store: check found %d problem(s)", k.problems);
+    }
+    return status;
+}

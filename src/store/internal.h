@@ -1,0 +1,197 @@
+/*
+** This private header is what the files of src/store/ share: the store
+** and connection structs, the per-connection cache of prepared statements
+** (one enum entry per SQL statement of the layer), a small query helper
+** that records the first SQLite failure, and error mapping. Nothing
+** outside src/store/ includes it (the unit test does, to reach the raw
+** connection when it provokes storage failures).
+*/
+#ifndef PAYOUT_STORE_INTERNAL_H
+#define PAYOUT_STORE_INTERNAL_H
+
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "payout/limits.h"
+#include "payout/store/store.h"
+
+/* Every statement the layer prepares. The SQL text sits next to its one use
+** (store_q_init takes it); the enum only names the cache slot. */
+enum store_stmt {
+    /* writer.c: the batch transaction */
+    STORE_STMT_BEGIN_IMMEDIATE,
+    STORE_STMT_COMMIT,
+    STORE_STMT_ROLLBACK,
+    STORE_STMT_SAVEPOINT,
+    STORE_STMT_ROLLBACK_TO,
+    STORE_STMT_RELEASE,
+    /* db.c */
+    STORE_STMT_MIGRATION_VERSION,
+    STORE_STMT_MIGRATION_INSERT,
+    STORE_STMT_PING,
+    STORE_STMT_READ_BEGIN,
+    STORE_STMT_READ_END,
+    /* projects.c */
+    STORE_STMT_PROJECT_FIND,
+    STORE_STMT_PROJECT_INSERT,
+    /* recipients.c */
+    STORE_STMT_RECIPIENT_BY_USER_NAME,
+    STORE_STMT_RECIPIENT_BY_PHONE_NUMBER,
+    STORE_STMT_RECIPIENT_BY_REFERENCE_ID,
+    STORE_STMT_RECIPIENT_INSERT,
+    STORE_STMT_RECIPIENT_UPDATE,
+    /* payouts.c */
+    STORE_STMT_PAYOUT_INSERT,
+    STORE_STMT_PAYOUT_GET,
+    STORE_STMT_PAYOUT_SET_STATUS,
+    /* funds.c */
+    STORE_STMT_FUNDS_SAVEPOINT,
+    STORE_STMT_FUNDS_ROLLBACK_TO,
+    STORE_STMT_FUNDS_RELEASE,
+    STORE_STMT_BALANCE_GET,
+    STORE_STMT_BALANCE_PUT,
+    STORE_STMT_LEDGER_INSERT,
+    STORE_STMT_BALANCES_LIST,
+    /* settings.c */
+    STORE_STMT_SETTING_GET,
+    STORE_STMT_SETTING_PUT,
+    /* admins.c */
+    STORE_STMT_ADMIN_INSERT,
+    STORE_STMT_ADMIN_SET_PASSWORD,
+    STORE_STMT_ADMIN_FIND,
+    STORE_STMT_ADMIN_GET,
+    STORE_STMT_ADMIN_COUNT,
+    /* check.c */
+    STORE_STMT_CHECK_CURRENCIES,
+    STORE_STMT_CHECK_PAYOUTS,
+    STORE_STMT_CHECK_INTEGRITY,
+    STORE_STMT_CHECK_FOREIGN_KEYS,
+    STORE_STMT_COUNT
+};
+
+/* One SQLite connection and its statement cache. Used by one thread at a
+** time: the writer thread, or whoever holds it from the reader pool. */
+struct store_conn {
+    sqlite3 *db;
+    /* Writer only: 1 between BEGIN and COMMIT/ROLLBACK of a batch. */
+    int in_batch;
+    /* Writer only: a storage-level failure hit the open batch; it can only
+    ** be rolled back whole. broken_status is PP_UNAVAILABLE or PP_INTERNAL. */
+    int broken;
+    int broken_status;
+    sqlite3_stmt *stmts[STORE_STMT_COUNT];
+};
+
+/* A store_write() call waiting for the writer. Lives on the caller's stack;
+** the writer touches it only under st->queue_mu until `done` is set. */
+struct store_req {
+    store_tx_fn fn;
+    void *arg;
+    enum pp_status status;
+    struct pp_err err;
+    int done;
+    pthread_cond_t cv;
+    struct store_req *next;
+};
+
+struct store {
+    struct store_conn writer;
+    struct store_conn readers[PP_READERS_MAX];
+    unsigned readers_count;
+    /* Indices of idle readers (a stack), guarded by readers_mu. */
+    unsigned readers_idle[PP_READERS_MAX];
+    unsigned readers_idle_count;
+    pthread_mutex_t readers_mu;
+    pthread_cond_t readers_cv;
+
+    /* The writer's queue, guarded by queue_mu. */
+    pthread_mutex_t queue_mu;
+    pthread_cond_t queue_cv;
+    struct store_req *head;
+    struct store_req *tail;
+    int stopping;
+    int thread_started;
+    pthread_t thread;
+};
+
+/* What a write callback holds: the writer's connection, mid-batch. */
+struct store_tx {
+    struct store *st;
+    struct store_conn *conn;
+};
+
+/* --- Connections (db.c) ------------------------------------------------- */
+
+/* The writer's connection after checking that the caller runs on the
+** writer thread inside a batch (asserts otherwise). */
+struct store_conn *store_tx_conn(struct store_tx *tx);
+
+/* Takes an idle read connection, waiting for one if all are busy. Asserts
+** when called from the writer thread (a callback must not read around its
+** own transaction). Release it with store_reader_release. */
+struct store_conn *store_reader_acquire(struct store *st);
+void store_reader_release(struct store *st, struct store_conn *c);
+
+/* Runs the pending migrations on c (a read-write connection outside any
+** transaction); *applied_out (may be NULL) = how many were applied. */
+enum pp_status store_db_migrate(struct store_conn *c, int *applied_out, struct pp_err *err);
+
+/* Finalizes c's cached statements and closes it. c->db NULL is a no-op. */
+void store_conn_close(struct store_conn *c);
+
+/* --- Writer (writer.c) -------------------------------------------------- */
+
+/* Starts the writer thread of st. */
+enum pp_status store_writer_start(struct store *st, struct pp_err *err);
+/* Lets the queue drain, then stops and joins the writer (if started). */
+void store_writer_stop(struct store *st);
+
+/* --- Queries (query.c) -------------------------------------------------- */
+
+/* SQLITE_BUSY/LOCKED/FULL/READONLY/IOERR/CANTOPEN -> PP_UNAVAILABLE, any
+** other failure -> PP_INTERNAL. */
+enum pp_status store_status_of(int rc);
+
+/* One use of a cached statement. The first failure (prepare, bind or step)
+** is kept in rc/xrc/msg and later calls do nothing. */
+struct store_q {
+    struct store_conn *conn;
+    sqlite3_stmt *stmt;
+    int rc;        /* SQLITE_OK until something fails */
+    int xrc;       /* the extended result code of that failure */
+    char msg[160]; /* sqlite3_errmsg() at that failure (never holds bound values) */
+};
+
+/* Takes statement id of c, preparing sql on first use. */
+void store_q_init(struct store_q *q, struct store_conn *c, enum store_stmt id, const char *sql);
+void store_q_int64(struct store_q *q, int idx, int64_t v);
+/* Binds s (borrowed until store_q_reset); NULL binds NULL. */
+void store_q_text(struct store_q *q, int idx, const char *s);
+/* Binds s, but NULL or "" binds NULL. */
+void store_q_text_or_null(struct store_q *q, int idx, const char *s);
+/* Steps once: SQLITE_ROW, SQLITE_DONE, or the (recorded) failure. On the
+** writer mid-batch it refuses to run once the batch is broken or the
+** transaction is gone, so nothing ever runs outside the batch. */
+int store_q_step(struct store_q *q);
+/* Resets the statement and clears its bindings; always call it. */
+void store_q_reset(struct store_q *q);
+/* Logs q's failure with `what`, marks a mid-batch writer broken on a
+** storage-level failure, sets err to a generic message; returns the status. */
+enum pp_status store_q_fail(struct store_q *q, const char *what, struct pp_err *err);
+/* Runs a statement that returns no row of interest (BEGIN, SAVEPOINT ...). */
+enum pp_status store_q_exec(struct store_conn *c, enum store_stmt id, const char *sql,
+                            const char *what, struct pp_err *err);
+/* Copies text column col of the current row into out (NULL -> "").
+** Returns 0, or -1 when it does not fit (out is then ""). */
+int store_q_col_text(struct store_q *q, int col, char *out, size_t out_size);
+/* 1 when q failed on a constraint (UNIQUE, CHECK, FOREIGN KEY, trigger). */
+int store_q_is_constraint(const struct store_q *q);
+
+/* 1 when s is NUL-terminated within size bytes. */
+int store_text_fits(const char *s, size_t size);
+/* 1 when s is three upper-case ASCII letters. */
+int store_currency_ok(const char *s);
+
+#endif /* PAYOUT_STORE_INTERNAL_H */

@@ -1,0 +1,141 @@
+/*
+** This module implements the payouts table: insert, read (inside a write
+** transaction or from the reader pool) and status change. The schema
+** itself refuses what must never happen to a payout (see 0001_init.sql):
+** changing its amount, currency or parties, leaving a final state,
+** deleting it.
+**
+** The lifecycle rules and the funds that move with a status change are
+** core's; listing payouts belongs to the read side and is not here yet.
+*/
+#include <string.h>
+
+#include "payout/base/assert.h"
+#include "payout/base/log.h"
+#include "store/internal.h"
+
+enum pp_status store_tx_payout_insert(struct store_tx *tx, struct pp_payout *p, struct pp_err *err)
+{
+    struct store_conn *c = store_tx_conn(tx);
+    PP_ASSERT(p != NULL && store_text_fits(p->description, sizeof p->description));
+    enum pp_status status = PP_OK;
+    if (!store_currency_ok(p->currency)) {
+        status = pp_err_set(err, PP_INVALID_PARAMS, "currency must be 3 upper-case letters");
+        goto done;
+    }
+    struct store_q q;
+    store_q_init(&q, c, STORE_STMT_PAYOUT_INSERT,
+                 "INSERT INTO payouts (project_id, recipient_id, currency, amount_minor, start_ms,"
+                 " end_ms, description, notification, status, created_ms, updated_ms)"
+                 " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
+    store_q_int64(&q, 1, p->project_id);
+    store_q_int64(&q, 2, p->recipient_id);
+    store_q_text(&q, 3, p->currency);
+    store_q_int64(&q, 4, p->amount_minor);
+    store_q_int64(&q, 5, p->start_ms);
+    store_q_int64(&q, 6, p->end_ms);
+    store_q_text(&q, 7, p->description);
+    store_q_int64(&q, 8, p->notification);
+    store_q_int64(&q, 9, (int64_t)p->status);
+    store_q_int64(&q, 10, p->created_ms);
+    store_q_int64(&q, 11, p->updated_ms);
+    if (store_q_step(&q) == SQLITE_DONE) {
+        p->id = sqlite3_last_insert_rowid(c->db);
+    } else if (q.xrc == SQLITE_CONSTRAINT_FOREIGNKEY) {
+        status = pp_err_set(err, PP_INVALID_PARAMS, "unknown project or recipient");
+    } else if (store_q_is_constraint(&q)) {
+        pp_log(PP_LOG_WARN, "store: payout refused by the schema: %s", q.msg);
+        status = pp_err_set(err, PP_INVALID_PARAMS, "payout fields out of range");
+    } else {
+        status = store_q_fail(&q, "inserting a payout", err);
+    }
+    store_q_reset(&q);
+done:
+    return status;
+}
+
+static enum pp_status payout_get(struct store_conn *c, int64_t id, struct pp_payout *out,
+                                 struct pp_err *err)
+{
+    PP_ASSERT(out != NULL);
+    memset(out, 0, sizeof *out);
+    struct store_q q;
+    store_q_init(&q, c, STORE_STMT_PAYOUT_GET,
+                 "SELECT id, project_id, recipient_id, currency, amount_minor, start_ms, end_ms,"
+                 " description, notification, status, created_ms, updated_ms"
+                 " FROM payouts WHERE id = ?1");
+    store_q_int64(&q, 1, id);
+    enum pp_status status = PP_OK;
+    int rc = store_q_step(&q);
+    if (rc == SQLITE_ROW) {
+        out->id = sqlite3_column_int64(q.stmt, 0);
+        out->project_id = sqlite3_column_int64(q.stmt, 1);
+        out->recipient_id = sqlite3_column_int64(q.stmt, 2);
+        int bad = store_q_col_text(&q, 3, out->currency, sizeof out->currency);
+        out->amount_minor = sqlite3_column_int64(q.stmt, 4);
+        out->start_ms = sqlite3_column_int64(q.stmt, 5);
+        out->end_ms = sqlite3_column_int64(q.stmt, 6);
+        bad |= store_q_col_text(&q, 7, out->description, sizeof out->description);
+        out->notification = sqlite3_column_int(q.stmt, 8) != 0;
+        int s = sqlite3_column_int(q.stmt, 9);
+        out->status = (enum pp_payout_status)s;
+        out->created_ms = sqlite3_column_int64(q.stmt, 10);
+        out->updated_ms = sqlite3_column_int64(q.stmt, 11);
+        if (bad != 0 || s < PP_PAYOUT_UNAUTHORIZED || s > PP_PAYOUT_EXPIRED) {
+            pp_log(PP_LOG_ERROR, "store: payout %lld violates the schema", (long long)id);
+            status = pp_err_set(err, PP_INTERNAL, "storage error");
+        }
+    } else if (rc == SQLITE_DONE) {
+        status = pp_err_set(err, PP_NOT_FOUND, "payout %lld not found", (long long)id);
+    } else {
+        status = store_q_fail(&q, "reading a payout", err);
+    }
+    store_q_reset(&q);
+    if (status != PP_OK) {
+        memset(out, 0, sizeof *out);
+    }
+    return status;
+}
+
+enum pp_status store_tx_payout_get(struct store_tx *tx, int64_t id, struct pp_payout *out,
+                                   struct pp_err *err)
+{
+    return payout_get(store_tx_conn(tx), id, out, err);
+}
+
+enum pp_status store_payout_get(struct store *st, int64_t id, struct pp_payout *out,
+                                struct pp_err *err)
+{
+    struct store_conn *c = store_reader_acquire(st);
+    enum pp_status status = payout_get(c, id, out, err);
+    store_reader_release(st, c);
+    return status;
+}
+
+enum pp_status store_tx_payout_set_status(struct store_tx *tx, int64_t id, enum pp_payout_status to,
+                                          int64_t now_ms, struct pp_err *err)
+{
+    struct store_conn *c = store_tx_conn(tx);
+    PP_ASSERT(to >= PP_PAYOUT_UNAUTHORIZED && to <= PP_PAYOUT_EXPIRED);
+    struct store_q q;
+    store_q_init(&q, c, STORE_STMT_PAYOUT_SET_STATUS,
+                 "UPDATE payouts SET status = ?2, updated_ms = ?3 WHERE id = ?1");
+    store_q_int64(&q, 1, id);
+    store_q_int64(&q, 2, (int64_t)to);
+    store_q_int64(&q, 3, now_ms);
+    enum pp_status status = PP_OK;
+    if (store_q_step(&q) != SQLITE_DONE) {
+        if (store_q_is_constraint(&q)) {
+            /* The caller checks transitions; the schema refusing one is a bug. */
+            pp_log(PP_LOG_ERROR, "store: payout %lld -> %s refused: %s", (long long)id,
+                   pp_payout_status_name(to), q.msg);
+            status = pp_err_set(err, PP_INTERNAL, "storage error");
+        } else {
+            status = store_q_fail(&q, "changing a payout's status", err);
+        }
+    } else if (sqlite3_changes(c->db) == 0) {
+        status = pp_err_set(err, PP_NOT_FOUND, "payout %lld not found", (long long)id);
+    }
+    store_q_reset(&q);
+    return status;
+}

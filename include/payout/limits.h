@@ -66,6 +66,11 @@
 #define PP_PERSON_NAME_BYTES_MAX 128 /* firstName, lastName */
 #define PP_EMAIL_BYTES_MAX 254       /* RFC 5321 path limit */
 #define PP_REFERENCE_BYTES_MAX 200   /* deposit / payout references */
+/* A payout's metadata: the integrator's own small JSON object, stored as
+** compact text. 1 KiB keeps a page of payouts small. */
+#define PP_METADATA_BYTES_MAX 1024
+/* "xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx" plus NUL. */
+#define PP_UUID_TEXT_BYTES 37
 /* ids per cancel/authorize request. */
 #define PP_IDS_MAX 1000
 

@@ -41,6 +41,13 @@ struct pp_payout {
     enum pp_payout_status status;
     int64_t created_ms;
     int64_t updated_ms;
+    char uuid[PP_UUID_TEXT_BYTES];                 /* the payout's uniqueId */
+    char metadata[PP_METADATA_BYTES_MAX + 1];      /* compact JSON object, "" for none */
+    int64_t authorized_ms;                         /* 0 = not set (and below) */
+    int64_t received_ms;
+    int64_t cancelled_ms;
+    int64_t expired_ms;
+    char reference[PP_REFERENCE_BYTES_MAX + 1];    /* payout reference when received */
 };
 
 /* Which identifier names a recipient. */

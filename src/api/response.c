@@ -86,6 +86,15 @@ void api_write_date(struct jw *w, int64_t ms)
     jw_string(w, text);
 }
 
+/* A moment that only some payouts have: written only when set. */
+static void write_optional_date(struct jw *w, const char *key, int64_t ms)
+{
+    if (ms != 0) {
+        jw_key(w, key);
+        api_write_date(w, ms);
+    }
+}
+
 void api_write_payout(struct jw *w, const struct pp_payout *p)
 {
     jw_object_begin(w);
@@ -113,6 +122,22 @@ void api_write_payout(struct jw *w, const struct pp_payout *p)
     api_write_date(w, p->updated_ms);
     jw_key(w, "createdAt");
     api_write_date(w, p->created_ms);
+    jw_key(w, "uniqueId");
+    jw_string(w, p->uuid);
+    jw_key(w, "metadata");
+    if (p->metadata[0] != '\0') {
+        jw_raw(w, p->metadata);
+    } else {
+        jw_null(w);
+    }
+    write_optional_date(w, "authorizedAt", p->authorized_ms);
+    write_optional_date(w, "receivedAt", p->received_ms);
+    if (p->reference[0] != '\0') {
+        jw_key(w, "reference");
+        jw_string(w, p->reference);
+    }
+    write_optional_date(w, "cancelledAt", p->cancelled_ms);
+    write_optional_date(w, "expiredAt", p->expired_ms);
     jw_object_end(w);
 }
 

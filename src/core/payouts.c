@@ -10,6 +10,7 @@
 #include "internal.h"
 #include "payout/core/dates.h"
 #include "payout/core/recipients.h"
+#include "payout/sec/secrets.h"
 
 static enum pp_status validate_create(const struct core_payout_request *req, struct pp_err *err)
 {
@@ -39,6 +40,7 @@ static enum pp_status validate_create(const struct core_payout_request *req, str
 struct create_op {
     const struct core_payout_request *req;
     int64_t now_ms;
+    char uuid[PP_UUID_TEXT_BYTES];
     struct pp_payout payout; /* out */
 };
 
@@ -94,6 +96,7 @@ static enum pp_status write_create(struct store_tx *tx, void *arg, struct pp_err
     p->status = PP_PAYOUT_READY;
     p->created_ms = op->now_ms;
     p->updated_ms = op->now_ms;
+    snprintf(p->uuid, sizeof p->uuid, "%s", op->uuid);
     st = store_tx_payout_insert(tx, p, err);
     if (st == PP_OK) {
         struct pp_movement block = {
@@ -117,7 +120,10 @@ enum pp_status core_payout_create(struct core_app *app, const struct core_payout
         return st;
     }
     struct create_op op = {.req = req, .now_ms = core_now_ms()};
-    st = store_write(app->store, write_create, &op, err);
+    st = sec_uuid_v4(op.uuid, err);
+    if (st == PP_OK) {
+        st = store_write(app->store, write_create, &op, err);
+    }
     if (st == PP_OK) {
         *out = op.payout;
     }
@@ -135,7 +141,7 @@ struct cancel_op {
 static enum pp_status close_released(struct store_tx *tx, const struct pp_payout *p,
                                      enum pp_payout_status to, int64_t now_ms, struct pp_err *err)
 {
-    enum pp_status st = store_tx_payout_set_status(tx, p->id, to, now_ms, err);
+    enum pp_status st = store_tx_payout_set_status(tx, p->id, to, now_ms, NULL, err);
     if (st == PP_OK) {
         struct pp_movement release = {
             .currency = p->currency,

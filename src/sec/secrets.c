@@ -9,6 +9,7 @@
 #include "payout/sec/secrets.h"
 
 #include <limits.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
@@ -172,4 +173,21 @@ void sec_wipe(void *p, size_t len)
     if (len > 0) {
         OPENSSL_cleanse(p, len);
     }
+}
+
+enum pp_status sec_uuid_v4(char *out, struct pp_err *err)
+{
+    uint8_t b[16];
+    enum pp_status st = sec_random_bytes(b, sizeof b, err);
+    if (st != PP_OK) {
+        out[0] = '\0';
+        return st;
+    }
+    b[6] = (uint8_t)((b[6] & 0x0f) | 0x40); /* version 4 */
+    b[8] = (uint8_t)((b[8] & 0x3f) | 0x80); /* RFC 4122 variant */
+    char hex[33];
+    sec_hex_encode(b, sizeof b, hex);
+    snprintf(out, PP_UUID_TEXT_BYTES, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12,
+             hex + 16, hex + 20);
+    return PP_OK;
 }

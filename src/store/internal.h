@@ -189,6 +189,21 @@ int store_q_col_text(struct store_q *q, int col, char *out, size_t out_size);
 /* 1 when q failed on a constraint (UNIQUE, CHECK, FOREIGN KEY, trigger). */
 int store_q_is_constraint(const struct store_q *q);
 
+/* Binds v, but 0 binds NULL (for optional moments and ids). */
+void store_q_int64_or_null(struct store_q *q, int idx, int64_t v);
+
+/* The payout columns, in the order store_payout_read_row expects. */
+#define STORE_PAYOUT_COLUMNS                                                                    \
+    "id, project_id, recipient_id, currency, amount_minor, start_ms, end_ms, description,"     \
+    " notification, status, created_ms, updated_ms, uuid, metadata, authorized_ms,"          \
+    " received_ms, cancelled_ms, expired_ms, reference"
+/* Number of columns in STORE_PAYOUT_COLUMNS. */
+#define STORE_PAYOUT_COLUMN_COUNT 19
+
+/* Fills *out from the current row of q, whose STORE_PAYOUT_COLUMNS start at
+** column `first`. Returns 0, or -1 (logged) when the row breaks the schema. */
+int store_payout_read_row(struct store_q *q, int first, struct pp_payout *out);
+
 /* 1 when s is NUL-terminated within size bytes. */
 int store_text_fits(const char *s, size_t size);
 /* 1 when s is three upper-case ASCII letters. */

@@ -224,3 +224,17 @@ int store_currency_ok(const char *s)
     }
     return s[3] == '\0';
 }
+
+void store_q_int64_or_null(struct store_q *q, int idx, int64_t v)
+{
+    if (v == 0) {
+        if (q->rc == SQLITE_OK) {
+            int rc = sqlite3_bind_null(q->stmt, idx);
+            if (rc != SQLITE_OK) {
+                q_record(q, rc, NULL);
+            }
+        }
+        return;
+    }
+    store_q_int64(q, idx, v);
+}

@@ -30,6 +30,7 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
+#include "payout/sec/secrets.h"
 #include "payout/store/store.h"
 #include "store/internal.h"
 #include "store/migrations.h"
@@ -230,6 +231,9 @@ static enum pp_status cb_create(struct store_tx *tx, void *arg, struct pp_err *e
     p.status = PP_PAYOUT_READY;
     p.created_ms = p.updated_ms = 1000;
     if (s == PP_OK) {
+        s = sec_uuid_v4(p.uuid, err);
+    }
+    if (s == PP_OK) {
         s = store_tx_payout_insert(tx, &p, err);
     }
     struct pp_movement m = movement(a->currency, PP_LEDGER_BLOCK, a->amount, p.id);
@@ -263,7 +267,7 @@ static enum pp_status cb_close(struct store_tx *tx, void *arg, struct pp_err *er
     struct pp_payout p;
     enum pp_status s = store_tx_payout_get(tx, a->id, &p, err);
     if (s == PP_OK) {
-        s = store_tx_payout_set_status(tx, a->id, a->to, 1500, err);
+        s = store_tx_payout_set_status(tx, a->id, a->to, 1500, NULL, err);
     }
     enum pp_ledger_kind kind = a->to == PP_PAYOUT_RECEIVED ? PP_LEDGER_PAYOUT : PP_LEDGER_RELEASE;
     struct pp_movement m = movement(p.currency, kind, p.amount_minor, a->id);
@@ -566,7 +570,7 @@ struct status_arg {
 static enum pp_status cb_set_status(struct store_tx *tx, void *arg, struct pp_err *err)
 {
     struct status_arg *a = arg;
-    return store_tx_payout_set_status(tx, a->id, a->to, 5000, err);
+    return store_tx_payout_set_status(tx, a->id, a->to, 5000, NULL, err);
 }
 
 struct payout_arg {
@@ -576,6 +580,11 @@ struct payout_arg {
 static enum pp_status cb_payout_insert(struct store_tx *tx, void *arg, struct pp_err *err)
 {
     struct payout_arg *a = arg;
+    /* Each insert is a new payout: a fresh uuid, whatever was copied. */
+    enum pp_status s = sec_uuid_v4(a->p.uuid, err);
+    if (s != PP_OK) {
+        return s;
+    }
     return store_tx_payout_insert(tx, &a->p, err);
 }
 

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "payout/limits.h"
 #include "payout/status.h"
 
 /* Fills out with len bytes from RAND_bytes. PP_INTERNAL if the CSPRNG fails. */
@@ -30,6 +31,10 @@ void sec_hex_encode(const uint8_t *in, size_t len, char *out);
 /* Decodes exactly 2*out_len hex characters of `hex` (length hex_len) into
 ** out. Returns 1 on success, 0 on a wrong length or a non-hex character. */
 int sec_hex_decode(const char *hex, size_t hex_len, uint8_t *out, size_t out_len);
+
+/* Writes a random (version 4) UUID in its 36-character lower-case text
+** form plus NUL into out (PP_UUID_TEXT_BYTES). */
+enum pp_status sec_uuid_v4(char *out, struct pp_err *err);
 
 /* Overwrites p[0..len) with zeros in a way the compiler cannot drop. */
 void sec_wipe(void *p, size_t len);

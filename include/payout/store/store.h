@@ -85,7 +85,8 @@ enum pp_status store_tx_recipient_find(struct store_tx *tx, enum pp_ident which,
 enum pp_status store_tx_recipient_save(struct store_tx *tx, struct pp_recipient *r,
                                        int64_t now_ms, struct pp_err *err);
 
-/* Inserts p (p->id ignored, then set to the new id). */
+/* Inserts p (p->id ignored, then set to the new id). p->uuid is required;
+** p->metadata "" and p->authorized_ms 0 store NULL. */
 enum pp_status store_tx_payout_insert(struct store_tx *tx, struct pp_payout *p,
                                       struct pp_err *err);
 
@@ -93,11 +94,14 @@ enum pp_status store_tx_payout_insert(struct store_tx *tx, struct pp_payout *p,
 enum pp_status store_tx_payout_get(struct store_tx *tx, int64_t id, struct pp_payout *out,
                                    struct pp_err *err);
 
-/* Sets payout id's status to `to` and updated_at to now_ms. PP_NOT_FOUND if
-** there is no such payout. The caller has checked the transition. */
+/* Sets payout id's status to `to` and updated_ms to now_ms, and records
+** now_ms as the moment of the step (authorized_ms when UNAUTHORIZED ->
+** READY, received_ms, cancelled_ms or expired_ms). reference (NULL = keep)
+** is the payout reference of a received payout. PP_NOT_FOUND if there is
+** no such payout. The caller has checked the transition. */
 enum pp_status store_tx_payout_set_status(struct store_tx *tx, int64_t id,
                                           enum pp_payout_status to, int64_t now_ms,
-                                          struct pp_err *err);
+                                          const char *reference, struct pp_err *err);
 
 /* Applies m's deltas to the balance of m->currency (the row is created at
 ** zero on first use) and appends one ledger row. If available or blocked

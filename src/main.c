@@ -187,7 +187,8 @@ static int bootstrap_admin(struct core_app *app)
     const char *password = env_or("PAYOUT_ADMIN_PASSWORD", NULL);
     char generated[PP_ADMIN_PASSWORD_GENERATED_CHARS + 1] = "";
     int created = 0;
-    if (core_admin_set(app, email, password, generated, &created, &err) != PP_OK) {
+    struct pp_actor actor = {.kind = PP_ACTOR_SYSTEM};
+    if (core_admin_set(app, &actor, email, password, generated, &created, &err) != PP_OK) {
         fprintf(stderr, "payout-panel: cannot create the first admin: %s\n", err.message);
         return 0;
     }
@@ -277,8 +278,9 @@ static int cmd_admin(const struct options *o)
         return 2;
     }
     const char *password = env_or("PAYOUT_ADMIN_PASSWORD", NULL);
+    struct pp_actor actor = {.kind = PP_ACTOR_ADMIN, .addr = "command line"};
     if (core_app_open(o->db_path, 1, &app, &err) == PP_OK &&
-        core_admin_set(app, o->email, password, generated, &created, &err) == PP_OK) {
+        core_admin_set(app, &actor, o->email, password, generated, &created, &err) == PP_OK) {
         printf("%s admin %s", created ? "created" : "reset the password of", o->email);
         if (password == NULL) {
             printf(" with the generated password %s (shown once)", generated);

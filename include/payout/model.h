@@ -100,6 +100,34 @@ struct pp_movement {
     int64_t at_ms;
 };
 
+/* Who does something, for the audit log. */
+enum pp_actor_kind {
+    PP_ACTOR_SYSTEM = 0,     /* the server itself (expiry, start-up) */
+    PP_ACTOR_INTEGRATOR = 1, /* an API key */
+    PP_ACTOR_ADMIN = 2,      /* an admin token, or the command line */
+};
+
+/* INET6_ADDRSTRLEN plus NUL. */
+#define PP_ADDR_TEXT_BYTES 48
+
+struct pp_actor {
+    enum pp_actor_kind kind;
+    int64_t admin_id;              /* when kind is PP_ACTOR_ADMIN; 0 for the command line */
+    char addr[PP_ADDR_TEXT_BYTES]; /* client address, "" when not over HTTP */
+};
+
+/* "system", "integrator", "admin". */
+const char *pp_actor_kind_name(enum pp_actor_kind kind);
+
+/* One audit-log entry as written: what happened, to which ids. */
+struct pp_audit {
+    const struct pp_actor *actor; /* borrowed */
+    const char *action;           /* borrowed: "payment.create", "funds.deposit", ... */
+    const char *subject;          /* borrowed: affected ids ("payout:7", "payout:1,2,3"), or "" */
+    const char *detail;           /* borrowed: short non-secret detail (amount, currency), or "" */
+    int64_t at_ms;
+};
+
 struct pp_admin {
     int64_t id;
     char email[PP_EMAIL_BYTES_MAX + 1];

@@ -47,7 +47,7 @@ void api_admin_integration_put(struct core_app *app, struct api_request *req,
         return;
     }
     if (api_field_bool(body, "enabled", 1, &enabled, &err) == PP_OK) {
-        core_integration_set(app, enabled, req->principal.admin_id, &in, &err);
+        core_integration_set(app, enabled, &req->actor, &in, &err);
     }
     if (err.status != PP_OK) {
         api_respond_err(resp, &err);
@@ -69,7 +69,7 @@ void api_admin_integration_rotate(struct core_app *app, struct api_request *req,
     if (body == NULL) {
         return;
     }
-    if (core_integration_rotate(app, req->principal.admin_id, &in, &err) != PP_OK) {
+    if (core_integration_rotate(app, &req->actor, &in, &err) != PP_OK) {
         api_respond_err(resp, &err);
     } else {
         struct jw w;
@@ -96,7 +96,7 @@ void api_admin_deposit(struct core_app *app, struct api_request *req, struct api
     }
     api_field_string(body, "reference", 0, PP_REFERENCE_BYTES_MAX, &reference, &err);
     if (err.status == PP_OK) {
-        core_funds_deposit(app, cur, amount, reference, req->principal.admin_id, &after, &err);
+        core_funds_deposit(app, cur, amount, reference, &req->actor, &after, &err);
     }
     if (err.status != PP_OK) {
         api_respond_err(resp, &err);

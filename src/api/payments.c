@@ -7,15 +7,22 @@
 #include <string.h>
 
 #include "internal.h"
+#include "payments.h"
 
-/* Reads the create body into req; the first problem lands in err. */
-static void read_create(json_t *body, struct core_payout_request *out, struct pp_err *err)
+const char *const api_payout_request_fields[] = {
+    "amount",   "currency",    "startDate",   "endDate",   "name",     "description",
+    "userName", "phoneNumber", "referenceId", "firstName", "lastName", "email",
+    "notification", NULL,
+};
+
+void api_payout_request_read(json_t *body, struct core_payout_request *out, struct pp_err *err)
 {
     struct pp_recipient *r = &out->recipient;
     const char *text = NULL;
     memset(out, 0, sizeof *out);
     out->project_name = "";
     out->description = "";
+    out->metadata = "";
     if (api_field_currency(body, "currency", &out->currency, err) == PP_OK) {
         api_field_amount(body, "amount", out->currency, &out->amount_minor, err);
     }
@@ -40,21 +47,16 @@ static void read_create(json_t *body, struct core_payout_request *out, struct pp
 
 void api_payment_create(struct core_app *app, struct api_request *req, struct api_response *resp)
 {
-    static const char *const allowed[] = {
-        "amount",   "currency",    "startDate",   "endDate",   "name",     "description",
-        "userName", "phoneNumber", "referenceId", "firstName", "lastName", "email",
-        "notification", NULL,
-    };
     struct pp_err err = {0};
     struct core_payout_request create;
     struct pp_payout payout;
-    json_t *body = api_body_object(req, allowed, 0, resp);
+    json_t *body = api_body_object(req, api_payout_request_fields, 0, resp);
     if (body == NULL) {
         return;
     }
-    read_create(body, &create, &err);
+    api_payout_request_read(body, &create, &err);
     if (err.status == PP_OK) {
-        core_payout_create(app, &create, &payout, &err);
+        core_payout_create(app, &create, &req->actor, &payout, &err);
     }
     if (err.status != PP_OK) {
         api_respond_err(resp, &err);
@@ -83,7 +85,7 @@ void api_payment_cancel(struct core_app *app, struct api_request *req, struct ap
         return;
     }
     if (api_field_ids(body, "ids", req->arena, &ids, &count, &err) == PP_OK) {
-        core_payout_cancel(app, ids, count, &cancelled, &err);
+        core_payout_cancel(app, ids, count, &req->actor, &cancelled, &err);
     }
     if (err.status != PP_OK) {
         api_respond_err(resp, &err);

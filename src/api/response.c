@@ -3,7 +3,10 @@
 ** envelope, the caller check that runs before a handler, and the JSON
 ** writers for payouts, balances, amounts and dates.
 */
+#include <stdio.h>
 #include <string.h>
+
+#include "payout/base/assert.h"
 
 #include "internal.h"
 #include "payout/core/dates.h"
@@ -14,6 +17,15 @@ void api_response_init(struct api_response *resp)
     pp_buf_init(&resp->body);
     resp->content_type = "application/json";
     resp->allow[0] = '\0';
+    resp->header_count = 0;
+}
+
+void api_response_header(struct api_response *resp, const char *name, const char *value)
+{
+    PP_ASSERT(resp->header_count < API_RESPONSE_HEADERS_MAX);
+    struct api_header *h = &resp->headers[resp->header_count++];
+    snprintf(h->name, sizeof h->name, "%s", name);
+    snprintf(h->value, sizeof h->value, "%s", value);
 }
 
 void api_response_free(struct api_response *resp)
@@ -53,6 +65,9 @@ void api_route_run(struct core_app *app, const struct api_route *route, struct a
 {
     struct pp_err err = {0};
     memset(&req->principal, 0, sizeof req->principal);
+    memset(&req->actor, 0, sizeof req->actor);
+    snprintf(req->actor.addr, sizeof req->actor.addr, "%s",
+             req->client_addr != NULL ? req->client_addr : "");
     if (route->access != API_ACCESS_PUBLIC) {
         if (req->token == NULL || req->token[0] == '\0') {
             api_respond_error(resp, PP_UNAUTHORIZED,
@@ -67,6 +82,9 @@ void api_route_run(struct core_app *app, const struct api_route *route, struct a
             api_respond_error(resp, PP_FORBIDDEN, "this endpoint requires an admin token");
             return;
         }
+        req->actor.kind = req->principal.role == SEC_ROLE_ADMIN ? PP_ACTOR_ADMIN
+                                                                 : PP_ACTOR_INTEGRATOR;
+        req->actor.admin_id = req->principal.admin_id;
     }
     route->handler(app, req, resp);
 }

@@ -58,3 +58,13 @@ const char *pp_recipient_ident(const struct pp_recipient *r, enum pp_ident which
     }
     return "";
 }
+
+const char *pp_actor_kind_name(enum pp_actor_kind kind)
+{
+    switch (kind) {
+    case PP_ACTOR_SYSTEM: return "system";
+    case PP_ACTOR_INTEGRATOR: return "integrator";
+    case PP_ACTOR_ADMIN: return "admin";
+    }
+    return "unknown";
+}

@@ -13,6 +13,7 @@ struct admin_change {
     const char *email;
     const char *hash;
     int64_t now_ms;
+    const struct pp_actor *actor;
     int created;
 };
 
@@ -24,10 +25,13 @@ static enum pp_status write_admin(struct store_tx *tx, void *arg, struct pp_err 
     if (st == PP_NOT_FOUND) {
         int64_t id = 0;
         c->created = 1;
-        return store_tx_admin_insert(tx, c->email, c->hash, c->now_ms, &id, err);
-    }
-    if (st != PP_OK) {
+        st = store_tx_admin_insert(tx, c->email, c->hash, c->now_ms, &id, err);
+    } else if (st != PP_OK) {
         pp_err_set(err, st, "%s", local.message);
+    }
+    if (st == PP_OK) {
+        st = core_audit(tx, c->actor, c->created ? "admin.create" : "admin.password_reset",
+                        c->email, NULL, c->now_ms, err);
     }
     return st;
 }
@@ -40,8 +44,9 @@ static int email_valid(const char *email)
            strchr(at + 1, '@') == NULL;
 }
 
-enum pp_status core_admin_set(struct core_app *app, const char *email, const char *password,
-                              char *generated_out, int *created_out, struct pp_err *err)
+enum pp_status core_admin_set(struct core_app *app, const struct pp_actor *actor,
+                              const char *email, const char *password, char *generated_out,
+                              int *created_out, struct pp_err *err)
 {
     char hash[PP_PASSWORD_HASH_TEXT_BYTES];
     enum pp_status st = PP_OK;
@@ -57,7 +62,7 @@ enum pp_status core_admin_set(struct core_app *app, const char *email, const cha
         st = sec_password_hash(password, strlen(password), 0, hash, sizeof hash, err);
     }
     if (st == PP_OK) {
-        struct admin_change change = {email, hash, core_now_ms(), 0};
+        struct admin_change change = {email, hash, core_now_ms(), actor, 0};
         st = store_write(app->store, write_admin, &change, err);
         *created_out = change.created;
     }

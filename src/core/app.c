@@ -12,6 +12,7 @@
 #include "internal.h"
 #include "payout/base/assert.h"
 #include "payout/base/log.h"
+#include "payout/core/dates.h"
 #include "payout/sec/secrets.h"
 
 enum pp_status core_app_open(const char *db_path, unsigned readers, struct core_app **out,
@@ -112,6 +113,8 @@ struct integration_change {
     int enabled;
     const char *password; /* NULL: unchanged */
     int64_t generation;
+    const struct pp_actor *actor;
+    const char *action;
 };
 
 static enum pp_status write_integration(struct store_tx *tx, void *arg, struct pp_err *err)
@@ -127,6 +130,10 @@ static enum pp_status write_integration(struct store_tx *tx, void *arg, struct p
     if (st == PP_OK) {
         st = store_tx_setting_put(tx, CORE_SETTING_API_GENERATION, gen, err);
     }
+    if (st == PP_OK) {
+        st = core_audit(tx, c->actor, c->action, NULL, c->enabled ? "enabled" : "disabled",
+                        core_now_ms(), err);
+    }
     return st;
 }
 
@@ -140,6 +147,7 @@ void core_integration_get(struct core_app *app, struct core_integration *out)
 /* Applies a change (new password when new_password, else the current one,
 ** generated if there is none and enabling) and bumps the generation. */
 static enum pp_status integration_change(struct core_app *app, int enabled, int new_password,
+                                         const struct pp_actor *actor, const char *action,
                                          struct core_integration *out, struct pp_err *err)
 {
     char password[PP_API_PASSWORD_CHARS + 1] = "";
@@ -153,6 +161,8 @@ static enum pp_status integration_change(struct core_app *app, int enabled, int 
         .enabled = enabled,
         .password = need ? password : NULL,
         .generation = atomic_load(&app->api_generation) + 1,
+        .actor = actor,
+        .action = action,
     };
     if (st == PP_OK) {
         st = store_write(app->store, write_integration, &change, err);
@@ -171,19 +181,22 @@ static enum pp_status integration_change(struct core_app *app, int enabled, int 
     return st;
 }
 
-enum pp_status core_integration_set(struct core_app *app, int enabled, int64_t admin_id,
-                                    struct core_integration *out, struct pp_err *err)
+enum pp_status core_integration_set(struct core_app *app, int enabled,
+                                    const struct pp_actor *actor, struct core_integration *out,
+                                    struct pp_err *err)
 {
-    pp_log(PP_LOG_INFO, "admin %" PRId64 " switched API integration %s", admin_id,
+    pp_log(PP_LOG_INFO, "admin %" PRId64 " switched API integration %s", actor->admin_id,
            enabled ? "on" : "off");
-    return integration_change(app, enabled != 0, 0, out, err);
+    return integration_change(app, enabled != 0, 0, actor, "settings.api_integration", out, err);
 }
 
-enum pp_status core_integration_rotate(struct core_app *app, int64_t admin_id,
+enum pp_status core_integration_rotate(struct core_app *app, const struct pp_actor *actor,
                                        struct core_integration *out, struct pp_err *err)
 {
-    pp_log(PP_LOG_INFO, "admin %" PRId64 " rotated the authentication password", admin_id);
-    return integration_change(app, atomic_load(&app->api_enabled), 1, out, err);
+    pp_log(PP_LOG_INFO, "admin %" PRId64 " rotated the authentication password",
+           actor->admin_id);
+    return integration_change(app, atomic_load(&app->api_enabled), 1, actor,
+                              "settings.api_integration.rotate", out, err);
 }
 
 enum pp_status core_check(struct core_app *app, void (*report)(void *ctx, const char *line),

@@ -2,6 +2,7 @@
 ** This module implements the admin's funds operations (deposit) and the
 ** balances read. Payout-driven movements live in payouts.c.
 */
+#include <stdio.h>
 #include <string.h>
 
 #include "internal.h"
@@ -9,18 +10,29 @@
 
 struct deposit_op {
     struct pp_movement move;
+    const struct pp_actor *actor;
+    int exponent;
     struct pp_balance after;
 };
 
 static enum pp_status write_deposit(struct store_tx *tx, void *arg, struct pp_err *err)
 {
     struct deposit_op *op = arg;
-    return store_tx_funds_move(tx, &op->move, &op->after, err);
+    enum pp_status st = store_tx_funds_move(tx, &op->move, &op->after, err);
+    if (st == PP_OK) {
+        char amount[PP_AMOUNT_TEXT_BYTES];
+        char detail[64];
+        core_money_format(op->move.d_available, op->exponent, amount, sizeof amount);
+        snprintf(detail, sizeof detail, "%s %s", amount, op->move.currency);
+        st = core_audit(tx, op->actor, "funds.deposit", NULL, detail, op->move.at_ms, err);
+    }
+    return st;
 }
 
 enum pp_status core_funds_deposit(struct core_app *app, const struct core_currency *cur,
-                                  int64_t amount_minor, const char *reference, int64_t admin_id,
-                                  struct pp_balance *after_out, struct pp_err *err)
+                                  int64_t amount_minor, const char *reference,
+                                  const struct pp_actor *actor, struct pp_balance *after_out,
+                                  struct pp_err *err)
 {
     if (amount_minor <= 0) {
         return pp_err_set(err, PP_INVALID_PARAMS, "amount must be greater than zero");
@@ -35,9 +47,11 @@ enum pp_status core_funds_deposit(struct core_app *app, const struct core_curren
                 .kind = PP_LEDGER_DEPOSIT,
                 .d_available = amount_minor,
                 .reference = reference,
-                .admin_id = admin_id,
+                .admin_id = actor->admin_id,
                 .at_ms = core_now_ms(),
             },
+        .actor = actor,
+        .exponent = cur->exponent,
     };
     enum pp_status st = store_write(app->store, write_deposit, &op, err);
     if (st == PP_OK) {

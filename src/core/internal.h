@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "payout/core/app.h"
+#include "payout/store/audit.h"
 #include "payout/store/store.h"
 
 /* Settings keys (the settings table is a key/value store). */
@@ -29,6 +30,30 @@ struct core_app {
     _Atomic int64_t api_generation;
     _Atomic int api_enabled;
 };
+
+/* Appends an audit entry for actor inside tx (see store/audit.h). subject
+** and detail may be NULL. */
+enum pp_status core_audit(struct store_tx *tx, const struct pp_actor *actor, const char *action,
+                          const char *subject, const char *detail, int64_t now_ms,
+                          struct pp_err *err);
+
+/* Creates one payout inside tx: ensures the project, resolves or creates
+** the recipient, inserts the payout with status `initial` (READY or
+** UNAUTHORIZED) and uuid, and blocks its amount. req must have passed
+** core_payout_validate. Used by core_payout_create and by bulk lists (one
+** savepoint-free call per row inside one transaction). *out = the payout. */
+enum pp_status core_payout_write_create(struct store_tx *tx, const struct core_payout_request *req,
+                                        enum pp_payout_status initial, const char *uuid,
+                                        int64_t now_ms, struct pp_payout *out,
+                                        struct pp_err *err);
+
+/* The domain rules of a create request (amount, window, names, at least
+** one identifier). PP_INVALID_PARAMS with a message otherwise. */
+enum pp_status core_payout_validate(const struct core_payout_request *req, struct pp_err *err);
+
+/* The status a new payout starts in under the current settings. */
+enum pp_payout_status core_payout_initial_status(struct core_app *app,
+                                                 const struct core_payout_request *req);
 
 /* Loads the settings into app (creating the signing key on first start). */
 enum pp_status core_settings_load(struct core_app *app, struct pp_err *err);

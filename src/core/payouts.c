@@ -2,17 +2,34 @@
 ** This module implements the payout operations: create (project, recipient,
 ** payout and the funds block in one transaction), cancel (bulk, releasing
 ** funds) and read. The lifecycle rule "only open payouts can be cancelled"
-** lives here; the SQL lives in store/.
+** lives here; the SQL lives in store/. Every change appends an audit entry
+** in its own transaction.
 */
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "internal.h"
+#include "payout/base/buf.h"
 #include "payout/core/dates.h"
 #include "payout/core/recipients.h"
 #include "payout/sec/secrets.h"
 
-static enum pp_status validate_create(const struct core_payout_request *req, struct pp_err *err)
+enum pp_status core_audit(struct store_tx *tx, const struct pp_actor *actor, const char *action,
+                          const char *subject, const char *detail, int64_t now_ms,
+                          struct pp_err *err)
+{
+    struct pp_audit a = {
+        .actor = actor,
+        .action = action,
+        .subject = subject != NULL ? subject : "",
+        .detail = detail != NULL ? detail : "",
+        .at_ms = now_ms,
+    };
+    return store_tx_audit_append(tx, &a, err);
+}
+
+enum pp_status core_payout_validate(const struct core_payout_request *req, struct pp_err *err)
 {
     if (req->amount_minor <= 0) {
         return pp_err_set(err, PP_INVALID_PARAMS, "amount must be greater than zero");
@@ -34,15 +51,20 @@ static enum pp_status validate_create(const struct core_payout_request *req, str
         return pp_err_set(err, PP_INVALID_PARAMS,
                           "one of userName, phoneNumber or referenceId is required");
     }
+    if (req->metadata != NULL && strlen(req->metadata) > PP_METADATA_BYTES_MAX) {
+        return pp_err_set(err, PP_INVALID_PARAMS, "metadata is larger than %d bytes",
+                          PP_METADATA_BYTES_MAX);
+    }
     return PP_OK;
 }
 
-struct create_op {
-    const struct core_payout_request *req;
-    int64_t now_ms;
-    char uuid[PP_UUID_TEXT_BYTES];
-    struct pp_payout payout; /* out */
-};
+enum pp_payout_status core_payout_initial_status(struct core_app *app,
+                                                 const struct core_payout_request *req)
+{
+    (void)app;
+    (void)req;
+    return PP_PAYOUT_READY;
+}
 
 /* Finds or creates the recipient inside the transaction; sets *id_out. */
 static enum pp_status resolve_recipient(struct store_tx *tx, const struct pp_recipient *given,
@@ -73,16 +95,15 @@ static enum pp_status resolve_recipient(struct store_tx *tx, const struct pp_rec
     return st;
 }
 
-static enum pp_status write_create(struct store_tx *tx, void *arg, struct pp_err *err)
+enum pp_status core_payout_write_create(struct store_tx *tx, const struct core_payout_request *req,
+                                        enum pp_payout_status initial, const char *uuid,
+                                        int64_t now_ms, struct pp_payout *p, struct pp_err *err)
 {
-    struct create_op *op = arg;
-    const struct core_payout_request *req = op->req;
-    struct pp_payout *p = &op->payout;
     memset(p, 0, sizeof *p);
-    enum pp_status st =
-        store_tx_project_ensure(tx, req->project_name, op->now_ms, &p->project_id, err);
+    enum pp_status st = store_tx_project_ensure(tx, req->project_name, now_ms, &p->project_id,
+                                                err);
     if (st == PP_OK) {
-        st = resolve_recipient(tx, &req->recipient, op->now_ms, &p->recipient_id, err);
+        st = resolve_recipient(tx, &req->recipient, now_ms, &p->recipient_id, err);
     }
     if (st != PP_OK) {
         return st;
@@ -92,11 +113,12 @@ static enum pp_status write_create(struct store_tx *tx, void *arg, struct pp_err
     p->start_ms = req->start_ms;
     p->end_ms = req->end_ms;
     snprintf(p->description, sizeof p->description, "%s", req->description);
+    snprintf(p->metadata, sizeof p->metadata, "%s", req->metadata ? req->metadata : "");
+    snprintf(p->uuid, sizeof p->uuid, "%s", uuid);
     p->notification = req->notification != 0;
-    p->status = PP_PAYOUT_READY;
-    p->created_ms = op->now_ms;
-    p->updated_ms = op->now_ms;
-    snprintf(p->uuid, sizeof p->uuid, "%s", op->uuid);
+    p->status = initial;
+    p->created_ms = now_ms;
+    p->updated_ms = now_ms;
     st = store_tx_payout_insert(tx, p, err);
     if (st == PP_OK) {
         struct pp_movement block = {
@@ -105,21 +127,54 @@ static enum pp_status write_create(struct store_tx *tx, void *arg, struct pp_err
             .d_available = -p->amount_minor,
             .d_blocked = p->amount_minor,
             .payout_id = p->id,
-            .at_ms = op->now_ms,
+            .at_ms = now_ms,
         };
         st = store_tx_funds_move(tx, &block, NULL, err);
     }
     return st;
 }
 
-enum pp_status core_payout_create(struct core_app *app, const struct core_payout_request *req,
-                                  struct pp_payout *out, struct pp_err *err)
+struct create_op {
+    const struct core_payout_request *req;
+    const struct pp_actor *actor;
+    enum pp_payout_status initial;
+    int64_t now_ms;
+    char uuid[PP_UUID_TEXT_BYTES];
+    struct pp_payout payout; /* out */
+};
+
+static enum pp_status write_create(struct store_tx *tx, void *arg, struct pp_err *err)
 {
-    enum pp_status st = validate_create(req, err);
+    struct create_op *op = arg;
+    enum pp_status st = core_payout_write_create(tx, op->req, op->initial, op->uuid, op->now_ms,
+                                                 &op->payout, err);
+    if (st == PP_OK) {
+        char subject[32];
+        char detail[64];
+        char amount[PP_AMOUNT_TEXT_BYTES];
+        core_money_format(op->payout.amount_minor, op->req->currency->exponent, amount,
+                          sizeof amount);
+        snprintf(subject, sizeof subject, "payout:%" PRId64, op->payout.id);
+        snprintf(detail, sizeof detail, "%s %s", amount, op->payout.currency);
+        st = core_audit(tx, op->actor, "payment.create", subject, detail, op->now_ms, err);
+    }
+    return st;
+}
+
+enum pp_status core_payout_create(struct core_app *app, const struct core_payout_request *req,
+                                  const struct pp_actor *actor, struct pp_payout *out,
+                                  struct pp_err *err)
+{
+    enum pp_status st = core_payout_validate(req, err);
     if (st != PP_OK) {
         return st;
     }
-    struct create_op op = {.req = req, .now_ms = core_now_ms()};
+    struct create_op op = {
+        .req = req,
+        .actor = actor,
+        .initial = core_payout_initial_status(app, req),
+        .now_ms = core_now_ms(),
+    };
     st = sec_uuid_v4(op.uuid, err);
     if (st == PP_OK) {
         st = store_write(app->store, write_create, &op, err);
@@ -133,13 +188,15 @@ enum pp_status core_payout_create(struct core_app *app, const struct core_payout
 struct cancel_op {
     const int64_t *ids;
     size_t count;
+    const struct pp_actor *actor;
     int64_t now_ms;
     int64_t cancelled; /* out */
 };
 
 /* Closes one open payout as `to`, releasing its funds. */
 static enum pp_status close_released(struct store_tx *tx, const struct pp_payout *p,
-                                     enum pp_payout_status to, int64_t now_ms, struct pp_err *err)
+                                     enum pp_payout_status to, int64_t now_ms,
+                                     struct pp_err *err)
 {
     enum pp_status st = store_tx_payout_set_status(tx, p->id, to, now_ms, NULL, err);
     if (st == PP_OK) {
@@ -160,6 +217,9 @@ static enum pp_status write_cancel(struct store_tx *tx, void *arg, struct pp_err
 {
     struct cancel_op *op = arg;
     enum pp_status st = PP_OK;
+    struct pp_buf subject;
+    pp_buf_init(&subject);
+    pp_buf_puts(&subject, "payout:");
     op->cancelled = 0;
     for (size_t i = 0; i < op->count && st == PP_OK; i++) {
         struct pp_payout p;
@@ -173,15 +233,23 @@ static enum pp_status write_cancel(struct store_tx *tx, void *arg, struct pp_err
             break;
         }
         st = close_released(tx, &p, PP_PAYOUT_CANCELLED, op->now_ms, err);
-        op->cancelled += st == PP_OK;
+        if (st == PP_OK) {
+            pp_buf_printf(&subject, "%s%" PRId64, op->cancelled ? "," : "", p.id);
+            op->cancelled++;
+        }
     }
+    if (st == PP_OK && op->cancelled > 0) {
+        st = core_audit(tx, op->actor, "payment.cancel", subject.data, NULL, op->now_ms, err);
+    }
+    pp_buf_free(&subject);
     return st;
 }
 
 enum pp_status core_payout_cancel(struct core_app *app, const int64_t *ids, size_t count,
-                                  int64_t *cancelled_out, struct pp_err *err)
+                                  const struct pp_actor *actor, int64_t *cancelled_out,
+                                  struct pp_err *err)
 {
-    struct cancel_op op = {.ids = ids, .count = count, .now_ms = core_now_ms()};
+    struct cancel_op op = {.ids = ids, .count = count, .actor = actor, .now_ms = core_now_ms()};
     enum pp_status st = store_write(app->store, write_cancel, &op, err);
     *cancelled_out = st == PP_OK ? op.cancelled : 0;
     return st;

@@ -123,6 +123,9 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, struct http_re
     if (resp->allow[0] != '\0') {
         MHD_add_response_header(mr, MHD_HTTP_HEADER_ALLOW, resp->allow);
     }
+    for (size_t i = 0; i < resp->header_count; i++) {
+        MHD_add_response_header(mr, resp->headers[i].name, resp->headers[i].value);
+    }
     enum MHD_Result ret = MHD_queue_response(conn, resp->status, mr);
     MHD_destroy_response(mr);
     r->status = resp->status;

@@ -63,6 +63,8 @@ enum store_stmt {
     STORE_STMT_ADMIN_FIND,
     STORE_STMT_ADMIN_GET,
     STORE_STMT_ADMIN_COUNT,
+    /* audit.c */
+    STORE_STMT_AUDIT_INSERT,
     /* check.c */
     STORE_STMT_CHECK_CURRENCIES,
     STORE_STMT_CHECK_PAYOUTS,

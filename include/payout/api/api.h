@@ -44,6 +44,15 @@ struct api_request {
     size_t body_len;
     const char *client_addr;         /* "127.0.0.1" */
     struct core_principal principal; /* set by api_route_run before the handler */
+    struct pp_actor actor;           /* the same, as the audit log names it */
+};
+
+/* Extra response headers a handler or the route runner may add. */
+#define API_RESPONSE_HEADERS_MAX 8
+
+struct api_header {
+    char name[32];
+    char value[96];
 };
 
 struct api_response {
@@ -51,7 +60,13 @@ struct api_response {
     struct pp_buf body;         /* response body */
     const char *content_type;   /* static string; default application/json */
     char allow[64];             /* Allow header for 405, "" otherwise */
+    struct api_header headers[API_RESPONSE_HEADERS_MAX];
+    size_t header_count;
 };
+
+/* Adds a response header (name and value copied; cut at their sizes).
+** Asserts when more than API_RESPONSE_HEADERS_MAX are added. */
+void api_response_header(struct api_response *resp, const char *name, const char *value);
 
 typedef void (*api_handler_fn)(struct core_app *app, struct api_request *req,
                                struct api_response *resp);

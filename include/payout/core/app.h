@@ -36,8 +36,9 @@ int core_app_ready(struct core_app *app);
 ** generated_out (at least PP_ADMIN_PASSWORD_GENERATED_CHARS + 1 bytes).
 ** *created_out = 1 when a new admin was created. Weak or over-long
 ** passwords and e-mails without '@' are PP_INVALID_PARAMS. */
-enum pp_status core_admin_set(struct core_app *app, const char *email, const char *password,
-                              char *generated_out, int *created_out, struct pp_err *err);
+enum pp_status core_admin_set(struct core_app *app, const struct pp_actor *actor,
+                              const char *email, const char *password, char *generated_out,
+                              int *created_out, struct pp_err *err);
 /* How many admins exist. */
 enum pp_status core_admin_count(struct core_app *app, int64_t *count_out, struct pp_err *err);
 
@@ -76,19 +77,23 @@ struct core_integration {
 void core_integration_get(struct core_app *app, struct core_integration *out);
 /* Switches the integration on or off. Enabling generates the password if
 ** there is none; switching (either way) revokes every API key issued before. */
-enum pp_status core_integration_set(struct core_app *app, int enabled, int64_t admin_id,
-                                    struct core_integration *out, struct pp_err *err);
+enum pp_status core_integration_set(struct core_app *app, int enabled,
+                                    const struct pp_actor *actor, struct core_integration *out,
+                                    struct pp_err *err);
 /* Replaces the password with a new random one and revokes every API key. */
-enum pp_status core_integration_rotate(struct core_app *app, int64_t admin_id,
+enum pp_status core_integration_rotate(struct core_app *app, const struct pp_actor *actor,
                                        struct core_integration *out, struct pp_err *err);
 
 /* --- Funds -------------------------------------------------------------- */
 
 /* Adds amount_minor (> 0) to the available funds of cur, with a ledger
-** row (reference may be NULL). *after_out = the balance afterwards. */
+** row (reference may be NULL). *after_out = the balance afterwards.
+** Every operation that changes money or settings takes the acting
+** `actor` and appends an audit entry in the same transaction. */
 enum pp_status core_funds_deposit(struct core_app *app, const struct core_currency *cur,
-                                  int64_t amount_minor, const char *reference, int64_t admin_id,
-                                  struct pp_balance *after_out, struct pp_err *err);
+                                  int64_t amount_minor, const char *reference,
+                                  const struct pp_actor *actor, struct pp_balance *after_out,
+                                  struct pp_err *err);
 
 /* Balances of every currency ever funded, ordered by code. */
 enum pp_status core_balances_list(struct core_app *app, struct pp_balance *out, size_t cap,
@@ -107,6 +112,7 @@ struct core_payout_request {
     const char *description;
     int notification;
     struct pp_recipient recipient; /* id 0; identifiers and profile as given */
+    const char *metadata;          /* compact JSON object text, "" for none */
 };
 
 /* Creates a payout: ensures the project, resolves or creates the
@@ -116,13 +122,15 @@ struct core_payout_request {
 ** PP_INSUFFICIENT_FUNDS when available funds cannot cover it; in both
 ** cases nothing is written. */
 enum pp_status core_payout_create(struct core_app *app, const struct core_payout_request *req,
-                                  struct pp_payout *out, struct pp_err *err);
+                                  const struct pp_actor *actor, struct pp_payout *out,
+                                  struct pp_err *err);
 
 /* Cancels every open payout among ids[0..count), releasing its funds, in
 ** one transaction. Unknown ids, repeats and closed payouts are skipped.
 ** *cancelled_out = how many were cancelled. */
 enum pp_status core_payout_cancel(struct core_app *app, const int64_t *ids, size_t count,
-                                  int64_t *cancelled_out, struct pp_err *err);
+                                  const struct pp_actor *actor, int64_t *cancelled_out,
+                                  struct pp_err *err);
 
 /* One payout; PP_NOT_FOUND if there is none. */
 enum pp_status core_payout_get(struct core_app *app, int64_t id, struct pp_payout *out,

@@ -18,6 +18,9 @@ void api_response_init(struct api_response *resp)
     resp->content_type = "application/json";
     resp->allow[0] = '\0';
     resp->header_count = 0;
+    resp->stream = NULL;
+    resp->stream_ctx = NULL;
+    resp->stream_free = NULL;
 }
 
 void api_response_header(struct api_response *resp, const char *name, const char *value)
@@ -31,11 +34,23 @@ void api_response_header(struct api_response *resp, const char *name, const char
 void api_response_free(struct api_response *resp)
 {
     pp_buf_free(&resp->body);
+    if (resp->stream_free != NULL) {
+        resp->stream_free(resp->stream_ctx);
+    }
+    resp->stream = NULL;
+    resp->stream_ctx = NULL;
+    resp->stream_free = NULL;
 }
 
 void api_respond_error(struct api_response *resp, enum pp_status status, const char *message)
 {
     struct jw w;
+    if (resp->stream_free != NULL) {
+        resp->stream_free(resp->stream_ctx);
+    }
+    resp->stream = NULL;
+    resp->stream_ctx = NULL;
+    resp->stream_free = NULL;
     pp_buf_reset(&resp->body);
     resp->status = pp_status_http(status);
     resp->content_type = "application/json";

@@ -63,7 +63,7 @@ enum pp_status core_admin_set(struct core_app *app, const struct pp_actor *actor
     }
     if (st == PP_OK) {
         struct admin_change change = {email, hash, core_now_ms(), actor, 0};
-        st = store_write(app->store, write_admin, &change, err);
+        st = core_write(app, write_admin, &change, err);
         *created_out = change.created;
     }
     sec_wipe(hash, sizeof hash);

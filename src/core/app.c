@@ -74,7 +74,7 @@ static enum pp_status load_key(struct core_app *app, struct pp_err *err)
         goto done;
     }
     sec_hex_encode(app->jwt_key, sizeof app->jwt_key, hex);
-    st = store_write(app->store, put_key, hex, err);
+    st = core_write(app, put_key, hex, err);
     if (st == PP_OK) {
         pp_log(PP_LOG_INFO, "generated a new token signing key");
     }
@@ -165,7 +165,7 @@ static enum pp_status integration_change(struct core_app *app, int enabled, int 
         .action = action,
     };
     if (st == PP_OK) {
-        st = store_write(app->store, write_integration, &change, err);
+        st = core_write(app, write_integration, &change, err);
     }
     if (st == PP_OK) {
         if (need) {
@@ -197,6 +197,11 @@ enum pp_status core_integration_rotate(struct core_app *app, const struct pp_act
            actor->admin_id);
     return integration_change(app, atomic_load(&app->api_enabled), 1, actor,
                               "settings.api_integration.rotate", out, err);
+}
+
+enum pp_status core_write(struct core_app *app, store_tx_fn fn, void *arg, struct pp_err *err)
+{
+    return store_write(app->store, fn, arg, err);
 }
 
 enum pp_status core_check(struct core_app *app, void (*report)(void *ctx, const char *line),

@@ -53,7 +53,7 @@ enum pp_status core_funds_deposit(struct core_app *app, const struct core_curren
         .actor = actor,
         .exponent = cur->exponent,
     };
-    enum pp_status st = store_write(app->store, write_deposit, &op, err);
+    enum pp_status st = core_write(app, write_deposit, &op, err);
     if (st == PP_OK) {
         *after_out = op.after;
     }

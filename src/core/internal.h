@@ -31,6 +31,11 @@ struct core_app {
     _Atomic int api_enabled;
 };
 
+/* Every write of the core goes through here rather than store_write, so
+** that what accompanies a write (an idempotency record, later) lands in the
+** same transaction. Same contract as store_write. */
+enum pp_status core_write(struct core_app *app, store_tx_fn fn, void *arg, struct pp_err *err);
+
 /* Appends an audit entry for actor inside tx (see store/audit.h). subject
 ** and detail may be NULL. */
 enum pp_status core_audit(struct store_tx *tx, const struct pp_actor *actor, const char *action,

@@ -177,7 +177,7 @@ enum pp_status core_payout_create(struct core_app *app, const struct core_payout
     };
     st = sec_uuid_v4(op.uuid, err);
     if (st == PP_OK) {
-        st = store_write(app->store, write_create, &op, err);
+        st = core_write(app, write_create, &op, err);
     }
     if (st == PP_OK) {
         *out = op.payout;
@@ -250,7 +250,7 @@ enum pp_status core_payout_cancel(struct core_app *app, const int64_t *ids, size
                                   struct pp_err *err)
 {
     struct cancel_op op = {.ids = ids, .count = count, .actor = actor, .now_ms = core_now_ms()};
-    enum pp_status st = store_write(app->store, write_cancel, &op, err);
+    enum pp_status st = core_write(app, write_cancel, &op, err);
     *cancelled_out = st == PP_OK ? op.cancelled : 0;
     return st;
 }

@@ -44,6 +44,12 @@ struct http_req {
     char addr[INET6_ADDRSTRLEN];
     const char *method;
     const char *path;
+    /* Routing, done on the first call (the body limit depends on the route). */
+    enum pp_status route_status;
+    const struct api_route *route;
+    const char *params[PP_ROUTE_PARAMS_MAX];
+    size_t param_count;
+    char allow[64];
     unsigned status;
     size_t bytes_out;
     int responded;
@@ -101,19 +107,80 @@ static struct http_req *req_new(struct http_server *srv, struct MHD_Connection *
         snprintf(r->request_id, sizeof r->request_id, "%s-%08lx", srv->id_prefix, n);
     }
     client_addr(conn, r->addr, sizeof r->addr);
+    r->route_status = http_route_find(api_routes, api_routes_count, r->method, r->path, r->arena,
+                                      &r->route, r->params, &r->param_count, r->allow,
+                                      sizeof r->allow);
     atomic_fetch_add(&srv->in_flight, 1);
     return r;
 }
 
 /* Queues resp on conn with the headers every answer carries. */
+/* Streamed bodies: libmicrohttpd pulls, the API's stream callback fills. */
+struct http_stream {
+    long (*fn)(void *ctx, char *buf, size_t max);
+    void *ctx;
+    void (*free_fn)(void *ctx);
+    struct http_req *req;
+};
+
+static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    struct http_stream *s = cls;
+    (void)pos;
+    long n = s->fn(s->ctx, buf, max);
+    if (n < 0) {
+        return MHD_CONTENT_READER_END_WITH_ERROR;
+    }
+    if (n == 0) {
+        return MHD_CONTENT_READER_END_OF_STREAM;
+    }
+    return (ssize_t)n;
+}
+
+static void stream_done(void *cls)
+{
+    struct http_stream *s = cls;
+    if (s->free_fn != NULL) {
+        s->free_fn(s->ctx);
+    }
+    free(s);
+}
+
+/* The libmicrohttpd response for resp's body (taken over) or stream. */
+static struct MHD_Response *make_body(struct api_response *resp, size_t *len_out)
+{
+    *len_out = 0;
+    if (resp->stream != NULL) {
+        struct http_stream *s = pp_check_alloc(malloc(sizeof *s));
+        s->fn = resp->stream;
+        s->ctx = resp->stream_ctx;
+        s->free_fn = resp->stream_free;
+        /* The stream now belongs to the response. */
+        resp->stream = NULL;
+        resp->stream_ctx = NULL;
+        resp->stream_free = NULL;
+        struct MHD_Response *mr = MHD_create_response_from_callback(
+            MHD_SIZE_UNKNOWN, 32 * 1024, stream_read, s, stream_done);
+        if (mr == NULL) {
+            stream_done(s);
+        }
+        return mr;
+    }
+    char *body = pp_buf_take(&resp->body, len_out);
+    struct MHD_Response *mr = MHD_create_response_from_buffer(*len_out, body,
+                                                              MHD_RESPMEM_MUST_FREE);
+    if (mr == NULL) {
+        free(body);
+    }
+    return mr;
+}
+
 static enum MHD_Result send_response(struct MHD_Connection *conn, struct http_req *r,
                                      struct api_response *resp)
 {
     size_t len = 0;
-    char *body = pp_buf_take(&resp->body, &len);
-    struct MHD_Response *mr = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+    struct MHD_Response *mr = make_body(resp, &len);
     if (mr == NULL) {
-        free(body);
         return MHD_NO;
     }
     MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_TYPE, resp->content_type);
@@ -194,15 +261,14 @@ static enum MHD_Result dispatch(struct http_server *srv, struct MHD_Connection *
     req.method = r->method;
     req.path = r->path;
     req.client_addr = r->addr;
-    const struct api_route *route = NULL;
-    enum pp_status st = http_route_find(api_routes, api_routes_count, r->method, r->path,
-                                        r->arena, &route, req.path_params, &req.path_param_count,
-                                        resp.allow, sizeof resp.allow);
+    memcpy(req.path_params, r->params, sizeof req.path_params);
+    req.path_param_count = r->param_count;
+    snprintf(resp.allow, sizeof resp.allow, "%s", r->allow);
     struct query_walk walk = {&req, 0};
-    if (st == PP_NOT_FOUND) {
-        api_respond_error(&resp, st, "no such endpoint");
-    } else if (st == PP_METHOD_NOT_ALLOWED) {
-        api_respond_error(&resp, st, "method not allowed for this endpoint");
+    if (r->route_status == PP_NOT_FOUND) {
+        api_respond_error(&resp, PP_NOT_FOUND, "no such endpoint");
+    } else if (r->route_status == PP_METHOD_NOT_ALLOWED) {
+        api_respond_error(&resp, PP_METHOD_NOT_ALLOWED, "method not allowed for this endpoint");
     } else if (MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_query, &walk),
                walk.overflow) {
         api_respond_error(&resp, PP_INVALID_PARAMS, "too many query parameters");
@@ -214,11 +280,20 @@ static enum MHD_Result dispatch(struct http_server *srv, struct MHD_Connection *
                                                           "Idempotency-Key");
         req.body = r->body.len > 0 ? r->body.data : NULL;
         req.body_len = r->body.len;
-        api_route_run(srv->app, route, &req, &resp);
+        api_route_run(srv->app, r->route, &req, &resp);
     }
     enum MHD_Result ret = send_response(conn, r, &resp);
     api_response_free(&resp);
     return ret;
+}
+
+/* The body limit of r's route. */
+static size_t body_limit(const struct http_server *srv, const struct http_req *r)
+{
+    if (r->route != NULL && r->route->body_bytes_max > 0) {
+        return r->route->body_bytes_max;
+    }
+    return srv->body_bytes_max;
 }
 
 /* 1 when the declared Content-Length is over the limit. */
@@ -246,7 +321,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         /* Answering on a later call keeps keep-alive working for bodiless
         ** requests (libmicrohttpd closes the connection otherwise). */
         *req_cls = req_new(srv, conn, method, url);
-        if (declared_too_large(conn, srv->body_bytes_max)) {
+        if (declared_too_large(conn, body_limit(srv, *req_cls))) {
             return send_error(conn, *req_cls, PP_PAYLOAD_TOO_LARGE,
                               "request body is larger than the server accepts");
         }
@@ -258,7 +333,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         if (r->responded) {
             return MHD_YES;
         }
-        if (r->body.len + size > srv->body_bytes_max) {
+        if (r->body.len + size > body_limit(srv, r)) {
             pp_buf_free(&r->body);
             return send_error(conn, r, PP_PAYLOAD_TOO_LARGE,
                               "request body is larger than the server accepts");

@@ -62,6 +62,14 @@ struct api_response {
     char allow[64];             /* Allow header for 405, "" otherwise */
     struct api_header headers[API_RESPONSE_HEADERS_MAX];
     size_t header_count;
+    /* A streamed body (CSV export): when `stream` is set, `body` is ignored
+    ** and the HTTP layer calls stream(stream_ctx, buf, max) until it returns
+    ** 0 (end) or -1 (abort the connection); it may return fewer than max
+    ** bytes. stream_free(stream_ctx) runs exactly once when the response is
+    ** done or dropped (also if it was never sent). */
+    long (*stream)(void *ctx, char *buf, size_t max);
+    void *stream_ctx;
+    void (*stream_free)(void *ctx);
 };
 
 /* Adds a response header (name and value copied; cut at their sizes).
@@ -77,6 +85,7 @@ struct api_route {
     api_handler_fn handler;
     enum api_access access;
     int has_body;            /* 1 when the handler reads a JSON body */
+    size_t body_bytes_max;   /* largest body for this route; 0 = the server's --body-max */
 };
 
 /* The route table (api/routes.c). */

@@ -18,6 +18,7 @@ const struct api_route api_routes[] = {
     {"GET", "/api/balances", api_balances_list, API_ACCESS_INTEGRATOR, 0, 0},
     /* Service */
     {"GET", "/api/version", api_version, API_ACCESS_PUBLIC, 0, 0},
+    {"GET", "/api/openapi.json", api_openapi, API_ACCESS_PUBLIC, 0, 0},
     /* Admin */
     {"POST", "/api/admin/login", api_admin_login, API_ACCESS_PUBLIC, 1, 0},
     {"GET", "/api/admin/settings", api_admin_settings_get, API_ACCESS_ADMIN, 0, 0},

@@ -125,4 +125,42 @@
 /* Longest database path. */
 #define PP_DB_PATH_BYTES_MAX 4096
 
+/* --- Service: rate limits, idempotency, audit reads ------------------------ */
+
+/* Default rate limit per API key and per client address: 200 requests per
+** second with bursts of 400, twice the contract's floor of 100/s, so a
+** well-behaved integrator never meets it. --rate-limit / --rate-burst. */
+#define PP_RATE_LIMIT_DEFAULT 200u
+#define PP_RATE_BURST_DEFAULT 400u
+/* Ceilings for the flags (a bucket of 10^7 tokens still fits int64 x 1000). */
+#define PP_RATE_LIMIT_MAX 1000000u
+#define PP_RATE_BURST_MAX 10000000u
+/* Keys each limiter table holds (one for API keys, one for addresses);
+** ~80 bytes a slot, so about 1.3 MiB each. The oldest is evicted beyond. */
+#define PP_RATE_ENTRIES_MAX 16384u
+/* Independent locks per table: contention stays low with 16 workers. */
+#define PP_RATE_STRIPES 16u
+/* Slots a key may occupy from its home slot: bounds every lookup. */
+#define PP_RATE_PROBE 8u
+/* Longest Idempotency-Key (printable ASCII), as the common APIs allow. */
+#define PP_IDEMPOTENCY_KEY_BYTES_MAX 255
+/* Hours a stored key (and its answer) is kept: the contract's floor of
+** 24 h is also the default; up to a year. --idempotency-ttl-h. */
+#define PP_IDEMPOTENCY_TTL_H_DEFAULT 24
+#define PP_IDEMPOTENCY_TTL_H_MIN 24
+#define PP_IDEMPOTENCY_TTL_H_MAX 8760
+/* Seconds between purges of expired keys, and keys deleted per purge
+** transaction (short transactions keep the writer responsive). */
+#define PP_IDEMPOTENCY_PURGE_INTERVAL_S 300
+#define PP_IDEMPOTENCY_PURGE_BATCH 1000
+/* Seconds a request waits for another one holding its key before giving
+** up with 409; a handler finishes far sooner. */
+#define PP_IDEMPOTENCY_WAIT_S 30
+/* Largest answer stored for replay. A 10,000-payout list answer is ~6 MiB;
+** a larger answer is not stored (the key then reports the answer lost). */
+#define PP_IDEMPOTENCY_RESPONSE_BYTES_MAX (16u * 1024u * 1024u)
+/* Audit log pages: default and largest size. */
+#define PP_AUDIT_PAGE_SIZE_DEFAULT 20
+#define PP_AUDIT_PAGE_SIZE_MAX 100
+
 #endif /* PAYOUT_LIMITS_H */

@@ -32,6 +32,11 @@ struct options {
     const char *access_log;
     const char *log_level;
     const char *email;
+    /* Service: raw texts until parse_service, then the values. */
+    const char *rate_limit_text;
+    const char *rate_burst_text;
+    const char *idem_ttl_text;
+    struct core_service_options service;
 };
 
 static void usage(FILE *out)
@@ -51,7 +56,13 @@ static void usage(FILE *out)
           "  --body-max BYTES    largest request body [PAYOUT_BODY_MAX] (default 1048576)\n"
           "  --access-log DEST   'stderr', 'off' or a file path [PAYOUT_ACCESS_LOG]\n"
           "  --log-level LEVEL   debug, info, warn or error [PAYOUT_LOG_LEVEL]\n"
-          "  --email ADDR        admin e-mail for `admin` [PAYOUT_ADMIN_EMAIL]\n",
+          "  --email ADDR        admin e-mail for `admin` [PAYOUT_ADMIN_EMAIL]\n"
+          "  --rate-limit N      requests per second per API key and per client address,\n"
+          "                      0 = off [PAYOUT_RATE_LIMIT] (default 200)\n"
+          "  --rate-burst N      requests allowed at once [PAYOUT_RATE_BURST]\n"
+          "                      (default 400, or twice --rate-limit when that is given)\n"
+          "  --idempotency-ttl-h N  hours an Idempotency-Key and its answer are kept,\n"
+          "                      24..8760 [PAYOUT_IDEMPOTENCY_TTL_H] (default 24)\n",
           out);
 }
 
@@ -73,6 +84,8 @@ static int parse_long(const char *text, long min, long max, long *out)
     return 1;
 }
 
+static int parse_service(struct options *o);
+
 /* Fills o from the environment, then the command line. 0 on a bad flag. */
 static int parse_options(int argc, char **argv, struct options *o)
 {
@@ -80,6 +93,9 @@ static int parse_options(int argc, char **argv, struct options *o)
     const char *port = env_or("PAYOUT_PORT", "5006");
     const char *threads = env_or("PAYOUT_THREADS", NULL);
     const char *body = env_or("PAYOUT_BODY_MAX", NULL);
+    o->rate_limit_text = env_or("PAYOUT_RATE_LIMIT", NULL);
+    o->rate_burst_text = env_or("PAYOUT_RATE_BURST", NULL);
+    o->idem_ttl_text = env_or("PAYOUT_IDEMPOTENCY_TTL_H", NULL);
     o->command = "serve";
     o->bind_addr = env_or("PAYOUT_BIND", "127.0.0.1");
     o->db_path = env_or("PAYOUT_DB", "./var/payout.db");
@@ -122,6 +138,12 @@ static int parse_options(int argc, char **argv, struct options *o)
             o->log_level = v;
         } else if (strcmp(flag, "--email") == 0) {
             o->email = v;
+        } else if (strcmp(flag, "--rate-limit") == 0) {
+            o->rate_limit_text = v;
+        } else if (strcmp(flag, "--rate-burst") == 0) {
+            o->rate_burst_text = v;
+        } else if (strcmp(flag, "--idempotency-ttl-h") == 0) {
+            o->idem_ttl_text = v;
         } else {
             fprintf(stderr, "payout-panel: unknown option %s\n", flag);
             return 0;
@@ -139,6 +161,32 @@ static int parse_options(int argc, char **argv, struct options *o)
         fprintf(stderr, "payout-panel: --db path is too long\n");
         return 0;
     }
+    return parse_service(o);
+}
+
+/* The service flags of parse_options (rate limits, idempotency TTL): 0 when
+** one is out of range. A burst left unset is twice the rate. */
+static int parse_service(struct options *o)
+{
+    long rate = PP_RATE_LIMIT_DEFAULT;
+    long burst = PP_RATE_BURST_DEFAULT;
+    long ttl = PP_IDEMPOTENCY_TTL_H_DEFAULT;
+    if ((o->rate_limit_text != NULL &&
+         !parse_long(o->rate_limit_text, 0, PP_RATE_LIMIT_MAX, &rate)) ||
+        (o->rate_burst_text != NULL &&
+         !parse_long(o->rate_burst_text, 1, PP_RATE_BURST_MAX, &burst)) ||
+        (o->idem_ttl_text != NULL && !parse_long(o->idem_ttl_text, PP_IDEMPOTENCY_TTL_H_MIN,
+                                                 PP_IDEMPOTENCY_TTL_H_MAX, &ttl))) {
+        fprintf(stderr, "payout-panel: --rate-limit, --rate-burst or --idempotency-ttl-h is "
+                        "out of range\n");
+        return 0;
+    }
+    if (o->rate_limit_text != NULL && o->rate_burst_text == NULL) {
+        burst = rate > 0 ? 2 * rate : 1;
+    }
+    o->service.rate_per_s = (uint32_t)rate;
+    o->service.rate_burst = (uint32_t)burst;
+    o->service.idempotency_ttl_h = (int)ttl;
     return 1;
 }
 
@@ -224,6 +272,10 @@ static int cmd_serve(const struct options *o)
         goto done;
     }
     if (!bootstrap_admin(app)) {
+        goto done;
+    }
+    if (core_service_start(app, &o->service, &err) != PP_OK) {
+        fprintf(stderr, "payout-panel: %s\n", err.message);
         goto done;
     }
     struct http_server_options hopts = {

@@ -29,6 +29,13 @@ void api_payment_cancel(struct core_app *app, struct api_request *req, struct ap
 void api_payment_get(struct core_app *app, struct api_request *req, struct api_response *resp);
 void api_balances_list(struct core_app *app, struct api_request *req, struct api_response *resp);
 void api_version(struct core_app *app, struct api_request *req, struct api_response *resp);
+/* Service (service.c) and the audit log (audit.c). */
+void api_status(struct core_app *app, struct api_request *req, struct api_response *resp);
+void api_healthz(struct core_app *app, struct api_request *req, struct api_response *resp);
+void api_readyz(struct core_app *app, struct api_request *req, struct api_response *resp);
+void api_admin_audit_list(struct core_app *app, struct api_request *req,
+                          struct api_response *resp);
+void api_openapi(struct core_app *app, struct api_request *req, struct api_response *resp);
 void api_openapi(struct core_app *app, struct api_request *req, struct api_response *resp);
 
 /* Parses req's body as a JSON object whose keys are all in `allowed`

@@ -18,6 +18,9 @@ const struct api_route api_routes[] = {
     {"GET", "/api/balances", api_balances_list, API_ACCESS_INTEGRATOR, 0, 0},
     /* Service */
     {"GET", "/api/version", api_version, API_ACCESS_PUBLIC, 0, 0},
+    {"GET", "/api/status", api_status, API_ACCESS_INTEGRATOR, 0, 0},
+    {"GET", "/healthz", api_healthz, API_ACCESS_PUBLIC, 0, 0},
+    {"GET", "/readyz", api_readyz, API_ACCESS_PUBLIC, 0, 0},
     {"GET", "/api/openapi.json", api_openapi, API_ACCESS_PUBLIC, 0, 0},
     /* Admin */
     {"POST", "/api/admin/login", api_admin_login, API_ACCESS_PUBLIC, 1, 0},
@@ -25,6 +28,7 @@ const struct api_route api_routes[] = {
     {"PUT", "/api/admin/settings/api-integration", api_admin_integration_put, API_ACCESS_ADMIN, 1, 0},
     {"POST", "/api/admin/settings/api-integration/rotate", api_admin_integration_rotate, API_ACCESS_ADMIN, 1, 0},
     {"POST", "/api/admin/funds/deposit", api_admin_deposit, API_ACCESS_ADMIN, 1, 0},
+    {"GET", "/api/admin/audit", api_admin_audit_list, API_ACCESS_ADMIN, 0, 0},
 };
 
 const size_t api_routes_count = sizeof api_routes / sizeof api_routes[0];

@@ -1,8 +1,11 @@
 /*
 ** This module implements the lifetime of struct core_app and the settings
 ** it caches: the token signing key and the API-integration switch,
-** password and revocation generation. It does not implement the payout or
-** funds operations (payouts.c, funds.c) nor authentication (auth.c).
+** password and revocation generation, and core_write, the one door of every
+** core write, which also records a keyed request's Idempotency-Key in the
+** transaction of its action (idempotency.c). It does not implement the
+** payout or funds operations (payouts.c, funds.c) nor authentication
+** (auth.c).
 */
 #include <inttypes.h>
 #include <stdio.h>
@@ -20,6 +23,7 @@ enum pp_status core_app_open(const char *db_path, unsigned readers, struct core_
 {
     struct core_app *app = pp_check_alloc(calloc(1, sizeof *app));
     pthread_mutex_init(&app->settings_lock, NULL);
+    app->idem = core_idem_create();
     enum pp_status st = store_open(db_path, readers, &app->store, err);
     if (st == PP_OK) {
         st = core_settings_load(app, err);
@@ -37,7 +41,9 @@ void core_app_close(struct core_app *app)
     if (app == NULL) {
         return;
     }
+    core_service_stop(app);
     store_close(app->store);
+    core_idem_destroy(app->idem);
     sec_wipe(app->jwt_key, sizeof app->jwt_key);
     sec_wipe(&app->integration, sizeof app->integration);
     pthread_mutex_destroy(&app->settings_lock);
@@ -201,6 +207,12 @@ enum pp_status core_integration_rotate(struct core_app *app, const struct pp_act
 
 enum pp_status core_write(struct core_app *app, store_tx_fn fn, void *arg, struct pp_err *err)
 {
+    /* A request with an Idempotency-Key records its key in the transaction
+    ** of its first write (its action): see core/idempotency.h. */
+    struct core_idem_request *r = core_idem_current();
+    if (r != NULL && !r->recorded) {
+        return core_idem_write(app, r, fn, arg, err);
+    }
     return store_write(app->store, fn, arg, err);
 }
 

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "payout/core/app.h"
+#include "payout/core/idempotency.h"
 #include "payout/store/audit.h"
 #include "payout/store/store.h"
 
@@ -18,6 +19,9 @@
 #define CORE_SETTING_API_ENABLED "api_enabled"       /* "0" or "1" */
 #define CORE_SETTING_API_PASSWORD "api_password"     /* the authentication password */
 #define CORE_SETTING_API_GENERATION "api_generation" /* decimal; bumped to revoke API keys */
+
+struct core_idem;
+struct sec_ratelimit;
 
 struct core_app {
     struct store *store;
@@ -29,6 +33,12 @@ struct core_app {
     /* Read lock-free by every token check. */
     _Atomic int64_t api_generation;
     _Atomic int api_enabled;
+    /* Idempotency keys in flight and their purge (idempotency.c). */
+    struct core_idem *idem;
+    /* Rate limiters per API key and per client address (service.c); NULL
+    ** while rate limiting is off. Set before serving, then read-only. */
+    struct sec_ratelimit *rate_keys;
+    struct sec_ratelimit *rate_addrs;
 };
 
 /* Every write of the core goes through here rather than store_write, so
@@ -62,5 +72,22 @@ enum pp_payout_status core_payout_initial_status(struct core_app *app,
 
 /* Loads the settings into app (creating the signing key on first start). */
 enum pp_status core_settings_load(struct core_app *app, struct pp_err *err);
+
+/* --- Idempotency and service (idempotency.c, service.c) --------------- */
+
+/* The in-flight registry and purge state; destroy after the purge stopped. */
+struct core_idem *core_idem_create(void);
+void core_idem_destroy(struct core_idem *idem);
+/* core_write for the calling thread's current keyed request r (registered,
+** not yet recorded): runs fn and inserts r's key in the same savepoint,
+** then marks r recorded once the commit is durable. */
+enum pp_status core_idem_write(struct core_app *app, struct core_idem_request *r, store_tx_fn fn,
+                               void *arg, struct pp_err *err);
+/* Starts the background purge of keys older than ttl_h hours; stop it
+** (no-op when not started) before closing the store. */
+enum pp_status core_idem_purger_start(struct core_app *app, int ttl_h, struct pp_err *err);
+void core_idem_purger_stop(struct core_app *app);
+/* Stops what core_service_start started and frees the limiters. */
+void core_service_stop(struct core_app *app);
 
 #endif /* PAYOUT_CORE_INTERNAL_H */

@@ -45,6 +45,7 @@ struct api_request {
     const char *client_addr;         /* "127.0.0.1" */
     struct core_principal principal; /* set by api_route_run before the handler */
     struct pp_actor actor;           /* the same, as the audit log names it */
+    struct core_rate rate;           /* this request's rate-limit figures (api_route_run) */
 };
 
 /* Extra response headers a handler or the route runner may add. */
@@ -101,7 +102,12 @@ void api_response_free(struct api_response *resp);
 ** {"error":{"message":message,"type":TYPE},"errors":[]} and its HTTP code. */
 void api_respond_error(struct api_response *resp, enum pp_status status, const char *message);
 
-/* Authenticates req against route->access (401/403 envelopes on failure)
+/* Authenticates req against route->access (401/403 envelopes on failure),
+** applies the rate limits (429 RATE_LIMITED with Retry-After; every answer
+** carries X-RateLimit-Limit/-Remaining/-Reset; /healthz and /readyz are
+** exempt), makes a POST/PUT of a non-public route idempotent when it
+** carries an Idempotency-Key (400 for a malformed key; a replay answers the
+** stored answer with Idempotent-Replayed: true; see core/idempotency.h),
 ** and runs the handler. */
 void api_route_run(struct core_app *app, const struct api_route *route, struct api_request *req,
                    struct api_response *resp);

@@ -142,4 +142,40 @@ enum pp_status core_payout_get(struct core_app *app, int64_t id, struct pp_payou
 enum pp_status core_check(struct core_app *app, void (*report)(void *ctx, const char *line),
                           void *ctx, int *problems_out, struct pp_err *err);
 
+/* --- Service: rate limits, idempotency purge, audit reads --------------- */
+
+struct core_service_options {
+    uint32_t rate_per_s;   /* requests per second per API key and per address; 0 = off */
+    uint32_t rate_burst;   /* bucket capacity (>= 1 when rate_per_s > 0) */
+    int idempotency_ttl_h; /* PP_IDEMPOTENCY_TTL_H_MIN..MAX */
+};
+
+/* The defaults (PP_RATE_LIMIT_DEFAULT, PP_RATE_BURST_DEFAULT,
+** PP_IDEMPOTENCY_TTL_H_DEFAULT). */
+void core_service_options_default(struct core_service_options *out);
+
+/* Configures a serving app: creates the rate limiters (unless off) and
+** starts the background purge of idempotency keys. Call once, before the
+** HTTP server starts; core_app_close stops it. Without it, rate limiting
+** is off and keys are never purged (the command-line tools). */
+enum pp_status core_service_start(struct core_app *app, const struct core_service_options *opts,
+                                  struct pp_err *err);
+
+/* A rate-limit decision and the figures the caller is told. */
+struct core_rate {
+    int enabled;            /* 0: rate limiting is off (then allowed = 1, no figures) */
+    int allowed;
+    uint32_t limit;         /* bucket capacity */
+    uint32_t remaining;     /* requests left right now */
+    uint32_t reset_s;       /* seconds until the bucket is full again */
+    uint32_t retry_after_s; /* when refused: seconds to wait (>= 1) */
+};
+
+/* Takes one request from the bucket of the client address addr and, when
+** token is not NULL (an authenticated API key or admin token), from the
+** bucket of that token too (keyed by its SHA-256). Refused when either is
+** empty; the figures are those of the tighter bucket. */
+void core_rate_take(struct core_app *app, const char *addr, const char *token,
+                    struct core_rate *out);
+
 #endif /* PAYOUT_CORE_APP_H */

@@ -1,0 +1,98 @@
+/*
+** This module implements the service side of a serving app: its options
+** (rate limits, idempotency TTL), starting and stopping what runs in the
+** background, and the rate-limit decision per client address and per API
+** key. Health and readiness answer through core_app_ready (app.c).
+*/
+#include <string.h>
+#include <time.h>
+
+#include "internal.h"
+#include "payout/base/assert.h"
+#include "payout/base/log.h"
+#include "payout/sec/digest.h"
+#include "payout/sec/ratelimit.h"
+
+void core_service_options_default(struct core_service_options *out)
+{
+    out->rate_per_s = PP_RATE_LIMIT_DEFAULT;
+    out->rate_burst = PP_RATE_BURST_DEFAULT;
+    out->idempotency_ttl_h = PP_IDEMPOTENCY_TTL_H_DEFAULT;
+}
+
+enum pp_status core_service_start(struct core_app *app, const struct core_service_options *opts,
+                                  struct pp_err *err)
+{
+    PP_ASSERT(app->rate_keys == NULL && app->rate_addrs == NULL);
+    if (opts->idempotency_ttl_h < PP_IDEMPOTENCY_TTL_H_MIN ||
+        opts->idempotency_ttl_h > PP_IDEMPOTENCY_TTL_H_MAX) {
+        return pp_err_set(err, PP_INVALID_PARAMS, "the idempotency TTL must be %d..%d hours",
+                          PP_IDEMPOTENCY_TTL_H_MIN, PP_IDEMPOTENCY_TTL_H_MAX);
+    }
+    if (opts->rate_per_s > PP_RATE_LIMIT_MAX || opts->rate_burst > PP_RATE_BURST_MAX ||
+        (opts->rate_per_s > 0 && opts->rate_burst == 0)) {
+        return pp_err_set(err, PP_INVALID_PARAMS, "the rate limit or burst is out of range");
+    }
+    if (opts->rate_per_s > 0) {
+        app->rate_keys =
+            sec_ratelimit_create(opts->rate_per_s, opts->rate_burst, PP_RATE_ENTRIES_MAX);
+        app->rate_addrs =
+            sec_ratelimit_create(opts->rate_per_s, opts->rate_burst, PP_RATE_ENTRIES_MAX);
+    }
+    return core_idem_purger_start(app, opts->idempotency_ttl_h, err);
+}
+
+void core_service_stop(struct core_app *app)
+{
+    core_idem_purger_stop(app);
+    sec_ratelimit_destroy(app->rate_keys);
+    sec_ratelimit_destroy(app->rate_addrs);
+    app->rate_keys = NULL;
+    app->rate_addrs = NULL;
+}
+
+static int64_t monotonic_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Folds b into a: refused if either refused; figures of the tighter one. */
+static void rate_merge(struct sec_rate_result *a, const struct sec_rate_result *b)
+{
+    int b_tighter =
+        (!b->allowed && a->allowed) || (b->allowed == a->allowed && b->remaining < a->remaining);
+    if (b_tighter) {
+        *a = *b;
+    } else if (!a->allowed && !b->allowed && b->retry_after_s > a->retry_after_s) {
+        a->retry_after_s = b->retry_after_s;
+    }
+}
+
+void core_rate_take(struct core_app *app, const char *addr, const char *token,
+                    struct core_rate *out)
+{
+    uint8_t digest[SEC_SHA256_BYTES];
+    struct sec_rate_result res;
+    struct sec_rate_result by_key;
+    memset(out, 0, sizeof *out);
+    out->allowed = 1;
+    if (app->rate_addrs == NULL) {
+        return;
+    }
+    int64_t now_ms = monotonic_ms();
+    sec_sha256(addr != NULL ? addr : "", addr != NULL ? strlen(addr) : 0, digest);
+    sec_ratelimit_take(app->rate_addrs, digest, now_ms, &res);
+    if (token != NULL) {
+        sec_sha256(token, strlen(token), digest);
+        sec_ratelimit_take(app->rate_keys, digest, now_ms, &by_key);
+        rate_merge(&res, &by_key);
+    }
+    out->enabled = 1;
+    out->allowed = res.allowed;
+    out->limit = res.limit;
+    out->remaining = res.remaining;
+    out->reset_s = res.reset_s;
+    out->retry_after_s = res.retry_after_s;
+}

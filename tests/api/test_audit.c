@@ -1,0 +1,268 @@
+/*
+** This module tests the audit log through the real server: every admin
+** action and every money action performed here (settings switch, rotate,
+** deposit, create, cancel, and the first admin's creation) is found in
+** GET /api/admin/audit with the right actor (kind and admin id), the ids
+** it touched, its detail and the caller's address; the listing is newest
+** first, paged without gaps or repeats, and filtered by action, actor
+** kind, admin id and period; bad queries are 400, an API key is 403.
+*/
+#include "harness.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static struct pp_server srv;
+static char *admin_token;
+static char *api_key;
+static long long admin_id;
+static long long created_id;
+
+static const char *const no_rate_env[] = {"PAYOUT_RATE_LIMIT=0", NULL};
+
+static int group_setup(void **state)
+{
+    (void)state;
+    struct pp_server_opts opts = {.env = no_rate_env};
+    if (pp_server_start(&srv, &opts) != 0) {
+        return -1;
+    }
+    admin_token = pp_admin_login(&srv);
+    json_t *claims = pp_jwt_payload(admin_token);
+    admin_id = atoll(json_string_value(json_object_get(claims, "sub")));
+    json_decref(claims);
+    return admin_id > 0 ? 0 : -1;
+}
+
+static int group_teardown(void **state)
+{
+    (void)state;
+    pp_server_destroy(&srv);
+    free(admin_token);
+    free(api_key);
+    return 0;
+}
+
+/* GET /api/admin/audit?query (200 asserted); new response. */
+static struct pp_resp *audit(const char *query)
+{
+    char *path = pp_fmt("/api/admin/audit%s%s", query[0] ? "?" : "", query);
+    struct pp_resp *r = pp_get(&srv, path, admin_token);
+    free(path);
+    pp_assert_status(r, 200);
+    assert_true(json_is_array(json_object_get(r->json, "audit")));
+    return r;
+}
+
+/* The newest entry with this action, asserted present; borrowed from r. */
+static json_t *find(const struct pp_resp *r, const char *action)
+{
+    json_t *list = json_object_get(r->json, "audit");
+    for (size_t i = 0; i < json_array_size(list); i++) {
+        json_t *e = json_array_get(list, i);
+        if (strcmp(json_string_value(json_object_get(e, "action")), action) == 0) {
+            return e;
+        }
+    }
+    fail_msg("no audit entry %s in %s", action, r->body);
+    return NULL;
+}
+
+/* Asserts e's shape and actor; address "127.0.0.1" unless NULL (none). */
+static void assert_entry(const json_t *e, const char *kind, long long admin, const char *address)
+{
+    assert_int_equal(json_object_size(e), 7);
+    assert_true(pp_json_int(e, "id") > 0);
+    pp_assert_date_out(json_string_value(json_object_get(e, "at")));
+    json_t *actor = json_object_get(e, "actor");
+    pp_assert_json_str(actor, "kind", kind);
+    if (admin > 0) {
+        assert_int_equal(pp_json_int(actor, "adminId"), admin);
+    } else {
+        assert_true(json_is_null(json_object_get(actor, "adminId")));
+    }
+    if (address != NULL) {
+        pp_assert_json_str(e, "address", address);
+    } else {
+        assert_true(json_is_null(json_object_get(e, "address")));
+    }
+}
+
+static void test_every_action_is_audited(void **state)
+{
+    (void)state;
+    char *password = pp_enable_integration(&srv, admin_token);
+    struct pp_resp *rot =
+        pp_post(&srv, "/api/admin/settings/api-integration/rotate", admin_token, NULL);
+    pp_assert_status(rot, 200);
+    free(password);
+    password = strdup(json_string_value(json_object_get(rot->json, "authenticationPassword")));
+    api_key = pp_authenticate(&srv, password);
+    json_decref(pp_deposit(&srv, admin_token, "GBP", "10"));
+    struct pp_resp *c = pp_post(&srv, "/api/payment/create", api_key,
+                                "{\"amount\":1.5,\"currency\":\"GBP\",\"startDate\":\"2020-01-01\","
+                                "\"endDate\":\"2099-01-01\",\"name\":\"Audited\","
+                                "\"description\":\"d\",\"userName\":\"aud\","
+                                "\"notification\":false}");
+    pp_assert_status(c, 200);
+    created_id = pp_json_int(json_array_get(json_object_get(c->json, "payments"), 0), "id");
+    char *ids = pp_fmt("{\"ids\":[%lld,999999]}", created_id);
+    struct pp_resp *x = pp_post(&srv, "/api/payment/cancel", api_key, ids);
+    pp_assert_status(x, 200);
+
+    struct pp_resp *r = audit("size=100");
+    char *subject = pp_fmt("payout:%lld", created_id);
+    json_t *e = find(r, "settings.api_integration");
+    assert_entry(e, "admin", admin_id, "127.0.0.1");
+    pp_assert_json_str(e, "detail", "enabled");
+    e = find(r, "settings.api_integration.rotate");
+    assert_entry(e, "admin", admin_id, "127.0.0.1");
+    e = find(r, "funds.deposit");
+    assert_entry(e, "admin", admin_id, "127.0.0.1");
+    pp_assert_json_str(e, "detail", "10 GBP");
+    e = find(r, "payment.create");
+    assert_entry(e, "integrator", 0, "127.0.0.1");
+    pp_assert_json_str(e, "subject", subject);
+    pp_assert_json_str(e, "detail", "1.5 GBP");
+    e = find(r, "payment.cancel");
+    assert_entry(e, "integrator", 0, "127.0.0.1");
+    pp_assert_json_str(e, "subject", subject); /* only what was cancelled */
+    e = find(r, "admin.create");
+    assert_entry(e, "system", 0, NULL);
+    pp_assert_json_str(e, "subject", PP_ADMIN_EMAIL);
+    /* Secrets never reach the log. */
+    assert_null(strstr(r->body, password));
+    assert_null(strstr(r->body, PP_ADMIN_PASSWORD));
+    free(subject);
+    free(ids);
+    free(password);
+    pp_resp_free(rot);
+    pp_resp_free(c);
+    pp_resp_free(x);
+    pp_resp_free(r);
+}
+
+static void test_paging_is_complete_and_newest_first(void **state)
+{
+    (void)state;
+    struct pp_resp *all = audit("size=100");
+    json_t *list = json_object_get(all->json, "audit");
+    long long total = pp_json_int(all->json, "total");
+    assert_int_equal(total, (long long)json_array_size(list));
+    assert_true(total >= 6);
+    assert_int_equal(pp_json_int(all->json, "page"), 1);
+    assert_int_equal(pp_json_int(all->json, "size"), 100);
+    size_t seen = 0;
+    for (long long page = 1; page <= (total + 1) / 2 + 1; page++) {
+        char *q = pp_fmt("size=2&page=%lld", page);
+        struct pp_resp *p = audit(q);
+        free(q);
+        assert_int_equal(pp_json_int(p->json, "total"), total);
+        json_t *items = json_object_get(p->json, "audit");
+        for (size_t i = 0; i < json_array_size(items); i++, seen++) {
+            json_t *want = json_array_get(list, seen);
+            assert_int_equal(pp_json_int(json_array_get(items, i), "id"), pp_json_int(want, "id"));
+        }
+        if (page > (total + 1) / 2) {
+            assert_int_equal(json_array_size(items), 0); /* past the end: empty */
+        }
+        pp_resp_free(p);
+    }
+    assert_int_equal(seen, (size_t)total);
+    for (size_t i = 1; i < json_array_size(list); i++) {
+        assert_true(pp_json_int(json_array_get(list, i - 1), "id") >
+                    pp_json_int(json_array_get(list, i), "id"));
+    }
+    struct pp_resp *dflt = audit("");
+    assert_int_equal(pp_json_int(dflt->json, "size"), 20);
+    pp_resp_free(dflt);
+    pp_resp_free(all);
+}
+
+static void test_filters(void **state)
+{
+    (void)state;
+    struct pp_resp *r = audit("action=payment.create");
+    assert_int_equal(pp_json_int(r->json, "total"), 1);
+    pp_resp_free(r);
+    r = audit("actorKind=integrator");
+    json_t *list = json_object_get(r->json, "audit");
+    assert_int_equal(json_array_size(list), 2);
+    for (size_t i = 0; i < json_array_size(list); i++) {
+        pp_assert_json_str(json_object_get(json_array_get(list, i), "actor"), "kind", "integrator");
+    }
+    pp_resp_free(r);
+    r = audit("actorKind=system");
+    assert_int_equal(pp_json_int(r->json, "total"), 1);
+    pp_resp_free(r);
+    char *q = pp_fmt("actorKind=admin&adminId=%lld", admin_id);
+    r = audit(q);
+    assert_int_equal(pp_json_int(r->json, "total"), 3); /* switch, rotate, deposit */
+    pp_resp_free(r);
+    free(q);
+    r = audit("adminId=999");
+    assert_int_equal(pp_json_int(r->json, "total"), 0);
+    pp_resp_free(r);
+    /* Periods: everything lies between 2020 and 2099; nothing before. */
+    struct pp_resp *all = audit("");
+    r = audit("from=2020-01-01&to=2099-12-31");
+    assert_int_equal(pp_json_int(r->json, "total"), pp_json_int(all->json, "total"));
+    pp_resp_free(r);
+    r = audit("to=2020-01-01T00:00:00Z");
+    assert_int_equal(pp_json_int(r->json, "total"), 0);
+    pp_resp_free(r);
+    r = audit("from=2099-01-01");
+    assert_int_equal(pp_json_int(r->json, "total"), 0);
+    pp_resp_free(r);
+    /* The newest entry's own moment bounds exactly that entry. */
+    const char *at = json_string_value(
+        json_object_get(json_array_get(json_object_get(all->json, "audit"), 0), "at"));
+    q = pp_fmt("from=%s&to=%s", at, at);
+    r = audit(q);
+    assert_true(pp_json_int(r->json, "total") >= 1);
+    pp_resp_free(r);
+    free(q);
+    pp_resp_free(all);
+}
+
+static void test_bad_queries(void **state)
+{
+    (void)state;
+    const char *bad[] = {"size=0",
+                         "size=101",
+                         "page=0",
+                         "page=x",
+                         "size=1.5",
+                         "actorKind=robot",
+                         "from=yesterday",
+                         "to=2020-13-01",
+                         "color=red",
+                         "size=2&size=3",
+                         "action=",
+                         "adminId=-1",
+                         "from=2021-01-01&to=2020-01-01"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char *path = pp_fmt("/api/admin/audit?%s", bad[i]);
+        struct pp_resp *r = pp_get(&srv, path, admin_token);
+        pp_assert_error(r, 400, "INVALID_PARAMS");
+        pp_resp_free(r);
+        free(path);
+    }
+    struct pp_resp *r = pp_get(&srv, "/api/admin/audit", api_key);
+    pp_assert_error(r, 403, "FORBIDDEN");
+    pp_resp_free(r);
+    r = pp_get(&srv, "/api/admin/audit", NULL);
+    pp_assert_error(r, 401, "UNAUTHORIZED");
+    pp_resp_free(r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_every_action_is_audited),
+        cmocka_unit_test(test_paging_is_complete_and_newest_first),
+        cmocka_unit_test(test_filters),
+        cmocka_unit_test(test_bad_queries),
+    };
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}

@@ -1,0 +1,227 @@
+/*
+** This module tests the service endpoints and the rate limiter through the
+** real server: /healthz and /readyz answer without a key and are never
+** rate limited; /api/status needs a key and reports the caller's own
+** rate-limit figures, which move as requests are made and match the
+** X-RateLimit-* headers; every routed answer carries those headers (also
+** errors); past the burst the server answers 429 RATE_LIMITED with
+** Retry-After, and serves again once the window has refilled; with
+** --rate-limit 0 there is no limit and no headers.
+*/
+#include "harness.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static struct pp_server srv;
+static char *admin_token;
+
+/* A slow bucket (1/s) of 6: the test sees every figure move. */
+static const char *const tight_env[] = {"PAYOUT_RATE_LIMIT=1", "PAYOUT_RATE_BURST=6", NULL};
+
+static int group_setup(void **state)
+{
+    (void)state;
+    struct pp_server_opts opts = {.env = tight_env};
+    return pp_server_start(&srv, &opts);
+}
+
+static int group_teardown(void **state)
+{
+    (void)state;
+    pp_server_destroy(&srv);
+    free(admin_token);
+    return 0;
+}
+
+/* A request that does not retry on 429. */
+static struct pp_resp *once(const char *path, const char *token)
+{
+    struct pp_req req = {.path = path, .token = token, .no_retry_429 = 1};
+    return pp_call(&srv, &req);
+}
+
+static long header_long(const struct pp_resp *r, const char *name)
+{
+    const char *v = pp_resp_header(r, name);
+    if (v == NULL) {
+        fail_msg("%s: no %s header (status %ld)", r->what, name, r->status);
+    }
+    return atol(v);
+}
+
+/* Waits until the address's bucket is full again (reset seconds). */
+static void wait_full(const struct pp_resp *r)
+{
+    pp_sleep_ms(header_long(r, "X-RateLimit-Reset") * 1000 + 200);
+}
+
+static void test_health_is_public_and_unlimited(void **state)
+{
+    (void)state;
+    /* Far more probes than the burst: never limited, never counted. */
+    for (int i = 0; i < 20; i++) {
+        struct pp_resp *h = once("/healthz", NULL);
+        pp_assert_status(h, 200);
+        assert_string_equal(h->body, "{\"status\":\"ok\"}");
+        assert_null(pp_resp_header(h, "X-RateLimit-Limit"));
+        pp_resp_free(h);
+        struct pp_resp *r = once("/readyz", NULL);
+        pp_assert_status(r, 200);
+        assert_string_equal(r->body, "{\"status\":\"ready\"}");
+        pp_resp_free(r);
+    }
+    struct pp_resp *v = once("/api/version", NULL);
+    pp_assert_status(v, 200);
+    assert_int_equal(header_long(v, "X-RateLimit-Limit"), 6);
+    assert_int_equal(header_long(v, "X-RateLimit-Remaining"), 5); /* only this one counted */
+    wait_full(v);
+    pp_resp_free(v);
+    /* Health endpoints take GET only. */
+    struct pp_resp *m = pp_post(&srv, "/healthz", NULL, "{}");
+    pp_assert_error(m, 405, "METHOD_NOT_ALLOWED");
+    pp_resp_free(m);
+}
+
+static void test_status_reports_the_callers_figures(void **state)
+{
+    (void)state;
+    admin_token = pp_admin_login(&srv); /* one request: 5 left */
+    struct pp_resp *unauth = once("/api/status", NULL);
+    pp_assert_error(unauth, 401, "UNAUTHORIZED");
+    /* Errors carry the figures too. (Logging in hashes a password, which
+    ** takes a while: the bucket may have refilled a little meanwhile.) */
+    long last = header_long(unauth, "X-RateLimit-Remaining");
+    assert_true(last >= 3 && last <= 5);
+    pp_resp_free(unauth);
+    long first = -1;
+    for (int i = 0; i < 3; i++) {
+        struct pp_resp *s = once("/api/status", admin_token);
+        pp_assert_status(s, 200);
+        pp_assert_json_str(s->json, "status", "ok");
+        json_t *rl = json_object_get(s->json, "ratelimit");
+        assert_true(json_is_object(rl));
+        assert_int_equal(json_object_size(rl), 3);
+        long long limit = pp_json_int(rl, "limit");
+        long long remaining = pp_json_int(rl, "remaining");
+        long long reset = pp_json_int(rl, "reset");
+        assert_int_equal(limit, 6);
+        /* Each request takes a whole token; the refill adds a sliver. */
+        assert_true(remaining <= last && remaining >= last - 1);
+        first = first < 0 ? (long)remaining : first;
+        assert_true(reset >= 1 && reset <= 6);
+        /* The same figures as the headers of this very answer. */
+        assert_int_equal(limit, header_long(s, "X-RateLimit-Limit"));
+        assert_int_equal(remaining, header_long(s, "X-RateLimit-Remaining"));
+        assert_int_equal(reset, header_long(s, "X-RateLimit-Reset"));
+        last = (long)remaining;
+        if (i == 2) {
+            assert_true(remaining <=
+                        first - 1); /* the third call is at least one below the first */
+            wait_full(s);
+        }
+        pp_resp_free(s);
+    }
+}
+
+static void test_429_after_the_burst_and_recovery(void **state)
+{
+    (void)state;
+    int allowed = 0;
+    struct pp_resp *limited = NULL;
+    for (int i = 0; i < 20 && limited == NULL; i++) {
+        struct pp_resp *r = once("/api/balances", admin_token);
+        if (r->status == 429) {
+            limited = r;
+        } else {
+            pp_assert_status(r, 200);
+            assert_non_null(pp_resp_header(r, "X-RateLimit-Reset"));
+            allowed++;
+            pp_resp_free(r);
+        }
+    }
+    assert_non_null(limited);
+    /* The burst, plus at most one token refilled while the loop ran. */
+    assert_true(allowed >= 6 && allowed <= 7);
+    pp_assert_error(limited, 429, "RATE_LIMITED");
+    long retry = header_long(limited, "Retry-After");
+    assert_true(retry >= 1 && retry <= 2);
+    assert_int_equal(header_long(limited, "X-RateLimit-Remaining"), 0);
+    assert_int_equal(header_long(limited, "X-RateLimit-Limit"), 6);
+    /* Refused requests do not run: not even authentication errors leak. */
+    struct pp_resp *again = once("/api/balances", "not-a-token");
+    pp_assert_error(again, 429, "RATE_LIMITED");
+    pp_resp_free(again);
+    /* After Retry-After, one more request is served. */
+    pp_sleep_ms(retry * 1000 + 100);
+    struct pp_resp *ok = once("/api/balances", admin_token);
+    pp_assert_status(ok, 200);
+    pp_resp_free(ok);
+    /* Health stays up while the caller is limited. */
+    struct pp_resp *h = once("/readyz", NULL);
+    pp_assert_status(h, 200);
+    pp_resp_free(h);
+    /* The whole window later, the full burst is back. */
+    wait_full(limited);
+    struct pp_resp *full = once("/api/version", NULL);
+    pp_assert_status(full, 200);
+    assert_int_equal(header_long(full, "X-RateLimit-Remaining"), 5);
+    pp_resp_free(full);
+    pp_resp_free(limited);
+}
+
+static void test_rate_limit_off(void **state)
+{
+    (void)state;
+    struct pp_server off;
+    memset(&off, 0, sizeof off);
+    const char *const env[] = {"PAYOUT_RATE_LIMIT=0", NULL};
+    struct pp_server_opts opts = {.env = env};
+    assert_int_equal(pp_server_start(&off, &opts), 0);
+    for (int i = 0; i < 50; i++) {
+        struct pp_req req = {.path = "/api/version", .no_retry_429 = 1};
+        struct pp_resp *r = pp_call(&off, &req);
+        pp_assert_status(r, 200);
+        assert_null(pp_resp_header(r, "X-RateLimit-Limit"));
+        pp_resp_free(r);
+    }
+    char *token = pp_admin_login(&off);
+    struct pp_req req = {.path = "/api/status", .token = token};
+    struct pp_resp *s = pp_call(&off, &req);
+    pp_assert_status(s, 200);
+    assert_true(json_is_null(json_object_get(s->json, "ratelimit")));
+    pp_resp_free(s);
+    free(token);
+    pp_server_destroy(&off);
+}
+
+static void test_bad_flags_refused(void **state)
+{
+    (void)state;
+    const char *const bad[][3] = {
+        {"--rate-limit", "-1", NULL},          {"--rate-limit", "x", NULL},
+        {"--rate-burst", "0", NULL},           {"--idempotency-ttl-h", "23", NULL},
+        {"--idempotency-ttl-h", "8761", NULL},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        const char *args[] = {"serve", bad[i][0], bad[i][1], "--port", "0", NULL};
+        char *out = NULL;
+        int rc = pp_run(args, NULL, &out);
+        if (rc != 2 || out == NULL || strstr(out, "out of range") == NULL) {
+            fail_msg("%s %s: exit %d, output %s", bad[i][0], bad[i][1], rc, out ? out : "");
+        }
+        free(out);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_health_is_public_and_unlimited),
+        cmocka_unit_test(test_status_reports_the_callers_figures),
+        cmocka_unit_test(test_429_after_the_burst_and_recovery),
+        cmocka_unit_test(test_rate_limit_off),
+        cmocka_unit_test(test_bad_flags_refused),
+    };
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}

@@ -116,6 +116,39 @@ route("POST", "/api/admin/funds/deposit", "admin", "Fund the account",
       body(ref("FundsMove")), responses={"200": ok(ref("Balance"))})
 route("GET", "/api/openapi.json", "public", "This document",
       responses={"200": ok({"type": "object"})})
+# Service and audit (idempotency and rate limits apply to routes as data:
+# see IDEMPOTENCY_KEY and RATE_HEADERS below).
+RATE_LIMIT = {"type": ["object", "null"], "required": ["limit", "remaining", "reset"],
+              "properties": {"limit": {"type": "integer"}, "remaining": {"type": "integer"},
+                             "reset": {"type": "integer", "description": "seconds until full"}}}
+route("GET", "/api/status", "integrator", "Service status and the caller's rate-limit figures",
+      responses={"200": ok({"type": "object", "required": ["status", "ratelimit"],
+                            "properties": {"status": {"const": "ok"}, "ratelimit": RATE_LIMIT}})})
+route("GET", "/healthz", "public", "Liveness: the process serves",
+      responses={"200": ok({"type": "object", "properties": {"status": {"const": "ok"}}})})
+route("GET", "/readyz", "public", "Readiness: the database answers",
+      responses={"200": ok({"type": "object", "properties": {"status": {"const": "ready"}}})})
+route("GET", "/api/admin/audit", "admin", "The audit log, newest first, paged and filtered",
+      params=[query("page", {"type": "integer", "minimum": 1}, "1-based page (default 1)"),
+              query("size", {"type": "integer", "minimum": 1, "maximum": 100},
+                    "entries per page (default 20)"),
+              query("action", {"type": "string", "maxLength": 64}, "exact action name"),
+              query("actorKind", {"enum": ["system", "integrator", "admin"]}, "actor kind"),
+              query("adminId", {"type": "integer", "minimum": 1}, "acting admin"),
+              query("from", {"type": "string"}, "period start (any accepted date form)"),
+              query("to", {"type": "string"}, "period end, included; a bare day covers it")],
+      responses={"200": ok({"type": "object", "required": ["audit", "page", "size", "total"],
+                            "properties": {"audit": {"type": "array", "items": ref("AuditEntry")},
+                                           "page": {"type": "integer"},
+                                           "size": {"type": "integer"},
+                                           "total": {"type": "integer"}}})})
+IDEMPOTENCY_KEY = {"name": "Idempotency-Key", "in": "header", "required": False,
+                   "schema": {"type": "string", "minLength": 1, "maxLength": 255,
+                              "pattern": "^[ -~]+$"},
+                   "description": "the first answer is stored and replayed byte for byte "
+                                  "(Idempotent-Replayed: true); see docs/api.md"}
+IDEMPOTENCY_CONFLICT = err(409, "CONFLICT: the Idempotency-Key was used with a different "
+                                "request, is still in progress, or its answer was lost")
 
 AMOUNT = {"type": "number", "exclusiveMinimum": 0,
           "description": "major units, at most the currency's decimals; echoed exactly"}
@@ -184,6 +217,16 @@ SCHEMAS = {
                  "properties": {"apiIntegration": ref("ApiIntegration")}},
 }
 
+SCHEMAS["AuditEntry"] = {
+    "type": "object", "required": ["id", "at", "actor", "address", "action", "subject", "detail"],
+    "properties": {
+        "id": {"type": "integer"}, "at": DATE_OUT,
+        "actor": {"type": "object", "required": ["kind", "adminId"],
+                  "properties": {"kind": {"enum": ["system", "integrator", "admin"]},
+                                 "adminId": {"type": ["integer", "null"]}}},
+        "address": {"type": ["string", "null"]}, "action": {"type": "string"},
+        "subject": {"type": ["string", "null"]}, "detail": {"type": ["string", "null"]}}}
+
 
 def build():
     paths = {}
@@ -200,6 +243,9 @@ def build():
         if access != "public":
             all_responses.update(ADMIN_ERRORS if access == "admin" else AUTH_ERRORS)
         all_responses.update(errors)
+        if method in ("POST", "PUT") and access != "public":
+            op["parameters"] = op.get("parameters", []) + [IDEMPOTENCY_KEY]
+            all_responses.setdefault("409", IDEMPOTENCY_CONFLICT)
         op["responses"] = dict(sorted(all_responses.items()))
         paths.setdefault(path, {})[method.lower()] = op
     return {

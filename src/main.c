@@ -17,6 +17,7 @@
 
 #include "payout/base/log.h"
 #include "payout/core/app.h"
+#include "payout/core/lifecycle.h"
 #include "payout/http/server.h"
 #include "payout/limits.h"
 #include "payout/sec/secrets.h"
@@ -32,6 +33,7 @@ struct options {
     const char *access_log;
     const char *log_level;
     const char *email;
+    long expiry_interval_ms;
     /* Service: raw texts until parse_service, then the values. */
     const char *rate_limit_text;
     const char *rate_burst_text;
@@ -57,6 +59,8 @@ static void usage(FILE *out)
           "  --access-log DEST   'stderr', 'off' or a file path [PAYOUT_ACCESS_LOG]\n"
           "  --log-level LEVEL   debug, info, warn or error [PAYOUT_LOG_LEVEL]\n"
           "  --email ADDR        admin e-mail for `admin` [PAYOUT_ADMIN_EMAIL]\n"
+          "  --expiry-interval-ms MS  how often open payouts past their endDate are\n"
+          "                      expired, 0 = never [PAYOUT_EXPIRY_INTERVAL_MS] (default 1000)\n"
           "  --rate-limit N      requests per second per API key and per client address,\n"
           "                      0 = off [PAYOUT_RATE_LIMIT] (default 200)\n"
           "  --rate-burst N      requests allowed at once [PAYOUT_RATE_BURST]\n"
@@ -93,6 +97,7 @@ static int parse_options(int argc, char **argv, struct options *o)
     const char *port = env_or("PAYOUT_PORT", "5006");
     const char *threads = env_or("PAYOUT_THREADS", NULL);
     const char *body = env_or("PAYOUT_BODY_MAX", NULL);
+    const char *expiry = env_or("PAYOUT_EXPIRY_INTERVAL_MS", NULL);
     o->rate_limit_text = env_or("PAYOUT_RATE_LIMIT", NULL);
     o->rate_burst_text = env_or("PAYOUT_RATE_BURST", NULL);
     o->idem_ttl_text = env_or("PAYOUT_IDEMPOTENCY_TTL_H", NULL);
@@ -138,6 +143,8 @@ static int parse_options(int argc, char **argv, struct options *o)
             o->log_level = v;
         } else if (strcmp(flag, "--email") == 0) {
             o->email = v;
+        } else if (strcmp(flag, "--expiry-interval-ms") == 0) {
+            expiry = v;
         } else if (strcmp(flag, "--rate-limit") == 0) {
             o->rate_limit_text = v;
         } else if (strcmp(flag, "--rate-burst") == 0) {
@@ -148,6 +155,12 @@ static int parse_options(int argc, char **argv, struct options *o)
             fprintf(stderr, "payout-panel: unknown option %s\n", flag);
             return 0;
         }
+    }
+    o->expiry_interval_ms = PP_EXPIRY_INTERVAL_MS_DEFAULT;
+    if (expiry != NULL && !parse_long(expiry, 0, PP_EXPIRY_INTERVAL_MS_MAX, &o->expiry_interval_ms)) {
+        fprintf(stderr, "payout-panel: --expiry-interval-ms must be 0 to %ld\n",
+                PP_EXPIRY_INTERVAL_MS_MAX);
+        return 0;
     }
     o->threads = cores > 0 ? cores : 2;
     o->body_max = PP_BODY_BYTES_DEFAULT;
@@ -272,6 +285,12 @@ static int cmd_serve(const struct options *o)
         goto done;
     }
     if (!bootstrap_admin(app)) {
+        goto done;
+    }
+    /* Before listening: payouts that ended while the server was stopped are
+    ** expired (and their funds released) before anyone can see them open. */
+    if (core_expiry_start(app, o->expiry_interval_ms, &err) != PP_OK) {
+        fprintf(stderr, "payout-panel: %s\n", err.message);
         goto done;
     }
     if (core_service_start(app, &o->service, &err) != PP_OK) {

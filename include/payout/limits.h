@@ -163,4 +163,28 @@
 #define PP_AUDIT_PAGE_SIZE_DEFAULT 20
 #define PP_AUDIT_PAGE_SIZE_MAX 100
 
+/* --- Lifecycle: authorization, expiry, metadata ------------------------ */
+
+/* Per-currency authorization thresholds: one per currency of the built-in
+** ISO 4217 table (about 180 codes), so an admin can set every one. */
+#define PP_AUTH_THRESHOLDS_MAX 200
+/* The stored policy text: "above " plus "XXX=<15 digits>," per threshold. */
+#define PP_AUTH_POLICY_TEXT_BYTES (16 + PP_AUTH_THRESHOLDS_MAX * 24)
+/* Default milliseconds between two expiry passes (--expiry-interval-ms):
+** a payout is expired at most about a second after its endDate. */
+#define PP_EXPIRY_INTERVAL_MS_DEFAULT 1000
+/* Ceiling for --expiry-interval-ms: a day. */
+#define PP_EXPIRY_INTERVAL_MS_MAX (24L * 3600L * 1000L)
+/* Payouts expired per transaction: a few hundred keep each writer batch
+** short (about a millisecond of work) while a backlog of a million after a
+** long stop still clears in seconds. */
+#define PP_EXPIRY_BATCH_MAX 256
+/* Batches per expiry pass; a larger backlog continues on the next pass. */
+#define PP_EXPIRY_BATCHES_PER_PASS_MAX 4096
+/* Metadata object limits (the compact text is capped by
+** PP_METADATA_BYTES_MAX): a few dozen flat keys of the integrator's own. */
+#define PP_METADATA_KEYS_MAX 32
+#define PP_METADATA_KEY_BYTES_MAX 40
+#define PP_METADATA_STRING_BYTES_MAX 500
+
 #endif /* PAYOUT_LIMITS_H */

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "lifecycle.h"
 
 static void write_integration(struct jw *w, const struct core_integration *in)
 {
@@ -26,12 +27,15 @@ void api_admin_settings_get(struct core_app *app, struct api_request *req,
 {
     struct core_integration in;
     struct jw w;
-    (void)req;
     core_integration_get(app, &in);
     jw_init(&w, &resp->body);
     jw_object_begin(&w);
     jw_key(&w, "apiIntegration");
     write_integration(&w, &in);
+    jw_key(&w, "authorization");
+    struct core_auth_policy *policy = pp_arena_calloc(req->arena, 1, sizeof *policy);
+    core_auth_policy_get(app, policy);
+    api_write_authorization(&w, policy);
     jw_object_end(&w);
 }
 

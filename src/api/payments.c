@@ -7,13 +7,40 @@
 #include <string.h>
 
 #include "internal.h"
+#include "lifecycle.h"
 #include "payments.h"
 
 const char *const api_payout_request_fields[] = {
     "amount",   "currency",    "startDate",   "endDate",   "name",     "description",
     "userName", "phoneNumber", "referenceId", "firstName", "lastName", "email",
-    "notification", NULL,
+    "notification", "metadata", NULL,
 };
+
+/* The body key under which api_payout_request_read keeps the compact
+** metadata text it made, so that out->metadata is borrowed from body like
+** every other string. No client can send it: every key of a body has
+** passed the allowlist above before the reader runs. */
+#define METADATA_TEXT_KEY " metadata (compact)"
+
+/* Reads the optional "metadata" into out->metadata ("" when absent or null). */
+static void metadata_read(json_t *body, struct core_payout_request *out, struct pp_err *err)
+{
+    json_t *given = json_object_get(body, "metadata");
+    struct pp_buf text;
+    if (given == NULL || json_is_null(given)) {
+        return;
+    }
+    pp_buf_init(&text);
+    if (api_metadata_compact(given, &text, err) == PP_OK) {
+        json_t *kept = json_stringn(text.data, text.len);
+        if (kept == NULL || json_object_set_new(body, METADATA_TEXT_KEY, kept) != 0) {
+            pp_err_set(err, PP_INTERNAL, "out of memory");
+        } else {
+            out->metadata = json_string_value(kept);
+        }
+    }
+    pp_buf_free(&text);
+}
 
 void api_payout_request_read(json_t *body, struct core_payout_request *out, struct pp_err *err)
 {
@@ -43,6 +70,7 @@ void api_payout_request_read(json_t *body, struct core_payout_request *out, stru
         memcpy(r->email, text, strlen(text) + 1);
     }
     api_field_bool(body, "notification", 1, &out->notification, err);
+    metadata_read(body, out, err);
 }
 
 void api_payment_create(struct core_app *app, struct api_request *req, struct api_response *resp)

@@ -5,6 +5,7 @@
 ** docs/api.md and docs/openapi.json describe the same list.
 */
 #include "internal.h"
+#include "lifecycle.h"
 
 /* Columns: method, pattern, handler, access, has_body, body_bytes_max (0 =
 ** the server's --body-max). One route per line. */
@@ -13,6 +14,9 @@ const struct api_route api_routes[] = {
     {"POST", "/api/authenticate", api_authenticate, API_ACCESS_PUBLIC, 1, 0},
     {"POST", "/api/payment/create", api_payment_create, API_ACCESS_INTEGRATOR, 1, 0},
     {"POST", "/api/payment/cancel", api_payment_cancel, API_ACCESS_INTEGRATOR, 1, 0},
+    /* Lifecycle */
+    {"POST", "/api/payment/authorize", api_payment_authorize, API_ACCESS_ADMIN, 1, 0},
+    {"POST", "/api/payment/receive", api_payment_receive, API_ACCESS_INTEGRATOR, 1, 0},
     /* Reads */
     {"GET", "/api/payments/{id}", api_payment_get, API_ACCESS_INTEGRATOR, 0, 0},
     {"GET", "/api/balances", api_balances_list, API_ACCESS_INTEGRATOR, 0, 0},
@@ -28,6 +32,8 @@ const struct api_route api_routes[] = {
     {"PUT", "/api/admin/settings/api-integration", api_admin_integration_put, API_ACCESS_ADMIN, 1, 0},
     {"POST", "/api/admin/settings/api-integration/rotate", api_admin_integration_rotate, API_ACCESS_ADMIN, 1, 0},
     {"POST", "/api/admin/funds/deposit", api_admin_deposit, API_ACCESS_ADMIN, 1, 0},
+    {"POST", "/api/admin/funds/withdraw", api_admin_withdraw, API_ACCESS_ADMIN, 1, 0},
+    {"PUT", "/api/admin/settings/authorization", api_admin_authorization_put, API_ACCESS_ADMIN, 1, 0},
     {"GET", "/api/admin/audit", api_admin_audit_list, API_ACCESS_ADMIN, 0, 0},
 };
 

@@ -23,6 +23,8 @@ enum pp_status core_app_open(const char *db_path, unsigned readers, struct core_
 {
     struct core_app *app = pp_check_alloc(calloc(1, sizeof *app));
     pthread_mutex_init(&app->settings_lock, NULL);
+    pthread_mutex_init(&app->policy_lock, NULL);
+    core_auth_policy_init(&app->policy);
     app->idem = core_idem_create();
     enum pp_status st = store_open(db_path, readers, &app->store, err);
     if (st == PP_OK) {
@@ -42,11 +44,13 @@ void core_app_close(struct core_app *app)
         return;
     }
     core_service_stop(app);
+    core_expiry_stop(app);
     store_close(app->store);
     core_idem_destroy(app->idem);
     sec_wipe(app->jwt_key, sizeof app->jwt_key);
     sec_wipe(&app->integration, sizeof app->integration);
     pthread_mutex_destroy(&app->settings_lock);
+    pthread_mutex_destroy(&app->policy_lock);
     free(app);
 }
 
@@ -110,6 +114,7 @@ enum pp_status core_settings_load(struct core_app *app, struct pp_err *err)
     }
     if (st == PP_OK) {
         atomic_store(&app->api_generation, found ? strtoll(text, NULL, 10) : 0);
+        st = core_auth_policy_load(app, err);
     }
     return st;
 }

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "payout/core/app.h"
+#include "payout/core/lifecycle.h"
 #include "payout/core/idempotency.h"
 #include "payout/store/audit.h"
 #include "payout/store/store.h"
@@ -19,6 +20,7 @@
 #define CORE_SETTING_API_ENABLED "api_enabled"       /* "0" or "1" */
 #define CORE_SETTING_API_PASSWORD "api_password"     /* the authentication password */
 #define CORE_SETTING_API_GENERATION "api_generation" /* decimal; bumped to revoke API keys */
+#define CORE_SETTING_AUTH_POLICY "authorization_policy" /* core_auth_policy_encode text */
 
 struct core_idem;
 struct sec_ratelimit;
@@ -33,6 +35,13 @@ struct core_app {
     /* Read lock-free by every token check. */
     _Atomic int64_t api_generation;
     _Atomic int api_enabled;
+    /* The authorization policy, read by every create; guarded by
+    ** policy_lock alone (held only to copy or swap it), so a create never
+    ** waits for a settings commit. */
+    pthread_mutex_t policy_lock;
+    struct core_auth_policy policy;
+    /* The background expiry task (expiry.c), NULL when not started. */
+    struct core_expiry *expiry;
     /* Idempotency keys in flight and their purge (idempotency.c). */
     struct core_idem *idem;
     /* Rate limiters per API key and per client address (service.c); NULL
@@ -69,6 +78,10 @@ enum pp_status core_payout_validate(const struct core_payout_request *req, struc
 /* The status a new payout starts in under the current settings. */
 enum pp_payout_status core_payout_initial_status(struct core_app *app,
                                                  const struct core_payout_request *req);
+
+/* Loads the stored authorization policy into app->policy (off when none
+** is stored). Called by core_settings_load. */
+enum pp_status core_auth_policy_load(struct core_app *app, struct pp_err *err);
 
 /* Loads the settings into app (creating the signing key on first start). */
 enum pp_status core_settings_load(struct core_app *app, struct pp_err *err);

@@ -58,14 +58,6 @@ enum pp_status core_payout_validate(const struct core_payout_request *req, struc
     return PP_OK;
 }
 
-enum pp_payout_status core_payout_initial_status(struct core_app *app,
-                                                 const struct core_payout_request *req)
-{
-    (void)app;
-    (void)req;
-    return PP_PAYOUT_READY;
-}
-
 /* Finds or creates the recipient inside the transaction; sets *id_out. */
 static enum pp_status resolve_recipient(struct store_tx *tx, const struct pp_recipient *given,
                                         int64_t now_ms, int64_t *id_out, struct pp_err *err)

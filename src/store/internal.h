@@ -78,6 +78,8 @@ enum store_stmt {
     /* audit.c: reading */
     STORE_STMT_AUDIT_LIST,
     STORE_STMT_AUDIT_COUNT,
+    /* lifecycle.c */
+    STORE_STMT_PAYOUTS_ENDED_LIST,
     STORE_STMT_COUNT
 };
 

@@ -10,7 +10,8 @@
 ** minor units) and compares the server's figures with it after each test.
 ** All windows except one lie in the future, so that expiry cannot move
 ** funds while the test runs; the one past window uses a currency (USD)
-** the model does not track.
+** the model does not track, and the test waits until expiry has closed it
+** (EXPIRED, its funds back) before going on.
 */
 #include "harness.h"
 
@@ -45,6 +46,7 @@ static struct {
     struct currency_model *currency; /* NULL: not tracked */
     long long minor;
     int open;
+    int expired; /* closed by expiry rather than cancelled */
 } payouts[PAYOUTS_MAX];
 static size_t payout_count;
 
@@ -387,7 +389,8 @@ static void test_create_date_formats(void **state)
     assert_model_balances();
 }
 
-/* A window that already ended is accepted and READY at creation. */
+/* A window that already ended is accepted and READY at creation; expiry
+** then closes it within about a second and returns its funds. */
 static void test_create_past_window(void **state)
 {
     (void)state;
@@ -397,7 +400,28 @@ static void test_create_past_window(void **state)
                              "{\"currency\":\"USD\",\"startDate\":\"2018-01-01 12:00:00\","
                              "\"endDate\":\"2018-01-02 00:00:00\",\"userName\":\"past\"}",
                              NULL, "1", "2018-01-01T12:00:00.000Z", "2018-01-02T00:00:00.000Z");
+    char *path = pp_fmt("/api/payments/%lld", pp_json_int(p, "id"));
     json_decref(p);
+    long long until = pp_now_ms() + 10000;
+    for (;;) {
+        struct pp_resp *r = pp_get(cur, path, api_key);
+        pp_assert_status(r, 200);
+        int expired = strcmp(json_string_value(json_object_get(r->json, "status")), "EXPIRED") == 0;
+        if (!expired && pp_now_ms() > until) {
+            fail_msg("the past-window payout was not expired within 10 s: %s", r->body);
+        }
+        pp_resp_free(r);
+        if (expired) {
+            break;
+        }
+        pp_sleep_ms(50);
+    }
+    free(path);
+    payouts[payout_count - 1].open = 0;
+    payouts[payout_count - 1].expired = 1;
+    struct pp_resp *balances = pp_balances(cur, api_key);
+    pp_assert_balance(balances, "USD", "5", "0", "0");
+    pp_resp_free(balances);
 }
 
 static void test_create_identifiers(void **state)
@@ -875,7 +899,9 @@ static void test_check_running_stopped_restarted(void **state)
     api_key = strdup(admin_token);
     assert_model_balances();
     for (size_t i = 0; i < payout_count; i++) {
-        assert_status_of(payouts[i].id, payouts[i].open ? "READY" : "CANCELLED");
+        assert_status_of(payouts[i].id, payouts[i].open      ? "READY"
+                                        : payouts[i].expired ? "EXPIRED"
+                                                             : "CANCELLED");
     }
     assert_int_equal(pp_server_stop(&srv2), 0);
     check_ok("after restart and SIGTERM");

@@ -4,6 +4,11 @@
 ** with its typographic quotes fixed and currency GBP), cancel with
 ** {"ids":[1,2,3]}, and the error envelope. The tests run in order on one
 ** fresh server and database; later tests build on earlier ones.
+**
+** The seed's window (2018) has ended long ago: its payout is READY at
+** creation and expiry closes it within about a second, returning its
+** funds. The cancel part therefore works on the seed's request with a
+** future window (2031), created right after it.
 */
 #include "harness.h"
 
@@ -29,6 +34,24 @@ static const struct pp_payment_want seed_payment = {
     .currency = "GBP",
     .start_date = "2018-01-01T12:00:00.000Z",
     .end_date = "2018-01-02T00:00:00.000Z",
+    .description = "Payment description",
+    .notification = 1,
+    .status = "READY",
+};
+
+/* The same request with a window in the future (2031), so it stays open. */
+static const char future_create_body[] =
+    "{ \"amount\": 1, \"currency\": \"GBP\", \"startDate\": \"2031-01-01 12:00:00\", "
+    "\"endDate\": \"2031-01-02 00:00:00\", \"name\": \"Project name\", \"description\": "
+    "\"Payment description\", \"userName\": \"tester\", \"phoneNumber\": \"123456789\", "
+    "\"referenceId\": 1, \"firstName\": \"test\", \"lastName\": \"tester\", \"email\": "
+    "\"test@test.test\", \"notification\": true}";
+
+static const struct pp_payment_want future_payment = {
+    .amount = "1",
+    .currency = "GBP",
+    .start_date = "2031-01-01T12:00:00.000Z",
+    .end_date = "2031-01-02T00:00:00.000Z",
     .description = "Payment description",
     .notification = 1,
     .status = "READY",
@@ -131,7 +154,36 @@ static void test_seed_create(void **state)
     assert_int_equal(pp_json_int(p, "projectId"), 1);
     pp_resp_free(r);
 
+    /* Its window ended in 2018: expiry closes it and its funds return. */
+    long long until = pp_now_ms() + 10000;
+    for (;;) {
+        struct pp_resp *g = pp_get(&srv, "/api/payments/1", api_key);
+        pp_assert_status(g, 200);
+        int expired = strcmp(json_string_value(json_object_get(g->json, "status")), "EXPIRED") == 0;
+        if (!expired && pp_now_ms() > until) {
+            fail_msg("the seed's 2018 payout was not expired within 10 s: %s", g->body);
+        }
+        pp_resp_free(g);
+        if (expired) {
+            break;
+        }
+        pp_sleep_ms(50);
+    }
     struct pp_resp *b = pp_balances(&srv, api_key);
+    pp_assert_balance(b, "GBP", "10", "0", "0");
+    pp_resp_free(b);
+
+    /* The same request with a future window: blocked and open. */
+    r = seed_create(future_create_body);
+    pp_assert_status(r, 200);
+    p = json_array_get(json_object_get(r->json, "payments"), 0);
+    pp_assert_payment(r, "payments[0]", p, &future_payment);
+    assert_int_equal(pp_json_int(p, "id"), 2);
+    assert_int_equal(pp_json_int(p, "recipientId"), 1);
+    assert_int_equal(pp_json_int(p, "projectId"), 1);
+    pp_resp_free(r);
+
+    b = pp_balances(&srv, api_key);
     pp_assert_balance(b, "GBP", "9", "1", "0");
     pp_resp_free(b);
 }
@@ -141,10 +193,19 @@ static void test_seed_get_by_id(void **state)
     (void)state;
     struct pp_resp *r = pp_get(&srv, "/api/payments/1", api_key);
     pp_assert_status(r, 200);
-    pp_assert_payment(r, "", r->json, &seed_payment);
+    struct pp_payment_want expired = seed_payment;
+    expired.status = "EXPIRED";
+    pp_assert_payment(r, "", r->json, &expired);
     assert_int_equal(pp_json_int(r->json, "id"), 1);
     assert_int_equal(pp_json_int(r->json, "recipientId"), 1);
     assert_int_equal(pp_json_int(r->json, "projectId"), 1);
+    pp_assert_date_out(json_string_value(json_object_get(r->json, "expiredAt")));
+    pp_resp_free(r);
+
+    r = pp_get(&srv, "/api/payments/2", api_key);
+    pp_assert_status(r, 200);
+    pp_assert_payment(r, "", r->json, &future_payment);
+    assert_int_equal(pp_json_int(r->json, "id"), 2);
     pp_resp_free(r);
 }
 
@@ -179,6 +240,8 @@ static struct pp_resp *seed_cancel(void)
     return pp_call(&srv, &req);
 }
 
+/* {"ids":[1,2,3]}: payout 2 is cancelled; 1 has expired and 3 does not
+** exist, so neither counts. */
 static void test_seed_cancel(void **state)
 {
     (void)state;
@@ -188,11 +251,15 @@ static void test_seed_cancel(void **state)
     pp_assert_number_text(r, "success", "1");
     pp_resp_free(r);
 
-    struct pp_resp *g = pp_get(&srv, "/api/payments/1", api_key);
+    struct pp_resp *g = pp_get(&srv, "/api/payments/2", api_key);
     pp_assert_status(g, 200);
-    struct pp_payment_want cancelled = seed_payment;
+    struct pp_payment_want cancelled = future_payment;
     cancelled.status = "CANCELLED";
     pp_assert_payment(g, "", g->json, &cancelled);
+    pp_resp_free(g);
+    g = pp_get(&srv, "/api/payments/1", api_key);
+    pp_assert_status(g, 200);
+    pp_assert_json_str(g->json, "status", "EXPIRED");
     pp_resp_free(g);
 
     struct pp_resp *b = pp_balances(&srv, api_key);
@@ -214,7 +281,7 @@ static void test_seed_cancel_again(void **state)
 }
 
 /* The seed flow again after the cancel: the same recipient and project are
-** found again (ids 1), the payout is new (id 2). */
+** found again (ids 1), the payout is new (id 3). */
 static void test_seed_create_again(void **state)
 {
     (void)state;
@@ -222,7 +289,7 @@ static void test_seed_create_again(void **state)
     pp_assert_status(r, 200);
     const json_t *p = json_array_get(json_object_get(r->json, "payments"), 0);
     pp_assert_payment(r, "payments[0]", p, &seed_payment);
-    assert_int_equal(pp_json_int(p, "id"), 2);
+    assert_int_equal(pp_json_int(p, "id"), 3);
     assert_int_equal(pp_json_int(p, "recipientId"), 1);
     assert_int_equal(pp_json_int(p, "projectId"), 1);
     pp_resp_free(r);

@@ -1,0 +1,284 @@
+/*
+** This module implements the lifecycle endpoints: POST
+** /api/payment/authorize (admin, bulk), POST /api/payment/receive
+** (integrator), POST /api/admin/funds/withdraw and PUT
+** /api/admin/settings/authorization (admin), plus the JSON side of the
+** authorization policy and of a payout's metadata. It turns JSON into
+** validated values and answers; the rules live in core/lifecycle.c.
+*/
+#include "lifecycle.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* --- Metadata --------------------------------------------------------------- */
+
+/* Writes one metadata value; PP_INVALID_PARAMS when its type is not flat. */
+static enum pp_status metadata_value(struct jw *w, const char *key, const json_t *v,
+                                     struct pp_err *err)
+{
+    char text[40];
+    switch (json_typeof(v)) {
+    case JSON_STRING:
+        if (json_string_length(v) > PP_METADATA_STRING_BYTES_MAX) {
+            return pp_err_set(err, PP_INVALID_PARAMS, "metadata.%s is longer than %d bytes", key,
+                              PP_METADATA_STRING_BYTES_MAX);
+        }
+        jw_string_n(w, json_string_value(v), json_string_length(v));
+        return PP_OK;
+    case JSON_INTEGER:
+        jw_int(w, (int64_t)json_integer_value(v));
+        return PP_OK;
+    case JSON_REAL:
+        /* Never jansson's printer: "%.17g" turns 0.1 into 0.10000000000000001. */
+        core_double_shortest(json_real_value(v), text, sizeof text - 2);
+        if (strpbrk(text, ".eE") == NULL) {
+            strcat(text, ".0");
+        }
+        jw_raw(w, text);
+        return PP_OK;
+    case JSON_TRUE:
+    case JSON_FALSE:
+        jw_bool(w, json_is_true(v));
+        return PP_OK;
+    case JSON_NULL:
+        jw_null(w);
+        return PP_OK;
+    default:
+        return pp_err_set(err, PP_INVALID_PARAMS,
+                          "metadata.%s must be a string, number, boolean or null "
+                          "(metadata is a flat object)",
+                          key);
+    }
+}
+
+enum pp_status api_metadata_compact(const json_t *value, struct pp_buf *out, struct pp_err *err)
+{
+    if (!json_is_object(value)) {
+        return pp_err_set(err, PP_INVALID_PARAMS, "metadata must be a JSON object");
+    }
+    if (json_object_size(value) > PP_METADATA_KEYS_MAX) {
+        return pp_err_set(err, PP_INVALID_PARAMS, "metadata has more than %d keys",
+                          PP_METADATA_KEYS_MAX);
+    }
+    size_t start = out->len;
+    enum pp_status st = PP_OK;
+    struct jw w;
+    jw_init(&w, out);
+    jw_object_begin(&w);
+    const char *key;
+    json_t *v;
+    json_object_foreach((json_t *)value, key, v)
+    {
+        size_t len = strlen(key);
+        if (len == 0 || len > PP_METADATA_KEY_BYTES_MAX) {
+            st = pp_err_set(err, PP_INVALID_PARAMS,
+                            "metadata keys must be 1 to %d bytes long ('%.48s' is not)",
+                            PP_METADATA_KEY_BYTES_MAX, key);
+            break;
+        }
+        jw_key(&w, key);
+        st = metadata_value(&w, key, v, err);
+        if (st != PP_OK) {
+            break;
+        }
+    }
+    if (st == PP_OK) {
+        jw_object_end(&w);
+        if (out->len - start > PP_METADATA_BYTES_MAX) {
+            st = pp_err_set(err, PP_INVALID_PARAMS,
+                            "metadata is larger than %d bytes as compact JSON",
+                            PP_METADATA_BYTES_MAX);
+        }
+    }
+    return st;
+}
+
+/* --- Authorization policy ------------------------------------------------------ */
+
+void api_write_authorization(struct jw *w, const struct core_auth_policy *p)
+{
+    jw_object_begin(w);
+    jw_key(w, "mode");
+    jw_string(w, core_auth_mode_name(p->mode));
+    jw_key(w, "thresholds");
+    jw_object_begin(w);
+    for (size_t i = 0; i < p->count; i++) {
+        jw_key(w, p->thresholds[i].currency);
+        api_write_amount(w, p->thresholds[i].minor, p->thresholds[i].currency);
+    }
+    jw_object_end(w);
+    jw_object_end(w);
+}
+
+/* Reads {"GBP":100,...} into p; zero is a valid threshold (every payout
+** of that currency then needs authorization). */
+static enum pp_status read_thresholds(const json_t *obj, struct core_auth_policy *p,
+                                      struct pp_err *err)
+{
+    const char *code;
+    json_t *v;
+    enum pp_status st = PP_OK;
+    json_object_foreach((json_t *)obj, code, v)
+    {
+        char field[48];
+        int64_t minor = 0;
+        const struct core_currency *cur = core_currency_find(code, strlen(code));
+        snprintf(field, sizeof field, "thresholds.%.16s", code);
+        if (cur == NULL) {
+            st = pp_err_set(err, PP_INVALID_PARAMS,
+                            "thresholds: '%.16s' is not a supported ISO 4217 currency code", code);
+        } else if (json_is_integer(v)) {
+            st = core_money_from_int(json_integer_value(v), cur, field, &minor, err);
+        } else if (json_is_real(v)) {
+            st = core_money_from_double(json_real_value(v), cur, field, &minor, err);
+        } else {
+            st = pp_err_set(err, PP_INVALID_PARAMS, "%s must be a number", field);
+        }
+        if (st == PP_OK) {
+            st = core_auth_policy_add(p, cur, minor, err);
+        }
+        if (st != PP_OK) {
+            break;
+        }
+    }
+    return st;
+}
+
+/* Reads the PUT body into p. */
+static enum pp_status read_policy(json_t *body, struct core_auth_policy *p, struct pp_err *err)
+{
+    const char *mode = NULL;
+    core_auth_policy_init(p);
+    enum pp_status st = api_field_string(body, "mode", 1, 16, &mode, err);
+    if (st == PP_OK && !core_auth_mode_parse(mode, strlen(mode), &p->mode)) {
+        st = pp_err_set(err, PP_INVALID_PARAMS,
+                        "mode must be \"off\", \"always\" or \"above\" (not '%.16s')", mode);
+    }
+    json_t *thresholds = json_object_get(body, "thresholds");
+    if (st == PP_OK && thresholds != NULL && !json_is_null(thresholds)) {
+        if (!json_is_object(thresholds)) {
+            st = pp_err_set(err, PP_INVALID_PARAMS,
+                            "thresholds must be an object of currency codes to amounts");
+        } else {
+            st = read_thresholds(thresholds, p, err);
+        }
+    }
+    return st;
+}
+
+void api_admin_authorization_put(struct core_app *app, struct api_request *req,
+                                 struct api_response *resp)
+{
+    static const char *const allowed[] = {"mode", "thresholds", NULL};
+    struct pp_err err = {0};
+    /* Two policies are a few KiB each: the request's arena holds them. */
+    struct core_auth_policy *policy = pp_arena_calloc(req->arena, 2, sizeof *policy);
+    struct core_auth_policy *now = policy + 1;
+    json_t *body = api_body_object(req, allowed, 0, resp);
+    if (body == NULL) {
+        return;
+    }
+    if (read_policy(body, policy, &err) == PP_OK) {
+        core_auth_policy_set(app, policy, &req->actor, now, &err);
+    }
+    if (err.status != PP_OK) {
+        api_respond_err(resp, &err);
+    } else {
+        struct jw w;
+        jw_init(&w, &resp->body);
+        api_write_authorization(&w, now);
+    }
+    json_decref(body);
+}
+
+/* --- Authorize, receive, withdraw ------------------------------------------------ */
+
+void api_payment_authorize(struct core_app *app, struct api_request *req, struct api_response *resp)
+{
+    static const char *const allowed[] = {"ids", NULL};
+    struct pp_err err = {0};
+    int64_t *ids = NULL;
+    size_t count = 0;
+    int64_t authorized = 0;
+    json_t *body = api_body_object(req, allowed, 0, resp);
+    if (body == NULL) {
+        return;
+    }
+    if (api_field_ids(body, "ids", req->arena, &ids, &count, &err) == PP_OK) {
+        core_payout_authorize(app, ids, count, &req->actor, &authorized, &err);
+    }
+    if (err.status != PP_OK) {
+        api_respond_err(resp, &err);
+    } else {
+        struct jw w;
+        jw_init(&w, &resp->body);
+        jw_object_begin(&w);
+        jw_key(&w, "success");
+        jw_int(&w, authorized);
+        jw_object_end(&w);
+    }
+    json_decref(body);
+}
+
+void api_payment_receive(struct core_app *app, struct api_request *req, struct api_response *resp)
+{
+    static const char *const allowed[] = {"id", "reference", NULL};
+    struct pp_err err = {0};
+    const char *reference = NULL;
+    struct pp_payout payout;
+    json_t *body = api_body_object(req, allowed, 0, resp);
+    if (body == NULL) {
+        return;
+    }
+    json_t *id = json_object_get(body, "id");
+    if (id == NULL || json_is_null(id)) {
+        pp_err_set(&err, PP_INVALID_PARAMS, "id is required");
+    } else if (!json_is_integer(id) || json_integer_value(id) <= 0) {
+        pp_err_set(&err, PP_INVALID_PARAMS, "id must be a positive integer");
+    }
+    api_field_string(body, "reference", 0, PP_REFERENCE_BYTES_MAX, &reference, &err);
+    if (err.status == PP_OK) {
+        core_payout_receive(app, (int64_t)json_integer_value(id), reference, &req->actor, &payout,
+                            &err);
+    }
+    if (err.status != PP_OK) {
+        api_respond_err(resp, &err);
+    } else {
+        struct jw w;
+        jw_init(&w, &resp->body);
+        api_write_payout(&w, &payout);
+    }
+    json_decref(body);
+}
+
+void api_admin_withdraw(struct core_app *app, struct api_request *req, struct api_response *resp)
+{
+    static const char *const allowed[] = {"currency", "amount", "reference", NULL};
+    struct pp_err err = {0};
+    const struct core_currency *cur = NULL;
+    const char *reference = NULL;
+    int64_t amount = 0;
+    struct pp_balance after;
+    json_t *body = api_body_object(req, allowed, 0, resp);
+    if (body == NULL) {
+        return;
+    }
+    if (api_field_currency(body, "currency", &cur, &err) == PP_OK) {
+        api_field_amount(body, "amount", cur, &amount, &err);
+    }
+    api_field_string(body, "reference", 0, PP_REFERENCE_BYTES_MAX, &reference, &err);
+    if (err.status == PP_OK) {
+        core_funds_withdraw(app, cur, amount, reference, &req->actor, &after, &err);
+    }
+    if (err.status != PP_OK) {
+        api_respond_err(resp, &err);
+    } else {
+        struct jw w;
+        jw_init(&w, &resp->body);
+        api_write_balance(&w, &after);
+    }
+    json_decref(body);
+}

@@ -1,0 +1,232 @@
+/*
+** This module implements expiry: once a payout's endDate has passed while
+** it is still open (UNAUTHORIZED or READY), it becomes EXPIRED and its
+** blocked funds are released. A pass lists the ended open payouts from a
+** read snapshot, then expires them in transactions of at most
+** PP_EXPIRY_BATCH_MAX, re-reading each one inside the transaction and
+** acting only if it is still open and ended; together with the schema's
+** status trigger (a final state is final) this means a payout is never
+** released twice, and a cancel, authorize or receive racing with expiry
+** ends in exactly one outcome.
+**
+** The background task runs one pass at start (payouts that ended while the
+** server was stopped are expired before it serves) and then one every
+** interval on its own thread, until core_app_close stops it. It does not
+** decide what "open" means (model.c) nor how funds move (store/funds.c).
+*/
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "internal.h"
+#include "payout/base/assert.h"
+#include "payout/base/buf.h"
+#include "payout/base/log.h"
+#include "payout/core/dates.h"
+#include "payout/store/lifecycle.h"
+
+struct core_expiry {
+    struct core_app *app; /* borrowed */
+    long interval_ms;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv; /* signalled by core_expiry_stop; waits on CLOCK_MONOTONIC */
+    int stopping;      /* guarded by mu */
+};
+
+struct expire_op {
+    const int64_t *ids;
+    size_t count;
+    int64_t now_ms;
+    int64_t expired; /* out */
+};
+
+/* Expires open payout p at now_ms and releases its funds. */
+static enum pp_status expire_one(struct store_tx *tx, const struct pp_payout *p, int64_t now_ms,
+                                 struct pp_err *err)
+{
+    enum pp_status st = store_tx_payout_set_status(tx, p->id, PP_PAYOUT_EXPIRED, now_ms, NULL, err);
+    if (st == PP_OK) {
+        struct pp_movement release = {
+            .currency = p->currency,
+            .kind = PP_LEDGER_RELEASE,
+            .d_available = p->amount_minor,
+            .d_blocked = -p->amount_minor,
+            .payout_id = p->id,
+            .at_ms = now_ms,
+        };
+        st = store_tx_funds_move(tx, &release, NULL, err);
+    }
+    return st;
+}
+
+static enum pp_status write_expire(struct store_tx *tx, void *arg, struct pp_err *err)
+{
+    static const struct pp_actor system_actor = {.kind = PP_ACTOR_SYSTEM};
+    struct expire_op *op = arg;
+    enum pp_status st = PP_OK;
+    struct pp_buf subject;
+    pp_buf_init(&subject);
+    pp_buf_puts(&subject, "payout:");
+    op->expired = 0;
+    for (size_t i = 0; i < op->count && st == PP_OK; i++) {
+        struct pp_payout p;
+        struct pp_err miss = {0};
+        enum pp_status got = store_tx_payout_get(tx, op->ids[i], &p, &miss);
+        if (got == PP_NOT_FOUND) {
+            continue;
+        }
+        if (got != PP_OK) {
+            st = pp_err_set(err, got, "%s", miss.message);
+            break;
+        }
+        /* The list was a snapshot: since then the payout may have been
+        ** cancelled, received or expired by someone else. */
+        if (!pp_payout_status_is_open(p.status) || p.end_ms >= op->now_ms) {
+            continue;
+        }
+        st = expire_one(tx, &p, op->now_ms, err);
+        if (st == PP_OK) {
+            pp_buf_printf(&subject, "%s%" PRId64, op->expired ? "," : "", p.id);
+            op->expired++;
+        }
+    }
+    if (st == PP_OK && op->expired > 0) {
+        char detail[48];
+        snprintf(detail, sizeof detail, "%" PRId64 " payout(s)", op->expired);
+        st = core_audit(tx, &system_actor, "payment.expire", subject.data, detail, op->now_ms, err);
+    }
+    pp_buf_free(&subject);
+    return st;
+}
+
+/* 1 once core_expiry_stop has been called for app's task. */
+static int stop_requested(struct core_app *app)
+{
+    struct core_expiry *e = app->expiry;
+    int stopping = 0;
+    if (e != NULL) {
+        pthread_mutex_lock(&e->mu);
+        stopping = e->stopping;
+        pthread_mutex_unlock(&e->mu);
+    }
+    return stopping;
+}
+
+enum pp_status core_expiry_run(struct core_app *app, int64_t now_ms, int64_t *expired_out,
+                               struct pp_err *err)
+{
+    int64_t ids[PP_EXPIRY_BATCH_MAX];
+    int64_t total = 0;
+    enum pp_status st = PP_OK;
+    for (int batch = 0; batch < PP_EXPIRY_BATCHES_PER_PASS_MAX && !stop_requested(app); batch++) {
+        size_t count = 0;
+        st = store_payouts_ended_list(app->store, now_ms, ids, PP_EXPIRY_BATCH_MAX, &count, err);
+        if (st != PP_OK || count == 0) {
+            break;
+        }
+        struct expire_op op = {.ids = ids, .count = count, .now_ms = now_ms};
+        st = core_write(app, write_expire, &op, err);
+        if (st != PP_OK) {
+            break;
+        }
+        total += op.expired;
+        /* A short list was the last one; a batch that expired nothing means
+        ** the snapshot only held payouts closed meanwhile, which the next
+        ** pass no longer lists. */
+        if (count < PP_EXPIRY_BATCH_MAX || op.expired == 0) {
+            break;
+        }
+    }
+    if (total > 0) {
+        pp_log(PP_LOG_INFO, "expiry: expired %" PRId64 " payout(s) and released their funds",
+               total);
+    }
+    if (expired_out != NULL) {
+        *expired_out = total;
+    }
+    return st;
+}
+
+/* One pass at the current time; failures are logged and retried next time. */
+static void run_logged(struct core_app *app)
+{
+    struct pp_err err = {0};
+    if (core_expiry_run(app, core_now_ms(), NULL, &err) != PP_OK) {
+        pp_log(PP_LOG_WARN, "expiry: pass failed (retried next interval): %s", err.message);
+    }
+}
+
+static void *expiry_main(void *arg)
+{
+    struct core_expiry *e = arg;
+    int stopping = 0;
+    while (!stopping) {
+        struct timespec until;
+        clock_gettime(CLOCK_MONOTONIC, &until);
+        until.tv_sec += e->interval_ms / 1000;
+        until.tv_nsec += (e->interval_ms % 1000) * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        pthread_mutex_lock(&e->mu);
+        while (!e->stopping && pthread_cond_timedwait(&e->cv, &e->mu, &until) == 0) {
+            /* Woken early without a stop: wait for the rest of the interval. */
+        }
+        stopping = e->stopping;
+        pthread_mutex_unlock(&e->mu);
+        if (!stopping) {
+            run_logged(e->app);
+        }
+    }
+    return NULL;
+}
+
+enum pp_status core_expiry_start(struct core_app *app, long interval_ms, struct pp_err *err)
+{
+    PP_ASSERT(app != NULL && app->expiry == NULL);
+    if (interval_ms <= 0) {
+        pp_log(PP_LOG_INFO, "expiry: off (--expiry-interval-ms 0)");
+        return PP_OK;
+    }
+    run_logged(app);
+    struct core_expiry *e = pp_check_alloc(calloc(1, sizeof *e));
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&e->cv, &attr);
+    pthread_condattr_destroy(&attr);
+    pthread_mutex_init(&e->mu, NULL);
+    e->app = app;
+    e->interval_ms = interval_ms;
+    /* Set before the thread starts, which then reads it (stop_requested). */
+    app->expiry = e;
+    if (pthread_create(&e->thread, NULL, expiry_main, e) != 0) {
+        app->expiry = NULL;
+        pthread_cond_destroy(&e->cv);
+        pthread_mutex_destroy(&e->mu);
+        free(e);
+        return pp_err_set(err, PP_INTERNAL, "cannot start the expiry thread");
+    }
+    return PP_OK;
+}
+
+void core_expiry_stop(struct core_app *app)
+{
+    struct core_expiry *e = app->expiry;
+    if (e == NULL) {
+        return;
+    }
+    pthread_mutex_lock(&e->mu);
+    e->stopping = 1;
+    pthread_cond_signal(&e->cv);
+    pthread_mutex_unlock(&e->mu);
+    pthread_join(e->thread, NULL);
+    app->expiry = NULL;
+    pthread_cond_destroy(&e->cv);
+    pthread_mutex_destroy(&e->mu);
+    free(e);
+}

@@ -1,0 +1,837 @@
+/*
+** This module tests the payout lifecycle through the real server: the
+** authorization policy (off, always, above per currency; its settings
+** object, validation and persistence across a restart), bulk authorize and
+** its counting rules, receive (funds blocked -> paid out, the payout
+** reference, every refusal with its reason), withdraw of unblocked funds
+** only, and payout metadata (an exact round trip of strings, integers and
+** reals; bad shapes refused). Balances are compared with exact texts after
+** every step, and `check` runs at the end, also after a restart.
+**
+** Every window here is open now (2020 to 2031) or in the future, so that
+** expiry cannot move funds while the tests run. Tests run in order on one
+** server; later ones build on earlier ones.
+*/
+#include "harness.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static struct pp_server srv;
+static struct pp_server srv2;
+static struct pp_server *cur = &srv;
+static char *admin_token;
+static char *api_key;
+
+#define OPEN_START "2020-01-01T00:00:00Z"   /* a window open now ... */
+#define OPEN_END "2031-01-01T00:00:00Z"     /* ... until 2031 */
+#define FUTURE_START "2030-06-01T00:00:00Z" /* a window that has not started */
+
+static int group_setup(void **state)
+{
+    (void)state;
+    if (pp_server_start(&srv, NULL) != 0) {
+        return -1;
+    }
+    admin_token = pp_admin_login(&srv);
+    char *password = pp_enable_integration(&srv, admin_token);
+    api_key = pp_authenticate(&srv, password);
+    free(password);
+    return 0;
+}
+
+static int group_teardown(void **state)
+{
+    (void)state;
+    pp_server_destroy(&srv2);
+    pp_server_destroy(&srv);
+    free(admin_token);
+    free(api_key);
+    return 0;
+}
+
+/* --- Helpers -------------------------------------------------------------------- */
+
+static void deposit(const char *currency, const char *amount)
+{
+    json_t *b = pp_deposit(cur, admin_token, currency, amount);
+    json_decref(b);
+}
+
+static void assert_balance(const char *currency, const char *available, const char *blocked,
+                           const char *paid_out)
+{
+    struct pp_resp *b = pp_balances(cur, api_key);
+    pp_assert_balance(b, currency, available, blocked, paid_out);
+    pp_resp_free(b);
+}
+
+/* Creates a payout that must succeed with status want; extra is more JSON
+** members (", \"metadata\":{...}") or "". Returns its id. */
+static long long create_in(const char *currency, const char *amount, const char *start,
+                           const char *end, const char *extra, const char *want)
+{
+    char *body = pp_fmt("{\"amount\":%s,\"currency\":\"%s\",\"startDate\":\"%s\","
+                        "\"endDate\":\"%s\",\"name\":\"Lifecycle\",\"description\":\"d\","
+                        "\"userName\":\"life-user\",\"notification\":false%s}",
+                        amount, currency, start, end, extra);
+    struct pp_resp *r = pp_post(cur, "/api/payment/create", api_key, body);
+    pp_assert_status(r, 200);
+    const json_t *p = json_array_get(json_object_get(r->json, "payments"), 0);
+    pp_assert_json_str(p, "status", want);
+    pp_assert_number_text(r, "payments[0].amount", amount);
+    long long id = pp_json_int(p, "id");
+    pp_resp_free(r);
+    free(body);
+    return id;
+}
+
+static long long create(const char *currency, const char *amount, const char *want)
+{
+    return create_in(currency, amount, OPEN_START, OPEN_END, "", want);
+}
+
+static struct pp_resp *get_payout(long long id)
+{
+    char *path = pp_fmt("/api/payments/%lld", id);
+    struct pp_resp *r = pp_get(cur, path, api_key);
+    pp_assert_status(r, 200);
+    free(path);
+    return r;
+}
+
+static void assert_status_of(long long id, const char *status)
+{
+    struct pp_resp *r = get_payout(id);
+    pp_assert_json_str(r->json, "status", status);
+    pp_resp_free(r);
+}
+
+static void set_policy(const char *json, const char *want_answer)
+{
+    struct pp_resp *r = pp_put(cur, "/api/admin/settings/authorization", admin_token, json);
+    pp_assert_status(r, 200);
+    if (strcmp(r->body, want_answer) != 0) {
+        fail_msg("PUT authorization %s answered %s, expected %s", json, r->body, want_answer);
+    }
+    pp_resp_free(r);
+}
+
+/* Posts {"ids":ids_json} to path with token and expects {"success":n}. */
+static void ids_expect(const char *path, const char *token, const char *ids_json, long long n)
+{
+    char *body = pp_fmt("{\"ids\":%s}", ids_json);
+    struct pp_resp *r = pp_post(cur, path, token, body);
+    pp_assert_status(r, 200);
+    if (json_object_size(r->json) != 1 || pp_json_int(r->json, "success") != n) {
+        fail_msg("%s %s: expected {\"success\":%lld}, got %s", path, ids_json, n, r->body);
+    }
+    pp_resp_free(r);
+    free(body);
+}
+
+static struct pp_resp *receive(const char *token, const char *body)
+{
+    return pp_post(cur, "/api/payment/receive", token, body);
+}
+
+/* Expects a 400 INVALID_PARAMS refusal whose message contains `why`. */
+static void assert_refused(struct pp_resp *r, const char *why)
+{
+    pp_assert_error(r, 400, "INVALID_PARAMS");
+    const char *message =
+        json_string_value(json_object_get(json_object_get(r->json, "error"), "message"));
+    if (strstr(message, why) == NULL) {
+        fail_msg("%s: message \"%s\" does not say \"%s\"", r->what, message, why);
+    }
+}
+
+static void check_ok(const char *when)
+{
+    char *out = NULL;
+    int rc = pp_check(cur->db_path, &out);
+    if (rc != 0) {
+        fail_msg("check (%s) exited %d: %s", when, rc, out != NULL ? out : "");
+    }
+    free(out);
+}
+
+/* --- Authorization policy ----------------------------------------------------- */
+
+static void test_policy_default_off(void **state)
+{
+    (void)state;
+    struct pp_resp *r = pp_get(cur, "/api/admin/settings", admin_token);
+    pp_assert_status(r, 200);
+    const json_t *a = json_object_get(r->json, "authorization");
+    pp_assert_json_str(a, "mode", "off");
+    assert_true(json_is_object(json_object_get(a, "thresholds")));
+    assert_int_equal(json_object_size(json_object_get(a, "thresholds")), 0);
+    assert_true(json_is_object(json_object_get(r->json, "apiIntegration")));
+    pp_resp_free(r);
+
+    deposit("GBP", "100000");
+    deposit("JPY", "100000");
+    deposit("USD", "10000");
+    create("GBP", "999", "READY");
+    assert_balance("GBP", "99001", "999", "0");
+}
+
+static void test_policy_put_get(void **state)
+{
+    (void)state;
+    set_policy("{\"mode\":\"above\",\"thresholds\":{\"GBP\":100,\"JPY\":5000,\"BHD\":0.5}}",
+               "{\"mode\":\"above\",\"thresholds\":{\"BHD\":0.5,\"GBP\":100,\"JPY\":5000}}");
+    struct pp_resp *r = pp_get(cur, "/api/admin/settings", admin_token);
+    pp_assert_status(r, 200);
+    pp_assert_json_str(json_object_get(r->json, "authorization"), "mode", "above");
+    pp_assert_number_text(r, "authorization.thresholds.GBP", "100");
+    pp_assert_number_text(r, "authorization.thresholds.BHD", "0.5");
+    pp_assert_number_text(r, "authorization.thresholds.JPY", "5000");
+    pp_resp_free(r);
+
+    /* Decimals and a zero threshold; null thresholds means none. */
+    set_policy("{\"mode\":\"always\",\"thresholds\":{\"GBP\":0.1,\"USD\":0}}",
+               "{\"mode\":\"always\",\"thresholds\":{\"GBP\":0.1,\"USD\":0}}");
+    set_policy("{\"mode\":\"off\",\"thresholds\":null}", "{\"mode\":\"off\",\"thresholds\":{}}");
+    set_policy("{\"mode\":\"off\"}", "{\"mode\":\"off\",\"thresholds\":{}}");
+
+    /* Admins only. */
+    r = pp_put(cur, "/api/admin/settings/authorization", api_key, "{\"mode\":\"always\"}");
+    pp_assert_error(r, 403, "FORBIDDEN");
+    pp_resp_free(r);
+    r = pp_put(cur, "/api/admin/settings/authorization", NULL, "{\"mode\":\"always\"}");
+    pp_assert_error(r, 401, "UNAUTHORIZED");
+    pp_resp_free(r);
+    r = pp_post(cur, "/api/admin/settings/authorization", admin_token, "{\"mode\":\"always\"}");
+    pp_assert_error(r, 405, "METHOD_NOT_ALLOWED");
+    pp_resp_free(r);
+    /* Nothing of that changed the policy. */
+    create("GBP", "5000", "READY");
+}
+
+static void test_policy_bad_bodies(void **state)
+{
+    (void)state;
+    set_policy("{\"mode\":\"above\",\"thresholds\":{\"GBP\":100}}",
+               "{\"mode\":\"above\",\"thresholds\":{\"GBP\":100}}");
+    static const struct {
+        const char *body, *why;
+    } bad[] = {
+        {"{}", "mode"},
+        {"{\"mode\":null}", "mode"},
+        {"{\"mode\":\"\"}", "mode"},
+        {"{\"mode\":\"sometimes\"}", "mode"},
+        {"{\"mode\":\"ABOVE\"}", "mode"},
+        {"{\"mode\":1}", "mode"},
+        {"{\"mode\":\"above\",\"thresholds\":\"GBP=1\"}", "thresholds"},
+        {"{\"mode\":\"above\",\"thresholds\":[100]}", "thresholds"},
+        {"{\"mode\":\"above\",\"thresholds\":{\"XXX\":1}}", "XXX"},
+        {"{\"mode\":\"above\",\"thresholds\":{\"gbp\":1}}", "gbp"},
+        {"{\"mode\":\"above\",\"thresholds\":{\"\":1}}", "thresholds"},
+        {"{\"mode\":\"above\",\"thresholds\":{\"GBP\":-1}}", "GBP"},
+        {"{\"mode\":\"above\",\"thresholds\":{\"GBP\":\"100\"}}", "GBP"},
+        {"{\"mode\":\"above\",\"thresholds\":{\"GBP\":0.001}}", "GBP"},
+        {"{\"mode\":\"above\",\"thresholds\":{\"JPY\":1.5}}", "JPY"},
+        {"{\"mode\":\"above\",\"thresholds\":{\"GBP\":true}}", "GBP"},
+        {"{\"mode\":\"above\",\"thresholds\":{\"GBP\":null}}", "GBP"},
+        {"{\"mode\":\"above\",\"thresholds\":{\"GBP\":{}}}", "GBP"},
+        {"{\"mode\":\"above\",\"thresholds\":{\"GBP\":1e20}}", "GBP"},
+        {"{\"mode\":\"above\",\"thresholds\":{\"GBP\":1},\"extra\":1}", "extra"},
+        {"{\"mode\":\"above\",\"thresholds\":{\"GBP\":1,\"GBP\":2}}", "JSON"},
+        {"[\"above\"]", "object"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        struct pp_resp *r =
+            pp_put(cur, "/api/admin/settings/authorization", admin_token, bad[i].body);
+        if (r->status != 400) {
+            fail_msg("PUT authorization %s: expected 400, got %ld %s", bad[i].body, r->status,
+                     r->body);
+        }
+        assert_refused(r, bad[i].why);
+        pp_resp_free(r);
+    }
+    struct pp_resp *r = pp_get(cur, "/api/admin/settings", admin_token);
+    pp_assert_status(r, 200);
+    pp_assert_json_str(json_object_get(r->json, "authorization"), "mode", "above");
+    pp_assert_number_text(r, "authorization.thresholds.GBP", "100");
+    assert_int_equal(
+        json_object_size(json_object_get(json_object_get(r->json, "authorization"), "thresholds")),
+        1);
+    pp_resp_free(r);
+}
+
+static void test_policy_decides_status(void **state)
+{
+    (void)state;
+    set_policy("{\"mode\":\"above\",\"thresholds\":{\"GBP\":100,\"JPY\":5000}}",
+               "{\"mode\":\"above\",\"thresholds\":{\"GBP\":100,\"JPY\":5000}}");
+    /* Strictly above the threshold of the payout's own currency. */
+    create("GBP", "99.99", "READY");
+    create("GBP", "100", "READY");
+    long long above = create("GBP", "100.01", "UNAUTHORIZED");
+    create("JPY", "5000", "READY");
+    create("JPY", "5001", "UNAUTHORIZED");
+    /* No threshold for USD: never. */
+    create("USD", "999", "READY");
+    /* An UNAUTHORIZED payout blocks its funds like any other. */
+    struct pp_resp *g = get_payout(above);
+    assert_null(json_object_get(g->json, "authorizedAt"));
+    pp_resp_free(g);
+
+    set_policy("{\"mode\":\"always\",\"thresholds\":{\"GBP\":100}}",
+               "{\"mode\":\"always\",\"thresholds\":{\"GBP\":100}}");
+    create("GBP", "0.01", "UNAUTHORIZED");
+    create("USD", "1", "UNAUTHORIZED");
+    create("JPY", "1", "UNAUTHORIZED");
+
+    set_policy("{\"mode\":\"off\",\"thresholds\":{\"GBP\":100}}",
+               "{\"mode\":\"off\",\"thresholds\":{\"GBP\":100}}");
+    create("GBP", "1000", "READY");
+    create("USD", "1", "READY");
+}
+
+/* --- Authorize ------------------------------------------------------------------- */
+
+static void test_authorize_counting(void **state)
+{
+    (void)state;
+    set_policy("{\"mode\":\"always\"}", "{\"mode\":\"always\",\"thresholds\":{}}");
+    deposit("BHD", "10");
+    long long p1 = create("BHD", "1.5", "UNAUTHORIZED");
+    long long p2 = create("BHD", "2", "UNAUTHORIZED");
+    long long p3 = create("BHD", "0.25", "UNAUTHORIZED");
+    long long p4 = create("BHD", "0.001", "UNAUTHORIZED");
+    assert_balance("BHD", "6.249", "3.751", "0");
+
+    char *ids = pp_fmt("[%lld,%lld,999999999]", p1, p1);
+    ids_expect("/api/payment/authorize", admin_token, ids, 1);
+    free(ids);
+    struct pp_resp *g = get_payout(p1);
+    pp_assert_json_str(g->json, "status", "READY");
+    const char *at = json_string_value(json_object_get(g->json, "authorizedAt"));
+    assert_non_null(at);
+    pp_assert_date_out(at);
+    pp_resp_free(g);
+    assert_status_of(p2, "UNAUTHORIZED");
+
+    /* A cancelled payout is not authorized again; repeats count once. */
+    ids = pp_fmt("[%lld]", p4);
+    ids_expect("/api/payment/cancel", api_key, ids, 1);
+    ids_expect("/api/payment/authorize", admin_token, ids, 0);
+    free(ids);
+    assert_status_of(p4, "CANCELLED");
+
+    ids = pp_fmt("[%lld,%lld,%lld,%lld,%lld]", p3, p1, p2, p3, p4);
+    ids_expect("/api/payment/authorize", admin_token, ids, 2);
+    ids_expect("/api/payment/authorize", admin_token, ids, 0);
+    free(ids);
+    assert_status_of(p2, "READY");
+    assert_status_of(p3, "READY");
+    /* Authorizing moves no funds: they are blocked since create. */
+    assert_balance("BHD", "6.25", "3.75", "0");
+
+    /* Admins only; ids like cancel's. */
+    ids = pp_fmt("{\"ids\":[%lld]}", p1);
+    struct pp_resp *r = pp_post(cur, "/api/payment/authorize", api_key, ids);
+    pp_assert_error(r, 403, "FORBIDDEN");
+    pp_resp_free(r);
+    r = pp_post(cur, "/api/payment/authorize", NULL, ids);
+    pp_assert_error(r, 401, "UNAUTHORIZED");
+    pp_resp_free(r);
+    free(ids);
+    static const char *const bad[] = {
+        "{}",
+        "{\"ids\":[]}",
+        "{\"ids\":null}",
+        "{\"ids\":[0]}",
+        "{\"ids\":[-1]}",
+        "{\"ids\":[1.5]}",
+        "{\"ids\":[\"1\"]}",
+        "{\"ids\":1}",
+        "{\"ids\":[1],\"x\":1}",
+        "[1]",
+        "not json",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        r = pp_post(cur, "/api/payment/authorize", admin_token, bad[i]);
+        pp_assert_error(r, 400, "INVALID_PARAMS");
+        pp_resp_free(r);
+    }
+    set_policy("{\"mode\":\"off\"}", "{\"mode\":\"off\",\"thresholds\":{}}");
+}
+
+/* --- Receive --------------------------------------------------------------------- */
+
+static void test_receive_success(void **state)
+{
+    (void)state;
+    deposit("CHF", "10");
+    long long p = create("CHF", "2.5", "READY");
+    assert_balance("CHF", "7.5", "2.5", "0");
+    char *body = pp_fmt("{\"id\":%lld,\"reference\":\"bank transfer 42 \\u00e9\"}", p);
+    struct pp_resp *r = receive(api_key, body);
+    pp_assert_status(r, 200);
+    struct pp_payment_want want = {
+        .amount = "2.5",
+        .currency = "CHF",
+        .start_date = "2020-01-01T00:00:00.000Z",
+        .end_date = "2031-01-01T00:00:00.000Z",
+        .description = "d",
+        .notification = 0,
+        .status = "RECEIVED",
+    };
+    pp_assert_payment(r, "", r->json, &want);
+    assert_int_equal(pp_json_int(r->json, "id"), p);
+    pp_assert_json_str(r->json, "reference", "bank transfer 42 \xc3\xa9");
+    const char *received_text = json_string_value(json_object_get(r->json, "receivedAt"));
+    assert_non_null(received_text);
+    pp_assert_date_out(received_text);
+    char *received = strdup(received_text);
+    pp_resp_free(r);
+    free(body);
+    assert_balance("CHF", "7.5", "0", "2.5");
+
+    /* The stored payout says the same. */
+    r = get_payout(p);
+    pp_assert_json_str(r->json, "status", "RECEIVED");
+    pp_assert_json_str(r->json, "reference", "bank transfer 42 \xc3\xa9");
+    pp_assert_json_str(r->json, "receivedAt", received);
+    pp_resp_free(r);
+    free(received);
+
+    /* Without a reference (or an empty one), and by an admin. */
+    long long q = create("CHF", "1", "READY");
+    body = pp_fmt("{\"id\":%lld}", q);
+    r = receive(admin_token, body);
+    pp_assert_status(r, 200);
+    pp_assert_json_str(r->json, "status", "RECEIVED");
+    assert_null(json_object_get(r->json, "reference"));
+    pp_resp_free(r);
+    free(body);
+    long long q2 = create("CHF", "0.5", "READY");
+    body = pp_fmt("{\"id\":%lld,\"reference\":\"\"}", q2);
+    r = receive(api_key, body);
+    pp_assert_status(r, 200);
+    assert_null(json_object_get(r->json, "reference"));
+    pp_resp_free(r);
+    free(body);
+    assert_balance("CHF", "6", "0", "4");
+
+    /* Twice: refused, nothing moves. */
+    body = pp_fmt("{\"id\":%lld,\"reference\":\"again\"}", p);
+    r = receive(api_key, body);
+    assert_refused(r, "already received");
+    pp_resp_free(r);
+    free(body);
+    r = get_payout(p);
+    pp_assert_json_str(r->json, "reference", "bank transfer 42 \xc3\xa9");
+    pp_resp_free(r);
+    /* A received payout cannot be cancelled. */
+    body = pp_fmt("[%lld,%lld]", p, q);
+    ids_expect("/api/payment/cancel", api_key, body, 0);
+    free(body);
+    assert_balance("CHF", "6", "0", "4");
+}
+
+static void test_receive_refusals(void **state)
+{
+    (void)state;
+    deposit("SEK", "100");
+    /* Not authorized yet. */
+    set_policy("{\"mode\":\"always\"}", "{\"mode\":\"always\",\"thresholds\":{}}");
+    long long unauthorized = create("SEK", "1", "UNAUTHORIZED");
+    set_policy("{\"mode\":\"off\"}", "{\"mode\":\"off\",\"thresholds\":{}}");
+    char *body = pp_fmt("{\"id\":%lld}", unauthorized);
+    struct pp_resp *r = receive(api_key, body);
+    assert_refused(r, "not authorized");
+    pp_resp_free(r);
+    /* Once authorized it can be received. */
+    char *ids = pp_fmt("[%lld]", unauthorized);
+    ids_expect("/api/payment/authorize", admin_token, ids, 1);
+    free(ids);
+    r = receive(api_key, body);
+    pp_assert_status(r, 200);
+    pp_assert_json_str(r->json, "status", "RECEIVED");
+    const char *authorized = json_string_value(json_object_get(r->json, "authorizedAt"));
+    assert_non_null(authorized);
+    pp_assert_date_out(authorized);
+    pp_resp_free(r);
+    free(body);
+
+    /* Cancelled. */
+    long long cancelled = create("SEK", "2", "READY");
+    ids = pp_fmt("[%lld]", cancelled);
+    ids_expect("/api/payment/cancel", api_key, ids, 1);
+    free(ids);
+    body = pp_fmt("{\"id\":%lld}", cancelled);
+    r = receive(api_key, body);
+    assert_refused(r, "cancelled");
+    pp_resp_free(r);
+    free(body);
+    assert_status_of(cancelled, "CANCELLED");
+
+    /* Before its window. */
+    long long early = create_in("SEK", "3", FUTURE_START, OPEN_END, "", "READY");
+    body = pp_fmt("{\"id\":%lld,\"reference\":\"too early\"}", early);
+    r = receive(api_key, body);
+    assert_refused(r, "before its startDate 2030-06-01T00:00:00.000Z");
+    pp_resp_free(r);
+    free(body);
+    assert_status_of(early, "READY");
+    assert_balance("SEK", "96", "3", "1");
+
+    /* Unknown id; bad bodies. */
+    r = receive(api_key, "{\"id\":999999999}");
+    pp_assert_error(r, 404, "NOT_FOUND");
+    pp_resp_free(r);
+    char *long_ref = malloc(202);
+    memset(long_ref, 'r', 201);
+    long_ref[201] = '\0';
+    char *too_long = pp_fmt("{\"id\":%lld,\"reference\":\"%s\"}", early, long_ref);
+    char *ref_number = pp_fmt("{\"id\":%lld,\"reference\":5}", early);
+    char *extra = pp_fmt("{\"id\":%lld,\"amount\":1}", early);
+    const char *bad[] = {"{}",
+                         "{\"id\":null}",
+                         "{\"id\":0}",
+                         "{\"id\":-3}",
+                         "{\"id\":1.5}",
+                         "{\"id\":\"1\"}",
+                         "{\"id\":[1]}",
+                         "{\"ids\":[1]}",
+                         too_long,
+                         ref_number,
+                         extra,
+                         "[]",
+                         ""};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        r = receive(api_key, bad[i]);
+        if (r->status != 400) {
+            fail_msg("receive %s: expected 400, got %ld %s", bad[i], r->status, r->body);
+        }
+        pp_assert_error(r, 400, "INVALID_PARAMS");
+        pp_resp_free(r);
+    }
+    /* Exactly 200 bytes is fine (checked on a receivable payout). */
+    long_ref[200] = '\0';
+    long long p200 = create("SEK", "4", "READY");
+    body = pp_fmt("{\"id\":%lld,\"reference\":\"%s\"}", p200, long_ref);
+    r = receive(api_key, body);
+    pp_assert_status(r, 200);
+    pp_assert_json_str(r->json, "reference", long_ref);
+    pp_resp_free(r);
+    free(body);
+    free(long_ref);
+    free(too_long);
+    free(ref_number);
+    free(extra);
+    r = receive(NULL, "{\"id\":1}");
+    pp_assert_error(r, 401, "UNAUTHORIZED");
+    pp_resp_free(r);
+    assert_balance("SEK", "92", "3", "5");
+}
+
+/* --- Withdraw -------------------------------------------------------------------- */
+
+static struct pp_resp *withdraw(const char *token, const char *body)
+{
+    return pp_post(cur, "/api/admin/funds/withdraw", token, body);
+}
+
+static void test_withdraw(void **state)
+{
+    (void)state;
+    deposit("NOK", "100");
+    create("NOK", "30", "READY"); /* 30 blocked: not withdrawable */
+    struct pp_resp *r =
+        withdraw(admin_token, "{\"currency\":\"NOK\",\"amount\":10.5,\"reference\":\"to bank\"}");
+    pp_assert_status(r, 200);
+    pp_assert_json_str(r->json, "currency", "NOK");
+    pp_assert_number_text(r, "available", "59.5");
+    pp_assert_number_text(r, "blocked", "30");
+    pp_assert_number_text(r, "paidOut", "0");
+    pp_resp_free(r);
+    assert_balance("NOK", "59.5", "30", "0");
+
+    /* More than the available funds (blocked ones do not count): 422, nothing written. */
+    r = withdraw(admin_token, "{\"currency\":\"NOK\",\"amount\":59.51}");
+    pp_assert_error(r, 422, "INSUFFICIENT_FUNDS");
+    pp_resp_free(r);
+    r = withdraw(admin_token, "{\"currency\":\"NOK\",\"amount\":89.5}");
+    pp_assert_error(r, 422, "INSUFFICIENT_FUNDS");
+    pp_resp_free(r);
+    r = withdraw(admin_token, "{\"currency\":\"PLN\",\"amount\":1}"); /* never funded */
+    pp_assert_error(r, 422, "INSUFFICIENT_FUNDS");
+    pp_resp_free(r);
+    assert_balance("NOK", "59.5", "30", "0");
+
+    /* Exactly what is available. */
+    r = withdraw(admin_token, "{\"currency\":\"NOK\",\"amount\":59.5}");
+    pp_assert_status(r, 200);
+    pp_assert_number_text(r, "available", "0");
+    pp_assert_number_text(r, "blocked", "30");
+    pp_resp_free(r);
+    r = withdraw(admin_token, "{\"currency\":\"NOK\",\"amount\":0.01}");
+    pp_assert_error(r, 422, "INSUFFICIENT_FUNDS");
+    pp_resp_free(r);
+
+    static const char *const bad[] = {
+        "{}",
+        "{\"currency\":\"NOK\"}",
+        "{\"amount\":1}",
+        "{\"currency\":\"NOK\",\"amount\":0}",
+        "{\"currency\":\"NOK\",\"amount\":-1}",
+        "{\"currency\":\"NOK\",\"amount\":\"1\"}",
+        "{\"currency\":\"NOK\",\"amount\":0.001}",
+        "{\"currency\":\"nok\",\"amount\":1}",
+        "{\"currency\":\"XXX\",\"amount\":1}",
+        "{\"currency\":\"NOK\",\"amount\":1,\"reference\":7}",
+        "{\"currency\":\"NOK\",\"amount\":1,\"to\":\"me\"}",
+        "[]",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        r = withdraw(admin_token, bad[i]);
+        if (r->status != 400) {
+            fail_msg("withdraw %s: expected 400, got %ld %s", bad[i], r->status, r->body);
+        }
+        pp_assert_error(r, 400, "INVALID_PARAMS");
+        pp_resp_free(r);
+    }
+    r = withdraw(api_key, "{\"currency\":\"NOK\",\"amount\":1}");
+    pp_assert_error(r, 403, "FORBIDDEN");
+    pp_resp_free(r);
+    r = withdraw(NULL, "{\"currency\":\"NOK\",\"amount\":1}");
+    pp_assert_error(r, 401, "UNAUTHORIZED");
+    pp_resp_free(r);
+    deposit("NOK", "5");
+    assert_balance("NOK", "5", "30", "0");
+}
+
+/* --- Metadata -------------------------------------------------------------------- */
+
+static void test_metadata_round_trip(void **state)
+{
+    (void)state;
+    static const char meta[] =
+        "{\"orderId\":\"A-1\",\"unicode\":\"Za\\u017c\\u00f3\\u0142\\u0107 \xe6\xbc\xa2 "
+        "\xf0\x9f\x8e\x89\",\"quote\":\"a \\\"b\\\" \\\\ c\\n\",\"empty\":\"\","
+        "\"int\":42,\"neg\":-7,\"zero\":0,\"big\":9007199254740993,"
+        "\"max\":9223372036854775807,\"min\":-9223372036854775808,"
+        "\"tenth\":0.1,\"third\":0.3333333333333333,\"pi\":3.141592653589793,"
+        "\"one\":1.0,\"small\":1e-7,\"huge\":1.5e300,\"negreal\":-2.5,"
+        "\"yes\":true,\"no\":false,\"nothing\":null}";
+    char *extra = pp_fmt(",\"metadata\":%s", meta);
+    char *body = pp_fmt("{\"amount\":1,\"currency\":\"GBP\",\"startDate\":\"" OPEN_START
+                        "\",\"endDate\":\"" OPEN_END "\",\"name\":\"Meta\",\"description\":\"d\","
+                        "\"referenceId\":77,\"notification\":true%s}",
+                        extra);
+    struct pp_resp *r = pp_post(cur, "/api/payment/create", api_key, body);
+    pp_assert_status(r, 200);
+    json_t *sent = json_loads(meta, 0, NULL);
+    assert_non_null(sent);
+    const json_t *p = json_array_get(json_object_get(r->json, "payments"), 0);
+    const json_t *got = json_object_get(p, "metadata");
+    if (!json_is_object(got) || !json_equal(got, sent)) {
+        fail_msg("metadata came back as %s", r->body);
+    }
+    /* The literal texts: exact, never 0.10000000000000001, reals stay reals. */
+    static const struct {
+        const char *key, *text;
+    } numbers[] = {
+        {"int", "42"},
+        {"neg", "-7"},
+        {"zero", "0"},
+        {"big", "9007199254740993"},
+        {"max", "9223372036854775807"},
+        {"min", "-9223372036854775808"},
+        {"tenth", "0.1"},
+        {"third", "0.3333333333333333"},
+        {"pi", "3.141592653589793"},
+        {"one", "1.0"},
+        {"negreal", "-2.5"},
+    };
+    for (size_t i = 0; i < sizeof numbers / sizeof numbers[0]; i++) {
+        char path[64];
+        snprintf(path, sizeof path, "payments[0].metadata.%s", numbers[i].key);
+        pp_assert_number_text(r, path, numbers[i].text);
+    }
+    assert_true(json_is_real(json_object_get(got, "one")));
+    assert_true(json_is_real(json_object_get(got, "small")));
+    long long id = pp_json_int(p, "id");
+    /* Keys in the order sent. */
+    const char *first = strstr(r->body, "\"orderId\"");
+    const char *last = strstr(r->body, "\"nothing\"");
+    assert_true(first != NULL && last != NULL && first < last);
+    pp_resp_free(r);
+
+    /* GET answers the same object, with the same texts. */
+    r = get_payout(id);
+    if (!json_equal(json_object_get(r->json, "metadata"), sent)) {
+        fail_msg("GET metadata: %s", r->body);
+    }
+    pp_assert_number_text(r, "metadata.tenth", "0.1");
+    pp_assert_number_text(r, "metadata.big", "9007199254740993");
+    pp_resp_free(r);
+    json_decref(sent);
+    free(body);
+    free(extra);
+
+    /* An empty object stays {}; absent or null metadata is null. */
+    long long e = create_in("GBP", "1", OPEN_START, OPEN_END, ",\"metadata\":{}", "READY");
+    r = get_payout(e);
+    assert_true(json_is_object(json_object_get(r->json, "metadata")));
+    assert_int_equal(json_object_size(json_object_get(r->json, "metadata")), 0);
+    pp_resp_free(r);
+    long long n = create_in("GBP", "1", OPEN_START, OPEN_END, ",\"metadata\":null", "READY");
+    r = get_payout(n);
+    assert_true(json_is_null(json_object_get(r->json, "metadata")));
+    pp_resp_free(r);
+    n = create("GBP", "1", "READY");
+    r = get_payout(n);
+    assert_true(json_is_null(json_object_get(r->json, "metadata")));
+    pp_resp_free(r);
+
+    /* The limits themselves are accepted: 32 keys, 40-byte keys, 500-byte
+    ** strings. */
+    char *big = strdup("{");
+    for (int i = 0; i < 32; i++) {
+        char *next = pp_fmt("%s%s\"k%d\":%d", big, i ? "," : "", i, i);
+        free(big);
+        big = next;
+    }
+    char *m = pp_fmt(",\"metadata\":%s}", big);
+    create_in("GBP", "1", OPEN_START, OPEN_END, m, "READY");
+    free(m);
+    free(big);
+    create_in("GBP", "1", OPEN_START, OPEN_END,
+              ",\"metadata\":{\"k123456789012345678901234567890123456789\":1}", "READY");
+    char s500[501];
+    memset(s500, 's', 500);
+    s500[500] = '\0';
+    m = pp_fmt(",\"metadata\":{\"a\":\"%s\"}", s500);
+    create_in("GBP", "1", OPEN_START, OPEN_END, m, "READY");
+    free(m);
+}
+
+static void test_metadata_bad(void **state)
+{
+    (void)state;
+    struct pp_resp *before = pp_balances(cur, api_key);
+    char s501[502], k41[42], s400[401];
+    memset(s501, 's', 501);
+    s501[501] = '\0';
+    memset(k41, 'k', 41);
+    k41[41] = '\0';
+    memset(s400, 'x', 400);
+    s400[400] = '\0';
+    char *keys33 = strdup("{");
+    for (int i = 0; i < 33; i++) {
+        char *next = pp_fmt("%s%s\"k%d\":%d", keys33, i ? "," : "", i, i);
+        free(keys33);
+        keys33 = next;
+    }
+    char *with33 = pp_fmt("%s}", keys33);
+    char *long_string = pp_fmt("{\"a\":\"%s\"}", s501);
+    char *long_key = pp_fmt("{\"%s\":1}", k41);
+    char *too_big = pp_fmt("{\"a\":\"%s\",\"b\":\"%s\",\"c\":\"%s\"}", s400, s400, s400);
+    /* 0x01 is escaped as \u0001 (6 bytes) once compact: 200 of them pass the
+    ** 500-byte string limit but not the 1024-byte total. */
+    char esc[1300] = "";
+    for (int i = 0; i < 200; i++) {
+        strcat(esc, "\\u0001");
+    }
+    char *escaped = pp_fmt("{\"a\":\"%s\"}", esc);
+    const char *bad[] = {"[]",
+                         "[1,2]",
+                         "\"text\"",
+                         "42",
+                         "true",
+                         "{\"a\":{}}",
+                         "{\"a\":{\"b\":1}}",
+                         "{\"a\":[]}",
+                         "{\"a\":[1]}",
+                         "{\"\":1}",
+                         with33,
+                         long_string,
+                         long_key,
+                         too_big,
+                         escaped};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char *extra = pp_fmt(",\"metadata\":%s", bad[i]);
+        char *body = pp_fmt("{\"amount\":1,\"currency\":\"GBP\",\"startDate\":\"" OPEN_START
+                            "\",\"endDate\":\"" OPEN_END "\",\"name\":\"Meta\","
+                            "\"description\":\"d\",\"referenceId\":78,\"notification\":true%s}",
+                            extra);
+        struct pp_resp *r = pp_post(cur, "/api/payment/create", api_key, body);
+        if (r->status != 400) {
+            fail_msg("metadata %.80s: expected 400, got %ld %.300s", bad[i], r->status, r->body);
+        }
+        assert_refused(r, "metadata");
+        pp_resp_free(r);
+        free(body);
+        free(extra);
+    }
+    free(keys33);
+    free(with33);
+    free(long_string);
+    free(long_key);
+    free(too_big);
+    free(escaped);
+    /* Nothing was blocked by any of them. */
+    struct pp_resp *after = pp_balances(cur, api_key);
+    if (!json_equal(before->json, after->json)) {
+        fail_msg("balances moved: %s -> %s", before->body, after->body);
+    }
+    pp_resp_free(before);
+    pp_resp_free(after);
+}
+
+/* --- Durability -------------------------------------------------------------------- */
+
+static void test_check_and_restart(void **state)
+{
+    (void)state;
+    set_policy("{\"mode\":\"above\",\"thresholds\":{\"GBP\":50}}",
+               "{\"mode\":\"above\",\"thresholds\":{\"GBP\":50}}");
+    struct pp_resp *before = pp_balances(cur, api_key);
+    check_ok("server running");
+    assert_int_equal(pp_server_stop(&srv), 0);
+    check_ok("after SIGTERM");
+
+    struct pp_server_opts opts = {.db_path = srv.db_path};
+    assert_int_equal(pp_server_start(&srv2, &opts), 0);
+    cur = &srv2;
+    free(admin_token);
+    admin_token = pp_admin_login(cur);
+    free(api_key);
+    api_key = strdup(admin_token);
+    /* The policy survived the restart and still decides. */
+    struct pp_resp *r = pp_get(cur, "/api/admin/settings", admin_token);
+    pp_assert_status(r, 200);
+    pp_assert_json_str(json_object_get(r->json, "authorization"), "mode", "above");
+    pp_assert_number_text(r, "authorization.thresholds.GBP", "50");
+    pp_resp_free(r);
+    struct pp_resp *after = pp_balances(cur, api_key);
+    if (!json_equal(before->json, after->json)) {
+        fail_msg("balances changed over the restart: %s -> %s", before->body, after->body);
+    }
+    pp_resp_free(before);
+    pp_resp_free(after);
+    create("GBP", "50.01", "UNAUTHORIZED");
+    create("GBP", "50", "READY");
+    assert_int_equal(pp_server_stop(&srv2), 0);
+    check_ok("after restart and SIGTERM");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_policy_default_off),  cmocka_unit_test(test_policy_put_get),
+        cmocka_unit_test(test_policy_bad_bodies),   cmocka_unit_test(test_policy_decides_status),
+        cmocka_unit_test(test_authorize_counting),  cmocka_unit_test(test_receive_success),
+        cmocka_unit_test(test_receive_refusals),    cmocka_unit_test(test_withdraw),
+        cmocka_unit_test(test_metadata_round_trip), cmocka_unit_test(test_metadata_bad),
+        cmocka_unit_test(test_check_and_restart),
+    };
+    return cmocka_run_group_tests_name("api.lifecycle", tests, group_setup, group_teardown);
+}

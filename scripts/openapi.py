@@ -1,0 +1,306 @@
+#!/usr/bin/env python3
+"""Writes docs/openapi.json, the OpenAPI 3.1 description of payout-panel.
+
+The document is kept as this readable source; run `python3 scripts/openapi.py`
+after changing a route, then commit both. tests/unit/test_openapi.c fails
+when the document and the server's route table disagree.
+"""
+import json
+import os
+
+VERSION = "0.1.0"
+
+
+def ref(name):
+    return {"$ref": "#/components/schemas/" + name}
+
+
+def err(status, text):
+    return {"description": text, "content": {"application/json": {"schema": ref("Error")}}}
+
+
+def ok(schema, text="OK", content_type="application/json"):
+    return {"description": text, "content": {content_type: {"schema": schema}}}
+
+
+COMMON_ERRORS = {
+    "400": err(400, "INVALID_PARAMS: a missing, empty or invalid value, unknown field, bad JSON"),
+    "413": err(413, "PAYLOAD_TOO_LARGE: body over the limit"),
+    "415": err(415, "UNSUPPORTED_MEDIA_TYPE: declared Content-Type is not JSON"),
+    "429": err(429, "RATE_LIMITED: over the rate limit (see Retry-After)"),
+    "500": err(500, "INTERNAL"),
+    "503": err(503, "UNAVAILABLE: storage unavailable; nothing was written"),
+}
+AUTH_ERRORS = {
+    "401": err(401, "UNAUTHORIZED: missing, malformed, expired, revoked or forged token"),
+}
+ADMIN_ERRORS = dict(AUTH_ERRORS, **{"403": err(403, "FORBIDDEN: an API key on an admin endpoint")})
+
+SECURITY = {
+    "public": [],
+    "integrator": [{"accessToken": []}, {"bearer": []}],
+    "admin": [{"accessToken": []}, {"bearer": []}],
+}
+
+IDS_BODY = {"type": "object", "required": ["ids"], "additionalProperties": False,
+            "properties": {"ids": {"type": "array", "minItems": 1, "maxItems": 1000,
+                                   "items": {"type": "integer", "minimum": 1}}}}
+SUCCESS = {"type": "object", "required": ["success"],
+           "properties": {"success": {"type": "integer", "minimum": 0}}}
+
+
+def body(schema, content_type="application/json", required=True):
+    return {"required": required, "content": {content_type: {"schema": schema}}}
+
+
+def query(name, schema, text, required=False):
+    return {"name": name, "in": "query", "required": required, "schema": schema,
+            "description": text}
+
+
+def path_id(name="id", text="a positive integer id"):
+    return {"name": name, "in": "path", "required": True,
+            "schema": {"type": "string", "pattern": "^[1-9][0-9]{0,17}$"}, "description": text}
+
+
+# Every route: (method, path, access, summary, request body or None, parameters,
+# responses). The order follows src/api/routes.c.
+ROUTES = []
+
+
+def route(method, path, access, summary, request=None, params=None, responses=None,
+          errors=None):
+    ROUTES.append((method, path, access, summary, request, params or [], responses or {},
+                   errors or {}))
+
+
+route("POST", "/api/authenticate", "public",
+      "Exchange the authentication password for a 24-hour API key (seed)",
+      body({"type": "object", "required": ["apiKey"], "additionalProperties": False,
+            "properties": {"apiKey": {"type": "string", "minLength": 1}}}),
+      responses={"200": ok(ref("Token"))},
+      errors={"401": err(401, "INVALID_PARAMS: wrong authentication password, or the "
+                              "integration is off")})
+route("POST", "/api/payment/create", "integrator", "Create a payout (seed)",
+      body(ref("PayoutCreate")),
+      responses={"200": ok(ref("PaymentList"))},
+      errors={"422": err(422, "INSUFFICIENT_FUNDS: nothing was written")})
+route("POST", "/api/payment/cancel", "integrator", "Cancel payouts and release their funds (seed)",
+      body(IDS_BODY), responses={"200": ok(SUCCESS)})
+route("POST", "/api/payment/authorize", "admin",
+      "Authorize UNAUTHORIZED payouts (UNAUTHORIZED -> READY)",
+      body(IDS_BODY), responses={"200": ok(SUCCESS)})
+route("POST", "/api/payment/receive", "integrator",
+      "Receive a READY payout inside its window: funds blocked -> paid out",
+      body({"type": "object", "required": ["id"], "additionalProperties": False,
+            "properties": {"id": {"type": "integer", "minimum": 1},
+                           "reference": {"type": "string", "maxLength": 200,
+                                         "description": "the payout reference"}}}),
+      responses={"200": ok(ref("Payout"))},
+      errors={"400": err(400, "INVALID_PARAMS: also when the payout is not READY (not "
+                              "authorized, already received, cancelled, expired) or outside "
+                              "its window; the message says why"),
+              "404": err(404, "NOT_FOUND: no such payout")})
+route("GET", "/api/payments/{id}", "integrator", "One payout", params=[path_id()],
+      responses={"200": ok(ref("Payout"))}, errors={"404": err(404, "NOT_FOUND")})
+route("GET", "/api/balances", "integrator", "Balances of every funded currency",
+      responses={"200": ok({"type": "object", "required": ["balances"],
+                            "properties": {"balances": {"type": "array",
+                                                        "items": ref("Balance")}}})})
+route("GET", "/api/version", "public", "Service version",
+      responses={"200": ok({"type": "object", "required": ["status", "version"],
+                            "properties": {"status": {"const": "ok"},
+                                           "version": {"type": "string"}}})})
+route("POST", "/api/admin/login", "public", "Admin log-in: an 8-hour admin token",
+      body({"type": "object", "required": ["email", "password"], "additionalProperties": False,
+            "properties": {"email": {"type": "string"}, "password": {"type": "string"}}}),
+      responses={"200": ok(ref("Token"))},
+      errors={"401": err(401, "UNAUTHORIZED: unknown e-mail or wrong password")})
+route("GET", "/api/admin/settings", "admin", "Panel settings",
+      responses={"200": ok(ref("Settings"))})
+route("PUT", "/api/admin/settings/api-integration", "admin", "Switch API integration on or off",
+      body({"type": "object", "required": ["enabled"], "additionalProperties": False,
+            "properties": {"enabled": {"type": "boolean"}}}),
+      responses={"200": ok(ref("ApiIntegration"))})
+route("POST", "/api/admin/settings/api-integration/rotate", "admin",
+      "New authentication password; revokes every API key",
+      body({"type": "object", "additionalProperties": False}, required=False),
+      responses={"200": ok(ref("ApiIntegration"))})
+route("POST", "/api/admin/funds/deposit", "admin", "Fund the account",
+      body(ref("FundsMove")), responses={"200": ok(ref("Balance"))})
+route("POST", "/api/admin/funds/withdraw", "admin", "Withdraw available (unblocked) funds",
+      body(ref("FundsMove")), responses={"200": ok(ref("Balance"))},
+      errors={"422": err(422, "INSUFFICIENT_FUNDS: more than the available funds; "
+                              "nothing was written")})
+route("PUT", "/api/admin/settings/authorization", "admin",
+      "When new payouts need an admin's authorization",
+      body(ref("Authorization")), responses={"200": ok(ref("Authorization"))})
+route("GET", "/api/openapi.json", "public", "This document",
+      responses={"200": ok({"type": "object"})})
+# Service and audit (idempotency and rate limits apply to routes as data:
+# see IDEMPOTENCY_KEY and RATE_HEADERS below).
+RATE_LIMIT = {"type": ["object", "null"], "required": ["limit", "remaining", "reset"],
+              "properties": {"limit": {"type": "integer"}, "remaining": {"type": "integer"},
+                             "reset": {"type": "integer", "description": "seconds until full"}}}
+route("GET", "/api/status", "integrator", "Service status and the caller's rate-limit figures",
+      responses={"200": ok({"type": "object", "required": ["status", "ratelimit"],
+                            "properties": {"status": {"const": "ok"}, "ratelimit": RATE_LIMIT}})})
+route("GET", "/healthz", "public", "Liveness: the process serves",
+      responses={"200": ok({"type": "object", "properties": {"status": {"const": "ok"}}})})
+route("GET", "/readyz", "public", "Readiness: the database answers",
+      responses={"200": ok({"type": "object", "properties": {"status": {"const": "ready"}}})})
+route("GET", "/api/admin/audit", "admin", "The audit log, newest first, paged and filtered",
+      params=[query("page", {"type": "integer", "minimum": 1}, "1-based page (default 1)"),
+              query("size", {"type": "integer", "minimum": 1, "maximum": 100},
+                    "entries per page (default 20)"),
+              query("action", {"type": "string", "maxLength": 64}, "exact action name"),
+              query("actorKind", {"enum": ["system", "integrator", "admin"]}, "actor kind"),
+              query("adminId", {"type": "integer", "minimum": 1}, "acting admin"),
+              query("from", {"type": "string"}, "period start (any accepted date form)"),
+              query("to", {"type": "string"}, "period end, included; a bare day covers it")],
+      responses={"200": ok({"type": "object", "required": ["audit", "page", "size", "total"],
+                            "properties": {"audit": {"type": "array", "items": ref("AuditEntry")},
+                                           "page": {"type": "integer"},
+                                           "size": {"type": "integer"},
+                                           "total": {"type": "integer"}}})})
+IDEMPOTENCY_KEY = {"name": "Idempotency-Key", "in": "header", "required": False,
+                   "schema": {"type": "string", "minLength": 1, "maxLength": 255,
+                              "pattern": "^[ -~]+$"},
+                   "description": "the first answer is stored and replayed byte for byte "
+                                  "(Idempotent-Replayed: true); see docs/api.md"}
+IDEMPOTENCY_CONFLICT = err(409, "CONFLICT: the Idempotency-Key was used with a different "
+                                "request, is still in progress, or its answer was lost")
+
+AMOUNT = {"type": "number", "exclusiveMinimum": 0,
+          "description": "major units, at most the currency's decimals; echoed exactly"}
+DATE_OUT = {"type": "string", "format": "date-time", "examples": ["2018-01-01T12:00:00.000Z"]}
+DATE_IN = {"type": "string", "description": "ISO 8601 or RFC 2822; no zone means UTC"}
+CURRENCY = {"type": "string", "pattern": "^[A-Z]{3}$", "description": "ISO 4217 code"}
+FIGURE = {"type": "number", "description": "major units, formatted like amounts"}
+
+SCHEMAS = {
+    "Error": {"type": "object", "required": ["error", "errors"], "properties": {
+        "error": {"type": "object", "required": ["message", "type"], "properties": {
+            "message": {"type": "string"},
+            "type": {"enum": ["INVALID_PARAMS", "INSUFFICIENT_FUNDS", "UNAUTHORIZED",
+                              "FORBIDDEN", "NOT_FOUND", "METHOD_NOT_ALLOWED", "CONFLICT",
+                              "PAYLOAD_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE", "RATE_LIMITED",
+                              "INTERNAL", "UNAVAILABLE"]}}},
+        "errors": {"type": "array", "items": {"type": "object"}}}},
+    "Token": {"type": "object", "required": ["token"], "properties": {"token": {"type": "string"}}},
+    "PayoutCreate": {"type": "object", "additionalProperties": False,
+                     "required": ["amount", "currency", "startDate", "endDate", "name",
+                                  "description", "notification"],
+                     "properties": {
+                         "amount": AMOUNT, "currency": CURRENCY, "startDate": DATE_IN,
+                         "endDate": DATE_IN,
+                         "name": {"type": "string", "minLength": 1, "maxLength": 200},
+                         "description": {"type": "string", "minLength": 1, "maxLength": 1000},
+                         "userName": {"type": "string", "maxLength": 128},
+                         "phoneNumber": {"type": "string", "maxLength": 128},
+                         "referenceId": {"type": ["string", "integer"]},
+                         "firstName": {"type": "string", "maxLength": 128},
+                         "lastName": {"type": "string", "maxLength": 128},
+                         "email": {"type": "string", "maxLength": 254},
+                         "notification": {"type": "boolean"},
+                         "metadata": {"type": ["object", "null"], "maxProperties": 32,
+                                      "description": "flat object of the integrator's own: "
+                                                     "keys 1-40 bytes, values string (<= 500 "
+                                                     "bytes), number, boolean or null; at "
+                                                     "most 1024 bytes as compact JSON",
+                                      "additionalProperties": {
+                                          "type": ["string", "number", "boolean", "null"]}}}},
+    "Payout": {"type": "object",
+               "required": ["amount", "id", "currency", "startDate", "endDate", "description",
+                            "notification", "status", "recipientId", "projectId", "updatedAt",
+                            "createdAt", "uniqueId"],
+               "properties": {
+                   "amount": AMOUNT, "id": {"type": "integer"}, "currency": CURRENCY,
+                   "startDate": DATE_OUT, "endDate": DATE_OUT, "description": {"type": "string"},
+                   "notification": {"type": "boolean"},
+                   "status": {"enum": ["UNAUTHORIZED", "READY", "RECEIVED", "CANCELLED",
+                                       "EXPIRED"]},
+                   "recipientId": {"type": "integer"}, "projectId": {"type": "integer"},
+                   "updatedAt": DATE_OUT, "createdAt": DATE_OUT,
+                   "uniqueId": {"type": "string", "format": "uuid"},
+                   "metadata": {"type": ["object", "null"]},
+                   "authorizedAt": DATE_OUT, "receivedAt": DATE_OUT,
+                   "reference": {"type": "string"}, "cancelledAt": DATE_OUT,
+                   "expiredAt": DATE_OUT}},
+    "PaymentList": {"type": "object", "required": ["payments"],
+                    "properties": {"payments": {"type": "array", "items": ref("Payout")}}},
+    "Balance": {"type": "object", "required": ["currency", "available", "blocked", "paidOut"],
+                "properties": {"currency": CURRENCY, "available": FIGURE, "blocked": FIGURE,
+                               "paidOut": FIGURE}},
+    "FundsMove": {"type": "object", "required": ["currency", "amount"],
+                  "additionalProperties": False,
+                  "properties": {"currency": CURRENCY, "amount": AMOUNT,
+                                 "reference": {"type": "string", "maxLength": 200}}},
+    "ApiIntegration": {"type": "object", "required": ["enabled", "authenticationPassword"],
+                       "properties": {"enabled": {"type": "boolean"},
+                                      "authenticationPassword": {"type": ["string", "null"]}}},
+    "Authorization": {"type": "object", "required": ["mode"], "additionalProperties": False,
+                      "properties": {
+                          "mode": {"enum": ["off", "always", "above"]},
+                          "thresholds": {
+                              "type": ["object", "null"],
+                              "description": "currency code -> amount (major units, >= 0); "
+                                             "with mode above, a payout strictly above its "
+                                             "currency's threshold needs authorization",
+                              "additionalProperties": {"type": "number", "minimum": 0}}}},
+    "Settings": {"type": "object", "required": ["apiIntegration", "authorization"],
+                 "properties": {"apiIntegration": ref("ApiIntegration"),
+                                "authorization": ref("Authorization")}},
+}
+
+SCHEMAS["AuditEntry"] = {
+    "type": "object", "required": ["id", "at", "actor", "address", "action", "subject", "detail"],
+    "properties": {
+        "id": {"type": "integer"}, "at": DATE_OUT,
+        "actor": {"type": "object", "required": ["kind", "adminId"],
+                  "properties": {"kind": {"enum": ["system", "integrator", "admin"]},
+                                 "adminId": {"type": ["integer", "null"]}}},
+        "address": {"type": ["string", "null"]}, "action": {"type": "string"},
+        "subject": {"type": ["string", "null"]}, "detail": {"type": ["string", "null"]}}}
+
+
+def build():
+    paths = {}
+    for method, path, access, summary, request, params, responses, errors in ROUTES:
+        op = {"summary": summary, "operationId": method.lower() + path.replace("/", "_")
+              .replace("{", "").replace("}", "").replace("-", "_").replace(".", "_"),
+              "x-access": access, "security": SECURITY[access]}
+        if params:
+            op["parameters"] = params
+        if request is not None:
+            op["requestBody"] = request
+        all_responses = dict(responses)
+        all_responses.update(COMMON_ERRORS)
+        if access != "public":
+            all_responses.update(ADMIN_ERRORS if access == "admin" else AUTH_ERRORS)
+        all_responses.update(errors)
+        if method in ("POST", "PUT") and access != "public":
+            op["parameters"] = op.get("parameters", []) + [IDEMPOTENCY_KEY]
+            all_responses.setdefault("409", IDEMPOTENCY_CONFLICT)
+        op["responses"] = dict(sorted(all_responses.items()))
+        paths.setdefault(path, {})[method.lower()] = op
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "payout-panel API", "version": VERSION,
+                 "description": "Payout panel: fund an account, create payouts to recipients, "
+                                "cancel, authorize and receive them. See docs/api.md."},
+        "servers": [{"url": "http://127.0.0.1:5006"}],
+        "paths": paths,
+        "components": {
+            "schemas": SCHEMAS,
+            "securitySchemes": {
+                "accessToken": {"type": "apiKey", "in": "header", "name": "x-access-token"},
+                "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}},
+    }
+
+
+if __name__ == "__main__":
+    out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "docs", "openapi.json")
+    with open(out, "w") as f:
+        json.dump(build(), f, indent=2)
+        f.write("\n")

@@ -33,12 +33,17 @@ struct options {
     const char *access_log;
     const char *log_level;
     const char *email;
-    long expiry_interval_ms;
     /* Service: raw texts until parse_service, then the values. */
     const char *rate_limit_text;
     const char *rate_burst_text;
     const char *idem_ttl_text;
     struct core_service_options service;
+    long expiry_interval_ms;
+    long conn_timeout_s;
+    long connections_max;
+    long connections_per_ip_max;
+    const char *tls_cert;
+    const char *tls_key;
 };
 
 static void usage(FILE *out)
@@ -61,6 +66,13 @@ static void usage(FILE *out)
           "  --email ADDR        admin e-mail for `admin` [PAYOUT_ADMIN_EMAIL]\n"
           "  --expiry-interval-ms MS  how often open payouts past their endDate are\n"
           "                      expired, 0 = never [PAYOUT_EXPIRY_INTERVAL_MS] (default 1000)\n"
+          "  --conn-timeout-s N  drop idle or trickling connections after N seconds\n"
+          "                      [PAYOUT_CONN_TIMEOUT_S] (default 15)\n"
+          "  --max-connections N simultaneous connections [PAYOUT_MAX_CONNECTIONS] (1024)\n"
+          "  --per-ip-connections N  connections per client address\n"
+          "                      [PAYOUT_PER_IP_CONNECTIONS] (default 64)\n"
+          "  --tls-cert PEM      serve HTTPS with this certificate chain [PAYOUT_TLS_CERT]\n"
+          "  --tls-key PEM       ... and this private key (mode 0600) [PAYOUT_TLS_KEY]\n"
           "  --rate-limit N      requests per second per API key and per client address,\n"
           "                      0 = off [PAYOUT_RATE_LIMIT] (default 200)\n"
           "  --rate-burst N      requests allowed at once [PAYOUT_RATE_BURST]\n"
@@ -88,6 +100,8 @@ static int parse_long(const char *text, long min, long max, long *out)
     return 1;
 }
 
+static int parse_transport(struct options *o, const char *conn_timeout, const char *conns,
+                           const char *per_ip);
 static int parse_service(struct options *o);
 
 /* Fills o from the environment, then the command line. 0 on a bad flag. */
@@ -101,6 +115,11 @@ static int parse_options(int argc, char **argv, struct options *o)
     o->rate_limit_text = env_or("PAYOUT_RATE_LIMIT", NULL);
     o->rate_burst_text = env_or("PAYOUT_RATE_BURST", NULL);
     o->idem_ttl_text = env_or("PAYOUT_IDEMPOTENCY_TTL_H", NULL);
+    const char *conn_timeout = env_or("PAYOUT_CONN_TIMEOUT_S", NULL);
+    const char *conns = env_or("PAYOUT_MAX_CONNECTIONS", NULL);
+    const char *per_ip = env_or("PAYOUT_PER_IP_CONNECTIONS", NULL);
+    o->tls_cert = env_or("PAYOUT_TLS_CERT", NULL);
+    o->tls_key = env_or("PAYOUT_TLS_KEY", NULL);
     o->command = "serve";
     o->bind_addr = env_or("PAYOUT_BIND", "127.0.0.1");
     o->db_path = env_or("PAYOUT_DB", "./var/payout.db");
@@ -145,12 +164,22 @@ static int parse_options(int argc, char **argv, struct options *o)
             o->email = v;
         } else if (strcmp(flag, "--expiry-interval-ms") == 0) {
             expiry = v;
+        } else if (strcmp(flag, "--conn-timeout-s") == 0) {
+            conn_timeout = v;
+        } else if (strcmp(flag, "--max-connections") == 0) {
+            conns = v;
+        } else if (strcmp(flag, "--per-ip-connections") == 0) {
+            per_ip = v;
+        } else if (strcmp(flag, "--tls-cert") == 0) {
+            o->tls_cert = v;
         } else if (strcmp(flag, "--rate-limit") == 0) {
             o->rate_limit_text = v;
         } else if (strcmp(flag, "--rate-burst") == 0) {
             o->rate_burst_text = v;
         } else if (strcmp(flag, "--idempotency-ttl-h") == 0) {
             o->idem_ttl_text = v;
+        } else if (strcmp(flag, "--tls-key") == 0) {
+            o->tls_key = v;
         } else {
             fprintf(stderr, "payout-panel: unknown option %s\n", flag);
             return 0;
@@ -170,11 +199,7 @@ static int parse_options(int argc, char **argv, struct options *o)
         fprintf(stderr, "payout-panel: --port, --threads or --body-max is out of range\n");
         return 0;
     }
-    if (strlen(o->db_path) >= PP_DB_PATH_BYTES_MAX) {
-        fprintf(stderr, "payout-panel: --db path is too long\n");
-        return 0;
-    }
-    return parse_service(o);
+    return parse_transport(o, conn_timeout, conns, per_ip) && parse_service(o);
 }
 
 /* The service flags of parse_options (rate limits, idempotency TTL): 0 when
@@ -200,6 +225,31 @@ static int parse_service(struct options *o)
     o->service.rate_per_s = (uint32_t)rate;
     o->service.rate_burst = (uint32_t)burst;
     o->service.idempotency_ttl_h = (int)ttl;
+    return 1;
+}
+
+/* The transport flags of parse_options: 0 when one is out of range. */
+static int parse_transport(struct options *o, const char *conn_timeout, const char *conns,
+                           const char *per_ip)
+{
+    o->conn_timeout_s = PP_CONNECTION_TIMEOUT_S;
+    o->connections_max = PP_CONNECTIONS_MAX;
+    o->connections_per_ip_max = PP_CONNECTIONS_PER_IP_MAX;
+    if ((conn_timeout != NULL && !parse_long(conn_timeout, 1, 3600, &o->conn_timeout_s)) ||
+        (conns != NULL && !parse_long(conns, 1, 65536, &o->connections_max)) ||
+        (per_ip != NULL && !parse_long(per_ip, 1, 65536, &o->connections_per_ip_max))) {
+        fprintf(stderr, "payout-panel: --conn-timeout-s, --max-connections or "
+                        "--per-ip-connections is out of range\n");
+        return 0;
+    }
+    if ((o->tls_cert == NULL) != (o->tls_key == NULL)) {
+        fprintf(stderr, "payout-panel: --tls-cert and --tls-key go together\n");
+        return 0;
+    }
+    if (strlen(o->db_path) >= PP_DB_PATH_BYTES_MAX) {
+        fprintf(stderr, "payout-panel: --db path is too long\n");
+        return 0;
+    }
     return 1;
 }
 
@@ -266,6 +316,40 @@ static int bootstrap_admin(struct core_app *app)
     return 1;
 }
 
+/* Largest PEM file read for --tls-cert/--tls-key (a long chain is ~10 KiB). */
+#define TLS_PEM_BYTES_MAX (256 * 1024)
+
+/* Reads a whole PEM file into new heap memory (free()); NULL after a
+** message on stderr. Warns when a private key is readable by others. */
+static char *pem_read(const char *path, int is_key)
+{
+    char *text = NULL;
+    struct stat sb;
+    FILE *f = fopen(path, "rb");
+    if (f == NULL || fstat(fileno(f), &sb) != 0 || sb.st_size <= 0 ||
+        sb.st_size > TLS_PEM_BYTES_MAX) {
+        fprintf(stderr, "payout-panel: cannot read %s (missing, empty or over %d bytes)\n", path,
+                TLS_PEM_BYTES_MAX);
+        goto done;
+    }
+    if (is_key && (sb.st_mode & 077) != 0) {
+        fprintf(stderr, "payout-panel: warning: TLS key %s is readable by others (chmod 600)\n",
+                path);
+    }
+    size_t size = (size_t)sb.st_size;
+    text = calloc(1, size + 1);
+    if (text == NULL || fread(text, 1, size, f) != size) {
+        fprintf(stderr, "payout-panel: cannot read %s\n", path);
+        free(text);
+        text = NULL;
+    }
+done:
+    if (f != NULL) {
+        fclose(f);
+    }
+    return text;
+}
+
 static int cmd_serve(const struct options *o)
 {
     struct pp_err err = {0};
@@ -274,6 +358,8 @@ static int cmd_serve(const struct options *o)
     sigset_t sigs;
     int sig = 0;
     int rc = 1;
+    char *tls_cert = NULL;
+    char *tls_key = NULL;
     /* Block the stop signals in every thread; main waits for them below. */
     sigemptyset(&sigs);
     sigaddset(&sigs, SIGTERM);
@@ -289,12 +375,13 @@ static int cmd_serve(const struct options *o)
     }
     /* Before listening: payouts that ended while the server was stopped are
     ** expired (and their funds released) before anyone can see them open. */
-    if (core_expiry_start(app, o->expiry_interval_ms, &err) != PP_OK) {
+    if (core_service_start(app, &o->service, &err) != PP_OK ||
+        core_expiry_start(app, o->expiry_interval_ms, &err) != PP_OK) {
         fprintf(stderr, "payout-panel: %s\n", err.message);
         goto done;
     }
-    if (core_service_start(app, &o->service, &err) != PP_OK) {
-        fprintf(stderr, "payout-panel: %s\n", err.message);
+    if (o->tls_cert != NULL &&
+        ((tls_cert = pem_read(o->tls_cert, 0)) == NULL || (tls_key = pem_read(o->tls_key, 1)) == NULL)) {
         goto done;
     }
     struct http_server_options hopts = {
@@ -302,14 +389,20 @@ static int cmd_serve(const struct options *o)
         .port = (uint16_t)o->port,
         .body_bytes_max = (size_t)o->body_max,
         .threads = (unsigned)o->threads,
+        .connections_max = (unsigned)o->connections_max,
+        .connections_per_ip_max = (unsigned)o->connections_per_ip_max,
+        .conn_timeout_s = (unsigned)o->conn_timeout_s,
+        .tls_cert_pem = tls_cert,
+        .tls_key_pem = tls_key,
     };
     if (http_server_start(app, &hopts, &srv, &err) != PP_OK) {
         fprintf(stderr, "payout-panel: %s\n", err.message);
         goto done;
     }
-    const char *fmt = strchr(o->bind_addr, ':') ? "listening on http://[%s]:%u\n"
-                                                : "listening on http://%s:%u\n";
-    printf(fmt, o->bind_addr, (unsigned)http_server_port(srv));
+    const char *scheme = tls_cert != NULL ? "https" : "http";
+    const char *fmt = strchr(o->bind_addr, ':') ? "listening on %s://[%s]:%u\n"
+                                                : "listening on %s://%s:%u\n";
+    printf(fmt, scheme, o->bind_addr, (unsigned)http_server_port(srv));
     fflush(stdout);
     sigwait(&sigs, &sig);
     pp_log(PP_LOG_INFO, "received %s, finishing in-flight requests",
@@ -318,6 +411,11 @@ static int cmd_serve(const struct options *o)
 done:
     http_server_stop(srv);
     core_app_close(app);
+    if (tls_key != NULL) {
+        sec_wipe(tls_key, strlen(tls_key));
+    }
+    free(tls_key);
+    free(tls_cert);
     if (rc == 0) {
         pp_log(PP_LOG_INFO, "stopped");
     }

@@ -37,6 +37,14 @@
 /* Seconds a connection may sit idle (or trickle a request) before it is
 ** dropped. */
 #define PP_CONNECTION_TIMEOUT_S 15u
+/* Simultaneous connections from one client address: a single host cannot
+** take more than a sixteenth of PP_CONNECTIONS_MAX, so one slow or abusive
+** client leaves room for everyone else. Configurable (--per-ip-connections). */
+#define PP_CONNECTIONS_PER_IP_MAX 64u
+/* A request body must be complete within this many connection timeouts
+** from the first byte of the request: the idle timeout alone never fires
+** for a client that trickles one byte just before each timeout. */
+#define PP_REQUEST_TIMEOUTS_MAX 2u
 /* Seconds graceful shutdown waits for in-flight requests. */
 #define PP_SHUTDOWN_WAIT_S 10
 /* First chunk of a request's arena; most requests never need a second. */
@@ -111,6 +119,19 @@
 #define PP_PASSWORD_SALT_BYTES 16
 /* Stored hash text: "pbkdf2-sha256$<iter>$<salt hex>$<hash hex>". */
 #define PP_PASSWORD_HASH_TEXT_BYTES 160
+
+/* Log-in lockout (sec/lockout.c), per client address and endpoint: after
+** PP_LOGIN_FAILURES_MAX failures within PP_LOGIN_WINDOW_S the address is
+** refused (429) for PP_LOGIN_LOCK_BASE_S, doubling with every further
+** failure up to PP_LOGIN_LOCK_MAX_S. 10 a minute is far more than a person
+** mistyping and far less than a guessing attack needs. */
+#define PP_LOGIN_FAILURES_MAX 10
+#define PP_LOGIN_WINDOW_S 60
+#define PP_LOGIN_LOCK_BASE_S 2
+#define PP_LOGIN_LOCK_MAX_S 900
+/* Addresses the lockout remembers per endpoint; when full, the entry whose
+** last failure is oldest is forgotten. */
+#define PP_LOGIN_ADDRS_MAX 4096
 
 /* --- Storage ---------------------------------------------------------------- */
 

@@ -21,9 +21,11 @@ static enum pp_status write_deposit(struct store_tx *tx, void *arg, struct pp_er
     enum pp_status st = store_tx_funds_move(tx, &op->move, &op->after, err);
     if (st == PP_OK) {
         char amount[PP_AMOUNT_TEXT_BYTES];
-        char detail[64];
+        char detail[PP_REFERENCE_BYTES_MAX + 64];
+        const char *ref = op->move.reference != NULL ? op->move.reference : "";
         core_money_format(op->move.d_available, op->exponent, amount, sizeof amount);
-        snprintf(detail, sizeof detail, "%s %s", amount, op->move.currency);
+        snprintf(detail, sizeof detail, "%s %s%s%s", amount, op->move.currency,
+                 ref[0] != '\0' ? " reference " : "", ref);
         st = core_audit(tx, op->actor, "funds.deposit", NULL, detail, op->move.at_ms, err);
     }
     return st;

@@ -29,6 +29,7 @@ struct http_server {
     struct MHD_Daemon *daemon;
     struct core_app *app;
     size_t body_bytes_max;
+    int64_t request_ms_max; /* a request must be read within this (trickling) */
     uint16_t port;
     atomic_long in_flight;
     atomic_ulong next_id;
@@ -309,6 +310,15 @@ static int declared_too_large(struct MHD_Connection *conn, size_t max)
     return end != cl && n > max;
 }
 
+/* Milliseconds since r's first access-handler call. */
+static int64_t elapsed_ms(const struct http_req *r)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (int64_t)(now.tv_sec - r->started.tv_sec) * 1000 +
+           (now.tv_nsec - r->started.tv_nsec) / 1000000;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version,
                                   const char *upload_data, size_t *upload_data_size,
@@ -330,6 +340,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (*upload_data_size > 0) {
         size_t size = *upload_data_size;
         *upload_data_size = 0;
+        if (elapsed_ms(r) > srv->request_ms_max) {
+            /* A client trickling its body: drop it instead of waiting. */
+            pp_log(PP_LOG_WARN, "http: dropping %s: request body still arriving after %lld ms",
+                   r->request_id, (long long)srv->request_ms_max);
+            return MHD_NO;
+        }
         if (r->responded) {
             return MHD_YES;
         }
@@ -423,6 +439,36 @@ static socklen_t make_addr(const char *bind_addr, uint16_t port, struct sockaddr
     return 0;
 }
 
+/* Room for the transport options below plus the terminator. */
+#define HTTP_EXTRA_OPTIONS_MAX 8
+
+/* Fills items with the connection limits, timeout and TLS material of opts
+** (0 means the limits.h default); returns how many were written. */
+static size_t transport_options(const struct http_server_options *opts,
+                                struct MHD_OptionItem *items)
+{
+    size_t n = 0;
+    unsigned conns = opts->connections_max > 0 ? opts->connections_max : PP_CONNECTIONS_MAX;
+    unsigned per_ip = opts->connections_per_ip_max > 0 ? opts->connections_per_ip_max
+                                                       : PP_CONNECTIONS_PER_IP_MAX;
+    unsigned timeout_s = opts->conn_timeout_s > 0 ? opts->conn_timeout_s : PP_CONNECTION_TIMEOUT_S;
+    items[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT, (intptr_t)conns, NULL};
+    items[n++] = (struct MHD_OptionItem){MHD_OPTION_PER_IP_CONNECTION_LIMIT, (intptr_t)per_ip,
+                                         NULL};
+    items[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)timeout_s, NULL};
+    items[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+                                         (intptr_t)PP_CONNECTION_MEMORY_BYTES, NULL};
+    if (opts->tls_cert_pem != NULL && opts->tls_key_pem != NULL) {
+        /* libmicrohttpd copies neither: the PEM text must outlive the daemon. */
+        items[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0,
+                                             (void *)(uintptr_t)opts->tls_key_pem};
+        items[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0,
+                                             (void *)(uintptr_t)opts->tls_cert_pem};
+    }
+    PP_ASSERT(n < HTTP_EXTRA_OPTIONS_MAX);
+    return n;
+}
+
 enum pp_status http_server_start(struct core_app *app, const struct http_server_options *opts,
                                  struct http_server **out, struct pp_err *err)
 {
@@ -436,21 +482,35 @@ enum pp_status http_server_start(struct core_app *app, const struct http_server_
     struct http_server *srv = pp_check_alloc(calloc(1, sizeof *srv));
     srv->app = app;
     srv->body_bytes_max = opts->body_bytes_max;
+    srv->request_ms_max = (int64_t)(opts->conn_timeout_s > 0 ? opts->conn_timeout_s
+                                                              : PP_CONNECTION_TIMEOUT_S) *
+                          PP_REQUEST_TIMEOUTS_MAX * 1000;
     uint32_t rnd = 0;
     if (getrandom(&rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd) {
         rnd = (uint32_t)getpid();
     }
     snprintf(srv->id_prefix, sizeof srv->id_prefix, "%08x", rnd);
     unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG |
-                     (ipv6 ? MHD_USE_IPv6 : 0);
+                     MHD_ALLOW_SUSPEND_RESUME | (ipv6 ? MHD_USE_IPv6 : 0);
+    struct MHD_OptionItem extra[HTTP_EXTRA_OPTIONS_MAX];
+    size_t n = transport_options(opts, extra);
+    if (opts->tls_cert_pem != NULL) {
+        if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+            free(srv);
+            return pp_err_set(err, PP_UNAVAILABLE,
+                              "this libmicrohttpd was built without TLS support");
+        }
+        flags |= MHD_USE_TLS;
+    }
+    extra[n] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+    /* The logger comes first so that errors in later options are logged. */
+    srv->offload = http_offload_start(PP_HANDLER_THREADS_MAX);
     srv->daemon = MHD_start_daemon(
         flags, opts->port, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
-        NULL, MHD_OPTION_SOCK_ADDR, &ss,
-        MHD_OPTION_THREAD_POOL_SIZE, opts->threads, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
-        srv, MHD_OPTION_CONNECTION_LIMIT, PP_CONNECTIONS_MAX, MHD_OPTION_CONNECTION_TIMEOUT,
-        PP_CONNECTION_TIMEOUT_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        (size_t)PP_CONNECTION_MEMORY_BYTES, MHD_OPTION_END);
+        NULL, MHD_OPTION_SOCK_ADDR, &ss, MHD_OPTION_THREAD_POOL_SIZE, opts->threads,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_ARRAY, extra, MHD_OPTION_END);
     if (srv->daemon == NULL) {
+        http_offload_stop(srv->offload);
         free(srv);
         return pp_err_set(err, PP_UNAVAILABLE, "cannot listen on %s port %u", opts->bind_addr,
                           (unsigned)opts->port);

@@ -231,10 +231,11 @@ static void print_file(const char *label, const char *path)
 ** child's stdout. Returns the port, 0 while there is none yet, -1 when the
 ** line is malformed. (That it is the only line is test_http's business:
 ** here any other output must not hide every other test.) */
-static int parse_listening(const char *out_path)
+static int parse_listening(const char *out_path, int *tls)
 {
     static const char prefix[] = "listening on http://";
     static const char loopback[] = "listening on http://127.0.0.1:";
+    static const char tls_loopback[] = "listening on https://127.0.0.1:";
     char *text = pp_file_read(out_path, NULL);
     if (text == NULL) {
         return 0;
@@ -247,6 +248,11 @@ static int parse_listening(const char *out_path)
             char *end = NULL;
             long p = strtol(line + sizeof loopback - 1, &end, 10);
             port = (end != NULL && *end == '\0' && p > 0 && p < 65536) ? (int)p : -1;
+        } else if (strncmp(line, tls_loopback, sizeof tls_loopback - 1) == 0) {
+            char *end = NULL;
+            long p = strtol(line + sizeof tls_loopback - 1, &end, 10);
+            port = (end != NULL && *end == '\0' && p > 0 && p < 65536) ? (int)p : -1;
+            *tls = 1;
         } else if (strncmp(line, prefix, sizeof prefix - 1) == 0) {
             port = -1;
         }
@@ -285,6 +291,53 @@ static int decode_status(int status)
     return -1;
 }
 
+/* Words of $PP_SERVER_WRAPPER (a new copy in *copy), or 0 words. */
+static size_t wrapper_words(char **copy, const char **words, size_t max)
+{
+    const char *w = getenv("PP_SERVER_WRAPPER");
+    size_t n = 0;
+    *copy = NULL;
+    if (w == NULL || w[0] == '\0') {
+        return 0;
+    }
+    *copy = strdup(w);
+    char *save = NULL;
+    for (char *t = strtok_r(*copy, " ", &save); t != NULL && n < max;
+         t = strtok_r(NULL, " ", &save)) {
+        words[n++] = t;
+    }
+    return n;
+}
+
+/* Execs [wrapper...] bin serve [--bind ... --db ...] [opts->args...].
+** Runs in the forked child only; returns only when exec failed. */
+static void exec_server(const char *bin, const struct pp_server *s,
+                        const struct pp_server_opts *opts)
+{
+    const char *argv[96];
+    char *copy = NULL;
+    size_t n = wrapper_words(&copy, argv, 32);
+    argv[n++] = bin;
+    argv[n++] = "serve";
+    if (opts != NULL && opts->config_from_env) {
+        setenv("PAYOUT_BIND", "127.0.0.1", 1);
+        setenv("PAYOUT_PORT", "0", 1);
+        setenv("PAYOUT_DB", s->db_path, 1);
+    } else {
+        const char *std_args[] = {"--bind", "127.0.0.1", "--port", "0", "--db", s->db_path};
+        for (size_t i = 0; i < 6; i++) {
+            argv[n++] = std_args[i];
+        }
+    }
+    for (size_t i = 0; opts != NULL && opts->args != NULL && opts->args[i] != NULL && n < 94;
+         i++) {
+        argv[n++] = opts->args[i];
+    }
+    argv[n] = NULL;
+    execvp(argv[0], (char *const *)argv);
+    free(copy);
+}
+
 int pp_server_start(struct pp_server *s, const struct pp_server_opts *opts)
 {
     pthread_once(&init_once, harness_init);
@@ -319,26 +372,23 @@ int pp_server_start(struct pp_server *s, const struct pp_server_opts *opts)
         }
         child_redirect(s->out_path, s->err_path);
         child_env(opts);
-        if (opts != NULL && opts->config_from_env) {
-            setenv("PAYOUT_BIND", "127.0.0.1", 1);
-            setenv("PAYOUT_PORT", "0", 1);
-            setenv("PAYOUT_DB", s->db_path, 1);
-            execl(bin, bin, "serve", (char *)NULL);
-        } else {
-            execl(bin, bin, "serve", "--bind", "127.0.0.1", "--port", "0", "--db", s->db_path,
-                  (char *)NULL);
-        }
+        exec_server(bin, s, opts);
         _exit(127);
     }
     s->pid = pid;
     live_add(pid);
 
-    long long deadline = pp_now_ms() + PP_START_TIMEOUT_S * 1000LL;
+    const char *wrapper = getenv("PP_SERVER_WRAPPER");
+    long long start_s = wrapper != NULL && wrapper[0] != '\0' ? PP_START_TIMEOUT_WRAPPED_S
+                                                              : PP_START_TIMEOUT_S;
+    long long deadline = pp_now_ms() + start_s * 1000LL;
     for (;;) {
-        int port = parse_listening(s->out_path);
+        int tls = 0;
+        int port = parse_listening(s->out_path, &tls);
         if (port > 0) {
             s->port = port;
-            snprintf(s->base_url, sizeof s->base_url, "http://127.0.0.1:%d", port);
+            snprintf(s->scheme, sizeof s->scheme, "%s", tls ? "https" : "http");
+            snprintf(s->base_url, sizeof s->base_url, "%s://127.0.0.1:%d", s->scheme, port);
             return 0;
         }
         int status = 0;
@@ -404,9 +454,75 @@ void pp_server_kill(struct pp_server *s)
     }
 }
 
+/* Appends src to the open archive file out under a header line. */
+static void archive_one(FILE *out, const char *label, const char *src)
+{
+    size_t len = 0;
+    char *text = pp_file_read(src, &len);
+    if (text != NULL) {
+        fprintf(out, "==== %s %s ====\n", label, src);
+        fwrite(text, 1, len, out);
+        fputc('\n', out);
+        free(text);
+    }
+}
+
+static void archive_logs(const struct pp_server *s)
+{
+    if (s->dir[0] == '\0' || s->out_path[0] == '\0') {
+        return;
+    }
+    char path[1200];
+    static int seq;
+    if (mkdir_p(pp_log_archive_dir()) != 0) {
+        return;
+    }
+    snprintf(path, sizeof path, "%s/server-%d-%d.log", pp_log_archive_dir(), (int)getpid(),
+             __atomic_fetch_add(&seq, 1, __ATOMIC_SEQ_CST));
+    FILE *out = fopen(path, "w");
+    if (out != NULL) {
+        archive_one(out, "stdout", s->out_path);
+        archive_one(out, "stderr", s->err_path);
+        fclose(out);
+    }
+}
+
+const char *pp_log_archive_dir(void)
+{
+    static char dir[600];
+    snprintf(dir, sizeof dir, "%s/server-logs", tmp_base());
+    return dir;
+}
+
+void pp_secret_note(const char *secret)
+{
+    pthread_once(&init_once, harness_init);
+    static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+    char path[700];
+    if (secret == NULL || secret[0] == '\0') {
+        return;
+    }
+    pthread_mutex_lock(&lock);
+    if (mkdir_p(pp_log_archive_dir()) == 0) {
+        snprintf(path, sizeof path, "%s/secrets.txt", pp_log_archive_dir());
+        FILE *f = fopen(path, "a");
+        if (f != NULL) {
+            fprintf(f, "%s\n", secret);
+            fclose(f);
+        }
+    }
+    pthread_mutex_unlock(&lock);
+}
+
 void pp_server_destroy(struct pp_server *s)
 {
+    const char *wrapper = getenv("PP_SERVER_WRAPPER");
+    if (s->pid > 0 && wrapper != NULL && wrapper[0] != '\0') {
+        /* A wrapped server (valgrind) writes its report on a clean exit. */
+        pp_server_stop(s);
+    }
     pp_server_kill(s);
+    archive_logs(s);
     if (s->owns_dir && s->dir[0] != '\0' && getenv("PP_KEEP_TMP") == NULL) {
         nftw(s->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
     }
@@ -594,8 +710,7 @@ static struct pp_resp *request_once(const struct pp_server *s, CURL *h, const st
     const char *method = req->method != NULL ? req->method : "GET";
     snprintf(r->what, sizeof r->what, "%s %.140s", method, req->path);
     r->body = calloc(1, 1);
-    char url[2048];
-    snprintf(url, sizeof url, "%s%s", s->base_url, req->path);
+    char *url = pp_fmt("%s%s", s->base_url, req->path);
 
     curl_easy_reset(h);
     curl_easy_setopt(h, CURLOPT_URL, url);
@@ -608,6 +723,12 @@ static struct pp_resp *request_once(const struct pp_server *s, CURL *h, const st
     curl_easy_setopt(h, CURLOPT_WRITEDATA, r);
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(h, CURLOPT_HEADERDATA, r);
+    if (req->local_addr != NULL) {
+        curl_easy_setopt(h, CURLOPT_INTERFACE, req->local_addr);
+    }
+    if (s->ca_file[0] != '\0') {
+        curl_easy_setopt(h, CURLOPT_CAINFO, s->ca_file);
+    }
 
     int has_body = req->body != NULL;
     if (has_body) {
@@ -649,6 +770,7 @@ static struct pp_resp *request_once(const struct pp_server *s, CURL *h, const st
     }
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
     curl_slist_free_all(headers);
+    free(url);
     return r;
 }
 
@@ -968,6 +1090,8 @@ char *pp_admin_login(const struct pp_server *s)
     pp_assert_status(r, 200);
     char *token = take_string(r, "token");
     pp_resp_free(r);
+    pp_secret_note(PP_ADMIN_PASSWORD);
+    pp_secret_note(token);
     return token;
 }
 
@@ -981,6 +1105,7 @@ char *pp_enable_integration(const struct pp_server *s, const char *admin_token)
     }
     char *password = take_string(r, "authenticationPassword");
     pp_resp_free(r);
+    pp_secret_note(password);
     return password;
 }
 
@@ -992,6 +1117,7 @@ char *pp_authenticate(const struct pp_server *s, const char *password)
     pp_assert_status(r, 200);
     char *token = take_string(r, "token");
     pp_resp_free(r);
+    pp_secret_note(token);
     free(text);
     json_decref(body);
     return token;

@@ -48,6 +48,8 @@ struct pp_server {
     char err_path[1024]; /* child's stderr */
     char base_url[64];   /* "http://127.0.0.1:PORT" */
     int owns_dir;        /* dir is removed by pp_server_destroy */
+    char scheme[8];      /* "http", or "https" when the server said so */
+    char ca_file[1024];  /* set by a test: CA for https (CURLOPT_CAINFO) */
 };
 
 struct pp_server_opts {
@@ -61,7 +63,21 @@ struct pp_server_opts {
     int config_from_env;
     /* Non-zero: do not set PAYOUT_ADMIN_EMAIL/PAYOUT_ADMIN_PASSWORD. */
     int no_admin_env;
+    /* Extra command-line arguments after the harness's own, NULL-terminated
+    ** (e.g. {"--conn-timeout-s", "2", NULL}). */
+    const char *const *args;
 };
+
+/* Environment the harness reads:
+** PP_SERVER_WRAPPER  a command prefix for the server, split on spaces
+**                    (e.g. "valgrind --error-exitcode=99 ..."); servers are
+**                    then stopped with SIGTERM (not SIGKILL) by
+**                    pp_server_destroy so that leak reports get written, and
+**                    the start timeout is PP_START_TIMEOUT_WRAPPED_S.
+** PP_TEST_TMPDIR     where temp dirs go; every server's stdout/stderr is
+**                    also appended to PP_TEST_TMPDIR/server-logs/ when it is
+**                    destroyed, for the log-secrets test (test_logs). */
+#define PP_START_TIMEOUT_WRAPPED_S 180
 
 /* Starts $PP_SERVER_BIN serve and waits for its listening line. opts may be
 ** NULL. Returns 0 on success; on failure prints the child's output, kills it
@@ -102,6 +118,9 @@ struct pp_req {
     ** to the socket, e.g. to signal a request now in flight. */
     void (*on_body_sent)(void *arg);
     void *on_body_sent_arg;
+    /* Local address to send from (CURLOPT_INTERFACE, e.g. "127.0.0.2": still
+    ** loopback, but another client address for the server). */
+    const char *local_addr;
 };
 
 #define PP_NO_CONTENT_TYPE ((const char *)1)
@@ -244,6 +263,15 @@ json_t *pp_jwt_payload(const char *token);
 json_t *pp_jwt_header(const char *token);
 /* base64url without padding; out receives NUL-terminated text. */
 void pp_base64url(const unsigned char *in, size_t len, char *out, size_t out_size);
+
+/* Records a secret the tests handled (password, token) in
+** PP_TEST_TMPDIR/server-logs/secrets.txt, so that test_logs can check that
+** no server log contains it. The login/authenticate flows call it. */
+void pp_secret_note(const char *secret);
+
+/* The directory holding the archived server logs and noted secrets
+** (borrowed, static). */
+const char *pp_log_archive_dir(void);
 
 /* malloc'ed printf. */
 char *pp_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

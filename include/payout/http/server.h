@@ -2,7 +2,10 @@
 ** This header declares the HTTP server: libmicrohttpd with an internal
 ** thread pool on epoll, request bodies bounded, one access-log line per
 ** request, security headers on every response, and a graceful stop that
-** lets in-flight requests finish.
+** lets in-flight requests finish. Transport defences live here too: a
+** connection limit (total and per client address), a per-connection memory
+** limit (request line and headers must fit), an idle/slow-request timeout
+** that drops clients trickling a request, and optional TLS.
 */
 #ifndef PAYOUT_HTTP_SERVER_H
 #define PAYOUT_HTTP_SERVER_H
@@ -18,6 +21,15 @@ struct http_server_options {
     uint16_t port;         /* 0 = any free port */
     size_t body_bytes_max; /* larger bodies get 413 */
     unsigned threads;      /* worker threads in the pool */
+    /* Transport limits; 0 takes the limits.h default. */
+    unsigned connections_max;        /* PP_CONNECTIONS_MAX: more are refused at accept */
+    unsigned connections_per_ip_max; /* PP_CONNECTIONS_PER_IP_MAX per client address */
+    unsigned conn_timeout_s;         /* PP_CONNECTION_TIMEOUT_S: idle or trickling -> closed */
+    /* HTTPS: both PEM texts (borrowed: they must outlive the server), or
+    ** both NULL for plain HTTP. PP_UNAVAILABLE when libmicrohttpd has no
+    ** TLS support or rejects the certificate or key. */
+    const char *tls_cert_pem;
+    const char *tls_key_pem;
 };
 
 struct http_server;

@@ -1,0 +1,364 @@
+/*
+** This module abuses the server the way slow and greedy clients do, over
+** raw TCP sockets, against a server started with a 2-second connection
+** timeout, 8 connections per client address and 40 in all:
+** - an idle connection is closed after the timeout;
+** - a client trickling its body (a byte every 0.5 s, each under the idle
+**   timeout) is dropped at the request deadline (2 timeouts), and one
+**   trickling slower than the timeout is dropped at the timeout;
+** - headers larger than the per-connection memory (64 KiB) get 431;
+** - the 9th connection from one address is refused while other addresses
+**   are served; the 41st connection overall is refused, and the server
+**   serves again once the abusers are gone;
+** - while 24 abusive connections sit idle or trickle, well-behaved clients
+**   (other threads, keep-alive) are all served, with their latency printed
+**   and bounded.
+** Each abusive socket binds its own loopback address (127.0.4.x ...), all
+** still on the loopback interface.
+*/
+#include "harness.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define TIMEOUT_S 2
+#define PER_IP 8
+#define CONNS_MAX 40
+#define GOOD_THREADS 4
+#define GOOD_REQUESTS 40
+#define ABUSERS 24
+
+static struct pp_server srv;
+
+static int raw_connect(const char *local)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    struct sockaddr_in me = {.sin_family = AF_INET};
+    inet_pton(AF_INET, local, &me.sin_addr);
+    if (bind(fd, (struct sockaddr *)&me, sizeof me) != 0) {
+        fail_msg("cannot bind %s: %s", local, strerror(errno));
+    }
+    struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons((uint16_t)srv.port)};
+    inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
+    if (connect(fd, (struct sockaddr *)&to, sizeof to) != 0) {
+        fail_msg("cannot connect from %s: %s", local, strerror(errno));
+    }
+    return fd;
+}
+
+/* Milliseconds until the server closes fd (read returns 0 or an error),
+** reading and discarding whatever it sends; -1 if still open after
+** limit_ms. */
+static long ms_until_closed(int fd, long limit_ms)
+{
+    long long start = pp_now_ms();
+    char buf[4096];
+    for (;;) {
+        long left = limit_ms - (long)(pp_now_ms() - start);
+        if (left <= 0) {
+            return -1;
+        }
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        if (poll(&p, 1, (int)left) > 0) {
+            ssize_t n = read(fd, buf, sizeof buf);
+            if (n <= 0) {
+                return (long)(pp_now_ms() - start);
+            }
+        }
+    }
+}
+
+/* 1 when fd got an HTTP status line within limit_ms. */
+static int got_http_answer(int fd, long limit_ms)
+{
+    char buf[256];
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    if (poll(&p, 1, (int)limit_ms) <= 0) {
+        return 0;
+    }
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    return n > 9 && memcmp(buf, "HTTP/1.1 ", 9) == 0;
+}
+
+static void assert_served_from(const char *addr)
+{
+    struct pp_req req = {.method = "GET", .path = "/api/version", .local_addr = addr};
+    struct pp_resp *r = pp_request(&srv, NULL, &req);
+    assert_non_null(r);
+    if (r->status != 200) {
+        fail_msg("GET /api/version from %s: %ld (%s)", addr, r->status, r->error);
+    }
+    pp_resp_free(r);
+}
+
+static void test_idle_connection_closed(void **state)
+{
+    (void)state;
+    int fd = raw_connect("127.0.4.1");
+    long ms = ms_until_closed(fd, TIMEOUT_S * 1000 + 3000);
+    close(fd);
+    if (ms < 0 || ms < TIMEOUT_S * 1000 - 500) {
+        fail_msg("an idle connection was closed after %ld ms (timeout %d s)", ms, TIMEOUT_S);
+    }
+    printf("idle connection closed after %ld ms\n", ms);
+}
+
+static const char trickle_head[] = "POST /api/payment/cancel HTTP/1.1\r\nHost: t\r\n"
+                                   "Content-Type: application/json\r\nContent-Length: 200\r\n\r\n";
+
+/* Sends the head, then one body byte every gap_ms; returns the ms from the
+** first body byte until the server closed, or -1 if it never did. */
+static long trickle(const char *local, long gap_ms, int *bytes_sent)
+{
+    int fd = raw_connect(local);
+    assert_true(write(fd, trickle_head, sizeof trickle_head - 1) > 0);
+    long long start = pp_now_ms();
+    long closed = -1;
+    *bytes_sent = 0;
+    for (int i = 0; i < 200 && closed < 0; i++) {
+        if (send(fd, "{", 1, MSG_NOSIGNAL) != 1) {
+            closed = (long)(pp_now_ms() - start);
+            break;
+        }
+        (*bytes_sent)++;
+        long waited = ms_until_closed(fd, gap_ms);
+        if (waited >= 0) {
+            closed = (long)(pp_now_ms() - start);
+        }
+        if (pp_now_ms() - start > 20000) {
+            break;
+        }
+    }
+    close(fd);
+    return closed;
+}
+
+static void test_trickling_body_dropped(void **state)
+{
+    (void)state;
+    int sent = 0;
+    long ms = trickle("127.0.4.2", 500, &sent);
+    if (ms < 0 || ms > (long)TIMEOUT_S * 2 * 1000 + 2000) {
+        fail_msg("a body trickled at 2 bytes/s was not dropped at the deadline (%ld ms, %d bytes)",
+                 ms, sent);
+    }
+    printf("body trickled a byte per 500 ms: dropped after %ld ms and %d of 200 bytes\n", ms,
+           sent);
+    ms = trickle("127.0.4.3", 3000, &sent);
+    if (ms < 0 || ms > TIMEOUT_S * 1000 + 2000) {
+        fail_msg("a body trickled a byte per 3 s was not dropped at the idle timeout (%ld ms)",
+                 ms);
+    }
+    printf("body trickled a byte per 3 s: dropped after %ld ms\n", ms);
+    assert_served_from("127.0.0.1");
+}
+
+static void test_oversized_headers_refused(void **state)
+{
+    (void)state;
+    int fd = raw_connect("127.0.4.4");
+    const char *head = "GET /api/version HTTP/1.1\r\nHost: t\r\nX-Fill: ";
+    assert_true(write(fd, head, strlen(head)) > 0);
+    char fill[1024];
+    memset(fill, 'a', sizeof fill);
+    int refused = 0;
+    for (int i = 0; i < 100 && !refused; i++) {
+        refused = send(fd, fill, sizeof fill, MSG_NOSIGNAL) != (ssize_t)sizeof fill;
+    }
+    /* The kernel may have taken every byte: wait for the answer. */
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    char buf[128] = "";
+    if (poll(&p, 1, 3000) > 0 && read(fd, buf, sizeof buf - 1) > 0) {
+        if (strstr(buf, " 431 ") == NULL) {
+            fail_msg("oversized headers answered %.40s, expected 431", buf);
+        }
+        refused = 1;
+    }
+    close(fd);
+    if (!refused) {
+        fail_msg("100 KiB of headers were neither answered 431 nor cut off (limit 64 KiB)");
+    }
+    assert_served_from("127.0.0.1");
+}
+
+static void test_per_ip_limit(void **state)
+{
+    (void)state;
+    int fds[PER_IP];
+    for (int i = 0; i < PER_IP; i++) {
+        fds[i] = raw_connect("127.0.4.5");
+    }
+    pp_sleep_ms(100);
+    int extra = raw_connect("127.0.4.5");
+    static const char get[] = "GET /api/version HTTP/1.1\r\nHost: t\r\n\r\n";
+    ssize_t w = send(extra, get, sizeof get - 1, MSG_NOSIGNAL);
+    int answered = w > 0 && got_http_answer(extra, 1500);
+    close(extra);
+    if (answered) {
+        fail_msg("connection %d from one address was served (limit %d)", PER_IP + 1, PER_IP);
+    }
+    /* The same address is not locked out by the limit on other addresses. */
+    assert_served_from("127.0.0.2");
+    /* The held connections still work. */
+    assert_true(send(fds[0], get, sizeof get - 1, MSG_NOSIGNAL) > 0);
+    assert_true(got_http_answer(fds[0], 2000));
+    for (int i = 0; i < PER_IP; i++) {
+        close(fds[i]);
+    }
+    pp_sleep_ms(200);
+    assert_served_from("127.0.4.5");
+}
+
+static void test_connection_limit(void **state)
+{
+    (void)state;
+    int fds[CONNS_MAX];
+    for (int i = 0; i < CONNS_MAX; i++) {
+        char addr[32];
+        snprintf(addr, sizeof addr, "127.0.5.%d", 1 + i / PER_IP);
+        fds[i] = raw_connect(addr);
+    }
+    pp_sleep_ms(200);
+    int extra = raw_connect("127.0.6.1");
+    static const char get[] = "GET /api/version HTTP/1.1\r\nHost: t\r\n\r\n";
+    ssize_t w = send(extra, get, sizeof get - 1, MSG_NOSIGNAL);
+    int answered = w > 0 && got_http_answer(extra, 1500);
+    close(extra);
+    if (answered) {
+        fail_msg("connection %d was served (limit %d)", CONNS_MAX + 1, CONNS_MAX);
+    }
+    for (int i = 0; i < CONNS_MAX; i++) {
+        close(fds[i]);
+    }
+    pp_sleep_ms(300);
+    assert_served_from("127.0.6.1");
+}
+
+/* --- Good clients under abuse --------------------------------------------------- */
+
+struct good {
+    int ok;
+    long long worst_ms;
+    long long total_ms;
+};
+
+static void *good_worker(void *arg)
+{
+    struct good *g = arg;
+    CURL *h = curl_easy_init();
+    for (int i = 0; i < GOOD_REQUESTS; i++) {
+        struct pp_req req = {.method = "GET", .path = "/api/version"};
+        long long t0 = pp_now_ms();
+        struct pp_resp *r = pp_request(&srv, h, &req);
+        long long ms = pp_now_ms() - t0;
+        g->ok += r != NULL && r->status == 200;
+        g->worst_ms = ms > g->worst_ms ? ms : g->worst_ms;
+        g->total_ms += ms;
+        pp_resp_free(r);
+        pp_sleep_ms(20);
+    }
+    curl_easy_cleanup(h);
+    return NULL;
+}
+
+struct abuser {
+    int index;
+};
+
+static void *abuser_worker(void *arg)
+{
+    struct abuser *a = arg;
+    char addr[32];
+    snprintf(addr, sizeof addr, "127.0.7.%d", 1 + a->index / 4);
+    int sent = 0;
+    if (a->index % 2 == 0) {
+        trickle(addr, 400, &sent);
+    } else {
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        struct sockaddr_in me = {.sin_family = AF_INET};
+        inet_pton(AF_INET, addr, &me.sin_addr);
+        struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons((uint16_t)srv.port)};
+        inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
+        if (fd >= 0 && bind(fd, (struct sockaddr *)&me, sizeof me) == 0 &&
+            connect(fd, (struct sockaddr *)&to, sizeof to) == 0) {
+            ms_until_closed(fd, 6000);
+        }
+        if (fd >= 0) {
+            close(fd);
+        }
+    }
+    return NULL;
+}
+
+static void test_good_clients_served_under_abuse(void **state)
+{
+    (void)state;
+    pthread_t abusers[ABUSERS];
+    struct abuser ab[ABUSERS];
+    for (int i = 0; i < ABUSERS; i++) {
+        ab[i].index = i;
+        pthread_create(&abusers[i], NULL, abuser_worker, &ab[i]);
+    }
+    pp_sleep_ms(300);
+    pthread_t goods[GOOD_THREADS];
+    struct good g[GOOD_THREADS];
+    memset(g, 0, sizeof g);
+    for (int i = 0; i < GOOD_THREADS; i++) {
+        pthread_create(&goods[i], NULL, good_worker, &g[i]);
+    }
+    int ok = 0;
+    long long worst = 0, total = 0;
+    for (int i = 0; i < GOOD_THREADS; i++) {
+        pthread_join(goods[i], NULL);
+        ok += g[i].ok;
+        worst = g[i].worst_ms > worst ? g[i].worst_ms : worst;
+        total += g[i].total_ms;
+    }
+    for (int i = 0; i < ABUSERS; i++) {
+        pthread_join(abusers[i], NULL);
+    }
+    printf("under %d abusive connections: %d/%d good requests served, mean %.1f ms, worst %lld "
+           "ms\n",
+           ABUSERS, ok, GOOD_THREADS * GOOD_REQUESTS,
+           (double)total / (GOOD_THREADS * GOOD_REQUESTS), worst);
+    assert_int_equal(ok, GOOD_THREADS * GOOD_REQUESTS);
+    assert_true(worst < 2000);
+}
+
+static int group_setup(void **state)
+{
+    (void)state;
+    static const char *const args[] = {"--conn-timeout-s", "2", "--per-ip-connections", "8",
+                                       "--max-connections", "40", NULL};
+    struct pp_server_opts opts = {.args = args};
+    return pp_server_start(&srv, &opts);
+}
+
+static int group_teardown(void **state)
+{
+    (void)state;
+    pp_server_destroy(&srv);
+    return 0;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_idle_connection_closed),
+        cmocka_unit_test(test_trickling_body_dropped),
+        cmocka_unit_test(test_oversized_headers_refused),
+        cmocka_unit_test(test_per_ip_limit),
+        cmocka_unit_test(test_connection_limit),
+        cmocka_unit_test(test_good_clients_served_under_abuse),
+    };
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}

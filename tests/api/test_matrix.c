@@ -1,0 +1,464 @@
+/*
+** This module runs the bad-input matrix: every file in tests/api/cases/
+** (one per route, format in tests/api/cases/README.md) is a list of
+** requests with the status and error type the server must answer. Each
+** case is sent to one real server; every answer must be the error envelope
+** with a non-empty message (or the documented success), carry the security
+** headers, and the server must keep serving: GET /api/version is probed
+** after every file. At the end the ledger `check` passes. The number of
+** cases run is printed.
+**
+** Adding a route's cases is adding a file: nothing here names a route.
+** Cases are sent from rotating loopback addresses (127.0.2.x) so that the
+** wrong-password cases do not trip the log-in lockout, which
+** test_attacks.c covers on its own.
+*/
+#include "harness.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifndef PP_CASES_DIR
+#error "PP_CASES_DIR must name tests/api/cases"
+#endif
+
+/* Largest expanded field (the huge-body cases are up to 2 MiB). */
+#define FIELD_BYTES_MAX (4u * 1024u * 1024u)
+#define CASE_FILES_MAX 128
+#define HEADER_LINES_MAX 1024
+#define CASE_FIELDS 5
+
+static struct pp_server srv;
+static char *admin_token;
+static char *api_key;
+static char payout_id[32];
+static int cases_run;
+static int files_run;
+
+struct bytes {
+    char *data;
+    size_t len;
+    size_t cap;
+};
+
+static void bytes_put(struct bytes *b, const char *p, size_t n)
+{
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap == 0 ? 256 : b->cap;
+        while (cap < b->len + n + 1) {
+            cap *= 2;
+        }
+        b->data = realloc(b->data, cap);
+        assert_non_null(b->data);
+        b->cap = cap;
+    }
+    memcpy(b->data + b->len, p, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+}
+
+static int hex_value(char c)
+{
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+    if (c >= 'A' && c <= 'F') {
+        return c - 'A' + 10;
+    }
+    return -1;
+}
+
+/* The value of a ${NAME} variable, or NULL. */
+static const char *variable(const char *name, size_t len)
+{
+    if (len == 5 && memcmp(name, "ADMIN", 5) == 0) {
+        return admin_token;
+    }
+    if (len == 6 && memcmp(name, "APIKEY", 6) == 0) {
+        return api_key;
+    }
+    if (len == 6 && memcmp(name, "PAYOUT", 6) == 0) {
+        return payout_id;
+    }
+    return NULL;
+}
+
+/* Expands one escape at text[*i] (just after the backslash) into out.
+** Returns 0, or -1 on a malformed escape. Repeats do not nest. */
+static int expand_escape(const char *text, size_t len, size_t *i, struct bytes *out, int in_repeat)
+{
+    char c = *i < len ? text[*i] : '\0';
+    static const char simple_from[] = "nrt\\|}0$";
+    static const char simple_to[] = "\n\r\t\\|}\0$";
+    const char *hit = c != '\0' ? strchr(simple_from, c) : NULL;
+    if (hit != NULL) {
+        bytes_put(out, &simple_to[hit - simple_from], 1);
+        *i += 1;
+        return 0;
+    }
+    if (c == 'x' && *i + 2 < len && hex_value(text[*i + 1]) >= 0 &&
+        hex_value(text[*i + 2]) >= 0) {
+        char byte = (char)(hex_value(text[*i + 1]) * 16 + hex_value(text[*i + 2]));
+        bytes_put(out, &byte, 1);
+        *i += 3;
+        return 0;
+    }
+    if (c == '{' && !in_repeat) {
+        char *end = NULL;
+        unsigned long count = strtoul(text + *i + 1, &end, 10);
+        if (end == NULL || *end != ':' || count == 0 || count > FIELD_BYTES_MAX) {
+            return -1;
+        }
+        size_t j = (size_t)(end - text) + 1;
+        struct bytes unit = {0};
+        while (j < len && text[j] != '}') {
+            if (text[j] == '\\') {
+                j++;
+                if (expand_escape(text, len, &j, &unit, 1) != 0) {
+                    free(unit.data);
+                    return -1;
+                }
+            } else {
+                bytes_put(&unit, &text[j++], 1);
+            }
+        }
+        if (j >= len || unit.len == 0 || unit.len * count > FIELD_BYTES_MAX) {
+            free(unit.data);
+            return -1;
+        }
+        for (unsigned long k = 0; k < count; k++) {
+            bytes_put(out, unit.data, unit.len);
+        }
+        free(unit.data);
+        *i = j + 1;
+        return 0;
+    }
+    return -1;
+}
+
+/* Expands a field: escapes and ${VARIABLES}. Returns 0 or -1. */
+static int expand(const char *text, size_t len, struct bytes *out)
+{
+    size_t i = 0;
+    bytes_put(out, "", 0);
+    while (i < len) {
+        if (text[i] == '\\') {
+            i++;
+            if (expand_escape(text, len, &i, out, 0) != 0) {
+                return -1;
+            }
+        } else if (text[i] == '$' && i + 1 < len && text[i + 1] == '{') {
+            const char *close = memchr(text + i, '}', len - i);
+            const char *value = close != NULL ? variable(text + i + 2, (size_t)(close - text) - i - 2)
+                                              : NULL;
+            if (value == NULL) {
+                return -1;
+            }
+            bytes_put(out, value, strlen(value));
+            i = (size_t)(close - text) + 1;
+        } else {
+            bytes_put(out, &text[i++], 1);
+        }
+    }
+    return 0;
+}
+
+/* Splits line at unescaped " | " separators into at most CASE_FIELDS
+** trimmed fields (pointers into line, which is modified). */
+static size_t split_fields(char *line, char **fields)
+{
+    size_t n = 0;
+    char *start = line;
+    for (char *p = line; *p != '\0' && n < CASE_FIELDS - 1; p++) {
+        if (*p == '\\' && p[1] != '\0') {
+            p++;
+        } else if (*p == '|' && p > line && p[-1] == ' ' && p[1] == ' ') {
+            p[-1] = '\0';
+            fields[n++] = start;
+            start = p + 2;
+        }
+    }
+    fields[n++] = start;
+    for (size_t k = 0; k < n; k++) {
+        while (*fields[k] == ' ') {
+            fields[k]++;
+        }
+        size_t l = strlen(fields[k]);
+        while (l > 0 && (fields[k][l - 1] == ' ' || fields[k][l - 1] == '\n')) {
+            fields[k][--l] = '\0';
+        }
+    }
+    return n;
+}
+
+struct expect {
+    long status;
+    char type[40]; /* error type, "-" for a success, "RAW" for transport answers */
+    char contains[512];
+};
+
+static void parse_expect(const char *where, const char *text, struct expect *e)
+{
+    memset(e, 0, sizeof *e);
+    int used = 0;
+    if (sscanf(text, "%ld %39s %n", &e->status, e->type, &used) < 2) {
+        fail_msg("%s: expected \"STATUS TYPE [contains TEXT]\", got \"%s\"", where, text);
+    }
+    const char *rest = text + used;
+    if (strncmp(rest, "contains ", 9) == 0) {
+        struct bytes b = {0};
+        if (expand(rest + 9, strlen(rest + 9), &b) != 0) {
+            fail_msg("%s: bad escape in contains text", where);
+        }
+        snprintf(e->contains, sizeof e->contains, "%s", b.data);
+        free(b.data);
+    } else if (rest[0] != '\0') {
+        fail_msg("%s: unexpected text after the type: \"%s\"", where, rest);
+    }
+}
+
+static void assert_security_headers(const struct pp_resp *r, const char *where)
+{
+    const char *cc = pp_resp_header(r, "Cache-Control");
+    const char *nosniff = pp_resp_header(r, "X-Content-Type-Options");
+    const char *rid = pp_resp_header(r, "X-Request-Id");
+    if (cc == NULL || strcmp(cc, "no-store") != 0 || nosniff == NULL ||
+        strcmp(nosniff, "nosniff") != 0 || rid == NULL || rid[0] == '\0') {
+        fail_msg("%s -> %ld: missing Cache-Control: no-store, X-Content-Type-Options: nosniff "
+                 "or X-Request-Id",
+                 where, r->status);
+    }
+}
+
+static void check_answer(const struct pp_resp *r, const struct expect *e, const char *where)
+{
+    if (r->status == 0) {
+        fail_msg("%s: no HTTP answer: %s", where, r->error);
+    }
+    if (strcmp(e->type, "RAW") == 0) {
+        /* Refused by libmicrohttpd before the request reached the API. */
+        if (r->status != e->status) {
+            fail_msg("%s: expected HTTP %ld, got %ld: %.300s", where, e->status, r->status,
+                     r->body);
+        }
+        return;
+    }
+    if (strcmp(e->type, "-") == 0) {
+        pp_assert_status(r, e->status);
+    } else {
+        pp_assert_error(r, e->status, e->type);
+    }
+    assert_security_headers(r, where);
+    if (e->contains[0] != '\0' && strstr(r->body, e->contains) == NULL) {
+        fail_msg("%s: body does not contain \"%s\": %.1000s", where, e->contains, r->body);
+    }
+}
+
+struct request_parts {
+    struct bytes method_path, headers, body;
+    char *lines[HEADER_LINES_MAX + 1];
+};
+
+static void parts_free(struct request_parts *p)
+{
+    free(p->method_path.data);
+    free(p->headers.data);
+    free(p->body.data);
+}
+
+/* Runs one case line; where names it for messages. */
+static void run_case(char *line, const char *where)
+{
+    char *fields[CASE_FIELDS];
+    if (split_fields(line, fields) != CASE_FIELDS) {
+        fail_msg("%s: a case needs 5 fields separated by \" | \"", where);
+    }
+    struct request_parts p;
+    memset(&p, 0, sizeof p);
+    struct expect e;
+    parse_expect(where, fields[4], &e);
+    if (expand(fields[0], strlen(fields[0]), &p.method_path) != 0 ||
+        (strcmp(fields[2], "-") != 0 && expand(fields[2], strlen(fields[2]), &p.headers) != 0) ||
+        (strcmp(fields[3], "-") != 0 && expand(fields[3], strlen(fields[3]), &p.body) != 0)) {
+        fail_msg("%s: malformed escape or unknown ${VARIABLE}", where);
+    }
+    char *space = strchr(p.method_path.data, ' ');
+    if (space == NULL) {
+        fail_msg("%s: the first field is \"METHOD PATH\"", where);
+    }
+    *space = '\0';
+    size_t nlines = 0;
+    for (char *h = p.headers.data; h != NULL && *h != '\0' && nlines < HEADER_LINES_MAX;) {
+        char *nl = strchr(h, '\n');
+        if (nl != NULL) {
+            *nl = '\0';
+        }
+        p.lines[nlines++] = h;
+        h = nl != NULL ? nl + 1 : NULL;
+    }
+    p.lines[nlines] = NULL;
+    const char *token = strcmp(fields[1], "admin") == 0 ? admin_token
+                        : strcmp(fields[1], "api") == 0 ? api_key
+                                                        : NULL;
+    if (token == NULL && strcmp(fields[1], "-") != 0) {
+        fail_msg("%s: auth is -, admin or api", where);
+    }
+    char local[32];
+    snprintf(local, sizeof local, "127.0.2.%d", 1 + cases_run % 250);
+    struct pp_req req = {
+        .method = p.method_path.data,
+        .path = space + 1,
+        .token = token,
+        .headers = (const char *const *)p.lines,
+        .body = strcmp(fields[3], "-") != 0 ? p.body.data : NULL,
+        .body_len = p.body.len,
+        .no_retry_429 = 1,
+        .local_addr = local,
+    };
+    struct pp_resp *r = pp_request(&srv, NULL, &req);
+    assert_non_null(r);
+    /* Failure messages name the case file and line. */
+    snprintf(r->what, sizeof r->what, "%.100s (%.50s)", where, p.method_path.data);
+    check_answer(r, &e, where);
+    pp_resp_free(r);
+    parts_free(&p);
+    cases_run++;
+}
+
+static void probe_alive(const char *after)
+{
+    struct pp_resp *r = pp_get(&srv, "/api/version", NULL);
+    if (r->status != 200) {
+        fail_msg("the server stopped serving after %s: GET /api/version -> %ld", after, r->status);
+    }
+    pp_resp_free(r);
+}
+
+/* Fresh API key before each file (a file may rotate or disable). */
+static void refresh_credentials(void)
+{
+    free(api_key);
+    char *password = pp_enable_integration(&srv, admin_token);
+    api_key = pp_authenticate(&srv, password);
+    free(password);
+}
+
+static void run_file(const char *name)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", PP_CASES_DIR, name);
+    size_t len = 0;
+    char *text = pp_file_read(path, &len);
+    if (text == NULL) {
+        fail_msg("cannot read %s", path);
+    }
+    refresh_credentials();
+    int before = cases_run;
+    int lineno = 0;
+    for (char *line = text; line != NULL && *line != '\0';) {
+        char *nl = strchr(line, '\n');
+        if (nl != NULL) {
+            *nl = '\0';
+        }
+        lineno++;
+        if (line[0] != '#' && strspn(line, " \t\r") != strlen(line)) {
+            char where[1200];
+            snprintf(where, sizeof where, "%s:%d", name, lineno);
+            run_case(line, where);
+        }
+        line = nl != NULL ? nl + 1 : NULL;
+    }
+    free(text);
+    probe_alive(name);
+    printf("  %-44s %4d cases\n", name, cases_run - before);
+    files_run++;
+}
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void create_payout(void)
+{
+    struct pp_resp *r = pp_post(
+        &srv, "/api/payment/create", api_key,
+        "{\"amount\":1,\"currency\":\"GBP\",\"startDate\":\"2018-01-01\",\"endDate\":"
+        "\"2030-01-01\",\"name\":\"matrix\",\"description\":\"matrix payout\",\"userName\":"
+        "\"matrix-user\",\"notification\":false}");
+    pp_assert_status(r, 200);
+    json_t *p = json_array_get(json_object_get(r->json, "payments"), 0);
+    snprintf(payout_id, sizeof payout_id, "%lld", pp_json_int(p, "id"));
+    pp_resp_free(r);
+}
+
+static void test_matrix(void **state)
+{
+    (void)state;
+    DIR *dir = opendir(PP_CASES_DIR);
+    assert_non_null(dir);
+    char *names[CASE_FILES_MAX];
+    size_t count = 0;
+    for (struct dirent *d = readdir(dir); d != NULL && count < CASE_FILES_MAX; d = readdir(dir)) {
+        size_t l = strlen(d->d_name);
+        if (l > 6 && strcmp(d->d_name + l - 6, ".cases") == 0) {
+            names[count++] = strdup(d->d_name);
+        }
+    }
+    closedir(dir);
+    qsort(names, count, sizeof names[0], by_name);
+    assert_true(count > 0);
+    for (size_t i = 0; i < count; i++) {
+        run_file(names[i]);
+        free(names[i]);
+    }
+    char *out = NULL;
+    int rc = pp_check(srv.db_path, &out);
+    if (rc != 0) {
+        fail_msg("check after the matrix exited %d: %s", rc, out != NULL ? out : "");
+    }
+    free(out);
+    printf("bad-input matrix: %d cases in %d route files, all answered as expected; "
+           "server still serving; check passes\n",
+           cases_run, files_run);
+    assert_true(cases_run >= 300);
+}
+
+static int group_setup(void **state)
+{
+    (void)state;
+    /* The matrix is about answers, not rate limits (test_service has those). */
+    static const char *const args[] = {"--rate-limit", "0", NULL};
+    struct pp_server_opts opts = {.args = args};
+    if (pp_server_start(&srv, &opts) != 0) {
+        return -1;
+    }
+    admin_token = pp_admin_login(&srv);
+    refresh_credentials();
+    json_decref(pp_deposit(&srv, admin_token, "GBP", "1000000"));
+    json_decref(pp_deposit(&srv, admin_token, "JPY", "1000000"));
+    create_payout();
+    return 0;
+}
+
+static int group_teardown(void **state)
+{
+    (void)state;
+    pp_server_destroy(&srv);
+    free(admin_token);
+    free(api_key);
+    return 0;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_matrix),
+    };
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}

@@ -5,6 +5,7 @@
 ** docs/api.md and docs/openapi.json describe the same list.
 */
 #include "internal.h"
+#include "lists.h"
 #include "lifecycle.h"
 
 /* Columns: method, pattern, handler, access, has_body, body_bytes_max (0 =
@@ -17,6 +18,9 @@ const struct api_route api_routes[] = {
     /* Lifecycle */
     {"POST", "/api/payment/authorize", api_payment_authorize, API_ACCESS_ADMIN, 1, 0},
     {"POST", "/api/payment/receive", api_payment_receive, API_ACCESS_INTEGRATOR, 1, 0},
+    /* Lists (the import reads text/csv) */
+    {"POST", "/api/payment/create-list", api_payment_create_list, API_ACCESS_INTEGRATOR, 1, PP_LIST_BODY_BYTES_MAX},
+    {"POST", "/api/payment/import", api_payment_import, API_ACCESS_INTEGRATOR, 1, PP_LIST_BODY_BYTES_MAX},
     /* Reads */
     {"GET", "/api/payments/{id}", api_payment_get, API_ACCESS_INTEGRATOR, 0, 0},
     {"GET", "/api/balances", api_balances_list, API_ACCESS_INTEGRATOR, 0, 0},

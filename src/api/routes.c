@@ -21,6 +21,10 @@ const struct api_route api_routes[] = {
     /* Lists (the import reads text/csv) */
     {"POST", "/api/payment/create-list", api_payment_create_list, API_ACCESS_INTEGRATOR, 1, PP_LIST_BODY_BYTES_MAX},
     {"POST", "/api/payment/import", api_payment_import, API_ACCESS_INTEGRATOR, 1, PP_LIST_BODY_BYTES_MAX},
+    /* Lists (the import reads text/csv) and reports */
+    {"POST", "/api/payment/create-list", api_payment_create_list, API_ACCESS_INTEGRATOR, 1, PP_LIST_BODY_BYTES_MAX},
+    {"POST", "/api/payment/import", api_payment_import, API_ACCESS_INTEGRATOR, 1, PP_LIST_BODY_BYTES_MAX},
+    {"GET", "/api/reports/payouts", api_reports_payouts, API_ACCESS_INTEGRATOR, 0, 0},
     /* Reads */
     {"GET", "/api/payments/{id}", api_payment_get, API_ACCESS_INTEGRATOR, 0, 0},
     {"GET", "/api/balances", api_balances_list, API_ACCESS_INTEGRATOR, 0, 0},

@@ -65,6 +65,12 @@ enum store_stmt {
     STORE_STMT_ADMIN_COUNT,
     /* audit.c */
     STORE_STMT_AUDIT_INSERT,
+    /* reports.c: one aggregate per grouping */
+    STORE_STMT_REPORT_BY_PROJECT,
+    STORE_STMT_REPORT_BY_CURRENCY,
+    STORE_STMT_REPORT_BY_STATUS,
+    STORE_STMT_REPORT_BY_RECIPIENT,
+    STORE_STMT_REPORT_BY_DAY,
     /* check.c */
     STORE_STMT_CHECK_CURRENCIES,
     STORE_STMT_CHECK_PAYOUTS,

@@ -100,19 +100,6 @@
 #define PP_REPORT_GROUPS_MAX 10000
 /* Default report period when `from` is not given: the last 30 days. */
 #define PP_REPORT_DAYS_DEFAULT 30
-/* Rows of one bulk list (create-list or CSV import). All rows are written
-** in ONE transaction on the single writer thread, so this bounds how long a
-** list holds the writer (10,000 rows take well under a second) and the
-** memory of one request (a row is ~1.5 KiB in flight). */
-#define PP_LIST_ROWS_MAX 10000
-/* Body limit of the list routes (create-list, import), above the default
-** PP_BODY_BYTES_DEFAULT: 10,000 typical rows are 3-5 MiB of JSON; 16 MiB
-** leaves ~1.6 KiB per row for long descriptions and names. */
-#define PP_LIST_BODY_BYTES_MAX (16u * 1024u * 1024u)
-/* Fields per CSV record the import reads. A list has at most 13 columns
-** (the create fields); the slack lets a row with a few extra fields be
-** reported as a bad row instead of failing the whole file. */
-#define PP_CSV_FIELDS_MAX 64
 
 /* --- Dates ---------------------------------------------------------------- */
 

@@ -18,9 +18,6 @@ const struct api_route api_routes[] = {
     /* Lifecycle */
     {"POST", "/api/payment/authorize", api_payment_authorize, API_ACCESS_ADMIN, 1, 0},
     {"POST", "/api/payment/receive", api_payment_receive, API_ACCESS_INTEGRATOR, 1, 0},
-    /* Lists (the import reads text/csv) */
-    {"POST", "/api/payment/create-list", api_payment_create_list, API_ACCESS_INTEGRATOR, 1, PP_LIST_BODY_BYTES_MAX},
-    {"POST", "/api/payment/import", api_payment_import, API_ACCESS_INTEGRATOR, 1, PP_LIST_BODY_BYTES_MAX},
     /* Lists (the import reads text/csv) and reports */
     {"POST", "/api/payment/create-list", api_payment_create_list, API_ACCESS_INTEGRATOR, 1, PP_LIST_BODY_BYTES_MAX},
     {"POST", "/api/payment/import", api_payment_import, API_ACCESS_INTEGRATOR, 1, PP_LIST_BODY_BYTES_MAX},

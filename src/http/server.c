@@ -504,13 +504,11 @@ enum pp_status http_server_start(struct core_app *app, const struct http_server_
     }
     extra[n] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
     /* The logger comes first so that errors in later options are logged. */
-    srv->offload = http_offload_start(PP_HANDLER_THREADS_MAX);
     srv->daemon = MHD_start_daemon(
         flags, opts->port, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
         NULL, MHD_OPTION_SOCK_ADDR, &ss, MHD_OPTION_THREAD_POOL_SIZE, opts->threads,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_ARRAY, extra, MHD_OPTION_END);
     if (srv->daemon == NULL) {
-        http_offload_stop(srv->offload);
         free(srv);
         return pp_err_set(err, PP_UNAVAILABLE, "cannot listen on %s port %u", opts->bind_addr,
                           (unsigned)opts->port);

@@ -163,6 +163,36 @@ route("GET", "/api/admin/audit", "admin", "The audit log, newest first, paged an
                                            "page": {"type": "integer"},
                                            "size": {"type": "integer"},
                                            "total": {"type": "integer"}}})})
+# Lists and reports (docs/api.md "Lists and reports").
+CURRENCY_PARAM = {"type": "string", "pattern": "^[A-Z]{3}$"}
+LIST_REFUSED = {
+    "400": err(400, "INVALID_PARAMS: a bad request, or bad rows: nothing was written and "
+                    "errors[] names every bad row (ListRowError)"),
+    "422": err(422, "INSUFFICIENT_FUNDS: every bad row is a funds refusal; nothing was "
+                    "written; errors[] names them"),
+    "413": err(413, "PAYLOAD_TOO_LARGE: body over 16 MiB")}
+route("POST", "/api/payment/create-list", "integrator",
+      "Create up to 10,000 payouts in one transaction, all or nothing",
+      body({"type": "object", "required": ["payments"], "additionalProperties": False,
+            "properties": {"payments": {"type": "array", "minItems": 1, "maxItems": 10000,
+                                        "items": ref("PayoutCreate")}}}),
+      responses={"200": ok(ref("PaymentList"))}, errors=LIST_REFUSED)
+route("POST", "/api/payment/import", "integrator",
+      "Import a CSV list of payouts (header row of create fields), all or nothing",
+      body({"type": "string", "description": "RFC 4180 CSV, UTF-8; see docs/api.md"},
+           content_type="text/csv"),
+      responses={"200": ok(ref("PaymentList"))},
+      errors=dict(LIST_REFUSED, **{"415": err(415, "UNSUPPORTED_MEDIA_TYPE: not text/csv")}))
+route("GET", "/api/reports/payouts", "integrator",
+      "Counts and sums of payouts created in a period, per group and currency",
+      params=[query("groupBy", {"enum": ["project", "currency", "status", "recipient", "day"]},
+                    "the grouping (day = UTC day of creation)", required=True),
+              query("from", {"type": "string"}, "created at or after (default: to - 30 days)"),
+              query("to", {"type": "string"}, "created before (default: the next UTC midnight)"),
+              query("currency", CURRENCY_PARAM, "only this currency"),
+              query("status", {"enum": ["UNAUTHORIZED", "READY", "RECEIVED", "CANCELLED",
+                                        "EXPIRED"]}, "only payouts now in this status")],
+      responses={"200": ok(ref("PayoutReport"))})
 IDEMPOTENCY_KEY = {"name": "Idempotency-Key", "in": "header", "required": False,
                    "schema": {"type": "string", "minLength": 1, "maxLength": 255,
                               "pattern": "^[ -~]+$"},
@@ -263,6 +293,25 @@ SCHEMAS["AuditEntry"] = {
         "address": {"type": ["string", "null"]}, "action": {"type": "string"},
         "subject": {"type": ["string", "null"]}, "detail": {"type": ["string", "null"]}}}
 
+
+SCHEMAS["ListRowError"] = {
+    "type": "object", "required": ["index", "message", "type"],
+    "properties": {"index": {"type": "integer", "description": "0-based row of payments[]; "
+                                                             "for CSV the 1-based data row"},
+                   "line": {"type": "integer", "description": "CSV only: the row's first line"},
+                   "message": {"type": "string"},
+                   "type": {"enum": ["INVALID_PARAMS", "INSUFFICIENT_FUNDS"]}}}
+SCHEMAS["PayoutReport"] = {
+    "type": "object", "required": ["groupBy", "from", "to", "groups"],
+    "properties": {
+        "groupBy": {"type": "string"}, "from": DATE_OUT, "to": DATE_OUT,
+        "currency": CURRENCY, "status": {"type": "string"},
+        "groups": {"type": "array", "items": {
+            "type": "object", "required": ["key", "currency", "count", "sum"],
+            "properties": {"key": {"type": "string"}, "projectId": {"type": "integer"},
+                           "name": {"type": "string"}, "recipientId": {"type": "integer"},
+                           "currency": CURRENCY, "count": {"type": "integer"},
+                           "sum": AMOUNT}}}}}
 
 def build():
     paths = {}

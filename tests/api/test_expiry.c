@@ -220,6 +220,47 @@ static void restart(const char *const *env)
     api_key = strdup(admin_token);
 }
 
+/* How many audit entries of action by actor_kind name payout id in their
+** subject ("payout:1,2,3"); id 0 counts every entry of that action. Reads
+** every page of GET /api/admin/audit. */
+static long long audit_count(const char *action, long long id, const char *actor_kind)
+{
+    long long count = 0;
+    for (long long page = 1; page <= 1000; page++) {
+        char *path = pp_fmt("/api/admin/audit?action=%s&size=100&page=%lld", action, page);
+        struct pp_resp *r = pp_get(cur, path, admin_token);
+        pp_assert_status(r, 200);
+        const json_t *list = json_object_get(r->json, "audit");
+        assert_true(json_is_array(list));
+        size_t n = json_array_size(list);
+        for (size_t i = 0; i < n; i++) {
+            const json_t *e = json_array_get(list, i);
+            pp_assert_json_str(e, "action", action);
+            pp_assert_json_str(json_object_get(e, "actor"), "kind", actor_kind);
+            const char *subject = json_string_value(json_object_get(e, "subject"));
+            if (id == 0) {
+                count++;
+                continue;
+            }
+            if (subject == NULL || strncmp(subject, "payout:", 7) != 0) {
+                continue;
+            }
+            for (const char *s = subject + 7; *s != '\0';) {
+                char *end = NULL;
+                long long v = strtoll(s, &end, 10);
+                count += v == id;
+                s = *end == ',' ? end + 1 : end + strlen(end);
+            }
+        }
+        pp_resp_free(r);
+        free(path);
+        if (n < 100) {
+            break;
+        }
+    }
+    return count;
+}
+
 /* --- Expiry ----------------------------------------------------------------------- */
 
 static void test_expiry_releases_once(void **state)
@@ -241,6 +282,9 @@ static void test_expiry_releases_once(void **state)
     assert_expired_after_end(unauthorized);
     assert_status_of(open, "READY");
     assert_gbp("9", "1", "0");
+    assert_int_equal(audit_count("payment.expire", ready, "system"), 1);
+    assert_int_equal(audit_count("payment.expire", unauthorized, "system"), 1);
+    assert_int_equal(audit_count("payment.expire", open, "system"), 0);
     /* Several more passes: nothing is released twice. */
     pp_sleep_ms(1000);
     assert_gbp("9", "1", "0");
@@ -503,6 +547,14 @@ static void test_race_at_expiry(void **state)
     }
     int expired = 0;
     int received = race_outcomes(1, &expired);
+    /* Each expired payout is in the audit log exactly once, the others not. */
+    for (size_t i = 0; i < RACE_PAYOUTS; i++) {
+        struct pp_resp *r = get_payout(race_ids[i]);
+        int is_expired =
+            strcmp(json_string_value(json_object_get(r->json, "status")), "EXPIRED") == 0;
+        pp_resp_free(r);
+        assert_int_equal(audit_count("payment.expire", race_ids[i], "system"), is_expired);
+    }
     print_message("race at expiry: %d received, %d cancelled, %d expired\n", received,
                   RACE_PAYOUTS - received - expired, expired);
     char available[32], paid[32];

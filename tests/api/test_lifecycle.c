@@ -156,6 +156,47 @@ static void check_ok(const char *when)
     free(out);
 }
 
+/* How many audit entries of action by actor_kind name payout id in their
+** subject ("payout:1,2,3"); id 0 counts every entry of that action. Reads
+** every page of GET /api/admin/audit. */
+static long long audit_count(const char *action, long long id, const char *actor_kind)
+{
+    long long count = 0;
+    for (long long page = 1; page <= 1000; page++) {
+        char *path = pp_fmt("/api/admin/audit?action=%s&size=100&page=%lld", action, page);
+        struct pp_resp *r = pp_get(cur, path, admin_token);
+        pp_assert_status(r, 200);
+        const json_t *list = json_object_get(r->json, "audit");
+        assert_true(json_is_array(list));
+        size_t n = json_array_size(list);
+        for (size_t i = 0; i < n; i++) {
+            const json_t *e = json_array_get(list, i);
+            pp_assert_json_str(e, "action", action);
+            pp_assert_json_str(json_object_get(e, "actor"), "kind", actor_kind);
+            const char *subject = json_string_value(json_object_get(e, "subject"));
+            if (id == 0) {
+                count++;
+                continue;
+            }
+            if (subject == NULL || strncmp(subject, "payout:", 7) != 0) {
+                continue;
+            }
+            for (const char *s = subject + 7; *s != '\0';) {
+                char *end = NULL;
+                long long v = strtoll(s, &end, 10);
+                count += v == id;
+                s = *end == ',' ? end + 1 : end + strlen(end);
+            }
+        }
+        pp_resp_free(r);
+        free(path);
+        if (n < 100) {
+            break;
+        }
+    }
+    return count;
+}
+
 /* --- Authorization policy ----------------------------------------------------- */
 
 static void test_policy_default_off(void **state)
@@ -330,6 +371,10 @@ static void test_authorize_counting(void **state)
     assert_status_of(p3, "READY");
     /* Authorizing moves no funds: they are blocked since create. */
     assert_balance("BHD", "6.25", "3.75", "0");
+    /* Each authorization is in the audit log once, by the admin. */
+    assert_int_equal(audit_count("payment.authorize", p1, "admin"), 1);
+    assert_int_equal(audit_count("payment.authorize", p2, "admin"), 1);
+    assert_int_equal(audit_count("payment.authorize", p4, "admin"), 0);
 
     /* Admins only; ids like cancel's. */
     ids = pp_fmt("{\"ids\":[%lld]}", p1);
@@ -391,6 +436,7 @@ static void test_receive_success(void **state)
     pp_resp_free(r);
     free(body);
     assert_balance("CHF", "7.5", "0", "2.5");
+    assert_int_equal(audit_count("payment.receive", p, "integrator"), 1);
 
     /* The stored payout says the same. */
     r = get_payout(p);
@@ -605,6 +651,8 @@ static void test_withdraw(void **state)
     pp_resp_free(r);
     deposit("NOK", "5");
     assert_balance("NOK", "5", "30", "0");
+    /* The two withdrawals are audited; the refused ones left no entry. */
+    assert_int_equal(audit_count("funds.withdraw", 0, "admin"), 2);
 }
 
 /* --- Metadata -------------------------------------------------------------------- */

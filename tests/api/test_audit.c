@@ -119,7 +119,8 @@ static void test_every_action_is_audited(void **state)
     assert_entry(e, "admin", admin_id, "127.0.0.1");
     e = find(r, "funds.deposit");
     assert_entry(e, "admin", admin_id, "127.0.0.1");
-    pp_assert_json_str(e, "detail", "10 GBP");
+    /* The harness deposits with the reference "test deposit". */
+    pp_assert_json_str(e, "detail", "10 GBP reference test deposit");
     e = find(r, "payment.create");
     assert_entry(e, "integrator", 0, "127.0.0.1");
     pp_assert_json_str(e, "subject", subject);

@@ -23,6 +23,7 @@
 #include "payout/api/jsonw.h"
 #include "payout/base/assert.h"
 #include "payout/base/log.h"
+#include "payout/http/offload.h"
 #include "payout/http/router.h"
 
 struct http_server {
@@ -34,6 +35,7 @@ struct http_server {
     atomic_long in_flight;
     atomic_ulong next_id;
     char id_prefix[9];
+    struct http_offload *offload; /* runs the handlers that wait for a commit */
 };
 
 /* Per-request state, created on the first access-handler call. */
@@ -54,7 +56,17 @@ struct http_req {
     unsigned status;
     size_t bytes_out;
     int responded;
+    /* A request run on the handler pool: its request and answer live here
+    ** while the connection is suspended (see offload_submit). */
+    struct http_job job;
+    struct MHD_Connection *conn;
+    struct http_server *srv;
+    struct api_request off_req;
+    struct api_response off_resp;
+    atomic_int off_state; /* enum offload_state */
 };
+
+enum offload_state { OFFLOAD_NONE, OFFLOAD_RUNNING, OFFLOAD_READY, OFFLOAD_DONE };
 
 static int request_id_acceptable(const char *id)
 {
@@ -251,6 +263,62 @@ static const char *request_token(struct MHD_Connection *conn)
     return NULL;
 }
 
+/* Requests that may wait for a commit (every method but GET and HEAD) go
+** to the handler pool, so that the epoll workers keep serving while they
+** wait, and so that concurrent writes meet in one group commit. */
+static int offload_wanted(const struct http_req *r)
+{
+    return r->route != NULL && strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0;
+}
+
+/* Runs on a pool thread: the handler, then the connection goes back to
+** libmicrohttpd, which calls on_request again to send the answer. */
+static void offload_run(void *arg)
+{
+    struct http_req *r = arg;
+    api_route_run(r->srv->app, r->route, &r->off_req, &r->off_resp);
+    atomic_store(&r->off_state, OFFLOAD_READY);
+    MHD_resume_connection(r->conn);
+}
+
+/* Called under the pool's lock before the job is queued. */
+static void offload_suspend(void *arg)
+{
+    struct http_req *r = arg;
+    atomic_store(&r->off_state, OFFLOAD_RUNNING);
+    MHD_suspend_connection(r->conn);
+}
+
+/* Hands r (with req and resp, copied) to the pool. 1 when it went; 0 when
+** the pool is stopping and the caller must run the handler itself. */
+static int offload_submit(struct http_server *srv, struct MHD_Connection *conn,
+                          struct http_req *r, const struct api_request *req,
+                          const struct api_response *resp)
+{
+    if (srv->offload == NULL || !offload_wanted(r)) {
+        return 0;
+    }
+    r->conn = conn;
+    r->srv = srv;
+    r->off_req = *req;
+    r->off_resp = *resp;
+    r->job.run = offload_run;
+    r->job.arg = r;
+    return http_offload_submit(srv->offload, &r->job, offload_suspend, r);
+}
+
+/* Sends the answer a pool thread prepared, once. */
+static enum MHD_Result offload_answer(struct MHD_Connection *conn, struct http_req *r)
+{
+    enum MHD_Result ret = MHD_YES;
+    if (atomic_load(&r->off_state) == OFFLOAD_READY) {
+        ret = send_response(conn, r, &r->off_resp);
+        api_response_free(&r->off_resp);
+        atomic_store(&r->off_state, OFFLOAD_DONE);
+    }
+    return ret;
+}
+
 static enum MHD_Result dispatch(struct http_server *srv, struct MHD_Connection *conn,
                                 struct http_req *r)
 {
@@ -281,6 +349,9 @@ static enum MHD_Result dispatch(struct http_server *srv, struct MHD_Connection *
                                                           "Idempotency-Key");
         req.body = r->body.len > 0 ? r->body.data : NULL;
         req.body_len = r->body.len;
+        if (offload_submit(srv, conn, r, &req, &resp)) {
+            return MHD_YES;
+        }
         api_route_run(srv->app, r->route, &req, &resp);
     }
     enum MHD_Result ret = send_response(conn, r, &resp);
@@ -357,6 +428,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         pp_buf_append(&r->body, upload_data, size);
         return MHD_YES;
     }
+    if (atomic_load(&r->off_state) != OFFLOAD_NONE) {
+        return offload_answer(conn, r);
+    }
     if (r->responded) {
         return MHD_YES;
     }
@@ -401,6 +475,9 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
         r->status = 0; /* the client went away or timed out before an answer */
     }
     access_log(r);
+    if (atomic_load(&r->off_state) == OFFLOAD_READY) {
+        api_response_free(&r->off_resp); /* prepared, never sent */
+    }
     pp_buf_free(&r->body);
     pp_arena_destroy(r->arena);
     free(r);
@@ -504,11 +581,13 @@ enum pp_status http_server_start(struct core_app *app, const struct http_server_
     }
     extra[n] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
     /* The logger comes first so that errors in later options are logged. */
+    srv->offload = http_offload_start(PP_HANDLER_THREADS_MAX);
     srv->daemon = MHD_start_daemon(
         flags, opts->port, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
         NULL, MHD_OPTION_SOCK_ADDR, &ss, MHD_OPTION_THREAD_POOL_SIZE, opts->threads,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_ARRAY, extra, MHD_OPTION_END);
     if (srv->daemon == NULL) {
+        http_offload_stop(srv->offload);
         free(srv);
         return pp_err_set(err, PP_UNAVAILABLE, "cannot listen on %s port %u", opts->bind_addr,
                           (unsigned)opts->port);
@@ -542,6 +621,10 @@ void http_server_stop(struct http_server *srv)
         pp_log(PP_LOG_WARN, "stopping with %ld requests still in flight",
                atomic_load(&srv->in_flight));
     }
+    /* Every suspended connection must be resumed before the daemon stops:
+    ** the pool finishes what it holds first. */
+    http_offload_stop(srv->offload);
+    srv->offload = NULL;
     MHD_stop_daemon(srv->daemon);
     free(srv);
 }

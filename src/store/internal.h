@@ -10,6 +10,7 @@
 #define PAYOUT_STORE_INTERNAL_H
 
 #include <pthread.h>
+#include <semaphore.h>
 #include <sqlite3.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -109,8 +110,9 @@ struct store_req {
     void *arg;
     enum pp_status status;
     struct pp_err err;
-    int done;
-    pthread_cond_t cv;
+    /* Posted once by the writer when the batch is over; the caller waits on
+    ** it alone, so waking a batch takes no shared lock. */
+    sem_t done;
     struct store_req *next;
 };
 

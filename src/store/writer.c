@@ -14,6 +14,7 @@
 **
 ** It does not know any table; callbacks do the work through store_tx_*.
 */
+#include <errno.h>
 #include <signal.h>
 #include <string.h>
 
@@ -145,16 +146,15 @@ done:
     }
 }
 
-/* Wakes each caller of the batch. After done is set the request may vanish
-** (it lives on its caller's stack), so it is not touched again. */
-static void writer_finish(struct store *st, struct store_req **batch, size_t n)
+/* Wakes each caller of the batch. Once done is posted the request may
+** vanish (it lives on its caller's stack), so it is not touched again;
+** sem_post is safe for exactly that hand-over. No lock is held: woken
+** callers do not queue up behind the writer on the queue mutex. */
+static void writer_finish(struct store_req **batch, size_t n)
 {
-    PP_ASSERT(pthread_mutex_lock(&st->queue_mu) == 0);
     for (size_t i = 0; i < n; i++) {
-        batch[i]->done = 1;
-        pthread_cond_signal(&batch[i]->cv);
+        PP_ASSERT(sem_post(&batch[i]->done) == 0);
     }
-    pthread_mutex_unlock(&st->queue_mu);
 }
 
 static void *writer_main(void *arg)
@@ -177,7 +177,7 @@ static void *writer_main(void *arg)
             break;
         }
         writer_run_batch(st, batch, n);
-        writer_finish(st, batch, n);
+        writer_finish(batch, n);
     }
     return NULL;
 }
@@ -223,7 +223,7 @@ enum pp_status store_write(struct store *st, store_tx_fn fn, void *arg, struct p
     req.fn = fn;
     req.arg = arg;
     req.status = PP_INTERNAL;
-    PP_ASSERT(pthread_cond_init(&req.cv, NULL) == 0);
+    PP_ASSERT(sem_init(&req.done, 0, 0) == 0);
     enum pp_status status = PP_OK;
     PP_ASSERT(pthread_mutex_lock(&st->queue_mu) == 0);
     if (st->stopping || !st->thread_started) {
@@ -238,15 +238,16 @@ enum pp_status store_write(struct store *st, store_tx_fn fn, void *arg, struct p
     }
     st->tail = &req;
     pthread_cond_signal(&st->queue_cv);
-    while (!req.done) {
-        pthread_cond_wait(&req.cv, &st->queue_mu);
-    }
     pthread_mutex_unlock(&st->queue_mu);
+    /* The writer posts exactly once; EINTR (a signal) just waits again. */
+    while (sem_wait(&req.done) != 0) {
+        PP_ASSERT(errno == EINTR);
+    }
     status = req.status;
     if (status != PP_OK) {
         pp_err_set(err, status, "%s", req.err.message);
     }
 done:
-    pthread_cond_destroy(&req.cv);
+    sem_destroy(&req.done);
     return status;
 }

@@ -1,0 +1,36 @@
+-- The soak's traffic: out of every 10 requests, 3 creates, 5 reads by id
+-- (of payouts this thread created, or BENCH_ID_MAX seeded ones), 1 list
+-- page (BENCH_PATH) and 1 authenticate.
+local common = dofile(os.getenv("BENCH_DIR") .. "/common.lua")
+setup = common.setup
+done = common.done
+
+local n = 0
+local hi = tonumber(os.getenv("BENCH_ID_MAX") or "1000")
+local list_path = os.getenv("BENCH_PATH") or "/api/payments"
+local auth_body = '{"apiKey":"' .. (os.getenv("BENCH_API_PASSWORD") or "") .. '"}'
+local json = { ["Content-Type"] = "application/json", ["x-access-token"] = common.token }
+local plain = { ["x-access-token"] = common.token }
+
+function init(args)
+  math.randomseed((thread_no or 1) * 104729 + os.time())
+end
+
+function request()
+  n = n + 1
+  local slot = n % 10
+  if slot < 3 then
+    local k = math.random(1, 10000)
+    local body = string.format(
+      '{"amount":%d,"currency":"GBP","startDate":"2018-01-01","endDate":"2031-01-01",' ..
+      '"name":"Soak %d","description":"Soak payout %d-%d","referenceId":%d,"notification":false}',
+      1 + n % 50, k % 10, thread_no or 1, n, k)
+    return wrk.format("POST", "/api/payment/create", json, body)
+  elseif slot < 8 then
+    return wrk.format("GET", "/api/payments/" .. math.random(1, hi), plain)
+  elseif slot < 9 then
+    return wrk.format("GET", list_path, plain)
+  end
+  return wrk.format("POST", "/api/authenticate", { ["Content-Type"] = "application/json" },
+    auth_body)
+end

@@ -1,0 +1,236 @@
+#!/usr/bin/env bash
+# `make bench`: measures payout-panel against the machine's own ceiling.
+#
+# Builds a release binary (-O2; PP_ASSERT stays on, it ignores NDEBUG) and
+# the bench tools in a separate build directory, seeds a fresh temporary
+# database with BENCH_PAYOUTS payouts (bench-seed, through core: the ledger
+# check passes afterwards), starts the server on 127.0.0.1 with the access
+# log off and rate limiting off (a bench-only setting: --rate-limit 0),
+# funds it and takes an API key through the admin API, starts the ceiling
+# server (bench/ceiling.c), and runs wrk against both:
+#   ceiling  GET /static, POST /echo (~330-byte JSON parsed and echoed)
+#   server   POST /api/payment/create (64 connections, unique bodies),
+#            GET /api/payments/{id} over the whole id range,
+#            GET /api/payments filtered, first page and a deep page reached
+#            through nextCursor, POST /api/authenticate
+# and prints a table (req/s, p50, p99, non-2xx, ratio to its ceiling) plus
+# the server's resident memory (VmRSS sampled every second, and VmHWM).
+# Finally it stops the server and runs `payout-panel check` on the database.
+#
+# Settings (environment): BENCH_SECONDS (10 per run), BENCH_CONNECTIONS (64),
+# BENCH_WRK_THREADS (2), BENCH_PAYOUTS (1000000), BENCH_DEEP_PAGES (4000
+# pages of 25 rows followed to reach the deep page), BENCH_AUTH_CONNECTIONS
+# (8, see the authenticate run), BENCH_BUILD
+# (build-bench), BENCH_PORT (18431; the ceiling uses the next port),
+# BENCH_KEEP=1 keeps the temporary directory.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=${BENCH_BUILD:-$ROOT/build-bench}
+SECONDS_PER_RUN=${BENCH_SECONDS:-10}
+CONNS=${BENCH_CONNECTIONS:-64}
+WRK_THREADS=${BENCH_WRK_THREADS:-2}
+PAYOUTS=${BENCH_PAYOUTS:-1000000}
+DEEP_PAGES=${BENCH_DEEP_PAGES:-4000}
+AUTH_CONNS=${BENCH_AUTH_CONNECTIONS:-8}
+PORT=${BENCH_PORT:-18431}
+CEIL_PORT=$((PORT + 1))
+ADMIN_EMAIL=bench@example.test
+ADMIN_PASSWORD=bench-only-password-1
+LIST_QUERY="currency=EUR&status=READY&size=25"
+
+log() { printf '== %s\n' "$*" >&2; }
+
+"$ROOT/scripts/deps.sh" wrk jq
+log "building the release binary and bench tools in $BUILD"
+cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_FLAGS_RELEASE="-O2 -g" \
+  -DPP_BENCH=ON >/dev/null
+cmake --build "$BUILD" -j "$(nproc)" --target payout-panel ceiling bench-seed >/dev/null
+BIN=$BUILD/payout-panel
+
+TMP=$(mktemp -d /tmp/payout-bench.XXXXXX)
+SERVER_PID=""
+CEIL_PID=""
+SAMPLER_PID=""
+cleanup() {
+  for pid in $SAMPLER_PID $SERVER_PID $CEIL_PID; do
+    kill "$pid" 2>/dev/null || true
+  done
+  wait 2>/dev/null || true
+  if [ "${BENCH_KEEP:-0}" = 1 ]; then
+    log "kept $TMP"
+  else
+    rm -rf "$TMP"
+  fi
+}
+trap cleanup EXIT
+DB=$TMP/bench.db
+export BENCH_DIR=$ROOT/bench
+
+# --- seed ----------------------------------------------------------------
+if [ "$PAYOUTS" -gt 0 ]; then
+  log "seeding $PAYOUTS payouts"
+  "$BUILD/bench/bench-seed" seed "$DB" "$PAYOUTS" 2>>"$TMP/seed.log" | tee "$TMP/seed.txt" >&2
+fi
+
+# --- server --------------------------------------------------------------
+flags=(serve --bind 127.0.0.1 --port "$PORT" --db "$DB" --access-log off --log-level warn)
+help=$("$BIN" --help 2>&1 || true)
+RATE_NOTE="rate limit off (--rate-limit 0, bench only)"
+if grep -q -- "--rate-limit" <<<"$help"; then
+  flags+=(--rate-limit 0)
+else
+  RATE_NOTE="this build has no --rate-limit flag: no rate limiting to switch off"
+fi
+if grep -q -- "--per-ip-connections" <<<"$help"; then
+  flags+=(--per-ip-connections $((CONNS > 64 ? CONNS : 64)))
+fi
+log "starting payout-panel: ${flags[*]}"
+PAYOUT_ADMIN_EMAIL=$ADMIN_EMAIL PAYOUT_ADMIN_PASSWORD=$ADMIN_PASSWORD \
+  "$BIN" "${flags[@]}" >"$TMP/server.out" 2>"$TMP/server.err" &
+SERVER_PID=$!
+"$BUILD/bench/ceiling" "$CEIL_PORT" >"$TMP/ceiling.out" 2>&1 &
+CEIL_PID=$!
+for _ in $(seq 300); do
+  grep -q listening "$TMP/server.out" 2>/dev/null && grep -q listening "$TMP/ceiling.out" && break
+  kill -0 "$SERVER_PID" 2>/dev/null || { cat "$TMP/server.err" >&2; exit 1; }
+  sleep 0.1
+done
+grep -q listening "$TMP/server.out" || { log "server did not start"; cat "$TMP/server.err" >&2; exit 1; }
+BASE=http://127.0.0.1:$PORT
+CEIL=http://127.0.0.1:$CEIL_PORT
+
+# RSS of the server, sampled every second for the whole run.
+(
+  while kill -0 "$SERVER_PID" 2>/dev/null; do
+    awk '/^VmRSS/ {print $2}' "/proc/$SERVER_PID/status" 2>/dev/null || true
+    sleep 1
+  done
+) >"$TMP/rss.txt" &
+SAMPLER_PID=$!
+
+post() { curl -sS -X "$1" "$BASE$2" -H "Content-Type: application/json" ${3:+-H "x-access-token: $3"} -d "$4"; }
+ADMIN=$(post POST /api/admin/login "" "{\"email\":\"$ADMIN_EMAIL\",\"password\":\"$ADMIN_PASSWORD\"}" | jq -r .token)
+API_PASSWORD=$(post PUT /api/admin/settings/api-integration "$ADMIN" '{"enabled":true}' | jq -r .authenticationPassword)
+post POST /api/admin/funds/deposit "$ADMIN" \
+  '{"currency":"GBP","amount":9000000000000,"reference":"bench funding"}' >/dev/null
+BENCH_TOKEN=$(post POST /api/authenticate "" "{\"apiKey\":\"$API_PASSWORD\"}" | jq -r .token)
+[ -n "$BENCH_TOKEN" ] && [ "$BENCH_TOKEN" != null ] || { log "no API key"; exit 1; }
+export BENCH_TOKEN BENCH_API_PASSWORD=$API_PASSWORD
+
+# --- the deep page: follow nextCursor from the first page ------------------
+FIRST_PATH="/api/payments?$LIST_QUERY"
+DEEP_PATH=""
+if curl -sf "$BASE$FIRST_PATH" -H "x-access-token: $BENCH_TOKEN" >"$TMP/page.json" &&
+  [ "$(jq -r '.payments | length' "$TMP/page.json")" -gt 0 ]; then
+  # One keep-alive connection, DEEP_PAGES pages down the same filter.
+  DEEP_PATH=$(python3 - "$PORT" "$FIRST_PATH" "$DEEP_PAGES" "$BENCH_TOKEN" <<'PY'
+import http.client, json, sys, urllib.parse
+port, first, pages, token = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+conn = http.client.HTTPConnection("127.0.0.1", int(port))
+path, cursor = first, None
+for _ in range(pages):
+    conn.request("GET", path, headers={"x-access-token": token})
+    page = json.loads(conn.getresponse().read())
+    if not page.get("nextCursor"):
+        break
+    cursor = page["nextCursor"]
+    path = first + "&cursor=" + urllib.parse.quote(cursor, safe="")
+print(path if cursor else "")
+PY
+)
+  log "deep page: $DEEP_PAGES pages of 25 rows down the filter"
+else
+  log "GET /api/payments answers no filtered rows in this build: list rows are skipped"
+fi
+
+# --- runs ----------------------------------------------------------------
+# run NAME CONNECTIONS URL SCRIPT [ENV...]: one wrk run; its BENCH line goes
+# to results.
+run() {
+  local name=$1 conns=$2 url=$3 script=$4
+  shift 4
+  log "wrk $name ($SECONDS_PER_RUN s, $conns connections)"
+  env "$@" wrk -t"$WRK_THREADS" -c"$conns" -d"${SECONDS_PER_RUN}s" --timeout 10s \
+    -s "$BENCH_DIR/$script" "$url" >"$TMP/wrk-$name.txt" 2>&1 || true
+  local line
+  line=$(grep '^BENCH ' "$TMP/wrk-$name.txt" || echo "BENCH failed=1")
+  echo "$name conns=$conns $line" >>"$TMP/results.txt"
+}
+: >"$TMP/results.txt"
+run ceiling-static "$CONNS" "$CEIL" static.lua
+run ceiling-echo "$CONNS" "$CEIL" echo.lua
+run create "$CONNS" "$BASE" create.lua
+ID_MAX=$(curl -sf "$BASE/api/payments?size=1&orderBy=id&dir=desc" -H "x-access-token: $BENCH_TOKEN" |
+  jq -r '.payments[0].id // empty' 2>/dev/null || true)
+[ -n "$ID_MAX" ] || ID_MAX=$((PAYOUTS > 0 ? PAYOUTS : 1))
+run get "$CONNS" "$BASE" get.lua BENCH_ID_MIN=1 BENCH_ID_MAX="$ID_MAX"
+if [ -n "$DEEP_PATH" ]; then
+  run list-first "$CONNS" "$BASE" list.lua BENCH_PATH="$FIRST_PATH"
+  run list-deep "$CONNS" "$BASE" list.lua BENCH_PATH="$DEEP_PATH"
+fi
+# The log-in lockout counts attempts in flight from one address as
+# failures until they settle (PP_LOGIN_FAILURES_MAX = 10): wrk has one
+# address, so this run keeps fewer connections than that.
+run authenticate "$AUTH_CONNS" "$BASE" auth.lua
+HWM=$(awk '/^VmHWM/ {print $2}' "/proc/$SERVER_PID/status")
+RSS_NOW=$(awk '/^VmRSS/ {print $2}' "/proc/$SERVER_PID/status")
+
+kill "$SERVER_PID"
+wait "$SERVER_PID" 2>/dev/null || true
+SERVER_PID=""
+CHECK=$("$BIN" check --db "$DB" 2>&1 | tail -1 || true)
+
+# --- table ---------------------------------------------------------------
+python3 - "$TMP/results.txt" "$TMP/rss.txt" "$HWM" "$RSS_NOW" "$RATE_NOTE" "$PAYOUTS" \
+  "$CONNS" "$SECONDS_PER_RUN" "$DEEP_PAGES" "$CHECK" <<'PY'
+import sys
+res_path, rss_path, hwm, rss_now, rate_note, payouts, conns, secs, deep, check = sys.argv[1:]
+rows = {}
+for line in open(res_path):
+    name, rest = line.split(" ", 1)
+    kv = dict(p.split("=", 1) for p in rest.split() if "=" in p)
+    rows[name] = kv
+def f(name, key, default=None):
+    try:
+        return float(rows[name][key])
+    except (KeyError, ValueError):
+        return default
+ceil = {"static": f("ceiling-static", "rps"), "echo": f("ceiling-echo", "rps")}
+spec = [
+    ("ceiling-static", "ceiling GET /static", None),
+    ("ceiling-echo", "ceiling POST /echo (JSON)", None),
+    ("create", "POST /api/payment/create", "echo"),
+    ("get", "GET /api/payments/{id}", "static"),
+    ("list-first", "GET /api/payments filtered, first page", "static"),
+    ("list-deep", "GET /api/payments filtered, deep page", "static"),
+    ("authenticate", "POST /api/authenticate", "echo"),
+]
+print()
+print(f"payout-panel benchmark: wrk, {conns} connections, {secs} s per run, "
+      f"{int(payouts):,} seeded payouts; {rate_note}; access log off")
+print(f"{'run':42} {'conns':>5} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8} {'errors':>7}  ratio")
+for key, label, base in spec:
+    if key not in rows:
+        print(f"{label:42} {'(not run)':>9}")
+        continue
+    rps = f(key, "rps", 0.0)
+    p50 = f(key, "p50_us", 0.0) / 1000
+    p99 = f(key, "p99_us", 0.0) / 1000
+    non2xx = int(f(key, "non2xx", 0))
+    errs = sum(int(f(key, k, 0)) for k in ("connect", "read", "write", "timeout"))
+    ratio = ""
+    if base and ceil.get(base):
+        ratio = f"{rps / ceil[base]:.2f} of {base}"
+    c = int(f(key, "conns", 0))
+    print(f"{label:42} {c:5d} {rps:9.0f} {p50:8.2f} {p99:8.2f} {non2xx:8d} {errs:7d}  {ratio}")
+first, deep_rps = f("list-first", "rps"), f("list-deep", "rps")
+if first and deep_rps:
+    print(f"deep page ({int(deep):,} pages of 25 down the filter) / first page: "
+          f"{first / deep_rps:.2f}x the time per request")
+samples = [int(x) for x in open(rss_path).read().split() if x.strip().isdigit()]
+if samples:
+    print(f"server RSS: max sampled {max(samples) / 1024:.1f} MiB, VmHWM {int(hwm) / 1024:.1f} MiB, "
+          f"at end {int(rss_now) / 1024:.1f} MiB ({len(samples)} samples, 1 s apart)")
+print(f"ledger check after the run: {check}")
+PY

@@ -106,7 +106,7 @@ static void list_run(struct core_app *app, struct api_request *req, struct api_r
 /* --- JSON list ---------------------------------------------------------- */
 
 /* Reads payments[i] into row (its first problem into row->err). */
-static void json_row_read(json_t *item, struct core_list_row *row)
+static void json_row_read(json_t *item, struct pp_arena *arena, struct core_list_row *row)
 {
     const char *key;
     json_t *value;
@@ -125,7 +125,7 @@ static void json_row_read(json_t *item, struct core_list_row *row)
             return;
         }
     }
-    api_payout_request_read(item, &row->req, &row->err);
+    api_payout_request_read(item, arena, &row->req, &row->err);
 }
 
 void api_payment_create_list(struct core_app *app, struct api_request *req,
@@ -151,7 +151,7 @@ void api_payment_create_list(struct core_app *app, struct api_request *req,
     }
     struct core_list_row *rows = pp_arena_calloc(req->arena, count, sizeof *rows);
     for (size_t i = 0; i < count; i++) {
-        json_row_read(json_array_get(list, i), &rows[i]);
+        json_row_read(json_array_get(list, i), req->arena, &rows[i]);
     }
     /* The rows borrow their strings from body: it lives until the answer. */
     list_run(app, req, resp, rows, count, 0, NULL);

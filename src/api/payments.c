@@ -16,14 +16,10 @@ const char *const api_payout_request_fields[] = {
     "notification", "metadata", NULL,
 };
 
-/* The body key under which api_payout_request_read keeps the compact
-** metadata text it made, so that out->metadata is borrowed from body like
-** every other string. No client can send it: every key of a body has
-** passed the allowlist above before the reader runs. */
-#define METADATA_TEXT_KEY " metadata (compact)"
-
-/* Reads the optional "metadata" into out->metadata ("" when absent or null). */
-static void metadata_read(json_t *body, struct core_payout_request *out, struct pp_err *err)
+/* Reads the optional "metadata" into out->metadata ("" when absent or
+** null): its compact text, copied into the request's arena. */
+static void metadata_read(json_t *body, struct pp_arena *arena, struct core_payout_request *out,
+                          struct pp_err *err)
 {
     json_t *given = json_object_get(body, "metadata");
     struct pp_buf text;
@@ -32,17 +28,13 @@ static void metadata_read(json_t *body, struct core_payout_request *out, struct 
     }
     pp_buf_init(&text);
     if (api_metadata_compact(given, &text, err) == PP_OK) {
-        json_t *kept = json_stringn(text.data, text.len);
-        if (kept == NULL || json_object_set_new(body, METADATA_TEXT_KEY, kept) != 0) {
-            pp_err_set(err, PP_INTERNAL, "out of memory");
-        } else {
-            out->metadata = json_string_value(kept);
-        }
+        out->metadata = pp_arena_strndup(arena, text.data, text.len);
     }
     pp_buf_free(&text);
 }
 
-void api_payout_request_read(json_t *body, struct core_payout_request *out, struct pp_err *err)
+void api_payout_request_read(json_t *body, struct pp_arena *arena,
+                             struct core_payout_request *out, struct pp_err *err)
 {
     struct pp_recipient *r = &out->recipient;
     const char *text = NULL;
@@ -70,7 +62,7 @@ void api_payout_request_read(json_t *body, struct core_payout_request *out, stru
         memcpy(r->email, text, strlen(text) + 1);
     }
     api_field_bool(body, "notification", 1, &out->notification, err);
-    metadata_read(body, out, err);
+    metadata_read(body, arena, out, err);
 }
 
 void api_payment_create(struct core_app *app, struct api_request *req, struct api_response *resp)
@@ -82,7 +74,7 @@ void api_payment_create(struct core_app *app, struct api_request *req, struct ap
     if (body == NULL) {
         return;
     }
-    api_payout_request_read(body, &create, &err);
+    api_payout_request_read(body, req->arena, &create, &err);
     if (err.status == PP_OK) {
         core_payout_create(app, &create, &req->actor, &payout, &err);
     }

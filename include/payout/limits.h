@@ -244,4 +244,31 @@
 #define PP_METADATA_KEY_BYTES_MAX 40
 #define PP_METADATA_STRING_BYTES_MAX 500
 
+/* --- Reads: list pages, cursors, CSV export ------------------------------- */
+
+/* Page size of the list endpoints (payments, recipients, projects, ledger):
+** default and largest. 100 payouts are ~60 KiB of JSON. */
+#define PP_PAGE_SIZE_DEFAULT 25
+#define PP_PAGE_SIZE_MAX 100
+/* Rows a `page=N` request may skip ((N-1) * size). OFFSET walks every
+** skipped row, so deep pages go through the keyset cursor, whose cost does
+** not grow with depth; 100,000 rows (~10 ms) bounds what one request costs. */
+#define PP_PAGE_OFFSET_MAX 100000
+/* ids in one `ids=` filter. */
+#define PP_READ_IDS_MAX 100
+/* Longest `cursor=` text: base64url of a 40-byte payload is 54 characters. */
+#define PP_CURSOR_TEXT_BYTES 64
+/* Rows a CSV export reads per reader acquisition: a connection is never
+** held for a whole download, and a chunk (~300 KiB of CSV) keeps memory flat. */
+#define PP_EXPORT_CHUNK_ROWS 500
+/* Prepared list statements each read connection keeps, one per filter shape
+** (which filters, order, direction). Real clients use a handful of shapes;
+** past this, the least recently prepared is replaced. */
+#define PP_READ_SHAPES 48
+/* Totals (COUNT) each read connection remembers for the database version it
+** last saw, so repeated pages of one list do not count again until a write. */
+#define PP_READ_TOTALS_MEMO 8
+/* Canonical bytes of the largest list filter (16 fields and the ids). */
+#define PP_READ_FILTER_KEY_BYTES ((16 + PP_READ_IDS_MAX) * 8)
+
 #endif /* PAYOUT_LIMITS_H */

@@ -7,6 +7,7 @@
 #include "internal.h"
 #include "lists.h"
 #include "lifecycle.h"
+#include "reads.h"
 
 /* Columns: method, pattern, handler, access, has_body, body_bytes_max (0 =
 ** the server's --body-max). One route per line. */
@@ -23,7 +24,15 @@ const struct api_route api_routes[] = {
     {"POST", "/api/payment/import", api_payment_import, API_ACCESS_INTEGRATOR, 1, PP_LIST_BODY_BYTES_MAX},
     {"GET", "/api/reports/payouts", api_reports_payouts, API_ACCESS_INTEGRATOR, 0, 0},
     /* Reads */
+    {"GET", "/api/payments", api_payments_list, API_ACCESS_INTEGRATOR, 0, 0},
+    /* Before {id}: the first matching pattern wins. */
+    {"GET", "/api/payments/export", api_payments_export, API_ACCESS_INTEGRATOR, 0, 0},
     {"GET", "/api/payments/{id}", api_payment_get, API_ACCESS_INTEGRATOR, 0, 0},
+    {"GET", "/api/recipients", api_recipients_list, API_ACCESS_INTEGRATOR, 0, 0},
+    {"GET", "/api/recipients/{id}", api_recipient_get, API_ACCESS_INTEGRATOR, 0, 0},
+    {"GET", "/api/projects", api_projects_list, API_ACCESS_INTEGRATOR, 0, 0},
+    {"GET", "/api/projects/{id}", api_project_get, API_ACCESS_INTEGRATOR, 0, 0},
+    {"GET", "/api/ledger", api_ledger_list, API_ACCESS_INTEGRATOR, 0, 0},
     {"GET", "/api/balances", api_balances_list, API_ACCESS_INTEGRATOR, 0, 0},
     /* Service */
     {"GET", "/api/version", api_version, API_ACCESS_PUBLIC, 0, 0},

@@ -87,7 +87,27 @@ enum store_stmt {
     STORE_STMT_AUDIT_COUNT,
     /* lifecycle.c */
     STORE_STMT_PAYOUTS_ENDED_LIST,
+    /* reads.c: list statements cached per filter shape (any SQL, see
+    ** store_conn.read_shape_keys), then the fixed read statements. */
+    STORE_STMT_READ_SHAPE_FIRST,
+    STORE_STMT_READ_SHAPE_LAST = STORE_STMT_READ_SHAPE_FIRST + PP_READ_SHAPES - 1,
+    STORE_STMT_READ_DATA_VERSION,
+    STORE_STMT_READ_ROLLBACK,
+    STORE_STMT_READ_RECIPIENT_GET,
+    STORE_STMT_READ_PROJECT_GET,
+    STORE_STMT_READ_TOTALS_RECIPIENT,
+    STORE_STMT_READ_TOTALS_PROJECT,
     STORE_STMT_COUNT
+};
+
+/* reads.c: a total counted on a read connection, valid while the
+** connection's PRAGMA data_version stays the same (no commit since). */
+struct store_read_memo {
+    int used;
+    int64_t data_version;
+    int64_t total;
+    size_t key_len;
+    unsigned char key[PP_READ_FILTER_KEY_BYTES + 8]; /* list kind + canonical filter */
 };
 
 /* One SQLite connection and its statement cache. Used by one thread at a
@@ -101,6 +121,12 @@ struct store_conn {
     int broken;
     int broken_status;
     sqlite3_stmt *stmts[STORE_STMT_COUNT];
+    /* reads.c: which shape each STORE_STMT_READ_SHAPE_* slot holds (0 =
+    ** empty), the next slot to replace, and the memoised totals. */
+    uint64_t read_shape_keys[PP_READ_SHAPES];
+    unsigned read_shape_next;
+    struct store_read_memo read_memo[PP_READ_TOTALS_MEMO];
+    unsigned read_memo_next;
 };
 
 /* A store_write() call waiting for the writer. Lives on the caller's stack;

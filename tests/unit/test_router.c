@@ -40,7 +40,11 @@ static const struct route_case route_cases[] = {
     {"get", "/api/version", PP_METHOD_NOT_ALLOWED, NULL, NULL, "GET"},
     {"GET", "/api/version/", PP_NOT_FOUND, NULL, NULL, NULL},
     {"GET", "/api//version", PP_NOT_FOUND, NULL, NULL, NULL},
-    {"GET", "/api/payments", PP_NOT_FOUND, NULL, NULL, NULL},
+    {"GET", "/api/payments", PP_OK, "/api/payments", NULL, NULL},
+    /* The literal export route wins over {id}. */
+    {"GET", "/api/payments/export", PP_OK, "/api/payments/export", NULL, NULL},
+    {"POST", "/api/payments", PP_METHOD_NOT_ALLOWED, NULL, NULL, "GET"},
+    {"GET", "/api/payment", PP_NOT_FOUND, NULL, NULL, NULL},
     {"GET", "/api/payments/1/2", PP_NOT_FOUND, NULL, NULL, NULL},
     {"GET", "/", PP_NOT_FOUND, NULL, NULL, NULL},
     {"GET", "", PP_NOT_FOUND, NULL, NULL, NULL},

@@ -4,7 +4,7 @@
 # fresh Debian 12 machine and cost nothing on a prepared one.
 set -euo pipefail
 pkgs=(gcc make cmake pkg-config libmicrohttpd-dev libjansson-dev libjwt-dev libsqlite3-dev
-      libssl-dev libcmocka-dev libcurl4-openssl-dev sqlite3 curl)
+      libssl-dev libcmocka-dev libcurl4-openssl-dev sqlite3 curl openssl)
 pkgs+=("$@")
 missing=()
 for p in "${pkgs[@]}"; do

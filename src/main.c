@@ -366,6 +366,11 @@ static int cmd_serve(const struct options *o)
     sigaddset(&sigs, SIGINT);
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
+    /* TLS material first: a bad path fails before anything is opened. */
+    if (o->tls_cert != NULL && ((tls_cert = pem_read(o->tls_cert, 0)) == NULL ||
+                                (tls_key = pem_read(o->tls_key, 1)) == NULL)) {
+        goto done;
+    }
     if (core_app_open(o->db_path, (unsigned)o->threads + 2, &app, &err) != PP_OK) {
         fprintf(stderr, "payout-panel: cannot open %s: %s\n", o->db_path, err.message);
         goto done;
@@ -378,10 +383,6 @@ static int cmd_serve(const struct options *o)
     if (core_service_start(app, &o->service, &err) != PP_OK ||
         core_expiry_start(app, o->expiry_interval_ms, &err) != PP_OK) {
         fprintf(stderr, "payout-panel: %s\n", err.message);
-        goto done;
-    }
-    if (o->tls_cert != NULL &&
-        ((tls_cert = pem_read(o->tls_cert, 0)) == NULL || (tls_key = pem_read(o->tls_key, 1)) == NULL)) {
         goto done;
     }
     struct http_server_options hopts = {

@@ -193,6 +193,72 @@ route("GET", "/api/reports/payouts", "integrator",
               query("status", {"enum": ["UNAUTHORIZED", "READY", "RECEIVED", "CANCELLED",
                                         "EXPIRED"]}, "only payouts now in this status")],
       responses={"200": ok(ref("PayoutReport"))})
+# Read lists (docs/api.md "Read lists").
+PAGE_PARAMS = [
+    query("page", {"type": "integer", "minimum": 1}, "1-based page (default 1); at most "
+          "100,000 rows may be skipped, deeper pages follow nextCursor"),
+    query("size", {"type": "integer", "minimum": 1, "maximum": 100}, "rows per page (default 25)"),
+    query("cursor", {"type": "string"}, "nextCursor of the previous page (same filters and "
+          "order); not with page"),
+    query("total", {"type": "boolean"}, "false skips counting (\"total\": null)"),
+    query("dir", {"enum": ["asc", "desc"]}, "direction (default asc); ties broken by id"),
+]
+DATE_PARAM = {"type": "string", "description": "any accepted date form"}
+PAYOUT_FILTERS = [
+    query("orderBy", {"enum": ["id", "createdAt", "updatedAt", "amount", "startDate", "endDate",
+                               "status"]}, "order field (default id)"),
+    query("status", {"type": "string"}, "one state or a comma-separated list"),
+    query("currency", CURRENCY_PARAM, "ISO 4217 code"),
+    query("projectId", {"type": "integer", "minimum": 1}, "project"),
+    query("recipientId", {"type": "integer", "minimum": 1}, "recipient"),
+    query("ids", {"type": "string"}, "comma-separated payout ids, at most 100"),
+    query("amountMin", {"type": "number"}, "major units, inclusive; needs currency"),
+    query("amountMax", {"type": "number"}, "major units, inclusive; needs currency"),
+    query("createdFrom", DATE_PARAM, "createdAt from (inclusive)"),
+    query("createdTo", DATE_PARAM, "createdAt to (inclusive)"),
+    query("startFrom", DATE_PARAM, "startDate from (inclusive)"),
+    query("startTo", DATE_PARAM, "startDate to (inclusive)"),
+    query("endFrom", DATE_PARAM, "endDate from (inclusive)"),
+    query("endTo", DATE_PARAM, "endDate to (inclusive)"),
+]
+NOT_FOUND = {"404": err(404, "NOT_FOUND")}
+
+
+def page_of(key, item):
+    return {"type": "object", "required": [key, "page", "size", "total", "nextCursor"],
+            "properties": {key: {"type": "array", "items": item},
+                           "page": {"type": "integer"}, "size": {"type": "integer"},
+                           "total": {"type": ["integer", "null"]},
+                           "nextCursor": {"type": ["string", "null"]}}}
+
+
+route("GET", "/api/payments", "integrator", "Payouts, filtered, ordered and paged",
+      params=PAGE_PARAMS + PAYOUT_FILTERS, responses={"200": ok(page_of("payments",
+                                                                        ref("Payout")))})
+route("GET", "/api/payments/export", "integrator",
+      "The payouts of a filtered list as CSV, streamed (stable documented columns)",
+      params=[q for q in PAGE_PARAMS if q["name"] == "dir"] + PAYOUT_FILTERS,
+      responses={"200": ok({"type": "string"}, "RFC 4180 CSV with a header row",
+                           "text/csv")})
+route("GET", "/api/recipients", "integrator", "Recipients, paged",
+      params=PAGE_PARAMS + [query("userName", {"type": "string"}, "exact"),
+                            query("phoneNumber", {"type": "string"}, "exact"),
+                            query("referenceId", {"type": "string"}, "exact")],
+      responses={"200": ok(page_of("recipients", ref("Recipient")))})
+route("GET", "/api/recipients/{id}", "integrator", "One recipient with its payout totals",
+      params=[path_id()], responses={"200": ok(ref("RecipientWithTotals"))}, errors=NOT_FOUND)
+route("GET", "/api/projects", "integrator", "Projects, paged",
+      params=PAGE_PARAMS + [query("name", {"type": "string"}, "exact")],
+      responses={"200": ok(page_of("projects", ref("Project")))})
+route("GET", "/api/projects/{id}", "integrator", "One project, optionally with payout stats",
+      params=[path_id(), query("stats", {"type": "boolean"}, "add per-currency/status stats")],
+      responses={"200": ok(ref("Project"))}, errors=NOT_FOUND)
+route("GET", "/api/ledger", "integrator", "The ledger of funds movements, paged",
+      params=PAGE_PARAMS + [query("currency", CURRENCY_PARAM, "ISO 4217 code"),
+                            query("from", DATE_PARAM, "movements at or after"),
+                            query("to", DATE_PARAM, "movements at or before"),
+                            query("payoutId", {"type": "integer", "minimum": 1}, "payout")],
+      responses={"200": ok(page_of("ledger", ref("LedgerEntry")))})
 IDEMPOTENCY_KEY = {"name": "Idempotency-Key", "in": "header", "required": False,
                    "schema": {"type": "string", "minLength": 1, "maxLength": 255,
                               "pattern": "^[ -~]+$"},
@@ -208,6 +274,28 @@ DATE_IN = {"type": "string", "description": "ISO 8601 or RFC 2822; no zone means
 CURRENCY = {"type": "string", "pattern": "^[A-Z]{3}$", "description": "ISO 4217 code"}
 FIGURE = {"type": "number", "description": "major units, formatted like amounts"}
 
+TOTALS = {"type": "array", "items": {"type": "object",
+                                     "required": ["currency", "status", "count", "sum"],
+                                     "properties": {"currency": CURRENCY, "status": {"type": "string"},
+                                                    "count": {"type": "integer"},
+                                                    "sum": FIGURE}}}
+READ_SCHEMAS = {
+    "Recipient": {"type": "object", "required": ["id"], "properties": {
+        "id": {"type": "integer"}, "userName": {"type": ["string", "null"]},
+        "phoneNumber": {"type": ["string", "null"]}, "referenceId": {"type": ["string", "null"]},
+        "firstName": {"type": ["string", "null"]}, "lastName": {"type": ["string", "null"]},
+        "email": {"type": ["string", "null"]}}},
+    "RecipientWithTotals": {"allOf": [{"$ref": "#/components/schemas/Recipient"},
+                                      {"type": "object", "properties": {"totals": TOTALS}}]},
+    "Project": {"type": "object", "required": ["id", "name", "createdAt"], "properties": {
+        "id": {"type": "integer"}, "name": {"type": "string"}, "createdAt": DATE_OUT,
+        "stats": TOTALS}},
+    "LedgerEntry": {"type": "object", "required": ["id", "at", "currency", "kind"], "properties": {
+        "id": {"type": "integer"}, "at": DATE_OUT, "currency": CURRENCY,
+        "kind": {"enum": ["deposit", "withdraw", "block", "release", "payout"]},
+        "available": FIGURE, "blocked": FIGURE, "paidOut": FIGURE,
+        "payoutId": {"type": ["integer", "null"]}, "reference": {"type": ["string", "null"]}}},
+}
 SCHEMAS = {
     "Error": {"type": "object", "required": ["error", "errors"], "properties": {
         "error": {"type": "object", "required": ["message", "type"], "properties": {
@@ -283,6 +371,7 @@ SCHEMAS = {
                                 "authorization": ref("Authorization")}},
 }
 
+SCHEMAS.update(READ_SCHEMAS)
 SCHEMAS["AuditEntry"] = {
     "type": "object", "required": ["id", "at", "actor", "address", "action", "subject", "detail"],
     "properties": {

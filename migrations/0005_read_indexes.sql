@@ -1,4 +1,4 @@
--- 0006_read_indexes: indexes for the list pages. Every order of a payout
+-- 0005_read_indexes: indexes for the list pages. Every order of a payout
 -- list is (field, id); an index on the field alone carries the rowid (the
 -- id) as its last column, so each of these serves both the order and the
 -- keyset position of a page at any depth. created_ms and status have

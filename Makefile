@@ -53,3 +53,12 @@ valgrind: build
 
 clean:
 	rm -rf $(BUILD) $(BUILD_SAN)
+
+# Benchmark against the machine's own ceiling (docs/performance.md) and the
+# memory soak; neither is part of `make test`. SOAK_SECONDS=600 by default.
+.PHONY: bench soak
+bench: deps
+	@scripts/bench.sh
+
+soak: deps
+	@scripts/soak.sh

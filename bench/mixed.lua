@@ -1,6 +1,6 @@
--- The soak's traffic: out of every 10 requests, 3 creates, 5 reads by id
--- (of payouts this thread created, or BENCH_ID_MAX seeded ones), 1 list
--- page (BENCH_PATH) and 1 authenticate.
+-- The soak's traffic: out of every 100 requests, 30 creates, 50 reads by
+-- id (1..BENCH_ID_MAX), 19 list pages (BENCH_PATH) and 1 authenticate
+-- (rare: the log-in lockout counts attempts in flight from one address).
 local common = dofile(os.getenv("BENCH_DIR") .. "/common.lua")
 setup = common.setup
 done = common.done
@@ -18,17 +18,17 @@ end
 
 function request()
   n = n + 1
-  local slot = n % 10
-  if slot < 3 then
+  local slot = n % 100
+  if slot < 30 then
     local k = math.random(1, 10000)
     local body = string.format(
       '{"amount":%d,"currency":"GBP","startDate":"2018-01-01","endDate":"2031-01-01",' ..
       '"name":"Soak %d","description":"Soak payout %d-%d","referenceId":%d,"notification":false}',
       1 + n % 50, k % 10, thread_no or 1, n, k)
     return wrk.format("POST", "/api/payment/create", json, body)
-  elseif slot < 8 then
+  elseif slot < 80 then
     return wrk.format("GET", "/api/payments/" .. math.random(1, hi), plain)
-  elseif slot < 9 then
+  elseif slot < 99 then
     return wrk.format("GET", list_path, plain)
   end
   return wrk.format("POST", "/api/authenticate", { ["Content-Type"] = "application/json" },

@@ -83,7 +83,15 @@ void api_admin_integration_rotate(struct core_app *app, struct api_request *req,
     json_decref(body);
 }
 
-void api_admin_deposit(struct core_app *app, struct api_request *req, struct api_response *resp)
+/* The admin's funds movements (deposit, withdraw) share one body shape
+** and one answer: the currency's balance afterwards. */
+typedef enum pp_status (*funds_move_fn)(struct core_app *app, const struct core_currency *cur,
+                                        int64_t amount_minor, const char *reference,
+                                        const struct pp_actor *actor,
+                                        struct pp_balance *after_out, struct pp_err *err);
+
+static void funds_move(struct core_app *app, struct api_request *req, struct api_response *resp,
+                       funds_move_fn move)
 {
     static const char *const allowed[] = {"currency", "amount", "reference", NULL};
     struct pp_err err = {0};
@@ -100,7 +108,7 @@ void api_admin_deposit(struct core_app *app, struct api_request *req, struct api
     }
     api_field_string(body, "reference", 0, PP_REFERENCE_BYTES_MAX, &reference, &err);
     if (err.status == PP_OK) {
-        core_funds_deposit(app, cur, amount, reference, &req->actor, &after, &err);
+        move(app, cur, amount, reference, &req->actor, &after, &err);
     }
     if (err.status != PP_OK) {
         api_respond_err(resp, &err);
@@ -110,4 +118,14 @@ void api_admin_deposit(struct core_app *app, struct api_request *req, struct api
         api_write_balance(&w, &after);
     }
     json_decref(body);
+}
+
+void api_admin_deposit(struct core_app *app, struct api_request *req, struct api_response *resp)
+{
+    funds_move(app, req, resp, core_funds_deposit);
+}
+
+void api_admin_withdraw(struct core_app *app, struct api_request *req, struct api_response *resp)
+{
+    funds_move(app, req, resp, core_funds_withdraw);
 }

@@ -24,6 +24,7 @@ void api_admin_integration_put(struct core_app *app, struct api_request *req,
 void api_admin_integration_rotate(struct core_app *app, struct api_request *req,
                                   struct api_response *resp);
 void api_admin_deposit(struct core_app *app, struct api_request *req, struct api_response *resp);
+void api_admin_withdraw(struct core_app *app, struct api_request *req, struct api_response *resp);
 void api_payment_create(struct core_app *app, struct api_request *req, struct api_response *resp);
 void api_payment_cancel(struct core_app *app, struct api_request *req, struct api_response *resp);
 void api_payment_get(struct core_app *app, struct api_request *req, struct api_response *resp);
@@ -35,7 +36,6 @@ void api_healthz(struct core_app *app, struct api_request *req, struct api_respo
 void api_readyz(struct core_app *app, struct api_request *req, struct api_response *resp);
 void api_admin_audit_list(struct core_app *app, struct api_request *req,
                           struct api_response *resp);
-void api_openapi(struct core_app *app, struct api_request *req, struct api_response *resp);
 void api_openapi(struct core_app *app, struct api_request *req, struct api_response *resp);
 
 /* Parses req's body as a JSON object whose keys are all in `allowed`

@@ -1,8 +1,7 @@
 /*
 ** This module implements the lifecycle endpoints: POST
 ** /api/payment/authorize (admin, bulk), POST /api/payment/receive
-** (integrator), POST /api/admin/funds/withdraw and PUT
-** /api/admin/settings/authorization (admin), plus the JSON side of the
+** (integrator) and PUT /api/admin/settings/authorization (admin), plus the JSON side of the
 ** authorization policy and of a payout's metadata. It turns JSON into
 ** validated values and answers; the rules live in core/lifecycle.c.
 */
@@ -250,35 +249,6 @@ void api_payment_receive(struct core_app *app, struct api_request *req, struct a
         struct jw w;
         jw_init(&w, &resp->body);
         api_write_payout(&w, &payout);
-    }
-    json_decref(body);
-}
-
-void api_admin_withdraw(struct core_app *app, struct api_request *req, struct api_response *resp)
-{
-    static const char *const allowed[] = {"currency", "amount", "reference", NULL};
-    struct pp_err err = {0};
-    const struct core_currency *cur = NULL;
-    const char *reference = NULL;
-    int64_t amount = 0;
-    struct pp_balance after;
-    json_t *body = api_body_object(req, allowed, 0, resp);
-    if (body == NULL) {
-        return;
-    }
-    if (api_field_currency(body, "currency", &cur, &err) == PP_OK) {
-        api_field_amount(body, "amount", cur, &amount, &err);
-    }
-    api_field_string(body, "reference", 0, PP_REFERENCE_BYTES_MAX, &reference, &err);
-    if (err.status == PP_OK) {
-        core_funds_withdraw(app, cur, amount, reference, &req->actor, &after, &err);
-    }
-    if (err.status != PP_OK) {
-        api_respond_err(resp, &err);
-    } else {
-        struct jw w;
-        jw_init(&w, &resp->body);
-        api_write_balance(&w, &after);
     }
     json_decref(body);
 }

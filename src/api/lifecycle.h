@@ -1,6 +1,6 @@
 /*
 ** This private header declares the lifecycle endpoints of api/lifecycle.c
-** (authorize, receive, withdraw, the authorization policy setting) for the
+** (authorize, receive, the authorization policy setting) for the
 ** route table, the authorization object writer for the settings answer,
 ** and the metadata reader the payout-request reader uses.
 */
@@ -18,7 +18,6 @@
 void api_payment_authorize(struct core_app *app, struct api_request *req,
                            struct api_response *resp);
 void api_payment_receive(struct core_app *app, struct api_request *req, struct api_response *resp);
-void api_admin_withdraw(struct core_app *app, struct api_request *req, struct api_response *resp);
 void api_admin_authorization_put(struct core_app *app, struct api_request *req,
                                  struct api_response *resp);
 

@@ -36,70 +36,17 @@ struct core_expiry {
     int stopping;      /* guarded by mu */
 };
 
-struct expire_op {
-    const int64_t *ids;
-    size_t count;
-    int64_t now_ms;
-    int64_t expired; /* out */
-};
-
-/* Expires open payout p at now_ms and releases its funds. */
-static enum pp_status expire_one(struct store_tx *tx, const struct pp_payout *p, int64_t now_ms,
-                                 struct pp_err *err)
+/* The list was a snapshot: since then the payout may have been
+** cancelled, received or expired by someone else. */
+static int expire_eligible(const struct pp_payout *p, int64_t now_ms)
 {
-    enum pp_status st = store_tx_payout_set_status(tx, p->id, PP_PAYOUT_EXPIRED, now_ms, NULL, err);
-    if (st == PP_OK) {
-        struct pp_movement release = {
-            .currency = p->currency,
-            .kind = PP_LEDGER_RELEASE,
-            .d_available = p->amount_minor,
-            .d_blocked = -p->amount_minor,
-            .payout_id = p->id,
-            .at_ms = now_ms,
-        };
-        st = store_tx_funds_move(tx, &release, NULL, err);
-    }
-    return st;
+    return pp_payout_status_is_open(p->status) && p->end_ms < now_ms;
 }
 
-static enum pp_status write_expire(struct store_tx *tx, void *arg, struct pp_err *err)
+static enum pp_status expire_apply(struct store_tx *tx, const struct pp_payout *p, int64_t now_ms,
+                                   struct pp_err *err)
 {
-    static const struct pp_actor system_actor = {.kind = PP_ACTOR_SYSTEM};
-    struct expire_op *op = arg;
-    enum pp_status st = PP_OK;
-    struct pp_buf subject;
-    pp_buf_init(&subject);
-    pp_buf_puts(&subject, "payout:");
-    op->expired = 0;
-    for (size_t i = 0; i < op->count && st == PP_OK; i++) {
-        struct pp_payout p;
-        struct pp_err miss = {0};
-        enum pp_status got = store_tx_payout_get(tx, op->ids[i], &p, &miss);
-        if (got == PP_NOT_FOUND) {
-            continue;
-        }
-        if (got != PP_OK) {
-            st = pp_err_set(err, got, "%s", miss.message);
-            break;
-        }
-        /* The list was a snapshot: since then the payout may have been
-        ** cancelled, received or expired by someone else. */
-        if (!pp_payout_status_is_open(p.status) || p.end_ms >= op->now_ms) {
-            continue;
-        }
-        st = expire_one(tx, &p, op->now_ms, err);
-        if (st == PP_OK) {
-            pp_buf_printf(&subject, "%s%" PRId64, op->expired ? "," : "", p.id);
-            op->expired++;
-        }
-    }
-    if (st == PP_OK && op->expired > 0) {
-        char detail[48];
-        snprintf(detail, sizeof detail, "%" PRId64 " payout(s)", op->expired);
-        st = core_audit(tx, &system_actor, "payment.expire", subject.data, detail, op->now_ms, err);
-    }
-    pp_buf_free(&subject);
-    return st;
+    return core_payout_close_released(tx, p, PP_PAYOUT_EXPIRED, now_ms, err);
 }
 
 /* 1 once core_expiry_stop has been called for app's task. */
@@ -127,16 +74,25 @@ enum pp_status core_expiry_run(struct core_app *app, int64_t now_ms, int64_t *ex
         if (st != PP_OK || count == 0) {
             break;
         }
-        struct expire_op op = {.ids = ids, .count = count, .now_ms = now_ms};
-        st = core_write(app, write_expire, &op, err);
+        static const struct pp_actor system_actor = {.kind = PP_ACTOR_SYSTEM};
+        struct core_bulk b = {
+            .ids = ids,
+            .count = count,
+            .now_ms = now_ms,
+            .eligible = expire_eligible,
+            .apply = expire_apply,
+            .actor = &system_actor,
+            .action = "payment.expire",
+        };
+        st = core_payout_bulk_run(app, &b, err);
         if (st != PP_OK) {
             break;
         }
-        total += op.expired;
+        total += b.done;
         /* A short list was the last one; a batch that expired nothing means
         ** the snapshot only held payouts closed meanwhile, which the next
         ** pass no longer lists. */
-        if (count < PP_EXPIRY_BATCH_MAX || op.expired == 0) {
+        if (count < PP_EXPIRY_BATCH_MAX || b.done == 0) {
             break;
         }
     }

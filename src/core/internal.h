@@ -10,8 +10,8 @@
 #include <stdint.h>
 
 #include "payout/core/app.h"
-#include "payout/core/lifecycle.h"
 #include "payout/core/idempotency.h"
+#include "payout/core/lifecycle.h"
 #include "payout/store/audit.h"
 #include "payout/store/store.h"
 
@@ -70,6 +70,34 @@ enum pp_status core_payout_write_create(struct store_tx *tx, const struct core_p
                                         enum pp_payout_status initial, const char *uuid,
                                         int64_t now_ms, struct pp_payout *out,
                                         struct pp_err *err);
+
+/* A bulk state change over a list of payout ids (cancel, authorize,
+** expire): which payouts take part and what happens to each. */
+struct core_bulk {
+    const int64_t *ids;
+    size_t count;
+    int64_t now_ms;
+    /* 1 when p (re-read inside the transaction) takes part. */
+    int (*eligible)(const struct pp_payout *p, int64_t now_ms);
+    /* Changes p inside the transaction. */
+    enum pp_status (*apply)(struct store_tx *tx, const struct pp_payout *p, int64_t now_ms,
+                            struct pp_err *err);
+    const struct pp_actor *actor;
+    const char *action; /* audit action, e.g. "payment.cancel" */
+    int64_t done;       /* out: how many payouts changed */
+};
+
+/* Runs b in one transaction: reads each id (unknown ones and repeats fall
+** out by eligibility), applies b->apply to the eligible ones, and appends
+** one audit entry naming them when any changed. b->done counts them. */
+enum pp_status core_payout_bulk_run(struct core_app *app, struct core_bulk *b,
+                                    struct pp_err *err);
+
+/* Closes open payout p as `to` (CANCELLED or EXPIRED) at now_ms and
+** releases its blocked funds (one RELEASE ledger row). */
+enum pp_status core_payout_close_released(struct store_tx *tx, const struct pp_payout *p,
+                                          enum pp_payout_status to, int64_t now_ms,
+                                          struct pp_err *err);
 
 /* The domain rules of a create request (amount, window, names, at least
 ** one identifier). PP_INVALID_PARAMS with a message otherwise. */

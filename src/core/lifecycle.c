@@ -1,14 +1,14 @@
 /*
 ** This module implements the payout lifecycle after create: the
 ** authorization policy (its pure rules, its settings text and its
-** in-memory cache), authorizing payouts in bulk, receiving one payout
-** inside its window, and withdrawing unblocked funds. Every operation
+** in-memory cache), authorizing payouts in bulk and receiving one payout
+** inside its window. Every operation
 ** re-reads the payouts it touches inside its own transaction, so two
 ** operations racing on one payout (or one racing with expiry) end in
 ** exactly one outcome; the schema's status trigger backs that up.
 **
-** It does not implement create and cancel (payouts.c), deposits
-** (funds.c) nor expiry (expiry.c).
+** It does not implement create, cancel and the bulk runner (payouts.c),
+** deposits and withdrawals (funds.c) nor expiry (expiry.c).
 */
 #include <inttypes.h>
 #include <stdio.h>
@@ -247,58 +247,34 @@ enum pp_status core_auth_policy_set(struct core_app *app, const struct core_auth
 
 /* --- Authorize ---------------------------------------------------------------- */
 
-struct authorize_op {
-    const int64_t *ids;
-    size_t count;
-    const struct pp_actor *actor;
-    int64_t now_ms;
-    int64_t authorized; /* out */
-};
-
-static enum pp_status write_authorize(struct store_tx *tx, void *arg, struct pp_err *err)
+/* A payout whose window has ended is about to expire: authorizing it
+** would make it READY for nothing. A repeat is READY by now. */
+static int authorize_eligible(const struct pp_payout *p, int64_t now_ms)
 {
-    struct authorize_op *op = arg;
-    enum pp_status st = PP_OK;
-    struct pp_buf subject;
-    pp_buf_init(&subject);
-    pp_buf_puts(&subject, "payout:");
-    op->authorized = 0;
-    for (size_t i = 0; i < op->count && st == PP_OK; i++) {
-        struct pp_payout p;
-        struct pp_err miss = {0};
-        enum pp_status got = store_tx_payout_get(tx, op->ids[i], &p, &miss);
-        if (got == PP_NOT_FOUND) {
-            continue;
-        }
-        if (got != PP_OK) {
-            st = pp_err_set(err, got, "%s", miss.message);
-            break;
-        }
-        /* A payout whose window has ended is about to expire: authorizing
-        ** it would make it READY for nothing. A repeat is READY by now. */
-        if (p.status != PP_PAYOUT_UNAUTHORIZED || p.end_ms < op->now_ms) {
-            continue;
-        }
-        st = store_tx_payout_set_status(tx, p.id, PP_PAYOUT_READY, op->now_ms, NULL, err);
-        if (st == PP_OK) {
-            pp_buf_printf(&subject, "%s%" PRId64, op->authorized ? "," : "", p.id);
-            op->authorized++;
-        }
-    }
-    if (st == PP_OK && op->authorized > 0) {
-        st = core_audit(tx, op->actor, "payment.authorize", subject.data, NULL, op->now_ms, err);
-    }
-    pp_buf_free(&subject);
-    return st;
+    return p->status == PP_PAYOUT_UNAUTHORIZED && p->end_ms >= now_ms;
+}
+
+static enum pp_status authorize_apply(struct store_tx *tx, const struct pp_payout *p,
+                                      int64_t now_ms, struct pp_err *err)
+{
+    return store_tx_payout_set_status(tx, p->id, PP_PAYOUT_READY, now_ms, NULL, err);
 }
 
 enum pp_status core_payout_authorize(struct core_app *app, const int64_t *ids, size_t count,
                                      const struct pp_actor *actor, int64_t *authorized_out,
                                      struct pp_err *err)
 {
-    struct authorize_op op = {.ids = ids, .count = count, .actor = actor, .now_ms = core_now_ms()};
-    enum pp_status st = core_write(app, write_authorize, &op, err);
-    *authorized_out = st == PP_OK ? op.authorized : 0;
+    struct core_bulk b = {
+        .ids = ids,
+        .count = count,
+        .now_ms = core_now_ms(),
+        .eligible = authorize_eligible,
+        .apply = authorize_apply,
+        .actor = actor,
+        .action = "payment.authorize",
+    };
+    enum pp_status st = core_payout_bulk_run(app, &b, err);
+    *authorized_out = b.done;
     return st;
 }
 
@@ -408,64 +384,3 @@ enum pp_status core_payout_receive(struct core_app *app, int64_t id, const char 
     return st;
 }
 
-/* --- Withdraw ----------------------------------------------------------------- */
-
-struct withdraw_op {
-    struct pp_movement move;
-    const struct pp_actor *actor;
-    int exponent;
-    struct pp_balance after; /* out */
-};
-
-static enum pp_status write_withdraw(struct store_tx *tx, void *arg, struct pp_err *err)
-{
-    struct withdraw_op *op = arg;
-    char amount[PP_AMOUNT_TEXT_BYTES];
-    core_money_format(-op->move.d_available, op->exponent, amount, sizeof amount);
-    struct pp_err move_err = {0};
-    enum pp_status st = store_tx_funds_move(tx, &op->move, &op->after, &move_err);
-    if (st == PP_INSUFFICIENT_FUNDS) {
-        st = pp_err_set(err, PP_INSUFFICIENT_FUNDS,
-                        "cannot withdraw %s %s: it is more than the available (unblocked) funds",
-                        amount, op->move.currency);
-    } else if (st != PP_OK) {
-        st = pp_err_set(err, st, "%s", move_err.message);
-    }
-    if (st == PP_OK) {
-        char detail[64];
-        snprintf(detail, sizeof detail, "%s %s", amount, op->move.currency);
-        st = core_audit(tx, op->actor, "funds.withdraw", NULL, detail, op->move.at_ms, err);
-    }
-    return st;
-}
-
-enum pp_status core_funds_withdraw(struct core_app *app, const struct core_currency *cur,
-                                   int64_t amount_minor, const char *reference,
-                                   const struct pp_actor *actor, struct pp_balance *after_out,
-                                   struct pp_err *err)
-{
-    if (amount_minor <= 0) {
-        return pp_err_set(err, PP_INVALID_PARAMS, "amount must be greater than zero");
-    }
-    if (amount_minor > PP_AMOUNT_MINOR_MAX) {
-        return pp_err_set(err, PP_INVALID_PARAMS, "amount is too large");
-    }
-    struct withdraw_op op = {
-        .move =
-            {
-                .currency = cur->code,
-                .kind = PP_LEDGER_WITHDRAW,
-                .d_available = -amount_minor,
-                .reference = reference,
-                .admin_id = actor->admin_id,
-                .at_ms = core_now_ms(),
-            },
-        .actor = actor,
-        .exponent = cur->exponent,
-    };
-    enum pp_status st = core_write(app, write_withdraw, &op, err);
-    if (st == PP_OK) {
-        *after_out = op.after;
-    }
-    return st;
-}

@@ -177,18 +177,9 @@ enum pp_status core_payout_create(struct core_app *app, const struct core_payout
     return st;
 }
 
-struct cancel_op {
-    const int64_t *ids;
-    size_t count;
-    const struct pp_actor *actor;
-    int64_t now_ms;
-    int64_t cancelled; /* out */
-};
-
-/* Closes one open payout as `to`, releasing its funds. */
-static enum pp_status close_released(struct store_tx *tx, const struct pp_payout *p,
-                                     enum pp_payout_status to, int64_t now_ms,
-                                     struct pp_err *err)
+enum pp_status core_payout_close_released(struct store_tx *tx, const struct pp_payout *p,
+                                          enum pp_payout_status to, int64_t now_ms,
+                                          struct pp_err *err)
 {
     enum pp_status st = store_tx_payout_set_status(tx, p->id, to, now_ms, NULL, err);
     if (st == PP_OK) {
@@ -205,35 +196,57 @@ static enum pp_status close_released(struct store_tx *tx, const struct pp_payout
     return st;
 }
 
-static enum pp_status write_cancel(struct store_tx *tx, void *arg, struct pp_err *err)
+static enum pp_status write_bulk(struct store_tx *tx, void *arg, struct pp_err *err)
 {
-    struct cancel_op *op = arg;
+    struct core_bulk *b = arg;
     enum pp_status st = PP_OK;
     struct pp_buf subject;
     pp_buf_init(&subject);
     pp_buf_puts(&subject, "payout:");
-    op->cancelled = 0;
-    for (size_t i = 0; i < op->count && st == PP_OK; i++) {
+    b->done = 0;
+    for (size_t i = 0; i < b->count && st == PP_OK; i++) {
         struct pp_payout p;
         struct pp_err miss = {0};
-        enum pp_status got = store_tx_payout_get(tx, op->ids[i], &p, &miss);
-        if (got == PP_NOT_FOUND || (got == PP_OK && !pp_payout_status_is_open(p.status))) {
+        enum pp_status got = store_tx_payout_get(tx, b->ids[i], &p, &miss);
+        if (got == PP_NOT_FOUND || (got == PP_OK && !b->eligible(&p, b->now_ms))) {
             continue;
         }
         if (got != PP_OK) {
             st = pp_err_set(err, got, "%s", miss.message);
             break;
         }
-        st = close_released(tx, &p, PP_PAYOUT_CANCELLED, op->now_ms, err);
+        st = b->apply(tx, &p, b->now_ms, err);
         if (st == PP_OK) {
-            pp_buf_printf(&subject, "%s%" PRId64, op->cancelled ? "," : "", p.id);
-            op->cancelled++;
+            pp_buf_printf(&subject, "%s%" PRId64, b->done ? "," : "", p.id);
+            b->done++;
         }
     }
-    if (st == PP_OK && op->cancelled > 0) {
-        st = core_audit(tx, op->actor, "payment.cancel", subject.data, NULL, op->now_ms, err);
+    if (st == PP_OK && b->done > 0) {
+        st = core_audit(tx, b->actor, b->action, subject.data, NULL, b->now_ms, err);
     }
     pp_buf_free(&subject);
+    return st;
+}
+
+/* Cancel: any open payout, whatever its window. */
+static int cancel_eligible(const struct pp_payout *p, int64_t now_ms)
+{
+    (void)now_ms;
+    return pp_payout_status_is_open(p->status);
+}
+
+static enum pp_status cancel_apply(struct store_tx *tx, const struct pp_payout *p, int64_t now_ms,
+                                   struct pp_err *err)
+{
+    return core_payout_close_released(tx, p, PP_PAYOUT_CANCELLED, now_ms, err);
+}
+
+enum pp_status core_payout_bulk_run(struct core_app *app, struct core_bulk *b, struct pp_err *err)
+{
+    enum pp_status st = core_write(app, write_bulk, b, err);
+    if (st != PP_OK) {
+        b->done = 0;
+    }
     return st;
 }
 
@@ -241,9 +254,17 @@ enum pp_status core_payout_cancel(struct core_app *app, const int64_t *ids, size
                                   const struct pp_actor *actor, int64_t *cancelled_out,
                                   struct pp_err *err)
 {
-    struct cancel_op op = {.ids = ids, .count = count, .actor = actor, .now_ms = core_now_ms()};
-    enum pp_status st = core_write(app, write_cancel, &op, err);
-    *cancelled_out = st == PP_OK ? op.cancelled : 0;
+    struct core_bulk b = {
+        .ids = ids,
+        .count = count,
+        .now_ms = core_now_ms(),
+        .eligible = cancel_eligible,
+        .apply = cancel_apply,
+        .actor = actor,
+        .action = "payment.cancel",
+    };
+    enum pp_status st = core_payout_bulk_run(app, &b, err);
+    *cancelled_out = b.done;
     return st;
 }
 

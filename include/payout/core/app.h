@@ -95,6 +95,15 @@ enum pp_status core_funds_deposit(struct core_app *app, const struct core_curren
                                   const struct pp_actor *actor, struct pp_balance *after_out,
                                   struct pp_err *err);
 
+/* Takes amount_minor (> 0) of cur out of the available (unblocked) funds,
+** with a WITHDRAW ledger row (reference may be NULL), audited as
+** "funds.withdraw". PP_INSUFFICIENT_FUNDS when the available funds are
+** smaller (nothing written). *after_out = the balance afterwards. */
+enum pp_status core_funds_withdraw(struct core_app *app, const struct core_currency *cur,
+                                   int64_t amount_minor, const char *reference,
+                                   const struct pp_actor *actor, struct pp_balance *after_out,
+                                   struct pp_err *err);
+
 /* Balances of every currency ever funded, ordered by code. */
 enum pp_status core_balances_list(struct core_app *app, struct pp_balance *out, size_t cap,
                                   size_t *count_out, struct pp_err *err);

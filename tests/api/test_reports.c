@@ -364,6 +364,93 @@ static void test_groups_match_payouts(void **state)
     assert_int_equal(assert_report(BY_PROJECT, from, to, "USD", NULL), 0);
 }
 
+/* Count and exact sum (minor units) of the payouts GET /api/payments lists
+** for filter (already URL-safe) in [from, to), following every cursor. */
+static void list_totals(const char *filter, const char *currency, long long from, long long to,
+                        long long *count_out, long long *minor_out)
+{
+    char from_text[32], to_text[32];
+    date_text(from, from_text, sizeof from_text);
+    date_text(to - 1, to_text, sizeof to_text); /* the list's createdTo is inclusive */
+    char *cursor = NULL;
+    *count_out = 0;
+    *minor_out = 0;
+    for (int page = 0; page < 100; page++) {
+        char *path = pp_fmt("/api/payments?%s&currency=%s&createdFrom=%s&createdTo=%s&size=7%s%s",
+                            filter, currency, from_text, to_text, cursor ? "&cursor=" : "",
+                            cursor ? cursor : "");
+        struct pp_resp *r = pp_get(&srv, path, api_key);
+        pp_assert_status(r, 200);
+        const json_t *list = json_object_get(r->json, "payments");
+        for (size_t i = 0; i < json_array_size(list); i++) {
+            char at[48], amount[32];
+            snprintf(at, sizeof at, "payments[%zu].amount", i);
+            assert_non_null(pp_json_number_text(r->body, r->body_len, at, amount, sizeof amount));
+            *minor_out += minor_of(amount, decimals_of(currency));
+            (*count_out)++;
+        }
+        const char *next = json_string_value(json_object_get(r->json, "nextCursor"));
+        free(cursor);
+        cursor = next != NULL ? strdup(next) : NULL;
+        pp_resp_free(r);
+        free(path);
+        if (cursor == NULL) {
+            return;
+        }
+    }
+    fail_msg("the list of %s did not end within 100 pages", filter);
+}
+
+/* Every report group's count and sum equal those of the payouts the list
+** endpoint gives for the same group, currency and period. */
+static void test_report_equals_list(void **state)
+{
+    (void)state;
+    static const enum by bys[] = {BY_PROJECT, BY_CURRENCY, BY_STATUS, BY_RECIPIENT};
+    long long from = payouts[0].created_ms;
+    long long to = payouts[payout_count - 1].created_ms + 1;
+    char from_text[32], to_text[32];
+    date_text(from, from_text, sizeof from_text);
+    date_text(to, to_text, sizeof to_text);
+    size_t compared = 0;
+    for (size_t b = 0; b < sizeof bys / sizeof bys[0]; b++) {
+        char *path = pp_fmt("/api/reports/payouts?groupBy=%s&from=%s&to=%s", by_names[bys[b]],
+                            from_text, to_text);
+        struct pp_resp *r = pp_get(&srv, path, api_key);
+        pp_assert_status(r, 200);
+        const json_t *groups = json_object_get(r->json, "groups");
+        assert_true(json_array_size(groups) > 0);
+        for (size_t i = 0; i < json_array_size(groups); i++) {
+            const json_t *g = json_array_get(groups, i);
+            const char *key = json_string_value(json_object_get(g, "key"));
+            const char *currency = json_string_value(json_object_get(g, "currency"));
+            char *filter = bys[b] == BY_PROJECT     ? pp_fmt("projectId=%s", key)
+                           : bys[b] == BY_CURRENCY  ? pp_fmt("currency=%s", key)
+                           : bys[b] == BY_RECIPIENT ? pp_fmt("recipientId=%s", key)
+                                                    : pp_fmt("status=%s", key);
+            if (bys[b] == BY_CURRENCY) {
+                /* The currency is the group itself; list_totals adds it. */
+                free(filter);
+                filter = pp_fmt("dir=asc");
+            }
+            long long count = 0, minor = 0;
+            list_totals(filter, currency, from, to, &count, &minor);
+            char at[48], sum[32];
+            snprintf(at, sizeof at, "groups[%zu].sum", i);
+            assert_non_null(pp_json_number_text(r->body, r->body_len, at, sum, sizeof sum));
+            if (pp_json_int(g, "count") != count || minor_of(sum, decimals_of(currency)) != minor) {
+                fail_msg("%s group %s %s: report %lld / %s, list %lld / %lld minor", path, key,
+                         currency, pp_json_int(g, "count"), sum, count, minor);
+            }
+            compared++;
+            free(filter);
+        }
+        pp_resp_free(r);
+        free(path);
+    }
+    assert_true(compared >= 10);
+}
+
 static void test_period_boundaries(void **state)
 {
     (void)state;
@@ -481,6 +568,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_build_known_set),
         cmocka_unit_test(test_groups_match_payouts),
+        cmocka_unit_test(test_report_equals_list),
         cmocka_unit_test(test_period_boundaries),
         cmocka_unit_test(test_default_period),
         cmocka_unit_test(test_bad_params),

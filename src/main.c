@@ -20,6 +20,7 @@
 #include "payout/core/lifecycle.h"
 #include "payout/http/server.h"
 #include "payout/limits.h"
+#include "payout/sec/passwords.h"
 #include "payout/sec/secrets.h"
 #include "payout/store/store.h"
 
@@ -44,6 +45,7 @@ struct options {
     long connections_per_ip_max;
     const char *tls_cert;
     const char *tls_key;
+    long password_iterations;
 };
 
 static void usage(FILE *out)
@@ -78,7 +80,10 @@ static void usage(FILE *out)
           "  --rate-burst N      requests allowed at once [PAYOUT_RATE_BURST]\n"
           "                      (default 400, or twice --rate-limit when that is given)\n"
           "  --idempotency-ttl-h N  hours an Idempotency-Key and its answer are kept,\n"
-          "                      24..8760 [PAYOUT_IDEMPOTENCY_TTL_H] (default 24)\n",
+          "                      24..8760 [PAYOUT_IDEMPOTENCY_TTL_H] (default 24)\n"
+          "  --password-iterations N  PBKDF2 iterations of new admin password hashes,\n"
+          "                      1000..10000000; lower only for test environments\n"
+          "                      [PAYOUT_PASSWORD_ITERATIONS] (default 600000)\n",
           out);
 }
 
@@ -112,6 +117,7 @@ static int parse_options(int argc, char **argv, struct options *o)
     const char *threads = env_or("PAYOUT_THREADS", NULL);
     const char *body = env_or("PAYOUT_BODY_MAX", NULL);
     const char *expiry = env_or("PAYOUT_EXPIRY_INTERVAL_MS", NULL);
+    const char *iterations = env_or("PAYOUT_PASSWORD_ITERATIONS", NULL);
     o->rate_limit_text = env_or("PAYOUT_RATE_LIMIT", NULL);
     o->rate_burst_text = env_or("PAYOUT_RATE_BURST", NULL);
     o->idem_ttl_text = env_or("PAYOUT_IDEMPOTENCY_TTL_H", NULL);
@@ -180,6 +186,8 @@ static int parse_options(int argc, char **argv, struct options *o)
             o->idem_ttl_text = v;
         } else if (strcmp(flag, "--tls-key") == 0) {
             o->tls_key = v;
+        } else if (strcmp(flag, "--password-iterations") == 0) {
+            iterations = v;
         } else {
             fprintf(stderr, "payout-panel: unknown option %s\n", flag);
             return 0;
@@ -189,6 +197,13 @@ static int parse_options(int argc, char **argv, struct options *o)
     if (expiry != NULL && !parse_long(expiry, 0, PP_EXPIRY_INTERVAL_MS_MAX, &o->expiry_interval_ms)) {
         fprintf(stderr, "payout-panel: --expiry-interval-ms must be 0 to %ld\n",
                 PP_EXPIRY_INTERVAL_MS_MAX);
+        return 0;
+    }
+    o->password_iterations = PP_PBKDF2_ITERATIONS;
+    if (iterations != NULL && !parse_long(iterations, PP_PBKDF2_ITERATIONS_MIN,
+                                          PP_PBKDF2_ITERATIONS_MAX, &o->password_iterations)) {
+        fprintf(stderr, "payout-panel: --password-iterations must be %u to %u\n",
+                PP_PBKDF2_ITERATIONS_MIN, PP_PBKDF2_ITERATIONS_MAX);
         return 0;
     }
     o->threads = cores > 0 ? cores : 2;
@@ -514,6 +529,7 @@ int main(int argc, char **argv)
     if (!setup_logging(&o)) {
         return 2;
     }
+    sec_password_set_iterations((unsigned)o.password_iterations);
     if (strcmp(o.command, "serve") == 0) {
         return cmd_serve(&o);
     }

@@ -135,6 +135,10 @@
 #define PP_ADMIN_PASSWORD_GENERATED_CHARS 24
 /* PBKDF2-HMAC-SHA256 iterations for admin passwords (OWASP 2023). */
 #define PP_PBKDF2_ITERATIONS 600000u
+/* Iterations a stored hash may carry, and the range of
+** --password-iterations (new hashes; lower only for test environments). */
+#define PP_PBKDF2_ITERATIONS_MIN 1000u
+#define PP_PBKDF2_ITERATIONS_MAX 10000000u
 #define PP_PASSWORD_SALT_BYTES 16
 /* Stored hash text: "pbkdf2-sha256$<iter>$<salt hex>$<hash hex>". */
 #define PP_PASSWORD_HASH_TEXT_BYTES 160

@@ -28,8 +28,8 @@
 #define HASH_BYTES 32u
 /* Accepted iteration counts. The floor refuses hashes too cheap to slow an
 ** attacker (and lets tests stay fast); the ceiling bounds a login's cost. */
-#define ITERATIONS_MIN 1000u
-#define ITERATIONS_MAX 10000000u
+#define ITERATIONS_MIN PP_PBKDF2_ITERATIONS_MIN
+#define ITERATIONS_MAX PP_PBKDF2_ITERATIONS_MAX
 /* Digits of ITERATIONS_MAX. */
 #define ITERATIONS_DIGITS_MAX 8u
 
@@ -40,6 +40,9 @@ _Static_assert(PP_PASSWORD_HASH_TEXT_BYTES >= HASH_PREFIX_CHARS + ITERATIONS_DIG
                                                   2 * PP_PASSWORD_SALT_BYTES + 2 * HASH_BYTES + 3,
                "PP_PASSWORD_HASH_TEXT_BYTES too small");
 _Static_assert(PP_ADMIN_PASSWORD_BYTES_MAX <= INT32_MAX, "PKCS5_PBKDF2_HMAC takes an int length");
+
+/* Iterations of new hashes and of the burn (sec_password_set_iterations). */
+static unsigned hash_iterations = PP_PBKDF2_ITERATIONS;
 
 /* A stored hash, parsed. */
 struct stored_hash {
@@ -163,7 +166,7 @@ enum pp_status sec_password_hash(const char *password, size_t len, unsigned iter
     PP_ASSERT(out != NULL && out_size >= PP_PASSWORD_HASH_TEXT_BYTES);
     out[0] = '\0';
     if (iterations == 0) {
-        iterations = PP_PBKDF2_ITERATIONS;
+        iterations = hash_iterations;
     }
     PP_ASSERT(iterations >= ITERATIONS_MIN && iterations <= ITERATIONS_MAX);
     if (len < PP_ADMIN_PASSWORD_BYTES_MIN || len > PP_ADMIN_PASSWORD_BYTES_MAX) {
@@ -216,8 +219,14 @@ done:
     return status;
 }
 
+void sec_password_set_iterations(unsigned iterations)
+{
+    PP_ASSERT(iterations >= ITERATIONS_MIN && iterations <= ITERATIONS_MAX);
+    hash_iterations = iterations;
+}
+
 /* The hash sec_password_burn verifies against: a real one, of a password
-** no one has, made once with the default iterations and a fixed salt. */
+** no one has, made once with the configured iterations and a fixed salt. */
 static pthread_once_t dummy_once = PTHREAD_ONCE_INIT;
 static char dummy_stored[PP_PASSWORD_HASH_TEXT_BYTES];
 
@@ -231,8 +240,8 @@ static void dummy_init(void)
     memset(hash, 0, sizeof hash);
     /* If OpenSSL fails here the zero hash still makes a well-formed text,
     ** so a burn still spends a full derivation. */
-    (void)pbkdf2(dummy_password, sizeof dummy_password - 1, salt, PP_PBKDF2_ITERATIONS, hash);
-    format_stored(PP_PBKDF2_ITERATIONS, salt, hash, dummy_stored, sizeof dummy_stored);
+    (void)pbkdf2(dummy_password, sizeof dummy_password - 1, salt, hash_iterations, hash);
+    format_stored(hash_iterations, salt, hash, dummy_stored, sizeof dummy_stored);
 }
 
 void sec_password_burn(const char *password, size_t len)

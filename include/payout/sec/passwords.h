@@ -12,8 +12,15 @@
 #include "payout/limits.h"
 #include "payout/status.h"
 
+/* Sets the iterations of new hashes (sec_password_hash with 0) and of
+** sec_password_burn, PP_PBKDF2_ITERATIONS until set; asserts
+** PP_PBKDF2_ITERATIONS_MIN..MAX. Process-wide: call once at start, before
+** other threads run. Stored hashes carry their own count, so verifying
+** them does not depend on it. */
+void sec_password_set_iterations(unsigned iterations);
+
 /* Hashes password[0..len) with a fresh random salt and `iterations`
-** (0 = PP_PBKDF2_ITERATIONS) into out (PP_PASSWORD_HASH_TEXT_BYTES).
+** (0 = the configured count, see above) into out (PP_PASSWORD_HASH_TEXT_BYTES).
 ** PP_INVALID_PARAMS if len is outside PP_ADMIN_PASSWORD_BYTES_MIN..MAX;
 ** PP_INTERNAL if OpenSSL fails. */
 enum pp_status sec_password_hash(const char *password, size_t len, unsigned iterations, char *out,

@@ -66,11 +66,46 @@ void jw_array_end(struct jw *w)
     jw_close(w, ']');
 }
 
+/* Bytes of the well-formed UTF-8 sequence at s[0..len) (s[0] >= 0x80),
+** or 0 when it is not one (overlong, surrogate, over U+10FFFF, cut). */
+static size_t utf8_sequence(const unsigned char *s, size_t len)
+{
+    unsigned char c = s[0];
+    size_t n = c >= 0xC2 && c <= 0xDF   ? 2
+               : c >= 0xE0 && c <= 0xEF ? 3
+               : c >= 0xF0 && c <= 0xF4 ? 4
+                                        : 0;
+    unsigned char lo = c == 0xE0 ? 0xA0 : c == 0xF0 ? 0x90 : 0x80;
+    unsigned char hi = c == 0xED ? 0x9F : c == 0xF4 ? 0x8F : 0xBF;
+    if (n == 0 || n > len || s[1] < lo || s[1] > hi) {
+        return 0;
+    }
+    for (size_t i = 2; i < n; i++) {
+        if (s[i] < 0x80 || s[i] > 0xBF) {
+            return 0;
+        }
+    }
+    return n;
+}
+
 void jw_escape(struct pp_buf *out, const char *s, size_t len)
 {
     size_t start = 0;
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
+        if (c >= 0x80) {
+            /* Valid UTF-8 is copied; anything else (say a message that cut
+            ** a character in two) becomes U+FFFD, so the JSON stays valid. */
+            size_t n = utf8_sequence((const unsigned char *)s + i, len - i);
+            if (n > 0) {
+                i += n - 1;
+                continue;
+            }
+            pp_buf_append(out, s + start, i - start);
+            pp_buf_puts(out, "\\ufffd");
+            start = i + 1;
+            continue;
+        }
         if (c >= 0x20 && c != '"' && c != '\\') {
             continue;
         }

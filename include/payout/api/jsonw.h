@@ -27,7 +27,9 @@ void jw_object_end(struct jw *w);
 void jw_array_begin(struct jw *w);
 void jw_array_end(struct jw *w);
 void jw_key(struct jw *w, const char *key);
-/* A JSON string, escaped (control characters as \u00XX, '"' and '\\'). */
+/* A JSON string, escaped (control characters as \u00XX, '"' and '\\'); bytes
+** that are not well-formed UTF-8 are written as \ufffd, so the output is
+** always valid JSON. */
 void jw_string(struct jw *w, const char *s);
 void jw_string_n(struct jw *w, const char *s, size_t len);
 void jw_int(struct jw *w, int64_t v);

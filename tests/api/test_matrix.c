@@ -9,6 +9,11 @@
 ** cases run is printed.
 **
 ** Adding a route's cases is adding a file: nothing here names a route.
+** Every route of the route table (read from src/api/routes.c) must be
+** reached by at least ROUTE_CASES_MIN cases (a case reaches the first
+** route whose method and path pattern match it, as the router picks); the
+** test fails naming every route that is not, so a new route cannot land
+** without its case file.
 ** Cases are sent from rotating loopback addresses (127.0.2.x) so that the
 ** wrong-password cases do not trip the log-in lockout, which
 ** test_attacks.c covers on its own.
@@ -23,12 +28,19 @@
 #ifndef PP_CASES_DIR
 #error "PP_CASES_DIR must name tests/api/cases"
 #endif
+#ifndef PP_ROUTES_FILE
+#error "PP_ROUTES_FILE must name src/api/routes.c"
+#endif
 
-/* Largest expanded field (the huge-body cases are up to 2 MiB). */
-#define FIELD_BYTES_MAX (4u * 1024u * 1024u)
+/* Largest expanded field (the huge-body cases are up to 17 MB, over the
+** 16 MiB limit of the list routes). */
+#define FIELD_BYTES_MAX (24u * 1024u * 1024u)
 #define CASE_FILES_MAX 128
 #define HEADER_LINES_MAX 1024
 #define CASE_FIELDS 5
+/* Cases that must reach each route of the route table. */
+#define ROUTE_CASES_MIN 10
+#define ROUTES_MAX 128
 
 static struct pp_server srv;
 static char *admin_token;
@@ -36,6 +48,15 @@ static char *api_key;
 static char payout_id[32];
 static int cases_run;
 static int files_run;
+
+/* The route table as routes.c spells it, with the cases reaching each. */
+struct route {
+    char method[8];
+    char pattern[128];
+    int cases;
+};
+static struct route routes[ROUTES_MAX];
+static size_t route_count;
 
 struct bytes {
     char *data;
@@ -198,7 +219,9 @@ static size_t split_fields(char *line, char **fields)
 
 struct expect {
     long status;
-    char type[40]; /* error type, "-" for a success, "RAW" for transport answers */
+    char type[40]; /* error type, "-" for a success, "CSV" for a CSV success,
+                   ** "RAW" for transport answers */
+    int rows;      /* 1: the envelope's errors name bad list rows */
     char contains[512];
 };
 
@@ -210,6 +233,10 @@ static void parse_expect(const char *where, const char *text, struct expect *e)
         fail_msg("%s: expected \"STATUS TYPE [contains TEXT]\", got \"%s\"", where, text);
     }
     const char *rest = text + used;
+    if (strncmp(rest, "rows", 4) == 0 && (rest[4] == '\0' || rest[4] == ' ')) {
+        e->rows = 1;
+        rest += rest[4] == ' ' ? 5 : 4;
+    }
     if (strncmp(rest, "contains ", 9) == 0) {
         struct bytes b = {0};
         if (expand(rest + 9, strlen(rest + 9), &b) != 0) {
@@ -235,6 +262,40 @@ static void assert_security_headers(const struct pp_resp *r, const char *where)
     }
 }
 
+/* The envelope of a refused list: {"error":{"message","type"},"errors":[
+** {"index":N,"message":...,"type":...[,"line":N]}, ...]}, at least one row,
+** indexes increasing. */
+static void assert_row_errors(const struct pp_resp *r, const struct expect *e, const char *where)
+{
+    const json_t *error = json_object_get(r->json, "error");
+    const json_t *errors = json_object_get(r->json, "errors");
+    const json_t *type = json_object_get(error, "type");
+    const json_t *message = json_object_get(error, "message");
+    const char *ct = pp_resp_header(r, "Content-Type");
+    int ok = r->status == e->status && json_object_size(r->json) == 2 &&
+             json_object_size(error) == 2 && json_is_string(type) &&
+             strcmp(json_string_value(type), e->type) == 0 && json_is_string(message) &&
+             json_string_length(message) > 0 && json_array_size(errors) > 0 && ct != NULL &&
+             strncmp(ct, "application/json", 16) == 0;
+    json_int_t last = -1;
+    for (size_t i = 0; ok && i < json_array_size(errors); i++) {
+        const json_t *row = json_array_get(errors, i);
+        const json_t *index = json_object_get(row, "index");
+        const json_t *line = json_object_get(row, "line");
+        ok = json_is_integer(index) && json_integer_value(index) > last &&
+             json_is_string(json_object_get(row, "message")) &&
+             json_string_length(json_object_get(row, "message")) > 0 &&
+             json_is_string(json_object_get(row, "type")) &&
+             json_object_size(row) == (line != NULL ? 4u : 3u) &&
+             (line == NULL || (json_is_integer(line) && json_integer_value(line) > 0));
+        last = json_integer_value(index);
+    }
+    if (!ok) {
+        fail_msg("%s: expected HTTP %ld %s naming bad rows, got %ld: %.2000s", where, e->status,
+                 e->type, r->status, r->body);
+    }
+}
+
 static void check_answer(const struct pp_resp *r, const struct expect *e, const char *where)
 {
     if (r->status == 0) {
@@ -250,6 +311,14 @@ static void check_answer(const struct pp_resp *r, const struct expect *e, const 
     }
     if (strcmp(e->type, "-") == 0) {
         pp_assert_status(r, e->status);
+    } else if (strcmp(e->type, "CSV") == 0) {
+        const char *ct = pp_resp_header(r, "Content-Type");
+        if (r->status != e->status || ct == NULL || strncmp(ct, "text/csv", 8) != 0) {
+            fail_msg("%s: expected HTTP %ld text/csv, got %ld %s: %.300s", where, e->status,
+                     r->status, ct != NULL ? ct : "(no Content-Type)", r->body);
+        }
+    } else if (e->rows) {
+        assert_row_errors(r, e, where);
     } else {
         pp_assert_error(r, e->status, e->type);
     }
@@ -269,6 +338,80 @@ static void parts_free(struct request_parts *p)
     free(p->method_path.data);
     free(p->headers.data);
     free(p->body.data);
+}
+
+/* Reads every {"METHOD", "/pattern", ...} line of the route table. */
+static void routes_load(void)
+{
+    char *text = pp_file_read(PP_ROUTES_FILE, NULL);
+    if (text == NULL) {
+        fail_msg("cannot read %s", PP_ROUTES_FILE);
+    }
+    for (char *line = strtok(text, "\n"); line != NULL; line = strtok(NULL, "\n")) {
+        struct route r = {0};
+        if (sscanf(line, " {\"%7[A-Z]\", \"%127[^\"]\",", r.method, r.pattern) == 2 &&
+            r.pattern[0] == '/') {
+            assert_true(route_count < ROUTES_MAX);
+            routes[route_count++] = r;
+        }
+    }
+    free(text);
+    assert_true(route_count > 0);
+}
+
+/* 1 when path (no query) matches pattern segment by segment; a {name}
+** segment matches any one non-empty segment. */
+static int pattern_matches(const char *pattern, const char *path)
+{
+    while (*pattern == '/' && *path == '/') {
+        pattern++;
+        path++;
+        size_t plen = strcspn(pattern, "/");
+        size_t len = strcspn(path, "/");
+        if (len == 0 || (pattern[0] == '{' ? 0 : plen != len || memcmp(pattern, path, len) != 0)) {
+            return 0;
+        }
+        pattern += plen;
+        path += len;
+    }
+    return *pattern == '\0' && *path == '\0';
+}
+
+/* Counts the case toward the route the router would pick for it. */
+static void route_count_case(const char *method, const char *path_and_query)
+{
+    char path[2048];
+    snprintf(path, sizeof path, "%.*s", (int)strcspn(path_and_query, "?"), path_and_query);
+    for (size_t i = 0; i < route_count; i++) {
+        if (strcmp(routes[i].method, method) == 0 && pattern_matches(routes[i].pattern, path)) {
+            routes[i].cases++;
+            return;
+        }
+    }
+}
+
+/* Fails naming every route that too few cases reached. */
+static void routes_check(void)
+{
+    char missing[4096] = "";
+    size_t used = 0;
+    size_t covered = 0;
+    for (size_t i = 0; i < route_count; i++) {
+        if (routes[i].cases >= ROUTE_CASES_MIN) {
+            covered++;
+        } else if (used < sizeof missing) {
+            used += (size_t)snprintf(missing + used, sizeof missing - used, "\n  %s %s (%d cases)",
+                                     routes[i].method, routes[i].pattern, routes[i].cases);
+        }
+    }
+    if (covered != route_count) {
+        fail_msg("%zu of %zu routes have fewer than %d matrix cases (add a file to "
+                 "tests/api/cases/):%s",
+                 route_count - covered, route_count, ROUTE_CASES_MIN, missing);
+    }
+    printf("bad-input matrix: all %zu routes of the route table reached, each by at least %d "
+           "cases\n",
+           route_count, ROUTE_CASES_MIN);
 }
 
 /* Runs one case line; where names it for messages. */
@@ -292,6 +435,7 @@ static void run_case(char *line, const char *where)
         fail_msg("%s: the first field is \"METHOD PATH\"", where);
     }
     *space = '\0';
+    route_count_case(p.method_path.data, space + 1);
     size_t nlines = 0;
     for (char *h = p.headers.data; h != NULL && *h != '\0' && nlines < HEADER_LINES_MAX;) {
         char *nl = strchr(h, '\n');
@@ -413,6 +557,7 @@ static void test_matrix(void **state)
     closedir(dir);
     qsort(names, count, sizeof names[0], by_name);
     assert_true(count > 0);
+    routes_load();
     for (size_t i = 0; i < count; i++) {
         run_file(names[i]);
         free(names[i]);
@@ -423,6 +568,7 @@ static void test_matrix(void **state)
         fail_msg("check after the matrix exited %d: %s", rc, out != NULL ? out : "");
     }
     free(out);
+    routes_check();
     printf("bad-input matrix: %d cases in %d route files, all answered as expected; "
            "server still serving; check passes\n",
            cases_run, files_run);

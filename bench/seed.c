@@ -80,7 +80,7 @@ static enum pp_status seed_write_chunk(struct store_tx *tx, void *arg, struct pp
         char desc[64];
         char uuid[PP_UUID_TEXT_BYTES];
         seed_request(i, &req, project, sizeof project, desc, sizeof desc);
-        st = sec_uuid_v4(uuid, err);
+        st = sec_uuid_v7(c->now_ms, uuid, err);
         if (st == PP_OK) {
             st = core_payout_write_create(tx, &req, PP_PAYOUT_READY, uuid, c->now_ms, &p, err);
         }

@@ -182,7 +182,7 @@ static enum pp_status list_prepare(struct core_app *app, struct list_op *op, str
             continue;
         }
         row->status = core_payout_initial_status(app, &row->req);
-        st = sec_uuid_v4(row->uuid, err);
+        st = sec_uuid_v7(op->now_ms, row->uuid, err);
     }
     op->bad = op->bad_prepared;
     op->bad_funds = op->bad_funds_prepared;

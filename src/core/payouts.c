@@ -167,7 +167,7 @@ enum pp_status core_payout_create(struct core_app *app, const struct core_payout
         .initial = core_payout_initial_status(app, req),
         .now_ms = core_now_ms(),
     };
-    st = sec_uuid_v4(op.uuid, err);
+    st = sec_uuid_v7(op.now_ms, op.uuid, err);
     if (st == PP_OK) {
         st = core_write(app, write_create, &op, err);
     }

@@ -175,16 +175,21 @@ void sec_wipe(void *p, size_t len)
     }
 }
 
-enum pp_status sec_uuid_v4(char *out, struct pp_err *err)
+enum pp_status sec_uuid_v7(int64_t unix_ms, char *out, struct pp_err *err)
 {
+    PP_ASSERT(unix_ms >= 0 && unix_ms < (INT64_C(1) << 48));
     uint8_t b[16];
-    enum pp_status st = sec_random_bytes(b, sizeof b, err);
+    enum pp_status st = sec_random_bytes(b + 6, sizeof b - 6, err);
     if (st != PP_OK) {
         out[0] = '\0';
         return st;
     }
-    b[6] = (uint8_t)((b[6] & 0x0f) | 0x40); /* version 4 */
-    b[8] = (uint8_t)((b[8] & 0x3f) | 0x80); /* RFC 4122 variant */
+    /* 48-bit big-endian milliseconds, then version, random, variant. */
+    for (int i = 0; i < 6; i++) {
+        b[i] = (uint8_t)((uint64_t)unix_ms >> (8 * (5 - i)));
+    }
+    b[6] = (uint8_t)((b[6] & 0x0f) | 0x70); /* version 7 */
+    b[8] = (uint8_t)((b[8] & 0x3f) | 0x80); /* RFC 9562 variant */
     char hex[33];
     sec_hex_encode(b, sizeof b, hex);
     snprintf(out, PP_UUID_TEXT_BYTES, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12,

@@ -134,8 +134,8 @@ static enum pp_status check_payouts(struct check *k, struct pp_err *err)
 {
     struct store_q q;
     store_q_init(&q, k->conn, STORE_STMT_CHECK_PAYOUTS,
-                 "SELECT id, status, blocks, releases, payouts, mismatched FROM ("
-                 " SELECT p.id AS id, p.status AS status,"
+                 "SELECT id, status, blocks, releases, payouts, mismatched, has_uuid FROM ("
+                 " SELECT p.id AS id, p.status AS status, p.uuid IS NOT NULL AS has_uuid,"
                  "  count(*) FILTER (WHERE l.kind = 3) AS blocks,"
                  "  count(*) FILTER (WHERE l.kind = 4) AS releases,"
                  "  count(*) FILTER (WHERE l.kind = 5) AS payouts,"
@@ -143,7 +143,7 @@ static enum pp_status check_payouts(struct check *k, struct pp_err *err)
                  "   OR (l.kind = 3 AND l.d_blocked <> p.amount_minor)"
                  "   OR (l.kind IN (4, 5) AND l.d_blocked <> -p.amount_minor)) AS mismatched"
                  " FROM payouts AS p LEFT JOIN ledger AS l ON l.payout_id = p.id GROUP BY p.id)"
-                 " WHERE NOT (blocks = 1 AND mismatched = 0 AND CASE"
+                 " WHERE NOT (has_uuid AND blocks = 1 AND mismatched = 0 AND CASE"
                  "  WHEN status IN (1, 2) THEN releases = 0 AND payouts = 0"
                  "  WHEN status = 3 THEN releases = 0 AND payouts = 1"
                  "  ELSE releases = 1 AND payouts = 0 END)"
@@ -153,13 +153,14 @@ static enum pp_status check_payouts(struct check *k, struct pp_err *err)
         int s = sqlite3_column_int(q.stmt, 1);
         check_report(k,
                      "payout %lld (%s): %lld block, %lld release, %lld payout ledger rows, "
-                     "%lld not matching its currency or amount; expected %s",
+                     "%lld not matching its currency or amount; expected %s%s",
                      (long long)sqlite3_column_int64(q.stmt, 0),
                      pp_payout_status_name((enum pp_payout_status)s),
                      (long long)sqlite3_column_int64(q.stmt, 2),
                      (long long)sqlite3_column_int64(q.stmt, 3),
                      (long long)sqlite3_column_int64(q.stmt, 4),
-                     (long long)sqlite3_column_int64(q.stmt, 5), check_expected(s));
+                     (long long)sqlite3_column_int64(q.stmt, 5), check_expected(s),
+                     sqlite3_column_int(q.stmt, 6) ? "" : "; and it has no uniqueId");
         rc = store_q_step(&q);
     }
     enum pp_status status = PP_OK;

@@ -1,9 +1,12 @@
 /*
 ** This module implements the funds of the panel: one balance row per
 ** currency (available, blocked, paid out) and the append-only ledger that
-** explains every change of it. store_tx_funds_move changes both in one
-** nested savepoint, so a balance never moves without its ledger row even
-** if a caller ignores an error.
+** explains every change of it. store_tx_funds_move decides every refusal
+** before it writes, then appends the ledger row and writes the balance; a
+** failure between the two breaks the whole batch (it is rolled back), so
+** a balance never moves without its ledger row even if a caller ignores
+** an error. It takes no savepoint of its own: savepoints copy the pages
+** they touch, and the writer already isolates each request (writer.c).
 **
 ** Which movement a payout operation needs is core's business; the ledger
 ** check is in check.c.
@@ -165,32 +168,23 @@ enum pp_status store_tx_funds_move(struct store_tx *tx, const struct pp_movement
         goto done;
     }
     memcpy(before.currency, m->currency, sizeof before.currency);
-    status = store_q_exec(c, STORE_STMT_FUNDS_SAVEPOINT, "SAVEPOINT funds", "savepoint", err);
-    if (status != PP_OK) {
-        goto done;
-    }
     status = balance_read(c, &before, err);
     if (status == PP_OK) {
         status = balance_apply(&before, m, &after, err);
     }
     if (status == PP_OK) {
+        /* Refused rows (an unknown payout) are refused before any write. */
         status = ledger_append(c, m, err);
     }
     if (status == PP_OK) {
         status = balance_write(c, &after, err);
-    }
-    /* Once the batch is broken it is rolled back whole; nothing to undo here. */
-    if (status != PP_OK && !c->broken &&
-        store_q_exec(c, STORE_STMT_FUNDS_ROLLBACK_TO, "ROLLBACK TO funds", "rollback to", NULL) !=
-            PP_OK) {
-        c->broken = 1;
-    }
-    if (!c->broken &&
-        store_q_exec(c, STORE_STMT_FUNDS_RELEASE, "RELEASE funds", "release", NULL) != PP_OK) {
-        c->broken = 1;
-    }
-    if (c->broken && status == PP_OK) {
-        status = pp_err_set(err, PP_INTERNAL, "storage error");
+        if (status != PP_OK && !c->broken) {
+            /* The ledger row is in, its balance is not: only a rollback of
+            ** the whole batch can put that right. balance_apply mirrors the
+            ** schema's CHECKs, so this is a bug or a storage failure. */
+            c->broken = 1;
+            c->broken_status = PP_INTERNAL;
+        }
     }
     if (status == PP_OK && after_out != NULL) {
         *after_out = after;

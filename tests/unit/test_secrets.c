@@ -237,6 +237,38 @@ static void wipe_zeroes(void **state)
     sec_wipe(NULL, 0);
 }
 
+/* Version 7 UUIDs: the text form, the version and variant bits, the
+** timestamp in the first 48 bits, fresh random bits each time, and text
+** order following time order (what keeps the UUID index append-only). */
+static void uuid_v7_shape_and_order(void **state)
+{
+    (void)state;
+    struct pp_err err;
+    pp_err_clear(&err);
+    char a[PP_UUID_TEXT_BYTES], b[PP_UUID_TEXT_BYTES], c[PP_UUID_TEXT_BYTES];
+    /* 2026-01-01T00:00:00.000Z = 0x019b76daa800 ms. */
+    assert_int_equal(sec_uuid_v7(1767225600000LL, a, &err), PP_OK);
+    assert_int_equal(sec_uuid_v7(1767225600000LL, b, &err), PP_OK);
+    assert_int_equal(sec_uuid_v7(1767225600001LL, c, &err), PP_OK);
+    assert_int_equal(strlen(a), 36);
+    for (size_t i = 0; i < 36; i++) {
+        if (i == 8 || i == 13 || i == 18 || i == 23) {
+            assert_int_equal(a[i], '-');
+        } else {
+            assert_non_null(strchr("0123456789abcdef", a[i]));
+        }
+    }
+    assert_memory_equal(a, "019b76da-a800-7", 15);
+    assert_non_null(strchr("89ab", a[19]));
+    assert_string_not_equal(a, b);
+    assert_memory_equal(a, b, 14); /* same millisecond, same prefix */
+    assert_true(strcmp(a, c) < 0 && strcmp(b, c) < 0);
+    assert_int_equal(sec_uuid_v7(0, a, &err), PP_OK);
+    assert_memory_equal(a, "00000000-0000-7", 15);
+    assert_int_equal(sec_uuid_v7((INT64_C(1) << 48) - 1, a, &err), PP_OK);
+    assert_memory_equal(a, "ffffffff-ffff-7", 15);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -250,6 +282,7 @@ int main(void)
         cmocka_unit_test(hex_encode_table),
         cmocka_unit_test(hex_round_trip_all_bytes),
         cmocka_unit_test(wipe_zeroes),
+        cmocka_unit_test(uuid_v7_shape_and_order),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -231,7 +231,7 @@ static enum pp_status cb_create(struct store_tx *tx, void *arg, struct pp_err *e
     p.status = PP_PAYOUT_READY;
     p.created_ms = p.updated_ms = 1000;
     if (s == PP_OK) {
-        s = sec_uuid_v4(p.uuid, err);
+        s = sec_uuid_v7(1767225600000, p.uuid, err);
     }
     if (s == PP_OK) {
         s = store_tx_payout_insert(tx, &p, err);
@@ -581,7 +581,7 @@ static enum pp_status cb_payout_insert(struct store_tx *tx, void *arg, struct pp
 {
     struct payout_arg *a = arg;
     /* Each insert is a new payout: a fresh uuid, whatever was copied. */
-    enum pp_status s = sec_uuid_v4(a->p.uuid, err);
+    enum pp_status s = sec_uuid_v7(1767225600000, a->p.uuid, err);
     if (s != PP_OK) {
         return s;
     }

@@ -32,9 +32,11 @@ void sec_hex_encode(const uint8_t *in, size_t len, char *out);
 ** out. Returns 1 on success, 0 on a wrong length or a non-hex character. */
 int sec_hex_decode(const char *hex, size_t hex_len, uint8_t *out, size_t out_len);
 
-/* Writes a random (version 4) UUID in its 36-character lower-case text
-** form plus NUL into out (PP_UUID_TEXT_BYTES). */
-enum pp_status sec_uuid_v4(char *out, struct pp_err *err);
+/* Writes a time-ordered (version 7, RFC 9562) UUID for the moment unix_ms
+** (0 .. 2^48-1) with 74 random bits, in its 36-character lower-case text
+** form plus NUL, into out (PP_UUID_TEXT_BYTES). Time order keeps inserts
+** into the UUID index at its right edge instead of a random page. */
+enum pp_status sec_uuid_v7(int64_t unix_ms, char *out, struct pp_err *err);
 
 /* Overwrites p[0..len) with zeros in a way the compiler cannot drop. */
 void sec_wipe(void *p, size_t len);

@@ -5,10 +5,10 @@
 **
 ** Writes: every change goes through store_write(), which hands a callback
 ** to the single writer thread. The writer gathers whatever callbacks are
-** waiting (up to PP_WRITER_BATCH_MAX), opens one transaction, runs each in
-** its own savepoint (a callback that fails is rolled back alone and does
-** not fail its neighbours), commits once with synchronous=FULL, and only
-** then wakes each caller with its own result. So a PP_OK from store_write
+** waiting (up to PP_WRITER_BATCH_MAX), opens one transaction, runs each
+** (a callback that fails is undone alone and does not fail its
+** neighbours), commits once with synchronous=FULL, and only then wakes
+** each caller with its own result. So a PP_OK from store_write
 ** means the change is on disk, and a failed commit fails every callback of
 ** the batch. Callbacks use only the store_tx_* functions below.
 **
@@ -57,9 +57,14 @@ int store_schema_version_latest(void);
 
 /* --- Writes ------------------------------------------------------------- */
 
-/* A write callback: runs inside a savepoint on the writer thread. It must
-** only use store_tx_* calls and its own arg; it must not block or call
-** store_write. Returning non-PP_OK rolls back everything it did. */
+/* A write callback: runs on the writer thread inside the batch's
+** transaction. It must only use store_tx_* calls and its own arg; it must
+** not block or call store_write. Returning non-PP_OK undoes everything it
+** did. It may be called more than once for one store_write (when another
+** callback of its batch fails after writing, the writer rolls the batch
+** back and runs it again, see writer.c), so it derives everything from
+** its inputs and the database and leaves its outputs as its last run
+** sets them. */
 typedef enum pp_status (*store_tx_fn)(struct store_tx *tx, void *arg, struct pp_err *err);
 
 /* Runs fn(tx, arg, err) in the next batch and waits until that batch's

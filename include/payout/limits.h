@@ -181,6 +181,10 @@
 /* WAL pages after which a commit checkpoints: a longer WAL is checkpointed
 ** less often, and it is reused, not grown (16 MiB on disk). */
 #define PP_WAL_AUTOCHECKPOINT_PAGES 4000
+/* Bytes of WAL writes gathered before one write system call (walbuf.c): a
+** group commit of 64 payout creates writes ~800 KiB of frames. Allocated
+** only by the connection that writes (the writer), once. */
+#define PP_WAL_WRITE_BUFFER_BYTES (1024 * 1024)
 /* Milliseconds a connection waits on a lock before SQLITE_BUSY. */
 #define PP_DB_BUSY_TIMEOUT_MS 5000
 /* Longest database path. */

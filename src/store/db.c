@@ -172,7 +172,7 @@ static enum pp_status db_open_conn(const char *path, int flags, struct store_con
                                    struct pp_err *err)
 {
     memset(c, 0, sizeof *c);
-    int rc = sqlite3_open_v2(path, &c->db, flags | SQLITE_OPEN_NOMUTEX, NULL);
+    int rc = sqlite3_open_v2(path, &c->db, flags | SQLITE_OPEN_NOMUTEX, store_walbuf_vfs());
     enum pp_status status = PP_OK;
     if (rc != SQLITE_OK) {
         status = db_fail(c->db, rc, "open", err);

@@ -184,6 +184,12 @@ enum pp_status store_db_migrate(struct store_conn *c, int *applied_out, struct p
 /* Finalizes c's cached statements and closes it. c->db NULL is a no-op. */
 void store_conn_close(struct store_conn *c);
 
+/* --- The VFS (walbuf.c) --------------------------------------------------- */
+
+/* The name of the store's VFS (registered on first call, thread-safe): the
+** platform's own, with the WAL's writes gathered until the next sync. */
+const char *store_walbuf_vfs(void);
+
 /* --- Writer (writer.c) -------------------------------------------------- */
 
 /* Starts the writer thread of st. */

@@ -3,10 +3,20 @@
 ** type, depth and syntax checks, the field allowlist, and typed readers
 ** that turn JSON values into validated C values (amounts through
 ** core/money, dates through core/dates). It does not know any route.
+**
+** Real numbers are checked on the raw text before jansson reads them into
+** doubles: a real that would not read back as exactly the number sent
+** (1.0000000000000001 reads as 1, 1e-400 as 0) is refused instead of being
+** silently rounded, so an amount cannot turn into another on the way in
+** and metadata reads back as sent. Up to 15 significant digits in the
+** normal range always pass; 16 or 17 pass when they are the shortest text
+** of their double (0.3333333333333333); more never do.
 */
 #include <ctype.h>
 #include <errno.h>
+#include <float.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,6 +70,159 @@ static int json_depth(const char *text, size_t len)
     return max;
 }
 
+/* A decimal real with at most DBL_DIG (15) significant digits and a
+** magnitude in the normal range (10^DBL_MIN_10_EXP = 1e-307 and up) always
+** reads back exactly through a double; one with more than DBL_DECIMAL_DIG
+** (17) never does (a double's shortest text has at most 17). In between,
+** and below the normal range, it depends on the number. */
+#define REAL_DIGITS_SAFE DBL_DIG
+#define REAL_DIGITS_MAX DBL_DECIMAL_DIG
+#define REAL_MIN_10_EXP DBL_MIN_10_EXP
+/* |exponent| is clamped while reading it: far past either end of the
+** double range, and far from long overflow. */
+#define REAL_EXPONENT_CLAMP 100000
+/* Significant digits kept to rebuild a number for strtod (the decision
+** needs at most REAL_DIGITS_MAX; the rest only shows in messages). */
+#define REAL_DIGITS_KEPT 40
+/* Characters of a number token quoted in a message. */
+#define REAL_QUOTE_CHARS 40
+
+/* A decimal number as its significant digits (no leading or trailing
+** zeros) and the power of ten of the first one. */
+struct real_digits {
+    char digits[REAL_DIGITS_KEPT + 1]; /* the first REAL_DIGITS_KEPT of them */
+    size_t count;                      /* significant digits in all; 0 for zero */
+    long magnitude;
+    int negative;
+    int real; /* had '.', 'e' or 'E' */
+};
+
+static int number_char(char c)
+{
+    return (c >= '0' && c <= '9') || c == '.' || c == 'e' || c == 'E' || c == '+' || c == '-';
+}
+
+/* Reads the number text tok[0..len) (JSON's grammar; whatever is malformed
+** in it is skipped: jansson refuses such a body afterwards). */
+static void real_digits_read(const char *tok, size_t len, struct real_digits *out)
+{
+    size_t digits = 0;     /* mantissa digits read */
+    size_t int_digits = 0; /* of which before the '.' */
+    size_t first = 0;      /* index of the first non-zero digit */
+    size_t last = 0;       /* ... and of the last */
+    int nonzero = 0;
+    memset(out, 0, sizeof *out);
+    out->negative = len > 0 && tok[0] == '-';
+    size_t k = out->negative ? 1 : 0;
+    for (; k < len && tok[k] != 'e' && tok[k] != 'E'; k++) {
+        if (tok[k] == '.') {
+            out->real = 1;
+        } else if (tok[k] >= '0' && tok[k] <= '9') {
+            if (tok[k] != '0') {
+                first = nonzero ? first : digits;
+                last = digits;
+                nonzero = 1;
+            }
+            if (nonzero && digits - first < REAL_DIGITS_KEPT) {
+                out->digits[digits - first] = tok[k];
+            }
+            int_digits += out->real ? 0 : 1;
+            digits++;
+        }
+    }
+    long exponent = 0;
+    if (k < len) {
+        out->real = 1;
+        int negative = ++k < len && tok[k] == '-';
+        k += k < len && (tok[k] == '-' || tok[k] == '+') ? 1 : 0;
+        for (; k < len && tok[k] >= '0' && tok[k] <= '9'; k++) {
+            exponent = exponent < REAL_EXPONENT_CLAMP ? exponent * 10 + (tok[k] - '0') : exponent;
+        }
+        exponent = negative ? -exponent : exponent;
+    }
+    if (nonzero) {
+        /* Cutting at count drops the trailing zeros. */
+        out->count = last - first + 1;
+        out->digits[out->count < REAL_DIGITS_KEPT ? out->count : REAL_DIGITS_KEPT] = '\0';
+        out->magnitude = exponent + (long)int_digits - 1 - (long)first;
+    }
+}
+
+/* The double that jansson reads for d (strtod, correctly rounded), from a
+** compact text of d's kept digits; +-HUGE_VAL when it overflows. */
+static double real_digits_value(const struct real_digits *d)
+{
+    char text[REAL_DIGITS_KEPT + 32];
+    snprintf(text, sizeof text, "%s%c.%se%ld", d->negative ? "-" : "", d->digits[0],
+             d->digits + 1, d->magnitude);
+    return strtod(text, NULL);
+}
+
+/* Checks one number token: a real must read back as exactly the number
+** sent, so that no amount is rounded into another and metadata keeps its
+** value (the JSON writer prints a double's shortest round-tripping text).
+** Integers pass: jansson reads them exactly (or refuses them). */
+static enum pp_status real_check(const char *tok, size_t len, struct pp_err *err)
+{
+    struct real_digits sent;
+    real_digits_read(tok, len, &sent);
+    if (!sent.real || sent.count == 0 ||
+        (sent.count <= REAL_DIGITS_SAFE && sent.magnitude >= REAL_MIN_10_EXP)) {
+        return PP_OK;
+    }
+    double value = real_digits_value(&sent);
+    if (isinf(value)) {
+        return PP_OK; /* jansson answers "real number overflow" */
+    }
+    char text[40];
+    struct real_digits back;
+    core_double_shortest(value, text, sizeof text);
+    real_digits_read(text, strlen(text), &back);
+    if (sent.count <= REAL_DIGITS_MAX && back.count == sent.count &&
+        back.magnitude == sent.magnitude && strcmp(back.digits, sent.digits) == 0) {
+        return PP_OK;
+    }
+    int quoted = len > REAL_QUOTE_CHARS ? REAL_QUOTE_CHARS : (int)len;
+    const char *more = len > REAL_QUOTE_CHARS ? "..." : "";
+    if (value == 0) {
+        return pp_err_set(err, PP_INVALID_PARAMS,
+                          "the number %.*s%s is too small to be kept: it would read as 0", quoted,
+                          tok, more);
+    }
+    return pp_err_set(err, PP_INVALID_PARAMS,
+                      "the number %.*s%s is more precise than a double: it would read as %s "
+                      "(send at most %d significant digits)",
+                      quoted, tok, more, text, REAL_DIGITS_SAFE);
+}
+
+/* Checks every number token of text[0..len) outside strings (escapes
+** skipped as in json_depth) with real_check; one pass. */
+static enum pp_status json_reals_check(const char *text, size_t len, struct pp_err *err)
+{
+    enum pp_status st = PP_OK;
+    int in_string = 0;
+    for (size_t i = 0; i < len && st == PP_OK; i++) {
+        char c = text[i];
+        if (in_string) {
+            if (c == '\\') {
+                i++;
+            } else if (c == '"') {
+                in_string = 0;
+            }
+        } else if (c == '"') {
+            in_string = 1;
+        } else if (c == '-' || (c >= '0' && c <= '9')) {
+            size_t end = i + 1;
+            while (end < len && number_char(text[end])) {
+                end++;
+            }
+            st = real_check(text + i, end - i, err);
+            i = end - 1;
+        }
+    }
+    return st;
+}
+
 static int key_allowed(const char *key, const char *const *allowed)
 {
     for (size_t i = 0; allowed[i] != NULL; i++) {
@@ -90,6 +253,9 @@ json_t *api_body_object(const struct api_request *req, const char *const *allowe
     if (json_depth(req->body, req->body_len) > PP_JSON_DEPTH_MAX) {
         pp_err_set(&err, PP_INVALID_PARAMS, "request body is nested deeper than %d levels",
                    PP_JSON_DEPTH_MAX);
+        goto done;
+    }
+    if (json_reals_check(req->body, req->body_len, &err) != PP_OK) {
         goto done;
     }
     json_error_t jerr;

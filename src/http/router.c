@@ -1,7 +1,8 @@
 /*
 ** This module implements route matching over the API's route table:
 ** segment-by-segment comparison where a "{name}" pattern segment matches
-** any one non-empty path segment. It does not dispatch or authenticate.
+** any one non-empty path segment, and the check of a raw request target
+** for an escaped NUL byte. It does not dispatch or authenticate.
 */
 #include "payout/http/router.h"
 
@@ -107,4 +108,17 @@ enum pp_status http_route_find(const struct api_route *routes, size_t count, con
         }
     }
     return path_known ? PP_METHOD_NOT_ALLOWED : PP_NOT_FOUND;
+}
+
+int http_url_has_nul(const char *target)
+{
+    /* libmicrohttpd's decoder reads '%' and two hex digits in one pass from
+    ** the left and never takes a '%' as a digit: every '%' starts an escape
+    ** candidate, and "%2500" (a literal "%00") is not a NUL. */
+    for (const char *p = strchr(target, '%'); p != NULL; p = strchr(p + 1, '%')) {
+        if (p[1] == '0' && p[2] == '0') {
+            return 1;
+        }
+    }
+    return 0;
 }

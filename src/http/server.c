@@ -5,12 +5,18 @@
 ** the wire request into an api_request, responses with the common headers,
 ** the access log, and graceful stop. It is the only module that includes
 ** microhttpd.h. Routing is in router.c; handlers are in api/.
+**
+** A request whose URL carries an escaped NUL byte ("%00" in the path or in
+** a query key or value) is refused with 400 INVALID_PARAMS before routing:
+** libmicrohttpd decodes it to a NUL that silently ends the string, so
+** "/api/payments/1%00x" would otherwise be served as "/api/payments/1".
 */
 #include "payout/http/server.h"
 
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,7 +53,8 @@ struct http_req {
     char addr[INET6_ADDRSTRLEN];
     const char *method;
     const char *path;
-    /* Routing, done on the first call (the body limit depends on the route). */
+    /* Routing, done on the first call (the body limit depends on the route).
+    ** PP_INVALID_PARAMS when the URL holds an escaped NUL (not routed). */
     enum pp_status route_status;
     const struct api_route *route;
     const char *params[PP_ROUTE_PARAMS_MAX];
@@ -103,8 +110,30 @@ static void client_addr(struct MHD_Connection *conn, char *out, size_t size)
     }
 }
 
+/* What *req_cls holds from the URI callback to the first access-handler
+** call when the request target has an escaped NUL (on_uri); only its
+** address matters (aligned like any object, since it passes through a
+** struct http_req pointer). NULL there means a clean target. */
+static max_align_t url_nul_marker;
+
+/* MHD_OPTION_URI_LOG_CALLBACK: runs once per request on the raw target,
+** before libmicrohttpd unescapes it; the result becomes *req_cls. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    (void)cls;
+    (void)conn;
+    return http_url_has_nul(uri) ? &url_nul_marker : NULL;
+}
+
+/* 1 when *req_cls holds no request state yet (first access-handler call,
+** or the request ended before reaching it). */
+static int req_cls_unset(const void *req_cls)
+{
+    return req_cls == NULL || req_cls == &url_nul_marker;
+}
+
 static struct http_req *req_new(struct http_server *srv, struct MHD_Connection *conn,
-                                const char *method, const char *url)
+                                const char *method, const char *url, int url_nul)
 {
     struct http_req *r = pp_check_alloc(calloc(1, sizeof *r));
     r->arena = pp_arena_create(PP_ARENA_CHUNK_BYTES);
@@ -120,9 +149,14 @@ static struct http_req *req_new(struct http_server *srv, struct MHD_Connection *
         snprintf(r->request_id, sizeof r->request_id, "%s-%08lx", srv->id_prefix, n);
     }
     client_addr(conn, r->addr, sizeof r->addr);
-    r->route_status = http_route_find(api_routes, api_routes_count, r->method, r->path, r->arena,
-                                      &r->route, r->params, &r->param_count, r->allow,
-                                      sizeof r->allow);
+    if (url_nul) {
+        /* r->path is cut at the NUL: routing it would serve another URL. */
+        r->route_status = PP_INVALID_PARAMS;
+    } else {
+        r->route_status = http_route_find(api_routes, api_routes_count, r->method, r->path,
+                                          r->arena, &r->route, r->params, &r->param_count,
+                                          r->allow, sizeof r->allow);
+    }
     atomic_fetch_add(&srv->in_flight, 1);
     return r;
 }
@@ -228,13 +262,20 @@ static enum MHD_Result send_error(struct MHD_Connection *conn, struct http_req *
 struct query_walk {
     struct api_request *req;
     int overflow;
+    int nul; /* a key or value holds a NUL byte */
 };
 
 static enum MHD_Result collect_query(void *cls, enum MHD_ValueKind kind, const char *key,
-                                     const char *value)
+                                     size_t key_size, const char *value, size_t value_size)
 {
     struct query_walk *walk = cls;
     (void)kind;
+    /* The decoded sizes count past a NUL, strlen stops at it. on_uri
+    ** already refuses "%00"; this holds whatever the decoder does. */
+    if (strlen(key) != key_size || (value != NULL && strlen(value) != value_size)) {
+        walk->nul = 1;
+        return MHD_NO;
+    }
     if (walk->req->query_count == PP_QUERY_PARAMS_MAX) {
         walk->overflow = 1;
         return MHD_NO;
@@ -319,6 +360,9 @@ static enum MHD_Result offload_answer(struct MHD_Connection *conn, struct http_r
     return ret;
 }
 
+/* The answer to an escaped NUL in the path or the query. */
+#define URL_NUL_MESSAGE "the URL must not contain a NUL byte (%00)"
+
 static enum MHD_Result dispatch(struct http_server *srv, struct MHD_Connection *conn,
                                 struct http_req *r)
 {
@@ -333,13 +377,17 @@ static enum MHD_Result dispatch(struct http_server *srv, struct MHD_Connection *
     memcpy(req.path_params, r->params, sizeof req.path_params);
     req.path_param_count = r->param_count;
     snprintf(resp.allow, sizeof resp.allow, "%s", r->allow);
-    struct query_walk walk = {&req, 0};
-    if (r->route_status == PP_NOT_FOUND) {
+    struct query_walk walk = {&req, 0, 0};
+    if (r->route_status == PP_INVALID_PARAMS) {
+        api_respond_error(&resp, PP_INVALID_PARAMS, URL_NUL_MESSAGE);
+    } else if (r->route_status == PP_NOT_FOUND) {
         api_respond_error(&resp, PP_NOT_FOUND, "no such endpoint");
     } else if (r->route_status == PP_METHOD_NOT_ALLOWED) {
         api_respond_error(&resp, PP_METHOD_NOT_ALLOWED, "method not allowed for this endpoint");
-    } else if (MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_query, &walk),
-               walk.overflow) {
+    } else if (MHD_get_connection_values_n(conn, MHD_GET_ARGUMENT_KIND, collect_query, &walk),
+               walk.nul) {
+        api_respond_error(&resp, PP_INVALID_PARAMS, URL_NUL_MESSAGE);
+    } else if (walk.overflow) {
         api_respond_error(&resp, PP_INVALID_PARAMS, "too many query parameters");
     } else {
         req.token = request_token(conn);
@@ -398,10 +446,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     struct http_server *srv = cls;
     struct http_req *r = *req_cls;
     (void)version;
-    if (r == NULL) {
+    if (req_cls_unset(r)) {
         /* Answering on a later call keeps keep-alive working for bodiless
         ** requests (libmicrohttpd closes the connection otherwise). */
-        *req_cls = req_new(srv, conn, method, url);
+        *req_cls = req_new(srv, conn, method, url, r != NULL);
         if (declared_too_large(conn, body_limit(srv, *req_cls))) {
             return send_error(conn, *req_cls, PP_PAYLOAD_TOO_LARGE,
                               "request body is larger than the server accepts");
@@ -468,7 +516,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     struct http_server *srv = cls;
     struct http_req *r = *req_cls;
     (void)conn;
-    if (r == NULL) {
+    if (req_cls_unset(r)) {
+        *req_cls = NULL; /* ended before the access handler ran */
         return;
     }
     if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK && !r->responded) {
@@ -584,8 +633,9 @@ enum pp_status http_server_start(struct core_app *app, const struct http_server_
     srv->offload = http_offload_start(PP_HANDLER_THREADS_MAX);
     srv->daemon = MHD_start_daemon(
         flags, opts->port, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
-        NULL, MHD_OPTION_SOCK_ADDR, &ss, MHD_OPTION_THREAD_POOL_SIZE, opts->threads,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_ARRAY, extra, MHD_OPTION_END);
+        NULL, MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL, MHD_OPTION_SOCK_ADDR, &ss,
+        MHD_OPTION_THREAD_POOL_SIZE, opts->threads, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
+        srv, MHD_OPTION_ARRAY, extra, MHD_OPTION_END);
     if (srv->daemon == NULL) {
         http_offload_stop(srv->offload);
         free(srv);

@@ -8,6 +8,10 @@
 ** - PP_METHOD_NOT_ALLOWED: the Allow list is non-empty and does not list
 **   the method;
 ** - otherwise PP_NOT_FOUND, with nothing handed out.
+** And for the escaped-NUL check (http_url_has_nul) of PATH taken as a raw
+** request target: it says 1 exactly when decoding the path, or any query
+** key or value, the way libmicrohttpd does (%HH in one pass, split at the
+** first '?', then at '&' and the first '=') yields a NUL byte.
 */
 #include <string.h>
 
@@ -59,6 +63,59 @@ static int allow_lists(const char *list, const char *item)
     return 0;
 }
 
+static int hex_digit(char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+static int hex_value(char c)
+{
+    return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
+}
+
+/* Decodes s in place as libmicrohttpd's MHD_http_unescape does; 1 when the
+** result holds a NUL before its end. */
+static int decodes_to_nul(char *s)
+{
+    char *w = s;
+    for (const char *r = s; *r != '\0';) {
+        if (r[0] == '%' && hex_digit(r[1]) && hex_digit(r[2])) {
+            *w++ = (char)(hex_value(r[1]) * 16 + hex_value(r[2]));
+            r += 3;
+        } else {
+            *w++ = *r++;
+        }
+    }
+    size_t len = (size_t)(w - s);
+    *w = '\0';
+    return strlen(s) != len;
+}
+
+/* The reference for http_url_has_nul: split target like libmicrohttpd and
+** decode each part. */
+static int reference_has_nul(const char *target, struct pp_arena *arena)
+{
+    char *copy = pp_arena_strdup(arena, target);
+    char *query = strchr(copy, '?');
+    if (query != NULL) {
+        *query++ = '\0';
+    }
+    int nul = decodes_to_nul(copy);
+    for (char *part = query; part != NULL && !nul;) {
+        char *amp = strchr(part, '&');
+        if (amp != NULL) {
+            *amp++ = '\0';
+        }
+        char *eq = strchr(part, '=');
+        if (eq != NULL) {
+            *eq++ = '\0';
+        }
+        nul = decodes_to_nul(part) || (eq != NULL && decodes_to_nul(eq));
+        part = amp;
+    }
+    return nul;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct pp_arena *arena = pp_arena_create(PP_ARENA_CHUNK_BYTES);
@@ -71,6 +128,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         method = text;
         path = space + 1;
     }
+    FUZZ_CHECK(http_url_has_nul(path) == reference_has_nul(path, arena));
     const struct api_route *route = NULL;
     const char *params[PP_ROUTE_PARAMS_MAX];
     size_t count = 99;

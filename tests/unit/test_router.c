@@ -1,6 +1,7 @@
 /*
 ** Unit tests for route matching (http/router.c) against the real route
-** table, and for the JSON writer (api/jsonw.c): data-driven cases.
+** table, the escaped-NUL check of a raw request target, and for the JSON
+** writer (api/jsonw.c): data-driven cases.
 */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -126,6 +127,45 @@ static void test_every_route_reachable(void **state)
     }
 }
 
+struct nul_case {
+    const char *target;
+    int has_nul;
+};
+
+/* What libmicrohttpd's %HH decoding turns into a NUL, and what it does not. */
+static const struct nul_case nul_cases[] = {
+    {"/api/version", 0},
+    {"/api/version%00", 1},
+    {"/api/payments/1%00x", 1},
+    {"/api/ver%00sion", 1},
+    {"%00", 1},
+    {"/api/version?x=%00", 1},
+    {"/api/version?%00=1", 1},
+    {"/api/version?a=1&b=2%00", 1},
+    {"/api/version?a%00b", 1},
+    {"/a%%00", 1},  /* the first '%' is literal, the second decodes */
+    {"/a%2500", 0}, /* "%25" is '%': decodes to the text "%00" */
+    {"/a%0", 0},    /* cut escape: literal */
+    {"/a%0?0", 0},  /* the '?' splits: no escape across it */
+    {"/a%0g0", 0},
+    {"/a%000", 1},
+    {"/a%20%30%30", 0},    /* " 00" */
+    {"/a%01%10%0a%a0", 0}, /* other control bytes are not NULs */
+    {"/a?x=%", 0},
+    {"/a?x=%%", 0},
+    {"", 0},
+};
+
+static void test_url_nul(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof nul_cases / sizeof nul_cases[0]; i++) {
+        if (http_url_has_nul(nul_cases[i].target) != nul_cases[i].has_nul) {
+            fail_msg("http_url_has_nul(\"%s\") != %d", nul_cases[i].target, nul_cases[i].has_nul);
+        }
+    }
+}
+
 static void test_jsonw(void **state)
 {
     (void)state;
@@ -179,6 +219,7 @@ int main(void)
         cmocka_unit_test(test_route_table),
         cmocka_unit_test(test_long_path_refused),
         cmocka_unit_test(test_every_route_reachable),
+        cmocka_unit_test(test_url_nul),
         cmocka_unit_test(test_jsonw),
         cmocka_unit_test(test_error_envelope),
     };

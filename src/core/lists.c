@@ -73,7 +73,7 @@ static enum pp_status list_audit(struct store_tx *tx, const struct list_op *op,
         snprintf(subject, sizeof subject, "payout:%" PRId64 "..%" PRId64, first, last);
     }
     pp_buf_init(&detail);
-    pp_buf_printf(&detail, "%zu payouts", op->count);
+    pp_buf_printf(&detail, "%zu payout%s", op->count, op->count == 1 ? "" : "s");
     for (size_t i = 0; i < op->currency_count; i++) {
         const struct list_currency *c = &op->currencies[i];
         /* The audit detail holds 512 bytes; a list naming dozens of

@@ -6,6 +6,13 @@
 ** it touched, its detail and the caller's address; the listing is newest
 ** first, paged without gaps or repeats, and filtered by action, actor
 ** kind, admin id and period; bad queries are 400, an API key is 403.
+** Then the entries of bulk lists (create-list and the CSV import: one
+** payment.create_list entry naming the id range and the total per
+** currency, from the caller's own address; a refused list writes no entry
+** at all), of the authorization policy (settings.authorization with the
+** stored policy text) and of a password reset by `payout-panel admin`
+** run against the live database (admin.password_reset, from the command
+** line, which also revokes the admin's tokens at once).
 */
 #include "harness.h"
 
@@ -257,6 +264,233 @@ static void test_bad_queries(void **state)
     pp_resp_free(r);
 }
 
+/* The total of GET /api/admin/audit?query. */
+static long long audit_total(const char *query)
+{
+    struct pp_resp *r = audit(query);
+    long long total = pp_json_int(r->json, "total");
+    pp_resp_free(r);
+    return total;
+}
+
+/* The id of the newest audit entry (0 when the log is empty). */
+static long long audit_newest_id(void)
+{
+    struct pp_resp *r = audit("size=1");
+    json_t *first = json_array_get(json_object_get(r->json, "audit"), 0);
+    long long id = first != NULL ? pp_json_int(first, "id") : 0;
+    pp_resp_free(r);
+    return id;
+}
+
+/* The subject a list of payouts first..last is audited under. */
+static char *list_subject(const struct pp_resp *r)
+{
+    json_t *list = json_object_get(r->json, "payments");
+    assert_true(json_array_size(list) >= 1);
+    long long first = pp_json_int(json_array_get(list, 0), "id");
+    long long last = pp_json_int(json_array_get(list, json_array_size(list) - 1), "id");
+    /* Ids of one list are consecutive, in request order. */
+    assert_int_equal(last - first + 1, (long long)json_array_size(list));
+    return first == last ? pp_fmt("payout:%lld", first) : pp_fmt("payout:%lld..%lld", first, last);
+}
+
+/* A create-list row in JSON. */
+#define LIST_ROW(amount, currency, user)                                                           \
+    "{\"amount\":" amount ",\"currency\":\"" currency "\",\"startDate\":\"2020-01-01\","           \
+    "\"endDate\":\"2099-01-01\",\"name\":\"Listed\",\"description\":\"row\",\"userName\":\"" user  \
+    "\",\"notification\":false}"
+
+static void test_create_list_is_audited_once(void **state)
+{
+    (void)state;
+    json_decref(pp_deposit(&srv, admin_token, "USD", "100"));
+    json_decref(pp_deposit(&srv, admin_token, "JPY", "5000"));
+    long long creates = audit_total("action=payment.create");
+    long long lists = audit_total("action=payment.create_list");
+    struct pp_resp *r = pp_post(&srv, "/api/payment/create-list", api_key,
+                                "{\"payments\":[" LIST_ROW("1.25", "USD", "l1") "," LIST_ROW(
+                                    "700", "JPY", "l2") "," LIST_ROW("2.5", "USD", "l1") "]}");
+    pp_assert_status(r, 200);
+    char *subject = list_subject(r);
+    struct pp_resp *a = audit("action=payment.create_list");
+    assert_int_equal(pp_json_int(a->json, "total"), lists + 1);
+    json_t *e = find(a, "payment.create_list");
+    assert_entry(e, "integrator", 0, "127.0.0.1");
+    pp_assert_json_str(e, "subject", subject);
+    /* The total per currency, in the order the list first names them. */
+    pp_assert_json_str(e, "detail", "3 payouts: 3.75 USD, 700 JPY");
+    pp_resp_free(a);
+    /* One entry for the list, none per row. */
+    assert_int_equal(audit_total("action=payment.create"), creates);
+    free(subject);
+    pp_resp_free(r);
+
+    /* A list of one row names its one id. */
+    r = pp_post(&srv, "/api/payment/create-list", api_key,
+                "{\"payments\":[" LIST_ROW("0.01", "USD", "l3") "]}");
+    pp_assert_status(r, 200);
+    subject = list_subject(r);
+    assert_null(strstr(subject, ".."));
+    a = audit("action=payment.create_list");
+    assert_int_equal(pp_json_int(a->json, "total"), lists + 2);
+    e = find(a, "payment.create_list");
+    pp_assert_json_str(e, "subject", subject);
+    pp_assert_json_str(e, "detail", "1 payout: 0.01 USD");
+    free(subject);
+    pp_resp_free(a);
+    pp_resp_free(r);
+}
+
+/* Asserts r is a list refusal: status, error.type and n row errors. */
+static void assert_list_refused(const struct pp_resp *r, long status, const char *type, size_t n)
+{
+    if (r->status != status) {
+        fail_msg("%s: expected %ld, got %ld %s", r->what, status, r->status, r->body);
+    }
+    pp_assert_json_str(json_object_get(r->json, "error"), "type", type);
+    assert_int_equal(json_array_size(json_object_get(r->json, "errors")), n);
+}
+
+static void test_refused_list_writes_no_audit(void **state)
+{
+    (void)state;
+    long long total = audit_total("");
+    long long newest = audit_newest_id();
+    /* A row malformed before the transaction: the good rows are still
+    ** written (to find their own refusals) and rolled back. */
+    struct pp_resp *r = pp_post(&srv, "/api/payment/create-list", api_key,
+                                "{\"payments\":[" LIST_ROW("1", "USD", "r1") "," LIST_ROW(
+                                    "1.234", "USD", "r2") "," LIST_ROW("2", "USD", "r3") "]}");
+    assert_list_refused(r, 400, "INVALID_PARAMS", 1);
+    pp_resp_free(r);
+    /* A row refused inside the transaction, after rows before it were
+    ** written: more than the USD left. */
+    r = pp_post(
+        &srv, "/api/payment/create-list", api_key,
+        "{\"payments\":[" LIST_ROW("1", "USD", "r1") "," LIST_ROW("5000", "USD", "r2") "]}");
+    assert_list_refused(r, 422, "INSUFFICIENT_FUNDS", 1);
+    pp_resp_free(r);
+    /* The same through the CSV import. */
+    struct pp_req req = {.method = "POST",
+                         .path = "/api/payment/import",
+                         .token = api_key,
+                         .content_type = "text/csv",
+                         .body = "amount,currency,startDate,endDate,name,description,userName,"
+                                 "notification\n"
+                                 "1,USD,2020-01-01,2099-01-01,Listed,row,r1,false\n"
+                                 "1,XXX,2020-01-01,2099-01-01,Listed,row,r2,false\n",
+                         .body_len = PP_STRLEN};
+    r = pp_call(&srv, &req);
+    assert_list_refused(r, 400, "INVALID_PARAMS", 1);
+    pp_resp_free(r);
+    assert_int_equal(audit_total(""), total);
+    assert_int_equal(audit_newest_id(), newest);
+}
+
+static void test_csv_import_is_audited_with_its_address(void **state)
+{
+    (void)state;
+    long long lists = audit_total("action=payment.create_list");
+    /* From another loopback address: the entry holds the caller's own. */
+    struct pp_req req = {.method = "POST",
+                         .path = "/api/payment/import",
+                         .token = api_key,
+                         .content_type = "text/csv",
+                         .body = "amount,currency,startDate,endDate,name,description,userName,"
+                                 "notification\n"
+                                 "0.5,USD,2020-01-01,2099-01-01,Imported,a,i1,false\n"
+                                 "100,JPY,2020-01-01,2099-01-01,Imported,b,i2,true\n"
+                                 "0.25,USD,2020-01-01,2099-01-01,Imported,c,i1,false\n"
+                                 "1,JPY,2020-01-01,2099-01-01,Imported,d,i2,true\n",
+                         .body_len = PP_STRLEN,
+                         .local_addr = "127.0.0.2"};
+    struct pp_resp *r = pp_call(&srv, &req);
+    pp_assert_status(r, 200);
+    char *subject = list_subject(r);
+    struct pp_resp *a = audit("action=payment.create_list");
+    assert_int_equal(pp_json_int(a->json, "total"), lists + 1);
+    json_t *e = find(a, "payment.create_list");
+    assert_entry(e, "integrator", 0, "127.0.0.2");
+    pp_assert_json_str(e, "subject", subject);
+    pp_assert_json_str(e, "detail", "4 payouts: 0.75 USD, 101 JPY");
+    free(subject);
+    pp_resp_free(a);
+    pp_resp_free(r);
+}
+
+static void test_authorization_policy_is_audited(void **state)
+{
+    (void)state;
+    long long before = audit_total("action=settings.authorization");
+    struct pp_resp *r = pp_put(&srv, "/api/admin/settings/authorization", admin_token,
+                               "{\"mode\":\"above\",\"thresholds\":{\"USD\":100,\"BHD\":0.5}}");
+    pp_assert_status(r, 200);
+    pp_resp_free(r);
+    r = pp_put(&srv, "/api/admin/settings/authorization", admin_token, "{\"mode\":\"off\"}");
+    pp_assert_status(r, 200);
+    pp_resp_free(r);
+    /* Refused: no entry. */
+    r = pp_put(&srv, "/api/admin/settings/authorization", admin_token, "{\"mode\":\"sometimes\"}");
+    pp_assert_error(r, 400, "INVALID_PARAMS");
+    pp_resp_free(r);
+    struct pp_resp *a = audit("action=settings.authorization");
+    assert_int_equal(pp_json_int(a->json, "total"), before + 2);
+    json_t *list = json_object_get(a->json, "audit");
+    /* Newest first; the detail is the stored policy: thresholds in minor
+    ** units, sorted by currency. */
+    json_t *off = json_array_get(list, 0);
+    json_t *above = json_array_get(list, 1);
+    assert_entry(off, "admin", admin_id, "127.0.0.1");
+    pp_assert_json_str(off, "action", "settings.authorization");
+    assert_true(json_is_null(json_object_get(off, "subject")));
+    pp_assert_json_str(off, "detail", "off");
+    assert_entry(above, "admin", admin_id, "127.0.0.1");
+    pp_assert_json_str(above, "action", "settings.authorization");
+    assert_true(json_is_null(json_object_get(above, "subject")));
+    pp_assert_json_str(above, "detail", "above BHD=500,USD=10000");
+    pp_resp_free(a);
+}
+
+/* Last: it revokes admin_token (and logs in again). */
+static void test_cli_password_reset_is_audited(void **state)
+{
+    (void)state;
+    long long before = audit_total("action=admin.password_reset");
+    assert_int_equal(before, 0);
+    /* Against the database the server is using, while it runs; the same
+    ** password again, so that the harness can still log in. */
+    const char *args[] = {"admin", "--db", srv.db_path, "--email", PP_ADMIN_EMAIL, NULL};
+    const char *env[] = {"PAYOUT_ADMIN_PASSWORD=" PP_ADMIN_PASSWORD, NULL};
+    char *out = NULL;
+    int rc = pp_run(args, env, &out);
+    if (rc != 0 || out == NULL ||
+        strstr(out, "reset the password of admin " PP_ADMIN_EMAIL) == NULL) {
+        fail_msg("admin --email exited %d: %s", rc, out != NULL ? out : "");
+    }
+    free(out);
+    /* The reset revoked the running server's admin tokens at once. */
+    struct pp_resp *r = pp_get(&srv, "/api/admin/audit", admin_token);
+    pp_assert_error(r, 401, "UNAUTHORIZED");
+    pp_resp_free(r);
+    free(admin_token);
+    admin_token = pp_admin_login(&srv);
+    struct pp_resp *a = audit("action=admin.password_reset");
+    assert_int_equal(pp_json_int(a->json, "total"), 1);
+    json_t *e = find(a, "admin.password_reset");
+    /* An operator at the machine: no admin account, no network address. */
+    assert_entry(e, "admin", 0, "command line");
+    pp_assert_json_str(e, "subject", PP_ADMIN_EMAIL);
+    assert_true(json_is_null(json_object_get(e, "detail")));
+    assert_null(strstr(a->body, PP_ADMIN_PASSWORD));
+    pp_resp_free(a);
+    /* It is the newest entry of the whole log (the log-in is not audited). */
+    a = audit("size=1");
+    pp_assert_json_str(json_array_get(json_object_get(a->json, "audit"), 0), "action",
+                       "admin.password_reset");
+    pp_resp_free(a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -264,6 +498,11 @@ int main(void)
         cmocka_unit_test(test_paging_is_complete_and_newest_first),
         cmocka_unit_test(test_filters),
         cmocka_unit_test(test_bad_queries),
+        cmocka_unit_test(test_create_list_is_audited_once),
+        cmocka_unit_test(test_refused_list_writes_no_audit),
+        cmocka_unit_test(test_csv_import_is_audited_with_its_address),
+        cmocka_unit_test(test_authorization_policy_is_audited),
+        cmocka_unit_test(test_cli_password_reset_is_audited),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

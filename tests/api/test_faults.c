@@ -1,18 +1,30 @@
 /*
 ** This module injects storage faults under a running server and checks
 ** that each one answers the error envelope (500 INTERNAL or 503
-** UNAVAILABLE) or, for a read-only file, a refusal to start, leaves no partial state (balances exactly as the answered
+** UNAVAILABLE) or, for a read-only file at start, a refusal to start;
+** that it leaves no partial state (balances exactly as the answered
 ** requests say, `check` passes) and that the server recovers once the
 ** fault is gone:
-** - read-only database: the database lives on a tmpfs remounted read-only
-**   (chmod cannot stop root, and CI runs as root): the server refuses to
-**   start on it with a clear message and changes nothing;
+** - read-only database at start: the database lives on a tmpfs remounted
+**   read-only (chmod cannot stop root, and CI runs as root): the server
+**   refuses to start on it with a clear message and changes nothing;
 ** - disk full: the database lives on a small tmpfs that a filler file
 **   fills up completely, then the filler is removed;
 ** - locked database: another process (the sqlite3 tool) holds an
-**   exclusive write lock for longer than the server's busy timeout.
+**   exclusive write lock for longer than the server's busy timeout;
+** - database turned read-only under a running server: the database lives
+**   on an ext4 file system (a loop-mounted image, errors=remount-ro) that
+**   the kernel remounts read-only after a file-system error, as it does
+**   after a failing disk; the error is raised through ext4's own
+**   trigger_fs_error knob. (A tmpfs cannot be remounted read-only while
+**   the server holds its files open for writing, and immutable files stay
+**   writable through open descriptors on tmpfs.) Every write is refused
+**   with the envelope, reads go on, and after e2fsck and a restart nothing
+**   of the refused writes exists.
 ** Mounting needs root: as another user the test fails with a message
-** saying so (it never skips silently).
+** saying so (it never skips silently). The last test also needs
+** mkfs.ext4 and e2fsck (e2fsprogs) and loop devices; without them it fails
+** saying which is missing.
 */
 #include "harness.h"
 
@@ -23,6 +35,8 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static struct pp_server srv;
@@ -30,6 +44,7 @@ static char mnt[1024];
 static char db_path[1200];
 static char *admin_token;
 static char *api_key;
+static char image_path[1200];
 static int mounted;
 static int creates_ok;
 
@@ -73,6 +88,7 @@ static int setup(void **state)
         return -1;
     }
     snprintf(db_path, sizeof db_path, "%s/payout.db", mnt);
+    snprintf(image_path, sizeof image_path, "%s.img", mnt);
     creates_ok = 0;
     return 0;
 }
@@ -86,15 +102,16 @@ static int teardown(void **state)
         mounted = 0;
     }
     rmdir(mnt);
+    unlink(image_path);
     free(admin_token);
     free(api_key);
     admin_token = api_key = NULL;
     return 0;
 }
 
-static void start_on_mount(const char *size)
+/* Starts the server on db_path, which is mounted, and funds it. */
+static void start_funded(void)
 {
-    assert_int_equal(mount_tmpfs(size), 0);
     struct pp_server_opts opts = {.db_path = db_path, .args = server_args};
     assert_int_equal(pp_server_start(&srv, &opts), 0);
     admin_token = pp_admin_login(&srv);
@@ -104,14 +121,24 @@ static void start_on_mount(const char *size)
     json_decref(pp_deposit(&srv, admin_token, "GBP", "1000"));
 }
 
+static void start_on_mount(const char *size)
+{
+    assert_int_equal(mount_tmpfs(size), 0);
+    start_funded();
+}
+
 static struct pp_resp *create(const char *description)
 {
     char *body = pp_fmt("{\"amount\":1,\"currency\":\"GBP\",\"startDate\":\"2018-01-01\","
                         "\"endDate\":\"2099-01-01\",\"name\":\"faults\",\"description\":\"%s\","
                         "\"userName\":\"faults\",\"notification\":false}",
                         description);
-    struct pp_req req = {.method = "POST", .path = "/api/payment/create", .token = api_key,
-                         .body = body, .body_len = PP_STRLEN, .no_retry_429 = 1};
+    struct pp_req req = {.method = "POST",
+                         .path = "/api/payment/create",
+                         .token = api_key,
+                         .body = body,
+                         .body_len = PP_STRLEN,
+                         .no_retry_429 = 1};
     struct pp_resp *r = pp_call(&srv, &req);
     free(body);
     if (r->status == 200) {
@@ -172,6 +199,8 @@ static void test_read_only_database(void **state)
     }
     free(out);
     remount(0);
+    /* Archives the stopped server's logs (for test_logs) and frees its dir. */
+    pp_server_destroy(&srv);
     struct pp_server_opts opts = {.db_path = db_path, .args = server_args};
     assert_int_equal(pp_server_start(&srv, &opts), 0);
     assert_books();
@@ -266,12 +295,276 @@ static void test_locked_database(void **state)
            waited);
 }
 
+/* Runs a shell command; its exit code (-1 when it did not exit), its
+** output (stdout and stderr) in new *output. */
+static int shell(const char *cmd, char **output)
+{
+    char *full = pp_fmt("%s 2>&1", cmd);
+    FILE *p = popen(full, "r");
+    free(full);
+    assert_non_null(p);
+    size_t cap = 8192, len = 0, n;
+    char *out = calloc(1, cap);
+    assert_non_null(out);
+    while (len + 1 < cap && (n = fread(out + len, 1, cap - 1 - len, p)) > 0) {
+        len += n;
+    }
+    /* Drain the rest, so the child never blocks on a full pipe. */
+    char sink[512];
+    while (fread(sink, 1, sizeof sink, p) > 0) {
+    }
+    int status = pclose(p);
+    *output = out;
+    return status != -1 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* Loop-mounts the ext4 image on mnt; errors=remount-ro is what a failing
+** disk needs to turn the file system read-only. */
+static void mount_ext4(void)
+{
+    char *cmd = pp_fmt("mount -t ext4 -o loop,errors=remount-ro '%s' '%s'", image_path, mnt);
+    char *out = NULL;
+    int rc = shell(cmd, &out);
+    if (rc != 0) {
+        fail_msg("%s exited %d (loop devices needed): %s", cmd, rc, out);
+    }
+    mounted = 1;
+    free(out);
+    free(cmd);
+}
+
+static void make_ext4(void)
+{
+    int fd = open(image_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    assert_true(fd >= 0);
+    assert_int_equal(ftruncate(fd, 64L << 20), 0);
+    close(fd);
+    char *cmd = pp_fmt("mkfs.ext4 -q -F '%s'", image_path);
+    char *out = NULL;
+    int rc = shell(cmd, &out);
+    if (rc != 0) {
+        fail_msg("%s exited %d (e2fsprogs needed): %s", cmd, rc, out);
+    }
+    free(out);
+    free(cmd);
+    mount_ext4();
+}
+
+/* 1 when a new file on mnt is refused as on a read-only file system (the
+** flag itself is not portable: newer kernels keep the mount "rw" and mark
+** it emergency_ro). */
+static int mnt_read_only(void)
+{
+    char probe[1300];
+    snprintf(probe, sizeof probe, "%s/write-probe", mnt);
+    int fd = open(probe, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (fd >= 0) {
+        close(fd);
+        unlink(probe);
+        return 0;
+    }
+    if (errno != EROFS) {
+        fail_msg("creating %s failed with %s, not EROFS", probe, strerror(errno));
+    }
+    return 1;
+}
+
+/* Raises an ext4 error on mnt's file system through its sysfs knob
+** (/sys/fs/ext4/<device>/trigger_fs_error); with errors=remount-ro the
+** kernel aborts the journal and makes the file system read-only at once,
+** open files included. */
+static void ext4_fail(void)
+{
+    struct stat st;
+    assert_int_equal(stat(mnt, &st), 0);
+    char link[128], target[512];
+    snprintf(link, sizeof link, "/sys/dev/block/%u:%u", major(st.st_dev), minor(st.st_dev));
+    ssize_t n = readlink(link, target, sizeof target - 1);
+    assert_true(n > 0);
+    target[n] = '\0';
+    const char *device = strrchr(target, '/') != NULL ? strrchr(target, '/') + 1 : target;
+    char *knob = pp_fmt("/sys/fs/ext4/%s/trigger_fs_error", device);
+    FILE *f = fopen(knob, "w");
+    if (f == NULL) {
+        fail_msg("cannot open %s: %s", knob, strerror(errno));
+    }
+    fputs("payout-panel test_faults: the disk failed\n", f);
+    assert_int_equal(fclose(f), 0);
+    free(knob);
+    if (!mnt_read_only()) {
+        fail_msg("the ext4 error did not make %s read-only", mnt);
+    }
+}
+
+/* After the fault: unmounts, repairs with e2fsck as an operator would and
+** mounts read-write again. */
+static void ext4_repair(void)
+{
+    assert_int_equal(umount2(mnt, 0), 0);
+    mounted = 0;
+    char *cmd = pp_fmt("e2fsck -f -y '%s'", image_path);
+    char *out = NULL;
+    int rc = shell(cmd, &out);
+    /* 0: clean; 1: errors corrected (the recorded error, free counts). */
+    if (rc != 0 && rc != 1) {
+        fail_msg("%s exited %d: %s", cmd, rc, out);
+    }
+    free(out);
+    free(cmd);
+    mount_ext4();
+    assert_false(mnt_read_only());
+}
+
+static struct pp_resp *post_ids(const char *path, const char *token, long long id)
+{
+    char *body = pp_fmt("{\"ids\":[%lld]}", id);
+    struct pp_req req = {.method = "POST",
+                         .path = path,
+                         .token = token,
+                         .body = body,
+                         .body_len = PP_STRLEN,
+                         .no_retry_429 = 1};
+    struct pp_resp *r = pp_call(&srv, &req);
+    free(body);
+    return r;
+}
+
+static long long audit_total(void)
+{
+    struct pp_resp *r = pp_get(&srv, "/api/admin/audit?size=1", admin_token);
+    pp_assert_status(r, 200);
+    long long total = pp_json_int(r->json, "total");
+    pp_resp_free(r);
+    return total;
+}
+
+static long long payments_total(void)
+{
+    struct pp_resp *r = pp_get(&srv, "/api/payments?size=1", api_key);
+    pp_assert_status(r, 200);
+    long long total = pp_json_int(r->json, "total");
+    pp_resp_free(r);
+    return total;
+}
+
+static void assert_payout_status(long long id, const char *status)
+{
+    char *path = pp_fmt("/api/payments/%lld", id);
+    struct pp_resp *r = pp_get(&srv, path, api_key);
+    pp_assert_status(r, 200);
+    pp_assert_json_str(r->json, "status", status);
+    pp_resp_free(r);
+    free(path);
+}
+
+/* Every write the server takes, on the read-only file system. */
+static void assert_writes_refused(long long cancel_id)
+{
+    struct pp_resp *r = create("while read-only");
+    assert_fault(r);
+    pp_resp_free(r);
+    struct pp_req dep = {.method = "POST",
+                         .path = "/api/admin/funds/deposit",
+                         .token = admin_token,
+                         .body = "{\"currency\":\"GBP\",\"amount\":5,\"reference\":\"ro\"}",
+                         .body_len = PP_STRLEN,
+                         .no_retry_429 = 1};
+    r = pp_call(&srv, &dep);
+    assert_fault(r);
+    pp_resp_free(r);
+    r = post_ids("/api/payment/cancel", api_key, cancel_id);
+    assert_fault(r);
+    pp_resp_free(r);
+    r = pp_post(&srv, "/api/payment/create-list", api_key,
+                "{\"payments\":[{\"amount\":2,\"currency\":\"GBP\",\"startDate\":\"2018-01-01\","
+                "\"endDate\":\"2099-01-01\",\"name\":\"faults\",\"description\":\"ro list\","
+                "\"userName\":\"faults\",\"notification\":false}]}");
+    assert_fault(r);
+    pp_resp_free(r);
+}
+
+/* Reads go on while writes cannot: the books exactly as before. */
+static void assert_reads_served(long long cancel_id, long long audits)
+{
+    assert_books();
+    assert_payout_status(cancel_id, "READY");
+    assert_int_equal(payments_total(), creates_ok);
+    assert_int_equal(audit_total(), audits);
+    struct pp_resp *h = pp_get(&srv, "/healthz", NULL);
+    pp_assert_status(h, 200);
+    pp_resp_free(h);
+}
+
+static void test_database_turns_read_only_while_serving(void **state)
+{
+    (void)state;
+    make_ext4();
+    start_funded();
+    struct pp_resp *r = create("to cancel");
+    pp_assert_status(r, 200);
+    long long cancel_id =
+        pp_json_int(json_array_get(json_object_get(r->json, "payments"), 0), "id");
+    pp_resp_free(r);
+    pp_resp_free(create("kept"));
+    assert_int_equal(creates_ok, 2);
+    long long audits = audit_total();
+
+    ext4_fail();
+    /* Twice: a failed write must not leave the writer stuck in a state
+    ** that answers anything else. */
+    for (int round = 0; round < 2; round++) {
+        assert_writes_refused(cancel_id);
+        assert_reads_served(cancel_id, audits);
+    }
+    /* The server shuts down on its own; its last checkpoint may fail. */
+    int rc = pp_server_stop(&srv);
+    if (rc < 0 || rc >= 128) {
+        fail_msg("the server did not exit cleanly on SIGTERM with read-only storage: %d", rc);
+    }
+
+    ext4_repair();
+    char *out = NULL;
+    rc = pp_check(db_path, &out);
+    if (rc != 0) {
+        fail_msg("check after the read-only fault exited %d: %s", rc, out != NULL ? out : "");
+    }
+    free(out);
+    free(admin_token);
+    free(api_key);
+    admin_token = api_key = NULL;
+    pp_server_destroy(&srv);
+    struct pp_server_opts opts = {.db_path = db_path, .args = server_args};
+    assert_int_equal(pp_server_start(&srv, &opts), 0);
+    admin_token = pp_admin_login(&srv);
+    char *password = pp_enable_integration(&srv, admin_token);
+    api_key = pp_authenticate(&srv, password);
+    free(password);
+    /* Nothing of the refused writes: no payout, no deposit, no cancel, no
+    ** audit entry (the switch just made is one). */
+    assert_reads_served(cancel_id, audits + 1);
+    /* Writable again: the refused operations now go through. */
+    r = post_ids("/api/payment/cancel", api_key, cancel_id);
+    pp_assert_status(r, 200);
+    pp_assert_number_text(r, "success", "1");
+    pp_resp_free(r);
+    creates_ok--; /* its funds are free again: assert_books counts blocked ones */
+    r = create("after the repair");
+    pp_assert_status(r, 200);
+    pp_resp_free(r);
+    assert_books();
+    stop_and_check();
+    printf("read-only while serving: every write refused with the envelope, reads served, "
+           "nothing written; after e2fsck and a restart the books hold\n");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_read_only_database, setup, teardown),
         cmocka_unit_test_setup_teardown(test_disk_full, setup, teardown),
         cmocka_unit_test_setup_teardown(test_locked_database, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_database_turns_read_only_while_serving, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

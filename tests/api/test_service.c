@@ -7,11 +7,19 @@
 ** errors); past the burst the server answers 429 RATE_LIMITED with
 ** Retry-After, and serves again once the window has refilled; with
 ** --rate-limit 0 there is no limit and no headers.
+** /readyz answers 503 UNAVAILABLE while the database file cannot be read
+** (a damaged page under the table it probes) and 200 again once the page
+** is repaired, while /healthz stays 200 throughout (it uses the sqlite3
+** tool to find that page, as test_faults does for its lock).
 */
 #include "harness.h"
 
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 static struct pp_server srv;
 static char *admin_token;
@@ -214,6 +222,130 @@ static void test_bad_flags_refused(void **state)
     }
 }
 
+/* Runs the sqlite3 tool read-only on db with sql; new output (free()), the
+** exit code in *rc. */
+static char *sqlite_cli(const char *db, const char *sql, int *rc)
+{
+    char *cmd = pp_fmt("sqlite3 -readonly '%s' \"%s\" 2>&1", db, sql);
+    FILE *p = popen(cmd, "r");
+    free(cmd);
+    assert_non_null(p);
+    size_t cap = 4096, len = 0;
+    char *out = calloc(1, cap);
+    assert_non_null(out);
+    size_t n;
+    while (len + 1 < cap && (n = fread(out + len, 1, cap - 1 - len, p)) > 0) {
+        len += n;
+    }
+    int status = pclose(p);
+    *rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return out;
+}
+
+static long sqlite_cli_long(const char *db, const char *sql)
+{
+    int rc = 0;
+    char *out = sqlite_cli(db, sql, &rc);
+    char *end = NULL;
+    long v = strtol(out, &end, 10);
+    if (rc != 0 || end == out) {
+        fail_msg("sqlite3 %s: exit %d: %s", sql, rc, out);
+    }
+    free(out);
+    return v;
+}
+
+/* Asserts n answers of /readyz in a row: each 200 "ready", or each the
+** 503 UNAVAILABLE envelope (the pool has several readers; every one must
+** tell). /healthz stays 200 either way. */
+static void assert_ready_n(const struct pp_server *s, int ready, int n)
+{
+    for (int i = 0; i < n; i++) {
+        struct pp_req req = {.path = "/readyz"};
+        struct pp_resp *r = pp_call(s, &req);
+        if (ready) {
+            pp_assert_status(r, 200);
+            assert_string_equal(r->body, "{\"status\":\"ready\"}");
+        } else {
+            pp_assert_error(r, 503, "UNAVAILABLE");
+        }
+        pp_resp_free(r);
+        req.path = "/healthz";
+        r = pp_call(s, &req);
+        pp_assert_status(r, 200);
+        pp_resp_free(r);
+    }
+}
+
+static void write_page(int fd, const unsigned char *page, long page_bytes, long offset)
+{
+    assert_int_equal(pwrite(fd, page, (size_t)page_bytes, offset), page_bytes);
+    assert_int_equal(fdatasync(fd), 0);
+}
+
+/* /readyz reads a real table (schema_migrations). Its page is damaged on
+** disk while the server runs (as a bad sector or a botched restore would):
+** not ready. Repaired: ready again. */
+static void test_readyz_unavailable_while_the_database_cannot_be_read(void **state)
+{
+    (void)state;
+    struct pp_server first, s;
+    memset(&first, 0, sizeof first);
+    memset(&s, 0, sizeof s);
+    const char *const env[] = {"PAYOUT_RATE_LIMIT=0", NULL};
+    struct pp_server_opts opts = {.env = env};
+    assert_int_equal(pp_server_start(&first, &opts), 0);
+    /* Stopping checkpoints the WAL: every page is in the database file. */
+    assert_int_equal(pp_server_stop(&first), 0);
+    opts.db_path = first.db_path;
+    assert_int_equal(pp_server_start(&s, &opts), 0);
+    char *token = pp_admin_login(&s);
+    assert_ready_n(&s, 1, 4);
+
+    long page_bytes = sqlite_cli_long(s.db_path, "PRAGMA page_size");
+    long root = sqlite_cli_long(s.db_path, "SELECT rootpage FROM sqlite_schema WHERE "
+                                           "type='table' AND name='schema_migrations'");
+    assert_true(page_bytes >= 512 && page_bytes <= 65536 && root >= 2);
+    long offset = (root - 1) * page_bytes;
+    unsigned char *saved = malloc((size_t)page_bytes);
+    unsigned char *zeros = calloc(1, (size_t)page_bytes);
+    assert_true(saved != NULL && zeros != NULL);
+    int fd = open(s.db_path, O_RDWR);
+    assert_true(fd >= 0);
+    assert_int_equal(pread(fd, saved, (size_t)page_bytes, offset), page_bytes);
+    write_page(fd, zeros, page_bytes, offset);
+    /* The damage is real: SQLite itself cannot read the table. */
+    int rc = 0;
+    char *out = sqlite_cli(s.db_path, "SELECT max(version) FROM schema_migrations", &rc);
+    if (rc == 0) {
+        fail_msg("the zeroed page did not damage schema_migrations: %s", out);
+    }
+    free(out);
+    /* A write (to other tables) makes the server's readers drop the pages
+    ** they cached; from then on they read the file. */
+    json_decref(pp_deposit(&s, token, "GBP", "1"));
+    assert_ready_n(&s, 0, 8);
+
+    write_page(fd, saved, page_bytes, offset);
+    close(fd);
+    json_decref(pp_deposit(&s, token, "GBP", "2"));
+    assert_ready_n(&s, 1, 8);
+    struct pp_resp *b = pp_balances(&s, token);
+    pp_assert_balance(b, "GBP", "3", "0", "0");
+    pp_resp_free(b);
+    assert_int_equal(pp_server_stop(&s), 0);
+    rc = pp_check(s.db_path, &out);
+    if (rc != 0) {
+        fail_msg("check after the repair exited %d: %s", rc, out != NULL ? out : "");
+    }
+    free(out);
+    free(token);
+    free(saved);
+    free(zeros);
+    pp_server_destroy(&s);
+    pp_server_destroy(&first);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -222,6 +354,7 @@ int main(void)
         cmocka_unit_test(test_429_after_the_burst_and_recovery),
         cmocka_unit_test(test_rate_limit_off),
         cmocka_unit_test(test_bad_flags_refused),
+        cmocka_unit_test(test_readyz_unavailable_while_the_database_cannot_be_read),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

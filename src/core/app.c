@@ -156,7 +156,9 @@ void core_integration_get(struct core_app *app, struct core_integration *out)
 }
 
 /* Applies a change (new password when new_password, else the current one,
-** generated if there is none and enabling) and bumps the generation. */
+** generated if there is none and enabling). A new password or disabling
+** bumps the generation, which revokes every API key issued before;
+** switching on (or on again) keeps the keys: none was issued while off. */
 static enum pp_status integration_change(struct core_app *app, int enabled, int new_password,
                                          const struct pp_actor *actor, const char *action,
                                          struct core_integration *out, struct pp_err *err)
@@ -171,7 +173,7 @@ static enum pp_status integration_change(struct core_app *app, int enabled, int 
     struct integration_change change = {
         .enabled = enabled,
         .password = need ? password : NULL,
-        .generation = atomic_load(&app->api_generation) + 1,
+        .generation = atomic_load(&app->api_generation) + (new_password || !enabled ? 1 : 0),
         .actor = actor,
         .action = action,
     };

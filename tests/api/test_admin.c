@@ -374,6 +374,15 @@ static void test_disable_and_reenable(void **state)
     assert_int_equal(balances_status(api_key), 200);
     assert_int_equal(balances_status(key_before), 401);
     free(key_before);
+
+    /* Switching on an integration that is on changes nothing: the key
+    ** issued meanwhile keeps working, and so does the password. */
+    r = pp_put(&srv, "/api/admin/settings/api-integration", admin_token, "{\"enabled\":true}");
+    same = integration_password(r, 1);
+    assert_string_equal(same, password);
+    free(same);
+    pp_resp_free(r);
+    assert_int_equal(balances_status(api_key), 200);
 }
 
 static void test_deposit(void **state)

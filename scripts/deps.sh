@@ -4,7 +4,8 @@
 # fresh Debian 12 machine and cost nothing on a prepared one.
 set -euo pipefail
 pkgs=(gcc make cmake pkg-config libmicrohttpd-dev libjansson-dev libjwt-dev libsqlite3-dev
-      libssl-dev libcmocka-dev libcurl4-openssl-dev sqlite3 curl openssl)
+      libssl-dev libcmocka-dev libcurl4-openssl-dev sqlite3 curl openssl
+      e2fsprogs mount)  # the storage-fault tests make a small ext4 image and loop-mount it
 pkgs+=("$@")
 missing=()
 for p in "${pkgs[@]}"; do

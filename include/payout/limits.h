@@ -178,9 +178,15 @@
 ** default (2 MiB each); memory-mapped I/O stays off so that resident memory
 ** does not grow with the database. */
 #define PP_WRITER_CACHE_KIB 16384
-/* WAL pages after which a commit checkpoints: a longer WAL is checkpointed
-** less often, and it is reused, not grown (16 MiB on disk). */
+/* WAL pages after which the log is checkpointed (by the checkpointer
+** thread while the server runs, see checkpoint.c; by the commit itself in
+** the command-line tools): a longer WAL is checkpointed less often, and it
+** is reused, not grown (16 MiB on disk). */
 #define PP_WAL_AUTOCHECKPOINT_PAGES 4000
+/* WAL pages past which the writer checkpoints after its own commit, when
+** the checkpointer has not caught up with a write load that never pauses:
+** bounds the log at about 64 MiB. */
+#define PP_WAL_CHECKPOINT_WRITER_PAGES (4 * PP_WAL_AUTOCHECKPOINT_PAGES)
 /* Bytes of WAL writes gathered before one write system call (walbuf.c): a
 ** group commit of 64 payout creates writes ~800 KiB of frames. Allocated
 ** only by the connection that writes (the writer), once. */

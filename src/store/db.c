@@ -149,13 +149,14 @@ done:
 /* Speed settings of the read-write connection; none of them weakens
 ** durability (synchronous=FULL and the WAL stay as they are):
 ** - cache_size keeps the hot index pages across batches.
-** - wal_autocheckpoint: fewer, larger checkpoints in a WAL that is reused.
-** The statement journal of the per-request savepoints keeps SQLite's
-** defaults (memory up to 64 KiB, then a temporary file): temp_store=MEMORY
-** makes a big savepoint (a whole list of payouts) quadratic, because the
-** in-memory journal walks its chunk list on every statement's truncation,
-** and a larger SQLITE_CONFIG_STMTJRNL_SPILL failed with SQLITE_FULL on
-** spilling in SQLite 3.40 (seen at 256 KiB). */
+** - wal_autocheckpoint: fewer, larger checkpoints in a WAL that is reused
+**   (a serving store hands them to its checkpointer, checkpoint.c).
+** The statement journal of savepoints (careful batches, writer.c) keeps
+** SQLite's defaults (memory up to 64 KiB, then a temporary file):
+** temp_store=MEMORY makes a big savepoint (a whole list of payouts)
+** quadratic, because the in-memory journal walks its chunk list on every
+** statement's truncation, and a larger SQLITE_CONFIG_STMTJRNL_SPILL failed
+** with SQLITE_FULL on spilling in SQLite 3.40 (seen at 256 KiB). */
 static enum pp_status db_tune_writer(sqlite3 *db, struct pp_err *err)
 {
     char sql[64];
@@ -184,6 +185,21 @@ static enum pp_status db_open_conn(const char *path, int flags, struct store_con
         status = db_fail(c->db, rc, "busy_timeout", err);
     }
 done:
+    if (status != PP_OK) {
+        store_conn_close(c);
+    }
+    return status;
+}
+
+enum pp_status store_db_open_rw(const char *path, struct store_conn *c, struct pp_err *err)
+{
+    enum pp_status status = db_open_conn(path, SQLITE_OPEN_READWRITE, c, err);
+    if (status == PP_OK) {
+        status = db_pragma(c->db, "PRAGMA synchronous=FULL", NULL, err);
+    }
+    if (status == PP_OK) {
+        status = db_pragma(c->db, "PRAGMA synchronous", "2", err);
+    }
     if (status != PP_OK) {
         store_conn_close(c);
     }
@@ -457,6 +473,9 @@ enum pp_status store_open(const char *path, unsigned readers, struct store **out
         status = store_open_readers(st, path, readers, err);
     }
     if (status == PP_OK) {
+        status = store_checkpointer_start(st, path, err);
+    }
+    if (status == PP_OK) {
         status = store_writer_start(st, err);
     }
 done:
@@ -474,6 +493,7 @@ void store_close(struct store *st)
         return;
     }
     store_writer_stop(st);
+    store_checkpointer_stop(st);
     PP_ASSERT(st->readers_idle_count == st->readers_count);
     /* Readers first: the last connection to close checkpoints the WAL, and
     ** only the read-write one can. */

@@ -157,6 +157,16 @@ struct store {
     int stopping;
     int thread_started;
     pthread_t thread;
+
+    /* The checkpointer (checkpoint.c): its connection, and the signal the
+    ** writer's WAL hook raises, guarded by ckpt_mu. */
+    struct store_conn ckpt;
+    pthread_mutex_t ckpt_mu;
+    pthread_cond_t ckpt_cv;
+    int ckpt_wanted;
+    int ckpt_stopping;
+    int ckpt_started;
+    pthread_t ckpt_thread;
 };
 
 /* What a write callback holds: the writer's connection, mid-batch. */
@@ -183,6 +193,19 @@ enum pp_status store_db_migrate(struct store_conn *c, int *applied_out, struct p
 
 /* Finalizes c's cached statements and closes it. c->db NULL is a no-op. */
 void store_conn_close(struct store_conn *c);
+
+/* Opens a read-write connection with synchronous=FULL and nothing else of
+** the writer's set-up (the checkpointer's). */
+enum pp_status store_db_open_rw(const char *path, struct store_conn *c, struct pp_err *err);
+
+/* --- Checkpoints (checkpoint.c) ------------------------------------------ */
+
+/* Opens the checkpointer's connection to path, starts its thread and
+** hands the writer's checkpoints to it. Call before the writer thread
+** starts; stop it after the writer has stopped. */
+enum pp_status store_checkpointer_start(struct store *st, const char *path, struct pp_err *err);
+/* Joins the thread and closes its connection; a no-op if not started. */
+void store_checkpointer_stop(struct store *st);
 
 /* --- The VFS (walbuf.c) --------------------------------------------------- */
 

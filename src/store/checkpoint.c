@@ -1,0 +1,125 @@
+/*
+** This module implements the store's checkpoints: copying the pages that
+** the write-ahead log holds back into the database file, so that the log
+** can start again from its beginning.
+**
+** SQLite's own way (wal_autocheckpoint) copies them inside the COMMIT that
+** crosses the threshold, on the writer thread: thousands of page writes
+** and an fsync of the database file, during which every waiting request
+** waits too. Here the writer's WAL hook only signals a checkpointer thread
+** with a connection of its own, which copies while the writer goes on
+** committing (WAL mode lets a passive checkpoint run beside a writer).
+** The log is restarted by the writer's next transaction once everything
+** in it has been copied. Under a write load that never pauses the
+** checkpointer may not catch up; past PP_WAL_CHECKPOINT_WRITER_PAGES the
+** writer checkpoints itself after its commit, as SQLite would, copying
+** only what the checkpointer has not, so the log stays bounded.
+**
+** Durability does not change: a checkpoint copies committed pages only,
+** and syncs the log before and the database file after (synchronous=FULL
+** on both connections).
+*/
+#include <signal.h>
+#include <string.h>
+
+#include "payout/base/assert.h"
+#include "payout/base/log.h"
+#include "store/internal.h"
+
+/* Runs on the writer thread after each commit, outside the transaction. */
+static int checkpoint_hook(void *arg, sqlite3 *db, const char *schema, int frames)
+{
+    struct store *st = arg;
+    (void)schema;
+    if (frames >= PP_WAL_CHECKPOINT_WRITER_PAGES) {
+        int log_frames = 0;
+        int copied = 0;
+        int rc = sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log_frames,
+                                           &copied);
+        if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
+            pp_log(PP_LOG_WARN, "store: checkpoint by the writer failed: %s", sqlite3_errstr(rc));
+        }
+    } else if (frames >= PP_WAL_AUTOCHECKPOINT_PAGES) {
+        PP_ASSERT(pthread_mutex_lock(&st->ckpt_mu) == 0);
+        st->ckpt_wanted = 1;
+        pthread_cond_signal(&st->ckpt_cv);
+        pthread_mutex_unlock(&st->ckpt_mu);
+    }
+    return SQLITE_OK;
+}
+
+static void *checkpoint_main(void *arg)
+{
+    struct store *st = arg;
+    sigset_t set;
+    sigfillset(&set);
+    sigdelset(&set, SIGSEGV);
+    sigdelset(&set, SIGBUS);
+    sigdelset(&set, SIGFPE);
+    sigdelset(&set, SIGILL);
+    sigdelset(&set, SIGABRT);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    for (;;) {
+        PP_ASSERT(pthread_mutex_lock(&st->ckpt_mu) == 0);
+        while (!st->ckpt_wanted && !st->ckpt_stopping) {
+            pthread_cond_wait(&st->ckpt_cv, &st->ckpt_mu);
+        }
+        int stopping = st->ckpt_stopping;
+        st->ckpt_wanted = 0;
+        pthread_mutex_unlock(&st->ckpt_mu);
+        if (stopping) {
+            break;
+        }
+        int log_frames = 0;
+        int copied = 0;
+        int rc = sqlite3_wal_checkpoint_v2(st->ckpt.db, NULL, SQLITE_CHECKPOINT_PASSIVE,
+                                           &log_frames, &copied);
+        /* BUSY: the writer is checkpointing itself right now. */
+        if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
+            pp_log(PP_LOG_WARN, "store: background checkpoint failed: %s", sqlite3_errstr(rc));
+        }
+    }
+    return NULL;
+}
+
+enum pp_status store_checkpointer_start(struct store *st, const char *path, struct pp_err *err)
+{
+    PP_ASSERT(!st->ckpt_started && st->writer.db != NULL);
+    enum pp_status status = store_db_open_rw(path, &st->ckpt, err);
+    if (status != PP_OK) {
+        goto done;
+    }
+    PP_ASSERT(pthread_mutex_init(&st->ckpt_mu, NULL) == 0);
+    PP_ASSERT(pthread_cond_init(&st->ckpt_cv, NULL) == 0);
+    int rc = pthread_create(&st->ckpt_thread, NULL, checkpoint_main, st);
+    if (rc != 0) {
+        pp_log(PP_LOG_ERROR, "store: cannot start the checkpoint thread: %s", strerror(rc));
+        status = pp_err_set(err, PP_INTERNAL, "storage error");
+        pthread_cond_destroy(&st->ckpt_cv);
+        pthread_mutex_destroy(&st->ckpt_mu);
+        store_conn_close(&st->ckpt);
+        goto done;
+    }
+    st->ckpt_started = 1;
+    /* Replaces SQLite's automatic checkpoint on the writer's connection. */
+    sqlite3_wal_hook(st->writer.db, checkpoint_hook, st);
+done:
+    return status;
+}
+
+void store_checkpointer_stop(struct store *st)
+{
+    if (!st->ckpt_started) {
+        return;
+    }
+    PP_ASSERT(pthread_mutex_lock(&st->ckpt_mu) == 0);
+    st->ckpt_stopping = 1;
+    pthread_cond_signal(&st->ckpt_cv);
+    pthread_mutex_unlock(&st->ckpt_mu);
+    PP_ASSERT(pthread_join(st->ckpt_thread, NULL) == 0);
+    sqlite3_wal_hook(st->writer.db, NULL, NULL);
+    store_conn_close(&st->ckpt);
+    pthread_cond_destroy(&st->ckpt_cv);
+    pthread_mutex_destroy(&st->ckpt_mu);
+    st->ckpt_started = 0;
+}

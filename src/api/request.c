@@ -43,33 +43,6 @@ static int content_type_is_json(const char *ct)
     return *ct == '\0' || *ct == ';';
 }
 
-/* Deepest nesting of arrays/objects in text, counted outside strings;
-** stops early once past the limit. */
-static int json_depth(const char *text, size_t len)
-{
-    int depth = 0;
-    int max = 0;
-    int in_string = 0;
-    for (size_t i = 0; i < len && max <= PP_JSON_DEPTH_MAX; i++) {
-        char c = text[i];
-        if (in_string) {
-            if (c == '\\') {
-                i++;
-            } else if (c == '"') {
-                in_string = 0;
-            }
-        } else if (c == '"') {
-            in_string = 1;
-        } else if (c == '{' || c == '[') {
-            depth++;
-            max = depth > max ? depth : max;
-        } else if (c == '}' || c == ']') {
-            depth--;
-        }
-    }
-    return max;
-}
-
 /* A decimal real with at most DBL_DIG (15) significant digits and a
 ** magnitude in the normal range (10^DBL_MIN_10_EXP = 1e-307 and up) always
 ** reads back exactly through a double; one with more than DBL_DECIMAL_DIG
@@ -195,13 +168,16 @@ static enum pp_status real_check(const char *tok, size_t len, struct pp_err *err
                       quoted, tok, more, text, REAL_DIGITS_SAFE);
 }
 
-/* Checks every number token of text[0..len) outside strings (escapes
-** skipped as in json_depth) with real_check; one pass. */
-static enum pp_status json_reals_check(const char *text, size_t len, struct pp_err *err)
+/* One pass over the raw body, outside strings (escapes skipped): refuses
+** nesting deeper than PP_JSON_DEPTH_MAX (before jansson's recursive parser
+** sees it; this refusal wins over any other) and any real number that
+** real_check refuses (the first one). */
+static enum pp_status json_prescan(const char *text, size_t len, struct pp_err *err)
 {
-    enum pp_status st = PP_OK;
+    struct pp_err real_err = {0};
+    int depth = 0;
     int in_string = 0;
-    for (size_t i = 0; i < len && st == PP_OK; i++) {
+    for (size_t i = 0; i < len && depth <= PP_JSON_DEPTH_MAX; i++) {
         char c = text[i];
         if (in_string) {
             if (c == '\\') {
@@ -211,16 +187,29 @@ static enum pp_status json_reals_check(const char *text, size_t len, struct pp_e
             }
         } else if (c == '"') {
             in_string = 1;
+        } else if (c == '{' || c == '[') {
+            depth++;
+        } else if (c == '}' || c == ']') {
+            depth--;
         } else if (c == '-' || (c >= '0' && c <= '9')) {
             size_t end = i + 1;
             while (end < len && number_char(text[end])) {
                 end++;
             }
-            st = real_check(text + i, end - i, err);
+            if (real_err.status == PP_OK) {
+                real_check(text + i, end - i, &real_err);
+            }
             i = end - 1;
         }
     }
-    return st;
+    if (depth > PP_JSON_DEPTH_MAX) {
+        return pp_err_set(err, PP_INVALID_PARAMS, "request body is nested deeper than %d levels",
+                          PP_JSON_DEPTH_MAX);
+    }
+    if (real_err.status != PP_OK) {
+        return pp_err_set(err, real_err.status, "%s", real_err.message);
+    }
+    return PP_OK;
 }
 
 static int key_allowed(const char *key, const char *const *allowed)
@@ -250,12 +239,7 @@ json_t *api_body_object(const struct api_request *req, const char *const *allowe
         }
         goto done;
     }
-    if (json_depth(req->body, req->body_len) > PP_JSON_DEPTH_MAX) {
-        pp_err_set(&err, PP_INVALID_PARAMS, "request body is nested deeper than %d levels",
-                   PP_JSON_DEPTH_MAX);
-        goto done;
-    }
-    if (json_reals_check(req->body, req->body_len, &err) != PP_OK) {
+    if (json_prescan(req->body, req->body_len, &err) != PP_OK) {
         goto done;
     }
     json_error_t jerr;

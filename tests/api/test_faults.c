@@ -429,22 +429,24 @@ static struct pp_resp *post_ids(const char *path, const char *token, long long i
     return r;
 }
 
-static long long audit_total(void)
+/* The "total" of a one-row page of a list. */
+static long long list_total(const char *path, const char *token)
 {
-    struct pp_resp *r = pp_get(&srv, "/api/admin/audit?size=1", admin_token);
+    struct pp_resp *r = pp_get(&srv, path, token);
     pp_assert_status(r, 200);
     long long total = pp_json_int(r->json, "total");
     pp_resp_free(r);
     return total;
 }
 
+static long long audit_total(void)
+{
+    return list_total("/api/admin/audit?size=1", admin_token);
+}
+
 static long long payments_total(void)
 {
-    struct pp_resp *r = pp_get(&srv, "/api/payments?size=1", api_key);
-    pp_assert_status(r, 200);
-    long long total = pp_json_int(r->json, "total");
-    pp_resp_free(r);
-    return total;
+    return list_total("/api/payments?size=1", api_key);
 }
 
 static void assert_payout_status(long long id, const char *status)

@@ -190,10 +190,11 @@ void api_route_run(struct core_app *app, const struct api_route *route, struct a
              req->client_addr != NULL ? req->client_addr : "");
     enum pp_status auth = authenticate(app, route, req, &err);
     if (!route_rate_exempt(route)) {
-        /* Only a verified key gets a bucket of its own: forged keys would
-        ** otherwise flood the table. The address always counts. */
+        /* Only a verified caller gets a bucket of its own: forged keys
+        ** would otherwise flood the table. The address always counts. */
         core_rate_take(app, req->client_addr,
-                       auth == PP_OK && route->access != API_ACCESS_PUBLIC ? req->token : NULL,
+                       auth == PP_OK && route->access != API_ACCESS_PUBLIC ? &req->principal
+                                                                           : NULL,
                        &req->rate);
         rate_headers(resp, &req->rate);
     }

@@ -4,6 +4,8 @@
 ** background, and the rate-limit decision per client address and per API
 ** key. Health and readiness answer through core_app_ready (app.c).
 */
+#include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -70,12 +72,12 @@ static void rate_merge(struct sec_rate_result *a, const struct sec_rate_result *
     }
 }
 
-void core_rate_take(struct core_app *app, const char *addr, const char *token,
+void core_rate_take(struct core_app *app, const char *addr, const struct core_principal *caller,
                     struct core_rate *out)
 {
     uint8_t digest[SEC_SHA256_BYTES];
     struct sec_rate_result res;
-    struct sec_rate_result by_key;
+    struct sec_rate_result by_caller;
     memset(out, 0, sizeof *out);
     out->allowed = 1;
     if (app->rate_addrs == NULL) {
@@ -84,10 +86,18 @@ void core_rate_take(struct core_app *app, const char *addr, const char *token,
     int64_t now_ms = monotonic_ms();
     sec_sha256(addr != NULL ? addr : "", addr != NULL ? strlen(addr) : 0, digest);
     sec_ratelimit_take(app->rate_addrs, digest, now_ms, &res);
-    if (token != NULL) {
-        sec_sha256(token, strlen(token), digest);
-        sec_ratelimit_take(app->rate_keys, digest, now_ms, &by_key);
-        rate_merge(&res, &by_key);
+    if (caller != NULL && caller->role != 0) {
+        /* One bucket per admin, one for the integration: a fresh API key
+        ** (authenticating again) does not bring a fresh bucket. */
+        char who[48];
+        if (caller->role == SEC_ROLE_ADMIN) {
+            snprintf(who, sizeof who, "admin:%" PRId64, caller->admin_id);
+        } else {
+            snprintf(who, sizeof who, "integration");
+        }
+        sec_sha256(who, strlen(who), digest);
+        sec_ratelimit_take(app->rate_keys, digest, now_ms, &by_caller);
+        rate_merge(&res, &by_caller);
     }
     out->enabled = 1;
     out->allowed = res.allowed;

@@ -178,6 +178,88 @@ static void test_429_after_the_burst_and_recovery(void **state)
     pp_resp_free(limited);
 }
 
+/* A request from its own loopback address (a fresh address bucket). */
+static struct pp_resp *from(const char *addr, const char *method, const char *path,
+                            const char *token, const char *body)
+{
+    struct pp_req req = {.method = method,
+                         .path = path,
+                         .token = token,
+                         .body = body,
+                         .body_len = body != NULL ? PP_STRLEN : 0,
+                         .local_addr = addr,
+                         .no_retry_429 = 1};
+    return pp_call(&srv, &req);
+}
+
+/* The integration's bucket is shared by all of its API keys: once one key
+** has used it up, a key fetched anew (from other addresses, so that no
+** address bucket is involved) is refused too. An admin has a bucket of
+** their own. */
+static void test_a_new_api_key_shares_the_integrations_bucket(void **state)
+{
+    (void)state;
+    struct pp_resp *r = from("127.0.0.11", "PUT", "/api/admin/settings/api-integration",
+                             admin_token, "{\"enabled\":true}");
+    pp_assert_status(r, 200);
+    char *password = strdup(json_string_value(json_object_get(r->json, "authenticationPassword")));
+    pp_secret_note(password);
+    pp_resp_free(r);
+    char *body = pp_fmt("{\"apiKey\":\"%s\"}", password);
+    r = from("127.0.0.12", "POST", "/api/authenticate", NULL, body);
+    pp_assert_status(r, 200);
+    char *key_a = strdup(json_string_value(json_object_get(r->json, "token")));
+    pp_secret_note(key_a);
+    pp_resp_free(r);
+    int allowed = 0;
+    for (int i = 0; i < 20; i++) {
+        r = from("127.0.0.13", "GET", "/api/balances", key_a, NULL);
+        int limited = r->status == 429;
+        if (!limited) {
+            pp_assert_status(r, 200);
+            allowed++;
+        }
+        pp_resp_free(r);
+        if (limited) {
+            break;
+        }
+    }
+    assert_true(allowed >= 6 && allowed <= 7);
+    /* Keys issued in the same second are the same key: wait for another. */
+    pp_sleep_ms(1100);
+    r = from("127.0.0.14", "POST", "/api/authenticate", NULL, body);
+    pp_assert_status(r, 200);
+    char *key_b = strdup(json_string_value(json_object_get(r->json, "token")));
+    pp_secret_note(key_b);
+    pp_resp_free(r);
+    assert_true(strcmp(key_a, key_b) != 0);
+    /* Key B finds the bucket as key A left it (refilled by about one a
+    ** second meanwhile), not a fresh one of 6. */
+    int allowed_b = 0;
+    for (int i = 0; i < 20; i++) {
+        r = from("127.0.0.15", "GET", "/api/balances", key_b, NULL);
+        int limited = r->status == 429;
+        if (limited) {
+            pp_assert_error(r, 429, "RATE_LIMITED");
+        } else {
+            pp_assert_status(r, 200);
+            allowed_b++;
+        }
+        pp_resp_free(r);
+        if (limited) {
+            break;
+        }
+    }
+    assert_true(allowed_b <= 2);
+    r = from("127.0.0.16", "GET", "/api/balances", admin_token, NULL);
+    pp_assert_status(r, 200);
+    pp_resp_free(r);
+    free(body);
+    free(key_b);
+    free(key_a);
+    free(password);
+}
+
 static void test_rate_limit_off(void **state)
 {
     (void)state;
@@ -352,6 +434,7 @@ int main(void)
         cmocka_unit_test(test_health_is_public_and_unlimited),
         cmocka_unit_test(test_status_reports_the_callers_figures),
         cmocka_unit_test(test_429_after_the_burst_and_recovery),
+        cmocka_unit_test(test_a_new_api_key_shares_the_integrations_bucket),
         cmocka_unit_test(test_rate_limit_off),
         cmocka_unit_test(test_bad_flags_refused),
         cmocka_unit_test(test_readyz_unavailable_while_the_database_cannot_be_read),

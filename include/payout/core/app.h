@@ -181,10 +181,11 @@ struct core_rate {
 };
 
 /* Takes one request from the bucket of the client address addr and, when
-** token is not NULL (an authenticated API key or admin token), from the
-** bucket of that token too (keyed by its SHA-256). Refused when either is
-** empty; the figures are those of the tighter bucket. */
-void core_rate_take(struct core_app *app, const char *addr, const char *token,
+** caller is an authenticated principal (not NULL, role set), from the
+** caller's bucket too: one per admin, one shared by every API key of the
+** integration (keyed by a SHA-256). Refused when either is empty; the
+** figures are those of the tighter bucket. */
+void core_rate_take(struct core_app *app, const char *addr, const struct core_principal *caller,
                     struct core_rate *out);
 
 #endif /* PAYOUT_CORE_APP_H */

@@ -187,6 +187,13 @@
 ** the checkpointer has not caught up with a write load that never pauses:
 ** bounds the log at about 64 MiB. */
 #define PP_WAL_CHECKPOINT_WRITER_PAGES (4 * PP_WAL_AUTOCHECKPOINT_PAGES)
+/* The log starts again only once every page of it is copied, which under
+** a steady load only the writer itself can finish: from this many pages
+** on, when the checkpointer has left at most PP_WAL_CATCH_UP_PAGES_MAX
+** uncopied, the writer copies those after its commit (a pause of a few
+** milliseconds instead of copying thousands at the bound). */
+#define PP_WAL_CATCH_UP_FROM_PAGES (3 * PP_WAL_AUTOCHECKPOINT_PAGES)
+#define PP_WAL_CATCH_UP_PAGES_MAX 1000
 /* Bytes of WAL writes gathered before one write system call (walbuf.c): a
 ** group commit of 64 payout creates writes ~800 KiB of frames. Allocated
 ** only by the connection that writes (the writer), once. */

@@ -26,24 +26,53 @@
 #include "payout/base/log.h"
 #include "store/internal.h"
 
-/* Runs on the writer thread after each commit, outside the transaction. */
+/* Checkpoints on the writer's own connection, right after its commit. */
+static void checkpoint_inline(sqlite3 *db)
+{
+    int log_frames = 0;
+    int copied = 0;
+    int rc = sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log_frames, &copied);
+    if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
+        pp_log(PP_LOG_WARN, "store: checkpoint by the writer failed: %s", sqlite3_errstr(rc));
+    }
+}
+
+/* Runs on the writer thread after each commit, outside the transaction;
+** frames is the size of the log. */
 static int checkpoint_hook(void *arg, sqlite3 *db, const char *schema, int frames)
 {
     struct store *st = arg;
     (void)schema;
-    if (frames >= PP_WAL_CHECKPOINT_WRITER_PAGES) {
-        int log_frames = 0;
-        int copied = 0;
-        int rc = sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log_frames,
-                                           &copied);
-        if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
-            pp_log(PP_LOG_WARN, "store: checkpoint by the writer failed: %s", sqlite3_errstr(rc));
-        }
-    } else if (frames >= PP_WAL_AUTOCHECKPOINT_PAGES) {
-        PP_ASSERT(pthread_mutex_lock(&st->ckpt_mu) == 0);
+    PP_ASSERT(pthread_mutex_lock(&st->ckpt_mu) == 0);
+    if (frames < st->ckpt_signalled_frames) {
+        /* The log started again: what the checkpointer last did was in
+        ** the old one. */
+        st->ckpt_signalled_frames = 0;
+        st->ckpt_log_round++;
+    }
+    int done_this_round = st->ckpt_done_round == st->ckpt_log_round;
+    int left = frames - st->ckpt_done_frames;
+    int signal = frames < PP_WAL_CHECKPOINT_WRITER_PAGES &&
+                 frames >= st->ckpt_signalled_frames + PP_WAL_AUTOCHECKPOINT_PAGES;
+    if (signal) {
+        /* Once per PP_WAL_AUTOCHECKPOINT_PAGES new pages, not after every
+        ** commit: each checkpoint syncs the log and the database file, and
+        ** back-to-back ones would compete with the commits for the disk. */
+        st->ckpt_signalled_frames = frames;
+        st->ckpt_wanted_round = st->ckpt_log_round;
         st->ckpt_wanted = 1;
         pthread_cond_signal(&st->ckpt_cv);
-        pthread_mutex_unlock(&st->ckpt_mu);
+    }
+    pthread_mutex_unlock(&st->ckpt_mu);
+    /* The log starts again only when the writer begins a transaction with
+    ** every page of it copied, and the writer never pauses under load: so
+    ** once the log is long and the checkpointer has copied nearly all of
+    ** it, the writer copies the rest itself (a short pause), or at the
+    ** bound, all that is left. */
+    if (frames >= PP_WAL_CHECKPOINT_WRITER_PAGES ||
+        (frames >= PP_WAL_CATCH_UP_FROM_PAGES && done_this_round &&
+         left <= PP_WAL_CATCH_UP_PAGES_MAX)) {
+        checkpoint_inline(db);
     }
     return SQLITE_OK;
 }
@@ -65,6 +94,7 @@ static void *checkpoint_main(void *arg)
             pthread_cond_wait(&st->ckpt_cv, &st->ckpt_mu);
         }
         int stopping = st->ckpt_stopping;
+        unsigned round = st->ckpt_wanted_round;
         st->ckpt_wanted = 0;
         pthread_mutex_unlock(&st->ckpt_mu);
         if (stopping) {
@@ -78,6 +108,12 @@ static void *checkpoint_main(void *arg)
         if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
             pp_log(PP_LOG_WARN, "store: background checkpoint failed: %s", sqlite3_errstr(rc));
         }
+        PP_ASSERT(pthread_mutex_lock(&st->ckpt_mu) == 0);
+        if (rc == SQLITE_OK && round == st->ckpt_log_round) {
+            st->ckpt_done_round = round;
+            st->ckpt_done_frames = copied;
+        }
+        pthread_mutex_unlock(&st->ckpt_mu);
     }
     return NULL;
 }

@@ -94,6 +94,11 @@ enum store_stmt {
     STORE_STMT_READ_PROJECT_GET,
     STORE_STMT_READ_TOTALS_RECIPIENT,
     STORE_STMT_READ_TOTALS_PROJECT,
+    /* reads.c: the totals of a page's rows (stats=true), by page direction */
+    STORE_STMT_READ_PAGE_TOTALS_RECIPIENTS,
+    STORE_STMT_READ_PAGE_TOTALS_RECIPIENTS_DESC,
+    STORE_STMT_READ_PAGE_TOTALS_PROJECTS,
+    STORE_STMT_READ_PAGE_TOTALS_PROJECTS_DESC,
     STORE_STMT_COUNT
 };
 
@@ -164,6 +169,11 @@ struct store {
     pthread_mutex_t ckpt_mu;
     pthread_cond_t ckpt_cv;
     int ckpt_wanted;
+    int ckpt_signalled_frames; /* log size at the last signal */
+    unsigned ckpt_log_round;   /* counts restarts of the log */
+    unsigned ckpt_wanted_round; /* the round the last signal was for */
+    unsigned ckpt_done_round;  /* the round of the last finished checkpoint */
+    int ckpt_done_frames;      /* pages of the log it had copied */
     int ckpt_stopping;
     int ckpt_started;
     pthread_t ckpt_thread;

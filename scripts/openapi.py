@@ -240,15 +240,20 @@ route("GET", "/api/payments/export", "integrator",
       params=[q for q in PAGE_PARAMS if q["name"] == "dir"] + PAYOUT_FILTERS,
       responses={"200": ok({"type": "string"}, "RFC 4180 CSV with a header row",
                            "text/csv")})
-route("GET", "/api/recipients", "integrator", "Recipients, paged",
+route("GET", "/api/recipients", "integrator", "Recipients, paged, optionally with payout totals",
       params=PAGE_PARAMS + [query("userName", {"type": "string"}, "exact"),
                             query("phoneNumber", {"type": "string"}, "exact"),
-                            query("referenceId", {"type": "string"}, "exact")],
-      responses={"200": ok(page_of("recipients", ref("Recipient")))})
+                            query("referenceId", {"type": "string"}, "exact"),
+                            query("stats", {"type": "boolean"}, "true adds each recipient's "
+                                  "per-currency/status totals, as GET /api/recipients/{id}")],
+      responses={"200": ok(page_of("recipients", ref("RecipientWithTotals")))})
 route("GET", "/api/recipients/{id}", "integrator", "One recipient with its payout totals",
       params=[path_id()], responses={"200": ok(ref("RecipientWithTotals"))}, errors=NOT_FOUND)
-route("GET", "/api/projects", "integrator", "Projects, paged",
-      params=PAGE_PARAMS + [query("name", {"type": "string"}, "exact")],
+route("GET", "/api/projects", "integrator", "Projects, paged, optionally with payout stats",
+      params=PAGE_PARAMS + [query("name", {"type": "string"}, "exact"),
+                            query("stats", {"type": "boolean"}, "true adds each project's "
+                                  "per-currency/status stats, as GET /api/projects/{id}"
+                                  "?stats=true")],
       responses={"200": ok(page_of("projects", ref("Project")))})
 route("GET", "/api/projects/{id}", "integrator", "One project, optionally with payout stats",
       params=[path_id(), query("stats", {"type": "boolean"}, "add per-currency/status stats")],

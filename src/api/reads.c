@@ -4,11 +4,15 @@
 ** its payout totals), projects (list, one with optional stats) and the
 ** ledger. Query parameters go through core_list_query_param, an allowlist
 ** per list; answers are written straight from the store's rows into the
-** response with the JSON writer (no intermediate copies).
+** response with the JSON writer (no intermediate copies), except for a
+** recipients or projects page with stats=true: its rows (at most a page)
+** wait in the request arena until their payout totals, read for the whole
+** page at once, arrive.
 */
 #include <string.h>
 
 #include "internal.h"
+#include "payout/base/assert.h"
 #include "reads.h"
 
 int api_list_query(struct core_app *app, const struct api_request *req, enum core_list_kind kind,
@@ -109,6 +113,111 @@ void api_payments_list(struct core_app *app, struct api_request *req, struct api
     jw_object_end(&w);
 }
 
+static void row_total(void *ctx, const struct store_total *t)
+{
+    struct jw *w = ctx;
+    jw_object_begin(w);
+    jw_key(w, "currency");
+    jw_string(w, t->currency);
+    jw_key(w, "status");
+    jw_string(w, pp_payout_status_name(t->status));
+    jw_key(w, "count");
+    jw_int(w, t->count);
+    jw_key(w, "sum");
+    api_write_amount(w, t->sum_minor, t->currency);
+    jw_object_end(w);
+}
+
+/* --- Pages with their rows' totals (stats=true) ------------------------------- */
+
+/* The rows of a recipients or projects page, kept until the totals of the
+** whole page arrive (grouped by row, in the page's order), then written
+** one by one: each item is the row's fields and `member`, its totals, in
+** exactly the shape of the single record's answer ([] without payouts). */
+struct totals_page {
+    struct jw *w;
+    const char *member; /* "totals" or "stats" */
+    void (*write_fields)(struct jw *w, const void *row);
+    size_t row_bytes;
+    size_t cap;          /* the page size */
+    size_t count;        /* rows kept */
+    unsigned char *rows; /* cap rows of row_bytes */
+    int64_t *ids;        /* their ids */
+    size_t next;         /* rows written so far */
+    int open;            /* 1: row next-1 is inside `member` */
+};
+
+static void totals_page_init(struct totals_page *tp, struct pp_arena *arena, struct jw *w,
+                             const char *member, void (*write_fields)(struct jw *, const void *),
+                             size_t row_bytes, size_t cap)
+{
+    PP_ASSERT(cap >= 1 && cap <= PP_PAGE_SIZE_MAX);
+    memset(tp, 0, sizeof *tp);
+    tp->w = w;
+    tp->member = member;
+    tp->write_fields = write_fields;
+    tp->row_bytes = row_bytes;
+    tp->cap = cap;
+    tp->rows = pp_arena_calloc(arena, cap, row_bytes);
+    tp->ids = pp_arena_calloc(arena, cap, sizeof tp->ids[0]);
+}
+
+static void totals_page_keep(struct totals_page *tp, int64_t id, const void *row)
+{
+    /* The store hands out at most the page size (q->size) rows. */
+    PP_ASSERT(tp->count < tp->cap);
+    memcpy(tp->rows + tp->count * tp->row_bytes, row, tp->row_bytes);
+    tp->ids[tp->count++] = id;
+}
+
+/* Writes the next row up to inside its totals array. */
+static void totals_page_open(struct totals_page *tp)
+{
+    PP_ASSERT(!tp->open && tp->next < tp->count);
+    jw_object_begin(tp->w);
+    tp->write_fields(tp->w, tp->rows + tp->next * tp->row_bytes);
+    jw_key(tp->w, tp->member);
+    jw_array_begin(tp->w);
+    tp->next++;
+    tp->open = 1;
+}
+
+static void totals_page_close(struct totals_page *tp)
+{
+    if (tp->open) {
+        jw_array_end(tp->w);
+        jw_object_end(tp->w);
+        tp->open = 0;
+    }
+}
+
+static void row_page_total(void *ctx, int64_t id, const struct store_total *t)
+{
+    struct totals_page *tp = ctx;
+    if (!tp->open || tp->ids[tp->next - 1] != id) {
+        totals_page_close(tp);
+        /* Rows before this one have no payouts. */
+        while (tp->next < tp->count && tp->ids[tp->next] != id) {
+            totals_page_open(tp);
+            totals_page_close(tp);
+        }
+        /* The store groups by the page's rows, in its order. */
+        PP_ASSERT(tp->next < tp->count);
+        totals_page_open(tp);
+    }
+    row_total(tp->w, t);
+}
+
+/* Writes the rows after the last one with payouts. */
+static void totals_page_finish(struct totals_page *tp)
+{
+    totals_page_close(tp);
+    while (tp->next < tp->count) {
+        totals_page_open(tp);
+        totals_page_close(tp);
+    }
+}
+
 /* --- Recipients --------------------------------------------------------------- */
 
 static void write_recipient_fields(struct jw *w, const struct pp_recipient *r)
@@ -131,12 +240,22 @@ static void row_recipient(void *ctx, const struct pp_recipient *r)
     jw_object_end(w);
 }
 
-void api_recipients_list(struct core_app *app, struct api_request *req,
-                         struct api_response *resp)
+static void write_recipient_row(struct jw *w, const void *row)
+{
+    write_recipient_fields(w, row);
+}
+
+static void keep_recipient(void *ctx, const struct pp_recipient *r)
+{
+    totals_page_keep(ctx, r->id, r);
+}
+
+void api_recipients_list(struct core_app *app, struct api_request *req, struct api_response *resp)
 {
     struct core_list_query q;
     struct core_list_result res;
     struct pp_err err = {0};
+    struct totals_page tp;
     struct jw w;
     if (!api_list_query(app, req, CORE_LIST_RECIPIENTS, &q, resp)) {
         return;
@@ -145,28 +264,24 @@ void api_recipients_list(struct core_app *app, struct api_request *req,
     jw_object_begin(&w);
     jw_key(&w, "recipients");
     jw_array_begin(&w);
-    if (core_recipients_list(app, &q, row_recipient, &w, &res, &err) != PP_OK) {
+    if (q.stats) {
+        /* Each item as GET /api/recipients/{id} answers it. */
+        struct store_page_totals totals = {row_page_total, &tp};
+        totals_page_init(&tp, req->arena, &w, "totals", write_recipient_row,
+                         sizeof(struct pp_recipient), q.size);
+        if (core_recipients_list(app, &q, keep_recipient, &tp, &totals, &res, &err) == PP_OK) {
+            totals_page_finish(&tp);
+        }
+    } else {
+        core_recipients_list(app, &q, row_recipient, &w, NULL, &res, &err);
+    }
+    if (err.status != PP_OK) {
         api_respond_err(resp, &err);
         return;
     }
     jw_array_end(&w);
     write_page_tail(&w, &q, &res);
     jw_object_end(&w);
-}
-
-static void row_total(void *ctx, const struct store_total *t)
-{
-    struct jw *w = ctx;
-    jw_object_begin(w);
-    jw_key(w, "currency");
-    jw_string(w, t->currency);
-    jw_key(w, "status");
-    jw_string(w, pp_payout_status_name(t->status));
-    jw_key(w, "count");
-    jw_int(w, t->count);
-    jw_key(w, "sum");
-    api_write_amount(w, t->sum_minor, t->currency);
-    jw_object_end(w);
 }
 
 void api_recipient_get(struct core_app *app, struct api_request *req, struct api_response *resp)
@@ -219,11 +334,22 @@ static void row_project(void *ctx, const struct store_project *p)
     jw_object_end(w);
 }
 
+static void write_project_row(struct jw *w, const void *row)
+{
+    write_project_fields(w, row);
+}
+
+static void keep_project(void *ctx, const struct store_project *p)
+{
+    totals_page_keep(ctx, p->id, p);
+}
+
 void api_projects_list(struct core_app *app, struct api_request *req, struct api_response *resp)
 {
     struct core_list_query q;
     struct core_list_result res;
     struct pp_err err = {0};
+    struct totals_page tp;
     struct jw w;
     if (!api_list_query(app, req, CORE_LIST_PROJECTS, &q, resp)) {
         return;
@@ -232,7 +358,18 @@ void api_projects_list(struct core_app *app, struct api_request *req, struct api
     jw_object_begin(&w);
     jw_key(&w, "projects");
     jw_array_begin(&w);
-    if (core_projects_list(app, &q, row_project, &w, &res, &err) != PP_OK) {
+    if (q.stats) {
+        /* Each item as GET /api/projects/{id}?stats=true answers it. */
+        struct store_page_totals totals = {row_page_total, &tp};
+        totals_page_init(&tp, req->arena, &w, "stats", write_project_row,
+                         sizeof(struct store_project), q.size);
+        if (core_projects_list(app, &q, keep_project, &tp, &totals, &res, &err) == PP_OK) {
+            totals_page_finish(&tp);
+        }
+    } else {
+        core_projects_list(app, &q, row_project, &w, NULL, &res, &err);
+    }
+    if (err.status != PP_OK) {
         api_respond_err(resp, &err);
         return;
     }

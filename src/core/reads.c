@@ -34,7 +34,7 @@ enum qp {
     QP_AMOUNT_MIN, QP_AMOUNT_MAX, QP_CREATED_FROM, QP_CREATED_TO,
     QP_START_FROM, QP_START_TO, QP_END_FROM, QP_END_TO,
     QP_USER_NAME, QP_PHONE_NUMBER, QP_REFERENCE_ID, QP_NAME,
-    QP_FROM, QP_TO, QP_PAYOUT_ID, QP_COUNT
+    QP_FROM, QP_TO, QP_PAYOUT_ID, QP_STATS, QP_COUNT
 };
 
 #define K_PAY (1u << CORE_LIST_PAYOUTS)
@@ -75,6 +75,7 @@ static const struct {
     [QP_FROM] = {"from", K_LED},
     [QP_TO] = {"to", K_LED},
     [QP_PAYOUT_ID] = {"payoutId", K_LED},
+    [QP_STATS] = {"stats", K_REC | K_PRJ},
 };
 
 static const char *const order_names[STORE_ORDER_COUNT] = {
@@ -397,6 +398,9 @@ static enum pp_status param_others(struct core_list_query *q, enum qp id, const 
     case QP_PAYOUT_ID:
         st = parse_positive(key, v, &l->payout_id, err);
         l->used |= STORE_LF_PAYOUT;
+        break;
+    case QP_STATS:
+        st = parse_bool(key, v, &q->stats, err);
         break;
     default:
         PP_ASSERT(0);
@@ -783,26 +787,28 @@ enum pp_status core_payouts_list(struct core_app *app, const struct core_list_qu
 
 enum pp_status core_recipients_list(struct core_app *app, const struct core_list_query *q,
                                     store_recipient_fn fn, void *ctx,
+                                    const struct store_page_totals *totals,
                                     struct core_list_result *res, struct pp_err *err)
 {
-    PP_ASSERT(q->kind == CORE_LIST_RECIPIENTS);
+    PP_ASSERT(q->kind == CORE_LIST_RECIPIENTS && (totals != NULL) == (q->stats != 0));
     struct track t = {(void *)fn, ctx, STORE_ORDER_ID, 0, 0};
     struct store_page_info info;
-    enum pp_status st = store_recipients_page(app->store, &q->recipients, &q->page,
-                                              track_recipient, &t, &info, err);
+    enum pp_status st = store_recipients_page(app->store, &q->recipients, &q->page, track_recipient,
+                                              &t, totals, &info, err);
     list_result(app, q, &t, &info, res);
     return st;
 }
 
 enum pp_status core_projects_list(struct core_app *app, const struct core_list_query *q,
-                                  store_project_fn fn, void *ctx, struct core_list_result *res,
-                                  struct pp_err *err)
+                                  store_project_fn fn, void *ctx,
+                                  const struct store_page_totals *totals,
+                                  struct core_list_result *res, struct pp_err *err)
 {
-    PP_ASSERT(q->kind == CORE_LIST_PROJECTS);
+    PP_ASSERT(q->kind == CORE_LIST_PROJECTS && (totals != NULL) == (q->stats != 0));
     struct track t = {(void *)fn, ctx, STORE_ORDER_ID, 0, 0};
     struct store_page_info info;
-    enum pp_status st = store_projects_page(app->store, &q->projects, &q->page, track_project,
-                                            &t, &info, err);
+    enum pp_status st = store_projects_page(app->store, &q->projects, &q->page, track_project, &t,
+                                            totals, &info, err);
     list_result(app, q, &t, &info, res);
     return st;
 }

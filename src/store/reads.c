@@ -20,8 +20,12 @@
 ** "field = v AND id > after" in id order, then "field > v" in (field, id)
 ** order.
 **
-** Single recipients and projects, and the payout totals, are here too. It
-** does not parse requests or cursors (core/reads.c).
+** Single recipients and projects, and the payout totals, are here too:
+** of one recipient or project, or of every row of a recipients or projects
+** page (stats=true), which is ONE aggregate query per page over the ids the
+** page read ("recipient_id IN (...)" seeks the payouts' recipient index,
+** likewise for projects), run in the page's read transaction. It does not
+** parse requests or cursors (core/reads.c).
 */
 #include <string.h>
 
@@ -73,6 +77,12 @@ struct read_shape {
     int keyset;
 };
 
+/* The ids of the rows a page handed out, for the totals of its rows. */
+struct page_ids {
+    size_t n;
+    int64_t v[PP_PAGE_SIZE_MAX];
+};
+
 /* One list request being run. */
 struct read_list {
     enum read_table table;
@@ -86,6 +96,8 @@ struct read_list {
     void *ctx;
     unsigned char key[PP_READ_FILTER_KEY_BYTES + 8]; /* table byte + canonical filter */
     size_t key_len;
+    const struct store_page_totals *totals; /* recipients, projects: NULL, or the rows' totals */
+    struct page_ids *ids;                   /* with totals: filled by the page's parts */
 };
 
 static const char *const order_columns[STORE_ORDER_COUNT] = {
@@ -592,6 +604,11 @@ static enum pp_status list_part(struct store_conn *c, const struct read_list *L,
             status = pp_err_set(err, PP_INTERNAL, "storage error");
             break;
         }
+        if (L->ids != NULL) {
+            /* Every list selects the id first; the page holds at most limit rows. */
+            PP_ASSERT(L->ids->n < PP_PAGE_SIZE_MAX);
+            L->ids->v[L->ids->n++] = sqlite3_column_int64(q.stmt, 0);
+        }
         info->rows++;
         rc = store_q_step(&q);
     }
@@ -654,6 +671,84 @@ static enum pp_status list_total(struct store_conn *c, const struct read_list *L
     return status;
 }
 
+/* Groups a totals statement may answer: one per owner, currency and status
+** (currencies are bounded by the ISO 4217 table, under 1,000 codes). */
+#define TOTALS_GROUPS_MAX(owners) (1000 * STATUS_SLOTS * (owners))
+
+/* Reads the (currency, status, count, sum) columns starting at `first` of
+** q's row into *t; -1 (logged) when the row breaks the schema. */
+static int read_total(struct store_q *q, int first, struct store_total *t)
+{
+    memset(t, 0, sizeof *t);
+    int s = sqlite3_column_int(q->stmt, first + 1);
+    if (store_q_col_text(q, first, t->currency, sizeof t->currency) != 0 ||
+        s < PP_PAYOUT_UNAUTHORIZED || s > PP_PAYOUT_EXPIRED) {
+        pp_log(PP_LOG_ERROR, "store: payout totals violate the schema");
+        return -1;
+    }
+    t->status = (enum pp_payout_status)s;
+    t->count = sqlite3_column_int64(q->stmt, first + 2);
+    t->sum_minor = sqlite3_column_int64(q->stmt, first + 3);
+    return 0;
+}
+
+/* The SQL of the totals of a page's rows. The ids fill PP_PAGE_SIZE_MAX
+** parameters (a shorter page repeats its first id), so one statement per
+** list and direction serves every page; the IN list seeks the owner's
+** index, and the groups come in the page's order. */
+static void page_totals_sql(struct pp_buf *sql, const char *column, int desc)
+{
+    pp_buf_printf(sql,
+                  "SELECT %s, currency, status, count(*), sum(amount_minor) FROM payouts"
+                  " WHERE %s IN (",
+                  column, column);
+    for (int i = 1; i <= PP_PAGE_SIZE_MAX; i++) {
+        pp_buf_printf(sql, i == 1 ? "?%d" : ", ?%d", i);
+    }
+    pp_buf_printf(sql, ") GROUP BY %s, currency, status ORDER BY %s%s, currency, status", column,
+                  column, desc ? " DESC" : "");
+}
+
+/* The totals of the rows of L's page (ids collected by its parts), handed
+** to L->totals, inside the page's read transaction. */
+static enum pp_status page_totals(struct store_conn *c, const struct read_list *L,
+                                  struct pp_err *err)
+{
+    const struct page_ids *ids = L->ids;
+    int projects = L->table == RT_PROJECTS;
+    int desc = L->page->desc != 0;
+    enum store_stmt id = projects ? (desc ? STORE_STMT_READ_PAGE_TOTALS_PROJECTS_DESC
+                                          : STORE_STMT_READ_PAGE_TOTALS_PROJECTS)
+                                  : (desc ? STORE_STMT_READ_PAGE_TOTALS_RECIPIENTS_DESC
+                                          : STORE_STMT_READ_PAGE_TOTALS_RECIPIENTS);
+    PP_ASSERT(ids->n >= 1 && ids->n <= PP_PAGE_SIZE_MAX);
+    struct pp_buf sql;
+    struct store_q q;
+    pp_buf_init(&sql);
+    page_totals_sql(&sql, projects ? "project_id" : "recipient_id", desc);
+    store_q_init(&q, c, id, sql.data);
+    pp_buf_free(&sql);
+    for (size_t i = 0; i < PP_PAGE_SIZE_MAX; i++) {
+        store_q_int64(&q, (int)i + 1, ids->v[i < ids->n ? i : 0]);
+    }
+    enum pp_status status = PP_OK;
+    int rc = store_q_step(&q);
+    for (size_t n = 0; rc == SQLITE_ROW && n < TOTALS_GROUPS_MAX(ids->n); n++) {
+        struct store_total t;
+        if (read_total(&q, 1, &t) != 0) {
+            status = pp_err_set(err, PP_INTERNAL, "storage error");
+            break;
+        }
+        L->totals->fn(L->totals->ctx, sqlite3_column_int64(q.stmt, 0), &t);
+        rc = store_q_step(&q);
+    }
+    if (status == PP_OK && rc != SQLITE_DONE) {
+        status = store_q_fail(&q, "summing a page's payouts", err);
+    }
+    store_q_reset(&q);
+    return status;
+}
+
 /* Ends the read transaction whatever happened, so the connection goes back
 ** to the pool clean. */
 static void list_end(struct store_conn *c)
@@ -673,6 +768,9 @@ static enum pp_status list_run(struct store *st, const struct read_list *L,
     PP_ASSERT(page->limit >= 1 && page->offset >= 0 && page->order < STORE_ORDER_COUNT);
     PP_ASSERT(page->order == STORE_ORDER_ID || L->table == RT_PAYOUTS);
     PP_ASSERT(!page->keyset || page->offset == 0);
+    PP_ASSERT(L->totals == NULL ||
+              ((L->table == RT_RECIPIENTS || L->table == RT_PROJECTS) && L->ids != NULL &&
+               L->ids->n == 0 && page->limit <= PP_PAGE_SIZE_MAX));
     memset(info, 0, sizeof *info);
     info->total = -1;
     /* One more row than the page tells whether another page follows. */
@@ -686,6 +784,9 @@ static enum pp_status list_run(struct store *st, const struct read_list *L,
     if (status == PP_OK && page->keyset && page->order != STORE_ORDER_ID && !info->more &&
         (int64_t)info->rows < want) {
         status = list_part(c, L, RP_REST, want - (int64_t)info->rows, info, err);
+    }
+    if (status == PP_OK && L->totals != NULL && L->ids->n > 0) {
+        status = page_totals(c, L, err);
     }
     if (status == PP_OK && page->want_total) {
         status = list_total(c, L, &info->total, err);
@@ -777,11 +878,15 @@ void store_payouts_page_sql(const struct store_payout_filter *f, const struct st
 
 enum pp_status store_recipients_page(struct store *st, const struct store_recipient_filter *f,
                                      const struct store_page *page, store_recipient_fn fn,
-                                     void *ctx, struct store_page_info *info,
-                                     struct pp_err *err)
+                                     void *ctx, const struct store_page_totals *totals,
+                                     struct store_page_info *info, struct pp_err *err)
 {
     struct read_list L;
+    struct page_ids ids;
     memset(&L, 0, sizeof L);
+    ids.n = 0;
+    L.totals = totals;
+    L.ids = totals != NULL ? &ids : NULL;
     L.table = RT_RECIPIENTS;
     L.used = f->used;
     L.page = page;
@@ -796,10 +901,15 @@ enum pp_status store_recipients_page(struct store *st, const struct store_recipi
 
 enum pp_status store_projects_page(struct store *st, const struct store_project_filter *f,
                                    const struct store_page *page, store_project_fn fn, void *ctx,
+                                   const struct store_page_totals *totals,
                                    struct store_page_info *info, struct pp_err *err)
 {
     struct read_list L;
+    struct page_ids ids;
     memset(&L, 0, sizeof L);
+    ids.n = 0;
+    L.totals = totals;
+    L.ids = totals != NULL ? &ids : NULL;
     L.table = RT_PROJECTS;
     L.used = f->has_name ? 1u : 0u;
     L.page = page;
@@ -901,20 +1011,12 @@ enum pp_status store_payout_totals(struct store *st, enum store_totals_of of, in
     store_q_int64(&q, 1, id);
     enum pp_status status = PP_OK;
     int rc = store_q_step(&q);
-    /* At most one group per currency and status. */
-    for (int n = 0; rc == SQLITE_ROW && n < 1000 * STATUS_SLOTS; n++) {
+    for (int n = 0; rc == SQLITE_ROW && n < TOTALS_GROUPS_MAX(1); n++) {
         struct store_total t;
-        memset(&t, 0, sizeof t);
-        int s = sqlite3_column_int(q.stmt, 1);
-        if (store_q_col_text(&q, 0, t.currency, sizeof t.currency) != 0 ||
-            s < PP_PAYOUT_UNAUTHORIZED || s > PP_PAYOUT_EXPIRED) {
-            pp_log(PP_LOG_ERROR, "store: payout totals violate the schema");
+        if (read_total(&q, 0, &t) != 0) {
             status = pp_err_set(err, PP_INTERNAL, "storage error");
             break;
         }
-        t.status = (enum pp_payout_status)s;
-        t.count = sqlite3_column_int64(q.stmt, 2);
-        t.sum_minor = sqlite3_column_int64(q.stmt, 3);
         fn(ctx, &t);
         rc = store_q_step(&q);
     }

@@ -43,6 +43,7 @@ struct core_list_query {
     int64_t page_number;      /* 1-based: `page`, or the one the cursor continues to */
     size_t size;              /* page size */
     uint64_t seen;            /* parameters given so far (a repeat is refused) */
+    int stats;                /* recipients, projects: 1 with stats=true (the rows' totals) */
     uint64_t filter_hash;     /* set by core_list_query_finish */
     /* Borrowed from the caller until core_list_query_finish returns. */
     const char *cursor_text;
@@ -100,12 +101,17 @@ struct core_list_result {
 enum pp_status core_payouts_list(struct core_app *app, const struct core_list_query *q,
                                  store_payout_fn fn, void *ctx, struct core_list_result *res,
                                  struct pp_err *err);
+/* Recipients and projects: totals must be given exactly when q->stats is
+** set; it then receives the payout totals of the page's rows after them
+** (see store_recipients_page). */
 enum pp_status core_recipients_list(struct core_app *app, const struct core_list_query *q,
                                     store_recipient_fn fn, void *ctx,
+                                    const struct store_page_totals *totals,
                                     struct core_list_result *res, struct pp_err *err);
 enum pp_status core_projects_list(struct core_app *app, const struct core_list_query *q,
-                                  store_project_fn fn, void *ctx, struct core_list_result *res,
-                                  struct pp_err *err);
+                                  store_project_fn fn, void *ctx,
+                                  const struct store_page_totals *totals,
+                                  struct core_list_result *res, struct pp_err *err);
 enum pp_status core_ledger_list(struct core_app *app, const struct core_list_query *q,
                                 store_ledger_fn fn, void *ctx, struct core_list_result *res,
                                 struct pp_err *err);

@@ -4,7 +4,8 @@
 ** either after an offset or after a keyset position (the last row of the
 ** previous page), with an optional total; single recipients and projects;
 ** and payout totals (count and sum per currency and status) of a recipient
-** or a project.
+** or a project, or of every row of a page of recipients or projects (one
+** aggregate query per page).
 **
 ** Everything runs on the reader pool. Each list request runs in one read
 ** transaction (its rows and its total come from one snapshot). The SQL of
@@ -163,6 +164,16 @@ typedef void (*store_recipient_fn)(void *ctx, const struct pp_recipient *r);
 typedef void (*store_project_fn)(void *ctx, const struct store_project *p);
 typedef void (*store_ledger_fn)(void *ctx, const struct store_ledger_row *l);
 typedef void (*store_total_fn)(void *ctx, const struct store_total *t);
+/* A total of the payouts of row `id` of a page (recipient or project). */
+typedef void (*store_row_total_fn)(void *ctx, int64_t id, const struct store_total *t);
+
+/* What a page of recipients or projects also reads: the payout totals of
+** its rows, handed to fn(ctx, id, total) after the last row, from the same
+** snapshot as the rows. */
+struct store_page_totals {
+    store_row_total_fn fn;
+    void *ctx;
+};
 
 /* One page of payouts matching f, in page->order: fn(ctx, row) for each,
 ** *info filled. PP_UNAVAILABLE / PP_INTERNAL on storage failures (rows may
@@ -171,13 +182,23 @@ enum pp_status store_payouts_page(struct store *st, const struct store_payout_fi
                                   const struct store_page *page, store_payout_fn fn, void *ctx,
                                   struct store_page_info *info, struct pp_err *err);
 
-/* The same for recipients, projects and ledger movements (order by id). */
+/* The same for recipients, projects and ledger movements (order by id).
+**
+** totals (recipients and projects; NULL: none, and the page runs exactly as
+** without it): after the page's rows, in the same read transaction, ONE
+** aggregate query over the payouts whose recipient (project) is one of the
+** page's rows, through the payouts' recipient (project) index, calls
+** totals->fn for each (row, currency, status) those payouts have: grouped
+** by row in the page's order, then by currency and status, like
+** store_payout_totals. A row without payouts gets no call; an empty page
+** runs no query. page->limit must be at most PP_PAGE_SIZE_MAX then. */
 enum pp_status store_recipients_page(struct store *st, const struct store_recipient_filter *f,
                                      const struct store_page *page, store_recipient_fn fn,
-                                     void *ctx, struct store_page_info *info,
-                                     struct pp_err *err);
+                                     void *ctx, const struct store_page_totals *totals,
+                                     struct store_page_info *info, struct pp_err *err);
 enum pp_status store_projects_page(struct store *st, const struct store_project_filter *f,
                                    const struct store_page *page, store_project_fn fn, void *ctx,
+                                   const struct store_page_totals *totals,
                                    struct store_page_info *info, struct pp_err *err);
 enum pp_status store_ledger_page(struct store *st, const struct store_ledger_filter *f,
                                  const struct store_page *page, store_ledger_fn fn, void *ctx,

@@ -92,8 +92,17 @@ enum pp_status core_payout_write_create(struct store_tx *tx, const struct core_p
                                         int64_t now_ms, struct pp_payout *p, struct pp_err *err)
 {
     memset(p, 0, sizeof *p);
-    enum pp_status st = store_tx_project_ensure(tx, req->project_name, now_ms, &p->project_id,
-                                                err);
+    /* Funds first: a refusal before any write needs no undo (writer.c),
+    ** and the block below cannot then fail for want of funds. */
+    struct pp_balance balance;
+    enum pp_status st = store_tx_balance_get(tx, req->currency->code, &balance, err);
+    if (st == PP_OK && balance.available < req->amount_minor) {
+        st = pp_err_set(err, PP_INSUFFICIENT_FUNDS, "insufficient funds in %s",
+                        req->currency->code);
+    }
+    if (st == PP_OK) {
+        st = store_tx_project_ensure(tx, req->project_name, now_ms, &p->project_id, err);
+    }
     if (st == PP_OK) {
         st = resolve_recipient(tx, &req->recipient, now_ms, &p->recipient_id, err);
     }

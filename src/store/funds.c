@@ -61,6 +61,18 @@ static enum pp_status balance_read(struct store_conn *c, struct pp_balance *b, s
     return status;
 }
 
+enum pp_status store_tx_balance_get(struct store_tx *tx, const char *currency,
+                                    struct pp_balance *out, struct pp_err *err)
+{
+    PP_ASSERT(out != NULL);
+    memset(out, 0, sizeof *out);
+    if (!store_currency_ok(currency)) {
+        return pp_err_set(err, PP_INVALID_PARAMS, "currency must be 3 upper-case letters");
+    }
+    memcpy(out->currency, currency, sizeof out->currency);
+    return balance_read(store_tx_conn(tx), out, err);
+}
+
 /* b plus m's deltas into *after, refusing negatives and overflows. */
 static enum pp_status balance_apply(const struct pp_balance *b, const struct pp_movement *m,
                                     struct pp_balance *after, struct pp_err *err)

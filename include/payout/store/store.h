@@ -108,6 +108,11 @@ enum pp_status store_tx_payout_set_status(struct store_tx *tx, int64_t id,
                                           enum pp_payout_status to, int64_t now_ms,
                                           const char *reference, struct pp_err *err);
 
+/* Reads the balance of currency (zeros when it has no row yet) inside the
+** transaction; out->currency is set. */
+enum pp_status store_tx_balance_get(struct store_tx *tx, const char *currency,
+                                    struct pp_balance *out, struct pp_err *err);
+
 /* Applies m's deltas to the balance of m->currency (the row is created at
 ** zero on first use) and appends one ledger row. If available or blocked
 ** would become negative: PP_INSUFFICIENT_FUNDS, nothing changed. If a figure

@@ -34,7 +34,7 @@
 struct walbuf_file {
     sqlite3_file base;
     sqlite3_file *real;
-    unsigned char *buf; /* PP_WAL_WRITE_BUFFER_BYTES, allocated on the first write */
+    unsigned char *buf;    /* PP_WAL_WRITE_BUFFER_BYTES, allocated on the first write */
     sqlite3_int64 buf_off; /* file offset of buf[0] */
     size_t buf_len;
     int commit_pending; /* the last write was a commit frame's header */

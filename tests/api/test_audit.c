@@ -301,6 +301,23 @@ static char *list_subject(const struct pp_resp *r)
     "\"endDate\":\"2099-01-01\",\"name\":\"Listed\",\"description\":\"row\",\"userName\":\"" user  \
     "\",\"notification\":false}"
 
+/* The newest payment.create_list entry, for the created list r: the
+** entries of that action now number total; it is the integrator's, from
+** address, names the list's ids and carries detail. */
+static void assert_list_audited(const struct pp_resp *r, long long total, const char *address,
+                                const char *detail)
+{
+    char *subject = list_subject(r);
+    struct pp_resp *a = audit("action=payment.create_list");
+    assert_int_equal(pp_json_int(a->json, "total"), total);
+    json_t *e = find(a, "payment.create_list");
+    assert_entry(e, "integrator", 0, address);
+    pp_assert_json_str(e, "subject", subject);
+    pp_assert_json_str(e, "detail", detail);
+    pp_resp_free(a);
+    free(subject);
+}
+
 static void test_create_list_is_audited_once(void **state)
 {
     (void)state;
@@ -312,33 +329,20 @@ static void test_create_list_is_audited_once(void **state)
                                 "{\"payments\":[" LIST_ROW("1.25", "USD", "l1") "," LIST_ROW(
                                     "700", "JPY", "l2") "," LIST_ROW("2.5", "USD", "l1") "]}");
     pp_assert_status(r, 200);
-    char *subject = list_subject(r);
-    struct pp_resp *a = audit("action=payment.create_list");
-    assert_int_equal(pp_json_int(a->json, "total"), lists + 1);
-    json_t *e = find(a, "payment.create_list");
-    assert_entry(e, "integrator", 0, "127.0.0.1");
-    pp_assert_json_str(e, "subject", subject);
     /* The total per currency, in the order the list first names them. */
-    pp_assert_json_str(e, "detail", "3 payouts: 3.75 USD, 700 JPY");
-    pp_resp_free(a);
+    assert_list_audited(r, lists + 1, "127.0.0.1", "3 payouts: 3.75 USD, 700 JPY");
     /* One entry for the list, none per row. */
     assert_int_equal(audit_total("action=payment.create"), creates);
-    free(subject);
     pp_resp_free(r);
 
     /* A list of one row names its one id. */
     r = pp_post(&srv, "/api/payment/create-list", api_key,
                 "{\"payments\":[" LIST_ROW("0.01", "USD", "l3") "]}");
     pp_assert_status(r, 200);
-    subject = list_subject(r);
+    char *subject = list_subject(r);
     assert_null(strstr(subject, ".."));
-    a = audit("action=payment.create_list");
-    assert_int_equal(pp_json_int(a->json, "total"), lists + 2);
-    e = find(a, "payment.create_list");
-    pp_assert_json_str(e, "subject", subject);
-    pp_assert_json_str(e, "detail", "1 payout: 0.01 USD");
     free(subject);
-    pp_resp_free(a);
+    assert_list_audited(r, lists + 2, "127.0.0.1", "1 payout: 0.01 USD");
     pp_resp_free(r);
 }
 
@@ -407,15 +411,7 @@ static void test_csv_import_is_audited_with_its_address(void **state)
                          .local_addr = "127.0.0.2"};
     struct pp_resp *r = pp_call(&srv, &req);
     pp_assert_status(r, 200);
-    char *subject = list_subject(r);
-    struct pp_resp *a = audit("action=payment.create_list");
-    assert_int_equal(pp_json_int(a->json, "total"), lists + 1);
-    json_t *e = find(a, "payment.create_list");
-    assert_entry(e, "integrator", 0, "127.0.0.2");
-    pp_assert_json_str(e, "subject", subject);
-    pp_assert_json_str(e, "detail", "4 payouts: 0.75 USD, 101 JPY");
-    free(subject);
-    pp_resp_free(a);
+    assert_list_audited(r, lists + 1, "127.0.0.2", "4 payouts: 0.75 USD, 101 JPY");
     pp_resp_free(r);
 }
 

@@ -127,19 +127,25 @@ static void start_on_mount(const char *size)
     start_funded();
 }
 
+/* POSTs body to path once (a 429 is an answer, not retried). */
+static struct pp_resp *post_once(const char *path, const char *token, const char *body)
+{
+    struct pp_req req = {.method = "POST",
+                         .path = path,
+                         .token = token,
+                         .body = body,
+                         .body_len = PP_STRLEN,
+                         .no_retry_429 = 1};
+    return pp_call(&srv, &req);
+}
+
 static struct pp_resp *create(const char *description)
 {
     char *body = pp_fmt("{\"amount\":1,\"currency\":\"GBP\",\"startDate\":\"2018-01-01\","
                         "\"endDate\":\"2099-01-01\",\"name\":\"faults\",\"description\":\"%s\","
                         "\"userName\":\"faults\",\"notification\":false}",
                         description);
-    struct pp_req req = {.method = "POST",
-                         .path = "/api/payment/create",
-                         .token = api_key,
-                         .body = body,
-                         .body_len = PP_STRLEN,
-                         .no_retry_429 = 1};
-    struct pp_resp *r = pp_call(&srv, &req);
+    struct pp_resp *r = post_once("/api/payment/create", api_key, body);
     free(body);
     if (r->status == 200) {
         creates_ok++;
@@ -418,13 +424,7 @@ static void ext4_repair(void)
 static struct pp_resp *post_ids(const char *path, const char *token, long long id)
 {
     char *body = pp_fmt("{\"ids\":[%lld]}", id);
-    struct pp_req req = {.method = "POST",
-                         .path = path,
-                         .token = token,
-                         .body = body,
-                         .body_len = PP_STRLEN,
-                         .no_retry_429 = 1};
-    struct pp_resp *r = pp_call(&srv, &req);
+    struct pp_resp *r = post_once(path, token, body);
     free(body);
     return r;
 }
@@ -465,13 +465,8 @@ static void assert_writes_refused(long long cancel_id)
     struct pp_resp *r = create("while read-only");
     assert_fault(r);
     pp_resp_free(r);
-    struct pp_req dep = {.method = "POST",
-                         .path = "/api/admin/funds/deposit",
-                         .token = admin_token,
-                         .body = "{\"currency\":\"GBP\",\"amount\":5,\"reference\":\"ro\"}",
-                         .body_len = PP_STRLEN,
-                         .no_retry_429 = 1};
-    r = pp_call(&srv, &dep);
+    r = post_once("/api/admin/funds/deposit", admin_token,
+                  "{\"currency\":\"GBP\",\"amount\":5,\"reference\":\"ro\"}");
     assert_fault(r);
     pp_resp_free(r);
     r = post_ids("/api/payment/cancel", api_key, cancel_id);

@@ -124,15 +124,12 @@ int sec_b64_decode(const char *text, size_t len, uint8_t *out, size_t out_size, 
 
     PP_ASSERT(text != NULL || len == 0);
     PP_ASSERT(out_len != NULL);
-    if (len % 4 != 0) {
-        return 0;
-    }
     /* At most two '=' and only at the end; with len a multiple of 4 the
     ** body then has a length an encoder writes (4k, 4k + 2 or 4k + 3). */
     while (body > 0 && len - body < 2 && text[body - 1] == '=') {
         body--;
     }
-    return decode_body(text, body, 0, out, out_size, out_len);
+    return len % 4 == 0 && decode_body(text, body, 0, out, out_size, out_len);
 }
 
 int sec_b64url_decode(const char *text, size_t len, uint8_t *out, size_t out_size, size_t *out_len)

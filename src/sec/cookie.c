@@ -78,13 +78,12 @@ static void trim(const char **start, const char **end)
 /* 1 when header[0..len) holds a control character other than tab. */
 static int has_control(const char *header, size_t len)
 {
-    for (size_t i = 0; i < len; i++) {
+    int found = 0;
+    for (size_t i = 0; !found && i < len; i++) {
         unsigned char c = (unsigned char)header[i];
-        if ((c < 0x20 && c != '\t') || c == 0x7f) {
-            return 1;
-        }
+        found = (c < 0x20 && c != '\t') || c == 0x7f;
     }
-    return 0;
+    return found;
 }
 
 /* Checks our cookie's raw value [v, end): strips one pair of quotes and

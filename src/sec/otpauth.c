@@ -68,12 +68,13 @@ static void out_append_encoded(struct uri_out *o, const char *s)
 static enum pp_status check_part(const char *part, size_t max_bytes, const char *what,
                                  struct pp_err *err)
 {
+    enum pp_status status = PP_OK;
     size_t len = strnlen(part, max_bytes + 1);
     if (len == 0 || len > max_bytes || memchr(part, ':', len) != NULL) {
-        return pp_err_set(err, PP_INVALID_PARAMS, "%s must be 1 to %zu bytes without ':'", what,
-                          max_bytes);
+        status = pp_err_set(err, PP_INVALID_PARAMS, "%s must be 1 to %zu bytes without ':'", what,
+                            max_bytes);
     }
-    return PP_OK;
+    return status;
 }
 
 enum pp_status sec_otpauth_uri_build(const char *issuer, const char *email, const uint8_t *secret,

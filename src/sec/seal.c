@@ -185,21 +185,25 @@ struct sealed_parts {
 static enum pp_status sealed_split(const char *text, size_t len, struct sealed_parts *parts,
                                    struct pp_err *err)
 {
+    enum pp_status status = PP_OK;
     const char *dot1 = len == 0 ? NULL : memchr(text, '.', len);
     const char *dot2 = dot1 == NULL ? NULL : memchr(dot1 + 1, '.', len - (size_t)(dot1 + 1 - text));
 
     if (dot1 == NULL || dot2 == NULL) {
-        return pp_err_set(err, PP_INTERNAL, "sealed secret is malformed");
+        status = pp_err_set(err, PP_INTERNAL, "sealed secret is malformed");
+        goto done;
     }
     if ((size_t)(dot1 - text) != sizeof version_v1 - 1 ||
         memcmp(text, version_v1, sizeof version_v1 - 1) != 0) {
-        return pp_err_set(err, PP_INTERNAL, "sealed secret has an unknown version");
+        status = pp_err_set(err, PP_INTERNAL, "sealed secret has an unknown version");
+        goto done;
     }
     parts->nonce = dot1 + 1;
     parts->nonce_len = (size_t)(dot2 - parts->nonce);
     parts->body = dot2 + 1;
     parts->body_len = len - (size_t)(parts->body - text);
-    return PP_OK;
+done:
+    return status;
 }
 
 enum pp_status sec_seal_decrypt(const struct sec_seal_key *key, const char *context,

@@ -52,17 +52,18 @@ done:
 static enum pp_status secret_key(const char *secret, uint8_t *key, size_t *key_len,
                                  struct pp_err *err)
 {
+    enum pp_status status = PP_OK;
     size_t len = strnlen(secret, SECRET_TEXT_MAX + 1);
     if (len <= PREFIX_LEN || len > SECRET_TEXT_MAX ||
         memcmp(secret, SEC_WEBHOOK_SECRET_PREFIX, PREFIX_LEN) != 0 ||
         !sec_b64_decode(secret + PREFIX_LEN, len - PREFIX_LEN, key, PP_WEBHOOK_SECRET_BYTES_MAX,
                         key_len) ||
         *key_len < PP_WEBHOOK_SECRET_BYTES_MIN) {
-        return pp_err_set(err, PP_INVALID_PARAMS,
-                          "webhook secret must be whsec_ and the base64 of %d to %d bytes",
-                          PP_WEBHOOK_SECRET_BYTES_MIN, PP_WEBHOOK_SECRET_BYTES_MAX);
+        status = pp_err_set(err, PP_INVALID_PARAMS,
+                            "webhook secret must be whsec_ and the base64 of %d to %d bytes",
+                            PP_WEBHOOK_SECRET_BYTES_MIN, PP_WEBHOOK_SECRET_BYTES_MAX);
     }
-    return PP_OK;
+    return status;
 }
 
 /* HMAC-SHA256 under key of "{id}.{timestamp}.{body}" into mac. 1 on success. */

@@ -354,4 +354,12 @@
 #define PP_WEBHOOK_SECRET_BYTES_MIN 24
 #define PP_WEBHOOK_SECRET_BYTES_MAX 64
 
+/* The panel's files (src/ui/, http/panel.c). Longest path below /ui/<hash>/
+** and most segments in it: the panel's own files are a few levels deep. */
+#define PP_PANEL_PATH_BYTES_MAX 256
+#define PP_PANEL_PATH_SEGMENTS_MAX 8
+/* Largest file served from PAYOUT_UI_DIR (read whole for each request):
+** the biggest panel file, a vendored module, is tens of kilobytes. */
+#define PP_PANEL_FILE_BYTES_MAX (8L * 1024L * 1024L)
+
 #endif /* PAYOUT_LIMITS_H */

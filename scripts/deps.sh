@@ -6,7 +6,16 @@ set -euo pipefail
 pkgs=(gcc make cmake pkg-config libmicrohttpd-dev libjansson-dev libjwt-dev libsqlite3-dev
       libssl-dev libcmocka-dev libcurl4-openssl-dev sqlite3 curl openssl
       e2fsprogs mount)  # the storage-fault tests make a small ext4 image and loop-mount it
+pkgs+=(python3)  # scripts/openapi.py and the docs/api.md examples test
+# Node.js and npm for the pinned OpenAPI linters (package.json): Debian's,
+# but only when none is installed (another node, e.g. nodesource's, which
+# ships its own npm, conflicts with Debian's npm package).
+command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
+command -v npm >/dev/null 2>&1 || pkgs+=(npm)
 pkgs+=("$@")
+# Debian's chromium for the panel's browser tests (tests/ui/, playwright-core
+# drives it; nothing downloads a browser).
+pkgs+=(chromium)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -272,7 +272,8 @@ def call_read(rec, n):
 
 
 def run(args):
-    args.doc = os.path.relpath(os.path.normpath(args.doc))
+    rel = os.path.relpath(os.path.normpath(args.doc))
+    args.doc = rel if not rel.startswith("..") else os.path.abspath(args.doc)
     examples = examples_read(args.doc)
     binary = os.path.abspath(args.server)
     os.makedirs(args.tmp, exist_ok=True)
@@ -322,8 +323,8 @@ def run(args):
             proc.kill()
             proc.wait()
     if failures:
-        print("%d of %d examples differ from docs/api.md (server log, session output and "
-              "every answer kept in %s)" % (failures, len(examples), workdir))
+        print("%d of %d examples differ from %s (server log, session output and every "
+              "answer kept in %s)" % (failures, len(examples), args.doc, workdir))
         return 1
     if proc.returncode != 0:
         print("the server exited with %d after the examples" % proc.returncode)

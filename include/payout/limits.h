@@ -49,6 +49,23 @@
 #define PP_SHUTDOWN_WAIT_S 10
 /* First chunk of a request's arena; most requests never need a second. */
 #define PP_ARENA_CHUNK_BYTES 4096u
+/* Longest X-Request-Id a client may give us (else we make our own); ours
+** are 17 bytes. Tracing ids of common proxies are at most 40. */
+#define PP_REQUEST_ID_GIVEN_BYTES_MAX 64
+/* A request id buffer: the longest given id or ours, plus NUL, with room. */
+#define PP_REQUEST_ID_BYTES 72
+/* The Allow header of a 405: every method of one path ("GET, HEAD, POST,
+** PUT, DELETE" is 28 bytes). Same size as api_response.allow. */
+#define PP_ALLOW_BYTES 64
+/* Block a streamed body (CSV export) is pulled in: large enough that a big
+** export is few calls, small enough to stay in the per-connection memory. */
+#define PP_STREAM_BLOCK_BYTES (32u * 1024u)
+/* A libmicrohttpd log message; longer ones are cut (they are diagnostics). */
+#define PP_HTTP_LOG_MESSAGE_BYTES 512
+/* What the access log keeps of a method and of a path: real ones are far
+** shorter; a hostile 1 KiB path must not make every log line huge. */
+#define PP_LOG_METHOD_BYTES_MAX 16
+#define PP_LOG_PATH_BYTES_MAX 256
 
 /* --- Money and payouts -------------------------------------------------- */
 

@@ -22,6 +22,7 @@
 #include "payout/base/assert.h"
 #include "payout/base/log.h"
 #include "payout/http/access_log.h"
+#include "payout/http/framing.h"
 #include "payout/http/response.h"
 #include "payout/http/router.h"
 
@@ -291,6 +292,24 @@ static int64_t elapsed_ms(const struct http_req *r)
            (now.tv_nsec - r->started.tv_nsec) / 1000000;
 }
 
+/* The first access-handler call, headers read and no body yet: refuses a
+** request whose framing cannot be trusted (framing.c) and then closes the
+** connection, so that no byte after it is read as another request. */
+static enum MHD_Result first_call(struct http_request_ctx *ctx, struct MHD_Connection *conn,
+                                  const char *version, struct http_req *r)
+{
+    struct http_framing framing;
+    http_framing_check(conn, version, &framing);
+    if (framing.status != PP_OK) {
+        return http_response_error_close(conn, r, framing.status, framing.message);
+    }
+    if (declared_too_large(conn, body_limit(ctx, r))) {
+        return http_response_error(conn, r, PP_PAYLOAD_TOO_LARGE,
+                                   "request body is larger than the server accepts");
+    }
+    return MHD_YES;
+}
+
 enum MHD_Result http_request_access_cb(void *cls, struct MHD_Connection *conn, const char *url,
                                        const char *method, const char *version,
                                        const char *upload_data, size_t *upload_data_size,
@@ -298,16 +317,11 @@ enum MHD_Result http_request_access_cb(void *cls, struct MHD_Connection *conn, c
 {
     struct http_request_ctx *ctx = cls;
     struct http_req *r = *req_cls;
-    (void)version;
     if (req_cls_unset(r)) {
         /* Answering on a later call keeps keep-alive working for bodiless
         ** requests (libmicrohttpd closes the connection otherwise). */
         *req_cls = req_new(ctx, conn, method, url, r != NULL);
-        if (declared_too_large(conn, body_limit(ctx, *req_cls))) {
-            return http_response_error(conn, *req_cls, PP_PAYLOAD_TOO_LARGE,
-                                       "request body is larger than the server accepts");
-        }
-        return MHD_YES;
+        return first_call(ctx, conn, version, *req_cls);
     }
     if (*upload_data_size > 0) {
         size_t size = *upload_data_size;

@@ -25,4 +25,10 @@ enum MHD_Result http_response_send(struct MHD_Connection *conn, struct http_req 
 enum MHD_Result http_response_error(struct MHD_Connection *conn, struct http_req *r,
                                     enum pp_status status, const char *message);
 
+/* As http_response_error, with "Connection: close": libmicrohttpd closes
+** the connection after the answer (for a request whose framing is refused,
+** so that nothing after it is read as another request). */
+enum MHD_Result http_response_error_close(struct MHD_Connection *conn, struct http_req *r,
+                                          enum pp_status status, const char *message);
+
 #endif /* PAYOUT_HTTP_RESPONSE_H */

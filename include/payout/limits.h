@@ -45,6 +45,21 @@
 ** from the first byte of the request: the idle timeout alone never fires
 ** for a client that trickles one byte just before each timeout. */
 #define PP_REQUEST_TIMEOUTS_MAX 2u
+/* Seconds a connection has, in total, to send a request's headers: from
+** its accept, or from its last answer on a kept-alive connection. The idle
+** timeout alone never fires for a client sending a header line every few
+** seconds, so without this 64 such clients per address held every slot.
+** 10 s is far more than any real client needs (headers come in one
+** packet). Configurable (--header-timeout-s, 1..PP_HEADER_TIMEOUT_S_MAX). */
+#define PP_HEADER_TIMEOUT_S 10u
+#define PP_HEADER_TIMEOUT_S_MAX 3600
+/* How often the connection guard looks for connections past the header
+** deadline: the deadline is kept to within this. */
+#define PP_HEADER_SWEEP_MS 250
+/* Room kept for new clients: once fewer than connections_max / this
+** are free, each new connection drops the oldest one still waiting for
+** its headers (a new client always gets in; a slow one goes first). */
+#define PP_CONNECTIONS_RESERVE_DIV 16u
 /* Seconds graceful shutdown waits for in-flight requests. */
 #define PP_SHUTDOWN_WAIT_S 10
 /* First chunk of a request's arena; most requests never need a second. */

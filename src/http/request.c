@@ -22,6 +22,7 @@
 #include "payout/base/assert.h"
 #include "payout/base/log.h"
 #include "payout/http/access_log.h"
+#include "payout/http/conn_guard.h"
 #include "payout/http/framing.h"
 #include "payout/http/response.h"
 #include "payout/http/router.h"
@@ -298,6 +299,7 @@ static int64_t elapsed_ms(const struct http_req *r)
 static enum MHD_Result first_call(struct http_request_ctx *ctx, struct MHD_Connection *conn,
                                   const char *version, struct http_req *r)
 {
+    http_conn_guard_headers_done(conn);
     struct http_framing framing;
     http_framing_check(conn, version, &framing);
     if (framing.status != PP_OK) {
@@ -357,7 +359,8 @@ void http_request_completed_cb(void *cls, struct MHD_Connection *conn, void **re
 {
     struct http_request_ctx *ctx = cls;
     struct http_req *r = *req_cls;
-    (void)conn;
+    /* A kept-alive connection now waits for the next request's headers. */
+    http_conn_guard_request_done(conn);
     if (req_cls_unset(r)) {
         *req_cls = NULL; /* ended before the access handler ran */
         return;

@@ -23,13 +23,15 @@
 
 #include "payout/base/assert.h"
 #include "payout/base/log.h"
+#include "payout/http/conn_guard.h"
 #include "payout/http/offload.h"
 #include "payout/http/request.h"
 
 struct http_server {
     struct MHD_Daemon *daemon;
     uint16_t port;
-    struct http_request_ctx ctx; /* the closure of the request callbacks */
+    struct http_request_ctx ctx;   /* the closure of the request callbacks */
+    struct http_conn_guard *guard; /* header deadline, room for new clients */
 };
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)
@@ -93,16 +95,9 @@ static size_t transport_options(const struct http_server_options *opts,
     return n;
 }
 
-enum pp_status http_server_start(struct core_app *app, const struct http_server_options *opts,
-                                 struct http_server **out, struct pp_err *err)
+/* A new server for app and opts, not started. */
+static struct http_server *server_new(struct core_app *app, const struct http_server_options *opts)
 {
-    struct sockaddr_storage ss;
-    int ipv6 = 0;
-    *out = NULL;
-    if (make_addr(opts->bind_addr, opts->port, &ss, &ipv6) == 0) {
-        return pp_err_set(err, PP_INVALID_PARAMS, "bind address '%s' is not an IP address",
-                          opts->bind_addr);
-    }
     struct http_server *srv = pp_check_alloc(calloc(1, sizeof *srv));
     srv->ctx.app = app;
     srv->ctx.body_bytes_max = opts->body_bytes_max;
@@ -114,13 +109,38 @@ enum pp_status http_server_start(struct core_app *app, const struct http_server_
         rnd = (uint32_t)getpid();
     }
     snprintf(srv->ctx.id_prefix, sizeof srv->ctx.id_prefix, "%08x", rnd);
+    srv->guard = http_conn_guard_start(
+        opts->header_timeout_s > 0 ? opts->header_timeout_s : PP_HEADER_TIMEOUT_S,
+        opts->connections_max > 0 ? opts->connections_max : PP_CONNECTIONS_MAX);
+    return srv;
+}
+
+/* Frees a server whose daemon is stopped or never started. */
+static void server_free(struct http_server *srv)
+{
+    http_offload_stop(srv->ctx.offload);
+    http_conn_guard_stop(srv->guard);
+    free(srv);
+}
+
+enum pp_status http_server_start(struct core_app *app, const struct http_server_options *opts,
+                                 struct http_server **out, struct pp_err *err)
+{
+    struct sockaddr_storage ss;
+    int ipv6 = 0;
+    *out = NULL;
+    if (make_addr(opts->bind_addr, opts->port, &ss, &ipv6) == 0) {
+        return pp_err_set(err, PP_INVALID_PARAMS, "bind address '%s' is not an IP address",
+                          opts->bind_addr);
+    }
+    struct http_server *srv = server_new(app, opts);
     unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG |
                      MHD_ALLOW_SUSPEND_RESUME | (ipv6 ? MHD_USE_IPv6 : 0);
     struct MHD_OptionItem extra[HTTP_EXTRA_OPTIONS_MAX];
     size_t n = transport_options(opts, extra);
     if (opts->tls_cert_pem != NULL) {
         if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
-            free(srv);
+            server_free(srv);
             return pp_err_set(err, PP_UNAVAILABLE,
                               "this libmicrohttpd was built without TLS support");
         }
@@ -133,11 +153,11 @@ enum pp_status http_server_start(struct core_app *app, const struct http_server_
         flags, opts->port, NULL, NULL, http_request_access_cb, &srv->ctx,
         MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_URI_LOG_CALLBACK, http_request_uri_cb,
         NULL, MHD_OPTION_SOCK_ADDR, &ss, MHD_OPTION_THREAD_POOL_SIZE, opts->threads,
-        MHD_OPTION_NOTIFY_COMPLETED, http_request_completed_cb, &srv->ctx, MHD_OPTION_ARRAY, extra,
+        MHD_OPTION_NOTIFY_COMPLETED, http_request_completed_cb, &srv->ctx,
+        MHD_OPTION_NOTIFY_CONNECTION, http_conn_guard_notify, srv->guard, MHD_OPTION_ARRAY, extra,
         MHD_OPTION_END);
     if (srv->daemon == NULL) {
-        http_offload_stop(srv->ctx.offload);
-        free(srv);
+        server_free(srv);
         return pp_err_set(err, PP_UNAVAILABLE, "cannot listen on %s port %u", opts->bind_addr,
                           (unsigned)opts->port);
     }
@@ -174,5 +194,5 @@ void http_server_stop(struct http_server *srv)
     http_offload_stop(srv->ctx.offload);
     srv->ctx.offload = NULL;
     MHD_stop_daemon(srv->daemon);
-    free(srv);
+    server_free(srv);
 }

@@ -36,11 +36,17 @@ async function runAxe(page) {
 describe('panel in chromium', () => {
   let server;
   let browser;
+  let launchError;
 
   before(async () => {
     mkdirSync(shotDir, { recursive: true });
     server = await startServer();
-    browser = await launch();
+    // A missing chromium fails every test below by name, never skips one.
+    try {
+      browser = await launch();
+    } catch (e) {
+      launchError = e;
+    }
   });
   after(async () => {
     await browser?.close();
@@ -48,6 +54,7 @@ describe('panel in chromium', () => {
   });
 
   async function newPage(options = {}) {
+    if (browser === undefined) throw launchError;
     const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, ...options });
     const page = await context.newPage();
     const problems = [];
@@ -174,6 +181,7 @@ describe('panel in chromium', () => {
       await page.getByRole('button', { name: 'Sign in' }).click();
       await page.getByRole('alert').waitFor();
       assert.deepEqual(await runAxe(page), []);
+      await page.screenshot({ path: join(shotDir, `sign-in-error-${colorScheme}-1280x800.png`) });
       await context.close();
     });
   }

@@ -4,8 +4,9 @@
 ** read from the directory PAYOUT_UI_DIR names for working on them without
 ** rebuilding. Long-lived files live under /ui/<build hash>/ and are cached
 ** for a year (a new build has a new hash); the HTML shell answers "/" and
-** every client-side route with no-cache, so a new build is picked up at
-** the next load. Built-in answers carry a strong ETag per representation,
+** each screen's address (a client-side route: /payouts, /payouts/12)
+** with no-cache, so a new build is picked up at the next load. Built-in answers carry a strong ETag
+*per representation,
 ** answer 304 to a matching If-None-Match, and come gzip-compressed (made
 ** at build time) when the browser accepts it. Every answer carries the
 ** panel's security headers: a Content-Security-Policy allowing no inline
@@ -14,7 +15,8 @@
 ** It does not render anything: the shell is a static file and every
 ** screen takes its data from the API. It never claims an API path
 ** (/api, /api/…, /healthz, /readyz, /metrics): those keep the API's 404
-** envelope, and so does a file that does not exist.
+** envelope, and so do a file that does not exist and an address that is
+** no screen's (spec §2: an unknown route is 404).
 */
 #include "payout/http/panel.h"
 
@@ -85,12 +87,30 @@ static int path_under(const char *path, const char *name)
 static int path_is_api(const char *path)
 {
     static const char *const api_roots[] = {"/api", "/healthz", "/readyz", "/metrics"};
-    for (size_t i = 0; i < sizeof api_roots / sizeof api_roots[0]; i++) {
-        if (path_under(path, api_roots[i])) {
-            return 1;
-        }
+    int api = 0;
+    for (size_t i = 0; i < sizeof api_roots / sizeof api_roots[0] && !api; i++) {
+        api = path_under(path, api_roots[i]);
     }
-    return 0;
+    return api;
+}
+
+/* The first segments of the panel's client-side routes, one per screen of
+** spec §8 (src/ui/app.js has the same table): "/payouts", "/payouts/12",
+** "/settings" answer the shell; "/nope" stays the API's 404 (§2: unknown
+** route). A new screen adds its address here and in app.js. */
+static const char *const panel_routes[] = {
+    "/sign-in",   "/overview", "/payouts", "/lists",    "/funds",   "/reports",
+    "/audit-log", "/settings", "/users",   "/webhooks", "/account",
+};
+
+static int path_is_route(const char *path)
+{
+    int route = strcmp(path, "/") == 0;
+    for (size_t i = 0; i < sizeof panel_routes / sizeof panel_routes[0] && !route; i++) {
+        route = path_under(path, panel_routes[i]);
+    }
+    /* "/payouts/export.csv" names a file, not a screen. */
+    return route && strchr(strrchr(path, '/'), '.') == NULL;
 }
 
 /* 1 when rel is a relative path the panel may serve: segments of letters,
@@ -99,23 +119,19 @@ static int rel_path_safe(const char *rel)
 {
     size_t len = strnlen(rel, PP_PANEL_PATH_BYTES_MAX + 1);
     size_t segments = 1;
-    if (len == 0 || len > PP_PANEL_PATH_BYTES_MAX) {
-        return 0;
-    }
-    for (size_t i = 0; i < len; i++) {
+    int safe = len > 0 && len <= PP_PANEL_PATH_BYTES_MAX && rel[len - 1] != '/';
+    for (size_t i = 0; i < len && safe; i++) {
         char c = rel[i];
         int seg_start = i == 0 || rel[i - 1] == '/';
-        if (seg_start && (c == '.' || c == '/')) {
-            return 0; /* "..", hidden files and empty segments */
-        }
         if (c == '/') {
             segments++;
-        } else if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                     c == '.' || c == '_' || c == '-')) {
-            return 0;
         }
+        /* "..", hidden files and empty segments are refused with the rest. */
+        safe = !(seg_start && (c == '.' || c == '/')) &&
+               ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                c == '.' || c == '_' || c == '-' || c == '/');
     }
-    return rel[len - 1] != '/' && segments <= PP_PANEL_PATH_SEGMENTS_MAX;
+    return safe && segments <= PP_PANEL_PATH_SEGMENTS_MAX;
 }
 
 void http_panel_lookup(const char *method, const char *path, const char *hash,
@@ -127,22 +143,22 @@ void http_panel_lookup(const char *method, const char *path, const char *hash,
     size_t hash_len = strlen(hash);
     if ((strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) || path[0] != '/' ||
         path_is_api(path)) {
-        return;
+        goto done;
     }
     if (path_under(path, "/ui")) {
+        /* Another build's hash or a bad path stays NONE: the API's 404. */
         const char *h = path + 3;
         if (h[0] == '/' && strncmp(h + 1, hash, hash_len) == 0 && h[1 + hash_len] == '/' &&
             rel_path_safe(h + 2 + hash_len)) {
             hit->kind = HTTP_PANEL_FILE;
             hit->rel_path = h + 2 + hash_len;
         }
-        return; /* another build's hash, or a bad path: the API's 404 */
-    }
-    const char *last = strrchr(path, '/');
-    if (strchr(last, '.') == NULL) {
+    } else if (path_is_route(path)) {
         hit->kind = HTTP_PANEL_SHELL;
         hit->rel_path = HTTP_PANEL_SHELL_FILE;
     }
+done:
+    return;
 }
 
 const struct http_panel_file *http_panel_file_find(const char *rel_path)
@@ -165,9 +181,6 @@ static int list_next(const char **list, const char **start, const char **end)
     while (*p == ' ' || *p == '\t' || *p == ',') {
         p++;
     }
-    if (*p == '\0') {
-        return 0;
-    }
     const char *e = p;
     while (*e != '\0' && *e != ',') {
         e++;
@@ -178,7 +191,7 @@ static int list_next(const char **list, const char **start, const char **end)
         e--;
     }
     *end = e;
-    return 1;
+    return *p != '\0';
 }
 
 static int tag_equals(const char *start, const char *end, const char *etag)
@@ -213,20 +226,21 @@ static int q_is_zero(const char *p, const char *end)
             q = s + 2;
         }
     }
-    if (q == NULL || q >= end || *q != '0') {
-        return 0;
-    }
-    q++;
-    if (q < end && *q == '.') {
+    int zero = q != NULL && q < end && *q == '0';
+    if (zero) {
         q++;
+        if (q < end && *q == '.') {
+            q++;
+        }
+        while (q < end && *q == '0') {
+            q++;
+        }
+        while (q < end && (*q == ' ' || *q == '\t')) {
+            q++;
+        }
+        zero = q == end;
     }
-    while (q < end && *q == '0') {
-        q++;
-    }
-    while (q < end && (*q == ' ' || *q == '\t')) {
-        q++;
-    }
-    return q == end;
+    return zero;
 }
 
 int http_panel_accepts_gzip(const char *accept_encoding)
@@ -289,8 +303,8 @@ static int answer_builtin(struct MHD_Connection *conn, const struct http_panel_f
     struct MHD_Response *mr =
         MHD_create_response_from_buffer(len, (void *)(uintptr_t)data, MHD_RESPMEM_PERSISTENT);
     if (mr == NULL) {
-        out->mhd_result = MHD_NO;
-        return 1;
+        out->mhd_result = MHD_NO; /* drops the connection: nothing to answer with */
+        goto done;
     }
     add_common_headers(mr, request_id);
     MHD_add_response_header(mr, MHD_HTTP_HEADER_CACHE_CONTROL,
@@ -306,6 +320,7 @@ static int answer_builtin(struct MHD_Connection *conn, const struct http_panel_f
         }
     }
     queue(conn, not_modified ? MHD_HTTP_NOT_MODIFIED : MHD_HTTP_OK, mr, len, out);
+done:
     return 1;
 }
 

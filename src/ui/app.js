@@ -10,7 +10,11 @@ import { setCsrfToken } from './api.js';
 import { matchRoute, navigate, useRoute } from './router.js';
 import { SignIn } from './screens/sign-in.js';
 
-// The route table: one entry per screen, each at its own address.
+// The route table: one entry per screen, each at its own address. The
+// server answers the shell only at the screens' addresses (panel_routes in
+// src/http/panel.c: /sign-in, /overview, /payouts, /lists, /funds,
+// /reports, /audit-log, /settings, /users, /webhooks, /account and what
+// lies below them); a new screen's address goes into both tables.
 const routes = [
   { path: '/sign-in', title: 'Sign in' },
 ];

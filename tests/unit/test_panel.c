@@ -37,9 +37,23 @@ static const struct lookup_case lookup_cases[] = {
     {"GET", "/payouts/12", HTTP_PANEL_SHELL, HTTP_PANEL_SHELL_FILE},
     {"GET", "/settings/", HTTP_PANEL_SHELL, HTTP_PANEL_SHELL_FILE},
     {"GET", "/sign-in", HTTP_PANEL_SHELL, HTTP_PANEL_SHELL_FILE},
-    {"GET", "/apis", HTTP_PANEL_SHELL, HTTP_PANEL_SHELL_FILE},  /* not under /api */
-    {"GET", "/uifoo", HTTP_PANEL_SHELL, HTTP_PANEL_SHELL_FILE}, /* not under /ui */
-    {"GET", "/metricsx", HTTP_PANEL_SHELL, HTTP_PANEL_SHELL_FILE},
+    {"GET", "/overview", HTTP_PANEL_SHELL, HTTP_PANEL_SHELL_FILE},
+    {"GET", "/lists", HTTP_PANEL_SHELL, HTTP_PANEL_SHELL_FILE},
+    {"GET", "/funds", HTTP_PANEL_SHELL, HTTP_PANEL_SHELL_FILE},
+    {"GET", "/reports", HTTP_PANEL_SHELL, HTTP_PANEL_SHELL_FILE},
+    {"GET", "/audit-log", HTTP_PANEL_SHELL, HTTP_PANEL_SHELL_FILE},
+    {"GET", "/users/3", HTTP_PANEL_SHELL, HTTP_PANEL_SHELL_FILE},
+    {"GET", "/webhooks", HTTP_PANEL_SHELL, HTTP_PANEL_SHELL_FILE},
+    {"GET", "/account", HTTP_PANEL_SHELL, HTTP_PANEL_SHELL_FILE},
+    /* Unknown addresses are the API's 404 (spec §2), look-alikes too. */
+    {"GET", "/nope", HTTP_PANEL_NONE, NULL},
+    {"GET", "/payoutsx", HTTP_PANEL_NONE, NULL},
+    {"GET", "/Payouts", HTTP_PANEL_NONE, NULL},
+    {"GET", "/apis", HTTP_PANEL_NONE, NULL},
+    {"GET", "/uifoo", HTTP_PANEL_NONE, NULL},
+    {"GET", "/HEALTHZ", HTTP_PANEL_NONE, NULL},
+    {"GET", "/healthzx", HTTP_PANEL_NONE, NULL},
+    {"GET", "/metricsx", HTTP_PANEL_NONE, NULL},
     /* Files under this build's hash. */
     {"GET", "/ui/" H "/app.js", HTTP_PANEL_FILE, "app.js"},
     {"HEAD", "/ui/" H "/style.css", HTTP_PANEL_FILE, "style.css"},
@@ -63,6 +77,7 @@ static const struct lookup_case lookup_cases[] = {
     {"GET", "/favicon.ico", HTTP_PANEL_NONE, NULL},
     {"GET", "/index.html", HTTP_PANEL_NONE, NULL},
     {"GET", "/payouts/export.csv", HTTP_PANEL_NONE, NULL},
+    {"GET", "/payouts/1.5", HTTP_PANEL_NONE, NULL},
     /* Another build's hash, no hash, or a path that is not safe. */
     {"GET", "/ui", HTTP_PANEL_NONE, NULL},
     {"GET", "/ui/", HTTP_PANEL_NONE, NULL},

@@ -55,8 +55,10 @@ struct http_panel_hit {
 ** from disk). Only GET and HEAD are the panel's; API paths (/api, /api/…,
 ** /healthz, /readyz, /metrics) never are; a path under /ui/<hash>/ whose
 ** rest is a safe relative path is a FILE (whether it exists is the
-** caller's question); any other path whose last segment has no '.' is the
-** SHELL. Everything else is NONE. Pure: no I/O. */
+** caller's question); "/" and the screens' addresses (a client-side
+** route: "/payouts", "/payouts/12", "/settings"; the table is in panel.c)
+** are the SHELL, unless their last segment has a '.'. Everything else is
+** NONE (an unknown path is the API's 404). Pure: no I/O. */
 void http_panel_lookup(const char *method, const char *path, const char *hash,
                        struct http_panel_hit *hit);
 

@@ -86,9 +86,7 @@ static void test_health_is_public_and_unlimited(void **state)
     wait_full(v);
     pp_resp_free(v);
     /* Health endpoints take GET only. */
-    struct pp_resp *m = pp_post(&srv, "/healthz", NULL, "{}");
-    pp_assert_error(m, 405, "METHOD_NOT_ALLOWED");
-    pp_resp_free(m);
+    pp_expect_error(pp_post(&srv, "/healthz", NULL, "{}"), 405, "METHOD_NOT_ALLOWED");
 }
 
 static void test_status_reports_the_callers_figures(void **state)
@@ -412,15 +410,9 @@ static void test_readyz_unavailable_while_the_database_cannot_be_read(void **sta
     close(fd);
     json_decref(pp_deposit(&s, token, "GBP", "2"));
     assert_ready_n(&s, 1, 8);
-    struct pp_resp *b = pp_balances(&s, token);
-    pp_assert_balance(b, "GBP", "3", "0", "0");
-    pp_resp_free(b);
+    pp_assert_balance_now(&s, token, "GBP", "3", "0", "0");
     assert_int_equal(pp_server_stop(&s), 0);
-    rc = pp_check(s.db_path, &out);
-    if (rc != 0) {
-        fail_msg("check after the repair exited %d: %s", rc, out != NULL ? out : "");
-    }
-    free(out);
+    pp_assert_check(s.db_path, "after the repair");
     free(token);
     free(saved);
     free(zeros);

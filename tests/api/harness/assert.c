@@ -208,3 +208,56 @@ void pp_assert_payment(const struct pp_resp *r, const char *path, const json_t *
                  created);
     }
 }
+
+void pp_assert_error_says(const struct pp_resp *r, long status, const char *type, const char *why)
+{
+    pp_assert_error(r, status, type);
+    const char *message =
+        json_string_value(json_object_get(json_object_get(r->json, "error"), "message"));
+    if (strstr(message, why) == NULL) {
+        fail_msg("%s: message \"%s\" does not say \"%s\"", r->what, message, why);
+    }
+}
+
+long long pp_amount_minor(const char *text, int decimals)
+{
+    long long whole = 0, frac = 0;
+    int digits = 0;
+    const char *p = text;
+    int negative = *p == '-';
+    p += negative;
+    for (; *p >= '0' && *p <= '9'; p++) {
+        whole = whole * 10 + (*p - '0');
+    }
+    if (*p == '.') {
+        for (p++; *p >= '0' && *p <= '9'; p++, digits++) {
+            frac = frac * 10 + (*p - '0');
+        }
+    }
+    if (*p != '\0' || digits > decimals || p == text + negative) {
+        fail_msg("amount text \"%s\" is not a plain decimal with at most %d decimals", text,
+                 decimals);
+    }
+    long long scale = 1;
+    for (int i = 0; i < decimals; i++) {
+        scale *= 10;
+    }
+    for (; digits < decimals; digits++) {
+        frac *= 10;
+    }
+    return (negative ? -1 : 1) * (whole * scale + frac);
+}
+
+int pp_currency_decimals(const char *currency)
+{
+    static const struct {
+        const char *code;
+        int decimals;
+    } rows[] = {{"JPY", 0}, {"BHD", 3}, {"KWD", 3}, {"OMR", 3}, {"TND", 3}};
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        if (strcmp(currency, rows[i].code) == 0) {
+            return rows[i].decimals;
+        }
+    }
+    return 2;
+}

@@ -25,6 +25,16 @@ void pp_assert_status(const struct pp_resp *r, long status);
 ** with the given HTTP status and a JSON content type. */
 void pp_assert_error(const struct pp_resp *r, long status, const char *type);
 
+/* As pp_assert_error, and the message contains why. */
+void pp_assert_error_says(const struct pp_resp *r, long status, const char *type, const char *why);
+
+/* A plain decimal amount text ("12.5", "-0.01", "7") in minor units of a
+** currency with `decimals`; fails on any other text or on more decimals. */
+long long pp_amount_minor(const char *text, int decimals);
+/* The minor-unit decimals of the currencies the tests use: JPY 0; BHD, KWD,
+** OMR and TND 3; every other one they use 2. */
+int pp_currency_decimals(const char *currency);
+
 /* Asserts that the JSON number at path has exactly the literal text. */
 void pp_assert_number_text(const struct pp_resp *r, const char *path, const char *text);
 

@@ -5,6 +5,7 @@
 */
 #include "harness/flows.h"
 #include "harness/assert.h"
+#include "harness/json.h"
 #include "harness/logs.h"
 #include "harness/process.h"
 #include "harness/util.h"
@@ -146,6 +147,41 @@ void pp_assert_balance_now(const struct pp_server *s, const char *token, const c
     pp_resp_free(b);
 }
 
+long long pp_balance_minor(const struct pp_server *s, const char *token, const char *currency,
+                           const char *field)
+{
+    struct pp_resp *b = pp_balances(s, token);
+    const json_t *list = json_object_get(b->json, "balances");
+    long long minor = 0;
+    for (size_t i = 0; i < json_array_size(list); i++) {
+        const json_t *cur = json_object_get(json_array_get(list, i), "currency");
+        if (strcmp(json_string_value(cur), currency) == 0) {
+            char path[64], text[64];
+            snprintf(path, sizeof path, "balances[%zu].%s", i, field);
+            if (pp_json_number_text(b->body, b->body_len, path, text, sizeof text) == NULL) {
+                fail_msg("no %s in %.2000s", path, b->body);
+            }
+            minor = pp_amount_minor(text, pp_currency_decimals(currency));
+        }
+    }
+    pp_resp_free(b);
+    return minor;
+}
+
+size_t pp_list_count(const struct pp_server *s, const char *token, const char *path,
+                     const char *key)
+{
+    struct pp_resp *r = pp_get(s, path, token);
+    pp_assert_status(r, 200);
+    const json_t *list = json_object_get(r->json, key);
+    if (!json_is_array(list)) {
+        fail_msg("%s: no \"%s\" array in %.2000s", r->what, key, r->body);
+    }
+    size_t n = json_array_size(list);
+    pp_resp_free(r);
+    return n;
+}
+
 /* --- The session ----------------------------------------------------------------- */
 
 int pp_session_start(const struct pp_session *ss)
@@ -186,6 +222,49 @@ void pp_session_stop(const struct pp_session *ss)
             *owned[i] = NULL;
         }
     }
+}
+
+/* The session of the group that runs (one at a time). */
+static const struct pp_session *running;
+
+static int session_group_setup(void **state)
+{
+    (void)state;
+    if (pp_session_start(running) != 0) {
+        return -1;
+    }
+    return running->after_start != NULL ? running->after_start() : 0;
+}
+
+static int session_group_teardown(void **state)
+{
+    (void)state;
+    if (running->before_stop != NULL) {
+        running->before_stop();
+    }
+    pp_session_stop(running);
+    return 0;
+}
+
+int pp_session_run(const char *name, const struct CMUnitTest *tests, size_t count,
+                   const struct pp_session *ss)
+{
+    running = ss;
+    int failed =
+        _cmocka_run_group_tests(name, tests, count, session_group_setup, session_group_teardown);
+    running = NULL;
+    return failed;
+}
+
+void pp_server_restart_signed_in(struct pp_server *next, const struct pp_server *prev,
+                                 const char *const *env, char **admin_token, char **api_key)
+{
+    struct pp_server_opts opts = {.db_path = prev->db_path, .env = env};
+    assert_int_equal(pp_server_start(next, &opts), 0);
+    free(*admin_token);
+    *admin_token = pp_admin_login(next);
+    free(*api_key);
+    *api_key = strdup(*admin_token);
 }
 
 /* --- Payouts ----------------------------------------------------------------------- */

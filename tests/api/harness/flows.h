@@ -11,6 +11,11 @@
 #include <pthread.h>
 #include <stddef.h>
 
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdint.h>
+
+#include <cmocka.h>
 #include <jansson.h>
 
 #include "harness/http.h"
@@ -43,6 +48,16 @@ void pp_fund(const struct pp_server *s, const char *admin_token, const char *cur
 void pp_assert_balance_now(const struct pp_server *s, const char *token, const char *currency,
                            const char *available, const char *blocked, const char *paid_out);
 
+/* One figure ("available", "blocked" or "paidOut") of currency's balance
+** in minor units; 0 when the currency has no balance yet. */
+long long pp_balance_minor(const struct pp_server *s, const char *token, const char *currency,
+                           const char *field);
+
+/* GETs path with token, asserts 200, and returns the length of the array
+** at key (failing when there is none), e.g. ("/api/ledger", "ledger"). */
+size_t pp_list_count(const struct pp_server *s, const char *token, const char *path,
+                     const char *key);
+
 /* --- A session: the set-up most API tests start from ----------------------- */
 
 /* What pp_session_start sets up; the pointers are the test's own globals. */
@@ -56,6 +71,11 @@ struct pp_session {
                                        ** NULL the integration stays disabled. */
     const char *const *funds;          /* deposits made by the admin: currency, amount
                                        ** text, ..., NULL; NULL: none */
+    /* NULL, or runs once the session is up (data the tests share); a
+    ** non-zero return fails the group. */
+    int (*after_start)(void);
+    /* NULL, or runs before the session stops (other servers, buffers). */
+    void (*before_stop)(void);
 };
 
 /* Starts ss->srv, signs the admin in, enables the integration and signs
@@ -64,6 +84,22 @@ struct pp_session {
 int pp_session_start(const struct pp_session *ss);
 /* Destroys ss->srv and frees (and clears) the tokens and the password. */
 void pp_session_stop(const struct pp_session *ss);
+
+/* Runs tests[0..count) as one cmocka group named name around the session:
+** pp_session_start and ss->after_start before the first test,
+** ss->before_stop and pp_session_stop after the last. Returns cmocka's
+** result. One group runs at a time. */
+int pp_session_run(const char *name, const struct CMUnitTest *tests, size_t count,
+                   const struct pp_session *ss);
+#define PP_SESSION_RUN(tests, ss)                                                                  \
+    pp_session_run(#tests, tests, sizeof(tests) / sizeof((tests)[0]), ss)
+
+/* Starts next on prev's database (prev is stopped) with the extra
+** environment env (may be NULL), signs the admin in anew and uses that
+** token as the API key too (an admin may call every integrator endpoint).
+** The old tokens are freed. */
+void pp_server_restart_signed_in(struct pp_server *next, const struct pp_server *prev,
+                                 const char *const *env, char **admin_token, char **api_key);
 
 /* --- Payouts ----------------------------------------------------------------- */
 

@@ -133,6 +133,28 @@ static int on_debug(CURL *h, curl_infotype type, char *data, size_t size, void *
     return 0;
 }
 
+/* Sets the method and the body (if any) of req on h. */
+static void request_set_method(CURL *h, const struct pp_req *req, const char *method)
+{
+    if (req->body != NULL) {
+        size_t len = req->body_len == PP_STRLEN ? strlen(req->body) : req->body_len;
+        curl_easy_setopt(h, CURLOPT_POST, 1L);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, req->body);
+        if (strcmp(method, "POST") != 0) {
+            curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
+        }
+    } else if (strcmp(method, "GET") == 0) {
+        curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+    } else if (strcmp(method, "POST") == 0) {
+        curl_easy_setopt(h, CURLOPT_POST, 1L);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)0);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, "");
+    } else {
+        curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
+    }
+}
+
 static struct pp_resp *request_once(const struct pp_server *s, CURL *h, const struct pp_req *req)
 {
     struct pp_resp *r = calloc(1, sizeof *r);
@@ -165,23 +187,7 @@ static struct pp_resp *request_once(const struct pp_server *s, CURL *h, const st
     }
 
     int has_body = req->body != NULL;
-    if (has_body) {
-        size_t len = req->body_len == PP_STRLEN ? strlen(req->body) : req->body_len;
-        curl_easy_setopt(h, CURLOPT_POST, 1L);
-        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
-        curl_easy_setopt(h, CURLOPT_POSTFIELDS, req->body);
-        if (strcmp(method, "POST") != 0) {
-            curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
-        }
-    } else if (strcmp(method, "GET") == 0) {
-        curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
-    } else if (strcmp(method, "POST") == 0) {
-        curl_easy_setopt(h, CURLOPT_POST, 1L);
-        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)0);
-        curl_easy_setopt(h, CURLOPT_POSTFIELDS, "");
-    } else {
-        curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
-    }
+    request_set_method(h, req, method);
     struct curl_slist *headers = build_headers(req, has_body);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
     struct sent_hook hook = {req, 0};
@@ -232,6 +238,14 @@ struct pp_resp *pp_request(const struct pp_server *s, CURL *handle, const struct
         curl_easy_cleanup(h);
     }
     return r;
+}
+
+struct pp_resp *pp_request_post(const struct pp_server *s, CURL *handle, const char *path,
+                                const char *token, const char *body)
+{
+    struct pp_req req = {
+        .method = "POST", .path = path, .token = token, .body = body, .body_len = PP_STRLEN};
+    return pp_request(s, handle, &req);
 }
 
 void pp_resp_free(struct pp_resp *r)

@@ -66,6 +66,11 @@ struct pp_resp {
 ** of memory; a transport failure is a response with status 0. */
 struct pp_resp *pp_request(const struct pp_server *s, CURL *handle, const struct pp_req *req);
 
+/* pp_request of a POST of the JSON text body (NUL-terminated) to path with
+** token (may be NULL); thread-safe, never asserts. */
+struct pp_resp *pp_request_post(const struct pp_server *s, CURL *handle, const char *path,
+                                const char *token, const char *body);
+
 /* As pp_request, on the main thread: asserts that a response came back and
 ** that it carries a non-empty X-Request-Id header. */
 struct pp_resp *pp_call(const struct pp_server *s, const struct pp_req *req);

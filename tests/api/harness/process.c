@@ -193,6 +193,16 @@ int harness_exit_code(int status)
     return -1;
 }
 
+int pp_temp_dir_make(char *out, size_t out_size)
+{
+    return harness_temp_dir_make(out, out_size);
+}
+
+void pp_temp_dir_remove(const char *dir)
+{
+    harness_tree_remove(dir);
+}
+
 int pp_run(const char *const *args, const char *const *env, char **output)
 {
     harness_init();

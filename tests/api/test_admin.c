@@ -183,21 +183,36 @@ static void test_settings_initial(void **state)
     pp_expect_error(authenticate_with("abc0123456789"), 401, "INVALID_PARAMS");
 }
 
+/* Asserts that every admin endpoint refuses token with status and type.
+** The integration switch is sent switch_body: the opposite of its state, so
+** that a request that got through would show. */
+static void assert_admin_routes_refuse(const char *token, long status, const char *type,
+                                       const char *switch_body)
+{
+    const struct {
+        const char *method, *path, *body;
+    } routes[] = {
+        {"GET", "/api/admin/settings", NULL},
+        {"PUT", "/api/admin/settings/api-integration", switch_body},
+        {"POST", "/api/admin/settings/api-integration/rotate", NULL},
+        {"POST", "/api/admin/funds/deposit", "{\"currency\":\"GBP\",\"amount\":1}"},
+    };
+    for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
+        struct pp_req req = {.method = routes[i].method,
+                             .path = routes[i].path,
+                             .token = token,
+                             .body = routes[i].body,
+                             .body_len = PP_STRLEN};
+        pp_expect_error(pp_call(&srv, &req), status, type);
+    }
+}
+
 static void test_admin_endpoints_need_a_token(void **state)
 {
     (void)state;
     const char *tokens[] = {NULL, "garbage", "a.b.c"};
     for (size_t i = 0; i < sizeof tokens / sizeof tokens[0]; i++) {
-        const char *t = tokens[i];
-        pp_expect_error(pp_get(&srv, "/api/admin/settings", t), 401, "UNAUTHORIZED");
-        pp_expect_error(
-            pp_put(&srv, "/api/admin/settings/api-integration", t, "{\"enabled\":true}"), 401,
-            "UNAUTHORIZED");
-        pp_expect_error(pp_post(&srv, "/api/admin/settings/api-integration/rotate", t, NULL), 401,
-                        "UNAUTHORIZED");
-        pp_expect_error(
-            pp_post(&srv, "/api/admin/funds/deposit", t, "{\"currency\":\"GBP\",\"amount\":1}"),
-            401, "UNAUTHORIZED");
+        assert_admin_routes_refuse(tokens[i], 401, "UNAUTHORIZED", "{\"enabled\":true}");
     }
     /* None of those changed anything. */
     json_t *integration = get_integration();
@@ -269,15 +284,7 @@ static void test_authenticate(void **state)
 static void test_integrator_key_forbidden_on_admin_endpoints(void **state)
 {
     (void)state;
-    pp_expect_error(pp_get(&srv, "/api/admin/settings", api_key), 403, "FORBIDDEN");
-    pp_expect_error(
-        pp_put(&srv, "/api/admin/settings/api-integration", api_key, "{\"enabled\":false}"), 403,
-        "FORBIDDEN");
-    pp_expect_error(pp_post(&srv, "/api/admin/settings/api-integration/rotate", api_key, NULL), 403,
-                    "FORBIDDEN");
-    pp_expect_error(
-        pp_post(&srv, "/api/admin/funds/deposit", api_key, "{\"currency\":\"GBP\",\"amount\":1}"),
-        403, "FORBIDDEN");
+    assert_admin_routes_refuse(api_key, 403, "FORBIDDEN", "{\"enabled\":false}");
     struct pp_req bearer = {.path = "/api/admin/settings", .bearer = api_key};
     pp_expect_error(pp_call(&srv, &bearer), 403, "FORBIDDEN");
 

@@ -342,6 +342,26 @@ static void assert_list_refused(const struct pp_resp *r, long status, const char
     assert_int_equal(json_array_size(json_object_get(r->json, "errors")), n);
 }
 
+/* POSTs the CSV rows (under the import's header line) to
+** /api/payment/import with the API key, from local_addr (NULL: the
+** default loopback address). */
+static struct pp_resp *import_csv(const char *rows, const char *local_addr)
+{
+    char *body = pp_fmt("amount,currency,startDate,endDate,name,description,userName,"
+                        "notification\n%s",
+                        rows);
+    struct pp_req req = {.method = "POST",
+                         .path = "/api/payment/import",
+                         .token = api_key,
+                         .content_type = "text/csv",
+                         .body = body,
+                         .body_len = PP_STRLEN,
+                         .local_addr = local_addr};
+    struct pp_resp *r = pp_call(&srv, &req);
+    free(body);
+    return r;
+}
+
 static void test_refused_list_writes_no_audit(void **state)
 {
     (void)state;
@@ -362,16 +382,9 @@ static void test_refused_list_writes_no_audit(void **state)
     assert_list_refused(r, 422, "INSUFFICIENT_FUNDS", 1);
     pp_resp_free(r);
     /* The same through the CSV import. */
-    struct pp_req req = {.method = "POST",
-                         .path = "/api/payment/import",
-                         .token = api_key,
-                         .content_type = "text/csv",
-                         .body = "amount,currency,startDate,endDate,name,description,userName,"
-                                 "notification\n"
-                                 "1,USD,2020-01-01,2099-01-01,Listed,row,r1,false\n"
-                                 "1,XXX,2020-01-01,2099-01-01,Listed,row,r2,false\n",
-                         .body_len = PP_STRLEN};
-    r = pp_call(&srv, &req);
+    r = import_csv("1,USD,2020-01-01,2099-01-01,Listed,row,r1,false\n"
+                   "1,XXX,2020-01-01,2099-01-01,Listed,row,r2,false\n",
+                   NULL);
     assert_list_refused(r, 400, "INVALID_PARAMS", 1);
     pp_resp_free(r);
     assert_int_equal(audit_total(""), total);
@@ -383,19 +396,11 @@ static void test_csv_import_is_audited_with_its_address(void **state)
     (void)state;
     long long lists = audit_total("action=payment.create_list");
     /* From another loopback address: the entry holds the caller's own. */
-    struct pp_req req = {.method = "POST",
-                         .path = "/api/payment/import",
-                         .token = api_key,
-                         .content_type = "text/csv",
-                         .body = "amount,currency,startDate,endDate,name,description,userName,"
-                                 "notification\n"
-                                 "0.5,USD,2020-01-01,2099-01-01,Imported,a,i1,false\n"
-                                 "100,JPY,2020-01-01,2099-01-01,Imported,b,i2,true\n"
-                                 "0.25,USD,2020-01-01,2099-01-01,Imported,c,i1,false\n"
-                                 "1,JPY,2020-01-01,2099-01-01,Imported,d,i2,true\n",
-                         .body_len = PP_STRLEN,
-                         .local_addr = "127.0.0.2"};
-    struct pp_resp *r = pp_call(&srv, &req);
+    struct pp_resp *r = import_csv("0.5,USD,2020-01-01,2099-01-01,Imported,a,i1,false\n"
+                                   "100,JPY,2020-01-01,2099-01-01,Imported,b,i2,true\n"
+                                   "0.25,USD,2020-01-01,2099-01-01,Imported,c,i1,false\n"
+                                   "1,JPY,2020-01-01,2099-01-01,Imported,d,i2,true\n",
+                                   "127.0.0.2");
     pp_assert_status(r, 200);
     assert_list_audited(r, lists + 1, "127.0.0.2", "4 payouts: 0.75 USD, 101 JPY");
     pp_resp_free(r);

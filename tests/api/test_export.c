@@ -241,11 +241,7 @@ static size_t list_all(const char *query, struct row *rows, size_t cap)
             assert_non_null(pp_json_number_text(r->body, r->body_len, path, rows[n].amount, 32));
             n++;
         }
-        json_t *next = json_object_get(r->json, "nextCursor");
-        int more = json_is_string(next);
-        if (more) {
-            snprintf(cursor, sizeof cursor, "%s", json_string_value(next));
-        }
+        int more = pp_next_cursor(r, cursor, sizeof cursor);
         pp_resp_free(r);
         free(url);
         if (!more) {

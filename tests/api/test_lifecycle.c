@@ -82,6 +82,17 @@ static struct pp_resp *receive(const char *token, const char *body)
     return pp_post(cur, "/api/payment/receive", token, body);
 }
 
+/* Asserts that the balances now are exactly before's, and frees before. */
+static void assert_balances_still(struct pp_resp *before, const char *when)
+{
+    struct pp_resp *after = pp_balances(cur, api_key);
+    if (!json_equal(before->json, after->json)) {
+        fail_msg("balances changed %s: %s -> %s", when, before->body, after->body);
+    }
+    pp_resp_free(before);
+    pp_resp_free(after);
+}
+
 /* --- Authorization policy ----------------------------------------------------- */
 
 static void test_policy_default_off(void **state)
@@ -738,12 +749,7 @@ static void test_metadata_bad(void **state)
     free(too_big);
     free(escaped);
     /* Nothing was blocked by any of them. */
-    struct pp_resp *after = pp_balances(cur, api_key);
-    if (!json_equal(before->json, after->json)) {
-        fail_msg("balances moved: %s -> %s", before->body, after->body);
-    }
-    pp_resp_free(before);
-    pp_resp_free(after);
+    assert_balances_still(before, "after the refused metadata");
 }
 
 /* --- Durability -------------------------------------------------------------------- */
@@ -766,12 +772,7 @@ static void test_check_and_restart(void **state)
     pp_assert_json_str(json_object_get(r->json, "authorization"), "mode", "above");
     pp_assert_number_text(r, "authorization.thresholds.GBP", "50");
     pp_resp_free(r);
-    struct pp_resp *after = pp_balances(cur, api_key);
-    if (!json_equal(before->json, after->json)) {
-        fail_msg("balances changed over the restart: %s -> %s", before->body, after->body);
-    }
-    pp_resp_free(before);
-    pp_resp_free(after);
+    assert_balances_still(before, "over the restart");
     create("GBP", "50.01", "UNAUTHORIZED");
     create("GBP", "50", "READY");
     assert_int_equal(pp_server_stop(&srv2), 0);

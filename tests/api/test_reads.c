@@ -168,13 +168,9 @@ static void walk(const char *path, const char *list, const char *query, int size
             w->n++;
         }
         w->pages++;
-        json_t *next = json_object_get(r->json, "nextCursor");
-        int more = json_is_string(next);
+        int more = pp_next_cursor(r, cursor, sizeof cursor);
         if (more) {
             assert_int_equal(json_array_size(items), size);
-            snprintf(cursor, sizeof cursor, "%s", json_string_value(next));
-        } else {
-            assert_true(json_is_null(next));
         }
         pp_resp_free(r);
         free(url);

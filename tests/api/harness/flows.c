@@ -182,6 +182,21 @@ size_t pp_list_count(const struct pp_server *s, const char *token, const char *p
     return n;
 }
 
+int pp_next_cursor(const struct pp_resp *r, char *cursor, size_t cursor_size)
+{
+    const json_t *next = json_object_get(r->json, "nextCursor");
+    if (!json_is_string(next)) {
+        if (!json_is_null(next)) {
+            fail_msg("%s: nextCursor is neither a string nor null: %.2000s", r->what, r->body);
+        }
+        return 0;
+    }
+    if ((size_t)snprintf(cursor, cursor_size, "%s", json_string_value(next)) >= cursor_size) {
+        fail_msg("%s: nextCursor longer than %zu bytes", r->what, cursor_size);
+    }
+    return 1;
+}
+
 /* --- The session ----------------------------------------------------------------- */
 
 int pp_session_start(const struct pp_session *ss)

@@ -58,6 +58,10 @@ long long pp_balance_minor(const struct pp_server *s, const char *token, const c
 size_t pp_list_count(const struct pp_server *s, const char *token, const char *path,
                      const char *key);
 
+/* Copies r's "nextCursor" into cursor and returns 1 when there is one (a
+** string), else returns 0 and asserts it is null: the last page. */
+int pp_next_cursor(const struct pp_resp *r, char *cursor, size_t cursor_size);
+
 /* --- A session: the set-up most API tests start from ----------------------- */
 
 /* What pp_session_start sets up; the pointers are the test's own globals. */

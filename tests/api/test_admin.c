@@ -385,16 +385,21 @@ static void test_disable_and_reenable(void **state)
     assert_int_equal(balances_status(api_key), 200);
 }
 
+/* Asserts what test_deposit leaves in a /api/balances answer b, and frees b. */
+static void assert_deposited(struct pp_resp *b)
+{
+    pp_assert_balance(b, "BHD", "1.234", "0", "0");
+    pp_assert_balance(b, "GBP", "10.85", "0", "0");
+    pp_assert_balance(b, "JPY", "1000", "0", "0");
+    pp_resp_free(b);
+}
+
 static void test_deposit(void **state)
 {
     (void)state;
     struct pp_resp *r = pp_post(&srv, "/api/admin/funds/deposit", admin_token,
                                 "{\"currency\":\"GBP\",\"amount\":10.5,\"reference\":\"wire 1\"}");
-    pp_assert_status(r, 200);
-    pp_assert_json_str(r->json, "currency", "GBP");
-    pp_assert_number_text(r, "available", "10.5");
-    pp_assert_number_text(r, "blocked", "0");
-    pp_assert_number_text(r, "paidOut", "0");
+    pp_assert_balance_answer(r, "GBP", "10.5", "0", "0");
     pp_resp_free(r);
 
     r = pp_post(&srv, "/api/admin/funds/deposit", admin_token,
@@ -432,10 +437,7 @@ static void test_deposit(void **state)
     pp_assert_json_str(json_array_get(list, 0), "currency", "BHD");
     pp_assert_json_str(json_array_get(list, 1), "currency", "GBP");
     pp_assert_json_str(json_array_get(list, 2), "currency", "JPY");
-    pp_assert_balance(b, "BHD", "1.234", "0", "0");
-    pp_assert_balance(b, "GBP", "10.85", "0", "0");
-    pp_assert_balance(b, "JPY", "1000", "0", "0");
-    pp_resp_free(b);
+    assert_deposited(b);
 }
 
 static void test_deposit_validation(void **state)
@@ -472,10 +474,7 @@ static void test_deposit_validation(void **state)
     }
     struct pp_resp *b = pp_balances(&srv, admin_token);
     assert_int_equal(json_array_size(json_object_get(b->json, "balances")), 3);
-    pp_assert_balance(b, "BHD", "1.234", "0", "0");
-    pp_assert_balance(b, "GBP", "10.85", "0", "0");
-    pp_assert_balance(b, "JPY", "1000", "0", "0");
-    pp_resp_free(b);
+    assert_deposited(b);
 }
 
 /* Requests are logged (one JSON line each) without passwords or tokens. */

@@ -503,11 +503,7 @@ static void test_withdraw(void **state)
     create("NOK", "30", "READY"); /* 30 blocked: not withdrawable */
     struct pp_resp *r =
         withdraw(admin_token, "{\"currency\":\"NOK\",\"amount\":10.5,\"reference\":\"to bank\"}");
-    pp_assert_status(r, 200);
-    pp_assert_json_str(r->json, "currency", "NOK");
-    pp_assert_number_text(r, "available", "59.5");
-    pp_assert_number_text(r, "blocked", "30");
-    pp_assert_number_text(r, "paidOut", "0");
+    pp_assert_balance_answer(r, "NOK", "59.5", "30", "0");
     pp_resp_free(r);
     pp_assert_balance_now(cur, api_key, "NOK", "59.5", "30", "0");
 

@@ -421,15 +421,11 @@ static void test_list_idempotent_replay(void **state)
     fputs("]}", t.f);
     text_close(&t);
     static const char *const headers[] = {"Idempotency-Key: list-replay-1", NULL};
-    struct pp_req req = {.method = "POST",
-                         .path = "/api/payment/create-list",
-                         .token = api_key,
-                         .headers = headers,
-                         .body = t.data,
-                         .body_len = PP_STRLEN};
-    struct pp_resp *first = pp_call(&srv, &req);
+    struct pp_resp *first =
+        pp_post_with(&srv, "/api/payment/create-list", api_key, headers, t.data);
     pp_assert_status(first, 200);
-    struct pp_resp *again = pp_call(&srv, &req);
+    struct pp_resp *again =
+        pp_post_with(&srv, "/api/payment/create-list", api_key, headers, t.data);
     pp_assert_status(again, 200);
     assert_int_equal(first->body_len, again->body_len);
     assert_memory_equal(first->body, again->body, first->body_len);

@@ -210,26 +210,15 @@ static void test_bad_keys(void **state)
     const char *dep = "{\"currency\":\"GBP\",\"amount\":1}";
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         const char *headers[] = {bad[i], NULL};
-        struct pp_req req = {.method = "POST",
-                             .path = "/api/admin/funds/deposit",
-                             .token = admin_token,
-                             .headers = headers,
-                             .body = dep,
-                             .body_len = PP_STRLEN};
-        struct pp_resp *r = pp_call(cur, &req);
+        struct pp_resp *r =
+            pp_post_with(cur, "/api/admin/funds/deposit", admin_token, headers, dep);
         pp_assert_error(r, 400, "INVALID_PARAMS");
         assert_non_null(strstr(r->body, "Idempotency-Key"));
         pp_resp_free(r);
     }
     /* 255 printable characters are fine. */
     const char *headers[] = {longest, NULL};
-    struct pp_req req = {.method = "POST",
-                         .path = "/api/admin/funds/deposit",
-                         .token = admin_token,
-                         .headers = headers,
-                         .body = dep,
-                         .body_len = PP_STRLEN};
-    struct pp_resp *ok = pp_call(cur, &req);
+    struct pp_resp *ok = pp_post_with(cur, "/api/admin/funds/deposit", admin_token, headers, dep);
     pp_assert_status(ok, 200);
     pp_resp_free(ok);
     free(too_long);
@@ -247,14 +236,9 @@ static void *racer(void *arg)
 {
     size_t t = *(size_t *)arg;
     const char *headers[] = {"Idempotency-Key: race-1", NULL};
-    struct pp_req req = {.method = "POST",
-                         .path = "/api/payment/create",
-                         .token = api_key,
-                         .headers = headers,
-                         .body = race_body,
-                         .body_len = PP_STRLEN};
     pthread_barrier_wait(&barrier);
-    race_resp[t] = pp_request(cur, NULL, &req);
+    race_resp[t] =
+        pp_request_post_with(cur, NULL, "/api/payment/create", api_key, headers, race_body);
     return NULL;
 }
 
@@ -316,13 +300,8 @@ static void *crash_worker(void *arg)
                             t, i);
         char *header = pp_fmt("Idempotency-Key: crash-%zu-%zu", t, i);
         const char *headers[] = {header, NULL};
-        struct pp_req req = {.method = "POST",
-                             .path = "/api/payment/create",
-                             .token = api_key,
-                             .headers = headers,
-                             .body = body,
-                             .body_len = PP_STRLEN};
-        struct pp_resp *r = pp_request(cur, h, &req);
+        struct pp_resp *r =
+            pp_request_post_with(cur, h, "/api/payment/create", api_key, headers, body);
         if (r != NULL && r->status == 200) {
             atomic_fetch_add(&crash_ok, 1);
         }

@@ -69,12 +69,7 @@ static void test_seed_authenticate(void **state)
     (void)state;
     char *body = pp_fmt("{ \"apiKey\": \"%s\"}", auth_password);
     const char *headers[] = {"accept: application/json", NULL};
-    struct pp_req req = {.method = "POST",
-                         .path = "/api/authenticate",
-                         .headers = headers,
-                         .body = body,
-                         .body_len = PP_STRLEN};
-    struct pp_resp *r = pp_call(&srv, &req);
+    struct pp_resp *r = pp_post_with(&srv, "/api/authenticate", NULL, headers, body);
     pp_assert_status(r, 200);
     const json_t *token = json_object_get(r->json, "token");
     assert_true(json_is_string(token));
@@ -100,13 +95,7 @@ static void test_seed_authenticate(void **state)
 static struct pp_resp *seed_create(const char *body)
 {
     const char *headers[] = {"accept: application/json", NULL};
-    struct pp_req req = {.method = "POST",
-                         .path = "/api/payment/create",
-                         .token = api_key,
-                         .headers = headers,
-                         .body = body,
-                         .body_len = PP_STRLEN};
-    return pp_call(&srv, &req);
+    return pp_post_with(&srv, "/api/payment/create", api_key, headers, body);
 }
 
 /* Without funds the seed's request is refused with INSUFFICIENT_FUNDS. */

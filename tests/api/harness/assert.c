@@ -261,3 +261,13 @@ int pp_currency_decimals(const char *currency)
     }
     return 2;
 }
+
+void pp_assert_balance_answer(const struct pp_resp *r, const char *currency, const char *available,
+                              const char *blocked, const char *paid_out)
+{
+    pp_assert_status(r, 200);
+    pp_assert_json_str(r->json, "currency", currency);
+    pp_assert_number_text(r, "available", available);
+    pp_assert_number_text(r, "blocked", blocked);
+    pp_assert_number_text(r, "paidOut", paid_out);
+}

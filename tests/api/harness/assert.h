@@ -25,6 +25,11 @@ void pp_assert_status(const struct pp_resp *r, long status);
 ** with the given HTTP status and a JSON content type. */
 void pp_assert_error(const struct pp_resp *r, long status, const char *type);
 
+/* Asserts that r (a 200 answer of a deposit or a withdrawal) is the
+** balance object of currency with exactly these literal figures. */
+void pp_assert_balance_answer(const struct pp_resp *r, const char *currency, const char *available,
+                              const char *blocked, const char *paid_out);
+
 /* As pp_assert_error, and the message contains why. */
 void pp_assert_error_says(const struct pp_resp *r, long status, const char *type, const char *why);
 

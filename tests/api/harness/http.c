@@ -248,6 +248,19 @@ struct pp_resp *pp_request_post(const struct pp_server *s, CURL *handle, const c
     return pp_request(s, handle, &req);
 }
 
+struct pp_resp *pp_request_post_with(const struct pp_server *s, CURL *handle, const char *path,
+                                     const char *token, const char *const *headers,
+                                     const char *body)
+{
+    struct pp_req req = {.method = "POST",
+                         .path = path,
+                         .token = token,
+                         .headers = headers,
+                         .body = body,
+                         .body_len = PP_STRLEN};
+    return pp_request(s, handle, &req);
+}
+
 void pp_resp_free(struct pp_resp *r)
 {
     if (r == NULL) {
@@ -294,6 +307,18 @@ struct pp_resp *pp_post(const struct pp_server *s, const char *path, const char 
 {
     struct pp_req req = {
         .method = "POST", .path = path, .token = token, .body = json, .body_len = PP_STRLEN};
+    return pp_call(s, &req);
+}
+
+struct pp_resp *pp_post_with(const struct pp_server *s, const char *path, const char *token,
+                             const char *const *headers, const char *json)
+{
+    struct pp_req req = {.method = "POST",
+                         .path = path,
+                         .token = token,
+                         .headers = headers,
+                         .body = json,
+                         .body_len = PP_STRLEN};
     return pp_call(s, &req);
 }
 

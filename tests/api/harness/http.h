@@ -71,6 +71,12 @@ struct pp_resp *pp_request(const struct pp_server *s, CURL *handle, const struct
 struct pp_resp *pp_request_post(const struct pp_server *s, CURL *handle, const char *path,
                                 const char *token, const char *body);
 
+/* As pp_request_post, with extra header lines ("Name: value", NULL-
+** terminated; headers may be NULL). */
+struct pp_resp *pp_request_post_with(const struct pp_server *s, CURL *handle, const char *path,
+                                     const char *token, const char *const *headers,
+                                     const char *body);
+
 /* As pp_request, on the main thread: asserts that a response came back and
 ** that it carries a non-empty X-Request-Id header. */
 struct pp_resp *pp_call(const struct pp_server *s, const struct pp_req *req);
@@ -81,6 +87,11 @@ struct pp_resp *pp_post(const struct pp_server *s, const char *path, const char 
                         const char *json);
 struct pp_resp *pp_put(const struct pp_server *s, const char *path, const char *token,
                        const char *json);
+
+/* pp_post with extra header lines (as pp_request_post_with), on the main
+** thread. */
+struct pp_resp *pp_post_with(const struct pp_server *s, const char *path, const char *token,
+                             const char *const *headers, const char *json);
 
 void pp_resp_free(struct pp_resp *r);
 

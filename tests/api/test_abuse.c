@@ -40,16 +40,8 @@ static struct pp_server srv;
 
 static int raw_connect(const char *local)
 {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    assert_true(fd >= 0);
-    struct sockaddr_in me = {.sin_family = AF_INET};
-    inet_pton(AF_INET, local, &me.sin_addr);
-    if (bind(fd, (struct sockaddr *)&me, sizeof me) != 0) {
-        fail_msg("cannot bind %s: %s", local, strerror(errno));
-    }
-    struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons((uint16_t)srv.port)};
-    inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
-    if (connect(fd, (struct sockaddr *)&to, sizeof to) != 0) {
+    int fd = pp_raw_connect(&srv, local);
+    if (fd < 0) {
         fail_msg("cannot connect from %s: %s", local, strerror(errno));
     }
     return fd;
@@ -342,21 +334,10 @@ static void test_good_clients_served_under_abuse(void **state)
     assert_true(worst < 2000);
 }
 
-static int group_setup(void **state)
-{
-    (void)state;
-    static const char *const args[] = {
-        "--conn-timeout-s", "2", "--per-ip-connections", "8", "--max-connections", "40", NULL};
-    struct pp_server_opts opts = {.args = args};
-    return pp_server_start(&srv, &opts);
-}
-
-static int group_teardown(void **state)
-{
-    (void)state;
-    pp_server_destroy(&srv);
-    return 0;
-}
+static const char *const server_args[] = {
+    "--conn-timeout-s", "2", "--per-ip-connections", "8", "--max-connections", "40", NULL};
+static const struct pp_server_opts server_opts = {.args = server_args};
+static const struct pp_session session = {.srv = &srv, .opts = &server_opts};
 
 int main(void)
 {
@@ -368,5 +349,5 @@ int main(void)
         cmocka_unit_test(test_connection_limit),
         cmocka_unit_test(test_good_clients_served_under_abuse),
     };
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return PP_SESSION_RUN(tests, &session);
 }

@@ -27,19 +27,10 @@ static char *admin_token;
 /* A slow bucket (1/s) of 6: the test sees every figure move. */
 static const char *const tight_env[] = {"PAYOUT_RATE_LIMIT=1", "PAYOUT_RATE_BURST=6", NULL};
 
-static int group_setup(void **state)
+/* The admin signs in inside a test, as one of the counted requests. */
+static void before_stop(void)
 {
-    (void)state;
-    struct pp_server_opts opts = {.env = tight_env};
-    return pp_server_start(&srv, &opts);
-}
-
-static int group_teardown(void **state)
-{
-    (void)state;
-    pp_server_destroy(&srv);
     free(admin_token);
-    return 0;
 }
 
 /* A request that does not retry on 429. */
@@ -420,6 +411,10 @@ static void test_readyz_unavailable_while_the_database_cannot_be_read(void **sta
     pp_server_destroy(&first);
 }
 
+static const struct pp_server_opts server_opts = {.env = tight_env};
+static const struct pp_session session = {
+    .srv = &srv, .opts = &server_opts, .before_stop = before_stop};
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -431,5 +426,5 @@ int main(void)
         cmocka_unit_test(test_bad_flags_refused),
         cmocka_unit_test(test_readyz_unavailable_while_the_database_cannot_be_read),
     };
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return PP_SESSION_RUN(tests, &session);
 }

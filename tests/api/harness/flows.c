@@ -204,8 +204,12 @@ int pp_session_start(const struct pp_session *ss)
     if (pp_server_start(ss->srv, ss->opts) != 0) {
         return -1;
     }
+    int integration = ss->api_key != NULL || ss->password != NULL;
+    if (ss->admin_token == NULL && !integration && ss->funds == NULL) {
+        return 0; /* a bare server: nobody signs in */
+    }
     char *admin_token = pp_admin_login(ss->srv);
-    if (ss->api_key != NULL || ss->password != NULL) {
+    if (integration) {
         char *password = pp_enable_integration(ss->srv, admin_token);
         if (ss->api_key != NULL) {
             *ss->api_key = pp_authenticate(ss->srv, password);

@@ -83,7 +83,9 @@ struct pp_session {
 };
 
 /* Starts ss->srv, signs the admin in, enables the integration and signs
-** in with its password, then makes the deposits. Returns 0, or -1 when the
+** in with its password, then makes the deposits; each step only when the
+** session asks for what it gives (with none of admin_token, api_key,
+** password and funds, the server alone). Returns 0, or -1 when the
 ** server did not start (for a cmocka group set-up); the flows assert. */
 int pp_session_start(const struct pp_session *ss);
 /* Destroys ss->srv and frees (and clears) the tokens and the password. */

@@ -14,12 +14,17 @@
 #include "harness/util.h"
 #include <cmocka.h>
 
+#include <arpa/inet.h>
 #include <ctype.h>
+#include <errno.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 /* --- HTTP --------------------------------------------------------------------- */
 
@@ -259,6 +264,26 @@ struct pp_resp *pp_request_post_with(const struct pp_server *s, CURL *handle, co
                          .body = body,
                          .body_len = PP_STRLEN};
     return pp_request(s, handle, &req);
+}
+
+int pp_raw_connect(const struct pp_server *s, const char *local_addr)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) {
+        return -1;
+    }
+    struct sockaddr_in me = {.sin_family = AF_INET};
+    struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons((uint16_t)s->port)};
+    if (inet_pton(AF_INET, local_addr, &me.sin_addr) != 1 ||
+        inet_pton(AF_INET, "127.0.0.1", &to.sin_addr) != 1 ||
+        bind(fd, (struct sockaddr *)&me, sizeof me) != 0 ||
+        connect(fd, (struct sockaddr *)&to, sizeof to) != 0) {
+        int saved = errno;
+        close(fd);
+        errno = saved;
+        return -1;
+    }
+    return fd;
 }
 
 void pp_resp_free(struct pp_resp *r)

@@ -77,6 +77,11 @@ struct pp_resp *pp_request_post_with(const struct pp_server *s, CURL *handle, co
                                      const char *token, const char *const *headers,
                                      const char *body);
 
+/* A raw TCP connection to s from the loopback address local_addr (e.g.
+** "127.0.4.1", another client address for the server). Returns the
+** socket, or -1 with errno set; never asserts, thread-safe. */
+int pp_raw_connect(const struct pp_server *s, const char *local_addr);
+
 /* As pp_request, on the main thread: asserts that a response came back and
 ** that it carries a non-empty X-Request-Id header. */
 struct pp_resp *pp_call(const struct pp_server *s, const struct pp_req *req);

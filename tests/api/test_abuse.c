@@ -180,6 +180,18 @@ static void test_oversized_headers_refused(void **state)
     assert_served_from("127.0.0.1");
 }
 
+static const char get_version[] = "GET /api/version HTTP/1.1\r\nHost: t\r\n\r\n";
+
+/* Whether a new connection from addr is served a GET within wait_ms. */
+static int new_connection_served(const char *addr, long wait_ms)
+{
+    int fd = raw_connect(addr);
+    ssize_t w = send(fd, get_version, sizeof get_version - 1, MSG_NOSIGNAL);
+    int answered = w > 0 && got_http_answer(fd, wait_ms);
+    close(fd);
+    return answered;
+}
+
 static void test_per_ip_limit(void **state)
 {
     (void)state;
@@ -188,18 +200,13 @@ static void test_per_ip_limit(void **state)
         fds[i] = raw_connect("127.0.4.5");
     }
     pp_sleep_ms(100);
-    int extra = raw_connect("127.0.4.5");
-    static const char get[] = "GET /api/version HTTP/1.1\r\nHost: t\r\n\r\n";
-    ssize_t w = send(extra, get, sizeof get - 1, MSG_NOSIGNAL);
-    int answered = w > 0 && got_http_answer(extra, 1500);
-    close(extra);
-    if (answered) {
+    if (new_connection_served("127.0.4.5", 1500)) {
         fail_msg("connection %d from one address was served (limit %d)", PER_IP + 1, PER_IP);
     }
     /* The same address is not locked out by the limit on other addresses. */
     assert_served_from("127.0.0.2");
     /* The held connections still work. */
-    assert_true(send(fds[0], get, sizeof get - 1, MSG_NOSIGNAL) > 0);
+    assert_true(send(fds[0], get_version, sizeof get_version - 1, MSG_NOSIGNAL) > 0);
     assert_true(got_http_answer(fds[0], 2000));
     for (int i = 0; i < PER_IP; i++) {
         close(fds[i]);
@@ -228,12 +235,7 @@ static void test_connection_limit(void **state)
         assert_true(send(fds[i], trickle_head, sizeof trickle_head - 1, MSG_NOSIGNAL) > 0);
     }
     pp_sleep_ms(100);
-    int extra = raw_connect("127.0.6.1");
-    static const char get[] = "GET /api/version HTTP/1.1\r\nHost: t\r\n\r\n";
-    ssize_t w = send(extra, get, sizeof get - 1, MSG_NOSIGNAL);
-    int answered = w > 0 && got_http_answer(extra, 1200);
-    close(extra);
-    if (answered) {
+    if (new_connection_served("127.0.6.1", 1200)) {
         fail_msg("connection %d was served (limit %d)", CONNS_MAX + 1, CONNS_MAX);
     }
     for (int i = 0; i < CONNS_MAX; i++) {

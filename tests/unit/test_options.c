@@ -180,11 +180,17 @@ static void test_messages(void **state)
         {"--expiry-interval-ms", "-1", "--expiry-interval-ms must be 0 to 86400000"},
         {"--password-iterations", "999", "--password-iterations must be 1000 to 10000000"},
         {"--conn-timeout-s", "3601",
-         "--conn-timeout-s, --max-connections or --per-ip-connections is out of range"},
+         "--conn-timeout-s, --max-connections, --per-ip-connections or --header-timeout-s is out "
+         "of range"},
         {"--max-connections", "0",
-         "--conn-timeout-s, --max-connections or --per-ip-connections is out of range"},
+         "--conn-timeout-s, --max-connections, --per-ip-connections or --header-timeout-s is out "
+         "of range"},
         {"--per-ip-connections", "65537",
-         "--conn-timeout-s, --max-connections or --per-ip-connections is out of range"},
+         "--conn-timeout-s, --max-connections, --per-ip-connections or --header-timeout-s is out "
+         "of range"},
+        {"--header-timeout-s", "0",
+         "--conn-timeout-s, --max-connections, --per-ip-connections or --header-timeout-s is out "
+         "of range"},
         {"--rate-limit", "-1", "--rate-limit, --rate-burst or --idempotency-ttl-h is out of range"},
         {"--rate-burst", "0", "--rate-limit, --rate-burst or --idempotency-ttl-h is out of range"},
         {"--idempotency-ttl-h", "23",
@@ -333,9 +339,8 @@ static void test_check_order(void **state)
     assert_string_equal(err.message, "--tls-cert and --tls-key go together");
     assert_int_equal(parse(&o, &err, "--tls-cert", "c", "--conn-timeout-s", "0", NULL),
                      PP_INVALID_PARAMS);
-    assert_string_equal(err.message,
-                        "--conn-timeout-s, --max-connections or --per-ip-connections is out of "
-                        "range");
+    assert_string_equal(err.message, "--conn-timeout-s, --max-connections, --per-ip-connections or "
+                                     "--header-timeout-s is out of range");
 }
 
 static void test_burst_follows_rate(void **state)

@@ -29,6 +29,7 @@ struct cli_options {
     long conn_timeout_s;
     long connections_max;
     long connections_per_ip_max;
+    long header_timeout_s;
     const char *tls_cert; /* paths: both or neither */
     const char *tls_key;
     long rate_limit_per_s;

@@ -1,7 +1,10 @@
 /*
 ** This module implements the flows the API tests share (harness/flows.h):
-** signing in, enabling the integration, deposits and balances, and the
-** session that starts a server with all of them.
+** signing in, enabling the integration, deposits and balances, lists and
+** cursors, the session that starts a server with all of them (and runs a
+** cmocka group around it), payouts, the audit count, `check`, and worker
+** threads. Everything here asserts on the main thread, except the workers
+** pp_threads_run starts.
 */
 #include "harness/flows.h"
 #include "harness/assert.h"

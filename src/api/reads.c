@@ -268,7 +268,7 @@ void api_recipients_list(struct core_app *app, struct api_request *req, struct a
         /* Each item as GET /api/recipients/{id} answers it. */
         struct store_page_totals totals = {row_page_total, &tp};
         totals_page_init(&tp, req->arena, &w, "totals", write_recipient_row,
-                         sizeof(struct pp_recipient), q.size);
+                         sizeof(struct pp_recipient), (size_t)q.size);
         if (core_recipients_list(app, &q, keep_recipient, &tp, &totals, &res, &err) == PP_OK) {
             totals_page_finish(&tp);
         }
@@ -362,7 +362,7 @@ void api_projects_list(struct core_app *app, struct api_request *req, struct api
         /* Each item as GET /api/projects/{id}?stats=true answers it. */
         struct store_page_totals totals = {row_page_total, &tp};
         totals_page_init(&tp, req->arena, &w, "stats", write_project_row,
-                         sizeof(struct store_project), q.size);
+                         sizeof(struct store_project), (size_t)q.size);
         if (core_projects_list(app, &q, keep_project, &tp, &totals, &res, &err) == PP_OK) {
             totals_page_finish(&tp);
         }

@@ -240,6 +240,9 @@
 /* Audit log pages: default and largest size. */
 #define PP_AUDIT_PAGE_SIZE_DEFAULT 20
 #define PP_AUDIT_PAGE_SIZE_MAX 100
+/* Largest audit page number: (page - 1) * size stays far inside int64_t
+** and the store's OFFSET; a log that deep does not exist. */
+#define PP_AUDIT_PAGE_MAX 1000000000
 
 /* --- Lifecycle: authorization, expiry, metadata ------------------------ */
 

@@ -33,26 +33,19 @@ int api_list_query(struct core_app *app, const struct api_request *req, enum cor
     return 1;
 }
 
-/* Refuses every query parameter but the allowed ones (NULL-terminated);
-** answers the 400 itself and returns 0. */
-static int query_only(const struct api_request *req, const char *const *allowed,
-                      struct api_response *resp)
-{
-    for (size_t i = 0; i < req->query_count; i++) {
-        int ok = 0;
-        for (size_t k = 0; allowed[k] != NULL && !ok; k++) {
-            ok = strcmp(req->query[i].key, allowed[k]) == 0;
-        }
-        if (!ok) {
-            struct pp_err err = {0};
-            pp_err_set(&err, PP_INVALID_PARAMS, "unknown query parameter '%.64s'",
-                       req->query[i].key);
-            api_respond_err(resp, &err);
-            return 0;
-        }
-    }
-    return 1;
-}
+/* GET /api/recipients/{id} takes no query parameter. */
+static const struct core_query_spec recipient_get_spec = {
+    NULL, 0, CORE_QUERY_UNKNOWN, CORE_QUERY_REPEATED, NULL, CORE_QUERY_AS_GIVEN,
+};
+
+/* GET /api/projects/{id} takes stats=true|false; an empty value is judged
+** as a boolean. */
+static const struct core_query_param project_get_params[] = {
+    {"stats", CORE_QUERY_BOOL, 0, 0, CORE_QUERY_NO_FLAG, 0, 0, NULL, NULL, NULL, CORE_QUERY_ONCE},
+};
+static const struct core_query_spec project_get_spec = {
+    project_get_params, 1, CORE_QUERY_UNKNOWN, CORE_QUERY_REPEATED, NULL, CORE_QUERY_AS_GIVEN,
+};
 
 /* The members every page answer ends with. */
 static void write_page_tail(struct jw *w, const struct core_list_query *q,
@@ -286,15 +279,12 @@ void api_recipients_list(struct core_app *app, struct api_request *req, struct a
 
 void api_recipient_get(struct core_app *app, struct api_request *req, struct api_response *resp)
 {
-    static const char *const allowed[] = {NULL};
     struct pp_err err = {0};
     struct pp_recipient r;
     int64_t id = 0;
     struct jw w;
-    if (!query_only(req, allowed, resp)) {
-        return;
-    }
-    if (api_parse_id(req->path_params[0], "recipient id", &id, &err) == PP_OK) {
+    if (api_query_read(req, &recipient_get_spec, NULL, &err) == PP_OK &&
+        api_parse_id(req->path_params[0], "recipient id", &id, &err) == PP_OK) {
         core_recipient_get(app, id, &r, &err);
     }
     if (err.status != PP_OK) {
@@ -378,28 +368,6 @@ void api_projects_list(struct core_app *app, struct api_request *req, struct api
     jw_object_end(&w);
 }
 
-/* Reads the optional stats=true|false of GET /api/projects/{id}. */
-static enum pp_status project_stats_param(const struct api_request *req, int *stats,
-                                          struct pp_err *err)
-{
-    *stats = 0;
-    for (size_t i = 0; i < req->query_count; i++) {
-        const char *v = req->query[i].value;
-        if (strcmp(req->query[i].key, "stats") != 0) {
-            return pp_err_set(err, PP_INVALID_PARAMS, "unknown query parameter '%.64s'",
-                              req->query[i].key);
-        }
-        if (i > 0) {
-            return pp_err_set(err, PP_INVALID_PARAMS, "query parameter stats is given more than once");
-        }
-        if (v == NULL || (strcmp(v, "true") != 0 && strcmp(v, "false") != 0)) {
-            return pp_err_set(err, PP_INVALID_PARAMS, "stats must be true or false");
-        }
-        *stats = v[0] == 't';
-    }
-    return PP_OK;
-}
-
 void api_project_get(struct core_app *app, struct api_request *req, struct api_response *resp)
 {
     struct pp_err err = {0};
@@ -407,7 +375,7 @@ void api_project_get(struct core_app *app, struct api_request *req, struct api_r
     int64_t id = 0;
     int stats = 0;
     struct jw w;
-    if (project_stats_param(req, &stats, &err) == PP_OK &&
+    if (api_query_read(req, &project_get_spec, &stats, &err) == PP_OK &&
         api_parse_id(req->path_params[0], "project id", &id, &err) == PP_OK) {
         core_project_get(app, id, &p, &err);
     }

@@ -35,7 +35,7 @@ void api_admin_settings_get(struct core_app *app, struct api_request *req,
     jw_key(&w, "authorization");
     struct core_auth_policy *policy = pp_arena_calloc(req->arena, 1, sizeof *policy);
     core_auth_policy_get(app, policy);
-    api_write_authorization(&w, policy);
+    api_authorization_write(&w, policy);
     jw_object_end(&w);
 }
 
@@ -54,7 +54,7 @@ void api_admin_integration_put(struct core_app *app, struct api_request *req,
         core_integration_set(app, enabled, &req->actor, &in, &err);
     }
     if (err.status != PP_OK) {
-        api_respond_err(resp, &err);
+        api_err_respond(resp, &err);
     } else {
         struct jw w;
         jw_init(&w, &resp->body);
@@ -74,7 +74,7 @@ void api_admin_integration_rotate(struct core_app *app, struct api_request *req,
         return;
     }
     if (core_integration_rotate(app, &req->actor, &in, &err) != PP_OK) {
-        api_respond_err(resp, &err);
+        api_err_respond(resp, &err);
     } else {
         struct jw w;
         jw_init(&w, &resp->body);
@@ -87,8 +87,8 @@ void api_admin_integration_rotate(struct core_app *app, struct api_request *req,
 ** and one answer: the currency's balance afterwards. */
 typedef enum pp_status (*funds_move_fn)(struct core_app *app, const struct core_currency *cur,
                                         int64_t amount_minor, const char *reference,
-                                        const struct pp_actor *actor,
-                                        struct pp_balance *after_out, struct pp_err *err);
+                                        const struct pp_actor *actor, struct pp_balance *after_out,
+                                        struct pp_err *err);
 
 static void funds_move(struct core_app *app, struct api_request *req, struct api_response *resp,
                        funds_move_fn move)
@@ -111,11 +111,11 @@ static void funds_move(struct core_app *app, struct api_request *req, struct api
         move(app, cur, amount, reference, &req->actor, &after, &err);
     }
     if (err.status != PP_OK) {
-        api_respond_err(resp, &err);
+        api_err_respond(resp, &err);
     } else {
         struct jw w;
         jw_init(&w, &resp->body);
-        api_write_balance(&w, &after);
+        api_balance_write(&w, &after);
     }
     json_decref(body);
 }

@@ -74,7 +74,7 @@ static void write_entry(struct jw *w, const struct store_audit_entry *e)
     jw_key(w, "id");
     jw_int(w, e->id);
     jw_key(w, "at");
-    api_write_date(w, e->at_ms);
+    api_date_write(w, e->at_ms);
     jw_key(w, "actor");
     jw_object_begin(w);
     jw_key(w, "kind");
@@ -113,7 +113,7 @@ void api_admin_audit_list(struct core_app *app, struct api_request *req, struct 
         core_audit_list(app, &aq.f, entries, PP_AUDIT_PAGE_SIZE_MAX, &count, &total, &err);
     }
     if (err.status != PP_OK) {
-        api_respond_err(resp, &err);
+        api_err_respond(resp, &err);
         return;
     }
     struct jw w;

@@ -40,7 +40,7 @@ static int lockout_reserve(struct sec_lockout *l, const struct api_request *req,
              "too many failed log-in attempts from this address; try again in %" PRId64
              " second(s)",
              wait_s);
-    api_respond_error(resp, PP_RATE_LIMITED, message);
+    api_error_respond(resp, PP_RATE_LIMITED, message);
     api_response_header(resp, "Retry-After", text);
     return -1;
 }
@@ -82,7 +82,7 @@ void api_authenticate(struct core_app *app, struct api_request *req, struct api_
         lockout_settle(&authenticate_lockout, req, err.status, PP_BAD_CREDENTIALS);
     }
     if (err.status != PP_OK) {
-        api_respond_err(resp, &err);
+        api_err_respond(resp, &err);
     } else {
         answer_token(resp, token);
     }
@@ -112,7 +112,7 @@ void api_admin_login(struct core_app *app, struct api_request *req, struct api_r
         lockout_settle(&admin_login_lockout, req, err.status, PP_UNAUTHORIZED);
     }
     if (err.status != PP_OK) {
-        api_respond_err(resp, &err);
+        api_err_respond(resp, &err);
     } else {
         answer_token(resp, token);
     }

@@ -41,8 +41,8 @@ static void csv_field(struct pp_buf *b, const char *s, int first)
     if (!first) {
         pp_buf_putc(b, ',');
     }
-    int formula = s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@' || s[0] == '\t' ||
-                  s[0] == '\r';
+    int formula =
+        s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@' || s[0] == '\t' || s[0] == '\r';
     int quote = strpbrk(s, ",\"\r\n") != NULL;
     if (quote) {
         pp_buf_putc(b, '"');
@@ -152,14 +152,13 @@ static void export_free(void *ctx)
     }
 }
 
-void api_payments_export(struct core_app *app, struct api_request *req,
-                         struct api_response *resp)
+void api_payments_export(struct core_app *app, struct api_request *req, struct api_response *resp)
 {
     struct pp_err err = {0};
     struct export_stream *s = pp_check_alloc(calloc(1, sizeof *s));
     s->app = app;
     pp_buf_init(&s->csv);
-    if (!api_list_query(app, req, CORE_LIST_EXPORT, &s->q, resp)) {
+    if (!api_list_query_read(app, req, CORE_LIST_EXPORT, &s->q, resp)) {
         export_free(s);
         return;
     }
@@ -168,7 +167,7 @@ void api_payments_export(struct core_app *app, struct api_request *req,
     ** error envelope rather than a cut download. */
     if (export_chunk(s, &err) != PP_OK) {
         export_free(s);
-        api_respond_err(resp, &err);
+        api_err_respond(resp, &err);
         return;
     }
     resp->content_type = "text/csv; charset=utf-8";

@@ -76,15 +76,15 @@ enum pp_status api_query_read(const struct api_request *req, const struct core_q
 
 /* Parses a positive decimal id from a path segment; PP_INVALID_PARAMS
 ** otherwise. */
-enum pp_status api_parse_id(const char *text, const char *what, int64_t *out, struct pp_err *err);
+enum pp_status api_id_parse(const char *text, const char *what, int64_t *out, struct pp_err *err);
 
 /* Answers err as the error envelope (err must hold an error). */
-void api_respond_err(struct api_response *resp, const struct pp_err *err);
+void api_err_respond(struct api_response *resp, const struct pp_err *err);
 
 /* Writers for records; each writes one JSON value. */
-void api_write_amount(struct jw *w, int64_t minor, const char *currency);
-void api_write_date(struct jw *w, int64_t ms);
-void api_write_payout(struct jw *w, const struct pp_payout *p);
-void api_write_balance(struct jw *w, const struct pp_balance *b);
+void api_amount_write(struct jw *w, int64_t minor, const char *currency);
+void api_date_write(struct jw *w, int64_t ms);
+void api_payout_write(struct jw *w, const struct pp_payout *p);
+void api_balance_write(struct jw *w, const struct pp_balance *b);
 
 #endif /* PAYOUT_API_INTERNAL_H */

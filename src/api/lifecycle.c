@@ -97,7 +97,7 @@ enum pp_status api_metadata_compact(const json_t *value, struct pp_buf *out, str
 
 /* --- Authorization policy ------------------------------------------------------ */
 
-void api_write_authorization(struct jw *w, const struct core_auth_policy *p)
+void api_authorization_write(struct jw *w, const struct core_auth_policy *p)
 {
     jw_object_begin(w);
     jw_key(w, "mode");
@@ -106,7 +106,7 @@ void api_write_authorization(struct jw *w, const struct core_auth_policy *p)
     jw_object_begin(w);
     for (size_t i = 0; i < p->count; i++) {
         jw_key(w, p->thresholds[i].currency);
-        api_write_amount(w, p->thresholds[i].minor, p->thresholds[i].currency);
+        api_amount_write(w, p->thresholds[i].minor, p->thresholds[i].currency);
     }
     jw_object_end(w);
     jw_object_end(w);
@@ -184,11 +184,11 @@ void api_admin_authorization_put(struct core_app *app, struct api_request *req,
         core_auth_policy_set(app, policy, &req->actor, now, &err);
     }
     if (err.status != PP_OK) {
-        api_respond_err(resp, &err);
+        api_err_respond(resp, &err);
     } else {
         struct jw w;
         jw_init(&w, &resp->body);
-        api_write_authorization(&w, now);
+        api_authorization_write(&w, now);
     }
     json_decref(body);
 }
@@ -210,7 +210,7 @@ void api_payment_authorize(struct core_app *app, struct api_request *req, struct
         core_payout_authorize(app, ids, count, &req->actor, &authorized, &err);
     }
     if (err.status != PP_OK) {
-        api_respond_err(resp, &err);
+        api_err_respond(resp, &err);
     } else {
         struct jw w;
         jw_init(&w, &resp->body);
@@ -244,11 +244,11 @@ void api_payment_receive(struct core_app *app, struct api_request *req, struct a
                             &err);
     }
     if (err.status != PP_OK) {
-        api_respond_err(resp, &err);
+        api_err_respond(resp, &err);
     } else {
         struct jw w;
         jw_init(&w, &resp->body);
-        api_write_payout(&w, &payout);
+        api_payout_write(&w, &payout);
     }
     json_decref(body);
 }

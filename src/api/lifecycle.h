@@ -23,7 +23,7 @@ void api_admin_authorization_put(struct core_app *app, struct api_request *req,
 
 /* Writes the policy as {"mode":"above","thresholds":{"GBP":100}}
 ** (thresholds in major units, by currency code). */
-void api_write_authorization(struct jw *w, const struct core_auth_policy *p);
+void api_authorization_write(struct jw *w, const struct core_auth_policy *p);
 
 /* Checks a payout's "metadata" value (a flat JSON object: at most
 ** PP_METADATA_KEYS_MAX keys of 1..PP_METADATA_KEY_BYTES_MAX bytes; values

@@ -21,7 +21,6 @@ void api_payment_import(struct core_app *app, struct api_request *req, struct ap
 /* GET /api/reports/payouts: counts and sums of payouts created in a
 ** period, per group (project, currency, status, recipient or day) and
 ** currency. */
-void api_reports_payouts(struct core_app *app, struct api_request *req,
-                         struct api_response *resp);
+void api_reports_payouts(struct core_app *app, struct api_request *req, struct api_response *resp);
 
 #endif /* PAYOUT_API_LISTS_H */

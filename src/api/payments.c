@@ -11,9 +11,9 @@
 #include "payments.h"
 
 const char *const api_payout_request_fields[] = {
-    "amount",   "currency",    "startDate",   "endDate",   "name",     "description",
-    "userName", "phoneNumber", "referenceId", "firstName", "lastName", "email",
-    "notification", "metadata", NULL,
+    "amount",      "currency", "startDate",    "endDate",     "name",
+    "description", "userName", "phoneNumber",  "referenceId", "firstName",
+    "lastName",    "email",    "notification", "metadata",    NULL,
 };
 
 /* Reads the optional "metadata" into out->metadata ("" when absent or
@@ -33,8 +33,8 @@ static void metadata_read(json_t *body, struct pp_arena *arena, struct core_payo
     pp_buf_free(&text);
 }
 
-void api_payout_request_read(json_t *body, struct pp_arena *arena,
-                             struct core_payout_request *out, struct pp_err *err)
+void api_payout_request_read(json_t *body, struct pp_arena *arena, struct core_payout_request *out,
+                             struct pp_err *err)
 {
     struct pp_recipient *r = &out->recipient;
     const char *text = NULL;
@@ -79,14 +79,14 @@ void api_payment_create(struct core_app *app, struct api_request *req, struct ap
         core_payout_create(app, &create, &req->actor, &payout, &err);
     }
     if (err.status != PP_OK) {
-        api_respond_err(resp, &err);
+        api_err_respond(resp, &err);
     } else {
         struct jw w;
         jw_init(&w, &resp->body);
         jw_object_begin(&w);
         jw_key(&w, "payments");
         jw_array_begin(&w);
-        api_write_payout(&w, &payout);
+        api_payout_write(&w, &payout);
         jw_array_end(&w);
         jw_object_end(&w);
     }
@@ -108,7 +108,7 @@ void api_payment_cancel(struct core_app *app, struct api_request *req, struct ap
         core_payout_cancel(app, ids, count, &req->actor, &cancelled, &err);
     }
     if (err.status != PP_OK) {
-        api_respond_err(resp, &err);
+        api_err_respond(resp, &err);
     } else {
         struct jw w;
         jw_init(&w, &resp->body);
@@ -125,14 +125,14 @@ void api_payment_get(struct core_app *app, struct api_request *req, struct api_r
     struct pp_err err = {0};
     struct pp_payout payout;
     int64_t id = 0;
-    if (api_parse_id(req->path_params[0], "payment id", &id, &err) == PP_OK) {
+    if (api_id_parse(req->path_params[0], "payment id", &id, &err) == PP_OK) {
         core_payout_get(app, id, &payout, &err);
     }
     if (err.status != PP_OK) {
-        api_respond_err(resp, &err);
+        api_err_respond(resp, &err);
         return;
     }
     struct jw w;
     jw_init(&w, &resp->body);
-    api_write_payout(&w, &payout);
+    api_payout_write(&w, &payout);
 }

@@ -15,8 +15,9 @@
 #include "payout/base/assert.h"
 #include "reads.h"
 
-int api_list_query(struct core_app *app, const struct api_request *req, enum core_list_kind kind,
-                   struct core_list_query *q, struct api_response *resp)
+int api_list_query_read(struct core_app *app, const struct api_request *req,
+                        enum core_list_kind kind, struct core_list_query *q,
+                        struct api_response *resp)
 {
     struct pp_err err = {0};
     core_list_query_init(q, kind);
@@ -27,7 +28,7 @@ int api_list_query(struct core_app *app, const struct api_request *req, enum cor
         core_list_query_check(app, q, &err);
     }
     if (err.status != PP_OK) {
-        api_respond_err(resp, &err);
+        api_err_respond(resp, &err);
         return 0;
     }
     return 1;
@@ -81,7 +82,7 @@ static void write_text_or_null(struct jw *w, const char *key, const char *text)
 
 static void row_payout(void *ctx, const struct pp_payout *p)
 {
-    api_write_payout(ctx, p);
+    api_payout_write(ctx, p);
 }
 
 void api_payments_list(struct core_app *app, struct api_request *req, struct api_response *resp)
@@ -90,7 +91,7 @@ void api_payments_list(struct core_app *app, struct api_request *req, struct api
     struct core_list_result res;
     struct pp_err err = {0};
     struct jw w;
-    if (!api_list_query(app, req, CORE_LIST_PAYOUTS, &q, resp)) {
+    if (!api_list_query_read(app, req, CORE_LIST_PAYOUTS, &q, resp)) {
         return;
     }
     jw_init(&w, &resp->body);
@@ -98,7 +99,7 @@ void api_payments_list(struct core_app *app, struct api_request *req, struct api
     jw_key(&w, "payments");
     jw_array_begin(&w);
     if (core_payouts_list(app, &q, row_payout, &w, &res, &err) != PP_OK) {
-        api_respond_err(resp, &err);
+        api_err_respond(resp, &err);
         return;
     }
     jw_array_end(&w);
@@ -117,7 +118,7 @@ static void row_total(void *ctx, const struct store_total *t)
     jw_key(w, "count");
     jw_int(w, t->count);
     jw_key(w, "sum");
-    api_write_amount(w, t->sum_minor, t->currency);
+    api_amount_write(w, t->sum_minor, t->currency);
     jw_object_end(w);
 }
 
@@ -250,7 +251,7 @@ void api_recipients_list(struct core_app *app, struct api_request *req, struct a
     struct pp_err err = {0};
     struct totals_page tp;
     struct jw w;
-    if (!api_list_query(app, req, CORE_LIST_RECIPIENTS, &q, resp)) {
+    if (!api_list_query_read(app, req, CORE_LIST_RECIPIENTS, &q, resp)) {
         return;
     }
     jw_init(&w, &resp->body);
@@ -269,7 +270,7 @@ void api_recipients_list(struct core_app *app, struct api_request *req, struct a
         core_recipients_list(app, &q, row_recipient, &w, NULL, &res, &err);
     }
     if (err.status != PP_OK) {
-        api_respond_err(resp, &err);
+        api_err_respond(resp, &err);
         return;
     }
     jw_array_end(&w);
@@ -284,11 +285,11 @@ void api_recipient_get(struct core_app *app, struct api_request *req, struct api
     int64_t id = 0;
     struct jw w;
     if (api_query_read(req, &recipient_get_spec, NULL, &err) == PP_OK &&
-        api_parse_id(req->path_params[0], "recipient id", &id, &err) == PP_OK) {
+        api_id_parse(req->path_params[0], "recipient id", &id, &err) == PP_OK) {
         core_recipient_get(app, id, &r, &err);
     }
     if (err.status != PP_OK) {
-        api_respond_err(resp, &err);
+        api_err_respond(resp, &err);
         return;
     }
     jw_init(&w, &resp->body);
@@ -297,7 +298,7 @@ void api_recipient_get(struct core_app *app, struct api_request *req, struct api
     jw_key(&w, "totals");
     jw_array_begin(&w);
     if (core_payout_totals(app, STORE_TOTALS_RECIPIENT, id, row_total, &w, &err) != PP_OK) {
-        api_respond_err(resp, &err);
+        api_err_respond(resp, &err);
         return;
     }
     jw_array_end(&w);
@@ -313,7 +314,7 @@ static void write_project_fields(struct jw *w, const struct store_project *p)
     jw_key(w, "name");
     jw_string(w, p->name);
     jw_key(w, "createdAt");
-    api_write_date(w, p->created_ms);
+    api_date_write(w, p->created_ms);
 }
 
 static void row_project(void *ctx, const struct store_project *p)
@@ -341,7 +342,7 @@ void api_projects_list(struct core_app *app, struct api_request *req, struct api
     struct pp_err err = {0};
     struct totals_page tp;
     struct jw w;
-    if (!api_list_query(app, req, CORE_LIST_PROJECTS, &q, resp)) {
+    if (!api_list_query_read(app, req, CORE_LIST_PROJECTS, &q, resp)) {
         return;
     }
     jw_init(&w, &resp->body);
@@ -360,7 +361,7 @@ void api_projects_list(struct core_app *app, struct api_request *req, struct api
         core_projects_list(app, &q, row_project, &w, NULL, &res, &err);
     }
     if (err.status != PP_OK) {
-        api_respond_err(resp, &err);
+        api_err_respond(resp, &err);
         return;
     }
     jw_array_end(&w);
@@ -376,11 +377,11 @@ void api_project_get(struct core_app *app, struct api_request *req, struct api_r
     int stats = 0;
     struct jw w;
     if (api_query_read(req, &project_get_spec, &stats, &err) == PP_OK &&
-        api_parse_id(req->path_params[0], "project id", &id, &err) == PP_OK) {
+        api_id_parse(req->path_params[0], "project id", &id, &err) == PP_OK) {
         core_project_get(app, id, &p, &err);
     }
     if (err.status != PP_OK) {
-        api_respond_err(resp, &err);
+        api_err_respond(resp, &err);
         return;
     }
     jw_init(&w, &resp->body);
@@ -390,7 +391,7 @@ void api_project_get(struct core_app *app, struct api_request *req, struct api_r
         jw_key(&w, "stats");
         jw_array_begin(&w);
         if (core_payout_totals(app, STORE_TOTALS_PROJECT, id, row_total, &w, &err) != PP_OK) {
-            api_respond_err(resp, &err);
+            api_err_respond(resp, &err);
             return;
         }
         jw_array_end(&w);
@@ -407,17 +408,17 @@ static void row_ledger(void *ctx, const struct store_ledger_row *l)
     jw_key(w, "id");
     jw_int(w, l->id);
     jw_key(w, "at");
-    api_write_date(w, l->at_ms);
+    api_date_write(w, l->at_ms);
     jw_key(w, "currency");
     jw_string(w, l->currency);
     jw_key(w, "kind");
     jw_string(w, pp_ledger_kind_name(l->kind));
     jw_key(w, "available");
-    api_write_amount(w, l->d_available, l->currency);
+    api_amount_write(w, l->d_available, l->currency);
     jw_key(w, "blocked");
-    api_write_amount(w, l->d_blocked, l->currency);
+    api_amount_write(w, l->d_blocked, l->currency);
     jw_key(w, "paidOut");
-    api_write_amount(w, l->d_paid_out, l->currency);
+    api_amount_write(w, l->d_paid_out, l->currency);
     jw_key(w, "payoutId");
     if (l->payout_id > 0) {
         jw_int(w, l->payout_id);
@@ -434,7 +435,7 @@ void api_ledger_list(struct core_app *app, struct api_request *req, struct api_r
     struct core_list_result res;
     struct pp_err err = {0};
     struct jw w;
-    if (!api_list_query(app, req, CORE_LIST_LEDGER, &q, resp)) {
+    if (!api_list_query_read(app, req, CORE_LIST_LEDGER, &q, resp)) {
         return;
     }
     jw_init(&w, &resp->body);
@@ -442,7 +443,7 @@ void api_ledger_list(struct core_app *app, struct api_request *req, struct api_r
     jw_key(&w, "ledger");
     jw_array_begin(&w);
     if (core_ledger_list(app, &q, row_ledger, &w, &res, &err) != PP_OK) {
-        api_respond_err(resp, &err);
+        api_err_respond(resp, &err);
         return;
     }
     jw_array_end(&w);

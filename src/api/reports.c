@@ -102,7 +102,7 @@ static void write_group(struct jw *w, enum store_report_by by, const struct stor
     jw_key(w, "count");
     jw_int(w, g->count);
     jw_key(w, "sum");
-    api_write_amount(w, g->sum_minor, g->currency);
+    api_amount_write(w, g->sum_minor, g->currency);
     jw_object_end(w);
 }
 
@@ -118,7 +118,7 @@ void api_reports_payouts(struct core_app *app, struct api_request *req, struct a
         core_report_payouts(app, &rq, groups, PP_REPORT_GROUPS_MAX, &count, &err);
     }
     if (err.status != PP_OK) {
-        api_respond_err(resp, &err);
+        api_err_respond(resp, &err);
         return;
     }
     struct jw w;
@@ -127,9 +127,9 @@ void api_reports_payouts(struct core_app *app, struct api_request *req, struct a
     jw_key(&w, "groupBy");
     jw_string(&w, report_by_names[rq.by]);
     jw_key(&w, "from");
-    api_write_date(&w, rq.from_ms);
+    api_date_write(&w, rq.from_ms);
     jw_key(&w, "to");
-    api_write_date(&w, rq.to_ms);
+    api_date_write(&w, rq.to_ms);
     if (rq.currency != NULL) {
         jw_key(&w, "currency");
         jw_string(&w, rq.currency);

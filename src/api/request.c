@@ -268,7 +268,7 @@ done:
     if (err.status != PP_OK) {
         json_decref(obj);
         obj = NULL;
-        api_respond_err(resp, &err);
+        api_err_respond(resp, &err);
     }
     return obj;
 }
@@ -426,7 +426,7 @@ enum pp_status api_query_read(const struct api_request *req, const struct core_q
     return st == PP_OK ? core_query_end(&q, err) : st;
 }
 
-enum pp_status api_parse_id(const char *text, const char *what, int64_t *out, struct pp_err *err)
+enum pp_status api_id_parse(const char *text, const char *what, int64_t *out, struct pp_err *err)
 {
     size_t len = strlen(text);
     int ok = len > 0 && len <= 18 && text[0] != '0';

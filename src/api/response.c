@@ -44,7 +44,7 @@ void api_response_free(struct api_response *resp)
     resp->stream_free = NULL;
 }
 
-void api_respond_error(struct api_response *resp, enum pp_status status, const char *message)
+void api_error_respond(struct api_response *resp, enum pp_status status, const char *message)
 {
     struct jw w;
     if (resp->stream_free != NULL) {
@@ -72,9 +72,9 @@ void api_respond_error(struct api_response *resp, enum pp_status status, const c
     jw_object_end(&w);
 }
 
-void api_respond_err(struct api_response *resp, const struct pp_err *err)
+void api_err_respond(struct api_response *resp, const struct pp_err *err)
 {
-    api_respond_error(resp, err->status, err->message);
+    api_error_respond(resp, err->status, err->message);
 }
 
 /* 1 for the routes that change state on a caller's behalf (every POST and
@@ -121,8 +121,8 @@ static void replay(struct api_request *req, struct api_response *resp,
 }
 
 /* Runs the handler as a keyed request (see core/idempotency.h). */
-static void run_keyed(struct core_app *app, const struct api_route *route,
-                      struct api_request *req, struct api_response *resp)
+static void run_keyed(struct core_app *app, const struct api_route *route, struct api_request *req,
+                      struct api_response *resp)
 {
     struct core_idem_request r;
     struct core_idem_answer answer;
@@ -131,7 +131,7 @@ static void run_keyed(struct core_app *app, const struct api_route *route,
     core_idem_prepare(&r, &req->actor, req->idempotency_key, req->method, req->path, req->body,
                       req->body_len);
     if (core_idem_begin(app, &r, &decision, &answer, &err) != PP_OK) {
-        api_respond_err(resp, &err);
+        api_err_respond(resp, &err);
         return;
     }
     if (decision == CORE_IDEM_REPLAY) {
@@ -193,8 +193,7 @@ void api_route_run(struct core_app *app, const struct api_route *route, struct a
         /* Only a verified caller gets a bucket of its own: forged keys
         ** would otherwise flood the table. The address always counts. */
         core_rate_take(app, req->client_addr,
-                       auth == PP_OK && route->access != API_ACCESS_PUBLIC ? &req->principal
-                                                                           : NULL,
+                       auth == PP_OK && route->access != API_ACCESS_PUBLIC ? &req->principal : NULL,
                        &req->rate);
         rate_headers(resp, &req->rate);
     }
@@ -202,14 +201,14 @@ void api_route_run(struct core_app *app, const struct api_route *route, struct a
         char message[96];
         snprintf(message, sizeof message, "too many requests; retry after %u s",
                  req->rate.retry_after_s);
-        api_respond_error(resp, PP_RATE_LIMITED, message);
+        api_error_respond(resp, PP_RATE_LIMITED, message);
     } else if (auth != PP_OK) {
-        api_respond_err(resp, &err);
+        api_err_respond(resp, &err);
     } else if (route->access == API_ACCESS_ADMIN && req->principal.role != SEC_ROLE_ADMIN) {
-        api_respond_error(resp, PP_FORBIDDEN, "this endpoint requires an admin token");
+        api_error_respond(resp, PP_FORBIDDEN, "this endpoint requires an admin token");
     } else if (req->idempotency_key != NULL && route_is_idempotent(route)) {
         if (!core_idem_key_valid(req->idempotency_key)) {
-            api_respond_error(resp, PP_INVALID_PARAMS,
+            api_error_respond(resp, PP_INVALID_PARAMS,
                               "Idempotency-Key must be 1 to 255 printable ASCII characters");
         } else {
             run_keyed(app, route, req, resp);
@@ -219,7 +218,7 @@ void api_route_run(struct core_app *app, const struct api_route *route, struct a
     }
 }
 
-void api_write_amount(struct jw *w, int64_t minor, const char *currency)
+void api_amount_write(struct jw *w, int64_t minor, const char *currency)
 {
     char text[PP_AMOUNT_TEXT_BYTES];
     const struct core_currency *cur = core_currency_find(currency, strlen(currency));
@@ -227,7 +226,7 @@ void api_write_amount(struct jw *w, int64_t minor, const char *currency)
     jw_raw(w, text);
 }
 
-void api_write_date(struct jw *w, int64_t ms)
+void api_date_write(struct jw *w, int64_t ms)
 {
     char text[PP_DATE_TEXT_BYTES];
     core_date_format(ms, text, sizeof text);
@@ -239,23 +238,23 @@ static void write_optional_date(struct jw *w, const char *key, int64_t ms)
 {
     if (ms != 0) {
         jw_key(w, key);
-        api_write_date(w, ms);
+        api_date_write(w, ms);
     }
 }
 
-void api_write_payout(struct jw *w, const struct pp_payout *p)
+void api_payout_write(struct jw *w, const struct pp_payout *p)
 {
     jw_object_begin(w);
     jw_key(w, "amount");
-    api_write_amount(w, p->amount_minor, p->currency);
+    api_amount_write(w, p->amount_minor, p->currency);
     jw_key(w, "id");
     jw_int(w, p->id);
     jw_key(w, "currency");
     jw_string(w, p->currency);
     jw_key(w, "startDate");
-    api_write_date(w, p->start_ms);
+    api_date_write(w, p->start_ms);
     jw_key(w, "endDate");
-    api_write_date(w, p->end_ms);
+    api_date_write(w, p->end_ms);
     jw_key(w, "description");
     jw_string(w, p->description);
     jw_key(w, "notification");
@@ -267,9 +266,9 @@ void api_write_payout(struct jw *w, const struct pp_payout *p)
     jw_key(w, "projectId");
     jw_int(w, p->project_id);
     jw_key(w, "updatedAt");
-    api_write_date(w, p->updated_ms);
+    api_date_write(w, p->updated_ms);
     jw_key(w, "createdAt");
-    api_write_date(w, p->created_ms);
+    api_date_write(w, p->created_ms);
     jw_key(w, "uniqueId");
     jw_string(w, p->uuid);
     jw_key(w, "metadata");
@@ -289,16 +288,16 @@ void api_write_payout(struct jw *w, const struct pp_payout *p)
     jw_object_end(w);
 }
 
-void api_write_balance(struct jw *w, const struct pp_balance *b)
+void api_balance_write(struct jw *w, const struct pp_balance *b)
 {
     jw_object_begin(w);
     jw_key(w, "currency");
     jw_string(w, b->currency);
     jw_key(w, "available");
-    api_write_amount(w, b->available, b->currency);
+    api_amount_write(w, b->available, b->currency);
     jw_key(w, "blocked");
-    api_write_amount(w, b->blocked, b->currency);
+    api_amount_write(w, b->blocked, b->currency);
     jw_key(w, "paidOut");
-    api_write_amount(w, b->paid_out, b->currency);
+    api_amount_write(w, b->paid_out, b->currency);
     jw_object_end(w);
 }

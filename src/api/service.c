@@ -61,7 +61,7 @@ void api_readyz(struct core_app *app, struct api_request *req, struct api_respon
     struct jw w;
     (void)req;
     if (!core_app_ready(app)) {
-        api_respond_error(resp, PP_UNAVAILABLE, "the database does not answer");
+        api_error_respond(resp, PP_UNAVAILABLE, "the database does not answer");
         return;
     }
     jw_init(&w, &resp->body);
@@ -79,7 +79,7 @@ void api_balances_list(struct core_app *app, struct api_request *req, struct api
     (void)req;
     if (core_balances_list(app, balances, sizeof balances / sizeof balances[0], &count, &err) !=
         PP_OK) {
-        api_respond_err(resp, &err);
+        api_err_respond(resp, &err);
         return;
     }
     struct jw w;
@@ -88,7 +88,7 @@ void api_balances_list(struct core_app *app, struct api_request *req, struct api
     jw_key(&w, "balances");
     jw_array_begin(&w);
     for (size_t i = 0; i < count; i++) {
-        api_write_balance(&w, &balances[i]);
+        api_balance_write(&w, &balances[i]);
     }
     jw_array_end(&w);
     jw_object_end(&w);

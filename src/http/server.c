@@ -253,7 +253,7 @@ static enum MHD_Result send_error(struct MHD_Connection *conn, struct http_req *
 {
     struct api_response resp;
     api_response_init(&resp);
-    api_respond_error(&resp, status, message);
+    api_error_respond(&resp, status, message);
     enum MHD_Result ret = send_response(conn, r, &resp);
     api_response_free(&resp);
     return ret;
@@ -379,16 +379,16 @@ static enum MHD_Result dispatch(struct http_server *srv, struct MHD_Connection *
     snprintf(resp.allow, sizeof resp.allow, "%s", r->allow);
     struct query_walk walk = {&req, 0, 0};
     if (r->route_status == PP_INVALID_PARAMS) {
-        api_respond_error(&resp, PP_INVALID_PARAMS, URL_NUL_MESSAGE);
+        api_error_respond(&resp, PP_INVALID_PARAMS, URL_NUL_MESSAGE);
     } else if (r->route_status == PP_NOT_FOUND) {
-        api_respond_error(&resp, PP_NOT_FOUND, "no such endpoint");
+        api_error_respond(&resp, PP_NOT_FOUND, "no such endpoint");
     } else if (r->route_status == PP_METHOD_NOT_ALLOWED) {
-        api_respond_error(&resp, PP_METHOD_NOT_ALLOWED, "method not allowed for this endpoint");
+        api_error_respond(&resp, PP_METHOD_NOT_ALLOWED, "method not allowed for this endpoint");
     } else if (MHD_get_connection_values_n(conn, MHD_GET_ARGUMENT_KIND, collect_query, &walk),
                walk.nul) {
-        api_respond_error(&resp, PP_INVALID_PARAMS, URL_NUL_MESSAGE);
+        api_error_respond(&resp, PP_INVALID_PARAMS, URL_NUL_MESSAGE);
     } else if (walk.overflow) {
-        api_respond_error(&resp, PP_INVALID_PARAMS, "too many query parameters");
+        api_error_respond(&resp, PP_INVALID_PARAMS, "too many query parameters");
     } else {
         req.token = request_token(conn);
         req.content_type = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,

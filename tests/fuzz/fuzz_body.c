@@ -155,7 +155,7 @@ static void fuzz_create(const uint8_t *data, size_t size)
             check_request(&create);
         } else {
             FUZZ_CHECK(err.status == PP_INVALID_PARAMS && err.message[0] != '\0');
-            api_respond_err(&resp, &err);
+            api_err_respond(&resp, &err);
             check_envelope(&resp, 0);
         }
     }

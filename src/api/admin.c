@@ -5,8 +5,10 @@
 */
 #include <string.h>
 
-#include "internal.h"
+#include "admin.h"
 #include "lifecycle.h"
+#include "request.h"
+#include "response.h"
 
 static void write_integration(struct jw *w, const struct core_integration *in)
 {

@@ -9,9 +9,11 @@
 #include <stddef.h>
 #include <string.h>
 
-#include "internal.h"
+#include "audit.h"
 #include "payout/core/audit.h"
 #include "payout/core/query.h"
+#include "request.h"
+#include "response.h"
 
 /* A query of the audit log: the filter and the page asked for. */
 struct audit_query {

@@ -11,8 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "auth.h"
 #include "payout/sec/lockout.h"
+#include "request.h"
+#include "response.h"
 
 /* One lockout per endpoint: failing one does not lock the other. */
 static struct sec_lockout authenticate_lockout = SEC_LOCKOUT_INIT;

@@ -14,13 +14,15 @@
 ** apostrophe so that spreadsheets do not run it as a formula. Columns:
 ** see export_columns (documented in docs/api.md; stable, only appended to).
 */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "export.h"
 #include "payout/base/assert.h"
 #include "payout/core/dates.h"
 #include "reads.h"
+#include "response.h"
 
 static const char export_header[] =
     "id,uniqueId,status,amount,currency,startDate,endDate,createdAt,updatedAt,projectId,"

@@ -6,94 +6,12 @@
 ** validated values and answers; the rules live in core/lifecycle.c.
 */
 #include "lifecycle.h"
+#include "payout.h"
+#include "request.h"
+#include "response.h"
 
 #include <stdio.h>
 #include <string.h>
-
-#include "internal.h"
-
-/* --- Metadata --------------------------------------------------------------- */
-
-/* Writes one metadata value; PP_INVALID_PARAMS when its type is not flat. */
-static enum pp_status metadata_value(struct jw *w, const char *key, const json_t *v,
-                                     struct pp_err *err)
-{
-    char text[40];
-    switch (json_typeof(v)) {
-    case JSON_STRING:
-        if (json_string_length(v) > PP_METADATA_STRING_BYTES_MAX) {
-            return pp_err_set(err, PP_INVALID_PARAMS, "metadata.%s is longer than %d bytes", key,
-                              PP_METADATA_STRING_BYTES_MAX);
-        }
-        jw_string_n(w, json_string_value(v), json_string_length(v));
-        return PP_OK;
-    case JSON_INTEGER:
-        jw_int(w, (int64_t)json_integer_value(v));
-        return PP_OK;
-    case JSON_REAL:
-        /* Never jansson's printer: "%.17g" turns 0.1 into 0.10000000000000001. */
-        core_double_shortest(json_real_value(v), text, sizeof text - 2);
-        if (strpbrk(text, ".eE") == NULL) {
-            strcat(text, ".0");
-        }
-        jw_raw(w, text);
-        return PP_OK;
-    case JSON_TRUE:
-    case JSON_FALSE:
-        jw_bool(w, json_is_true(v));
-        return PP_OK;
-    case JSON_NULL:
-        jw_null(w);
-        return PP_OK;
-    default:
-        return pp_err_set(err, PP_INVALID_PARAMS,
-                          "metadata.%s must be a string, number, boolean or null "
-                          "(metadata is a flat object)",
-                          key);
-    }
-}
-
-enum pp_status api_metadata_compact(const json_t *value, struct pp_buf *out, struct pp_err *err)
-{
-    if (!json_is_object(value)) {
-        return pp_err_set(err, PP_INVALID_PARAMS, "metadata must be a JSON object");
-    }
-    if (json_object_size(value) > PP_METADATA_KEYS_MAX) {
-        return pp_err_set(err, PP_INVALID_PARAMS, "metadata has more than %d keys",
-                          PP_METADATA_KEYS_MAX);
-    }
-    size_t start = out->len;
-    enum pp_status st = PP_OK;
-    struct jw w;
-    jw_init(&w, out);
-    jw_object_begin(&w);
-    const char *key;
-    json_t *v;
-    json_object_foreach((json_t *)value, key, v)
-    {
-        size_t len = strlen(key);
-        if (len == 0 || len > PP_METADATA_KEY_BYTES_MAX) {
-            st = pp_err_set(err, PP_INVALID_PARAMS,
-                            "metadata keys must be 1 to %d bytes long ('%.48s' is not)",
-                            PP_METADATA_KEY_BYTES_MAX, key);
-            break;
-        }
-        jw_key(&w, key);
-        st = metadata_value(&w, key, v, err);
-        if (st != PP_OK) {
-            break;
-        }
-    }
-    if (st == PP_OK) {
-        jw_object_end(&w);
-        if (out->len - start > PP_METADATA_BYTES_MAX) {
-            st = pp_err_set(err, PP_INVALID_PARAMS,
-                            "metadata is larger than %d bytes as compact JSON",
-                            PP_METADATA_BYTES_MAX);
-        }
-    }
-    return st;
-}
 
 /* --- Authorization policy ------------------------------------------------------ */
 

@@ -12,13 +12,14 @@
 #include <string.h>
 #include <strings.h>
 
-#include "internal.h"
 #include "lists.h"
-#include "payments.h"
+#include "payout.h"
 #include "payout/base/assert.h"
 #include "payout/core/csv.h"
 #include "payout/core/dates.h"
 #include "payout/core/lists.h"
+#include "request.h"
+#include "response.h"
 
 /* --- Answers ------------------------------------------------------------ */
 

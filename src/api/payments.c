@@ -6,64 +6,10 @@
 */
 #include <string.h>
 
-#include "internal.h"
-#include "lifecycle.h"
 #include "payments.h"
-
-const char *const api_payout_request_fields[] = {
-    "amount",      "currency", "startDate",    "endDate",     "name",
-    "description", "userName", "phoneNumber",  "referenceId", "firstName",
-    "lastName",    "email",    "notification", "metadata",    NULL,
-};
-
-/* Reads the optional "metadata" into out->metadata ("" when absent or
-** null): its compact text, copied into the request's arena. */
-static void metadata_read(json_t *body, struct pp_arena *arena, struct core_payout_request *out,
-                          struct pp_err *err)
-{
-    json_t *given = json_object_get(body, "metadata");
-    struct pp_buf text;
-    if (given == NULL || json_is_null(given)) {
-        return;
-    }
-    pp_buf_init(&text);
-    if (api_metadata_compact(given, &text, err) == PP_OK) {
-        out->metadata = pp_arena_strndup(arena, text.data, text.len);
-    }
-    pp_buf_free(&text);
-}
-
-void api_payout_request_read(json_t *body, struct pp_arena *arena, struct core_payout_request *out,
-                             struct pp_err *err)
-{
-    struct pp_recipient *r = &out->recipient;
-    const char *text = NULL;
-    memset(out, 0, sizeof *out);
-    out->project_name = "";
-    out->description = "";
-    out->metadata = "";
-    if (api_field_currency(body, "currency", &out->currency, err) == PP_OK) {
-        api_field_amount(body, "amount", out->currency, &out->amount_minor, err);
-    }
-    api_field_date(body, "startDate", &out->start_ms, err);
-    api_field_date(body, "endDate", &out->end_ms, err);
-    api_field_string(body, "name", 1, PP_PROJECT_NAME_BYTES_MAX, &out->project_name, err);
-    api_field_string(body, "description", 1, PP_DESCRIPTION_BYTES_MAX, &out->description, err);
-    api_field_ident(body, "userName", 0, r->user_name, sizeof r->user_name, err);
-    api_field_ident(body, "phoneNumber", 0, r->phone_number, sizeof r->phone_number, err);
-    api_field_ident(body, "referenceId", 1, r->reference_id, sizeof r->reference_id, err);
-    if (api_field_string(body, "firstName", 0, PP_PERSON_NAME_BYTES_MAX, &text, err) == PP_OK) {
-        memcpy(r->first_name, text, strlen(text) + 1);
-    }
-    if (api_field_string(body, "lastName", 0, PP_PERSON_NAME_BYTES_MAX, &text, err) == PP_OK) {
-        memcpy(r->last_name, text, strlen(text) + 1);
-    }
-    if (api_field_string(body, "email", 0, PP_EMAIL_BYTES_MAX, &text, err) == PP_OK) {
-        memcpy(r->email, text, strlen(text) + 1);
-    }
-    api_field_bool(body, "notification", 1, &out->notification, err);
-    metadata_read(body, arena, out, err);
-}
+#include "payout.h"
+#include "request.h"
+#include "response.h"
 
 void api_payment_create(struct core_app *app, struct api_request *req, struct api_response *resp)
 {

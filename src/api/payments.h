@@ -1,23 +1,14 @@
 /*
-** This private header shares the payout-request reader of payments.c with
-** the other modules that create payouts from JSON (bulk lists).
+** This private header declares the payout endpoints of api/payments.c
+** for the route table.
 */
 #ifndef PAYOUT_API_PAYMENTS_H
 #define PAYOUT_API_PAYMENTS_H
 
-#include <jansson.h>
+#include "payout/api/api.h"
 
-#include "payout/core/app.h"
-#include "payout/status.h"
-
-/* The fields a create body (or one row of a list) may carry, NULL-ended. */
-extern const char *const api_payout_request_fields[];
-
-/* Reads a create body (already checked against api_payout_request_fields)
-** into *out; the first problem lands in err. Strings in *out are borrowed
-** from body, except the compact metadata text, which is allocated in
-** arena. */
-void api_payout_request_read(json_t *body, struct pp_arena *arena, struct core_payout_request *out,
-                             struct pp_err *err);
+void api_payment_create(struct core_app *app, struct api_request *req, struct api_response *resp);
+void api_payment_cancel(struct core_app *app, struct api_request *req, struct api_response *resp);
+void api_payment_get(struct core_app *app, struct api_request *req, struct api_response *resp);
 
 #endif /* PAYOUT_API_PAYMENTS_H */

@@ -11,9 +11,11 @@
 */
 #include <string.h>
 
-#include "internal.h"
+#include "payout.h"
 #include "payout/base/assert.h"
 #include "reads.h"
+#include "request.h"
+#include "response.h"
 
 int api_list_query_read(struct core_app *app, const struct api_request *req,
                         enum core_list_kind kind, struct core_list_query *q,

@@ -10,11 +10,12 @@
 #include <stddef.h>
 #include <string.h>
 
-#include "internal.h"
-#include "lists.h"
 #include "payout/core/dates.h"
 #include "payout/core/query.h"
 #include "payout/core/reports.h"
+#include "reports.h"
+#include "request.h"
+#include "response.h"
 
 #define DAY_MS (24LL * 3600 * 1000)
 

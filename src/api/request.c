@@ -23,8 +23,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include "internal.h"
 #include "payout/core/dates.h"
+#include "request.h"
+#include "response.h"
 
 /* 1 when the declared content type is JSON ("application/json", any case,
 ** optional parameters after ';'). */

@@ -9,9 +9,10 @@
 
 #include "payout/base/assert.h"
 
-#include "internal.h"
 #include "payout/core/dates.h"
 #include "payout/core/idempotency.h"
+#include "response.h"
+#include "service.h"
 
 void api_response_init(struct api_response *resp)
 {
@@ -231,61 +232,6 @@ void api_date_write(struct jw *w, int64_t ms)
     char text[PP_DATE_TEXT_BYTES];
     core_date_format(ms, text, sizeof text);
     jw_string(w, text);
-}
-
-/* A moment that only some payouts have: written only when set. */
-static void write_optional_date(struct jw *w, const char *key, int64_t ms)
-{
-    if (ms != 0) {
-        jw_key(w, key);
-        api_date_write(w, ms);
-    }
-}
-
-void api_payout_write(struct jw *w, const struct pp_payout *p)
-{
-    jw_object_begin(w);
-    jw_key(w, "amount");
-    api_amount_write(w, p->amount_minor, p->currency);
-    jw_key(w, "id");
-    jw_int(w, p->id);
-    jw_key(w, "currency");
-    jw_string(w, p->currency);
-    jw_key(w, "startDate");
-    api_date_write(w, p->start_ms);
-    jw_key(w, "endDate");
-    api_date_write(w, p->end_ms);
-    jw_key(w, "description");
-    jw_string(w, p->description);
-    jw_key(w, "notification");
-    jw_bool(w, p->notification);
-    jw_key(w, "status");
-    jw_string(w, pp_payout_status_name(p->status));
-    jw_key(w, "recipientId");
-    jw_int(w, p->recipient_id);
-    jw_key(w, "projectId");
-    jw_int(w, p->project_id);
-    jw_key(w, "updatedAt");
-    api_date_write(w, p->updated_ms);
-    jw_key(w, "createdAt");
-    api_date_write(w, p->created_ms);
-    jw_key(w, "uniqueId");
-    jw_string(w, p->uuid);
-    jw_key(w, "metadata");
-    if (p->metadata[0] != '\0') {
-        jw_raw(w, p->metadata);
-    } else {
-        jw_null(w);
-    }
-    write_optional_date(w, "authorizedAt", p->authorized_ms);
-    write_optional_date(w, "receivedAt", p->received_ms);
-    if (p->reference[0] != '\0') {
-        jw_key(w, "reference");
-        jw_string(w, p->reference);
-    }
-    write_optional_date(w, "cancelledAt", p->cancelled_ms);
-    write_optional_date(w, "expiredAt", p->expired_ms);
-    jw_object_end(w);
 }
 
 void api_balance_write(struct jw *w, const struct pp_balance *b)

@@ -4,10 +4,17 @@
 ** its body limit). The HTTP layer matches requests against it;
 ** docs/api.md and docs/openapi.json describe the same list.
 */
-#include "internal.h"
-#include "lists.h"
+#include "admin.h"
+#include "audit.h"
+#include "auth.h"
+#include "export.h"
 #include "lifecycle.h"
+#include "lists.h"
+#include "openapi.h"
+#include "payments.h"
 #include "reads.h"
+#include "reports.h"
+#include "service.h"
 
 /* Columns: method, pattern, handler, access, has_body, body_bytes_max (0 =
 ** the server's --body-max). One route per line. */

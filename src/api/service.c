@@ -3,7 +3,8 @@
 ** GET /api/status (the caller's rate-limit figures), GET /healthz (alive),
 ** GET /readyz (the database answers) and GET /api/balances.
 */
-#include "internal.h"
+#include "service.h"
+#include "response.h"
 
 void api_version(struct core_app *app, struct api_request *req, struct api_response *resp)
 {

@@ -41,8 +41,9 @@
 #include <jansson.h>
 #include <string.h>
 
-#include "api/internal.h"
-#include "api/payments.h"
+#include "api/payout.h"
+#include "api/request.h"
+#include "api/response.h"
 #include "fuzz.h"
 #include "payout/base/log.h"
 #include "payout/core/dates.h"

@@ -1,42 +1,18 @@
 /*
-** This private header is what the API handler modules share: the handlers
-** themselves (for routes.c), JSON body parsing with an allowlist of fields,
-** typed field readers that record the first error in a pp_err, and writers
-** for the records every answer uses (payout, balance).
+** This private header declares reading a request (api/request.c): the
+** JSON body with an allowlist of fields, typed field readers that record
+** the first error in a pp_err, the query string through the query engine,
+** and ids in the path.
 */
-#ifndef PAYOUT_API_INTERNAL_H
-#define PAYOUT_API_INTERNAL_H
+#ifndef PAYOUT_API_REQUEST_H
+#define PAYOUT_API_REQUEST_H
 
 #include <jansson.h>
 
 #include "payout/api/api.h"
-#include "payout/api/jsonw.h"
 #include "payout/core/money.h"
 #include "payout/core/query.h"
-#include "payout/model.h"
-
-/* Handlers (one module per resource). */
-void api_authenticate(struct core_app *app, struct api_request *req, struct api_response *resp);
-void api_admin_login(struct core_app *app, struct api_request *req, struct api_response *resp);
-void api_admin_settings_get(struct core_app *app, struct api_request *req,
-                            struct api_response *resp);
-void api_admin_integration_put(struct core_app *app, struct api_request *req,
-                               struct api_response *resp);
-void api_admin_integration_rotate(struct core_app *app, struct api_request *req,
-                                  struct api_response *resp);
-void api_admin_deposit(struct core_app *app, struct api_request *req, struct api_response *resp);
-void api_admin_withdraw(struct core_app *app, struct api_request *req, struct api_response *resp);
-void api_payment_create(struct core_app *app, struct api_request *req, struct api_response *resp);
-void api_payment_cancel(struct core_app *app, struct api_request *req, struct api_response *resp);
-void api_payment_get(struct core_app *app, struct api_request *req, struct api_response *resp);
-void api_balances_list(struct core_app *app, struct api_request *req, struct api_response *resp);
-void api_version(struct core_app *app, struct api_request *req, struct api_response *resp);
-/* Service (service.c) and the audit log (audit.c). */
-void api_status(struct core_app *app, struct api_request *req, struct api_response *resp);
-void api_healthz(struct core_app *app, struct api_request *req, struct api_response *resp);
-void api_readyz(struct core_app *app, struct api_request *req, struct api_response *resp);
-void api_admin_audit_list(struct core_app *app, struct api_request *req, struct api_response *resp);
-void api_openapi(struct core_app *app, struct api_request *req, struct api_response *resp);
+#include "payout/status.h"
 
 /* Parses req's body as a JSON object whose keys are all in `allowed`
 ** (NULL-terminated). Checks the declared Content-Type (415), nesting depth,
@@ -78,13 +54,4 @@ enum pp_status api_query_read(const struct api_request *req, const struct core_q
 ** otherwise. */
 enum pp_status api_id_parse(const char *text, const char *what, int64_t *out, struct pp_err *err);
 
-/* Answers err as the error envelope (err must hold an error). */
-void api_err_respond(struct api_response *resp, const struct pp_err *err);
-
-/* Writers for records; each writes one JSON value. */
-void api_amount_write(struct jw *w, int64_t minor, const char *currency);
-void api_date_write(struct jw *w, int64_t ms);
-void api_payout_write(struct jw *w, const struct pp_payout *p);
-void api_balance_write(struct jw *w, const struct pp_balance *b);
-
-#endif /* PAYOUT_API_INTERNAL_H */
+#endif /* PAYOUT_API_REQUEST_H */

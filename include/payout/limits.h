@@ -240,6 +240,9 @@
 /* Audit log pages: default and largest size. */
 #define PP_AUDIT_PAGE_SIZE_DEFAULT 20
 #define PP_AUDIT_PAGE_SIZE_MAX 100
+/* Balances GET /api/balances answers: one per currency ever funded, and
+** the supported ISO 4217 table (core/currencies.c) has fewer codes. */
+#define PP_BALANCES_MAX 256
 /* Largest audit page number: (page - 1) * size stays far inside int64_t
 ** and the store's OFFSET; a log that deep does not exist. */
 #define PP_AUDIT_PAGE_MAX 1000000000

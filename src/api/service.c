@@ -74,7 +74,7 @@ void api_readyz(struct core_app *app, struct api_request *req, struct api_respon
 
 void api_balances_list(struct core_app *app, struct api_request *req, struct api_response *resp)
 {
-    struct pp_balance balances[256];
+    struct pp_balance balances[PP_BALANCES_MAX];
     size_t count = 0;
     struct pp_err err = {0};
     (void)req;

@@ -1,11 +1,13 @@
 /*
 ** This module implements the lifecycle endpoints: POST
-** /api/payment/authorize (admin, bulk), POST /api/payment/receive
-** (integrator) and PUT /api/admin/settings/authorization (admin), plus the JSON side of the
-** authorization policy and of a payout's metadata. It turns JSON into
-** validated values and answers; the rules live in core/lifecycle.c.
+** /api/payment/authorize (admin, bulk: the ids action of api/payments.c),
+** POST /api/payment/receive (integrator) and PUT
+** /api/admin/settings/authorization (admin), plus the JSON side of the
+** authorization policy. It turns JSON into validated values and answers;
+** the rules live in core/lifecycle.c.
 */
 #include "lifecycle.h"
+#include "payments.h"
 #include "payout.h"
 #include "request.h"
 #include "response.h"
@@ -115,29 +117,7 @@ void api_admin_authorization_put(struct core_app *app, struct api_request *req,
 
 void api_payment_authorize(struct core_app *app, struct api_request *req, struct api_response *resp)
 {
-    static const char *const allowed[] = {"ids", NULL};
-    struct pp_err err = {0};
-    int64_t *ids = NULL;
-    size_t count = 0;
-    int64_t authorized = 0;
-    json_t *body = api_body_object(req, allowed, 0, resp);
-    if (body == NULL) {
-        return;
-    }
-    if (api_field_ids(body, "ids", req->arena, &ids, &count, &err) == PP_OK) {
-        core_payout_authorize(app, ids, count, &req->actor, &authorized, &err);
-    }
-    if (err.status != PP_OK) {
-        api_err_respond(resp, &err);
-    } else {
-        struct jw w;
-        jw_init(&w, &resp->body);
-        jw_object_begin(&w);
-        jw_key(&w, "success");
-        jw_int(&w, authorized);
-        jw_object_end(&w);
-    }
-    json_decref(body);
+    api_ids_action_run(app, req, resp, core_payout_authorize);
 }
 
 void api_payment_receive(struct core_app *app, struct api_request *req, struct api_response *resp)

@@ -1,7 +1,9 @@
 /*
 ** This module implements the payout endpoints: POST /api/payment/create
 ** and POST /api/payment/cancel (the seed's methods, field for field) and
-** GET /api/payments/{id}. It turns JSON into validated values and answers;
+** GET /api/payments/{id}, and the ids action that cancel and POST
+** /api/payment/authorize share ({"ids":[...]} in, {"success":n} out). It turns JSON into validated
+*values and answers;
 ** the rules live in core/payouts.c.
 */
 #include <string.h>
@@ -39,19 +41,20 @@ void api_payment_create(struct core_app *app, struct api_request *req, struct ap
     json_decref(body);
 }
 
-void api_payment_cancel(struct core_app *app, struct api_request *req, struct api_response *resp)
+void api_ids_action_run(struct core_app *app, struct api_request *req, struct api_response *resp,
+                        api_ids_action_fn action)
 {
     static const char *const allowed[] = {"ids", NULL};
     struct pp_err err = {0};
     int64_t *ids = NULL;
     size_t count = 0;
-    int64_t cancelled = 0;
+    int64_t done = 0;
     json_t *body = api_body_object(req, allowed, 0, resp);
     if (body == NULL) {
         return;
     }
     if (api_field_ids(body, "ids", req->arena, &ids, &count, &err) == PP_OK) {
-        core_payout_cancel(app, ids, count, &req->actor, &cancelled, &err);
+        action(app, ids, count, &req->actor, &done, &err);
     }
     if (err.status != PP_OK) {
         api_err_respond(resp, &err);
@@ -60,10 +63,15 @@ void api_payment_cancel(struct core_app *app, struct api_request *req, struct ap
         jw_init(&w, &resp->body);
         jw_object_begin(&w);
         jw_key(&w, "success");
-        jw_int(&w, cancelled);
+        jw_int(&w, done);
         jw_object_end(&w);
     }
     json_decref(body);
+}
+
+void api_payment_cancel(struct core_app *app, struct api_request *req, struct api_response *resp)
+{
+    api_ids_action_run(app, req, resp, core_payout_cancel);
 }
 
 void api_payment_get(struct core_app *app, struct api_request *req, struct api_response *resp)

@@ -214,7 +214,7 @@ static void totals_page_finish(struct totals_page *tp)
     }
 }
 
-/* --- Recipients --------------------------------------------------------------- */
+/* --- Recipients and projects: fields and single records ------------------------ */
 
 static void write_recipient_fields(struct jw *w, const struct pp_recipient *r)
 {
@@ -226,58 +226,6 @@ static void write_recipient_fields(struct jw *w, const struct pp_recipient *r)
     write_text_or_null(w, "firstName", r->first_name);
     write_text_or_null(w, "lastName", r->last_name);
     write_text_or_null(w, "email", r->email);
-}
-
-static void row_recipient(void *ctx, const struct pp_recipient *r)
-{
-    struct jw *w = ctx;
-    jw_object_begin(w);
-    write_recipient_fields(w, r);
-    jw_object_end(w);
-}
-
-static void write_recipient_row(struct jw *w, const void *row)
-{
-    write_recipient_fields(w, row);
-}
-
-static void keep_recipient(void *ctx, const struct pp_recipient *r)
-{
-    totals_page_keep(ctx, r->id, r);
-}
-
-void api_recipients_list(struct core_app *app, struct api_request *req, struct api_response *resp)
-{
-    struct core_list_query q;
-    struct core_list_result res;
-    struct pp_err err = {0};
-    struct totals_page tp;
-    struct jw w;
-    if (!api_list_query_read(app, req, CORE_LIST_RECIPIENTS, &q, resp)) {
-        return;
-    }
-    jw_init(&w, &resp->body);
-    jw_object_begin(&w);
-    jw_key(&w, "recipients");
-    jw_array_begin(&w);
-    if (q.stats) {
-        /* Each item as GET /api/recipients/{id} answers it. */
-        struct store_page_totals totals = {row_page_total, &tp};
-        totals_page_init(&tp, req->arena, &w, "totals", write_recipient_row,
-                         sizeof(struct pp_recipient), (size_t)q.size);
-        if (core_recipients_list(app, &q, keep_recipient, &tp, &totals, &res, &err) == PP_OK) {
-            totals_page_finish(&tp);
-        }
-    } else {
-        core_recipients_list(app, &q, row_recipient, &w, NULL, &res, &err);
-    }
-    if (err.status != PP_OK) {
-        api_err_respond(resp, &err);
-        return;
-    }
-    jw_array_end(&w);
-    write_page_tail(&w, &q, &res);
-    jw_object_end(&w);
 }
 
 void api_recipient_get(struct core_app *app, struct api_request *req, struct api_response *resp)
@@ -307,8 +255,6 @@ void api_recipient_get(struct core_app *app, struct api_request *req, struct api
     jw_object_end(&w);
 }
 
-/* --- Projects ----------------------------------------------------------------- */
-
 static void write_project_fields(struct jw *w, const struct store_project *p)
 {
     jw_key(w, "id");
@@ -317,58 +263,6 @@ static void write_project_fields(struct jw *w, const struct store_project *p)
     jw_string(w, p->name);
     jw_key(w, "createdAt");
     api_date_write(w, p->created_ms);
-}
-
-static void row_project(void *ctx, const struct store_project *p)
-{
-    struct jw *w = ctx;
-    jw_object_begin(w);
-    write_project_fields(w, p);
-    jw_object_end(w);
-}
-
-static void write_project_row(struct jw *w, const void *row)
-{
-    write_project_fields(w, row);
-}
-
-static void keep_project(void *ctx, const struct store_project *p)
-{
-    totals_page_keep(ctx, p->id, p);
-}
-
-void api_projects_list(struct core_app *app, struct api_request *req, struct api_response *resp)
-{
-    struct core_list_query q;
-    struct core_list_result res;
-    struct pp_err err = {0};
-    struct totals_page tp;
-    struct jw w;
-    if (!api_list_query_read(app, req, CORE_LIST_PROJECTS, &q, resp)) {
-        return;
-    }
-    jw_init(&w, &resp->body);
-    jw_object_begin(&w);
-    jw_key(&w, "projects");
-    jw_array_begin(&w);
-    if (q.stats) {
-        /* Each item as GET /api/projects/{id}?stats=true answers it. */
-        struct store_page_totals totals = {row_page_total, &tp};
-        totals_page_init(&tp, req->arena, &w, "stats", write_project_row,
-                         sizeof(struct store_project), (size_t)q.size);
-        if (core_projects_list(app, &q, keep_project, &tp, &totals, &res, &err) == PP_OK) {
-            totals_page_finish(&tp);
-        }
-    } else {
-        core_projects_list(app, &q, row_project, &w, NULL, &res, &err);
-    }
-    if (err.status != PP_OK) {
-        api_err_respond(resp, &err);
-        return;
-    }
-    jw_array_end(&w);
-    write_page_tail(&w, &q, &res);
-    jw_object_end(&w);
 }
 
 void api_project_get(struct core_app *app, struct api_request *req, struct api_response *resp)
@@ -399,6 +293,130 @@ void api_project_get(struct core_app *app, struct api_request *req, struct api_r
         jw_array_end(&w);
     }
     jw_object_end(&w);
+}
+
+/* --- Recipients and projects: one list handler, a table per list ------------- */
+
+/* Where a row goes: straight into the answer, or into the page kept for
+** its totals (stats=true). */
+struct row_sink {
+    const struct row_list *list;
+    struct jw *w;
+    struct totals_page *tp; /* NULL without stats */
+};
+
+/* A list of rows that may carry their payout totals. */
+struct row_list {
+    enum core_list_kind kind;
+    const char *member; /* the answer's array */
+    const char *totals; /* each item's totals array with stats=true */
+    size_t row_bytes;
+    void (*write_fields)(struct jw *w, const void *row);
+    enum pp_status (*run)(struct core_app *app, const struct core_list_query *q,
+                          struct row_sink *sink, const struct store_page_totals *totals,
+                          struct core_list_result *res, struct pp_err *err);
+};
+
+static void sink_row(struct row_sink *sink, int64_t id, const void *row)
+{
+    if (sink->tp != NULL) {
+        totals_page_keep(sink->tp, id, row);
+        return;
+    }
+    jw_object_begin(sink->w);
+    sink->list->write_fields(sink->w, row);
+    jw_object_end(sink->w);
+}
+
+static void recipient_row(void *ctx, const struct pp_recipient *r)
+{
+    sink_row(ctx, r->id, r);
+}
+
+static void project_row(void *ctx, const struct store_project *p)
+{
+    sink_row(ctx, p->id, p);
+}
+
+static void write_recipient_row(struct jw *w, const void *row)
+{
+    write_recipient_fields(w, row);
+}
+
+static void write_project_row(struct jw *w, const void *row)
+{
+    write_project_fields(w, row);
+}
+
+static enum pp_status recipients_run(struct core_app *app, const struct core_list_query *q,
+                                     struct row_sink *sink, const struct store_page_totals *totals,
+                                     struct core_list_result *res, struct pp_err *err)
+{
+    return core_recipients_list(app, q, recipient_row, sink, totals, res, err);
+}
+
+static enum pp_status projects_run(struct core_app *app, const struct core_list_query *q,
+                                   struct row_sink *sink, const struct store_page_totals *totals,
+                                   struct core_list_result *res, struct pp_err *err)
+{
+    return core_projects_list(app, q, project_row, sink, totals, res, err);
+}
+
+/* Each item with stats=true as the single record answers it: GET
+** /api/recipients/{id} and GET /api/projects/{id}?stats=true. */
+static const struct row_list recipients_list = {
+    CORE_LIST_RECIPIENTS,        "recipients",        "totals",
+    sizeof(struct pp_recipient), write_recipient_row, recipients_run,
+};
+static const struct row_list projects_list = {
+    CORE_LIST_PROJECTS,           "projects",        "stats",
+    sizeof(struct store_project), write_project_row, projects_run,
+};
+
+static void row_list_answer(struct core_app *app, struct api_request *req,
+                            struct api_response *resp, const struct row_list *list)
+{
+    struct core_list_query q;
+    struct core_list_result res;
+    struct pp_err err = {0};
+    struct totals_page tp;
+    struct jw w;
+    struct row_sink sink = {list, &w, NULL};
+    if (!api_list_query_read(app, req, list->kind, &q, resp)) {
+        return;
+    }
+    jw_init(&w, &resp->body);
+    jw_object_begin(&w);
+    jw_key(&w, list->member);
+    jw_array_begin(&w);
+    if (q.stats) {
+        struct store_page_totals totals = {row_page_total, &tp};
+        totals_page_init(&tp, req->arena, &w, list->totals, list->write_fields, list->row_bytes,
+                         (size_t)q.size);
+        sink.tp = &tp;
+        if (list->run(app, &q, &sink, &totals, &res, &err) == PP_OK) {
+            totals_page_finish(&tp);
+        }
+    } else {
+        list->run(app, &q, &sink, NULL, &res, &err);
+    }
+    if (err.status != PP_OK) {
+        api_err_respond(resp, &err);
+        return;
+    }
+    jw_array_end(&w);
+    write_page_tail(&w, &q, &res);
+    jw_object_end(&w);
+}
+
+void api_recipients_list(struct core_app *app, struct api_request *req, struct api_response *resp)
+{
+    row_list_answer(app, req, resp, &recipients_list);
+}
+
+void api_projects_list(struct core_app *app, struct api_request *req, struct api_response *resp)
+{
+    row_list_answer(app, req, resp, &projects_list);
 }
 
 /* --- Ledger ------------------------------------------------------------------- */

@@ -1,7 +1,7 @@
 /*
-** This module holds the route table: every endpoint of the server as data
-** (method, path pattern, handler, who may call it, whether it reads a body,
-** its body limit). The HTTP layer matches requests against it;
+** This module implements the route table: every endpoint of the server
+** as data (method, path pattern, handler, who may call it, whether it
+** reads a body, its body limit). The HTTP layer matches requests against it;
 ** docs/api.md and docs/openapi.json describe the same list.
 */
 #include "admin.h"

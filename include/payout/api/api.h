@@ -102,10 +102,10 @@ void api_response_free(struct api_response *resp);
 ** {"error":{"message":message,"type":TYPE},"errors":[]} and its HTTP code. */
 void api_error_respond(struct api_response *resp, enum pp_status status, const char *message);
 
-/* The request pipeline (api/pipeline.c): authenticates req against route->access (401/403 envelopes on failure),
-** applies the rate limits (429 RATE_LIMITED with Retry-After; every answer
-** carries X-RateLimit-Limit/-Remaining/-Reset; /healthz and /readyz are
-** exempt), makes a POST/PUT of a non-public route idempotent when it
+/* The request pipeline (api/pipeline.c): authenticates req against
+** route->access (401/403 envelopes on failure), applies the rate limits
+** (429 RATE_LIMITED with Retry-After; every answer carries
+** X-RateLimit-Limit/-Remaining/-Reset; /healthz and /readyz are exempt), makes a POST/PUT of a non-public route idempotent when it
 ** carries an Idempotency-Key (400 for a malformed key; a replay answers the
 ** stored answer with Idempotent-Replayed: true; see core/idempotency.h),
 ** and runs the handler. */

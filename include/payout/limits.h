@@ -55,16 +55,22 @@
 /* Largest amount in minor units: 15 significant digits. Amounts travel as
 ** JSON numbers, i.e. IEEE doubles, which round-trip every decimal of up to
 ** 15 significant digits exactly; past that "0.1 in, 0.1 out" cannot be
-** promised. Also far below INT64_MAX, so sums of many amounts cannot
-** overflow (see PP_BALANCE_MINOR_MAX). */
+** promised. Sums of many amounts (reports, totals, the ledger check) pass
+** INT64_MAX after some 9,224 of the largest: they are computed exactly in
+** 128 bits (store/internal.h, STORE_SQL_SUM_EXACT). */
 #define PP_AMOUNT_MINOR_MAX 999999999999999LL
-/* Largest balance (available + blocked + paid out) in minor units: keeps
-** every sum the ledger check makes inside int64 with a wide margin. */
+/* Largest available or blocked figure of a balance in minor units, money
+** that can still move: far inside int64. The lifetime paid-out figure is
+** not bound by it (a statistic must never refuse a receive): it carries
+** into whole 10^18s (migration 0007) and is a 128-bit integer in C. */
 #define PP_BALANCE_MINOR_MAX 999999999999999999LL
 /* Longest decimal text we parse as an amount ("1234.56", "1e-05"). */
 #define PP_AMOUNT_TEXT_BYTES_MAX 64
 /* Buffer for a formatted amount: sign, 18 digits, point, NUL. */
 #define PP_AMOUNT_TEXT_BYTES 32
+/* Buffer for a formatted 128-bit sum of amounts: sign, 39 digits, point,
+** NUL (core_money_format_wide). */
+#define PP_AMOUNT_WIDE_TEXT_BYTES 48
 
 /* Text field limits, in bytes of UTF-8. Generous for real data, small
 ** enough that a page of 100 payouts stays a few hundred KiB. */

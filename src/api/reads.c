@@ -120,7 +120,7 @@ static void row_total(void *ctx, const struct store_total *t)
     jw_key(w, "count");
     jw_int(w, t->count);
     jw_key(w, "sum");
-    api_amount_write(w, t->sum_minor, t->currency);
+    api_amount_wide_write(w, t->sum_minor, t->currency);
     jw_object_end(w);
 }
 

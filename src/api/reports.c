@@ -103,7 +103,7 @@ static void write_group(struct jw *w, enum store_report_by by, const struct stor
     jw_key(w, "count");
     jw_int(w, g->count);
     jw_key(w, "sum");
-    api_amount_write(w, g->sum_minor, g->currency);
+    api_amount_wide_write(w, g->sum_minor, g->currency);
     jw_object_end(w);
 }
 

@@ -17,6 +17,9 @@ void api_err_respond(struct api_response *resp, const struct pp_err *err);
 
 /* Writers of values; each writes one JSON value. */
 void api_amount_write(struct jw *w, int64_t minor, const char *currency);
+/* The same for a 128-bit figure (a sum of amounts, a lifetime total): the
+** exact decimal, however large. */
+void api_amount_wide_write(struct jw *w, __int128 minor, const char *currency);
 void api_date_write(struct jw *w, int64_t ms);
 void api_balance_write(struct jw *w, const struct pp_balance *b);
 

@@ -42,7 +42,7 @@ struct store_report_group {
     char name[PP_PROJECT_NAME_BYTES_MAX + 1]; /* project name (BY_PROJECT), else "" */
     char currency[4];
     int64_t count;
-    int64_t sum_minor;
+    __int128 sum_minor; /* exact: the sum of many amounts may pass 2^63 */
 };
 
 /* Aggregates the payouts matching q into out[0..cap), ordered by key

@@ -13,7 +13,6 @@
 ** normal range always pass; 16 or 17 pass when they are the shortest text
 ** of their double (0.3333333333333333); more never do.
 */
-#include <ctype.h>
 #include <errno.h>
 #include <float.h>
 #include <inttypes.h>
@@ -429,14 +428,8 @@ enum pp_status api_query_read(const struct api_request *req, const struct core_q
 
 enum pp_status api_id_parse(const char *text, const char *what, int64_t *out, struct pp_err *err)
 {
-    size_t len = strlen(text);
-    int ok = len > 0 && len <= 18 && text[0] != '0';
-    for (size_t i = 0; ok && i < len; i++) {
-        ok = isdigit((unsigned char)text[i]);
-    }
-    if (!ok) {
+    if (!core_query_id_parse(text, out)) {
         return pp_err_set(err, PP_INVALID_PARAMS, "%s must be a positive integer", what);
     }
-    *out = strtoll(text, NULL, 10);
     return PP_OK;
 }

@@ -55,8 +55,7 @@ static enum pp_status bad(const struct core_query_param *p, const char *own, str
     return pp_err_set(err, PP_INVALID_PARAMS, own, p->name);
 }
 
-/* A list's positive integer: 1 to 18 digits, no sign, no leading zero. */
-static int positive_parse(const char *v, int64_t *out)
+int core_query_id_parse(const char *v, int64_t *out)
 {
     size_t len = strlen(v);
     int ok = len > 0 && len <= POSITIVE_DIGITS_MAX && v[0] != '0';
@@ -73,7 +72,7 @@ static enum pp_status read_positive(const struct core_query_param *p, const char
                                     struct pp_err *err)
 {
     int64_t n = 0;
-    if (!positive_parse(v, &n)) {
+    if (!core_query_id_parse(v, &n)) {
         return bad(p, "%s must be a positive integer", err);
     }
     if (p->max > 0 && n > p->max) {
@@ -234,7 +233,7 @@ static enum pp_status read_ids(const struct core_query_param *p, const char *v, 
         }
         memcpy(one, v + start, end - start);
         one[end - start] = '\0';
-        if (!positive_parse(one, &ids[n])) {
+        if (!core_query_id_parse(one, &ids[n])) {
             return bad(p, list_bad, err);
         }
         n++;

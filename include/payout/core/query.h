@@ -114,6 +114,10 @@ enum pp_status core_query_take(struct core_query *q, const char *key, const char
 ** table's order; then a missing required parameter is refused. */
 enum pp_status core_query_end(struct core_query *q, struct pp_err *err);
 
+/* The id syntax of lists and paths: 1 to 18 digits, no sign, no leading
+** zero (so below INT64_MAX). 1 and *out set when text is one, else 0. */
+int core_query_id_parse(const char *text, int64_t *out);
+
 /* 1 when the parameter called name was given. */
 int core_query_given(const struct core_query *q, const char *name);
 

@@ -23,6 +23,15 @@
 #define PP_QUERY_PARAMS_MAX 32
 /* Path parameters (like {id}) per route. */
 #define PP_ROUTE_PARAMS_MAX 4
+/* Extra headers one answer carries beyond the content type: the four
+** rate-limit headers, Retry-After, Idempotent-Replayed, with room. */
+#define PP_RESPONSE_HEADERS_MAX 8
+/* Longest extra header name ("Idempotent-Replayed", "X-RateLimit-Remaining"). */
+#define PP_RESPONSE_HEADER_NAME_BYTES 32
+/* Longest extra header value: numbers and the export's Content-Disposition. */
+#define PP_RESPONSE_HEADER_VALUE_BYTES 96
+/* The Allow header of a 405: every method of one path ("GET, POST, PUT"). */
+#define PP_ALLOW_TEXT_BYTES 64
 /* Path segments per route pattern. */
 #define PP_ROUTE_SEGMENTS_MAX 8
 /* Longest header value the API reads (tokens, idempotency keys). A HS256

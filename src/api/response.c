@@ -26,7 +26,7 @@ void api_response_init(struct api_response *resp)
 
 void api_response_header(struct api_response *resp, const char *name, const char *value)
 {
-    PP_ASSERT(resp->header_count < API_RESPONSE_HEADERS_MAX);
+    PP_ASSERT(resp->header_count < PP_RESPONSE_HEADERS_MAX);
     struct api_header *h = &resp->headers[resp->header_count++];
     snprintf(h->name, sizeof h->name, "%s", name);
     snprintf(h->value, sizeof h->value, "%s", value);

@@ -142,7 +142,7 @@ void api_route_run(struct core_app *app, const struct api_route *route, struct a
         rate_headers(resp, &req->rate);
     }
     if (!req->rate.allowed) {
-        /* A fresh error: the rate limit answers before a failed log-in. */
+        /* A fresh error: a refused caller may already have one in err. */
         struct pp_err limited = {0};
         pp_err_set(&limited, PP_RATE_LIMITED, "too many requests; retry after %u s",
                    req->rate.retry_after_s);

@@ -30,8 +30,6 @@
 #define PP_RESPONSE_HEADER_NAME_BYTES 32
 /* Longest extra header value: numbers and the export's Content-Disposition. */
 #define PP_RESPONSE_HEADER_VALUE_BYTES 96
-/* The Allow header of a 405: every method of one path ("GET, POST, PUT"). */
-#define PP_ALLOW_TEXT_BYTES 64
 /* Path segments per route pattern. */
 #define PP_ROUTE_SEGMENTS_MAX 8
 /* Longest header value the API reads (tokens, idempotency keys). A HS256
@@ -54,10 +52,42 @@
 ** from the first byte of the request: the idle timeout alone never fires
 ** for a client that trickles one byte just before each timeout. */
 #define PP_REQUEST_TIMEOUTS_MAX 2u
+/* Seconds a connection has, in total, to send a request's headers: from
+** its accept, or from its last answer on a kept-alive connection. The idle
+** timeout alone never fires for a client sending a header line every few
+** seconds, so without this 64 such clients per address held every slot.
+** 10 s is far more than any real client needs (headers come in one
+** packet). Configurable (--header-timeout-s, 1..PP_HEADER_TIMEOUT_S_MAX). */
+#define PP_HEADER_TIMEOUT_S 10u
+#define PP_HEADER_TIMEOUT_S_MAX 3600
+/* How often the connection guard looks for connections past the header
+** deadline: the deadline is kept to within this. */
+#define PP_HEADER_SWEEP_MS 250
+/* Room kept for new clients: once fewer than connections_max / this
+** are free, each new connection drops the oldest one still waiting for
+** its headers (a new client always gets in; a slow one goes first). */
+#define PP_CONNECTIONS_RESERVE_DIV 16u
 /* Seconds graceful shutdown waits for in-flight requests. */
 #define PP_SHUTDOWN_WAIT_S 10
 /* First chunk of a request's arena; most requests never need a second. */
 #define PP_ARENA_CHUNK_BYTES 4096u
+/* Longest X-Request-Id a client may give us (else we make our own); ours
+** are 17 bytes. Tracing ids of common proxies are at most 40. */
+#define PP_REQUEST_ID_GIVEN_BYTES_MAX 64
+/* A request id buffer: the longest given id or ours, plus NUL, with room. */
+#define PP_REQUEST_ID_BYTES 72
+/* The Allow header of a 405: every method of one path ("GET, HEAD, POST,
+** PUT, DELETE" is 28 bytes). Also the size of api_response.allow. */
+#define PP_ALLOW_BYTES 64
+/* Block a streamed body (CSV export) is pulled in: large enough that a big
+** export is few calls, small enough to stay in the per-connection memory. */
+#define PP_STREAM_BLOCK_BYTES (32u * 1024u)
+/* A libmicrohttpd log message; longer ones are cut (they are diagnostics). */
+#define PP_HTTP_LOG_MESSAGE_BYTES 512
+/* What the access log keeps of a method and of a path: real ones are far
+** shorter; a hostile 1 KiB path must not make every log line huge. */
+#define PP_LOG_METHOD_BYTES_MAX 16
+#define PP_LOG_PATH_BYTES_MAX 256
 
 /* --- Money and payouts -------------------------------------------------- */
 
@@ -312,5 +342,61 @@
 #define PP_READ_TOTALS_MEMO 8
 /* Canonical bytes of the largest list filter (16 fields and the ids). */
 #define PP_READ_FILTER_KEY_BYTES ((16 + PP_READ_IDS_MAX) * 8)
+
+/* --- Users: two-factor codes, sealed secrets, browser sessions, webhooks -- */
+
+/* TOTP (RFC 6238, spec §7): 30-second steps and 6 digits are what every
+** authenticator app assumes when a setup URI says nothing else, and one step
+** of drift either way forgives a phone clock that is up to a minute off
+** without widening the window a guess has much (3 codes in 10^6). */
+#define PP_TOTP_STEP_S 30
+#define PP_TOTP_DIGITS 6
+#define PP_TOTP_DRIFT_STEPS 1
+/* A new two-factor secret: 160 bits, the size RFC 4226 recommends and the
+** output size of HMAC-SHA1, so the key is never padded or hashed first.
+** Its base32 text is 32 characters exactly (no padding). */
+#define PP_TOTP_SECRET_BYTES 20
+/* Largest two-factor secret accepted: the HMAC-SHA1 block size; a longer
+** key would be hashed before use, which no authenticator app expects. */
+#define PP_TOTP_SECRET_BYTES_MAX 64
+/* Longest issuer put in an otpauth:// URI ("payout-panel" or an operator's
+** name for it): authenticator apps show it on one line. */
+#define PP_OTPAUTH_ISSUER_BYTES_MAX 64
+/* An otpauth:// URI: the fixed text (under 128 bytes), the issuer twice and
+** the e-mail once, each percent-encoded at worst as 3 bytes per byte, the
+** base32 secret and the NUL. */
+#define PP_OTPAUTH_URI_BYTES                                                                       \
+    (128 + 6 * PP_OTPAUTH_ISSUER_BYTES_MAX + 3 * PP_EMAIL_BYTES_MAX + 2 * PP_TOTP_SECRET_BYTES_MAX)
+
+/* Server master secret from which sealing keys are derived (HKDF-SHA256):
+** at least the 256 bits of the AES-256 key it yields, at most what a key
+** file reasonably holds. */
+#define PP_SEAL_MASTER_BYTES_MIN 32
+#define PP_SEAL_MASTER_BYTES_MAX 1024
+/* Largest secret sealed at rest (two-factor and webhook secrets are 20 to
+** 64 bytes): keeps a sealed text short enough for one database column. */
+#define PP_SEAL_PLAIN_BYTES_MAX 1024
+
+/* Browser session id and CSRF token: 256 bits from the CSPRNG each, twice
+** the 128 bits spec §7 asks as a floor, as 43 base64url characters. */
+#define PP_SESSION_ID_BYTES 32
+#define PP_CSRF_TOKEN_BYTES 32
+/* Longest cookie name the Set-Cookie builder accepts ("__Host-" prefix
+** included); ours is a short constant. */
+#define PP_COOKIE_NAME_BYTES_MAX 64
+/* Longest cookie value the builder writes; ours is a 43-character id. */
+#define PP_COOKIE_VALUE_BYTES_MAX 128
+/* Largest Max-Age written: a session ends after at most --session-max-s,
+** and 400 days is the ceiling browsers apply to any cookie anyway. */
+#define PP_COOKIE_MAX_AGE_S_MAX (400L * 24L * 3600L)
+/* Longest Cookie: header the parser reads; the HTTP layer's header bound. */
+#define PP_COOKIE_HEADER_BYTES_MAX PP_HEADER_BYTES_MAX
+
+/* Webhook secrets (Standard Webhooks 1.0, spec §9): "whsec_" and base64 of
+** 32 random bytes for new ones; a secret given to the signer may decode to
+** 24 to 64 bytes, the range that specification allows. */
+#define PP_WEBHOOK_SECRET_BYTES 32
+#define PP_WEBHOOK_SECRET_BYTES_MIN 24
+#define PP_WEBHOOK_SECRET_BYTES_MAX 64
 
 #endif /* PAYOUT_LIMITS_H */

@@ -56,10 +56,10 @@ struct api_header {
 };
 
 struct api_response {
-    unsigned status;          /* HTTP status */
-    struct pp_buf body;       /* response body */
-    const char *content_type; /* static string; default application/json */
-    char allow[PP_ALLOW_TEXT_BYTES];           /* Allow header for 405, "" otherwise */
+    unsigned status;            /* HTTP status */
+    struct pp_buf body;         /* response body */
+    const char *content_type;   /* static string; default application/json */
+    char allow[PP_ALLOW_BYTES]; /* Allow header for 405, "" otherwise */
     struct api_header headers[PP_RESPONSE_HEADERS_MAX];
     size_t header_count;
     /* A streamed body (CSV export): when `stream` is set, `body` is ignored

@@ -2,7 +2,10 @@
 ** This module implements the base64url codec of payout/base/base64url.h:
 ** unpadded encoding and the strict, canonical decoding that signed tokens
 ** and list cursors rely on (a value has one spelling, so a tag over its
-** bytes also covers its text). It knows nothing of what the bytes mean.
+** bytes also covers its text). Character values are computed without
+** branches or table lookups and a bad character does not end the loop, so
+** decoding takes the same time whatever the text holds. It knows nothing
+** of what the bytes mean.
 */
 #include "payout/base/base64url.h"
 
@@ -10,21 +13,25 @@
 
 static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
+/* -1 when lo <= x <= hi, else 0 (x, lo and hi between 0 and 255). */
+static int range_mask(int x, int lo, int hi)
+{
+    int d = x - lo;
+    return ((d | (hi - lo - d)) >> 8) ^ -1;
+}
+
+/* Without branches or table lookups, so that decoding a secret takes the
+** same time whatever its characters. */
 int pp_base64url_value(unsigned char c)
 {
-    int value = -1;
-    if (c >= 'A' && c <= 'Z') {
-        value = c - 'A';
-    } else if (c >= 'a' && c <= 'z') {
-        value = c - 'a' + 26;
-    } else if (c >= '0' && c <= '9') {
-        value = c - '0' + 52;
-    } else if (c == '-') {
-        value = 62;
-    } else if (c == '_') {
-        value = 63;
-    }
-    return value;
+    int x = c;
+    int upper = range_mask(x, 'A', 'Z');
+    int lower = range_mask(x, 'a', 'z');
+    int digit = range_mask(x, '0', '9');
+    int v62 = range_mask(x, '-', '-');
+    int v63 = range_mask(x, '_', '_');
+    return ((x - 'A') & upper) | ((x - 'a' + 26) & lower) | ((x - '0' + 52) & digit) | (62 & v62) |
+           (63 & v63) | ~(upper | lower | digit | v62 | v63);
 }
 
 size_t pp_base64url_encode(const uint8_t *in, size_t len, char *out, size_t out_size)
@@ -49,6 +56,7 @@ int pp_base64url_decode(const char *in, size_t len, uint8_t *out, size_t out_siz
     uint32_t acc = 0;
     unsigned bits = 0;
     size_t n = 0;
+    int bad = 0;
     int ok = 0;
 
     /* A remainder of one character carries only 6 bits: no byte string
@@ -56,12 +64,11 @@ int pp_base64url_decode(const char *in, size_t len, uint8_t *out, size_t out_siz
     if (len % 4 == 1 || len / 4 * 3 + (len % 4 == 0 ? 0 : len % 4 - 1) > out_size) {
         goto done;
     }
+    /* Every character is read even after a bad one (no early exit). */
     for (size_t i = 0; i < len; i++) {
         int value = pp_base64url_value((unsigned char)in[i]);
-        if (value < 0) {
-            goto done;
-        }
-        acc = (acc << 6) | (uint32_t)value;
+        bad |= value;
+        acc = (acc << 6) | ((uint32_t)value & 0x3fu);
         bits += 6;
         if (bits >= 8) {
             bits -= 8;
@@ -69,7 +76,8 @@ int pp_base64url_decode(const char *in, size_t len, uint8_t *out, size_t out_siz
             acc &= (1u << bits) - 1u;
         }
     }
-    if (acc != 0) {
+    /* A -1 value sets the sign bit of bad; leftover bits must be zero. */
+    if (bad < 0 || acc != 0) {
         goto done;
     }
     *out_len = n;

@@ -48,7 +48,7 @@ void api_admin_integration_put(struct core_app *app, struct api_request *req,
     struct pp_err err = {0};
     struct core_integration in;
     int enabled = 0;
-    json_t *body = api_body_object(req, allowed, 0, resp);
+    json_t *body = api_body_read(req, allowed, 0, resp);
     if (body == NULL) {
         return;
     }
@@ -71,7 +71,7 @@ void api_admin_integration_rotate(struct core_app *app, struct api_request *req,
     static const char *const allowed[] = {NULL};
     struct pp_err err = {0};
     struct core_integration in;
-    json_t *body = api_body_object(req, allowed, 1, resp);
+    json_t *body = api_body_read(req, allowed, 1, resp);
     if (body == NULL) {
         return;
     }
@@ -101,7 +101,7 @@ static void funds_move(struct core_app *app, struct api_request *req, struct api
     const char *reference = NULL;
     int64_t amount = 0;
     struct pp_balance after;
-    json_t *body = api_body_object(req, allowed, 0, resp);
+    json_t *body = api_body_read(req, allowed, 0, resp);
     if (body == NULL) {
         return;
     }

@@ -33,7 +33,7 @@ void api_authenticate(struct core_app *app, struct api_request *req, struct api_
     struct pp_err err = {0};
     const char *password = NULL;
     char *token = NULL;
-    json_t *body = api_body_object(req, allowed, 0, resp);
+    json_t *body = api_body_read(req, allowed, 0, resp);
     if (body == NULL) {
         return;
     }
@@ -61,7 +61,7 @@ void api_admin_login(struct core_app *app, struct api_request *req, struct api_r
     const char *email = NULL;
     const char *password = NULL;
     char *token = NULL;
-    json_t *body = api_body_object(req, allowed, 0, resp);
+    json_t *body = api_body_read(req, allowed, 0, resp);
     if (body == NULL) {
         return;
     }

@@ -173,7 +173,7 @@ void api_payments_export(struct core_app *app, struct api_request *req, struct a
         return;
     }
     resp->content_type = "text/csv; charset=utf-8";
-    api_response_header(resp, "Content-Disposition", "attachment; filename=\"payments.csv\"");
+    api_response_header_add(resp, "Content-Disposition", "attachment; filename=\"payments.csv\"");
     resp->stream = export_read;
     resp->stream_ctx = s;
     resp->stream_free = export_free;

@@ -96,7 +96,7 @@ void api_admin_authorization_put(struct core_app *app, struct api_request *req,
     /* Two policies are a few KiB each: the request's arena holds them. */
     struct core_auth_policy *policy = pp_arena_calloc(req->arena, 2, sizeof *policy);
     struct core_auth_policy *now = policy + 1;
-    json_t *body = api_body_object(req, allowed, 0, resp);
+    json_t *body = api_body_read(req, allowed, 0, resp);
     if (body == NULL) {
         return;
     }
@@ -126,7 +126,7 @@ void api_payment_receive(struct core_app *app, struct api_request *req, struct a
     struct pp_err err = {0};
     const char *reference = NULL;
     struct pp_payout payout;
-    json_t *body = api_body_object(req, allowed, 0, resp);
+    json_t *body = api_body_read(req, allowed, 0, resp);
     if (body == NULL) {
         return;
     }

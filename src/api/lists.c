@@ -135,7 +135,7 @@ void api_payment_create_list(struct core_app *app, struct api_request *req,
 {
     static const char *const allowed[] = {"payments", NULL};
     struct pp_err err = {0};
-    json_t *body = api_body_object(req, allowed, 0, resp);
+    json_t *body = api_body_read(req, allowed, 0, resp);
     if (body == NULL) {
         return;
     }

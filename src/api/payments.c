@@ -18,7 +18,7 @@ void api_payment_create(struct core_app *app, struct api_request *req, struct ap
     struct pp_err err = {0};
     struct core_payout_request create;
     struct pp_payout payout;
-    json_t *body = api_body_object(req, api_payout_request_fields, 0, resp);
+    json_t *body = api_body_read(req, api_payout_request_fields, 0, resp);
     if (body == NULL) {
         return;
     }
@@ -49,7 +49,7 @@ void api_ids_action_run(struct core_app *app, struct api_request *req, struct ap
     int64_t *ids = NULL;
     size_t count = 0;
     int64_t done = 0;
-    json_t *body = api_body_object(req, allowed, 0, resp);
+    json_t *body = api_body_read(req, allowed, 0, resp);
     if (body == NULL) {
         return;
     }

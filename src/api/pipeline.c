@@ -42,14 +42,14 @@ static void rate_headers(struct api_response *resp, const struct core_rate *rate
         return;
     }
     snprintf(v, sizeof v, "%u", rate->limit);
-    api_response_header(resp, "X-RateLimit-Limit", v);
+    api_response_header_add(resp, "X-RateLimit-Limit", v);
     snprintf(v, sizeof v, "%u", rate->remaining);
-    api_response_header(resp, "X-RateLimit-Remaining", v);
+    api_response_header_add(resp, "X-RateLimit-Remaining", v);
     snprintf(v, sizeof v, "%u", rate->reset_s);
-    api_response_header(resp, "X-RateLimit-Reset", v);
+    api_response_header_add(resp, "X-RateLimit-Reset", v);
     if (!rate->allowed) {
         snprintf(v, sizeof v, "%u", rate->retry_after_s);
-        api_response_header(resp, "Retry-After", v);
+        api_response_header_add(resp, "Retry-After", v);
     }
 }
 
@@ -61,7 +61,7 @@ static void replay(struct api_request *req, struct api_response *resp,
     pp_buf_append(&resp->body, answer->body, answer->body_len);
     resp->status = answer->status;
     resp->content_type = pp_arena_strdup(req->arena, answer->content_type);
-    api_response_header(resp, "Idempotent-Replayed", "true");
+    api_response_header_add(resp, "Idempotent-Replayed", "true");
 }
 
 /* Runs the handler as a keyed request (see core/idempotency.h). */
@@ -181,7 +181,7 @@ int api_login_reserve(struct core_app *app, const struct api_request *req,
                " second(s)",
                wait_s);
     api_err_respond(resp, &err);
-    api_response_header(resp, "Retry-After", text);
+    api_response_header_add(resp, "Retry-After", text);
     return -1;
 }
 

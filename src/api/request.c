@@ -223,8 +223,8 @@ static int key_allowed(const char *key, const char *const *allowed)
     return 0;
 }
 
-json_t *api_body_object(const struct api_request *req, const char *const *allowed, int allow_empty,
-                        struct api_response *resp)
+json_t *api_body_read(const struct api_request *req, const char *const *allowed, int allow_empty,
+                      struct api_response *resp)
 {
     struct pp_err err = {0};
     json_t *obj = NULL;

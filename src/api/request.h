@@ -19,8 +19,8 @@
 ** duplicate keys, syntax and top-level type (400). Returns a new reference
 ** (json_decref it), or NULL after answering the error into resp.
 ** allow_empty: an empty body reads as {} (for bodiless POSTs). */
-json_t *api_body_object(const struct api_request *req, const char *const *allowed, int allow_empty,
-                        struct api_response *resp);
+json_t *api_body_read(const struct api_request *req, const char *const *allowed, int allow_empty,
+                      struct api_response *resp);
 
 /* Typed field readers. Each returns PP_OK, or records the first error in
 ** err and returns its status. A field that is absent or null is "not

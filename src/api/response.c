@@ -24,7 +24,7 @@ void api_response_init(struct api_response *resp)
     resp->stream_free = NULL;
 }
 
-void api_response_header(struct api_response *resp, const char *name, const char *value)
+void api_response_header_add(struct api_response *resp, const char *name, const char *value)
 {
     PP_ASSERT(resp->header_count < PP_RESPONSE_HEADERS_MAX);
     struct api_header *h = &resp->headers[resp->header_count++];

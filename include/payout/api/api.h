@@ -74,7 +74,7 @@ struct api_response {
 
 /* Adds a response header (name and value copied; cut at their sizes).
 ** Asserts when more than PP_RESPONSE_HEADERS_MAX are added. */
-void api_response_header(struct api_response *resp, const char *name, const char *value);
+void api_response_header_add(struct api_response *resp, const char *name, const char *value);
 
 typedef void (*api_handler_fn)(struct core_app *app, struct api_request *req,
                                struct api_response *resp);

@@ -336,6 +336,12 @@ static enum pp_status option_text_check(enum cli_check check, const char *const 
 
 /* Sets every value to its default (or derived default) and then to the
 ** text given, checks in enum cli_check order; the first failure wins. */
+long cli_threads_default(long cores, long max)
+{
+    long n = cores > 0 ? cores : PP_THREADS_FALLBACK;
+    return n > max ? max : n;
+}
+
 static enum pp_status options_values_set(const char *const *texts, struct cli_options *o,
                                          struct pp_err *err)
 {
@@ -347,7 +353,7 @@ static enum pp_status options_values_set(const char *const *texts, struct cli_op
             *option_text_field(o, opt) = texts[i] != NULL ? texts[i] : opt->default_text;
         } else if (opt->kind == CLI_VALUE_LONG) {
             *option_long_field(o, opt) = opt->derived == CLI_DERIVED_CORES
-                                             ? (cores > 0 ? cores : PP_THREADS_FALLBACK)
+                                             ? cli_threads_default(cores, opt->max)
                                              : opt->default_value;
         }
     }

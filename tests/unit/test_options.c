@@ -123,7 +123,16 @@ static void test_defaults(void **state)
         }
     }
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    assert_int_equal(o.threads, cores > 0 ? cores : PP_THREADS_FALLBACK);
+    long threads_max = PP_READERS_MAX - PP_READERS_SPARE;
+    assert_int_equal(o.threads,
+                     cores > 0 ? (cores < threads_max ? cores : threads_max) : PP_THREADS_FALLBACK);
+    /* A machine with more cores than --threads allows still starts. */
+    assert_int_equal(cli_threads_default(64, threads_max), threads_max);
+    assert_int_equal(cli_threads_default(threads_max + 1, threads_max), threads_max);
+    assert_int_equal(cli_threads_default(threads_max, threads_max), threads_max);
+    assert_int_equal(cli_threads_default(4, threads_max), 4);
+    assert_int_equal(cli_threads_default(0, threads_max), PP_THREADS_FALLBACK);
+    assert_int_equal(cli_threads_default(-1, threads_max), PP_THREADS_FALLBACK);
     /* The figures themselves, as docs/operations.md states them. */
     assert_int_equal(o.port, 5006);
     assert_string_equal(o.bind_addr, "127.0.0.1");

@@ -69,7 +69,7 @@ enum cli_check {
 /* Defaults that are worked out at parse time instead of written down. */
 enum cli_derived {
     CLI_DERIVED_NONE,
-    CLI_DERIVED_CORES,      /* the number of cores (PP_THREADS_FALLBACK if unknown) */
+    CLI_DERIVED_CORES,      /* the number of cores, at most the option's max (cli_threads_default) */
     CLI_DERIVED_TWICE_RATE, /* twice the rate when only the rate is given (>= 1) */
 };
 
@@ -107,6 +107,11 @@ enum pp_status cli_options_parse(int argc, char *const *argv, struct cli_options
 
 /* Prints the options part of the usage text, generated from the table. */
 void cli_options_usage_print(FILE *out);
+
+/* The default worker-thread count on a machine with `cores` cores (<= 0:
+** unknown, PP_THREADS_FALLBACK): one per core, but never above max (the
+** --threads ceiling), so a large machine starts without --threads. */
+long cli_threads_default(long cores, long max);
 
 /* Prints head at the usage indent, then text wrapped to PP_USAGE_COLUMNS
 ** with continuation lines at PP_USAGE_HELP_COLUMN; head longer than the

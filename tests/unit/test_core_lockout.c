@@ -13,42 +13,32 @@
 
 #include <cmocka.h>
 
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "payout/core/lockout.h"
 #include "payout/limits.h"
+#include "support/tmpdir.h"
 
 struct fixture {
     char dir[64];
     struct core_app *apps[2];
 };
 
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
 static int setup(void **state)
 {
     struct fixture *fx = calloc(1, sizeof *fx);
-    if (fx == NULL) {
+    char db[2][96];
+    if (fx == NULL || unit_tmpdir_create("pp_lockout_", "p0.db", fx->dir, sizeof fx->dir, db[0],
+                                         sizeof db[0]) != 0) {
+        free(fx);
         return -1;
     }
-    snprintf(fx->dir, sizeof fx->dir, "/tmp/pp_lockout_XXXXXX");
-    if (mkdtemp(fx->dir) == NULL) {
-        return -1;
-    }
+    snprintf(db[1], sizeof db[1], "%s/p1.db", fx->dir);
     for (int i = 0; i < 2; i++) {
-        char db[96];
         struct pp_err err = {0};
-        snprintf(db, sizeof db, "%s/p%d.db", fx->dir, i);
-        if (core_app_open(db, 1, &fx->apps[i], &err) != PP_OK) {
+        if (core_app_open(db[i], 1, &fx->apps[i], &err) != PP_OK) {
             fprintf(stderr, "open: %s\n", err.message);
             return -1;
         }
@@ -62,7 +52,7 @@ static int teardown(void **state)
     struct fixture *fx = *state;
     core_app_close(fx->apps[0]);
     core_app_close(fx->apps[1]);
-    nftw(fx->dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+    unit_tmpdir_destroy(fx->dir);
     free(fx);
     return 0;
 }

@@ -392,16 +392,18 @@
 ** documentation address ..."): an IPv6 text (46) and fixed words. */
 #define PP_OUT_REASON_BYTES 160
 
-/* A notification e-mail's subject, project and description as they may
-** appear in it: the API's own field limits, so nothing is cut. The whole
-** message stays far below what any SMTP server accepts (a few KiB). */
-#define PP_MAIL_MESSAGE_BYTES_MAX (32u * 1024u)
-/* Header lines are folded below 78 characters (RFC 5322 2.1.1); an RFC
-** 2047 encoded-word holds at most 75 characters, so at most 45 bytes of
-** UTF-8 go into one (60 base64 characters and 12 of framing). */
-#define PP_MAIL_ENCODED_WORD_BYTES 45
-/* Base64 body lines: 76 characters, the MIME maximum (RFC 2045 6.8). */
-#define PP_MAIL_BASE64_LINE_CHARS 76
+/* A notification e-mail takes the project and description within the
+** API's own field limits, so nothing is cut; the whole message stays a few
+** KiB, far below what any SMTP server accepts. Longest amount text put in
+** one: the API's amount text bound. */
+#define PP_MAIL_AMOUNT_TEXT_BYTES_MAX PP_AMOUNT_TEXT_BYTES_MAX
+/* Header lines are folded below 78 characters (RFC 5322 2.1.1) and an RFC
+** 2047 encoded-word holds at most 75: 39 bytes of UTF-8 make 52 base64
+** characters, a 64-character word, and "Subject: " and it fit in 73. */
+#define PP_MAIL_ENCODED_WORD_BYTES 39
+/* Quoted-printable body lines: 76 characters, the MIME maximum (RFC 2045
+** 6.7), soft line break included. */
+#define PP_MAIL_QP_LINE_CHARS 76
 /* RFC 5321 4.5.3.1: local part at most 64 octets, a domain label 63. */
 #define PP_MAIL_LOCAL_PART_BYTES_MAX 64
 #define PP_MAIL_DOMAIN_LABEL_BYTES_MAX 63

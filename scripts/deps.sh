@@ -6,6 +6,7 @@ set -euo pipefail
 pkgs=(gcc make cmake pkg-config libmicrohttpd-dev libjansson-dev libjwt-dev libsqlite3-dev
       libssl-dev libcmocka-dev libcurl4-openssl-dev sqlite3 curl openssl
       e2fsprogs mount)  # the storage-fault tests make a small ext4 image and loop-mount it
+pkgs+=(python3-aiosmtpd)  # the SMTP sink of tests/unit/test_smtp.c (tests/smtp_sink.py)
 pkgs+=("$@")
 missing=()
 for p in "${pkgs[@]}"; do

@@ -294,71 +294,58 @@ static void mail_message_id_stable(void **state)
     free(c);
 }
 
+static char long_project[PP_PROJECT_NAME_BYTES_MAX + 2];
+static char long_description[PP_DESCRIPTION_BYTES_MAX + 2];
+
+#define REFUSED_CASES 16
+
+/* Case i of the inputs compose must refuse, made from the fixed message. */
+static void refused_case(int i, struct out_mail_envelope *env, struct out_mail_payout *p)
+{
+    const char *const to[] = {"x@y\r\nBcc: z@example.com", "no-at-sign"};
+    const char *const uuid[] = {"0c9f4b1e-7d2a-4c1b-9e0f-3a5b6c7d8e9",
+                                "0c9f4b1e-7d2a-4c1b-9e0f-3a5b6c7d8e9f>\r\nX: y",
+                                "0c9f4b1e+7d2a-4c1b-9e0f-3a5b6c7d8e9f"};
+    const char *const amount[] = {"12.5\r\n", ".5", "1.2.3"};
+    const char *const currency[] = {"eur", "EURO"};
+
+    *env = envelope;
+    *p = payout_fixed();
+    if (i < 2) {
+        env->to = to[i];
+    } else if (i == 2) {
+        env->from = "panel@localhost";
+    } else if (i == 3) {
+        env->to = NULL;
+    } else if (i < 7) {
+        p->uuid = uuid[i - 4];
+    } else if (i < 10) {
+        p->amount = amount[i - 7];
+    } else if (i < 12) {
+        p->currency = currency[i - 10];
+    } else if (i == 12) {
+        p->project = "";
+    } else if (i == 13) {
+        p->project = long_project;
+    } else if (i == 14) {
+        p->description = long_description;
+    } else {
+        p->kind = (enum out_mail_kind)7;
+    }
+}
+
 static void mail_refused_inputs(void **state)
 {
     (void)state;
-    char long_project[PP_PROJECT_NAME_BYTES_MAX + 2];
-    char long_description[PP_DESCRIPTION_BYTES_MAX + 2];
     memset(long_project, 'p', sizeof long_project - 1);
-    long_project[sizeof long_project - 1] = '\0';
     memset(long_description, 'd', sizeof long_description - 1);
-    long_description[sizeof long_description - 1] = '\0';
 
-    for (int i = 0; i < 16; i++) {
-        struct out_mail_envelope env = envelope;
-        struct out_mail_payout p = payout_fixed();
-        switch (i) {
-        case 0:
-            env.to = "x@y\r\nBcc: z@example.com";
-            break;
-        case 1:
-            env.to = "no-at-sign";
-            break;
-        case 2:
-            env.from = "panel@localhost";
-            break;
-        case 3:
-            env.to = NULL;
-            break;
-        case 4:
-            p.uuid = "0c9f4b1e-7d2a-4c1b-9e0f-3a5b6c7d8e9";
-            break;
-        case 5:
-            p.uuid = "0c9f4b1e-7d2a-4c1b-9e0f-3a5b6c7d8e9f>\r\nX: y";
-            break;
-        case 6:
-            p.uuid = "0c9f4b1e+7d2a-4c1b-9e0f-3a5b6c7d8e9f";
-            break;
-        case 7:
-            p.amount = "12.5\r\n";
-            break;
-        case 8:
-            p.amount = ".5";
-            break;
-        case 9:
-            p.amount = "1.2.3";
-            break;
-        case 10:
-            p.currency = "eur";
-            break;
-        case 11:
-            p.currency = "EURO";
-            break;
-        case 12:
-            p.project = "";
-            break;
-        case 13:
-            p.project = long_project;
-            break;
-        case 14:
-            p.description = long_description;
-            break;
-        default:
-            p.kind = (enum out_mail_kind)7;
-            break;
-        }
+    for (int i = 0; i < REFUSED_CASES; i++) {
+        struct out_mail_envelope env;
+        struct out_mail_payout p;
         struct pp_buf b;
         struct pp_err err;
+        refused_case(i, &env, &p);
         pp_buf_init(&b);
         pp_err_clear(&err);
         if (out_mail_compose(&env, &p, &b, &err) != PP_INVALID_PARAMS) {

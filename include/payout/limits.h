@@ -45,10 +45,42 @@
 ** from the first byte of the request: the idle timeout alone never fires
 ** for a client that trickles one byte just before each timeout. */
 #define PP_REQUEST_TIMEOUTS_MAX 2u
+/* Seconds a connection has, in total, to send a request's headers: from
+** its accept, or from its last answer on a kept-alive connection. The idle
+** timeout alone never fires for a client sending a header line every few
+** seconds, so without this 64 such clients per address held every slot.
+** 10 s is far more than any real client needs (headers come in one
+** packet). Configurable (--header-timeout-s, 1..PP_HEADER_TIMEOUT_S_MAX). */
+#define PP_HEADER_TIMEOUT_S 10u
+#define PP_HEADER_TIMEOUT_S_MAX 3600
+/* How often the connection guard looks for connections past the header
+** deadline: the deadline is kept to within this. */
+#define PP_HEADER_SWEEP_MS 250
+/* Room kept for new clients: once fewer than connections_max / this
+** are free, each new connection drops the oldest one still waiting for
+** its headers (a new client always gets in; a slow one goes first). */
+#define PP_CONNECTIONS_RESERVE_DIV 16u
 /* Seconds graceful shutdown waits for in-flight requests. */
 #define PP_SHUTDOWN_WAIT_S 10
 /* First chunk of a request's arena; most requests never need a second. */
 #define PP_ARENA_CHUNK_BYTES 4096u
+/* Longest X-Request-Id a client may give us (else we make our own); ours
+** are 17 bytes. Tracing ids of common proxies are at most 40. */
+#define PP_REQUEST_ID_GIVEN_BYTES_MAX 64
+/* A request id buffer: the longest given id or ours, plus NUL, with room. */
+#define PP_REQUEST_ID_BYTES 72
+/* The Allow header of a 405: every method of one path ("GET, HEAD, POST,
+** PUT, DELETE" is 28 bytes). Same size as api_response.allow. */
+#define PP_ALLOW_BYTES 64
+/* Block a streamed body (CSV export) is pulled in: large enough that a big
+** export is few calls, small enough to stay in the per-connection memory. */
+#define PP_STREAM_BLOCK_BYTES (32u * 1024u)
+/* A libmicrohttpd log message; longer ones are cut (they are diagnostics). */
+#define PP_HTTP_LOG_MESSAGE_BYTES 512
+/* What the access log keeps of a method and of a path: real ones are far
+** shorter; a hostile 1 KiB path must not make every log line huge. */
+#define PP_LOG_METHOD_BYTES_MAX 16
+#define PP_LOG_PATH_BYTES_MAX 256
 
 /* --- Money and payouts -------------------------------------------------- */
 
@@ -412,5 +444,42 @@
 #define PP_SMTP_TIMEOUT_MS 30000L
 /* Room for the server's last reply line kept for the payout's record. */
 #define PP_SMTP_REPLY_BYTES 256
+
+/* --- Command line (src/cli/) ------------------------------------------------ */
+
+/* TCP port numbers are 16 bits; --port 0 asks the kernel for any free one. */
+#define PP_PORT_MAX 65535
+/* Smallest --body-max: a typo must not set a ceiling that refuses ordinary
+** single-payout requests (a few hundred bytes each). */
+#define PP_BODY_BYTES_MIN 1024
+/* Read connections opened beside the HTTP worker threads' own, for reads
+** made outside a worker (the expiry pass, the handler threads), so that
+** they seldom make a worker wait. --threads stops at PP_READERS_MAX minus
+** these. */
+#define PP_READERS_SPARE 2
+/* Worker threads when the number of cores cannot be read (sysconf fails):
+** two keep one slow request from stalling every other. */
+#define PP_THREADS_FALLBACK 2
+/* Ceiling for --conn-timeout-s: an hour; a connection idle longer only
+** holds a slot another client could use. */
+#define PP_CONNECTION_TIMEOUT_S_MAX 3600
+/* Ceiling for --max-connections and --per-ip-connections: each connection
+** holds a file descriptor and up to PP_CONNECTION_MEMORY_BYTES, so 65536
+** is about the largest descriptor limit hosts grant, and 4 GiB of
+** connection memory. */
+#define PP_CONNECTIONS_FLAG_MAX 65536
+/* Largest PEM file read for --tls-cert/--tls-key: a long chain is ~10 KiB,
+** so 256 KiB is generous and still bounds what a wrong path makes us read. */
+#define PP_TLS_PEM_BYTES_MAX (256 * 1024)
+/* The usage text (--help) is wrapped to fit a classic 80-column terminal;
+** descriptions start at this column, right of the longest flag. */
+#define PP_USAGE_COLUMNS 80
+#define PP_USAGE_HELP_COLUMN 28
+/* One entry of the usage text before wrapping (help, range, variable and
+** default): the longest is under 200 bytes. */
+#define PP_USAGE_ENTRY_BYTES 512
+/* Rows of the option table (cli/options.c): the parser keeps one value per
+** row on its stack. There are 22 today. */
+#define PP_CLI_OPTIONS_MAX 40
 
 #endif /* PAYOUT_LIMITS_H */

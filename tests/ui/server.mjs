@@ -44,11 +44,14 @@ export async function startServer(env = {}) {
   child.removeAllListeners('exit');
   return {
     base,
+    /** Stops the server; throws when it does not exit cleanly (a
+     *  sanitizer build reports its findings that way). */
     async stop() {
-      const done = new Promise((r) => child.once('exit', r));
+      const done = new Promise((r) => child.once('exit', (code, signal) => r({ code, signal })));
       child.kill('SIGTERM');
-      await done;
+      const { code, signal } = await done;
       rmSync(dir, { recursive: true, force: true });
+      if (code !== 0) throw new Error(`server exited with ${code ?? signal}: ${err.slice(-4000)}`);
     },
   };
 }

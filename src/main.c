@@ -16,13 +16,15 @@
 #include <unistd.h>
 
 #include "payout/base/log.h"
+#include "payout/core/admins.h"
 #include "payout/core/app.h"
-#include "payout/core/lifecycle.h"
+#include "payout/core/expiry.h"
+#include "payout/core/ledger.h"
+#include "payout/core/service.h"
 #include "payout/http/server.h"
 #include "payout/limits.h"
 #include "payout/sec/passwords.h"
 #include "payout/sec/secrets.h"
-#include "payout/store/store.h"
 
 struct options {
     const char *command;
@@ -194,7 +196,8 @@ static int parse_options(int argc, char **argv, struct options *o)
         }
     }
     o->expiry_interval_ms = PP_EXPIRY_INTERVAL_MS_DEFAULT;
-    if (expiry != NULL && !parse_long(expiry, 0, PP_EXPIRY_INTERVAL_MS_MAX, &o->expiry_interval_ms)) {
+    if (expiry != NULL &&
+        !parse_long(expiry, 0, PP_EXPIRY_INTERVAL_MS_MAX, &o->expiry_interval_ms)) {
         fprintf(stderr, "payout-panel: --expiry-interval-ms must be 0 to %ld\n",
                 PP_EXPIRY_INTERVAL_MS_MAX);
         return 0;
@@ -228,8 +231,8 @@ static int parse_service(struct options *o)
          !parse_long(o->rate_limit_text, 0, PP_RATE_LIMIT_MAX, &rate)) ||
         (o->rate_burst_text != NULL &&
          !parse_long(o->rate_burst_text, 1, PP_RATE_BURST_MAX, &burst)) ||
-        (o->idem_ttl_text != NULL && !parse_long(o->idem_ttl_text, PP_IDEMPOTENCY_TTL_H_MIN,
-                                                 PP_IDEMPOTENCY_TTL_H_MAX, &ttl))) {
+        (o->idem_ttl_text != NULL &&
+         !parse_long(o->idem_ttl_text, PP_IDEMPOTENCY_TTL_H_MIN, PP_IDEMPOTENCY_TTL_H_MAX, &ttl))) {
         fprintf(stderr, "payout-panel: --rate-limit, --rate-burst or --idempotency-ttl-h is "
                         "out of range\n");
         return 0;
@@ -324,8 +327,7 @@ static int bootstrap_admin(struct core_app *app)
                 "`payout-panel admin`)\n",
                 email, generated);
     } else {
-        fprintf(stderr, "created admin %s from PAYOUT_ADMIN_EMAIL/PAYOUT_ADMIN_PASSWORD\n",
-                email);
+        fprintf(stderr, "created admin %s from PAYOUT_ADMIN_EMAIL/PAYOUT_ADMIN_PASSWORD\n", email);
     }
     sec_wipe(generated, sizeof generated);
     return 1;
@@ -416,8 +418,8 @@ static int cmd_serve(const struct options *o)
         goto done;
     }
     const char *scheme = tls_cert != NULL ? "https" : "http";
-    const char *fmt = strchr(o->bind_addr, ':') ? "listening on %s://[%s]:%u\n"
-                                                : "listening on %s://%s:%u\n";
+    const char *fmt =
+        strchr(o->bind_addr, ':') ? "listening on %s://[%s]:%u\n" : "listening on %s://%s:%u\n";
     printf(fmt, scheme, o->bind_addr, (unsigned)http_server_port(srv));
     fflush(stdout);
     sigwait(&sigs, &sig);
@@ -442,12 +444,12 @@ static int cmd_migrate(const struct options *o)
 {
     struct pp_err err = {0};
     int applied = 0;
-    if (store_migrate(o->db_path, &applied, &err) != PP_OK) {
+    if (core_app_migrate(o->db_path, &applied, &err) != PP_OK) {
         fprintf(stderr, "payout-panel: migrate failed: %s\n", err.message);
         return 1;
     }
     printf("%s: applied %d migration(s); schema version %d\n", o->db_path, applied,
-           store_schema_version_latest());
+           core_app_schema_latest());
     return 0;
 }
 
@@ -497,7 +499,7 @@ static int cmd_check(const struct options *o)
         return 2;
     }
     if (core_app_open(o->db_path, 1, &app, &err) != PP_OK ||
-        core_check(app, print_problem, NULL, &problems, &err) != PP_OK) {
+        core_ledger_check(app, print_problem, NULL, &problems, &err) != PP_OK) {
         fprintf(stderr, "payout-panel: check failed to run: %s\n", err.message);
         core_app_close(app);
         return 2;

@@ -11,7 +11,12 @@
 
 #include "payout/api/api.h"
 #include "payout/api/jsonw.h"
+#include "payout/core/admins.h"
+#include "payout/core/bulk.h"
+#include "payout/core/funds.h"
+#include "payout/core/integration.h"
 #include "payout/core/money.h"
+#include "payout/core/payouts.h"
 #include "payout/model.h"
 
 /* Handlers (one module per resource). */
@@ -34,8 +39,7 @@ void api_version(struct core_app *app, struct api_request *req, struct api_respo
 void api_status(struct core_app *app, struct api_request *req, struct api_response *resp);
 void api_healthz(struct core_app *app, struct api_request *req, struct api_response *resp);
 void api_readyz(struct core_app *app, struct api_request *req, struct api_response *resp);
-void api_admin_audit_list(struct core_app *app, struct api_request *req,
-                          struct api_response *resp);
+void api_admin_audit_list(struct core_app *app, struct api_request *req, struct api_response *resp);
 void api_openapi(struct core_app *app, struct api_request *req, struct api_response *resp);
 
 /* Parses req's body as a JSON object whose keys are all in `allowed`
@@ -43,8 +47,8 @@ void api_openapi(struct core_app *app, struct api_request *req, struct api_respo
 ** duplicate keys, syntax and top-level type (400). Returns a new reference
 ** (json_decref it), or NULL after answering the error into resp.
 ** allow_empty: an empty body reads as {} (for bodiless POSTs). */
-json_t *api_body_object(const struct api_request *req, const char *const *allowed,
-                        int allow_empty, struct api_response *resp);
+json_t *api_body_object(const struct api_request *req, const char *const *allowed, int allow_empty,
+                        struct api_response *resp);
 
 /* Typed field readers. Each returns PP_OK, or records the first error in
 ** err and returns its status. A field that is absent or null is "not
@@ -54,8 +58,8 @@ enum pp_status api_field_string(json_t *obj, const char *key, int required, size
                                 const char **out, struct pp_err *err); /* default "" */
 enum pp_status api_field_bool(json_t *obj, const char *key, int required, int *out,
                               struct pp_err *err);
-enum pp_status api_field_currency(json_t *obj, const char *key,
-                                  const struct core_currency **out, struct pp_err *err);
+enum pp_status api_field_currency(json_t *obj, const char *key, const struct core_currency **out,
+                                  struct pp_err *err);
 enum pp_status api_field_amount(json_t *obj, const char *key, const struct core_currency *cur,
                                 int64_t *out, struct pp_err *err); /* required, > 0 */
 enum pp_status api_field_date(json_t *obj, const char *key, int64_t *ms_out,

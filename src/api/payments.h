@@ -7,7 +7,7 @@
 
 #include <jansson.h>
 
-#include "payout/core/app.h"
+#include "payout/core/payouts.h"
 #include "payout/status.h"
 
 /* The fields a create body (or one row of a list) may carry, NULL-ended. */
@@ -17,7 +17,7 @@ extern const char *const api_payout_request_fields[];
 ** into *out; the first problem lands in err. Strings in *out are borrowed
 ** from body, except the compact metadata text, which is allocated in
 ** arena. */
-void api_payout_request_read(json_t *body, struct pp_arena *arena,
-                             struct core_payout_request *out, struct pp_err *err);
+void api_payout_request_read(json_t *body, struct pp_arena *arena, struct core_payout_request *out,
+                             struct pp_err *err);
 
 #endif /* PAYOUT_API_PAYMENTS_H */

@@ -12,9 +12,13 @@
 ** The background task runs one pass at start (payouts that ended while the
 ** server was stopped are expired before it serves) and then one every
 ** interval on its own thread, until core_app_close stops it. It does not
-** decide what "open" means (model.c) nor how funds move (store/funds.c).
+** decide what "open" means (model.c) nor change a payout itself
+** (core_payout_expire, bulk.c).
 */
+#include "payout/core/expiry.h"
+
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +28,7 @@
 #include "payout/base/assert.h"
 #include "payout/base/buf.h"
 #include "payout/base/log.h"
+#include "payout/core/bulk.h"
 #include "payout/core/dates.h"
 #include "payout/store/lifecycle.h"
 
@@ -35,19 +40,6 @@ struct core_expiry {
     pthread_cond_t cv; /* signalled by core_expiry_stop; waits on CLOCK_MONOTONIC */
     int stopping;      /* guarded by mu */
 };
-
-/* The list was a snapshot: since then the payout may have been
-** cancelled, received or expired by someone else. */
-static int expire_eligible(const struct pp_payout *p, int64_t now_ms)
-{
-    return pp_payout_status_is_open(p->status) && p->end_ms < now_ms;
-}
-
-static enum pp_status expire_apply(struct store_tx *tx, const struct pp_payout *p, int64_t now_ms,
-                                   struct pp_err *err)
-{
-    return core_payout_close_released(tx, p, PP_PAYOUT_EXPIRED, now_ms, err);
-}
 
 /* 1 once core_expiry_stop has been called for app's task. */
 static int stop_requested(struct core_app *app)
@@ -74,25 +66,16 @@ enum pp_status core_expiry_run(struct core_app *app, int64_t now_ms, int64_t *ex
         if (st != PP_OK || count == 0) {
             break;
         }
-        static const struct pp_actor system_actor = {.kind = PP_ACTOR_SYSTEM};
-        struct core_bulk b = {
-            .ids = ids,
-            .count = count,
-            .now_ms = now_ms,
-            .eligible = expire_eligible,
-            .apply = expire_apply,
-            .actor = &system_actor,
-            .action = "payment.expire",
-        };
-        st = core_payout_bulk_run(app, &b, err);
+        int64_t expired = 0;
+        st = core_payout_expire(app, ids, count, now_ms, &expired, err);
         if (st != PP_OK) {
             break;
         }
-        total += b.done;
+        total += expired;
         /* A short list was the last one; a batch that expired nothing means
         ** the snapshot only held payouts closed meanwhile, which the next
         ** pass no longer lists. */
-        if (count < PP_EXPIRY_BATCH_MAX || b.done == 0) {
+        if (count < PP_EXPIRY_BATCH_MAX || expired == 0) {
             break;
         }
     }

@@ -2,8 +2,8 @@
 ** This module implements idempotent requests (see
 ** payout/core/idempotency.h): the request fingerprint, the in-flight
 ** registry that makes concurrent requests with one key wait for each
-** other, the thread-local "current request" that core_write consults, the
-** wrapping of the action's transaction with the key's row, storing the
+** other, the thread-local "current request" that core_write_run consults
+** (write.c adds the key's row to the action's transaction), storing the
 ** answer, and the purge of old keys with its background thread.
 **
 ** It does not decide which routes are idempotent or what an answer looks
@@ -221,37 +221,6 @@ struct core_idem_request *core_idem_current(void)
     return current_request;
 }
 
-/* The action's callback with the key's row added to its transaction. */
-struct keyed_write {
-    store_tx_fn fn;
-    void *arg;
-    const struct core_idem_request *r;
-    int64_t now_ms;
-};
-
-static enum pp_status write_keyed(struct store_tx *tx, void *arg, struct pp_err *err)
-{
-    struct keyed_write *w = arg;
-    enum pp_status st = w->fn(tx, w->arg, err);
-    if (st == PP_OK) {
-        /* Same savepoint: if this fails, the action is rolled back too. */
-        st = store_tx_idem_insert(tx, w->r->scope, w->r->key, w->r->fingerprint, w->now_ms, err);
-    }
-    return st;
-}
-
-enum pp_status core_idem_write(struct core_app *app, struct core_idem_request *r, store_tx_fn fn,
-                               void *arg, struct pp_err *err)
-{
-    PP_ASSERT(r->registered && !r->recorded);
-    struct keyed_write w = {.fn = fn, .arg = arg, .r = r, .now_ms = core_now_ms()};
-    enum pp_status st = store_write(app->store, write_keyed, &w, err);
-    if (st == PP_OK) {
-        r->recorded = 1;
-    }
-    return st;
-}
-
 struct answer_write {
     const struct core_idem_request *r;
     const struct core_idem_answer *answer;
@@ -272,7 +241,8 @@ enum pp_status core_idem_finish(struct core_app *app, struct core_idem_request *
     PP_ASSERT(r->registered && current_request != r);
     if (r->recorded && answer != NULL) {
         struct answer_write w = {.r = r, .answer = answer};
-        st = core_write(app, write_answer, &w, err);
+        /* Not an action: store_write, so no key is recorded with it. */
+        st = store_write(app->store, write_answer, &w, err);
         if (st != PP_OK) {
             /* The action stands; its key now reports the answer as lost. */
             pp_log(PP_LOG_WARN, "could not store the answer of an idempotent request: %s",
@@ -307,7 +277,7 @@ enum pp_status core_idem_purge(struct core_app *app, int64_t now_ms, int64_t *de
     /* Bounded: a backlog larger than this waits for the next round. */
     for (int round = 0; round < 1000; round++) {
         int64_t io[2] = {before_ms, 0};
-        st = core_write(app, write_purge, io, err);
+        st = store_write(app->store, write_purge, io, err);
         total += st == PP_OK ? io[1] : 0;
         if (st != PP_OK || io[1] < PP_IDEMPOTENCY_PURGE_BATCH) {
             break;

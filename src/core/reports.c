@@ -3,8 +3,8 @@
 ** period and hands the aggregate to the store (store/reports.c). It does
 ** not parse parameters or format answers (api/reports.c does).
 */
-#include "internal.h"
 #include "payout/core/reports.h"
+#include "internal.h"
 
 enum pp_status core_report_payouts(struct core_app *app, const struct store_report_query *q,
                                    struct store_report_group *out, size_t cap, size_t *count_out,

@@ -6,7 +6,7 @@
 ** deleting it.
 **
 ** The lifecycle rules and the funds that move with a status change are
-** core's; listing payouts belongs to the read side and is not here yet.
+** core's; listing payouts is the read side's (reads.c).
 */
 #include <string.h>
 

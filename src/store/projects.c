@@ -2,7 +2,7 @@
 ** This module implements the projects table: store_tx_project_ensure finds
 ** a project by its exact (case-sensitive) name or creates it.
 **
-** Listing projects belongs to the read side and is not here yet.
+** Reading and listing projects is the read side's (reads.c).
 */
 #include <string.h>
 

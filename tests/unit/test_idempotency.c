@@ -24,9 +24,11 @@
 #include <cmocka.h>
 
 #include "payout/core/app.h"
+#include "payout/core/funds.h"
 #include "payout/core/dates.h"
 #include "payout/core/idempotency.h"
 #include "payout/core/money.h"
+#include "payout/core/payouts.h"
 
 struct fixture {
     char dir[64];

@@ -14,7 +14,10 @@
 #include "payout/base/arena.h"
 #include "payout/base/buf.h"
 #include "payout/core/app.h"
+#include "payout/core/auth.h"
+#include "payout/core/service.h"
 #include "payout/limits.h"
+#include "payout/model.h"
 #include "payout/status.h"
 
 /* Who may call a route. */
@@ -30,17 +33,17 @@ struct api_param {
 };
 
 struct api_request {
-    struct pp_arena *arena;          /* dies with the request */
-    const char *method;              /* "GET", "POST", ... */
-    const char *path;                /* without the query string */
+    struct pp_arena *arena;                       /* dies with the request */
+    const char *method;                           /* "GET", "POST", ... */
+    const char *path;                             /* without the query string */
     const char *path_params[PP_ROUTE_PARAMS_MAX]; /* {id}-style segments, in order */
     size_t path_param_count;
     struct api_param query[PP_QUERY_PARAMS_MAX];
     size_t query_count;
-    const char *token;               /* from x-access-token or "Bearer"; NULL if none */
-    const char *content_type;        /* NULL if absent */
-    const char *idempotency_key;     /* NULL if absent */
-    const char *body;                /* NULL-terminated copy; NULL when empty */
+    const char *token;           /* from x-access-token or "Bearer"; NULL if none */
+    const char *content_type;    /* NULL if absent */
+    const char *idempotency_key; /* NULL if absent */
+    const char *body;            /* NULL-terminated copy; NULL when empty */
     size_t body_len;
     const char *client_addr;         /* "127.0.0.1" */
     struct core_principal principal; /* set by api_route_run before the handler */
@@ -57,10 +60,10 @@ struct api_header {
 };
 
 struct api_response {
-    unsigned status;            /* HTTP status */
-    struct pp_buf body;         /* response body */
-    const char *content_type;   /* static string; default application/json */
-    char allow[64];             /* Allow header for 405, "" otherwise */
+    unsigned status;          /* HTTP status */
+    struct pp_buf body;       /* response body */
+    const char *content_type; /* static string; default application/json */
+    char allow[64];           /* Allow header for 405, "" otherwise */
     struct api_header headers[API_RESPONSE_HEADERS_MAX];
     size_t header_count;
     /* A streamed body (CSV export): when `stream` is set, `body` is ignored
@@ -81,12 +84,12 @@ typedef void (*api_handler_fn)(struct core_app *app, struct api_request *req,
                                struct api_response *resp);
 
 struct api_route {
-    const char *method;      /* upper case */
-    const char *pattern;     /* "/api/payments/{id}": a {name} segment is a parameter */
+    const char *method;  /* upper case */
+    const char *pattern; /* "/api/payments/{id}": a {name} segment is a parameter */
     api_handler_fn handler;
     enum api_access access;
-    int has_body;            /* 1 when the handler reads a JSON body */
-    size_t body_bytes_max;   /* largest body for this route; 0 = the server's --body-max */
+    int has_body;          /* 1 when the handler reads a JSON body */
+    size_t body_bytes_max; /* largest body for this route; 0 = the server's --body-max */
 };
 
 /* The route table (api/routes.c). */

@@ -10,9 +10,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "payout/core/app.h"
 #include "payout/status.h"
 #include "payout/store/audit.h"
+
+struct core_app;
 
 /* One page of the audit log, newest first: see store_audit_list. A filter
 ** whose from is after its to is PP_INVALID_PARAMS; an offset past the end

@@ -10,8 +10,9 @@
 
 #include <stddef.h>
 
-#include "payout/core/app.h"
 #include "payout/store/reports.h"
+
+struct core_app;
 
 /* Aggregates the payouts matching q into out[0..cap); *count_out = groups.
 ** PP_INVALID_PARAMS when from_ms >= to_ms or when there are more than cap

@@ -29,34 +29,12 @@
 
 /* The query parameters, each with the lists that accept it. */
 enum qp {
-    QP_PAGE,
-    QP_SIZE,
-    QP_CURSOR,
-    QP_TOTAL,
-    QP_ORDER_BY,
-    QP_DIR,
-    QP_STATUS,
-    QP_CURRENCY,
-    QP_PROJECT_ID,
-    QP_RECIPIENT_ID,
-    QP_IDS,
-    QP_AMOUNT_MIN,
-    QP_AMOUNT_MAX,
-    QP_CREATED_FROM,
-    QP_CREATED_TO,
-    QP_START_FROM,
-    QP_START_TO,
-    QP_END_FROM,
-    QP_END_TO,
-    QP_USER_NAME,
-    QP_PHONE_NUMBER,
-    QP_REFERENCE_ID,
-    QP_NAME,
-    QP_FROM,
-    QP_TO,
-    QP_PAYOUT_ID,
-    QP_STATS,
-    QP_COUNT
+    QP_PAGE, QP_SIZE, QP_CURSOR, QP_TOTAL, QP_ORDER_BY, QP_DIR,
+    QP_STATUS, QP_CURRENCY, QP_PROJECT_ID, QP_RECIPIENT_ID, QP_IDS,
+    QP_AMOUNT_MIN, QP_AMOUNT_MAX, QP_CREATED_FROM, QP_CREATED_TO,
+    QP_START_FROM, QP_START_TO, QP_END_FROM, QP_END_TO,
+    QP_USER_NAME, QP_PHONE_NUMBER, QP_REFERENCE_ID, QP_NAME,
+    QP_FROM, QP_TO, QP_PAYOUT_ID, QP_STATS, QP_COUNT
 };
 
 #define K_PAY (1u << CORE_LIST_PAYOUTS)
@@ -314,16 +292,15 @@ static enum pp_status param_paging(struct core_list_query *q, enum qp id, const 
 }
 
 /* A date parameter of the payout filter: which field and bit. */
-static enum pp_status param_payout_date(struct store_payout_filter *f, enum qp id, const char *key,
-                                        const char *v, struct pp_err *err)
+static enum pp_status param_payout_date(struct store_payout_filter *f, enum qp id,
+                                        const char *key, const char *v, struct pp_err *err)
 {
     static const struct {
         enum qp id;
         unsigned bit;
         size_t offset;
     } dates[] = {
-        {QP_CREATED_FROM, STORE_PF_CREATED_FROM,
-         offsetof(struct store_payout_filter, created_from)},
+        {QP_CREATED_FROM, STORE_PF_CREATED_FROM, offsetof(struct store_payout_filter, created_from)},
         {QP_CREATED_TO, STORE_PF_CREATED_TO, offsetof(struct store_payout_filter, created_to)},
         {QP_START_FROM, STORE_PF_START_FROM, offsetof(struct store_payout_filter, start_from)},
         {QP_START_TO, STORE_PF_START_TO, offsetof(struct store_payout_filter, start_to)},
@@ -431,13 +408,13 @@ static enum pp_status param_others(struct core_list_query *q, enum qp id, const 
     return st;
 }
 
-enum pp_status core_list_query_param(struct core_list_query *q, const char *key, const char *value,
-                                     struct pp_err *err)
+enum pp_status core_list_query_param(struct core_list_query *q, const char *key,
+                                     const char *value, struct pp_err *err)
 {
     PP_ASSERT(q != NULL && key != NULL);
     int id = 0;
-    while (id < QP_COUNT &&
-           (strcmp(params[id].name, key) != 0 || (params[id].kinds & (1u << q->kind)) == 0)) {
+    while (id < QP_COUNT && (strcmp(params[id].name, key) != 0 ||
+                             (params[id].kinds & (1u << q->kind)) == 0)) {
         id++;
     }
     if (id == QP_COUNT) {
@@ -602,8 +579,8 @@ static enum pp_status cursor_apply(struct core_list_query *q, const uint8_t *key
                           "cursor was made for other filters; send the same filters as for the "
                           "first page");
     }
-    uint32_t page =
-        (uint32_t)raw[4] | (uint32_t)raw[5] << 8 | (uint32_t)raw[6] << 16 | (uint32_t)raw[7] << 24;
+    uint32_t page = (uint32_t)raw[4] | (uint32_t)raw[5] << 8 | (uint32_t)raw[6] << 16 |
+                    (uint32_t)raw[7] << 24;
     q->page_number = page;
     q->page.keyset = 1;
     q->page.after_value = (int64_t)get_u64(raw + 8);
@@ -627,14 +604,12 @@ static enum pp_status finish_amounts(struct core_list_query *q, struct pp_err *e
     const struct core_currency *cur = core_currency_find(f->currency, 3);
     PP_ASSERT(cur != NULL);
     const char *t = q->amount_min_text;
-    if (t != NULL &&
-        core_money_parse(t, strlen(t), cur, "amountMin", &f->amount_min, err) != PP_OK) {
+    if (t != NULL && core_money_parse(t, strlen(t), cur, "amountMin", &f->amount_min, err) != PP_OK) {
         return err->status;
     }
     f->used |= t != NULL ? STORE_PF_AMOUNT_MIN : 0u;
     t = q->amount_max_text;
-    if (t != NULL &&
-        core_money_parse(t, strlen(t), cur, "amountMax", &f->amount_max, err) != PP_OK) {
+    if (t != NULL && core_money_parse(t, strlen(t), cur, "amountMax", &f->amount_max, err) != PP_OK) {
         return err->status;
     }
     f->used |= t != NULL ? STORE_PF_AMOUNT_MAX : 0u;
@@ -804,8 +779,8 @@ enum pp_status core_payouts_list(struct core_app *app, const struct core_list_qu
     PP_ASSERT(q->kind == CORE_LIST_PAYOUTS || q->kind == CORE_LIST_EXPORT);
     struct track t = {(void *)fn, ctx, q->page.order, 0, 0};
     struct store_page_info info;
-    enum pp_status st =
-        store_payouts_page(app->store, &q->payouts, &q->page, track_payout, &t, &info, err);
+    enum pp_status st = store_payouts_page(app->store, &q->payouts, &q->page, track_payout, &t,
+                                           &info, err);
     list_result(app, q, &t, &info, res);
     return st;
 }
@@ -845,8 +820,8 @@ enum pp_status core_ledger_list(struct core_app *app, const struct core_list_que
     PP_ASSERT(q->kind == CORE_LIST_LEDGER);
     struct track t = {(void *)fn, ctx, STORE_ORDER_ID, 0, 0};
     struct store_page_info info;
-    enum pp_status st =
-        store_ledger_page(app->store, &q->ledger, &q->page, track_ledger, &t, &info, err);
+    enum pp_status st = store_ledger_page(app->store, &q->ledger, &q->page, track_ledger, &t,
+                                          &info, err);
     list_result(app, q, &t, &info, res);
     return st;
 }

@@ -28,7 +28,7 @@ struct core_app;
 
 enum core_list_kind {
     CORE_LIST_PAYOUTS = 1,
-    CORE_LIST_EXPORT, /* payouts as CSV: the payout filters and order, no paging */
+    CORE_LIST_EXPORT,     /* payouts as CSV: the payout filters and order, no paging */
     CORE_LIST_RECIPIENTS,
     CORE_LIST_PROJECTS,
     CORE_LIST_LEDGER,
@@ -40,12 +40,12 @@ struct core_list_query {
     struct store_recipient_filter recipients;
     struct store_project_filter projects;
     struct store_ledger_filter ledger;
-    struct store_page page; /* ready for the store after core_list_query_finish */
-    int64_t page_number;    /* 1-based: `page`, or the one the cursor continues to */
-    size_t size;            /* page size */
-    uint64_t seen;          /* parameters given so far (a repeat is refused) */
-    int stats;              /* recipients, projects: 1 with stats=true (the rows' totals) */
-    uint64_t filter_hash;   /* set by core_list_query_finish */
+    struct store_page page;   /* ready for the store after core_list_query_finish */
+    int64_t page_number;      /* 1-based: `page`, or the one the cursor continues to */
+    size_t size;              /* page size */
+    uint64_t seen;            /* parameters given so far (a repeat is refused) */
+    int stats;                /* recipients, projects: 1 with stats=true (the rows' totals) */
+    uint64_t filter_hash;     /* set by core_list_query_finish */
     /* Borrowed from the caller until core_list_query_finish returns. */
     const char *cursor_text;
     const char *amount_min_text;
@@ -62,8 +62,8 @@ void core_list_query_init(struct core_list_query *q, enum core_list_kind kind);
 ** missing or empty value, a value that does not parse or is out of range.
 ** value is borrowed until core_list_query_finish (amounts and the cursor
 ** are read there). */
-enum pp_status core_list_query_param(struct core_list_query *q, const char *key, const char *value,
-                                     struct pp_err *err);
+enum pp_status core_list_query_param(struct core_list_query *q, const char *key,
+                                     const char *value, struct pp_err *err);
 
 /* Checks q as a whole and makes q->page ready: amounts need `currency`
 ** (they are parsed with its decimals), ranges must not be reversed,
@@ -87,10 +87,10 @@ void core_list_cursor_encode(const struct core_list_query *q, const uint8_t *key
 int64_t core_payout_order_value(const struct pp_payout *p, enum store_order order);
 
 struct core_list_result {
-    size_t rows;        /* rows handed out */
-    int more;           /* 1: another page follows */
-    int64_t total;      /* rows matching the filter; -1 when not counted */
-    int64_t last_value; /* order value and id of the last row handed out */
+    size_t rows;           /* rows handed out */
+    int more;              /* 1: another page follows */
+    int64_t total;         /* rows matching the filter; -1 when not counted */
+    int64_t last_value;    /* order value and id of the last row handed out */
     int64_t last_id;
     char next_cursor[PP_CURSOR_TEXT_BYTES]; /* "" when no page follows */
 };

@@ -16,14 +16,18 @@ edges. This is stricter than a header that includes itself through others:
 call each other), and so is a private header that includes a module's
 header while that module's source includes the private header.
 
-A second rule, for the layering: no header under include/payout/core/
-includes a header under include/payout/store/ (core's public face speaks
-the domain types of include/payout/model.h, never the store's).
+A second rule, for the layering (docs/architecture.md): a file includes
+only headers of its own layer and of the layers below it, per the table
+LAYERS below (http -> api -> core -> store / sec -> base; the shared
+headers limits.h, status.h and model.h are everyone's). The store is
+core's alone: only src/core/ may include a store header, never a public
+core header (core's face speaks the domain types of
+include/payout/model.h), nor api, http or the command line.
 
 Usage: scripts/include_cycles.py [repository root]   (default: the parent
 of this script's directory). Prints every cycle with the includes that make
-it, then "include cycles: none" or the count; exit 0 only when both rules
-hold.
+it and every layering break, then the counts ("none" when clean); exit 0
+only when both rules hold. ctest runs it as lint.include_cycles.
 """
 
 import os
@@ -32,6 +36,45 @@ import sys
 
 INCLUDE_RE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.MULTILINE)
 SOURCE_EXTS = (".c", ".h")
+
+
+# Which layers each layer's files may include. "top" is the shared headers
+# directly under include/payout/ (limits.h, status.h, model.h ...).
+LAYERS = {
+    "base": {"base", "top"},
+    "sec": {"sec", "base", "top"},
+    "store": {"store", "base", "top"},
+    "core": {"core", "store", "sec", "base", "top"},
+    "api": {"api", "core", "sec", "base", "top"},
+    "http": {"http", "api", "core", "base", "top"},
+    "cli": {"cli", "http", "api", "core", "sec", "base", "top"},
+    "top": {"base", "top"},
+}
+
+
+def layer_of(rel):
+    """The layer of a repository-relative file (src/main.c is the command line)."""
+    if rel == "src/main.c":
+        return "cli"
+    parts = rel.split("/")
+    if parts[0] == "include" and len(parts) == 3:
+        return "top"
+    if parts[0] == "include":
+        return parts[2]
+    return parts[1] if len(parts) > 2 else "top"
+
+
+def layer_violations(edges):
+    """Includes that break the layer table, or a public core header
+    including a store header."""
+    bad = []
+    for src, dst in edges:
+        a, b = layer_of(src), layer_of(dst)
+        if a in LAYERS and b not in LAYERS[a]:
+            bad.append((src, dst, f"{a} may not include {b}"))
+        elif src.startswith("include/payout/core/") and b == "store":
+            bad.append((src, dst, "a core header may not include a store header"))
+    return bad
 
 
 def module_of(rel):
@@ -152,13 +195,12 @@ def main():
             for b in sorted(graph[a] & inside):
                 for line in why[(a, b)]:
                     print(f"    {line}")
-    layering = [(s, d) for s, d in edges
-                if s.startswith("include/payout/core/") and d.startswith("include/payout/store/")]
-    for s, d in layering:
-        print(f"core header includes a store header: {s} -> {d}")
+    layering = layer_violations(edges)
+    for src, dst, why_not in layering:
+        print(f"layering: {src} -> {dst}: {why_not}")
     print(f"modules: {len(graph)}, includes between files: {len(edges)}")
     print(f"include cycles: {len(cycles) if cycles else 'none'}")
-    print(f"core headers including store headers: {len(layering) if layering else 'none'}")
+    print(f"layering breaks: {len(layering) if layering else 'none'}")
     return 1 if cycles or layering else 0
 
 

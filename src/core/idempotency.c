@@ -22,6 +22,7 @@
 #include "internal.h"
 #include "payout/base/assert.h"
 #include "payout/base/log.h"
+#include "payout/base/ticker.h"
 #include "payout/core/dates.h"
 #include "payout/sec/digest.h"
 #include "payout/store/idempotency.h"
@@ -36,11 +37,7 @@ struct core_idem {
     pthread_cond_t cv;                /* broadcast when a request unregisters */
     struct core_idem_request *flying; /* requests between begin and finish */
     int64_t ttl_ms;
-    /* The purge thread. */
-    pthread_cond_t purge_cv;
-    int purge_started;
-    int purge_stopping;
-    pthread_t purge_thread;
+    struct pp_ticker *purger; /* NULL while the purge is not running */
 };
 
 static _Thread_local struct core_idem_request *current_request;
@@ -53,7 +50,6 @@ struct core_idem *core_idem_create(void)
     pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
     pthread_mutex_init(&idem->mu, NULL);
     pthread_cond_init(&idem->cv, &attr);
-    pthread_cond_init(&idem->purge_cv, &attr);
     pthread_condattr_destroy(&attr);
     idem->ttl_ms = (int64_t)PP_IDEMPOTENCY_TTL_H_DEFAULT * 3600 * 1000;
     return idem;
@@ -64,8 +60,7 @@ void core_idem_destroy(struct core_idem *idem)
     if (idem == NULL) {
         return;
     }
-    PP_ASSERT(!idem->purge_started && idem->flying == NULL);
-    pthread_cond_destroy(&idem->purge_cv);
+    PP_ASSERT(idem->purger == NULL && idem->flying == NULL);
     pthread_cond_destroy(&idem->cv);
     pthread_mutex_destroy(&idem->mu);
     free(idem);
@@ -287,49 +282,35 @@ enum pp_status core_idem_purge(struct core_app *app, int64_t now_ms, int64_t *de
     return st;
 }
 
-static void *purge_main(void *arg)
+/* One purge pass; failures are logged and retried next interval. */
+static void purge_logged(void *arg)
 {
     struct core_app *app = arg;
-    struct core_idem *idem = app->idem;
-    pthread_mutex_lock(&idem->mu);
-    while (!idem->purge_stopping) {
-        pthread_mutex_unlock(&idem->mu);
-        struct pp_err err = {0};
-        int64_t deleted = 0;
-        if (core_idem_purge(app, core_now_ms(), &deleted, &err) != PP_OK) {
-            pp_log(PP_LOG_WARN, "idempotency purge failed: %s", err.message);
-        } else if (deleted > 0) {
-            pp_log(PP_LOG_INFO, "purged %" PRId64 " expired idempotency keys", deleted);
-        }
-        struct timespec until;
-        clock_gettime(CLOCK_MONOTONIC, &until);
-        until.tv_sec += PP_IDEMPOTENCY_PURGE_INTERVAL_S;
-        pthread_mutex_lock(&idem->mu);
-        /* Sleeps until the interval ends or a stop is asked for. */
-        int rc = 0;
-        while (!idem->purge_stopping && rc != ETIMEDOUT) {
-            rc = pthread_cond_timedwait(&idem->purge_cv, &idem->mu, &until);
-        }
+    struct pp_err err = {0};
+    int64_t deleted = 0;
+    if (core_idem_purge(app, core_now_ms(), &deleted, &err) != PP_OK) {
+        pp_log(PP_LOG_WARN, "idempotency purge failed: %s", err.message);
+    } else if (deleted > 0) {
+        pp_log(PP_LOG_INFO, "purged %" PRId64 " expired idempotency keys", deleted);
     }
-    pthread_mutex_unlock(&idem->mu);
-    return NULL;
 }
 
 enum pp_status core_idem_purger_start(struct core_app *app, int ttl_h, struct pp_err *err)
 {
     struct core_idem *idem = app->idem;
     PP_ASSERT(ttl_h >= PP_IDEMPOTENCY_TTL_H_MIN && ttl_h <= PP_IDEMPOTENCY_TTL_H_MAX);
+    PP_ASSERT(idem->purger == NULL);
     pthread_mutex_lock(&idem->mu);
     idem->ttl_ms = (int64_t)ttl_h * 3600 * 1000;
-    PP_ASSERT(!idem->purge_started);
-    idem->purge_stopping = 0;
-    int rc = pthread_create(&idem->purge_thread, NULL, purge_main, app);
-    idem->purge_started = rc == 0;
     pthread_mutex_unlock(&idem->mu);
-    if (rc != 0) {
-        return pp_err_set(err, PP_INTERNAL, "cannot start the idempotency purge");
-    }
-    return PP_OK;
+    struct pp_ticker_options opts = {
+        .name = "idempotency purge",
+        .interval_ms = (long)PP_IDEMPOTENCY_PURGE_INTERVAL_S * 1000,
+        .run_at_start = 1,
+        .run = purge_logged,
+        .arg = app,
+    };
+    return pp_ticker_start(&opts, &idem->purger, err);
 }
 
 void core_idem_purger_stop(struct core_app *app)
@@ -338,15 +319,6 @@ void core_idem_purger_stop(struct core_app *app)
     if (idem == NULL) {
         return;
     }
-    pthread_mutex_lock(&idem->mu);
-    int started = idem->purge_started;
-    idem->purge_stopping = 1;
-    pthread_cond_broadcast(&idem->purge_cv);
-    pthread_mutex_unlock(&idem->mu);
-    if (started) {
-        pthread_join(idem->purge_thread, NULL);
-        pthread_mutex_lock(&idem->mu);
-        idem->purge_started = 0;
-        pthread_mutex_unlock(&idem->mu);
-    }
+    pp_ticker_stop(idem->purger);
+    idem->purger = NULL;
 }

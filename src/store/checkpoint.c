@@ -19,11 +19,11 @@
 ** and syncs the log before and the database file after (synchronous=FULL
 ** on both connections).
 */
-#include <signal.h>
 #include <string.h>
 
 #include "payout/base/assert.h"
 #include "payout/base/log.h"
+#include "payout/base/ticker.h"
 #include "store/internal.h"
 
 /* Checkpoints on the writer's own connection, right after its commit. */
@@ -60,10 +60,11 @@ static int checkpoint_hook(void *arg, sqlite3 *db, const char *schema, int frame
         ** back-to-back ones would compete with the commits for the disk. */
         st->ckpt_signalled_frames = frames;
         st->ckpt_wanted_round = st->ckpt_log_round;
-        st->ckpt_wanted = 1;
-        pthread_cond_signal(&st->ckpt_cv);
     }
     pthread_mutex_unlock(&st->ckpt_mu);
+    if (signal) {
+        pp_ticker_wake(st->ckpt_ticker);
+    }
     /* The log starts again only when the writer begins a transaction with
     ** every page of it copied, and the writer never pauses under load: so
     ** once the log is long and the checkpointer has copied nearly all of
@@ -77,66 +78,51 @@ static int checkpoint_hook(void *arg, sqlite3 *db, const char *schema, int frame
     return SQLITE_OK;
 }
 
-static void *checkpoint_main(void *arg)
+/* One checkpoint pass on the checkpointer's own connection. */
+static void checkpoint_run(void *arg)
 {
     struct store *st = arg;
-    sigset_t set;
-    sigfillset(&set);
-    sigdelset(&set, SIGSEGV);
-    sigdelset(&set, SIGBUS);
-    sigdelset(&set, SIGFPE);
-    sigdelset(&set, SIGILL);
-    sigdelset(&set, SIGABRT);
-    pthread_sigmask(SIG_BLOCK, &set, NULL);
-    for (;;) {
-        PP_ASSERT(pthread_mutex_lock(&st->ckpt_mu) == 0);
-        while (!st->ckpt_wanted && !st->ckpt_stopping) {
-            pthread_cond_wait(&st->ckpt_cv, &st->ckpt_mu);
-        }
-        int stopping = st->ckpt_stopping;
-        unsigned round = st->ckpt_wanted_round;
-        st->ckpt_wanted = 0;
-        pthread_mutex_unlock(&st->ckpt_mu);
-        if (stopping) {
-            break;
-        }
-        int log_frames = 0;
-        int copied = 0;
-        int rc = sqlite3_wal_checkpoint_v2(st->ckpt.db, NULL, SQLITE_CHECKPOINT_PASSIVE,
-                                           &log_frames, &copied);
-        /* BUSY: the writer is checkpointing itself right now. */
-        if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
-            pp_log(PP_LOG_WARN, "store: background checkpoint failed: %s", sqlite3_errstr(rc));
-        }
-        PP_ASSERT(pthread_mutex_lock(&st->ckpt_mu) == 0);
-        if (rc == SQLITE_OK && round == st->ckpt_log_round) {
-            st->ckpt_done_round = round;
-            st->ckpt_done_frames = copied;
-        }
-        pthread_mutex_unlock(&st->ckpt_mu);
+    PP_ASSERT(pthread_mutex_lock(&st->ckpt_mu) == 0);
+    unsigned round = st->ckpt_wanted_round;
+    pthread_mutex_unlock(&st->ckpt_mu);
+    int log_frames = 0;
+    int copied = 0;
+    int rc = sqlite3_wal_checkpoint_v2(st->ckpt.db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log_frames,
+                                       &copied);
+    /* BUSY: the writer is checkpointing itself right now. */
+    if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
+        pp_log(PP_LOG_WARN, "store: background checkpoint failed: %s", sqlite3_errstr(rc));
     }
-    return NULL;
+    PP_ASSERT(pthread_mutex_lock(&st->ckpt_mu) == 0);
+    if (rc == SQLITE_OK && round == st->ckpt_log_round) {
+        st->ckpt_done_round = round;
+        st->ckpt_done_frames = copied;
+    }
+    pthread_mutex_unlock(&st->ckpt_mu);
 }
 
 enum pp_status store_checkpointer_start(struct store *st, const char *path, struct pp_err *err)
 {
-    PP_ASSERT(!st->ckpt_started && st->writer.db != NULL);
+    PP_ASSERT(st->ckpt_ticker == NULL && st->writer.db != NULL);
     enum pp_status status = store_db_open_rw(path, &st->ckpt, err);
     if (status != PP_OK) {
         goto done;
     }
     PP_ASSERT(pthread_mutex_init(&st->ckpt_mu, NULL) == 0);
-    PP_ASSERT(pthread_cond_init(&st->ckpt_cv, NULL) == 0);
-    int rc = pthread_create(&st->ckpt_thread, NULL, checkpoint_main, st);
-    if (rc != 0) {
-        pp_log(PP_LOG_ERROR, "store: cannot start the checkpoint thread: %s", strerror(rc));
+    /* Only woken by the WAL hook, never by a timer. */
+    struct pp_ticker_options opts = {
+        .name = "store checkpointer",
+        .block_signals = 1,
+        .run = checkpoint_run,
+        .arg = st,
+    };
+    struct pp_err start_err = {0};
+    if (pp_ticker_start(&opts, &st->ckpt_ticker, &start_err) != PP_OK) {
         status = pp_err_set(err, PP_INTERNAL, "storage error");
-        pthread_cond_destroy(&st->ckpt_cv);
         pthread_mutex_destroy(&st->ckpt_mu);
         store_conn_close(&st->ckpt);
         goto done;
     }
-    st->ckpt_started = 1;
     /* Replaces SQLite's automatic checkpoint on the writer's connection. */
     sqlite3_wal_hook(st->writer.db, checkpoint_hook, st);
 done:
@@ -145,17 +131,12 @@ done:
 
 void store_checkpointer_stop(struct store *st)
 {
-    if (!st->ckpt_started) {
+    if (st->ckpt_ticker == NULL) {
         return;
     }
-    PP_ASSERT(pthread_mutex_lock(&st->ckpt_mu) == 0);
-    st->ckpt_stopping = 1;
-    pthread_cond_signal(&st->ckpt_cv);
-    pthread_mutex_unlock(&st->ckpt_mu);
-    PP_ASSERT(pthread_join(st->ckpt_thread, NULL) == 0);
+    pp_ticker_stop(st->ckpt_ticker);
+    st->ckpt_ticker = NULL;
     sqlite3_wal_hook(st->writer.db, NULL, NULL);
     store_conn_close(&st->ckpt);
-    pthread_cond_destroy(&st->ckpt_cv);
     pthread_mutex_destroy(&st->ckpt_mu);
-    st->ckpt_started = 0;
 }

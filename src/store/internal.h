@@ -167,16 +167,12 @@ struct store {
     ** writer's WAL hook raises, guarded by ckpt_mu. */
     struct store_conn ckpt;
     pthread_mutex_t ckpt_mu;
-    pthread_cond_t ckpt_cv;
-    int ckpt_wanted;
     int ckpt_signalled_frames; /* log size at the last signal */
     unsigned ckpt_log_round;   /* counts restarts of the log */
     unsigned ckpt_wanted_round; /* the round the last signal was for */
     unsigned ckpt_done_round;  /* the round of the last finished checkpoint */
     int ckpt_done_frames;      /* pages of the log it had copied */
-    int ckpt_stopping;
-    int ckpt_started;
-    pthread_t ckpt_thread;
+    struct pp_ticker *ckpt_ticker; /* the checkpointer's thread; NULL when not started */
 };
 
 /* What a write callback holds: the writer's connection, mid-batch. */

@@ -39,7 +39,8 @@ SOURCE_EXTS = (".c", ".h")
 
 
 # Which layers each layer's files may include. "top" is the shared headers
-# directly under include/payout/ (limits.h, status.h, model.h ...).
+# directly under include/payout/ (limits.h, status.h, model.h) and the
+# model headers under include/payout/model/.
 LAYERS = {
     "base": {"base", "top"},
     "sec": {"sec", "base", "top"},
@@ -57,7 +58,7 @@ def layer_of(rel):
     if rel == "src/main.c":
         return "cli"
     parts = rel.split("/")
-    if parts[0] == "include" and len(parts) == 3:
+    if parts[0] == "include" and (len(parts) == 3 or parts[2] == "model"):
         return "top"
     if parts[0] == "include":
         return parts[2]

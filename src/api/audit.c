@@ -33,7 +33,7 @@ static enum pp_status parse_positive(const char *name, const char *text, int64_t
     return PP_OK;
 }
 
-static enum pp_status parse_actor_kind(const char *text, struct store_audit_filter *f,
+static enum pp_status parse_actor_kind(const char *text, struct pp_audit_filter *f,
                                        struct pp_err *err)
 {
     static const enum pp_actor_kind kinds[] = {PP_ACTOR_SYSTEM, PP_ACTOR_INTEGRATOR,
@@ -61,7 +61,7 @@ static enum pp_status parse_bound(const char *name, const char *text, int is_to,
 }
 
 /* One query parameter into f (page and size into *page / f->limit). */
-static enum pp_status read_param(const struct api_param *p, struct store_audit_filter *f,
+static enum pp_status read_param(const struct api_param *p, struct pp_audit_filter *f,
                                  int64_t *page, struct pp_err *err)
 {
     const char *k = p->key;
@@ -87,16 +87,16 @@ static enum pp_status read_param(const struct api_param *p, struct store_audit_f
     }
     /* action */
     if (p->value == NULL || p->value[0] == '\0' ||
-        strlen(p->value) > STORE_AUDIT_ACTION_BYTES_MAX) {
+        strlen(p->value) > PP_AUDIT_ACTION_BYTES_MAX) {
         return pp_err_set(err, PP_INVALID_PARAMS, "action must be 1 to %d characters",
-                          STORE_AUDIT_ACTION_BYTES_MAX);
+                          PP_AUDIT_ACTION_BYTES_MAX);
     }
     f->action = p->value;
     return PP_OK;
 }
 
 /* Fills f from the query: every parameter known, none repeated. */
-static enum pp_status read_query(const struct api_request *req, struct store_audit_filter *f,
+static enum pp_status read_query(const struct api_request *req, struct pp_audit_filter *f,
                                  int64_t *page, struct pp_err *err)
 {
     enum pp_status st = PP_OK;
@@ -125,7 +125,7 @@ static enum pp_status read_query(const struct api_request *req, struct store_aud
     return st;
 }
 
-static void write_entry(struct jw *w, const struct store_audit_entry *e)
+static void write_entry(struct jw *w, const struct pp_audit_entry *e)
 {
     jw_object_begin(w);
     jw_key(w, "id");
@@ -161,11 +161,11 @@ static void write_entry(struct jw *w, const struct store_audit_entry *e)
 void api_admin_audit_list(struct core_app *app, struct api_request *req, struct api_response *resp)
 {
     struct pp_err err = {0};
-    struct store_audit_filter f;
+    struct pp_audit_filter f;
     int64_t page = 1;
     size_t count = 0;
     int64_t total = 0;
-    struct store_audit_entry *entries =
+    struct pp_audit_entry *entries =
         pp_arena_calloc(req->arena, PP_AUDIT_PAGE_SIZE_MAX, sizeof *entries);
     if (read_query(req, &f, &page, &err) == PP_OK) {
         core_audit_list(app, &f, entries, PP_AUDIT_PAGE_SIZE_MAX, &count, &total, &err);

@@ -113,7 +113,7 @@ void api_payments_list(struct core_app *app, struct api_request *req, struct api
     jw_object_end(&w);
 }
 
-static void row_total(void *ctx, const struct store_total *t)
+static void row_total(void *ctx, const struct pp_total *t)
 {
     struct jw *w = ctx;
     jw_object_begin(w);
@@ -191,7 +191,7 @@ static void totals_page_close(struct totals_page *tp)
     }
 }
 
-static void row_page_total(void *ctx, int64_t id, const struct store_total *t)
+static void row_page_total(void *ctx, int64_t id, const struct pp_total *t)
 {
     struct totals_page *tp = ctx;
     if (!tp->open || tp->ids[tp->next - 1] != id) {
@@ -266,7 +266,7 @@ void api_recipients_list(struct core_app *app, struct api_request *req, struct a
     jw_array_begin(&w);
     if (q.stats) {
         /* Each item as GET /api/recipients/{id} answers it. */
-        struct store_page_totals totals = {row_page_total, &tp};
+        struct pp_page_totals totals = {row_page_total, &tp};
         totals_page_init(&tp, req->arena, &w, "totals", write_recipient_row,
                          sizeof(struct pp_recipient), q.size);
         if (core_recipients_list(app, &q, keep_recipient, &tp, &totals, &res, &err) == PP_OK) {
@@ -306,7 +306,7 @@ void api_recipient_get(struct core_app *app, struct api_request *req, struct api
     write_recipient_fields(&w, &r);
     jw_key(&w, "totals");
     jw_array_begin(&w);
-    if (core_payout_totals(app, STORE_TOTALS_RECIPIENT, id, row_total, &w, &err) != PP_OK) {
+    if (core_payout_totals(app, PP_TOTALS_RECIPIENT, id, row_total, &w, &err) != PP_OK) {
         api_respond_err(resp, &err);
         return;
     }
@@ -316,7 +316,7 @@ void api_recipient_get(struct core_app *app, struct api_request *req, struct api
 
 /* --- Projects ----------------------------------------------------------------- */
 
-static void write_project_fields(struct jw *w, const struct store_project *p)
+static void write_project_fields(struct jw *w, const struct pp_project *p)
 {
     jw_key(w, "id");
     jw_int(w, p->id);
@@ -326,7 +326,7 @@ static void write_project_fields(struct jw *w, const struct store_project *p)
     api_write_date(w, p->created_ms);
 }
 
-static void row_project(void *ctx, const struct store_project *p)
+static void row_project(void *ctx, const struct pp_project *p)
 {
     struct jw *w = ctx;
     jw_object_begin(w);
@@ -339,7 +339,7 @@ static void write_project_row(struct jw *w, const void *row)
     write_project_fields(w, row);
 }
 
-static void keep_project(void *ctx, const struct store_project *p)
+static void keep_project(void *ctx, const struct pp_project *p)
 {
     totals_page_keep(ctx, p->id, p);
 }
@@ -360,9 +360,9 @@ void api_projects_list(struct core_app *app, struct api_request *req, struct api
     jw_array_begin(&w);
     if (q.stats) {
         /* Each item as GET /api/projects/{id}?stats=true answers it. */
-        struct store_page_totals totals = {row_page_total, &tp};
+        struct pp_page_totals totals = {row_page_total, &tp};
         totals_page_init(&tp, req->arena, &w, "stats", write_project_row,
-                         sizeof(struct store_project), q.size);
+                         sizeof(struct pp_project), q.size);
         if (core_projects_list(app, &q, keep_project, &tp, &totals, &res, &err) == PP_OK) {
             totals_page_finish(&tp);
         }
@@ -403,7 +403,7 @@ static enum pp_status project_stats_param(const struct api_request *req, int *st
 void api_project_get(struct core_app *app, struct api_request *req, struct api_response *resp)
 {
     struct pp_err err = {0};
-    struct store_project p;
+    struct pp_project p;
     int64_t id = 0;
     int stats = 0;
     struct jw w;
@@ -421,7 +421,7 @@ void api_project_get(struct core_app *app, struct api_request *req, struct api_r
     if (stats) {
         jw_key(&w, "stats");
         jw_array_begin(&w);
-        if (core_payout_totals(app, STORE_TOTALS_PROJECT, id, row_total, &w, &err) != PP_OK) {
+        if (core_payout_totals(app, PP_TOTALS_PROJECT, id, row_total, &w, &err) != PP_OK) {
             api_respond_err(resp, &err);
             return;
         }
@@ -432,7 +432,7 @@ void api_project_get(struct core_app *app, struct api_request *req, struct api_r
 
 /* --- Ledger ------------------------------------------------------------------- */
 
-static void row_ledger(void *ctx, const struct store_ledger_row *l)
+static void row_ledger(void *ctx, const struct pp_ledger_row *l)
 {
     struct jw *w = ctx;
     jw_object_begin(w);

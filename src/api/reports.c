@@ -17,11 +17,11 @@
 #define DAY_MS (24LL * 3600 * 1000)
 
 static const char *const report_by_names[] = {
-    [STORE_REPORT_BY_PROJECT] = "project",
-    [STORE_REPORT_BY_CURRENCY] = "currency",
-    [STORE_REPORT_BY_STATUS] = "status",
-    [STORE_REPORT_BY_RECIPIENT] = "recipient",
-    [STORE_REPORT_BY_DAY] = "day",
+    [PP_REPORT_BY_PROJECT] = "project",
+    [PP_REPORT_BY_CURRENCY] = "currency",
+    [PP_REPORT_BY_STATUS] = "status",
+    [PP_REPORT_BY_RECIPIENT] = "recipient",
+    [PP_REPORT_BY_DAY] = "day",
 };
 #define REPORT_BY_COUNT (sizeof report_by_names / sizeof report_by_names[0])
 
@@ -67,7 +67,7 @@ static enum pp_status params_read(const struct api_request *req, struct report_p
 
 /* The period: dates as given, or the defaults (to = the start of the next
 ** UTC day, from = to - PP_REPORT_DAYS_DEFAULT days). */
-static enum pp_status period_read(const struct report_params *p, struct store_report_query *rq,
+static enum pp_status period_read(const struct report_params *p, struct pp_report_query *rq,
                                   struct pp_err *err)
 {
     enum pp_status st = PP_OK;
@@ -88,7 +88,7 @@ static enum pp_status period_read(const struct report_params *p, struct store_re
     return st;
 }
 
-static enum pp_status query_read(const struct api_request *req, struct store_report_query *rq,
+static enum pp_status query_read(const struct api_request *req, struct pp_report_query *rq,
                                  struct pp_err *err)
 {
     struct report_params p;
@@ -103,7 +103,7 @@ static enum pp_status query_read(const struct api_request *req, struct store_rep
         while (by < REPORT_BY_COUNT && strcmp(p.group_by, report_by_names[by]) != 0) {
             by++;
         }
-        rq->by = (enum store_report_by)by;
+        rq->by = (enum pp_report_by)by;
         if (by == REPORT_BY_COUNT) {
             st = pp_err_set(err, PP_INVALID_PARAMS,
                             "groupBy must be project, currency, status, recipient or day");
@@ -134,17 +134,17 @@ static enum pp_status query_read(const struct api_request *req, struct store_rep
     return st;
 }
 
-static void write_group(struct jw *w, enum store_report_by by, const struct store_report_group *g)
+static void write_group(struct jw *w, enum pp_report_by by, const struct pp_report_group *g)
 {
     jw_object_begin(w);
     jw_key(w, "key");
     jw_string(w, g->key);
-    if (by == STORE_REPORT_BY_PROJECT) {
+    if (by == PP_REPORT_BY_PROJECT) {
         jw_key(w, "projectId");
         jw_int(w, g->id);
         jw_key(w, "name");
         jw_string(w, g->name);
-    } else if (by == STORE_REPORT_BY_RECIPIENT) {
+    } else if (by == PP_REPORT_BY_RECIPIENT) {
         jw_key(w, "recipientId");
         jw_int(w, g->id);
     }
@@ -161,10 +161,10 @@ void api_reports_payouts(struct core_app *app, struct api_request *req,
                          struct api_response *resp)
 {
     struct pp_err err = {0};
-    struct store_report_query rq;
+    struct pp_report_query rq;
     size_t count = 0;
     /* Left uninitialised: only the pages a report fills are ever touched. */
-    struct store_report_group *groups =
+    struct pp_report_group *groups =
         pp_arena_alloc(req->arena, PP_REPORT_GROUPS_MAX * sizeof *groups);
     if (query_read(req, &rq, &err) == PP_OK) {
         core_report_payouts(app, &rq, groups, PP_REPORT_GROUPS_MAX, &count, &err);

@@ -5,6 +5,8 @@
 ** it, creates and destroys it (app.c calls those at open and close), and
 ** is the only one that looks inside. So this header includes no core
 ** header, every core module may include it, and it depends on none of them.
+** It is also core's one door to the store's headers, which no public core
+** header includes.
 */
 #ifndef PAYOUT_CORE_INTERNAL_H
 #define PAYOUT_CORE_INTERNAL_H
@@ -12,6 +14,11 @@
 #include <stdint.h>
 
 #include "payout/limits.h"
+#include "payout/store/audit.h"
+#include "payout/store/idempotency.h"
+#include "payout/store/lifecycle.h"
+#include "payout/store/reads.h"
+#include "payout/store/reports.h"
 #include "payout/store/store.h"
 
 struct core_integration_state;

@@ -78,7 +78,7 @@ static const struct {
     [QP_STATS] = {"stats", K_REC | K_PRJ},
 };
 
-static const char *const order_names[STORE_ORDER_COUNT] = {
+static const char *const order_names[PP_ORDER_COUNT] = {
     "id", "createdAt", "updatedAt", "amount", "startDate", "endDate", "status",
 };
 
@@ -87,7 +87,7 @@ void core_list_query_init(struct core_list_query *q, enum core_list_kind kind)
     PP_ASSERT(kind >= CORE_LIST_PAYOUTS && kind <= CORE_LIST_LEDGER);
     memset(q, 0, sizeof *q);
     q->kind = kind;
-    q->page.order = STORE_ORDER_ID;
+    q->page.order = PP_ORDER_ID;
     q->page_number = 1;
     q->size = kind == CORE_LIST_EXPORT ? PP_EXPORT_CHUNK_ROWS : PP_PAGE_SIZE_DEFAULT;
     q->page.want_total = kind != CORE_LIST_EXPORT;
@@ -189,7 +189,7 @@ static int id_compare(const void *a, const void *b)
 }
 
 /* "1,2,3": up to PP_READ_IDS_MAX positive ids, kept sorted and distinct. */
-static enum pp_status parse_ids(const char *key, const char *v, struct store_payout_filter *f,
+static enum pp_status parse_ids(const char *key, const char *v, struct pp_payout_filter *f,
                                 struct pp_err *err)
 {
     size_t len = strlen(v);
@@ -230,12 +230,12 @@ static enum pp_status parse_ids(const char *key, const char *v, struct store_pay
 }
 
 static enum pp_status parse_order(const char *key, const char *v, enum core_list_kind kind,
-                                  enum store_order *out, struct pp_err *err)
+                                  enum pp_order *out, struct pp_err *err)
 {
-    int last = kind == CORE_LIST_PAYOUTS || kind == CORE_LIST_EXPORT ? STORE_ORDER_COUNT : 1;
+    int last = kind == CORE_LIST_PAYOUTS || kind == CORE_LIST_EXPORT ? PP_ORDER_COUNT : 1;
     for (int i = 0; i < last; i++) {
         if (strcmp(v, order_names[i]) == 0) {
-            *out = (enum store_order)i;
+            *out = (enum pp_order)i;
             return PP_OK;
         }
     }
@@ -292,7 +292,7 @@ static enum pp_status param_paging(struct core_list_query *q, enum qp id, const 
 }
 
 /* A date parameter of the payout filter: which field and bit. */
-static enum pp_status param_payout_date(struct store_payout_filter *f, enum qp id,
+static enum pp_status param_payout_date(struct pp_payout_filter *f, enum qp id,
                                         const char *key, const char *v, struct pp_err *err)
 {
     static const struct {
@@ -300,12 +300,12 @@ static enum pp_status param_payout_date(struct store_payout_filter *f, enum qp i
         unsigned bit;
         size_t offset;
     } dates[] = {
-        {QP_CREATED_FROM, STORE_PF_CREATED_FROM, offsetof(struct store_payout_filter, created_from)},
-        {QP_CREATED_TO, STORE_PF_CREATED_TO, offsetof(struct store_payout_filter, created_to)},
-        {QP_START_FROM, STORE_PF_START_FROM, offsetof(struct store_payout_filter, start_from)},
-        {QP_START_TO, STORE_PF_START_TO, offsetof(struct store_payout_filter, start_to)},
-        {QP_END_FROM, STORE_PF_END_FROM, offsetof(struct store_payout_filter, end_from)},
-        {QP_END_TO, STORE_PF_END_TO, offsetof(struct store_payout_filter, end_to)},
+        {QP_CREATED_FROM, PP_PF_CREATED_FROM, offsetof(struct pp_payout_filter, created_from)},
+        {QP_CREATED_TO, PP_PF_CREATED_TO, offsetof(struct pp_payout_filter, created_to)},
+        {QP_START_FROM, PP_PF_START_FROM, offsetof(struct pp_payout_filter, start_from)},
+        {QP_START_TO, PP_PF_START_TO, offsetof(struct pp_payout_filter, start_to)},
+        {QP_END_FROM, PP_PF_END_FROM, offsetof(struct pp_payout_filter, end_from)},
+        {QP_END_TO, PP_PF_END_TO, offsetof(struct pp_payout_filter, end_to)},
     };
     for (size_t i = 0; i < sizeof dates / sizeof dates[0]; i++) {
         if (dates[i].id == id) {
@@ -325,28 +325,28 @@ static enum pp_status param_payout_date(struct store_payout_filter *f, enum qp i
 static enum pp_status param_payouts(struct core_list_query *q, enum qp id, const char *key,
                                     const char *v, struct pp_err *err)
 {
-    struct store_payout_filter *f = &q->payouts;
+    struct pp_payout_filter *f = &q->payouts;
     enum pp_status st = PP_OK;
     switch (id) {
     case QP_STATUS:
         st = parse_statuses(key, v, &f->status_mask, err);
-        f->used |= STORE_PF_STATUS;
+        f->used |= PP_PF_STATUS;
         break;
     case QP_CURRENCY:
         st = parse_currency(key, v, f->currency, err);
-        f->used |= STORE_PF_CURRENCY;
+        f->used |= PP_PF_CURRENCY;
         break;
     case QP_PROJECT_ID:
         st = parse_positive(key, v, &f->project_id, err);
-        f->used |= STORE_PF_PROJECT;
+        f->used |= PP_PF_PROJECT;
         break;
     case QP_RECIPIENT_ID:
         st = parse_positive(key, v, &f->recipient_id, err);
-        f->used |= STORE_PF_RECIPIENT;
+        f->used |= PP_PF_RECIPIENT;
         break;
     case QP_IDS:
         st = parse_ids(key, v, f, err);
-        f->used |= STORE_PF_IDS;
+        f->used |= PP_PF_IDS;
         break;
     case QP_AMOUNT_MIN:
         q->amount_min_text = v;
@@ -363,21 +363,21 @@ static enum pp_status param_payouts(struct core_list_query *q, enum qp id, const
 static enum pp_status param_others(struct core_list_query *q, enum qp id, const char *key,
                                    const char *v, struct pp_err *err)
 {
-    struct store_recipient_filter *r = &q->recipients;
-    struct store_ledger_filter *l = &q->ledger;
+    struct pp_recipient_filter *r = &q->recipients;
+    struct pp_ledger_filter *l = &q->ledger;
     enum pp_status st = PP_OK;
     switch (id) {
     case QP_USER_NAME:
         st = parse_text(key, v, PP_IDENT_BYTES_MAX, r->user_name, err);
-        r->used |= STORE_RF_USER_NAME;
+        r->used |= PP_RF_USER_NAME;
         break;
     case QP_PHONE_NUMBER:
         st = parse_text(key, v, PP_IDENT_BYTES_MAX, r->phone_number, err);
-        r->used |= STORE_RF_PHONE_NUMBER;
+        r->used |= PP_RF_PHONE_NUMBER;
         break;
     case QP_REFERENCE_ID:
         st = parse_text(key, v, PP_IDENT_BYTES_MAX, r->reference_id, err);
-        r->used |= STORE_RF_REFERENCE_ID;
+        r->used |= PP_RF_REFERENCE_ID;
         break;
     case QP_NAME:
         st = parse_text(key, v, PP_PROJECT_NAME_BYTES_MAX, q->projects.name, err);
@@ -385,19 +385,19 @@ static enum pp_status param_others(struct core_list_query *q, enum qp id, const 
         break;
     case QP_CURRENCY:
         st = parse_currency(key, v, l->currency, err);
-        l->used |= STORE_LF_CURRENCY;
+        l->used |= PP_LF_CURRENCY;
         break;
     case QP_FROM:
         st = parse_date(key, v, &l->from_ms, err);
-        l->used |= STORE_LF_FROM;
+        l->used |= PP_LF_FROM;
         break;
     case QP_TO:
         st = parse_date(key, v, &l->to_ms, err);
-        l->used |= STORE_LF_TO;
+        l->used |= PP_LF_TO;
         break;
     case QP_PAYOUT_ID:
         st = parse_positive(key, v, &l->payout_id, err);
-        l->used |= STORE_LF_PAYOUT;
+        l->used |= PP_LF_PAYOUT;
         break;
     case QP_STATS:
         st = parse_bool(key, v, &q->stats, err);
@@ -592,11 +592,11 @@ static enum pp_status cursor_apply(struct core_list_query *q, const uint8_t *key
 
 static enum pp_status finish_amounts(struct core_list_query *q, struct pp_err *err)
 {
-    struct store_payout_filter *f = &q->payouts;
+    struct pp_payout_filter *f = &q->payouts;
     if (q->amount_min_text == NULL && q->amount_max_text == NULL) {
         return PP_OK;
     }
-    if (!(f->used & STORE_PF_CURRENCY)) {
+    if (!(f->used & PP_PF_CURRENCY)) {
         return pp_err_set(err, PP_INVALID_PARAMS,
                           "amountMin and amountMax need currency (amounts are read in its "
                           "decimals)");
@@ -607,12 +607,12 @@ static enum pp_status finish_amounts(struct core_list_query *q, struct pp_err *e
     if (t != NULL && core_money_parse(t, strlen(t), cur, "amountMin", &f->amount_min, err) != PP_OK) {
         return err->status;
     }
-    f->used |= t != NULL ? STORE_PF_AMOUNT_MIN : 0u;
+    f->used |= t != NULL ? PP_PF_AMOUNT_MIN : 0u;
     t = q->amount_max_text;
     if (t != NULL && core_money_parse(t, strlen(t), cur, "amountMax", &f->amount_max, err) != PP_OK) {
         return err->status;
     }
-    f->used |= t != NULL ? STORE_PF_AMOUNT_MAX : 0u;
+    f->used |= t != NULL ? PP_PF_AMOUNT_MAX : 0u;
     if (q->amount_min_text != NULL && q->amount_max_text != NULL && f->amount_min > f->amount_max) {
         return pp_err_set(err, PP_INVALID_PARAMS, "amountMin must not be greater than amountMax");
     }
@@ -621,21 +621,21 @@ static enum pp_status finish_amounts(struct core_list_query *q, struct pp_err *e
 
 static enum pp_status finish_ranges(const struct core_list_query *q, struct pp_err *err)
 {
-    const struct store_payout_filter *f = &q->payouts;
-    const struct store_ledger_filter *l = &q->ledger;
+    const struct pp_payout_filter *f = &q->payouts;
+    const struct pp_ledger_filter *l = &q->ledger;
     const struct {
         unsigned both;
         int64_t from, to;
         const char *what;
         int ledger;
     } ranges[] = {
-        {STORE_PF_CREATED_FROM | STORE_PF_CREATED_TO, f->created_from, f->created_to,
+        {PP_PF_CREATED_FROM | PP_PF_CREATED_TO, f->created_from, f->created_to,
          "createdFrom must not be after createdTo", 0},
-        {STORE_PF_START_FROM | STORE_PF_START_TO, f->start_from, f->start_to,
+        {PP_PF_START_FROM | PP_PF_START_TO, f->start_from, f->start_to,
          "startFrom must not be after startTo", 0},
-        {STORE_PF_END_FROM | STORE_PF_END_TO, f->end_from, f->end_to,
+        {PP_PF_END_FROM | PP_PF_END_TO, f->end_from, f->end_to,
          "endFrom must not be after endTo", 0},
-        {STORE_LF_FROM | STORE_LF_TO, l->from_ms, l->to_ms, "from must not be after to", 1},
+        {PP_LF_FROM | PP_LF_TO, l->from_ms, l->to_ms, "from must not be after to", 1},
     };
     for (size_t i = 0; i < sizeof ranges / sizeof ranges[0]; i++) {
         unsigned used = ranges[i].ledger ? l->used : f->used;
@@ -692,24 +692,24 @@ enum pp_status core_list_query_check(struct core_app *app, struct core_list_quer
     return core_list_query_finish(q, app->jwt_key, err);
 }
 
-int64_t core_payout_order_value(const struct pp_payout *p, enum store_order order)
+int64_t core_payout_order_value(const struct pp_payout *p, enum pp_order order)
 {
     switch (order) {
-    case STORE_ORDER_ID:
+    case PP_ORDER_ID:
         return p->id;
-    case STORE_ORDER_CREATED:
+    case PP_ORDER_CREATED:
         return p->created_ms;
-    case STORE_ORDER_UPDATED:
+    case PP_ORDER_UPDATED:
         return p->updated_ms;
-    case STORE_ORDER_AMOUNT:
+    case PP_ORDER_AMOUNT:
         return p->amount_minor;
-    case STORE_ORDER_START:
+    case PP_ORDER_START:
         return p->start_ms;
-    case STORE_ORDER_END:
+    case PP_ORDER_END:
         return p->end_ms;
-    case STORE_ORDER_STATUS:
+    case PP_ORDER_STATUS:
         return (int64_t)p->status;
-    case STORE_ORDER_COUNT:
+    case PP_ORDER_COUNT:
         break;
     }
     PP_ASSERT(0);
@@ -722,7 +722,7 @@ int64_t core_payout_order_value(const struct pp_payout *p, enum store_order orde
 struct track {
     void *fn;
     void *ctx;
-    enum store_order order;
+    enum pp_order order;
     int64_t last_value;
     int64_t last_id;
 };
@@ -732,32 +732,32 @@ static void track_payout(void *ctx, const struct pp_payout *p)
     struct track *t = ctx;
     t->last_value = core_payout_order_value(p, t->order);
     t->last_id = p->id;
-    ((store_payout_fn)t->fn)(t->ctx, p);
+    ((pp_payout_fn)t->fn)(t->ctx, p);
 }
 
 static void track_recipient(void *ctx, const struct pp_recipient *r)
 {
     struct track *t = ctx;
     t->last_value = t->last_id = r->id;
-    ((store_recipient_fn)t->fn)(t->ctx, r);
+    ((pp_recipient_fn)t->fn)(t->ctx, r);
 }
 
-static void track_project(void *ctx, const struct store_project *p)
+static void track_project(void *ctx, const struct pp_project *p)
 {
     struct track *t = ctx;
     t->last_value = t->last_id = p->id;
-    ((store_project_fn)t->fn)(t->ctx, p);
+    ((pp_project_fn)t->fn)(t->ctx, p);
 }
 
-static void track_ledger(void *ctx, const struct store_ledger_row *l)
+static void track_ledger(void *ctx, const struct pp_ledger_row *l)
 {
     struct track *t = ctx;
     t->last_value = t->last_id = l->id;
-    ((store_ledger_fn)t->fn)(t->ctx, l);
+    ((pp_ledger_fn)t->fn)(t->ctx, l);
 }
 
 static void list_result(struct core_app *app, const struct core_list_query *q,
-                        const struct track *t, const struct store_page_info *info,
+                        const struct track *t, const struct pp_page_info *info,
                         struct core_list_result *res)
 {
     memset(res, 0, sizeof *res);
@@ -773,12 +773,12 @@ static void list_result(struct core_app *app, const struct core_list_query *q,
 }
 
 enum pp_status core_payouts_list(struct core_app *app, const struct core_list_query *q,
-                                 store_payout_fn fn, void *ctx, struct core_list_result *res,
+                                 pp_payout_fn fn, void *ctx, struct core_list_result *res,
                                  struct pp_err *err)
 {
     PP_ASSERT(q->kind == CORE_LIST_PAYOUTS || q->kind == CORE_LIST_EXPORT);
     struct track t = {(void *)fn, ctx, q->page.order, 0, 0};
-    struct store_page_info info;
+    struct pp_page_info info;
     enum pp_status st = store_payouts_page(app->store, &q->payouts, &q->page, track_payout, &t,
                                            &info, err);
     list_result(app, q, &t, &info, res);
@@ -786,13 +786,13 @@ enum pp_status core_payouts_list(struct core_app *app, const struct core_list_qu
 }
 
 enum pp_status core_recipients_list(struct core_app *app, const struct core_list_query *q,
-                                    store_recipient_fn fn, void *ctx,
-                                    const struct store_page_totals *totals,
+                                    pp_recipient_fn fn, void *ctx,
+                                    const struct pp_page_totals *totals,
                                     struct core_list_result *res, struct pp_err *err)
 {
     PP_ASSERT(q->kind == CORE_LIST_RECIPIENTS && (totals != NULL) == (q->stats != 0));
-    struct track t = {(void *)fn, ctx, STORE_ORDER_ID, 0, 0};
-    struct store_page_info info;
+    struct track t = {(void *)fn, ctx, PP_ORDER_ID, 0, 0};
+    struct pp_page_info info;
     enum pp_status st = store_recipients_page(app->store, &q->recipients, &q->page, track_recipient,
                                               &t, totals, &info, err);
     list_result(app, q, &t, &info, res);
@@ -800,13 +800,13 @@ enum pp_status core_recipients_list(struct core_app *app, const struct core_list
 }
 
 enum pp_status core_projects_list(struct core_app *app, const struct core_list_query *q,
-                                  store_project_fn fn, void *ctx,
-                                  const struct store_page_totals *totals,
+                                  pp_project_fn fn, void *ctx,
+                                  const struct pp_page_totals *totals,
                                   struct core_list_result *res, struct pp_err *err)
 {
     PP_ASSERT(q->kind == CORE_LIST_PROJECTS && (totals != NULL) == (q->stats != 0));
-    struct track t = {(void *)fn, ctx, STORE_ORDER_ID, 0, 0};
-    struct store_page_info info;
+    struct track t = {(void *)fn, ctx, PP_ORDER_ID, 0, 0};
+    struct pp_page_info info;
     enum pp_status st = store_projects_page(app->store, &q->projects, &q->page, track_project, &t,
                                             totals, &info, err);
     list_result(app, q, &t, &info, res);
@@ -814,12 +814,12 @@ enum pp_status core_projects_list(struct core_app *app, const struct core_list_q
 }
 
 enum pp_status core_ledger_list(struct core_app *app, const struct core_list_query *q,
-                                store_ledger_fn fn, void *ctx, struct core_list_result *res,
+                                pp_ledger_fn fn, void *ctx, struct core_list_result *res,
                                 struct pp_err *err)
 {
     PP_ASSERT(q->kind == CORE_LIST_LEDGER);
-    struct track t = {(void *)fn, ctx, STORE_ORDER_ID, 0, 0};
-    struct store_page_info info;
+    struct track t = {(void *)fn, ctx, PP_ORDER_ID, 0, 0};
+    struct pp_page_info info;
     enum pp_status st = store_ledger_page(app->store, &q->ledger, &q->page, track_ledger, &t,
                                           &info, err);
     list_result(app, q, &t, &info, res);
@@ -832,14 +832,14 @@ enum pp_status core_recipient_get(struct core_app *app, int64_t id, struct pp_re
     return store_recipient_get(app->store, id, out, err);
 }
 
-enum pp_status core_project_get(struct core_app *app, int64_t id, struct store_project *out,
+enum pp_status core_project_get(struct core_app *app, int64_t id, struct pp_project *out,
                                 struct pp_err *err)
 {
     return store_project_get(app->store, id, out, err);
 }
 
-enum pp_status core_payout_totals(struct core_app *app, enum store_totals_of of, int64_t id,
-                                  store_total_fn fn, void *ctx, struct pp_err *err)
+enum pp_status core_payout_totals(struct core_app *app, enum pp_totals_of of, int64_t id,
+                                  pp_total_fn fn, void *ctx, struct pp_err *err)
 {
     return store_payout_totals(app->store, of, id, fn, ctx, err);
 }

@@ -34,8 +34,8 @@ enum pp_status store_tx_audit_append(struct store_tx *tx, const struct pp_audit 
 {
     struct store_conn *c = store_tx_conn(tx);
     PP_ASSERT(a != NULL && a->actor != NULL && a->action != NULL && a->action[0] != '\0');
-    char subject[STORE_AUDIT_SUBJECT_BYTES_MAX + 1];
-    char detail[STORE_AUDIT_DETAIL_BYTES_MAX + 1];
+    char subject[PP_AUDIT_SUBJECT_BYTES_MAX + 1];
+    char detail[PP_AUDIT_DETAIL_BYTES_MAX + 1];
     struct store_q q;
     store_q_init(&q, c, STORE_STMT_AUDIT_INSERT,
                  "INSERT INTO audit (at_ms, actor_kind, admin_id, addr, action, subject, detail)"
@@ -62,7 +62,7 @@ enum pp_status store_tx_audit_append(struct store_tx *tx, const struct pp_audit 
     " AND (?3 IS NULL OR admin_id = ?3) AND (?4 IS NULL OR at_ms >= ?4)"                        \
     " AND (?5 IS NULL OR at_ms <= ?5)"
 
-static void bind_filter(struct store_q *q, const struct store_audit_filter *f)
+static void bind_filter(struct store_q *q, const struct pp_audit_filter *f)
 {
     store_q_text_or_null(q, 1, f->action);
     if (f->has_actor_kind) {
@@ -78,7 +78,7 @@ static void bind_filter(struct store_q *q, const struct store_audit_filter *f)
 }
 
 /* Copies the current row into e. Returns 0, or -1 when it breaks the schema. */
-static int read_entry(struct store_q *q, struct store_audit_entry *e)
+static int read_entry(struct store_q *q, struct pp_audit_entry *e)
 {
     int kind = sqlite3_column_int(q->stmt, 2);
     e->id = sqlite3_column_int64(q->stmt, 0);
@@ -95,7 +95,7 @@ static int read_entry(struct store_q *q, struct store_audit_entry *e)
     return 0;
 }
 
-static enum pp_status audit_count(struct store_conn *c, const struct store_audit_filter *f,
+static enum pp_status audit_count(struct store_conn *c, const struct pp_audit_filter *f,
                                   int64_t *total_out, struct pp_err *err)
 {
     struct store_q q;
@@ -111,8 +111,8 @@ static enum pp_status audit_count(struct store_conn *c, const struct store_audit
     return status;
 }
 
-static enum pp_status audit_page(struct store_conn *c, const struct store_audit_filter *f,
-                                 struct store_audit_entry *out, size_t *count_out,
+static enum pp_status audit_page(struct store_conn *c, const struct pp_audit_filter *f,
+                                 struct pp_audit_entry *out, size_t *count_out,
                                  struct pp_err *err)
 {
     struct store_q q;
@@ -143,8 +143,8 @@ static enum pp_status audit_page(struct store_conn *c, const struct store_audit_
     return status;
 }
 
-enum pp_status store_audit_list(struct store *st, const struct store_audit_filter *f,
-                                struct store_audit_entry *out, size_t cap, size_t *count_out,
+enum pp_status store_audit_list(struct store *st, const struct pp_audit_filter *f,
+                                struct pp_audit_entry *out, size_t cap, size_t *count_out,
                                 int64_t *total_out, struct pp_err *err)
 {
     PP_ASSERT(f->limit >= 1 && f->limit <= PP_AUDIT_PAGE_SIZE_MAX && (size_t)f->limit <= cap);

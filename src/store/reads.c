@@ -72,7 +72,7 @@ struct read_shape {
     enum read_part part;
     unsigned used;    /* the table's filter bits */
     int status_multi; /* payouts: more than one status wanted */
-    enum store_order order;
+    enum pp_order order;
     int desc;
     int keyset;
 };
@@ -88,7 +88,7 @@ struct read_list {
     enum read_table table;
     unsigned used;
     int status_multi;
-    const struct store_page *page;
+    const struct pp_page *page;
     const void *filter;
     void (*bind)(struct store_q *q, const void *filter);
     int (*row)(struct store_q *q, void *fn, void *ctx); /* -1: the row breaks the schema */
@@ -96,11 +96,11 @@ struct read_list {
     void *ctx;
     unsigned char key[PP_READ_FILTER_KEY_BYTES + 8]; /* table byte + canonical filter */
     size_t key_len;
-    const struct store_page_totals *totals; /* recipients, projects: NULL, or the rows' totals */
+    const struct pp_page_totals *totals; /* recipients, projects: NULL, or the rows' totals */
     struct page_ids *ids;                   /* with totals: filled by the page's parts */
 };
 
-static const char *const order_columns[STORE_ORDER_COUNT] = {
+static const char *const order_columns[PP_ORDER_COUNT] = {
     "id", "created_ms", "updated_ms", "amount_minor", "start_ms", "end_ms", "status",
 };
 
@@ -113,23 +113,23 @@ struct fragment {
 };
 
 static const struct fragment payout_fragments[] = {
-    {STORE_PF_CURRENCY, "currency = ?6", 0},
-    {STORE_PF_PROJECT, "project_id = ?7", 1},
-    {STORE_PF_RECIPIENT, "recipient_id = ?8", 1},
-    {STORE_PF_AMOUNT_MIN, "amount_minor >= ?9", 0},
-    {STORE_PF_AMOUNT_MAX, "amount_minor <= ?10", 0},
-    {STORE_PF_CREATED_FROM, "created_ms >= ?11", 0},
-    {STORE_PF_CREATED_TO, "created_ms <= ?12", 0},
-    {STORE_PF_START_FROM, "start_ms >= ?13", 0},
-    {STORE_PF_START_TO, "start_ms <= ?14", 0},
-    {STORE_PF_END_FROM, "end_ms >= ?15", 0},
-    {STORE_PF_END_TO, "end_ms <= ?16", 0},
+    {PP_PF_CURRENCY, "currency = ?6", 0},
+    {PP_PF_PROJECT, "project_id = ?7", 1},
+    {PP_PF_RECIPIENT, "recipient_id = ?8", 1},
+    {PP_PF_AMOUNT_MIN, "amount_minor >= ?9", 0},
+    {PP_PF_AMOUNT_MAX, "amount_minor <= ?10", 0},
+    {PP_PF_CREATED_FROM, "created_ms >= ?11", 0},
+    {PP_PF_CREATED_TO, "created_ms <= ?12", 0},
+    {PP_PF_START_FROM, "start_ms >= ?13", 0},
+    {PP_PF_START_TO, "start_ms <= ?14", 0},
+    {PP_PF_END_FROM, "end_ms >= ?15", 0},
+    {PP_PF_END_TO, "end_ms <= ?16", 0},
 };
 
 static const struct fragment recipient_fragments[] = {
-    {STORE_RF_USER_NAME, "user_name = ?1", 1},
-    {STORE_RF_PHONE_NUMBER, "phone_number = ?2", 1},
-    {STORE_RF_REFERENCE_ID, "reference_id = ?3", 1},
+    {PP_RF_USER_NAME, "user_name = ?1", 1},
+    {PP_RF_PHONE_NUMBER, "phone_number = ?2", 1},
+    {PP_RF_REFERENCE_ID, "reference_id = ?3", 1},
 };
 
 static const struct fragment project_fragments[] = {
@@ -137,10 +137,10 @@ static const struct fragment project_fragments[] = {
 };
 
 static const struct fragment ledger_fragments[] = {
-    {STORE_LF_CURRENCY, "currency = ?1", 1},
-    {STORE_LF_FROM, "at_ms >= ?2", 0},
-    {STORE_LF_TO, "at_ms <= ?3", 0},
-    {STORE_LF_PAYOUT, "payout_id = ?4", 1},
+    {PP_LF_CURRENCY, "currency = ?1", 1},
+    {PP_LF_FROM, "at_ms >= ?2", 0},
+    {PP_LF_TO, "at_ms <= ?3", 0},
+    {PP_LF_PAYOUT, "payout_id = ?4", 1},
 };
 
 static const char payout_select[] = "SELECT " STORE_PAYOUT_COLUMNS " FROM payouts WHERE 1";
@@ -163,13 +163,13 @@ static uint64_t read_shape_key(const struct read_shape *s)
 /* The payout status and ids fragments (the ones with several parameters). */
 static void sql_payout_sets(struct pp_buf *sql, const struct read_shape *s, int lead_all)
 {
-    if (s->used & STORE_PF_STATUS) {
+    if (s->used & PP_PF_STATUS) {
         /* One status with the id order rides its (status, id) index. */
-        int lead = lead_all || (!s->status_multi && s->order == STORE_ORDER_ID);
+        int lead = lead_all || (!s->status_multi && s->order == PP_ORDER_ID);
         pp_buf_puts(sql, lead ? " AND status" : " AND +status");
         pp_buf_puts(sql, s->status_multi ? " IN (?1, ?2, ?3, ?4, ?5)" : " = ?1");
     }
-    if (s->used & STORE_PF_IDS) {
+    if (s->used & PP_PF_IDS) {
         pp_buf_puts(sql, " AND id IN (");
         for (int i = 0; i < PP_READ_IDS_MAX; i++) {
             pp_buf_printf(sql, i == 0 ? "?%d" : ", ?%d", P_IDS + i);
@@ -195,14 +195,14 @@ static void sql_page_tail(struct pp_buf *sql, const struct read_shape *s)
     const char *col = order_columns[s->order];
     const char *cmp = s->desc ? "<" : ">";
     const char *dir = s->desc ? " DESC" : "";
-    if (s->keyset && s->order == STORE_ORDER_ID) {
+    if (s->keyset && s->order == PP_ORDER_ID) {
         pp_buf_printf(sql, " AND id %s ?18", cmp);
     } else if (s->keyset && s->part == RP_PAGE) {
         pp_buf_printf(sql, " AND %s = ?17 AND id %s ?18", col, cmp);
     } else if (s->keyset) {
         pp_buf_printf(sql, " AND %s %s ?17", col, cmp);
     }
-    if (s->order == STORE_ORDER_ID || (s->keyset && s->part == RP_PAGE)) {
+    if (s->order == PP_ORDER_ID || (s->keyset && s->part == RP_PAGE)) {
         pp_buf_printf(sql, " ORDER BY id%s LIMIT ?19", dir);
     } else {
         pp_buf_printf(sql, " ORDER BY %s%s, id%s LIMIT ?19", col, dir, dir);
@@ -310,8 +310,8 @@ static void bind_text(struct store_q *q, int idx, const char *s)
 
 static void bind_payout_filter(struct store_q *q, const void *filter)
 {
-    const struct store_payout_filter *f = filter;
-    if (f->used & STORE_PF_STATUS) {
+    const struct pp_payout_filter *f = filter;
+    if (f->used & PP_PF_STATUS) {
         int first = 0;
         int n = 0;
         for (int s = PP_PAYOUT_UNAUTHORIZED; s <= PP_PAYOUT_EXPIRED; s++) {
@@ -324,7 +324,7 @@ static void bind_payout_filter(struct store_q *q, const void *filter)
             bind_i64(q, P_STATUS + n, first);
         }
     }
-    if (f->used & STORE_PF_IDS) {
+    if (f->used & PP_PF_IDS) {
         PP_ASSERT(f->ids_count >= 1 && f->ids_count <= PP_READ_IDS_MAX);
         for (size_t i = 0; i < PP_READ_IDS_MAX; i++) {
             bind_i64(q, P_IDS + (int)i, f->ids[i < f->ids_count ? i : 0]);
@@ -335,16 +335,16 @@ static void bind_payout_filter(struct store_q *q, const void *filter)
         int idx;
         size_t offset;
     } ints[] = {
-        {STORE_PF_PROJECT, P_PROJECT, offsetof(struct store_payout_filter, project_id)},
-        {STORE_PF_RECIPIENT, P_RECIPIENT, offsetof(struct store_payout_filter, recipient_id)},
-        {STORE_PF_AMOUNT_MIN, P_AMOUNT_MIN, offsetof(struct store_payout_filter, amount_min)},
-        {STORE_PF_AMOUNT_MAX, P_AMOUNT_MAX, offsetof(struct store_payout_filter, amount_max)},
-        {STORE_PF_CREATED_FROM, P_CREATED_FROM, offsetof(struct store_payout_filter, created_from)},
-        {STORE_PF_CREATED_TO, P_CREATED_TO, offsetof(struct store_payout_filter, created_to)},
-        {STORE_PF_START_FROM, P_START_FROM, offsetof(struct store_payout_filter, start_from)},
-        {STORE_PF_START_TO, P_START_TO, offsetof(struct store_payout_filter, start_to)},
-        {STORE_PF_END_FROM, P_END_FROM, offsetof(struct store_payout_filter, end_from)},
-        {STORE_PF_END_TO, P_END_TO, offsetof(struct store_payout_filter, end_to)},
+        {PP_PF_PROJECT, P_PROJECT, offsetof(struct pp_payout_filter, project_id)},
+        {PP_PF_RECIPIENT, P_RECIPIENT, offsetof(struct pp_payout_filter, recipient_id)},
+        {PP_PF_AMOUNT_MIN, P_AMOUNT_MIN, offsetof(struct pp_payout_filter, amount_min)},
+        {PP_PF_AMOUNT_MAX, P_AMOUNT_MAX, offsetof(struct pp_payout_filter, amount_max)},
+        {PP_PF_CREATED_FROM, P_CREATED_FROM, offsetof(struct pp_payout_filter, created_from)},
+        {PP_PF_CREATED_TO, P_CREATED_TO, offsetof(struct pp_payout_filter, created_to)},
+        {PP_PF_START_FROM, P_START_FROM, offsetof(struct pp_payout_filter, start_from)},
+        {PP_PF_START_TO, P_START_TO, offsetof(struct pp_payout_filter, start_to)},
+        {PP_PF_END_FROM, P_END_FROM, offsetof(struct pp_payout_filter, end_from)},
+        {PP_PF_END_TO, P_END_TO, offsetof(struct pp_payout_filter, end_to)},
     };
     for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) {
         if (f->used & ints[i].bit) {
@@ -353,28 +353,28 @@ static void bind_payout_filter(struct store_q *q, const void *filter)
             bind_i64(q, ints[i].idx, v);
         }
     }
-    if (f->used & STORE_PF_CURRENCY) {
+    if (f->used & PP_PF_CURRENCY) {
         bind_text(q, P_CURRENCY, f->currency);
     }
 }
 
 static void bind_recipient_filter(struct store_q *q, const void *filter)
 {
-    const struct store_recipient_filter *f = filter;
-    if (f->used & STORE_RF_USER_NAME) {
+    const struct pp_recipient_filter *f = filter;
+    if (f->used & PP_RF_USER_NAME) {
         bind_text(q, P_TEXT_1, f->user_name);
     }
-    if (f->used & STORE_RF_PHONE_NUMBER) {
+    if (f->used & PP_RF_PHONE_NUMBER) {
         bind_text(q, P_TEXT_2, f->phone_number);
     }
-    if (f->used & STORE_RF_REFERENCE_ID) {
+    if (f->used & PP_RF_REFERENCE_ID) {
         bind_text(q, P_TEXT_3, f->reference_id);
     }
 }
 
 static void bind_project_filter(struct store_q *q, const void *filter)
 {
-    const struct store_project_filter *f = filter;
+    const struct pp_project_filter *f = filter;
     if (f->has_name) {
         bind_text(q, P_TEXT_1, f->name);
     }
@@ -382,17 +382,17 @@ static void bind_project_filter(struct store_q *q, const void *filter)
 
 static void bind_ledger_filter(struct store_q *q, const void *filter)
 {
-    const struct store_ledger_filter *f = filter;
-    if (f->used & STORE_LF_CURRENCY) {
+    const struct pp_ledger_filter *f = filter;
+    if (f->used & PP_LF_CURRENCY) {
         bind_text(q, P_TEXT_1, f->currency);
     }
-    if (f->used & STORE_LF_FROM) {
+    if (f->used & PP_LF_FROM) {
         bind_i64(q, P_TEXT_2, f->from_ms);
     }
-    if (f->used & STORE_LF_TO) {
+    if (f->used & PP_LF_TO) {
         bind_i64(q, P_TEXT_3, f->to_ms);
     }
-    if (f->used & STORE_LF_PAYOUT) {
+    if (f->used & PP_LF_PAYOUT) {
         bind_i64(q, P_LEDGER_PAYOUT, f->payout_id);
     }
 }
@@ -414,28 +414,28 @@ static size_t key_text(unsigned char *out, size_t at, const char *s, size_t max)
     return at + len;
 }
 
-size_t store_payout_filter_key(const struct store_payout_filter *f, unsigned char *out)
+size_t store_payout_filter_key(const struct pp_payout_filter *f, unsigned char *out)
 {
     unsigned u = f->used;
     size_t at = key_i64(out, 0, u);
     char cur[4] = {0};
-    if (u & STORE_PF_CURRENCY) {
+    if (u & PP_PF_CURRENCY) {
         memcpy(cur, f->currency, 3);
     }
     int64_t cur_bits = (int64_t)cur[0] | (int64_t)cur[1] << 8 | (int64_t)cur[2] << 16;
-    at = key_i64(out, at, (u & STORE_PF_STATUS) ? f->status_mask : 0);
+    at = key_i64(out, at, (u & PP_PF_STATUS) ? f->status_mask : 0);
     at = key_i64(out, at, cur_bits);
-    at = key_i64(out, at, (u & STORE_PF_PROJECT) ? f->project_id : 0);
-    at = key_i64(out, at, (u & STORE_PF_RECIPIENT) ? f->recipient_id : 0);
-    at = key_i64(out, at, (u & STORE_PF_AMOUNT_MIN) ? f->amount_min : 0);
-    at = key_i64(out, at, (u & STORE_PF_AMOUNT_MAX) ? f->amount_max : 0);
-    at = key_i64(out, at, (u & STORE_PF_CREATED_FROM) ? f->created_from : 0);
-    at = key_i64(out, at, (u & STORE_PF_CREATED_TO) ? f->created_to : 0);
-    at = key_i64(out, at, (u & STORE_PF_START_FROM) ? f->start_from : 0);
-    at = key_i64(out, at, (u & STORE_PF_START_TO) ? f->start_to : 0);
-    at = key_i64(out, at, (u & STORE_PF_END_FROM) ? f->end_from : 0);
-    at = key_i64(out, at, (u & STORE_PF_END_TO) ? f->end_to : 0);
-    size_t ids = (u & STORE_PF_IDS) ? f->ids_count : 0;
+    at = key_i64(out, at, (u & PP_PF_PROJECT) ? f->project_id : 0);
+    at = key_i64(out, at, (u & PP_PF_RECIPIENT) ? f->recipient_id : 0);
+    at = key_i64(out, at, (u & PP_PF_AMOUNT_MIN) ? f->amount_min : 0);
+    at = key_i64(out, at, (u & PP_PF_AMOUNT_MAX) ? f->amount_max : 0);
+    at = key_i64(out, at, (u & PP_PF_CREATED_FROM) ? f->created_from : 0);
+    at = key_i64(out, at, (u & PP_PF_CREATED_TO) ? f->created_to : 0);
+    at = key_i64(out, at, (u & PP_PF_START_FROM) ? f->start_from : 0);
+    at = key_i64(out, at, (u & PP_PF_START_TO) ? f->start_to : 0);
+    at = key_i64(out, at, (u & PP_PF_END_FROM) ? f->end_from : 0);
+    at = key_i64(out, at, (u & PP_PF_END_TO) ? f->end_to : 0);
+    size_t ids = (u & PP_PF_IDS) ? f->ids_count : 0;
     PP_ASSERT(ids <= PP_READ_IDS_MAX);
     at = key_i64(out, at, (int64_t)ids);
     for (size_t i = 0; i < ids; i++) {
@@ -445,19 +445,19 @@ size_t store_payout_filter_key(const struct store_payout_filter *f, unsigned cha
     return at;
 }
 
-size_t store_recipient_filter_key(const struct store_recipient_filter *f, unsigned char *out)
+size_t store_recipient_filter_key(const struct pp_recipient_filter *f, unsigned char *out)
 {
     size_t at = key_i64(out, 0, f->used);
-    at = key_text(out, at, (f->used & STORE_RF_USER_NAME) ? f->user_name : "", PP_IDENT_BYTES_MAX);
-    at = key_text(out, at, (f->used & STORE_RF_PHONE_NUMBER) ? f->phone_number : "",
+    at = key_text(out, at, (f->used & PP_RF_USER_NAME) ? f->user_name : "", PP_IDENT_BYTES_MAX);
+    at = key_text(out, at, (f->used & PP_RF_PHONE_NUMBER) ? f->phone_number : "",
                   PP_IDENT_BYTES_MAX);
-    at = key_text(out, at, (f->used & STORE_RF_REFERENCE_ID) ? f->reference_id : "",
+    at = key_text(out, at, (f->used & PP_RF_REFERENCE_ID) ? f->reference_id : "",
                   PP_IDENT_BYTES_MAX);
     PP_ASSERT(at <= PP_READ_FILTER_KEY_BYTES);
     return at;
 }
 
-size_t store_project_filter_key(const struct store_project_filter *f, unsigned char *out)
+size_t store_project_filter_key(const struct pp_project_filter *f, unsigned char *out)
 {
     size_t at = key_i64(out, 0, f->has_name != 0);
     at = key_text(out, at, f->has_name ? f->name : "", PP_PROJECT_NAME_BYTES_MAX);
@@ -465,14 +465,14 @@ size_t store_project_filter_key(const struct store_project_filter *f, unsigned c
     return at;
 }
 
-size_t store_ledger_filter_key(const struct store_ledger_filter *f, unsigned char *out)
+size_t store_ledger_filter_key(const struct pp_ledger_filter *f, unsigned char *out)
 {
     unsigned u = f->used;
     size_t at = key_i64(out, 0, u);
-    at = key_text(out, at, (u & STORE_LF_CURRENCY) ? f->currency : "", 3);
-    at = key_i64(out, at, (u & STORE_LF_FROM) ? f->from_ms : 0);
-    at = key_i64(out, at, (u & STORE_LF_TO) ? f->to_ms : 0);
-    at = key_i64(out, at, (u & STORE_LF_PAYOUT) ? f->payout_id : 0);
+    at = key_text(out, at, (u & PP_LF_CURRENCY) ? f->currency : "", 3);
+    at = key_i64(out, at, (u & PP_LF_FROM) ? f->from_ms : 0);
+    at = key_i64(out, at, (u & PP_LF_TO) ? f->to_ms : 0);
+    at = key_i64(out, at, (u & PP_LF_PAYOUT) ? f->payout_id : 0);
     return at;
 }
 
@@ -484,7 +484,7 @@ static int row_payout(struct store_q *q, void *fn, void *ctx)
     if (store_payout_read_row(q, 0, &p) != 0) {
         return -1;
     }
-    ((store_payout_fn)fn)(ctx, &p);
+    ((pp_payout_fn)fn)(ctx, &p);
     return 0;
 }
 
@@ -513,11 +513,11 @@ static int row_recipient(struct store_q *q, void *fn, void *ctx)
     if (read_recipient(q, &r) != 0) {
         return -1;
     }
-    ((store_recipient_fn)fn)(ctx, &r);
+    ((pp_recipient_fn)fn)(ctx, &r);
     return 0;
 }
 
-static int read_project(struct store_q *q, struct store_project *p)
+static int read_project(struct store_q *q, struct pp_project *p)
 {
     memset(p, 0, sizeof *p);
     p->id = sqlite3_column_int64(q->stmt, 0);
@@ -531,17 +531,17 @@ static int read_project(struct store_q *q, struct store_project *p)
 
 static int row_project(struct store_q *q, void *fn, void *ctx)
 {
-    struct store_project p;
+    struct pp_project p;
     if (read_project(q, &p) != 0) {
         return -1;
     }
-    ((store_project_fn)fn)(ctx, &p);
+    ((pp_project_fn)fn)(ctx, &p);
     return 0;
 }
 
 static int row_ledger(struct store_q *q, void *fn, void *ctx)
 {
-    struct store_ledger_row l;
+    struct pp_ledger_row l;
     memset(&l, 0, sizeof l);
     l.id = sqlite3_column_int64(q->stmt, 0);
     l.at_ms = sqlite3_column_int64(q->stmt, 1);
@@ -557,7 +557,7 @@ static int row_ledger(struct store_q *q, void *fn, void *ctx)
         pp_log(PP_LOG_ERROR, "store: ledger row %lld violates the schema", (long long)l.id);
         return -1;
     }
-    ((store_ledger_fn)fn)(ctx, &l);
+    ((pp_ledger_fn)fn)(ctx, &l);
     return 0;
 }
 
@@ -569,7 +569,7 @@ static void list_shape(const struct read_list *L, enum read_part part, struct re
     s->part = part;
     s->used = L->used;
     s->status_multi = L->status_multi;
-    s->order = part == RP_COUNT ? STORE_ORDER_ID : L->page->order;
+    s->order = part == RP_COUNT ? PP_ORDER_ID : L->page->order;
     s->desc = part == RP_COUNT ? 0 : L->page->desc;
     s->keyset = part == RP_COUNT ? 0 : L->page->keyset;
 }
@@ -577,12 +577,12 @@ static void list_shape(const struct read_list *L, enum read_part part, struct re
 /* Runs one part of the page, asking for at most `want` rows; the rows past
 ** the page's limit only set info->more. */
 static enum pp_status list_part(struct store_conn *c, const struct read_list *L,
-                                enum read_part part, int64_t want, struct store_page_info *info,
+                                enum read_part part, int64_t want, struct pp_page_info *info,
                                 struct pp_err *err)
 {
     struct read_shape s;
     struct store_q q;
-    const struct store_page *page = L->page;
+    const struct pp_page *page = L->page;
     list_shape(L, part, &s);
     shape_init(&q, c, &s);
     L->bind(&q, L->filter);
@@ -677,7 +677,7 @@ static enum pp_status list_total(struct store_conn *c, const struct read_list *L
 
 /* Reads the (currency, status, count, sum) columns starting at `first` of
 ** q's row into *t; -1 (logged) when the row breaks the schema. */
-static int read_total(struct store_q *q, int first, struct store_total *t)
+static int read_total(struct store_q *q, int first, struct pp_total *t)
 {
     memset(t, 0, sizeof *t);
     int s = sqlite3_column_int(q->stmt, first + 1);
@@ -734,7 +734,7 @@ static enum pp_status page_totals(struct store_conn *c, const struct read_list *
     enum pp_status status = PP_OK;
     int rc = store_q_step(&q);
     for (size_t n = 0; rc == SQLITE_ROW && n < TOTALS_GROUPS_MAX(ids->n); n++) {
-        struct store_total t;
+        struct pp_total t;
         if (read_total(&q, 1, &t) != 0) {
             status = pp_err_set(err, PP_INTERNAL, "storage error");
             break;
@@ -762,11 +762,11 @@ static void list_end(struct store_conn *c)
 }
 
 static enum pp_status list_run(struct store *st, const struct read_list *L,
-                               struct store_page_info *info, struct pp_err *err)
+                               struct pp_page_info *info, struct pp_err *err)
 {
-    const struct store_page *page = L->page;
-    PP_ASSERT(page->limit >= 1 && page->offset >= 0 && page->order < STORE_ORDER_COUNT);
-    PP_ASSERT(page->order == STORE_ORDER_ID || L->table == RT_PAYOUTS);
+    const struct pp_page *page = L->page;
+    PP_ASSERT(page->limit >= 1 && page->offset >= 0 && page->order < PP_ORDER_COUNT);
+    PP_ASSERT(page->order == PP_ORDER_ID || L->table == RT_PAYOUTS);
     PP_ASSERT(!page->keyset || page->offset == 0);
     PP_ASSERT(L->totals == NULL ||
               ((L->table == RT_RECIPIENTS || L->table == RT_PROJECTS) && L->ids != NULL &&
@@ -781,7 +781,7 @@ static enum pp_status list_run(struct store *st, const struct read_list *L,
     if (status == PP_OK) {
         status = list_part(c, L, RP_PAGE, want, info, err);
     }
-    if (status == PP_OK && page->keyset && page->order != STORE_ORDER_ID && !info->more &&
+    if (status == PP_OK && page->keyset && page->order != PP_ORDER_ID && !info->more &&
         (int64_t)info->rows < want) {
         status = list_part(c, L, RP_REST, want - (int64_t)info->rows, info, err);
     }
@@ -832,17 +832,17 @@ static int status_count(unsigned mask)
     return n;
 }
 
-static void payout_list_init(struct read_list *L, const struct store_payout_filter *f,
-                             const struct store_page *page)
+static void payout_list_init(struct read_list *L, const struct pp_payout_filter *f,
+                             const struct pp_page *page)
 {
-    PP_ASSERT((f->used & ~(unsigned)STORE_PF_ALL) == 0);
-    PP_ASSERT(!(f->used & STORE_PF_STATUS) ||
+    PP_ASSERT((f->used & ~(unsigned)PP_PF_ALL) == 0);
+    PP_ASSERT(!(f->used & PP_PF_STATUS) ||
               (status_count(f->status_mask) >= 1 && (f->status_mask & ~0x3eu) == 0));
-    PP_ASSERT(!(f->used & STORE_PF_IDS) || (f->ids_count >= 1 && f->ids_count <= PP_READ_IDS_MAX));
+    PP_ASSERT(!(f->used & PP_PF_IDS) || (f->ids_count >= 1 && f->ids_count <= PP_READ_IDS_MAX));
     memset(L, 0, sizeof *L);
     L->table = RT_PAYOUTS;
     L->used = f->used;
-    L->status_multi = (f->used & STORE_PF_STATUS) && status_count(f->status_mask) > 1;
+    L->status_multi = (f->used & PP_PF_STATUS) && status_count(f->status_mask) > 1;
     L->page = page;
     L->filter = f;
     L->bind = bind_payout_filter;
@@ -850,9 +850,9 @@ static void payout_list_init(struct read_list *L, const struct store_payout_filt
     list_key(L, key_payouts);
 }
 
-enum pp_status store_payouts_page(struct store *st, const struct store_payout_filter *f,
-                                  const struct store_page *page, store_payout_fn fn, void *ctx,
-                                  struct store_page_info *info, struct pp_err *err)
+enum pp_status store_payouts_page(struct store *st, const struct pp_payout_filter *f,
+                                  const struct pp_page *page, pp_payout_fn fn, void *ctx,
+                                  struct pp_page_info *info, struct pp_err *err)
 {
     struct read_list L;
     payout_list_init(&L, f, page);
@@ -861,7 +861,7 @@ enum pp_status store_payouts_page(struct store *st, const struct store_payout_fi
     return list_run(st, &L, info, err);
 }
 
-void store_payouts_page_sql(const struct store_payout_filter *f, const struct store_page *page,
+void store_payouts_page_sql(const struct pp_payout_filter *f, const struct pp_page *page,
                             int part, char *out, size_t out_size)
 {
     struct read_list L;
@@ -876,10 +876,10 @@ void store_payouts_page_sql(const struct store_payout_filter *f, const struct st
     pp_buf_free(&sql);
 }
 
-enum pp_status store_recipients_page(struct store *st, const struct store_recipient_filter *f,
-                                     const struct store_page *page, store_recipient_fn fn,
-                                     void *ctx, const struct store_page_totals *totals,
-                                     struct store_page_info *info, struct pp_err *err)
+enum pp_status store_recipients_page(struct store *st, const struct pp_recipient_filter *f,
+                                     const struct pp_page *page, pp_recipient_fn fn,
+                                     void *ctx, const struct pp_page_totals *totals,
+                                     struct pp_page_info *info, struct pp_err *err)
 {
     struct read_list L;
     struct page_ids ids;
@@ -899,10 +899,10 @@ enum pp_status store_recipients_page(struct store *st, const struct store_recipi
     return list_run(st, &L, info, err);
 }
 
-enum pp_status store_projects_page(struct store *st, const struct store_project_filter *f,
-                                   const struct store_page *page, store_project_fn fn, void *ctx,
-                                   const struct store_page_totals *totals,
-                                   struct store_page_info *info, struct pp_err *err)
+enum pp_status store_projects_page(struct store *st, const struct pp_project_filter *f,
+                                   const struct pp_page *page, pp_project_fn fn, void *ctx,
+                                   const struct pp_page_totals *totals,
+                                   struct pp_page_info *info, struct pp_err *err)
 {
     struct read_list L;
     struct page_ids ids;
@@ -922,9 +922,9 @@ enum pp_status store_projects_page(struct store *st, const struct store_project_
     return list_run(st, &L, info, err);
 }
 
-enum pp_status store_ledger_page(struct store *st, const struct store_ledger_filter *f,
-                                 const struct store_page *page, store_ledger_fn fn, void *ctx,
-                                 struct store_page_info *info, struct pp_err *err)
+enum pp_status store_ledger_page(struct store *st, const struct pp_ledger_filter *f,
+                                 const struct pp_page *page, pp_ledger_fn fn, void *ctx,
+                                 struct pp_page_info *info, struct pp_err *err)
 {
     struct read_list L;
     memset(&L, 0, sizeof L);
@@ -967,7 +967,7 @@ enum pp_status store_recipient_get(struct store *st, int64_t id, struct pp_recip
     return status;
 }
 
-enum pp_status store_project_get(struct store *st, int64_t id, struct store_project *out,
+enum pp_status store_project_get(struct store *st, int64_t id, struct pp_project *out,
                                  struct pp_err *err)
 {
     struct store_conn *c = store_reader_acquire(st);
@@ -991,13 +991,13 @@ enum pp_status store_project_get(struct store *st, int64_t id, struct store_proj
     return status;
 }
 
-enum pp_status store_payout_totals(struct store *st, enum store_totals_of of, int64_t id,
-                                   store_total_fn fn, void *ctx, struct pp_err *err)
+enum pp_status store_payout_totals(struct store *st, enum pp_totals_of of, int64_t id,
+                                   pp_total_fn fn, void *ctx, struct pp_err *err)
 {
-    PP_ASSERT(of == STORE_TOTALS_RECIPIENT || of == STORE_TOTALS_PROJECT);
+    PP_ASSERT(of == PP_TOTALS_RECIPIENT || of == PP_TOTALS_PROJECT);
     struct store_conn *c = store_reader_acquire(st);
     struct store_q q;
-    if (of == STORE_TOTALS_RECIPIENT) {
+    if (of == PP_TOTALS_RECIPIENT) {
         store_q_init(&q, c, STORE_STMT_READ_TOTALS_RECIPIENT,
                      "SELECT currency, status, count(*), sum(amount_minor) FROM payouts"
                      " WHERE recipient_id = ?1 GROUP BY currency, status"
@@ -1012,7 +1012,7 @@ enum pp_status store_payout_totals(struct store *st, enum store_totals_of of, in
     enum pp_status status = PP_OK;
     int rc = store_q_step(&q);
     for (int n = 0; rc == SQLITE_ROW && n < TOTALS_GROUPS_MAX(1); n++) {
-        struct store_total t;
+        struct pp_total t;
         if (read_total(&q, 0, &t) != 0) {
             status = pp_err_set(err, PP_INTERNAL, "storage error");
             break;

@@ -25,29 +25,29 @@ static const struct {
     enum store_stmt stmt;
     const char *sql;
 } report_sql[] = {
-    [STORE_REPORT_BY_PROJECT] =
+    [PP_REPORT_BY_PROJECT] =
         {STORE_STMT_REPORT_BY_PROJECT,
          "SELECT p.project_id, NULL, pr.name, p.currency, COUNT(*), SUM(p.amount_minor)"
          " FROM payouts p JOIN projects pr ON pr.id = p.project_id" REPORT_WHERE
          " GROUP BY p.project_id, p.currency ORDER BY p.project_id, p.currency"},
-    [STORE_REPORT_BY_CURRENCY] =
+    [PP_REPORT_BY_CURRENCY] =
         {STORE_STMT_REPORT_BY_CURRENCY,
          "SELECT NULL, p.currency, NULL, p.currency, COUNT(*), SUM(p.amount_minor)"
          " FROM payouts p" REPORT_WHERE " GROUP BY p.currency ORDER BY p.currency"},
     /* Status names in alphabetical order: CANCELLED 4, EXPIRED 5, READY 2,
     ** RECEIVED 3, UNAUTHORIZED 1. */
-    [STORE_REPORT_BY_STATUS] =
+    [PP_REPORT_BY_STATUS] =
         {STORE_STMT_REPORT_BY_STATUS,
          "SELECT p.status, NULL, NULL, p.currency, COUNT(*), SUM(p.amount_minor)"
          " FROM payouts p" REPORT_WHERE " GROUP BY p.status, p.currency"
          " ORDER BY CASE p.status WHEN 4 THEN 1 WHEN 5 THEN 2 WHEN 2 THEN 3 WHEN 3 THEN 4"
          " ELSE 5 END, p.currency"},
-    [STORE_REPORT_BY_RECIPIENT] =
+    [PP_REPORT_BY_RECIPIENT] =
         {STORE_STMT_REPORT_BY_RECIPIENT,
          "SELECT p.recipient_id, NULL, NULL, p.currency, COUNT(*), SUM(p.amount_minor)"
          " FROM payouts p" REPORT_WHERE
          " GROUP BY p.recipient_id, p.currency ORDER BY p.recipient_id, p.currency"},
-    [STORE_REPORT_BY_DAY] =
+    [PP_REPORT_BY_DAY] =
         {STORE_STMT_REPORT_BY_DAY,
          "SELECT NULL, strftime('%Y-%m-%d', p.created_ms / 1000, 'unixepoch') AS day, NULL,"
          " p.currency, COUNT(*), SUM(p.amount_minor) FROM payouts p" REPORT_WHERE
@@ -56,15 +56,15 @@ static const struct {
 
 /* Fills g from the current row of q for grouping by; -1 when the row
 ** breaks the schema. */
-static int report_row(struct store_q *q, enum store_report_by by, struct store_report_group *g)
+static int report_row(struct store_q *q, enum pp_report_by by, struct pp_report_group *g)
 {
     int bad = 0;
     memset(g, 0, sizeof *g);
     int64_t id = sqlite3_column_int64(q->stmt, 0);
-    if (by == STORE_REPORT_BY_PROJECT || by == STORE_REPORT_BY_RECIPIENT) {
+    if (by == PP_REPORT_BY_PROJECT || by == PP_REPORT_BY_RECIPIENT) {
         g->id = id;
         snprintf(g->key, sizeof g->key, "%lld", (long long)id);
-    } else if (by == STORE_REPORT_BY_STATUS) {
+    } else if (by == PP_REPORT_BY_STATUS) {
         bad |= id < PP_PAYOUT_UNAUTHORIZED || id > PP_PAYOUT_EXPIRED;
         snprintf(g->key, sizeof g->key, "%s", pp_payout_status_name((enum pp_payout_status)id));
     } else {
@@ -77,8 +77,8 @@ static int report_row(struct store_q *q, enum store_report_by by, struct store_r
     return bad != 0 || !store_currency_ok(g->currency) ? -1 : 0;
 }
 
-enum pp_status store_report_payouts(struct store *st, const struct store_report_query *rq,
-                                    struct store_report_group *out, size_t cap,
+enum pp_status store_report_payouts(struct store *st, const struct pp_report_query *rq,
+                                    struct pp_report_group *out, size_t cap,
                                     size_t *count_out, struct pp_err *err)
 {
     PP_ASSERT(rq != NULL && count_out != NULL && (out != NULL || cap == 0));

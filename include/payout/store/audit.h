@@ -11,7 +11,9 @@
 #include "payout/model.h"
 #include "payout/model/audit.h"
 #include "payout/status.h"
-#include "payout/store/store.h"
+
+struct store;
+struct store_tx;
 
 /* Appends a to the audit log inside tx. Over-long subject or detail text is
 ** cut at the limit (marked with "..."), never refused: the action itself

@@ -49,13 +49,13 @@ enum pp_status store_payouts_page(struct store *st, const struct pp_payout_filte
 ** store_payout_totals. A row without payouts gets no call; an empty page
 ** runs no query. page->limit must be at most PP_PAGE_SIZE_MAX then. */
 enum pp_status store_recipients_page(struct store *st, const struct pp_recipient_filter *f,
-                                     const struct pp_page *page, pp_recipient_fn fn,
-                                     void *ctx, const struct pp_page_totals *totals,
-                                     struct pp_page_info *info, struct pp_err *err);
+                                     const struct pp_page *page, pp_recipient_fn fn, void *ctx,
+                                     const struct pp_page_totals *totals, struct pp_page_info *info,
+                                     struct pp_err *err);
 enum pp_status store_projects_page(struct store *st, const struct pp_project_filter *f,
                                    const struct pp_page *page, pp_project_fn fn, void *ctx,
-                                   const struct pp_page_totals *totals,
-                                   struct pp_page_info *info, struct pp_err *err);
+                                   const struct pp_page_totals *totals, struct pp_page_info *info,
+                                   struct pp_err *err);
 enum pp_status store_ledger_page(struct store *st, const struct pp_ledger_filter *f,
                                  const struct pp_page *page, pp_ledger_fn fn, void *ctx,
                                  struct pp_page_info *info, struct pp_err *err);
@@ -85,7 +85,7 @@ size_t store_ledger_filter_key(const struct pp_ledger_filter *f, unsigned char *
 ** QUERY PLAN in benchmarks and tests): written into out (NUL-terminated,
 ** cut at out_size). part: 0 the page (or its tie part with a keyset on a
 ** field other than id), 1 the rest part, 2 the count. */
-void store_payouts_page_sql(const struct pp_payout_filter *f, const struct pp_page *page,
-                            int part, char *out, size_t out_size);
+void store_payouts_page_sql(const struct pp_payout_filter *f, const struct pp_page *page, int part,
+                            char *out, size_t out_size);
 
 #endif /* PAYOUT_STORE_READS_H */

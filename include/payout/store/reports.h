@@ -14,14 +14,16 @@
 #include "payout/model.h"
 #include "payout/model/report.h"
 #include "payout/status.h"
-#include "payout/store/store.h"
+
+struct store;
+struct store_tx;
 
 /* Aggregates the payouts matching q into out[0..cap), ordered by key
 ** (ids numerically, status names and days as text) then currency;
 ** *count_out = groups written. More than cap groups: PP_INVALID_PARAMS
 ** ("narrow the period"), nothing usable in out. */
 enum pp_status store_report_payouts(struct store *st, const struct pp_report_query *q,
-                                    struct pp_report_group *out, size_t cap,
-                                    size_t *count_out, struct pp_err *err);
+                                    struct pp_report_group *out, size_t cap, size_t *count_out,
+                                    struct pp_err *err);
 
 #endif /* PAYOUT_STORE_REPORTS_H */

@@ -13,7 +13,7 @@
 
 #include "payout/base/assert.h"
 #include "payout/base/log.h"
-#include "store/internal.h"
+#include "store/sqlite/internal.h"
 
 enum pp_status store_status_of(int rc)
 {

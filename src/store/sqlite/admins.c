@@ -10,7 +10,7 @@
 
 #include "payout/base/assert.h"
 #include "payout/base/log.h"
-#include "store/internal.h"
+#include "store/sqlite/internal.h"
 
 /* Refusals of arguments that need no database. */
 static enum pp_status admin_check(const char *email, const char *password_hash, struct pp_err *err)
@@ -28,7 +28,7 @@ static enum pp_status admin_check(const char *email, const char *password_hash, 
     return status;
 }
 
-enum pp_status store_tx_admin_insert(struct store_tx *tx, const char *email,
+enum pp_status store_sqlite_tx_admin_insert(struct store_sqlite_tx *tx, const char *email,
                                      const char *password_hash, int64_t now_ms, int64_t *id_out,
                                      struct pp_err *err)
 {
@@ -57,7 +57,7 @@ done:
     return status;
 }
 
-enum pp_status store_tx_admin_set_password(struct store_tx *tx, const char *email,
+enum pp_status store_sqlite_tx_admin_set_password(struct store_sqlite_tx *tx, const char *email,
                                            const char *password_hash, int64_t now_ms,
                                            struct pp_err *err)
 {
@@ -111,7 +111,7 @@ static enum pp_status admin_read(struct store_q *q, struct pp_admin *out, int *f
     return status;
 }
 
-enum pp_status store_admin_find(struct store *st, const char *email, struct pp_admin *out,
+enum pp_status store_sqlite_admin_find(struct store_sqlite *st, const char *email, struct pp_admin *out,
                                 int *found_out, struct pp_err *err)
 {
     PP_ASSERT(email != NULL && out != NULL && found_out != NULL);
@@ -125,7 +125,7 @@ enum pp_status store_admin_find(struct store *st, const char *email, struct pp_a
     return status;
 }
 
-enum pp_status store_admin_get(struct store *st, int64_t id, struct pp_admin *out,
+enum pp_status store_sqlite_admin_get(struct store_sqlite *st, int64_t id, struct pp_admin *out,
                                struct pp_err *err)
 {
     PP_ASSERT(out != NULL);
@@ -143,7 +143,7 @@ enum pp_status store_admin_get(struct store *st, int64_t id, struct pp_admin *ou
     return status;
 }
 
-enum pp_status store_admin_count(struct store *st, int64_t *count_out, struct pp_err *err)
+enum pp_status store_sqlite_admin_count(struct store_sqlite *st, int64_t *count_out, struct pp_err *err)
 {
     PP_ASSERT(count_out != NULL);
     struct store_conn *c = store_reader_acquire(st);

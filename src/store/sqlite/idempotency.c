@@ -14,7 +14,7 @@
 #include "payout/base/assert.h"
 #include "payout/base/log.h"
 #include "payout/limits.h"
-#include "store/internal.h"
+#include "store/sqlite/internal.h"
 
 /* Binds data[0..len) as a blob (never NULL: an empty blob is empty), with
 ** the same first-failure bookkeeping as the store_q_* binders. */
@@ -74,7 +74,7 @@ static int read_row(struct store_q *q, struct store_idem_row *out)
     return 0;
 }
 
-enum pp_status store_idem_get(struct store *st, const char *scope, const char *key,
+enum pp_status store_sqlite_idem_get(struct store_sqlite *st, const char *scope, const char *key,
                               struct store_idem_row *out, int *found_out, struct pp_err *err)
 {
     PP_ASSERT(scope_key_ok(scope, key) && out != NULL && found_out != NULL);
@@ -108,7 +108,7 @@ enum pp_status store_idem_get(struct store *st, const char *scope, const char *k
     return status;
 }
 
-enum pp_status store_tx_idem_insert(struct store_tx *tx, const char *scope, const char *key,
+enum pp_status store_sqlite_tx_idem_insert(struct store_sqlite_tx *tx, const char *scope, const char *key,
                                     const uint8_t fingerprint[STORE_IDEM_FINGERPRINT_BYTES],
                                     int64_t created_ms, struct pp_err *err)
 {
@@ -135,7 +135,7 @@ enum pp_status store_tx_idem_insert(struct store_tx *tx, const char *scope, cons
     return status;
 }
 
-enum pp_status store_tx_idem_set_response(struct store_tx *tx, const char *scope, const char *key,
+enum pp_status store_sqlite_tx_idem_set_response(struct store_sqlite_tx *tx, const char *scope, const char *key,
                                           unsigned status_code, const char *content_type,
                                           const char *body, size_t body_len, struct pp_err *err)
 {
@@ -162,7 +162,7 @@ enum pp_status store_tx_idem_set_response(struct store_tx *tx, const char *scope
     return status;
 }
 
-enum pp_status store_tx_idem_purge(struct store_tx *tx, int64_t before_ms, int64_t limit,
+enum pp_status store_sqlite_tx_idem_purge(struct store_sqlite_tx *tx, int64_t before_ms, int64_t limit,
                                    int64_t *deleted_out, struct pp_err *err)
 {
     struct store_conn *c = store_tx_conn(tx);

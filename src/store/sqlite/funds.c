@@ -1,7 +1,7 @@
 /*
 ** This module implements the funds of the panel: one balance row per
 ** currency (available, blocked, paid out) and the append-only ledger that
-** explains every change of it. store_tx_funds_move decides every refusal
+** explains every change of it. store_sqlite_tx_funds_move decides every refusal
 ** before it writes, then appends the ledger row and writes the balance; a
 ** failure between the two breaks the whole batch (it is rolled back), so
 ** a balance never moves without its ledger row even if a caller ignores
@@ -15,7 +15,7 @@
 
 #include "payout/base/assert.h"
 #include "payout/base/log.h"
-#include "store/internal.h"
+#include "store/sqlite/internal.h"
 
 /* 1 when m's deltas have the shape of its kind (model.h), mirrored by the
 ** ledger table's CHECK. */
@@ -61,7 +61,7 @@ static enum pp_status balance_read(struct store_conn *c, struct pp_balance *b, s
     return status;
 }
 
-enum pp_status store_tx_balance_get(struct store_tx *tx, const char *currency,
+enum pp_status store_sqlite_tx_balance_get(struct store_sqlite_tx *tx, const char *currency,
                                     struct pp_balance *out, struct pp_err *err)
 {
     PP_ASSERT(out != NULL);
@@ -168,7 +168,7 @@ static enum pp_status movement_check(const struct pp_movement *m, struct pp_err 
     return status;
 }
 
-enum pp_status store_tx_funds_move(struct store_tx *tx, const struct pp_movement *m,
+enum pp_status store_sqlite_tx_funds_move(struct store_sqlite_tx *tx, const struct pp_movement *m,
                                    struct pp_balance *after_out, struct pp_err *err)
 {
     struct store_conn *c = store_tx_conn(tx);
@@ -205,7 +205,7 @@ done:
     return status;
 }
 
-enum pp_status store_balances_list(struct store *st, struct pp_balance *out, size_t cap,
+enum pp_status store_sqlite_balances_list(struct store_sqlite *st, struct pp_balance *out, size_t cap,
                                    size_t *count_out, struct pp_err *err)
 {
     PP_ASSERT(count_out != NULL && (out != NULL || cap == 0));

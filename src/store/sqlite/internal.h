@@ -17,6 +17,7 @@
 
 #include "payout/limits.h"
 #include "payout/store/store.h"
+#include "store/backend.h"
 
 /* Every statement the layer prepares. The SQL text sits next to its one use
 ** (store_q_init takes it); the enum only names the cache slot. */
@@ -131,7 +132,7 @@ struct store_conn {
     unsigned read_memo_next;
 };
 
-/* A store_write() call waiting for the writer. Lives on the caller's stack;
+/* A store_sqlite_write() call waiting for the writer. Lives on the caller's stack;
 ** the writer touches it only under st->queue_mu until `done` is set. */
 struct store_req {
     store_tx_fn fn;
@@ -144,7 +145,7 @@ struct store_req {
     struct store_req *next;
 };
 
-struct store {
+struct store_sqlite {
     struct store_conn writer;
     struct store_conn readers[PP_READERS_MAX];
     unsigned readers_count;
@@ -176,8 +177,9 @@ struct store {
 };
 
 /* What a write callback holds: the writer's connection, mid-batch. */
-struct store_tx {
-    struct store *st;
+struct store_sqlite_tx {
+    struct store_tx pub; /* what the callback is handed: {&store_sqlite_ops, this} */
+    struct store_sqlite *st;
     struct store_conn *conn;
 };
 
@@ -185,13 +187,13 @@ struct store_tx {
 
 /* The writer's connection after checking that the caller runs on the
 ** writer thread inside a batch (asserts otherwise). */
-struct store_conn *store_tx_conn(struct store_tx *tx);
+struct store_conn *store_tx_conn(struct store_sqlite_tx *tx);
 
 /* Takes an idle read connection, waiting for one if all are busy. Asserts
 ** when called from the writer thread (a callback must not read around its
 ** own transaction). Release it with store_reader_release. */
-struct store_conn *store_reader_acquire(struct store *st);
-void store_reader_release(struct store *st, struct store_conn *c);
+struct store_conn *store_reader_acquire(struct store_sqlite *st);
+void store_reader_release(struct store_sqlite *st, struct store_conn *c);
 
 /* Runs the pending migrations on c (a read-write connection outside any
 ** transaction); *applied_out (may be NULL) = how many were applied. */
@@ -209,9 +211,9 @@ enum pp_status store_db_open_rw(const char *path, struct store_conn *c, struct p
 /* Opens the checkpointer's connection to path, starts its thread and
 ** hands the writer's checkpoints to it. Call before the writer thread
 ** starts; stop it after the writer has stopped. */
-enum pp_status store_checkpointer_start(struct store *st, const char *path, struct pp_err *err);
+enum pp_status store_checkpointer_start(struct store_sqlite *st, const char *path, struct pp_err *err);
 /* Joins the thread and closes its connection; a no-op if not started. */
-void store_checkpointer_stop(struct store *st);
+void store_checkpointer_stop(struct store_sqlite *st);
 
 /* --- The VFS (walbuf.c) --------------------------------------------------- */
 
@@ -222,9 +224,9 @@ const char *store_walbuf_vfs(void);
 /* --- Writer (writer.c) -------------------------------------------------- */
 
 /* Starts the writer thread of st. */
-enum pp_status store_writer_start(struct store *st, struct pp_err *err);
+enum pp_status store_writer_start(struct store_sqlite *st, struct pp_err *err);
 /* Lets the queue drain, then stops and joins the writer (if started). */
-void store_writer_stop(struct store *st);
+void store_writer_stop(struct store_sqlite *st);
 
 /* --- Queries (query.c) -------------------------------------------------- */
 
@@ -286,5 +288,107 @@ int store_payout_read_row(struct store_q *q, int first, struct pp_payout *out);
 int store_text_fits(const char *s, size_t size);
 /* 1 when s is three upper-case ASCII letters. */
 int store_currency_ok(const char *s);
+
+/* --- The backend's operations ------------------------------------------
+** One per public store function (same contract, SQLite's own handles),
+** implemented by the modules of src/store/sqlite/ and gathered into
+** store_sqlite_ops by ops.c. */
+
+enum pp_status store_sqlite_open(const char *path, unsigned readers, struct store_sqlite **out,
+                                 struct pp_err *err);
+void store_sqlite_close(struct store_sqlite *st);
+enum pp_status store_sqlite_migrate(const char *path, int *applied_out, struct pp_err *err);
+int store_sqlite_schema_version_latest(void);
+enum pp_status store_sqlite_tx_audit_append(struct store_sqlite_tx *tx, const struct pp_audit *a,
+                                            struct pp_err *err);
+enum pp_status store_sqlite_audit_list(struct store_sqlite *st, const struct pp_audit_filter *f,
+                                       struct pp_audit_entry *out, size_t cap, size_t *count_out,
+                                       int64_t *total_out, struct pp_err *err);
+enum pp_status store_sqlite_idem_get(struct store_sqlite *st, const char *scope, const char *key,
+                                     struct store_idem_row *out, int *found_out,
+                                     struct pp_err *err);
+enum pp_status store_sqlite_tx_idem_insert(struct store_sqlite_tx *tx, const char *scope,
+                                           const char *key,
+                                           const uint8_t fingerprint[STORE_IDEM_FINGERPRINT_BYTES],
+                                           int64_t created_ms, struct pp_err *err);
+enum pp_status store_sqlite_tx_idem_set_response(struct store_sqlite_tx *tx, const char *scope,
+                                                 const char *key, unsigned status,
+                                                 const char *content_type, const char *body,
+                                                 size_t body_len, struct pp_err *err);
+enum pp_status store_sqlite_tx_idem_purge(struct store_sqlite_tx *tx, int64_t before_ms,
+                                          int64_t limit, int64_t *deleted_out, struct pp_err *err);
+enum pp_status store_sqlite_payouts_ended_list(struct store_sqlite *st, int64_t now_ms,
+                                               int64_t *ids_out, size_t cap, size_t *count_out,
+                                               struct pp_err *err);
+enum pp_status store_sqlite_payouts_page(struct store_sqlite *st, const struct pp_payout_filter *f,
+                                         const struct pp_page *page, pp_payout_fn fn, void *ctx,
+                                         struct pp_page_info *info, struct pp_err *err);
+enum pp_status store_sqlite_recipients_page(struct store_sqlite *st,
+                                            const struct pp_recipient_filter *f,
+                                            const struct pp_page *page, pp_recipient_fn fn,
+                                            void *ctx, const struct pp_page_totals *totals,
+                                            struct pp_page_info *info, struct pp_err *err);
+enum pp_status store_sqlite_projects_page(struct store_sqlite *st,
+                                          const struct pp_project_filter *f,
+                                          const struct pp_page *page, pp_project_fn fn, void *ctx,
+                                          const struct pp_page_totals *totals,
+                                          struct pp_page_info *info, struct pp_err *err);
+enum pp_status store_sqlite_ledger_page(struct store_sqlite *st, const struct pp_ledger_filter *f,
+                                        const struct pp_page *page, pp_ledger_fn fn, void *ctx,
+                                        struct pp_page_info *info, struct pp_err *err);
+enum pp_status store_sqlite_recipient_get(struct store_sqlite *st, int64_t id,
+                                          struct pp_recipient *out, struct pp_err *err);
+enum pp_status store_sqlite_project_get(struct store_sqlite *st, int64_t id, struct pp_project *out,
+                                        struct pp_err *err);
+enum pp_status store_sqlite_payout_totals(struct store_sqlite *st, enum pp_totals_of of, int64_t id,
+                                          pp_total_fn fn, void *ctx, struct pp_err *err);
+enum pp_status store_sqlite_report_payouts(struct store_sqlite *st, const struct pp_report_query *q,
+                                           struct pp_report_group *out, size_t cap,
+                                           size_t *count_out, struct pp_err *err);
+enum pp_status store_sqlite_write(struct store_sqlite *st, store_tx_fn fn, void *arg,
+                                  struct pp_err *err);
+enum pp_status store_sqlite_tx_project_ensure(struct store_sqlite_tx *tx, const char *name,
+                                              int64_t now_ms, int64_t *id_out, struct pp_err *err);
+enum pp_status store_sqlite_tx_recipient_find(struct store_sqlite_tx *tx, enum pp_ident which,
+                                              const char *value, struct pp_recipient *out,
+                                              int *found_out, struct pp_err *err);
+enum pp_status store_sqlite_tx_recipient_save(struct store_sqlite_tx *tx, struct pp_recipient *r,
+                                              int64_t now_ms, struct pp_err *err);
+enum pp_status store_sqlite_tx_payout_insert(struct store_sqlite_tx *tx, struct pp_payout *p,
+                                             struct pp_err *err);
+enum pp_status store_sqlite_tx_payout_get(struct store_sqlite_tx *tx, int64_t id,
+                                          struct pp_payout *out, struct pp_err *err);
+enum pp_status store_sqlite_tx_payout_set_status(struct store_sqlite_tx *tx, int64_t id,
+                                                 enum pp_payout_status to, int64_t now_ms,
+                                                 const char *reference, struct pp_err *err);
+enum pp_status store_sqlite_tx_balance_get(struct store_sqlite_tx *tx, const char *currency,
+                                           struct pp_balance *out, struct pp_err *err);
+enum pp_status store_sqlite_tx_funds_move(struct store_sqlite_tx *tx, const struct pp_movement *m,
+                                          struct pp_balance *after_out, struct pp_err *err);
+enum pp_status store_sqlite_tx_setting_put(struct store_sqlite_tx *tx, const char *key,
+                                           const char *value, struct pp_err *err);
+enum pp_status store_sqlite_tx_setting_get(struct store_sqlite_tx *tx, const char *key, char *out,
+                                           size_t out_size, int *found_out, struct pp_err *err);
+enum pp_status store_sqlite_tx_admin_insert(struct store_sqlite_tx *tx, const char *email,
+                                            const char *password_hash, int64_t now_ms,
+                                            int64_t *id_out, struct pp_err *err);
+enum pp_status store_sqlite_tx_admin_set_password(struct store_sqlite_tx *tx, const char *email,
+                                                  const char *password_hash, int64_t now_ms,
+                                                  struct pp_err *err);
+enum pp_status store_sqlite_payout_get(struct store_sqlite *st, int64_t id, struct pp_payout *out,
+                                       struct pp_err *err);
+enum pp_status store_sqlite_balances_list(struct store_sqlite *st, struct pp_balance *out,
+                                          size_t cap, size_t *count_out, struct pp_err *err);
+enum pp_status store_sqlite_setting_get(struct store_sqlite *st, const char *key, char *out,
+                                        size_t out_size, int *found_out, struct pp_err *err);
+enum pp_status store_sqlite_admin_find(struct store_sqlite *st, const char *email,
+                                       struct pp_admin *out, int *found_out, struct pp_err *err);
+enum pp_status store_sqlite_admin_get(struct store_sqlite *st, int64_t id, struct pp_admin *out,
+                                      struct pp_err *err);
+enum pp_status store_sqlite_admin_count(struct store_sqlite *st, int64_t *count_out,
+                                        struct pp_err *err);
+int store_sqlite_ping(struct store_sqlite *st);
+enum pp_status store_sqlite_check(struct store_sqlite *st, store_report_fn report, void *ctx,
+                                  int *problems_out, struct pp_err *err);
 
 #endif /* PAYOUT_STORE_INTERNAL_H */

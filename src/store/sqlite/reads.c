@@ -33,7 +33,7 @@
 #include "payout/base/buf.h"
 #include "payout/base/log.h"
 #include "payout/store/reads.h"
-#include "store/internal.h"
+#include "store/sqlite/internal.h"
 
 /* Parameter numbers, fixed per meaning in every list statement. */
 #define P_STATUS 1 /* 1..5: the wanted statuses (padded by repeating one) */
@@ -761,7 +761,7 @@ static void list_end(struct store_conn *c)
     }
 }
 
-static enum pp_status list_run(struct store *st, const struct read_list *L,
+static enum pp_status list_run(struct store_sqlite *st, const struct read_list *L,
                                struct pp_page_info *info, struct pp_err *err)
 {
     const struct pp_page *page = L->page;
@@ -850,7 +850,7 @@ static void payout_list_init(struct read_list *L, const struct pp_payout_filter 
     list_key(L, key_payouts);
 }
 
-enum pp_status store_payouts_page(struct store *st, const struct pp_payout_filter *f,
+enum pp_status store_sqlite_payouts_page(struct store_sqlite *st, const struct pp_payout_filter *f,
                                   const struct pp_page *page, pp_payout_fn fn, void *ctx,
                                   struct pp_page_info *info, struct pp_err *err)
 {
@@ -876,7 +876,7 @@ void store_payouts_page_sql(const struct pp_payout_filter *f, const struct pp_pa
     pp_buf_free(&sql);
 }
 
-enum pp_status store_recipients_page(struct store *st, const struct pp_recipient_filter *f,
+enum pp_status store_sqlite_recipients_page(struct store_sqlite *st, const struct pp_recipient_filter *f,
                                      const struct pp_page *page, pp_recipient_fn fn,
                                      void *ctx, const struct pp_page_totals *totals,
                                      struct pp_page_info *info, struct pp_err *err)
@@ -899,7 +899,7 @@ enum pp_status store_recipients_page(struct store *st, const struct pp_recipient
     return list_run(st, &L, info, err);
 }
 
-enum pp_status store_projects_page(struct store *st, const struct pp_project_filter *f,
+enum pp_status store_sqlite_projects_page(struct store_sqlite *st, const struct pp_project_filter *f,
                                    const struct pp_page *page, pp_project_fn fn, void *ctx,
                                    const struct pp_page_totals *totals,
                                    struct pp_page_info *info, struct pp_err *err)
@@ -922,7 +922,7 @@ enum pp_status store_projects_page(struct store *st, const struct pp_project_fil
     return list_run(st, &L, info, err);
 }
 
-enum pp_status store_ledger_page(struct store *st, const struct pp_ledger_filter *f,
+enum pp_status store_sqlite_ledger_page(struct store_sqlite *st, const struct pp_ledger_filter *f,
                                  const struct pp_page *page, pp_ledger_fn fn, void *ctx,
                                  struct pp_page_info *info, struct pp_err *err)
 {
@@ -942,7 +942,7 @@ enum pp_status store_ledger_page(struct store *st, const struct pp_ledger_filter
 
 /* --- Single records and totals ------------------------------------------------------- */
 
-enum pp_status store_recipient_get(struct store *st, int64_t id, struct pp_recipient *out,
+enum pp_status store_sqlite_recipient_get(struct store_sqlite *st, int64_t id, struct pp_recipient *out,
                                    struct pp_err *err)
 {
     struct store_conn *c = store_reader_acquire(st);
@@ -967,7 +967,7 @@ enum pp_status store_recipient_get(struct store *st, int64_t id, struct pp_recip
     return status;
 }
 
-enum pp_status store_project_get(struct store *st, int64_t id, struct pp_project *out,
+enum pp_status store_sqlite_project_get(struct store_sqlite *st, int64_t id, struct pp_project *out,
                                  struct pp_err *err)
 {
     struct store_conn *c = store_reader_acquire(st);
@@ -991,7 +991,7 @@ enum pp_status store_project_get(struct store *st, int64_t id, struct pp_project
     return status;
 }
 
-enum pp_status store_payout_totals(struct store *st, enum pp_totals_of of, int64_t id,
+enum pp_status store_sqlite_payout_totals(struct store_sqlite *st, enum pp_totals_of of, int64_t id,
                                    pp_total_fn fn, void *ctx, struct pp_err *err)
 {
     PP_ASSERT(of == PP_TOTALS_RECIPIENT || of == PP_TOTALS_PROJECT);

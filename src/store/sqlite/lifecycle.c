@@ -3,15 +3,15 @@
 ** are not a single payout's read or write: the list of open payouts whose
 ** window has ended, which the expiry task works through. It does not
 ** change anything; expiring is core's (core/expiry.c) through
-** store_tx_payout_set_status and store_tx_funds_move.
+** store_sqlite_tx_payout_set_status and store_sqlite_tx_funds_move.
 */
 #include "payout/store/lifecycle.h"
 
 #include "payout/base/assert.h"
 #include "payout/base/log.h"
-#include "store/internal.h"
+#include "store/sqlite/internal.h"
 
-enum pp_status store_payouts_ended_list(struct store *st, int64_t now_ms, int64_t *ids_out,
+enum pp_status store_sqlite_payouts_ended_list(struct store_sqlite *st, int64_t now_ms, int64_t *ids_out,
                                         size_t cap, size_t *count_out, struct pp_err *err)
 {
     PP_ASSERT(ids_out != NULL && count_out != NULL && cap > 0 && cap <= INT32_MAX);

@@ -1,5 +1,5 @@
 /*
-** This module implements store_check, the verification behind the `check`
+** This module implements store_sqlite_check, the verification behind the `check`
 ** subcommand: for every currency the balance row must equal the ledger's
 ** sums and its blocked figure the sum of open payouts; every payout must
 ** have exactly the ledger rows its state implies, in its currency and for
@@ -15,7 +15,7 @@
 
 #include "payout/base/assert.h"
 #include "payout/base/log.h"
-#include "store/internal.h"
+#include "store/sqlite/internal.h"
 
 #define LINE_BYTES 256
 
@@ -210,7 +210,7 @@ done:
     return status;
 }
 
-enum pp_status store_check(struct store *st, store_report_fn report, void *ctx, int *problems_out,
+enum pp_status store_sqlite_check(struct store_sqlite *st, store_report_fn report, void *ctx, int *problems_out,
                            struct pp_err *err)
 {
     PP_ASSERT(st != NULL && problems_out != NULL);

@@ -10,9 +10,9 @@
 
 #include "payout/base/assert.h"
 #include "payout/base/log.h"
-#include "store/internal.h"
+#include "store/sqlite/internal.h"
 
-enum pp_status store_tx_setting_put(struct store_tx *tx, const char *key, const char *value,
+enum pp_status store_sqlite_tx_setting_put(struct store_sqlite_tx *tx, const char *key, const char *value,
                                     struct pp_err *err)
 {
     struct store_conn *c = store_tx_conn(tx);
@@ -56,13 +56,13 @@ static enum pp_status setting_get(struct store_conn *c, const char *key, char *o
     return status;
 }
 
-enum pp_status store_tx_setting_get(struct store_tx *tx, const char *key, char *out,
+enum pp_status store_sqlite_tx_setting_get(struct store_sqlite_tx *tx, const char *key, char *out,
                                     size_t out_size, int *found_out, struct pp_err *err)
 {
     return setting_get(store_tx_conn(tx), key, out, out_size, found_out, err);
 }
 
-enum pp_status store_setting_get(struct store *st, const char *key, char *out, size_t out_size,
+enum pp_status store_sqlite_setting_get(struct store_sqlite *st, const char *key, char *out, size_t out_size,
                                  int *found_out, struct pp_err *err)
 {
     struct store_conn *c = store_reader_acquire(st);

@@ -10,7 +10,7 @@
 
 #include "payout/base/assert.h"
 #include "payout/base/log.h"
-#include "store/internal.h"
+#include "store/sqlite/internal.h"
 
 /* Copies s into out (size bytes), cutting it with "..." when too long. */
 static const char *fit_text(const char *s, char *out, size_t size)
@@ -29,7 +29,7 @@ static const char *fit_text(const char *s, char *out, size_t size)
     return out;
 }
 
-enum pp_status store_tx_audit_append(struct store_tx *tx, const struct pp_audit *a,
+enum pp_status store_sqlite_tx_audit_append(struct store_sqlite_tx *tx, const struct pp_audit *a,
                                      struct pp_err *err)
 {
     struct store_conn *c = store_tx_conn(tx);
@@ -143,7 +143,7 @@ static enum pp_status audit_page(struct store_conn *c, const struct pp_audit_fil
     return status;
 }
 
-enum pp_status store_audit_list(struct store *st, const struct pp_audit_filter *f,
+enum pp_status store_sqlite_audit_list(struct store_sqlite *st, const struct pp_audit_filter *f,
                                 struct pp_audit_entry *out, size_t cap, size_t *count_out,
                                 int64_t *total_out, struct pp_err *err)
 {

@@ -1,5 +1,5 @@
 /*
-** This module implements the projects table: store_tx_project_ensure finds
+** This module implements the projects table: store_sqlite_tx_project_ensure finds
 ** a project by its exact (case-sensitive) name or creates it.
 **
 ** Reading and listing projects is the read side's (reads.c).
@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "payout/base/assert.h"
-#include "store/internal.h"
+#include "store/sqlite/internal.h"
 
 static enum pp_status project_find(struct store_conn *c, const char *name, int64_t *id_out,
                                    int *found_out, struct pp_err *err)
@@ -27,7 +27,7 @@ static enum pp_status project_find(struct store_conn *c, const char *name, int64
     return status;
 }
 
-enum pp_status store_tx_project_ensure(struct store_tx *tx, const char *name, int64_t now_ms,
+enum pp_status store_sqlite_tx_project_ensure(struct store_sqlite_tx *tx, const char *name, int64_t now_ms,
                                        int64_t *id_out, struct pp_err *err)
 {
     struct store_conn *c = store_tx_conn(tx);

@@ -24,7 +24,7 @@
 #include "payout/base/assert.h"
 #include "payout/base/log.h"
 #include "payout/base/ticker.h"
-#include "store/internal.h"
+#include "store/sqlite/internal.h"
 
 /* Checkpoints on the writer's own connection, right after its commit. */
 static void checkpoint_inline(sqlite3 *db)
@@ -41,7 +41,7 @@ static void checkpoint_inline(sqlite3 *db)
 ** frames is the size of the log. */
 static int checkpoint_hook(void *arg, sqlite3 *db, const char *schema, int frames)
 {
-    struct store *st = arg;
+    struct store_sqlite *st = arg;
     (void)schema;
     PP_ASSERT(pthread_mutex_lock(&st->ckpt_mu) == 0);
     if (frames < st->ckpt_signalled_frames) {
@@ -81,7 +81,7 @@ static int checkpoint_hook(void *arg, sqlite3 *db, const char *schema, int frame
 /* One checkpoint pass on the checkpointer's own connection. */
 static void checkpoint_run(void *arg)
 {
-    struct store *st = arg;
+    struct store_sqlite *st = arg;
     PP_ASSERT(pthread_mutex_lock(&st->ckpt_mu) == 0);
     unsigned round = st->ckpt_wanted_round;
     pthread_mutex_unlock(&st->ckpt_mu);
@@ -101,7 +101,7 @@ static void checkpoint_run(void *arg)
     pthread_mutex_unlock(&st->ckpt_mu);
 }
 
-enum pp_status store_checkpointer_start(struct store *st, const char *path, struct pp_err *err)
+enum pp_status store_checkpointer_start(struct store_sqlite *st, const char *path, struct pp_err *err)
 {
     PP_ASSERT(st->ckpt_ticker == NULL && st->writer.db != NULL);
     enum pp_status status = store_db_open_rw(path, &st->ckpt, err);
@@ -129,7 +129,7 @@ done:
     return status;
 }
 
-void store_checkpointer_stop(struct store *st)
+void store_checkpointer_stop(struct store_sqlite *st)
 {
     if (st->ckpt_ticker == NULL) {
         return;

@@ -12,7 +12,7 @@
 #include "payout/base/assert.h"
 #include "payout/base/log.h"
 #include "payout/store/reports.h"
-#include "store/internal.h"
+#include "store/sqlite/internal.h"
 
 /* Every statement selects: id (or NULL), key text (or NULL), name (or
 ** NULL), currency, count, sum; and binds ?1 from, ?2 to, ?3 currency or
@@ -77,7 +77,7 @@ static int report_row(struct store_q *q, enum pp_report_by by, struct pp_report_
     return bad != 0 || !store_currency_ok(g->currency) ? -1 : 0;
 }
 
-enum pp_status store_report_payouts(struct store *st, const struct pp_report_query *rq,
+enum pp_status store_sqlite_report_payouts(struct store_sqlite *st, const struct pp_report_query *rq,
                                     struct pp_report_group *out, size_t cap,
                                     size_t *count_out, struct pp_err *err)
 {

@@ -26,7 +26,7 @@
 
 #include "payout/base/assert.h"
 #include "payout/limits.h"
-#include "store/internal.h"
+#include "store/sqlite/internal.h"
 
 #define WALBUF_VFS_NAME "payout-walbuf"
 

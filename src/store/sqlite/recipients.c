@@ -10,7 +10,7 @@
 
 #include "payout/base/assert.h"
 #include "payout/base/log.h"
-#include "store/internal.h"
+#include "store/sqlite/internal.h"
 
 #define RECIPIENT_COLUMNS "id, user_name, phone_number, reference_id, first_name, last_name, email"
 
@@ -25,7 +25,7 @@ static int recipient_from_row(struct store_q *q, struct pp_recipient *r)
            store_q_col_text(q, 6, r->email, sizeof r->email);
 }
 
-enum pp_status store_tx_recipient_find(struct store_tx *tx, enum pp_ident which, const char *value,
+enum pp_status store_sqlite_tx_recipient_find(struct store_sqlite_tx *tx, enum pp_ident which, const char *value,
                                        struct pp_recipient *out, int *found_out, struct pp_err *err)
 {
     struct store_conn *c = store_tx_conn(tx);
@@ -101,7 +101,7 @@ static void recipient_bind(struct store_q *q, const struct pp_recipient *r, int6
     store_q_int64(q, 8, now_ms);
 }
 
-enum pp_status store_tx_recipient_save(struct store_tx *tx, struct pp_recipient *r, int64_t now_ms,
+enum pp_status store_sqlite_tx_recipient_save(struct store_sqlite_tx *tx, struct pp_recipient *r, int64_t now_ms,
                                        struct pp_err *err)
 {
     struct store_conn *c = store_tx_conn(tx);

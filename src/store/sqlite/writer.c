@@ -1,5 +1,5 @@
 /*
-** This module implements store_write and the group-commit writer thread.
+** This module implements store_sqlite_write and the group-commit writer thread.
 ** Callers queue a request and sleep; the writer takes whatever is queued
 ** (up to PP_WRITER_BATCH_MAX), runs it in one BEGIN IMMEDIATE transaction,
 ** commits once (synchronous=FULL, so one fsync per batch) and only then
@@ -30,13 +30,13 @@
 
 #include "payout/base/assert.h"
 #include "payout/base/log.h"
-#include "store/internal.h"
+#include "store/sqlite/internal.h"
 
 #define BATCH_FAILED_MESSAGE "storage failure; nothing was written"
 
 /* Waits for work and moves up to PP_WRITER_BATCH_MAX requests into batch.
 ** Returns how many; 0 once the store is stopping and the queue is empty. */
-static size_t writer_take(struct store *st, struct store_req **batch)
+static size_t writer_take(struct store_sqlite *st, struct store_req **batch)
 {
     size_t n = 0;
     PP_ASSERT(pthread_mutex_lock(&st->queue_mu) == 0);
@@ -56,11 +56,11 @@ static size_t writer_take(struct store *st, struct store_req **batch)
 
 /* Runs one request's callback and records its result. Returns 1 when it
 ** failed after changing rows (only a rollback can undo those), else 0. */
-static int writer_call(struct store_tx *tx, struct store_req *req)
+static int writer_call(struct store_sqlite_tx *tx, struct store_req *req)
 {
     struct store_conn *c = tx->conn;
     sqlite3_int64 changes_before = sqlite3_total_changes64(c->db);
-    enum pp_status status = req->fn(tx, req->arg, &req->err);
+    enum pp_status status = req->fn(&tx->pub, req->arg, &req->err);
     if (status == PP_OK) {
         pp_err_clear(&req->err);
     } else if (req->err.status == PP_OK) {
@@ -78,7 +78,7 @@ static int writer_call(struct store_tx *tx, struct store_req *req)
 
 /* Careful mode: runs one request inside its own savepoint and rolls a
 ** failed one back to it. c->broken says the batch is lost. */
-static void writer_run_one(struct store_tx *tx, struct store_req *req)
+static void writer_run_one(struct store_sqlite_tx *tx, struct store_req *req)
 {
     struct store_conn *c = tx->conn;
     pp_err_clear(&req->err);
@@ -109,7 +109,7 @@ done:
 
 /* Fast mode: runs one request without a savepoint. Returns 1 when the
 ** batch must start again in careful mode. */
-static int writer_run_fast(struct store_tx *tx, struct store_req *req)
+static int writer_run_fast(struct store_sqlite_tx *tx, struct store_req *req)
 {
     struct store_conn *c = tx->conn;
     pp_err_clear(&req->err);
@@ -124,7 +124,7 @@ static int writer_run_fast(struct store_tx *tx, struct store_req *req)
 ** succeeded, that broke the batch, or that never ran. Requests before
 ** batch[keep] whose callback failed keep their answer: it is true, and
 ** nothing of theirs was written either. */
-static void writer_fail_batch(struct store *st, struct store_req **batch, size_t n, size_t keep,
+static void writer_fail_batch(struct store_sqlite *st, struct store_req **batch, size_t n, size_t keep,
                               enum pp_status status)
 {
     struct store_conn *c = &st->writer;
@@ -160,10 +160,12 @@ static enum pp_status writer_begin(struct store_conn *c, struct pp_err *err)
     return status;
 }
 
-static void writer_run_batch(struct store *st, struct store_req **batch, size_t n)
+static void writer_run_batch(struct store_sqlite *st, struct store_req **batch, size_t n)
 {
     struct store_conn *c = &st->writer;
-    struct store_tx tx = {.st = st, .conn = c};
+    struct store_sqlite_tx tx = {.st = st, .conn = c};
+    tx.pub.ops = &store_sqlite_ops;
+    tx.pub.tx = &tx;
     struct pp_err scratch;
     pp_err_clear(&scratch);
     size_t ran = 0;
@@ -217,7 +219,7 @@ static void writer_finish(struct store_req **batch, size_t n)
 
 static void *writer_main(void *arg)
 {
-    struct store *st = arg;
+    struct store_sqlite *st = arg;
     struct store_req *batch[PP_WRITER_BATCH_MAX];
     /* Shutdown and other process signals are for the server's own threads;
     ** the writer only commits. (Faults stay unblocked so they still report.) */
@@ -240,7 +242,7 @@ static void *writer_main(void *arg)
     return NULL;
 }
 
-enum pp_status store_writer_start(struct store *st, struct pp_err *err)
+enum pp_status store_writer_start(struct store_sqlite *st, struct pp_err *err)
 {
     PP_ASSERT(!st->thread_started);
     enum pp_status status = PP_OK;
@@ -257,7 +259,7 @@ enum pp_status store_writer_start(struct store *st, struct pp_err *err)
     return status;
 }
 
-void store_writer_stop(struct store *st)
+void store_writer_stop(struct store_sqlite *st)
 {
     if (!st->thread_started) {
         return;
@@ -271,7 +273,7 @@ void store_writer_stop(struct store *st)
     st->thread_started = 0;
 }
 
-enum pp_status store_write(struct store *st, store_tx_fn fn, void *arg, struct pp_err *err)
+enum pp_status store_sqlite_write(struct store_sqlite *st, store_tx_fn fn, void *arg, struct pp_err *err)
 {
     PP_ASSERT(st != NULL && fn != NULL);
     /* The writer waiting for itself would deadlock. */

@@ -3,7 +3,7 @@
 ** database file (mode 0600, parent directory 0700) before SQLite sees it,
 ** the read-write connection and its pragmas (WAL, synchronous=FULL,
 ** foreign keys, busy timeout), the migrations compiled into the binary,
-** the pool of read-only connections, and store_ping.
+** the pool of read-only connections, and store_sqlite_ping.
 **
 ** It does not run writes (writer.c) or know any table but
 ** schema_migrations.
@@ -18,13 +18,13 @@
 
 #include "payout/base/assert.h"
 #include "payout/base/log.h"
-#include "store/internal.h"
-#include "store/migrations.h"
+#include "store/sqlite/internal.h"
+#include "store/sqlite/migrations.h"
 
 #define DB_FILE_MODE 0600
 #define DB_DIR_MODE 0700
 
-int store_schema_version_latest(void)
+int store_sqlite_schema_version_latest(void)
 {
     return store_migrations_count > 0 ? store_migrations[store_migrations_count - 1].version : 0;
 }
@@ -355,7 +355,7 @@ enum pp_status store_db_migrate(struct store_conn *c, int *applied_out, struct p
 {
     int applied = 0;
     int64_t version = 0;
-    int latest = store_schema_version_latest();
+    int latest = store_sqlite_schema_version_latest();
     char *errmsg = NULL;
     enum pp_status status = PP_OK;
     int rc = sqlite3_exec(c->db,
@@ -406,7 +406,7 @@ done:
     return status;
 }
 
-enum pp_status store_migrate(const char *path, int *applied_out, struct pp_err *err)
+enum pp_status store_sqlite_migrate(const char *path, int *applied_out, struct pp_err *err)
 {
     PP_ASSERT(path != NULL);
     struct store_conn c;
@@ -425,9 +425,9 @@ enum pp_status store_migrate(const char *path, int *applied_out, struct pp_err *
 
 /* --- The store ------------------------------------------------------------ */
 
-static struct store *store_new(void)
+static struct store_sqlite *store_new(void)
 {
-    struct store *st = pp_check_alloc(calloc(1, sizeof *st));
+    struct store_sqlite *st = pp_check_alloc(calloc(1, sizeof *st));
     PP_ASSERT(pthread_mutex_init(&st->readers_mu, NULL) == 0);
     PP_ASSERT(pthread_cond_init(&st->readers_cv, NULL) == 0);
     PP_ASSERT(pthread_mutex_init(&st->queue_mu, NULL) == 0);
@@ -435,7 +435,7 @@ static struct store *store_new(void)
     return st;
 }
 
-static enum pp_status store_open_readers(struct store *st, const char *path, unsigned readers,
+static enum pp_status store_open_readers(struct store_sqlite *st, const char *path, unsigned readers,
                                          struct pp_err *err)
 {
     enum pp_status status = PP_OK;
@@ -451,12 +451,12 @@ static enum pp_status store_open_readers(struct store *st, const char *path, uns
     return status;
 }
 
-enum pp_status store_open(const char *path, unsigned readers, struct store **out,
+enum pp_status store_sqlite_open(const char *path, unsigned readers, struct store_sqlite **out,
                           struct pp_err *err)
 {
     PP_ASSERT(path != NULL && out != NULL);
     *out = NULL;
-    struct store *st = NULL;
+    struct store_sqlite *st = NULL;
     enum pp_status status = PP_OK;
     if (readers < 1 || readers > PP_READERS_MAX) {
         status =
@@ -482,12 +482,12 @@ done:
     if (status == PP_OK) {
         *out = st;
     } else {
-        store_close(st);
+        store_sqlite_close(st);
     }
     return status;
 }
 
-void store_close(struct store *st)
+void store_sqlite_close(struct store_sqlite *st)
 {
     if (st == NULL) {
         return;
@@ -510,7 +510,7 @@ void store_close(struct store *st)
 
 /* --- Reader pool ---------------------------------------------------------- */
 
-struct store_conn *store_reader_acquire(struct store *st)
+struct store_conn *store_reader_acquire(struct store_sqlite *st)
 {
     PP_ASSERT(st != NULL);
     PP_ASSERT(!(st->thread_started && pthread_equal(pthread_self(), st->thread)));
@@ -523,7 +523,7 @@ struct store_conn *store_reader_acquire(struct store *st)
     return &st->readers[i];
 }
 
-void store_reader_release(struct store *st, struct store_conn *c)
+void store_reader_release(struct store_sqlite *st, struct store_conn *c)
 {
     PP_ASSERT(c >= st->readers && c < st->readers + st->readers_count);
     PP_ASSERT(sqlite3_get_autocommit(c->db));
@@ -534,7 +534,7 @@ void store_reader_release(struct store *st, struct store_conn *c)
     pthread_mutex_unlock(&st->readers_mu);
 }
 
-struct store_conn *store_tx_conn(struct store_tx *tx)
+struct store_conn *store_tx_conn(struct store_sqlite_tx *tx)
 {
     PP_ASSERT(tx != NULL && tx->st != NULL && tx->conn == &tx->st->writer);
     PP_ASSERT(tx->st->thread_started && pthread_equal(pthread_self(), tx->st->thread));
@@ -542,7 +542,7 @@ struct store_conn *store_tx_conn(struct store_tx *tx)
     return tx->conn;
 }
 
-int store_ping(struct store *st)
+int store_sqlite_ping(struct store_sqlite *st)
 {
     struct store_conn *c = store_reader_acquire(st);
     struct store_q q;

@@ -27,6 +27,7 @@
 ** likewise for projects), run in the page's read transaction. It does not
 ** parse requests or cursors (core/reads.c).
 */
+#include <stdio.h>
 #include <string.h>
 
 #include "payout/base/assert.h"
@@ -942,53 +943,76 @@ enum pp_status store_sqlite_ledger_page(struct store_sqlite *st, const struct pp
 
 /* --- Single records and totals ------------------------------------------------------- */
 
-enum pp_status store_sqlite_recipient_get(struct store_sqlite *st, int64_t id, struct pp_recipient *out,
-                                   struct pp_err *err)
+/* A read of one row by id: its statement, what it is called in messages,
+** and how its columns become the caller's record. */
+struct row_get {
+    enum store_stmt stmt;
+    const char *sql;
+    const char *noun; /* "recipient": "recipient 7 not found" */
+    int (*read)(struct store_q *q, void *out);
+};
+
+static int read_recipient_row(struct store_q *q, void *out)
+{
+    return read_recipient(q, out);
+}
+
+static int read_project_row(struct store_q *q, void *out)
+{
+    return read_project(q, out);
+}
+
+static const struct row_get recipient_get = {
+    STORE_STMT_READ_RECIPIENT_GET,
+    "SELECT id, user_name, phone_number, reference_id, first_name, last_name, email"
+    " FROM recipients WHERE id = ?1",
+    "recipient",
+    read_recipient_row,
+};
+
+static const struct row_get project_get = {
+    STORE_STMT_READ_PROJECT_GET,
+    "SELECT id, name, created_ms FROM projects WHERE id = ?1",
+    "project",
+    read_project_row,
+};
+
+/* Reads row id of g into out on a reader; PP_NOT_FOUND when there is none. */
+static enum pp_status row_get_run(struct store_sqlite *st, const struct row_get *g, int64_t id,
+                                  void *out, struct pp_err *err)
 {
     struct store_conn *c = store_reader_acquire(st);
     struct store_q q;
-    store_q_init(&q, c, STORE_STMT_READ_RECIPIENT_GET,
-                 "SELECT id, user_name, phone_number, reference_id, first_name, last_name, email"
-                 " FROM recipients WHERE id = ?1");
+    store_q_init(&q, c, g->stmt, g->sql);
     store_q_int64(&q, 1, id);
     enum pp_status status = PP_OK;
     int rc = store_q_step(&q);
     if (rc == SQLITE_ROW) {
-        if (read_recipient(&q, out) != 0) {
+        if (g->read(&q, out) != 0) {
             status = pp_err_set(err, PP_INTERNAL, "storage error");
         }
     } else if (rc == SQLITE_DONE) {
-        status = pp_err_set(err, PP_NOT_FOUND, "recipient %lld not found", (long long)id);
+        status = pp_err_set(err, PP_NOT_FOUND, "%s %lld not found", g->noun, (long long)id);
     } else {
-        status = store_q_fail(&q, "reading a recipient", err);
+        char what[32];
+        snprintf(what, sizeof what, "reading a %s", g->noun);
+        status = store_q_fail(&q, what, err);
     }
     store_q_reset(&q);
     store_reader_release(st, c);
     return status;
 }
 
-enum pp_status store_sqlite_project_get(struct store_sqlite *st, int64_t id, struct pp_project *out,
-                                 struct pp_err *err)
+enum pp_status store_sqlite_recipient_get(struct store_sqlite *st, int64_t id,
+                                          struct pp_recipient *out, struct pp_err *err)
 {
-    struct store_conn *c = store_reader_acquire(st);
-    struct store_q q;
-    store_q_init(&q, c, STORE_STMT_READ_PROJECT_GET,
-                 "SELECT id, name, created_ms FROM projects WHERE id = ?1");
-    store_q_int64(&q, 1, id);
-    enum pp_status status = PP_OK;
-    int rc = store_q_step(&q);
-    if (rc == SQLITE_ROW) {
-        if (read_project(&q, out) != 0) {
-            status = pp_err_set(err, PP_INTERNAL, "storage error");
-        }
-    } else if (rc == SQLITE_DONE) {
-        status = pp_err_set(err, PP_NOT_FOUND, "project %lld not found", (long long)id);
-    } else {
-        status = store_q_fail(&q, "reading a project", err);
-    }
-    store_q_reset(&q);
-    store_reader_release(st, c);
-    return status;
+    return row_get_run(st, &recipient_get, id, out, err);
+}
+
+enum pp_status store_sqlite_project_get(struct store_sqlite *st, int64_t id,
+                                        struct pp_project *out, struct pp_err *err)
+{
+    return row_get_run(st, &project_get, id, out, err);
 }
 
 enum pp_status store_sqlite_payout_totals(struct store_sqlite *st, enum pp_totals_of of, int64_t id,

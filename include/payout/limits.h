@@ -55,16 +55,22 @@
 /* Largest amount in minor units: 15 significant digits. Amounts travel as
 ** JSON numbers, i.e. IEEE doubles, which round-trip every decimal of up to
 ** 15 significant digits exactly; past that "0.1 in, 0.1 out" cannot be
-** promised. Also far below INT64_MAX, so sums of many amounts cannot
-** overflow (see PP_BALANCE_MINOR_MAX). */
+** promised. Sums of many amounts (reports, totals, the ledger check) pass
+** INT64_MAX after some 9,224 of the largest: they are computed exactly in
+** 128 bits (store/internal.h, STORE_SQL_SUM_EXACT). */
 #define PP_AMOUNT_MINOR_MAX 999999999999999LL
-/* Largest balance (available + blocked + paid out) in minor units: keeps
-** every sum the ledger check makes inside int64 with a wide margin. */
+/* Largest available or blocked figure of a balance in minor units, money
+** that can still move: far inside int64. The lifetime paid-out figure is
+** not bound by it (a statistic must never refuse a receive): it carries
+** into whole 10^18s (migration 0007) and is a 128-bit integer in C. */
 #define PP_BALANCE_MINOR_MAX 999999999999999999LL
 /* Longest decimal text we parse as an amount ("1234.56", "1e-05"). */
 #define PP_AMOUNT_TEXT_BYTES_MAX 64
 /* Buffer for a formatted amount: sign, 18 digits, point, NUL. */
 #define PP_AMOUNT_TEXT_BYTES 32
+/* Buffer for a formatted 128-bit sum of amounts: sign, 39 digits, point,
+** NUL (core_money_format_wide). */
+#define PP_AMOUNT_WIDE_TEXT_BYTES 48
 
 /* Text field limits, in bytes of UTF-8. Generous for real data, small
 ** enough that a page of 100 payouts stays a few hundred KiB. */
@@ -298,5 +304,61 @@
 #define PP_READ_TOTALS_MEMO 8
 /* Canonical bytes of the largest list filter (16 fields and the ids). */
 #define PP_READ_FILTER_KEY_BYTES ((16 + PP_READ_IDS_MAX) * 8)
+
+/* --- Users: two-factor codes, sealed secrets, browser sessions, webhooks -- */
+
+/* TOTP (RFC 6238, spec §7): 30-second steps and 6 digits are what every
+** authenticator app assumes when a setup URI says nothing else, and one step
+** of drift either way forgives a phone clock that is up to a minute off
+** without widening the window a guess has much (3 codes in 10^6). */
+#define PP_TOTP_STEP_S 30
+#define PP_TOTP_DIGITS 6
+#define PP_TOTP_DRIFT_STEPS 1
+/* A new two-factor secret: 160 bits, the size RFC 4226 recommends and the
+** output size of HMAC-SHA1, so the key is never padded or hashed first.
+** Its base32 text is 32 characters exactly (no padding). */
+#define PP_TOTP_SECRET_BYTES 20
+/* Largest two-factor secret accepted: the HMAC-SHA1 block size; a longer
+** key would be hashed before use, which no authenticator app expects. */
+#define PP_TOTP_SECRET_BYTES_MAX 64
+/* Longest issuer put in an otpauth:// URI ("payout-panel" or an operator's
+** name for it): authenticator apps show it on one line. */
+#define PP_OTPAUTH_ISSUER_BYTES_MAX 64
+/* An otpauth:// URI: the fixed text (under 128 bytes), the issuer twice and
+** the e-mail once, each percent-encoded at worst as 3 bytes per byte, the
+** base32 secret and the NUL. */
+#define PP_OTPAUTH_URI_BYTES                                                                       \
+    (128 + 6 * PP_OTPAUTH_ISSUER_BYTES_MAX + 3 * PP_EMAIL_BYTES_MAX + 2 * PP_TOTP_SECRET_BYTES_MAX)
+
+/* Server master secret from which sealing keys are derived (HKDF-SHA256):
+** at least the 256 bits of the AES-256 key it yields, at most what a key
+** file reasonably holds. */
+#define PP_SEAL_MASTER_BYTES_MIN 32
+#define PP_SEAL_MASTER_BYTES_MAX 1024
+/* Largest secret sealed at rest (two-factor and webhook secrets are 20 to
+** 64 bytes): keeps a sealed text short enough for one database column. */
+#define PP_SEAL_PLAIN_BYTES_MAX 1024
+
+/* Browser session id and CSRF token: 256 bits from the CSPRNG each, twice
+** the 128 bits spec §7 asks as a floor, as 43 base64url characters. */
+#define PP_SESSION_ID_BYTES 32
+#define PP_CSRF_TOKEN_BYTES 32
+/* Longest cookie name the Set-Cookie builder accepts ("__Host-" prefix
+** included); ours is a short constant. */
+#define PP_COOKIE_NAME_BYTES_MAX 64
+/* Longest cookie value the builder writes; ours is a 43-character id. */
+#define PP_COOKIE_VALUE_BYTES_MAX 128
+/* Largest Max-Age written: a session ends after at most --session-max-s,
+** and 400 days is the ceiling browsers apply to any cookie anyway. */
+#define PP_COOKIE_MAX_AGE_S_MAX (400L * 24L * 3600L)
+/* Longest Cookie: header the parser reads; the HTTP layer's header bound. */
+#define PP_COOKIE_HEADER_BYTES_MAX PP_HEADER_BYTES_MAX
+
+/* Webhook secrets (Standard Webhooks 1.0, spec §9): "whsec_" and base64 of
+** 32 random bytes for new ones; a secret given to the signer may decode to
+** 24 to 64 bytes, the range that specification allows. */
+#define PP_WEBHOOK_SECRET_BYTES 32
+#define PP_WEBHOOK_SECRET_BYTES_MIN 24
+#define PP_WEBHOOK_SECRET_BYTES_MAX 64
 
 #endif /* PAYOUT_LIMITS_H */

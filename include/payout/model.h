@@ -72,7 +72,7 @@ struct pp_balance {
     char currency[4];
     int64_t available; /* may be used by new payouts or withdrawn */
     int64_t blocked;   /* held by open payouts */
-    int64_t paid_out;  /* received payouts, total */
+    __int128 paid_out; /* received payouts, lifetime total: exact, may pass 2^63 */
 };
 
 enum pp_ledger_kind {

@@ -81,6 +81,9 @@ void api_respond_err(struct api_response *resp, const struct pp_err *err);
 
 /* Writers for records; each writes one JSON value. */
 void api_write_amount(struct jw *w, int64_t minor, const char *currency);
+/* The same for a 128-bit figure (a sum of amounts, a lifetime total): the
+** exact decimal, however large. */
+void api_write_amount_wide(struct jw *w, __int128 minor, const char *currency);
 void api_write_date(struct jw *w, int64_t ms);
 void api_write_payout(struct jw *w, const struct pp_payout *p);
 void api_write_balance(struct jw *w, const struct pp_balance *b);

@@ -124,7 +124,7 @@ static void row_total(void *ctx, const struct pp_total *t)
     jw_key(w, "count");
     jw_int(w, t->count);
     jw_key(w, "sum");
-    api_write_amount(w, t->sum_minor, t->currency);
+    api_write_amount_wide(w, t->sum_minor, t->currency);
     jw_object_end(w);
 }
 

@@ -153,7 +153,7 @@ static void write_group(struct jw *w, enum pp_report_by by, const struct pp_repo
     jw_key(w, "count");
     jw_int(w, g->count);
     jw_key(w, "sum");
-    api_write_amount(w, g->sum_minor, g->currency);
+    api_write_amount_wide(w, g->sum_minor, g->currency);
     jw_object_end(w);
 }
 

@@ -227,6 +227,14 @@ void api_write_amount(struct jw *w, int64_t minor, const char *currency)
     jw_raw(w, text);
 }
 
+void api_write_amount_wide(struct jw *w, __int128 minor, const char *currency)
+{
+    char text[PP_AMOUNT_WIDE_TEXT_BYTES];
+    const struct core_currency *cur = core_currency_find(currency, strlen(currency));
+    core_money_format_wide(minor, cur != NULL ? cur->exponent : 0, text, sizeof text);
+    jw_raw(w, text);
+}
+
 void api_write_date(struct jw *w, int64_t ms)
 {
     char text[PP_DATE_TEXT_BYTES];
@@ -299,6 +307,6 @@ void api_write_balance(struct jw *w, const struct pp_balance *b)
     jw_key(w, "blocked");
     api_write_amount(w, b->blocked, b->currency);
     jw_key(w, "paidOut");
-    api_write_amount(w, b->paid_out, b->currency);
+    api_write_amount_wide(w, b->paid_out, b->currency);
     jw_object_end(w);
 }

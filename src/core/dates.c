@@ -360,12 +360,15 @@ static const char *civil_to_ms(struct civil *f, int64_t *ms_out)
     if (f->day < 1 || f->day > days_in_month(f->year, f->month)) {
         return "that day does not exist in that month";
     }
-    if (f->hour > 23 || f->minute > 59 || f->second > 60) {
-        return "time must be within 00:00:00-23:59:60";
+    /* Refused rather than stored as :59 or as the next second: the
+    ** server's time, like Unix time, has no leap seconds, so either
+    ** reading would silently store a moment the client did not send. */
+    if (f->hour <= 23 && f->minute <= 59 && f->second == 60) {
+        return "a leap second (:60) is not accepted; the server's clock, like Unix time, has "
+               "none: send :59 or the next minute";
     }
-    /* A leap second is read as the second before it. */
-    if (f->second == 60) {
-        f->second = 59;
+    if (f->hour > 23 || f->minute > 59 || f->second > 59) {
+        return "time must be within 00:00:00-23:59:59";
     }
     days = core_days_from_civil(f->year, f->month, f->day);
     /* 1970-01-01 (day 0) was a Thursday (4). */

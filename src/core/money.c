@@ -2,7 +2,8 @@
 ** This module implements money parsing and formatting. Decimal text, or a
 ** JSON number that arrived as a double or an integer, becomes integer
 ** minor units of a currency through exact integer arithmetic only; minor
-** units go back out as canonical decimal text. Doubles appear only in
+** units go back out as canonical decimal text, also the 128-bit sums of
+** many amounts (totals and lifetime figures that may pass 2^63). Doubles appear only in
 ** core_money_from_double and core_double_shortest, which turn a double into
 ** its shortest round-tripping decimal text before any arithmetic is done.
 **
@@ -236,17 +237,20 @@ done:
     return status;
 }
 
-size_t core_money_format(int64_t minor, int exponent, char *out, size_t out_size)
+/* Writes the magnitude mag, negative or not, as canonical decimal text
+** with at most exponent decimals (see core_money_format). 40 digits hold
+** any unsigned 128-bit value; asserts that the text fits out_size. */
+static size_t format_magnitude(unsigned __int128 mag, int negative, int exponent, char *out,
+                               size_t out_size)
 {
-    /* Digits of |minor|, least significant first; 20 digits hold any uint64. */
-    char rev[24];
+    /* Digits of mag, least significant first. */
+    char rev[48];
     size_t n = 0;
     size_t len = 0;
     size_t exp;
     size_t low = 0;
-    uint64_t mag = minor < 0 ? (uint64_t)0 - (uint64_t)minor : (uint64_t)minor;
 
-    PP_ASSERT(out != NULL && out_size >= PP_AMOUNT_TEXT_BYTES);
+    PP_ASSERT(out != NULL);
     PP_ASSERT(exponent >= 0 && exponent <= INT64_SAFE_DIGITS);
     exp = (size_t)exponent;
     do {
@@ -260,7 +264,9 @@ size_t core_money_format(int64_t minor, int exponent, char *out, size_t out_size
     while (low < exp && rev[low] == '0') {
         low++;
     }
-    if (minor < 0) {
+    /* Sign, digits, point, NUL. */
+    PP_ASSERT(out_size >= n + 3);
+    if (negative) {
         out[len++] = '-';
     }
     for (size_t i = n; i > exp; i--) {
@@ -274,6 +280,23 @@ size_t core_money_format(int64_t minor, int exponent, char *out, size_t out_size
     }
     out[len] = '\0';
     return len;
+}
+
+size_t core_money_format(int64_t minor, int exponent, char *out, size_t out_size)
+{
+    uint64_t mag = minor < 0 ? (uint64_t)0 - (uint64_t)minor : (uint64_t)minor;
+    PP_ASSERT(out != NULL && out_size >= PP_AMOUNT_TEXT_BYTES);
+    return format_magnitude(mag, minor < 0, exponent, out, out_size);
+}
+
+size_t core_money_format_wide(__int128 minor, int exponent, char *out, size_t out_size)
+{
+    /* Negating in unsigned arithmetic is exact also for the most negative
+    ** value, as in core_money_format. */
+    unsigned __int128 mag =
+        minor < 0 ? (unsigned __int128)0 - (unsigned __int128)minor : (unsigned __int128)minor;
+    PP_ASSERT(out != NULL && out_size >= PP_AMOUNT_WIDE_TEXT_BYTES);
+    return format_magnitude(mag, minor < 0, exponent, out, out_size);
 }
 
 size_t core_double_shortest(double value, char *out, size_t out_size)

@@ -486,6 +486,86 @@ static void test_format_table(void **state)
     }
 }
 
+/* 10^n as a 128-bit integer. */
+static __int128 wide_pow10(int n)
+{
+    __int128 v = 1;
+    while (n-- > 0) {
+        v *= 10;
+    }
+    return v;
+}
+
+/* The 128-bit formatter: sums past INT64_MAX, the extremes of the type, and
+** every decimal place. */
+static void test_format_wide_table(void **state)
+{
+    (void)state;
+    const __int128 max = (__int128)(((unsigned __int128)1 << 127) - 1);
+    const __int128 min = -max - 1;
+    const struct {
+        __int128 minor;
+        int exponent;
+        const char *text;
+    } cases[] = {
+        {0, 0, "0"},
+        {0, 18, "0"},
+        {5, 2, "0.05"},
+        {-5, 3, "-0.005"},
+        {(__int128)INT64_MAX + 1, 0, "9223372036854775808"},
+        {(__int128)INT64_MAX + 1, 2, "92233720368547758.08"},
+        {-((__int128)INT64_MAX + 2), 0, "-9223372036854775809"},
+        /* 9,300 payouts of the largest amount: the sum of issue 9's report. */
+        {(__int128)PP_AMOUNT_MINOR_MAX * 9300, 0, "9299999999999990700"},
+        {(__int128)PP_AMOUNT_MINOR_MAX * 9300, 2, "92999999999999907"},
+        {wide_pow10(21) + 5, 2, "10000000000000000000.05"},
+        {wide_pow10(38), 0, "100000000000000000000000000000000000000"},
+        {wide_pow10(38), 18, "100000000000000000000"},
+        {max, 0, "170141183460469231731687303715884105727"},
+        {max, 4, "17014118346046923173168730371588410.5727"},
+        {min, 0, "-170141183460469231731687303715884105728"},
+        {min, 18, "-170141183460469231731.687303715884105728"},
+        {1, 18, "0.000000000000000001"},
+        {-1, 18, "-0.000000000000000001"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char out[PP_AMOUNT_WIDE_TEXT_BYTES];
+        memset(out, 'X', sizeof out);
+        size_t n = core_money_format_wide(cases[i].minor, cases[i].exponent, out, sizeof out);
+        if (strcmp(out, cases[i].text) != 0) {
+            fail_msg("case %zu: \"%s\", want \"%s\"", i, out, cases[i].text);
+        }
+        assert_int_equal(n, strlen(out));
+        assert_true(n < PP_AMOUNT_WIDE_TEXT_BYTES);
+    }
+}
+
+/* On every int64 value the 128-bit formatter writes what the 64-bit one
+** does: the table above, then random values at every exponent. */
+static void test_format_wide_agrees(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof format_cases / sizeof format_cases[0]; i++) {
+        char narrow[PP_AMOUNT_TEXT_BYTES], wide[PP_AMOUNT_WIDE_TEXT_BYTES];
+        core_money_format(format_cases[i].minor, format_cases[i].exponent, narrow, sizeof narrow);
+        core_money_format_wide(format_cases[i].minor, format_cases[i].exponent, wide, sizeof wide);
+        assert_string_equal(narrow, wide);
+    }
+    uint64_t x = 0x9e3779b97f4a7c15ull;
+    for (int i = 0; i < 100000; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        int64_t minor = (int64_t)x;
+        int exponent = (int)(x % 19);
+        char narrow[PP_AMOUNT_TEXT_BYTES], wide[PP_AMOUNT_WIDE_TEXT_BYTES];
+        size_t a = core_money_format(minor, exponent, narrow, sizeof narrow);
+        size_t b = core_money_format_wide(minor, exponent, wide, sizeof wide);
+        assert_int_equal(a, b);
+        assert_string_equal(narrow, wide);
+    }
+}
+
 static const struct {
     double value;
     const char *text;
@@ -583,6 +663,8 @@ int main(void)
         cmocka_unit_test(test_from_double_not_finite),
         cmocka_unit_test(test_from_int_table),
         cmocka_unit_test(test_format_table),
+        cmocka_unit_test(test_format_wide_table),
+        cmocka_unit_test(test_format_wide_agrees),
         cmocka_unit_test(test_double_shortest),
         cmocka_unit_test(test_round_trip_random),
     };

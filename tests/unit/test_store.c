@@ -775,6 +775,71 @@ static void test_funds(void **state)
     assert_int_equal(check_problems(fx->st, &r), 0);
 }
 
+/* 10,000 received payouts of the largest amount, seeded by hand with their
+** ledger rows: paid out is 9,999,999,999,999,990,000, past INT64_MAX, kept
+** as 9 * 10^18 (paid_out_e18) + 999,999,999,999,990,000 (paid_out). */
+static const char seed_paid_out_sql[] =
+    "BEGIN;"
+    "INSERT INTO projects (name, created_ms) VALUES ('seeded', 1000);"
+    "INSERT INTO recipients (user_name, created_ms, updated_ms) VALUES ('seeded', 1000, 1000);"
+    "WITH RECURSIVE n (i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10000)"
+    " INSERT INTO payouts (project_id, recipient_id, currency, amount_minor, start_ms, end_ms,"
+    " description, notification, status, created_ms, updated_ms, uuid)"
+    " SELECT 1, 1, 'KRW', 999999999999999, 1000, 2000, 'seeded', 0, 3, 1000, 1000,"
+    " printf('00000000-0000-4000-8000-%012d', i) FROM n;"
+    "WITH RECURSIVE n (i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10)"
+    " INSERT INTO ledger (at_ms, currency, kind, d_available, d_blocked, d_paid_out)"
+    " SELECT 1000, 'KRW', 1, 999999999999999000, 0, 0 FROM n;"
+    "INSERT INTO ledger (at_ms, currency, kind, d_available, d_blocked, d_paid_out, payout_id)"
+    " SELECT 1000, 'KRW', 3, -999999999999999, 999999999999999, 0, id FROM payouts;"
+    "INSERT INTO ledger (at_ms, currency, kind, d_available, d_blocked, d_paid_out, payout_id)"
+    " SELECT 1000, 'KRW', 5, 0, -999999999999999, 999999999999999, id FROM payouts;"
+    "INSERT INTO balances (currency, available, blocked, paid_out, paid_out_e18)"
+    " VALUES ('KRW', 0, 0, 999999999999990000, 9);"
+    "COMMIT;";
+
+/* The lifetime paid-out figure has no bound: a receive past 10^18 - 1 (and
+** past 2^63) is accepted and kept exactly, and check still compares it
+** with the ledger, exactly. */
+static void test_paid_out_past_int64(void **state)
+{
+    struct fx *fx = *state;
+    struct pp_err err;
+    char msg[256];
+    const __int128 e18 = (__int128)1000000000000000000;
+    assert_int_equal(raw_exec(fx->path, seed_paid_out_sql, msg, sizeof msg), SQLITE_OK);
+    struct pp_balance b = balance_of(fx->st, "KRW");
+    assert_true(b.paid_out == 9 * e18 + 999999999999990000);
+    struct report r;
+    if (check_problems(fx->st, &r) != 0) {
+        fail_msg("check on the seed: %s", r.text);
+    }
+    /* One more receive: it used to be refused at 10^18 - 1. */
+    int64_t id = 0;
+    assert_int_equal(move(fx->st, "KRW", PP_LEDGER_DEPOSIT, PP_AMOUNT_MINOR_MAX, 0, NULL, &err),
+                     PP_OK);
+    assert_int_equal(create_payout(fx->st, "KRW", PP_AMOUNT_MINOR_MAX, &id, &err), PP_OK);
+    assert_int_equal(close_payout(fx->st, id, PP_PAYOUT_RECEIVED), PP_OK);
+    b = balance_of(fx->st, "KRW");
+    assert_true(b.paid_out == 10 * e18 + 999999999989999); /* 10,000,999,999,999,989,999 */
+    assert_int_equal(b.available, 0);
+    assert_int_equal(b.blocked, 0);
+    assert_int_equal(raw_int(fx->path, "SELECT paid_out_e18 FROM balances"), 10);
+    assert_int_equal(raw_int(fx->path, "SELECT paid_out FROM balances"), 999999999989999);
+    if (check_problems(fx->st, &r) != 0) {
+        fail_msg("check after the receive: %s", r.text);
+    }
+    /* check still sees a paid-out figure that disagrees with the ledger. */
+    assert_int_equal(raw_exec(fx->path, "UPDATE balances SET paid_out_e18 = 11", msg, sizeof msg),
+                     SQLITE_OK);
+    assert_int_equal(check_problems(fx->st, &r), 1);
+    assert_non_null(
+        strstr(r.text, "KRW: paid_out 11000999999999989999 != ledger sum 10000999999999989999"));
+    /* And the schema refuses a negative carry. */
+    assert_int_equal(raw_exec(fx->path, "UPDATE balances SET paid_out_e18 = -1", msg, sizeof msg),
+                     SQLITE_CONSTRAINT);
+}
+
 static void test_funds_refused(void **state)
 {
     struct fx *fx = *state;
@@ -1583,6 +1648,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_payouts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_payouts_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_funds, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_paid_out_past_int64, setup, teardown),
         cmocka_unit_test_setup_teardown(test_funds_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ledger_append_only, setup, teardown),
         cmocka_unit_test_setup_teardown(test_settings, setup, teardown),

@@ -23,7 +23,8 @@
 **             MDT/PST/PDT.
 ** A date without a zone is UTC. Fields are range-checked (month 1-12, day
 ** within the month with leap years, hour 0-23 (24:00:00 not accepted),
-** minute 0-59, second 0-60 (60 = leap second, read as 59), offsets within
+** minute 0-59, second 0-59 (a leap second, :60, is refused with its own
+** message: time here has none, as Unix time), offsets within
 ** ±23:59), year PP_YEAR_MIN..PP_YEAR_MAX after applying the offset.
 ** Anything else, including trailing text, is PP_INVALID_PARAMS with a
 ** message naming field ("startDate"). */

@@ -49,8 +49,9 @@ enum pp_status core_integration_rotate(struct core_app *app, const struct pp_act
 int core_integration_key_current(struct core_app *app, int64_t generation);
 
 /* Checks the authentication password (in constant time) against the one
-** in force. PP_BAD_CREDENTIALS when the integration is off or the password
-** is wrong. *generation_out = the generation a new API key gets. */
+** in force. PP_BAD_CREDENTIALS ("invalid authentication password") when
+** the password is wrong or the integration is off, alike. *generation_out
+** = the generation a new API key gets. */
 enum pp_status core_integration_password_check(struct core_app *app, const char *password,
                                                size_t len, int64_t *generation_out,
                                                struct pp_err *err);

@@ -51,6 +51,13 @@ enum pp_status core_money_from_int(long long value, const struct core_currency *
 ** JSON number syntax. */
 size_t core_money_format(int64_t minor, int exponent, char *out, size_t out_size);
 
+/* The same for a 128-bit figure: the exact sum of many amounts (a report's
+** or a recipient's totals, a lifetime paid-out figure), which may pass
+** INT64_MAX. (10^21 + 5, 2) -> "10000000000000000000.05". out must hold
+** PP_AMOUNT_WIDE_TEXT_BYTES. Returns the text length; the text is valid
+** JSON number syntax however large (JSON numbers are text). */
+size_t core_money_format_wide(__int128 minor, int exponent, char *out, size_t out_size);
+
 /* Writes the shortest decimal text that strtod reads back as value
 ** (finite values only) into out (at least 32 bytes). Returns its length. */
 size_t core_double_shortest(double value, char *out, size_t out_size);

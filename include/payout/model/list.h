@@ -140,7 +140,7 @@ struct pp_total {
     char currency[4];
     enum pp_payout_status status;
     int64_t count;
-    int64_t sum_minor;
+    __int128 sum_minor; /* exact: the sum of many amounts may pass 2^63 */
 };
 
 /* Row callbacks: rows are borrowed for the call only. */

@@ -39,7 +39,7 @@ struct pp_report_group {
     char name[PP_PROJECT_NAME_BYTES_MAX + 1]; /* project name (BY_PROJECT), else "" */
     char currency[4];
     int64_t count;
-    int64_t sum_minor;
+    __int128 sum_minor; /* exact: the sum of many amounts may pass 2^63 */
 };
 
 #endif /* PAYOUT_MODEL_REPORT_H */

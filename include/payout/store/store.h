@@ -186,12 +186,13 @@ typedef void (*store_report_fn)(void *ctx, const char *line);
 /* Verifies, for every currency seen in balances, ledger or payouts:
 **  - balances.available == SUM(ledger.d_available),
 **  - balances.blocked   == SUM(ledger.d_blocked),
-**  - balances.paid_out  == SUM(ledger.d_paid_out),
+**  - balances.paid_out_e18 * 10^18 + balances.paid_out == SUM(ledger.d_paid_out),
 **  - balances.blocked   == SUM(amount of payouts in UNAUTHORIZED/READY),
 **  - no figure is negative;
 ** plus: every open payout has exactly one BLOCK ledger row and no
 ** RELEASE/PAYOUT row, every closed one has one BLOCK and exactly one
 ** RELEASE or PAYOUT row, and PRAGMA integrity_check says "ok".
+** Every sum is exact (128-bit), also past 2^63.
 ** Reports each failure through report(ctx, line); *problems_out = count. */
 enum pp_status store_check(struct store *st, store_report_fn report, void *ctx, int *problems_out,
                            struct pp_err *err);

@@ -1,7 +1,8 @@
 /*
 ** This module implements store_sqlite_check, the verification behind the `check`
 ** subcommand: for every currency the balance row must equal the ledger's
-** sums and its blocked figure the sum of open payouts; every payout must
+** sums (exact 128-bit sums, also past 2^63) and its blocked figure the
+** sum of open payouts; every payout must
 ** have exactly the ledger rows its state implies, in its currency and for
 ** its amount; and SQLite's own integrity and foreign-key checks must pass.
 ** Everything is read in one read transaction, so the figures compared
@@ -42,41 +43,84 @@ static void check_report(struct check *k, const char *fmt, ...)
     }
 }
 
-static void check_figure(struct check *k, const char *cur, const char *name, int64_t have,
-                         const char *what, int64_t want)
+/* Writes v in decimal into out (48 bytes hold any 128-bit value). */
+static const char *wide_text(__int128 v, char out[48])
 {
+    unsigned __int128 mag =
+        v < 0 ? (unsigned __int128)0 - (unsigned __int128)v : (unsigned __int128)v;
+    char rev[40];
+    size_t n = 0, len = 0;
+    do {
+        rev[n++] = (char)('0' + (int)(mag % 10));
+        mag /= 10;
+    } while (mag != 0);
+    if (v < 0) {
+        out[len++] = '-';
+    }
+    while (n > 0) {
+        out[len++] = rev[--n];
+    }
+    out[len] = '\0';
+    return out;
+}
+
+static void check_figure(struct check *k, const char *cur, const char *name, __int128 have,
+                         const char *what, __int128 want)
+{
+    char a[48], b[48];
     if (have != want) {
-        check_report(k, "%s: %s %lld != %s %lld", cur, name, (long long)have, what,
-                     (long long)want);
+        check_report(k, "%s: %s %s != %s %s", cur, name, wide_text(have, a), what,
+                     wide_text(want, b));
     }
 }
 
-/* One row of STORE_STMT_CHECK_CURRENCIES. */
+/* Columns of STORE_STMT_CHECK_CURRENCIES after the currency and whether it
+** has a balance row: available, blocked, paid_out, paid_out_e18, then the
+** exact sums (two columns each) of the ledger's d_available, d_blocked,
+** d_paid_out and of the open payouts, then the count of misshapen ledger
+** rows. */
+#define CHECK_COL_SUMS 6
+#define CHECK_COL_BAD 14
+#define CHECK_SUM_AVAILABLE STORE_SQL_SUM_EXACT("d_available")
+#define CHECK_SUM_BLOCKED STORE_SQL_SUM_EXACT("d_blocked")
+#define CHECK_SUM_PAID_OUT STORE_SQL_SUM_EXACT("d_paid_out")
+#define CHECK_SUM_OPEN STORE_SQL_SUM_EXACT("amount_minor")
+
+/* One row of STORE_STMT_CHECK_CURRENCIES. Every figure is compared as a
+** 128-bit integer: sums of the ledger pass 2^63 long before any balance
+** figure is wrong, and the paid-out figure itself may (migration 0007). */
 static void check_currency_row(struct check *k, struct store_q *q)
 {
     char cur[4];
     if (store_q_col_text(q, 0, cur, sizeof cur) != 0) {
         snprintf(cur, sizeof cur, "???");
     }
-    int64_t v[8];
-    for (int i = 0; i < 8; i++) {
-        v[i] = sqlite3_column_int64(q->stmt, i + 2);
+    __int128 v[3];
+    v[0] = sqlite3_column_int64(q->stmt, 2);
+    v[1] = sqlite3_column_int64(q->stmt, 3);
+    v[2] = (__int128)sqlite3_column_int64(q->stmt, 5) * ((__int128)PP_BALANCE_MINOR_MAX + 1) +
+           sqlite3_column_int64(q->stmt, 4);
+    __int128 sums[4];
+    for (int i = 0; i < 4; i++) {
+        sums[i] = store_q_col_sum(q, CHECK_COL_SUMS + 2 * i);
     }
     if (sqlite3_column_int(q->stmt, 1) == 0) {
         check_report(k, "%s: no balance row, yet ledger rows or payouts use it", cur);
     }
-    check_figure(k, cur, "available", v[0], "ledger sum", v[3]);
-    check_figure(k, cur, "blocked", v[1], "ledger sum", v[4]);
-    check_figure(k, cur, "paid_out", v[2], "ledger sum", v[5]);
-    check_figure(k, cur, "blocked", v[1], "sum of open payouts", v[6]);
+    check_figure(k, cur, "available", v[0], "ledger sum", sums[0]);
+    check_figure(k, cur, "blocked", v[1], "ledger sum", sums[1]);
+    check_figure(k, cur, "paid_out", v[2], "ledger sum", sums[2]);
+    check_figure(k, cur, "blocked", v[1], "sum of open payouts", sums[3]);
     static const char *const names[] = {"available", "blocked", "paid_out"};
     for (int i = 0; i < 3; i++) {
+        char text[48];
         if (v[i] < 0) {
-            check_report(k, "%s: %s is negative (%lld)", cur, names[i], (long long)v[i]);
+            check_report(k, "%s: %s is negative (%s)", cur, names[i], wide_text(v[i], text));
         }
     }
-    if (v[7] != 0) {
-        check_report(k, "%s: %lld ledger rows do not match their kind", cur, (long long)v[7]);
+    int64_t bad = sqlite3_column_int64(q->stmt, CHECK_COL_BAD);
+    if (bad != 0) {
+        check_report(k, "%s: %lld ledger rows do not match their kind", cur, (long long)bad);
     }
 }
 
@@ -86,20 +130,20 @@ static enum pp_status check_currencies(struct check *k, struct pp_err *err)
     store_q_init(&q, k->conn, STORE_STMT_CHECK_CURRENCIES,
                  "WITH cur (c) AS (SELECT currency FROM balances UNION SELECT currency FROM ledger"
                  "  UNION SELECT currency FROM payouts),"
-                 " l AS (SELECT currency, SUM(d_available) AS a, SUM(d_blocked) AS b,"
-                 "  SUM(d_paid_out) AS p, SUM(NOT CASE kind"
+                 " l (currency, a1, a0, b1, b0, p1, p0, bad) AS (SELECT currency,"
+                 "  " CHECK_SUM_AVAILABLE ", " CHECK_SUM_BLOCKED ", " CHECK_SUM_PAID_OUT ","
+                 "  SUM(NOT CASE kind"
                  "   WHEN 1 THEN d_available > 0 AND d_blocked = 0 AND d_paid_out = 0"
                  "   WHEN 2 THEN d_available < 0 AND d_blocked = 0 AND d_paid_out = 0"
                  "   WHEN 3 THEN d_blocked > 0 AND d_available = -d_blocked AND d_paid_out = 0"
                  "   WHEN 4 THEN d_blocked < 0 AND d_available = -d_blocked AND d_paid_out = 0"
                  "   WHEN 5 THEN d_blocked < 0 AND d_paid_out = -d_blocked AND d_available = 0"
-                 "   ELSE 0 END) AS bad"
+                 "   ELSE 0 END)"
                  "  FROM ledger GROUP BY currency),"
-                 " o AS (SELECT currency, SUM(amount_minor) AS s FROM payouts"
-                 "  WHERE status IN (1, 2) GROUP BY currency)"
-                 " SELECT cur.c, b.currency IS NOT NULL, COALESCE(b.available, 0),"
-                 "  COALESCE(b.blocked, 0), COALESCE(b.paid_out, 0), COALESCE(l.a, 0),"
-                 "  COALESCE(l.b, 0), COALESCE(l.p, 0), COALESCE(o.s, 0), COALESCE(l.bad, 0)"
+                 " o (currency, s1, s0) AS (SELECT currency, " CHECK_SUM_OPEN
+                 "  FROM payouts WHERE status IN (1, 2) GROUP BY currency)"
+                 " SELECT cur.c, b.currency IS NOT NULL, b.available, b.blocked, b.paid_out,"
+                 "  b.paid_out_e18, l.a1, l.a0, l.b1, l.b0, l.p1, l.p0, o.s1, o.s0, l.bad"
                  " FROM cur LEFT JOIN balances AS b ON b.currency = cur.c"
                  "  LEFT JOIN l ON l.currency = cur.c LEFT JOIN o ON o.currency = cur.c"
                  " ORDER BY cur.c");

@@ -8,6 +8,12 @@
 ** an error. It takes no savepoint of its own: savepoints copy the pages
 ** they touch, and the writer already isolates each request (writer.c).
 **
+** The lifetime paid-out figure is a 128-bit integer here, kept in two
+** columns (migration 0007): paid_out, the figure modulo 10^18, and
+** paid_out_e18, the whole 10^18s. Available and blocked are money that can
+** still move and stay within PP_BALANCE_MINOR_MAX; the paid-out figure is a
+** statistic, and a receive is never refused because of it.
+**
 ** Which movement a payout operation needs is core's business; the ledger
 ** check is in check.c.
 */
@@ -16,6 +22,16 @@
 #include "payout/base/assert.h"
 #include "payout/base/log.h"
 #include "store/sqlite/internal.h"
+
+/* The unit of balances.paid_out_e18: one more than the largest paid_out. */
+#define PAID_OUT_E18 ((__int128)PP_BALANCE_MINOR_MAX + 1)
+
+/* The paid-out figure of the two columns starting at col of q's row. */
+static __int128 paid_out_read(struct store_q *q, int col)
+{
+    __int128 e18 = sqlite3_column_int64(q->stmt, col + 1);
+    return e18 * PAID_OUT_E18 + sqlite3_column_int64(q->stmt, col);
+}
 
 /* 1 when m's deltas have the shape of its kind (model.h), mirrored by the
 ** ledger table's CHECK. */
@@ -45,15 +61,17 @@ static enum pp_status balance_read(struct store_conn *c, struct pp_balance *b, s
 {
     struct store_q q;
     store_q_init(&q, c, STORE_STMT_BALANCE_GET,
-                 "SELECT available, blocked, paid_out FROM balances WHERE currency = ?1");
+                 "SELECT available, blocked, paid_out, paid_out_e18 FROM balances"
+                 " WHERE currency = ?1");
     store_q_text(&q, 1, b->currency);
     enum pp_status status = PP_OK;
     int rc = store_q_step(&q);
-    b->available = b->blocked = b->paid_out = 0;
+    b->available = b->blocked = 0;
+    b->paid_out = 0;
     if (rc == SQLITE_ROW) {
         b->available = sqlite3_column_int64(q.stmt, 0);
         b->blocked = sqlite3_column_int64(q.stmt, 1);
-        b->paid_out = sqlite3_column_int64(q.stmt, 2);
+        b->paid_out = paid_out_read(&q, 2);
     } else if (rc != SQLITE_DONE) {
         status = store_q_fail(&q, "reading a balance", err);
     }
@@ -73,7 +91,9 @@ enum pp_status store_sqlite_tx_balance_get(struct store_sqlite_tx *tx, const cha
     return balance_read(store_tx_conn(tx), out, err);
 }
 
-/* b plus m's deltas into *after, refusing negatives and overflows. */
+/* b plus m's deltas into *after, refusing negatives and overflows. The
+** paid-out figure has no bound of its own: paid_out_e18 would pass
+** INT64_MAX only after some 10^22 receives of the largest amount. */
 static enum pp_status balance_apply(const struct pp_balance *b, const struct pp_movement *m,
                                     struct pp_balance *after, struct pp_err *err)
 {
@@ -87,7 +107,7 @@ static enum pp_status balance_apply(const struct pp_balance *b, const struct pp_
     } else if (after->available < 0 || after->blocked < 0 || after->paid_out < 0) {
         status = pp_err_set(err, PP_INSUFFICIENT_FUNDS, "insufficient funds in %s", b->currency);
     } else if (after->available > PP_BALANCE_MINOR_MAX || after->blocked > PP_BALANCE_MINOR_MAX ||
-               after->paid_out > PP_BALANCE_MINOR_MAX) {
+               after->paid_out / PAID_OUT_E18 > INT64_MAX) {
         status = pp_err_set(err, PP_INVALID_PARAMS, "amount too large for the balance in %s",
                             b->currency);
     }
@@ -132,14 +152,16 @@ static enum pp_status balance_write(struct store_conn *c, const struct pp_balanc
 {
     struct store_q q;
     store_q_init(&q, c, STORE_STMT_BALANCE_PUT,
-                 "INSERT INTO balances (currency, available, blocked, paid_out)"
-                 " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (currency) DO UPDATE SET"
+                 "INSERT INTO balances (currency, available, blocked, paid_out, paid_out_e18)"
+                 " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (currency) DO UPDATE SET"
                  " available = excluded.available, blocked = excluded.blocked,"
-                 " paid_out = excluded.paid_out");
+                 " paid_out = excluded.paid_out, paid_out_e18 = excluded.paid_out_e18");
+    PP_ASSERT(b->paid_out >= 0 && b->paid_out / PAID_OUT_E18 <= INT64_MAX);
     store_q_text(&q, 1, b->currency);
     store_q_int64(&q, 2, b->available);
     store_q_int64(&q, 3, b->blocked);
-    store_q_int64(&q, 4, b->paid_out);
+    store_q_int64(&q, 4, (int64_t)(b->paid_out % PAID_OUT_E18));
+    store_q_int64(&q, 5, (int64_t)(b->paid_out / PAID_OUT_E18));
     enum pp_status status = PP_OK;
     if (store_q_step(&q) != SQLITE_DONE) {
         status = store_q_fail(&q, "writing a balance", err);
@@ -212,7 +234,8 @@ enum pp_status store_sqlite_balances_list(struct store_sqlite *st, struct pp_bal
     struct store_conn *c = store_reader_acquire(st);
     struct store_q q;
     store_q_init(&q, c, STORE_STMT_BALANCES_LIST,
-                 "SELECT currency, available, blocked, paid_out FROM balances ORDER BY currency");
+                 "SELECT currency, available, blocked, paid_out, paid_out_e18 FROM balances"
+                 " ORDER BY currency");
     enum pp_status status = PP_OK;
     size_t n = 0;
     int rc = store_q_step(&q);
@@ -224,7 +247,7 @@ enum pp_status store_sqlite_balances_list(struct store_sqlite *st, struct pp_bal
         }
         out[n].available = sqlite3_column_int64(q.stmt, 1);
         out[n].blocked = sqlite3_column_int64(q.stmt, 2);
-        out[n].paid_out = sqlite3_column_int64(q.stmt, 3);
+        out[n].paid_out = paid_out_read(&q, 3);
         n++;
         rc = store_q_step(&q);
     }

@@ -266,6 +266,17 @@ enum pp_status store_q_exec(struct store_conn *c, enum store_stmt id, const char
 /* Copies text column col of the current row into out (NULL -> "").
 ** Returns 0, or -1 when it does not fit (out is then ""). */
 int store_q_col_text(struct store_q *q, int col, char *out, size_t out_size);
+/* The exact sum of an integer expression, as two result columns that
+** store_q_col_sum joins: SQLite's sum() stops with "integer overflow" past
+** 2^63 (a few thousand of the largest payouts), and total() is a double.
+** Each part fits int64 for any realistic row count: |x / 10^9| < 10^6 for
+** an amount, so that part overflows only past 9 * 10^12 rows, and
+** |x % 10^9| < 10^9, past 9 * 10^9 rows. x is pasted twice: a column name
+** or a simple expression. An empty group gives NULL, NULL, i.e. 0. */
+#define STORE_SQL_SUM_EXACT(x) "sum((" x ") / 1000000000), sum((" x ") % 1000000000)"
+/* Joins the two columns col, col + 1 of STORE_SQL_SUM_EXACT into the sum;
+** exact (both parts truncate toward zero, so hi * 10^9 + lo is x's sum). */
+__int128 store_q_col_sum(struct store_q *q, int col);
 /* 1 when q failed on a constraint (UNIQUE, CHECK, FOREIGN KEY, trigger). */
 int store_q_is_constraint(const struct store_q *q);
 

@@ -202,6 +202,12 @@ int store_q_col_text(struct store_q *q, int col, char *out, size_t out_size)
     return 0;
 }
 
+__int128 store_q_col_sum(struct store_q *q, int col)
+{
+    __int128 hi = sqlite3_column_int64(q->stmt, col);
+    return hi * 1000000000 + sqlite3_column_int64(q->stmt, col + 1);
+}
+
 int store_q_is_constraint(const struct store_q *q)
 {
     return (q->rc & 0xff) == SQLITE_CONSTRAINT;

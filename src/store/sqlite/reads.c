@@ -675,9 +675,12 @@ static enum pp_status list_total(struct store_conn *c, const struct read_list *L
 /* Groups a totals statement may answer: one per owner, currency and status
 ** (currencies are bounded by the ISO 4217 table, under 1,000 codes). */
 #define TOTALS_GROUPS_MAX(owners) (1000 * STATUS_SLOTS * (owners))
+/* The exact sum of the amounts of a totals group (two columns). */
+#define TOTALS_SUM STORE_SQL_SUM_EXACT("amount_minor")
 
-/* Reads the (currency, status, count, sum) columns starting at `first` of
-** q's row into *t; -1 (logged) when the row breaks the schema. */
+/* Reads the (currency, status, count, exact sum in two parts) columns
+** starting at `first` of q's row into *t; -1 (logged) when the row breaks
+** the schema. */
 static int read_total(struct store_q *q, int first, struct pp_total *t)
 {
     memset(t, 0, sizeof *t);
@@ -689,7 +692,7 @@ static int read_total(struct store_q *q, int first, struct pp_total *t)
     }
     t->status = (enum pp_payout_status)s;
     t->count = sqlite3_column_int64(q->stmt, first + 2);
-    t->sum_minor = sqlite3_column_int64(q->stmt, first + 3);
+    t->sum_minor = store_q_col_sum(q, first + 3);
     return 0;
 }
 
@@ -699,10 +702,8 @@ static int read_total(struct store_q *q, int first, struct pp_total *t)
 ** index, and the groups come in the page's order. */
 static void page_totals_sql(struct pp_buf *sql, const char *column, int desc)
 {
-    pp_buf_printf(sql,
-                  "SELECT %s, currency, status, count(*), sum(amount_minor) FROM payouts"
-                  " WHERE %s IN (",
-                  column, column);
+    pp_buf_printf(sql, "SELECT %s, currency, status, count(*), %s FROM payouts WHERE %s IN (",
+                  column, TOTALS_SUM, column);
     for (int i = 1; i <= PP_PAGE_SIZE_MAX; i++) {
         pp_buf_printf(sql, i == 1 ? "?%d" : ", ?%d", i);
     }
@@ -1023,12 +1024,12 @@ enum pp_status store_sqlite_payout_totals(struct store_sqlite *st, enum pp_total
     struct store_q q;
     if (of == PP_TOTALS_RECIPIENT) {
         store_q_init(&q, c, STORE_STMT_READ_TOTALS_RECIPIENT,
-                     "SELECT currency, status, count(*), sum(amount_minor) FROM payouts"
+                     "SELECT currency, status, count(*), " TOTALS_SUM " FROM payouts"
                      " WHERE recipient_id = ?1 GROUP BY currency, status"
                      " ORDER BY currency, status");
     } else {
         store_q_init(&q, c, STORE_STMT_READ_TOTALS_PROJECT,
-                     "SELECT currency, status, count(*), sum(amount_minor) FROM payouts"
+                     "SELECT currency, status, count(*), " TOTALS_SUM " FROM payouts"
                      " WHERE project_id = ?1 GROUP BY currency, status"
                      " ORDER BY currency, status");
     }

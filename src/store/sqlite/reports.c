@@ -15,11 +15,13 @@
 #include "store/sqlite/internal.h"
 
 /* Every statement selects: id (or NULL), key text (or NULL), name (or
-** NULL), currency, count, sum; and binds ?1 from, ?2 to, ?3 currency or
-** NULL, ?4 status or NULL. */
+** NULL), currency, count, the exact sum (two columns, store_q_col_sum: a
+** period of the largest payouts passes 2^63); and binds ?1 from, ?2 to,
+** ?3 currency or NULL, ?4 status or NULL. */
 #define REPORT_WHERE                                                                           \
     " WHERE p.created_ms >= ?1 AND p.created_ms < ?2 AND (?3 IS NULL OR p.currency = ?3)"     \
     " AND (?4 IS NULL OR p.status = ?4)"
+#define REPORT_SUM STORE_SQL_SUM_EXACT("p.amount_minor")
 
 static const struct {
     enum store_stmt stmt;
@@ -27,30 +29,30 @@ static const struct {
 } report_sql[] = {
     [PP_REPORT_BY_PROJECT] =
         {STORE_STMT_REPORT_BY_PROJECT,
-         "SELECT p.project_id, NULL, pr.name, p.currency, COUNT(*), SUM(p.amount_minor)"
+         "SELECT p.project_id, NULL, pr.name, p.currency, COUNT(*), " REPORT_SUM
          " FROM payouts p JOIN projects pr ON pr.id = p.project_id" REPORT_WHERE
          " GROUP BY p.project_id, p.currency ORDER BY p.project_id, p.currency"},
     [PP_REPORT_BY_CURRENCY] =
         {STORE_STMT_REPORT_BY_CURRENCY,
-         "SELECT NULL, p.currency, NULL, p.currency, COUNT(*), SUM(p.amount_minor)"
+         "SELECT NULL, p.currency, NULL, p.currency, COUNT(*), " REPORT_SUM
          " FROM payouts p" REPORT_WHERE " GROUP BY p.currency ORDER BY p.currency"},
     /* Status names in alphabetical order: CANCELLED 4, EXPIRED 5, READY 2,
     ** RECEIVED 3, UNAUTHORIZED 1. */
     [PP_REPORT_BY_STATUS] =
         {STORE_STMT_REPORT_BY_STATUS,
-         "SELECT p.status, NULL, NULL, p.currency, COUNT(*), SUM(p.amount_minor)"
+         "SELECT p.status, NULL, NULL, p.currency, COUNT(*), " REPORT_SUM
          " FROM payouts p" REPORT_WHERE " GROUP BY p.status, p.currency"
          " ORDER BY CASE p.status WHEN 4 THEN 1 WHEN 5 THEN 2 WHEN 2 THEN 3 WHEN 3 THEN 4"
          " ELSE 5 END, p.currency"},
     [PP_REPORT_BY_RECIPIENT] =
         {STORE_STMT_REPORT_BY_RECIPIENT,
-         "SELECT p.recipient_id, NULL, NULL, p.currency, COUNT(*), SUM(p.amount_minor)"
+         "SELECT p.recipient_id, NULL, NULL, p.currency, COUNT(*), " REPORT_SUM
          " FROM payouts p" REPORT_WHERE
          " GROUP BY p.recipient_id, p.currency ORDER BY p.recipient_id, p.currency"},
     [PP_REPORT_BY_DAY] =
         {STORE_STMT_REPORT_BY_DAY,
          "SELECT NULL, strftime('%Y-%m-%d', p.created_ms / 1000, 'unixepoch') AS day, NULL,"
-         " p.currency, COUNT(*), SUM(p.amount_minor) FROM payouts p" REPORT_WHERE
+         " p.currency, COUNT(*), " REPORT_SUM " FROM payouts p" REPORT_WHERE
          " GROUP BY day, p.currency ORDER BY day, p.currency"},
 };
 
@@ -73,7 +75,7 @@ static int report_row(struct store_q *q, enum pp_report_by by, struct pp_report_
     bad |= store_q_col_text(q, 2, g->name, sizeof g->name);
     bad |= store_q_col_text(q, 3, g->currency, sizeof g->currency);
     g->count = sqlite3_column_int64(q->stmt, 4);
-    g->sum_minor = sqlite3_column_int64(q->stmt, 5);
+    g->sum_minor = store_q_col_sum(q, 5);
     return bad != 0 || !store_currency_ok(g->currency) ? -1 : 0;
 }
 

@@ -25,8 +25,11 @@ run: build
 	@mkdir -p var
 	$(BUILD)/payout-panel serve
 
-# The whole suite, then the whole suite again under ASan + UBSan.
+# The whole suite, then the whole suite again under ASan + UBSan. First the
+# pinned OpenAPI linters of package-lock.json (npm ci, only when node_modules
+# is missing or older than the lock file).
 test: build
+	@scripts/npm-ci.sh
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
 	@$(MAKE) --no-print-directory test-sanitize
 

@@ -6,6 +6,12 @@ set -euo pipefail
 pkgs=(gcc make cmake pkg-config libmicrohttpd-dev libjansson-dev libjwt-dev libsqlite3-dev
       libssl-dev libcmocka-dev libcurl4-openssl-dev sqlite3 curl openssl
       e2fsprogs mount)  # the storage-fault tests make a small ext4 image and loop-mount it
+pkgs+=(python3)  # scripts/openapi.py and the docs/api.md examples test
+# Node.js and npm for the pinned OpenAPI linters (package.json): Debian's,
+# but only when none is installed (another node, e.g. nodesource's, which
+# ships its own npm, conflicts with Debian's npm package).
+command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
+command -v npm >/dev/null 2>&1 || pkgs+=(npm)
 pkgs+=("$@")
 missing=()
 for p in "${pkgs[@]}"; do

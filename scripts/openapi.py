@@ -264,6 +264,123 @@ route("GET", "/api/ledger", "integrator", "The ledger of funds movements, paged"
                             query("to", DATE_PARAM, "movements at or before"),
                             query("payoutId", {"type": "integer", "minimum": 1}, "payout")],
       responses={"200": ok(page_of("ledger", ref("LedgerEntry")))})
+# What each operation does, beyond its summary, and its tag (a section of
+# docs/api.md). Every route must have an entry: build() refuses a route
+# without one, so the linters' operation-description and operation-tags
+# rules hold by construction.
+TAGS = [
+    ("Seed API", "The seed document's three requests, field for field"),
+    ("Lifecycle", "Authorize and receive payouts"),
+    ("Reads", "Single payouts, balances and the service's own description"),
+    ("Admin", "Log-in, settings, funds and the audit log"),
+    ("Service", "Status, liveness and readiness"),
+    ("Lists and reports", "Whole lists of payouts in one transaction, and payout reports"),
+    ("Read lists", "Paged, filtered lists of payouts, recipients, projects and the ledger"),
+]
+OPERATIONS = {
+    ("POST", "/api/authenticate"): (
+        "Seed API", "Exchanges the authentication password (admin settings) for an API key, an "
+        "HS256 JWT valid for 24 hours. Works only while API integration is on; rotating the "
+        "password or switching the integration off revokes every key issued before. Failed "
+        "attempts are counted per client address (the log-in lockout)."),
+    ("POST", "/api/payment/create"): (
+        "Seed API", "Creates one payout and blocks its amount from the available balance of its "
+        "currency. The project named `name` is created if it does not exist; the recipient is "
+        "found by its identifiers or created. The payout starts READY, or UNAUTHORIZED when the "
+        "authorization policy says so. A refusal writes nothing."),
+    ("POST", "/api/payment/cancel"): (
+        "Seed API", "Cancels READY and UNAUTHORIZED payouts and releases their blocked funds, in "
+        "one transaction. Unknown ids, repeated ids and payouts in other states are not counted "
+        "and are not an error."),
+    ("POST", "/api/payment/authorize"): (
+        "Lifecycle", "Authorizes UNAUTHORIZED payouts whose endDate has not passed: they become "
+        "READY, with authorizedAt, in one transaction. No funds move. Other ids are not counted "
+        "and are not an error."),
+    ("POST", "/api/payment/receive"): (
+        "Lifecycle", "Receives one READY payout inside its window (startDate <= now <= endDate): "
+        "records receivedAt and the optional payout reference and moves its amount from blocked "
+        "to paid out. Any other state is refused with a message saying why; nothing is "
+        "written then."),
+    ("GET", "/api/payments/{id}"): (
+        "Reads", "The payout object of one payout, with its optional keys (authorizedAt, "
+        "receivedAt, reference, cancelledAt, expiredAt) present once they have a value."),
+    ("GET", "/api/balances"): (
+        "Reads", "Available, blocked and paid-out figures of every currency ever funded, ordered "
+        "by code, in major units."),
+    ("GET", "/api/version"): (
+        "Reads", "The server's version, as `payout-panel version` prints it. No token is needed "
+        "or checked."),
+    ("POST", "/api/admin/login"): (
+        "Admin", "Exchanges an admin's e-mail and password for an admin token valid for 8 hours. "
+        "An unknown e-mail and a wrong password are answered alike; failures are counted per "
+        "client address (the log-in lockout)."),
+    ("GET", "/api/admin/settings"): (
+        "Admin", "The API integration (on or off, and its authentication password) and the "
+        "authorization policy."),
+    ("PUT", "/api/admin/settings/api-integration"): (
+        "Admin", "Switches API integration on (generating the authentication password if there "
+        "is none) or off (revoking every API key issued before)."),
+    ("POST", "/api/admin/settings/api-integration/rotate"): (
+        "Admin", "Replaces the authentication password with a new random one and revokes every "
+        "API key; the integration stays on or off as it was."),
+    ("POST", "/api/admin/funds/deposit"): (
+        "Admin", "Adds funds to the available balance of a currency: a ledger row and an audit "
+        "entry. Answers the currency's balance."),
+    ("POST", "/api/admin/funds/withdraw"): (
+        "Admin", "Takes available (unblocked) funds out of the account: a ledger row and an "
+        "audit entry. What open payouts hold stays blocked."),
+    ("PUT", "/api/admin/settings/authorization"): (
+        "Admin", "Sets which new payouts start UNAUTHORIZED: none (off), every payout (always), "
+        "or those strictly above the threshold of their currency (above). Payouts created "
+        "before a change keep their status."),
+    ("GET", "/api/openapi.json"): (
+        "Reads", "This OpenAPI document, compiled into the server. Each operation's x-access "
+        "says who may call it."),
+    ("GET", "/api/status"): (
+        "Service", "The service status and the rate-limit figures of this very request (null "
+        "when rate limiting is off)."),
+    ("GET", "/healthz"): (
+        "Service", "Liveness: answers whenever the process serves HTTP. Never rate limited."),
+    ("GET", "/readyz"): (
+        "Service", "Readiness: answers when the database answers a query, else 503. Never rate "
+        "limited."),
+    ("GET", "/api/admin/audit"): (
+        "Admin", "The audit log, newest first: one entry per admin action and per money action, "
+        "written in the transaction of the action itself."),
+    ("POST", "/api/payment/create-list"): (
+        "Lists and reports", "Creates a list of up to 10,000 payouts, each row a create body, in "
+        "one transaction. If any row is bad nothing is written and errors[] names every bad "
+        "row (0-based index)."),
+    ("POST", "/api/payment/import"): (
+        "Lists and reports", "The same list as RFC 4180 CSV with a header row of create fields; "
+        "all or nothing like create-list. In errors[] the index is the 1-based data row and "
+        "line the file line where it starts."),
+    ("GET", "/api/reports/payouts"): (
+        "Lists and reports", "Counts and sums of the payouts created in a period, per group "
+        "(project, currency, status, recipient or UTC day) and currency; amounts of different "
+        "currencies are never added up."),
+    ("GET", "/api/payments"): (
+        "Read lists", "Payout objects filtered by status, currency, project, recipient, ids, "
+        "amount and date ranges; ordered and paged by page number or by cursor."),
+    ("GET", "/api/payments/export"): (
+        "Read lists", "The payouts of a filtered list as streamed CSV with stable documented "
+        "columns (no metadata column). Parameter errors are answered as JSON before any CSV."),
+    ("GET", "/api/recipients"): (
+        "Read lists", "Recipients by id, filtered by their identifiers; with stats=true each "
+        "carries its payout totals per currency and status."),
+    ("GET", "/api/recipients/{id}"): (
+        "Read lists", "One recipient with the count and sum of its payouts per currency and "
+        "status."),
+    ("GET", "/api/projects"): (
+        "Read lists", "Projects by id, filtered by exact name; with stats=true each carries its "
+        "payout totals per currency and status."),
+    ("GET", "/api/projects/{id}"): (
+        "Read lists", "One project; with stats=true also its payout totals per currency and "
+        "status."),
+    ("GET", "/api/ledger"): (
+        "Read lists", "Every funds movement (deposit, withdraw, block, release, payout) in the "
+        "order written, with the signed changes of available, blocked and paid-out funds."),
+}
 IDEMPOTENCY_KEY = {"name": "Idempotency-Key", "in": "header", "required": False,
                    "schema": {"type": "string", "minLength": 1, "maxLength": 255,
                               "pattern": "^[ -~]+$"},
@@ -309,7 +426,9 @@ SCHEMAS = {
                               "FORBIDDEN", "NOT_FOUND", "METHOD_NOT_ALLOWED", "CONFLICT",
                               "PAYLOAD_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE", "RATE_LIMITED",
                               "INTERNAL", "UNAVAILABLE"]}}},
-        "errors": {"type": "array", "items": {"type": "object"}}}},
+        "errors": {"type": "array", "items": ref("ListRowError"),
+                   "description": "empty, except for a refused list (create-list, import): "
+                                  "one entry per bad row"}}},
     "Token": {"type": "object", "required": ["token"], "properties": {"token": {"type": "string"}}},
     "PayoutCreate": {"type": "object", "additionalProperties": False,
                      "required": ["amount", "currency", "startDate", "endDate", "name",
@@ -410,7 +529,11 @@ SCHEMAS["PayoutReport"] = {
 def build():
     paths = {}
     for method, path, access, summary, request, params, responses, errors in ROUTES:
-        op = {"summary": summary, "operationId": method.lower() + path.replace("/", "_")
+        if (method, path) not in OPERATIONS:
+            raise SystemExit("openapi.py: %s %s has no OPERATIONS entry" % (method, path))
+        tag, description = OPERATIONS[(method, path)]
+        op = {"tags": [tag], "summary": summary, "description": description,
+              "operationId": method.lower() + path.replace("/", "_")
               .replace("{", "").replace("}", "").replace("-", "_").replace(".", "_"),
               "x-access": access, "security": SECURITY[access]}
         if params:
@@ -431,7 +554,10 @@ def build():
         "openapi": "3.1.0",
         "info": {"title": "payout-panel API", "version": VERSION,
                  "description": "Payout panel: fund an account, create payouts to recipients, "
-                                "cancel, authorize and receive them. See docs/api.md."},
+                                "cancel, authorize and receive them. See docs/api.md.",
+                 "contact": {"name": "The payout-panel authors"},
+                 "license": {"name": "MIT License", "identifier": "MIT"}},
+        "tags": [{"name": name, "description": text} for name, text in TAGS],
         "servers": [{"url": "http://127.0.0.1:5006"}],
         "paths": paths,
         "components": {

@@ -43,6 +43,7 @@ struct options {
     struct core_service_options service;
     long expiry_interval_ms;
     long conn_timeout_s;
+    long header_timeout_s;
     long connections_max;
     long connections_per_ip_max;
     const char *tls_cert;
@@ -72,6 +73,9 @@ static void usage(FILE *out)
           "                      expired, 0 = never [PAYOUT_EXPIRY_INTERVAL_MS] (default 1000)\n"
           "  --conn-timeout-s N  drop idle or trickling connections after N seconds\n"
           "                      [PAYOUT_CONN_TIMEOUT_S] (default 15)\n"
+          "  --header-timeout-s N  drop a connection whose request headers are not\n"
+          "                      complete N seconds after it opened or its last answer\n"
+          "                      [PAYOUT_HEADER_TIMEOUT_S] (default 10)\n"
           "  --max-connections N simultaneous connections [PAYOUT_MAX_CONNECTIONS] (1024)\n"
           "  --per-ip-connections N  connections per client address\n"
           "                      [PAYOUT_PER_IP_CONNECTIONS] (default 64)\n"
@@ -108,7 +112,7 @@ static int parse_long(const char *text, long min, long max, long *out)
 }
 
 static int parse_transport(struct options *o, const char *conn_timeout, const char *conns,
-                           const char *per_ip);
+                           const char *per_ip, const char *header_timeout);
 static int parse_service(struct options *o);
 
 /* Fills o from the environment, then the command line. 0 on a bad flag. */
@@ -124,6 +128,7 @@ static int parse_options(int argc, char **argv, struct options *o)
     o->rate_burst_text = env_or("PAYOUT_RATE_BURST", NULL);
     o->idem_ttl_text = env_or("PAYOUT_IDEMPOTENCY_TTL_H", NULL);
     const char *conn_timeout = env_or("PAYOUT_CONN_TIMEOUT_S", NULL);
+    const char *header_timeout = env_or("PAYOUT_HEADER_TIMEOUT_S", NULL);
     const char *conns = env_or("PAYOUT_MAX_CONNECTIONS", NULL);
     const char *per_ip = env_or("PAYOUT_PER_IP_CONNECTIONS", NULL);
     o->tls_cert = env_or("PAYOUT_TLS_CERT", NULL);
@@ -174,6 +179,8 @@ static int parse_options(int argc, char **argv, struct options *o)
             expiry = v;
         } else if (strcmp(flag, "--conn-timeout-s") == 0) {
             conn_timeout = v;
+        } else if (strcmp(flag, "--header-timeout-s") == 0) {
+            header_timeout = v;
         } else if (strcmp(flag, "--max-connections") == 0) {
             conns = v;
         } else if (strcmp(flag, "--per-ip-connections") == 0) {
@@ -217,7 +224,7 @@ static int parse_options(int argc, char **argv, struct options *o)
         fprintf(stderr, "payout-panel: --port, --threads or --body-max is out of range\n");
         return 0;
     }
-    return parse_transport(o, conn_timeout, conns, per_ip) && parse_service(o);
+    return parse_transport(o, conn_timeout, conns, per_ip, header_timeout) && parse_service(o);
 }
 
 /* The service flags of parse_options (rate limits, idempotency TTL): 0 when
@@ -248,16 +255,19 @@ static int parse_service(struct options *o)
 
 /* The transport flags of parse_options: 0 when one is out of range. */
 static int parse_transport(struct options *o, const char *conn_timeout, const char *conns,
-                           const char *per_ip)
+                           const char *per_ip, const char *header_timeout)
 {
     o->conn_timeout_s = PP_CONNECTION_TIMEOUT_S;
+    o->header_timeout_s = PP_HEADER_TIMEOUT_S;
     o->connections_max = PP_CONNECTIONS_MAX;
     o->connections_per_ip_max = PP_CONNECTIONS_PER_IP_MAX;
     if ((conn_timeout != NULL && !parse_long(conn_timeout, 1, 3600, &o->conn_timeout_s)) ||
         (conns != NULL && !parse_long(conns, 1, 65536, &o->connections_max)) ||
-        (per_ip != NULL && !parse_long(per_ip, 1, 65536, &o->connections_per_ip_max))) {
-        fprintf(stderr, "payout-panel: --conn-timeout-s, --max-connections or "
-                        "--per-ip-connections is out of range\n");
+        (per_ip != NULL && !parse_long(per_ip, 1, 65536, &o->connections_per_ip_max)) ||
+        (header_timeout != NULL &&
+         !parse_long(header_timeout, 1, PP_HEADER_TIMEOUT_S_MAX, &o->header_timeout_s))) {
+        fprintf(stderr, "payout-panel: --conn-timeout-s, --max-connections, "
+                        "--per-ip-connections or --header-timeout-s is out of range\n");
         return 0;
     }
     if ((o->tls_cert == NULL) != (o->tls_key == NULL)) {
@@ -410,6 +420,7 @@ static int cmd_serve(const struct options *o)
         .connections_max = (unsigned)o->connections_max,
         .connections_per_ip_max = (unsigned)o->connections_per_ip_max,
         .conn_timeout_s = (unsigned)o->conn_timeout_s,
+        .header_timeout_s = (unsigned)o->header_timeout_s,
         .tls_cert_pem = tls_cert,
         .tls_key_pem = tls_key,
     };

@@ -45,10 +45,42 @@
 ** from the first byte of the request: the idle timeout alone never fires
 ** for a client that trickles one byte just before each timeout. */
 #define PP_REQUEST_TIMEOUTS_MAX 2u
+/* Seconds a connection has, in total, to send a request's headers: from
+** its accept, or from its last answer on a kept-alive connection. The idle
+** timeout alone never fires for a client sending a header line every few
+** seconds, so without this 64 such clients per address held every slot.
+** 10 s is far more than any real client needs (headers come in one
+** packet). Configurable (--header-timeout-s, 1..PP_HEADER_TIMEOUT_S_MAX). */
+#define PP_HEADER_TIMEOUT_S 10u
+#define PP_HEADER_TIMEOUT_S_MAX 3600
+/* How often the connection guard looks for connections past the header
+** deadline: the deadline is kept to within this. */
+#define PP_HEADER_SWEEP_MS 250
+/* Room kept for new clients: once fewer than connections_max / this
+** are free, each new connection drops the oldest one still waiting for
+** its headers (a new client always gets in; a slow one goes first). */
+#define PP_CONNECTIONS_RESERVE_DIV 16u
 /* Seconds graceful shutdown waits for in-flight requests. */
 #define PP_SHUTDOWN_WAIT_S 10
 /* First chunk of a request's arena; most requests never need a second. */
 #define PP_ARENA_CHUNK_BYTES 4096u
+/* Longest X-Request-Id a client may give us (else we make our own); ours
+** are 17 bytes. Tracing ids of common proxies are at most 40. */
+#define PP_REQUEST_ID_GIVEN_BYTES_MAX 64
+/* A request id buffer: the longest given id or ours, plus NUL, with room. */
+#define PP_REQUEST_ID_BYTES 72
+/* The Allow header of a 405: every method of one path ("GET, HEAD, POST,
+** PUT, DELETE" is 28 bytes). Same size as api_response.allow. */
+#define PP_ALLOW_BYTES 64
+/* Block a streamed body (CSV export) is pulled in: large enough that a big
+** export is few calls, small enough to stay in the per-connection memory. */
+#define PP_STREAM_BLOCK_BYTES (32u * 1024u)
+/* A libmicrohttpd log message; longer ones are cut (they are diagnostics). */
+#define PP_HTTP_LOG_MESSAGE_BYTES 512
+/* What the access log keeps of a method and of a path: real ones are far
+** shorter; a hostile 1 KiB path must not make every log line huge. */
+#define PP_LOG_METHOD_BYTES_MAX 16
+#define PP_LOG_PATH_BYTES_MAX 256
 
 /* --- Money and payouts -------------------------------------------------- */
 

@@ -1,8 +1,9 @@
 /*
 ** This module implements route matching over the API's route table:
 ** segment-by-segment comparison where a "{name}" pattern segment matches
-** any one non-empty path segment, and the check of a raw request target
-** for an escaped NUL byte. It does not dispatch or authenticate.
+** any one non-empty path segment, HEAD served by the GET route (and listed
+** beside GET in Allow), and the check of a raw request target for an
+** escaped NUL byte. It does not dispatch or authenticate.
 */
 #include "payout/http/router.h"
 
@@ -69,13 +70,21 @@ static int pattern_match(const char *pattern, char *const *segs, int nsegs, cons
     return 1;
 }
 
-static void allow_add(char *allow, size_t size, const char *method)
+static void allow_append(char *allow, size_t size, const char *method)
 {
     size_t used = strlen(allow);
     if (strstr(allow, method) != NULL) {
         return;
     }
     snprintf(allow + used, size - used, "%s%s", used ? ", " : "", method);
+}
+
+static void allow_add(char *allow, size_t size, const char *method)
+{
+    allow_append(allow, size, method);
+    if (strcmp(method, "GET") == 0) {
+        allow_append(allow, size, "HEAD");
+    }
 }
 
 enum pp_status http_route_find(const struct api_route *routes, size_t count, const char *method,
@@ -94,13 +103,15 @@ enum pp_status http_route_find(const struct api_route *routes, size_t count, con
     if (nsegs < 0) {
         return PP_NOT_FOUND;
     }
+    /* HEAD is GET without the body (RFC 9110 §9.3.2): the same route. */
+    const char *wanted = strcmp(method, "HEAD") == 0 ? "GET" : method;
     for (size_t i = 0; i < count; i++) {
         if (!pattern_match(routes[i].pattern, segs, nsegs, found_params, &found_count)) {
             continue;
         }
         path_known = 1;
         allow_add(allow_out, allow_size, routes[i].method);
-        if (strcmp(routes[i].method, method) == 0) {
+        if (strcmp(routes[i].method, wanted) == 0) {
             *route_out = &routes[i];
             memcpy(params, found_params, found_count * sizeof *params);
             *param_count = found_count;

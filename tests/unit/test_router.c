@@ -36,15 +36,18 @@ static const struct route_case route_cases[] = {
     {"POST", "/api/admin/settings/api-integration/rotate", PP_OK,
      "/api/admin/settings/api-integration/rotate", NULL, NULL},
     {"GET", "/api/authenticate", PP_METHOD_NOT_ALLOWED, NULL, NULL, "POST"},
-    {"DELETE", "/api/payments/1", PP_METHOD_NOT_ALLOWED, NULL, NULL, "GET"},
+    {"DELETE", "/api/payments/1", PP_METHOD_NOT_ALLOWED, NULL, NULL, "GET, HEAD"},
+    {"HEAD", "/api/payments/17", PP_OK, "/api/payments/{id}", "17", NULL},
+    {"HEAD", "/api/authenticate", PP_METHOD_NOT_ALLOWED, NULL, NULL, "POST"},
     {"GET", "/api/admin/settings/api-integration", PP_METHOD_NOT_ALLOWED, NULL, NULL, "PUT"},
-    {"get", "/api/version", PP_METHOD_NOT_ALLOWED, NULL, NULL, "GET"},
+    {"get", "/api/version", PP_METHOD_NOT_ALLOWED, NULL, NULL, "GET, HEAD"},
+    {"head", "/api/version", PP_METHOD_NOT_ALLOWED, NULL, NULL, "GET, HEAD"},
     {"GET", "/api/version/", PP_NOT_FOUND, NULL, NULL, NULL},
     {"GET", "/api//version", PP_NOT_FOUND, NULL, NULL, NULL},
     {"GET", "/api/payments", PP_OK, "/api/payments", NULL, NULL},
     /* The literal export route wins over {id}. */
     {"GET", "/api/payments/export", PP_OK, "/api/payments/export", NULL, NULL},
-    {"POST", "/api/payments", PP_METHOD_NOT_ALLOWED, NULL, NULL, "GET"},
+    {"POST", "/api/payments", PP_METHOD_NOT_ALLOWED, NULL, NULL, "GET, HEAD"},
     {"GET", "/api/payment", PP_NOT_FOUND, NULL, NULL, NULL},
     {"GET", "/api/payments/1/2", PP_NOT_FOUND, NULL, NULL, NULL},
     {"GET", "/", PP_NOT_FOUND, NULL, NULL, NULL},
@@ -64,8 +67,8 @@ static void test_route_table(void **state)
         const char *params[PP_ROUTE_PARAMS_MAX] = {NULL};
         size_t nparams = 0;
         char allow[64];
-        enum pp_status st = http_route_find(api_routes, api_routes_count, c->method, c->path,
-                                            arena, &route, params, &nparams, allow, sizeof allow);
+        enum pp_status st = http_route_find(api_routes, api_routes_count, c->method, c->path, arena,
+                                            &route, params, &nparams, allow, sizeof allow);
         assert_int_equal(st, c->expect);
         if (c->expect == PP_OK) {
             assert_non_null(route);
@@ -190,8 +193,8 @@ static void test_jsonw(void **state)
     jw_array_begin(&w);
     jw_array_end(&w);
     jw_object_end(&w);
-    assert_string_equal(b.data,
-                        "{\"a\":0.1,\"s\":\"q\\\"\\\\\\n\\u0001z\",\"arr\":[-5,true,null,{}],\"e\":[]}");
+    assert_string_equal(
+        b.data, "{\"a\":0.1,\"s\":\"q\\\"\\\\\\n\\u0001z\",\"arr\":[-5,true,null,{}],\"e\":[]}");
     pp_buf_free(&b);
 }
 

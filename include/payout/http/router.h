@@ -11,11 +11,12 @@
 
 #include "payout/api/api.h"
 
-/* Matches path (no query string) against routes[0..count).
+/* Matches path (no query string) against routes[0..count). HEAD matches
+** the GET route of the path; Allow lists HEAD after every GET.
 ** - PP_OK: *route_out is the route; params[0..*param_count) point into
 **   arena copies of the {name} segments, in order.
 ** - PP_METHOD_NOT_ALLOWED: some pattern matches the path but none with
-**   this method; allow_out holds the allowed methods ("GET, POST").
+**   this method; allow_out holds the allowed methods ("GET, HEAD, POST").
 ** - PP_NOT_FOUND: no pattern matches (also for paths over
 **   PP_PATH_BYTES_MAX, empty segments and trailing slashes). */
 enum pp_status http_route_find(const struct api_route *routes, size_t count, const char *method,

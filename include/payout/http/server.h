@@ -5,7 +5,9 @@
 ** lets in-flight requests finish. Transport defences live here too: a
 ** connection limit (total and per client address), a per-connection memory
 ** limit (request line and headers must fit), an idle/slow-request timeout
-** that drops clients trickling a request, and optional TLS.
+** that drops clients trickling a request, a total deadline for a request's
+** headers with room kept for new clients when nearly full (conn_guard.h),
+** and optional TLS.
 */
 #ifndef PAYOUT_HTTP_SERVER_H
 #define PAYOUT_HTTP_SERVER_H
@@ -25,6 +27,7 @@ struct http_server_options {
     unsigned connections_max;        /* PP_CONNECTIONS_MAX: more are refused at accept */
     unsigned connections_per_ip_max; /* PP_CONNECTIONS_PER_IP_MAX per client address */
     unsigned conn_timeout_s;         /* PP_CONNECTION_TIMEOUT_S: idle or trickling -> closed */
+    unsigned header_timeout_s;       /* PP_HEADER_TIMEOUT_S: headers not complete -> closed */
     /* HTTPS: both PEM texts (borrowed: they must outlive the server), or
     ** both NULL for plain HTTP. PP_UNAVAILABLE when libmicrohttpd has no
     ** TLS support or rejects the certificate or key. */

@@ -29,8 +29,8 @@ static enum pp_status admin_check(const char *email, const char *password_hash, 
 }
 
 enum pp_status store_sqlite_tx_admin_insert(struct store_sqlite_tx *tx, const char *email,
-                                     const char *password_hash, int64_t now_ms, int64_t *id_out,
-                                     struct pp_err *err)
+                                            const char *password_hash, int64_t now_ms,
+                                            int64_t *id_out, struct pp_err *err)
 {
     struct store_conn *c = store_tx_conn(tx);
     PP_ASSERT(email != NULL && password_hash != NULL && id_out != NULL);
@@ -58,8 +58,8 @@ done:
 }
 
 enum pp_status store_sqlite_tx_admin_set_password(struct store_sqlite_tx *tx, const char *email,
-                                           const char *password_hash, int64_t now_ms,
-                                           struct pp_err *err)
+                                                  const char *password_hash, int64_t now_ms,
+                                                  struct pp_err *err)
 {
     struct store_conn *c = store_tx_conn(tx);
     PP_ASSERT(email != NULL && password_hash != NULL);
@@ -111,8 +111,8 @@ static enum pp_status admin_read(struct store_q *q, struct pp_admin *out, int *f
     return status;
 }
 
-enum pp_status store_sqlite_admin_find(struct store_sqlite *st, const char *email, struct pp_admin *out,
-                                int *found_out, struct pp_err *err)
+enum pp_status store_sqlite_admin_find(struct store_sqlite *st, const char *email,
+                                       struct pp_admin *out, int *found_out, struct pp_err *err)
 {
     PP_ASSERT(email != NULL && out != NULL && found_out != NULL);
     struct store_conn *c = store_reader_acquire(st);
@@ -126,7 +126,7 @@ enum pp_status store_sqlite_admin_find(struct store_sqlite *st, const char *emai
 }
 
 enum pp_status store_sqlite_admin_get(struct store_sqlite *st, int64_t id, struct pp_admin *out,
-                               struct pp_err *err)
+                                      struct pp_err *err)
 {
     PP_ASSERT(out != NULL);
     struct store_conn *c = store_reader_acquire(st);
@@ -143,7 +143,8 @@ enum pp_status store_sqlite_admin_get(struct store_sqlite *st, int64_t id, struc
     return status;
 }
 
-enum pp_status store_sqlite_admin_count(struct store_sqlite *st, int64_t *count_out, struct pp_err *err)
+enum pp_status store_sqlite_admin_count(struct store_sqlite *st, int64_t *count_out,
+                                        struct pp_err *err)
 {
     PP_ASSERT(count_out != NULL);
     struct store_conn *c = store_reader_acquire(st);

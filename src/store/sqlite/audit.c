@@ -30,7 +30,7 @@ static const char *fit_text(const char *s, char *out, size_t size)
 }
 
 enum pp_status store_sqlite_tx_audit_append(struct store_sqlite_tx *tx, const struct pp_audit *a,
-                                     struct pp_err *err)
+                                            struct pp_err *err)
 {
     struct store_conn *c = store_tx_conn(tx);
     PP_ASSERT(a != NULL && a->actor != NULL && a->action != NULL && a->action[0] != '\0');
@@ -112,8 +112,7 @@ static enum pp_status audit_count(struct store_conn *c, const struct pp_audit_fi
 }
 
 static enum pp_status audit_page(struct store_conn *c, const struct pp_audit_filter *f,
-                                 struct pp_audit_entry *out, size_t *count_out,
-                                 struct pp_err *err)
+                                 struct pp_audit_entry *out, size_t *count_out, struct pp_err *err)
 {
     struct store_q q;
     store_q_init(&q, c, STORE_STMT_AUDIT_LIST,
@@ -144,8 +143,8 @@ static enum pp_status audit_page(struct store_conn *c, const struct pp_audit_fil
 }
 
 enum pp_status store_sqlite_audit_list(struct store_sqlite *st, const struct pp_audit_filter *f,
-                                struct pp_audit_entry *out, size_t cap, size_t *count_out,
-                                int64_t *total_out, struct pp_err *err)
+                                       struct pp_audit_entry *out, size_t cap, size_t *count_out,
+                                       int64_t *total_out, struct pp_err *err)
 {
     PP_ASSERT(f->limit >= 1 && f->limit <= PP_AUDIT_PAGE_SIZE_MAX && (size_t)f->limit <= cap);
     PP_ASSERT(f->offset >= 0);

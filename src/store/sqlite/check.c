@@ -254,8 +254,8 @@ done:
     return status;
 }
 
-enum pp_status store_sqlite_check(struct store_sqlite *st, store_report_fn report, void *ctx, int *problems_out,
-                           struct pp_err *err)
+enum pp_status store_sqlite_check(struct store_sqlite *st, store_report_fn report, void *ctx,
+                                  int *problems_out, struct pp_err *err)
 {
     PP_ASSERT(st != NULL && problems_out != NULL);
     struct check k = {.conn = store_reader_acquire(st), .report = report, .ctx = ctx};

@@ -101,7 +101,8 @@ static void checkpoint_run(void *arg)
     pthread_mutex_unlock(&st->ckpt_mu);
 }
 
-enum pp_status store_checkpointer_start(struct store_sqlite *st, const char *path, struct pp_err *err)
+enum pp_status store_checkpointer_start(struct store_sqlite *st, const char *path,
+                                        struct pp_err *err)
 {
     PP_ASSERT(st->ckpt_ticker == NULL && st->writer.db != NULL);
     enum pp_status status = store_db_open_rw(path, &st->ckpt, err);

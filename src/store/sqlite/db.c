@@ -435,8 +435,8 @@ static struct store_sqlite *store_new(void)
     return st;
 }
 
-static enum pp_status store_open_readers(struct store_sqlite *st, const char *path, unsigned readers,
-                                         struct pp_err *err)
+static enum pp_status store_open_readers(struct store_sqlite *st, const char *path,
+                                         unsigned readers, struct pp_err *err)
 {
     enum pp_status status = PP_OK;
     for (unsigned i = 0; i < readers; i++) {
@@ -452,7 +452,7 @@ static enum pp_status store_open_readers(struct store_sqlite *st, const char *pa
 }
 
 enum pp_status store_sqlite_open(const char *path, unsigned readers, struct store_sqlite **out,
-                          struct pp_err *err)
+                                 struct pp_err *err)
 {
     PP_ASSERT(path != NULL && out != NULL);
     *out = NULL;

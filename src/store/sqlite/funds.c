@@ -80,7 +80,7 @@ static enum pp_status balance_read(struct store_conn *c, struct pp_balance *b, s
 }
 
 enum pp_status store_sqlite_tx_balance_get(struct store_sqlite_tx *tx, const char *currency,
-                                    struct pp_balance *out, struct pp_err *err)
+                                           struct pp_balance *out, struct pp_err *err)
 {
     PP_ASSERT(out != NULL);
     memset(out, 0, sizeof *out);
@@ -191,7 +191,7 @@ static enum pp_status movement_check(const struct pp_movement *m, struct pp_err 
 }
 
 enum pp_status store_sqlite_tx_funds_move(struct store_sqlite_tx *tx, const struct pp_movement *m,
-                                   struct pp_balance *after_out, struct pp_err *err)
+                                          struct pp_balance *after_out, struct pp_err *err)
 {
     struct store_conn *c = store_tx_conn(tx);
     PP_ASSERT(m != NULL);
@@ -227,8 +227,8 @@ done:
     return status;
 }
 
-enum pp_status store_sqlite_balances_list(struct store_sqlite *st, struct pp_balance *out, size_t cap,
-                                   size_t *count_out, struct pp_err *err)
+enum pp_status store_sqlite_balances_list(struct store_sqlite *st, struct pp_balance *out,
+                                          size_t cap, size_t *count_out, struct pp_err *err)
 {
     PP_ASSERT(count_out != NULL && (out != NULL || cap == 0));
     struct store_conn *c = store_reader_acquire(st);

@@ -75,7 +75,7 @@ static int read_row(struct store_q *q, struct store_idem_row *out)
 }
 
 enum pp_status store_sqlite_idem_get(struct store_sqlite *st, const char *scope, const char *key,
-                              struct store_idem_row *out, int *found_out, struct pp_err *err)
+                                     struct store_idem_row *out, int *found_out, struct pp_err *err)
 {
     PP_ASSERT(scope_key_ok(scope, key) && out != NULL && found_out != NULL);
     memset(out, 0, sizeof *out);
@@ -108,9 +108,10 @@ enum pp_status store_sqlite_idem_get(struct store_sqlite *st, const char *scope,
     return status;
 }
 
-enum pp_status store_sqlite_tx_idem_insert(struct store_sqlite_tx *tx, const char *scope, const char *key,
-                                    const uint8_t fingerprint[STORE_IDEM_FINGERPRINT_BYTES],
-                                    int64_t created_ms, struct pp_err *err)
+enum pp_status store_sqlite_tx_idem_insert(struct store_sqlite_tx *tx, const char *scope,
+                                           const char *key,
+                                           const uint8_t fingerprint[STORE_IDEM_FINGERPRINT_BYTES],
+                                           int64_t created_ms, struct pp_err *err)
 {
     struct store_conn *c = store_tx_conn(tx);
     PP_ASSERT(scope_key_ok(scope, key) && fingerprint != NULL);
@@ -135,9 +136,10 @@ enum pp_status store_sqlite_tx_idem_insert(struct store_sqlite_tx *tx, const cha
     return status;
 }
 
-enum pp_status store_sqlite_tx_idem_set_response(struct store_sqlite_tx *tx, const char *scope, const char *key,
-                                          unsigned status_code, const char *content_type,
-                                          const char *body, size_t body_len, struct pp_err *err)
+enum pp_status store_sqlite_tx_idem_set_response(struct store_sqlite_tx *tx, const char *scope,
+                                                 const char *key, unsigned status_code,
+                                                 const char *content_type, const char *body,
+                                                 size_t body_len, struct pp_err *err)
 {
     struct store_conn *c = store_tx_conn(tx);
     PP_ASSERT(scope_key_ok(scope, key) && status_code >= 100 && status_code <= 599);
@@ -162,8 +164,8 @@ enum pp_status store_sqlite_tx_idem_set_response(struct store_sqlite_tx *tx, con
     return status;
 }
 
-enum pp_status store_sqlite_tx_idem_purge(struct store_sqlite_tx *tx, int64_t before_ms, int64_t limit,
-                                   int64_t *deleted_out, struct pp_err *err)
+enum pp_status store_sqlite_tx_idem_purge(struct store_sqlite_tx *tx, int64_t before_ms,
+                                          int64_t limit, int64_t *deleted_out, struct pp_err *err)
 {
     struct store_conn *c = store_tx_conn(tx);
     PP_ASSERT(limit > 0 && deleted_out != NULL);

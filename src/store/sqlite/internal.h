@@ -211,7 +211,8 @@ enum pp_status store_db_open_rw(const char *path, struct store_conn *c, struct p
 /* Opens the checkpointer's connection to path, starts its thread and
 ** hands the writer's checkpoints to it. Call before the writer thread
 ** starts; stop it after the writer has stopped. */
-enum pp_status store_checkpointer_start(struct store_sqlite *st, const char *path, struct pp_err *err);
+enum pp_status store_checkpointer_start(struct store_sqlite *st, const char *path,
+                                        struct pp_err *err);
 /* Joins the thread and closes its connection; a no-op if not started. */
 void store_checkpointer_stop(struct store_sqlite *st);
 

@@ -11,8 +11,9 @@
 #include "payout/base/log.h"
 #include "store/sqlite/internal.h"
 
-enum pp_status store_sqlite_payouts_ended_list(struct store_sqlite *st, int64_t now_ms, int64_t *ids_out,
-                                        size_t cap, size_t *count_out, struct pp_err *err)
+enum pp_status store_sqlite_payouts_ended_list(struct store_sqlite *st, int64_t now_ms,
+                                               int64_t *ids_out, size_t cap, size_t *count_out,
+                                               struct pp_err *err)
 {
     PP_ASSERT(ids_out != NULL && count_out != NULL && cap > 0 && cap <= INT32_MAX);
     struct store_conn *c = store_reader_acquire(st);

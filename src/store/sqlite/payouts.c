@@ -14,7 +14,8 @@
 #include "payout/base/log.h"
 #include "store/sqlite/internal.h"
 
-enum pp_status store_sqlite_tx_payout_insert(struct store_sqlite_tx *tx, struct pp_payout *p, struct pp_err *err)
+enum pp_status store_sqlite_tx_payout_insert(struct store_sqlite_tx *tx, struct pp_payout *p,
+                                             struct pp_err *err)
 {
     struct store_conn *c = store_tx_conn(tx);
     PP_ASSERT(p != NULL && store_text_fits(p->description, sizeof p->description));
@@ -116,14 +117,14 @@ static enum pp_status payout_get(struct store_conn *c, int64_t id, struct pp_pay
     return status;
 }
 
-enum pp_status store_sqlite_tx_payout_get(struct store_sqlite_tx *tx, int64_t id, struct pp_payout *out,
-                                   struct pp_err *err)
+enum pp_status store_sqlite_tx_payout_get(struct store_sqlite_tx *tx, int64_t id,
+                                          struct pp_payout *out, struct pp_err *err)
 {
     return payout_get(store_tx_conn(tx), id, out, err);
 }
 
 enum pp_status store_sqlite_payout_get(struct store_sqlite *st, int64_t id, struct pp_payout *out,
-                                struct pp_err *err)
+                                       struct pp_err *err)
 {
     struct store_conn *c = store_reader_acquire(st);
     enum pp_status status = payout_get(c, id, out, err);
@@ -131,9 +132,9 @@ enum pp_status store_sqlite_payout_get(struct store_sqlite *st, int64_t id, stru
     return status;
 }
 
-enum pp_status store_sqlite_tx_payout_set_status(struct store_sqlite_tx *tx, int64_t id, enum pp_payout_status to,
-                                          int64_t now_ms, const char *reference,
-                                          struct pp_err *err)
+enum pp_status store_sqlite_tx_payout_set_status(struct store_sqlite_tx *tx, int64_t id,
+                                                 enum pp_payout_status to, int64_t now_ms,
+                                                 const char *reference, struct pp_err *err)
 {
     struct store_conn *c = store_tx_conn(tx);
     PP_ASSERT(to >= PP_PAYOUT_UNAUTHORIZED && to <= PP_PAYOUT_EXPIRED);

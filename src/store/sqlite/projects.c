@@ -27,8 +27,8 @@ static enum pp_status project_find(struct store_conn *c, const char *name, int64
     return status;
 }
 
-enum pp_status store_sqlite_tx_project_ensure(struct store_sqlite_tx *tx, const char *name, int64_t now_ms,
-                                       int64_t *id_out, struct pp_err *err)
+enum pp_status store_sqlite_tx_project_ensure(struct store_sqlite_tx *tx, const char *name,
+                                              int64_t now_ms, int64_t *id_out, struct pp_err *err)
 {
     struct store_conn *c = store_tx_conn(tx);
     PP_ASSERT(name != NULL && id_out != NULL);

@@ -98,7 +98,7 @@ struct read_list {
     unsigned char key[PP_READ_FILTER_KEY_BYTES + 8]; /* table byte + canonical filter */
     size_t key_len;
     const struct pp_page_totals *totals; /* recipients, projects: NULL, or the rows' totals */
-    struct page_ids *ids;                   /* with totals: filled by the page's parts */
+    struct page_ids *ids;                /* with totals: filled by the page's parts */
 };
 
 static const char *const order_columns[PP_ORDER_COUNT] = {
@@ -114,16 +114,11 @@ struct fragment {
 };
 
 static const struct fragment payout_fragments[] = {
-    {PP_PF_CURRENCY, "currency = ?6", 0},
-    {PP_PF_PROJECT, "project_id = ?7", 1},
-    {PP_PF_RECIPIENT, "recipient_id = ?8", 1},
-    {PP_PF_AMOUNT_MIN, "amount_minor >= ?9", 0},
-    {PP_PF_AMOUNT_MAX, "amount_minor <= ?10", 0},
-    {PP_PF_CREATED_FROM, "created_ms >= ?11", 0},
-    {PP_PF_CREATED_TO, "created_ms <= ?12", 0},
-    {PP_PF_START_FROM, "start_ms >= ?13", 0},
-    {PP_PF_START_TO, "start_ms <= ?14", 0},
-    {PP_PF_END_FROM, "end_ms >= ?15", 0},
+    {PP_PF_CURRENCY, "currency = ?6", 0},         {PP_PF_PROJECT, "project_id = ?7", 1},
+    {PP_PF_RECIPIENT, "recipient_id = ?8", 1},    {PP_PF_AMOUNT_MIN, "amount_minor >= ?9", 0},
+    {PP_PF_AMOUNT_MAX, "amount_minor <= ?10", 0}, {PP_PF_CREATED_FROM, "created_ms >= ?11", 0},
+    {PP_PF_CREATED_TO, "created_ms <= ?12", 0},   {PP_PF_START_FROM, "start_ms >= ?13", 0},
+    {PP_PF_START_TO, "start_ms <= ?14", 0},       {PP_PF_END_FROM, "end_ms >= ?15", 0},
     {PP_PF_END_TO, "end_ms <= ?16", 0},
 };
 
@@ -853,8 +848,8 @@ static void payout_list_init(struct read_list *L, const struct pp_payout_filter 
 }
 
 enum pp_status store_sqlite_payouts_page(struct store_sqlite *st, const struct pp_payout_filter *f,
-                                  const struct pp_page *page, pp_payout_fn fn, void *ctx,
-                                  struct pp_page_info *info, struct pp_err *err)
+                                         const struct pp_page *page, pp_payout_fn fn, void *ctx,
+                                         struct pp_page_info *info, struct pp_err *err)
 {
     struct read_list L;
     payout_list_init(&L, f, page);
@@ -863,8 +858,8 @@ enum pp_status store_sqlite_payouts_page(struct store_sqlite *st, const struct p
     return list_run(st, &L, info, err);
 }
 
-void store_payouts_page_sql(const struct pp_payout_filter *f, const struct pp_page *page,
-                            int part, char *out, size_t out_size)
+void store_payouts_page_sql(const struct pp_payout_filter *f, const struct pp_page *page, int part,
+                            char *out, size_t out_size)
 {
     struct read_list L;
     struct read_shape s;
@@ -878,10 +873,11 @@ void store_payouts_page_sql(const struct pp_payout_filter *f, const struct pp_pa
     pp_buf_free(&sql);
 }
 
-enum pp_status store_sqlite_recipients_page(struct store_sqlite *st, const struct pp_recipient_filter *f,
-                                     const struct pp_page *page, pp_recipient_fn fn,
-                                     void *ctx, const struct pp_page_totals *totals,
-                                     struct pp_page_info *info, struct pp_err *err)
+enum pp_status store_sqlite_recipients_page(struct store_sqlite *st,
+                                            const struct pp_recipient_filter *f,
+                                            const struct pp_page *page, pp_recipient_fn fn,
+                                            void *ctx, const struct pp_page_totals *totals,
+                                            struct pp_page_info *info, struct pp_err *err)
 {
     struct read_list L;
     struct page_ids ids;
@@ -901,10 +897,11 @@ enum pp_status store_sqlite_recipients_page(struct store_sqlite *st, const struc
     return list_run(st, &L, info, err);
 }
 
-enum pp_status store_sqlite_projects_page(struct store_sqlite *st, const struct pp_project_filter *f,
-                                   const struct pp_page *page, pp_project_fn fn, void *ctx,
-                                   const struct pp_page_totals *totals,
-                                   struct pp_page_info *info, struct pp_err *err)
+enum pp_status store_sqlite_projects_page(struct store_sqlite *st,
+                                          const struct pp_project_filter *f,
+                                          const struct pp_page *page, pp_project_fn fn, void *ctx,
+                                          const struct pp_page_totals *totals,
+                                          struct pp_page_info *info, struct pp_err *err)
 {
     struct read_list L;
     struct page_ids ids;
@@ -925,8 +922,8 @@ enum pp_status store_sqlite_projects_page(struct store_sqlite *st, const struct 
 }
 
 enum pp_status store_sqlite_ledger_page(struct store_sqlite *st, const struct pp_ledger_filter *f,
-                                 const struct pp_page *page, pp_ledger_fn fn, void *ctx,
-                                 struct pp_page_info *info, struct pp_err *err)
+                                        const struct pp_page *page, pp_ledger_fn fn, void *ctx,
+                                        struct pp_page_info *info, struct pp_err *err)
 {
     struct read_list L;
     memset(&L, 0, sizeof L);
@@ -1010,14 +1007,14 @@ enum pp_status store_sqlite_recipient_get(struct store_sqlite *st, int64_t id,
     return row_get_run(st, &recipient_get, id, out, err);
 }
 
-enum pp_status store_sqlite_project_get(struct store_sqlite *st, int64_t id,
-                                        struct pp_project *out, struct pp_err *err)
+enum pp_status store_sqlite_project_get(struct store_sqlite *st, int64_t id, struct pp_project *out,
+                                        struct pp_err *err)
 {
     return row_get_run(st, &project_get, id, out, err);
 }
 
 enum pp_status store_sqlite_payout_totals(struct store_sqlite *st, enum pp_totals_of of, int64_t id,
-                                   pp_total_fn fn, void *ctx, struct pp_err *err)
+                                          pp_total_fn fn, void *ctx, struct pp_err *err)
 {
     PP_ASSERT(of == PP_TOTALS_RECIPIENT || of == PP_TOTALS_PROJECT);
     struct store_conn *c = store_reader_acquire(st);

@@ -25,8 +25,9 @@ static int recipient_from_row(struct store_q *q, struct pp_recipient *r)
            store_q_col_text(q, 6, r->email, sizeof r->email);
 }
 
-enum pp_status store_sqlite_tx_recipient_find(struct store_sqlite_tx *tx, enum pp_ident which, const char *value,
-                                       struct pp_recipient *out, int *found_out, struct pp_err *err)
+enum pp_status store_sqlite_tx_recipient_find(struct store_sqlite_tx *tx, enum pp_ident which,
+                                              const char *value, struct pp_recipient *out,
+                                              int *found_out, struct pp_err *err)
 {
     struct store_conn *c = store_tx_conn(tx);
     PP_ASSERT(value != NULL && out != NULL && found_out != NULL);
@@ -101,8 +102,8 @@ static void recipient_bind(struct store_q *q, const struct pp_recipient *r, int6
     store_q_int64(q, 8, now_ms);
 }
 
-enum pp_status store_sqlite_tx_recipient_save(struct store_sqlite_tx *tx, struct pp_recipient *r, int64_t now_ms,
-                                       struct pp_err *err)
+enum pp_status store_sqlite_tx_recipient_save(struct store_sqlite_tx *tx, struct pp_recipient *r,
+                                              int64_t now_ms, struct pp_err *err)
 {
     struct store_conn *c = store_tx_conn(tx);
     PP_ASSERT(r != NULL && r->id >= 0);

@@ -32,10 +32,10 @@ static const struct {
          "SELECT p.project_id, NULL, pr.name, p.currency, COUNT(*), " REPORT_SUM
          " FROM payouts p JOIN projects pr ON pr.id = p.project_id" REPORT_WHERE
          " GROUP BY p.project_id, p.currency ORDER BY p.project_id, p.currency"},
-    [PP_REPORT_BY_CURRENCY] =
-        {STORE_STMT_REPORT_BY_CURRENCY,
-         "SELECT NULL, p.currency, NULL, p.currency, COUNT(*), " REPORT_SUM
-         " FROM payouts p" REPORT_WHERE " GROUP BY p.currency ORDER BY p.currency"},
+    [PP_REPORT_BY_CURRENCY] = {STORE_STMT_REPORT_BY_CURRENCY,
+                               "SELECT NULL, p.currency, NULL, p.currency, COUNT(*), " REPORT_SUM
+                               " FROM payouts p" REPORT_WHERE
+                               " GROUP BY p.currency ORDER BY p.currency"},
     /* Status names in alphabetical order: CANCELLED 4, EXPIRED 5, READY 2,
     ** RECEIVED 3, UNAUTHORIZED 1. */
     [PP_REPORT_BY_STATUS] =
@@ -79,9 +79,10 @@ static int report_row(struct store_q *q, enum pp_report_by by, struct pp_report_
     return bad != 0 || !store_currency_ok(g->currency) ? -1 : 0;
 }
 
-enum pp_status store_sqlite_report_payouts(struct store_sqlite *st, const struct pp_report_query *rq,
-                                    struct pp_report_group *out, size_t cap,
-                                    size_t *count_out, struct pp_err *err)
+enum pp_status store_sqlite_report_payouts(struct store_sqlite *st,
+                                           const struct pp_report_query *rq,
+                                           struct pp_report_group *out, size_t cap,
+                                           size_t *count_out, struct pp_err *err)
 {
     PP_ASSERT(rq != NULL && count_out != NULL && (out != NULL || cap == 0));
     PP_ASSERT((size_t)rq->by < sizeof report_sql / sizeof report_sql[0]);

@@ -12,8 +12,8 @@
 #include "payout/base/log.h"
 #include "store/sqlite/internal.h"
 
-enum pp_status store_sqlite_tx_setting_put(struct store_sqlite_tx *tx, const char *key, const char *value,
-                                    struct pp_err *err)
+enum pp_status store_sqlite_tx_setting_put(struct store_sqlite_tx *tx, const char *key,
+                                           const char *value, struct pp_err *err)
 {
     struct store_conn *c = store_tx_conn(tx);
     PP_ASSERT(key != NULL && key[0] != '\0' && value != NULL);
@@ -57,13 +57,13 @@ static enum pp_status setting_get(struct store_conn *c, const char *key, char *o
 }
 
 enum pp_status store_sqlite_tx_setting_get(struct store_sqlite_tx *tx, const char *key, char *out,
-                                    size_t out_size, int *found_out, struct pp_err *err)
+                                           size_t out_size, int *found_out, struct pp_err *err)
 {
     return setting_get(store_tx_conn(tx), key, out, out_size, found_out, err);
 }
 
-enum pp_status store_sqlite_setting_get(struct store_sqlite *st, const char *key, char *out, size_t out_size,
-                                 int *found_out, struct pp_err *err)
+enum pp_status store_sqlite_setting_get(struct store_sqlite *st, const char *key, char *out,
+                                        size_t out_size, int *found_out, struct pp_err *err)
 {
     struct store_conn *c = store_reader_acquire(st);
     enum pp_status status = setting_get(c, key, out, out_size, found_out, err);

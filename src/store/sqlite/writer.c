@@ -124,8 +124,8 @@ static int writer_run_fast(struct store_sqlite_tx *tx, struct store_req *req)
 ** succeeded, that broke the batch, or that never ran. Requests before
 ** batch[keep] whose callback failed keep their answer: it is true, and
 ** nothing of theirs was written either. */
-static void writer_fail_batch(struct store_sqlite *st, struct store_req **batch, size_t n, size_t keep,
-                              enum pp_status status)
+static void writer_fail_batch(struct store_sqlite *st, struct store_req **batch, size_t n,
+                              size_t keep, enum pp_status status)
 {
     struct store_conn *c = &st->writer;
     c->in_batch = 0;
@@ -273,7 +273,8 @@ void store_writer_stop(struct store_sqlite *st)
     st->thread_started = 0;
 }
 
-enum pp_status store_sqlite_write(struct store_sqlite *st, store_tx_fn fn, void *arg, struct pp_err *err)
+enum pp_status store_sqlite_write(struct store_sqlite *st, store_tx_fn fn, void *arg,
+                                  struct pp_err *err)
 {
     PP_ASSERT(st != NULL && fn != NULL);
     /* The writer waiting for itself would deadlock. */

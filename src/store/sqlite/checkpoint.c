@@ -135,9 +135,10 @@ void store_checkpointer_stop(struct store_sqlite *st)
     if (st->ckpt_ticker == NULL) {
         return;
     }
+    /* Unhooked first, so that no commit can wake a ticker that is gone. */
+    sqlite3_wal_hook(st->writer.db, NULL, NULL);
     pp_ticker_stop(st->ckpt_ticker);
     st->ckpt_ticker = NULL;
-    sqlite3_wal_hook(st->writer.db, NULL, NULL);
     store_conn_close(&st->ckpt);
     pthread_mutex_destroy(&st->ckpt_mu);
 }

@@ -393,4 +393,41 @@
 #define PP_WEBHOOK_SECRET_BYTES_MIN 24
 #define PP_WEBHOOK_SECRET_BYTES_MAX 64
 
+/* --- Command line (src/cli/) ------------------------------------------------ */
+
+/* TCP port numbers are 16 bits; --port 0 asks the kernel for any free one. */
+#define PP_PORT_MAX 65535
+/* Smallest --body-max: a typo must not set a ceiling that refuses ordinary
+** single-payout requests (a few hundred bytes each). */
+#define PP_BODY_BYTES_MIN 1024
+/* Read connections opened beside the HTTP worker threads' own, for reads
+** made outside a worker (the expiry pass, the handler threads), so that
+** they seldom make a worker wait. --threads stops at PP_READERS_MAX minus
+** these. */
+#define PP_READERS_SPARE 2
+/* Worker threads when the number of cores cannot be read (sysconf fails):
+** two keep one slow request from stalling every other. */
+#define PP_THREADS_FALLBACK 2
+/* Ceiling for --conn-timeout-s: an hour; a connection idle longer only
+** holds a slot another client could use. */
+#define PP_CONNECTION_TIMEOUT_S_MAX 3600
+/* Ceiling for --max-connections and --per-ip-connections: each connection
+** holds a file descriptor and up to PP_CONNECTION_MEMORY_BYTES, so 65536
+** is about the largest descriptor limit hosts grant, and 4 GiB of
+** connection memory. */
+#define PP_CONNECTIONS_FLAG_MAX 65536
+/* Largest PEM file read for --tls-cert/--tls-key: a long chain is ~10 KiB,
+** so 256 KiB is generous and still bounds what a wrong path makes us read. */
+#define PP_TLS_PEM_BYTES_MAX (256 * 1024)
+/* The usage text (--help) is wrapped to fit a classic 80-column terminal;
+** descriptions start at this column, right of the longest flag. */
+#define PP_USAGE_COLUMNS 80
+#define PP_USAGE_HELP_COLUMN 28
+/* One entry of the usage text before wrapping (help, range, variable and
+** default): the longest is under 200 bytes. */
+#define PP_USAGE_ENTRY_BYTES 512
+/* Rows of the option table (cli/options.c): the parser keeps one value per
+** row on its stack. There are 22 today. */
+#define PP_CLI_OPTIONS_MAX 40
+
 #endif /* PAYOUT_LIMITS_H */

@@ -40,16 +40,8 @@ static struct pp_server srv;
 
 static int raw_connect(const char *local)
 {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    assert_true(fd >= 0);
-    struct sockaddr_in me = {.sin_family = AF_INET};
-    inet_pton(AF_INET, local, &me.sin_addr);
-    if (bind(fd, (struct sockaddr *)&me, sizeof me) != 0) {
-        fail_msg("cannot bind %s: %s", local, strerror(errno));
-    }
-    struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons((uint16_t)srv.port)};
-    inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
-    if (connect(fd, (struct sockaddr *)&to, sizeof to) != 0) {
+    int fd = pp_raw_connect(&srv, local);
+    if (fd < 0) {
         fail_msg("cannot connect from %s: %s", local, strerror(errno));
     }
     return fd;
@@ -188,6 +180,18 @@ static void test_oversized_headers_refused(void **state)
     assert_served_from("127.0.0.1");
 }
 
+static const char get_version[] = "GET /api/version HTTP/1.1\r\nHost: t\r\n\r\n";
+
+/* Whether a new connection from addr is served a GET within wait_ms. */
+static int new_connection_served(const char *addr, long wait_ms)
+{
+    int fd = raw_connect(addr);
+    ssize_t w = send(fd, get_version, sizeof get_version - 1, MSG_NOSIGNAL);
+    int answered = w > 0 && got_http_answer(fd, wait_ms);
+    close(fd);
+    return answered;
+}
+
 static void test_per_ip_limit(void **state)
 {
     (void)state;
@@ -196,18 +200,13 @@ static void test_per_ip_limit(void **state)
         fds[i] = raw_connect("127.0.4.5");
     }
     pp_sleep_ms(100);
-    int extra = raw_connect("127.0.4.5");
-    static const char get[] = "GET /api/version HTTP/1.1\r\nHost: t\r\n\r\n";
-    ssize_t w = send(extra, get, sizeof get - 1, MSG_NOSIGNAL);
-    int answered = w > 0 && got_http_answer(extra, 1500);
-    close(extra);
-    if (answered) {
+    if (new_connection_served("127.0.4.5", 1500)) {
         fail_msg("connection %d from one address was served (limit %d)", PER_IP + 1, PER_IP);
     }
     /* The same address is not locked out by the limit on other addresses. */
     assert_served_from("127.0.0.2");
     /* The held connections still work. */
-    assert_true(send(fds[0], get, sizeof get - 1, MSG_NOSIGNAL) > 0);
+    assert_true(send(fds[0], get_version, sizeof get_version - 1, MSG_NOSIGNAL) > 0);
     assert_true(got_http_answer(fds[0], 2000));
     for (int i = 0; i < PER_IP; i++) {
         close(fds[i]);
@@ -236,12 +235,7 @@ static void test_connection_limit(void **state)
         assert_true(send(fds[i], trickle_head, sizeof trickle_head - 1, MSG_NOSIGNAL) > 0);
     }
     pp_sleep_ms(100);
-    int extra = raw_connect("127.0.6.1");
-    static const char get[] = "GET /api/version HTTP/1.1\r\nHost: t\r\n\r\n";
-    ssize_t w = send(extra, get, sizeof get - 1, MSG_NOSIGNAL);
-    int answered = w > 0 && got_http_answer(extra, 1200);
-    close(extra);
-    if (answered) {
+    if (new_connection_served("127.0.6.1", 1200)) {
         fail_msg("connection %d was served (limit %d)", CONNS_MAX + 1, CONNS_MAX);
     }
     for (int i = 0; i < CONNS_MAX; i++) {
@@ -342,21 +336,10 @@ static void test_good_clients_served_under_abuse(void **state)
     assert_true(worst < 2000);
 }
 
-static int group_setup(void **state)
-{
-    (void)state;
-    static const char *const args[] = {
-        "--conn-timeout-s", "2", "--per-ip-connections", "8", "--max-connections", "40", NULL};
-    struct pp_server_opts opts = {.args = args};
-    return pp_server_start(&srv, &opts);
-}
-
-static int group_teardown(void **state)
-{
-    (void)state;
-    pp_server_destroy(&srv);
-    return 0;
-}
+static const char *const server_args[] = {
+    "--conn-timeout-s", "2", "--per-ip-connections", "8", "--max-connections", "40", NULL};
+static const struct pp_server_opts server_opts = {.args = server_args};
+static const struct pp_session session = {.srv = &srv, .opts = &server_opts};
 
 int main(void)
 {
@@ -368,5 +351,5 @@ int main(void)
         cmocka_unit_test(test_connection_limit),
         cmocka_unit_test(test_good_clients_served_under_abuse),
     };
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return PP_SESSION_RUN(tests, &session);
 }

@@ -52,12 +52,6 @@ static int group_teardown(void **state)
     return 0;
 }
 
-static void expect_error(struct pp_resp *r, long status, const char *type)
-{
-    pp_assert_error(r, status, type);
-    pp_resp_free(r);
-}
-
 /* A request with an API key or admin token on an integrator endpoint. */
 static long balances_status(const char *token)
 {
@@ -168,7 +162,7 @@ static void test_login_failures(void **state)
         "{\"email\":\"" PP_ADMIN_EMAIL "\",\"password\":\"" PP_ADMIN_PASSWORD "\",\"x\":1}",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        expect_error(pp_post(&srv, "/api/admin/login", NULL, bad[i]), 400, "INVALID_PARAMS");
+        pp_expect_error(pp_post(&srv, "/api/admin/login", NULL, bad[i]), 400, "INVALID_PARAMS");
     }
 }
 
@@ -186,7 +180,31 @@ static void test_settings_initial(void **state)
     }
     pp_resp_free(r);
     /* Never enabled: authenticate is refused like a wrong password. */
-    expect_error(authenticate_with("abc0123456789"), 401, "INVALID_PARAMS");
+    pp_expect_error(authenticate_with("abc0123456789"), 401, "INVALID_PARAMS");
+}
+
+/* Asserts that every admin endpoint refuses token with status and type.
+** The integration switch is sent switch_body: the opposite of its state, so
+** that a request that got through would show. */
+static void assert_admin_routes_refuse(const char *token, long status, const char *type,
+                                       const char *switch_body)
+{
+    const struct {
+        const char *method, *path, *body;
+    } routes[] = {
+        {"GET", "/api/admin/settings", NULL},
+        {"PUT", "/api/admin/settings/api-integration", switch_body},
+        {"POST", "/api/admin/settings/api-integration/rotate", NULL},
+        {"POST", "/api/admin/funds/deposit", "{\"currency\":\"GBP\",\"amount\":1}"},
+    };
+    for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
+        struct pp_req req = {.method = routes[i].method,
+                             .path = routes[i].path,
+                             .token = token,
+                             .body = routes[i].body,
+                             .body_len = PP_STRLEN};
+        pp_expect_error(pp_call(&srv, &req), status, type);
+    }
 }
 
 static void test_admin_endpoints_need_a_token(void **state)
@@ -194,15 +212,7 @@ static void test_admin_endpoints_need_a_token(void **state)
     (void)state;
     const char *tokens[] = {NULL, "garbage", "a.b.c"};
     for (size_t i = 0; i < sizeof tokens / sizeof tokens[0]; i++) {
-        const char *t = tokens[i];
-        expect_error(pp_get(&srv, "/api/admin/settings", t), 401, "UNAUTHORIZED");
-        expect_error(pp_put(&srv, "/api/admin/settings/api-integration", t, "{\"enabled\":true}"),
-                     401, "UNAUTHORIZED");
-        expect_error(pp_post(&srv, "/api/admin/settings/api-integration/rotate", t, NULL), 401,
-                     "UNAUTHORIZED");
-        expect_error(
-            pp_post(&srv, "/api/admin/funds/deposit", t, "{\"currency\":\"GBP\",\"amount\":1}"),
-            401, "UNAUTHORIZED");
+        assert_admin_routes_refuse(tokens[i], 401, "UNAUTHORIZED", "{\"enabled\":true}");
     }
     /* None of those changed anything. */
     json_t *integration = get_integration();
@@ -240,8 +250,8 @@ static void test_enable_validation(void **state)
         "{\"enabled\":true,\"x\":1}", "[true]",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        expect_error(pp_put(&srv, "/api/admin/settings/api-integration", admin_token, bad[i]), 400,
-                     "INVALID_PARAMS");
+        pp_expect_error(pp_put(&srv, "/api/admin/settings/api-integration", admin_token, bad[i]),
+                        400, "INVALID_PARAMS");
     }
     json_t *integration = get_integration();
     assert_true(json_is_true(json_object_get(integration, "enabled")));
@@ -256,35 +266,27 @@ static void test_authenticate(void **state)
     remember(api_key);
     assert_int_equal(balances_status(api_key), 200);
 
-    expect_error(authenticate_with("wrong-password-0123456789abcdef"), 401, "INVALID_PARAMS");
+    pp_expect_error(authenticate_with("wrong-password-0123456789abcdef"), 401, "INVALID_PARAMS");
     /* One character off. */
     char *near = strdup(password);
     near[31] = near[31] == 'a' ? 'b' : 'a';
-    expect_error(authenticate_with(near), 401, "INVALID_PARAMS");
+    pp_expect_error(authenticate_with(near), 401, "INVALID_PARAMS");
     free(near);
-    expect_error(authenticate_raw("{\"apiKey\":\"\"}"), 400, "INVALID_PARAMS");
-    expect_error(authenticate_raw("{}"), 400, "INVALID_PARAMS");
-    expect_error(authenticate_raw("{\"apiKey\":null}"), 400, "INVALID_PARAMS");
-    expect_error(authenticate_raw("{\"apiKey\":1234567890}"), 400, "INVALID_PARAMS");
+    pp_expect_error(authenticate_raw("{\"apiKey\":\"\"}"), 400, "INVALID_PARAMS");
+    pp_expect_error(authenticate_raw("{}"), 400, "INVALID_PARAMS");
+    pp_expect_error(authenticate_raw("{\"apiKey\":null}"), 400, "INVALID_PARAMS");
+    pp_expect_error(authenticate_raw("{\"apiKey\":1234567890}"), 400, "INVALID_PARAMS");
     char *extra = pp_fmt("{\"apiKey\":\"%s\",\"x\":1}", password);
-    expect_error(authenticate_raw(extra), 400, "INVALID_PARAMS");
+    pp_expect_error(authenticate_raw(extra), 400, "INVALID_PARAMS");
     free(extra);
 }
 
 static void test_integrator_key_forbidden_on_admin_endpoints(void **state)
 {
     (void)state;
-    expect_error(pp_get(&srv, "/api/admin/settings", api_key), 403, "FORBIDDEN");
-    expect_error(
-        pp_put(&srv, "/api/admin/settings/api-integration", api_key, "{\"enabled\":false}"), 403,
-        "FORBIDDEN");
-    expect_error(pp_post(&srv, "/api/admin/settings/api-integration/rotate", api_key, NULL), 403,
-                 "FORBIDDEN");
-    expect_error(
-        pp_post(&srv, "/api/admin/funds/deposit", api_key, "{\"currency\":\"GBP\",\"amount\":1}"),
-        403, "FORBIDDEN");
+    assert_admin_routes_refuse(api_key, 403, "FORBIDDEN", "{\"enabled\":false}");
     struct pp_req bearer = {.path = "/api/admin/settings", .bearer = api_key};
-    expect_error(pp_call(&srv, &bearer), 403, "FORBIDDEN");
+    pp_expect_error(pp_call(&srv, &bearer), 403, "FORBIDDEN");
 
     /* None of them took effect: the key still works, the password is the
     ** same, the integration is on, no funds arrived. */
@@ -293,9 +295,7 @@ static void test_integrator_key_forbidden_on_admin_endpoints(void **state)
     assert_true(json_is_true(json_object_get(integration, "enabled")));
     pp_assert_json_str(integration, "authenticationPassword", password);
     json_decref(integration);
-    struct pp_resp *b = pp_balances(&srv, admin_token);
-    pp_assert_balance(b, "GBP", "0", "0", "0");
-    pp_resp_free(b);
+    pp_assert_balance_now(&srv, admin_token, "GBP", "0", "0", "0");
 }
 
 static void rotate_and_check(const char *body)
@@ -317,7 +317,7 @@ static void rotate_and_check(const char *body)
     /* The key issued before the rotation is revoked; the old password is
     ** refused; the new one works. */
     assert_int_equal(balances_status(old_key), 401);
-    expect_error(authenticate_with(old_password), 401, "INVALID_PARAMS");
+    pp_expect_error(authenticate_with(old_password), 401, "INVALID_PARAMS");
     api_key = pp_authenticate(&srv, password);
     remember(api_key);
     assert_int_equal(balances_status(api_key), 200);
@@ -332,7 +332,7 @@ static void test_rotate(void **state)
     rotate_and_check(NULL); /* empty body */
     rotate_and_check("{}");
     /* A body with unknown fields is refused and rotates nothing. */
-    expect_error(
+    pp_expect_error(
         pp_post(&srv, "/api/admin/settings/api-integration/rotate", admin_token, "{\"x\":1}"), 400,
         "INVALID_PARAMS");
     json_t *integration = get_integration();
@@ -360,7 +360,7 @@ static void test_disable_and_reenable(void **state)
     json_decref(integration);
 
     assert_int_equal(balances_status(key_before), 401);
-    expect_error(authenticate_with(password), 401, "INVALID_PARAMS");
+    pp_expect_error(authenticate_with(password), 401, "INVALID_PARAMS");
 
     /* Re-enabling keeps the password and does not bring old keys back. */
     r = pp_put(&srv, "/api/admin/settings/api-integration", admin_token, "{\"enabled\":true}");
@@ -385,29 +385,37 @@ static void test_disable_and_reenable(void **state)
     assert_int_equal(balances_status(api_key), 200);
 }
 
+/* Asserts what test_deposit leaves in a /api/balances answer b, and frees b. */
+static void assert_deposited(struct pp_resp *b)
+{
+    pp_assert_balance(b, "BHD", "1.234", "0", "0");
+    pp_assert_balance(b, "GBP", "10.85", "0", "0");
+    pp_assert_balance(b, "JPY", "1000", "0", "0");
+    pp_resp_free(b);
+}
+
 static void test_deposit(void **state)
 {
     (void)state;
     struct pp_resp *r = pp_post(&srv, "/api/admin/funds/deposit", admin_token,
                                 "{\"currency\":\"GBP\",\"amount\":10.5,\"reference\":\"wire 1\"}");
-    pp_assert_status(r, 200);
-    pp_assert_json_str(r->json, "currency", "GBP");
-    pp_assert_number_text(r, "available", "10.5");
-    pp_assert_number_text(r, "blocked", "0");
-    pp_assert_number_text(r, "paidOut", "0");
+    pp_assert_balance_answer(r, "GBP", "10.5", "0", "0");
     pp_resp_free(r);
 
-    r = pp_post(&srv, "/api/admin/funds/deposit", admin_token,
-                "{\"currency\":\"GBP\",\"amount\":0.25}");
-    pp_assert_status(r, 200);
-    pp_assert_number_text(r, "available", "10.75");
-    pp_resp_free(r);
-
-    r = pp_post(&srv, "/api/admin/funds/deposit", admin_token,
-                "{\"currency\":\"GBP\",\"amount\":0.1,\"reference\":null}");
-    pp_assert_status(r, 200);
-    pp_assert_number_text(r, "available", "10.85");
-    pp_resp_free(r);
+    /* Without a reference or with a null one; another currency. */
+    static const struct {
+        const char *body, *available;
+    } more[] = {
+        {"{\"currency\":\"GBP\",\"amount\":0.25}", "10.75"},
+        {"{\"currency\":\"GBP\",\"amount\":0.1,\"reference\":null}", "10.85"},
+        {"{\"currency\":\"BHD\",\"amount\":1.234}", "1.234"},
+    };
+    for (size_t i = 0; i < sizeof more / sizeof more[0]; i++) {
+        r = pp_post(&srv, "/api/admin/funds/deposit", admin_token, more[i].body);
+        pp_assert_status(r, 200);
+        pp_assert_number_text(r, "available", more[i].available);
+        pp_resp_free(r);
+    }
 
     struct pp_req bearer = {.method = "POST",
                             .path = "/api/admin/funds/deposit",
@@ -420,22 +428,13 @@ static void test_deposit(void **state)
     pp_assert_number_text(r, "available", "1000");
     pp_resp_free(r);
 
-    r = pp_post(&srv, "/api/admin/funds/deposit", admin_token,
-                "{\"currency\":\"BHD\",\"amount\":1.234}");
-    pp_assert_status(r, 200);
-    pp_assert_number_text(r, "available", "1.234");
-    pp_resp_free(r);
-
     struct pp_resp *b = pp_balances(&srv, api_key);
     const json_t *list = json_object_get(b->json, "balances");
     assert_int_equal(json_array_size(list), 3);
     pp_assert_json_str(json_array_get(list, 0), "currency", "BHD");
     pp_assert_json_str(json_array_get(list, 1), "currency", "GBP");
     pp_assert_json_str(json_array_get(list, 2), "currency", "JPY");
-    pp_assert_balance(b, "BHD", "1.234", "0", "0");
-    pp_assert_balance(b, "GBP", "10.85", "0", "0");
-    pp_assert_balance(b, "JPY", "1000", "0", "0");
-    pp_resp_free(b);
+    assert_deposited(b);
 }
 
 static void test_deposit_validation(void **state)
@@ -468,14 +467,11 @@ static void test_deposit_validation(void **state)
         if (r->status != 400) {
             fail_msg("deposit %s: expected 400, got %ld %s", bad[i], r->status, r->body);
         }
-        expect_error(r, 400, "INVALID_PARAMS");
+        pp_expect_error(r, 400, "INVALID_PARAMS");
     }
     struct pp_resp *b = pp_balances(&srv, admin_token);
     assert_int_equal(json_array_size(json_object_get(b->json, "balances")), 3);
-    pp_assert_balance(b, "BHD", "1.234", "0", "0");
-    pp_assert_balance(b, "GBP", "10.85", "0", "0");
-    pp_assert_balance(b, "JPY", "1000", "0", "0");
-    pp_resp_free(b);
+    assert_deposited(b);
 }
 
 /* Requests are logged (one JSON line each) without passwords or tokens. */
@@ -539,10 +535,10 @@ static void test_admin_cli_reset(void **state)
                 "{\"email\":\"" PP_ADMIN_EMAIL "\",\"password\":\"a-brand-new-password-42\"}");
     pp_assert_status(r, 200);
     pp_resp_free(r);
-    r = pp_post(&srv2, "/api/admin/login", NULL,
-                "{\"email\":\"" PP_ADMIN_EMAIL "\",\"password\":\"" PP_ADMIN_PASSWORD "\"}");
-    pp_assert_error(r, 401, "UNAUTHORIZED");
-    pp_resp_free(r);
+    pp_expect_error(pp_post(&srv2, "/api/admin/login", NULL,
+                            "{\"email\":\"" PP_ADMIN_EMAIL "\",\"password\":\"" PP_ADMIN_PASSWORD
+                            "\"}"),
+                    401, "UNAUTHORIZED");
     /* The deposits survived the restart. */
     char *token = NULL;
     r = pp_post(&srv2, "/api/admin/login", NULL,
@@ -550,16 +546,10 @@ static void test_admin_cli_reset(void **state)
     pp_assert_status(r, 200);
     token = strdup(json_string_value(json_object_get(r->json, "token")));
     pp_resp_free(r);
-    struct pp_resp *b = pp_balances(&srv2, token);
-    pp_assert_balance(b, "GBP", "10.85", "0", "0");
-    pp_resp_free(b);
+    pp_assert_balance_now(&srv2, token, "GBP", "10.85", "0", "0");
     free(token);
     assert_int_equal(pp_server_stop(&srv2), 0);
-    rc = pp_check(srv.db_path, &out);
-    if (rc != 0) {
-        fail_msg("check exited %d: %s", rc, out != NULL ? out : "");
-    }
-    free(out);
+    pp_assert_check(srv.db_path, "at the end");
 }
 
 int main(void)

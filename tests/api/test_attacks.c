@@ -96,8 +96,8 @@ static void read_server_key(void)
 
 static long call_status(const char *path, const char *token, const char *bearer)
 {
-    struct pp_req req = {.method = "GET", .path = path, .token = token, .bearer = bearer,
-                         .no_retry_429 = 1};
+    struct pp_req req = {
+        .method = "GET", .path = path, .token = token, .bearer = bearer, .no_retry_429 = 1};
     struct pp_resp *r = pp_call(&srv, &req);
     long status = r->status;
     if (status >= 400 && status != 431) {
@@ -152,7 +152,7 @@ static void test_algorithms_refused(void **state)
     char *claims = claims_admin(now, now + 600, 0);
     const char *headers[] = {"{\"alg\":\"none\",\"typ\":\"JWT\"}", "{\"alg\":\"None\"}",
                              "{\"alg\":\"NONE\",\"typ\":\"JWT\"}", "{\"typ\":\"JWT\"}",
-                             "{\"alg\":\"\",\"typ\":\"JWT\"}", "{\"alg\":null}"};
+                             "{\"alg\":\"\",\"typ\":\"JWT\"}",     "{\"alg\":null}"};
     for (size_t i = 0; i < sizeof headers / sizeof headers[0]; i++) {
         char *t = craft(headers[i], claims, NULL, NULL);
         refused(headers[i], t, 401);
@@ -378,8 +378,12 @@ static void test_revocation(void **state)
 
 static struct pp_resp *login_from(const char *path, const char *body, const char *addr)
 {
-    struct pp_req req = {.method = "POST", .path = path, .body = body, .body_len = PP_STRLEN,
-                         .no_retry_429 = 1, .local_addr = addr};
+    struct pp_req req = {.method = "POST",
+                         .path = path,
+                         .body = body,
+                         .body_len = PP_STRLEN,
+                         .no_retry_429 = 1,
+                         .local_addr = addr};
     struct pp_resp *r = pp_call(&srv, &req);
     return r;
 }
@@ -446,8 +450,8 @@ static void test_authenticate_lockout(void **state)
 {
     (void)state;
     char *right = pp_fmt("{\"apiKey\":\"%s\"}", auth_password);
-    lockout_cycle("/api/authenticate", "{\"apiKey\":\"guess-0000\"}", right, 401,
-                  "INVALID_PARAMS", "127.0.3.1", "127.0.0.2");
+    lockout_cycle("/api/authenticate", "{\"apiKey\":\"guess-0000\"}", right, 401, "INVALID_PARAMS",
+                  "127.0.3.1", "127.0.0.2");
     free(right);
 }
 
@@ -472,9 +476,12 @@ struct burst {
 static void *burst_worker(void *arg)
 {
     struct burst *b = arg;
-    struct pp_req req = {.method = "POST", .path = "/api/authenticate",
-                         .body = "{\"apiKey\":\"burst-guess\"}", .body_len = PP_STRLEN,
-                         .no_retry_429 = 1, .local_addr = "127.0.3.9"};
+    struct pp_req req = {.method = "POST",
+                         .path = "/api/authenticate",
+                         .body = "{\"apiKey\":\"burst-guess\"}",
+                         .body_len = PP_STRLEN,
+                         .no_retry_429 = 1,
+                         .local_addr = "127.0.3.9"};
     pthread_barrier_wait(b->barrier);
     struct pp_resp *r = pp_request(&srv, NULL, &req);
     b->status = r != NULL ? r->status : -1;
@@ -510,28 +517,17 @@ static void test_parallel_burst_bounded(void **state)
     printf("attacks rejected in all: %d\n", attacks_rejected);
 }
 
-static int group_setup(void **state)
+static int after_start(void)
 {
-    (void)state;
-    if (pp_server_start(&srv, NULL) != 0) {
-        return -1;
-    }
-    admin_token = pp_admin_login(&srv);
-    auth_password = pp_enable_integration(&srv, admin_token);
-    api_key = pp_authenticate(&srv, auth_password);
     read_server_key();
     return 0;
 }
 
-static int group_teardown(void **state)
-{
-    (void)state;
-    pp_server_destroy(&srv);
-    free(admin_token);
-    free(auth_password);
-    free(api_key);
-    return 0;
-}
+static const struct pp_session session = {.srv = &srv,
+                                          .admin_token = &admin_token,
+                                          .api_key = &api_key,
+                                          .password = &auth_password,
+                                          .after_start = after_start};
 
 int main(void)
 {
@@ -546,5 +542,5 @@ int main(void)
         cmocka_unit_test(test_admin_login_lockout),
         cmocka_unit_test(test_parallel_burst_bounded),
     };
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return PP_SESSION_RUN(tests, &session);
 }

@@ -27,27 +27,19 @@ static long long created_id;
 
 static const char *const no_rate_env[] = {"PAYOUT_RATE_LIMIT=0", NULL};
 
-static int group_setup(void **state)
+static const struct pp_server_opts server_opts = {.env = no_rate_env};
+/* The admin's id, from the token's subject. */
+static int after_start(void)
 {
-    (void)state;
-    struct pp_server_opts opts = {.env = no_rate_env};
-    if (pp_server_start(&srv, &opts) != 0) {
-        return -1;
-    }
-    admin_token = pp_admin_login(&srv);
     json_t *claims = pp_jwt_payload(admin_token);
     admin_id = atoll(json_string_value(json_object_get(claims, "sub")));
     json_decref(claims);
     return admin_id > 0 ? 0 : -1;
 }
 
-static int group_teardown(void **state)
+static void before_stop(void)
 {
-    (void)state;
-    pp_server_destroy(&srv);
-    free(admin_token);
     free(api_key);
-    return 0;
 }
 
 /* GET /api/admin/audit?query (200 asserted); new response. */
@@ -251,17 +243,11 @@ static void test_bad_queries(void **state)
                          "from=2021-01-01&to=2020-01-01"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char *path = pp_fmt("/api/admin/audit?%s", bad[i]);
-        struct pp_resp *r = pp_get(&srv, path, admin_token);
-        pp_assert_error(r, 400, "INVALID_PARAMS");
-        pp_resp_free(r);
+        pp_expect_error(pp_get(&srv, path, admin_token), 400, "INVALID_PARAMS");
         free(path);
     }
-    struct pp_resp *r = pp_get(&srv, "/api/admin/audit", api_key);
-    pp_assert_error(r, 403, "FORBIDDEN");
-    pp_resp_free(r);
-    r = pp_get(&srv, "/api/admin/audit", NULL);
-    pp_assert_error(r, 401, "UNAUTHORIZED");
-    pp_resp_free(r);
+    pp_expect_error(pp_get(&srv, "/api/admin/audit", api_key), 403, "FORBIDDEN");
+    pp_expect_error(pp_get(&srv, "/api/admin/audit", NULL), 401, "UNAUTHORIZED");
 }
 
 /* The total of GET /api/admin/audit?query. */
@@ -356,6 +342,26 @@ static void assert_list_refused(const struct pp_resp *r, long status, const char
     assert_int_equal(json_array_size(json_object_get(r->json, "errors")), n);
 }
 
+/* POSTs the CSV rows (under the import's header line) to
+** /api/payment/import with the API key, from local_addr (NULL: the
+** default loopback address). */
+static struct pp_resp *import_csv(const char *rows, const char *local_addr)
+{
+    char *body = pp_fmt("amount,currency,startDate,endDate,name,description,userName,"
+                        "notification\n%s",
+                        rows);
+    struct pp_req req = {.method = "POST",
+                         .path = "/api/payment/import",
+                         .token = api_key,
+                         .content_type = "text/csv",
+                         .body = body,
+                         .body_len = PP_STRLEN,
+                         .local_addr = local_addr};
+    struct pp_resp *r = pp_call(&srv, &req);
+    free(body);
+    return r;
+}
+
 static void test_refused_list_writes_no_audit(void **state)
 {
     (void)state;
@@ -376,16 +382,9 @@ static void test_refused_list_writes_no_audit(void **state)
     assert_list_refused(r, 422, "INSUFFICIENT_FUNDS", 1);
     pp_resp_free(r);
     /* The same through the CSV import. */
-    struct pp_req req = {.method = "POST",
-                         .path = "/api/payment/import",
-                         .token = api_key,
-                         .content_type = "text/csv",
-                         .body = "amount,currency,startDate,endDate,name,description,userName,"
-                                 "notification\n"
-                                 "1,USD,2020-01-01,2099-01-01,Listed,row,r1,false\n"
-                                 "1,XXX,2020-01-01,2099-01-01,Listed,row,r2,false\n",
-                         .body_len = PP_STRLEN};
-    r = pp_call(&srv, &req);
+    r = import_csv("1,USD,2020-01-01,2099-01-01,Listed,row,r1,false\n"
+                   "1,XXX,2020-01-01,2099-01-01,Listed,row,r2,false\n",
+                   NULL);
     assert_list_refused(r, 400, "INVALID_PARAMS", 1);
     pp_resp_free(r);
     assert_int_equal(audit_total(""), total);
@@ -397,19 +396,11 @@ static void test_csv_import_is_audited_with_its_address(void **state)
     (void)state;
     long long lists = audit_total("action=payment.create_list");
     /* From another loopback address: the entry holds the caller's own. */
-    struct pp_req req = {.method = "POST",
-                         .path = "/api/payment/import",
-                         .token = api_key,
-                         .content_type = "text/csv",
-                         .body = "amount,currency,startDate,endDate,name,description,userName,"
-                                 "notification\n"
-                                 "0.5,USD,2020-01-01,2099-01-01,Imported,a,i1,false\n"
-                                 "100,JPY,2020-01-01,2099-01-01,Imported,b,i2,true\n"
-                                 "0.25,USD,2020-01-01,2099-01-01,Imported,c,i1,false\n"
-                                 "1,JPY,2020-01-01,2099-01-01,Imported,d,i2,true\n",
-                         .body_len = PP_STRLEN,
-                         .local_addr = "127.0.0.2"};
-    struct pp_resp *r = pp_call(&srv, &req);
+    struct pp_resp *r = import_csv("0.5,USD,2020-01-01,2099-01-01,Imported,a,i1,false\n"
+                                   "100,JPY,2020-01-01,2099-01-01,Imported,b,i2,true\n"
+                                   "0.25,USD,2020-01-01,2099-01-01,Imported,c,i1,false\n"
+                                   "1,JPY,2020-01-01,2099-01-01,Imported,d,i2,true\n",
+                                   "127.0.0.2");
     pp_assert_status(r, 200);
     assert_list_audited(r, lists + 1, "127.0.0.2", "4 payouts: 0.75 USD, 101 JPY");
     pp_resp_free(r);
@@ -427,9 +418,9 @@ static void test_authorization_policy_is_audited(void **state)
     pp_assert_status(r, 200);
     pp_resp_free(r);
     /* Refused: no entry. */
-    r = pp_put(&srv, "/api/admin/settings/authorization", admin_token, "{\"mode\":\"sometimes\"}");
-    pp_assert_error(r, 400, "INVALID_PARAMS");
-    pp_resp_free(r);
+    pp_expect_error(
+        pp_put(&srv, "/api/admin/settings/authorization", admin_token, "{\"mode\":\"sometimes\"}"),
+        400, "INVALID_PARAMS");
     struct pp_resp *a = audit("action=settings.authorization");
     assert_int_equal(pp_json_int(a->json, "total"), before + 2);
     json_t *list = json_object_get(a->json, "audit");
@@ -466,9 +457,7 @@ static void test_cli_password_reset_is_audited(void **state)
     }
     free(out);
     /* The reset revoked the running server's admin tokens at once. */
-    struct pp_resp *r = pp_get(&srv, "/api/admin/audit", admin_token);
-    pp_assert_error(r, 401, "UNAUTHORIZED");
-    pp_resp_free(r);
+    pp_expect_error(pp_get(&srv, "/api/admin/audit", admin_token), 401, "UNAUTHORIZED");
     free(admin_token);
     admin_token = pp_admin_login(&srv);
     struct pp_resp *a = audit("action=admin.password_reset");
@@ -487,6 +476,13 @@ static void test_cli_password_reset_is_audited(void **state)
     pp_resp_free(a);
 }
 
+/* The integration is enabled by the first test, as one of the audited actions. */
+static const struct pp_session session = {.srv = &srv,
+                                          .opts = &server_opts,
+                                          .admin_token = &admin_token,
+                                          .after_start = after_start,
+                                          .before_stop = before_stop};
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -500,5 +496,5 @@ int main(void)
         cmocka_unit_test(test_authorization_policy_is_audited),
         cmocka_unit_test(test_cli_password_reset_is_audited),
     };
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return PP_SESSION_RUN(tests, &session);
 }

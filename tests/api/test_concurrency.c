@@ -37,67 +37,15 @@ static size_t created_count;
 
 static pthread_barrier_t barrier;
 
-static int group_setup(void **state)
+static const char *const funds[] = {"GBP", DEPOSIT, NULL};
+static void before_stop(void)
 {
-    (void)state;
-    if (pp_server_start(&srv, NULL) != 0) {
-        return -1;
-    }
-    admin_token = pp_admin_login(&srv);
-    char *password = pp_enable_integration(&srv, admin_token);
-    api_key = pp_authenticate(&srv, password);
-    free(password);
-    json_t *b = pp_deposit(&srv, admin_token, "GBP", DEPOSIT);
-    json_decref(b);
-    return 0;
-}
-
-static int group_teardown(void **state)
-{
-    (void)state;
-    pp_server_destroy(&srv);
     for (size_t t = 0; t < THREADS; t++) {
         for (size_t i = 0; i < CREATES_PER_THREAD; i++) {
             pp_resp_free(creates[t][i]);
             creates[t][i] = NULL;
         }
     }
-    free(admin_token);
-    free(api_key);
-    return 0;
-}
-
-static void check_ok(const char *when)
-{
-    char *out = NULL;
-    int rc = pp_check(srv.db_path, &out);
-    if (rc != 0) {
-        fail_msg("check (%s) exited %d: %s", when, rc, out != NULL ? out : "");
-    }
-    free(out);
-}
-
-static void assert_gbp(const char *available, const char *blocked)
-{
-    struct pp_resp *b = pp_balances(&srv, api_key);
-    pp_assert_balance(b, "GBP", available, blocked, "0");
-    pp_resp_free(b);
-}
-
-/* Runs fn(t) on THREADS threads released together by the barrier. */
-static void run_threads(void *(*fn)(void *))
-{
-    pthread_t threads[THREADS];
-    static size_t index[THREADS];
-    assert_int_equal(pthread_barrier_init(&barrier, NULL, THREADS), 0);
-    for (size_t t = 0; t < THREADS; t++) {
-        index[t] = t;
-        assert_int_equal(pthread_create(&threads[t], NULL, fn, &index[t]), 0);
-    }
-    for (size_t t = 0; t < THREADS; t++) {
-        pthread_join(threads[t], NULL);
-    }
-    pthread_barrier_destroy(&barrier);
 }
 
 static void *create_worker(void *arg)
@@ -122,12 +70,7 @@ static void *create_worker(void *arg)
                             "\"endDate\":\"2031-06-01T00:00:00Z\",\"name\":\"%s\","
                             "\"description\":\"race\",\"userName\":\"%s\",\"notification\":false}",
                             project, user);
-        struct pp_req req = {.method = "POST",
-                             .path = "/api/payment/create",
-                             .token = api_key,
-                             .body = body,
-                             .body_len = PP_STRLEN};
-        creates[t][i] = pp_request(&srv, h, &req);
+        creates[t][i] = pp_request_post(&srv, h, "/api/payment/create", api_key, body);
         create_shares_user[t][i] = shared_user;
         create_shares_project[t][i] = shared_project;
         free(body);
@@ -139,7 +82,7 @@ static void *create_worker(void *arg)
 static void test_parallel_creates_respect_funds(void **state)
 {
     (void)state;
-    run_threads(create_worker);
+    pp_threads_run(THREADS, create_worker, &barrier);
 
     size_t ok = 0, refused = 0;
     long long shared_recipient = 0, race_project = 0;
@@ -193,8 +136,8 @@ static void test_parallel_creates_respect_funds(void **state)
     }
     assert_int_equal(ok, AFFORDABLE);
     assert_int_equal(refused, CREATES_TOTAL - AFFORDABLE);
-    assert_gbp("0", DEPOSIT);
-    check_ok("after parallel creates");
+    pp_assert_balance_now(&srv, api_key, "GBP", "0", DEPOSIT, "0");
+    pp_assert_check(srv.db_path, "after parallel creates");
 }
 
 static long long cancel_success[THREADS];
@@ -213,12 +156,7 @@ static void *cancel_worker(void *arg)
     snprintf(body + used, sizeof body - used, "]}");
     CURL *h = curl_easy_init();
     pthread_barrier_wait(&barrier);
-    struct pp_req req = {.method = "POST",
-                         .path = "/api/payment/cancel",
-                         .token = api_key,
-                         .body = body,
-                         .body_len = PP_STRLEN};
-    struct pp_resp *r = pp_request(&srv, h, &req);
+    struct pp_resp *r = pp_request_post(&srv, h, "/api/payment/cancel", api_key, body);
     cancel_success[t] = -1;
     if (r != NULL && r->status == 200 && json_is_integer(json_object_get(r->json, "success"))) {
         cancel_success[t] = (long long)json_integer_value(json_object_get(r->json, "success"));
@@ -234,7 +172,7 @@ static void test_parallel_cancels_count_once(void **state)
 {
     (void)state;
     assert_int_equal(created_count, AFFORDABLE);
-    run_threads(cancel_worker);
+    pp_threads_run(THREADS, cancel_worker, &barrier);
     long long total = 0;
     for (size_t t = 0; t < THREADS; t++) {
         if (cancel_success[t] < 0) {
@@ -251,8 +189,8 @@ static void test_parallel_cancels_count_once(void **state)
         pp_resp_free(r);
         free(path);
     }
-    assert_gbp(DEPOSIT, "0");
-    check_ok("after parallel cancels");
+    pp_assert_balance_now(&srv, api_key, "GBP", DEPOSIT, "0", "0");
+    pp_assert_check(srv.db_path, "after parallel cancels");
 }
 
 static int deposit_failures[THREADS];
@@ -281,13 +219,13 @@ static void *deposit_worker(void *arg)
 static void test_parallel_deposits_all_land(void **state)
 {
     (void)state;
-    run_threads(deposit_worker);
+    pp_threads_run(THREADS, deposit_worker, &barrier);
     for (size_t t = 0; t < THREADS; t++) {
         assert_int_equal(deposit_failures[t], 0);
     }
     /* 25 + 6 * 20 * 0.01 */
-    assert_gbp("26.2", "0");
-    check_ok("after parallel deposits");
+    pp_assert_balance_now(&srv, api_key, "GBP", "26.2", "0", "0");
+    pp_assert_check(srv.db_path, "after parallel deposits");
 }
 
 static int cycle_failures[THREADS];
@@ -302,12 +240,7 @@ static void *cycle_worker(void *arg)
                             "\"endDate\":\"2031-02-01\",\"name\":\"cycle\",\"description\":\"c\","
                             "\"referenceId\":%zu,\"notification\":true}",
                             t * 1000 + (size_t)i);
-        struct pp_req req = {.method = "POST",
-                             .path = "/api/payment/create",
-                             .token = api_key,
-                             .body = body,
-                             .body_len = PP_STRLEN};
-        struct pp_resp *r = pp_request(&srv, h, &req);
+        struct pp_resp *r = pp_request_post(&srv, h, "/api/payment/create", api_key, body);
         const json_t *p =
             r != NULL ? json_array_get(json_object_get(r->json, "payments"), 0) : NULL;
         if (r == NULL || r->status != 200 || !json_is_integer(json_object_get(p, "id"))) {
@@ -338,15 +271,21 @@ static void *cycle_worker(void *arg)
 static void test_parallel_create_cancel_cycles(void **state)
 {
     (void)state;
-    run_threads(cycle_worker);
+    pp_threads_run(THREADS, cycle_worker, &barrier);
     for (size_t t = 0; t < THREADS; t++) {
         assert_int_equal(cycle_failures[t], 0);
     }
-    assert_gbp("26.2", "0");
-    check_ok("after create/cancel cycles");
+    pp_assert_balance_now(&srv, api_key, "GBP", "26.2", "0", "0");
+    pp_assert_check(srv.db_path, "after create/cancel cycles");
     assert_int_equal(pp_server_stop(&srv), 0);
-    check_ok("after SIGTERM");
+    pp_assert_check(srv.db_path, "after SIGTERM");
 }
+
+static const struct pp_session session = {.srv = &srv,
+                                          .admin_token = &admin_token,
+                                          .api_key = &api_key,
+                                          .funds = funds,
+                                          .before_stop = before_stop};
 
 int main(void)
 {
@@ -356,5 +295,5 @@ int main(void)
         cmocka_unit_test(test_parallel_deposits_all_land),
         cmocka_unit_test(test_parallel_create_cancel_cycles),
     };
-    return cmocka_run_group_tests_name("api.concurrency", tests, group_setup, group_teardown);
+    return pp_session_run("api.concurrency", tests, sizeof tests / sizeof tests[0], &session);
 }

@@ -53,8 +53,12 @@ static long long verified_rows, answered_ok, answered_error, unanswered;
 
 static struct pp_resp *post(CURL *h, const char *path, const char *body)
 {
-    struct pp_req req = {.method = "POST", .path = path, .token = api_key, .body = body,
-                         .body_len = PP_STRLEN, .no_retry_429 = 1};
+    struct pp_req req = {.method = "POST",
+                         .path = path,
+                         .token = api_key,
+                         .body = body,
+                         .body_len = PP_STRLEN,
+                         .no_retry_429 = 1};
     return pp_request(&srv, h, &req);
 }
 
@@ -96,8 +100,8 @@ static void *burst(void *arg)
                 break;
             }
             a->cancel = r->status == 200 ? OUT_OK : OUT_ERROR;
-            a->cancelled = r->status == 200 &&
-                           json_integer_value(json_object_get(r->json, "success")) == 1;
+            a->cancelled =
+                r->status == 200 && json_integer_value(json_object_get(r->json, "success")) == 1;
             pp_resp_free(r);
         }
     }
@@ -152,7 +156,8 @@ static void verify_rows(struct worker *workers, int cycle)
     for (char *line = strtok(rows, "\n"); line != NULL; line = strtok(NULL, "\n")) {
         long long id = 0;
         char desc[64] = "";
-        if (sscanf(line, "%lld %63s", &id, desc) != 2 || strncmp(desc, prefix, strlen(prefix)) != 0) {
+        if (sscanf(line, "%lld %63s", &id, desc) != 2 ||
+            strncmp(desc, prefix, strlen(prefix)) != 0) {
             continue;
         }
         const struct attempt *a = find_attempt(workers, desc);
@@ -210,21 +215,21 @@ static void verify_answered(struct worker *workers, int cycle)
     }
 }
 
+/* Every server of the test runs on db_path, which group_setup fills in
+** before the session starts. */
+static const struct pp_server_opts server_opts = {.db_path = db_path, .args = server_args};
+
 static void check_ok(int cycle)
 {
-    char *out = NULL;
-    int rc = pp_check(db_path, &out);
-    if (rc != 0) {
-        fail_msg("cycle %d: check exited %d: %s", cycle, rc, out != NULL ? out : "");
-    }
-    free(out);
+    char when[32];
+    snprintf(when, sizeof when, "cycle %d", cycle);
+    pp_assert_check(db_path, when);
 }
 
 static void restart(void)
 {
     pp_server_destroy(&srv);
-    struct pp_server_opts opts = {.db_path = db_path, .args = server_args};
-    assert_int_equal(pp_server_start(&srv, &opts), 0);
+    assert_int_equal(pp_server_start(&srv, &server_opts), 0);
 }
 
 static void test_sigkill_during_burst(void **state)
@@ -236,8 +241,8 @@ static void test_sigkill_during_burst(void **state)
         pthread_t threads[THREADS];
         stop_flag = 0;
         for (int t = 0; t < THREADS; t++) {
-            workers[t] = (struct worker){cycle, t, calloc(PER_THREAD_MAX, sizeof(struct attempt)),
-                                         0};
+            workers[t] =
+                (struct worker){cycle, t, calloc(PER_THREAD_MAX, sizeof(struct attempt)), 0};
             pthread_create(&threads[t], NULL, burst, &workers[t]);
         }
         pp_sleep_ms(150 + (long)(rand_r(&seed) % 450));
@@ -261,54 +266,24 @@ static void test_sigkill_during_burst(void **state)
     assert_true(answered_ok > 0 && answered_error > 0);
 }
 
-static int group_setup(void **state)
-{
-    (void)state;
-    if (pp_server_start(&srv, NULL) != 0) {
-        return -1;
-    }
-    /* The database outlives each server: keep it in a directory of ours. */
-    snprintf(dir, sizeof dir, "%s-db", srv.dir);
-    snprintf(db_path, sizeof db_path, "%s/payout.db", dir);
-    pp_server_destroy(&srv);
-    char *cmd = pp_fmt("mkdir -p '%s'", dir);
-    int rc = system(cmd);
-    free(cmd);
-    if (rc != 0) {
-        return -1;
-    }
-    struct pp_server_opts opts = {.db_path = db_path, .args = server_args};
-    if (pp_server_start(&srv, &opts) != 0) {
-        return -1;
-    }
-    admin_token = pp_admin_login(&srv);
-    char *password = pp_enable_integration(&srv, admin_token);
-    api_key = pp_authenticate(&srv, password);
-    free(password);
-    json_decref(pp_deposit(&srv, admin_token, "GBP", "100000"));
-    return 0;
-}
-
-static int group_teardown(void **state)
-{
-    (void)state;
-    pp_server_destroy(&srv);
-    if (dir[0] != '\0' && getenv("PP_KEEP_TMP") == NULL) {
-        char *cmd = pp_fmt("rm -rf '%s'", dir);
-        if (system(cmd) != 0) {
-            fprintf(stderr, "could not remove %s\n", dir);
-        }
-        free(cmd);
-    }
-    free(api_key);
-    free(admin_token);
-    return 0;
-}
+static const char *const funds[] = {"GBP", "100000", NULL};
+static const struct pp_session session = {.srv = &srv,
+                                          .admin_token = &admin_token,
+                                          .api_key = &api_key,
+                                          .opts = &server_opts,
+                                          .funds = funds};
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sigkill_during_burst),
     };
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    /* The database outlives each server: keep it in a directory of ours. */
+    if (pp_temp_dir_make(dir, sizeof dir) != 0) {
+        return 1;
+    }
+    snprintf(db_path, sizeof db_path, "%s/payout.db", dir);
+    int failed = PP_SESSION_RUN(tests, &session);
+    pp_temp_dir_remove(dir);
+    return failed;
 }

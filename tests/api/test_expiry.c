@@ -31,69 +31,16 @@ static char *api_key;
 static struct pp_server restarts[4];
 static size_t restart_count;
 
-static int group_setup(void **state)
+static const char *const fast_env[] = {FAST_EXPIRY, NULL};
+static const struct pp_server_opts server_opts = {.env = fast_env};
+static void before_stop(void)
 {
-    (void)state;
-    static const char *const env[] = {FAST_EXPIRY, NULL};
-    struct pp_server_opts opts = {.env = env};
-    if (pp_server_start(&srv, &opts) != 0) {
-        return -1;
-    }
-    admin_token = pp_admin_login(&srv);
-    char *password = pp_enable_integration(&srv, admin_token);
-    api_key = pp_authenticate(&srv, password);
-    free(password);
-    return 0;
-}
-
-static int group_teardown(void **state)
-{
-    (void)state;
     for (size_t i = 0; i < restart_count; i++) {
         pp_server_destroy(&restarts[i]);
     }
-    pp_server_destroy(&srv);
-    free(admin_token);
-    free(api_key);
-    return 0;
 }
 
 /* --- Helpers ------------------------------------------------------------------ */
-
-static long long wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* "2026-11-21T12:00:00.250Z" for ms since the epoch (the server's own form). */
-static void iso_at(long long ms, char *out, size_t size)
-{
-    time_t s = (time_t)(ms / 1000);
-    struct tm tm;
-    gmtime_r(&s, &tm);
-    char date[24];
-    strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(out, size, "%.19s.%03dZ", date, (int)(ms % 1000));
-}
-
-static void check_ok(const char *when)
-{
-    char *out = NULL;
-    int rc = pp_check(cur->db_path, &out);
-    if (rc != 0) {
-        fail_msg("check (%s) exited %d: %s", when, rc, out != NULL ? out : "");
-    }
-    free(out);
-}
-
-static void assert_gbp(const char *available, const char *blocked, const char *paid_out)
-{
-    struct pp_resp *b = pp_balances(cur, api_key);
-    pp_assert_balance(b, "GBP", available, blocked, paid_out);
-    pp_resp_free(b);
-}
 
 static void set_policy(const char *json)
 {
@@ -107,65 +54,24 @@ static void set_policy(const char *json)
 static long long create(const char *amount, long long start_ms, long long end_ms, const char *want)
 {
     char start[32], end[32];
-    iso_at(start_ms, start, sizeof start);
+    pp_iso_at(start_ms, start, sizeof start);
     snprintf(end, sizeof end, "2031-01-01T00:00:00Z");
     if (end_ms != 0) {
-        iso_at(end_ms, end, sizeof end);
+        pp_iso_at(end_ms, end, sizeof end);
     }
     char *body = pp_fmt("{\"amount\":%s,\"currency\":\"GBP\",\"startDate\":\"%s\","
                         "\"endDate\":\"%s\",\"name\":\"Expiry\",\"description\":\"d\","
                         "\"userName\":\"expiry-user\",\"notification\":false}",
                         amount, start, end);
-    struct pp_resp *r = pp_post(cur, "/api/payment/create", api_key, body);
-    pp_assert_status(r, 200);
-    const json_t *p = json_array_get(json_object_get(r->json, "payments"), 0);
-    pp_assert_json_str(p, "status", want);
-    long long id = pp_json_int(p, "id");
-    pp_resp_free(r);
+    long long id = pp_payout_create(cur, api_key, body, want);
     free(body);
     return id;
-}
-
-/* GET the payout (asserting 200); new response. */
-static struct pp_resp *get_payout(long long id)
-{
-    char *path = pp_fmt("/api/payments/%lld", id);
-    struct pp_resp *r = pp_get(cur, path, api_key);
-    pp_assert_status(r, 200);
-    free(path);
-    return r;
-}
-
-static void assert_status_of(long long id, const char *status)
-{
-    struct pp_resp *r = get_payout(id);
-    pp_assert_json_str(r->json, "status", status);
-    pp_resp_free(r);
-}
-
-/* Polls until payout id has status, at most timeout_ms. */
-static void wait_status(long long id, const char *status, long timeout_ms)
-{
-    long long until = pp_now_ms() + timeout_ms;
-    for (;;) {
-        struct pp_resp *r = get_payout(id);
-        const char *now = json_string_value(json_object_get(r->json, "status"));
-        int done = now != NULL && strcmp(now, status) == 0;
-        if (!done && pp_now_ms() > until) {
-            fail_msg("payout %lld is still %s after %ld ms: %s", id, now, timeout_ms, r->body);
-        }
-        pp_resp_free(r);
-        if (done) {
-            return;
-        }
-        pp_sleep_ms(50);
-    }
 }
 
 /* Asserts an EXPIRED payout's expiredAt is after its endDate. */
 static void assert_expired_after_end(long long id)
 {
-    struct pp_resp *r = get_payout(id);
+    struct pp_resp *r = pp_payout_get(cur, api_key, id);
     pp_assert_json_str(r->json, "status", "EXPIRED");
     const char *end = json_string_value(json_object_get(r->json, "endDate"));
     const char *expired = json_string_value(json_object_get(r->json, "expiredAt"));
@@ -180,85 +86,31 @@ static void assert_expired_after_end(long long id)
     pp_resp_free(r);
 }
 
-static void post_expect(const char *path, const char *token, const char *body, long long n)
-{
-    struct pp_resp *r = pp_post(cur, path, token, body);
-    pp_assert_status(r, 200);
-    if (pp_json_int(r->json, "success") != n) {
-        fail_msg("%s %s: expected {\"success\":%lld}, got %s", path, body, n, r->body);
-    }
-    pp_resp_free(r);
-}
-
 static void receive_refused(long long id, const char *why)
 {
     char *body = pp_fmt("{\"id\":%lld}", id);
     struct pp_resp *r = pp_post(cur, "/api/payment/receive", api_key, body);
-    pp_assert_error(r, 400, "INVALID_PARAMS");
-    const char *message =
-        json_string_value(json_object_get(json_object_get(r->json, "error"), "message"));
-    if (strstr(message, why) == NULL) {
-        fail_msg("receive %lld: message \"%s\" does not say \"%s\"", id, message, why);
-    }
+    pp_assert_error_says(r, 400, "INVALID_PARAMS", why);
     pp_resp_free(r);
     free(body);
+}
+
+/* Starts the next server on the current one's (stopped) database and
+** signs the admin in; the admin's token serves as the API key too. */
+static void start_next(const char *const *env)
+{
+    assert_true(restart_count < sizeof restarts / sizeof restarts[0]);
+    struct pp_server *next = &restarts[restart_count++];
+    pp_server_restart_signed_in(next, cur, env, &admin_token, &api_key);
+    cur = next;
 }
 
 /* Stops the current server and starts another on the same database. */
 static void restart(const char *const *env)
 {
     assert_int_equal(pp_server_stop(cur), 0);
-    check_ok("stopped");
-    assert_true(restart_count < sizeof restarts / sizeof restarts[0]);
-    struct pp_server *next = &restarts[restart_count++];
-    struct pp_server_opts opts = {.db_path = cur->db_path, .env = env};
-    assert_int_equal(pp_server_start(next, &opts), 0);
-    cur = next;
-    free(admin_token);
-    admin_token = pp_admin_login(cur);
-    free(api_key);
-    api_key = strdup(admin_token);
-}
-
-/* How many audit entries of action by actor_kind name payout id in their
-** subject ("payout:1,2,3"); id 0 counts every entry of that action. Reads
-** every page of GET /api/admin/audit. */
-static long long audit_count(const char *action, long long id, const char *actor_kind)
-{
-    long long count = 0;
-    for (long long page = 1; page <= 1000; page++) {
-        char *path = pp_fmt("/api/admin/audit?action=%s&size=100&page=%lld", action, page);
-        struct pp_resp *r = pp_get(cur, path, admin_token);
-        pp_assert_status(r, 200);
-        const json_t *list = json_object_get(r->json, "audit");
-        assert_true(json_is_array(list));
-        size_t n = json_array_size(list);
-        for (size_t i = 0; i < n; i++) {
-            const json_t *e = json_array_get(list, i);
-            pp_assert_json_str(e, "action", action);
-            pp_assert_json_str(json_object_get(e, "actor"), "kind", actor_kind);
-            const char *subject = json_string_value(json_object_get(e, "subject"));
-            if (id == 0) {
-                count++;
-                continue;
-            }
-            if (subject == NULL || strncmp(subject, "payout:", 7) != 0) {
-                continue;
-            }
-            for (const char *s = subject + 7; *s != '\0';) {
-                char *end = NULL;
-                long long v = strtoll(s, &end, 10);
-                count += v == id;
-                s = *end == ',' ? end + 1 : end + strlen(end);
-            }
-        }
-        pp_resp_free(r);
-        free(path);
-        if (n < 100) {
-            break;
-        }
-    }
-    return count;
+    pp_assert_check(cur->db_path, "stopped");
+    start_next(env);
 }
 
 /* --- Expiry ----------------------------------------------------------------------- */
@@ -269,67 +121,58 @@ static void test_expiry_releases_once(void **state)
     json_t *b = pp_deposit(cur, admin_token, "GBP", "10");
     json_decref(b);
     set_policy("{\"mode\":\"above\",\"thresholds\":{\"GBP\":2.5}}");
-    long long now = wall_ms();
+    long long now = pp_wall_ms();
     long long end = now + 2000;
     long long ready = create("2", now - 60000, end, "READY");
     long long unauthorized = create("3", now - 60000, end, "UNAUTHORIZED");
     long long open = create("1", now - 60000, 0, "READY");
-    assert_gbp("4", "6", "0");
+    pp_assert_balance_now(cur, api_key, "GBP", "4", "6", "0");
 
-    wait_status(ready, "EXPIRED", 10000);
-    wait_status(unauthorized, "EXPIRED", 10000);
+    pp_payout_wait_status(cur, api_key, ready, "EXPIRED", 10000);
+    pp_payout_wait_status(cur, api_key, unauthorized, "EXPIRED", 10000);
     assert_expired_after_end(ready);
     assert_expired_after_end(unauthorized);
-    assert_status_of(open, "READY");
-    assert_gbp("9", "1", "0");
-    assert_int_equal(audit_count("payment.expire", ready, "system"), 1);
-    assert_int_equal(audit_count("payment.expire", unauthorized, "system"), 1);
-    assert_int_equal(audit_count("payment.expire", open, "system"), 0);
+    pp_assert_payout_status(cur, api_key, open, "READY");
+    pp_assert_balance_now(cur, api_key, "GBP", "9", "1", "0");
+    assert_int_equal(pp_audit_count(cur, admin_token, "payment.expire", ready, "system"), 1);
+    assert_int_equal(pp_audit_count(cur, admin_token, "payment.expire", unauthorized, "system"), 1);
+    assert_int_equal(pp_audit_count(cur, admin_token, "payment.expire", open, "system"), 0);
     /* Several more passes: nothing is released twice. */
     pp_sleep_ms(1000);
-    assert_gbp("9", "1", "0");
-    check_ok("after expiry");
+    pp_assert_balance_now(cur, api_key, "GBP", "9", "1", "0");
+    pp_assert_check(cur->db_path, "after expiry");
 
     /* An expired payout is final. */
     receive_refused(ready, "expired");
     char *ids = pp_fmt("{\"ids\":[%lld,%lld]}", ready, unauthorized);
-    post_expect("/api/payment/cancel", api_key, ids, 0);
-    post_expect("/api/payment/authorize", admin_token, ids, 0);
+    pp_assert_success_count(cur, "/api/payment/cancel", api_key, ids, 0);
+    pp_assert_success_count(cur, "/api/payment/authorize", admin_token, ids, 0);
     free(ids);
-    assert_status_of(ready, "EXPIRED");
-    assert_gbp("9", "1", "0");
+    pp_assert_payout_status(cur, api_key, ready, "EXPIRED");
+    pp_assert_balance_now(cur, api_key, "GBP", "9", "1", "0");
 }
 
 static void test_expiry_while_stopped(void **state)
 {
     (void)state;
-    long long now = wall_ms();
+    long long now = pp_wall_ms();
     long long end = now + 3000;
     long long soon = create("2", now - 60000, end, "READY");
-    assert_gbp("7", "3", "0");
+    pp_assert_balance_now(cur, api_key, "GBP", "7", "3", "0");
     assert_int_equal(pp_server_stop(cur), 0);
-    if (wall_ms() >= end) {
+    if (pp_wall_ms() >= end) {
         fail_msg("the server took more than 3 s to stop; the test's premise is gone");
     }
-    check_ok("stopped before the endDate");
-    pp_sleep_ms((long)(end - wall_ms()) + 300);
+    pp_assert_check(cur->db_path, "stopped before the endDate");
+    pp_sleep_ms((long)(end - pp_wall_ms()) + 300);
 
     /* Back up: expired before the server even listens, funds released once. */
-    static const char *const fast[] = {FAST_EXPIRY, NULL};
-    assert_true(restart_count < sizeof restarts / sizeof restarts[0]);
-    struct pp_server *next = &restarts[restart_count++];
-    struct pp_server_opts opts = {.db_path = cur->db_path, .env = fast};
-    assert_int_equal(pp_server_start(next, &opts), 0);
-    cur = next;
-    free(admin_token);
-    admin_token = pp_admin_login(cur);
-    free(api_key);
-    api_key = strdup(admin_token);
+    start_next(fast_env);
     assert_expired_after_end(soon);
-    assert_gbp("9", "1", "0");
+    pp_assert_balance_now(cur, api_key, "GBP", "9", "1", "0");
     pp_sleep_ms(600);
-    assert_gbp("9", "1", "0");
-    check_ok("after the restart");
+    pp_assert_balance_now(cur, api_key, "GBP", "9", "1", "0");
+    pp_assert_check(cur->db_path, "after the restart");
 }
 
 static void test_expiry_off_then_on(void **state)
@@ -337,32 +180,31 @@ static void test_expiry_off_then_on(void **state)
     (void)state;
     static const char *const off[] = {"PAYOUT_EXPIRY_INTERVAL_MS=0", NULL};
     restart(off);
-    long long now = wall_ms();
+    long long now = pp_wall_ms();
     long long ready = create("2", now - 60000, now + 800, "READY");
     long long unauthorized = create("3", now - 60000, now + 800, "UNAUTHORIZED");
-    assert_gbp("4", "6", "0");
+    pp_assert_balance_now(cur, api_key, "GBP", "4", "6", "0");
     pp_sleep_ms(1300);
     /* Expiry is off: still open, funds still blocked... */
-    assert_status_of(ready, "READY");
-    assert_status_of(unauthorized, "UNAUTHORIZED");
-    assert_gbp("4", "6", "0");
+    pp_assert_payout_status(cur, api_key, ready, "READY");
+    pp_assert_payout_status(cur, api_key, unauthorized, "UNAUTHORIZED");
+    pp_assert_balance_now(cur, api_key, "GBP", "4", "6", "0");
     /* ... yet its window is over: it cannot be received or authorized. */
     receive_refused(ready, "after its endDate");
     char *ids = pp_fmt("{\"ids\":[%lld]}", unauthorized);
-    post_expect("/api/payment/authorize", admin_token, ids, 0);
+    pp_assert_success_count(cur, "/api/payment/authorize", admin_token, ids, 0);
     free(ids);
-    assert_status_of(unauthorized, "UNAUTHORIZED");
-    check_ok("open past their endDate");
+    pp_assert_payout_status(cur, api_key, unauthorized, "UNAUTHORIZED");
+    pp_assert_check(cur->db_path, "open past their endDate");
 
     /* The default interval (no environment): expired at start. */
     restart(NULL);
     assert_expired_after_end(ready);
     assert_expired_after_end(unauthorized);
-    assert_gbp("9", "1", "0");
-    check_ok("expired after the restart");
+    pp_assert_balance_now(cur, api_key, "GBP", "9", "1", "0");
+    pp_assert_check(cur->db_path, "expired after the restart");
     /* Fast expiry again for the races below. */
-    static const char *const fast[] = {FAST_EXPIRY, NULL};
-    restart(fast);
+    restart(fast_env);
     set_policy("{\"mode\":\"off\"}");
 }
 
@@ -388,12 +230,8 @@ static int race_one(CURL *h, enum race_kind kind, size_t i)
     } else {
         snprintf(body, sizeof body, "{\"ids\":[%lld]}", race_ids[i]);
     }
-    struct pp_req req = {.method = "POST",
-                         .path = paths[kind],
-                         .token = kind == RACE_RECEIVE ? api_key : admin_token,
-                         .body = body,
-                         .body_len = PP_STRLEN};
-    struct pp_resp *r = pp_request(cur, h, &req);
+    struct pp_resp *r =
+        pp_request_post(cur, h, paths[kind], kind == RACE_RECEIVE ? api_key : admin_token, body);
     int ok = 0;
     if (r != NULL && r->status == 200) {
         if (kind == RACE_RECEIVE) {
@@ -417,7 +255,7 @@ static void *race_worker(void *arg)
     enum race_kind kind = (enum race_kind)(t % 3);
     CURL *h = curl_easy_init();
     pthread_barrier_wait(&barrier);
-    long long wait = race_start_ms[kind] - wall_ms();
+    long long wait = race_start_ms[kind] - pp_wall_ms();
     if (wait > 0) {
         pp_sleep_ms((long)wait);
     }
@@ -437,19 +275,9 @@ static void *race_worker(void *arg)
 
 static void run_race(void)
 {
-    pthread_t threads[THREADS];
-    static size_t index[THREADS];
     memset(successes, 0, sizeof successes);
     atomic_store(&failures, 0);
-    assert_int_equal(pthread_barrier_init(&barrier, NULL, THREADS), 0);
-    for (size_t t = 0; t < THREADS; t++) {
-        index[t] = t;
-        assert_int_equal(pthread_create(&threads[t], NULL, race_worker, &index[t]), 0);
-    }
-    for (size_t t = 0; t < THREADS; t++) {
-        pthread_join(threads[t], NULL);
-    }
-    pthread_barrier_destroy(&barrier);
+    pp_threads_run(THREADS, race_worker, &barrier);
     assert_int_equal(atomic_load(&failures), 0);
 }
 
@@ -462,7 +290,7 @@ static int race_outcomes(int may_expire, int *expired_out)
         int a = atomic_load(&successes[RACE_AUTHORIZE][i]);
         int rc = atomic_load(&successes[RACE_RECEIVE][i]);
         int c = atomic_load(&successes[RACE_CANCEL][i]);
-        struct pp_resp *r = get_payout(race_ids[i]);
+        struct pp_resp *r = pp_payout_get(cur, api_key, race_ids[i]);
         const char *status = json_string_value(json_object_get(r->json, "status"));
         int is_expired = strcmp(status, "EXPIRED") == 0;
         if (a > 1 || rc + c + is_expired != 1 || (rc == 1) != (strcmp(status, "RECEIVED") == 0) ||
@@ -485,16 +313,16 @@ static void test_race_authorize_receive_cancel(void **state)
     /* 48 payouts of 0.25 GBP awaiting authorization. */
     json_t *b = pp_deposit(cur, admin_token, "GBP", "12");
     json_decref(b);
-    assert_gbp("21", "1", "0");
+    pp_assert_balance_now(cur, api_key, "GBP", "21", "1", "0");
     set_policy("{\"mode\":\"always\"}");
-    long long now = wall_ms();
+    long long now = pp_wall_ms();
     for (size_t i = 0; i < RACE_PAYOUTS; i++) {
         race_ids[i] = create("0.25", now - 60000, 0, "UNAUTHORIZED");
     }
     set_policy("{\"mode\":\"off\"}");
-    assert_gbp("9", "13", "0");
+    pp_assert_balance_now(cur, api_key, "GBP", "9", "13", "0");
     race_start_ms[RACE_AUTHORIZE] = race_start_ms[RACE_RECEIVE] = 0;
-    race_start_ms[RACE_CANCEL] = wall_ms() + 30; /* receivers get a head start */
+    race_start_ms[RACE_CANCEL] = pp_wall_ms() + 30; /* receivers get a head start */
     run_race();
     int expired = 0;
     int received = race_outcomes(0, &expired);
@@ -503,8 +331,8 @@ static void test_race_authorize_receive_cancel(void **state)
     char available[32], paid[32];
     pp_format_minor(900 + (RACE_PAYOUTS - received) * 25, 2, available, sizeof available);
     pp_format_minor(received * 25, 2, paid, sizeof paid);
-    assert_gbp(available, "1", paid);
-    check_ok("after the authorize/receive/cancel race");
+    pp_assert_balance_now(cur, api_key, "GBP", available, "1", paid);
+    pp_assert_check(cur->db_path, "after the authorize/receive/cancel race");
 }
 
 static void test_race_at_expiry(void **state)
@@ -524,7 +352,7 @@ static void test_race_at_expiry(void **state)
     assert_true(available0 >= RACE_PAYOUTS * 10);
 
     /* READY payouts of 0.1 GBP all ending 1.5 s from now. */
-    long long now = wall_ms();
+    long long now = pp_wall_ms();
     long long end = now + 1500;
     for (size_t i = 0; i < RACE_PAYOUTS; i++) {
         race_ids[i] = create("0.1", now - 60000, end, "READY");
@@ -537,34 +365,41 @@ static void test_race_at_expiry(void **state)
     race_start_ms[RACE_CANCEL] = end + 5;
     run_race();
     for (size_t i = 0; i < RACE_PAYOUTS; i++) {
-        struct pp_resp *r = get_payout(race_ids[i]);
+        struct pp_resp *r = pp_payout_get(cur, api_key, race_ids[i]);
         const char *status = json_string_value(json_object_get(r->json, "status"));
         int open = strcmp(status, "READY") == 0;
         pp_resp_free(r);
         if (open) {
-            wait_status(race_ids[i], "EXPIRED", 5000);
+            pp_payout_wait_status(cur, api_key, race_ids[i], "EXPIRED", 5000);
         }
     }
     int expired = 0;
     int received = race_outcomes(1, &expired);
     /* Each expired payout is in the audit log exactly once, the others not. */
     for (size_t i = 0; i < RACE_PAYOUTS; i++) {
-        struct pp_resp *r = get_payout(race_ids[i]);
+        struct pp_resp *r = pp_payout_get(cur, api_key, race_ids[i]);
         int is_expired =
             strcmp(json_string_value(json_object_get(r->json, "status")), "EXPIRED") == 0;
         pp_resp_free(r);
-        assert_int_equal(audit_count("payment.expire", race_ids[i], "system"), is_expired);
+        assert_int_equal(pp_audit_count(cur, admin_token, "payment.expire", race_ids[i], "system"),
+                         is_expired);
     }
     print_message("race at expiry: %d received, %d cancelled, %d expired\n", received,
                   RACE_PAYOUTS - received - expired, expired);
     char available[32], paid[32];
     pp_format_minor(available0 - received * 10, 2, available, sizeof available);
     pp_format_minor(paid0 + received * 10, 2, paid, sizeof paid);
-    assert_gbp(available, "1", paid);
-    check_ok("after the race at expiry");
+    pp_assert_balance_now(cur, api_key, "GBP", available, "1", paid);
+    pp_assert_check(cur->db_path, "after the race at expiry");
     assert_int_equal(pp_server_stop(cur), 0);
-    check_ok("after SIGTERM");
+    pp_assert_check(cur->db_path, "after SIGTERM");
 }
+
+static const struct pp_session session = {.srv = &srv,
+                                          .admin_token = &admin_token,
+                                          .api_key = &api_key,
+                                          .opts = &server_opts,
+                                          .before_stop = before_stop};
 
 int main(void)
 {
@@ -575,5 +410,5 @@ int main(void)
         cmocka_unit_test(test_race_authorize_receive_cancel),
         cmocka_unit_test(test_race_at_expiry),
     };
-    return cmocka_run_group_tests_name("api.expiry", tests, group_setup, group_teardown);
+    return pp_session_run("api.expiry", tests, sizeof tests / sizeof tests[0], &session);
 }

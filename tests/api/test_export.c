@@ -59,9 +59,7 @@ static long long create(CURL *h, const char *currency, const char *amount, const
              "\"endDate\":\"2031-03-01\",\"name\":\"Export project %d\",\"description\":\"%s\","
              "\"userName\":\"%s\",\"notification\":%s}",
              amount, currency, 1 + day % 20, day % 3, desc, user, day % 2 ? "true" : "false");
-    struct pp_req req = {.method = "POST", .path = "/api/payment/create", .token = api_key,
-                         .body = body, .body_len = PP_STRLEN};
-    struct pp_resp *r = pp_request(&srv, h, &req);
+    struct pp_resp *r = pp_request_post(&srv, h, "/api/payment/create", api_key, body);
     long long id = 0;
     if (r != NULL && r->status == 200) {
         id = json_integer_value(
@@ -103,18 +101,9 @@ static void run_bulk(void)
     assert_int_equal(bulk_failures, 0);
 }
 
-static int group_setup(void **state)
+static const char *const funds[] = {"GBP", "10000000", "JPY", "10000000", NULL};
+static int after_start(void)
 {
-    (void)state;
-    if (pp_server_start(&srv, NULL) != 0) {
-        return -1;
-    }
-    admin_token = pp_admin_login(&srv);
-    char *password = pp_enable_integration(&srv, admin_token);
-    api_key = pp_authenticate(&srv, password);
-    free(password);
-    json_decref(pp_deposit(&srv, admin_token, "GBP", "10000000"));
-    json_decref(pp_deposit(&srv, admin_token, "JPY", "10000000"));
     for (size_t i = 0; i < TRICKY_COUNT; i++) {
         tricky_ids[i] = create(NULL, "GBP", "3.3", tricky[i].json, "export-tricky", (int)i);
         if (tricky_ids[i] == 0) {
@@ -126,22 +115,12 @@ static int group_setup(void **state)
     /* Some cancelled payouts, for the status filter and cancelledAt. */
     char body[2048] = "{\"ids\":[";
     for (long long id = 20; id < 400; id += 9) {
-        snprintf(body + strlen(body), sizeof body - strlen(body), "%s%lld", id > 20 ? "," : "",
-                 id);
+        snprintf(body + strlen(body), sizeof body - strlen(body), "%s%lld", id > 20 ? "," : "", id);
     }
     strcat(body, "]}");
     struct pp_resp *r = pp_post(&srv, "/api/payment/cancel", api_key, body);
     pp_assert_status(r, 200);
     pp_resp_free(r);
-    return 0;
-}
-
-static int group_teardown(void **state)
-{
-    (void)state;
-    pp_server_destroy(&srv);
-    free(admin_token);
-    free(api_key);
     return 0;
 }
 
@@ -259,15 +238,10 @@ static size_t list_all(const char *query, struct row *rows, size_t cap)
             char path[64];
             rows[n].item = json_incref(json_array_get(items, i));
             snprintf(path, sizeof path, "payments[%zu].amount", i);
-            assert_non_null(
-                pp_json_number_text(r->body, r->body_len, path, rows[n].amount, 32));
+            assert_non_null(pp_json_number_text(r->body, r->body_len, path, rows[n].amount, 32));
             n++;
         }
-        json_t *next = json_object_get(r->json, "nextCursor");
-        int more = json_is_string(next);
-        if (more) {
-            snprintf(cursor, sizeof cursor, "%s", json_string_value(next));
-        }
+        int more = pp_next_cursor(r, cursor, sizeof cursor);
         pp_resp_free(r);
         free(url);
         if (!more) {
@@ -297,9 +271,9 @@ static void assert_export_equals_list(const char *query)
 {
     static struct row rows[ROWS_MAX];
     static const char *const keys[COLUMNS] = {
-        "id", "uniqueId", "status", "amount", "currency", "startDate", "endDate", "createdAt",
-        "updatedAt", "projectId", "recipientId", "description", "notification", "reference",
-        "receivedAt", "cancelledAt", "expiredAt", "authorizedAt"};
+        "id",           "uniqueId",  "status",     "amount",      "currency",    "startDate",
+        "endDate",      "createdAt", "updatedAt",  "projectId",   "recipientId", "description",
+        "notification", "reference", "receivedAt", "cancelledAt", "expiredAt",   "authorizedAt"};
     struct csv c;
     size_t n = list_all(query, rows, ROWS_MAX);
     export_get(query, &c);
@@ -384,14 +358,8 @@ static void test_empty_export_and_errors(void **state)
         "/api/payments/export?orderBy=description",
         "/api/payments/export?status=READY&status=CANCELLED",
     };
-    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        struct pp_resp *r = pp_get(&srv, bad[i], api_key);
-        pp_assert_error(r, 400, "INVALID_PARAMS");
-        pp_resp_free(r);
-    }
-    struct pp_resp *r = pp_get(&srv, "/api/payments/export", NULL);
-    pp_assert_error(r, 401, "UNAUTHORIZED");
-    pp_resp_free(r);
+    pp_assert_get_errors(&srv, api_key, bad, sizeof bad / sizeof bad[0], 400, "INVALID_PARAMS");
+    pp_expect_error(pp_get(&srv, "/api/payments/export", NULL), 401, "UNAUTHORIZED");
 }
 
 /* --- Exporting while writing ------------------------------------------------------------ */
@@ -463,10 +431,14 @@ static void test_export_while_writing(void **state)
     for (size_t i = 0; i < before; i++) {
         json_decref(rows[i].item);
     }
-    char *out = NULL;
-    assert_int_equal(pp_check(srv.db_path, &out), 0);
-    free(out);
+    pp_assert_check(srv.db_path, "at the end");
 }
+
+static const struct pp_session session = {.srv = &srv,
+                                          .admin_token = &admin_token,
+                                          .api_key = &api_key,
+                                          .funds = funds,
+                                          .after_start = after_start};
 
 int main(void)
 {
@@ -476,5 +448,5 @@ int main(void)
         cmocka_unit_test(test_empty_export_and_errors),
         cmocka_unit_test(test_export_while_writing),
     };
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return PP_SESSION_RUN(tests, &session);
 }

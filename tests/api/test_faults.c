@@ -70,6 +70,17 @@ static void remount(int read_only)
     }
 }
 
+/* Every server of the test runs on db_path, on the mount. */
+static const struct pp_server_opts server_opts = {.db_path = db_path, .args = server_args};
+static const struct pp_session signed_in = {
+    .srv = &srv, .opts = &server_opts, .admin_token = &admin_token, .api_key = &api_key};
+static const char *const funds[] = {"GBP", "1000", NULL};
+static const struct pp_session funded = {.srv = &srv,
+                                         .opts = &server_opts,
+                                         .admin_token = &admin_token,
+                                         .api_key = &api_key,
+                                         .funds = funds};
+
 static int setup(void **state)
 {
     (void)state;
@@ -78,13 +89,7 @@ static int setup(void **state)
                         "read-only and full (CI runs as root; run `sudo make test` locally)\n");
         return -1;
     }
-    struct pp_server probe;
-    if (pp_server_start(&probe, NULL) != 0) {
-        return -1;
-    }
-    snprintf(mnt, sizeof mnt, "%s-mnt", probe.dir);
-    pp_server_destroy(&probe);
-    if (mkdir(mnt, 0700) != 0 && errno != EEXIST) {
+    if (pp_temp_dir_make(mnt, sizeof mnt) != 0) {
         return -1;
     }
     snprintf(db_path, sizeof db_path, "%s/payout.db", mnt);
@@ -96,29 +101,20 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    pp_server_destroy(&srv);
+    pp_session_stop(&signed_in);
     if (mounted) {
         umount2(mnt, MNT_DETACH);
         mounted = 0;
     }
     rmdir(mnt);
     unlink(image_path);
-    free(admin_token);
-    free(api_key);
-    admin_token = api_key = NULL;
     return 0;
 }
 
 /* Starts the server on db_path, which is mounted, and funds it. */
 static void start_funded(void)
 {
-    struct pp_server_opts opts = {.db_path = db_path, .args = server_args};
-    assert_int_equal(pp_server_start(&srv, &opts), 0);
-    admin_token = pp_admin_login(&srv);
-    char *password = pp_enable_integration(&srv, admin_token);
-    api_key = pp_authenticate(&srv, password);
-    free(password);
-    json_decref(pp_deposit(&srv, admin_token, "GBP", "1000"));
+    assert_int_equal(pp_session_start(&funded), 0);
 }
 
 static void start_on_mount(const char *size)
@@ -169,20 +165,13 @@ static void assert_books(void)
     char available[32], blocked[32];
     snprintf(available, sizeof available, "%d", 1000 - creates_ok);
     snprintf(blocked, sizeof blocked, "%d", creates_ok);
-    struct pp_resp *b = pp_balances(&srv, api_key);
-    pp_assert_balance(b, "GBP", available, blocked, "0");
-    pp_resp_free(b);
+    pp_assert_balance_now(&srv, api_key, "GBP", available, blocked, "0");
 }
 
 static void stop_and_check(void)
 {
     assert_int_equal(pp_server_stop(&srv), 0);
-    char *out = NULL;
-    int rc = pp_check(db_path, &out);
-    if (rc != 0) {
-        fail_msg("check after the fault exited %d: %s", rc, out != NULL ? out : "");
-    }
-    free(out);
+    pp_assert_check(db_path, "after the fault");
 }
 
 /* A database that became read-only (here: its tmpfs remounted read-only
@@ -207,8 +196,7 @@ static void test_read_only_database(void **state)
     remount(0);
     /* Archives the stopped server's logs (for test_logs) and frees its dir. */
     pp_server_destroy(&srv);
-    struct pp_server_opts opts = {.db_path = db_path, .args = server_args};
-    assert_int_equal(pp_server_start(&srv, &opts), 0);
+    assert_int_equal(pp_server_start(&srv, &server_opts), 0);
     assert_books();
     struct pp_resp *r = create("after read-only");
     pp_assert_status(r, 200);
@@ -520,22 +508,9 @@ static void test_database_turns_read_only_while_serving(void **state)
     }
 
     ext4_repair();
-    char *out = NULL;
-    rc = pp_check(db_path, &out);
-    if (rc != 0) {
-        fail_msg("check after the read-only fault exited %d: %s", rc, out != NULL ? out : "");
-    }
-    free(out);
-    free(admin_token);
-    free(api_key);
-    admin_token = api_key = NULL;
-    pp_server_destroy(&srv);
-    struct pp_server_opts opts = {.db_path = db_path, .args = server_args};
-    assert_int_equal(pp_server_start(&srv, &opts), 0);
-    admin_token = pp_admin_login(&srv);
-    char *password = pp_enable_integration(&srv, admin_token);
-    api_key = pp_authenticate(&srv, password);
-    free(password);
+    pp_assert_check(db_path, "after the read-only fault");
+    pp_session_stop(&signed_in);
+    assert_int_equal(pp_session_start(&signed_in), 0);
     /* Nothing of the refused writes: no payout, no deposit, no cancel, no
     ** audit entry (the switch just made is one). */
     assert_reads_served(cancel_id, audits + 1);

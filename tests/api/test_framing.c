@@ -159,6 +159,21 @@ static void send_smuggle(const char *framing_headers, struct raw_answer *a)
     free(req);
 }
 
+/* Sends each of the n framing header sets with a smuggled request behind
+** it: each is refused with 400 INVALID_PARAMS and the smuggled request is
+** never answered. */
+static void assert_smuggling_refused(const char *const *cases, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        struct raw_answer a;
+        send_smuggle(cases[i], &a);
+        assert_refused(cases[i], &a, 400, "INVALID_PARAMS");
+        if (strstr(a.text, "\"version\"") != NULL) {
+            fail_msg("%s: the smuggled request was answered:\n%s", cases[i], a.text);
+        }
+    }
+}
+
 static void test_two_content_lengths_refused(void **state)
 {
     (void)state;
@@ -168,14 +183,7 @@ static void test_two_content_lengths_refused(void **state)
         "Content-Length: 2\r\nContent-Length: 2\r\n",
         "Content-Length: 2\r\ncontent-length: 40\r\n",
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        struct raw_answer a;
-        send_smuggle(cases[i], &a);
-        assert_refused(cases[i], &a, 400, "INVALID_PARAMS");
-        if (strstr(a.text, "\"version\"") != NULL) {
-            fail_msg("%s: the smuggled request was answered:\n%s", cases[i], a.text);
-        }
-    }
+    assert_smuggling_refused(cases, sizeof cases / sizeof cases[0]);
 }
 
 /* A listed Content-Length ("2, 40") libmicrohttpd refuses itself before any
@@ -199,14 +207,7 @@ static void test_transfer_encoding_with_content_length_refused(void **state)
         "Content-Length: 2\r\nTransfer-Encoding: chunked\r\n",
         "Content-Length: 2\r\nTransfer-Encoding: identity\r\n",
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        struct raw_answer a;
-        send_smuggle(cases[i], &a);
-        assert_refused(cases[i], &a, 400, "INVALID_PARAMS");
-        if (strstr(a.text, "\"version\"") != NULL) {
-            fail_msg("%s: the smuggled request was answered:\n%s", cases[i], a.text);
-        }
-    }
+    assert_smuggling_refused(cases, sizeof cases / sizeof cases[0]);
 }
 
 static void test_unknown_transfer_coding_refused_at_once(void **state)
@@ -433,20 +434,9 @@ static void test_allow_lists_head(void **state)
     }
 }
 
-static int group_setup(void **state)
-{
-    (void)state;
-    static const char *const args[] = {"--conn-timeout-s", CONN_TIMEOUT_S, NULL};
-    struct pp_server_opts opts = {.args = args};
-    return pp_server_start(&srv, &opts);
-}
-
-static int group_teardown(void **state)
-{
-    (void)state;
-    pp_server_destroy(&srv);
-    return 0;
-}
+static const char *const server_args[] = {"--conn-timeout-s", CONN_TIMEOUT_S, NULL};
+static const struct pp_server_opts server_opts = {.args = server_args};
+static const struct pp_session session = {.srv = &srv, .opts = &server_opts};
 
 int main(void)
 {
@@ -462,5 +452,5 @@ int main(void)
         cmocka_unit_test(test_head_like_get),
         cmocka_unit_test(test_allow_lists_head),
     };
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return PP_SESSION_RUN(tests, &session);
 }

@@ -20,36 +20,11 @@ static struct pp_server srv_stop;
 static char *admin_token;
 static char *api_key;
 
-static int group_setup(void **state)
+static const char *const funds[] = {"GBP", "100", NULL};
+static void before_stop(void)
 {
-    (void)state;
-    if (pp_server_start(&srv, NULL) != 0) {
-        return -1;
-    }
-    admin_token = pp_admin_login(&srv);
-    char *password = pp_enable_integration(&srv, admin_token);
-    api_key = pp_authenticate(&srv, password);
-    free(password);
-    json_t *b = pp_deposit(&srv, admin_token, "GBP", "100");
-    json_decref(b);
-    return 0;
-}
-
-static int group_teardown(void **state)
-{
-    (void)state;
     pp_server_destroy(&srv_stop);
     pp_server_destroy(&srv_env);
-    pp_server_destroy(&srv);
-    free(admin_token);
-    free(api_key);
-    return 0;
-}
-
-static void expect_error(struct pp_resp *r, long status, const char *type)
-{
-    pp_assert_error(r, status, type);
-    pp_resp_free(r);
 }
 
 static struct pp_resp *send_raw(const char *method, const char *path, const char *token,
@@ -73,9 +48,7 @@ static void assert_alive(void)
 
 static void assert_gbp_untouched(void)
 {
-    struct pp_resp *b = pp_balances(&srv, api_key);
-    pp_assert_balance(b, "GBP", "100", "0", "0");
-    pp_resp_free(b);
+    pp_assert_balance_now(&srv, api_key, "GBP", "100", "0", "0");
 }
 
 static void test_version(void **state)
@@ -102,13 +75,13 @@ static void test_version(void **state)
 static void test_not_found(void **state)
 {
     (void)state;
-    expect_error(pp_get(&srv, "/api/nope", NULL), 404, "NOT_FOUND");
-    expect_error(pp_get(&srv, "/api/nope", admin_token), 404, "NOT_FOUND");
-    expect_error(pp_post(&srv, "/api/nope", admin_token, "{}"), 404, "NOT_FOUND");
-    expect_error(pp_get(&srv, "/nope", NULL), 404, "NOT_FOUND");
-    expect_error(pp_get(&srv, "/api/payment/create/extra", admin_token), 404, "NOT_FOUND");
-    expect_error(pp_get(&srv, "/api/admin/nope", admin_token), 404, "NOT_FOUND");
-    expect_error(pp_get(&srv, "/api/payments/1/extra", admin_token), 404, "NOT_FOUND");
+    pp_expect_error(pp_get(&srv, "/api/nope", NULL), 404, "NOT_FOUND");
+    pp_expect_error(pp_get(&srv, "/api/nope", admin_token), 404, "NOT_FOUND");
+    pp_expect_error(pp_post(&srv, "/api/nope", admin_token, "{}"), 404, "NOT_FOUND");
+    pp_expect_error(pp_get(&srv, "/nope", NULL), 404, "NOT_FOUND");
+    pp_expect_error(pp_get(&srv, "/api/payment/create/extra", admin_token), 404, "NOT_FOUND");
+    pp_expect_error(pp_get(&srv, "/api/admin/nope", admin_token), 404, "NOT_FOUND");
+    pp_expect_error(pp_get(&srv, "/api/payments/1/extra", admin_token), 404, "NOT_FOUND");
 }
 
 static void test_method_not_allowed(void **state)
@@ -154,7 +127,7 @@ static void test_payload_too_large(void **state)
     (void)state;
     /* Exactly the limit is still read (and refused for its content). */
     char *at_limit = padded_body("{\"ids\":[]", "}", PP_BODY_LIMIT_BYTES);
-    expect_error(
+    pp_expect_error(
         send_raw("POST", "/api/payment/cancel", api_key, NULL, at_limit, PP_BODY_LIMIT_BYTES), 400,
         "INVALID_PARAMS");
     free(at_limit);
@@ -162,14 +135,14 @@ static void test_payload_too_large(void **state)
     size_t sizes[] = {PP_BODY_LIMIT_BYTES + 1, 4 * PP_BODY_LIMIT_BYTES};
     for (size_t i = 0; i < 2; i++) {
         char *body = padded_body("{\"ids\":[1]", "}", sizes[i]);
-        expect_error(send_raw("POST", "/api/payment/cancel", api_key, NULL, body, sizes[i]), 413,
-                     "PAYLOAD_TOO_LARGE");
-        expect_error(send_raw("POST", "/api/authenticate", NULL, NULL, body, sizes[i]), 413,
-                     "PAYLOAD_TOO_LARGE");
+        pp_expect_error(send_raw("POST", "/api/payment/cancel", api_key, NULL, body, sizes[i]), 413,
+                        "PAYLOAD_TOO_LARGE");
+        pp_expect_error(send_raw("POST", "/api/authenticate", NULL, NULL, body, sizes[i]), 413,
+                        "PAYLOAD_TOO_LARGE");
         free(body);
     }
     char *create = padded_body("{\"description\":\"", "\"}", PP_BODY_LIMIT_BYTES + 100);
-    expect_error(
+    pp_expect_error(
         send_raw("POST", "/api/payment/create", api_key, NULL, create, PP_BODY_LIMIT_BYTES + 100),
         413, "PAYLOAD_TOO_LARGE");
     free(create);
@@ -223,15 +196,16 @@ static void test_malformed_json(void **state)
                 fail_msg("POST %s with body '%s': expected 400, got %ld %s", targets[t].path,
                          malformed[i], r->status, r->body);
             }
-            expect_error(r, 400, "INVALID_PARAMS");
+            pp_expect_error(r, 400, "INVALID_PARAMS");
         }
     }
     /* Invalid UTF-8 and a NUL byte inside a string. */
     static const char bad_utf8[] = "{\"apiKey\":\"\xff\xfe\"}";
-    expect_error(send_raw("POST", "/api/authenticate", NULL, NULL, bad_utf8, sizeof bad_utf8 - 1),
-                 400, "INVALID_PARAMS");
+    pp_expect_error(
+        send_raw("POST", "/api/authenticate", NULL, NULL, bad_utf8, sizeof bad_utf8 - 1), 400,
+        "INVALID_PARAMS");
     static const char with_nul[] = "{\"ids\":[1]}\0";
-    expect_error(
+    pp_expect_error(
         send_raw("POST", "/api/payment/cancel", api_key, NULL, with_nul, sizeof with_nul - 1), 400,
         "INVALID_PARAMS");
     assert_alive();
@@ -244,28 +218,29 @@ static void test_non_object_json(void **state)
     static const char *const bodies[] = {
         "[]", "[1]", "1", "\"s\"", "null", "true", "[{\"ids\":[1]}]"};
     for (size_t i = 0; i < sizeof bodies / sizeof bodies[0]; i++) {
-        expect_error(send_raw("POST", "/api/payment/cancel", api_key, NULL, bodies[i], PP_STRLEN),
-                     400, "INVALID_PARAMS");
-        expect_error(send_raw("POST", "/api/authenticate", NULL, NULL, bodies[i], PP_STRLEN), 400,
-                     "INVALID_PARAMS");
+        pp_expect_error(
+            send_raw("POST", "/api/payment/cancel", api_key, NULL, bodies[i], PP_STRLEN), 400,
+            "INVALID_PARAMS");
+        pp_expect_error(send_raw("POST", "/api/authenticate", NULL, NULL, bodies[i], PP_STRLEN),
+                        400, "INVALID_PARAMS");
     }
 }
 
 static void test_duplicate_keys(void **state)
 {
     (void)state;
-    expect_error(pp_post(&srv, "/api/payment/cancel", api_key, "{\"ids\":[1],\"ids\":[2]}"), 400,
-                 "INVALID_PARAMS");
-    expect_error(pp_post(&srv, "/api/authenticate", NULL, "{\"apiKey\":\"a\",\"apiKey\":\"b\"}"),
-                 400, "INVALID_PARAMS");
-    expect_error(pp_post(&srv, "/api/admin/funds/deposit", admin_token,
-                         "{\"currency\":\"GBP\",\"amount\":1,\"amount\":2}"),
-                 400, "INVALID_PARAMS");
-    expect_error(pp_post(&srv, "/api/payment/create", api_key,
-                         "{\"amount\":1,\"currency\":\"GBP\",\"startDate\":\"2031-01-01\","
-                         "\"endDate\":\"2031-01-02\",\"name\":\"dup\",\"description\":\"d\","
-                         "\"userName\":\"dup\",\"notification\":true,\"amount\":2}"),
-                 400, "INVALID_PARAMS");
+    pp_expect_error(pp_post(&srv, "/api/payment/cancel", api_key, "{\"ids\":[1],\"ids\":[2]}"), 400,
+                    "INVALID_PARAMS");
+    pp_expect_error(pp_post(&srv, "/api/authenticate", NULL, "{\"apiKey\":\"a\",\"apiKey\":\"b\"}"),
+                    400, "INVALID_PARAMS");
+    pp_expect_error(pp_post(&srv, "/api/admin/funds/deposit", admin_token,
+                            "{\"currency\":\"GBP\",\"amount\":1,\"amount\":2}"),
+                    400, "INVALID_PARAMS");
+    pp_expect_error(pp_post(&srv, "/api/payment/create", api_key,
+                            "{\"amount\":1,\"currency\":\"GBP\",\"startDate\":\"2031-01-01\","
+                            "\"endDate\":\"2031-01-02\",\"name\":\"dup\",\"description\":\"d\","
+                            "\"userName\":\"dup\",\"notification\":true,\"amount\":2}"),
+                    400, "INVALID_PARAMS");
     assert_gbp_untouched();
 }
 
@@ -280,12 +255,12 @@ static void test_deep_nesting(void **state)
     memset(body + n, '[', depth);
     memset(body + n + depth, ']', depth);
     strcpy(body + n + 2 * depth, "}");
-    expect_error(send_raw("POST", "/api/payment/cancel", api_key, NULL, body, PP_STRLEN), 400,
-                 "INVALID_PARAMS");
+    pp_expect_error(send_raw("POST", "/api/payment/cancel", api_key, NULL, body, PP_STRLEN), 400,
+                    "INVALID_PARAMS");
     memset(body, '[', depth);
     body[depth] = '\0';
-    expect_error(send_raw("POST", "/api/authenticate", NULL, NULL, body, PP_STRLEN), 400,
-                 "INVALID_PARAMS");
+    pp_expect_error(send_raw("POST", "/api/authenticate", NULL, NULL, body, PP_STRLEN), 400,
+                    "INVALID_PARAMS");
     free(body);
     assert_alive();
 }
@@ -298,10 +273,11 @@ static void test_content_type(void **state)
                                           "application/xml", "multipart/form-data; boundary=x",
                                           "text/json-ish"};
     for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
-        expect_error(send_raw("POST", "/api/payment/cancel", api_key, refused[i], body, PP_STRLEN),
-                     415, "UNSUPPORTED_MEDIA_TYPE");
+        pp_expect_error(
+            send_raw("POST", "/api/payment/cancel", api_key, refused[i], body, PP_STRLEN), 415,
+            "UNSUPPORTED_MEDIA_TYPE");
     }
-    expect_error(
+    pp_expect_error(
         send_raw("POST", "/api/authenticate", NULL, "text/plain", "{\"apiKey\":\"x\"}", PP_STRLEN),
         415, "UNSUPPORTED_MEDIA_TYPE");
 
@@ -385,12 +361,50 @@ static char *alg_none(const char *token)
     return pp_fmt("%s%.*s.", encoded, (int)(dot2 - dot1), dot1);
 }
 
+/* A route that needs a token, and a body it accepts. */
+struct protected_route {
+    const char *method, *path, *body;
+};
+
+/* Asserts that rt answers 401 UNAUTHORIZED to every one of bad_tokens (as
+** x-access-token), to bad_bearer as a bearer token and to Basic
+** credentials. */
+static void assert_route_refuses(const struct protected_route *rt, const char *const *bad_tokens,
+                                 size_t n, const char *bad_bearer)
+{
+    for (size_t t = 0; t < n; t++) {
+        struct pp_req req = {.method = rt->method,
+                             .path = rt->path,
+                             .token = bad_tokens[t],
+                             .body = rt->body,
+                             .body_len = PP_STRLEN};
+        struct pp_resp *r = pp_call(&srv, &req);
+        if (r->status != 401) {
+            fail_msg("%s %s with token #%zu: expected 401, got %ld %s", rt->method, rt->path, t,
+                     r->status, r->body);
+        }
+        pp_expect_error(r, 401, "UNAUTHORIZED");
+    }
+    /* Bad tokens in the Authorization header too. */
+    struct pp_req bearer = {.method = rt->method,
+                            .path = rt->path,
+                            .bearer = bad_bearer,
+                            .body = rt->body,
+                            .body_len = PP_STRLEN};
+    pp_expect_error(pp_call(&srv, &bearer), 401, "UNAUTHORIZED");
+    const char *basic[] = {"Authorization: Basic YWRtaW46YWRtaW4=", NULL};
+    struct pp_req basic_req = {.method = rt->method,
+                               .path = rt->path,
+                               .headers = basic,
+                               .body = rt->body,
+                               .body_len = PP_STRLEN};
+    pp_expect_error(pp_call(&srv, &basic_req), 401, "UNAUTHORIZED");
+}
+
 static void test_tokens(void **state)
 {
     (void)state;
-    static const struct {
-        const char *method, *path, *body;
-    } protected_routes[] = {
+    static const struct protected_route protected_routes[] = {
         {"POST", "/api/payment/create", "{}"},
         {"POST", "/api/payment/cancel", "{\"ids\":[1]}"},
         {"GET", "/api/payments/1", NULL},
@@ -409,34 +423,8 @@ static void test_tokens(void **state)
     const char *bad_tokens[] = {NULL,    "garbage", "a.b.c", "Bearer x",
                                 bad_sig, tampered,  none,    tampered_admin};
     for (size_t i = 0; i < sizeof protected_routes / sizeof protected_routes[0]; i++) {
-        for (size_t t = 0; t < sizeof bad_tokens / sizeof bad_tokens[0]; t++) {
-            struct pp_req req = {.method = protected_routes[i].method,
-                                 .path = protected_routes[i].path,
-                                 .token = bad_tokens[t],
-                                 .body = protected_routes[i].body,
-                                 .body_len = PP_STRLEN};
-            struct pp_resp *r = pp_call(&srv, &req);
-            if (r->status != 401) {
-                fail_msg("%s %s with token #%zu: expected 401, got %ld %s",
-                         protected_routes[i].method, protected_routes[i].path, t, r->status,
-                         r->body);
-            }
-            expect_error(r, 401, "UNAUTHORIZED");
-        }
-        /* Bad tokens in the Authorization header too. */
-        struct pp_req bearer = {.method = protected_routes[i].method,
-                                .path = protected_routes[i].path,
-                                .bearer = tampered_admin,
-                                .body = protected_routes[i].body,
-                                .body_len = PP_STRLEN};
-        expect_error(pp_call(&srv, &bearer), 401, "UNAUTHORIZED");
-        const char *basic[] = {"Authorization: Basic YWRtaW46YWRtaW4=", NULL};
-        struct pp_req basic_req = {.method = protected_routes[i].method,
-                                   .path = protected_routes[i].path,
-                                   .headers = basic,
-                                   .body = protected_routes[i].body,
-                                   .body_len = PP_STRLEN};
-        expect_error(pp_call(&srv, &basic_req), 401, "UNAUTHORIZED");
+        assert_route_refuses(&protected_routes[i], bad_tokens,
+                             sizeof bad_tokens / sizeof bad_tokens[0], tampered_admin);
     }
     free(bad_sig);
     free(tampered);
@@ -469,12 +457,7 @@ static void test_config_from_env(void **state)
     pp_assert_status(r, 200);
     pp_resp_free(r);
     assert_int_equal(pp_server_stop_sig(&srv_env, SIGINT), 0);
-    char *out = NULL;
-    int rc = pp_check(srv_env.db_path, &out);
-    if (rc != 0) {
-        fail_msg("check on the env-configured db exited %d: %s", rc, out != NULL ? out : "");
-    }
-    free(out);
+    pp_assert_check(srv_env.db_path, "on the env-configured db");
 }
 
 struct inflight {
@@ -570,6 +553,12 @@ static void test_stdout_single_line(void **state)
     free(want);
 }
 
+static const struct pp_session session = {.srv = &srv,
+                                          .admin_token = &admin_token,
+                                          .api_key = &api_key,
+                                          .funds = funds,
+                                          .before_stop = before_stop};
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -588,5 +577,5 @@ int main(void)
         cmocka_unit_test(test_graceful_shutdown),
         cmocka_unit_test(test_stdout_single_line),
     };
-    return cmocka_run_group_tests_name("api.http", tests, group_setup, group_teardown);
+    return pp_session_run("api.http", tests, sizeof tests / sizeof tests[0], &session);
 }

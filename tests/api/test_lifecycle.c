@@ -27,44 +27,12 @@ static char *api_key;
 #define OPEN_END "2031-01-01T00:00:00Z"     /* ... until 2031 */
 #define FUTURE_START "2030-06-01T00:00:00Z" /* a window that has not started */
 
-static int group_setup(void **state)
+static void before_stop(void)
 {
-    (void)state;
-    if (pp_server_start(&srv, NULL) != 0) {
-        return -1;
-    }
-    admin_token = pp_admin_login(&srv);
-    char *password = pp_enable_integration(&srv, admin_token);
-    api_key = pp_authenticate(&srv, password);
-    free(password);
-    return 0;
-}
-
-static int group_teardown(void **state)
-{
-    (void)state;
     pp_server_destroy(&srv2);
-    pp_server_destroy(&srv);
-    free(admin_token);
-    free(api_key);
-    return 0;
 }
 
 /* --- Helpers -------------------------------------------------------------------- */
-
-static void deposit(const char *currency, const char *amount)
-{
-    json_t *b = pp_deposit(cur, admin_token, currency, amount);
-    json_decref(b);
-}
-
-static void assert_balance(const char *currency, const char *available, const char *blocked,
-                           const char *paid_out)
-{
-    struct pp_resp *b = pp_balances(cur, api_key);
-    pp_assert_balance(b, currency, available, blocked, paid_out);
-    pp_resp_free(b);
-}
 
 /* Creates a payout that must succeed with status want; extra is more JSON
 ** members (", \"metadata\":{...}") or "". Returns its id. */
@@ -91,22 +59,6 @@ static long long create(const char *currency, const char *amount, const char *wa
     return create_in(currency, amount, OPEN_START, OPEN_END, "", want);
 }
 
-static struct pp_resp *get_payout(long long id)
-{
-    char *path = pp_fmt("/api/payments/%lld", id);
-    struct pp_resp *r = pp_get(cur, path, api_key);
-    pp_assert_status(r, 200);
-    free(path);
-    return r;
-}
-
-static void assert_status_of(long long id, const char *status)
-{
-    struct pp_resp *r = get_payout(id);
-    pp_assert_json_str(r->json, "status", status);
-    pp_resp_free(r);
-}
-
 static void set_policy(const char *json, const char *want_answer)
 {
     struct pp_resp *r = pp_put(cur, "/api/admin/settings/authorization", admin_token, json);
@@ -121,12 +73,7 @@ static void set_policy(const char *json, const char *want_answer)
 static void ids_expect(const char *path, const char *token, const char *ids_json, long long n)
 {
     char *body = pp_fmt("{\"ids\":%s}", ids_json);
-    struct pp_resp *r = pp_post(cur, path, token, body);
-    pp_assert_status(r, 200);
-    if (json_object_size(r->json) != 1 || pp_json_int(r->json, "success") != n) {
-        fail_msg("%s %s: expected {\"success\":%lld}, got %s", path, ids_json, n, r->body);
-    }
-    pp_resp_free(r);
+    pp_assert_success_count(cur, path, token, body, n);
     free(body);
 }
 
@@ -135,66 +82,15 @@ static struct pp_resp *receive(const char *token, const char *body)
     return pp_post(cur, "/api/payment/receive", token, body);
 }
 
-/* Expects a 400 INVALID_PARAMS refusal whose message contains `why`. */
-static void assert_refused(struct pp_resp *r, const char *why)
+/* Asserts that the balances now are exactly before's, and frees before. */
+static void assert_balances_still(struct pp_resp *before, const char *when)
 {
-    pp_assert_error(r, 400, "INVALID_PARAMS");
-    const char *message =
-        json_string_value(json_object_get(json_object_get(r->json, "error"), "message"));
-    if (strstr(message, why) == NULL) {
-        fail_msg("%s: message \"%s\" does not say \"%s\"", r->what, message, why);
+    struct pp_resp *after = pp_balances(cur, api_key);
+    if (!json_equal(before->json, after->json)) {
+        fail_msg("balances changed %s: %s -> %s", when, before->body, after->body);
     }
-}
-
-static void check_ok(const char *when)
-{
-    char *out = NULL;
-    int rc = pp_check(cur->db_path, &out);
-    if (rc != 0) {
-        fail_msg("check (%s) exited %d: %s", when, rc, out != NULL ? out : "");
-    }
-    free(out);
-}
-
-/* How many audit entries of action by actor_kind name payout id in their
-** subject ("payout:1,2,3"); id 0 counts every entry of that action. Reads
-** every page of GET /api/admin/audit. */
-static long long audit_count(const char *action, long long id, const char *actor_kind)
-{
-    long long count = 0;
-    for (long long page = 1; page <= 1000; page++) {
-        char *path = pp_fmt("/api/admin/audit?action=%s&size=100&page=%lld", action, page);
-        struct pp_resp *r = pp_get(cur, path, admin_token);
-        pp_assert_status(r, 200);
-        const json_t *list = json_object_get(r->json, "audit");
-        assert_true(json_is_array(list));
-        size_t n = json_array_size(list);
-        for (size_t i = 0; i < n; i++) {
-            const json_t *e = json_array_get(list, i);
-            pp_assert_json_str(e, "action", action);
-            pp_assert_json_str(json_object_get(e, "actor"), "kind", actor_kind);
-            const char *subject = json_string_value(json_object_get(e, "subject"));
-            if (id == 0) {
-                count++;
-                continue;
-            }
-            if (subject == NULL || strncmp(subject, "payout:", 7) != 0) {
-                continue;
-            }
-            for (const char *s = subject + 7; *s != '\0';) {
-                char *end = NULL;
-                long long v = strtoll(s, &end, 10);
-                count += v == id;
-                s = *end == ',' ? end + 1 : end + strlen(end);
-            }
-        }
-        pp_resp_free(r);
-        free(path);
-        if (n < 100) {
-            break;
-        }
-    }
-    return count;
+    pp_resp_free(before);
+    pp_resp_free(after);
 }
 
 /* --- Authorization policy ----------------------------------------------------- */
@@ -211,11 +107,11 @@ static void test_policy_default_off(void **state)
     assert_true(json_is_object(json_object_get(r->json, "apiIntegration")));
     pp_resp_free(r);
 
-    deposit("GBP", "100000");
-    deposit("JPY", "100000");
-    deposit("USD", "10000");
+    pp_fund(cur, admin_token, "GBP", "100000");
+    pp_fund(cur, admin_token, "JPY", "100000");
+    pp_fund(cur, admin_token, "USD", "10000");
     create("GBP", "999", "READY");
-    assert_balance("GBP", "99001", "999", "0");
+    pp_assert_balance_now(cur, api_key, "GBP", "99001", "999", "0");
 }
 
 static void test_policy_put_get(void **state)
@@ -238,15 +134,14 @@ static void test_policy_put_get(void **state)
     set_policy("{\"mode\":\"off\"}", "{\"mode\":\"off\",\"thresholds\":{}}");
 
     /* Admins only. */
-    r = pp_put(cur, "/api/admin/settings/authorization", api_key, "{\"mode\":\"always\"}");
-    pp_assert_error(r, 403, "FORBIDDEN");
-    pp_resp_free(r);
-    r = pp_put(cur, "/api/admin/settings/authorization", NULL, "{\"mode\":\"always\"}");
-    pp_assert_error(r, 401, "UNAUTHORIZED");
-    pp_resp_free(r);
-    r = pp_post(cur, "/api/admin/settings/authorization", admin_token, "{\"mode\":\"always\"}");
-    pp_assert_error(r, 405, "METHOD_NOT_ALLOWED");
-    pp_resp_free(r);
+    pp_expect_error(
+        pp_put(cur, "/api/admin/settings/authorization", api_key, "{\"mode\":\"always\"}"), 403,
+        "FORBIDDEN");
+    pp_expect_error(pp_put(cur, "/api/admin/settings/authorization", NULL, "{\"mode\":\"always\"}"),
+                    401, "UNAUTHORIZED");
+    pp_expect_error(
+        pp_post(cur, "/api/admin/settings/authorization", admin_token, "{\"mode\":\"always\"}"),
+        405, "METHOD_NOT_ALLOWED");
     /* Nothing of that changed the policy. */
     create("GBP", "5000", "READY");
 }
@@ -289,7 +184,7 @@ static void test_policy_bad_bodies(void **state)
             fail_msg("PUT authorization %s: expected 400, got %ld %s", bad[i].body, r->status,
                      r->body);
         }
-        assert_refused(r, bad[i].why);
+        pp_assert_error_says(r, 400, "INVALID_PARAMS", bad[i].why);
         pp_resp_free(r);
     }
     struct pp_resp *r = pp_get(cur, "/api/admin/settings", admin_token);
@@ -310,15 +205,22 @@ static void test_policy_decides_status(void **state)
     /* Strictly above the threshold of the payout's own currency. */
     create("GBP", "99.99", "READY");
     create("GBP", "100", "READY");
+    long long available = pp_balance_minor(cur, api_key, "GBP", "available");
+    long long blocked = pp_balance_minor(cur, api_key, "GBP", "blocked");
+    long long paid_out = pp_balance_minor(cur, api_key, "GBP", "paidOut");
     long long above = create("GBP", "100.01", "UNAUTHORIZED");
+    /* An UNAUTHORIZED payout blocks its funds like any other: 100.01 moves
+    ** from available to blocked, to the cent. */
+    assert_int_equal(pp_balance_minor(cur, api_key, "GBP", "available"), available - 10001);
+    assert_int_equal(pp_balance_minor(cur, api_key, "GBP", "blocked"), blocked + 10001);
+    assert_int_equal(pp_balance_minor(cur, api_key, "GBP", "paidOut"), paid_out);
+    struct pp_resp *g = pp_payout_get(cur, api_key, above);
+    assert_null(json_object_get(g->json, "authorizedAt"));
+    pp_resp_free(g);
     create("JPY", "5000", "READY");
     create("JPY", "5001", "UNAUTHORIZED");
     /* No threshold for USD: never. */
     create("USD", "999", "READY");
-    /* An UNAUTHORIZED payout blocks its funds like any other. */
-    struct pp_resp *g = get_payout(above);
-    assert_null(json_object_get(g->json, "authorizedAt"));
-    pp_resp_free(g);
 
     set_policy("{\"mode\":\"always\",\"thresholds\":{\"GBP\":100}}",
                "{\"mode\":\"always\",\"thresholds\":{\"GBP\":100}}");
@@ -338,52 +240,48 @@ static void test_authorize_counting(void **state)
 {
     (void)state;
     set_policy("{\"mode\":\"always\"}", "{\"mode\":\"always\",\"thresholds\":{}}");
-    deposit("BHD", "10");
+    pp_fund(cur, admin_token, "BHD", "10");
     long long p1 = create("BHD", "1.5", "UNAUTHORIZED");
     long long p2 = create("BHD", "2", "UNAUTHORIZED");
     long long p3 = create("BHD", "0.25", "UNAUTHORIZED");
     long long p4 = create("BHD", "0.001", "UNAUTHORIZED");
-    assert_balance("BHD", "6.249", "3.751", "0");
+    pp_assert_balance_now(cur, api_key, "BHD", "6.249", "3.751", "0");
 
     char *ids = pp_fmt("[%lld,%lld,999999999]", p1, p1);
     ids_expect("/api/payment/authorize", admin_token, ids, 1);
     free(ids);
-    struct pp_resp *g = get_payout(p1);
+    struct pp_resp *g = pp_payout_get(cur, api_key, p1);
     pp_assert_json_str(g->json, "status", "READY");
     const char *at = json_string_value(json_object_get(g->json, "authorizedAt"));
     assert_non_null(at);
     pp_assert_date_out(at);
     pp_resp_free(g);
-    assert_status_of(p2, "UNAUTHORIZED");
+    pp_assert_payout_status(cur, api_key, p2, "UNAUTHORIZED");
 
     /* A cancelled payout is not authorized again; repeats count once. */
     ids = pp_fmt("[%lld]", p4);
     ids_expect("/api/payment/cancel", api_key, ids, 1);
     ids_expect("/api/payment/authorize", admin_token, ids, 0);
     free(ids);
-    assert_status_of(p4, "CANCELLED");
+    pp_assert_payout_status(cur, api_key, p4, "CANCELLED");
 
     ids = pp_fmt("[%lld,%lld,%lld,%lld,%lld]", p3, p1, p2, p3, p4);
     ids_expect("/api/payment/authorize", admin_token, ids, 2);
     ids_expect("/api/payment/authorize", admin_token, ids, 0);
     free(ids);
-    assert_status_of(p2, "READY");
-    assert_status_of(p3, "READY");
+    pp_assert_payout_status(cur, api_key, p2, "READY");
+    pp_assert_payout_status(cur, api_key, p3, "READY");
     /* Authorizing moves no funds: they are blocked since create. */
-    assert_balance("BHD", "6.25", "3.75", "0");
+    pp_assert_balance_now(cur, api_key, "BHD", "6.25", "3.75", "0");
     /* Each authorization is in the audit log once, by the admin. */
-    assert_int_equal(audit_count("payment.authorize", p1, "admin"), 1);
-    assert_int_equal(audit_count("payment.authorize", p2, "admin"), 1);
-    assert_int_equal(audit_count("payment.authorize", p4, "admin"), 0);
+    assert_int_equal(pp_audit_count(cur, admin_token, "payment.authorize", p1, "admin"), 1);
+    assert_int_equal(pp_audit_count(cur, admin_token, "payment.authorize", p2, "admin"), 1);
+    assert_int_equal(pp_audit_count(cur, admin_token, "payment.authorize", p4, "admin"), 0);
 
     /* Admins only; ids like cancel's. */
     ids = pp_fmt("{\"ids\":[%lld]}", p1);
-    struct pp_resp *r = pp_post(cur, "/api/payment/authorize", api_key, ids);
-    pp_assert_error(r, 403, "FORBIDDEN");
-    pp_resp_free(r);
-    r = pp_post(cur, "/api/payment/authorize", NULL, ids);
-    pp_assert_error(r, 401, "UNAUTHORIZED");
-    pp_resp_free(r);
+    pp_expect_error(pp_post(cur, "/api/payment/authorize", api_key, ids), 403, "FORBIDDEN");
+    pp_expect_error(pp_post(cur, "/api/payment/authorize", NULL, ids), 401, "UNAUTHORIZED");
     free(ids);
     static const char *const bad[] = {
         "{}",
@@ -399,21 +297,43 @@ static void test_authorize_counting(void **state)
         "not json",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        r = pp_post(cur, "/api/payment/authorize", admin_token, bad[i]);
-        pp_assert_error(r, 400, "INVALID_PARAMS");
-        pp_resp_free(r);
+        pp_expect_error(pp_post(cur, "/api/payment/authorize", admin_token, bad[i]), 400,
+                        "INVALID_PARAMS");
     }
     set_policy("{\"mode\":\"off\"}", "{\"mode\":\"off\",\"thresholds\":{}}");
 }
 
 /* --- Receive --------------------------------------------------------------------- */
 
+/* Receives a new CHF payout of 1 without a reference, by an admin, and one
+** of 0.5 with an empty reference: both are stored without one. Returns the
+** first one's id. */
+static long long receive_without_reference(void)
+{
+    long long q = create("CHF", "1", "READY");
+    char *body = pp_fmt("{\"id\":%lld}", q);
+    struct pp_resp *r = receive(admin_token, body);
+    pp_assert_status(r, 200);
+    pp_assert_json_str(r->json, "status", "RECEIVED");
+    assert_null(json_object_get(r->json, "reference"));
+    pp_resp_free(r);
+    free(body);
+    long long q2 = create("CHF", "0.5", "READY");
+    body = pp_fmt("{\"id\":%lld,\"reference\":\"\"}", q2);
+    r = receive(api_key, body);
+    pp_assert_status(r, 200);
+    assert_null(json_object_get(r->json, "reference"));
+    pp_resp_free(r);
+    free(body);
+    return q;
+}
+
 static void test_receive_success(void **state)
 {
     (void)state;
-    deposit("CHF", "10");
+    pp_fund(cur, admin_token, "CHF", "10");
     long long p = create("CHF", "2.5", "READY");
-    assert_balance("CHF", "7.5", "2.5", "0");
+    pp_assert_balance_now(cur, api_key, "CHF", "7.5", "2.5", "0");
     char *body = pp_fmt("{\"id\":%lld,\"reference\":\"bank transfer 42 \\u00e9\"}", p);
     struct pp_resp *r = receive(api_key, body);
     pp_assert_status(r, 200);
@@ -435,100 +355,42 @@ static void test_receive_success(void **state)
     char *received = strdup(received_text);
     pp_resp_free(r);
     free(body);
-    assert_balance("CHF", "7.5", "0", "2.5");
-    assert_int_equal(audit_count("payment.receive", p, "integrator"), 1);
+    pp_assert_balance_now(cur, api_key, "CHF", "7.5", "0", "2.5");
+    assert_int_equal(pp_audit_count(cur, admin_token, "payment.receive", p, "integrator"), 1);
 
     /* The stored payout says the same. */
-    r = get_payout(p);
+    r = pp_payout_get(cur, api_key, p);
     pp_assert_json_str(r->json, "status", "RECEIVED");
     pp_assert_json_str(r->json, "reference", "bank transfer 42 \xc3\xa9");
     pp_assert_json_str(r->json, "receivedAt", received);
     pp_resp_free(r);
     free(received);
 
-    /* Without a reference (or an empty one), and by an admin. */
-    long long q = create("CHF", "1", "READY");
-    body = pp_fmt("{\"id\":%lld}", q);
-    r = receive(admin_token, body);
-    pp_assert_status(r, 200);
-    pp_assert_json_str(r->json, "status", "RECEIVED");
-    assert_null(json_object_get(r->json, "reference"));
-    pp_resp_free(r);
-    free(body);
-    long long q2 = create("CHF", "0.5", "READY");
-    body = pp_fmt("{\"id\":%lld,\"reference\":\"\"}", q2);
-    r = receive(api_key, body);
-    pp_assert_status(r, 200);
-    assert_null(json_object_get(r->json, "reference"));
-    pp_resp_free(r);
-    free(body);
-    assert_balance("CHF", "6", "0", "4");
+    long long q = receive_without_reference();
+    pp_assert_balance_now(cur, api_key, "CHF", "6", "0", "4");
 
     /* Twice: refused, nothing moves. */
     body = pp_fmt("{\"id\":%lld,\"reference\":\"again\"}", p);
     r = receive(api_key, body);
-    assert_refused(r, "already received");
+    pp_assert_error_says(r, 400, "INVALID_PARAMS", "already received");
     pp_resp_free(r);
     free(body);
-    r = get_payout(p);
+    r = pp_payout_get(cur, api_key, p);
     pp_assert_json_str(r->json, "reference", "bank transfer 42 \xc3\xa9");
     pp_resp_free(r);
     /* A received payout cannot be cancelled. */
     body = pp_fmt("[%lld,%lld]", p, q);
     ids_expect("/api/payment/cancel", api_key, body, 0);
     free(body);
-    assert_balance("CHF", "6", "0", "4");
+    pp_assert_balance_now(cur, api_key, "CHF", "6", "0", "4");
 }
 
-static void test_receive_refusals(void **state)
+/* Unknown ids and bad bodies are refused (early is a receivable payout);
+** a reference of exactly 200 bytes is taken, on a new SEK payout of 4. */
+static void receive_bad_bodies(long long early)
 {
-    (void)state;
-    deposit("SEK", "100");
-    /* Not authorized yet. */
-    set_policy("{\"mode\":\"always\"}", "{\"mode\":\"always\",\"thresholds\":{}}");
-    long long unauthorized = create("SEK", "1", "UNAUTHORIZED");
-    set_policy("{\"mode\":\"off\"}", "{\"mode\":\"off\",\"thresholds\":{}}");
-    char *body = pp_fmt("{\"id\":%lld}", unauthorized);
-    struct pp_resp *r = receive(api_key, body);
-    assert_refused(r, "not authorized");
-    pp_resp_free(r);
-    /* Once authorized it can be received. */
-    char *ids = pp_fmt("[%lld]", unauthorized);
-    ids_expect("/api/payment/authorize", admin_token, ids, 1);
-    free(ids);
-    r = receive(api_key, body);
-    pp_assert_status(r, 200);
-    pp_assert_json_str(r->json, "status", "RECEIVED");
-    const char *authorized = json_string_value(json_object_get(r->json, "authorizedAt"));
-    assert_non_null(authorized);
-    pp_assert_date_out(authorized);
-    pp_resp_free(r);
-    free(body);
-
-    /* Cancelled. */
-    long long cancelled = create("SEK", "2", "READY");
-    ids = pp_fmt("[%lld]", cancelled);
-    ids_expect("/api/payment/cancel", api_key, ids, 1);
-    free(ids);
-    body = pp_fmt("{\"id\":%lld}", cancelled);
-    r = receive(api_key, body);
-    assert_refused(r, "cancelled");
-    pp_resp_free(r);
-    free(body);
-    assert_status_of(cancelled, "CANCELLED");
-
-    /* Before its window. */
-    long long early = create_in("SEK", "3", FUTURE_START, OPEN_END, "", "READY");
-    body = pp_fmt("{\"id\":%lld,\"reference\":\"too early\"}", early);
-    r = receive(api_key, body);
-    assert_refused(r, "before its startDate 2030-06-01T00:00:00.000Z");
-    pp_resp_free(r);
-    free(body);
-    assert_status_of(early, "READY");
-    assert_balance("SEK", "96", "3", "1");
-
     /* Unknown id; bad bodies. */
-    r = receive(api_key, "{\"id\":999999999}");
+    struct pp_resp *r = receive(api_key, "{\"id\":999999999}");
     pp_assert_error(r, 404, "NOT_FOUND");
     pp_resp_free(r);
     char *long_ref = malloc(202);
@@ -561,7 +423,7 @@ static void test_receive_refusals(void **state)
     /* Exactly 200 bytes is fine (checked on a receivable payout). */
     long_ref[200] = '\0';
     long long p200 = create("SEK", "4", "READY");
-    body = pp_fmt("{\"id\":%lld,\"reference\":\"%s\"}", p200, long_ref);
+    char *body = pp_fmt("{\"id\":%lld,\"reference\":\"%s\"}", p200, long_ref);
     r = receive(api_key, body);
     pp_assert_status(r, 200);
     pp_assert_json_str(r->json, "reference", long_ref);
@@ -574,7 +436,57 @@ static void test_receive_refusals(void **state)
     r = receive(NULL, "{\"id\":1}");
     pp_assert_error(r, 401, "UNAUTHORIZED");
     pp_resp_free(r);
-    assert_balance("SEK", "92", "3", "5");
+}
+
+static void test_receive_refusals(void **state)
+{
+    (void)state;
+    pp_fund(cur, admin_token, "SEK", "100");
+    /* Not authorized yet. */
+    set_policy("{\"mode\":\"always\"}", "{\"mode\":\"always\",\"thresholds\":{}}");
+    long long unauthorized = create("SEK", "1", "UNAUTHORIZED");
+    set_policy("{\"mode\":\"off\"}", "{\"mode\":\"off\",\"thresholds\":{}}");
+    char *body = pp_fmt("{\"id\":%lld}", unauthorized);
+    struct pp_resp *r = receive(api_key, body);
+    pp_assert_error_says(r, 400, "INVALID_PARAMS", "not authorized");
+    pp_resp_free(r);
+    /* Once authorized it can be received. */
+    char *ids = pp_fmt("[%lld]", unauthorized);
+    ids_expect("/api/payment/authorize", admin_token, ids, 1);
+    free(ids);
+    r = receive(api_key, body);
+    pp_assert_status(r, 200);
+    pp_assert_json_str(r->json, "status", "RECEIVED");
+    const char *authorized = json_string_value(json_object_get(r->json, "authorizedAt"));
+    assert_non_null(authorized);
+    pp_assert_date_out(authorized);
+    pp_resp_free(r);
+    free(body);
+
+    /* Cancelled. */
+    long long cancelled = create("SEK", "2", "READY");
+    ids = pp_fmt("[%lld]", cancelled);
+    ids_expect("/api/payment/cancel", api_key, ids, 1);
+    free(ids);
+    body = pp_fmt("{\"id\":%lld}", cancelled);
+    r = receive(api_key, body);
+    pp_assert_error_says(r, 400, "INVALID_PARAMS", "cancelled");
+    pp_resp_free(r);
+    free(body);
+    pp_assert_payout_status(cur, api_key, cancelled, "CANCELLED");
+
+    /* Before its window. */
+    long long early = create_in("SEK", "3", FUTURE_START, OPEN_END, "", "READY");
+    body = pp_fmt("{\"id\":%lld,\"reference\":\"too early\"}", early);
+    r = receive(api_key, body);
+    pp_assert_error_says(r, 400, "INVALID_PARAMS", "before its startDate 2030-06-01T00:00:00.000Z");
+    pp_resp_free(r);
+    free(body);
+    pp_assert_payout_status(cur, api_key, early, "READY");
+    pp_assert_balance_now(cur, api_key, "SEK", "96", "3", "1");
+
+    receive_bad_bodies(early);
+    pp_assert_balance_now(cur, api_key, "SEK", "92", "3", "5");
 }
 
 /* --- Withdraw -------------------------------------------------------------------- */
@@ -587,17 +499,13 @@ static struct pp_resp *withdraw(const char *token, const char *body)
 static void test_withdraw(void **state)
 {
     (void)state;
-    deposit("NOK", "100");
+    pp_fund(cur, admin_token, "NOK", "100");
     create("NOK", "30", "READY"); /* 30 blocked: not withdrawable */
     struct pp_resp *r =
         withdraw(admin_token, "{\"currency\":\"NOK\",\"amount\":10.5,\"reference\":\"to bank\"}");
-    pp_assert_status(r, 200);
-    pp_assert_json_str(r->json, "currency", "NOK");
-    pp_assert_number_text(r, "available", "59.5");
-    pp_assert_number_text(r, "blocked", "30");
-    pp_assert_number_text(r, "paidOut", "0");
+    pp_assert_balance_answer(r, "NOK", "59.5", "30", "0");
     pp_resp_free(r);
-    assert_balance("NOK", "59.5", "30", "0");
+    pp_assert_balance_now(cur, api_key, "NOK", "59.5", "30", "0");
 
     /* More than the available funds (blocked ones do not count): 422, nothing written. */
     r = withdraw(admin_token, "{\"currency\":\"NOK\",\"amount\":59.51}");
@@ -609,7 +517,7 @@ static void test_withdraw(void **state)
     r = withdraw(admin_token, "{\"currency\":\"PLN\",\"amount\":1}"); /* never funded */
     pp_assert_error(r, 422, "INSUFFICIENT_FUNDS");
     pp_resp_free(r);
-    assert_balance("NOK", "59.5", "30", "0");
+    pp_assert_balance_now(cur, api_key, "NOK", "59.5", "30", "0");
 
     /* Exactly what is available. */
     r = withdraw(admin_token, "{\"currency\":\"NOK\",\"amount\":59.5}");
@@ -649,10 +557,10 @@ static void test_withdraw(void **state)
     r = withdraw(NULL, "{\"currency\":\"NOK\",\"amount\":1}");
     pp_assert_error(r, 401, "UNAUTHORIZED");
     pp_resp_free(r);
-    deposit("NOK", "5");
-    assert_balance("NOK", "5", "30", "0");
+    pp_fund(cur, admin_token, "NOK", "5");
+    pp_assert_balance_now(cur, api_key, "NOK", "5", "30", "0");
     /* The two withdrawals are audited; the refused ones left no entry. */
-    assert_int_equal(audit_count("funds.withdraw", 0, "admin"), 2);
+    assert_int_equal(pp_audit_count(cur, admin_token, "funds.withdraw", 0, "admin"), 2);
 }
 
 /* --- Metadata -------------------------------------------------------------------- */
@@ -713,7 +621,7 @@ static void test_metadata_round_trip(void **state)
     pp_resp_free(r);
 
     /* GET answers the same object, with the same texts. */
-    r = get_payout(id);
+    r = pp_payout_get(cur, api_key, id);
     if (!json_equal(json_object_get(r->json, "metadata"), sent)) {
         fail_msg("GET metadata: %s", r->body);
     }
@@ -723,19 +631,24 @@ static void test_metadata_round_trip(void **state)
     json_decref(sent);
     free(body);
     free(extra);
+}
 
-    /* An empty object stays {}; absent or null metadata is null. */
+/* An empty object stays {}; absent or null metadata is null; the limits
+** themselves are accepted. */
+static void test_metadata_empty_null_and_limits(void **state)
+{
+    (void)state;
     long long e = create_in("GBP", "1", OPEN_START, OPEN_END, ",\"metadata\":{}", "READY");
-    r = get_payout(e);
+    struct pp_resp *r = pp_payout_get(cur, api_key, e);
     assert_true(json_is_object(json_object_get(r->json, "metadata")));
     assert_int_equal(json_object_size(json_object_get(r->json, "metadata")), 0);
     pp_resp_free(r);
     long long n = create_in("GBP", "1", OPEN_START, OPEN_END, ",\"metadata\":null", "READY");
-    r = get_payout(n);
+    r = pp_payout_get(cur, api_key, n);
     assert_true(json_is_null(json_object_get(r->json, "metadata")));
     pp_resp_free(r);
     n = create("GBP", "1", "READY");
-    r = get_payout(n);
+    r = pp_payout_get(cur, api_key, n);
     assert_true(json_is_null(json_object_get(r->json, "metadata")));
     pp_resp_free(r);
 
@@ -759,6 +672,24 @@ static void test_metadata_round_trip(void **state)
     m = pp_fmt(",\"metadata\":{\"a\":\"%s\"}", s500);
     create_in("GBP", "1", OPEN_START, OPEN_END, m, "READY");
     free(m);
+}
+
+/* A create with this metadata is refused with a message about it. */
+static void assert_metadata_refused(const char *metadata)
+{
+    char *extra = pp_fmt(",\"metadata\":%s", metadata);
+    char *body = pp_fmt("{\"amount\":1,\"currency\":\"GBP\",\"startDate\":\"" OPEN_START
+                        "\",\"endDate\":\"" OPEN_END "\",\"name\":\"Meta\","
+                        "\"description\":\"d\",\"referenceId\":78,\"notification\":true%s}",
+                        extra);
+    struct pp_resp *r = pp_post(cur, "/api/payment/create", api_key, body);
+    if (r->status != 400) {
+        fail_msg("metadata %.80s: expected 400, got %ld %.300s", metadata, r->status, r->body);
+    }
+    pp_assert_error_says(r, 400, "INVALID_PARAMS", "metadata");
+    pp_resp_free(r);
+    free(body);
+    free(extra);
 }
 
 static void test_metadata_bad(void **state)
@@ -805,19 +736,7 @@ static void test_metadata_bad(void **state)
                          too_big,
                          escaped};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        char *extra = pp_fmt(",\"metadata\":%s", bad[i]);
-        char *body = pp_fmt("{\"amount\":1,\"currency\":\"GBP\",\"startDate\":\"" OPEN_START
-                            "\",\"endDate\":\"" OPEN_END "\",\"name\":\"Meta\","
-                            "\"description\":\"d\",\"referenceId\":78,\"notification\":true%s}",
-                            extra);
-        struct pp_resp *r = pp_post(cur, "/api/payment/create", api_key, body);
-        if (r->status != 400) {
-            fail_msg("metadata %.80s: expected 400, got %ld %.300s", bad[i], r->status, r->body);
-        }
-        assert_refused(r, "metadata");
-        pp_resp_free(r);
-        free(body);
-        free(extra);
+        assert_metadata_refused(bad[i]);
     }
     free(keys33);
     free(with33);
@@ -826,12 +745,7 @@ static void test_metadata_bad(void **state)
     free(too_big);
     free(escaped);
     /* Nothing was blocked by any of them. */
-    struct pp_resp *after = pp_balances(cur, api_key);
-    if (!json_equal(before->json, after->json)) {
-        fail_msg("balances moved: %s -> %s", before->body, after->body);
-    }
-    pp_resp_free(before);
-    pp_resp_free(after);
+    assert_balances_still(before, "after the refused metadata");
 }
 
 /* --- Durability -------------------------------------------------------------------- */
@@ -842,44 +756,43 @@ static void test_check_and_restart(void **state)
     set_policy("{\"mode\":\"above\",\"thresholds\":{\"GBP\":50}}",
                "{\"mode\":\"above\",\"thresholds\":{\"GBP\":50}}");
     struct pp_resp *before = pp_balances(cur, api_key);
-    check_ok("server running");
+    pp_assert_check(cur->db_path, "server running");
     assert_int_equal(pp_server_stop(&srv), 0);
-    check_ok("after SIGTERM");
+    pp_assert_check(cur->db_path, "after SIGTERM");
 
-    struct pp_server_opts opts = {.db_path = srv.db_path};
-    assert_int_equal(pp_server_start(&srv2, &opts), 0);
+    pp_server_restart_signed_in(&srv2, &srv, NULL, &admin_token, &api_key);
     cur = &srv2;
-    free(admin_token);
-    admin_token = pp_admin_login(cur);
-    free(api_key);
-    api_key = strdup(admin_token);
     /* The policy survived the restart and still decides. */
     struct pp_resp *r = pp_get(cur, "/api/admin/settings", admin_token);
     pp_assert_status(r, 200);
     pp_assert_json_str(json_object_get(r->json, "authorization"), "mode", "above");
     pp_assert_number_text(r, "authorization.thresholds.GBP", "50");
     pp_resp_free(r);
-    struct pp_resp *after = pp_balances(cur, api_key);
-    if (!json_equal(before->json, after->json)) {
-        fail_msg("balances changed over the restart: %s -> %s", before->body, after->body);
-    }
-    pp_resp_free(before);
-    pp_resp_free(after);
+    assert_balances_still(before, "over the restart");
     create("GBP", "50.01", "UNAUTHORIZED");
     create("GBP", "50", "READY");
     assert_int_equal(pp_server_stop(&srv2), 0);
-    check_ok("after restart and SIGTERM");
+    pp_assert_check(cur->db_path, "after restart and SIGTERM");
 }
+
+static const struct pp_session session = {
+    .srv = &srv, .admin_token = &admin_token, .api_key = &api_key, .before_stop = before_stop};
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_policy_default_off),  cmocka_unit_test(test_policy_put_get),
-        cmocka_unit_test(test_policy_bad_bodies),   cmocka_unit_test(test_policy_decides_status),
-        cmocka_unit_test(test_authorize_counting),  cmocka_unit_test(test_receive_success),
-        cmocka_unit_test(test_receive_refusals),    cmocka_unit_test(test_withdraw),
-        cmocka_unit_test(test_metadata_round_trip), cmocka_unit_test(test_metadata_bad),
+        cmocka_unit_test(test_policy_default_off),
+        cmocka_unit_test(test_policy_put_get),
+        cmocka_unit_test(test_policy_bad_bodies),
+        cmocka_unit_test(test_policy_decides_status),
+        cmocka_unit_test(test_authorize_counting),
+        cmocka_unit_test(test_receive_success),
+        cmocka_unit_test(test_receive_refusals),
+        cmocka_unit_test(test_withdraw),
+        cmocka_unit_test(test_metadata_round_trip),
+        cmocka_unit_test(test_metadata_empty_null_and_limits),
+        cmocka_unit_test(test_metadata_bad),
         cmocka_unit_test(test_check_and_restart),
     };
-    return cmocka_run_group_tests_name("api.lifecycle", tests, group_setup, group_teardown);
+    return pp_session_run("api.lifecycle", tests, sizeof tests / sizeof tests[0], &session);
 }

@@ -35,41 +35,9 @@ static char *api_key;
 #define END "2031-06-01T00:00:00Z"
 #define BIG_ROWS 10000
 
-static int group_setup(void **state)
-{
-    (void)state;
-    if (pp_server_start(&srv, NULL) != 0) {
-        return -1;
-    }
-    admin_token = pp_admin_login(&srv);
-    char *password = pp_enable_integration(&srv, admin_token);
-    api_key = pp_authenticate(&srv, password);
-    free(password);
-    /* CHF pays for the probes (see probe()); the tests fund the rest. */
-    json_decref(pp_deposit(&srv, admin_token, "CHF", "1000"));
-    return 0;
-}
-
-static int group_teardown(void **state)
-{
-    (void)state;
-    pp_server_destroy(&srv);
-    free(admin_token);
-    free(api_key);
-    return 0;
-}
-
+/* CHF pays for the probes (see probe()); the tests fund the rest. */
+static const char *const funds[] = {"CHF", "1000", NULL};
 /* --- Helpers ------------------------------------------------------------------ */
-
-static void check_ok(const char *when)
-{
-    char *out = NULL;
-    int rc = pp_check(srv.db_path, &out);
-    if (rc != 0) {
-        fail_msg("check (%s) exited %d: %s", when, rc, out != NULL ? out : "");
-    }
-    free(out);
-}
 
 /* A growable text (open_memstream). */
 struct text {
@@ -222,30 +190,61 @@ static void assert_nothing_written(struct before *b, const char *what)
         fail_msg("%s moved money: before %s, after %s", what, b->balances, now);
     }
     char *path = pp_fmt("/api/payments/%lld", b->probe.id + 1);
-    struct pp_resp *r = pp_get(&srv, path, api_key);
-    pp_assert_error(r, 404, "NOT_FOUND");
-    pp_resp_free(r);
+    pp_expect_error(pp_get(&srv, path, api_key), 404, "NOT_FOUND");
     struct probe after = probe();
     if (after.id != b->probe.id + 1 || after.project != b->probe.project + 1 ||
         after.recipient != b->probe.recipient + 1) {
-        fail_msg("%s left rows behind: probe ids went from %lld/%lld/%lld to %lld/%lld/%lld",
-                 what, b->probe.id, b->probe.project, b->probe.recipient, after.id, after.project,
+        fail_msg("%s left rows behind: probe ids went from %lld/%lld/%lld to %lld/%lld/%lld", what,
+                 b->probe.id, b->probe.project, b->probe.recipient, after.id, after.project,
                  after.recipient);
     }
     free(path);
     free(now);
     free(b->balances);
-    check_ok(what);
+    pp_assert_check(srv.db_path, what);
 }
 
 /* --- JSON lists ----------------------------------------------------------------- */
 
+/* Asserts row i of a created list's answer r: a READY payout of amount
+** and currency with a uniqueId of its own, which GET answers the same.
+** Returns its id. */
+static long long assert_list_row(const struct pp_resp *r, size_t i, const char *amount,
+                                 const char *currency)
+{
+    const json_t *list = json_object_get(r->json, "payments");
+    char path[32];
+    snprintf(path, sizeof path, "payments[%zu]", i);
+    const json_t *p = json_array_get(list, i);
+    struct pp_payment_want w = {.amount = amount,
+                                .currency = currency,
+                                .start_date = "2031-01-01T00:00:00.000Z",
+                                .end_date = "2031-06-01T00:00:00.000Z",
+                                .description = "list row",
+                                .notification = 0,
+                                .status = "READY"};
+    pp_assert_payment(r, path, p, &w);
+    long long id = pp_json_int(p, "id");
+    const char *uuid = json_string_value(json_object_get(p, "uniqueId"));
+    assert_true(uuid != NULL && strlen(uuid) == 36);
+    for (size_t k = 0; k < i; k++) {
+        assert_string_not_equal(
+            uuid, json_string_value(json_object_get(json_array_get(list, k), "uniqueId")));
+    }
+    /* What GET answers is what the list answered. */
+    struct pp_resp *g = pp_payout_get(&srv, api_key, id);
+    pp_assert_payment(g, "", g->json, &w);
+    pp_assert_json_str(g->json, "uniqueId", uuid);
+    pp_resp_free(g);
+    return id;
+}
+
 static void test_create_list_success(void **state)
 {
     (void)state;
-    json_decref(pp_deposit(&srv, admin_token, "GBP", "10"));
-    json_decref(pp_deposit(&srv, admin_token, "JPY", "1000"));
-    json_decref(pp_deposit(&srv, admin_token, "BHD", "2"));
+    pp_fund(&srv, admin_token, "GBP", "10");
+    pp_fund(&srv, admin_token, "JPY", "1000");
+    pp_fund(&srv, admin_token, "BHD", "2");
     struct text t;
     text_open(&t);
     fputs("{\"payments\":[", t.f);
@@ -264,33 +263,9 @@ static void test_create_list_success(void **state)
     } want[] = {{"1.5", "GBP"}, {"700", "JPY"}, {"0.1", "GBP"}, {"1.234", "BHD"}};
     long long first_id = 0;
     for (size_t i = 0; i < 4; i++) {
-        char path[32];
-        snprintf(path, sizeof path, "payments[%zu]", i);
-        const json_t *p = json_array_get(list, i);
-        struct pp_payment_want w = {.amount = want[i].amount,
-                                    .currency = want[i].currency,
-                                    .start_date = "2031-01-01T00:00:00.000Z",
-                                    .end_date = "2031-06-01T00:00:00.000Z",
-                                    .description = "list row",
-                                    .notification = 0,
-                                    .status = "READY"};
-        pp_assert_payment(r, path, p, &w);
-        long long id = pp_json_int(p, "id");
+        long long id = assert_list_row(r, i, want[i].amount, want[i].currency);
         first_id = i == 0 ? id : first_id;
         assert_int_equal(id, first_id + (long long)i); /* in request order */
-        const char *uuid = json_string_value(json_object_get(p, "uniqueId"));
-        assert_true(uuid != NULL && strlen(uuid) == 36);
-        for (size_t k = 0; k < i; k++) {
-            assert_string_not_equal(
-                uuid, json_string_value(json_object_get(json_array_get(list, k), "uniqueId")));
-        }
-        /* What GET answers is what the list answered. */
-        char *get_path = pp_fmt("/api/payments/%lld", id);
-        struct pp_resp *g = pp_get(&srv, get_path, api_key);
-        pp_assert_payment(g, "", g->json, &w);
-        pp_assert_json_str(g->json, "uniqueId", uuid);
-        pp_resp_free(g);
-        free(get_path);
     }
     const json_t *p0 = json_array_get(list, 0), *p2 = json_array_get(list, 2);
     assert_int_equal(pp_json_int(p0, "recipientId"), pp_json_int(p2, "recipientId"));
@@ -314,7 +289,7 @@ static void test_create_list_success(void **state)
     pp_assert_status(r, 200);
     pp_resp_free(r);
     free(t.data);
-    check_ok("after a list");
+    pp_assert_check(srv.db_path, "after a list");
 }
 
 static void test_list_body_errors(void **state)
@@ -374,18 +349,18 @@ static void test_list_bad_rows_all_reported(void **state)
     struct before b = before_refusal();
     text_open(&t);
     fputs("{\"payments\":[", t.f);
-    json_row(&t, 1, "1", "GBP", "bad-rows-new-project", "bad-rows-u0", "");   /* 0 good */
-    json_row(&t, 0, "1", "XXX", "bad-rows", "bad-rows-u1", "");               /* 1 currency */
-    json_row(&t, 0, "2", "GBP", "bad-rows-new-project", "bad-rows-u2", "");   /* 2 good */
+    json_row(&t, 1, "1", "GBP", "bad-rows-new-project", "bad-rows-u0", ""); /* 0 good */
+    json_row(&t, 0, "1", "XXX", "bad-rows", "bad-rows-u1", "");             /* 1 currency */
+    json_row(&t, 0, "2", "GBP", "bad-rows-new-project", "bad-rows-u2", ""); /* 2 good */
     fputs(",{\"amount\":1,\"currency\":\"GBP\",\"startDate\":\"" END "\",\"endDate\":\"" START
           "\",\"name\":\"p\",\"description\":\"d\",\"userName\":\"u\",\"notification\":true}",
-          t.f);                                                               /* 3 window */
-    json_row(&t, 0, "1", "GBP", "bad-rows", "bad-rows-u4", ",\"bogus\":1");  /* 4 unknown */
-    fputs(",7", t.f);                                                         /* 5 not an object */
+          t.f);                                                             /* 3 window */
+    json_row(&t, 0, "1", "GBP", "bad-rows", "bad-rows-u4", ",\"bogus\":1"); /* 4 unknown */
+    fputs(",7", t.f);                                                       /* 5 not an object */
     json_row(&t, 0, "1", "GBP", "bad-rows", "conf-a", ",\"phoneNumber\":\"+4400100\""); /* 6 */
-    json_row(&t, 0, "\"1\"", "GBP", "bad-rows", "bad-rows-u7", "");           /* 7 string amount */
-    json_row(&t, 0, "3", "GBP", "bad-rows-new-project", "bad-rows-u8", "");   /* 8 good */
-    json_row(&t, 0, "1.001", "GBP", "bad-rows", "bad-rows-u9", "");           /* 9 decimals */
+    json_row(&t, 0, "\"1\"", "GBP", "bad-rows", "bad-rows-u7", "");         /* 7 string amount */
+    json_row(&t, 0, "3", "GBP", "bad-rows-new-project", "bad-rows-u8", ""); /* 8 good */
+    json_row(&t, 0, "1.001", "GBP", "bad-rows", "bad-rows-u9", "");         /* 9 decimals */
     fputs("]}", t.f);
     text_close(&t);
     r = post_list(api_key, t.data);
@@ -446,24 +421,18 @@ static void test_list_idempotent_replay(void **state)
     fputs("]}", t.f);
     text_close(&t);
     static const char *const headers[] = {"Idempotency-Key: list-replay-1", NULL};
-    struct pp_req req = {.method = "POST",
-                         .path = "/api/payment/create-list",
-                         .token = api_key,
-                         .headers = headers,
-                         .body = t.data,
-                         .body_len = PP_STRLEN};
-    struct pp_resp *first = pp_call(&srv, &req);
+    struct pp_resp *first =
+        pp_post_with(&srv, "/api/payment/create-list", api_key, headers, t.data);
     pp_assert_status(first, 200);
-    struct pp_resp *again = pp_call(&srv, &req);
+    struct pp_resp *again =
+        pp_post_with(&srv, "/api/payment/create-list", api_key, headers, t.data);
     pp_assert_status(again, 200);
     assert_int_equal(first->body_len, again->body_len);
     assert_memory_equal(first->body, again->body, first->body_len);
     pp_resp_free(first);
     pp_resp_free(again);
     free(t.data);
-    struct pp_resp *b = pp_balances(&srv, api_key);
-    pp_assert_balance(b, "PLN", "7", "3", "0");
-    pp_resp_free(b);
+    pp_assert_balance_now(&srv, api_key, "PLN", "7", "3", "0");
 }
 
 /* --- Funds ---------------------------------------------------------------------- */
@@ -513,9 +482,7 @@ static void test_overspending_list(void **state)
 static void test_funds_exactly_sufficient(void **state)
 {
     (void)state;
-    struct pp_resp *bal = pp_balances(&srv, api_key);
-    pp_assert_balance(bal, "EUR", "10", "0", "0");
-    pp_resp_free(bal);
+    pp_assert_balance_now(&srv, api_key, "EUR", "10", "0", "0");
     struct text t;
     text_open(&t);
     fputs("{\"payments\":[", t.f);
@@ -530,9 +497,7 @@ static void test_funds_exactly_sufficient(void **state)
     assert_int_equal(json_array_size(json_object_get(r->json, "payments")), 4);
     pp_resp_free(r);
     free(t.data);
-    bal = pp_balances(&srv, api_key);
-    pp_assert_balance(bal, "EUR", "0", "10", "0");
-    pp_resp_free(bal);
+    pp_assert_balance_now(&srv, api_key, "EUR", "0", "10", "0");
     /* Not one cent more. */
     text_open(&t);
     fputs("{\"payments\":[", t.f);
@@ -544,7 +509,7 @@ static void test_funds_exactly_sufficient(void **state)
     assert_row_errors(r, 422, "INSUFFICIENT_FUNDS", "1 of 1 rows", want, 1);
     pp_resp_free(r);
     free(t.data);
-    check_ok("after an exact list");
+    pp_assert_check(srv.db_path, "after an exact list");
 }
 
 /* --- CSV import ----------------------------------------------------------------- */
@@ -618,7 +583,7 @@ static void test_import_csv_success(void **state)
     pp_assert_balance(b, "NOK", "98.4", "1.6", "0");
     pp_assert_balance(b, "KRW", "2500", "2500", "0");
     pp_resp_free(b);
-    check_ok("after an import");
+    pp_assert_check(srv.db_path, "after an import");
 }
 
 static void test_import_bad_rows(void **state)
@@ -635,8 +600,10 @@ static void test_import_bad_rows(void **state)
         "1,NOK," START ",,rows,no end,rows-u6,true\n"                                /* 6: 8 */
         "2,NOK," START "," END ",rows,good,rows-u7,false\n";                         /* 7: 9 */
     struct pp_resp *r = post_csv(api_key, "text/csv", csv, PP_STRLEN);
-    static const struct row_error want[] = {{2, "INVALID_PARAMS", 3}, {3, "INVALID_PARAMS", 4},
-                                            {4, "INVALID_PARAMS", 6}, {5, "INVALID_PARAMS", 7},
+    static const struct row_error want[] = {{2, "INVALID_PARAMS", 3},
+                                            {3, "INVALID_PARAMS", 4},
+                                            {4, "INVALID_PARAMS", 6},
+                                            {5, "INVALID_PARAMS", 7},
                                             {6, "INVALID_PARAMS", 8}};
     assert_row_errors(r, 400, "INVALID_PARAMS", "5 of 7 rows are invalid", want, 5);
     assert_non_null(strstr(r->body, "the row has 6 fields, the header 8"));
@@ -738,9 +705,7 @@ static void test_big_csv_import(void **state)
     pp_resp_free(r);
     print_message("10,000-row CSV import: refused in %lld ms, created in %lld ms\n", refused_ms,
                   created_ms);
-    struct pp_resp *bal = pp_balances(&srv, api_key);
-    pp_assert_balance(bal, "USD", "0", "100", "0");
-    pp_resp_free(bal);
+    pp_assert_balance_now(&srv, api_key, "USD", "0", "100", "0");
     free(t.data);
 
     text_open(&t);
@@ -754,7 +719,7 @@ static void test_big_csv_import(void **state)
     assert_non_null(strstr(r->body, "more than 10000 rows"));
     pp_resp_free(r);
     free(t.data);
-    check_ok("after the big import");
+    pp_assert_check(srv.db_path, "after the big import");
 }
 
 /* --- Concurrency ------------------------------------------------------------------ */
@@ -794,8 +759,8 @@ static void *race_worker(void *arg)
         }
         text_close(&body);
         struct pp_req req = {.method = "POST",
-                             .path = t % 2 == 0 ? "/api/payment/create-list"
-                                                : "/api/payment/create",
+                             .path =
+                                 t % 2 == 0 ? "/api/payment/create-list" : "/api/payment/create",
                              .token = api_key,
                              .body = body.data,
                              .body_len = PP_STRLEN};
@@ -810,17 +775,7 @@ static void test_parallel_lists_and_creates(void **state)
 {
     (void)state;
     json_decref(pp_deposit(&srv, admin_token, "AUD", "100"));
-    pthread_t threads[THREADS];
-    static size_t index[THREADS];
-    assert_int_equal(pthread_barrier_init(&barrier, NULL, THREADS), 0);
-    for (size_t t = 0; t < THREADS; t++) {
-        index[t] = t;
-        assert_int_equal(pthread_create(&threads[t], NULL, race_worker, &index[t]), 0);
-    }
-    for (size_t t = 0; t < THREADS; t++) {
-        pthread_join(threads[t], NULL);
-    }
-    pthread_barrier_destroy(&barrier);
+    pp_threads_run(THREADS, race_worker, &barrier);
     long long blocked_cents = 0;
     size_t lists_ok = 0, lists_refused = 0, singles_ok = 0, singles_refused = 0;
     for (size_t t = 0; t < THREADS; t++) {
@@ -856,11 +811,12 @@ static void test_parallel_lists_and_creates(void **state)
     char available[32], blocked[32];
     pp_format_minor(10000 - blocked_cents, 2, available, sizeof available);
     pp_format_minor(blocked_cents, 2, blocked, sizeof blocked);
-    struct pp_resp *b = pp_balances(&srv, api_key);
-    pp_assert_balance(b, "AUD", available, blocked, "0");
-    pp_resp_free(b);
-    check_ok("after parallel lists and creates");
+    pp_assert_balance_now(&srv, api_key, "AUD", available, blocked, "0");
+    pp_assert_check(srv.db_path, "after parallel lists and creates");
 }
+
+static const struct pp_session session = {
+    .srv = &srv, .admin_token = &admin_token, .api_key = &api_key, .funds = funds};
 
 int main(void)
 {
@@ -879,5 +835,5 @@ int main(void)
         cmocka_unit_test(test_big_csv_import),
         cmocka_unit_test(test_parallel_lists_and_creates),
     };
-    return cmocka_run_group_tests_name("api.lists", tests, group_setup, group_teardown);
+    return pp_session_run("api.lists", tests, sizeof tests / sizeof tests[0], &session);
 }

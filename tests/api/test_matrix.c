@@ -122,8 +122,7 @@ static int expand_escape(const char *text, size_t len, size_t *i, struct bytes *
         *i += 1;
         return 0;
     }
-    if (c == 'x' && *i + 2 < len && hex_value(text[*i + 1]) >= 0 &&
-        hex_value(text[*i + 2]) >= 0) {
+    if (c == 'x' && *i + 2 < len && hex_value(text[*i + 1]) >= 0 && hex_value(text[*i + 2]) >= 0) {
         char byte = (char)(hex_value(text[*i + 1]) * 16 + hex_value(text[*i + 2]));
         bytes_put(out, &byte, 1);
         *i += 3;
@@ -175,8 +174,8 @@ static int expand(const char *text, size_t len, struct bytes *out)
             }
         } else if (text[i] == '$' && i + 1 < len && text[i + 1] == '{') {
             const char *close = memchr(text + i, '}', len - i);
-            const char *value = close != NULL ? variable(text + i + 2, (size_t)(close - text) - i - 2)
-                                              : NULL;
+            const char *value =
+                close != NULL ? variable(text + i + 2, (size_t)(close - text) - i - 2) : NULL;
             if (value == NULL) {
                 return -1;
             }
@@ -530,11 +529,11 @@ static int by_name(const void *a, const void *b)
 
 static void create_payout(void)
 {
-    struct pp_resp *r = pp_post(
-        &srv, "/api/payment/create", api_key,
-        "{\"amount\":1,\"currency\":\"GBP\",\"startDate\":\"2018-01-01\",\"endDate\":"
-        "\"2030-01-01\",\"name\":\"matrix\",\"description\":\"matrix payout\",\"userName\":"
-        "\"matrix-user\",\"notification\":false}");
+    struct pp_resp *r =
+        pp_post(&srv, "/api/payment/create", api_key,
+                "{\"amount\":1,\"currency\":\"GBP\",\"startDate\":\"2018-01-01\",\"endDate\":"
+                "\"2030-01-01\",\"name\":\"matrix\",\"description\":\"matrix payout\",\"userName\":"
+                "\"matrix-user\",\"notification\":false}");
     pp_assert_status(r, 200);
     json_t *p = json_array_get(json_object_get(r->json, "payments"), 0);
     snprintf(payout_id, sizeof payout_id, "%lld", pp_json_int(p, "id"));
@@ -562,12 +561,7 @@ static void test_matrix(void **state)
         run_file(names[i]);
         free(names[i]);
     }
-    char *out = NULL;
-    int rc = pp_check(srv.db_path, &out);
-    if (rc != 0) {
-        fail_msg("check after the matrix exited %d: %s", rc, out != NULL ? out : "");
-    }
-    free(out);
+    pp_assert_check(srv.db_path, "after the matrix");
     routes_check();
     printf("bad-input matrix: %d cases in %d route files, all answered as expected; "
            "server still serving; check passes\n",
@@ -575,36 +569,27 @@ static void test_matrix(void **state)
     assert_true(cases_run >= 300);
 }
 
-static int group_setup(void **state)
+/* The matrix is about answers, not rate limits (test_service has those). */
+static const char *const server_args[] = {"--rate-limit", "0", NULL};
+static const struct pp_server_opts server_opts = {.args = server_args};
+static const char *const funds[] = {"GBP", "1000000", "JPY", "1000000", NULL};
+static int after_start(void)
 {
-    (void)state;
-    /* The matrix is about answers, not rate limits (test_service has those). */
-    static const char *const args[] = {"--rate-limit", "0", NULL};
-    struct pp_server_opts opts = {.args = args};
-    if (pp_server_start(&srv, &opts) != 0) {
-        return -1;
-    }
-    admin_token = pp_admin_login(&srv);
-    refresh_credentials();
-    json_decref(pp_deposit(&srv, admin_token, "GBP", "1000000"));
-    json_decref(pp_deposit(&srv, admin_token, "JPY", "1000000"));
     create_payout();
     return 0;
 }
 
-static int group_teardown(void **state)
-{
-    (void)state;
-    pp_server_destroy(&srv);
-    free(admin_token);
-    free(api_key);
-    return 0;
-}
+static const struct pp_session session = {.srv = &srv,
+                                          .opts = &server_opts,
+                                          .admin_token = &admin_token,
+                                          .api_key = &api_key,
+                                          .funds = funds,
+                                          .after_start = after_start};
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_matrix),
     };
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return PP_SESSION_RUN(tests, &session);
 }

@@ -55,18 +55,6 @@ static void assert_ok_wide(const struct pp_resp *r)
     json_decref(j);
 }
 
-/* Asserts the number at path of r's body has exactly the text want. */
-static void assert_number(const struct pp_resp *r, const char *path, const char *want)
-{
-    char text[64];
-    if (pp_json_number_text(r->body, r->body_len, path, text, sizeof text) == NULL) {
-        fail_msg("%s: no number at %s: %.2000s", r->what, path, r->body);
-    }
-    if (strcmp(text, want) != 0) {
-        fail_msg("%s: %s is %s, want %s", r->what, path, text, want);
-    }
-}
-
 /* Decimal text of a non-negative integer without sign or point -> value. */
 static unsigned __int128 wide_of(const char *text)
 {
@@ -143,7 +131,7 @@ static void assert_report(const struct pp_server *s, const char *api_key, const 
     }
     if (groups_want > 0) {
         assert_int_equal(g, groups_want);
-        assert_number(r, "groups[0].sum", BIG_TOTAL);
+        pp_assert_number_text(r, "groups[0].sum", BIG_TOTAL);
     }
     assert_true(g >= 1);
     assert_int_equal(count, BIG_COUNT);
@@ -161,10 +149,10 @@ static void assert_totals(const struct pp_server *s, const char *api_key, const 
     assert_ok_wide(r);
     char p[96], count[24];
     snprintf(p, sizeof p, "%s.sum", prefix);
-    assert_number(r, p, BIG_TOTAL);
+    pp_assert_number_text(r, p, BIG_TOTAL);
     snprintf(p, sizeof p, "%s.count", prefix);
     snprintf(count, sizeof count, "%d", BIG_COUNT);
-    assert_number(r, p, count);
+    pp_assert_number_text(r, p, count);
     pp_resp_free(r);
 }
 
@@ -172,11 +160,11 @@ static void test_totals_past_int64(void **state)
 {
     (void)state;
     struct pp_server srv;
-    struct pp_server_opts opts = {.args = server_args};
-    assert_int_equal(pp_server_start(&srv, &opts), 0);
-    char *admin = pp_admin_login(&srv);
-    char *password = pp_enable_integration(&srv, admin);
-    char *api_key = pp_authenticate(&srv, password);
+    char *admin = NULL, *api_key = NULL;
+    const struct pp_server_opts opts = {.args = server_args};
+    const struct pp_session session = {
+        .srv = &srv, .opts = &opts, .admin_token = &admin, .api_key = &api_key};
+    assert_int_equal(pp_session_start(&session), 0);
     for (int i = 0; i < LIST_ROWS; i++) {
         json_decref(pp_deposit(&srv, admin, "KRW", BIG));
     }
@@ -207,18 +195,9 @@ static void test_totals_past_int64(void **state)
     assert_totals(&srv, api_key, path, "stats[0]");
     free(path);
     /* Nothing is left blocked; the books balance. */
-    r = pp_balances(&srv, api_key);
-    pp_assert_balance(r, "KRW", "99999999999999900", "0", "0");
-    pp_resp_free(r);
-    char *out = NULL;
-    if (pp_check(srv.db_path, &out) != 0) {
-        fail_msg("check failed: %s", out);
-    }
-    free(out);
-    free(api_key);
-    free(password);
-    free(admin);
-    pp_server_destroy(&srv);
+    pp_assert_balance_now(&srv, api_key, "KRW", "99999999999999900", "0", "0");
+    pp_assert_check(srv.db_path, "after the totals");
+    pp_session_stop(&session);
 }
 
 /* --- Lifetime paid out past 10^18 - 1 ---------------------------------------------- */
@@ -253,16 +232,14 @@ static const char seed_sql[] =
 /* Creates one READY payout of BIG KRW and receives it. */
 static void create_and_receive(const struct pp_server *s, const char *api_key)
 {
-    struct pp_resp *r =
-        pp_post(s, "/api/payment/create", api_key,
-                "{\"amount\":" BIG ",\"currency\":\"KRW\",\"startDate\":\"2020-01-01\","
-                "\"endDate\":\"9999-01-01\",\"name\":\"paid out\",\"description\":\"big\","
-                "\"userName\":\"paid-out-user\",\"notification\":false}");
-    pp_assert_status(r, 200);
-    long long id = pp_json_int(json_array_get(json_object_get(r->json, "payments"), 0), "id");
-    pp_resp_free(r);
+    long long id =
+        pp_payout_create(s, api_key,
+                         "{\"amount\":" BIG ",\"currency\":\"KRW\",\"startDate\":\"2020-01-01\","
+                         "\"endDate\":\"9999-01-01\",\"name\":\"paid out\",\"description\":"
+                         "\"big\",\"userName\":\"paid-out-user\",\"notification\":false}",
+                         "READY");
     char *body = pp_fmt("{\"id\":%lld,\"reference\":\"past the old bound\"}", id);
-    r = pp_post(s, "/api/payment/receive", api_key, body);
+    struct pp_resp *r = pp_post(s, "/api/payment/receive", api_key, body);
     pp_assert_status(r, 200);
     pp_resp_free(r);
     free(body);
@@ -273,9 +250,9 @@ static void assert_paid_out(const struct pp_server *s, const char *api_key, cons
 {
     struct pp_resp *r = pp_get(s, "/api/balances", api_key);
     assert_ok_wide(r);
-    assert_number(r, "balances[0].available", "0");
-    assert_number(r, "balances[0].blocked", "0");
-    assert_number(r, "balances[0].paidOut", paid);
+    pp_assert_number_text(r, "balances[0].available", "0");
+    pp_assert_number_text(r, "balances[0].blocked", "0");
+    pp_assert_number_text(r, "balances[0].paidOut", paid);
     pp_resp_free(r);
 }
 
@@ -284,15 +261,13 @@ static void test_paid_out_past_old_bound(void **state)
     (void)state;
     struct pp_server srv;
     char dir[1024], db_path[1200];
-    assert_int_equal(pp_server_start(&srv, NULL), 0);
     /* The database outlives each server: keep it in a directory of ours. */
-    snprintf(dir, sizeof dir, "%s-db", srv.dir);
+    assert_int_equal(pp_temp_dir_make(dir, sizeof dir), 0);
     snprintf(db_path, sizeof db_path, "%s/payout.db", dir);
-    pp_server_destroy(&srv);
-    char *cmd = pp_fmt("mkdir -p '%s'", dir);
-    assert_int_equal(system(cmd), 0);
-    free(cmd);
-    struct pp_server_opts opts = {.db_path = db_path, .args = server_args};
+    const struct pp_server_opts opts = {.db_path = db_path, .args = server_args};
+    char *admin = NULL, *api_key = NULL;
+    const struct pp_session session = {
+        .srv = &srv, .opts = &opts, .admin_token = &admin, .api_key = &api_key};
     /* A first run makes the schema; the seed goes in while no server runs. */
     assert_int_equal(pp_server_start(&srv, &opts), 0);
     pp_server_destroy(&srv);
@@ -301,22 +276,15 @@ static void test_paid_out_past_old_bound(void **state)
     assert_non_null(f);
     assert_int_equal(fputs(seed_sql, f) >= 0, 1);
     assert_int_equal(fclose(f), 0);
-    cmd = pp_fmt("sqlite3 -bail '%s' < '%s'", db_path, seed_path);
+    char *cmd = pp_fmt("sqlite3 -bail '%s' < '%s'", db_path, seed_path);
     if (system(cmd) != 0) {
         fail_msg("the sqlite3 tool could not seed %s", db_path);
     }
     free(cmd);
     free(seed_path);
-    char *out = NULL;
-    if (pp_check(db_path, &out) != 0) {
-        fail_msg("check failed on the seed: %s", out);
-    }
-    free(out);
+    pp_assert_check(db_path, "on the seed");
 
-    assert_int_equal(pp_server_start(&srv, &opts), 0);
-    char *admin = pp_admin_login(&srv);
-    char *password = pp_enable_integration(&srv, admin);
-    char *api_key = pp_authenticate(&srv, password);
+    assert_int_equal(pp_session_start(&session), 0);
     assert_paid_out(&srv, api_key, "999999999999999000");
     /* The first receive passes 10^18 - 1, the second starts past it. */
     json_decref(pp_deposit(&srv, admin, "KRW", BIG));
@@ -331,33 +299,17 @@ static void test_paid_out_past_old_bound(void **state)
                                "&from=2020-01-01&to=9999-01-01",
                                api_key);
     assert_ok_wide(r);
-    assert_number(r, "groups[0].count", "1002");
-    assert_number(r, "groups[0].sum", "1001999999999998998");
+    pp_assert_number_text(r, "groups[0].count", "1002");
+    pp_assert_number_text(r, "groups[0].sum", "1001999999999998998");
     pp_resp_free(r);
-    free(api_key);
-    free(password);
-    free(admin);
-    pp_server_destroy(&srv);
+    pp_session_stop(&session);
 
     /* What was written is read back the same after a restart. */
-    assert_int_equal(pp_server_start(&srv, &opts), 0);
-    admin = pp_admin_login(&srv);
-    password = pp_enable_integration(&srv, admin);
-    api_key = pp_authenticate(&srv, password);
+    assert_int_equal(pp_session_start(&session), 0);
     assert_paid_out(&srv, api_key, "1001999999999998998");
-    free(api_key);
-    free(password);
-    free(admin);
-    pp_server_destroy(&srv);
-    if (pp_check(db_path, &out) != 0) {
-        fail_msg("check failed: %s", out);
-    }
-    free(out);
-    if (getenv("PP_KEEP_TMP") == NULL) {
-        cmd = pp_fmt("rm -rf '%s'", dir);
-        assert_int_equal(system(cmd), 0);
-        free(cmd);
-    }
+    pp_session_stop(&session);
+    pp_assert_check(db_path, "after the restart");
+    pp_temp_dir_remove(dir);
 }
 
 /* --- /api/authenticate tells nothing about the integration ------------------------ */
@@ -382,9 +334,9 @@ static void test_authenticate_says_nothing_of_the_integration(void **state)
 {
     (void)state;
     struct pp_server srv;
-    assert_int_equal(pp_server_start(&srv, NULL), 0);
-    char *admin = pp_admin_login(&srv);
-    char *password = pp_enable_integration(&srv, admin);
+    char *admin = NULL, *password = NULL;
+    const struct pp_session session = {.srv = &srv, .admin_token = &admin, .password = &password};
+    assert_int_equal(pp_session_start(&session), 0);
     struct pp_resp *wrong = authenticate(&srv, "not the password", "127.0.4.1");
     pp_assert_error(wrong, 401, "INVALID_PARAMS");
     struct pp_resp *r =
@@ -403,9 +355,7 @@ static void test_authenticate_says_nothing_of_the_integration(void **state)
         pp_resp_free(r);
     }
     pp_resp_free(wrong);
-    free(password);
-    free(admin);
-    pp_server_destroy(&srv);
+    pp_session_stop(&session);
 }
 
 int main(void)

@@ -62,42 +62,13 @@ static struct currency_model *model_find(const char *code)
     return NULL;
 }
 
-/* "12.5" with 2 decimals -> 1250. The server formats plainly (no exponent). */
-static long long minor_of(const char *text, int decimals)
-{
-    long long whole = 0, frac = 0;
-    int frac_digits = 0;
-    const char *p = text;
-    for (; *p >= '0' && *p <= '9'; p++) {
-        whole = whole * 10 + (*p - '0');
-    }
-    if (*p == '.') {
-        for (p++; *p >= '0' && *p <= '9'; p++) {
-            frac = frac * 10 + (*p - '0');
-            frac_digits++;
-        }
-    }
-    if (*p != '\0' || frac_digits > decimals) {
-        fail_msg("amount text \"%s\" is not a plain decimal with at most %d decimals", text,
-                 decimals);
-    }
-    for (; frac_digits < decimals; frac_digits++) {
-        frac *= 10;
-    }
-    long long scale = 1;
-    for (int i = 0; i < decimals; i++) {
-        scale *= 10;
-    }
-    return whole * scale + frac;
-}
-
 static void deposit(const char *currency, const char *amount_text)
 {
     json_t *b = pp_deposit(cur, admin_token, currency, amount_text);
     json_decref(b);
     struct currency_model *m = model_find(currency);
     if (m != NULL) {
-        m->available += minor_of(amount_text, m->decimals);
+        m->available += pp_amount_minor(amount_text, m->decimals);
     }
 }
 
@@ -204,7 +175,7 @@ static json_t *create_ok_as(const char *token, const char *amount_text, const ch
     struct currency_model *m = model_find(want.currency);
     payouts[payout_count].id = id;
     payouts[payout_count].currency = m;
-    payouts[payout_count].minor = m != NULL ? minor_of(want_amount, m->decimals) : 0;
+    payouts[payout_count].minor = m != NULL ? pp_amount_minor(want_amount, m->decimals) : 0;
     payouts[payout_count].open = 1;
     if (m != NULL) {
         m->available -= payouts[payout_count].minor;
@@ -314,43 +285,19 @@ static int refused_400(struct pp_resp *r, const char *label)
     return 0;
 }
 
-static void assert_status_of(long long id, const char *status)
-{
-    char *path = pp_fmt("/api/payments/%lld", id);
-    struct pp_resp *r = pp_get(cur, path, api_key);
-    pp_assert_status(r, 200);
-    assert_int_equal(pp_json_int(r->json, "id"), id);
-    pp_assert_json_str(r->json, "status", status);
-    pp_resp_free(r);
-    free(path);
-}
-
 /* --- Fixture -------------------------------------------------------------------- */
 
-static int group_setup(void **state)
+static int after_start(void)
 {
-    (void)state;
-    if (pp_server_start(&srv, NULL) != 0) {
-        return -1;
-    }
-    admin_token = pp_admin_login(&srv);
-    char *password = pp_enable_integration(&srv, admin_token);
-    api_key = pp_authenticate(&srv, password);
-    free(password);
     deposit("GBP", "1000000");
     deposit("JPY", "10000000");
     deposit("BHD", "1000");
     return 0;
 }
 
-static int group_teardown(void **state)
+static void before_stop(void)
 {
-    (void)state;
     pp_server_destroy(&srv2);
-    pp_server_destroy(&srv);
-    free(admin_token);
-    free(api_key);
-    return 0;
 }
 
 /* --- Tests ------------------------------------------------------------------------ */
@@ -419,9 +366,7 @@ static void test_create_past_window(void **state)
     free(path);
     payouts[payout_count - 1].open = 0;
     payouts[payout_count - 1].expired = 1;
-    struct pp_resp *balances = pp_balances(cur, api_key);
-    pp_assert_balance(balances, "USD", "5", "0", "0");
-    pp_resp_free(balances);
+    pp_assert_balance_now(cur, api_key, "USD", "5", "0", "0");
 }
 
 static void test_create_identifiers(void **state)
@@ -647,12 +592,7 @@ static void test_insufficient_funds_leaves_no_trace(void **state)
     pp_resp_free(r);
 
     assert_model_balances();
-    char *out = NULL;
-    int rc = pp_check(cur->db_path, &out);
-    if (rc != 0) {
-        fail_msg("check exited %d: %s", rc, out != NULL ? out : "");
-    }
-    free(out);
+    pp_assert_check(cur->db_path, "at the end");
     /* No project "broke", no recipient "broke", no payout were written. */
     assert_nothing_written("broke", "broke");
 
@@ -740,16 +680,16 @@ static void test_cancel_counting(void **state)
     char *ids = pp_fmt("[%lld,%lld,999999999]", p1, p1);
     cancel_expect(api_key, ids, 1);
     free(ids);
-    assert_status_of(p1, "CANCELLED");
-    assert_status_of(p2, "READY");
+    pp_assert_payout_status(cur, api_key, p1, "CANCELLED");
+    pp_assert_payout_status(cur, api_key, p2, "READY");
     assert_model_balances();
 
     ids = pp_fmt("[%lld,%lld,%lld]", p1, p2, p3);
     cancel_expect(api_key, ids, 2);
     cancel_expect(api_key, ids, 0);
     free(ids);
-    assert_status_of(p2, "CANCELLED");
-    assert_status_of(p3, "CANCELLED");
+    pp_assert_payout_status(cur, api_key, p2, "CANCELLED");
+    pp_assert_payout_status(cur, api_key, p3, "CANCELLED");
     cancel_expect(api_key, "[999999998]", 0);
     assert_model_balances();
 
@@ -787,13 +727,13 @@ static void test_cancel_counting(void **state)
         pp_resp_free(r);
         free(body);
     }
-    assert_status_of(p4, "READY");
+    pp_assert_payout_status(cur, api_key, p4, "READY");
     assert_model_balances();
     /* An admin token may cancel too. */
     ids = pp_fmt("[%lld]", p4);
     cancel_expect(admin_token, ids, 1);
     free(ids);
-    assert_status_of(p4, "CANCELLED");
+    pp_assert_payout_status(cur, api_key, p4, "CANCELLED");
     assert_model_balances();
 }
 
@@ -826,21 +766,13 @@ static void test_get_by_id(void **state)
                                       "/api/payments/-1",  "/api/payments/1.5",
                                       "/api/payments/1a",  "/api/payments/0x10"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        struct pp_resp *r = pp_get(cur, bad[i], api_key);
-        pp_assert_error(r, 400, "INVALID_PARAMS");
-        pp_resp_free(r);
+        pp_expect_error(pp_get(cur, bad[i], api_key), 400, "INVALID_PARAMS");
     }
     char *unknown = pp_fmt("/api/payments/%lld", max_payout_id + 1000);
-    struct pp_resp *r = pp_get(cur, unknown, api_key);
-    pp_assert_error(r, 404, "NOT_FOUND");
-    pp_resp_free(r);
+    pp_expect_error(pp_get(cur, unknown, api_key), 404, "NOT_FOUND");
     free(unknown);
-    r = pp_get(cur, path, NULL);
-    pp_assert_error(r, 401, "UNAUTHORIZED");
-    pp_resp_free(r);
-    r = pp_get(cur, path, "not-a-token");
-    pp_assert_error(r, 401, "UNAUTHORIZED");
-    pp_resp_free(r);
+    pp_expect_error(pp_get(cur, path, NULL), 401, "UNAUTHORIZED");
+    pp_expect_error(pp_get(cur, path, "not-a-token"), 401, "UNAUTHORIZED");
     free(path);
 }
 
@@ -861,51 +793,38 @@ static void test_balances_after_create_and_cancel(void **state)
     assert_int_equal(gbp->blocked, blocked);
     assert_model_balances();
     /* Protected like every integrator endpoint. */
-    struct pp_resp *r = pp_get(cur, "/api/balances", NULL);
-    pp_assert_error(r, 401, "UNAUTHORIZED");
-    pp_resp_free(r);
-    r = pp_post(cur, "/api/payment/create", NULL, "{}");
-    pp_assert_error(r, 401, "UNAUTHORIZED");
-    pp_resp_free(r);
-    r = pp_post(cur, "/api/payment/cancel", NULL, "{\"ids\":[1]}");
-    pp_assert_error(r, 401, "UNAUTHORIZED");
-    pp_resp_free(r);
-}
-
-static void check_ok(const char *when)
-{
-    char *out = NULL;
-    int rc = pp_check(cur->db_path, &out);
-    if (rc != 0) {
-        fail_msg("check (%s) exited %d: %s", when, rc, out != NULL ? out : "");
-    }
-    free(out);
+    pp_expect_error(pp_get(cur, "/api/balances", NULL), 401, "UNAUTHORIZED");
+    pp_expect_error(pp_post(cur, "/api/payment/create", NULL, "{}"), 401, "UNAUTHORIZED");
+    pp_expect_error(pp_post(cur, "/api/payment/cancel", NULL, "{\"ids\":[1]}"), 401,
+                    "UNAUTHORIZED");
 }
 
 static void test_check_running_stopped_restarted(void **state)
 {
     (void)state;
-    check_ok("server running");
+    pp_assert_check(cur->db_path, "server running");
     assert_int_equal(pp_server_stop(&srv), 0);
-    check_ok("after SIGTERM");
+    pp_assert_check(cur->db_path, "after SIGTERM");
 
     /* Everything acknowledged survived: the same balances and payouts. */
-    struct pp_server_opts opts = {.db_path = srv.db_path};
-    assert_int_equal(pp_server_start(&srv2, &opts), 0);
+    pp_server_restart_signed_in(&srv2, &srv, NULL, &admin_token, &api_key);
     cur = &srv2;
-    free(admin_token);
-    admin_token = pp_admin_login(cur);
-    free(api_key);
-    api_key = strdup(admin_token);
     assert_model_balances();
     for (size_t i = 0; i < payout_count; i++) {
-        assert_status_of(payouts[i].id, payouts[i].open      ? "READY"
-                                        : payouts[i].expired ? "EXPIRED"
-                                                             : "CANCELLED");
+        pp_assert_payout_status(cur, api_key, payouts[i].id,
+                                payouts[i].open      ? "READY"
+                                : payouts[i].expired ? "EXPIRED"
+                                                     : "CANCELLED");
     }
     assert_int_equal(pp_server_stop(&srv2), 0);
-    check_ok("after restart and SIGTERM");
+    pp_assert_check(cur->db_path, "after restart and SIGTERM");
 }
+
+static const struct pp_session session = {.srv = &srv,
+                                          .admin_token = &admin_token,
+                                          .api_key = &api_key,
+                                          .after_start = after_start,
+                                          .before_stop = before_stop};
 
 int main(void)
 {
@@ -923,5 +842,5 @@ int main(void)
         cmocka_unit_test(test_balances_after_create_and_cancel),
         cmocka_unit_test(test_check_running_stopped_restarted),
     };
-    return cmocka_run_group_tests_name("api.payments", tests, group_setup, group_teardown);
+    return pp_session_run("api.payments", tests, sizeof tests / sizeof tests[0], &session);
 }

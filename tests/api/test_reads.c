@@ -46,40 +46,6 @@ static size_t model_count;
 static const char *const currencies[] = {"GBP", "JPY", "BHD"};
 static const long long amounts_minor[] = {100, 150, 100, 2500, 1, 100, 99999};
 
-static int decimals_of(const char *currency)
-{
-    return strcmp(currency, "JPY") == 0 ? 0 : strcmp(currency, "BHD") == 0 ? 3 : 2;
-}
-
-/* "12.5" in a currency with `decimals` -> minor units. */
-static long long minor_of(const char *text, int decimals)
-{
-    long long whole = 0, frac = 0;
-    int digits = 0;
-    const char *p = text;
-    int neg = *p == '-';
-    p += neg;
-    for (; *p >= '0' && *p <= '9'; p++) {
-        whole = whole * 10 + (*p - '0');
-    }
-    if (*p == '.') {
-        for (p++; *p >= '0' && *p <= '9'; p++, digits++) {
-            frac = frac * 10 + (*p - '0');
-        }
-    }
-    if (*p != '\0' || digits > decimals) {
-        fail_msg("amount text '%s' is not plain with <= %d decimals", text, decimals);
-    }
-    for (; digits < decimals; digits++) {
-        frac *= 10;
-    }
-    long long scale = 1;
-    for (int i = 0; i < decimals; i++) {
-        scale *= 10;
-    }
-    return (neg ? -1 : 1) * (whole * scale + frac);
-}
-
 static const char *recipient_field(int k, char *out, size_t size)
 {
     if (k < 4) {
@@ -100,14 +66,13 @@ static void create_one(size_t i)
     const char *cur = currencies[i % 3];
     long long minor = amounts_minor[i % 7];
     int day = (int)(i % 5), len = 1 + (int)(i % 3);
-    pp_format_minor(minor, decimals_of(cur), amount, sizeof amount);
+    pp_format_minor(minor, pp_currency_decimals(cur), amount, sizeof amount);
     snprintf(body, sizeof body,
              "{\"amount\":%s,\"currency\":\"%s\",\"startDate\":\"2031-01-%02dT00:00:00Z\","
              "\"endDate\":\"2031-01-%02dT00:00:00Z\",\"name\":\"Reads project %zu\","
              "\"description\":\"payout %zu\",%s,\"notification\":%s}",
-             amount, cur, 1 + day, 1 + day + len, i % 4, i, recipient_field((int)(i % 7), who,
-                                                                            sizeof who),
-             i % 2 ? "true" : "false");
+             amount, cur, 1 + day, 1 + day + len, i % 4, i,
+             recipient_field((int)(i % 7), who, sizeof who), i % 2 ? "true" : "false");
     struct pp_resp *r = pp_post(&srv, "/api/payment/create", api_key, body);
     pp_assert_status(r, 200);
     json_t *p = json_array_get(json_object_get(r->json, "payments"), 0);
@@ -126,16 +91,8 @@ static void create_one(size_t i)
     pp_resp_free(r);
 }
 
-static int group_setup(void **state)
+static int after_start(void)
 {
-    (void)state;
-    if (pp_server_start(&srv, NULL) != 0) {
-        return -1;
-    }
-    admin_token = pp_admin_login(&srv);
-    char *password = pp_enable_integration(&srv, admin_token);
-    api_key = pp_authenticate(&srv, password);
-    free(password);
     for (size_t i = 0; i < 3; i++) {
         json_decref(pp_deposit(&srv, admin_token, currencies[i], "100000000"));
     }
@@ -157,22 +114,13 @@ static int group_setup(void **state)
     return 0;
 }
 
-static int group_teardown(void **state)
-{
-    (void)state;
-    pp_server_destroy(&srv);
-    free(admin_token);
-    free(api_key);
-    return 0;
-}
-
 /* --- Walking a list ---------------------------------------------------------------- */
 
 struct walk {
     size_t n;
     long long ids[WALK_MAX];
-    json_t *items[WALK_MAX];       /* new references */
-    char amounts[WALK_MAX][32];    /* literal amount texts */
+    json_t *items[WALK_MAX];    /* new references */
+    char amounts[WALK_MAX][32]; /* literal amount texts */
     long long total;
     size_t pages;
 };
@@ -220,13 +168,9 @@ static void walk(const char *path, const char *list, const char *query, int size
             w->n++;
         }
         w->pages++;
-        json_t *next = json_object_get(r->json, "nextCursor");
-        int more = json_is_string(next);
+        int more = pp_next_cursor(r, cursor, sizeof cursor);
         if (more) {
             assert_int_equal(json_array_size(items), size);
-            snprintf(cursor, sizeof cursor, "%s", json_string_value(next));
-        } else {
-            assert_true(json_is_null(next));
         }
         pp_resp_free(r);
         free(url);
@@ -263,8 +207,8 @@ static int walk_has(const struct walk *w, long long id)
 
 static int status_code(const char *name)
 {
-    static const char *const names[] = {"", "UNAUTHORIZED", "READY", "RECEIVED", "CANCELLED",
-                                        "EXPIRED"};
+    static const char *const names[] = {"",         "UNAUTHORIZED", "READY",
+                                        "RECEIVED", "CANCELLED",    "EXPIRED"};
     for (int i = 1; i <= 5; i++) {
         if (strcmp(name, names[i]) == 0) {
             return i;
@@ -282,10 +226,10 @@ static int order_cmp(const struct walk *w, size_t a, size_t b, const char *field
         return 0;
     }
     if (strcmp(field, "amount") == 0) {
-        long long mx = minor_of(w->amounts[a],
-                                decimals_of(json_string_value(json_object_get(x, "currency"))));
-        long long my = minor_of(w->amounts[b],
-                                decimals_of(json_string_value(json_object_get(y, "currency"))));
+        long long mx = pp_amount_minor(
+            w->amounts[a], pp_currency_decimals(json_string_value(json_object_get(x, "currency"))));
+        long long my = pp_amount_minor(
+            w->amounts[b], pp_currency_decimals(json_string_value(json_object_get(y, "currency"))));
         return (mx > my) - (mx < my);
     }
     const char *sx = json_string_value(json_object_get(x, field));
@@ -310,8 +254,8 @@ static void assert_ordered(const struct walk *w, const char *field, int desc)
     }
 }
 
-static const char *const order_fields[] = {"id", "createdAt", "updatedAt", "amount",
-                                           "startDate", "endDate", "status"};
+static const char *const order_fields[] = {"id",        "createdAt", "updatedAt", "amount",
+                                           "startDate", "endDate",   "status"};
 
 static size_t inserted_during_walk;
 static void insert_between_pages(void)
@@ -368,7 +312,8 @@ static void test_offset_pages_match_cursor(void **state)
         pp_assert_status(r, 200);
         json_t *items = json_object_get(r->json, "payments");
         for (size_t i = 0; i < json_array_size(items); i++) {
-            assert_int_equal(pp_json_int(json_array_get(items, i), "id"), w.ids[(page - 1) * 10 + i]);
+            assert_int_equal(pp_json_int(json_array_get(items, i), "id"),
+                             w.ids[(page - 1) * 10 + i]);
         }
         assert_int_equal(pp_json_int(r->json, "total"), (long long)w.n);
         /* Offset pages also hand out the cursor of the next page. */
@@ -408,21 +353,59 @@ static void check_filter(const char *query, model_pred pred, const void *arg)
     walk_free(&w);
 }
 
-static int p_status_ready(size_t i, const void *a) { (void)a; return !model[i].cancelled; }
-static int p_status_both(size_t i, const void *a) { (void)a; (void)i; return 1; }
-static int p_currency(size_t i, const void *a) { return strcmp(model[i].currency, a) == 0; }
-static int p_project(size_t i, const void *a) { return model[i].project_id == *(const long long *)a; }
-static int p_recipient(size_t i, const void *a) { return model[i].recipient_id == *(const long long *)a; }
-static int p_ids(size_t i, const void *a) { (void)a; return i % 5 == 2 && i < 60; }
+static int p_status_ready(size_t i, const void *a)
+{
+    (void)a;
+    return !model[i].cancelled;
+}
+static int p_status_both(size_t i, const void *a)
+{
+    (void)a;
+    (void)i;
+    return 1;
+}
+static int p_currency(size_t i, const void *a)
+{
+    return strcmp(model[i].currency, a) == 0;
+}
+static int p_project(size_t i, const void *a)
+{
+    return model[i].project_id == *(const long long *)a;
+}
+static int p_recipient(size_t i, const void *a)
+{
+    return model[i].recipient_id == *(const long long *)a;
+}
+static int p_ids(size_t i, const void *a)
+{
+    (void)a;
+    return i % 5 == 2 && i < 60;
+}
 static int p_gbp_amount(size_t i, const void *a)
 {
     (void)a;
     return strcmp(model[i].currency, "GBP") == 0 && model[i].minor >= 100 && model[i].minor <= 2500;
 }
-static int p_start(size_t i, const void *a) { (void)a; return model[i].day >= 1 && model[i].day <= 3; }
-static int p_end(size_t i, const void *a) { (void)a; return model[i].day + model[i].len >= 4; }
-static int p_created(size_t i, const void *a) { return strcmp(model[i].created, a) >= 0; }
-static int p_none(size_t i, const void *a) { (void)a; (void)i; return 0; }
+static int p_start(size_t i, const void *a)
+{
+    (void)a;
+    return model[i].day >= 1 && model[i].day <= 3;
+}
+static int p_end(size_t i, const void *a)
+{
+    (void)a;
+    return model[i].day + model[i].len >= 4;
+}
+static int p_created(size_t i, const void *a)
+{
+    return strcmp(model[i].created, a) >= 0;
+}
+static int p_none(size_t i, const void *a)
+{
+    (void)a;
+    (void)i;
+    return 0;
+}
 static int p_combo(size_t i, const void *a)
 {
     (void)a;
@@ -503,7 +486,8 @@ static void expect_400(const char *path, const char *word)
 {
     struct pp_resp *r = pp_get(&srv, path, api_key);
     pp_assert_error(r, 400, "INVALID_PARAMS");
-    const char *msg = json_string_value(json_object_get(json_object_get(r->json, "error"), "message"));
+    const char *msg =
+        json_string_value(json_object_get(json_object_get(r->json, "error"), "message"));
     if (word != NULL && strstr(msg, word) == NULL) {
         fail_msg("%s: message '%s' lacks '%s'", path, msg, word);
     }
@@ -556,81 +540,77 @@ static void test_cursor_tampering_and_mismatch(void **state)
     free(p);
 }
 
+/* Queries every list refuses, each with a word its message must say. */
+static const struct {
+    const char *path;
+    const char *word;
+} bad_queries[] = {
+    {"/api/payments?foo=1", "unknown query parameter 'foo'"},
+    {"/api/payments?size=0", "size"},
+    {"/api/payments?size=101", "between 1 and 100"},
+    {"/api/payments?size=abc", "size"},
+    {"/api/payments?page=0", "page"},
+    {"/api/payments?page=-3", "page"},
+    {"/api/payments?page=100000", "nextCursor"},
+    {"/api/payments?page", "needs a value"},
+    {"/api/payments?size=5&size=6", "more than once"},
+    {"/api/payments?orderBy=name", "orderBy"},
+    {"/api/payments?dir=sideways", "dir"},
+    {"/api/payments?status=PAID", "status"},
+    {"/api/payments?status=", "needs a value"},
+    {"/api/payments?currency=EURO", "ISO 4217"},
+    {"/api/payments?projectId=x", "projectId"},
+    {"/api/payments?recipientId=0", "recipientId"},
+    {"/api/payments?ids=1,a", "ids"},
+    {"/api/payments?amountMin=1", "currency"},
+    {"/api/payments?currency=JPY&amountMax=0.5", "amountMax"},
+    {"/api/payments?currency=GBP&amountMin=3&amountMax=2", "amountMin"},
+    {"/api/payments?createdFrom=nope", "createdFrom"},
+    {"/api/payments?createdFrom=2020-01-02&createdTo=2020-01-01", "createdFrom"},
+    {"/api/payments?startFrom=2020-13-01", "startFrom"},
+    {"/api/payments?endTo=2020-01-01T25:00:00Z", "endTo"},
+    {"/api/payments?total=maybe", "total"},
+    {"/api/payments?cursor=%%%", "cursor"},
+    {"/api/recipients?status=READY", "unknown"},
+    {"/api/recipients?orderBy=amount", "orderBy"},
+    {"/api/recipients?size=1000", "size"},
+    {"/api/recipients/abc", "recipient id"},
+    {"/api/recipients/1?stats=true", "unknown"},
+    {"/api/recipients?stats=yes", "stats must be true or false"},
+    {"/api/recipients?stats=1", "stats"},
+    {"/api/recipients?stats=", "needs a value"},
+    {"/api/recipients?stats=true&stats=false", "more than once"},
+    {"/api/projects?stats=TRUE", "stats must be true or false"},
+    {"/api/projects?stats", "needs a value"},
+    {"/api/projects?stats=false&stats=false", "more than once"},
+    {"/api/projects?name=", "needs a value"},
+    {"/api/projects?dir=up", "dir"},
+    {"/api/projects/1?stats=yes", "stats"},
+    {"/api/projects/1?stats=true&stats=false", "more than once"},
+    {"/api/projects/1?foo=1", "unknown"},
+    {"/api/projects/0", "project id"},
+    {"/api/ledger?currency=gbp", "currency"},
+    {"/api/ledger?from=2020-01-02&to=2020-01-01", "from"},
+    {"/api/ledger?payoutId=-1", "payoutId"},
+    {"/api/ledger?kind=block", "unknown"},
+    {"/api/payments/export?page=1", "unknown"},
+    {"/api/payments/export?status=NOPE", "status"},
+};
+
 static void test_bad_query_parameters(void **state)
 {
     (void)state;
-    static const struct {
-        const char *path;
-        const char *word;
-    } bad[] = {
-        {"/api/payments?foo=1", "unknown query parameter 'foo'"},
-        {"/api/payments?size=0", "size"},
-        {"/api/payments?size=101", "between 1 and 100"},
-        {"/api/payments?size=abc", "size"},
-        {"/api/payments?page=0", "page"},
-        {"/api/payments?page=-3", "page"},
-        {"/api/payments?page=100000", "nextCursor"},
-        {"/api/payments?page", "needs a value"},
-        {"/api/payments?size=5&size=6", "more than once"},
-        {"/api/payments?orderBy=name", "orderBy"},
-        {"/api/payments?dir=sideways", "dir"},
-        {"/api/payments?status=PAID", "status"},
-        {"/api/payments?status=", "needs a value"},
-        {"/api/payments?currency=EURO", "ISO 4217"},
-        {"/api/payments?projectId=x", "projectId"},
-        {"/api/payments?recipientId=0", "recipientId"},
-        {"/api/payments?ids=1,a", "ids"},
-        {"/api/payments?amountMin=1", "currency"},
-        {"/api/payments?currency=JPY&amountMax=0.5", "amountMax"},
-        {"/api/payments?currency=GBP&amountMin=3&amountMax=2", "amountMin"},
-        {"/api/payments?createdFrom=nope", "createdFrom"},
-        {"/api/payments?createdFrom=2020-01-02&createdTo=2020-01-01", "createdFrom"},
-        {"/api/payments?startFrom=2020-13-01", "startFrom"},
-        {"/api/payments?endTo=2020-01-01T25:00:00Z", "endTo"},
-        {"/api/payments?total=maybe", "total"},
-        {"/api/payments?cursor=%%%", "cursor"},
-        {"/api/recipients?status=READY", "unknown"},
-        {"/api/recipients?orderBy=amount", "orderBy"},
-        {"/api/recipients?size=1000", "size"},
-        {"/api/recipients/abc", "recipient id"},
-        {"/api/recipients/1?stats=true", "unknown"},
-        {"/api/recipients?stats=yes", "stats must be true or false"},
-        {"/api/recipients?stats=1", "stats"},
-        {"/api/recipients?stats=", "needs a value"},
-        {"/api/recipients?stats=true&stats=false", "more than once"},
-        {"/api/projects?stats=TRUE", "stats must be true or false"},
-        {"/api/projects?stats", "needs a value"},
-        {"/api/projects?stats=false&stats=false", "more than once"},
-        {"/api/projects?name=", "needs a value"},
-        {"/api/projects?dir=up", "dir"},
-        {"/api/projects/1?stats=yes", "stats"},
-        {"/api/projects/1?stats=true&stats=false", "more than once"},
-        {"/api/projects/1?foo=1", "unknown"},
-        {"/api/projects/0", "project id"},
-        {"/api/ledger?currency=gbp", "currency"},
-        {"/api/ledger?from=2020-01-02&to=2020-01-01", "from"},
-        {"/api/ledger?payoutId=-1", "payoutId"},
-        {"/api/ledger?kind=block", "unknown"},
-        {"/api/payments/export?page=1", "unknown"},
-        {"/api/payments/export?status=NOPE", "status"},
-    };
-    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        expect_400(bad[i].path, bad[i].word);
+    for (size_t i = 0; i < sizeof bad_queries / sizeof bad_queries[0]; i++) {
+        expect_400(bad_queries[i].path, bad_queries[i].word);
     }
-    struct pp_resp *r = pp_get(&srv, "/api/recipients/999999", api_key);
-    pp_assert_error(r, 404, "NOT_FOUND");
-    pp_resp_free(r);
-    r = pp_get(&srv, "/api/projects/999999?stats=true", api_key);
-    pp_assert_error(r, 404, "NOT_FOUND");
-    pp_resp_free(r);
-    const char *paths[] = {"/api/payments", "/api/recipients", "/api/recipients/1",
-                           "/api/projects", "/api/projects/1", "/api/ledger",
+    pp_expect_error(pp_get(&srv, "/api/recipients/999999", api_key), 404, "NOT_FOUND");
+    pp_expect_error(pp_get(&srv, "/api/projects/999999?stats=true", api_key), 404, "NOT_FOUND");
+    const char *paths[] = {"/api/payments",       "/api/recipients", "/api/recipients/1",
+                           "/api/projects",       "/api/projects/1", "/api/ledger",
                            "/api/payments/export"};
     for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
-        r = pp_get(&srv, paths[i], NULL);
-        pp_assert_error(r, 401, "UNAUTHORIZED");
-        pp_resp_free(r);
-        r = pp_get(&srv, paths[i], admin_token);
+        pp_expect_error(pp_get(&srv, paths[i], NULL), 401, "UNAUTHORIZED");
+        struct pp_resp *r = pp_get(&srv, paths[i], admin_token);
         assert_int_equal(r->status, 200);
         pp_resp_free(r);
     }
@@ -665,7 +645,7 @@ static void sums_of_list(const char *query, struct sums *s)
             snprintf(s->key[s->n++], sizeof s->key[0], "%s", key);
         }
         s->count[k]++;
-        s->minor[k] += minor_of(w.amounts[i], decimals_of(cur));
+        s->minor[k] += pp_amount_minor(w.amounts[i], pp_currency_decimals(cur));
     }
     walk_free(&w);
 }
@@ -691,7 +671,7 @@ static void assert_totals(const struct pp_resp *r, const char *member, const str
         assert_int_equal(pp_json_int(t, "count"), s->count[k]);
         snprintf(path, sizeof path, "%s[%zu].sum", member, i);
         assert_non_null(pp_json_number_text(r->body, r->body_len, path, sum, sizeof sum));
-        assert_int_equal(minor_of(sum, decimals_of(cur)), s->minor[k]);
+        assert_int_equal(pp_amount_minor(sum, pp_currency_decimals(cur)), s->minor[k]);
     }
 }
 
@@ -783,8 +763,8 @@ static void ledger_sums(const char *query, const char *cur, long long *avail, lo
     *avail = *blocked = 0;
     *rows = 0;
     for (int page = 0; page < 1000; page++) {
-        char *url = pp_fmt("/api/ledger?%s&size=50%s%s", query, cursor[0] ? "&cursor=" : "",
-                           cursor);
+        char *url =
+            pp_fmt("/api/ledger?%s&size=50%s%s", query, cursor[0] ? "&cursor=" : "", cursor);
         struct pp_resp *r = pp_get(&srv, url, api_key);
         pp_assert_status(r, 200);
         json_t *items = json_object_get(r->json, "ledger");
@@ -796,10 +776,10 @@ static void ledger_sums(const char *query, const char *cur, long long *avail, lo
             char path[64], t[32];
             snprintf(path, sizeof path, "ledger[%zu].available", i);
             assert_non_null(pp_json_number_text(r->body, r->body_len, path, t, sizeof t));
-            *avail += minor_of(t, decimals_of(cur));
+            *avail += pp_amount_minor(t, pp_currency_decimals(cur));
             snprintf(path, sizeof path, "ledger[%zu].blocked", i);
             assert_non_null(pp_json_number_text(r->body, r->body_len, path, t, sizeof t));
-            *blocked += minor_of(t, decimals_of(cur));
+            *blocked += pp_amount_minor(t, pp_currency_decimals(cur));
             (*rows)++;
         }
         json_t *next = json_object_get(r->json, "nextCursor");
@@ -836,7 +816,8 @@ static void test_ledger(void **state)
         char *q = pp_fmt("currency=%s", cur);
         ledger_sums(q, cur, &avail, &blocked, &rows);
         for (size_t i = 0; i < w.n; i++) {
-            all_rows += strcmp(json_string_value(json_object_get(w.items[i], "currency")), cur) == 0;
+            all_rows +=
+                strcmp(json_string_value(json_object_get(w.items[i], "currency")), cur) == 0;
         }
         assert_int_equal(rows, all_rows);
         for (size_t k = 0; k < json_array_size(bal); k++) {
@@ -845,10 +826,10 @@ static void test_ledger(void **state)
                 char path[64], t[32];
                 snprintf(path, sizeof path, "balances[%zu].available", k);
                 assert_non_null(pp_json_number_text(b->body, b->body_len, path, t, sizeof t));
-                assert_int_equal(minor_of(t, decimals_of(cur)), avail);
+                assert_int_equal(pp_amount_minor(t, pp_currency_decimals(cur)), avail);
                 snprintf(path, sizeof path, "balances[%zu].blocked", k);
                 assert_non_null(pp_json_number_text(b->body, b->body_len, path, t, sizeof t));
-                assert_int_equal(minor_of(t, decimals_of(cur)), blocked);
+                assert_int_equal(pp_amount_minor(t, pp_currency_decimals(cur)), blocked);
             }
         }
         free(q);
@@ -919,9 +900,7 @@ static void *writer_main(void *arg)
                  "\"endDate\":\"2031-01-09\",\"name\":\"Concurrent %zu\",\"description\":\"c\","
                  "\"userName\":\"concurrent-%zu\",\"notification\":false}",
                  100 + i % 3, t, t);
-        struct pp_req req = {.method = "POST", .path = "/api/payment/create", .token = api_key,
-                             .body = body, .body_len = PP_STRLEN};
-        struct pp_resp *r = pp_request(&srv, h, &req);
+        struct pp_resp *r = pp_request_post(&srv, h, "/api/payment/create", api_key, body);
         if (r == NULL || r->status != 200) {
             thread_fail("a create failed", r != NULL ? r->status : 0);
         }
@@ -1024,9 +1003,7 @@ static void test_reading_while_writing(void **state)
     assert_int_equal(w.n, open_before_count + WRITERS * WRITES_PER_WRITER);
     assert_int_equal(w.total, (long long)w.n);
     walk_free(&w);
-    char *out = NULL;
-    assert_int_equal(pp_check(srv.db_path, &out), 0);
-    free(out);
+    pp_assert_check(srv.db_path, "at the end");
 }
 
 /* --- Lists with their rows' totals (stats=true) -------------------------------------- */
@@ -1062,7 +1039,7 @@ static void create_stats_payouts(long long ids[STATS_PAYOUTS])
         int j = i / STATS_RECIPIENTS;
         const char *cur = j % 2 ? "JPY" : "GBP";
         char amount[32];
-        pp_format_minor(100 + 37LL * i, decimals_of(cur), amount, sizeof amount);
+        pp_format_minor(100 + 37LL * i, pp_currency_decimals(cur), amount, sizeof amount);
         char *body = pp_fmt("{\"amount\":%s,\"currency\":\"%s\",\"startDate\":\"2020-01-01\","
                             "\"endDate\":\"2035-01-01\",\"name\":\"Stats project %d\","
                             "\"description\":\"stats %d\",\"userName\":\"stats-user-%d\","
@@ -1140,6 +1117,40 @@ static void check_stats_walk(const char *path, const char *list, const char *mem
     free(q);
 }
 
+/* Asserts that stats-user-k's totals (on a filtered page) are the sums of
+** the payouts listed for it, per currency and status. */
+static void assert_recipient_totals(int k)
+{
+    char *url = pp_fmt("/api/recipients?stats=true&userName=stats-user-%d", k);
+    struct pp_resp *r = pp_get(&srv, url, api_key);
+    pp_assert_status(r, 200);
+    json_t *item = json_array_get(json_object_get(r->json, "recipients"), 0);
+    char *q = pp_fmt("recipientId=%lld", pp_json_int(item, "id"));
+    struct sums s;
+    sums_of_list(q, &s);
+    assert_int_equal(s.n, 6);
+    json_t *totals = json_object_get(item, "totals");
+    assert_int_equal(json_array_size(totals), s.n);
+    for (size_t t = 0; t < s.n; t++) {
+        json_t *one = json_array_get(totals, t);
+        const char *cur = json_string_value(json_object_get(one, "currency"));
+        char key[24], sum[32], path[64];
+        snprintf(key, sizeof key, "%s/%s", cur, json_string_value(json_object_get(one, "status")));
+        size_t m = 0;
+        while (m < s.n && strcmp(s.key[m], key) != 0) {
+            m++;
+        }
+        assert_true(m < s.n);
+        assert_int_equal(pp_json_int(one, "count"), s.count[m]);
+        snprintf(path, sizeof path, "recipients[0].totals[%zu].sum", t);
+        assert_non_null(pp_json_number_text(r->body, r->body_len, path, sum, sizeof sum));
+        assert_int_equal(pp_amount_minor(sum, pp_currency_decimals(cur)), s.minor[m]);
+    }
+    free(q);
+    free(url);
+    pp_resp_free(r);
+}
+
 static void test_lists_with_stats(void **state)
 {
     (void)state;
@@ -1172,35 +1183,7 @@ static void test_lists_with_stats(void **state)
     /* The totals are the sums of the payouts themselves (not only what the
     ** single record says), and a filtered page carries them too. */
     for (int k = 0; k < STATS_RECIPIENTS; k++) {
-        char *url = pp_fmt("/api/recipients?stats=true&userName=stats-user-%d", k);
-        struct pp_resp *r = pp_get(&srv, url, api_key);
-        pp_assert_status(r, 200);
-        json_t *item = json_array_get(json_object_get(r->json, "recipients"), 0);
-        char *q = pp_fmt("recipientId=%lld", pp_json_int(item, "id"));
-        struct sums s;
-        sums_of_list(q, &s);
-        assert_int_equal(s.n, 6);
-        json_t *totals = json_object_get(item, "totals");
-        assert_int_equal(json_array_size(totals), s.n);
-        for (size_t t = 0; t < s.n; t++) {
-            json_t *one = json_array_get(totals, t);
-            const char *cur = json_string_value(json_object_get(one, "currency"));
-            char key[24], sum[32], path[64];
-            snprintf(key, sizeof key, "%s/%s", cur,
-                     json_string_value(json_object_get(one, "status")));
-            size_t m = 0;
-            while (m < s.n && strcmp(s.key[m], key) != 0) {
-                m++;
-            }
-            assert_true(m < s.n);
-            assert_int_equal(pp_json_int(one, "count"), s.count[m]);
-            snprintf(path, sizeof path, "recipients[0].totals[%zu].sum", t);
-            assert_non_null(pp_json_number_text(r->body, r->body_len, path, sum, sizeof sum));
-            assert_int_equal(minor_of(sum, decimals_of(cur)), s.minor[m]);
-        }
-        free(q);
-        free(url);
-        pp_resp_free(r);
+        assert_recipient_totals(k);
     }
     /* stats=false and no stats are the same answer, byte for byte. */
     const char *const same[][2] = {
@@ -1219,10 +1202,11 @@ static void test_lists_with_stats(void **state)
         pp_resp_free(a);
         pp_resp_free(b);
     }
-    char *out = NULL;
-    assert_int_equal(pp_check(srv.db_path, &out), 0);
-    free(out);
+    pp_assert_check(srv.db_path, "at the end");
 }
+
+static const struct pp_session session = {
+    .srv = &srv, .admin_token = &admin_token, .api_key = &api_key, .after_start = after_start};
 
 int main(void)
 {
@@ -1240,5 +1224,5 @@ int main(void)
         /* Last: its payouts are not in the model the tests above compare with. */
         cmocka_unit_test(test_lists_with_stats),
     };
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return PP_SESSION_RUN(tests, &session);
 }

@@ -29,41 +29,13 @@ static struct pp_resp *first_create; /* kept for the replay after a restart */
 /* Rate limiting is not what this suite exercises. */
 static const char *const no_rate_env[] = {"PAYOUT_RATE_LIMIT=0", NULL};
 
-static int group_setup(void **state)
+static const char *const funds[] = {"GBP", "1000", NULL};
+static const struct pp_server_opts server_opts = {.env = no_rate_env};
+static void before_stop(void)
 {
-    (void)state;
-    struct pp_server_opts opts = {.env = no_rate_env};
-    if (pp_server_start(&srv, &opts) != 0) {
-        return -1;
-    }
-    admin_token = pp_admin_login(&srv);
-    char *password = pp_enable_integration(&srv, admin_token);
-    api_key = pp_authenticate(&srv, password);
-    free(password);
-    json_decref(pp_deposit(&srv, admin_token, "GBP", "1000"));
-    return 0;
-}
-
-static int group_teardown(void **state)
-{
-    (void)state;
     pp_server_destroy(&srv2);
-    pp_server_destroy(&srv);
     pp_server_destroy(&srv3);
     pp_resp_free(first_create);
-    free(admin_token);
-    free(api_key);
-    return 0;
-}
-
-static void check_ok(const char *when)
-{
-    char *out = NULL;
-    int rc = pp_check(srv.db_path, &out);
-    if (rc != 0) {
-        fail_msg("check (%s) exited %d: %s", when, rc, out != NULL ? out : "");
-    }
-    free(out);
 }
 
 /* A keyed request on the main thread (asserting an answer came back). */
@@ -104,50 +76,6 @@ static char *create_body(const char *amount, const char *description)
                   amount, description);
 }
 
-static void assert_gbp(const char *available, const char *blocked)
-{
-    struct pp_resp *b = pp_balances(cur, api_key);
-    pp_assert_balance(b, "GBP", available, blocked, NULL);
-    pp_resp_free(b);
-}
-
-/* Minor units (2 decimals) of an exact decimal text like "12.5". */
-static long long minor_of(const char *text)
-{
-    long long whole = 0;
-    long long frac = 0;
-    int decimals = -1;
-    for (const char *p = text; *p != '\0'; p++) {
-        if (*p == '.') {
-            decimals = 0;
-        } else if (decimals < 0) {
-            whole = whole * 10 + (*p - '0');
-        } else {
-            frac = frac * 10 + (*p - '0');
-            decimals++;
-        }
-    }
-    assert_true(decimals <= 2);
-    for (int d = decimals < 0 ? 0 : decimals; d < 2; d++) {
-        frac *= 10;
-    }
-    return whole * 100 + frac;
-}
-
-/* The GBP blocked figure in minor units (GBP sorts first here). */
-static long long gbp_blocked_minor(void)
-{
-    struct pp_resp *b = pp_balances(cur, api_key);
-    char text[32];
-    assert_non_null(
-        pp_json_number_text(b->body, b->body_len, "balances[0].blocked", text, sizeof text));
-    assert_string_equal(json_string_value(json_object_get(
-                            json_array_get(json_object_get(b->json, "balances"), 0), "currency")),
-                        "GBP");
-    pp_resp_free(b);
-    return minor_of(text);
-}
-
 static void test_create_replayed_byte_for_byte(void **state)
 {
     (void)state;
@@ -155,13 +83,13 @@ static void test_create_replayed_byte_for_byte(void **state)
     struct pp_resp *first = keyed("POST", "/api/payment/create", api_key, "create-1", body);
     pp_assert_status(first, 200);
     first_create = first;
-    assert_gbp("997.5", "2.5");
+    pp_assert_balance_now(cur, api_key, "GBP", "997.5", "2.5", NULL);
     for (int i = 0; i < 3; i++) {
         struct pp_resp *again = keyed("POST", "/api/payment/create", api_key, "create-1", body);
         assert_replay(first, again);
         pp_resp_free(again);
     }
-    assert_gbp("997.5", "2.5"); /* created once */
+    pp_assert_balance_now(cur, api_key, "GBP", "997.5", "2.5", NULL); /* created once */
     /* The same key with another body: 409, nothing created. */
     char *other = create_body("3", "replayed create");
     struct pp_resp *conflict = keyed("POST", "/api/payment/create", api_key, "create-1", other);
@@ -171,11 +99,11 @@ static void test_create_replayed_byte_for_byte(void **state)
     struct pp_resp *elsewhere =
         keyed("POST", "/api/payment/cancel", api_key, "create-1", "{\"ids\":[1]}");
     pp_assert_error(elsewhere, 409, "CONFLICT");
-    assert_gbp("997.5", "2.5");
+    pp_assert_balance_now(cur, api_key, "GBP", "997.5", "2.5", NULL);
     /* Without a key, the same body creates again. */
     struct pp_resp *unkeyed = pp_post(cur, "/api/payment/create", api_key, body);
     pp_assert_status(unkeyed, 200);
-    assert_gbp("995", "5");
+    pp_assert_balance_now(cur, api_key, "GBP", "995", "5", NULL);
     free(body);
     free(other);
     pp_resp_free(conflict);
@@ -282,26 +210,15 @@ static void test_bad_keys(void **state)
     const char *dep = "{\"currency\":\"GBP\",\"amount\":1}";
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         const char *headers[] = {bad[i], NULL};
-        struct pp_req req = {.method = "POST",
-                             .path = "/api/admin/funds/deposit",
-                             .token = admin_token,
-                             .headers = headers,
-                             .body = dep,
-                             .body_len = PP_STRLEN};
-        struct pp_resp *r = pp_call(cur, &req);
+        struct pp_resp *r =
+            pp_post_with(cur, "/api/admin/funds/deposit", admin_token, headers, dep);
         pp_assert_error(r, 400, "INVALID_PARAMS");
         assert_non_null(strstr(r->body, "Idempotency-Key"));
         pp_resp_free(r);
     }
     /* 255 printable characters are fine. */
     const char *headers[] = {longest, NULL};
-    struct pp_req req = {.method = "POST",
-                         .path = "/api/admin/funds/deposit",
-                         .token = admin_token,
-                         .headers = headers,
-                         .body = dep,
-                         .body_len = PP_STRLEN};
-    struct pp_resp *ok = pp_call(cur, &req);
+    struct pp_resp *ok = pp_post_with(cur, "/api/admin/funds/deposit", admin_token, headers, dep);
     pp_assert_status(ok, 200);
     pp_resp_free(ok);
     free(too_long);
@@ -319,33 +236,18 @@ static void *racer(void *arg)
 {
     size_t t = *(size_t *)arg;
     const char *headers[] = {"Idempotency-Key: race-1", NULL};
-    struct pp_req req = {.method = "POST",
-                         .path = "/api/payment/create",
-                         .token = api_key,
-                         .headers = headers,
-                         .body = race_body,
-                         .body_len = PP_STRLEN};
     pthread_barrier_wait(&barrier);
-    race_resp[t] = pp_request(cur, NULL, &req);
+    race_resp[t] =
+        pp_request_post_with(cur, NULL, "/api/payment/create", api_key, headers, race_body);
     return NULL;
 }
 
 static void test_concurrent_requests_one_key(void **state)
 {
     (void)state;
-    long long blocked_before = gbp_blocked_minor();
+    long long blocked_before = pp_balance_minor(cur, api_key, "GBP", "blocked");
     race_body = create_body("0.5", "raced");
-    pthread_t threads[RACERS];
-    size_t index[RACERS];
-    assert_int_equal(pthread_barrier_init(&barrier, NULL, RACERS), 0);
-    for (size_t t = 0; t < RACERS; t++) {
-        index[t] = t;
-        assert_int_equal(pthread_create(&threads[t], NULL, racer, &index[t]), 0);
-    }
-    for (size_t t = 0; t < RACERS; t++) {
-        pthread_join(threads[t], NULL);
-    }
-    pthread_barrier_destroy(&barrier);
+    pp_threads_run(RACERS, racer, &barrier);
     int fresh = 0;
     for (size_t t = 0; t < RACERS; t++) {
         assert_non_null(race_resp[t]);
@@ -356,13 +258,13 @@ static void test_concurrent_requests_one_key(void **state)
     }
     assert_int_equal(fresh, 1); /* ran once, replayed fifteen times */
     /* Blocked grew by exactly one payout of 0.5. */
-    assert_int_equal(gbp_blocked_minor(), blocked_before + 50);
+    assert_int_equal(pp_balance_minor(cur, api_key, "GBP", "blocked"), blocked_before + 50);
     for (size_t t = 0; t < RACERS; t++) {
         pp_resp_free(race_resp[t]);
         race_resp[t] = NULL;
     }
     free(race_body);
-    check_ok("after the race");
+    pp_assert_check(srv.db_path, "after the race");
 }
 
 static void test_replay_after_restart(void **state)
@@ -398,13 +300,8 @@ static void *crash_worker(void *arg)
                             t, i);
         char *header = pp_fmt("Idempotency-Key: crash-%zu-%zu", t, i);
         const char *headers[] = {header, NULL};
-        struct pp_req req = {.method = "POST",
-                             .path = "/api/payment/create",
-                             .token = api_key,
-                             .headers = headers,
-                             .body = body,
-                             .body_len = PP_STRLEN};
-        struct pp_resp *r = pp_request(cur, h, &req);
+        struct pp_resp *r =
+            pp_request_post_with(cur, h, "/api/payment/create", api_key, headers, body);
         if (r != NULL && r->status == 200) {
             atomic_fetch_add(&crash_ok, 1);
         }
@@ -445,7 +342,7 @@ static void count_crash_payouts(int counts[CRASH_THREADS][CRASH_KEYS_PER_THREAD]
 static void test_crash_during_keyed_burst(void **state)
 {
     (void)state;
-    long long blocked_before = gbp_blocked_minor();
+    long long blocked_before = pp_balance_minor(cur, api_key, "GBP", "blocked");
     pthread_t threads[CRASH_THREADS];
     size_t index[CRASH_THREADS];
     atomic_store(&crash_ok, 0);
@@ -466,7 +363,7 @@ static void test_crash_during_keyed_burst(void **state)
     struct pp_server_opts opts = {.db_path = srv.db_path, .env = no_rate_env};
     assert_int_equal(pp_server_start(&srv3, &opts), 0);
     cur = &srv3;
-    check_ok("after the crash");
+    pp_assert_check(srv.db_path, "after the crash");
     /* Retry every key: each ends with its payout, made once. */
     int replayed = 0, lost = 0, fresh = 0;
     for (size_t t = 0; t < CRASH_THREADS; t++) {
@@ -509,9 +406,16 @@ static void test_crash_during_keyed_burst(void **state)
         }
     }
     /* Funds were blocked once per key. */
-    assert_int_equal(gbp_blocked_minor(), blocked_before + CRASH_KEYS);
-    check_ok("after the retries");
+    assert_int_equal(pp_balance_minor(cur, api_key, "GBP", "blocked"), blocked_before + CRASH_KEYS);
+    pp_assert_check(srv.db_path, "after the retries");
 }
+
+static const struct pp_session session = {.srv = &srv,
+                                          .admin_token = &admin_token,
+                                          .api_key = &api_key,
+                                          .opts = &server_opts,
+                                          .funds = funds,
+                                          .before_stop = before_stop};
 
 int main(void)
 {
@@ -525,5 +429,5 @@ int main(void)
         cmocka_unit_test(test_replay_after_restart),
         cmocka_unit_test(test_crash_during_keyed_burst),
     };
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return PP_SESSION_RUN(tests, &session);
 }

@@ -44,11 +44,6 @@ static size_t payout_count;
 static long long batch_start_ms[3]; /* createdAt of each batch's first payout */
 static char project_names[PAYOUTS_MAX][32];
 
-static int decimals_of(const char *currency)
-{
-    return strcmp(currency, "JPY") == 0 ? 0 : 2;
-}
-
 /* "YYYY-MM-DDTHH:MM:SS.mmmZ" -> ms since the epoch. */
 static long long date_ms(const char *text)
 {
@@ -67,25 +62,6 @@ static void date_text(long long ms, char *out, size_t size)
     snprintf(out + n, size - n, ".%03dZ", (int)(ms % 1000));
 }
 
-/* "12.5" with d decimals -> minor units. */
-static long long minor_of(const char *text, int d)
-{
-    long long whole = atoll(text), frac = 0;
-    const char *dot = strchr(text, '.');
-    int digits = 0;
-    for (const char *p = dot ? dot + 1 : ""; *p != '\0'; p++, digits++) {
-        frac = frac * 10 + (*p - '0');
-    }
-    for (; digits < d; digits++) {
-        frac *= 10;
-    }
-    long long scale = 1;
-    for (int i = 0; i < d; i++) {
-        scale *= 10;
-    }
-    return whole * scale + frac;
-}
-
 /* Records every payout of a create or create-list answer. */
 static void model_add(const struct pp_resp *r, const char *project_name)
 {
@@ -102,7 +78,7 @@ static void model_add(const struct pp_resp *r, const char *project_name)
         char path[48], amount[32];
         snprintf(path, sizeof path, "payments[%zu].amount", i);
         assert_non_null(pp_json_number_text(r->body, r->body_len, path, amount, sizeof amount));
-        m->minor = minor_of(amount, decimals_of(m->currency));
+        m->minor = pp_amount_minor(amount, pp_currency_decimals(m->currency));
         m->created_ms = date_ms(json_string_value(json_object_get(p, "createdAt")));
         snprintf(project_names[m->project % PAYOUTS_MAX], sizeof project_names[0], "%s",
                  project_name);
@@ -160,31 +136,7 @@ static void cancel(long long id)
     free(body);
 }
 
-static int group_setup(void **state)
-{
-    (void)state;
-    if (pp_server_start(&srv, NULL) != 0) {
-        return -1;
-    }
-    admin_token = pp_admin_login(&srv);
-    char *password = pp_enable_integration(&srv, admin_token);
-    api_key = pp_authenticate(&srv, password);
-    free(password);
-    json_decref(pp_deposit(&srv, admin_token, "GBP", "1000"));
-    json_decref(pp_deposit(&srv, admin_token, "EUR", "1000"));
-    json_decref(pp_deposit(&srv, admin_token, "JPY", "100000"));
-    return 0;
-}
-
-static int group_teardown(void **state)
-{
-    (void)state;
-    pp_server_destroy(&srv);
-    free(admin_token);
-    free(api_key);
-    return 0;
-}
-
+static const char *const funds[] = {"GBP", "1000", "EUR", "1000", "JPY", "100000", NULL};
 /* --- Expected reports -------------------------------------------------------------- */
 
 enum by { BY_PROJECT, BY_CURRENCY, BY_STATUS, BY_RECIPIENT, BY_DAY };
@@ -294,7 +246,7 @@ static size_t assert_report(enum by by, long long from, long long to, const char
         pp_assert_json_str(g, "currency", want[i].currency);
         assert_int_equal(pp_json_int(g, "count"), want[i].count);
         snprintf(sum_path, sizeof sum_path, "groups[%zu].sum", i);
-        pp_format_minor(want[i].minor, decimals_of(want[i].currency), sum, sizeof sum);
+        pp_format_minor(want[i].minor, pp_currency_decimals(want[i].currency), sum, sizeof sum);
         pp_assert_number_text(r, sum_path, sum);
         if (by == BY_PROJECT) {
             assert_int_equal(pp_json_int(g, "projectId"), want[i].id);
@@ -339,9 +291,7 @@ static void test_build_known_set(void **state)
     cancel(payouts[first2 + 1].id);
     cancel(payouts[first3].id);
     assert_true(batch_start_ms[0] < batch_start_ms[1] && batch_start_ms[1] < batch_start_ms[2]);
-    char *out = NULL;
-    assert_int_equal(pp_check(srv.db_path, &out), 0);
-    free(out);
+    pp_assert_check(srv.db_path, "at the end");
 }
 
 static void test_groups_match_payouts(void **state)
@@ -376,9 +326,9 @@ static void list_totals(const char *filter, const char *currency, long long from
     *count_out = 0;
     *minor_out = 0;
     for (int page = 0; page < 100; page++) {
-        char *path = pp_fmt("/api/payments?%s&currency=%s&createdFrom=%s&createdTo=%s&size=7%s%s",
-                            filter, currency, from_text, to_text, cursor ? "&cursor=" : "",
-                            cursor ? cursor : "");
+        char *path =
+            pp_fmt("/api/payments?%s&currency=%s&createdFrom=%s&createdTo=%s&size=7%s%s", filter,
+                   currency, from_text, to_text, cursor ? "&cursor=" : "", cursor ? cursor : "");
         struct pp_resp *r = pp_get(&srv, path, api_key);
         pp_assert_status(r, 200);
         const json_t *list = json_object_get(r->json, "payments");
@@ -386,7 +336,7 @@ static void list_totals(const char *filter, const char *currency, long long from
             char at[48], amount[32];
             snprintf(at, sizeof at, "payments[%zu].amount", i);
             assert_non_null(pp_json_number_text(r->body, r->body_len, at, amount, sizeof amount));
-            *minor_out += minor_of(amount, decimals_of(currency));
+            *minor_out += pp_amount_minor(amount, pp_currency_decimals(currency));
             (*count_out)++;
         }
         const char *next = json_string_value(json_object_get(r->json, "nextCursor"));
@@ -438,7 +388,8 @@ static void test_report_equals_list(void **state)
             char at[48], sum[32];
             snprintf(at, sizeof at, "groups[%zu].sum", i);
             assert_non_null(pp_json_number_text(r->body, r->body_len, at, sum, sizeof sum));
-            if (pp_json_int(g, "count") != count || minor_of(sum, decimals_of(currency)) != minor) {
+            if (pp_json_int(g, "count") != count ||
+                pp_amount_minor(sum, pp_currency_decimals(currency)) != minor) {
                 fail_msg("%s group %s %s: report %lld / %s, list %lld / %lld minor", path, key,
                          currency, pp_json_int(g, "count"), sum, count, minor);
             }
@@ -549,29 +500,24 @@ static void test_bad_params(void **state)
         "/api/reports/payouts?groupBy=day&status=PAID",
         "/api/reports/payouts?groupBy=day&status=ready",
     };
-    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
-        struct pp_resp *r = pp_get(&srv, paths[i], api_key);
-        pp_assert_error(r, 400, "INVALID_PARAMS");
-        pp_resp_free(r);
-    }
-    struct pp_resp *r = pp_get(&srv, "/api/reports/payouts?groupBy=day", NULL);
-    pp_assert_error(r, 401, "UNAUTHORIZED");
-    pp_resp_free(r);
-    r = pp_post(&srv, "/api/reports/payouts?groupBy=day", api_key, "{}");
+    pp_assert_get_errors(&srv, api_key, paths, sizeof paths / sizeof paths[0], 400,
+                         "INVALID_PARAMS");
+    pp_expect_error(pp_get(&srv, "/api/reports/payouts?groupBy=day", NULL), 401, "UNAUTHORIZED");
+    struct pp_resp *r = pp_post(&srv, "/api/reports/payouts?groupBy=day", api_key, "{}");
     pp_assert_error(r, 405, "METHOD_NOT_ALLOWED");
     pp_assert_allow(r, "GET");
     pp_resp_free(r);
 }
 
+static const struct pp_session session = {
+    .srv = &srv, .admin_token = &admin_token, .api_key = &api_key, .funds = funds};
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_build_known_set),
-        cmocka_unit_test(test_groups_match_payouts),
-        cmocka_unit_test(test_report_equals_list),
-        cmocka_unit_test(test_period_boundaries),
-        cmocka_unit_test(test_default_period),
-        cmocka_unit_test(test_bad_params),
+        cmocka_unit_test(test_build_known_set),    cmocka_unit_test(test_groups_match_payouts),
+        cmocka_unit_test(test_report_equals_list), cmocka_unit_test(test_period_boundaries),
+        cmocka_unit_test(test_default_period),     cmocka_unit_test(test_bad_params),
     };
-    return cmocka_run_group_tests_name("api.reports", tests, group_setup, group_teardown);
+    return pp_session_run("api.reports", tests, sizeof tests / sizeof tests[0], &session);
 }

@@ -57,25 +57,9 @@ static const struct pp_payment_want future_payment = {
     .status = "READY",
 };
 
-static int group_setup(void **state)
+static void before_stop(void)
 {
-    (void)state;
-    if (pp_server_start(&srv, NULL) != 0) {
-        return -1;
-    }
-    admin_token = pp_admin_login(&srv);
-    auth_password = pp_enable_integration(&srv, admin_token);
-    return 0;
-}
-
-static int group_teardown(void **state)
-{
-    (void)state;
-    pp_server_destroy(&srv);
-    free(admin_token);
-    free(auth_password);
     free(api_key);
-    return 0;
 }
 
 /* curl -X POST /api/authenticate -H "accept: application/json"
@@ -85,12 +69,7 @@ static void test_seed_authenticate(void **state)
     (void)state;
     char *body = pp_fmt("{ \"apiKey\": \"%s\"}", auth_password);
     const char *headers[] = {"accept: application/json", NULL};
-    struct pp_req req = {.method = "POST",
-                         .path = "/api/authenticate",
-                         .headers = headers,
-                         .body = body,
-                         .body_len = PP_STRLEN};
-    struct pp_resp *r = pp_call(&srv, &req);
+    struct pp_resp *r = pp_post_with(&srv, "/api/authenticate", NULL, headers, body);
     pp_assert_status(r, 200);
     const json_t *token = json_object_get(r->json, "token");
     assert_true(json_is_string(token));
@@ -116,22 +95,40 @@ static void test_seed_authenticate(void **state)
 static struct pp_resp *seed_create(const char *body)
 {
     const char *headers[] = {"accept: application/json", NULL};
-    struct pp_req req = {.method = "POST",
-                         .path = "/api/payment/create",
-                         .token = api_key,
-                         .headers = headers,
-                         .body = body,
-                         .body_len = PP_STRLEN};
-    return pp_call(&srv, &req);
+    return pp_post_with(&srv, "/api/payment/create", api_key, headers, body);
 }
 
 /* Without funds the seed's request is refused with INSUFFICIENT_FUNDS. */
+/* What a fresh database holds of each kind: nothing. */
+static void assert_nothing_stored(const char *when)
+{
+    static const struct {
+        const char *path, *key;
+    } lists[] = {{"/api/projects", "projects"},
+                 {"/api/recipients", "recipients"},
+                 {"/api/payments", "payments"},
+                 {"/api/ledger", "ledger"},
+                 {"/api/balances", "balances"}};
+    for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++) {
+        size_t n = pp_list_count(&srv, api_key, lists[i].path, lists[i].key);
+        if (n != 0) {
+            fail_msg("%s: %s lists %zu %s", when, lists[i].path, n, lists[i].key);
+        }
+    }
+}
+
+/* Without funds the seed's request is refused with INSUFFICIENT_FUNDS, and
+** nothing of it is written: no project, recipient, payout or ledger row,
+** and no balance. */
 static void test_seed_create_without_funds(void **state)
 {
     (void)state;
+    assert_nothing_stored("before the refused create");
     struct pp_resp *r = seed_create(seed_create_body);
     pp_assert_error(r, 422, "INSUFFICIENT_FUNDS");
     pp_resp_free(r);
+    assert_nothing_stored("after the refused create");
+    pp_assert_check(srv.db_path, "after the refused create");
 }
 
 static void test_seed_create(void **state)
@@ -169,9 +166,7 @@ static void test_seed_create(void **state)
         }
         pp_sleep_ms(50);
     }
-    struct pp_resp *b = pp_balances(&srv, api_key);
-    pp_assert_balance(b, "GBP", "10", "0", "0");
-    pp_resp_free(b);
+    pp_assert_balance_now(&srv, api_key, "GBP", "10", "0", "0");
 
     /* The same request with a future window: blocked and open. */
     r = seed_create(future_create_body);
@@ -183,9 +178,7 @@ static void test_seed_create(void **state)
     assert_int_equal(pp_json_int(p, "projectId"), 1);
     pp_resp_free(r);
 
-    b = pp_balances(&srv, api_key);
-    pp_assert_balance(b, "GBP", "9", "1", "0");
-    pp_resp_free(b);
+    pp_assert_balance_now(&srv, api_key, "GBP", "9", "1", "0");
 }
 
 static void test_seed_get_by_id(void **state)
@@ -223,9 +216,7 @@ static void test_seed_error_envelope(void **state)
     free(body);
 
     /* Nothing was blocked by the refused request. */
-    struct pp_resp *b = pp_balances(&srv, api_key);
-    pp_assert_balance(b, "GBP", "9", "1", "0");
-    pp_resp_free(b);
+    pp_assert_balance_now(&srv, api_key, "GBP", "9", "1", "0");
 }
 
 static struct pp_resp *seed_cancel(void)
@@ -262,9 +253,7 @@ static void test_seed_cancel(void **state)
     pp_assert_json_str(g->json, "status", "EXPIRED");
     pp_resp_free(g);
 
-    struct pp_resp *b = pp_balances(&srv, api_key);
-    pp_assert_balance(b, "GBP", "10", "0", "0");
-    pp_resp_free(b);
+    pp_assert_balance_now(&srv, api_key, "GBP", "10", "0", "0");
 }
 
 static void test_seed_cancel_again(void **state)
@@ -275,9 +264,7 @@ static void test_seed_cancel_again(void **state)
     assert_int_equal(pp_json_int(r->json, "success"), 0);
     pp_resp_free(r);
 
-    struct pp_resp *b = pp_balances(&srv, api_key);
-    pp_assert_balance(b, "GBP", "10", "0", "0");
-    pp_resp_free(b);
+    pp_assert_balance_now(&srv, api_key, "GBP", "10", "0", "0");
 }
 
 /* The seed flow again after the cancel: the same recipient and project are
@@ -298,19 +285,16 @@ static void test_seed_create_again(void **state)
 static void test_seed_check_and_shutdown(void **state)
 {
     (void)state;
-    char *out = NULL;
-    int rc = pp_check(srv.db_path, &out);
-    if (rc != 0) {
-        fail_msg("check (server running) exited %d: %s", rc, out != NULL ? out : "");
-    }
-    free(out);
+    pp_assert_check(srv.db_path, "server running");
     assert_int_equal(pp_server_stop(&srv), 0);
-    rc = pp_check(srv.db_path, &out);
-    if (rc != 0) {
-        fail_msg("check (after SIGTERM) exited %d: %s", rc, out != NULL ? out : "");
-    }
-    free(out);
+    pp_assert_check(srv.db_path, "after SIGTERM");
 }
+
+/* The integration is enabled; the tests sign in with its password. */
+static const struct pp_session session = {.srv = &srv,
+                                          .admin_token = &admin_token,
+                                          .password = &auth_password,
+                                          .before_stop = before_stop};
 
 int main(void)
 {
@@ -325,5 +309,5 @@ int main(void)
         cmocka_unit_test(test_seed_create_again),
         cmocka_unit_test(test_seed_check_and_shutdown),
     };
-    return cmocka_run_group_tests_name("api.seed", tests, group_setup, group_teardown);
+    return pp_session_run("api.seed", tests, sizeof tests / sizeof tests[0], &session);
 }

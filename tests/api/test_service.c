@@ -27,19 +27,10 @@ static char *admin_token;
 /* A slow bucket (1/s) of 6: the test sees every figure move. */
 static const char *const tight_env[] = {"PAYOUT_RATE_LIMIT=1", "PAYOUT_RATE_BURST=6", NULL};
 
-static int group_setup(void **state)
+/* The admin signs in inside a test, as one of the counted requests. */
+static void before_stop(void)
 {
-    (void)state;
-    struct pp_server_opts opts = {.env = tight_env};
-    return pp_server_start(&srv, &opts);
-}
-
-static int group_teardown(void **state)
-{
-    (void)state;
-    pp_server_destroy(&srv);
     free(admin_token);
-    return 0;
 }
 
 /* A request that does not retry on 429. */
@@ -86,9 +77,7 @@ static void test_health_is_public_and_unlimited(void **state)
     wait_full(v);
     pp_resp_free(v);
     /* Health endpoints take GET only. */
-    struct pp_resp *m = pp_post(&srv, "/healthz", NULL, "{}");
-    pp_assert_error(m, 405, "METHOD_NOT_ALLOWED");
-    pp_resp_free(m);
+    pp_expect_error(pp_post(&srv, "/healthz", NULL, "{}"), 405, "METHOD_NOT_ALLOWED");
 }
 
 static void test_status_reports_the_callers_figures(void **state)
@@ -412,21 +401,19 @@ static void test_readyz_unavailable_while_the_database_cannot_be_read(void **sta
     close(fd);
     json_decref(pp_deposit(&s, token, "GBP", "2"));
     assert_ready_n(&s, 1, 8);
-    struct pp_resp *b = pp_balances(&s, token);
-    pp_assert_balance(b, "GBP", "3", "0", "0");
-    pp_resp_free(b);
+    pp_assert_balance_now(&s, token, "GBP", "3", "0", "0");
     assert_int_equal(pp_server_stop(&s), 0);
-    rc = pp_check(s.db_path, &out);
-    if (rc != 0) {
-        fail_msg("check after the repair exited %d: %s", rc, out != NULL ? out : "");
-    }
-    free(out);
+    pp_assert_check(s.db_path, "after the repair");
     free(token);
     free(saved);
     free(zeros);
     pp_server_destroy(&s);
     pp_server_destroy(&first);
 }
+
+static const struct pp_server_opts server_opts = {.env = tight_env};
+static const struct pp_session session = {
+    .srv = &srv, .opts = &server_opts, .before_stop = before_stop};
 
 int main(void)
 {
@@ -439,5 +426,5 @@ int main(void)
         cmocka_unit_test(test_bad_flags_refused),
         cmocka_unit_test(test_readyz_unavailable_while_the_database_cannot_be_read),
     };
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return PP_SESSION_RUN(tests, &session);
 }

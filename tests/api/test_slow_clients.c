@@ -47,24 +47,6 @@ struct attack {
     long long started_ms;
 };
 
-static int connect_from(const char *local)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    assert_true(fd >= 0);
-    struct sockaddr_in me = {.sin_family = AF_INET};
-    inet_pton(AF_INET, local, &me.sin_addr);
-    if (bind(fd, (struct sockaddr *)&me, sizeof me) != 0) {
-        fail_msg("cannot bind %s: %s", local, strerror(errno));
-    }
-    struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons((uint16_t)srv.port)};
-    inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
-    if (connect(fd, (struct sockaddr *)&to, sizeof to) != 0) {
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
-
 /* 1 when fd is still open: no end of stream or error waiting on it. */
 static int still_open(int fd)
 {
@@ -127,7 +109,7 @@ static int fresh_answered(int try)
 {
     char addr[32];
     snprintf(addr, sizeof addr, "127.0.11.%d", 1 + try);
-    int fd = connect_from(addr);
+    int fd = pp_raw_connect(&srv, addr);
     if (fd < 0) {
         return 0;
     }
@@ -152,7 +134,7 @@ static void test_slow_headers_leave_room_and_are_dropped(void **state)
     for (int i = 0; i < ATTACKERS; i++) {
         char addr[32];
         snprintf(addr, sizeof addr, "127.0.10.%d", 1 + i / PER_IP);
-        a.fds[i] = connect_from(addr);
+        a.fds[i] = pp_raw_connect(&srv, addr);
         if (a.fds[i] >= 0) {
             static const char line[] = "GET /api/version HTTP/1.1\r\n";
             send(a.fds[i], line, sizeof line - 1, MSG_NOSIGNAL);
@@ -186,7 +168,7 @@ static void test_slow_headers_leave_room_and_are_dropped(void **state)
 static void test_keep_alive_served_within_deadline(void **state)
 {
     (void)state;
-    int fd = connect_from("127.0.12.1");
+    int fd = pp_raw_connect(&srv, "127.0.12.1");
     assert_true(fd >= 0);
     static const char get[] = "GET /api/version HTTP/1.1\r\nHost: t\r\n\r\n";
     for (int i = 0; i < 3; i++) {
@@ -201,22 +183,11 @@ static void test_keep_alive_served_within_deadline(void **state)
     close(fd);
 }
 
-static int group_setup(void **state)
-{
-    (void)state;
-    static const char *const args[] = {
-        "--max-connections", CONNS_MAX, "--per-ip-connections", "8", "--conn-timeout-s", "4", NULL};
-    static const char *const env[] = {"PAYOUT_HEADER_TIMEOUT_S=2", NULL};
-    struct pp_server_opts opts = {.args = args, .env = env};
-    return pp_server_start(&srv, &opts);
-}
-
-static int group_teardown(void **state)
-{
-    (void)state;
-    pp_server_destroy(&srv);
-    return 0;
-}
+static const char *const server_args[] = {
+    "--max-connections", CONNS_MAX, "--per-ip-connections", "8", "--conn-timeout-s", "4", NULL};
+static const char *const server_env[] = {"PAYOUT_HEADER_TIMEOUT_S=2", NULL};
+static const struct pp_server_opts server_opts = {.args = server_args, .env = server_env};
+static const struct pp_session session = {.srv = &srv, .opts = &server_opts};
 
 int main(void)
 {
@@ -224,5 +195,5 @@ int main(void)
         cmocka_unit_test(test_slow_headers_leave_room_and_are_dropped),
         cmocka_unit_test(test_keep_alive_served_within_deadline),
     };
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return PP_SESSION_RUN(tests, &session);
 }

@@ -21,16 +21,13 @@ static char key[1200];
 
 static void make_certificate(void)
 {
-    struct pp_server probe;
-    assert_int_equal(pp_server_start(&probe, NULL), 0);
-    snprintf(dir, sizeof dir, "%s-tls", probe.dir);
-    pp_server_destroy(&probe);
+    assert_int_equal(pp_temp_dir_make(dir, sizeof dir), 0);
     snprintf(cert, sizeof cert, "%s/cert.pem", dir);
     snprintf(key, sizeof key, "%s/key.pem", dir);
-    char *cmd = pp_fmt("mkdir -p '%s' && umask 077 && openssl req -x509 -newkey rsa:2048 -nodes "
+    char *cmd = pp_fmt("umask 077 && openssl req -x509 -newkey rsa:2048 -nodes "
                        "-keyout '%s' -out '%s' -days 1 -subj /CN=127.0.0.1 "
                        "-addext subjectAltName=IP:127.0.0.1 >/dev/null 2>&1",
-                       dir, key, cert);
+                       key, cert);
     int rc = system(cmd);
     free(cmd);
     if (rc != 0) {
@@ -95,8 +92,8 @@ static void test_key_file_missing(void **state)
     (void)state;
     char *missing = pp_fmt("%s/nope.pem", dir);
     char *db = pp_fmt("%s/never.db", dir);
-    const char *args[] = {"serve", "--port", "0", "--db", db, "--tls-cert", cert,
-                          "--tls-key", missing, NULL};
+    const char *args[] = {"serve",      "--port", "0",         "--db",  db,
+                          "--tls-cert", cert,     "--tls-key", missing, NULL};
     char *out = NULL;
     int rc = pp_run(args, NULL, &out);
     if (rc == 0 || out == NULL || strstr(out, "cannot read") == NULL) {
@@ -130,13 +127,7 @@ static int group_teardown(void **state)
 {
     (void)state;
     pp_server_destroy(&srv);
-    if (dir[0] != '\0') {
-        char *cmd = pp_fmt("rm -rf '%s'", dir);
-        if (system(cmd) != 0) {
-            fprintf(stderr, "could not remove %s\n", dir);
-        }
-        free(cmd);
-    }
+    pp_temp_dir_remove(dir);
     return 0;
 }
 

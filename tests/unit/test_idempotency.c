@@ -10,7 +10,6 @@
 ** concurrent request with the key waits and replays; the purge keeps keys
 ** for the TTL and removes them after.
 */
-#include <ftw.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -29,6 +28,7 @@
 #include "payout/core/idempotency.h"
 #include "payout/core/money.h"
 #include "payout/core/payouts.h"
+#include "support/tmpdir.h"
 
 struct fixture {
     char dir[64];
@@ -40,23 +40,15 @@ static const struct pp_actor admin1 = {.kind = PP_ACTOR_ADMIN, .admin_id = 1, .a
 static const struct pp_actor admin2 = {.kind = PP_ACTOR_ADMIN, .admin_id = 2, .addr = "10.0.0.2"};
 static const struct pp_actor integrator = {.kind = PP_ACTOR_INTEGRATOR, .addr = "10.0.0.3"};
 
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
 static int setup(void **state)
 {
     struct fixture *fx = calloc(1, sizeof *fx);
     struct pp_err err = {0};
-    snprintf(fx->dir, sizeof fx->dir, "/tmp/pp_idem_XXXXXX");
-    if (fx == NULL || mkdtemp(fx->dir) == NULL) {
+    if (fx == NULL || unit_tmpdir_create("pp_idem_", "p.db", fx->dir, sizeof fx->dir, fx->db,
+                                         sizeof fx->db) != 0) {
+        free(fx);
         return -1;
     }
-    snprintf(fx->db, sizeof fx->db, "%s/p.db", fx->dir);
     if (core_app_open(fx->db, 2, &fx->app, &err) != PP_OK) {
         fprintf(stderr, "open: %s\n", err.message);
         return -1;
@@ -69,7 +61,7 @@ static int teardown(void **state)
 {
     struct fixture *fx = *state;
     core_app_close(fx->app);
-    nftw(fx->dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+    unit_tmpdir_destroy(fx->dir);
     free(fx);
     return 0;
 }

@@ -1,0 +1,196 @@
+/*
+** This module implements the `serve` command: it reads the TLS files,
+** opens the app, creates the first admin on the first start, starts the
+** background tasks and the HTTP server, and waits for SIGTERM or SIGINT to
+** stop gracefully. It parses no option (cli/options.c) and serves no
+** request itself (http/).
+*/
+#include "payout/cli/serve.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "payout/base/log.h"
+#include "payout/core/admins.h"
+#include "payout/core/app.h"
+#include "payout/core/expiry.h"
+#include "payout/core/service.h"
+#include "payout/http/server.h"
+#include "payout/limits.h"
+#include "payout/sec/secrets.h"
+
+/* What a running server holds; everything is released by serve_close. */
+struct serve_state {
+    struct core_app *app;
+    struct http_server *srv;
+    char *tls_cert; /* PEM texts, NULL without TLS */
+    char *tls_key;
+};
+
+/* On first start, creates the first admin from the environment. */
+static int serve_admin_bootstrap(struct core_app *app, const struct cli_options *o)
+{
+    struct pp_err err = {0};
+    int64_t count = 0;
+    if (core_admin_count(app, &count, &err) != PP_OK) {
+        fprintf(stderr, "payout-panel: %s\n", err.message);
+        return 0;
+    }
+    if (count > 0) {
+        return 1;
+    }
+    const char *email = o->first_admin_email;
+    const char *password = o->admin_password;
+    char generated[PP_ADMIN_PASSWORD_GENERATED_CHARS + 1] = "";
+    int created = 0;
+    struct pp_actor actor = {.kind = PP_ACTOR_SYSTEM};
+    if (core_admin_set(app, &actor, email, password, generated, &created, &err) != PP_OK) {
+        fprintf(stderr, "payout-panel: cannot create the first admin: %s\n", err.message);
+        return 0;
+    }
+    if (password == NULL) {
+        fprintf(stderr,
+                "created admin %s with the generated password %s (shown once; reset it with "
+                "`payout-panel admin`)\n",
+                email, generated);
+    } else {
+        fprintf(stderr, "created admin %s from PAYOUT_ADMIN_EMAIL/PAYOUT_ADMIN_PASSWORD\n", email);
+    }
+    sec_wipe(generated, sizeof generated);
+    return 1;
+}
+
+/* Reads a whole PEM file into new heap memory (free()); NULL after a
+** message on stderr. Warns when a private key is readable by others. */
+static char *serve_pem_read(const char *path, int is_key)
+{
+    char *text = NULL;
+    struct stat sb;
+    FILE *f = fopen(path, "rb");
+    if (f == NULL || fstat(fileno(f), &sb) != 0 || sb.st_size <= 0 ||
+        sb.st_size > PP_TLS_PEM_BYTES_MAX) {
+        fprintf(stderr, "payout-panel: cannot read %s (missing, empty or over %d bytes)\n", path,
+                PP_TLS_PEM_BYTES_MAX);
+        goto done;
+    }
+    if (is_key && (sb.st_mode & 077) != 0) {
+        fprintf(stderr, "payout-panel: warning: TLS key %s is readable by others (chmod 600)\n",
+                path);
+    }
+    size_t size = (size_t)sb.st_size;
+    text = calloc(1, size + 1);
+    if (text == NULL || fread(text, 1, size, f) != size) {
+        fprintf(stderr, "payout-panel: cannot read %s\n", path);
+        free(text);
+        text = NULL;
+    }
+done:
+    if (f != NULL) {
+        fclose(f);
+    }
+    return text;
+}
+
+/* Everything before listening: TLS files, the app, the first admin, the
+** background tasks. 0 after a message on stderr. */
+static int serve_open(const struct cli_options *o, struct serve_state *s)
+{
+    struct pp_err err = {0};
+    /* TLS material first: a bad path fails before anything is opened. */
+    if (o->tls_cert != NULL && ((s->tls_cert = serve_pem_read(o->tls_cert, 0)) == NULL ||
+                                (s->tls_key = serve_pem_read(o->tls_key, 1)) == NULL)) {
+        return 0;
+    }
+    if (core_app_open(o->db_path, (unsigned)(o->threads + PP_READERS_SPARE), &s->app, &err) !=
+        PP_OK) {
+        fprintf(stderr, "payout-panel: cannot open %s: %s\n", o->db_path, err.message);
+        return 0;
+    }
+    if (!serve_admin_bootstrap(s->app, o)) {
+        return 0;
+    }
+    struct core_service_options service = {
+        .rate_per_s = (uint32_t)o->rate_limit_per_s,
+        .rate_burst = (uint32_t)o->rate_burst,
+        .idempotency_ttl_h = (int)o->idempotency_ttl_h,
+    };
+    /* Before listening: payouts that ended while the server was stopped are
+    ** expired (and their funds released) before anyone can see them open. */
+    if (core_service_start(s->app, &service, &err) != PP_OK ||
+        core_expiry_start(s->app, o->expiry_interval_ms, &err) != PP_OK) {
+        fprintf(stderr, "payout-panel: %s\n", err.message);
+        return 0;
+    }
+    return 1;
+}
+
+/* Starts the HTTP server and prints the one "listening on" line. */
+static int serve_listen(const struct cli_options *o, struct serve_state *s)
+{
+    struct pp_err err = {0};
+    struct http_server_options hopts = {
+        .bind_addr = o->bind_addr,
+        .port = (uint16_t)o->port,
+        .body_bytes_max = (size_t)o->body_bytes_max,
+        .threads = (unsigned)o->threads,
+        .connections_max = (unsigned)o->connections_max,
+        .connections_per_ip_max = (unsigned)o->connections_per_ip_max,
+        .conn_timeout_s = (unsigned)o->conn_timeout_s,
+        .header_timeout_s = (unsigned)o->header_timeout_s,
+        .tls_cert_pem = s->tls_cert,
+        .tls_key_pem = s->tls_key,
+    };
+    if (http_server_start(s->app, &hopts, &s->srv, &err) != PP_OK) {
+        fprintf(stderr, "payout-panel: %s\n", err.message);
+        return 0;
+    }
+    const char *scheme = s->tls_cert != NULL ? "https" : "http";
+    const char *fmt =
+        strchr(o->bind_addr, ':') ? "listening on %s://[%s]:%u\n" : "listening on %s://%s:%u\n";
+    printf(fmt, scheme, o->bind_addr, (unsigned)http_server_port(s->srv));
+    fflush(stdout);
+    return 1;
+}
+
+/* Stops the server (letting in-flight requests finish) and frees s. */
+static void serve_close(struct serve_state *s)
+{
+    http_server_stop(s->srv);
+    core_app_close(s->app);
+    if (s->tls_key != NULL) {
+        sec_wipe(s->tls_key, strlen(s->tls_key));
+    }
+    free(s->tls_key);
+    free(s->tls_cert);
+}
+
+int cli_serve_run(const struct cli_options *o)
+{
+    struct serve_state s = {0};
+    sigset_t sigs;
+    int sig = 0;
+    int rc = 1;
+    /* Block the stop signals in every thread; this one waits for them. */
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    if (!serve_open(o, &s) || !serve_listen(o, &s)) {
+        goto done;
+    }
+    sigwait(&sigs, &sig);
+    pp_log(PP_LOG_INFO, "received %s, finishing in-flight requests",
+           sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    rc = 0;
+done:
+    serve_close(&s);
+    if (rc == 0) {
+        pp_log(PP_LOG_INFO, "stopped");
+    }
+    return rc;
+}

@@ -30,10 +30,11 @@
 #include <time.h>
 
 #include "payout/core/app.h"
+#include "payout/core/dates.h"
 #include "payout/core/funds.h"
+#include "payout/core/money.h"
 #include "payout/core/payouts.h"
 #include "payout/core/write.h"
-#include "payout/core/dates.h"
 #include "payout/sec/secrets.h"
 
 /* Payouts per durable transaction while seeding. */

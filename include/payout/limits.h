@@ -23,6 +23,13 @@
 #define PP_QUERY_PARAMS_MAX 32
 /* Path parameters (like {id}) per route. */
 #define PP_ROUTE_PARAMS_MAX 4
+/* Extra headers one answer carries beyond the content type: the four
+** rate-limit headers, Retry-After, Idempotent-Replayed, with room. */
+#define PP_RESPONSE_HEADERS_MAX 8
+/* Longest extra header name ("Idempotent-Replayed", "X-RateLimit-Remaining"). */
+#define PP_RESPONSE_HEADER_NAME_BYTES 32
+/* Longest extra header value: numbers and the export's Content-Disposition. */
+#define PP_RESPONSE_HEADER_VALUE_BYTES 96
 /* Path segments per route pattern. */
 #define PP_ROUTE_SEGMENTS_MAX 8
 /* Longest header value the API reads (tokens, idempotency keys). A HS256
@@ -70,7 +77,7 @@
 /* A request id buffer: the longest given id or ours, plus NUL, with room. */
 #define PP_REQUEST_ID_BYTES 72
 /* The Allow header of a 405: every method of one path ("GET, HEAD, POST,
-** PUT, DELETE" is 28 bytes). Same size as api_response.allow. */
+** PUT, DELETE" is 28 bytes). Also the size of api_response.allow. */
 #define PP_ALLOW_BYTES 64
 /* Block a streamed body (CSV export) is pulled in: large enough that a big
 ** export is few calls, small enough to stay in the per-connection memory. */
@@ -285,6 +292,12 @@
 #define PP_AUDIT_ACTION_BYTES_MAX 64
 #define PP_AUDIT_SUBJECT_BYTES_MAX 4096
 #define PP_AUDIT_DETAIL_BYTES_MAX 512
+/* Balances GET /api/balances answers: one per currency ever funded, and
+** the supported ISO 4217 table (core/currencies.c) has fewer codes. */
+#define PP_BALANCES_MAX 256
+/* Largest audit page number: (page - 1) * size stays far inside int64_t
+** and the store's OFFSET; a log that deep does not exist. */
+#define PP_AUDIT_PAGE_MAX 1000000000
 
 /* --- Lifecycle: authorization, expiry, metadata ------------------------ */
 

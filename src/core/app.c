@@ -17,6 +17,7 @@
 #include "payout/core/expiry.h"
 #include "payout/core/idempotency.h"
 #include "payout/core/integration.h"
+#include "payout/core/lockout.h"
 #include "payout/core/service.h"
 #include "payout/sec/secrets.h"
 
@@ -27,6 +28,7 @@ enum pp_status core_app_open(const char *db_path, unsigned readers, struct core_
     app->integration = core_integration_state_create();
     app->policy = core_auth_policy_state_create();
     app->idem = core_idem_create();
+    app->lockouts = core_lockouts_create();
     enum pp_status st = store_open(db_path, readers, &app->store, err);
     if (st == PP_OK) {
         st = core_auth_key_load(app, err);
@@ -56,6 +58,7 @@ void core_app_close(struct core_app *app)
     core_idem_destroy(app->idem);
     core_auth_policy_state_destroy(app->policy);
     core_integration_state_destroy(app->integration);
+    core_lockouts_destroy(app->lockouts);
     sec_wipe(app->jwt_key, sizeof app->jwt_key);
     free(app);
 }

@@ -26,6 +26,7 @@ struct core_policy_state;
 struct core_idem;
 struct core_expiry;
 struct core_service;
+struct core_lockouts;
 
 struct core_app {
     struct store *store;
@@ -41,6 +42,8 @@ struct core_app {
     /* Rate limiters (service.c); NULL while rate limiting is off. Set
     ** before serving, then read-only. */
     struct core_service *service;
+    /* The log-in lockouts (lockout.c), from open to close. */
+    struct core_lockouts *lockouts;
 };
 
 #endif /* PAYOUT_CORE_INTERNAL_H */

@@ -23,8 +23,8 @@
 #include <cmocka.h>
 
 #include "payout/core/app.h"
-#include "payout/core/funds.h"
 #include "payout/core/dates.h"
+#include "payout/core/funds.h"
 #include "payout/core/idempotency.h"
 #include "payout/core/money.h"
 #include "payout/core/payouts.h"

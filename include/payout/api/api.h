@@ -51,20 +51,19 @@ struct api_request {
     struct core_rate rate;           /* this request's rate-limit figures (api_route_run) */
 };
 
-/* Extra response headers a handler or the route runner may add. */
-#define API_RESPONSE_HEADERS_MAX 8
-
+/* An extra response header a handler or the pipeline adds (at most
+** PP_RESPONSE_HEADERS_MAX per answer). */
 struct api_header {
-    char name[32];
-    char value[96];
+    char name[PP_RESPONSE_HEADER_NAME_BYTES];
+    char value[PP_RESPONSE_HEADER_VALUE_BYTES];
 };
 
 struct api_response {
-    unsigned status;          /* HTTP status */
-    struct pp_buf body;       /* response body */
-    const char *content_type; /* static string; default application/json */
-    char allow[64];           /* Allow header for 405, "" otherwise */
-    struct api_header headers[API_RESPONSE_HEADERS_MAX];
+    unsigned status;            /* HTTP status */
+    struct pp_buf body;         /* response body */
+    const char *content_type;   /* static string; default application/json */
+    char allow[PP_ALLOW_BYTES]; /* Allow header for 405, "" otherwise */
+    struct api_header headers[PP_RESPONSE_HEADERS_MAX];
     size_t header_count;
     /* A streamed body (CSV export): when `stream` is set, `body` is ignored
     ** and the HTTP layer calls stream(stream_ctx, buf, max) until it returns
@@ -77,8 +76,8 @@ struct api_response {
 };
 
 /* Adds a response header (name and value copied; cut at their sizes).
-** Asserts when more than API_RESPONSE_HEADERS_MAX are added. */
-void api_response_header(struct api_response *resp, const char *name, const char *value);
+** Asserts when more than PP_RESPONSE_HEADERS_MAX are added. */
+void api_response_header_add(struct api_response *resp, const char *name, const char *value);
 
 typedef void (*api_handler_fn)(struct core_app *app, struct api_request *req,
                                struct api_response *resp);
@@ -103,15 +102,16 @@ void api_response_free(struct api_response *resp);
 
 /* Replaces resp's content with the error envelope for status:
 ** {"error":{"message":message,"type":TYPE},"errors":[]} and its HTTP code. */
-void api_respond_error(struct api_response *resp, enum pp_status status, const char *message);
+void api_error_respond(struct api_response *resp, enum pp_status status, const char *message);
 
-/* Authenticates req against route->access (401/403 envelopes on failure),
-** applies the rate limits (429 RATE_LIMITED with Retry-After; every answer
-** carries X-RateLimit-Limit/-Remaining/-Reset; /healthz and /readyz are
-** exempt), makes a POST/PUT of a non-public route idempotent when it
-** carries an Idempotency-Key (400 for a malformed key; a replay answers the
-** stored answer with Idempotent-Replayed: true; see core/idempotency.h),
-** and runs the handler. */
+/* The request pipeline (api/pipeline.c): authenticates req against
+** route->access (401/403 envelopes on failure), applies the rate limits
+** (429 RATE_LIMITED with Retry-After; every answer carries
+** X-RateLimit-Limit/-Remaining/-Reset; /healthz and /readyz are exempt),
+** makes a POST/PUT of a non-public route idempotent when it carries an
+** Idempotency-Key (400 for a malformed key; a replay answers the stored
+** answer with Idempotent-Replayed: true; see core/idempotency.h), and runs
+** the handler. */
 void api_route_run(struct core_app *app, const struct api_route *route, struct api_request *req,
                    struct api_response *resp);
 

@@ -7,6 +7,7 @@ pkgs=(gcc make cmake pkg-config libmicrohttpd-dev libjansson-dev libjwt-dev libs
       libssl-dev libcmocka-dev libcurl4-openssl-dev sqlite3 curl openssl
       e2fsprogs mount)  # the storage-fault tests make a small ext4 image and loop-mount it
 pkgs+=(python3)  # scripts/openapi.py and the docs/api.md examples test
+pkgs+=(python3-aiosmtpd)  # the SMTP sink of tests/unit/test_smtp.c (tests/smtp_sink.py)
 # Node.js and npm for the pinned OpenAPI linters (package.json): Debian's,
 # but only when none is installed (another node, e.g. nodesource's, which
 # ships its own npm, conflicts with Debian's npm package).

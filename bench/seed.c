@@ -29,8 +29,12 @@
 #include <string.h>
 #include <time.h>
 
-#include "core/internal.h"
+#include "payout/core/app.h"
 #include "payout/core/dates.h"
+#include "payout/core/funds.h"
+#include "payout/core/money.h"
+#include "payout/core/payouts.h"
+#include "payout/core/write.h"
 #include "payout/sec/secrets.h"
 
 /* Payouts per durable transaction while seeding. */
@@ -88,7 +92,7 @@ static enum pp_status seed_write_chunk(struct store_tx *tx, void *arg, struct pp
     if (st == PP_OK) {
         char detail[64];
         snprintf(detail, sizeof detail, "%" PRId64 " payouts", c->count);
-        st = core_audit(tx, c->actor, "bench.seed", NULL, detail, c->now_ms, err);
+        st = core_audit_append(tx, c->actor, "bench.seed", NULL, detail, c->now_ms, err);
     }
     return st;
 }
@@ -137,7 +141,7 @@ static int cmd_seed(const char *db, int64_t count)
             .now_ms = core_now_ms(),
             .actor = &actor,
         };
-        st = core_write(app, seed_write_chunk, &c, &err);
+        st = core_write_run(app, seed_write_chunk, &c, &err);
     }
     core_app_close(app);
     if (st != PP_OK) {

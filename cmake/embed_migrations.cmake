@@ -3,7 +3,7 @@
 file(GLOB files ${DIR}/*.sql)
 list(SORT files)
 set(body "/* Generated from the migrations folder by cmake/embed_migrations.cmake. */\n")
-string(APPEND body "#include \"store/migrations.h\"\n\nconst struct store_migration store_migrations[] = {\n")
+string(APPEND body "#include \"store/sqlite/migrations.h\"\n\nconst struct store_migration store_migrations[] = {\n")
 set(count 0)
 foreach(f ${files})
   get_filename_component(name ${f} NAME_WE)

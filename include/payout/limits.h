@@ -285,6 +285,13 @@
 /* Audit log pages: default and largest size. */
 #define PP_AUDIT_PAGE_SIZE_DEFAULT 20
 #define PP_AUDIT_PAGE_SIZE_MAX 100
+/* Audit entry text, as 0003_audit.sql bounds it: the action name, the
+** subject (a bulk action names every payout it changed, "payout:1,2,...",
+** so it holds hundreds of ids before it is cut with "...") and the
+** detail (amounts and currencies, never free text of a client). */
+#define PP_AUDIT_ACTION_BYTES_MAX 64
+#define PP_AUDIT_SUBJECT_BYTES_MAX 4096
+#define PP_AUDIT_DETAIL_BYTES_MAX 512
 /* Balances GET /api/balances answers: one per currency ever funded, and
 ** the supported ISO 4217 table (core/currencies.c) has fewer codes. */
 #define PP_BALANCES_MAX 256

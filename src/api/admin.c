@@ -7,6 +7,10 @@
 
 #include "admin.h"
 #include "lifecycle.h"
+#include "payout/core/auth_policy.h"
+#include "payout/core/funds.h"
+#include "payout/core/integration.h"
+#include "payout/core/money.h"
 #include "request.h"
 #include "response.h"
 

@@ -17,7 +17,7 @@
 
 /* A query of the audit log: the filter and the page asked for. */
 struct audit_query {
-    struct store_audit_filter f;
+    struct pp_audit_filter f;
     int64_t page;
     int actor; /* index into actor_kinds */
 };
@@ -37,7 +37,7 @@ static const enum pp_actor_kind actor_kinds[] = {PP_ACTOR_SYSTEM, PP_ACTOR_INTEG
 static const struct core_query_param audit_params[] = {
     PARAM("page", CORE_QUERY_INT, PP_AUDIT_PAGE_MAX, page, CORE_QUERY_NO_FLAG, 0),
     PARAM("size", CORE_QUERY_INT, PP_AUDIT_PAGE_SIZE_MAX, f.limit, CORE_QUERY_NO_FLAG, 0),
-    PARAM("action", CORE_QUERY_TEXT_REF, STORE_AUDIT_ACTION_BYTES_MAX, f.action, CORE_QUERY_NO_FLAG,
+    PARAM("action", CORE_QUERY_TEXT_REF, PP_AUDIT_ACTION_BYTES_MAX, f.action, CORE_QUERY_NO_FLAG,
           0),
     {"actorKind", CORE_QUERY_CHOICE, 0, AT(actor), AT(f.has_actor_kind), 1u, 0, actor_names,
      "actorKind must be one of system, integrator, admin", NULL, CORE_QUERY_ONCE},
@@ -70,7 +70,7 @@ static enum pp_status audit_query_read(const struct api_request *req, struct aud
     return st;
 }
 
-static void write_entry(struct jw *w, const struct store_audit_entry *e)
+static void write_entry(struct jw *w, const struct pp_audit_entry *e)
 {
     jw_object_begin(w);
     jw_key(w, "id");
@@ -109,7 +109,7 @@ void api_admin_audit_list(struct core_app *app, struct api_request *req, struct 
     struct audit_query aq;
     size_t count = 0;
     int64_t total = 0;
-    struct store_audit_entry *entries =
+    struct pp_audit_entry *entries =
         pp_arena_calloc(req->arena, PP_AUDIT_PAGE_SIZE_MAX, sizeof *entries);
     if (audit_query_read(req, &aq, &err) == PP_OK) {
         core_audit_list(app, &aq.f, entries, PP_AUDIT_PAGE_SIZE_MAX, &count, &total, &err);

@@ -21,6 +21,7 @@
 #include "export.h"
 #include "payout/base/assert.h"
 #include "payout/core/dates.h"
+#include "payout/core/money.h"
 #include "reads.h"
 #include "response.h"
 

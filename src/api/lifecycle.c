@@ -9,6 +9,10 @@
 #include "lifecycle.h"
 #include "payments.h"
 #include "payout.h"
+#include "payout/core/auth_policy.h"
+#include "payout/core/bulk.h"
+#include "payout/core/money.h"
+#include "payout/core/receive.h"
 #include "request.h"
 #include "response.h"
 

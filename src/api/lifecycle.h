@@ -11,7 +11,9 @@
 #include "payout/api/api.h"
 #include "payout/api/jsonw.h"
 #include "payout/base/buf.h"
-#include "payout/core/lifecycle.h"
+#include "payout/core/auth_policy.h"
+#include "payout/core/bulk.h"
+#include "payout/core/receive.h"
 #include "payout/status.h"
 
 void api_payment_authorize(struct core_app *app, struct api_request *req,

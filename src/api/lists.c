@@ -18,6 +18,8 @@
 #include "payout/core/csv.h"
 #include "payout/core/dates.h"
 #include "payout/core/lists.h"
+#include "payout/core/money.h"
+#include "payout/core/payouts.h"
 #include "request.h"
 #include "response.h"
 

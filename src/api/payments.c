@@ -10,6 +10,8 @@
 
 #include "payments.h"
 #include "payout.h"
+#include "payout/core/bulk.h"
+#include "payout/core/payouts.h"
 #include "request.h"
 #include "response.h"
 

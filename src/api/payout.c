@@ -9,6 +9,7 @@
 
 #include <string.h>
 
+#include "payout/core/payouts.h"
 #include "request.h"
 #include "response.h"
 

@@ -12,6 +12,7 @@
 #include "payout/base/arena.h"
 #include "payout/base/buf.h"
 #include "payout/core/app.h"
+#include "payout/core/payouts.h"
 #include "payout/model.h"
 #include "payout/status.h"
 

@@ -109,7 +109,7 @@ void api_payments_list(struct core_app *app, struct api_request *req, struct api
     jw_object_end(&w);
 }
 
-static void row_total(void *ctx, const struct store_total *t)
+static void row_total(void *ctx, const struct pp_total *t)
 {
     struct jw *w = ctx;
     jw_object_begin(w);
@@ -187,7 +187,7 @@ static void totals_page_close(struct totals_page *tp)
     }
 }
 
-static void row_page_total(void *ctx, int64_t id, const struct store_total *t)
+static void row_page_total(void *ctx, int64_t id, const struct pp_total *t)
 {
     struct totals_page *tp = ctx;
     if (!tp->open || tp->ids[tp->next - 1] != id) {
@@ -247,7 +247,7 @@ void api_recipient_get(struct core_app *app, struct api_request *req, struct api
     write_recipient_fields(&w, &r);
     jw_key(&w, "totals");
     jw_array_begin(&w);
-    if (core_payout_totals(app, STORE_TOTALS_RECIPIENT, id, row_total, &w, &err) != PP_OK) {
+    if (core_payout_totals(app, PP_TOTALS_RECIPIENT, id, row_total, &w, &err) != PP_OK) {
         api_err_respond(resp, &err);
         return;
     }
@@ -255,7 +255,7 @@ void api_recipient_get(struct core_app *app, struct api_request *req, struct api
     jw_object_end(&w);
 }
 
-static void write_project_fields(struct jw *w, const struct store_project *p)
+static void write_project_fields(struct jw *w, const struct pp_project *p)
 {
     jw_key(w, "id");
     jw_int(w, p->id);
@@ -268,7 +268,7 @@ static void write_project_fields(struct jw *w, const struct store_project *p)
 void api_project_get(struct core_app *app, struct api_request *req, struct api_response *resp)
 {
     struct pp_err err = {0};
-    struct store_project p;
+    struct pp_project p;
     int64_t id = 0;
     int stats = 0;
     struct jw w;
@@ -286,7 +286,7 @@ void api_project_get(struct core_app *app, struct api_request *req, struct api_r
     if (stats) {
         jw_key(&w, "stats");
         jw_array_begin(&w);
-        if (core_payout_totals(app, STORE_TOTALS_PROJECT, id, row_total, &w, &err) != PP_OK) {
+        if (core_payout_totals(app, PP_TOTALS_PROJECT, id, row_total, &w, &err) != PP_OK) {
             api_err_respond(resp, &err);
             return;
         }
@@ -313,7 +313,7 @@ struct row_list {
     size_t row_bytes;
     void (*write_fields)(struct jw *w, const void *row);
     enum pp_status (*run)(struct core_app *app, const struct core_list_query *q,
-                          struct row_sink *sink, const struct store_page_totals *totals,
+                          struct row_sink *sink, const struct pp_page_totals *totals,
                           struct core_list_result *res, struct pp_err *err);
 };
 
@@ -333,7 +333,7 @@ static void recipient_row(void *ctx, const struct pp_recipient *r)
     sink_row(ctx, r->id, r);
 }
 
-static void project_row(void *ctx, const struct store_project *p)
+static void project_row(void *ctx, const struct pp_project *p)
 {
     sink_row(ctx, p->id, p);
 }
@@ -349,14 +349,14 @@ static void write_project_row(struct jw *w, const void *row)
 }
 
 static enum pp_status recipients_run(struct core_app *app, const struct core_list_query *q,
-                                     struct row_sink *sink, const struct store_page_totals *totals,
+                                     struct row_sink *sink, const struct pp_page_totals *totals,
                                      struct core_list_result *res, struct pp_err *err)
 {
     return core_recipients_list(app, q, recipient_row, sink, totals, res, err);
 }
 
 static enum pp_status projects_run(struct core_app *app, const struct core_list_query *q,
-                                   struct row_sink *sink, const struct store_page_totals *totals,
+                                   struct row_sink *sink, const struct pp_page_totals *totals,
                                    struct core_list_result *res, struct pp_err *err)
 {
     return core_projects_list(app, q, project_row, sink, totals, res, err);
@@ -369,8 +369,8 @@ static const struct row_list recipients_list = {
     sizeof(struct pp_recipient), write_recipient_row, recipients_run,
 };
 static const struct row_list projects_list = {
-    CORE_LIST_PROJECTS,           "projects",        "stats",
-    sizeof(struct store_project), write_project_row, projects_run,
+    CORE_LIST_PROJECTS,        "projects",        "stats",
+    sizeof(struct pp_project), write_project_row, projects_run,
 };
 
 static void row_list_answer(struct core_app *app, struct api_request *req,
@@ -390,7 +390,7 @@ static void row_list_answer(struct core_app *app, struct api_request *req,
     jw_key(&w, list->member);
     jw_array_begin(&w);
     if (q.stats) {
-        struct store_page_totals totals = {row_page_total, &tp};
+        struct pp_page_totals totals = {row_page_total, &tp};
         totals_page_init(&tp, req->arena, &w, list->totals, list->write_fields, list->row_bytes,
                          (size_t)q.size);
         sink.tp = &tp;
@@ -421,7 +421,7 @@ void api_projects_list(struct core_app *app, struct api_request *req, struct api
 
 /* --- Ledger ------------------------------------------------------------------- */
 
-static void row_ledger(void *ctx, const struct store_ledger_row *l)
+static void row_ledger(void *ctx, const struct pp_ledger_row *l)
 {
     struct jw *w = ctx;
     jw_object_begin(w);

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "payout/core/dates.h"
+#include "payout/core/money.h"
 #include "payout/core/query.h"
 #include "payout/core/reports.h"
 #include "reports.h"
@@ -20,14 +21,14 @@
 #define DAY_MS (24LL * 3600 * 1000)
 
 static const char *const report_by_names[] = {
-    [STORE_REPORT_BY_PROJECT] = "project", [STORE_REPORT_BY_CURRENCY] = "currency",
-    [STORE_REPORT_BY_STATUS] = "status",   [STORE_REPORT_BY_RECIPIENT] = "recipient",
-    [STORE_REPORT_BY_DAY] = "day",         NULL,
+    [PP_REPORT_BY_PROJECT] = "project", [PP_REPORT_BY_CURRENCY] = "currency",
+    [PP_REPORT_BY_STATUS] = "status",   [PP_REPORT_BY_RECIPIENT] = "recipient",
+    [PP_REPORT_BY_DAY] = "day",         NULL,
 };
 
 /* What a report's query string reads into. */
 struct report_query {
-    struct store_report_query rq;
+    struct pp_report_query rq;
     char currency[4];
     unsigned given; /* REPORT_TO, REPORT_FROM */
 };
@@ -64,8 +65,8 @@ static const struct core_query_spec report_spec = {
 /* Reads the query into *rq, with the default period where none is given
 ** (to = the start of the next UTC day, from = to - PP_REPORT_DAYS_DEFAULT
 ** days). That from is before to is core_report_payouts' check. */
-static enum pp_status report_query_read(const struct api_request *req,
-                                        struct store_report_query *rq, struct pp_err *err)
+static enum pp_status report_query_read(const struct api_request *req, struct pp_report_query *rq,
+                                        struct pp_err *err)
 {
     struct report_query q;
     memset(&q, 0, sizeof q);
@@ -84,17 +85,17 @@ static enum pp_status report_query_read(const struct api_request *req,
     return st;
 }
 
-static void write_group(struct jw *w, enum store_report_by by, const struct store_report_group *g)
+static void write_group(struct jw *w, enum pp_report_by by, const struct pp_report_group *g)
 {
     jw_object_begin(w);
     jw_key(w, "key");
     jw_string(w, g->key);
-    if (by == STORE_REPORT_BY_PROJECT) {
+    if (by == PP_REPORT_BY_PROJECT) {
         jw_key(w, "projectId");
         jw_int(w, g->id);
         jw_key(w, "name");
         jw_string(w, g->name);
-    } else if (by == STORE_REPORT_BY_RECIPIENT) {
+    } else if (by == PP_REPORT_BY_RECIPIENT) {
         jw_key(w, "recipientId");
         jw_int(w, g->id);
     }
@@ -110,10 +111,10 @@ static void write_group(struct jw *w, enum store_report_by by, const struct stor
 void api_reports_payouts(struct core_app *app, struct api_request *req, struct api_response *resp)
 {
     struct pp_err err = {0};
-    struct store_report_query rq;
+    struct pp_report_query rq;
     size_t count = 0;
     /* Left uninitialised: only the pages a report fills are ever touched. */
-    struct store_report_group *groups =
+    struct pp_report_group *groups =
         pp_arena_alloc(req->arena, PP_REPORT_GROUPS_MAX * sizeof *groups);
     if (report_query_read(req, &rq, &err) == PP_OK) {
         core_report_payouts(app, &rq, groups, PP_REPORT_GROUPS_MAX, &count, &err);

@@ -23,6 +23,7 @@
 #include <strings.h>
 
 #include "payout/core/dates.h"
+#include "payout/core/money.h"
 #include "request.h"
 #include "response.h"
 

@@ -10,6 +10,7 @@
 #include "payout/base/assert.h"
 
 #include "payout/core/dates.h"
+#include "payout/core/money.h"
 #include "response.h"
 
 void api_response_init(struct api_response *resp)

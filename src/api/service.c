@@ -4,6 +4,8 @@
 ** GET /readyz (the database answers) and GET /api/balances.
 */
 #include "service.h"
+#include "payout/core/app.h"
+#include "payout/core/funds.h"
 #include "response.h"
 
 void api_version(struct core_app *app, struct api_request *req, struct api_response *resp)

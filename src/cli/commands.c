@@ -13,11 +13,12 @@
 
 #include "payout/base/log.h"
 #include "payout/cli/serve.h"
+#include "payout/core/admins.h"
 #include "payout/core/app.h"
+#include "payout/core/ledger.h"
 #include "payout/limits.h"
 #include "payout/sec/passwords.h"
 #include "payout/sec/secrets.h"
-#include "payout/store/store.h"
 
 struct cli_command {
     const char *name;
@@ -30,12 +31,12 @@ static int command_migrate(const struct cli_options *o)
 {
     struct pp_err err = {0};
     int applied = 0;
-    if (store_migrate(o->db_path, &applied, &err) != PP_OK) {
+    if (core_app_migrate(o->db_path, &applied, &err) != PP_OK) {
         fprintf(stderr, "payout-panel: migrate failed: %s\n", err.message);
         return 1;
     }
     printf("%s: applied %d migration(s); schema version %d\n", o->db_path, applied,
-           store_schema_version_latest());
+           core_app_schema_latest());
     return 0;
 }
 
@@ -85,7 +86,7 @@ static int command_check(const struct cli_options *o)
         return 2;
     }
     if (core_app_open(o->db_path, 1, &app, &err) != PP_OK ||
-        core_check(app, command_check_problem_print, NULL, &problems, &err) != PP_OK) {
+        core_ledger_check(app, command_check_problem_print, NULL, &problems, &err) != PP_OK) {
         fprintf(stderr, "payout-panel: check failed to run: %s\n", err.message);
         core_app_close(app);
         return 2;

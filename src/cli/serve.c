@@ -15,8 +15,10 @@
 #include <sys/stat.h>
 
 #include "payout/base/log.h"
+#include "payout/core/admins.h"
 #include "payout/core/app.h"
-#include "payout/core/lifecycle.h"
+#include "payout/core/expiry.h"
+#include "payout/core/service.h"
 #include "payout/http/server.h"
 #include "payout/limits.h"
 #include "payout/sec/secrets.h"

@@ -2,10 +2,13 @@
 ** This module implements admin accounts: creating one or resetting its
 ** password (both store only a PBKDF2 hash) and counting them.
 */
+#include "payout/core/admins.h"
+
 #include <string.h>
 
 #include "internal.h"
 #include "payout/core/dates.h"
+#include "payout/core/write.h"
 #include "payout/sec/passwords.h"
 #include "payout/sec/secrets.h"
 
@@ -30,8 +33,8 @@ static enum pp_status write_admin(struct store_tx *tx, void *arg, struct pp_err 
         pp_err_set(err, st, "%s", local.message);
     }
     if (st == PP_OK) {
-        st = core_audit(tx, c->actor, c->created ? "admin.create" : "admin.password_reset",
-                        c->email, NULL, c->now_ms, err);
+        st = core_audit_append(tx, c->actor, c->created ? "admin.create" : "admin.password_reset",
+                               c->email, NULL, c->now_ms, err);
     }
     return st;
 }
@@ -44,9 +47,9 @@ static int email_valid(const char *email)
            strchr(at + 1, '@') == NULL;
 }
 
-enum pp_status core_admin_set(struct core_app *app, const struct pp_actor *actor,
-                              const char *email, const char *password, char *generated_out,
-                              int *created_out, struct pp_err *err)
+enum pp_status core_admin_set(struct core_app *app, const struct pp_actor *actor, const char *email,
+                              const char *password, char *generated_out, int *created_out,
+                              struct pp_err *err)
 {
     char hash[PP_PASSWORD_HASH_TEXT_BYTES];
     enum pp_status st = PP_OK;
@@ -63,7 +66,7 @@ enum pp_status core_admin_set(struct core_app *app, const struct pp_actor *actor
     }
     if (st == PP_OK) {
         struct admin_change change = {email, hash, core_now_ms(), actor, 0};
-        st = core_write(app, write_admin, &change, err);
+        st = core_write_run(app, write_admin, &change, err);
         *created_out = change.created;
     }
     sec_wipe(hash, sizeof hash);

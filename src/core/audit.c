@@ -1,14 +1,14 @@
 /*
 ** This module implements reading the audit log for admins: the checks a
 ** filter must pass before the store runs it. Appending entries is
-** core_audit (payouts.c), inside each action's own transaction.
+** core_audit_append (write.c), inside each action's own transaction.
 */
 #include "payout/core/audit.h"
 
 #include "internal.h"
 
-enum pp_status core_audit_list(struct core_app *app, const struct store_audit_filter *f,
-                               struct store_audit_entry *out, size_t cap, size_t *count_out,
+enum pp_status core_audit_list(struct core_app *app, const struct pp_audit_filter *f,
+                               struct pp_audit_entry *out, size_t cap, size_t *count_out,
                                int64_t *total_out, struct pp_err *err)
 {
     *count_out = 0;

@@ -3,16 +3,24 @@
 ** password for an API key, admin log-in, and verifying either kind of token
 ** including revocation (the integration's generation for API keys, the
 ** admin's token_generation for admin tokens). Tokens themselves are made
-** and checked by sec/jwt.c.
+** and checked by sec/jwt.c; the signing key is made on first start and
+** kept in the settings.
 */
+#include "payout/core/auth.h"
+
 #include <inttypes.h>
 #include <string.h>
 
 #include "internal.h"
 #include "payout/base/log.h"
 #include "payout/core/dates.h"
+#include "payout/core/integration.h"
+#include "payout/core/write.h"
 #include "payout/sec/passwords.h"
 #include "payout/sec/secrets.h"
+
+/* The settings key of the token signing key: hex of PP_JWT_KEY_BYTES. */
+#define SETTING_JWT_KEY "jwt_key"
 
 static int64_t now_s(void)
 {
@@ -29,8 +37,7 @@ enum pp_status core_auth_verify(struct core_app *app, const char *token, size_t 
         return st;
     }
     if (claims.role == SEC_ROLE_INTEGRATOR) {
-        if (!atomic_load(&app->api_enabled) ||
-            claims.generation != atomic_load(&app->api_generation)) {
+        if (!core_integration_key_current(app, claims.generation)) {
             return pp_err_set(err, PP_UNAUTHORIZED, "API key has been revoked");
         }
         out->role = SEC_ROLE_INTEGRATOR;
@@ -53,29 +60,20 @@ enum pp_status core_auth_verify(struct core_app *app, const char *token, size_t 
 enum pp_status core_auth_authenticate(struct core_app *app, const char *password, size_t len,
                                       char **token_out, struct pp_err *err)
 {
-    enum pp_status st = PP_OK;
+    int64_t generation = 0;
     *token_out = NULL;
-    pthread_mutex_lock(&app->settings_lock);
-    const struct core_integration *in = &app->integration;
-    /* A disabled integration answers exactly like a wrong password, and
-    ** the comparison runs either way: whether the integration is on is
-    ** none of an unauthenticated caller's business. */
-    int match = sec_equal(password, len, in->password, strlen(in->password));
-    if (!in->enabled || in->password[0] == '\0' || !match) {
-        st = pp_err_set(err, PP_BAD_CREDENTIALS, "invalid authentication password");
-        goto done;
+    enum pp_status st = core_integration_password_check(app, password, len, &generation, err);
+    if (st == PP_OK) {
+        int64_t now = now_s();
+        struct sec_claims claims = {
+            .role = SEC_ROLE_INTEGRATOR,
+            .subject = 0,
+            .generation = generation,
+            .iat_s = now,
+            .exp_s = now + PP_API_KEY_TTL_S,
+        };
+        st = sec_jwt_issue(app->jwt_key, &claims, token_out, err);
     }
-    int64_t now = now_s();
-    struct sec_claims claims = {
-        .role = SEC_ROLE_INTEGRATOR,
-        .subject = 0,
-        .generation = atomic_load(&app->api_generation),
-        .iat_s = now,
-        .exp_s = now + PP_API_KEY_TTL_S,
-    };
-    st = sec_jwt_issue(app->jwt_key, &claims, token_out, err);
-done:
-    pthread_mutex_unlock(&app->settings_lock);
     return st;
 }
 
@@ -116,5 +114,39 @@ enum pp_status core_auth_admin_login(struct core_app *app, const char *email, co
     }
 done:
     sec_wipe(&admin, sizeof admin);
+    return st;
+}
+
+static enum pp_status put_key(struct store_tx *tx, void *arg, struct pp_err *err)
+{
+    return store_tx_setting_put(tx, SETTING_JWT_KEY, arg, err);
+}
+
+enum pp_status core_auth_key_load(struct core_app *app, struct pp_err *err)
+{
+    char hex[2 * PP_JWT_KEY_BYTES + 1];
+    int found = 0;
+    enum pp_status st =
+        store_setting_get(app->store, SETTING_JWT_KEY, hex, sizeof hex, &found, err);
+    if (st != PP_OK) {
+        goto done;
+    }
+    if (found) {
+        if (!sec_hex_decode(hex, strlen(hex), app->jwt_key, sizeof app->jwt_key)) {
+            st = pp_err_set(err, PP_INTERNAL, "the stored token signing key is damaged");
+        }
+        goto done;
+    }
+    st = sec_random_bytes(app->jwt_key, sizeof app->jwt_key, err);
+    if (st != PP_OK) {
+        goto done;
+    }
+    sec_hex_encode(app->jwt_key, sizeof app->jwt_key, hex);
+    st = core_write_run(app, put_key, hex, err);
+    if (st == PP_OK) {
+        pp_log(PP_LOG_INFO, "generated a new token signing key");
+    }
+done:
+    sec_wipe(hex, sizeof hex);
     return st;
 }

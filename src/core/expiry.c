@@ -12,54 +12,34 @@
 ** The background task runs one pass at start (payouts that ended while the
 ** server was stopped are expired before it serves) and then one every
 ** interval on its own thread, until core_app_close stops it. It does not
-** decide what "open" means (model.c) nor how funds move (store/funds.c).
+** decide what "open" means (model.c) nor change a payout itself
+** (core_payout_expire, bulk.c).
 */
+#include "payout/core/expiry.h"
+
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "internal.h"
 #include "payout/base/assert.h"
 #include "payout/base/buf.h"
 #include "payout/base/log.h"
+#include "payout/base/ticker.h"
+#include "payout/core/bulk.h"
 #include "payout/core/dates.h"
 #include "payout/store/lifecycle.h"
 
+/* The background task: a ticker whose pass is run_logged. */
 struct core_expiry {
-    struct core_app *app; /* borrowed */
-    long interval_ms;
-    pthread_t thread;
-    pthread_mutex_t mu;
-    pthread_cond_t cv; /* signalled by core_expiry_stop; waits on CLOCK_MONOTONIC */
-    int stopping;      /* guarded by mu */
+    struct pp_ticker *ticker;
 };
-
-/* The list was a snapshot: since then the payout may have been
-** cancelled, received or expired by someone else. */
-static int expire_eligible(const struct pp_payout *p, int64_t now_ms)
-{
-    return pp_payout_status_is_open(p->status) && p->end_ms < now_ms;
-}
-
-static enum pp_status expire_apply(struct store_tx *tx, const struct pp_payout *p, int64_t now_ms,
-                                   struct pp_err *err)
-{
-    return core_payout_close_released(tx, p, PP_PAYOUT_EXPIRED, now_ms, err);
-}
 
 /* 1 once core_expiry_stop has been called for app's task. */
 static int stop_requested(struct core_app *app)
 {
-    struct core_expiry *e = app->expiry;
-    int stopping = 0;
-    if (e != NULL) {
-        pthread_mutex_lock(&e->mu);
-        stopping = e->stopping;
-        pthread_mutex_unlock(&e->mu);
-    }
-    return stopping;
+    return app->expiry != NULL && pp_ticker_stopping(app->expiry->ticker);
 }
 
 enum pp_status core_expiry_run(struct core_app *app, int64_t now_ms, int64_t *expired_out,
@@ -74,25 +54,16 @@ enum pp_status core_expiry_run(struct core_app *app, int64_t now_ms, int64_t *ex
         if (st != PP_OK || count == 0) {
             break;
         }
-        static const struct pp_actor system_actor = {.kind = PP_ACTOR_SYSTEM};
-        struct core_bulk b = {
-            .ids = ids,
-            .count = count,
-            .now_ms = now_ms,
-            .eligible = expire_eligible,
-            .apply = expire_apply,
-            .actor = &system_actor,
-            .action = "payment.expire",
-        };
-        st = core_payout_bulk_run(app, &b, err);
+        int64_t expired = 0;
+        st = core_payout_expire(app, ids, count, now_ms, &expired, err);
         if (st != PP_OK) {
             break;
         }
-        total += b.done;
+        total += expired;
         /* A short list was the last one; a batch that expired nothing means
         ** the snapshot only held payouts closed meanwhile, which the next
         ** pass no longer lists. */
-        if (count < PP_EXPIRY_BATCH_MAX || b.done == 0) {
+        if (count < PP_EXPIRY_BATCH_MAX || expired == 0) {
             break;
         }
     }
@@ -107,38 +78,13 @@ enum pp_status core_expiry_run(struct core_app *app, int64_t now_ms, int64_t *ex
 }
 
 /* One pass at the current time; failures are logged and retried next time. */
-static void run_logged(struct core_app *app)
+static void run_logged(void *arg)
 {
+    struct core_app *app = arg;
     struct pp_err err = {0};
     if (core_expiry_run(app, core_now_ms(), NULL, &err) != PP_OK) {
         pp_log(PP_LOG_WARN, "expiry: pass failed (retried next interval): %s", err.message);
     }
-}
-
-static void *expiry_main(void *arg)
-{
-    struct core_expiry *e = arg;
-    int stopping = 0;
-    while (!stopping) {
-        struct timespec until;
-        clock_gettime(CLOCK_MONOTONIC, &until);
-        until.tv_sec += e->interval_ms / 1000;
-        until.tv_nsec += (e->interval_ms % 1000) * 1000000L;
-        if (until.tv_nsec >= 1000000000L) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000L;
-        }
-        pthread_mutex_lock(&e->mu);
-        while (!e->stopping && pthread_cond_timedwait(&e->cv, &e->mu, &until) == 0) {
-            /* Woken early without a stop: wait for the rest of the interval. */
-        }
-        stopping = e->stopping;
-        pthread_mutex_unlock(&e->mu);
-        if (!stopping) {
-            run_logged(e->app);
-        }
-    }
-    return NULL;
 }
 
 enum pp_status core_expiry_start(struct core_app *app, long interval_ms, struct pp_err *err)
@@ -150,24 +96,20 @@ enum pp_status core_expiry_start(struct core_app *app, long interval_ms, struct 
     }
     run_logged(app);
     struct core_expiry *e = pp_check_alloc(calloc(1, sizeof *e));
-    pthread_condattr_t attr;
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_cond_init(&e->cv, &attr);
-    pthread_condattr_destroy(&attr);
-    pthread_mutex_init(&e->mu, NULL);
-    e->app = app;
-    e->interval_ms = interval_ms;
+    struct pp_ticker_options opts = {
+        .name = "expiry",
+        .interval_ms = interval_ms,
+        .run = run_logged,
+        .arg = app,
+    };
     /* Set before the thread starts, which then reads it (stop_requested). */
     app->expiry = e;
-    if (pthread_create(&e->thread, NULL, expiry_main, e) != 0) {
+    enum pp_status st = pp_ticker_start(&opts, &e->ticker, err);
+    if (st != PP_OK) {
         app->expiry = NULL;
-        pthread_cond_destroy(&e->cv);
-        pthread_mutex_destroy(&e->mu);
         free(e);
-        return pp_err_set(err, PP_INTERNAL, "cannot start the expiry thread");
     }
-    return PP_OK;
+    return st;
 }
 
 void core_expiry_stop(struct core_app *app)
@@ -176,13 +118,7 @@ void core_expiry_stop(struct core_app *app)
     if (e == NULL) {
         return;
     }
-    pthread_mutex_lock(&e->mu);
-    e->stopping = 1;
-    pthread_cond_signal(&e->cv);
-    pthread_mutex_unlock(&e->mu);
-    pthread_join(e->thread, NULL);
+    pp_ticker_stop(e->ticker);
     app->expiry = NULL;
-    pthread_cond_destroy(&e->cv);
-    pthread_mutex_destroy(&e->mu);
     free(e);
 }

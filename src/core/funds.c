@@ -1,12 +1,16 @@
 /*
 ** This module implements the admin's funds operations (deposit and
-** withdraw of available funds) and the balances read. Payout-driven movements live in payouts.c.
+** withdraw of available funds) and the balances read. Payout-driven
+** movements live in payouts.c, bulk.c and receive.c.
 */
+#include "payout/core/funds.h"
+
 #include <stdio.h>
 #include <string.h>
 
 #include "internal.h"
 #include "payout/core/dates.h"
+#include "payout/core/write.h"
 
 /* An admin's funds movement: a deposit or a withdrawal. */
 struct funds_op {
@@ -37,7 +41,7 @@ static enum pp_status write_funds(struct store_tx *tx, void *arg, struct pp_err 
         const char *ref = op->move.reference != NULL ? op->move.reference : "";
         snprintf(detail, sizeof detail, "%s %s%s%s", amount, op->move.currency,
                  ref[0] != '\0' ? " reference " : "", ref);
-        st = core_audit(tx, op->actor, op->action, NULL, detail, op->move.at_ms, err);
+        st = core_audit_append(tx, op->actor, op->action, NULL, detail, op->move.at_ms, err);
     }
     return st;
 }
@@ -56,19 +60,20 @@ static enum pp_status admin_move(struct core_app *app, const struct core_currenc
         return pp_err_set(err, PP_INVALID_PARAMS, "amount is too large");
     }
     struct funds_op op = {
-        .move = {
-            .currency = cur->code,
-            .kind = kind,
-            .d_available = kind == PP_LEDGER_DEPOSIT ? amount_minor : -amount_minor,
-            .reference = reference,
-            .admin_id = actor->admin_id,
-            .at_ms = core_now_ms(),
-        },
+        .move =
+            {
+                .currency = cur->code,
+                .kind = kind,
+                .d_available = kind == PP_LEDGER_DEPOSIT ? amount_minor : -amount_minor,
+                .reference = reference,
+                .admin_id = actor->admin_id,
+                .at_ms = core_now_ms(),
+            },
         .actor = actor,
         .exponent = cur->exponent,
         .action = kind == PP_LEDGER_DEPOSIT ? "funds.deposit" : "funds.withdraw",
     };
-    enum pp_status st = core_write(app, write_funds, &op, err);
+    enum pp_status st = core_write_run(app, write_funds, &op, err);
     if (st == PP_OK) {
         *after_out = op.after;
     }
@@ -80,8 +85,7 @@ enum pp_status core_funds_deposit(struct core_app *app, const struct core_curren
                                   const struct pp_actor *actor, struct pp_balance *after_out,
                                   struct pp_err *err)
 {
-    return admin_move(app, cur, PP_LEDGER_DEPOSIT, amount_minor, reference, actor, after_out,
-                      err);
+    return admin_move(app, cur, PP_LEDGER_DEPOSIT, amount_minor, reference, actor, after_out, err);
 }
 
 enum pp_status core_funds_withdraw(struct core_app *app, const struct core_currency *cur,
@@ -89,8 +93,7 @@ enum pp_status core_funds_withdraw(struct core_app *app, const struct core_curre
                                    const struct pp_actor *actor, struct pp_balance *after_out,
                                    struct pp_err *err)
 {
-    return admin_move(app, cur, PP_LEDGER_WITHDRAW, amount_minor, reference, actor, after_out,
-                      err);
+    return admin_move(app, cur, PP_LEDGER_WITHDRAW, amount_minor, reference, actor, after_out, err);
 }
 
 enum pp_status core_balances_list(struct core_app *app, struct pp_balance *out, size_t cap,

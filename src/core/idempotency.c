@@ -2,8 +2,8 @@
 ** This module implements idempotent requests (see
 ** payout/core/idempotency.h): the request fingerprint, the in-flight
 ** registry that makes concurrent requests with one key wait for each
-** other, the thread-local "current request" that core_write consults, the
-** wrapping of the action's transaction with the key's row, storing the
+** other, the thread-local "current request" that core_write_run consults
+** (write.c adds the key's row to the action's transaction), storing the
 ** answer, and the purge of old keys with its background thread.
 **
 ** It does not decide which routes are idempotent or what an answer looks
@@ -22,6 +22,7 @@
 #include "internal.h"
 #include "payout/base/assert.h"
 #include "payout/base/log.h"
+#include "payout/base/ticker.h"
 #include "payout/core/dates.h"
 #include "payout/sec/digest.h"
 #include "payout/store/idempotency.h"
@@ -36,11 +37,7 @@ struct core_idem {
     pthread_cond_t cv;                /* broadcast when a request unregisters */
     struct core_idem_request *flying; /* requests between begin and finish */
     int64_t ttl_ms;
-    /* The purge thread. */
-    pthread_cond_t purge_cv;
-    int purge_started;
-    int purge_stopping;
-    pthread_t purge_thread;
+    struct pp_ticker *purger; /* NULL while the purge is not running */
 };
 
 static _Thread_local struct core_idem_request *current_request;
@@ -53,7 +50,6 @@ struct core_idem *core_idem_create(void)
     pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
     pthread_mutex_init(&idem->mu, NULL);
     pthread_cond_init(&idem->cv, &attr);
-    pthread_cond_init(&idem->purge_cv, &attr);
     pthread_condattr_destroy(&attr);
     idem->ttl_ms = (int64_t)PP_IDEMPOTENCY_TTL_H_DEFAULT * 3600 * 1000;
     return idem;
@@ -64,8 +60,7 @@ void core_idem_destroy(struct core_idem *idem)
     if (idem == NULL) {
         return;
     }
-    PP_ASSERT(!idem->purge_started && idem->flying == NULL);
-    pthread_cond_destroy(&idem->purge_cv);
+    PP_ASSERT(idem->purger == NULL && idem->flying == NULL);
     pthread_cond_destroy(&idem->cv);
     pthread_mutex_destroy(&idem->mu);
     free(idem);
@@ -221,37 +216,6 @@ struct core_idem_request *core_idem_current(void)
     return current_request;
 }
 
-/* The action's callback with the key's row added to its transaction. */
-struct keyed_write {
-    store_tx_fn fn;
-    void *arg;
-    const struct core_idem_request *r;
-    int64_t now_ms;
-};
-
-static enum pp_status write_keyed(struct store_tx *tx, void *arg, struct pp_err *err)
-{
-    struct keyed_write *w = arg;
-    enum pp_status st = w->fn(tx, w->arg, err);
-    if (st == PP_OK) {
-        /* Same savepoint: if this fails, the action is rolled back too. */
-        st = store_tx_idem_insert(tx, w->r->scope, w->r->key, w->r->fingerprint, w->now_ms, err);
-    }
-    return st;
-}
-
-enum pp_status core_idem_write(struct core_app *app, struct core_idem_request *r, store_tx_fn fn,
-                               void *arg, struct pp_err *err)
-{
-    PP_ASSERT(r->registered && !r->recorded);
-    struct keyed_write w = {.fn = fn, .arg = arg, .r = r, .now_ms = core_now_ms()};
-    enum pp_status st = store_write(app->store, write_keyed, &w, err);
-    if (st == PP_OK) {
-        r->recorded = 1;
-    }
-    return st;
-}
-
 struct answer_write {
     const struct core_idem_request *r;
     const struct core_idem_answer *answer;
@@ -272,7 +236,8 @@ enum pp_status core_idem_finish(struct core_app *app, struct core_idem_request *
     PP_ASSERT(r->registered && current_request != r);
     if (r->recorded && answer != NULL) {
         struct answer_write w = {.r = r, .answer = answer};
-        st = core_write(app, write_answer, &w, err);
+        /* Not an action: store_write, so no key is recorded with it. */
+        st = store_write(app->store, write_answer, &w, err);
         if (st != PP_OK) {
             /* The action stands; its key now reports the answer as lost. */
             pp_log(PP_LOG_WARN, "could not store the answer of an idempotent request: %s",
@@ -307,7 +272,7 @@ enum pp_status core_idem_purge(struct core_app *app, int64_t now_ms, int64_t *de
     /* Bounded: a backlog larger than this waits for the next round. */
     for (int round = 0; round < 1000; round++) {
         int64_t io[2] = {before_ms, 0};
-        st = core_write(app, write_purge, io, err);
+        st = store_write(app->store, write_purge, io, err);
         total += st == PP_OK ? io[1] : 0;
         if (st != PP_OK || io[1] < PP_IDEMPOTENCY_PURGE_BATCH) {
             break;
@@ -317,49 +282,35 @@ enum pp_status core_idem_purge(struct core_app *app, int64_t now_ms, int64_t *de
     return st;
 }
 
-static void *purge_main(void *arg)
+/* One purge pass; failures are logged and retried next interval. */
+static void purge_logged(void *arg)
 {
     struct core_app *app = arg;
-    struct core_idem *idem = app->idem;
-    pthread_mutex_lock(&idem->mu);
-    while (!idem->purge_stopping) {
-        pthread_mutex_unlock(&idem->mu);
-        struct pp_err err = {0};
-        int64_t deleted = 0;
-        if (core_idem_purge(app, core_now_ms(), &deleted, &err) != PP_OK) {
-            pp_log(PP_LOG_WARN, "idempotency purge failed: %s", err.message);
-        } else if (deleted > 0) {
-            pp_log(PP_LOG_INFO, "purged %" PRId64 " expired idempotency keys", deleted);
-        }
-        struct timespec until;
-        clock_gettime(CLOCK_MONOTONIC, &until);
-        until.tv_sec += PP_IDEMPOTENCY_PURGE_INTERVAL_S;
-        pthread_mutex_lock(&idem->mu);
-        /* Sleeps until the interval ends or a stop is asked for. */
-        int rc = 0;
-        while (!idem->purge_stopping && rc != ETIMEDOUT) {
-            rc = pthread_cond_timedwait(&idem->purge_cv, &idem->mu, &until);
-        }
+    struct pp_err err = {0};
+    int64_t deleted = 0;
+    if (core_idem_purge(app, core_now_ms(), &deleted, &err) != PP_OK) {
+        pp_log(PP_LOG_WARN, "idempotency purge failed: %s", err.message);
+    } else if (deleted > 0) {
+        pp_log(PP_LOG_INFO, "purged %" PRId64 " expired idempotency keys", deleted);
     }
-    pthread_mutex_unlock(&idem->mu);
-    return NULL;
 }
 
 enum pp_status core_idem_purger_start(struct core_app *app, int ttl_h, struct pp_err *err)
 {
     struct core_idem *idem = app->idem;
     PP_ASSERT(ttl_h >= PP_IDEMPOTENCY_TTL_H_MIN && ttl_h <= PP_IDEMPOTENCY_TTL_H_MAX);
+    PP_ASSERT(idem->purger == NULL);
     pthread_mutex_lock(&idem->mu);
     idem->ttl_ms = (int64_t)ttl_h * 3600 * 1000;
-    PP_ASSERT(!idem->purge_started);
-    idem->purge_stopping = 0;
-    int rc = pthread_create(&idem->purge_thread, NULL, purge_main, app);
-    idem->purge_started = rc == 0;
     pthread_mutex_unlock(&idem->mu);
-    if (rc != 0) {
-        return pp_err_set(err, PP_INTERNAL, "cannot start the idempotency purge");
-    }
-    return PP_OK;
+    struct pp_ticker_options opts = {
+        .name = "idempotency purge",
+        .interval_ms = (long)PP_IDEMPOTENCY_PURGE_INTERVAL_S * 1000,
+        .run_at_start = 1,
+        .run = purge_logged,
+        .arg = app,
+    };
+    return pp_ticker_start(&opts, &idem->purger, err);
 }
 
 void core_idem_purger_stop(struct core_app *app)
@@ -368,15 +319,6 @@ void core_idem_purger_stop(struct core_app *app)
     if (idem == NULL) {
         return;
     }
-    pthread_mutex_lock(&idem->mu);
-    int started = idem->purge_started;
-    idem->purge_stopping = 1;
-    pthread_cond_broadcast(&idem->purge_cv);
-    pthread_mutex_unlock(&idem->mu);
-    if (started) {
-        pthread_join(idem->purge_thread, NULL);
-        pthread_mutex_lock(&idem->mu);
-        idem->purge_started = 0;
-        pthread_mutex_unlock(&idem->mu);
-    }
+    pp_ticker_stop(idem->purger);
+    idem->purger = NULL;
 }

@@ -36,7 +36,7 @@
             CORE_QUERY_ONCE                                                                        \
     }
 
-static const char *const payout_orders[STORE_ORDER_COUNT + 1] = {
+static const char *const payout_orders[PP_ORDER_COUNT + 1] = {
     "id", "createdAt", "updatedAt", "amount", "startDate", "endDate", "status", NULL,
 };
 static const char *const id_order[] = {"id", NULL};
@@ -56,19 +56,19 @@ static const char *const directions[] = {"asc", "desc", NULL};
     CHOICE("orderBy", page.order, id_order, "orderBy must be id"),                                 \
         CHOICE("dir", page.desc, directions, "dir must be asc or desc")
 #define PAYOUT_FILTERS                                                                             \
-    FILTER("status", CORE_QUERY_STATUSES, 0, payouts.status_mask, payouts.used, STORE_PF_STATUS),  \
+    FILTER("status", CORE_QUERY_STATUSES, 0, payouts.status_mask, payouts.used, PP_PF_STATUS),     \
         FILTER("currency", CORE_QUERY_CURRENCY, 0, payouts.currency, payouts.used,                 \
-               STORE_PF_CURRENCY),                                                                 \
+               PP_PF_CURRENCY),                                                                    \
         FILTER("projectId", CORE_QUERY_POSITIVE, 0, payouts.project_id, payouts.used,              \
-               STORE_PF_PROJECT),                                                                  \
+               PP_PF_PROJECT),                                                                     \
         FILTER("recipientId", CORE_QUERY_POSITIVE, 0, payouts.recipient_id, payouts.used,          \
-               STORE_PF_RECIPIENT),                                                                \
+               PP_PF_RECIPIENT),                                                                   \
         {"ids",                                                                                    \
          CORE_QUERY_IDS,                                                                           \
          0,                                                                                        \
          AT(payouts.ids),                                                                          \
          AT(payouts.used),                                                                         \
-         STORE_PF_IDS,                                                                             \
+         PP_PF_IDS,                                                                                \
          AT(payouts.ids_count),                                                                    \
          NULL,                                                                                     \
          NULL,                                                                                     \
@@ -77,14 +77,14 @@ static const char *const directions[] = {"asc", "desc", NULL};
         PARAM("amountMin", CORE_QUERY_RAW, 0, amount_min_text),                                    \
         PARAM("amountMax", CORE_QUERY_RAW, 0, amount_max_text),                                    \
         FILTER("createdFrom", CORE_QUERY_DATE, 0, payouts.created_from, payouts.used,              \
-               STORE_PF_CREATED_FROM),                                                             \
+               PP_PF_CREATED_FROM),                                                                \
         FILTER("createdTo", CORE_QUERY_DATE, 0, payouts.created_to, payouts.used,                  \
-               STORE_PF_CREATED_TO),                                                               \
+               PP_PF_CREATED_TO),                                                                  \
         FILTER("startFrom", CORE_QUERY_DATE, 0, payouts.start_from, payouts.used,                  \
-               STORE_PF_START_FROM),                                                               \
-        FILTER("startTo", CORE_QUERY_DATE, 0, payouts.start_to, payouts.used, STORE_PF_START_TO),  \
-        FILTER("endFrom", CORE_QUERY_DATE, 0, payouts.end_from, payouts.used, STORE_PF_END_FROM),  \
-        FILTER("endTo", CORE_QUERY_DATE, 0, payouts.end_to, payouts.used, STORE_PF_END_TO)
+               PP_PF_START_FROM),                                                                  \
+        FILTER("startTo", CORE_QUERY_DATE, 0, payouts.start_to, payouts.used, PP_PF_START_TO),     \
+        FILTER("endFrom", CORE_QUERY_DATE, 0, payouts.end_from, payouts.used, PP_PF_END_FROM),     \
+        FILTER("endTo", CORE_QUERY_DATE, 0, payouts.end_to, payouts.used, PP_PF_END_TO)
 
 static const struct core_query_param payout_params[] = {PAGING, PAYOUT_ORDER, PAYOUT_FILTERS};
 static const struct core_query_param export_params[] = {PAYOUT_ORDER, PAYOUT_FILTERS};
@@ -92,11 +92,11 @@ static const struct core_query_param recipient_params[] = {
     PAGING,
     ID_ORDER,
     FILTER("userName", CORE_QUERY_TEXT, PP_IDENT_BYTES_MAX, recipients.user_name, recipients.used,
-           STORE_RF_USER_NAME),
+           PP_RF_USER_NAME),
     FILTER("phoneNumber", CORE_QUERY_TEXT, PP_IDENT_BYTES_MAX, recipients.phone_number,
-           recipients.used, STORE_RF_PHONE_NUMBER),
+           recipients.used, PP_RF_PHONE_NUMBER),
     FILTER("referenceId", CORE_QUERY_TEXT, PP_IDENT_BYTES_MAX, recipients.reference_id,
-           recipients.used, STORE_RF_REFERENCE_ID),
+           recipients.used, PP_RF_REFERENCE_ID),
     PARAM("stats", CORE_QUERY_BOOL, 0, stats),
 };
 static const struct core_query_param project_params[] = {
@@ -109,10 +109,10 @@ static const struct core_query_param project_params[] = {
 static const struct core_query_param ledger_params[] = {
     PAGING,
     ID_ORDER,
-    FILTER("currency", CORE_QUERY_CURRENCY, 0, ledger.currency, ledger.used, STORE_LF_CURRENCY),
-    FILTER("from", CORE_QUERY_DATE, 0, ledger.from_ms, ledger.used, STORE_LF_FROM),
-    FILTER("to", CORE_QUERY_DATE, 0, ledger.to_ms, ledger.used, STORE_LF_TO),
-    FILTER("payoutId", CORE_QUERY_POSITIVE, 0, ledger.payout_id, ledger.used, STORE_LF_PAYOUT),
+    FILTER("currency", CORE_QUERY_CURRENCY, 0, ledger.currency, ledger.used, PP_LF_CURRENCY),
+    FILTER("from", CORE_QUERY_DATE, 0, ledger.from_ms, ledger.used, PP_LF_FROM),
+    FILTER("to", CORE_QUERY_DATE, 0, ledger.to_ms, ledger.used, PP_LF_TO),
+    FILTER("payoutId", CORE_QUERY_POSITIVE, 0, ledger.payout_id, ledger.used, PP_LF_PAYOUT),
 };
 
 #define SPEC(params)                                                                               \
@@ -129,14 +129,14 @@ static const struct core_query_spec list_specs[] = {
 
 _Static_assert(sizeof payout_params / sizeof payout_params[0] <= CORE_QUERY_PARAMS_MAX,
                "the payout list declares the most parameters");
-_Static_assert(sizeof(enum store_order) == sizeof(int), "orderBy is read as an int choice");
+_Static_assert(sizeof(enum pp_order) == sizeof(int), "orderBy is read as an int choice");
 
 void core_list_query_init(struct core_list_query *q, enum core_list_kind kind)
 {
     PP_ASSERT(kind >= CORE_LIST_PAYOUTS && kind <= CORE_LIST_LEDGER);
     memset(q, 0, sizeof *q);
     q->kind = kind;
-    q->page.order = STORE_ORDER_ID;
+    q->page.order = PP_ORDER_ID;
     q->page_number = 1;
     q->size = kind == CORE_LIST_EXPORT ? PP_EXPORT_CHUNK_ROWS : PP_PAGE_SIZE_DEFAULT;
     q->page.want_total = kind != CORE_LIST_EXPORT;
@@ -230,11 +230,11 @@ static enum pp_status cursor_apply(struct core_list_query *q, const uint8_t *key
 
 static enum pp_status finish_amounts(struct core_list_query *q, struct pp_err *err)
 {
-    struct store_payout_filter *f = &q->payouts;
+    struct pp_payout_filter *f = &q->payouts;
     if (q->amount_min_text == NULL && q->amount_max_text == NULL) {
         return PP_OK;
     }
-    if (!(f->used & STORE_PF_CURRENCY)) {
+    if (!(f->used & PP_PF_CURRENCY)) {
         return pp_err_set(err, PP_INVALID_PARAMS,
                           "amountMin and amountMax need currency (amounts are read in its "
                           "decimals)");
@@ -246,13 +246,13 @@ static enum pp_status finish_amounts(struct core_list_query *q, struct pp_err *e
         core_money_parse(t, strlen(t), cur, "amountMin", &f->amount_min, err) != PP_OK) {
         return err->status;
     }
-    f->used |= t != NULL ? STORE_PF_AMOUNT_MIN : 0u;
+    f->used |= t != NULL ? PP_PF_AMOUNT_MIN : 0u;
     t = q->amount_max_text;
     if (t != NULL &&
         core_money_parse(t, strlen(t), cur, "amountMax", &f->amount_max, err) != PP_OK) {
         return err->status;
     }
-    f->used |= t != NULL ? STORE_PF_AMOUNT_MAX : 0u;
+    f->used |= t != NULL ? PP_PF_AMOUNT_MAX : 0u;
     if (q->amount_min_text != NULL && q->amount_max_text != NULL && f->amount_min > f->amount_max) {
         return pp_err_set(err, PP_INVALID_PARAMS, "amountMin must not be greater than amountMax");
     }
@@ -261,21 +261,21 @@ static enum pp_status finish_amounts(struct core_list_query *q, struct pp_err *e
 
 static enum pp_status finish_ranges(const struct core_list_query *q, struct pp_err *err)
 {
-    const struct store_payout_filter *f = &q->payouts;
-    const struct store_ledger_filter *l = &q->ledger;
+    const struct pp_payout_filter *f = &q->payouts;
+    const struct pp_ledger_filter *l = &q->ledger;
     const struct {
         unsigned both;
         int64_t from, to;
         const char *what;
         int ledger;
     } ranges[] = {
-        {STORE_PF_CREATED_FROM | STORE_PF_CREATED_TO, f->created_from, f->created_to,
+        {PP_PF_CREATED_FROM | PP_PF_CREATED_TO, f->created_from, f->created_to,
          "createdFrom must not be after createdTo", 0},
-        {STORE_PF_START_FROM | STORE_PF_START_TO, f->start_from, f->start_to,
+        {PP_PF_START_FROM | PP_PF_START_TO, f->start_from, f->start_to,
          "startFrom must not be after startTo", 0},
-        {STORE_PF_END_FROM | STORE_PF_END_TO, f->end_from, f->end_to,
-         "endFrom must not be after endTo", 0},
-        {STORE_LF_FROM | STORE_LF_TO, l->from_ms, l->to_ms, "from must not be after to", 1},
+        {PP_PF_END_FROM | PP_PF_END_TO, f->end_from, f->end_to, "endFrom must not be after endTo",
+         0},
+        {PP_LF_FROM | PP_LF_TO, l->from_ms, l->to_ms, "from must not be after to", 1},
     };
     for (size_t i = 0; i < sizeof ranges / sizeof ranges[0]; i++) {
         unsigned used = ranges[i].ledger ? l->used : f->used;

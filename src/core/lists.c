@@ -14,8 +14,11 @@
 #include "internal.h"
 #include "payout/base/assert.h"
 #include "payout/base/buf.h"
+#include "payout/core/auth_policy.h"
 #include "payout/core/dates.h"
 #include "payout/core/lists.h"
+#include "payout/core/payouts.h"
+#include "payout/core/write.h"
 #include "payout/sec/secrets.h"
 
 /* Distinct currencies one list can name: the ISO 4217 table has fewer. */
@@ -33,8 +36,8 @@ struct list_op {
     size_t count;
     const struct pp_actor *actor;
     int64_t now_ms;
-    size_t bad;       /* out: rows refused (before and in the transaction) */
-    size_t bad_funds; /* out: of which for funds */
+    size_t bad;                /* out: rows refused (before and in the transaction) */
+    size_t bad_funds;          /* out: of which for funds */
     size_t bad_prepared;       /* rows refused before the transaction */
     size_t bad_funds_prepared; /* of which for funds */
     struct list_currency currencies[LIST_CURRENCIES_MAX];
@@ -59,8 +62,7 @@ static struct list_currency *list_currency_of(struct list_op *op, const struct c
 
 /* The audit entry of a created list: the id range (ids of one transaction
 ** on the one writer are consecutive) and the total per currency. */
-static enum pp_status list_audit(struct store_tx *tx, const struct list_op *op,
-                                 struct pp_err *err)
+static enum pp_status list_audit(struct store_tx *tx, const struct list_op *op, struct pp_err *err)
 {
     char subject[64];
     char amount[PP_AMOUNT_TEXT_BYTES];
@@ -85,8 +87,8 @@ static enum pp_status list_audit(struct store_tx *tx, const struct list_op *op,
         core_money_format(c->sum_minor, c->currency->exponent, amount, sizeof amount);
         pp_buf_printf(&detail, "%s %s %s", i == 0 ? ":" : ",", amount, c->currency->code);
     }
-    enum pp_status st =
-        core_audit(tx, op->actor, "payment.create_list", subject, detail.data, op->now_ms, err);
+    enum pp_status st = core_audit_append(tx, op->actor, "payment.create_list", subject,
+                                          detail.data, op->now_ms, err);
     pp_buf_free(&detail);
     return st;
 }
@@ -107,8 +109,8 @@ static enum pp_status write_row(struct store_tx *tx, struct list_op *op, struct 
         return PP_OK;
     }
     struct pp_payout p;
-    enum pp_status st = core_payout_write_create(tx, &row->req, row->status, row->uuid,
-                                                 op->now_ms, &p, &row->err);
+    enum pp_status st =
+        core_payout_write_create(tx, &row->req, row->status, row->uuid, op->now_ms, &p, &row->err);
     if (st == PP_OK) {
         row->id = p.id;
         row->project_id = p.project_id;
@@ -181,7 +183,8 @@ static enum pp_status list_prepare(struct core_app *app, struct list_op *op, str
             op->bad_funds_prepared += row->err.status == PP_INSUFFICIENT_FUNDS;
             continue;
         }
-        row->status = core_payout_initial_status(app, &row->req);
+        row->status =
+            core_auth_policy_initial_status(app, row->req.currency->code, row->req.amount_minor);
         st = sec_uuid_v7(op->now_ms, row->uuid, err);
     }
     op->bad = op->bad_prepared;
@@ -210,7 +213,7 @@ enum pp_status core_list_create(struct core_app *app, struct core_list_row *rows
     ** rolled back) to find their refusals too: one answer names all. */
     if (st == PP_OK && op->bad_prepared < count) {
         struct pp_err tx_err = {0};
-        st = core_write(app, write_list, op, &tx_err);
+        st = core_write_run(app, write_list, op, &tx_err);
         if (st == PP_INVALID_PARAMS && op->bad > 0) {
             st = PP_OK; /* the rows' refusals, reported below */
         } else if (st != PP_OK) {
@@ -224,11 +227,11 @@ enum pp_status core_list_create(struct core_app *app, struct core_list_row *rows
     }
     *bad_out = op->bad;
     if (op->bad > 0) {
-        st = op->bad == op->bad_funds
-                 ? pp_err_set(err, PP_INSUFFICIENT_FUNDS,
-                              "%zu of %zu rows exceed the available funds", op->bad, count)
-                 : pp_err_set(err, PP_INVALID_PARAMS, "%zu of %zu rows are invalid", op->bad,
-                              count);
+        st =
+            op->bad == op->bad_funds
+                ? pp_err_set(err, PP_INSUFFICIENT_FUNDS,
+                             "%zu of %zu rows exceed the available funds", op->bad, count)
+                : pp_err_set(err, PP_INVALID_PARAMS, "%zu of %zu rows are invalid", op->bad, count);
     } else {
         *created_ms_out = op->now_ms;
     }

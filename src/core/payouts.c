@@ -1,33 +1,21 @@
 /*
-** This module implements the payout operations: create (project, recipient,
-** payout and the funds block in one transaction), cancel (bulk, releasing
-** funds) and read. The lifecycle rule "only open payouts can be cancelled"
-** lives here; the SQL lives in store/. Every change appends an audit entry
-** in its own transaction.
+** This module implements creating payouts (project, recipient, payout and
+** the funds block in one transaction, audited) and reading one. The status
+** a new payout starts in is the authorization policy's (auth_policy.c);
+** changes after create are bulk.c and receive.c; the SQL lives in store/.
 */
+#include "payout/core/payouts.h"
+
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "internal.h"
-#include "payout/base/buf.h"
+#include "payout/core/auth_policy.h"
 #include "payout/core/dates.h"
 #include "payout/core/recipients.h"
+#include "payout/core/write.h"
 #include "payout/sec/secrets.h"
-
-enum pp_status core_audit(struct store_tx *tx, const struct pp_actor *actor, const char *action,
-                          const char *subject, const char *detail, int64_t now_ms,
-                          struct pp_err *err)
-{
-    struct pp_audit a = {
-        .actor = actor,
-        .action = action,
-        .subject = subject != NULL ? subject : "",
-        .detail = detail != NULL ? detail : "",
-        .at_ms = now_ms,
-    };
-    return store_tx_audit_append(tx, &a, err);
-}
 
 enum pp_status core_payout_validate(const struct core_payout_request *req, struct pp_err *err)
 {
@@ -97,8 +85,8 @@ enum pp_status core_payout_write_create(struct store_tx *tx, const struct core_p
     struct pp_balance balance;
     enum pp_status st = store_tx_balance_get(tx, req->currency->code, &balance, err);
     if (st == PP_OK && balance.available < req->amount_minor) {
-        st = pp_err_set(err, PP_INSUFFICIENT_FUNDS, "insufficient funds in %s",
-                        req->currency->code);
+        st =
+            pp_err_set(err, PP_INSUFFICIENT_FUNDS, "insufficient funds in %s", req->currency->code);
     }
     if (st == PP_OK) {
         st = store_tx_project_ensure(tx, req->project_name, now_ms, &p->project_id, err);
@@ -147,17 +135,17 @@ struct create_op {
 static enum pp_status write_create(struct store_tx *tx, void *arg, struct pp_err *err)
 {
     struct create_op *op = arg;
-    enum pp_status st = core_payout_write_create(tx, op->req, op->initial, op->uuid, op->now_ms,
-                                                 &op->payout, err);
+    enum pp_status st =
+        core_payout_write_create(tx, op->req, op->initial, op->uuid, op->now_ms, &op->payout, err);
     if (st == PP_OK) {
-        char subject[32];
+        char subject[CORE_AUDIT_SUBJECT_BYTES];
         char detail[64];
         char amount[PP_AMOUNT_TEXT_BYTES];
         core_money_format(op->payout.amount_minor, op->req->currency->exponent, amount,
                           sizeof amount);
-        snprintf(subject, sizeof subject, "payout:%" PRId64, op->payout.id);
+        core_audit_subject_format(op->payout.id, subject);
         snprintf(detail, sizeof detail, "%s %s", amount, op->payout.currency);
-        st = core_audit(tx, op->actor, "payment.create", subject, detail, op->now_ms, err);
+        st = core_audit_append(tx, op->actor, "payment.create", subject, detail, op->now_ms, err);
     }
     return st;
 }
@@ -173,107 +161,16 @@ enum pp_status core_payout_create(struct core_app *app, const struct core_payout
     struct create_op op = {
         .req = req,
         .actor = actor,
-        .initial = core_payout_initial_status(app, req),
+        .initial = core_auth_policy_initial_status(app, req->currency->code, req->amount_minor),
         .now_ms = core_now_ms(),
     };
     st = sec_uuid_v7(op.now_ms, op.uuid, err);
     if (st == PP_OK) {
-        st = core_write(app, write_create, &op, err);
+        st = core_write_run(app, write_create, &op, err);
     }
     if (st == PP_OK) {
         *out = op.payout;
     }
-    return st;
-}
-
-enum pp_status core_payout_close_released(struct store_tx *tx, const struct pp_payout *p,
-                                          enum pp_payout_status to, int64_t now_ms,
-                                          struct pp_err *err)
-{
-    enum pp_status st = store_tx_payout_set_status(tx, p->id, to, now_ms, NULL, err);
-    if (st == PP_OK) {
-        struct pp_movement release = {
-            .currency = p->currency,
-            .kind = PP_LEDGER_RELEASE,
-            .d_available = p->amount_minor,
-            .d_blocked = -p->amount_minor,
-            .payout_id = p->id,
-            .at_ms = now_ms,
-        };
-        st = store_tx_funds_move(tx, &release, NULL, err);
-    }
-    return st;
-}
-
-static enum pp_status write_bulk(struct store_tx *tx, void *arg, struct pp_err *err)
-{
-    struct core_bulk *b = arg;
-    enum pp_status st = PP_OK;
-    struct pp_buf subject;
-    pp_buf_init(&subject);
-    pp_buf_puts(&subject, "payout:");
-    b->done = 0;
-    for (size_t i = 0; i < b->count && st == PP_OK; i++) {
-        struct pp_payout p;
-        struct pp_err miss = {0};
-        enum pp_status got = store_tx_payout_get(tx, b->ids[i], &p, &miss);
-        if (got == PP_NOT_FOUND || (got == PP_OK && !b->eligible(&p, b->now_ms))) {
-            continue;
-        }
-        if (got != PP_OK) {
-            st = pp_err_set(err, got, "%s", miss.message);
-            break;
-        }
-        st = b->apply(tx, &p, b->now_ms, err);
-        if (st == PP_OK) {
-            pp_buf_printf(&subject, "%s%" PRId64, b->done ? "," : "", p.id);
-            b->done++;
-        }
-    }
-    if (st == PP_OK && b->done > 0) {
-        st = core_audit(tx, b->actor, b->action, subject.data, NULL, b->now_ms, err);
-    }
-    pp_buf_free(&subject);
-    return st;
-}
-
-/* Cancel: any open payout, whatever its window. */
-static int cancel_eligible(const struct pp_payout *p, int64_t now_ms)
-{
-    (void)now_ms;
-    return pp_payout_status_is_open(p->status);
-}
-
-static enum pp_status cancel_apply(struct store_tx *tx, const struct pp_payout *p, int64_t now_ms,
-                                   struct pp_err *err)
-{
-    return core_payout_close_released(tx, p, PP_PAYOUT_CANCELLED, now_ms, err);
-}
-
-enum pp_status core_payout_bulk_run(struct core_app *app, struct core_bulk *b, struct pp_err *err)
-{
-    enum pp_status st = core_write(app, write_bulk, b, err);
-    if (st != PP_OK) {
-        b->done = 0;
-    }
-    return st;
-}
-
-enum pp_status core_payout_cancel(struct core_app *app, const int64_t *ids, size_t count,
-                                  const struct pp_actor *actor, int64_t *cancelled_out,
-                                  struct pp_err *err)
-{
-    struct core_bulk b = {
-        .ids = ids,
-        .count = count,
-        .now_ms = core_now_ms(),
-        .eligible = cancel_eligible,
-        .apply = cancel_apply,
-        .actor = actor,
-        .action = "payment.cancel",
-    };
-    enum pp_status st = core_payout_bulk_run(app, &b, err);
-    *cancelled_out = b.done;
     return st;
 }
 

@@ -13,24 +13,24 @@
 #include "payout/base/assert.h"
 #include "payout/core/reads.h"
 
-int64_t core_payout_order_value(const struct pp_payout *p, enum store_order order)
+int64_t core_payout_order_value(const struct pp_payout *p, enum pp_order order)
 {
     switch (order) {
-    case STORE_ORDER_ID:
+    case PP_ORDER_ID:
         return p->id;
-    case STORE_ORDER_CREATED:
+    case PP_ORDER_CREATED:
         return p->created_ms;
-    case STORE_ORDER_UPDATED:
+    case PP_ORDER_UPDATED:
         return p->updated_ms;
-    case STORE_ORDER_AMOUNT:
+    case PP_ORDER_AMOUNT:
         return p->amount_minor;
-    case STORE_ORDER_START:
+    case PP_ORDER_START:
         return p->start_ms;
-    case STORE_ORDER_END:
+    case PP_ORDER_END:
         return p->end_ms;
-    case STORE_ORDER_STATUS:
+    case PP_ORDER_STATUS:
         return (int64_t)p->status;
-    case STORE_ORDER_COUNT:
+    case PP_ORDER_COUNT:
         break;
     }
     PP_ASSERT(0);
@@ -43,7 +43,7 @@ int64_t core_payout_order_value(const struct pp_payout *p, enum store_order orde
 struct track {
     void *fn;
     void *ctx;
-    enum store_order order;
+    enum pp_order order;
     int64_t last_value;
     int64_t last_id;
 };
@@ -53,32 +53,32 @@ static void track_payout(void *ctx, const struct pp_payout *p)
     struct track *t = ctx;
     t->last_value = core_payout_order_value(p, t->order);
     t->last_id = p->id;
-    ((store_payout_fn)t->fn)(t->ctx, p);
+    ((pp_payout_fn)t->fn)(t->ctx, p);
 }
 
 static void track_recipient(void *ctx, const struct pp_recipient *r)
 {
     struct track *t = ctx;
     t->last_value = t->last_id = r->id;
-    ((store_recipient_fn)t->fn)(t->ctx, r);
+    ((pp_recipient_fn)t->fn)(t->ctx, r);
 }
 
-static void track_project(void *ctx, const struct store_project *p)
+static void track_project(void *ctx, const struct pp_project *p)
 {
     struct track *t = ctx;
     t->last_value = t->last_id = p->id;
-    ((store_project_fn)t->fn)(t->ctx, p);
+    ((pp_project_fn)t->fn)(t->ctx, p);
 }
 
-static void track_ledger(void *ctx, const struct store_ledger_row *l)
+static void track_ledger(void *ctx, const struct pp_ledger_row *l)
 {
     struct track *t = ctx;
     t->last_value = t->last_id = l->id;
-    ((store_ledger_fn)t->fn)(t->ctx, l);
+    ((pp_ledger_fn)t->fn)(t->ctx, l);
 }
 
 static void list_result(struct core_app *app, const struct core_list_query *q,
-                        const struct track *t, const struct store_page_info *info,
+                        const struct track *t, const struct pp_page_info *info,
                         struct core_list_result *res)
 {
     memset(res, 0, sizeof *res);
@@ -94,12 +94,12 @@ static void list_result(struct core_app *app, const struct core_list_query *q,
 }
 
 enum pp_status core_payouts_list(struct core_app *app, const struct core_list_query *q,
-                                 store_payout_fn fn, void *ctx, struct core_list_result *res,
+                                 pp_payout_fn fn, void *ctx, struct core_list_result *res,
                                  struct pp_err *err)
 {
     PP_ASSERT(q->kind == CORE_LIST_PAYOUTS || q->kind == CORE_LIST_EXPORT);
     struct track t = {(void *)fn, ctx, q->page.order, 0, 0};
-    struct store_page_info info;
+    struct pp_page_info info;
     enum pp_status st =
         store_payouts_page(app->store, &q->payouts, &q->page, track_payout, &t, &info, err);
     list_result(app, q, &t, &info, res);
@@ -107,13 +107,13 @@ enum pp_status core_payouts_list(struct core_app *app, const struct core_list_qu
 }
 
 enum pp_status core_recipients_list(struct core_app *app, const struct core_list_query *q,
-                                    store_recipient_fn fn, void *ctx,
-                                    const struct store_page_totals *totals,
+                                    pp_recipient_fn fn, void *ctx,
+                                    const struct pp_page_totals *totals,
                                     struct core_list_result *res, struct pp_err *err)
 {
     PP_ASSERT(q->kind == CORE_LIST_RECIPIENTS && (totals != NULL) == (q->stats != 0));
-    struct track t = {(void *)fn, ctx, STORE_ORDER_ID, 0, 0};
-    struct store_page_info info;
+    struct track t = {(void *)fn, ctx, PP_ORDER_ID, 0, 0};
+    struct pp_page_info info;
     enum pp_status st = store_recipients_page(app->store, &q->recipients, &q->page, track_recipient,
                                               &t, totals, &info, err);
     list_result(app, q, &t, &info, res);
@@ -121,13 +121,12 @@ enum pp_status core_recipients_list(struct core_app *app, const struct core_list
 }
 
 enum pp_status core_projects_list(struct core_app *app, const struct core_list_query *q,
-                                  store_project_fn fn, void *ctx,
-                                  const struct store_page_totals *totals,
+                                  pp_project_fn fn, void *ctx, const struct pp_page_totals *totals,
                                   struct core_list_result *res, struct pp_err *err)
 {
     PP_ASSERT(q->kind == CORE_LIST_PROJECTS && (totals != NULL) == (q->stats != 0));
-    struct track t = {(void *)fn, ctx, STORE_ORDER_ID, 0, 0};
-    struct store_page_info info;
+    struct track t = {(void *)fn, ctx, PP_ORDER_ID, 0, 0};
+    struct pp_page_info info;
     enum pp_status st = store_projects_page(app->store, &q->projects, &q->page, track_project, &t,
                                             totals, &info, err);
     list_result(app, q, &t, &info, res);
@@ -135,12 +134,12 @@ enum pp_status core_projects_list(struct core_app *app, const struct core_list_q
 }
 
 enum pp_status core_ledger_list(struct core_app *app, const struct core_list_query *q,
-                                store_ledger_fn fn, void *ctx, struct core_list_result *res,
+                                pp_ledger_fn fn, void *ctx, struct core_list_result *res,
                                 struct pp_err *err)
 {
     PP_ASSERT(q->kind == CORE_LIST_LEDGER);
-    struct track t = {(void *)fn, ctx, STORE_ORDER_ID, 0, 0};
-    struct store_page_info info;
+    struct track t = {(void *)fn, ctx, PP_ORDER_ID, 0, 0};
+    struct pp_page_info info;
     enum pp_status st =
         store_ledger_page(app->store, &q->ledger, &q->page, track_ledger, &t, &info, err);
     list_result(app, q, &t, &info, res);
@@ -153,14 +152,14 @@ enum pp_status core_recipient_get(struct core_app *app, int64_t id, struct pp_re
     return store_recipient_get(app->store, id, out, err);
 }
 
-enum pp_status core_project_get(struct core_app *app, int64_t id, struct store_project *out,
+enum pp_status core_project_get(struct core_app *app, int64_t id, struct pp_project *out,
                                 struct pp_err *err)
 {
     return store_project_get(app->store, id, out, err);
 }
 
-enum pp_status core_payout_totals(struct core_app *app, enum store_totals_of of, int64_t id,
-                                  store_total_fn fn, void *ctx, struct pp_err *err)
+enum pp_status core_payout_totals(struct core_app *app, enum pp_totals_of of, int64_t id,
+                                  pp_total_fn fn, void *ctx, struct pp_err *err)
 {
     return store_payout_totals(app->store, of, id, fn, ctx, err);
 }

@@ -3,11 +3,11 @@
 ** period and hands the aggregate to the store (store/reports.c). It does
 ** not parse parameters or format answers (api/reports.c does).
 */
-#include "internal.h"
 #include "payout/core/reports.h"
+#include "internal.h"
 
-enum pp_status core_report_payouts(struct core_app *app, const struct store_report_query *q,
-                                   struct store_report_group *out, size_t cap, size_t *count_out,
+enum pp_status core_report_payouts(struct core_app *app, const struct pp_report_query *q,
+                                   struct pp_report_group *out, size_t cap, size_t *count_out,
                                    struct pp_err *err)
 {
     *count_out = 0;

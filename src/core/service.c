@@ -1,19 +1,29 @@
 /*
 ** This module implements the service side of a serving app: its options
 ** (rate limits, idempotency TTL), starting and stopping what runs in the
-** background, and the rate-limit decision per client address and per API
-** key. Health and readiness answer through core_app_ready (app.c).
+** background, and the rate-limit decision per client address and per caller. Health and readiness
+*answer through core_app_ready (app.c).
 */
+#include "payout/core/service.h"
+
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "internal.h"
 #include "payout/base/assert.h"
 #include "payout/base/log.h"
+#include "payout/core/idempotency.h"
 #include "payout/sec/digest.h"
 #include "payout/sec/ratelimit.h"
+
+/* The rate limiters of a serving app. */
+struct core_service {
+    struct sec_ratelimit *rate_keys;  /* per caller: one per admin, one for the integration */
+    struct sec_ratelimit *rate_addrs; /* per client address */
+};
 
 void core_service_options_default(struct core_service_options *out)
 {
@@ -25,7 +35,7 @@ void core_service_options_default(struct core_service_options *out)
 enum pp_status core_service_start(struct core_app *app, const struct core_service_options *opts,
                                   struct pp_err *err)
 {
-    PP_ASSERT(app->rate_keys == NULL && app->rate_addrs == NULL);
+    PP_ASSERT(app->service == NULL);
     if (opts->idempotency_ttl_h < PP_IDEMPOTENCY_TTL_H_MIN ||
         opts->idempotency_ttl_h > PP_IDEMPOTENCY_TTL_H_MAX) {
         return pp_err_set(err, PP_INVALID_PARAMS, "the idempotency TTL must be %d..%d hours",
@@ -36,10 +46,12 @@ enum pp_status core_service_start(struct core_app *app, const struct core_servic
         return pp_err_set(err, PP_INVALID_PARAMS, "the rate limit or burst is out of range");
     }
     if (opts->rate_per_s > 0) {
-        app->rate_keys =
+        struct core_service *s = pp_check_alloc(calloc(1, sizeof *s));
+        s->rate_keys =
             sec_ratelimit_create(opts->rate_per_s, opts->rate_burst, PP_RATE_ENTRIES_MAX);
-        app->rate_addrs =
+        s->rate_addrs =
             sec_ratelimit_create(opts->rate_per_s, opts->rate_burst, PP_RATE_ENTRIES_MAX);
+        app->service = s;
     }
     return core_idem_purger_start(app, opts->idempotency_ttl_h, err);
 }
@@ -47,10 +59,12 @@ enum pp_status core_service_start(struct core_app *app, const struct core_servic
 void core_service_stop(struct core_app *app)
 {
     core_idem_purger_stop(app);
-    sec_ratelimit_destroy(app->rate_keys);
-    sec_ratelimit_destroy(app->rate_addrs);
-    app->rate_keys = NULL;
-    app->rate_addrs = NULL;
+    if (app->service != NULL) {
+        sec_ratelimit_destroy(app->service->rate_keys);
+        sec_ratelimit_destroy(app->service->rate_addrs);
+        free(app->service);
+        app->service = NULL;
+    }
 }
 
 static int64_t monotonic_ms(void)
@@ -80,12 +94,12 @@ void core_rate_take(struct core_app *app, const char *addr, const struct core_pr
     struct sec_rate_result by_caller;
     memset(out, 0, sizeof *out);
     out->allowed = 1;
-    if (app->rate_addrs == NULL) {
+    if (app->service == NULL) {
         return;
     }
     int64_t now_ms = monotonic_ms();
     sec_sha256(addr != NULL ? addr : "", addr != NULL ? strlen(addr) : 0, digest);
-    sec_ratelimit_take(app->rate_addrs, digest, now_ms, &res);
+    sec_ratelimit_take(app->service->rate_addrs, digest, now_ms, &res);
     if (caller != NULL && caller->role != 0) {
         /* One bucket per admin, one for the integration: a fresh API key
         ** (authenticating again) does not bring a fresh bucket. */
@@ -96,7 +110,7 @@ void core_rate_take(struct core_app *app, const char *addr, const struct core_pr
             snprintf(who, sizeof who, "integration");
         }
         sec_sha256(who, strlen(who), digest);
-        sec_ratelimit_take(app->rate_keys, digest, now_ms, &by_caller);
+        sec_ratelimit_take(app->service->rate_keys, digest, now_ms, &by_caller);
         rate_merge(&res, &by_caller);
     }
     out->enabled = 1;

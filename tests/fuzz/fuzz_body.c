@@ -46,7 +46,13 @@
 #include "api/response.h"
 #include "fuzz.h"
 #include "payout/base/log.h"
+#include "payout/core/admins.h"
+#include "payout/core/app.h"
 #include "payout/core/dates.h"
+#include "payout/core/funds.h"
+#include "payout/core/integration.h"
+#include "payout/core/money.h"
+#include "payout/core/payouts.h"
 #include "payout/sec/passwords.h"
 
 /* One row of a refused list: {"index":N,"message":...,"type":...} and,

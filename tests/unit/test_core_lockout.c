@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "payout/core/app.h"
 #include "payout/core/lockout.h"
 #include "payout/limits.h"
 #include "support/tmpdir.h"

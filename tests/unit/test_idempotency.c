@@ -24,8 +24,10 @@
 
 #include "payout/core/app.h"
 #include "payout/core/dates.h"
+#include "payout/core/funds.h"
 #include "payout/core/idempotency.h"
 #include "payout/core/money.h"
+#include "payout/core/payouts.h"
 #include "support/tmpdir.h"
 
 struct fixture {

@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "payout/core/list_query.h"
+#include "payout/store/reads.h"
 
 static const uint8_t key_a[PP_JWT_KEY_BYTES] = {1, 2, 3, 4, 5};
 static const uint8_t key_b[PP_JWT_KEY_BYTES] = {9, 9, 9};
@@ -55,7 +56,7 @@ static void test_defaults(void **state)
     struct core_list_query q;
     struct pp_err err;
     assert_int_equal(build(&q, CORE_LIST_PAYOUTS, "", &err), PP_OK);
-    assert_int_equal(q.page.order, STORE_ORDER_ID);
+    assert_int_equal(q.page.order, PP_ORDER_ID);
     assert_int_equal(q.page.desc, 0);
     assert_int_equal(q.page.limit, PP_PAGE_SIZE_DEFAULT);
     assert_int_equal(q.page.offset, 0);
@@ -180,8 +181,8 @@ static void test_filters_parsed(void **state)
                            "&total=false",
                            &err),
                      PP_OK);
-    const struct store_payout_filter *f = &q.payouts;
-    assert_int_equal(f->used, STORE_PF_ALL);
+    const struct pp_payout_filter *f = &q.payouts;
+    assert_int_equal(f->used, PP_PF_ALL);
     assert_int_equal(f->status_mask, (1u << PP_PAYOUT_READY) | (1u << PP_PAYOUT_CANCELLED));
     assert_string_equal(f->currency, "GBP");
     assert_int_equal(f->project_id, 7);
@@ -196,7 +197,7 @@ static void test_filters_parsed(void **state)
     assert_int_equal(f->created_to, 1514764800000LL + 10LL * 3600 * 1000);
     assert_int_equal(f->start_from, 1514764800000LL + 11LL * 3600 * 1000);
     assert_int_equal(f->start_to, 1546300800000LL);
-    assert_int_equal(q.page.order, STORE_ORDER_AMOUNT);
+    assert_int_equal(q.page.order, PP_ORDER_AMOUNT);
     assert_int_equal(q.page.desc, 1);
     assert_int_equal(q.page.limit, 100);
     assert_int_equal(q.page.offset, 200);
@@ -212,8 +213,7 @@ static void test_other_lists_parsed(void **state)
     assert_int_equal(build(&q, CORE_LIST_RECIPIENTS,
                            "userName=ann&phoneNumber=+44 1&referenceId=42&dir=desc", &err),
                      PP_OK);
-    assert_int_equal(q.recipients.used,
-                     STORE_RF_USER_NAME | STORE_RF_PHONE_NUMBER | STORE_RF_REFERENCE_ID);
+    assert_int_equal(q.recipients.used, PP_RF_USER_NAME | PP_RF_PHONE_NUMBER | PP_RF_REFERENCE_ID);
     assert_string_equal(q.recipients.phone_number, "+44 1");
     assert_int_equal(build(&q, CORE_LIST_PROJECTS, "name=Big, project&orderBy=id", &err), PP_OK);
     assert_int_equal(q.projects.has_name, 1);
@@ -221,8 +221,7 @@ static void test_other_lists_parsed(void **state)
     assert_int_equal(
         build(&q, CORE_LIST_LEDGER, "currency=BHD&from=2018-01-01&to=2018-01-02&payoutId=4", &err),
         PP_OK);
-    assert_int_equal(q.ledger.used,
-                     STORE_LF_CURRENCY | STORE_LF_FROM | STORE_LF_TO | STORE_LF_PAYOUT);
+    assert_int_equal(q.ledger.used, PP_LF_CURRENCY | PP_LF_FROM | PP_LF_TO | PP_LF_PAYOUT);
     assert_int_equal(q.ledger.payout_id, 4);
     assert_int_equal(q.ledger.to_ms - q.ledger.from_ms, 86400000LL);
 }

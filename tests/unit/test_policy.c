@@ -16,7 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "payout/core/lifecycle.h"
+#include "payout/core/auth_policy.h"
 #include "payout/core/money.h"
 #include "payout/limits.h"
 

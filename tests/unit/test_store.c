@@ -31,8 +31,8 @@
 
 #include "payout/sec/secrets.h"
 #include "payout/store/store.h"
-#include "store/internal.h"
-#include "store/migrations.h"
+#include "store/sqlite/internal.h"
+#include "store/sqlite/migrations.h"
 #include "support/tmpdir.h"
 
 /* --- Fixture ---------------------------------------------------------------- */
@@ -361,6 +361,43 @@ static void test_open_reopen(void **state)
     pp_err_clear(&err);
     assert_int_equal(store_open(fx->path, PP_READERS_MAX + 1, &bad, &err), PP_INVALID_PARAMS);
     store_close(NULL);
+}
+
+/* The backend is chosen by the database URL: a path or "sqlite:<path>" is
+** SQLite (the same file either way); a PostgreSQL URL is refused with
+** nothing opened or created. */
+static void test_backend_by_url(void **state)
+{
+    struct fx *fx = *state;
+    char url[200];
+    snprintf(url, sizeof url, "sqlite:%s", fx->path);
+    struct store *st = NULL;
+    struct pp_err err;
+    pp_err_clear(&err);
+    assert_int_equal(put_setting(fx->st, "by-url", "1"), PP_OK);
+    store_close(fx->st);
+    fx->st = NULL;
+    assert_int_equal(store_open(url, 1, &st, &err), PP_OK);
+    char value[8] = "";
+    int found = 0;
+    assert_int_equal(store_setting_get(st, "by-url", value, sizeof value, &found, &err), PP_OK);
+    assert_true(found);
+    assert_string_equal(value, "1");
+    store_close(st);
+
+    static const char *const refused[] = {"postgres://localhost/payouts",
+                                          "postgresql://u@db:5432/payouts"};
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        st = NULL;
+        pp_err_clear(&err);
+        assert_int_equal(store_open(refused[i], 1, &st, &err), PP_INVALID_PARAMS);
+        assert_null(st);
+        assert_non_null(strstr(err.message, "PostgreSQL"));
+        int applied = -1;
+        pp_err_clear(&err);
+        assert_int_equal(store_migrate(refused[i], &applied, &err), PP_INVALID_PARAMS);
+        assert_int_equal(applied, -1);
+    }
 }
 
 static void test_newer_schema_refused(void **state)
@@ -1075,14 +1112,26 @@ static void test_group_commit(void **state)
 
 /* --- Whole-batch failures -------------------------------------------------------------- */
 
+/* The SQLite backend behind st and tx (store/backend.h). */
+static struct store_sqlite *sqlite_of(struct store *st)
+{
+    return st->backend;
+}
+
+static struct store_conn *conn_of(struct store_tx *tx)
+{
+    return ((struct store_sqlite_tx *)tx->tx)->conn;
+}
+
 static size_t queue_length(struct store *st)
 {
+    struct store_sqlite *sq = sqlite_of(st);
     size_t n = 0;
-    pthread_mutex_lock(&st->queue_mu);
-    for (struct store_req *r = st->head; r != NULL; r = r->next) {
+    pthread_mutex_lock(&sq->queue_mu);
+    for (struct store_req *r = sq->head; r != NULL; r = r->next) {
         n++;
     }
-    pthread_mutex_unlock(&st->queue_mu);
+    pthread_mutex_unlock(&sq->queue_mu);
     return n;
 }
 
@@ -1157,7 +1206,7 @@ static enum pp_status cb_disk_full(struct store_tx *tx, void *arg, struct pp_err
     (void)arg;
     static char big[256 * 1024];
     memset(big, 'x', sizeof big - 1);
-    sqlite3_exec(tx->conn->db, "PRAGMA max_page_count = 1", NULL, NULL, NULL);
+    sqlite3_exec(conn_of(tx)->db, "PRAGMA max_page_count = 1", NULL, NULL, NULL);
     enum pp_status s = store_tx_setting_put(tx, "big", big, err);
     /* A careless callback carries on: its later writes must not land either. */
     store_tx_setting_put(tx, "after-full", "1", &(struct pp_err){0});
@@ -1168,7 +1217,7 @@ static enum pp_status cb_disk_ok(struct store_tx *tx, void *arg, struct pp_err *
 {
     (void)arg;
     (void)err;
-    sqlite3_exec(tx->conn->db, "PRAGMA max_page_count = 1073741823", NULL, NULL, NULL);
+    sqlite3_exec(conn_of(tx)->db, "PRAGMA max_page_count = 1073741823", NULL, NULL, NULL);
     return PP_OK;
 }
 
@@ -1183,7 +1232,7 @@ static int commit_hook(void *arg)
 static enum pp_status cb_arm_commit_failure(struct store_tx *tx, void *arg, struct pp_err *err)
 {
     atomic_store(&hook_armed, 1);
-    sqlite3_commit_hook(tx->conn->db, commit_hook, NULL);
+    sqlite3_commit_hook(conn_of(tx)->db, commit_hook, NULL);
     return cb_setting_put(tx, arg, err);
 }
 
@@ -1619,6 +1668,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_open_reopen, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_backend_by_url, setup, teardown),
         cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_file_modes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_walbuf_commits_are_readable, setup, teardown),

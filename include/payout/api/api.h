@@ -14,7 +14,10 @@
 #include "payout/base/arena.h"
 #include "payout/base/buf.h"
 #include "payout/core/app.h"
+#include "payout/core/auth.h"
+#include "payout/core/service.h"
 #include "payout/limits.h"
+#include "payout/model.h"
 #include "payout/status.h"
 
 /* Who may call a route. */

@@ -21,7 +21,7 @@
 
 struct core_cursor {
     uint8_t kind;        /* enum core_list_kind */
-    uint8_t order;       /* enum store_order */
+    uint8_t order;       /* enum pp_order */
     uint8_t desc;        /* 1: descending */
     uint32_t page;       /* the page number this cursor starts */
     int64_t after_value; /* order value and id of the row before the page */

@@ -4,7 +4,7 @@
 ** every later request with that key gets the first answer back, byte for
 ** byte.
 **
-** How it stays true across crashes: the key's row is written by core_write
+** How it stays true across crashes: the key's row is written by core_write_run
 ** in the SAME transaction as the request's first write (its action), so a
 ** committed action always leaves its key behind and a rolled-back one never
 ** does. The rendered answer is stored by a second write afterwards. A key
@@ -35,10 +35,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "payout/core/app.h"
 #include "payout/limits.h"
 #include "payout/model.h"
 #include "payout/status.h"
+
+struct core_app;
 
 /* "integrator", "admin:<id>" or "system", plus NUL. */
 #define CORE_IDEM_SCOPE_BYTES 33
@@ -51,7 +52,7 @@ struct core_idem_request {
     char scope[CORE_IDEM_SCOPE_BYTES];
     char key[PP_IDEMPOTENCY_KEY_BYTES_MAX + 1];
     uint8_t fingerprint[CORE_IDEM_FINGERPRINT_BYTES]; /* SHA-256 of method, path, body */
-    /* 1 once core_write committed the request's action with the key. */
+    /* 1 once core_write_run committed the request's action with the key. */
     int recorded;
     /* Private to core: the in-flight registration. */
     int registered;
@@ -98,7 +99,7 @@ enum pp_status core_idem_begin(struct core_app *app, struct core_idem_request *r
                                struct pp_err *err);
 
 /* Makes r the current keyed request of the calling thread, so that the next
-** core_write on this thread records r's key in its transaction. NULL
+** core_write_run on this thread records r's key in its transaction. NULL
 ** clears it. */
 void core_idem_set_current(struct core_idem_request *r);
 
@@ -123,5 +124,17 @@ void core_idem_answer_free(struct core_idem_answer *answer);
 ** The background purge runs this; tests call it with a future now_ms. */
 enum pp_status core_idem_purge(struct core_app *app, int64_t now_ms, int64_t *deleted_out,
                                struct pp_err *err);
+
+/* The in-flight registry and purge state of an app (app.c creates it at
+** open and destroys it at close, after the purge stopped). */
+struct core_idem *core_idem_create(void);
+/* NULL is a no-op. */
+void core_idem_destroy(struct core_idem *idem);
+
+/* Starts the background purge of keys older than ttl_h hours
+** (PP_IDEMPOTENCY_TTL_H_MIN..MAX), every PP_IDEMPOTENCY_PURGE_INTERVAL_S. */
+enum pp_status core_idem_purger_start(struct core_app *app, int ttl_h, struct pp_err *err);
+/* Stops the purge and joins its thread; no-op when it was not started. */
+void core_idem_purger_stop(struct core_app *app);
 
 #endif /* PAYOUT_CORE_IDEMPOTENCY_H */

@@ -14,9 +14,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "payout/core/app.h"
 #include "payout/core/query.h"
-#include "payout/store/reads.h"
+#include "payout/model/list.h"
+
+struct core_app;
 
 enum core_list_kind {
     CORE_LIST_PAYOUTS = 1,
@@ -28,11 +29,11 @@ enum core_list_kind {
 
 struct core_list_query {
     enum core_list_kind kind;
-    struct store_payout_filter payouts;
-    struct store_recipient_filter recipients;
-    struct store_project_filter projects;
-    struct store_ledger_filter ledger;
-    struct store_page page;   /* ready for the store after core_list_query_finish */
+    struct pp_payout_filter payouts;
+    struct pp_recipient_filter recipients;
+    struct pp_project_filter projects;
+    struct pp_ledger_filter ledger;
+    struct pp_page page;      /* ready for the store after core_list_query_finish */
     int64_t page_number;      /* 1-based: `page`, or the one the cursor continues to */
     int64_t size;             /* page size */
     unsigned page_given;      /* 1: `page` was given */

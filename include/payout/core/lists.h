@@ -24,9 +24,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "payout/core/app.h"
+#include "payout/core/payouts.h"
 #include "payout/model.h"
 #include "payout/status.h"
+
+struct core_app;
 
 /* One row of a list: the request in, its outcome out. */
 struct core_list_row {

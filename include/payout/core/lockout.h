@@ -11,7 +11,7 @@
 
 #include <stdint.h>
 
-#include "payout/core/app.h"
+struct core_app;
 
 /* The log-ins that are locked out separately. */
 enum core_login {

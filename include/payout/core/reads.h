@@ -10,12 +10,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "payout/core/app.h"
 #include "payout/core/list_query.h"
-#include "payout/store/reads.h"
+#include "payout/model/list.h"
 
-/* The value of order field `order` of p (the id for STORE_ORDER_ID). */
-int64_t core_payout_order_value(const struct pp_payout *p, enum store_order order);
+struct core_app;
+
+/* The value of order field `order` of p (the id for PP_ORDER_ID). */
+int64_t core_payout_order_value(const struct pp_payout *p, enum pp_order order);
 
 struct core_list_result {
     size_t rows;        /* rows handed out */
@@ -31,32 +32,31 @@ struct core_list_result {
 ** page). The export reads its chunks with core_payouts_list too, moving
 ** q->page's keyset along. Storage failures are PP_UNAVAILABLE/PP_INTERNAL. */
 enum pp_status core_payouts_list(struct core_app *app, const struct core_list_query *q,
-                                 store_payout_fn fn, void *ctx, struct core_list_result *res,
+                                 pp_payout_fn fn, void *ctx, struct core_list_result *res,
                                  struct pp_err *err);
 /* Recipients and projects: totals must be given exactly when q->stats is
 ** set; it then receives the payout totals of the page's rows after them
 ** (see store_recipients_page). */
 enum pp_status core_recipients_list(struct core_app *app, const struct core_list_query *q,
-                                    store_recipient_fn fn, void *ctx,
-                                    const struct store_page_totals *totals,
+                                    pp_recipient_fn fn, void *ctx,
+                                    const struct pp_page_totals *totals,
                                     struct core_list_result *res, struct pp_err *err);
 enum pp_status core_projects_list(struct core_app *app, const struct core_list_query *q,
-                                  store_project_fn fn, void *ctx,
-                                  const struct store_page_totals *totals,
+                                  pp_project_fn fn, void *ctx, const struct pp_page_totals *totals,
                                   struct core_list_result *res, struct pp_err *err);
 enum pp_status core_ledger_list(struct core_app *app, const struct core_list_query *q,
-                                store_ledger_fn fn, void *ctx, struct core_list_result *res,
+                                pp_ledger_fn fn, void *ctx, struct core_list_result *res,
                                 struct pp_err *err);
 
 /* One recipient / project; PP_NOT_FOUND if there is none. */
 enum pp_status core_recipient_get(struct core_app *app, int64_t id, struct pp_recipient *out,
                                   struct pp_err *err);
-enum pp_status core_project_get(struct core_app *app, int64_t id, struct store_project *out,
+enum pp_status core_project_get(struct core_app *app, int64_t id, struct pp_project *out,
                                 struct pp_err *err);
 
 /* Count and sum of the payouts of a recipient or project per currency and
 ** status (see store_payout_totals). */
-enum pp_status core_payout_totals(struct core_app *app, enum store_totals_of of, int64_t id,
-                                  store_total_fn fn, void *ctx, struct pp_err *err);
+enum pp_status core_payout_totals(struct core_app *app, enum pp_totals_of of, int64_t id,
+                                  pp_total_fn fn, void *ctx, struct pp_err *err);
 
 #endif /* PAYOUT_CORE_READS_H */

@@ -7,7 +7,7 @@
 #ifndef PAYOUT_HTTP_ACCESS_LOG_H
 #define PAYOUT_HTTP_ACCESS_LOG_H
 
-#include "payout/http/request.h"
+#include "payout/http/request_state.h"
 
 /* Writes r's line (r borrowed). Status 0 means no answer was sent. */
 void http_access_log_write(const struct http_req *r);

@@ -11,7 +11,7 @@
 #include <microhttpd.h>
 
 #include "payout/api/api.h"
-#include "payout/http/request.h"
+#include "payout/http/request_state.h"
 #include "payout/status.h"
 
 /* Queues resp on conn for request r and records the status and size in r

@@ -15,7 +15,9 @@
 #include <stdint.h>
 
 #include "payout/status.h"
-#include "payout/store/store.h"
+
+struct store;
+struct store_tx;
 
 /* Longest scope text, and the fingerprint size (match 0004_idempotency.sql). */
 #define STORE_IDEM_SCOPE_BYTES_MAX 32

@@ -11,7 +11,9 @@
 #include <stdint.h>
 
 #include "payout/status.h"
-#include "payout/store/store.h"
+
+struct store;
+struct store_tx;
 
 /* The ids of up to cap open (UNAUTHORIZED or READY) payouts whose end_ms is
 ** before now_ms, earliest end first, read from the reader pool through the

@@ -1,7 +1,13 @@
 /*
-** This header is the storage contract. All SQL of the server lives behind
-** these functions; nothing above store/ sees a connection or a statement,
-** so a second backend can implement the same contract.
+** This header is the storage contract, with the read headers beside it
+** (reads.h, reports.h, audit.h, idempotency.h, lifecycle.h): the store's
+** one public face, used by core only. All SQL of the server lives behind
+** these functions; nothing above store/ sees a connection or a statement.
+** Each call goes to the backend the database was opened with (store.c
+** picks it by the URL; src/store/backend.h is the table of operations a
+** backend fills); SQLite (src/store/sqlite/) is the one built in, and what
+** follows describes it. A PostgreSQL backend keeps the same contract
+** (docs/architecture.md).
 **
 ** Writes: every change goes through store_write(), which hands a callback
 ** to the single writer thread. The writer gathers whatever callbacks are
@@ -36,8 +42,10 @@ struct store_tx;
 
 /* --- Opening and migrations -------------------------------------------- */
 
-/* Opens (creating it with mode 0600 if missing, along with its parent
-** directory) the SQLite database at path, sets WAL, synchronous=FULL,
+/* Opens the database at path: a file path or "sqlite:<path>" is SQLite; a
+** "postgres://" or "postgresql://" URL is PP_INVALID_PARAMS (no such
+** backend is built in). SQLite: creates the file with mode 0600 if missing,
+** along with its parent directory, sets WAL, synchronous=FULL,
 ** foreign_keys=ON, busy_timeout, applies pending migrations, opens
 ** `readers` read connections (1..PP_READERS_MAX) and starts the writer
 ** thread. *out is new: release it with store_close. */
@@ -87,13 +95,12 @@ enum pp_status store_tx_recipient_find(struct store_tx *tx, enum pp_ident which,
 /* Inserts r when r->id == 0 (then sets r->id), else rewrites the stored
 ** recipient r->id with r's fields. Empty strings are stored as NULL. A
 ** uniqueness clash on an identifier is PP_INVALID_PARAMS. */
-enum pp_status store_tx_recipient_save(struct store_tx *tx, struct pp_recipient *r,
-                                       int64_t now_ms, struct pp_err *err);
+enum pp_status store_tx_recipient_save(struct store_tx *tx, struct pp_recipient *r, int64_t now_ms,
+                                       struct pp_err *err);
 
 /* Inserts p (p->id ignored, then set to the new id). p->uuid is required;
 ** p->metadata "" and p->authorized_ms 0 store NULL. */
-enum pp_status store_tx_payout_insert(struct store_tx *tx, struct pp_payout *p,
-                                      struct pp_err *err);
+enum pp_status store_tx_payout_insert(struct store_tx *tx, struct pp_payout *p, struct pp_err *err);
 
 /* Reads payout id inside the transaction. PP_NOT_FOUND if there is none. */
 enum pp_status store_tx_payout_get(struct store_tx *tx, int64_t id, struct pp_payout *out,
@@ -104,9 +111,9 @@ enum pp_status store_tx_payout_get(struct store_tx *tx, int64_t id, struct pp_pa
 ** READY, received_ms, cancelled_ms or expired_ms). reference (NULL = keep)
 ** is the payout reference of a received payout. PP_NOT_FOUND if there is
 ** no such payout. The caller has checked the transition. */
-enum pp_status store_tx_payout_set_status(struct store_tx *tx, int64_t id,
-                                          enum pp_payout_status to, int64_t now_ms,
-                                          const char *reference, struct pp_err *err);
+enum pp_status store_tx_payout_set_status(struct store_tx *tx, int64_t id, enum pp_payout_status to,
+                                          int64_t now_ms, const char *reference,
+                                          struct pp_err *err);
 
 /* Reads the balance of currency (zeros when it has no row yet) inside the
 ** transaction; out->currency is set. */

@@ -1,0 +1,64 @@
+/*
+** This header declares creating and reading payouts. A create ensures the
+** project, resolves or creates the recipient, blocks the amount and writes
+** the payout with its ledger row and audit entry, all in one transaction.
+** Changing payouts afterwards is core/bulk.h (cancel, authorize, expire)
+** and core/receive.h.
+*/
+#ifndef PAYOUT_CORE_PAYOUTS_H
+#define PAYOUT_CORE_PAYOUTS_H
+
+#include <stdint.h>
+
+#include "payout/core/money.h"
+#include "payout/model.h"
+#include "payout/status.h"
+
+struct core_app;
+struct store_tx;
+
+/* A validated-for-type create request; core checks the domain rules. All
+** strings borrowed, "" = not given. */
+struct core_payout_request {
+    const struct core_currency *currency;
+    int64_t amount_minor;
+    int64_t start_ms;
+    int64_t end_ms;
+    const char *project_name;
+    const char *description;
+    int notification;
+    struct pp_recipient recipient; /* id 0; identifiers and profile as given */
+    const char *metadata;          /* compact JSON object text, "" for none */
+};
+
+/* Creates a payout: ensures the project, resolves or creates the
+** recipient, blocks the amount and writes payout + ledger rows, all in one
+** transaction. PP_INVALID_PARAMS for a domain rule (amount <= 0, endDate
+** not after startDate, empty name/description, recipient conflict),
+** PP_INSUFFICIENT_FUNDS when available funds cannot cover it; in both
+** cases nothing is written. */
+enum pp_status core_payout_create(struct core_app *app, const struct core_payout_request *req,
+                                  const struct pp_actor *actor, struct pp_payout *out,
+                                  struct pp_err *err);
+
+/* One payout; PP_NOT_FOUND if there is none. */
+enum pp_status core_payout_get(struct core_app *app, int64_t id, struct pp_payout *out,
+                               struct pp_err *err);
+
+/* The domain rules of a create request (amount, window, names, at least
+** one identifier, metadata size). PP_INVALID_PARAMS with a message
+** otherwise. */
+enum pp_status core_payout_validate(const struct core_payout_request *req, struct pp_err *err);
+
+/* Creates one payout inside tx: checks the funds, ensures the project,
+** resolves or creates the recipient, inserts the payout with status
+** `initial` (READY or UNAUTHORIZED) and uuid, and blocks its amount. req
+** must have passed core_payout_validate. Used by core_payout_create and by
+** bulk lists (one call per row inside one transaction). *out = the
+** payout. PP_INSUFFICIENT_FUNDS before any write when the available funds
+** cannot cover it. */
+enum pp_status core_payout_write_create(struct store_tx *tx, const struct core_payout_request *req,
+                                        enum pp_payout_status initial, const char *uuid,
+                                        int64_t now_ms, struct pp_payout *out, struct pp_err *err);
+
+#endif /* PAYOUT_CORE_PAYOUTS_H */

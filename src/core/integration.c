@@ -1,0 +1,192 @@
+/*
+** This module implements the API-integration settings: the switch, the
+** authentication password and the revocation generation of API keys, kept
+** in the settings and cached in memory (token checks read the cache
+** lock-free). Every change is one audited write, and the cache follows
+** commit order. It does not issue or verify tokens (auth.c).
+*/
+#include "payout/core/integration.h"
+
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "payout/base/assert.h"
+#include "payout/base/log.h"
+#include "payout/core/dates.h"
+#include "payout/core/write.h"
+#include "payout/sec/secrets.h"
+
+/* Settings keys (the settings table is a key/value store). */
+#define SETTING_API_ENABLED "api_enabled"       /* "0" or "1" */
+#define SETTING_API_PASSWORD "api_password"     /* the authentication password */
+#define SETTING_API_GENERATION "api_generation" /* decimal; bumped to revoke API keys */
+
+struct core_integration_state {
+    /* Serialises changes and guards `settings`. Held across the write of a
+    ** change so the cache follows commit order. */
+    pthread_mutex_t lock;
+    struct core_integration settings;
+    /* Read lock-free by every token check. */
+    _Atomic int64_t generation;
+    _Atomic int enabled;
+};
+
+struct core_integration_state *core_integration_state_create(void)
+{
+    struct core_integration_state *state = pp_check_alloc(calloc(1, sizeof *state));
+    pthread_mutex_init(&state->lock, NULL);
+    return state;
+}
+
+void core_integration_state_destroy(struct core_integration_state *state)
+{
+    if (state == NULL) {
+        return;
+    }
+    sec_wipe(&state->settings, sizeof state->settings);
+    pthread_mutex_destroy(&state->lock);
+    free(state);
+}
+
+enum pp_status core_integration_load(struct core_app *app, struct pp_err *err)
+{
+    struct core_integration_state *in = app->integration;
+    char text[64];
+    int found = 0;
+    enum pp_status st =
+        store_setting_get(app->store, SETTING_API_ENABLED, text, sizeof text, &found, err);
+    if (st == PP_OK) {
+        atomic_store(&in->enabled, found && strcmp(text, "1") == 0);
+        in->settings.enabled = atomic_load(&in->enabled);
+        st = store_setting_get(app->store, SETTING_API_PASSWORD, in->settings.password,
+                               sizeof in->settings.password, &found, err);
+    }
+    if (st == PP_OK) {
+        st = store_setting_get(app->store, SETTING_API_GENERATION, text, sizeof text, &found, err);
+    }
+    if (st == PP_OK) {
+        atomic_store(&in->generation, found ? strtoll(text, NULL, 10) : 0);
+    }
+    return st;
+}
+
+int core_integration_key_current(struct core_app *app, int64_t generation)
+{
+    return atomic_load(&app->integration->enabled) &&
+           generation == atomic_load(&app->integration->generation);
+}
+
+enum pp_status core_integration_password_check(struct core_app *app, const char *password,
+                                               size_t len, int64_t *generation_out,
+                                               struct pp_err *err)
+{
+    struct core_integration_state *in = app->integration;
+    enum pp_status st = PP_OK;
+    pthread_mutex_lock(&in->lock);
+    /* A disabled integration answers exactly like a wrong password, and
+    ** the comparison runs either way: whether the integration is on is
+    ** none of an unauthenticated caller's business. */
+    int match = sec_equal(password, len, in->settings.password, strlen(in->settings.password));
+    if (!in->settings.enabled || in->settings.password[0] == '\0' || !match) {
+        st = pp_err_set(err, PP_BAD_CREDENTIALS, "invalid authentication password");
+    }
+    *generation_out = atomic_load(&in->generation);
+    pthread_mutex_unlock(&in->lock);
+    return st;
+}
+
+/* The settings change handed to the writer. */
+struct integration_change {
+    int enabled;
+    const char *password; /* NULL: unchanged */
+    int64_t generation;
+    const struct pp_actor *actor;
+    const char *action;
+};
+
+static enum pp_status write_integration(struct store_tx *tx, void *arg, struct pp_err *err)
+{
+    const struct integration_change *c = arg;
+    char gen[24];
+    snprintf(gen, sizeof gen, "%" PRId64, c->generation);
+    enum pp_status st = store_tx_setting_put(tx, SETTING_API_ENABLED, c->enabled ? "1" : "0", err);
+    if (st == PP_OK && c->password != NULL) {
+        st = store_tx_setting_put(tx, SETTING_API_PASSWORD, c->password, err);
+    }
+    if (st == PP_OK) {
+        st = store_tx_setting_put(tx, SETTING_API_GENERATION, gen, err);
+    }
+    if (st == PP_OK) {
+        st = core_audit_append(tx, c->actor, c->action, NULL, c->enabled ? "enabled" : "disabled",
+                               core_now_ms(), err);
+    }
+    return st;
+}
+
+void core_integration_get(struct core_app *app, struct core_integration *out)
+{
+    pthread_mutex_lock(&app->integration->lock);
+    *out = app->integration->settings;
+    pthread_mutex_unlock(&app->integration->lock);
+}
+
+/* Applies a change (new password when new_password, else the current one,
+** generated if there is none and enabling). A new password or disabling
+** bumps the generation, which revokes every API key issued before;
+** switching on (or on again) keeps the keys: none was issued while off. */
+static enum pp_status integration_change(struct core_app *app, int enabled, int new_password,
+                                         const struct pp_actor *actor, const char *action,
+                                         struct core_integration *out, struct pp_err *err)
+{
+    char password[PP_API_PASSWORD_CHARS + 1] = "";
+    enum pp_status st = PP_OK;
+    pthread_mutex_lock(&app->integration->lock);
+    int need = new_password || (enabled && app->integration->settings.password[0] == '\0');
+    if (need) {
+        st = sec_random_text(password, PP_API_PASSWORD_CHARS, err);
+    }
+    struct integration_change change = {
+        .enabled = enabled,
+        .password = need ? password : NULL,
+        .generation =
+            atomic_load(&app->integration->generation) + (new_password || !enabled ? 1 : 0),
+        .actor = actor,
+        .action = action,
+    };
+    if (st == PP_OK) {
+        st = core_write_run(app, write_integration, &change, err);
+    }
+    if (st == PP_OK) {
+        if (need) {
+            memcpy(app->integration->settings.password, password, sizeof password);
+        }
+        app->integration->settings.enabled = enabled;
+        atomic_store(&app->integration->generation, change.generation);
+        atomic_store(&app->integration->enabled, enabled);
+    }
+    *out = app->integration->settings;
+    pthread_mutex_unlock(&app->integration->lock);
+    sec_wipe(password, sizeof password);
+    return st;
+}
+
+enum pp_status core_integration_set(struct core_app *app, int enabled, const struct pp_actor *actor,
+                                    struct core_integration *out, struct pp_err *err)
+{
+    pp_log(PP_LOG_INFO, "admin %" PRId64 " switched API integration %s", actor->admin_id,
+           enabled ? "on" : "off");
+    return integration_change(app, enabled != 0, 0, actor, "settings.api_integration", out, err);
+}
+
+enum pp_status core_integration_rotate(struct core_app *app, const struct pp_actor *actor,
+                                       struct core_integration *out, struct pp_err *err)
+{
+    pp_log(PP_LOG_INFO, "admin %" PRId64 " rotated the authentication password", actor->admin_id);
+    return integration_change(app, atomic_load(&app->integration->enabled), 1, actor,
+                              "settings.api_integration.rotate", out, err);
+}

@@ -1,0 +1,1 @@
+#include "payout/store/d.h"

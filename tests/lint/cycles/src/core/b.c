@@ -1,0 +1,1 @@
+#include "payout/core/a.h"

@@ -10,12 +10,16 @@ BUILD_SAN ?= build-san
 VALGRIND_TESTS ?= $(filter-out test_logs,$(notdir $(basename $(wildcard tests/api/test_*.c)))) test_logs
 VALGRIND_LOGS = $(BUILD)/valgrind
 
-.PHONY: all deps build run test test-sanitize valgrind clean
+.PHONY: all deps test-deps build run test test-sanitize valgrind clean
 
 all: build
 
 deps:
 	@scripts/deps.sh
+
+# What only the tests need besides (chromium, node, the SMTP sink, ...).
+test-deps:
+	@scripts/deps.sh --test
 
 build: deps
 	@cmake -S . -B $(BUILD) $(CMAKE_FLAGS) >/dev/null
@@ -28,12 +32,12 @@ run: build
 # The whole suite, then the whole suite again under ASan + UBSan. First the
 # pinned OpenAPI linters of package-lock.json (npm ci, only when node_modules
 # is missing or older than the lock file).
-test: build
+test: test-deps build
 	@scripts/npm-ci.sh
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
 	@$(MAKE) --no-print-directory test-sanitize
 
-test-sanitize: deps
+test-sanitize: test-deps
 	@cmake -S . -B $(BUILD_SAN) -DPP_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	@cmake --build $(BUILD_SAN) -j $(JOBS)
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \

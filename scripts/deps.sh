@@ -4,19 +4,24 @@
 # fresh Debian 12 machine and cost nothing on a prepared one.
 set -euo pipefail
 pkgs=(gcc make cmake pkg-config libmicrohttpd-dev libjansson-dev libjwt-dev libsqlite3-dev
-      libssl-dev libcmocka-dev libcurl4-openssl-dev sqlite3 curl openssl
-      e2fsprogs mount)  # the storage-fault tests make a small ext4 image and loop-mount it
-pkgs+=(python3)  # scripts/openapi.py and the docs/api.md examples test
-pkgs+=(python3-aiosmtpd)  # the SMTP sink of tests/unit/test_smtp.c (tests/smtp_sink.py)
-# Node.js and npm for the pinned OpenAPI linters (package.json): Debian's,
-# but only when none is installed (another node, e.g. nodesource's, which
-# ships its own npm, conflicts with Debian's npm package).
-command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
-command -v npm >/dev/null 2>&1 || pkgs+=(npm)
+      libssl-dev libcmocka-dev libcurl4-openssl-dev sqlite3 curl openssl)
+pkgs+=(python3)  # scripts/openapi.py, scripts/include_cycles.py
+# `scripts/deps.sh --test` (make test) adds what only the tests need, so that
+# `make run` stays light on a newcomer's machine.
+if [ "${1:-}" = "--test" ]; then
+  shift
+  pkgs+=(e2fsprogs mount)   # the storage-fault tests make a small ext4 image and loop-mount it
+  pkgs+=(python3-aiosmtpd)  # the SMTP sink of tests/unit/test_smtp.c (tests/smtp_sink.py)
+  # Debian's chromium for the panel's browser tests (tests/ui/, playwright-core
+  # drives it; nothing downloads a browser).
+  pkgs+=(chromium)
+  # Node.js and npm for the pinned linters and browser-test tools of
+  # package.json: Debian's, but only when none is installed (another node,
+  # e.g. nodesource's, which ships its own npm, conflicts with Debian's npm).
+  command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
+  command -v npm >/dev/null 2>&1 || pkgs+=(npm)
+fi
 pkgs+=("$@")
-# Debian's chromium for the panel's browser tests (tests/ui/, playwright-core
-# drives it; nothing downloads a browser).
-pkgs+=(chromium)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "payout/base/assert.h"
-#include "payout/base/base64url.h"
+#include "payout/base/base64.h"
 #include "payout/limits.h"
 #include "payout/sec/digest.h"
 

@@ -31,7 +31,7 @@
 #include <openssl/hmac.h>
 
 #include "payout/base/assert.h"
-#include "payout/base/base64url.h"
+#include "payout/base/base64.h"
 #include "payout/sec/secrets.h"
 
 /* Messages are short and the same for every kind of forgery, so an

@@ -17,8 +17,8 @@
 #include <openssl/kdf.h>
 #include <openssl/params.h>
 
-#include "b64.h"
 #include "payout/base/assert.h"
+#include "payout/base/base64.h"
 #include "payout/sec/secrets.h"
 
 /* The version prefix of every sealed text this module writes. */
@@ -95,7 +95,7 @@ size_t sec_seal_text_len(size_t plain_len)
 {
     PP_ASSERT(plain_len <= PP_SEAL_PLAIN_BYTES_MAX);
     return sizeof version_v1 - 1 + 1 + NONCE_TEXT_CHARS + 1 +
-           sec_b64url_encoded_len(plain_len + SEC_SEAL_TAG_BYTES);
+           PP_BASE64URL_CHARS(plain_len + SEC_SEAL_TAG_BYTES);
 }
 
 /* Runs AES-256-GCM over in[0..len) into out (len bytes) with the version
@@ -164,10 +164,10 @@ enum pp_status sec_seal_encrypt(const struct sec_seal_key *key, const char *cont
     size_t len = sizeof version_v1 - 1;
     memcpy(out, version_v1, len);
     out[len++] = '.';
-    sec_b64url_encode(nonce, sizeof nonce, out + len, out_size - len);
+    pp_base64url_encode(nonce, sizeof nonce, out + len, out_size - len);
     len += NONCE_TEXT_CHARS;
     out[len++] = '.';
-    sec_b64url_encode(body, plain_len + SEC_SEAL_TAG_BYTES, out + len, out_size - len);
+    pp_base64url_encode(body, plain_len + SEC_SEAL_TAG_BYTES, out + len, out_size - len);
 done:
     sec_wipe(body, sizeof body);
     return status;
@@ -222,9 +222,9 @@ enum pp_status sec_seal_decrypt(const struct sec_seal_key *key, const char *cont
     if (status != PP_OK) {
         goto done;
     }
-    if (!sec_b64url_decode(parts.nonce, parts.nonce_len, nonce, sizeof nonce, &nonce_len) ||
+    if (!pp_base64url_decode(parts.nonce, parts.nonce_len, nonce, sizeof nonce, &nonce_len) ||
         nonce_len != sizeof nonce ||
-        !sec_b64url_decode(parts.body, parts.body_len, body, sizeof body, &body_len) ||
+        !pp_base64url_decode(parts.body, parts.body_len, body, sizeof body, &body_len) ||
         body_len < SEC_SEAL_TAG_BYTES) {
         status = pp_err_set(err, PP_INTERNAL, "sealed secret is malformed");
         goto done;

@@ -11,8 +11,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "b64.h"
 #include "payout/base/assert.h"
+#include "payout/base/base64.h"
 #include "payout/sec/digest.h"
 #include "payout/sec/secrets.h"
 
@@ -30,7 +30,7 @@ static enum pp_status random_text(size_t bytes, char *out, size_t out_size, stru
         out[0] = '\0';
         goto done;
     }
-    sec_b64url_encode(raw, bytes, out, out_size);
+    pp_base64url_encode(raw, bytes, out, out_size);
 done:
     sec_wipe(raw, sizeof raw);
     return status;
@@ -66,7 +66,7 @@ int sec_session_id_hash(const char *id, size_t len, char hash_out[SEC_SESSION_HA
     PP_ASSERT(id != NULL || len == 0);
     PP_ASSERT(hash_out != NULL);
     hash_out[0] = '\0';
-    if (len != SEC_SESSION_ID_CHARS || !sec_b64url_is_text(id, len)) {
+    if (len != SEC_SESSION_ID_CHARS || !pp_base64url_is_text(id, len)) {
         goto done;
     }
     id_hash(id, len, hash_out);

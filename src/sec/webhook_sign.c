@@ -18,8 +18,8 @@
 #include <openssl/evp.h>
 #include <openssl/params.h>
 
-#include "b64.h"
 #include "payout/base/assert.h"
+#include "payout/base/base64.h"
 #include "payout/sec/secrets.h"
 
 #define HMAC_SHA256_BYTES 32
@@ -42,7 +42,7 @@ enum pp_status sec_webhook_secret_create(char out[SEC_WEBHOOK_SECRET_TEXT_BYTES]
         goto done;
     }
     memcpy(out, SEC_WEBHOOK_SECRET_PREFIX, PREFIX_LEN);
-    sec_b64_encode(key, sizeof key, out + PREFIX_LEN, SEC_WEBHOOK_SECRET_TEXT_BYTES - PREFIX_LEN);
+    pp_base64_encode(key, sizeof key, out + PREFIX_LEN, SEC_WEBHOOK_SECRET_TEXT_BYTES - PREFIX_LEN);
 done:
     sec_wipe(key, sizeof key);
     return status;
@@ -56,8 +56,8 @@ static enum pp_status secret_key(const char *secret, uint8_t *key, size_t *key_l
     size_t len = strnlen(secret, SECRET_TEXT_MAX + 1);
     if (len <= PREFIX_LEN || len > SECRET_TEXT_MAX ||
         memcmp(secret, SEC_WEBHOOK_SECRET_PREFIX, PREFIX_LEN) != 0 ||
-        !sec_b64_decode(secret + PREFIX_LEN, len - PREFIX_LEN, key, PP_WEBHOOK_SECRET_BYTES_MAX,
-                        key_len) ||
+        !pp_base64_decode(secret + PREFIX_LEN, len - PREFIX_LEN, key, PP_WEBHOOK_SECRET_BYTES_MAX,
+                          key_len) ||
         *key_len < PP_WEBHOOK_SECRET_BYTES_MIN) {
         status = pp_err_set(err, PP_INVALID_PARAMS,
                             "webhook secret must be whsec_ and the base64 of %d to %d bytes",
@@ -114,7 +114,7 @@ enum pp_status sec_webhook_sign(const char *secret, const char *msg_id, int64_t 
         goto done;
     }
     memcpy(out, "v1,", 3);
-    sec_b64_encode(mac, sizeof mac, out + 3, SEC_WEBHOOK_SIGNATURE_BYTES - 3);
+    pp_base64_encode(mac, sizeof mac, out + 3, SEC_WEBHOOK_SIGNATURE_BYTES - 3);
 done:
     sec_wipe(key, sizeof key);
     sec_wipe(mac, sizeof mac);

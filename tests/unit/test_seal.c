@@ -14,9 +14,9 @@
 
 #include <cmocka.h>
 
+#include "payout/base/base64.h"
 #include "payout/sec/seal.h"
 #include "payout/sec/secrets.h"
-#include "sec/b64.h"
 
 #define TEXT_BYTES 2048
 
@@ -141,8 +141,8 @@ static void seal_round_trip(void **state)
         assert_int_equal(strlen(text), sec_seal_text_len(len));
         assert_memory_equal(text, "v1.", 3);
         assert_int_equal(text[19], '.'); /* 16 characters of nonce */
-        assert_int_equal(sec_b64url_is_text(text + 3, 16), 1);
-        assert_int_equal(sec_b64url_is_text(text + 20, strlen(text) - 20), 1);
+        assert_int_equal(pp_base64url_is_text(text + 3, 16), 1);
+        assert_int_equal(pp_base64url_is_text(text + 20, strlen(text) - 20), 1);
         assert_int_equal(open_text(&key, "user 42", text, opened, sizeof opened, &opened_len, &err),
                          PP_OK);
         assert_int_equal(opened_len, len);
@@ -182,17 +182,17 @@ static void seal_tampered_bytes_refused(void **state)
     derive(master, SEC_SEAL_LABEL_TWO_FACTOR, &key);
     assert_int_equal(
         sec_seal_encrypt(&key, "user 7", secret, sizeof secret, text, sizeof text, NULL), PP_OK);
-    assert_int_equal(sec_b64url_decode(text + 3, 16, nonce, sizeof nonce, &n), 1);
-    assert_int_equal(sec_b64url_decode(text + 20, strlen(text) - 20, body, sizeof body, &n), 1);
+    assert_int_equal(pp_base64url_decode(text + 3, 16, nonce, sizeof nonce, &n), 1);
+    assert_int_equal(pp_base64url_decode(text + 20, strlen(text) - 20, body, sizeof body, &n), 1);
     assert_int_equal(n, sizeof body);
     for (size_t i = 0; i < sizeof nonce + sizeof body; i++) {
         for (unsigned bit = 0; bit < 8; bit++) {
             uint8_t *byte = i < sizeof nonce ? &nonce[i] : &body[i - sizeof nonce];
             *byte ^= (uint8_t)(1u << bit);
             memcpy(forged, "v1.", 3);
-            sec_b64url_encode(nonce, sizeof nonce, forged + 3, sizeof forged - 3);
+            pp_base64url_encode(nonce, sizeof nonce, forged + 3, sizeof forged - 3);
             forged[19] = '.';
-            sec_b64url_encode(body, sizeof body, forged + 20, sizeof forged - 20);
+            pp_base64url_encode(body, sizeof body, forged + 20, sizeof forged - 20);
             *byte ^= (uint8_t)(1u << bit);
             memset(opened, 0, sizeof opened);
             size_t opened_len = 9999;

@@ -13,8 +13,8 @@
 
 #include <cmocka.h>
 
+#include "payout/base/base64.h"
 #include "payout/sec/session.h"
-#include "sec/b64.h"
 
 #define IDS 1000
 
@@ -36,7 +36,7 @@ static void session_id_create(void **state)
     for (size_t i = 0; i < IDS; i++) {
         assert_int_equal(sec_session_id_create(ids[i], hash, NULL), PP_OK);
         assert_int_equal(strlen(ids[i]), 43);
-        assert_int_equal(sec_b64url_is_text(ids[i], 43), 1);
+        assert_int_equal(pp_base64url_is_text(ids[i], 43), 1);
         assert_int_equal(strlen(hash), 64);
         assert_int_equal(strspn(hash, "0123456789abcdef"), 64);
         assert_int_equal(sec_session_id_hash(ids[i], 43, again), 1);
@@ -103,7 +103,7 @@ static void csrf_token_create_and_check(void **state)
     assert_int_equal(sec_csrf_token_create(token, NULL), PP_OK);
     assert_int_equal(sec_csrf_token_create(other, NULL), PP_OK);
     assert_int_equal(strlen(token), 43);
-    assert_int_equal(sec_b64url_is_text(token, 43), 1);
+    assert_int_equal(pp_base64url_is_text(token, 43), 1);
     assert_string_not_equal(token, other);
 
     assert_int_equal(sec_csrf_token_check(token, 43, token, 43), 1);

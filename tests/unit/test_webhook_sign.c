@@ -12,8 +12,8 @@
 
 #include <cmocka.h>
 
+#include "payout/base/base64.h"
 #include "payout/sec/webhook_sign.h"
-#include "sec/b64.h"
 
 static const char vector_secret[] = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 static const char vector_id[] = "msg_p5jXN8AQM9LWM0D4loKWxJek";
@@ -88,7 +88,7 @@ static void webhook_secret_create(void **state)
     assert_int_equal(strlen(a), 6 + 44);
     assert_memory_equal(a, "whsec_", 6);
     assert_string_not_equal(a, b);
-    assert_int_equal(sec_b64_decode(a + 6, 44, key, sizeof key, &key_len), 1);
+    assert_int_equal(pp_base64_decode(a + 6, 44, key, sizeof key, &key_len), 1);
     assert_int_equal(key_len, PP_WEBHOOK_SECRET_BYTES);
     sign(a, "evt_1", 1700000000, "{}", 2, sig);
     assert_int_equal(strlen(sig), 47);
@@ -98,23 +98,22 @@ static void webhook_secret_create(void **state)
 static void webhook_bad_secrets(void **state)
 {
     (void)state;
-    static const char *const bad[] =
-        {
-            "",
-            "whsec_",
-            "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",        /* no prefix */
-            "WHSEC_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",  /* prefix in capitals */
-            "whsec-MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",  /* wrong separator */
-            "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaS",   /* 31 characters: not base64 */
-            "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaS w", /* a space */
-            "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLa-w",  /* base64url letter */
-            "whsec_ MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
-            "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n",
-            "whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAA", /* 21 bytes */
-            "whsec_"
-            "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
-            "AA", /* 66 bytes */
-        };
+    static const char *const bad[] = {
+        "",
+        "whsec_",
+        "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",        /* no prefix */
+        "WHSEC_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",  /* prefix in capitals */
+        "whsec-MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",  /* wrong separator */
+        "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaS",   /* 31 characters: not base64 */
+        "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaS w", /* a space */
+        "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLa-w",  /* base64url letter */
+        "whsec_ MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+        "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n",
+        "whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAA", /* 21 bytes */
+        "whsec_"
+        "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+        "AA", /* 66 bytes */
+    };
     char sig[SEC_WEBHOOK_SIGNATURE_BYTES];
     struct pp_err err;
 

@@ -2,7 +2,7 @@
 ** This header declares the keyset cursor of the list endpoints: where the
 ** next page starts, sealed so that a client can carry it but not forge it.
 **
-** Text: base64url (payout/base/base64url.h, no padding) of 40 bytes:
+** Text: base64url (payout/base/base64.h, no padding) of 40 bytes:
 ** version, list kind, order field, direction, page number (4 bytes), the
 ** order value and id of the last row of the previous page (8 bytes each),
 ** 8 bytes of a hash of the canonical filter, and an 8-byte tag (SHA-256

@@ -7,6 +7,7 @@ pkgs=(gcc make cmake pkg-config libmicrohttpd-dev libjansson-dev libjwt-dev libs
       libssl-dev libcmocka-dev libcurl4-openssl-dev sqlite3 curl openssl
       e2fsprogs mount)  # the storage-fault tests make a small ext4 image and loop-mount it
 pkgs+=(python3)  # scripts/openapi.py and the docs/api.md examples test
+pkgs+=(python3-aiosmtpd)  # the SMTP sink of tests/unit/test_smtp.c (tests/smtp_sink.py)
 # PostgreSQL 15 (Debian's): the tests start a throwaway cluster of their own
 # with its initdb and pg_ctl (tests/pg/pg_cluster.sh); libpq for the
 # PostgreSQL backend. Installing the package may create and start Debian's

@@ -23,6 +23,13 @@
 #define PP_QUERY_PARAMS_MAX 32
 /* Path parameters (like {id}) per route. */
 #define PP_ROUTE_PARAMS_MAX 4
+/* Extra headers one answer carries beyond the content type: the four
+** rate-limit headers, Retry-After, Idempotent-Replayed, with room. */
+#define PP_RESPONSE_HEADERS_MAX 8
+/* Longest extra header name ("Idempotent-Replayed", "X-RateLimit-Remaining"). */
+#define PP_RESPONSE_HEADER_NAME_BYTES 32
+/* Longest extra header value: numbers and the export's Content-Disposition. */
+#define PP_RESPONSE_HEADER_VALUE_BYTES 96
 /* Path segments per route pattern. */
 #define PP_ROUTE_SEGMENTS_MAX 8
 /* Longest header value the API reads (tokens, idempotency keys). A HS256
@@ -70,7 +77,7 @@
 /* A request id buffer: the longest given id or ours, plus NUL, with room. */
 #define PP_REQUEST_ID_BYTES 72
 /* The Allow header of a 405: every method of one path ("GET, HEAD, POST,
-** PUT, DELETE" is 28 bytes). Same size as api_response.allow. */
+** PUT, DELETE" is 28 bytes). Also the size of api_response.allow. */
 #define PP_ALLOW_BYTES 64
 /* Block a streamed body (CSV export) is pulled in: large enough that a big
 ** export is few calls, small enough to stay in the per-connection memory. */
@@ -278,6 +285,12 @@
 /* Audit log pages: default and largest size. */
 #define PP_AUDIT_PAGE_SIZE_DEFAULT 20
 #define PP_AUDIT_PAGE_SIZE_MAX 100
+/* Balances GET /api/balances answers: one per currency ever funded, and
+** the supported ISO 4217 table (core/currencies.c) has fewer codes. */
+#define PP_BALANCES_MAX 256
+/* Largest audit page number: (page - 1) * size stays far inside int64_t
+** and the store's OFFSET; a log that deep does not exist. */
+#define PP_AUDIT_PAGE_MAX 1000000000
 
 /* --- Lifecycle: authorization, expiry, metadata ------------------------ */
 
@@ -385,6 +398,65 @@
 #define PP_WEBHOOK_SECRET_BYTES 32
 #define PP_WEBHOOK_SECRET_BYTES_MIN 24
 #define PP_WEBHOOK_SECRET_BYTES_MAX 64
+
+/* --- Outbound: webhook deliveries and recipient e-mail (spec §9) -------- */
+
+/* Entries in --webhook-allow-cidrs: an operator names a handful of ranges
+** (a loopback test receiver, one private network); 64 is far beyond that
+** and keeps the connect-time check a short linear scan. */
+#define PP_WEBHOOK_ALLOW_CIDRS_MAX 64
+/* Longest --webhook-allow-cidrs text: 64 IPv6 CIDRs of at most 43
+** characters each and their commas. */
+#define PP_WEBHOOK_ALLOW_CIDRS_TEXT_BYTES_MAX (PP_WEBHOOK_ALLOW_CIDRS_MAX * 44)
+/* A delivery must be answered within 10 s (spec §9); libcurl's whole
+** transfer, connection included, is bound by it. */
+#define PP_WEBHOOK_TIMEOUT_MS 10000L
+/* Bytes of a receiver's answer read (spec §9): enough for any error text a
+** person would look at; the rest is not downloaded. */
+#define PP_WEBHOOK_ANSWER_BYTES_MAX (64u * 1024u)
+/* Steps in a --webhook-retry-ms schedule: the default has 7; 32 lets an
+** operator spread attempts more finely without an unbounded table. */
+#define PP_WEBHOOK_RETRY_STEPS_MAX 32
+/* Longest --webhook-retry-ms text: 32 delays of up to 8 digits and commas. */
+#define PP_WEBHOOK_RETRY_TEXT_BYTES_MAX (PP_WEBHOOK_RETRY_STEPS_MAX * 9)
+/* Longest single retry delay: the default's longest step is 10 h; one day
+** keeps a typo (an extra zero or three) from parking a delivery for weeks. */
+#define PP_WEBHOOK_RETRY_DELAY_MS_MAX (24LL * 3600LL * 1000LL)
+/* Jitter on a scheduled retry, in percent either way: endpoints that failed
+** together do not all retry in the same second. */
+#define PP_WEBHOOK_RETRY_JITTER_PCT 10
+/* Longest wait a receiver may ask for with Retry-After: the same day as the
+** longest step, so a receiver cannot park deliveries indefinitely. */
+#define PP_WEBHOOK_RETRY_AFTER_MS_MAX PP_WEBHOOK_RETRY_DELAY_MS_MAX
+/* Longest Retry-After value read: an HTTP-date is 29 characters. */
+#define PP_WEBHOOK_RETRY_AFTER_TEXT_BYTES_MAX 64
+/* An endpoint whose every attempt failed for this long is disabled
+** (spec §9: 5 days). */
+#define PP_WEBHOOK_DISABLE_AFTER_MS (5LL * 24LL * 3600LL * 1000LL)
+/* Room for the reason a connection was refused ("203.0.113.9 is a
+** documentation address ..."): an IPv6 text (46) and fixed words. */
+#define PP_OUT_REASON_BYTES 160
+
+/* A notification e-mail takes the project and description within the
+** API's own field limits, so nothing is cut; the whole message stays a few
+** KiB, far below what any SMTP server accepts. Longest amount text put in
+** one: the API's amount text bound. */
+#define PP_MAIL_AMOUNT_TEXT_BYTES_MAX PP_AMOUNT_TEXT_BYTES_MAX
+/* Header lines are folded below 78 characters (RFC 5322 2.1.1) and an RFC
+** 2047 encoded-word holds at most 75: 39 bytes of UTF-8 make 52 base64
+** characters, a 64-character word, and "Subject: " and it fit in 73. */
+#define PP_MAIL_ENCODED_WORD_BYTES 39
+/* Quoted-printable body lines: 76 characters, the MIME maximum (RFC 2045
+** 6.7), soft line break included. */
+#define PP_MAIL_QP_LINE_CHARS 76
+/* RFC 5321 4.5.3.1: local part at most 64 octets, a domain label 63. */
+#define PP_MAIL_LOCAL_PART_BYTES_MAX 64
+#define PP_MAIL_DOMAIN_LABEL_BYTES_MAX 63
+/* One SMTP send (connection, STARTTLS, AUTH, one message): a few round
+** trips; 30 s allows a slow relay and still frees the sender soon. */
+#define PP_SMTP_TIMEOUT_MS 30000L
+/* Room for the server's last reply line kept for the payout's record. */
+#define PP_SMTP_REPLY_BYTES 256
 
 /* --- Command line (src/cli/) ------------------------------------------------ */
 

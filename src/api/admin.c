@@ -5,8 +5,10 @@
 */
 #include <string.h>
 
-#include "internal.h"
+#include "admin.h"
 #include "lifecycle.h"
+#include "request.h"
+#include "response.h"
 
 static void write_integration(struct jw *w, const struct core_integration *in)
 {
@@ -35,7 +37,7 @@ void api_admin_settings_get(struct core_app *app, struct api_request *req,
     jw_key(&w, "authorization");
     struct core_auth_policy *policy = pp_arena_calloc(req->arena, 1, sizeof *policy);
     core_auth_policy_get(app, policy);
-    api_write_authorization(&w, policy);
+    api_authorization_write(&w, policy);
     jw_object_end(&w);
 }
 
@@ -46,7 +48,7 @@ void api_admin_integration_put(struct core_app *app, struct api_request *req,
     struct pp_err err = {0};
     struct core_integration in;
     int enabled = 0;
-    json_t *body = api_body_object(req, allowed, 0, resp);
+    json_t *body = api_body_read(req, allowed, 0, resp);
     if (body == NULL) {
         return;
     }
@@ -54,7 +56,7 @@ void api_admin_integration_put(struct core_app *app, struct api_request *req,
         core_integration_set(app, enabled, &req->actor, &in, &err);
     }
     if (err.status != PP_OK) {
-        api_respond_err(resp, &err);
+        api_err_respond(resp, &err);
     } else {
         struct jw w;
         jw_init(&w, &resp->body);
@@ -69,12 +71,12 @@ void api_admin_integration_rotate(struct core_app *app, struct api_request *req,
     static const char *const allowed[] = {NULL};
     struct pp_err err = {0};
     struct core_integration in;
-    json_t *body = api_body_object(req, allowed, 1, resp);
+    json_t *body = api_body_read(req, allowed, 1, resp);
     if (body == NULL) {
         return;
     }
     if (core_integration_rotate(app, &req->actor, &in, &err) != PP_OK) {
-        api_respond_err(resp, &err);
+        api_err_respond(resp, &err);
     } else {
         struct jw w;
         jw_init(&w, &resp->body);
@@ -87,8 +89,8 @@ void api_admin_integration_rotate(struct core_app *app, struct api_request *req,
 ** and one answer: the currency's balance afterwards. */
 typedef enum pp_status (*funds_move_fn)(struct core_app *app, const struct core_currency *cur,
                                         int64_t amount_minor, const char *reference,
-                                        const struct pp_actor *actor,
-                                        struct pp_balance *after_out, struct pp_err *err);
+                                        const struct pp_actor *actor, struct pp_balance *after_out,
+                                        struct pp_err *err);
 
 static void funds_move(struct core_app *app, struct api_request *req, struct api_response *resp,
                        funds_move_fn move)
@@ -99,7 +101,7 @@ static void funds_move(struct core_app *app, struct api_request *req, struct api
     const char *reference = NULL;
     int64_t amount = 0;
     struct pp_balance after;
-    json_t *body = api_body_object(req, allowed, 0, resp);
+    json_t *body = api_body_read(req, allowed, 0, resp);
     if (body == NULL) {
         return;
     }
@@ -111,11 +113,11 @@ static void funds_move(struct core_app *app, struct api_request *req, struct api
         move(app, cur, amount, reference, &req->actor, &after, &err);
     }
     if (err.status != PP_OK) {
-        api_respond_err(resp, &err);
+        api_err_respond(resp, &err);
     } else {
         struct jw w;
         jw_init(&w, &resp->body);
-        api_write_balance(&w, &after);
+        api_balance_write(&w, &after);
     }
     json_decref(body);
 }

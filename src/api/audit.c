@@ -1,126 +1,71 @@
 /*
 ** This module implements GET /api/admin/audit: the audit log for admins,
 ** newest first, paged (page, size <= PP_AUDIT_PAGE_SIZE_MAX) and filtered
-** by action, actor kind, admin id and a from/to period. It reads query
-** parameters with an allowlist; the log itself is written by each action
+** by action, actor kind, admin id and a from/to period. Its query
+** parameters are a table for the query engine (core/query.h); the log itself is written by each
+*action
 ** (core_audit), never here.
 */
-#include <errno.h>
-#include <stdio.h>
-#include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 
-#include "internal.h"
+#include "audit.h"
 #include "payout/core/audit.h"
-#include "payout/core/dates.h"
+#include "payout/core/query.h"
+#include "request.h"
+#include "response.h"
 
-static const char *const audit_params[] = {"page",    "size", "action", "actorKind",
-                                           "adminId", "from", "to",     NULL};
+/* A query of the audit log: the filter and the page asked for. */
+struct audit_query {
+    struct store_audit_filter f;
+    int64_t page;
+    int actor; /* index into actor_kinds */
+};
 
-/* A positive decimal integer up to max; PP_INVALID_PARAMS naming `name`. */
-static enum pp_status parse_positive(const char *name, const char *text, int64_t max, int64_t *out,
-                                     struct pp_err *err)
-{
-    char *end = NULL;
-    errno = 0;
-    long long v = text != NULL ? strtoll(text, &end, 10) : 0;
-    if (text == NULL || text[0] < '0' || text[0] > '9' || errno != 0 || *end != '\0' || v < 1 ||
-        v > max) {
-        return pp_err_set(err, PP_INVALID_PARAMS, "%s must be an integer from 1 to %lld", name,
-                          (long long)max);
+static const char *const actor_names[] = {"system", "integrator", "admin", NULL};
+static const enum pp_actor_kind actor_kinds[] = {PP_ACTOR_SYSTEM, PP_ACTOR_INTEGRATOR,
+                                                 PP_ACTOR_ADMIN};
+
+#define AT(field) offsetof(struct audit_query, field)
+#define PARAM(name, type, max, field, flag_field, flag)                                            \
+    {                                                                                              \
+        name, type, max, AT(field), flag_field, flag, 0, NULL, NULL, NULL, CORE_QUERY_ONCE         \
     }
-    *out = v;
-    return PP_OK;
-}
 
-static enum pp_status parse_actor_kind(const char *text, struct store_audit_filter *f,
+/* Audit queries keep their own wording of a repeat, and an empty value
+** is judged by its type ("from" as a date, "page" as a number). */
+static const struct core_query_param audit_params[] = {
+    PARAM("page", CORE_QUERY_INT, PP_AUDIT_PAGE_MAX, page, CORE_QUERY_NO_FLAG, 0),
+    PARAM("size", CORE_QUERY_INT, PP_AUDIT_PAGE_SIZE_MAX, f.limit, CORE_QUERY_NO_FLAG, 0),
+    PARAM("action", CORE_QUERY_TEXT_REF, STORE_AUDIT_ACTION_BYTES_MAX, f.action, CORE_QUERY_NO_FLAG,
+          0),
+    {"actorKind", CORE_QUERY_CHOICE, 0, AT(actor), AT(f.has_actor_kind), 1u, 0, actor_names,
+     "actorKind must be one of system, integrator, admin", NULL, CORE_QUERY_ONCE},
+    PARAM("adminId", CORE_QUERY_INT, INT64_MAX, f.admin_id, CORE_QUERY_NO_FLAG, 0),
+    PARAM("from", CORE_QUERY_DATE, 0, f.from_ms, AT(f.has_from), 1u),
+    PARAM("to", CORE_QUERY_DATE_END, 0, f.to_ms, AT(f.has_to), 1u),
+};
+
+static const struct core_query_spec audit_spec = {
+    audit_params,
+    sizeof audit_params / sizeof audit_params[0],
+    CORE_QUERY_UNKNOWN,
+    "query parameter '%s' is repeated",
+    NULL,
+    CORE_QUERY_AS_GIVEN,
+};
+
+/* Fills aq from the query: every parameter known, none repeated. */
+static enum pp_status audit_query_read(const struct api_request *req, struct audit_query *aq,
                                        struct pp_err *err)
 {
-    static const enum pp_actor_kind kinds[] = {PP_ACTOR_SYSTEM, PP_ACTOR_INTEGRATOR,
-                                               PP_ACTOR_ADMIN};
-    for (size_t i = 0; text != NULL && i < sizeof kinds / sizeof kinds[0]; i++) {
-        if (strcmp(text, pp_actor_kind_name(kinds[i])) == 0) {
-            f->has_actor_kind = 1;
-            f->actor_kind = kinds[i];
-            return PP_OK;
-        }
-    }
-    return pp_err_set(err, PP_INVALID_PARAMS, "actorKind must be one of system, integrator, admin");
-}
-
-/* from/to: any accepted date; a bare day as `to` covers that whole day. */
-static enum pp_status parse_bound(const char *name, const char *text, int is_to, int64_t *out,
-                                  struct pp_err *err)
-{
-    size_t len = text != NULL ? strlen(text) : 0;
-    enum pp_status st = core_date_parse(text != NULL ? text : "", len, name, out, err);
-    if (st == PP_OK && is_to && len == 10) {
-        *out += 24 * 3600 * 1000 - 1;
-    }
-    return st;
-}
-
-/* One query parameter into f (page and size into *page / f->limit). */
-static enum pp_status read_param(const struct api_param *p, struct store_audit_filter *f,
-                                 int64_t *page, struct pp_err *err)
-{
-    const char *k = p->key;
-    if (strcmp(k, "page") == 0) {
-        return parse_positive("page", p->value, 1000000000, page, err);
-    }
-    if (strcmp(k, "size") == 0) {
-        return parse_positive("size", p->value, PP_AUDIT_PAGE_SIZE_MAX, &f->limit, err);
-    }
-    if (strcmp(k, "adminId") == 0) {
-        return parse_positive("adminId", p->value, INT64_MAX, &f->admin_id, err);
-    }
-    if (strcmp(k, "actorKind") == 0) {
-        return parse_actor_kind(p->value, f, err);
-    }
-    if (strcmp(k, "from") == 0) {
-        f->has_from = 1;
-        return parse_bound("from", p->value, 0, &f->from_ms, err);
-    }
-    if (strcmp(k, "to") == 0) {
-        f->has_to = 1;
-        return parse_bound("to", p->value, 1, &f->to_ms, err);
-    }
-    /* action */
-    if (p->value == NULL || p->value[0] == '\0' ||
-        strlen(p->value) > STORE_AUDIT_ACTION_BYTES_MAX) {
-        return pp_err_set(err, PP_INVALID_PARAMS, "action must be 1 to %d characters",
-                          STORE_AUDIT_ACTION_BYTES_MAX);
-    }
-    f->action = p->value;
-    return PP_OK;
-}
-
-/* Fills f from the query: every parameter known, none repeated. */
-static enum pp_status read_query(const struct api_request *req, struct store_audit_filter *f,
-                                 int64_t *page, struct pp_err *err)
-{
-    enum pp_status st = PP_OK;
-    unsigned seen = 0;
-    memset(f, 0, sizeof *f);
-    f->limit = PP_AUDIT_PAGE_SIZE_DEFAULT;
-    *page = 1;
-    for (size_t i = 0; i < req->query_count && st == PP_OK; i++) {
-        const struct api_param *p = &req->query[i];
-        size_t which = 0;
-        while (audit_params[which] != NULL && strcmp(audit_params[which], p->key) != 0) {
-            which++;
-        }
-        if (audit_params[which] == NULL) {
-            st = pp_err_set(err, PP_INVALID_PARAMS, "unknown query parameter '%.64s'", p->key);
-        } else if (seen & (1u << which)) {
-            st = pp_err_set(err, PP_INVALID_PARAMS, "query parameter '%s' is repeated", p->key);
-        } else {
-            seen |= 1u << which;
-            st = read_param(p, f, page, err);
-        }
-    }
+    memset(aq, 0, sizeof *aq);
+    aq->f.limit = PP_AUDIT_PAGE_SIZE_DEFAULT;
+    aq->page = 1;
+    enum pp_status st = api_query_read(req, &audit_spec, aq, err);
     if (st == PP_OK) {
-        f->offset = (*page - 1) * f->limit;
+        aq->f.actor_kind = actor_kinds[aq->actor];
+        aq->f.offset = (aq->page - 1) * aq->f.limit;
     }
     return st;
 }
@@ -131,7 +76,7 @@ static void write_entry(struct jw *w, const struct store_audit_entry *e)
     jw_key(w, "id");
     jw_int(w, e->id);
     jw_key(w, "at");
-    api_write_date(w, e->at_ms);
+    api_date_write(w, e->at_ms);
     jw_key(w, "actor");
     jw_object_begin(w);
     jw_key(w, "kind");
@@ -161,17 +106,16 @@ static void write_entry(struct jw *w, const struct store_audit_entry *e)
 void api_admin_audit_list(struct core_app *app, struct api_request *req, struct api_response *resp)
 {
     struct pp_err err = {0};
-    struct store_audit_filter f;
-    int64_t page = 1;
+    struct audit_query aq;
     size_t count = 0;
     int64_t total = 0;
     struct store_audit_entry *entries =
         pp_arena_calloc(req->arena, PP_AUDIT_PAGE_SIZE_MAX, sizeof *entries);
-    if (read_query(req, &f, &page, &err) == PP_OK) {
-        core_audit_list(app, &f, entries, PP_AUDIT_PAGE_SIZE_MAX, &count, &total, &err);
+    if (audit_query_read(req, &aq, &err) == PP_OK) {
+        core_audit_list(app, &aq.f, entries, PP_AUDIT_PAGE_SIZE_MAX, &count, &total, &err);
     }
     if (err.status != PP_OK) {
-        api_respond_err(resp, &err);
+        api_err_respond(resp, &err);
         return;
     }
     struct jw w;
@@ -184,9 +128,9 @@ void api_admin_audit_list(struct core_app *app, struct api_request *req, struct 
     }
     jw_array_end(&w);
     jw_key(&w, "page");
-    jw_int(&w, page);
+    jw_int(&w, aq.page);
     jw_key(&w, "size");
-    jw_int(&w, f.limit);
+    jw_int(&w, aq.f.limit);
     jw_key(&w, "total");
     jw_int(&w, total);
     jw_object_end(&w);

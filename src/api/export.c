@@ -14,13 +14,15 @@
 ** apostrophe so that spreadsheets do not run it as a formula. Columns:
 ** see export_columns (documented in docs/api.md; stable, only appended to).
 */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "export.h"
 #include "payout/base/assert.h"
 #include "payout/core/dates.h"
 #include "reads.h"
+#include "response.h"
 
 static const char export_header[] =
     "id,uniqueId,status,amount,currency,startDate,endDate,createdAt,updatedAt,projectId,"
@@ -41,8 +43,8 @@ static void csv_field(struct pp_buf *b, const char *s, int first)
     if (!first) {
         pp_buf_putc(b, ',');
     }
-    int formula = s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@' || s[0] == '\t' ||
-                  s[0] == '\r';
+    int formula =
+        s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@' || s[0] == '\t' || s[0] == '\r';
     int quote = strpbrk(s, ",\"\r\n") != NULL;
     if (quote) {
         pp_buf_putc(b, '"');
@@ -152,14 +154,13 @@ static void export_free(void *ctx)
     }
 }
 
-void api_payments_export(struct core_app *app, struct api_request *req,
-                         struct api_response *resp)
+void api_payments_export(struct core_app *app, struct api_request *req, struct api_response *resp)
 {
     struct pp_err err = {0};
     struct export_stream *s = pp_check_alloc(calloc(1, sizeof *s));
     s->app = app;
     pp_buf_init(&s->csv);
-    if (!api_list_query(app, req, CORE_LIST_EXPORT, &s->q, resp)) {
+    if (!api_list_query_read(app, req, CORE_LIST_EXPORT, &s->q, resp)) {
         export_free(s);
         return;
     }
@@ -168,11 +169,11 @@ void api_payments_export(struct core_app *app, struct api_request *req,
     ** error envelope rather than a cut download. */
     if (export_chunk(s, &err) != PP_OK) {
         export_free(s);
-        api_respond_err(resp, &err);
+        api_err_respond(resp, &err);
         return;
     }
     resp->content_type = "text/csv; charset=utf-8";
-    api_response_header(resp, "Content-Disposition", "attachment; filename=\"payments.csv\"");
+    api_response_header_add(resp, "Content-Disposition", "attachment; filename=\"payments.csv\"");
     resp->stream = export_read;
     resp->stream_ctx = s;
     resp->stream_free = export_free;

@@ -1,103 +1,23 @@
 /*
 ** This module implements the lifecycle endpoints: POST
-** /api/payment/authorize (admin, bulk), POST /api/payment/receive
-** (integrator) and PUT /api/admin/settings/authorization (admin), plus the JSON side of the
-** authorization policy and of a payout's metadata. It turns JSON into
-** validated values and answers; the rules live in core/lifecycle.c.
+** /api/payment/authorize (admin, bulk: the ids action of api/payments.c),
+** POST /api/payment/receive (integrator) and PUT
+** /api/admin/settings/authorization (admin), plus the JSON side of the
+** authorization policy. It turns JSON into validated values and answers;
+** the rules live in core/lifecycle.c.
 */
 #include "lifecycle.h"
+#include "payments.h"
+#include "payout.h"
+#include "request.h"
+#include "response.h"
 
 #include <stdio.h>
 #include <string.h>
 
-#include "internal.h"
-
-/* --- Metadata --------------------------------------------------------------- */
-
-/* Writes one metadata value; PP_INVALID_PARAMS when its type is not flat. */
-static enum pp_status metadata_value(struct jw *w, const char *key, const json_t *v,
-                                     struct pp_err *err)
-{
-    char text[40];
-    switch (json_typeof(v)) {
-    case JSON_STRING:
-        if (json_string_length(v) > PP_METADATA_STRING_BYTES_MAX) {
-            return pp_err_set(err, PP_INVALID_PARAMS, "metadata.%s is longer than %d bytes", key,
-                              PP_METADATA_STRING_BYTES_MAX);
-        }
-        jw_string_n(w, json_string_value(v), json_string_length(v));
-        return PP_OK;
-    case JSON_INTEGER:
-        jw_int(w, (int64_t)json_integer_value(v));
-        return PP_OK;
-    case JSON_REAL:
-        /* Never jansson's printer: "%.17g" turns 0.1 into 0.10000000000000001. */
-        core_double_shortest(json_real_value(v), text, sizeof text - 2);
-        if (strpbrk(text, ".eE") == NULL) {
-            strcat(text, ".0");
-        }
-        jw_raw(w, text);
-        return PP_OK;
-    case JSON_TRUE:
-    case JSON_FALSE:
-        jw_bool(w, json_is_true(v));
-        return PP_OK;
-    case JSON_NULL:
-        jw_null(w);
-        return PP_OK;
-    default:
-        return pp_err_set(err, PP_INVALID_PARAMS,
-                          "metadata.%s must be a string, number, boolean or null "
-                          "(metadata is a flat object)",
-                          key);
-    }
-}
-
-enum pp_status api_metadata_compact(const json_t *value, struct pp_buf *out, struct pp_err *err)
-{
-    if (!json_is_object(value)) {
-        return pp_err_set(err, PP_INVALID_PARAMS, "metadata must be a JSON object");
-    }
-    if (json_object_size(value) > PP_METADATA_KEYS_MAX) {
-        return pp_err_set(err, PP_INVALID_PARAMS, "metadata has more than %d keys",
-                          PP_METADATA_KEYS_MAX);
-    }
-    size_t start = out->len;
-    enum pp_status st = PP_OK;
-    struct jw w;
-    jw_init(&w, out);
-    jw_object_begin(&w);
-    const char *key;
-    json_t *v;
-    json_object_foreach((json_t *)value, key, v)
-    {
-        size_t len = strlen(key);
-        if (len == 0 || len > PP_METADATA_KEY_BYTES_MAX) {
-            st = pp_err_set(err, PP_INVALID_PARAMS,
-                            "metadata keys must be 1 to %d bytes long ('%.48s' is not)",
-                            PP_METADATA_KEY_BYTES_MAX, key);
-            break;
-        }
-        jw_key(&w, key);
-        st = metadata_value(&w, key, v, err);
-        if (st != PP_OK) {
-            break;
-        }
-    }
-    if (st == PP_OK) {
-        jw_object_end(&w);
-        if (out->len - start > PP_METADATA_BYTES_MAX) {
-            st = pp_err_set(err, PP_INVALID_PARAMS,
-                            "metadata is larger than %d bytes as compact JSON",
-                            PP_METADATA_BYTES_MAX);
-        }
-    }
-    return st;
-}
-
 /* --- Authorization policy ------------------------------------------------------ */
 
-void api_write_authorization(struct jw *w, const struct core_auth_policy *p)
+void api_authorization_write(struct jw *w, const struct core_auth_policy *p)
 {
     jw_object_begin(w);
     jw_key(w, "mode");
@@ -106,7 +26,7 @@ void api_write_authorization(struct jw *w, const struct core_auth_policy *p)
     jw_object_begin(w);
     for (size_t i = 0; i < p->count; i++) {
         jw_key(w, p->thresholds[i].currency);
-        api_write_amount(w, p->thresholds[i].minor, p->thresholds[i].currency);
+        api_amount_write(w, p->thresholds[i].minor, p->thresholds[i].currency);
     }
     jw_object_end(w);
     jw_object_end(w);
@@ -176,7 +96,7 @@ void api_admin_authorization_put(struct core_app *app, struct api_request *req,
     /* Two policies are a few KiB each: the request's arena holds them. */
     struct core_auth_policy *policy = pp_arena_calloc(req->arena, 2, sizeof *policy);
     struct core_auth_policy *now = policy + 1;
-    json_t *body = api_body_object(req, allowed, 0, resp);
+    json_t *body = api_body_read(req, allowed, 0, resp);
     if (body == NULL) {
         return;
     }
@@ -184,11 +104,11 @@ void api_admin_authorization_put(struct core_app *app, struct api_request *req,
         core_auth_policy_set(app, policy, &req->actor, now, &err);
     }
     if (err.status != PP_OK) {
-        api_respond_err(resp, &err);
+        api_err_respond(resp, &err);
     } else {
         struct jw w;
         jw_init(&w, &resp->body);
-        api_write_authorization(&w, now);
+        api_authorization_write(&w, now);
     }
     json_decref(body);
 }
@@ -197,29 +117,7 @@ void api_admin_authorization_put(struct core_app *app, struct api_request *req,
 
 void api_payment_authorize(struct core_app *app, struct api_request *req, struct api_response *resp)
 {
-    static const char *const allowed[] = {"ids", NULL};
-    struct pp_err err = {0};
-    int64_t *ids = NULL;
-    size_t count = 0;
-    int64_t authorized = 0;
-    json_t *body = api_body_object(req, allowed, 0, resp);
-    if (body == NULL) {
-        return;
-    }
-    if (api_field_ids(body, "ids", req->arena, &ids, &count, &err) == PP_OK) {
-        core_payout_authorize(app, ids, count, &req->actor, &authorized, &err);
-    }
-    if (err.status != PP_OK) {
-        api_respond_err(resp, &err);
-    } else {
-        struct jw w;
-        jw_init(&w, &resp->body);
-        jw_object_begin(&w);
-        jw_key(&w, "success");
-        jw_int(&w, authorized);
-        jw_object_end(&w);
-    }
-    json_decref(body);
+    api_ids_action_run(app, req, resp, core_payout_authorize);
 }
 
 void api_payment_receive(struct core_app *app, struct api_request *req, struct api_response *resp)
@@ -228,7 +126,7 @@ void api_payment_receive(struct core_app *app, struct api_request *req, struct a
     struct pp_err err = {0};
     const char *reference = NULL;
     struct pp_payout payout;
-    json_t *body = api_body_object(req, allowed, 0, resp);
+    json_t *body = api_body_read(req, allowed, 0, resp);
     if (body == NULL) {
         return;
     }
@@ -244,11 +142,11 @@ void api_payment_receive(struct core_app *app, struct api_request *req, struct a
                             &err);
     }
     if (err.status != PP_OK) {
-        api_respond_err(resp, &err);
+        api_err_respond(resp, &err);
     } else {
         struct jw w;
         jw_init(&w, &resp->body);
-        api_write_payout(&w, &payout);
+        api_payout_write(&w, &payout);
     }
     json_decref(body);
 }

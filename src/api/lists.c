@@ -12,19 +12,20 @@
 #include <string.h>
 #include <strings.h>
 
-#include "internal.h"
 #include "lists.h"
-#include "payments.h"
+#include "payout.h"
 #include "payout/base/assert.h"
 #include "payout/core/csv.h"
 #include "payout/core/dates.h"
 #include "payout/core/lists.h"
+#include "request.h"
+#include "response.h"
 
 /* --- Answers ------------------------------------------------------------ */
 
 /* The created list: {"payments":[payout, ...]} in request order. */
-static void write_created(struct api_response *resp, const struct core_list_row *rows,
-                          size_t count, int64_t created_ms)
+static void write_created(struct api_response *resp, const struct core_list_row *rows, size_t count,
+                          int64_t created_ms)
 {
     struct jw w;
     struct pp_payout p;
@@ -34,7 +35,7 @@ static void write_created(struct api_response *resp, const struct core_list_row 
     jw_array_begin(&w);
     for (size_t i = 0; i < count; i++) {
         core_list_row_payout(&rows[i], created_ms, &p);
-        api_write_payout(&w, &p);
+        api_payout_write(&w, &p);
     }
     jw_array_end(&w);
     jw_object_end(&w);
@@ -99,7 +100,7 @@ static void list_run(struct core_app *app, struct api_request *req, struct api_r
     } else if (bad > 0) {
         write_refused(resp, &err, rows, count, index_base, lines);
     } else {
-        api_respond_err(resp, &err);
+        api_err_respond(resp, &err);
     }
 }
 
@@ -115,7 +116,8 @@ static void json_row_read(json_t *item, struct pp_arena *arena, struct core_list
         pp_err_set(&row->err, PP_INVALID_PARAMS, "a row must be a JSON object");
         return;
     }
-    json_object_foreach(item, key, value) {
+    json_object_foreach(item, key, value)
+    {
         int known = 0;
         for (size_t k = 0; api_payout_request_fields[k] != NULL && !known; k++) {
             known = strcmp(key, api_payout_request_fields[k]) == 0;
@@ -133,7 +135,7 @@ void api_payment_create_list(struct core_app *app, struct api_request *req,
 {
     static const char *const allowed[] = {"payments", NULL};
     struct pp_err err = {0};
-    json_t *body = api_body_object(req, allowed, 0, resp);
+    json_t *body = api_body_read(req, allowed, 0, resp);
     if (body == NULL) {
         return;
     }
@@ -142,11 +144,11 @@ void api_payment_create_list(struct core_app *app, struct api_request *req,
     if (!json_is_array(list) || count == 0) {
         pp_err_set(&err, PP_INVALID_PARAMS, "payments must be a non-empty array of payouts");
     } else if (count > PP_LIST_ROWS_MAX) {
-        pp_err_set(&err, PP_INVALID_PARAMS, "payments has %zu rows; a list holds at most %d",
-                   count, PP_LIST_ROWS_MAX);
+        pp_err_set(&err, PP_INVALID_PARAMS, "payments has %zu rows; a list holds at most %d", count,
+                   PP_LIST_ROWS_MAX);
     }
     if (err.status != PP_OK) {
-        api_respond_err(resp, &err);
+        api_err_respond(resp, &err);
         goto done;
     }
     struct core_list_row *rows = pp_arena_calloc(req->arena, count, sizeof *rows);
@@ -180,14 +182,14 @@ enum csv_col {
 };
 
 static const char *const csv_col_names[COL_COUNT] = {
-    "amount",   "currency",    "startDate",   "endDate",   "name",     "description", "userName",
+    "amount",      "currency",    "startDate", "endDate",  "name",  "description",  "userName",
     "phoneNumber", "referenceId", "firstName", "lastName", "email", "notification",
 };
 
 /* Columns every list needs (one identifier column is checked apart). */
 static const enum csv_col csv_required[] = {
-    COL_AMOUNT, COL_CURRENCY, COL_START_DATE, COL_END_DATE, COL_NAME, COL_DESCRIPTION,
-    COL_NOTIFICATION,
+    COL_AMOUNT, COL_CURRENCY,    COL_START_DATE,   COL_END_DATE,
+    COL_NAME,   COL_DESCRIPTION, COL_NOTIFICATION,
 };
 
 /* 1 when the declared content type is CSV ("text/csv", any case, optional
@@ -294,8 +296,8 @@ static void cell_money(const char *amount, const char *currency, struct core_pay
                    "currency '%.16s' is not a supported ISO 4217 currency code", currency);
     } else if (amount[0] == '\0') {
         pp_err_set(err, PP_INVALID_PARAMS, "amount is required");
-    } else if (core_money_parse(amount, strlen(amount), out->currency, "amount",
-                                &out->amount_minor, err) == PP_OK &&
+    } else if (core_money_parse(amount, strlen(amount), out->currency, "amount", &out->amount_minor,
+                                err) == PP_OK &&
                out->amount_minor <= 0) {
         pp_err_set(err, PP_INVALID_PARAMS, "amount must be greater than zero");
     }
@@ -316,8 +318,7 @@ static void cell_bool(const char *v, const char *name, int *out, struct pp_err *
 
 /* Reads one data record's cells (v[col], "" for absent columns) into out;
 ** the first problem lands in err. Strings borrowed from the cells. */
-static void csv_row_read(const char *const *v, struct core_payout_request *out,
-                         struct pp_err *err)
+static void csv_row_read(const char *const *v, struct core_payout_request *out, struct pp_err *err)
 {
     struct pp_recipient *r = &out->recipient;
     memset(out, 0, sizeof *out);
@@ -435,7 +436,7 @@ void api_payment_import(struct core_app *app, struct api_request *req, struct ap
         csv_rows_read(im, &err);
     }
     if (err.status != PP_OK) {
-        api_respond_err(resp, &err);
+        api_err_respond(resp, &err);
         return;
     }
     list_run(app, req, resp, im->rows, im->count, 1, im->lines);

@@ -1,6 +1,6 @@
 /*
-** This private header declares the handlers of bulk lists (lists.c) and
-** of reports (reports.c) for the route table.
+** This private header declares the handlers of bulk lists (api/lists.c)
+** for the route table.
 */
 #ifndef PAYOUT_API_LISTS_H
 #define PAYOUT_API_LISTS_H
@@ -17,11 +17,5 @@ void api_payment_create_list(struct core_app *app, struct api_request *req,
 ** names), all or nothing; bad rows are listed with their 1-based data row
 ** number as "index" and the line they start on as "line". */
 void api_payment_import(struct core_app *app, struct api_request *req, struct api_response *resp);
-
-/* GET /api/reports/payouts: counts and sums of payouts created in a
-** period, per group (project, currency, status, recipient or day) and
-** currency. */
-void api_reports_payouts(struct core_app *app, struct api_request *req,
-                         struct api_response *resp);
 
 #endif /* PAYOUT_API_LISTS_H */

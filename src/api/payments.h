@@ -1,23 +1,31 @@
 /*
-** This private header shares the payout-request reader of payments.c with
-** the other modules that create payouts from JSON (bulk lists).
+** This private header declares the payout endpoints of api/payments.c
+** for the route table, and the ids action they share with authorize.
 */
 #ifndef PAYOUT_API_PAYMENTS_H
 #define PAYOUT_API_PAYMENTS_H
 
-#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
 
-#include "payout/core/app.h"
+#include "payout/api/api.h"
+#include "payout/model.h"
 #include "payout/status.h"
 
-/* The fields a create body (or one row of a list) may carry, NULL-ended. */
-extern const char *const api_payout_request_fields[];
+void api_payment_create(struct core_app *app, struct api_request *req, struct api_response *resp);
+void api_payment_cancel(struct core_app *app, struct api_request *req, struct api_response *resp);
+void api_payment_get(struct core_app *app, struct api_request *req, struct api_response *resp);
 
-/* Reads a create body (already checked against api_payout_request_fields)
-** into *out; the first problem lands in err. Strings in *out are borrowed
-** from body, except the compact metadata text, which is allocated in
-** arena. */
-void api_payout_request_read(json_t *body, struct pp_arena *arena,
-                             struct core_payout_request *out, struct pp_err *err);
+/* A bulk action on payouts by id (core_payout_cancel, core_payout_authorize):
+** *done_out = how many it changed. */
+typedef enum pp_status (*api_ids_action_fn)(struct core_app *app, const int64_t *ids, size_t count,
+                                            const struct pp_actor *actor, int64_t *done_out,
+                                            struct pp_err *err);
+
+/* Runs an ids action for req: the body {"ids":[...]} (a non-empty array of
+** at most PP_IDS_MAX positive integers, nothing else), then action as the
+** caller; answers {"success":n} or the error envelope. */
+void api_ids_action_run(struct core_app *app, struct api_request *req, struct api_response *resp,
+                        api_ids_action_fn action);
 
 #endif /* PAYOUT_API_PAYMENTS_H */

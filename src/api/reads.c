@@ -11,12 +11,15 @@
 */
 #include <string.h>
 
-#include "internal.h"
+#include "payout.h"
 #include "payout/base/assert.h"
 #include "reads.h"
+#include "request.h"
+#include "response.h"
 
-int api_list_query(struct core_app *app, const struct api_request *req, enum core_list_kind kind,
-                   struct core_list_query *q, struct api_response *resp)
+int api_list_query_read(struct core_app *app, const struct api_request *req,
+                        enum core_list_kind kind, struct core_list_query *q,
+                        struct api_response *resp)
 {
     struct pp_err err = {0};
     core_list_query_init(q, kind);
@@ -27,32 +30,25 @@ int api_list_query(struct core_app *app, const struct api_request *req, enum cor
         core_list_query_check(app, q, &err);
     }
     if (err.status != PP_OK) {
-        api_respond_err(resp, &err);
+        api_err_respond(resp, &err);
         return 0;
     }
     return 1;
 }
 
-/* Refuses every query parameter but the allowed ones (NULL-terminated);
-** answers the 400 itself and returns 0. */
-static int query_only(const struct api_request *req, const char *const *allowed,
-                      struct api_response *resp)
-{
-    for (size_t i = 0; i < req->query_count; i++) {
-        int ok = 0;
-        for (size_t k = 0; allowed[k] != NULL && !ok; k++) {
-            ok = strcmp(req->query[i].key, allowed[k]) == 0;
-        }
-        if (!ok) {
-            struct pp_err err = {0};
-            pp_err_set(&err, PP_INVALID_PARAMS, "unknown query parameter '%.64s'",
-                       req->query[i].key);
-            api_respond_err(resp, &err);
-            return 0;
-        }
-    }
-    return 1;
-}
+/* GET /api/recipients/{id} takes no query parameter. */
+static const struct core_query_spec recipient_get_spec = {
+    NULL, 0, CORE_QUERY_UNKNOWN, CORE_QUERY_REPEATED, NULL, CORE_QUERY_AS_GIVEN,
+};
+
+/* GET /api/projects/{id} takes stats=true|false; an empty value is judged
+** as a boolean. */
+static const struct core_query_param project_get_params[] = {
+    {"stats", CORE_QUERY_BOOL, 0, 0, CORE_QUERY_NO_FLAG, 0, 0, NULL, NULL, NULL, CORE_QUERY_ONCE},
+};
+static const struct core_query_spec project_get_spec = {
+    project_get_params, 1, CORE_QUERY_UNKNOWN, CORE_QUERY_REPEATED, NULL, CORE_QUERY_AS_GIVEN,
+};
 
 /* The members every page answer ends with. */
 static void write_page_tail(struct jw *w, const struct core_list_query *q,
@@ -88,7 +84,7 @@ static void write_text_or_null(struct jw *w, const char *key, const char *text)
 
 static void row_payout(void *ctx, const struct pp_payout *p)
 {
-    api_write_payout(ctx, p);
+    api_payout_write(ctx, p);
 }
 
 void api_payments_list(struct core_app *app, struct api_request *req, struct api_response *resp)
@@ -97,7 +93,7 @@ void api_payments_list(struct core_app *app, struct api_request *req, struct api
     struct core_list_result res;
     struct pp_err err = {0};
     struct jw w;
-    if (!api_list_query(app, req, CORE_LIST_PAYOUTS, &q, resp)) {
+    if (!api_list_query_read(app, req, CORE_LIST_PAYOUTS, &q, resp)) {
         return;
     }
     jw_init(&w, &resp->body);
@@ -105,7 +101,7 @@ void api_payments_list(struct core_app *app, struct api_request *req, struct api
     jw_key(&w, "payments");
     jw_array_begin(&w);
     if (core_payouts_list(app, &q, row_payout, &w, &res, &err) != PP_OK) {
-        api_respond_err(resp, &err);
+        api_err_respond(resp, &err);
         return;
     }
     jw_array_end(&w);
@@ -124,7 +120,7 @@ static void row_total(void *ctx, const struct store_total *t)
     jw_key(w, "count");
     jw_int(w, t->count);
     jw_key(w, "sum");
-    api_write_amount_wide(w, t->sum_minor, t->currency);
+    api_amount_wide_write(w, t->sum_minor, t->currency);
     jw_object_end(w);
 }
 
@@ -218,7 +214,7 @@ static void totals_page_finish(struct totals_page *tp)
     }
 }
 
-/* --- Recipients --------------------------------------------------------------- */
+/* --- Recipients and projects: fields and single records ------------------------ */
 
 static void write_recipient_fields(struct jw *w, const struct pp_recipient *r)
 {
@@ -232,73 +228,18 @@ static void write_recipient_fields(struct jw *w, const struct pp_recipient *r)
     write_text_or_null(w, "email", r->email);
 }
 
-static void row_recipient(void *ctx, const struct pp_recipient *r)
-{
-    struct jw *w = ctx;
-    jw_object_begin(w);
-    write_recipient_fields(w, r);
-    jw_object_end(w);
-}
-
-static void write_recipient_row(struct jw *w, const void *row)
-{
-    write_recipient_fields(w, row);
-}
-
-static void keep_recipient(void *ctx, const struct pp_recipient *r)
-{
-    totals_page_keep(ctx, r->id, r);
-}
-
-void api_recipients_list(struct core_app *app, struct api_request *req, struct api_response *resp)
-{
-    struct core_list_query q;
-    struct core_list_result res;
-    struct pp_err err = {0};
-    struct totals_page tp;
-    struct jw w;
-    if (!api_list_query(app, req, CORE_LIST_RECIPIENTS, &q, resp)) {
-        return;
-    }
-    jw_init(&w, &resp->body);
-    jw_object_begin(&w);
-    jw_key(&w, "recipients");
-    jw_array_begin(&w);
-    if (q.stats) {
-        /* Each item as GET /api/recipients/{id} answers it. */
-        struct store_page_totals totals = {row_page_total, &tp};
-        totals_page_init(&tp, req->arena, &w, "totals", write_recipient_row,
-                         sizeof(struct pp_recipient), q.size);
-        if (core_recipients_list(app, &q, keep_recipient, &tp, &totals, &res, &err) == PP_OK) {
-            totals_page_finish(&tp);
-        }
-    } else {
-        core_recipients_list(app, &q, row_recipient, &w, NULL, &res, &err);
-    }
-    if (err.status != PP_OK) {
-        api_respond_err(resp, &err);
-        return;
-    }
-    jw_array_end(&w);
-    write_page_tail(&w, &q, &res);
-    jw_object_end(&w);
-}
-
 void api_recipient_get(struct core_app *app, struct api_request *req, struct api_response *resp)
 {
-    static const char *const allowed[] = {NULL};
     struct pp_err err = {0};
     struct pp_recipient r;
     int64_t id = 0;
     struct jw w;
-    if (!query_only(req, allowed, resp)) {
-        return;
-    }
-    if (api_parse_id(req->path_params[0], "recipient id", &id, &err) == PP_OK) {
+    if (api_query_read(req, &recipient_get_spec, NULL, &err) == PP_OK &&
+        api_id_parse(req->path_params[0], "recipient id", &id, &err) == PP_OK) {
         core_recipient_get(app, id, &r, &err);
     }
     if (err.status != PP_OK) {
-        api_respond_err(resp, &err);
+        api_err_respond(resp, &err);
         return;
     }
     jw_init(&w, &resp->body);
@@ -307,14 +248,12 @@ void api_recipient_get(struct core_app *app, struct api_request *req, struct api
     jw_key(&w, "totals");
     jw_array_begin(&w);
     if (core_payout_totals(app, STORE_TOTALS_RECIPIENT, id, row_total, &w, &err) != PP_OK) {
-        api_respond_err(resp, &err);
+        api_err_respond(resp, &err);
         return;
     }
     jw_array_end(&w);
     jw_object_end(&w);
 }
-
-/* --- Projects ----------------------------------------------------------------- */
 
 static void write_project_fields(struct jw *w, const struct store_project *p)
 {
@@ -323,81 +262,7 @@ static void write_project_fields(struct jw *w, const struct store_project *p)
     jw_key(w, "name");
     jw_string(w, p->name);
     jw_key(w, "createdAt");
-    api_write_date(w, p->created_ms);
-}
-
-static void row_project(void *ctx, const struct store_project *p)
-{
-    struct jw *w = ctx;
-    jw_object_begin(w);
-    write_project_fields(w, p);
-    jw_object_end(w);
-}
-
-static void write_project_row(struct jw *w, const void *row)
-{
-    write_project_fields(w, row);
-}
-
-static void keep_project(void *ctx, const struct store_project *p)
-{
-    totals_page_keep(ctx, p->id, p);
-}
-
-void api_projects_list(struct core_app *app, struct api_request *req, struct api_response *resp)
-{
-    struct core_list_query q;
-    struct core_list_result res;
-    struct pp_err err = {0};
-    struct totals_page tp;
-    struct jw w;
-    if (!api_list_query(app, req, CORE_LIST_PROJECTS, &q, resp)) {
-        return;
-    }
-    jw_init(&w, &resp->body);
-    jw_object_begin(&w);
-    jw_key(&w, "projects");
-    jw_array_begin(&w);
-    if (q.stats) {
-        /* Each item as GET /api/projects/{id}?stats=true answers it. */
-        struct store_page_totals totals = {row_page_total, &tp};
-        totals_page_init(&tp, req->arena, &w, "stats", write_project_row,
-                         sizeof(struct store_project), q.size);
-        if (core_projects_list(app, &q, keep_project, &tp, &totals, &res, &err) == PP_OK) {
-            totals_page_finish(&tp);
-        }
-    } else {
-        core_projects_list(app, &q, row_project, &w, NULL, &res, &err);
-    }
-    if (err.status != PP_OK) {
-        api_respond_err(resp, &err);
-        return;
-    }
-    jw_array_end(&w);
-    write_page_tail(&w, &q, &res);
-    jw_object_end(&w);
-}
-
-/* Reads the optional stats=true|false of GET /api/projects/{id}. */
-static enum pp_status project_stats_param(const struct api_request *req, int *stats,
-                                          struct pp_err *err)
-{
-    *stats = 0;
-    for (size_t i = 0; i < req->query_count; i++) {
-        const char *v = req->query[i].value;
-        if (strcmp(req->query[i].key, "stats") != 0) {
-            return pp_err_set(err, PP_INVALID_PARAMS, "unknown query parameter '%.64s'",
-                              req->query[i].key);
-        }
-        if (i > 0) {
-            return pp_err_set(err, PP_INVALID_PARAMS, "query parameter stats is given more than once");
-        }
-        if (v == NULL || (strcmp(v, "true") != 0 && strcmp(v, "false") != 0)) {
-            return pp_err_set(err, PP_INVALID_PARAMS, "stats must be true or false");
-        }
-        *stats = v[0] == 't';
-    }
-    return PP_OK;
+    api_date_write(w, p->created_ms);
 }
 
 void api_project_get(struct core_app *app, struct api_request *req, struct api_response *resp)
@@ -407,12 +272,12 @@ void api_project_get(struct core_app *app, struct api_request *req, struct api_r
     int64_t id = 0;
     int stats = 0;
     struct jw w;
-    if (project_stats_param(req, &stats, &err) == PP_OK &&
-        api_parse_id(req->path_params[0], "project id", &id, &err) == PP_OK) {
+    if (api_query_read(req, &project_get_spec, &stats, &err) == PP_OK &&
+        api_id_parse(req->path_params[0], "project id", &id, &err) == PP_OK) {
         core_project_get(app, id, &p, &err);
     }
     if (err.status != PP_OK) {
-        api_respond_err(resp, &err);
+        api_err_respond(resp, &err);
         return;
     }
     jw_init(&w, &resp->body);
@@ -422,12 +287,136 @@ void api_project_get(struct core_app *app, struct api_request *req, struct api_r
         jw_key(&w, "stats");
         jw_array_begin(&w);
         if (core_payout_totals(app, STORE_TOTALS_PROJECT, id, row_total, &w, &err) != PP_OK) {
-            api_respond_err(resp, &err);
+            api_err_respond(resp, &err);
             return;
         }
         jw_array_end(&w);
     }
     jw_object_end(&w);
+}
+
+/* --- Recipients and projects: one list handler, a table per list ------------- */
+
+/* Where a row goes: straight into the answer, or into the page kept for
+** its totals (stats=true). */
+struct row_sink {
+    const struct row_list *list;
+    struct jw *w;
+    struct totals_page *tp; /* NULL without stats */
+};
+
+/* A list of rows that may carry their payout totals. */
+struct row_list {
+    enum core_list_kind kind;
+    const char *member; /* the answer's array */
+    const char *totals; /* each item's totals array with stats=true */
+    size_t row_bytes;
+    void (*write_fields)(struct jw *w, const void *row);
+    enum pp_status (*run)(struct core_app *app, const struct core_list_query *q,
+                          struct row_sink *sink, const struct store_page_totals *totals,
+                          struct core_list_result *res, struct pp_err *err);
+};
+
+static void sink_row(struct row_sink *sink, int64_t id, const void *row)
+{
+    if (sink->tp != NULL) {
+        totals_page_keep(sink->tp, id, row);
+        return;
+    }
+    jw_object_begin(sink->w);
+    sink->list->write_fields(sink->w, row);
+    jw_object_end(sink->w);
+}
+
+static void recipient_row(void *ctx, const struct pp_recipient *r)
+{
+    sink_row(ctx, r->id, r);
+}
+
+static void project_row(void *ctx, const struct store_project *p)
+{
+    sink_row(ctx, p->id, p);
+}
+
+static void write_recipient_row(struct jw *w, const void *row)
+{
+    write_recipient_fields(w, row);
+}
+
+static void write_project_row(struct jw *w, const void *row)
+{
+    write_project_fields(w, row);
+}
+
+static enum pp_status recipients_run(struct core_app *app, const struct core_list_query *q,
+                                     struct row_sink *sink, const struct store_page_totals *totals,
+                                     struct core_list_result *res, struct pp_err *err)
+{
+    return core_recipients_list(app, q, recipient_row, sink, totals, res, err);
+}
+
+static enum pp_status projects_run(struct core_app *app, const struct core_list_query *q,
+                                   struct row_sink *sink, const struct store_page_totals *totals,
+                                   struct core_list_result *res, struct pp_err *err)
+{
+    return core_projects_list(app, q, project_row, sink, totals, res, err);
+}
+
+/* Each item with stats=true as the single record answers it: GET
+** /api/recipients/{id} and GET /api/projects/{id}?stats=true. */
+static const struct row_list recipients_list = {
+    CORE_LIST_RECIPIENTS,        "recipients",        "totals",
+    sizeof(struct pp_recipient), write_recipient_row, recipients_run,
+};
+static const struct row_list projects_list = {
+    CORE_LIST_PROJECTS,           "projects",        "stats",
+    sizeof(struct store_project), write_project_row, projects_run,
+};
+
+static void row_list_answer(struct core_app *app, struct api_request *req,
+                            struct api_response *resp, const struct row_list *list)
+{
+    struct core_list_query q;
+    struct core_list_result res;
+    struct pp_err err = {0};
+    struct totals_page tp;
+    struct jw w;
+    struct row_sink sink = {list, &w, NULL};
+    if (!api_list_query_read(app, req, list->kind, &q, resp)) {
+        return;
+    }
+    jw_init(&w, &resp->body);
+    jw_object_begin(&w);
+    jw_key(&w, list->member);
+    jw_array_begin(&w);
+    if (q.stats) {
+        struct store_page_totals totals = {row_page_total, &tp};
+        totals_page_init(&tp, req->arena, &w, list->totals, list->write_fields, list->row_bytes,
+                         (size_t)q.size);
+        sink.tp = &tp;
+        if (list->run(app, &q, &sink, &totals, &res, &err) == PP_OK) {
+            totals_page_finish(&tp);
+        }
+    } else {
+        list->run(app, &q, &sink, NULL, &res, &err);
+    }
+    if (err.status != PP_OK) {
+        api_err_respond(resp, &err);
+        return;
+    }
+    jw_array_end(&w);
+    write_page_tail(&w, &q, &res);
+    jw_object_end(&w);
+}
+
+void api_recipients_list(struct core_app *app, struct api_request *req, struct api_response *resp)
+{
+    row_list_answer(app, req, resp, &recipients_list);
+}
+
+void api_projects_list(struct core_app *app, struct api_request *req, struct api_response *resp)
+{
+    row_list_answer(app, req, resp, &projects_list);
 }
 
 /* --- Ledger ------------------------------------------------------------------- */
@@ -439,17 +428,17 @@ static void row_ledger(void *ctx, const struct store_ledger_row *l)
     jw_key(w, "id");
     jw_int(w, l->id);
     jw_key(w, "at");
-    api_write_date(w, l->at_ms);
+    api_date_write(w, l->at_ms);
     jw_key(w, "currency");
     jw_string(w, l->currency);
     jw_key(w, "kind");
     jw_string(w, pp_ledger_kind_name(l->kind));
     jw_key(w, "available");
-    api_write_amount(w, l->d_available, l->currency);
+    api_amount_write(w, l->d_available, l->currency);
     jw_key(w, "blocked");
-    api_write_amount(w, l->d_blocked, l->currency);
+    api_amount_write(w, l->d_blocked, l->currency);
     jw_key(w, "paidOut");
-    api_write_amount(w, l->d_paid_out, l->currency);
+    api_amount_write(w, l->d_paid_out, l->currency);
     jw_key(w, "payoutId");
     if (l->payout_id > 0) {
         jw_int(w, l->payout_id);
@@ -466,7 +455,7 @@ void api_ledger_list(struct core_app *app, struct api_request *req, struct api_r
     struct core_list_result res;
     struct pp_err err = {0};
     struct jw w;
-    if (!api_list_query(app, req, CORE_LIST_LEDGER, &q, resp)) {
+    if (!api_list_query_read(app, req, CORE_LIST_LEDGER, &q, resp)) {
         return;
     }
     jw_init(&w, &resp->body);
@@ -474,7 +463,7 @@ void api_ledger_list(struct core_app *app, struct api_request *req, struct api_r
     jw_key(&w, "ledger");
     jw_array_begin(&w);
     if (core_ledger_list(app, &q, row_ledger, &w, &res, &err) != PP_OK) {
-        api_respond_err(resp, &err);
+        api_err_respond(resp, &err);
         return;
     }
     jw_array_end(&w);

@@ -1,136 +1,86 @@
 /*
 ** This module implements GET /api/reports/payouts: counts and sums of the
 ** payouts created in a period, grouped by project, currency, status,
-** recipient or UTC day, one entry per group and currency. It reads and
-** checks the query (groupBy required; from/to optional, defaulting to the
-** last PP_REPORT_DAYS_DEFAULT whole UTC days up to and including today;
-** optional currency and status filters) and writes the answer; the SQL
-** lives in store/reports.c.
+** recipient or UTC day, one entry per group and currency. It declares
+** the query for the query engine (core/query.h: groupBy required; from/to
+** optional, defaulting to the last PP_REPORT_DAYS_DEFAULT whole UTC days
+** up to and including today; optional currency and status filters) and
+** writes the answer; the SQL lives in store/reports.c.
 */
+#include <stddef.h>
 #include <string.h>
 
-#include "internal.h"
-#include "lists.h"
 #include "payout/core/dates.h"
+#include "payout/core/query.h"
 #include "payout/core/reports.h"
+#include "reports.h"
+#include "request.h"
+#include "response.h"
 
 #define DAY_MS (24LL * 3600 * 1000)
 
 static const char *const report_by_names[] = {
-    [STORE_REPORT_BY_PROJECT] = "project",
-    [STORE_REPORT_BY_CURRENCY] = "currency",
-    [STORE_REPORT_BY_STATUS] = "status",
-    [STORE_REPORT_BY_RECIPIENT] = "recipient",
-    [STORE_REPORT_BY_DAY] = "day",
-};
-#define REPORT_BY_COUNT (sizeof report_by_names / sizeof report_by_names[0])
-
-/* The query parameters a report reads. */
-struct report_params {
-    const char *group_by;
-    const char *from;
-    const char *to;
-    const char *currency;
-    const char *status;
+    [STORE_REPORT_BY_PROJECT] = "project", [STORE_REPORT_BY_CURRENCY] = "currency",
+    [STORE_REPORT_BY_STATUS] = "status",   [STORE_REPORT_BY_RECIPIENT] = "recipient",
+    [STORE_REPORT_BY_DAY] = "day",         NULL,
 };
 
-/* Collects the query into p: unknown, repeated or value-less parameters
-** are PP_INVALID_PARAMS. */
-static enum pp_status params_read(const struct api_request *req, struct report_params *p,
-                                  struct pp_err *err)
-{
-    static const char *const names[] = {"groupBy", "from", "to", "currency", "status"};
-    const char **slots[] = {&p->group_by, &p->from, &p->to, &p->currency, &p->status};
-    memset(p, 0, sizeof *p);
-    for (size_t i = 0; i < req->query_count; i++) {
-        const struct api_param *q = &req->query[i];
-        size_t k = 0;
-        while (k < sizeof names / sizeof names[0] && strcmp(q->key, names[k]) != 0) {
-            k++;
-        }
-        if (k == sizeof names / sizeof names[0]) {
-            return pp_err_set(err, PP_INVALID_PARAMS,
-                              "unknown query parameter '%.64s' (groupBy, from, to, currency, "
-                              "status)",
-                              q->key);
-        }
-        if (*slots[k] != NULL) {
-            return pp_err_set(err, PP_INVALID_PARAMS, "%s is given twice", names[k]);
-        }
-        if (q->value == NULL || q->value[0] == '\0') {
-            return pp_err_set(err, PP_INVALID_PARAMS, "%s must not be empty", names[k]);
-        }
-        *slots[k] = q->value;
-    }
-    return PP_OK;
-}
+/* What a report's query string reads into. */
+struct report_query {
+    struct store_report_query rq;
+    char currency[4];
+    unsigned given; /* REPORT_TO, REPORT_FROM */
+};
 
-/* The period: dates as given, or the defaults (to = the start of the next
-** UTC day, from = to - PP_REPORT_DAYS_DEFAULT days). */
-static enum pp_status period_read(const struct report_params *p, struct store_report_query *rq,
-                                  struct pp_err *err)
-{
-    enum pp_status st = PP_OK;
-    if (p->to != NULL) {
-        st = core_date_parse(p->to, strlen(p->to), "to", &rq->to_ms, err);
-    } else {
-        rq->to_ms = (core_now_ms() / DAY_MS + 1) * DAY_MS;
-    }
-    if (st == PP_OK && p->from != NULL) {
-        st = core_date_parse(p->from, strlen(p->from), "from", &rq->from_ms, err);
-    } else if (st == PP_OK) {
-        rq->from_ms = rq->to_ms - PP_REPORT_DAYS_DEFAULT * DAY_MS;
-        rq->from_ms = rq->from_ms < 0 ? 0 : rq->from_ms; /* dates start in 1970 */
-    }
-    if (st == PP_OK && rq->from_ms >= rq->to_ms) {
-        st = pp_err_set(err, PP_INVALID_PARAMS, "from must be before to");
-    }
-    return st;
-}
+enum { REPORT_TO = 1u << 0, REPORT_FROM = 1u << 1 };
 
-static enum pp_status query_read(const struct api_request *req, struct store_report_query *rq,
-                                 struct pp_err *err)
+#define AT(field) offsetof(struct report_query, field)
+
+/* Every key is checked before any value, and the values are read in this
+** order (groupBy first), so a report answers as it always has. */
+static const struct core_query_param report_params[] = {
+    {"groupBy", CORE_QUERY_CHOICE, 0, AT(rq.by), CORE_QUERY_NO_FLAG, 0, 0, report_by_names,
+     "groupBy must be project, currency, status, recipient or day",
+     "groupBy is required: project, currency, status, recipient or day", CORE_QUERY_ONCE},
+    {"currency", CORE_QUERY_CURRENCY, 0, AT(currency), CORE_QUERY_NO_FLAG, 0, 0, NULL, NULL, NULL,
+     CORE_QUERY_ONCE},
+    {"status", CORE_QUERY_STATUS, 0, AT(rq.status), CORE_QUERY_NO_FLAG, 0, 0, NULL, NULL, NULL,
+     CORE_QUERY_ONCE},
+    {"to", CORE_QUERY_DATE, 0, AT(rq.to_ms), AT(given), REPORT_TO, 0, NULL, NULL, NULL,
+     CORE_QUERY_ONCE},
+    {"from", CORE_QUERY_DATE, 0, AT(rq.from_ms), AT(given), REPORT_FROM, 0, NULL, NULL, NULL,
+     CORE_QUERY_ONCE},
+};
+
+static const struct core_query_spec report_spec = {
+    report_params,
+    sizeof report_params / sizeof report_params[0],
+    "unknown query parameter '%.64s' (groupBy, from, to, currency, status)",
+    "%s is given twice",
+    "%s must not be empty",
+    CORE_QUERY_DECLARED,
+};
+
+/* Reads the query into *rq, with the default period where none is given
+** (to = the start of the next UTC day, from = to - PP_REPORT_DAYS_DEFAULT
+** days). That from is before to is core_report_payouts' check. */
+static enum pp_status report_query_read(const struct api_request *req,
+                                        struct store_report_query *rq, struct pp_err *err)
 {
-    struct report_params p;
-    enum pp_status st = params_read(req, &p, err);
-    memset(rq, 0, sizeof *rq);
-    if (st == PP_OK && p.group_by == NULL) {
-        st = pp_err_set(err, PP_INVALID_PARAMS,
-                        "groupBy is required: project, currency, status, recipient or day");
+    struct report_query q;
+    memset(&q, 0, sizeof q);
+    enum pp_status st = api_query_read(req, &report_spec, &q, err);
+    if (!(q.given & REPORT_TO)) {
+        q.rq.to_ms = (core_now_ms() / DAY_MS + 1) * DAY_MS;
     }
-    if (st == PP_OK) {
-        size_t by = 0;
-        while (by < REPORT_BY_COUNT && strcmp(p.group_by, report_by_names[by]) != 0) {
-            by++;
-        }
-        rq->by = (enum store_report_by)by;
-        if (by == REPORT_BY_COUNT) {
-            st = pp_err_set(err, PP_INVALID_PARAMS,
-                            "groupBy must be project, currency, status, recipient or day");
-        }
+    if (!(q.given & REPORT_FROM)) {
+        q.rq.from_ms = q.rq.to_ms - PP_REPORT_DAYS_DEFAULT * DAY_MS;
+        q.rq.from_ms = q.rq.from_ms < 0 ? 0 : q.rq.from_ms; /* dates start in 1970 */
     }
-    if (st == PP_OK && p.currency != NULL) {
-        const struct core_currency *cur = core_currency_find(p.currency, strlen(p.currency));
-        if (cur == NULL) {
-            st = pp_err_set(err, PP_INVALID_PARAMS,
-                            "currency '%.16s' is not a supported ISO 4217 currency code",
-                            p.currency);
-        } else {
-            rq->currency = cur->code;
-        }
+    if (q.currency[0] != '\0') {
+        q.rq.currency = core_currency_find(q.currency, 3)->code;
     }
-    if (st == PP_OK && p.status != NULL) {
-        enum pp_payout_status s;
-        if (!pp_payout_status_parse(p.status, strlen(p.status), &s)) {
-            st = pp_err_set(err, PP_INVALID_PARAMS,
-                            "status must be UNAUTHORIZED, READY, RECEIVED, CANCELLED or EXPIRED");
-        } else {
-            rq->status = (int)s;
-        }
-    }
-    if (st == PP_OK) {
-        st = period_read(&p, rq, err);
-    }
+    *rq = q.rq;
     return st;
 }
 
@@ -153,12 +103,11 @@ static void write_group(struct jw *w, enum store_report_by by, const struct stor
     jw_key(w, "count");
     jw_int(w, g->count);
     jw_key(w, "sum");
-    api_write_amount_wide(w, g->sum_minor, g->currency);
+    api_amount_wide_write(w, g->sum_minor, g->currency);
     jw_object_end(w);
 }
 
-void api_reports_payouts(struct core_app *app, struct api_request *req,
-                         struct api_response *resp)
+void api_reports_payouts(struct core_app *app, struct api_request *req, struct api_response *resp)
 {
     struct pp_err err = {0};
     struct store_report_query rq;
@@ -166,11 +115,11 @@ void api_reports_payouts(struct core_app *app, struct api_request *req,
     /* Left uninitialised: only the pages a report fills are ever touched. */
     struct store_report_group *groups =
         pp_arena_alloc(req->arena, PP_REPORT_GROUPS_MAX * sizeof *groups);
-    if (query_read(req, &rq, &err) == PP_OK) {
+    if (report_query_read(req, &rq, &err) == PP_OK) {
         core_report_payouts(app, &rq, groups, PP_REPORT_GROUPS_MAX, &count, &err);
     }
     if (err.status != PP_OK) {
-        api_respond_err(resp, &err);
+        api_err_respond(resp, &err);
         return;
     }
     struct jw w;
@@ -179,9 +128,9 @@ void api_reports_payouts(struct core_app *app, struct api_request *req,
     jw_key(&w, "groupBy");
     jw_string(&w, report_by_names[rq.by]);
     jw_key(&w, "from");
-    api_write_date(&w, rq.from_ms);
+    api_date_write(&w, rq.from_ms);
     jw_key(&w, "to");
-    api_write_date(&w, rq.to_ms);
+    api_date_write(&w, rq.to_ms);
     if (rq.currency != NULL) {
         jw_key(&w, "currency");
         jw_string(&w, rq.currency);

@@ -1,8 +1,9 @@
 /*
-** This module implements request-body parsing for the handlers: content
-** type, depth and syntax checks, the field allowlist, and typed readers
-** that turn JSON values into validated C values (amounts through
-** core/money, dates through core/dates). It does not know any route.
+** This module implements reading a request for the handlers: the body's
+** content type, depth and syntax checks, the field allowlist, and typed
+** readers that turn JSON values into validated C values (amounts through
+** core/money, dates through core/dates); the query string through the
+** query engine (core/query.c); ids in the path. It does not know any route.
 **
 ** Real numbers are checked on the raw text before jansson reads them into
 ** doubles: a real that would not read back as exactly the number sent
@@ -12,7 +13,6 @@
 ** normal range always pass; 16 or 17 pass when they are the shortest text
 ** of their double (0.3333333333333333); more never do.
 */
-#include <ctype.h>
 #include <errno.h>
 #include <float.h>
 #include <inttypes.h>
@@ -22,8 +22,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include "internal.h"
 #include "payout/core/dates.h"
+#include "request.h"
+#include "response.h"
 
 /* 1 when the declared content type is JSON ("application/json", any case,
 ** optional parameters after ';'). */
@@ -126,8 +127,8 @@ static void real_digits_read(const char *tok, size_t len, struct real_digits *ou
 static double real_digits_value(const struct real_digits *d)
 {
     char text[REAL_DIGITS_KEPT + 32];
-    snprintf(text, sizeof text, "%s%c.%se%ld", d->negative ? "-" : "", d->digits[0],
-             d->digits + 1, d->magnitude);
+    snprintf(text, sizeof text, "%s%c.%se%ld", d->negative ? "-" : "", d->digits[0], d->digits + 1,
+             d->magnitude);
     return strtod(text, NULL);
 }
 
@@ -222,8 +223,8 @@ static int key_allowed(const char *key, const char *const *allowed)
     return 0;
 }
 
-json_t *api_body_object(const struct api_request *req, const char *const *allowed,
-                        int allow_empty, struct api_response *resp)
+json_t *api_body_read(const struct api_request *req, const char *const *allowed, int allow_empty,
+                      struct api_response *resp)
 {
     struct pp_err err = {0};
     json_t *obj = NULL;
@@ -245,8 +246,9 @@ json_t *api_body_object(const struct api_request *req, const char *const *allowe
     json_error_t jerr;
     obj = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
     if (obj == NULL) {
-        pp_err_set(&err, PP_INVALID_PARAMS, "request body is not valid JSON: %s (line %d, column %d)",
-                   jerr.text, jerr.line, jerr.column);
+        pp_err_set(&err, PP_INVALID_PARAMS,
+                   "request body is not valid JSON: %s (line %d, column %d)", jerr.text, jerr.line,
+                   jerr.column);
         goto done;
     }
     if (!json_is_object(obj)) {
@@ -255,7 +257,8 @@ json_t *api_body_object(const struct api_request *req, const char *const *allowe
     }
     const char *key;
     json_t *value;
-    json_object_foreach(obj, key, value) {
+    json_object_foreach(obj, key, value)
+    {
         if (!key_allowed(key, allowed)) {
             pp_err_set(&err, PP_INVALID_PARAMS, "unknown field '%.64s'", key);
             goto done;
@@ -265,7 +268,7 @@ done:
     if (err.status != PP_OK) {
         json_decref(obj);
         obj = NULL;
-        api_respond_err(resp, &err);
+        api_err_respond(resp, &err);
     }
     return obj;
 }
@@ -313,8 +316,8 @@ enum pp_status api_field_bool(json_t *obj, const char *key, int required, int *o
     return PP_OK;
 }
 
-enum pp_status api_field_currency(json_t *obj, const char *key,
-                                  const struct core_currency **out, struct pp_err *err)
+enum pp_status api_field_currency(json_t *obj, const char *key, const struct core_currency **out,
+                                  struct pp_err *err)
 {
     const char *code = NULL;
     enum pp_status st = api_field_string(obj, key, 1, 16, &code, err);
@@ -378,8 +381,7 @@ enum pp_status api_field_ident(json_t *obj, const char *key, int allow_int, char
                           key);
     }
     if (json_string_length(v) >= out_size) {
-        return pp_err_set(err, PP_INVALID_PARAMS, "%s is longer than %zu bytes", key,
-                          out_size - 1);
+        return pp_err_set(err, PP_INVALID_PARAMS, "%s is longer than %zu bytes", key, out_size - 1);
     }
     memcpy(out, json_string_value(v), json_string_length(v) + 1);
     return PP_OK;
@@ -412,16 +414,22 @@ enum pp_status api_field_ids(json_t *obj, const char *key, struct pp_arena *aren
     return PP_OK;
 }
 
-enum pp_status api_parse_id(const char *text, const char *what, int64_t *out, struct pp_err *err)
+enum pp_status api_query_read(const struct api_request *req, const struct core_query_spec *spec,
+                              void *target, struct pp_err *err)
 {
-    size_t len = strlen(text);
-    int ok = len > 0 && len <= 18 && text[0] != '0';
-    for (size_t i = 0; ok && i < len; i++) {
-        ok = isdigit((unsigned char)text[i]);
+    struct core_query q;
+    enum pp_status st = PP_OK;
+    core_query_init(&q, spec, target);
+    for (size_t i = 0; i < req->query_count && st == PP_OK; i++) {
+        st = core_query_take(&q, req->query[i].key, req->query[i].value, err);
     }
-    if (!ok) {
+    return st == PP_OK ? core_query_end(&q, err) : st;
+}
+
+enum pp_status api_id_parse(const char *text, const char *what, int64_t *out, struct pp_err *err)
+{
+    if (!core_query_id_parse(text, out)) {
         return pp_err_set(err, PP_INVALID_PARAMS, "%s must be a positive integer", what);
     }
-    *out = strtoll(text, NULL, 10);
     return PP_OK;
 }

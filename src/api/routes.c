@@ -1,13 +1,20 @@
 /*
-** This module holds the route table: every endpoint of the server as data
-** (method, path pattern, handler, who may call it, whether it reads a body,
-** its body limit). The HTTP layer matches requests against it;
+** This module implements the route table: every endpoint of the server
+** as data (method, path pattern, handler, who may call it, whether it
+** reads a body, its body limit). The HTTP layer matches requests against it;
 ** docs/api.md and docs/openapi.json describe the same list.
 */
-#include "internal.h"
-#include "lists.h"
+#include "admin.h"
+#include "audit.h"
+#include "auth.h"
+#include "export.h"
 #include "lifecycle.h"
+#include "lists.h"
+#include "openapi.h"
+#include "payments.h"
 #include "reads.h"
+#include "reports.h"
+#include "service.h"
 
 /* Columns: method, pattern, handler, access, has_body, body_bytes_max (0 =
 ** the server's --body-max). One route per line. */

@@ -3,7 +3,8 @@
 ** GET /api/status (the caller's rate-limit figures), GET /healthz (alive),
 ** GET /readyz (the database answers) and GET /api/balances.
 */
-#include "internal.h"
+#include "service.h"
+#include "response.h"
 
 void api_version(struct core_app *app, struct api_request *req, struct api_response *resp)
 {
@@ -61,7 +62,7 @@ void api_readyz(struct core_app *app, struct api_request *req, struct api_respon
     struct jw w;
     (void)req;
     if (!core_app_ready(app)) {
-        api_respond_error(resp, PP_UNAVAILABLE, "the database does not answer");
+        api_error_respond(resp, PP_UNAVAILABLE, "the database does not answer");
         return;
     }
     jw_init(&w, &resp->body);
@@ -73,13 +74,13 @@ void api_readyz(struct core_app *app, struct api_request *req, struct api_respon
 
 void api_balances_list(struct core_app *app, struct api_request *req, struct api_response *resp)
 {
-    struct pp_balance balances[256];
+    struct pp_balance balances[PP_BALANCES_MAX];
     size_t count = 0;
     struct pp_err err = {0};
     (void)req;
     if (core_balances_list(app, balances, sizeof balances / sizeof balances[0], &count, &err) !=
         PP_OK) {
-        api_respond_err(resp, &err);
+        api_err_respond(resp, &err);
         return;
     }
     struct jw w;
@@ -88,7 +89,7 @@ void api_balances_list(struct core_app *app, struct api_request *req, struct api
     jw_key(&w, "balances");
     jw_array_begin(&w);
     for (size_t i = 0; i < count; i++) {
-        api_write_balance(&w, &balances[i]);
+        api_balance_write(&w, &balances[i]);
     }
     jw_array_end(&w);
     jw_object_end(&w);

@@ -16,6 +16,7 @@
 #include "payout/base/assert.h"
 #include "payout/base/log.h"
 #include "payout/core/dates.h"
+#include "payout/core/lockout.h"
 #include "payout/sec/secrets.h"
 
 enum pp_status core_app_open(const char *db_path, unsigned readers, struct core_app **out,
@@ -26,6 +27,7 @@ enum pp_status core_app_open(const char *db_path, unsigned readers, struct core_
     pthread_mutex_init(&app->policy_lock, NULL);
     core_auth_policy_init(&app->policy);
     app->idem = core_idem_create();
+    app->lockouts = core_lockouts_create();
     enum pp_status st = store_open(db_path, readers, &app->store, err);
     if (st == PP_OK) {
         st = core_settings_load(app, err);
@@ -47,6 +49,7 @@ void core_app_close(struct core_app *app)
     core_expiry_stop(app);
     store_close(app->store);
     core_idem_destroy(app->idem);
+    core_lockouts_destroy(app->lockouts);
     sec_wipe(app->jwt_key, sizeof app->jwt_key);
     sec_wipe(&app->integration, sizeof app->integration);
     pthread_mutex_destroy(&app->settings_lock);

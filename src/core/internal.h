@@ -48,6 +48,8 @@ struct core_app {
     ** while rate limiting is off. Set before serving, then read-only. */
     struct sec_ratelimit *rate_keys;
     struct sec_ratelimit *rate_addrs;
+    /* The log-in lockouts (lockout.c), from open to close. */
+    struct core_lockouts *lockouts;
 };
 
 /* Every write of the core goes through here rather than store_write, so

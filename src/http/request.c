@@ -235,16 +235,16 @@ static enum MHD_Result dispatch(struct http_request_ctx *ctx, struct MHD_Connect
     snprintf(resp.allow, sizeof resp.allow, "%s", r->allow);
     struct query_walk walk = {&req, 0, 0};
     if (r->route_status == PP_INVALID_PARAMS) {
-        api_respond_error(&resp, PP_INVALID_PARAMS, URL_NUL_MESSAGE);
+        api_error_respond(&resp, PP_INVALID_PARAMS, URL_NUL_MESSAGE);
     } else if (r->route_status == PP_NOT_FOUND) {
-        api_respond_error(&resp, PP_NOT_FOUND, "no such endpoint");
+        api_error_respond(&resp, PP_NOT_FOUND, "no such endpoint");
     } else if (r->route_status == PP_METHOD_NOT_ALLOWED) {
-        api_respond_error(&resp, PP_METHOD_NOT_ALLOWED, "method not allowed for this endpoint");
+        api_error_respond(&resp, PP_METHOD_NOT_ALLOWED, "method not allowed for this endpoint");
     } else if (MHD_get_connection_values_n(conn, MHD_GET_ARGUMENT_KIND, collect_query, &walk),
                walk.nul) {
-        api_respond_error(&resp, PP_INVALID_PARAMS, URL_NUL_MESSAGE);
+        api_error_respond(&resp, PP_INVALID_PARAMS, URL_NUL_MESSAGE);
     } else if (walk.overflow) {
-        api_respond_error(&resp, PP_INVALID_PARAMS, "too many query parameters");
+        api_error_respond(&resp, PP_INVALID_PARAMS, "too many query parameters");
     } else {
         req.token = request_token(conn);
         req.content_type =

@@ -141,7 +141,7 @@ enum MHD_Result http_response_error(struct MHD_Connection *conn, struct http_req
 {
     struct api_response resp;
     api_response_init(&resp);
-    api_respond_error(&resp, status, message);
+    api_error_respond(&resp, status, message);
     enum MHD_Result ret = http_response_send(conn, r, &resp);
     api_response_free(&resp);
     return ret;
@@ -152,8 +152,8 @@ enum MHD_Result http_response_error_close(struct MHD_Connection *conn, struct ht
 {
     struct api_response resp;
     api_response_init(&resp);
-    api_respond_error(&resp, status, message);
-    api_response_header(&resp, MHD_HTTP_HEADER_CONNECTION, "close");
+    api_error_respond(&resp, status, message);
+    api_response_header_add(&resp, MHD_HTTP_HEADER_CONNECTION, "close");
     enum MHD_Result ret = http_response_send(conn, r, &resp);
     api_response_free(&resp);
     return ret;

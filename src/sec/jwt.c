@@ -31,6 +31,7 @@
 #include <openssl/hmac.h>
 
 #include "payout/base/assert.h"
+#include "payout/base/base64url.h"
 #include "payout/sec/secrets.h"
 
 /* Messages are short and the same for every kind of forgery, so an
@@ -71,60 +72,6 @@ static enum pp_status refuse(struct pp_err *err)
     return pp_err_set(err, PP_UNAUTHORIZED, MSG_INVALID);
 }
 
-/* The 6-bit value of base64url character c, or -1. */
-static int b64url_value(unsigned char c)
-{
-    int value = -1;
-    if (c >= 'A' && c <= 'Z') {
-        value = c - 'A';
-    } else if (c >= 'a' && c <= 'z') {
-        value = c - 'a' + 26;
-    } else if (c >= '0' && c <= '9') {
-        value = c - '0' + 52;
-    } else if (c == '-') {
-        value = 62;
-    } else if (c == '_') {
-        value = 63;
-    }
-    return value;
-}
-
-/* Decodes unpadded base64url in[0..len) into out (out_size bytes) and
-** sets *out_len. Refuses padding, other characters, impossible lengths
-** and non-canonical text (unused trailing bits set), so every decoded
-** value has exactly one spelling. 1 on success. */
-static int b64url_decode(const char *in, size_t len, uint8_t *out, size_t out_size, size_t *out_len)
-{
-    uint32_t acc = 0;
-    unsigned bits = 0;
-    size_t n = 0;
-    int ok = 0;
-
-    if (len % 4 == 1 || len / 4 * 3 + (len % 4) > out_size) {
-        goto done;
-    }
-    for (size_t i = 0; i < len; i++) {
-        int value = b64url_value((unsigned char)in[i]);
-        if (value < 0) {
-            goto done;
-        }
-        acc = (acc << 6) | (uint32_t)value;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out[n++] = (uint8_t)((acc >> bits) & 0xffu);
-            acc &= (1u << bits) - 1u;
-        }
-    }
-    if (acc != 0) {
-        goto done;
-    }
-    *out_len = n;
-    ok = 1;
-done:
-    return ok;
-}
-
 /* Splits the NUL-free token[0..len) into three non-empty base64url parts
 ** with a signature of exactly SIGNATURE_CHARS. 1 on success. */
 static int token_split(const char *token, size_t len, struct token_parts *parts)
@@ -139,7 +86,7 @@ static int token_split(const char *token, size_t len, struct token_parts *parts)
                 goto done;
             }
             dots[dot_count++] = i;
-        } else if (b64url_value((unsigned char)token[i]) < 0) {
+        } else if (pp_base64url_value((unsigned char)token[i]) < 0) {
             goto done;
         }
     }
@@ -167,7 +114,7 @@ static json_t *json_part(const char *b64, size_t len)
     json_t *json = NULL;
     json_error_t jerr;
 
-    if (!b64url_decode(b64, len, text, sizeof text, &text_len)) {
+    if (!pp_base64url_decode(b64, len, text, sizeof text, &text_len)) {
         goto done;
     }
     json = json_loadb((const char *)text, text_len, JSON_REJECT_DUPLICATES, &jerr);
@@ -239,7 +186,8 @@ static int signature_check(const uint8_t *key, const char *token, const struct t
     unsigned expect_len = 0;
     int ok = 0;
 
-    if (!b64url_decode(parts->signature, parts->signature_len, given, sizeof given, &given_len) ||
+    if (!pp_base64url_decode(parts->signature, parts->signature_len, given, sizeof given,
+                             &given_len) ||
         given_len != SIGNATURE_BYTES) {
         goto done;
     }
@@ -331,7 +279,8 @@ static enum pp_status claims_read(const json_t *claims, int64_t now_s, struct se
         status = pp_err_set(err, PP_UNAUTHORIZED, MSG_EXPIRED);
         goto done;
     }
-    if (out->iat_s > now_s + PP_TOKEN_CLOCK_SKEW_S || (nbf_value != NULL && nbf > now_s + PP_TOKEN_CLOCK_SKEW_S)) {
+    if (out->iat_s > now_s + PP_TOKEN_CLOCK_SKEW_S ||
+        (nbf_value != NULL && nbf > now_s + PP_TOKEN_CLOCK_SKEW_S)) {
         status = pp_err_set(err, PP_UNAUTHORIZED, MSG_NOT_YET_VALID);
         goto done;
     }

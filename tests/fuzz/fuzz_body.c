@@ -20,7 +20,7 @@
 **   The database keeps what accepted inputs wrote (payouts, funds,
 **   settings); the properties hold in any state.
 ** - Any other byte: the whole input is the raw body of POST
-**   /api/payment/create, read by api_body_object with the create
+**   /api/payment/create, read by api_body_read with the create
 **   allowlist and then by api_payout_request_read, exactly as the handler
 **   does (without the database). Properties: a refused body answers the
 **   error envelope with "errors":[] and a 4xx status; an accepted one
@@ -41,8 +41,9 @@
 #include <jansson.h>
 #include <string.h>
 
-#include "api/internal.h"
-#include "api/payments.h"
+#include "api/payout.h"
+#include "api/request.h"
+#include "api/response.h"
 #include "fuzz.h"
 #include "payout/base/log.h"
 #include "payout/core/dates.h"
@@ -144,7 +145,7 @@ static void fuzz_create(const uint8_t *data, size_t size)
     req.body = size > 0 ? pp_arena_strndup(arena, (const char *)data, size) : NULL;
     req.body_len = size;
     api_response_init(&resp);
-    json_t *body = api_body_object(&req, api_payout_request_fields, 0, &resp);
+    json_t *body = api_body_read(&req, api_payout_request_fields, 0, &resp);
     if (body == NULL) {
         check_envelope(&resp, 0);
     } else {
@@ -155,7 +156,7 @@ static void fuzz_create(const uint8_t *data, size_t size)
             check_request(&create);
         } else {
             FUZZ_CHECK(err.status == PP_INVALID_PARAMS && err.message[0] != '\0');
-            api_respond_err(&resp, &err);
+            api_err_respond(&resp, &err);
             check_envelope(&resp, 0);
         }
     }

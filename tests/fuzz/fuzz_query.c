@@ -1,9 +1,10 @@
 /*
-** This module implements the fuzz target of the read-side query parser
-** (core/reads.c: core_list_query_param and core_list_query_finish). The
-** first input byte picks the list (payouts, export, recipients, projects,
-** ledger), the rest is a query string "k=v&k" as the HTTP layer hands it
-** over (already decoded; at most PP_QUERY_PARAMS_MAX parameters).
+** This module implements the fuzz target of the list queries
+** (core/list_query.c on the query engine core/query.c:
+** core_list_query_param and core_list_query_finish). The first input byte
+** picks the list (payouts, export, recipients, projects, ledger), the rest
+** is a query string "k=v&k" as the HTTP layer hands it over (already
+** decoded; at most PP_QUERY_PARAMS_MAX parameters).
 ** Properties: a refusal is PP_INVALID_PARAMS with a message; an accepted
 ** query has a page within the limits (size 1..PP_PAGE_SIZE_MAX, or the
 ** export chunk; offset <= PP_PAGE_OFFSET_MAX; page >= 1); and for the paged

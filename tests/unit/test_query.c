@@ -1,14 +1,11 @@
 /*
-** This module implements the unit tests of core/reads' list queries: the
-** defaults, the allowlist per list kind, a data-driven table of refused
-** parameters (each with a word its message must contain), every filter
-** parsed into the store filter (statuses, ids sorted and de-duplicated,
-** amounts in the currency's decimals, dates in every accepted form), the
-** cross checks of core_list_query_finish, the page offset ceiling, and the
-** keyset cursor: round trip, and refusal when altered, signed with another
-** key, or used with another list, order, direction or filter set. It also
-** checks that the SQL of the pages binds every value (no filter value ever
-** appears in the SQL text).
+** This module implements the unit tests of core/query, the one
+** query-parameter engine: a table of parameters of every type reads a
+** query into a struct (each value where its entry says, flags marked),
+** every type's refusals and their messages, the structural refusals in a
+** spec's own wording (unknown, repeated, empty), a repeatable parameter,
+** values read as given against values read in the table's order with a
+** required parameter, and core_query_given.
 */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,371 +15,271 @@
 #include <cmocka.h>
 
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include "payout/core/reads.h"
+#include "payout/core/query.h"
+#include "payout/limits.h"
+#include "payout/model.h"
 
-static const uint8_t key_a[PP_JWT_KEY_BYTES] = {1, 2, 3, 4, 5};
-static const uint8_t key_b[PP_JWT_KEY_BYTES] = {9, 9, 9};
+struct target {
+    unsigned used;
+    int64_t n;
+    int64_t count;
+    int flag;
+    char text[9];
+    const char *ref;
+    const char *raw;
+    char currency[4];
+    int64_t from_ms;
+    int64_t to_ms;
+    int status;
+    unsigned statuses;
+    size_t ids_count;
+    int64_t ids[PP_READ_IDS_MAX];
+    int choice;
+    int64_t again;
+};
 
-/* Builds a query from "k=v&k=v" (a key without '=' has a NULL value) and
-** finishes it with key_a. Returns the status; err holds the message. */
-static enum pp_status build(struct core_list_query *q, enum core_list_kind kind, const char *qs,
-                            struct pp_err *err)
+#define AT(f) offsetof(struct target, f)
+#define P(name, type, max, field, bit)                                                             \
+    {                                                                                              \
+        name, type, max, AT(field), AT(used), bit, 0, NULL, NULL, NULL, CORE_QUERY_ONCE            \
+    }
+
+static const char *const colours[] = {"red", "green", "blue", NULL};
+
+static const struct core_query_param params[] = {
+    P("n", CORE_QUERY_POSITIVE, 50, n, 1u << 0),
+    P("count", CORE_QUERY_INT, 1000, count, 1u << 1),
+    P("flag", CORE_QUERY_BOOL, 0, flag, 1u << 2),
+    P("text", CORE_QUERY_TEXT, 8, text, 1u << 3),
+    P("ref", CORE_QUERY_TEXT_REF, 4, ref, 1u << 4),
+    P("raw", CORE_QUERY_RAW, 0, raw, 1u << 5),
+    P("currency", CORE_QUERY_CURRENCY, 0, currency, 1u << 6),
+    P("from", CORE_QUERY_DATE, 0, from_ms, 1u << 7),
+    P("to", CORE_QUERY_DATE_END, 0, to_ms, 1u << 8),
+    P("status", CORE_QUERY_STATUS, 0, status, 1u << 9),
+    P("statuses", CORE_QUERY_STATUSES, 0, statuses, 1u << 10),
+    {"ids", CORE_QUERY_IDS, 0, AT(ids), AT(used), 1u << 11, AT(ids_count), NULL, NULL, NULL,
+     CORE_QUERY_ONCE},
+    {"colour", CORE_QUERY_CHOICE, 0, AT(choice), CORE_QUERY_NO_FLAG, 0, 0, colours,
+     "colour must be red, green or blue", NULL, CORE_QUERY_ONCE},
+    {"again", CORE_QUERY_POSITIVE, 0, AT(again), CORE_QUERY_NO_FLAG, 0, 0, NULL, NULL, NULL,
+     CORE_QUERY_REPEATABLE},
+};
+
+static const struct core_query_spec as_given = {
+    params,
+    sizeof params / sizeof params[0],
+    CORE_QUERY_UNKNOWN,
+    CORE_QUERY_REPEATED,
+    CORE_QUERY_EMPTY,
+    CORE_QUERY_AS_GIVEN,
+};
+
+/* Reads "k=v&k" (a key without '=' has a NULL value) into t with spec. */
+static enum pp_status read_qs(const struct core_query_spec *spec, const char *qs, struct target *t,
+                              struct pp_err *err)
 {
     static char buf[4096];
+    struct core_query q;
     char *save = NULL;
+    enum pp_status st = PP_OK;
+    memset(t, 0, sizeof *t);
     pp_err_clear(err);
-    core_list_query_init(q, kind);
+    core_query_init(&q, spec, t);
     snprintf(buf, sizeof buf, "%s", qs);
-    for (char *pair = strtok_r(buf, "&", &save); pair != NULL; pair = strtok_r(NULL, "&", &save)) {
+    for (char *pair = strtok_r(buf, "&", &save); pair != NULL && st == PP_OK;
+         pair = strtok_r(NULL, "&", &save)) {
         char *eq = strchr(pair, '=');
         if (eq != NULL) {
             *eq = '\0';
         }
-        if (core_list_query_param(q, pair, eq != NULL ? eq + 1 : NULL, err) != PP_OK) {
-            return err->status;
-        }
+        st = core_query_take(&q, pair, eq != NULL ? eq + 1 : NULL, err);
     }
-    return core_list_query_finish(q, key_a, err);
+    return st == PP_OK ? core_query_end(&q, err) : st;
 }
 
-static void test_defaults(void **state)
+static void refused(const struct core_query_spec *spec, const char *qs, const char *message)
+{
+    struct target t;
+    struct pp_err err;
+    /* A message ending in "..." is a prefix (date messages go on with the reason). */
+    size_t len = strlen(message);
+    size_t cmp = len > 3 && strcmp(message + len - 3, "...") == 0 ? len - 3 : len + 1;
+    if (read_qs(spec, qs, &t, &err) != PP_INVALID_PARAMS ||
+        strncmp(err.message, message, cmp) != 0) {
+        fail_msg("%s: got status %d \"%s\", expected \"%s\"", qs, (int)err.status, err.message,
+                 message);
+    }
+}
+
+static void test_values(void **state)
 {
     (void)state;
-    struct core_list_query q;
+    struct target t;
     struct pp_err err;
-    assert_int_equal(build(&q, CORE_LIST_PAYOUTS, "", &err), PP_OK);
-    assert_int_equal(q.page.order, STORE_ORDER_ID);
-    assert_int_equal(q.page.desc, 0);
-    assert_int_equal(q.page.limit, PP_PAGE_SIZE_DEFAULT);
-    assert_int_equal(q.page.offset, 0);
-    assert_int_equal(q.page.keyset, 0);
-    assert_int_equal(q.page.want_total, 1);
-    assert_int_equal(q.page_number, 1);
-    assert_int_equal(q.payouts.used, 0);
-    assert_int_equal(build(&q, CORE_LIST_EXPORT, "", &err), PP_OK);
-    assert_int_equal(q.page.limit, PP_EXPORT_CHUNK_ROWS);
-    assert_int_equal(q.page.want_total, 0);
+    assert_int_equal(read_qs(&as_given,
+                             "n=50&count=007&flag=true&text=abcdefgh&ref=abcd&raw=%20x"
+                             "&currency=JPY&from=2026-03-01&to=2026-03-01&status=READY"
+                             "&statuses=ready,Cancelled&ids=5,3,5,1&colour=blue",
+                             &t, &err),
+                     PP_OK);
+    assert_int_equal(t.n, 50);
+    assert_int_equal(t.count, 7);
+    assert_int_equal(t.flag, 1);
+    assert_string_equal(t.text, "abcdefgh");
+    assert_string_equal(t.ref, "abcd");
+    assert_string_equal(t.raw, "%20x");
+    assert_string_equal(t.currency, "JPY");
+    /* A bare day as the end of a period covers the whole day. */
+    assert_int_equal(t.to_ms - t.from_ms, 24LL * 3600 * 1000 - 1);
+    assert_int_equal(t.status, PP_PAYOUT_READY);
+    assert_int_equal(t.statuses, (1u << PP_PAYOUT_READY) | (1u << PP_PAYOUT_CANCELLED));
+    assert_int_equal(t.ids_count, 3);
+    assert_int_equal(t.ids[0], 1);
+    assert_int_equal(t.ids[1], 3);
+    assert_int_equal(t.ids[2], 5);
+    assert_int_equal(t.choice, 2);
+    assert_int_equal(t.used, (1u << 12) - 1u);
+    /* Nothing given: nothing written, no flag. */
+    assert_int_equal(read_qs(&as_given, "", &t, &err), PP_OK);
+    assert_int_equal(t.used, 0);
+    assert_int_equal(read_qs(&as_given, "flag=false&to=2026-03-01T10:00:00Z", &t, &err), PP_OK);
+    assert_int_equal(t.flag, 0);
+    assert_int_equal(t.to_ms % 1000, 0);
 }
 
-static const struct {
-    enum core_list_kind kind;
-    const char *qs;
-    const char *word; /* the message must contain it */
-} refused[] = {
-    {CORE_LIST_PAYOUTS, "foo=1", "unknown query parameter 'foo'"},
-    {CORE_LIST_PAYOUTS, "userName=x", "unknown query parameter 'userName'"},
-    {CORE_LIST_PAYOUTS, "Status=READY", "unknown"},
-    {CORE_LIST_PAYOUTS, "size=2&size=3", "more than once"},
-    {CORE_LIST_PAYOUTS, "size", "needs a value"},
-    {CORE_LIST_PAYOUTS, "size=", "needs a value"},
-    {CORE_LIST_PAYOUTS, "size=0", "size must be"},
-    {CORE_LIST_PAYOUTS, "size=101", "between 1 and 100"},
-    {CORE_LIST_PAYOUTS, "size=-1", "size must be"},
-    {CORE_LIST_PAYOUTS, "size=1e2", "size must be"},
-    {CORE_LIST_PAYOUTS, "size=010", "size must be"},
-    {CORE_LIST_PAYOUTS, "page=0", "page must be"},
-    {CORE_LIST_PAYOUTS, "page=abc", "page must be"},
-    {CORE_LIST_PAYOUTS, "page=99999999999999999999", "page must be"},
-    {CORE_LIST_PAYOUTS, "page=4002", "nextCursor"},
-    {CORE_LIST_PAYOUTS, "total=yes", "total must be true or false"},
-    {CORE_LIST_PAYOUTS, "orderBy=name", "orderBy must be one of"},
-    {CORE_LIST_PAYOUTS, "orderBy=ID", "orderBy must be one of"},
-    {CORE_LIST_PAYOUTS, "dir=up", "dir must be asc or desc"},
-    {CORE_LIST_PAYOUTS, "status=PAID", "status must be"},
-    {CORE_LIST_PAYOUTS, "status=READY,", "status must be"},
-    {CORE_LIST_PAYOUTS, "status=,READY", "status must be"},
-    {CORE_LIST_PAYOUTS, "currency=gbp", "ISO 4217"},
-    {CORE_LIST_PAYOUTS, "currency=XXX", "ISO 4217"},
-    {CORE_LIST_PAYOUTS, "projectId=0", "projectId must be a positive integer"},
-    {CORE_LIST_PAYOUTS, "recipientId=1.5", "recipientId must be a positive integer"},
-    {CORE_LIST_PAYOUTS, "ids=1,x", "ids must be"},
-    {CORE_LIST_PAYOUTS, "ids=1,,2", "ids must be"},
-    {CORE_LIST_PAYOUTS, "ids=-1", "ids must be"},
-    {CORE_LIST_PAYOUTS, "amountMin=1", "need currency"},
-    {CORE_LIST_PAYOUTS, "currency=JPY&amountMin=1.5", "amountMin"},
-    {CORE_LIST_PAYOUTS, "currency=GBP&amountMax=abc", "amountMax"},
-    {CORE_LIST_PAYOUTS, "currency=GBP&amountMax=-1", "amountMax"},
-    {CORE_LIST_PAYOUTS, "currency=GBP&amountMin=5&amountMax=4.99", "not be greater"},
-    {CORE_LIST_PAYOUTS, "createdFrom=yesterday", "createdFrom"},
-    {CORE_LIST_PAYOUTS, "startTo=2018-02-30", "startTo"},
-    {CORE_LIST_PAYOUTS, "createdFrom=2018-02-01&createdTo=2018-01-01", "createdFrom must not"},
-    {CORE_LIST_PAYOUTS, "endFrom=2018-02-01&endTo=2018-01-01", "endFrom must not"},
-    {CORE_LIST_PAYOUTS, "cursor=abc", "cursor is not a valid cursor"},
-    {CORE_LIST_EXPORT, "page=1", "unknown query parameter 'page'"},
-    {CORE_LIST_EXPORT, "size=10", "unknown query parameter 'size'"},
-    {CORE_LIST_EXPORT, "cursor=x", "unknown query parameter 'cursor'"},
-    {CORE_LIST_RECIPIENTS, "status=READY", "unknown"},
-    {CORE_LIST_RECIPIENTS, "orderBy=amount", "orderBy must be id"},
-    {CORE_LIST_PROJECTS, "name=", "needs a value"},
-    {CORE_LIST_PROJECTS, "currency=GBP", "unknown"},
-    {CORE_LIST_LEDGER, "from=2019-01-01&to=2018-01-01", "from must not be after to"},
-    {CORE_LIST_LEDGER, "payoutId=abc", "payoutId"},
-    {CORE_LIST_LEDGER, "userName=a", "unknown"},
+static void test_type_refusals(void **state)
+{
+    (void)state;
+    static const char *const cases[][2] = {
+        {"n=0", "n must be a positive integer"},
+        {"n=05", "n must be a positive integer"},
+        {"n=-1", "n must be a positive integer"},
+        {"n=1234567890123456789", "n must be a positive integer"},
+        {"n=51", "n must be between 1 and 50"},
+        {"count=0", "count must be an integer from 1 to 1000"},
+        {"count=1001", "count must be an integer from 1 to 1000"},
+        {"count=1x", "count must be an integer from 1 to 1000"},
+        {"count=99999999999999999999", "count must be an integer from 1 to 1000"},
+        {"flag=yes", "flag must be true or false"},
+        {"text=abcdefghi", "text is longer than 8 bytes"},
+        {"ref=abcde", "ref must be 1 to 4 characters"},
+        {"currency=XXX", "currency 'XXX' is not a supported ISO 4217 currency code"},
+        {"status=ready", "status must be UNAUTHORIZED, READY, RECEIVED, CANCELLED or EXPIRED"},
+        {"statuses=READY,,CANCELLED",
+         "statuses must be a comma-separated list of UNAUTHORIZED, READY, RECEIVED, CANCELLED, "
+         "EXPIRED"},
+        {"ids=1,x", "ids must be a comma-separated list of positive integers"},
+        {"colour=Red", "colour must be red, green or blue"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        refused(&as_given, cases[i][0], cases[i][1]);
+    }
+    char many[1024] = "ids=1";
+    for (int i = 2; i <= PP_READ_IDS_MAX + 1; i++) {
+        snprintf(many + strlen(many), sizeof many - strlen(many), ",%d", i);
+    }
+    char message[64];
+    snprintf(message, sizeof message, "ids has more than %d ids", PP_READ_IDS_MAX);
+    refused(&as_given, many, message);
+}
+
+static void test_structure(void **state)
+{
+    (void)state;
+    struct target t;
+    struct pp_err err;
+    refused(&as_given, "n=1&nope=2", "unknown query parameter 'nope'");
+    refused(&as_given, "n=1&n=2", "query parameter n is given more than once");
+    refused(&as_given, "n", "query parameter n needs a value");
+    refused(&as_given, "flag=", "query parameter flag needs a value");
+    /* A repeatable parameter takes each value; the last stays. */
+    assert_int_equal(read_qs(&as_given, "again=3&again=4", &t, &err), PP_OK);
+    assert_int_equal(t.again, 4);
+    /* Another wording, and no empty check: the type judges "". */
+    static const struct core_query_spec other = {
+        params,
+        sizeof params / sizeof params[0],
+        "no such parameter %s",
+        "%s twice",
+        NULL,
+        CORE_QUERY_AS_GIVEN,
+    };
+    refused(&other, "nope", "no such parameter nope");
+    refused(&other, "flag=true&flag=true", "flag twice");
+    refused(&other, "flag", "flag must be true or false");
+    refused(&other, "ref=", "ref must be 1 to 4 characters");
+}
+
+static const struct core_query_param ordered[] = {
+    {"groupBy", CORE_QUERY_CHOICE, 0, AT(choice), CORE_QUERY_NO_FLAG, 0, 0, colours,
+     "groupBy must be red, green or blue", "groupBy is required", CORE_QUERY_ONCE},
+    P("to", CORE_QUERY_DATE, 0, to_ms, 1u),
+    P("from", CORE_QUERY_DATE, 0, from_ms, 2u),
 };
 
-static void test_refused(void **state)
+static void test_order(void **state)
 {
     (void)state;
-    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
-        struct core_list_query q;
-        struct pp_err err;
-        enum pp_status st = build(&q, refused[i].kind, refused[i].qs, &err);
-        if (st != PP_INVALID_PARAMS || strstr(err.message, refused[i].word) == NULL) {
-            fail_msg("'%s' (kind %d): status %d, message '%s', wanted '%s'", refused[i].qs,
-                     (int)refused[i].kind, (int)st, err.message, refused[i].word);
-        }
-    }
-}
-
-static void test_ids_over_limit(void **state)
-{
-    (void)state;
-    char qs[2048] = "ids=";
-    for (int i = 1; i <= PP_READ_IDS_MAX + 1; i++) {
-        snprintf(qs + strlen(qs), sizeof qs - strlen(qs), i == 1 ? "%d" : ",%d", i);
-    }
-    struct core_list_query q;
+    struct target t;
     struct pp_err err;
-    assert_int_equal(build(&q, CORE_LIST_PAYOUTS, qs, &err), PP_INVALID_PARAMS);
-    assert_non_null(strstr(err.message, "more than 100 ids"));
-    /* Exactly the limit is fine. */
-    *strrchr(qs, ',') = '\0';
-    assert_int_equal(build(&q, CORE_LIST_PAYOUTS, qs, &err), PP_OK);
-    assert_int_equal(q.payouts.ids_count, PP_READ_IDS_MAX);
-}
-
-static void test_filters_parsed(void **state)
-{
-    (void)state;
-    struct core_list_query q;
-    struct pp_err err;
-    assert_int_equal(build(&q, CORE_LIST_PAYOUTS,
-                           "status=ready,CANCELLED&currency=GBP&projectId=7&recipientId=9"
-                           "&ids=5,3,5,1&amountMin=1.50&amountMax=2&createdFrom=2018-01-01"
-                           "&createdTo=2018-01-01T12:00:00%2B02:00&startFrom=Mon, 01 Jan 2018 "
-                           "12:00:00 +0100&startTo=2019-01-01 00:00:00&endFrom=2018-01-01"
-                           "&endTo=2030-01-01&orderBy=amount&dir=desc&size=100&page=3"
-                           "&total=false",
-                           &err),
-                     PP_INVALID_PARAMS);
-    /* '%2B' is not decoded here (the HTTP layer does it): the date is refused. */
-    assert_non_null(strstr(err.message, "createdTo"));
-    assert_int_equal(build(&q, CORE_LIST_PAYOUTS,
-                           "status=ready,CANCELLED&currency=GBP&projectId=7&recipientId=9"
-                           "&ids=5,3,5,1&amountMin=1.50&amountMax=2&createdFrom=2018-01-01"
-                           "&createdTo=2018-01-01T12:00:00+02:00&startFrom=Mon, 01 Jan 2018 "
-                           "12:00:00 +0100&startTo=2019-01-01 00:00:00&endFrom=2018-01-01"
-                           "&endTo=2030-01-01&orderBy=amount&dir=desc&size=100&page=3"
-                           "&total=false",
-                           &err),
-                     PP_OK);
-    const struct store_payout_filter *f = &q.payouts;
-    assert_int_equal(f->used, STORE_PF_ALL);
-    assert_int_equal(f->status_mask, (1u << PP_PAYOUT_READY) | (1u << PP_PAYOUT_CANCELLED));
-    assert_string_equal(f->currency, "GBP");
-    assert_int_equal(f->project_id, 7);
-    assert_int_equal(f->recipient_id, 9);
-    assert_int_equal(f->ids_count, 3);
-    assert_int_equal(f->ids[0], 1);
-    assert_int_equal(f->ids[1], 3);
-    assert_int_equal(f->ids[2], 5);
-    assert_int_equal(f->amount_min, 150);
-    assert_int_equal(f->amount_max, 200);
-    assert_int_equal(f->created_from, 1514764800000LL);
-    assert_int_equal(f->created_to, 1514764800000LL + 10LL * 3600 * 1000);
-    assert_int_equal(f->start_from, 1514764800000LL + 11LL * 3600 * 1000);
-    assert_int_equal(f->start_to, 1546300800000LL);
-    assert_int_equal(q.page.order, STORE_ORDER_AMOUNT);
-    assert_int_equal(q.page.desc, 1);
-    assert_int_equal(q.page.limit, 100);
-    assert_int_equal(q.page.offset, 200);
-    assert_int_equal(q.page.want_total, 0);
-    assert_int_equal(q.page_number, 3);
-}
-
-static void test_other_lists_parsed(void **state)
-{
-    (void)state;
-    struct core_list_query q;
-    struct pp_err err;
-    assert_int_equal(build(&q, CORE_LIST_RECIPIENTS,
-                           "userName=ann&phoneNumber=+44 1&referenceId=42&dir=desc", &err),
-                     PP_OK);
-    assert_int_equal(q.recipients.used,
-                     STORE_RF_USER_NAME | STORE_RF_PHONE_NUMBER | STORE_RF_REFERENCE_ID);
-    assert_string_equal(q.recipients.phone_number, "+44 1");
-    assert_int_equal(build(&q, CORE_LIST_PROJECTS, "name=Big, project&orderBy=id", &err), PP_OK);
-    assert_int_equal(q.projects.has_name, 1);
-    assert_string_equal(q.projects.name, "Big, project");
-    assert_int_equal(build(&q, CORE_LIST_LEDGER,
-                           "currency=BHD&from=2018-01-01&to=2018-01-02&payoutId=4", &err),
-                     PP_OK);
-    assert_int_equal(q.ledger.used, STORE_LF_CURRENCY | STORE_LF_FROM | STORE_LF_TO |
-                                        STORE_LF_PAYOUT);
-    assert_int_equal(q.ledger.payout_id, 4);
-    assert_int_equal(q.ledger.to_ms - q.ledger.from_ms, 86400000LL);
-}
-
-static void test_page_offset_ceiling(void **state)
-{
-    (void)state;
-    struct core_list_query q;
-    struct pp_err err;
-    /* 4001 pages of 25 skip exactly PP_PAGE_OFFSET_MAX rows. */
-    assert_int_equal(build(&q, CORE_LIST_PAYOUTS, "page=4001&size=25", &err), PP_OK);
-    assert_int_equal(q.page.offset, PP_PAGE_OFFSET_MAX);
-    assert_int_equal(build(&q, CORE_LIST_PAYOUTS, "page=4002&size=25", &err), PP_INVALID_PARAMS);
-    assert_int_equal(build(&q, CORE_LIST_PAYOUTS, "page=1001&size=100", &err), PP_OK);
-    assert_int_equal(build(&q, CORE_LIST_PAYOUTS, "page=1002&size=100", &err), PP_INVALID_PARAMS);
-}
-
-/* Makes the cursor after (value, id) of the list "qs". */
-static void cursor_of(enum core_list_kind kind, const char *qs, int64_t value, int64_t id,
-                      const uint8_t *key, char *out)
-{
-    struct core_list_query q;
-    struct pp_err err;
-    assert_int_equal(build(&q, kind, qs, &err), PP_OK);
-    core_list_cursor_encode(&q, key, value, id, out, PP_CURSOR_TEXT_BYTES);
-}
-
-static void test_cursor_round_trip(void **state)
-{
-    (void)state;
-    char cur[PP_CURSOR_TEXT_BYTES];
-    char qs[512];
-    struct core_list_query q;
-    struct pp_err err;
-    const char *base = "status=READY&currency=GBP&orderBy=createdAt&dir=desc";
-    cursor_of(CORE_LIST_PAYOUTS, base, -5, 123456789012LL, key_a, cur);
-    assert_true(strlen(cur) < PP_CURSOR_TEXT_BYTES);
-    for (const char *p = cur; *p != '\0'; p++) {
-        assert_non_null(strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_",
-                               *p));
-    }
-    /* Same filters in another order and another size: accepted. */
-    snprintf(qs, sizeof qs, "dir=desc&orderBy=createdAt&currency=GBP&status=READY&size=7"
-                            "&cursor=%s", cur);
-    assert_int_equal(build(&q, CORE_LIST_PAYOUTS, qs, &err), PP_OK);
-    assert_int_equal(q.page.keyset, 1);
-    assert_int_equal(q.page.after_value, -5);
-    assert_int_equal(q.page.after_id, 123456789012LL);
-    assert_int_equal(q.page.offset, 0);
-    assert_int_equal(q.page.limit, 7);
-    assert_int_equal(q.page_number, 2);
-    /* The next cursor counts pages on. */
-    char next[PP_CURSOR_TEXT_BYTES];
-    core_list_cursor_encode(&q, key_a, 1, 2, next, sizeof next);
-    snprintf(qs, sizeof qs, "%s&cursor=%s", base, next);
-    assert_int_equal(build(&q, CORE_LIST_PAYOUTS, qs, &err), PP_OK);
-    assert_int_equal(q.page_number, 3);
-    /* The export shares the payout filters but not the cursor. */
-    cursor_of(CORE_LIST_LEDGER, "currency=GBP", 9, 9, key_a, cur);
-    snprintf(qs, sizeof qs, "currency=GBP&cursor=%s", cur);
-    assert_int_equal(build(&q, CORE_LIST_LEDGER, qs, &err), PP_OK);
-    assert_int_equal(build(&q, CORE_LIST_PAYOUTS, qs, &err), PP_INVALID_PARAMS);
-    assert_non_null(strstr(err.message, "another list"));
-}
-
-static void test_cursor_refused(void **state)
-{
-    (void)state;
-    char cur[PP_CURSOR_TEXT_BYTES];
-    char qs[512];
-    struct core_list_query q;
-    struct pp_err err;
-    const char *base = "status=READY&orderBy=amount";
-    cursor_of(CORE_LIST_PAYOUTS, base, 100, 7, key_a, cur);
-    static const struct {
-        const char *params;
-        const char *word;
-    } mismatch[] = {
-        {"status=READY", "another orderBy"},
-        {"status=READY&orderBy=amount&dir=desc", "another orderBy"},
-        {"status=CANCELLED&orderBy=amount", "other filters"},
-        {"status=READY&orderBy=amount&currency=GBP", "other filters"},
-        {"orderBy=amount", "other filters"},
-        {"status=READY&orderBy=amount&page=2", "page and cursor"},
+    static const struct core_query_spec declared = {
+        ordered,
+        3,
+        "unknown '%s'",
+        "%s is given twice",
+        "%s must not be empty",
+        CORE_QUERY_DECLARED,
     };
-    for (size_t i = 0; i < sizeof mismatch / sizeof mismatch[0]; i++) {
-        snprintf(qs, sizeof qs, "%s&cursor=%s", mismatch[i].params, cur);
-        assert_int_equal(build(&q, CORE_LIST_PAYOUTS, qs, &err), PP_INVALID_PARAMS);
-        if (strstr(err.message, mismatch[i].word) == NULL) {
-            fail_msg("%s: '%s'", mismatch[i].params, err.message);
-        }
-    }
-    /* Every single-character change is caught. */
-    size_t len = strlen(cur);
-    for (size_t i = 0; i < len; i++) {
-        char bad[PP_CURSOR_TEXT_BYTES];
-        memcpy(bad, cur, len + 1);
-        bad[i] = bad[i] == 'A' ? 'B' : 'A';
-        snprintf(qs, sizeof qs, "%s&cursor=%s", base, bad);
-        assert_int_equal(build(&q, CORE_LIST_PAYOUTS, qs, &err), PP_INVALID_PARAMS);
-        assert_non_null(strstr(err.message, "not a valid cursor"));
-    }
-    /* Cut, extended, padded, or signed with another key. */
-    const char *variants[] = {"%.20s", "%sA", "%s=", "%.53s+"};
-    for (size_t i = 0; i < sizeof variants / sizeof variants[0]; i++) {
-        char bad[PP_CURSOR_TEXT_BYTES + 8];
-        snprintf(bad, sizeof bad, variants[i], cur);
-        snprintf(qs, sizeof qs, "%s&cursor=%s", base, bad);
-        assert_int_equal(build(&q, CORE_LIST_PAYOUTS, qs, &err), PP_INVALID_PARAMS);
-    }
-    cursor_of(CORE_LIST_PAYOUTS, base, 100, 7, key_b, cur);
-    snprintf(qs, sizeof qs, "%s&cursor=%s", base, cur);
-    assert_int_equal(build(&q, CORE_LIST_PAYOUTS, qs, &err), PP_INVALID_PARAMS);
+    static const struct core_query_spec given = {
+        ordered,
+        3,
+        "unknown '%s'",
+        "%s is given twice",
+        "%s must not be empty",
+        CORE_QUERY_AS_GIVEN,
+    };
+    /* Declared order: every key is checked before any value ... */
+    refused(&declared, "from=bad&nope=1", "unknown 'nope'");
+    refused(&declared, "from=bad&from=", "from is given twice");
+    /* ... then the required one, then the values in the table's order. */
+    refused(&declared, "from=bad&to=bad", "groupBy is required");
+    refused(&declared, "from=x&to=y&groupBy=red", "to is not a valid date: ...");
+    refused(&declared, "from=x&to=y&groupBy=pink", "groupBy must be red, green or blue");
+    /* As given: the first bad value in the request wins. */
+    refused(&given, "from=x&to=y&groupBy=pink", "from is not a valid date: ...");
+    refused(&given, "groupBy=pink&from=x", "groupBy must be red, green or blue");
+    refused(&given, "from=2026-01-01", "groupBy is required");
+    assert_int_equal(read_qs(&declared, "to=2026-01-02&groupBy=green&from=2026-01-01", &t, &err),
+                     PP_OK);
+    assert_int_equal(t.choice, 1);
+    assert_int_equal(t.to_ms - t.from_ms, 24LL * 3600 * 1000);
+    assert_int_equal(t.used, 3u);
 }
 
-/* No value of a filter ever reaches the SQL text: only '?N' parameters. */
-static void test_sql_binds_values(void **state)
+static void test_given(void **state)
 {
     (void)state;
-    struct core_list_query q;
+    struct target t;
     struct pp_err err;
-    assert_int_equal(build(&q, CORE_LIST_PAYOUTS,
-                           "status=READY,EXPIRED&currency=GBP&projectId=777777&ids=888888"
-                           "&recipientId=999999&orderBy=endDate&amountMin=123456&currency2=x",
-                           &err),
-                     PP_INVALID_PARAMS);
-    assert_int_equal(build(&q, CORE_LIST_PAYOUTS,
-                           "status=READY,EXPIRED&currency=GBP&projectId=777777&ids=888888"
-                           "&recipientId=999999&orderBy=endDate&amountMin=123456",
-                           &err),
-                     PP_OK);
-    q.page.keyset = 1;
-    q.page.offset = 0;
-    q.page.after_value = 555555;
-    q.page.after_id = 444444;
-    for (int part = 0; part < 3; part++) {
-        char sql[8192];
-        store_payouts_page_sql(&q.payouts, &q.page, part, sql, sizeof sql);
-        assert_null(strstr(sql, "GBP"));
-        assert_null(strstr(sql, "777777"));
-        assert_null(strstr(sql, "888888"));
-        assert_null(strstr(sql, "999999"));
-        assert_null(strstr(sql, "12345600"));
-        assert_null(strstr(sql, "555555"));
-        assert_null(strstr(sql, "444444"));
-        assert_non_null(strstr(sql, "?"));
-    }
+    struct core_query q;
+    core_query_init(&q, &as_given, &t);
+    memset(&t, 0, sizeof t);
+    assert_int_equal(core_query_take(&q, "flag", "true", &err), PP_OK);
+    assert_int_equal(core_query_given(&q, "flag"), 1);
+    assert_int_equal(core_query_given(&q, "n"), 0);
+    assert_int_equal(core_query_given(&q, "nope"), 0);
+    assert_int_equal(core_query_end(&q, &err), PP_OK);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_defaults),
-        cmocka_unit_test(test_refused),
-        cmocka_unit_test(test_ids_over_limit),
-        cmocka_unit_test(test_filters_parsed),
-        cmocka_unit_test(test_other_lists_parsed),
-        cmocka_unit_test(test_page_offset_ceiling),
-        cmocka_unit_test(test_cursor_round_trip),
-        cmocka_unit_test(test_cursor_refused),
-        cmocka_unit_test(test_sql_binds_values),
+        cmocka_unit_test(test_values),    cmocka_unit_test(test_type_refusals),
+        cmocka_unit_test(test_structure), cmocka_unit_test(test_order),
+        cmocka_unit_test(test_given),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -203,14 +203,14 @@ static void test_error_envelope(void **state)
     (void)state;
     struct api_response resp;
     api_response_init(&resp);
-    api_respond_error(&resp, PP_INSUFFICIENT_FUNDS, "not enough \"GBP\"");
+    api_error_respond(&resp, PP_INSUFFICIENT_FUNDS, "not enough \"GBP\"");
     assert_int_equal(resp.status, 422);
     assert_string_equal(resp.body.data, "{\"error\":{\"message\":\"not enough \\\"GBP\\\"\","
                                         "\"type\":\"INSUFFICIENT_FUNDS\"},\"errors\":[]}");
-    api_respond_error(&resp, PP_INTERNAL, "disk I/O error at /secret/path");
+    api_error_respond(&resp, PP_INTERNAL, "disk I/O error at /secret/path");
     assert_int_equal(resp.status, 500);
     assert_null(strstr(resp.body.data, "secret"));
-    api_respond_error(&resp, PP_BAD_CREDENTIALS, "invalid authentication password");
+    api_error_respond(&resp, PP_BAD_CREDENTIALS, "invalid authentication password");
     assert_int_equal(resp.status, 401);
     assert_non_null(strstr(resp.body.data, "\"INVALID_PARAMS\""));
     api_response_free(&resp);

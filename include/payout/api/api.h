@@ -30,17 +30,17 @@ struct api_param {
 };
 
 struct api_request {
-    struct pp_arena *arena;          /* dies with the request */
-    const char *method;              /* "GET", "POST", ... */
-    const char *path;                /* without the query string */
+    struct pp_arena *arena;                       /* dies with the request */
+    const char *method;                           /* "GET", "POST", ... */
+    const char *path;                             /* without the query string */
     const char *path_params[PP_ROUTE_PARAMS_MAX]; /* {id}-style segments, in order */
     size_t path_param_count;
     struct api_param query[PP_QUERY_PARAMS_MAX];
     size_t query_count;
-    const char *token;               /* from x-access-token or "Bearer"; NULL if none */
-    const char *content_type;        /* NULL if absent */
-    const char *idempotency_key;     /* NULL if absent */
-    const char *body;                /* NULL-terminated copy; NULL when empty */
+    const char *token;           /* from x-access-token or "Bearer"; NULL if none */
+    const char *content_type;    /* NULL if absent */
+    const char *idempotency_key; /* NULL if absent */
+    const char *body;            /* NULL-terminated copy; NULL when empty */
     size_t body_len;
     const char *client_addr;         /* "127.0.0.1" */
     struct core_principal principal; /* set by api_route_run before the handler */
@@ -48,20 +48,19 @@ struct api_request {
     struct core_rate rate;           /* this request's rate-limit figures (api_route_run) */
 };
 
-/* Extra response headers a handler or the route runner may add. */
-#define API_RESPONSE_HEADERS_MAX 8
-
+/* An extra response header a handler or the pipeline adds (at most
+** PP_RESPONSE_HEADERS_MAX per answer). */
 struct api_header {
-    char name[32];
-    char value[96];
+    char name[PP_RESPONSE_HEADER_NAME_BYTES];
+    char value[PP_RESPONSE_HEADER_VALUE_BYTES];
 };
 
 struct api_response {
     unsigned status;            /* HTTP status */
     struct pp_buf body;         /* response body */
     const char *content_type;   /* static string; default application/json */
-    char allow[64];             /* Allow header for 405, "" otherwise */
-    struct api_header headers[API_RESPONSE_HEADERS_MAX];
+    char allow[PP_ALLOW_BYTES]; /* Allow header for 405, "" otherwise */
+    struct api_header headers[PP_RESPONSE_HEADERS_MAX];
     size_t header_count;
     /* A streamed body (CSV export): when `stream` is set, `body` is ignored
     ** and the HTTP layer calls stream(stream_ctx, buf, max) until it returns
@@ -74,19 +73,19 @@ struct api_response {
 };
 
 /* Adds a response header (name and value copied; cut at their sizes).
-** Asserts when more than API_RESPONSE_HEADERS_MAX are added. */
-void api_response_header(struct api_response *resp, const char *name, const char *value);
+** Asserts when more than PP_RESPONSE_HEADERS_MAX are added. */
+void api_response_header_add(struct api_response *resp, const char *name, const char *value);
 
 typedef void (*api_handler_fn)(struct core_app *app, struct api_request *req,
                                struct api_response *resp);
 
 struct api_route {
-    const char *method;      /* upper case */
-    const char *pattern;     /* "/api/payments/{id}": a {name} segment is a parameter */
+    const char *method;  /* upper case */
+    const char *pattern; /* "/api/payments/{id}": a {name} segment is a parameter */
     api_handler_fn handler;
     enum api_access access;
-    int has_body;            /* 1 when the handler reads a JSON body */
-    size_t body_bytes_max;   /* largest body for this route; 0 = the server's --body-max */
+    int has_body;          /* 1 when the handler reads a JSON body */
+    size_t body_bytes_max; /* largest body for this route; 0 = the server's --body-max */
 };
 
 /* The route table (api/routes.c). */
@@ -100,15 +99,16 @@ void api_response_free(struct api_response *resp);
 
 /* Replaces resp's content with the error envelope for status:
 ** {"error":{"message":message,"type":TYPE},"errors":[]} and its HTTP code. */
-void api_respond_error(struct api_response *resp, enum pp_status status, const char *message);
+void api_error_respond(struct api_response *resp, enum pp_status status, const char *message);
 
-/* Authenticates req against route->access (401/403 envelopes on failure),
-** applies the rate limits (429 RATE_LIMITED with Retry-After; every answer
-** carries X-RateLimit-Limit/-Remaining/-Reset; /healthz and /readyz are
-** exempt), makes a POST/PUT of a non-public route idempotent when it
-** carries an Idempotency-Key (400 for a malformed key; a replay answers the
-** stored answer with Idempotent-Replayed: true; see core/idempotency.h),
-** and runs the handler. */
+/* The request pipeline (api/pipeline.c): authenticates req against
+** route->access (401/403 envelopes on failure), applies the rate limits
+** (429 RATE_LIMITED with Retry-After; every answer carries
+** X-RateLimit-Limit/-Remaining/-Reset; /healthz and /readyz are exempt),
+** makes a POST/PUT of a non-public route idempotent when it carries an
+** Idempotency-Key (400 for a malformed key; a replay answers the stored
+** answer with Idempotent-Replayed: true; see core/idempotency.h), and runs
+** the handler. */
 void api_route_run(struct core_app *app, const struct api_route *route, struct api_request *req,
                    struct api_response *resp);
 

@@ -1,0 +1,210 @@
+/*
+** This module implements the JSON of a payout, where its fields live: the
+** fields a create body (or one row of a bulk list) may carry and their
+** reading into a core_payout_request, the "metadata" object (checked and
+** kept as its compact text), and the payout record every answer writes.
+** It does not know any route: payments.c, lists.c and lifecycle.c do.
+*/
+#include "payout.h"
+
+#include <string.h>
+
+#include "request.h"
+#include "response.h"
+
+/* --- Metadata --------------------------------------------------------------- */
+
+/* Writes one metadata value; PP_INVALID_PARAMS when its type is not flat. */
+static enum pp_status metadata_value(struct jw *w, const char *key, const json_t *v,
+                                     struct pp_err *err)
+{
+    char text[40];
+    switch (json_typeof(v)) {
+    case JSON_STRING:
+        if (json_string_length(v) > PP_METADATA_STRING_BYTES_MAX) {
+            return pp_err_set(err, PP_INVALID_PARAMS, "metadata.%s is longer than %d bytes", key,
+                              PP_METADATA_STRING_BYTES_MAX);
+        }
+        jw_string_n(w, json_string_value(v), json_string_length(v));
+        return PP_OK;
+    case JSON_INTEGER:
+        jw_int(w, (int64_t)json_integer_value(v));
+        return PP_OK;
+    case JSON_REAL:
+        /* Never jansson's printer: "%.17g" turns 0.1 into 0.10000000000000001. */
+        core_double_shortest(json_real_value(v), text, sizeof text - 2);
+        if (strpbrk(text, ".eE") == NULL) {
+            strcat(text, ".0");
+        }
+        jw_raw(w, text);
+        return PP_OK;
+    case JSON_TRUE:
+    case JSON_FALSE:
+        jw_bool(w, json_is_true(v));
+        return PP_OK;
+    case JSON_NULL:
+        jw_null(w);
+        return PP_OK;
+    default:
+        return pp_err_set(err, PP_INVALID_PARAMS,
+                          "metadata.%s must be a string, number, boolean or null "
+                          "(metadata is a flat object)",
+                          key);
+    }
+}
+
+enum pp_status api_metadata_compact(const json_t *value, struct pp_buf *out, struct pp_err *err)
+{
+    if (!json_is_object(value)) {
+        return pp_err_set(err, PP_INVALID_PARAMS, "metadata must be a JSON object");
+    }
+    if (json_object_size(value) > PP_METADATA_KEYS_MAX) {
+        return pp_err_set(err, PP_INVALID_PARAMS, "metadata has more than %d keys",
+                          PP_METADATA_KEYS_MAX);
+    }
+    size_t start = out->len;
+    enum pp_status st = PP_OK;
+    struct jw w;
+    jw_init(&w, out);
+    jw_object_begin(&w);
+    const char *key;
+    json_t *v;
+    json_object_foreach((json_t *)value, key, v)
+    {
+        size_t len = strlen(key);
+        if (len == 0 || len > PP_METADATA_KEY_BYTES_MAX) {
+            st = pp_err_set(err, PP_INVALID_PARAMS,
+                            "metadata keys must be 1 to %d bytes long ('%.48s' is not)",
+                            PP_METADATA_KEY_BYTES_MAX, key);
+            break;
+        }
+        jw_key(&w, key);
+        st = metadata_value(&w, key, v, err);
+        if (st != PP_OK) {
+            break;
+        }
+    }
+    if (st == PP_OK) {
+        jw_object_end(&w);
+        if (out->len - start > PP_METADATA_BYTES_MAX) {
+            st = pp_err_set(err, PP_INVALID_PARAMS,
+                            "metadata is larger than %d bytes as compact JSON",
+                            PP_METADATA_BYTES_MAX);
+        }
+    }
+    return st;
+}
+
+/* --- The create request --------------------------------------------------------- */
+
+const char *const api_payout_request_fields[] = {
+    "amount",      "currency", "startDate",    "endDate",     "name",
+    "description", "userName", "phoneNumber",  "referenceId", "firstName",
+    "lastName",    "email",    "notification", "metadata",    NULL,
+};
+
+/* Reads the optional "metadata" into out->metadata ("" when absent or
+** null): its compact text, copied into the request's arena. */
+static void metadata_read(json_t *body, struct pp_arena *arena, struct core_payout_request *out,
+                          struct pp_err *err)
+{
+    json_t *given = json_object_get(body, "metadata");
+    struct pp_buf text;
+    if (given == NULL || json_is_null(given)) {
+        return;
+    }
+    pp_buf_init(&text);
+    if (api_metadata_compact(given, &text, err) == PP_OK) {
+        out->metadata = pp_arena_strndup(arena, text.data, text.len);
+    }
+    pp_buf_free(&text);
+}
+
+void api_payout_request_read(json_t *body, struct pp_arena *arena, struct core_payout_request *out,
+                             struct pp_err *err)
+{
+    struct pp_recipient *r = &out->recipient;
+    const char *text = NULL;
+    memset(out, 0, sizeof *out);
+    out->project_name = "";
+    out->description = "";
+    out->metadata = "";
+    if (api_field_currency(body, "currency", &out->currency, err) == PP_OK) {
+        api_field_amount(body, "amount", out->currency, &out->amount_minor, err);
+    }
+    api_field_date(body, "startDate", &out->start_ms, err);
+    api_field_date(body, "endDate", &out->end_ms, err);
+    api_field_string(body, "name", 1, PP_PROJECT_NAME_BYTES_MAX, &out->project_name, err);
+    api_field_string(body, "description", 1, PP_DESCRIPTION_BYTES_MAX, &out->description, err);
+    api_field_ident(body, "userName", 0, r->user_name, sizeof r->user_name, err);
+    api_field_ident(body, "phoneNumber", 0, r->phone_number, sizeof r->phone_number, err);
+    api_field_ident(body, "referenceId", 1, r->reference_id, sizeof r->reference_id, err);
+    if (api_field_string(body, "firstName", 0, PP_PERSON_NAME_BYTES_MAX, &text, err) == PP_OK) {
+        memcpy(r->first_name, text, strlen(text) + 1);
+    }
+    if (api_field_string(body, "lastName", 0, PP_PERSON_NAME_BYTES_MAX, &text, err) == PP_OK) {
+        memcpy(r->last_name, text, strlen(text) + 1);
+    }
+    if (api_field_string(body, "email", 0, PP_EMAIL_BYTES_MAX, &text, err) == PP_OK) {
+        memcpy(r->email, text, strlen(text) + 1);
+    }
+    api_field_bool(body, "notification", 1, &out->notification, err);
+    metadata_read(body, arena, out, err);
+}
+
+/* --- The payout record ---------------------------------------------------------- */
+
+/* A moment that only some payouts have: written only when set. */
+static void write_optional_date(struct jw *w, const char *key, int64_t ms)
+{
+    if (ms != 0) {
+        jw_key(w, key);
+        api_date_write(w, ms);
+    }
+}
+
+void api_payout_write(struct jw *w, const struct pp_payout *p)
+{
+    jw_object_begin(w);
+    jw_key(w, "amount");
+    api_amount_write(w, p->amount_minor, p->currency);
+    jw_key(w, "id");
+    jw_int(w, p->id);
+    jw_key(w, "currency");
+    jw_string(w, p->currency);
+    jw_key(w, "startDate");
+    api_date_write(w, p->start_ms);
+    jw_key(w, "endDate");
+    api_date_write(w, p->end_ms);
+    jw_key(w, "description");
+    jw_string(w, p->description);
+    jw_key(w, "notification");
+    jw_bool(w, p->notification);
+    jw_key(w, "status");
+    jw_string(w, pp_payout_status_name(p->status));
+    jw_key(w, "recipientId");
+    jw_int(w, p->recipient_id);
+    jw_key(w, "projectId");
+    jw_int(w, p->project_id);
+    jw_key(w, "updatedAt");
+    api_date_write(w, p->updated_ms);
+    jw_key(w, "createdAt");
+    api_date_write(w, p->created_ms);
+    jw_key(w, "uniqueId");
+    jw_string(w, p->uuid);
+    jw_key(w, "metadata");
+    if (p->metadata[0] != '\0') {
+        jw_raw(w, p->metadata);
+    } else {
+        jw_null(w);
+    }
+    write_optional_date(w, "authorizedAt", p->authorized_ms);
+    write_optional_date(w, "receivedAt", p->received_ms);
+    if (p->reference[0] != '\0') {
+        jw_key(w, "reference");
+        jw_string(w, p->reference);
+    }
+    write_optional_date(w, "cancelledAt", p->cancelled_ms);
+    write_optional_date(w, "expiredAt", p->expired_ms);
+    jw_object_end(w);
+}

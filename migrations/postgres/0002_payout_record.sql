@@ -5,15 +5,15 @@
 -- lower case, as SQLite's expression makes). As in SQLite the columns are
 -- TEXT: the server reads and writes the UUID as its 36-character text.
 
-ALTER TABLE payouts ADD COLUMN uuid TEXT
+ALTER TABLE payouts ADD COLUMN uuid TEXT COLLATE "C"
     CHECK (uuid IS NULL OR length(uuid) = 36);
-ALTER TABLE payouts ADD COLUMN metadata TEXT
+ALTER TABLE payouts ADD COLUMN metadata TEXT COLLATE "C"
     CHECK (metadata IS NULL OR octet_length(metadata) BETWEEN 2 AND 1024);
 ALTER TABLE payouts ADD COLUMN authorized_ms BIGINT;
 ALTER TABLE payouts ADD COLUMN received_ms BIGINT;
 ALTER TABLE payouts ADD COLUMN cancelled_ms BIGINT;
 ALTER TABLE payouts ADD COLUMN expired_ms BIGINT;
-ALTER TABLE payouts ADD COLUMN reference TEXT
+ALTER TABLE payouts ADD COLUMN reference TEXT COLLATE "C"
     CHECK (reference IS NULL OR octet_length(reference) BETWEEN 1 AND 200);
 
 -- payouts_immutable refuses a change of the uuid only from here on.

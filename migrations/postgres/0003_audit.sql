@@ -8,10 +8,10 @@ CREATE TABLE audit (
     at_ms      BIGINT NOT NULL,
     actor_kind BIGINT NOT NULL CHECK (actor_kind BETWEEN 0 AND 2),
     admin_id   BIGINT CHECK (admin_id > 0),
-    addr       TEXT CHECK (addr IS NULL OR length(addr) BETWEEN 1 AND 47),
-    action     TEXT NOT NULL CHECK (length(action) BETWEEN 1 AND 64),
-    subject    TEXT CHECK (subject IS NULL OR octet_length(subject) BETWEEN 1 AND 4096),
-    detail     TEXT CHECK (detail IS NULL OR octet_length(detail) BETWEEN 1 AND 512)
+    addr       TEXT COLLATE "C" CHECK (addr IS NULL OR length(addr) BETWEEN 1 AND 47),
+    action     TEXT COLLATE "C" NOT NULL CHECK (length(action) BETWEEN 1 AND 64),
+    subject    TEXT COLLATE "C" CHECK (subject IS NULL OR octet_length(subject) BETWEEN 1 AND 4096),
+    detail     TEXT COLLATE "C" CHECK (detail IS NULL OR octet_length(detail) BETWEEN 1 AND 512)
 );
 
 CREATE INDEX audit_at ON audit (at_ms, id);

@@ -8,12 +8,12 @@
 -- one key at once meet on the primary key: INSERT ... ON CONFLICT.
 
 CREATE TABLE idempotency (
-    scope        TEXT NOT NULL CHECK (length(scope) BETWEEN 1 AND 32),
-    key          TEXT NOT NULL CHECK (octet_length(key) BETWEEN 1 AND 255),
+    scope        TEXT COLLATE "C" NOT NULL CHECK (length(scope) BETWEEN 1 AND 32),
+    key          TEXT COLLATE "C" NOT NULL CHECK (octet_length(key) BETWEEN 1 AND 255),
     fingerprint  BYTEA NOT NULL CHECK (octet_length(fingerprint) = 32),
     created_ms   BIGINT NOT NULL,
     status       BIGINT CHECK (status IS NULL OR status BETWEEN 100 AND 599),
-    content_type TEXT CHECK (content_type IS NULL OR length(content_type) BETWEEN 1 AND 127),
+    content_type TEXT COLLATE "C" CHECK (content_type IS NULL OR length(content_type) BETWEEN 1 AND 127),
     body         BYTEA,
     CHECK ((status IS NULL) = (body IS NULL)),
     PRIMARY KEY (scope, key)

@@ -8,7 +8,7 @@ table by table:
 
 - the migration numbers of the two folders;
 - table names; column names, their nullability and their types
-  (SQLite INTEGER = bigint, TEXT = text, BLOB = bytea);
+  (SQLite INTEGER = bigint, TEXT = text COLLATE "C", BLOB = bytea);
 - the primary key, and the unique keys (SQLite's COLLATE NOCASE is
   PostgreSQL's lower(column));
 - the CHECK constraints, each by the set of columns it names;
@@ -39,7 +39,8 @@ import subprocess
 import sys
 import tempfile
 
-SQLITE_TO_PG_TYPE = {"INTEGER": "bigint", "TEXT": "text", "BLOB": "bytea"}
+# SQLite compares text by bytes (BINARY); PostgreSQL does so under "C".
+SQLITE_TO_PG_TYPE = {"INTEGER": "bigint", "TEXT": 'text COLLATE "C"', "BLOB": "bytea"}
 
 
 def migration_files(folder):
@@ -194,9 +195,12 @@ class Postgres:
             schema[table] = {"columns": {}, "pk": (), "uniques": set(), "checks": [],
                              "indexes": {}, "triggers": set()}
         for table, col, ctype, notnull in self.run(db, sql="""
-                SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull
+                SELECT c.relname, a.attname,
+                       format_type(a.atttypid, a.atttypmod)
+                       || COALESCE(' COLLATE ' || quote_ident(co.collname), ''), a.attnotnull
                 FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
                 JOIN pg_namespace n ON n.oid = c.relnamespace
+                LEFT JOIN pg_collation co ON co.oid = a.attcollation AND co.collname <> 'default'
                 WHERE n.nspname = current_schema() AND c.relkind = 'r' AND a.attnum > 0
                   AND NOT a.attisdropped"""):
             schema[table]["columns"][col] = (ctype, notnull == "t")
@@ -311,8 +315,12 @@ BREAKS = [
      "", "column balances.paid_out_e18: in sqlite only"),
     ("sqlite", "0003_audit.sql", "    addr       TEXT CHECK (addr IS NULL OR length(addr) BETWEEN 1 AND 47),\n",
      "", "column audit.addr: in postgres only"),
-    ("postgres", "0001_init.sql", "    email            TEXT NOT NULL CHECK",
-     "    email            TEXT CHECK", "column admins.email: NOT NULL True in sqlite, False in postgres"),
+    ("postgres", "0001_init.sql", "    email            TEXT COLLATE \"C\" NOT NULL CHECK",
+     "    email            TEXT COLLATE \"C\" CHECK",
+     "column admins.email: NOT NULL True in sqlite, False in postgres"),
+    ("postgres", "0001_init.sql", "    name       TEXT COLLATE \"C\" NOT NULL UNIQUE",
+     "    name       TEXT NOT NULL UNIQUE",
+     'column projects.name: type text COLLATE "C" in sqlite, text in postgres'),
     ("postgres", "0001_init.sql", "    kind        BIGINT NOT NULL",
      "    kind        INTEGER NOT NULL", "column ledger.kind: type bigint in sqlite, integer in postgres"),
     ("postgres", "0001_init.sql", "available BIGINT NOT NULL CHECK (available BETWEEN 0 AND 999999999999999999),",

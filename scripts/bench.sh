@@ -15,12 +15,18 @@
 #            through nextCursor, POST /api/authenticate
 # and prints a table (req/s, p50, p99, non-2xx, ratio to its ceiling) plus
 # the server's resident memory (VmRSS sampled every second, and VmHWM).
+# Before the server starts, bench/fsync_probe.c measures fdatasync in the
+# database's own directory (4 KiB overwrites, 8 KiB appends); the table
+# prints those and the storage ceilings they set beside the HTTP ones:
+# CONNECTIONS / fdatasync (each request waits for at least one) and
+# PP_WRITER_BATCH_MAX / fdatasync (the writer's group commit, full batches).
 # Finally it stops the server and runs `payout-panel check` on the database.
 #
 # Settings (environment): BENCH_SECONDS (10 per run), BENCH_CONNECTIONS (64),
 # BENCH_WRK_THREADS (2), BENCH_PAYOUTS (1000000), BENCH_DEEP_PAGES (4000
 # pages of 25 rows followed to reach the deep page), BENCH_AUTH_CONNECTIONS
-# (8, see the authenticate run), BENCH_BUILD
+# (8, see the authenticate run), BENCH_FSYNC_ITERATIONS (2000 rounds per
+# probe loop), BENCH_FSYNC_SECONDS (5, time cap per loop), BENCH_BUILD
 # (build-bench), BENCH_PORT (18431; the ceiling uses the next port),
 # BENCH_KEEP=1 keeps the temporary directory.
 set -euo pipefail
@@ -33,6 +39,8 @@ WRK_THREADS=${BENCH_WRK_THREADS:-2}
 PAYOUTS=${BENCH_PAYOUTS:-1000000}
 DEEP_PAGES=${BENCH_DEEP_PAGES:-4000}
 AUTH_CONNS=${BENCH_AUTH_CONNECTIONS:-8}
+FSYNC_ITERATIONS=${BENCH_FSYNC_ITERATIONS:-2000}
+FSYNC_SECONDS=${BENCH_FSYNC_SECONDS:-5}
 PORT=${BENCH_PORT:-18431}
 CEIL_PORT=$((PORT + 1))
 ADMIN_EMAIL=bench@example.test
@@ -45,7 +53,7 @@ log() { printf '== %s\n' "$*" >&2; }
 log "building the release binary and bench tools in $BUILD"
 cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_FLAGS_RELEASE="-O2 -g" \
   -DPP_BENCH=ON >/dev/null
-cmake --build "$BUILD" -j "$(nproc)" --target payout-panel ceiling bench-seed >/dev/null
+cmake --build "$BUILD" -j "$(nproc)" --target payout-panel ceiling bench-seed fsync-probe >/dev/null
 BIN=$BUILD/payout-panel
 
 TMP=$(mktemp -d /tmp/payout-bench.XXXXXX)
@@ -72,6 +80,16 @@ if [ "$PAYOUTS" -gt 0 ]; then
   log "seeding $PAYOUTS payouts"
   "$BUILD/bench/bench-seed" seed "$DB" "$PAYOUTS" 2>>"$TMP/seed.log" | tee "$TMP/seed.txt" >&2
 fi
+
+# --- storage: fdatasync where the database lives ---------------------------
+# Measured on a quiet disk (after the seed, before any load): the floor
+# under every commit. Its FSYNC lines go to the table.
+log "fsync-probe in $TMP ($FSYNC_ITERATIONS rounds or $FSYNC_SECONDS s per loop)"
+"$BUILD/bench/fsync-probe" "$TMP" "$FSYNC_ITERATIONS" "$FSYNC_SECONDS" >"$TMP/fsync.txt" ||
+  log "fsync-probe failed: the table has no storage lines"
+cat "$TMP/fsync.txt" >&2
+BATCH_MAX=$(awk '$1 == "#define" && $2 == "PP_WRITER_BATCH_MAX" {print $3}' \
+  "$ROOT/include/payout/limits.h")
 
 # --- server --------------------------------------------------------------
 flags=(serve --bind 127.0.0.1 --port "$PORT" --db "$DB" --access-log off --log-level warn)
@@ -183,9 +201,10 @@ CHECK=$("$BIN" check --db "$DB" 2>&1 | tail -1 || true)
 
 # --- table ---------------------------------------------------------------
 python3 - "$TMP/results.txt" "$TMP/rss.txt" "$HWM" "$RSS_NOW" "$RATE_NOTE" "$PAYOUTS" \
-  "$CONNS" "$SECONDS_PER_RUN" "$DEEP_PAGES" "$CHECK" <<'PY'
+  "$CONNS" "$SECONDS_PER_RUN" "$DEEP_PAGES" "$CHECK" "$TMP/fsync.txt" "${BATCH_MAX:-0}" <<'PY'
 import sys
-res_path, rss_path, hwm, rss_now, rate_note, payouts, conns, secs, deep, check = sys.argv[1:]
+(res_path, rss_path, hwm, rss_now, rate_note, payouts, conns, secs, deep, check,
+ fsync_path, batch_max) = sys.argv[1:]
 rows = {}
 for line in open(res_path):
     name, rest = line.split(" ", 1)
@@ -197,6 +216,32 @@ def f(name, key, default=None):
     except (KeyError, ValueError):
         return default
 ceil = {"static": f("ceiling-static", "rps"), "echo": f("ceiling-echo", "rps")}
+# The probe's FSYNC lines: one per case (overwrite, append).
+fsync = {}
+try:
+    for line in open(fsync_path):
+        if line.startswith("FSYNC "):
+            kv = dict(p.split("=", 1) for p in line.split()[1:] if "=" in p)
+            fsync[kv.get("case", "")] = kv
+except OSError:
+    pass
+def fs(case, key, default=0.0):
+    try:
+        return float(fsync[case][key])
+    except (KeyError, ValueError):
+        return default
+# The ceilings use the append's mean: a commit appends its frames to the
+# WAL and syncs them, and a throughput bound is set by the mean wait.
+sync_ms = fs("append", "mean_us") / 1000
+conns_n, batch_n = int(conns), int(batch_max)
+fsync_bound = {}
+if sync_ms > 0:
+    fsync_bound["conns"] = conns_n * 1000 / sync_ms
+    if batch_n > 0:
+        fsync_bound["group"] = batch_n * 1000 / sync_ms
+# The one that governs a create at this many connections: a batch holds at
+# most the requests in flight and at most PP_WRITER_BATCH_MAX.
+governing = min(fsync_bound.values()) if fsync_bound else None
 spec = [
     ("ceiling-static", "ceiling GET /static", None),
     ("ceiling-echo", "ceiling POST /echo (JSON)", None),
@@ -210,6 +255,25 @@ print()
 print(f"payout-panel benchmark: wrk, {conns} connections, {secs} s per run, "
       f"{int(payouts):,} seeded payouts; {rate_note}; access log off")
 print(f"{'run':42} {'conns':>5} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8} {'errors':>7}  ratio")
+def storage_rows():
+    # fdatasync loops: req/s is fdatasyncs/s one after another (1 / mean),
+    # which is also the bound of one commit per request on one writer.
+    for case, size in (("overwrite", "4 KiB overwrite"), ("append", "8 KiB append")):
+        if case not in fsync:
+            print(f"{'fdatasync ' + size:42} {'(not run)':>9}")
+            continue
+        mean = fs(case, "mean_us")
+        label = f"fdatasync {size} ({fsync[case].get('fs', '?')})"
+        print(f"{label:42} {1:5d} {1e6 / mean if mean else 0:9.0f} "
+              f"{fs(case, 'p50_us') / 1000:8.2f} {fs(case, 'p99_us') / 1000:8.2f} "
+              f"{'-':>8} {'-':>7}  mean {mean / 1000:.2f} ms, {int(fs(case, 'n'))} rounds")
+    if "conns" in fsync_bound:
+        print(f"{'fsync bound, 1 commit per request':42} {conns_n:5d} {fsync_bound['conns']:9.0f} "
+              f"{'':8} {'':8} {'-':>8} {'-':>7}  {conns_n} conns / {sync_ms:.2f} ms (append mean)")
+    if "group" in fsync_bound:
+        print(f"{'fsync bound, group commit':42} {conns_n:5d} {fsync_bound['group']:9.0f} "
+              f"{'':8} {'':8} {'-':>8} {'-':>7}  {batch_n} per commit / {sync_ms:.2f} ms, "
+              f"needs {batch_n} in flight")
 for key, label, base in spec:
     if key not in rows:
         print(f"{label:42} {'(not run)':>9}")
@@ -222,8 +286,12 @@ for key, label, base in spec:
     ratio = ""
     if base and ceil.get(base):
         ratio = f"{rps / ceil[base]:.2f} of {base}"
+    if key == "create" and governing:
+        ratio += f", {rps / governing:.2f} of fsync bound"
     c = int(f(key, "conns", 0))
     print(f"{label:42} {c:5d} {rps:9.0f} {p50:8.2f} {p99:8.2f} {non2xx:8d} {errs:7d}  {ratio}")
+    if key == "ceiling-echo":
+        storage_rows()
 first, deep_rps = f("list-first", "rps"), f("list-deep", "rps")
 if first and deep_rps:
     print(f"deep page ({int(deep):,} pages of 25 down the filter) / first page: "

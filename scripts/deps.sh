@@ -19,6 +19,9 @@ pkgs+=(postgresql libpq-dev)
 command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
 command -v npm >/dev/null 2>&1 || pkgs+=(npm)
 pkgs+=("$@")
+# Debian's chromium for the panel's browser tests (tests/ui/, playwright-core
+# drives it; nothing downloads a browser).
+pkgs+=(chromium)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -495,4 +495,12 @@
 ** row on its stack. There are 22 today. */
 #define PP_CLI_OPTIONS_MAX 40
 
+/* The panel's files (src/ui/, http/panel.c). Longest path below /ui/<hash>/
+** and most segments in it: the panel's own files are a few levels deep. */
+#define PP_PANEL_PATH_BYTES_MAX 256
+#define PP_PANEL_PATH_SEGMENTS_MAX 8
+/* Largest file served from PAYOUT_UI_DIR (read whole for each request):
+** the biggest panel file, a vendored module, is tens of kilobytes. */
+#define PP_PANEL_FILE_BYTES_MAX (8L * 1024L * 1024L)
+
 #endif /* PAYOUT_LIMITS_H */

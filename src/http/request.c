@@ -24,6 +24,7 @@
 #include "payout/http/access_log.h"
 #include "payout/http/conn_guard.h"
 #include "payout/http/framing.h"
+#include "payout/http/panel.h"
 #include "payout/http/response.h"
 #include "payout/http/router.h"
 
@@ -219,9 +220,28 @@ static enum MHD_Result offload_answer(struct MHD_Connection *conn, struct http_r
 /* The answer to an escaped NUL in the path or the query. */
 #define URL_NUL_MESSAGE "the URL must not contain a NUL byte (%00)"
 
+/* 1 when r is the panel's (a file or the HTML shell) and was answered. */
+static int panel_answered(struct MHD_Connection *conn, struct http_req *r, enum MHD_Result *ret)
+{
+    struct http_panel_answered a;
+    if (r->route_status != PP_NOT_FOUND ||
+        !http_panel_answer(conn, r->method, r->path, r->request_id, &a)) {
+        return 0;
+    }
+    *ret = (enum MHD_Result)a.mhd_result;
+    r->status = a.status;
+    r->bytes_out = a.bytes_out;
+    r->responded = 1;
+    return 1;
+}
+
 static enum MHD_Result dispatch(struct http_request_ctx *ctx, struct MHD_Connection *conn,
                                 struct http_req *r)
 {
+    enum MHD_Result panel_ret = MHD_NO;
+    if (panel_answered(conn, r, &panel_ret)) {
+        return panel_ret;
+    }
     struct api_request req;
     struct api_response resp;
     memset(&req, 0, sizeof req);

@@ -1,9 +1,14 @@
 # Writes OUT, a C file holding every DIR/NNNN_name.sql as a string, in
-# version order: const struct store_migration store_migrations[].
+# version order: const struct store_migration NAME[] and const int
+# NAME_count. NAME defaults to store_migrations (migrations/sqlite); the
+# PostgreSQL migrations are embedded as store_pg_migrations.
+if(NOT NAME)
+  set(NAME store_migrations)
+endif()
 file(GLOB files ${DIR}/*.sql)
 list(SORT files)
 set(body "/* Generated from the migrations folder by cmake/embed_migrations.cmake. */\n")
-string(APPEND body "#include \"store/sqlite/migrations.h\"\n\nconst struct store_migration store_migrations[] = {\n")
+string(APPEND body "#include \"store/sqlite/migrations.h\"\n\nconst struct store_migration ${NAME}[] = {\n")
 set(count 0)
 foreach(f ${files})
   get_filename_component(name ${f} NAME_WE)
@@ -17,6 +22,6 @@ foreach(f ${files})
   string(APPEND body "    {${version}, \"${name}\", (const char[]){${sql} 0x00}},\n")
   math(EXPR count "${count} + 1")
 endforeach()
-string(APPEND body "};\nconst int store_migrations_count = ${count};\n")
+string(APPEND body "};\nconst int ${NAME}_count = ${count};\n")
 file(WRITE ${OUT}.tmp "${body}")
 file(COPY_FILE ${OUT}.tmp ${OUT} ONLY_IF_DIFFERENT)

@@ -20,6 +20,11 @@ if [ "${1:-}" = "--test" ]; then
   # e.g. nodesource's, which ships its own npm, conflicts with Debian's npm).
   command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
   command -v npm >/dev/null 2>&1 || pkgs+=(npm)
+  # PostgreSQL 15 (Debian's): the tests start a throwaway cluster of their own
+  # with its initdb and pg_ctl (tests/pg/pg_cluster.sh); libpq for the
+  # PostgreSQL backend. Installing the package may create and start Debian's
+  # default cluster (postgresql-common); the tests never use it.
+  pkgs+=(postgresql libpq-dev)
 fi
 pkgs+=("$@")
 missing=()

@@ -24,6 +24,7 @@
 
 #include "payout/core/list_query.h"
 #include "payout/store/reads.h"
+#include "store/sqlite/internal.h"
 
 static const uint8_t key_a[PP_JWT_KEY_BYTES] = {1, 2, 3, 4, 5};
 static const uint8_t key_b[PP_JWT_KEY_BYTES] = {9, 9, 9};
@@ -361,7 +362,7 @@ static void test_sql_binds_values(void **state)
     q.page.after_id = 444444;
     for (int part = 0; part < 3; part++) {
         char sql[8192];
-        store_payouts_page_sql(&q.payouts, &q.page, part, sql, sizeof sql);
+        store_sqlite_payouts_page_sql(&q.payouts, &q.page, part, sql, sizeof sql);
         assert_null(strstr(sql, "GBP"));
         assert_null(strstr(sql, "777777"));
         assert_null(strstr(sql, "888888"));

@@ -81,11 +81,4 @@ size_t store_recipient_filter_key(const struct pp_recipient_filter *f, unsigned 
 size_t store_project_filter_key(const struct pp_project_filter *f, unsigned char *out);
 size_t store_ledger_filter_key(const struct pp_ledger_filter *f, unsigned char *out);
 
-/* The SQL a payout page with this filter shape and page runs (for EXPLAIN
-** QUERY PLAN in benchmarks and tests): written into out (NUL-terminated,
-** cut at out_size). part: 0 the page (or its tie part with a keyset on a
-** field other than id), 1 the rest part, 2 the count. */
-void store_payouts_page_sql(const struct pp_payout_filter *f, const struct pp_page *page, int part,
-                            char *out, size_t out_size);
-
 #endif /* PAYOUT_STORE_READS_H */

@@ -403,4 +403,11 @@ int store_sqlite_ping(struct store_sqlite *st);
 enum pp_status store_sqlite_check(struct store_sqlite *st, store_report_fn report, void *ctx,
                                   int *problems_out, struct pp_err *err);
 
+/* SQLite only: the SQL a payout page with this filter shape and page runs (for EXPLAIN
+** QUERY PLAN in benchmarks and tests): written into out (NUL-terminated,
+** cut at out_size). part: 0 the page (or its tie part with a keyset on a
+** field other than id), 1 the rest part, 2 the count. */
+void store_sqlite_payouts_page_sql(const struct pp_payout_filter *f, const struct pp_page *page,
+                                   int part, char *out, size_t out_size);
+
 #endif /* PAYOUT_STORE_INTERNAL_H */

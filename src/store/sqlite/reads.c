@@ -150,10 +150,9 @@ static const char ledger_select[] =
 
 static uint64_t read_shape_key(const struct read_shape *s)
 {
-    return 1u | ((uint64_t)s->table << 1) | ((uint64_t)s->part << 4) |
-           ((uint64_t)s->order << 6) | ((uint64_t)(s->desc != 0) << 10) |
-           ((uint64_t)(s->keyset != 0) << 11) | ((uint64_t)(s->status_multi != 0) << 12) |
-           ((uint64_t)s->used << 16);
+    return 1u | ((uint64_t)s->table << 1) | ((uint64_t)s->part << 4) | ((uint64_t)s->order << 6) |
+           ((uint64_t)(s->desc != 0) << 10) | ((uint64_t)(s->keyset != 0) << 11) |
+           ((uint64_t)(s->status_multi != 0) << 12) | ((uint64_t)s->used << 16);
 }
 
 /* The payout status and ids fragments (the ones with several parameters). */
@@ -773,8 +772,7 @@ static enum pp_status list_run(struct store_sqlite *st, const struct read_list *
     /* One more row than the page tells whether another page follows. */
     int64_t want = (int64_t)page->limit + 1;
     struct store_conn *c = store_reader_acquire(st);
-    enum pp_status status =
-        store_q_exec(c, STORE_STMT_READ_BEGIN, "BEGIN", "begin a read", err);
+    enum pp_status status = store_q_exec(c, STORE_STMT_READ_BEGIN, "BEGIN", "begin a read", err);
     if (status == PP_OK) {
         status = list_part(c, L, RP_PAGE, want, info, err);
     }
@@ -858,8 +856,8 @@ enum pp_status store_sqlite_payouts_page(struct store_sqlite *st, const struct p
     return list_run(st, &L, info, err);
 }
 
-void store_payouts_page_sql(const struct pp_payout_filter *f, const struct pp_page *page, int part,
-                            char *out, size_t out_size)
+void store_sqlite_payouts_page_sql(const struct pp_payout_filter *f, const struct pp_page *page,
+                                   int part, char *out, size_t out_size)
 {
     struct read_list L;
     struct read_shape s;

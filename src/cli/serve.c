@@ -7,18 +7,21 @@
 */
 #include "payout/cli/serve.h"
 
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "payout/base/log.h"
 #include "payout/core/admins.h"
 #include "payout/core/app.h"
 #include "payout/core/expiry.h"
 #include "payout/core/service.h"
+#include "payout/core/users.h"
 #include "payout/http/server.h"
 #include "payout/limits.h"
 #include "payout/sec/secrets.h"
@@ -95,6 +98,70 @@ done:
     return text;
 }
 
+/* Reads the master secret at path into out (PP_SEAL_MASTER_BYTES_MAX),
+** *len_out its length; creates the file with PP_SEAL_MASTER_BYTES_MIN
+** random bytes and mode 0600 when it does not exist. 0 after a message on
+** stderr. */
+static int serve_secret_load(const char *path, uint8_t *out, size_t *len_out)
+{
+    struct pp_err err = {0};
+    struct stat sb;
+    int ok = 0;
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+        ok = sec_random_bytes(out, PP_SEAL_MASTER_BYTES_MIN, &err) == PP_OK &&
+             write(fd, out, PP_SEAL_MASTER_BYTES_MIN) == PP_SEAL_MASTER_BYTES_MIN && fsync(fd) == 0;
+        close(fd);
+        *len_out = PP_SEAL_MASTER_BYTES_MIN;
+        if (!ok) {
+            fprintf(stderr, "payout-panel: cannot write the master secret %s\n", path);
+        }
+        return ok;
+    }
+    FILE *f = fopen(path, "rb");
+    if (f == NULL || fstat(fileno(f), &sb) != 0 || sb.st_size < PP_SEAL_MASTER_BYTES_MIN ||
+        sb.st_size > PP_SEAL_MASTER_BYTES_MAX) {
+        fprintf(stderr, "payout-panel: cannot read the master secret %s (%d to %d bytes)\n", path,
+                PP_SEAL_MASTER_BYTES_MIN, PP_SEAL_MASTER_BYTES_MAX);
+    } else {
+        if ((sb.st_mode & 077) != 0) {
+            fprintf(stderr,
+                    "payout-panel: warning: master secret %s is readable by others (chmod 600)\n",
+                    path);
+        }
+        *len_out = (size_t)sb.st_size;
+        ok = fread(out, 1, *len_out, f) == *len_out;
+    }
+    if (f != NULL) {
+        fclose(f);
+    }
+    return ok;
+}
+
+/* Configures the panel users: session clocks and the master secret. */
+static int serve_users_configure(const struct cli_options *o, struct core_app *app)
+{
+    struct pp_err err = {0};
+    char path[PP_DB_PATH_BYTES_MAX + sizeof ".secret"];
+    uint8_t master[PP_SEAL_MASTER_BYTES_MAX];
+    size_t master_len = 0;
+    snprintf(path, sizeof path, "%s%s", o->secret_file != NULL ? o->secret_file : o->db_path,
+             o->secret_file != NULL ? "" : ".secret");
+    int ok = serve_secret_load(path, master, &master_len);
+    struct core_users_options users = {
+        .session_idle_s = o->session_idle_s,
+        .session_max_s = o->session_max_s,
+        .master = master,
+        .master_len = master_len,
+    };
+    if (ok && core_users_configure(app, &users, &err) != PP_OK) {
+        fprintf(stderr, "payout-panel: %s\n", err.message);
+        ok = 0;
+    }
+    sec_wipe(master, sizeof master);
+    return ok;
+}
+
 /* Everything before listening: TLS files, the app, the first admin, the
 ** background tasks. 0 after a message on stderr. */
 static int serve_open(const struct cli_options *o, struct serve_state *s)
@@ -110,7 +177,7 @@ static int serve_open(const struct cli_options *o, struct serve_state *s)
         fprintf(stderr, "payout-panel: cannot open %s: %s\n", o->db_path, err.message);
         return 0;
     }
-    if (!serve_admin_bootstrap(s->app, o)) {
+    if (!serve_admin_bootstrap(s->app, o) || !serve_users_configure(o, s->app)) {
         return 0;
     }
     struct core_service_options service = {

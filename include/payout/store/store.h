@@ -63,6 +63,27 @@ enum pp_status store_migrate(const char *path, int *applied_out, struct pp_err *
 /* The highest migration version compiled into the binary. */
 int store_schema_version_latest(void);
 
+/* --- Writes: domain operations ---------------------------------------------
+**
+** The shape every whole write operation takes (payout/store/users.h): it
+** reads what it must, decides by the rule its comment states, writes its
+** rows, its audit entry and (when w->idem is set) its Idempotency-Key row,
+** and commits or vanishes as one. */
+
+/* An Idempotency-Key to record with the operation, in its savepoint. */
+struct store_idem_key {
+    const char *scope;
+    const char *key;
+    const uint8_t *fingerprint; /* STORE_IDEM_FINGERPRINT_BYTES (store/idempotency.h) */
+};
+
+/* Who writes, when, and the key to record with the change (NULL: none). */
+struct store_write_ctx {
+    const struct pp_actor *actor;
+    int64_t now_ms;
+    const struct store_idem_key *idem;
+};
+
 /* --- Writes ------------------------------------------------------------- */
 
 /* A write callback: runs on the writer thread inside the batch's

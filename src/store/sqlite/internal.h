@@ -100,6 +100,24 @@ enum store_stmt {
     STORE_STMT_READ_PAGE_TOTALS_RECIPIENTS_DESC,
     STORE_STMT_READ_PAGE_TOTALS_PROJECTS,
     STORE_STMT_READ_PAGE_TOTALS_PROJECTS_DESC,
+    /* users.c and sessions.c: users and sessions */
+    STORE_STMT_USER_GET,
+    STORE_STMT_USER_FIND,
+    STORE_STMT_USERS_LIST,
+    STORE_STMT_USER_COUNT,
+    STORE_STMT_USER_INSERT,
+    STORE_STMT_USER_ADMINS_ENABLED,
+    STORE_STMT_USER_REWRITE,
+    STORE_STMT_USER_TWO_FACTOR,
+    STORE_STMT_USER_SIGN_IN,
+    STORE_STMT_SESSION_FIND,
+    STORE_STMT_SESSION_FOLLOW,
+    STORE_STMT_SESSION_DELETE_USER,
+    STORE_STMT_SESSION_PURGE,
+    STORE_STMT_SESSION_TRIM,
+    STORE_STMT_SESSION_INSERT,
+    STORE_STMT_SESSION_TOUCH,
+    STORE_STMT_SESSION_DELETE,
     STORE_STMT_COUNT
 };
 
@@ -168,11 +186,11 @@ struct store_sqlite {
     ** writer's WAL hook raises, guarded by ckpt_mu. */
     struct store_conn ckpt;
     pthread_mutex_t ckpt_mu;
-    int ckpt_signalled_frames; /* log size at the last signal */
-    unsigned ckpt_log_round;   /* counts restarts of the log */
-    unsigned ckpt_wanted_round; /* the round the last signal was for */
-    unsigned ckpt_done_round;  /* the round of the last finished checkpoint */
-    int ckpt_done_frames;      /* pages of the log it had copied */
+    int ckpt_signalled_frames;     /* log size at the last signal */
+    unsigned ckpt_log_round;       /* counts restarts of the log */
+    unsigned ckpt_wanted_round;    /* the round the last signal was for */
+    unsigned ckpt_done_round;      /* the round of the last finished checkpoint */
+    int ckpt_done_frames;          /* pages of the log it had copied */
     struct pp_ticker *ckpt_ticker; /* the checkpointer's thread; NULL when not started */
 };
 
@@ -285,9 +303,9 @@ int store_q_is_constraint(const struct store_q *q);
 void store_q_int64_or_null(struct store_q *q, int idx, int64_t v);
 
 /* The payout columns, in the order store_payout_read_row expects. */
-#define STORE_PAYOUT_COLUMNS                                                                    \
-    "id, project_id, recipient_id, currency, amount_minor, start_ms, end_ms, description,"     \
-    " notification, status, created_ms, updated_ms, uuid, metadata, authorized_ms,"          \
+#define STORE_PAYOUT_COLUMNS                                                                       \
+    "id, project_id, recipient_id, currency, amount_minor, start_ms, end_ms, description,"         \
+    " notification, status, created_ms, updated_ms, uuid, metadata, authorized_ms,"                \
     " received_ms, cancelled_ms, expired_ms, reference"
 /* Number of columns in STORE_PAYOUT_COLUMNS. */
 #define STORE_PAYOUT_COLUMN_COUNT 19

@@ -76,6 +76,8 @@ struct store_backend_ops {
                                struct store_idem_row *out, int *found_out, struct pp_err *err);
     enum pp_status (*payouts_ended_list)(void *backend, int64_t now_ms, int64_t *ids_out,
                                          size_t cap, size_t *count_out, struct pp_err *err);
+    enum pp_status (*payouts_open_count)(void *backend, struct pp_open_count *out, size_t cap,
+                                         size_t *count_out, struct pp_err *err);
     enum pp_status (*payouts_page)(void *backend, const struct pp_payout_filter *f,
                                    const struct pp_page *page, pp_payout_fn fn, void *ctx,
                                    struct pp_page_info *info, struct pp_err *err);

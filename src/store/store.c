@@ -164,6 +164,12 @@ enum pp_status store_payouts_ended_list(struct store *st, int64_t now_ms, int64_
     return st->ops->payouts_ended_list(st->backend, now_ms, ids_out, cap, count_out, err);
 }
 
+enum pp_status store_payouts_open_count(struct store *st, struct pp_open_count *out, size_t cap,
+                                        size_t *count_out, struct pp_err *err)
+{
+    return st->ops->payouts_open_count(st->backend, out, cap, count_out, err);
+}
+
 enum pp_status store_payouts_page(struct store *st, const struct pp_payout_filter *f,
                                   const struct pp_page *page, pp_payout_fn fn, void *ctx,
                                   struct pp_page_info *info, struct pp_err *err)

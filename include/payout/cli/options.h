@@ -23,6 +23,7 @@ struct cli_options {
     long threads;
     long body_bytes_max;
     const char *access_log;
+    const char *metrics; /* "on" or "off", checked by serve */
     const char *log_level; /* checked by the commands, not the parser */
     const char *email;     /* --email, for `admin` */
     long expiry_interval_ms;

@@ -27,8 +27,9 @@ const struct store_pg_stmt_def store_pg_stmts_changes[] = {
     ** row is locked until the batch commits. */
     {PG_STMT_PROJECT_FIND, "SELECT id FROM projects WHERE name = $1::text", 1},
     {PG_STMT_PROJECT_INSERT,
-     "INSERT INTO projects (name, created_ms) VALUES ($1::text, $2::bigint)"
-     " ON CONFLICT (name) DO UPDATE SET name = excluded.name RETURNING id",
+     "INSERT INTO projects (id, name, created_ms) VALUES (" PG_NEXT_ID(
+         "projects") ", $1::text, $2::bigint)"
+                     " ON CONFLICT (name) DO UPDATE SET name = excluded.name RETURNING id",
      2},
     {PG_STMT_RECIPIENT_BY_USER_NAME,
      "SELECT " RECIPIENT_COLUMNS " FROM recipients WHERE user_name = $1::text FOR UPDATE", 1},
@@ -37,9 +38,11 @@ const struct store_pg_stmt_def store_pg_stmts_changes[] = {
     {PG_STMT_RECIPIENT_BY_REFERENCE_ID,
      "SELECT " RECIPIENT_COLUMNS " FROM recipients WHERE reference_id = $1::text FOR UPDATE", 1},
     {PG_STMT_RECIPIENT_INSERT,
-     "INSERT INTO recipients (user_name, phone_number, reference_id, first_name, last_name,"
-     " email, created_ms, updated_ms) VALUES ($1::text, $2::text, $3::text, $4::text, $5::text,"
-     " $6::text, $7::bigint, $7::bigint) RETURNING id",
+     "INSERT INTO recipients (id, user_name, phone_number, reference_id, first_name, last_name,"
+     " email, created_ms, updated_ms) VALUES (" PG_NEXT_ID(
+         "recipients") ", $1::text, $2::text,"
+                       " $3::text, $4::text, $5::text, $6::text, $7::bigint, $7::bigint) RETURNING "
+                       "id",
      7},
     {PG_STMT_RECIPIENT_UPDATE,
      "UPDATE recipients SET user_name = $1::text, phone_number = $2::text,"
@@ -47,11 +50,14 @@ const struct store_pg_stmt_def store_pg_stmts_changes[] = {
      " updated_ms = $7::bigint WHERE id = $8::bigint",
      8},
     {PG_STMT_TX_PAYOUT_INSERT,
-     "INSERT INTO payouts (project_id, recipient_id, currency, amount_minor, start_ms, end_ms,"
+     "INSERT INTO payouts (id, project_id, recipient_id, currency, amount_minor, start_ms, end_ms,"
      " description, notification, status, created_ms, updated_ms, uuid, metadata,"
-     " authorized_ms) VALUES ($1::bigint, $2::bigint, $3::text, $4::bigint, $5::bigint,"
-     " $6::bigint, $7::text, $8::bigint, $9::bigint, $10::bigint, $11::bigint, $12::text,"
-     " $13::text, $14::bigint) RETURNING id",
+     " authorized_ms) VALUES (" PG_NEXT_ID(
+         "payouts") ", $1::bigint, $2::bigint, $3::text,"
+                    " $4::bigint, $5::bigint,"
+                    " $6::bigint, $7::text, $8::bigint, $9::bigint, $10::bigint, $11::bigint, "
+                    "$12::text,"
+                    " $13::text, $14::bigint) RETURNING id",
      14},
     {PG_STMT_TX_PAYOUT_GET,
      "SELECT " PG_PAYOUT_COLUMNS " FROM payouts WHERE id = $1::bigint FOR UPDATE", 1},
@@ -69,17 +75,18 @@ const struct store_pg_stmt_def store_pg_stmts_changes[] = {
      " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
      2},
     {PG_STMT_ADMIN_INSERT,
-     "INSERT INTO admins (email, password_hash, token_generation, created_ms, updated_ms)"
-     " VALUES ($1::text, $2::text, 0, $3::bigint, $3::bigint)"
-     " ON CONFLICT DO NOTHING RETURNING id",
+     "INSERT INTO admins (id, email, password_hash, token_generation, created_ms, updated_ms)"
+     " VALUES (" PG_NEXT_ID("admins") ", $1::text, $2::text, 0, $3::bigint, $3::bigint)"
+                                      " ON CONFLICT DO NOTHING RETURNING id",
      3},
     {PG_STMT_ADMIN_SET_PASSWORD,
      "UPDATE admins SET password_hash = $2::text, token_generation = token_generation + 1,"
      " updated_ms = $3::bigint WHERE lower(email) = lower($1::text)",
      3},
     {PG_STMT_AUDIT_INSERT,
-     "INSERT INTO audit (at_ms, actor_kind, admin_id, addr, action, subject, detail)"
-     " VALUES ($1::bigint, $2::bigint, $3::bigint, $4::text, $5::text, $6::text, $7::text)",
+     "INSERT INTO audit (id, at_ms, actor_kind, admin_id, addr, action, subject, detail)"
+     " VALUES (" PG_NEXT_ID("audit") ", $1::bigint, $2::bigint, $3::bigint, $4::text, $5::text,"
+                                     " $6::text, $7::text)",
      7},
     {PG_STMT_IDEM_INSERT,
      "INSERT INTO idempotency (scope, key, fingerprint, created_ms)"

@@ -42,9 +42,11 @@ const struct store_pg_stmt_def store_pg_stmts_funds[] = {
      " VALUES ($1::text, 0, 0, 0, 0) ON CONFLICT (currency) DO NOTHING",
      1},
     {PG_STMT_LEDGER_INSERT,
-     "INSERT INTO ledger (at_ms, currency, kind, d_available, d_blocked, d_paid_out,"
-     " payout_id, reference, admin_id) VALUES ($1::bigint, $2::text, $3::bigint, $4::bigint,"
-     " $5::bigint, $6::bigint, $7::bigint, $8::text, $9::bigint)",
+     "INSERT INTO ledger (id, at_ms, currency, kind, d_available, d_blocked, d_paid_out,"
+     " payout_id, reference, admin_id) VALUES (" PG_NEXT_ID(
+         "ledger") ", $1::bigint, $2::text,"
+                   " $3::bigint, $4::bigint, $5::bigint, $6::bigint, $7::bigint, $8::text, "
+                   "$9::bigint)",
      9},
     {PG_STMT_COUNT, NULL, 0},
 };

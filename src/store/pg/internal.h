@@ -81,6 +81,8 @@ enum pg_stmt {
     PG_STMT_BALANCE_MOVE,
     PG_STMT_BALANCE_CREATE,
     PG_STMT_LEDGER_INSERT,
+    /* writer.c */
+    PG_STMT_WRITE_LOCK,
     PG_STMT_COUNT
 };
 
@@ -101,6 +103,13 @@ extern const struct store_pg_stmt_def store_pg_stmts_audit[];
 extern const struct store_pg_stmt_def store_pg_stmts_check[];
 extern const struct store_pg_stmt_def store_pg_stmts_changes[];
 extern const struct store_pg_stmt_def store_pg_stmts_funds[];
+extern const struct store_pg_stmt_def store_pg_stmts_writer[];
+/* The id of a new row of table: the next after the largest (the primary
+** key's index answers it at once), never the identity sequence's, so ids
+** are what SQLite gives: a rolled-back insert leaves no gap and the ids of
+** one list are consecutive. Safe because every write batch holds the lock
+** row (writer.c): one node writes at a time. */
+#define PG_NEXT_ID(table) "(SELECT COALESCE(max(id), 0) + 1 FROM " table ")"
 
 /* One libpq connection. Used by one thread at a time (the writer, or who
 ** holds it from the read pool). pg NULL: not connected (the next use
@@ -248,7 +257,6 @@ void store_pg_read_end(struct pg_conn *c);
 /* What a write callback holds: the writer's connection inside the batch's
 ** transaction. */
 struct pg_tx {
-    struct store_tx pub; /* {&store_pg_ops, this} */
     struct store_pg *st;
     struct pg_conn *conn;
     /* A statement failed: the transaction (or the request's savepoint) is
@@ -398,5 +406,35 @@ enum pp_status store_pg_admin_get(struct store_pg *st, int64_t id, struct pp_adm
 enum pp_status store_pg_admin_count(struct store_pg *st, int64_t *count_out, struct pp_err *err);
 enum pp_status store_pg_check(struct store_pg *st, store_report_fn report, void *ctx,
                               int *problems_out, struct pp_err *err);
+
+/* The domain write operations (writes.c). */
+enum pp_status store_pg_payouts_create(struct store_pg *st, const struct store_write_ctx *w,
+                                       struct store_payout_new *rows, size_t count,
+                                       store_recipient_rule_fn rule, int check_only,
+                                       const char *audit_action, const char *audit_detail,
+                                       struct pp_err *err);
+enum pp_status store_pg_payouts_change(struct store_pg *st, const struct store_write_ctx *w,
+                                       enum store_payout_change change, const int64_t *ids,
+                                       size_t count, int64_t *done_out, struct pp_err *err);
+enum pp_status store_pg_payout_receive(struct store_pg *st, const struct store_write_ctx *w,
+                                       int64_t id, const char *reference,
+                                       store_amount_text_fn amount_text, struct pp_payout *out,
+                                       struct pp_err *err);
+enum pp_status store_pg_funds_move(struct store_pg *st, const struct store_write_ctx *w,
+                                   const struct pp_movement *m, const char *audit_action,
+                                   const char *audit_detail, struct pp_balance *after_out,
+                                   struct pp_err *err);
+enum pp_status store_pg_settings_put(struct store_pg *st, const struct store_write_ctx *w,
+                                     const struct store_setting *kv, size_t count,
+                                     const char *audit_action, const char *audit_detail,
+                                     struct pp_err *err);
+enum pp_status store_pg_admin_upsert(struct store_pg *st, const struct store_write_ctx *w,
+                                     const char *email, const char *password_hash, int *created_out,
+                                     int64_t *id_out, struct pp_err *err);
+enum pp_status store_pg_idem_answer_put(struct store_pg *st, const char *scope, const char *key,
+                                        unsigned status, const char *content_type, const char *body,
+                                        size_t body_len, struct pp_err *err);
+enum pp_status store_pg_idem_purge(struct store_pg *st, int64_t before_ms, int64_t limit,
+                                   int64_t *deleted_out, struct pp_err *err);
 
 #endif /* PAYOUT_STORE_PG_INTERNAL_H */

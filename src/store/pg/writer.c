@@ -40,6 +40,12 @@
 
 #define BATCH_FAILED_MESSAGE "storage failure; nothing was written"
 
+const struct store_pg_stmt_def store_pg_stmts_writer[] = {
+    /* The lock row of schema_lock (db.c): a migration holds it too. */
+    {PG_STMT_WRITE_LOCK, "SELECT id FROM schema_lock WHERE id = 1 FOR UPDATE", 0},
+    {PG_STMT_COUNT, NULL, 0},
+};
+
 /* How a batch ended. */
 enum batch_end {
     BATCH_COMMITTED,
@@ -144,6 +150,22 @@ static int writer_call(struct pg_tx *tx, struct pg_req *req, int careful)
     return 0;
 }
 
+/* Opens the batch's transaction and takes the lock row: the writers of
+** every node take turns, one batch at a time. */
+static void writer_begin(struct pg_tx *tx)
+{
+    if (writer_exec(tx, "BEGIN", "begin batch") == PP_OK) {
+        struct pp_err scratch;
+        pp_err_clear(&scratch);
+        enum pp_status status = store_pg_run(tx->conn, PG_STMT_WRITE_LOCK, NULL, NULL, NULL,
+                                             "taking the lock row", &scratch);
+        if (status != PP_OK) {
+            tx->broken = 1;
+            tx->broken_status = status;
+        }
+    }
+}
+
 /* Connects the writer when its link is gone. */
 static enum pp_status writer_connect(struct store_pg *st, struct pp_err *err)
 {
@@ -164,8 +186,6 @@ static enum batch_end writer_run(struct store_pg *st, struct pg_req **batch, siz
                                  enum pp_status *status_out)
 {
     struct pg_tx tx = {.st = st, .conn = &st->writer};
-    tx.pub.ops = &store_pg_ops;
-    tx.pub.tx = &tx;
     struct pp_err scratch;
     pp_err_clear(&scratch);
     *status_out = writer_connect(st, &scratch);
@@ -174,14 +194,14 @@ static enum batch_end writer_run(struct store_pg *st, struct pg_req **batch, siz
     }
     int careful = 0;
     size_t ran = 0;
-    writer_exec(&tx, "BEGIN", "begin batch");
+    writer_begin(&tx);
     while (ran < n && !tx.broken) {
         if (writer_call(&tx, batch[ran], careful)) {
             /* A refused request left rows behind: start over, carefully. */
             careful = 1;
             ran = 0;
             writer_exec(&tx, "ROLLBACK", "rollback");
-            writer_exec(&tx, "BEGIN", "begin batch");
+            writer_begin(&tx);
             continue;
         }
         ran++;

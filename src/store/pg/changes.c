@@ -50,26 +50,29 @@ const struct store_pg_stmt_def store_pg_stmts_changes[] = {
      " updated_ms = $7::bigint WHERE id = $8::bigint",
      8},
     {PG_STMT_TX_PAYOUT_INSERT,
-     "INSERT INTO payouts (id, project_id, recipient_id, currency, amount_minor, start_ms, end_ms,"
-     " description, notification, status, created_ms, updated_ms, uuid, metadata,"
-     " authorized_ms) VALUES (" PG_NEXT_ID(
-         "payouts") ", $1::bigint, $2::bigint, $3::text,"
-                    " $4::bigint, $5::bigint,"
-                    " $6::bigint, $7::text, $8::bigint, $9::bigint, $10::bigint, $11::bigint, "
-                    "$12::text,"
-                    " $13::text, $14::bigint) RETURNING id",
-     14},
+     "INSERT INTO payouts (id, project_id, recipient_id, currency, amount_minor, start_ms,"
+     " end_ms, description, notification, status, created_ms, updated_ms, uuid, metadata,"
+     " authorized_ms, created_by_user) VALUES (" PG_NEXT_ID(
+         "payouts") ", $1::bigint,"
+                    " $2::bigint, $3::text, $4::bigint, $5::bigint, $6::bigint, $7::text, "
+                    "$8::bigint,"
+                    " $9::bigint, $10::bigint, $11::bigint, $12::text, $13::text, $14::bigint, "
+                    "$15::bigint)"
+                    " RETURNING id",
+     15},
     {PG_STMT_TX_PAYOUT_GET,
      "SELECT " PG_PAYOUT_COLUMNS " FROM payouts WHERE id = $1::bigint FOR UPDATE", 1},
     {PG_STMT_TX_PAYOUT_SET_STATUS,
      "UPDATE payouts SET status = $2::bigint, updated_ms = $3::bigint,"
      " authorized_ms = CASE WHEN $2::bigint = 2 AND status = 1 THEN $3::bigint"
      "  ELSE authorized_ms END,"
+     " authorized_by_user = CASE WHEN $2::bigint = 2 AND status = 1 THEN $5::bigint"
+     "  ELSE authorized_by_user END,"
      " received_ms = CASE WHEN $2::bigint = 3 THEN $3::bigint ELSE received_ms END,"
      " cancelled_ms = CASE WHEN $2::bigint = 4 THEN $3::bigint ELSE cancelled_ms END,"
      " expired_ms = CASE WHEN $2::bigint = 5 THEN $3::bigint ELSE expired_ms END,"
      " reference = COALESCE($4::text, reference) WHERE id = $1::bigint",
-     4},
+     5},
     {PG_STMT_SETTING_PUT,
      "INSERT INTO settings (key, value) VALUES ($1::text, $2::text)"
      " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
@@ -257,6 +260,7 @@ enum pp_status store_pg_tx_payout_insert(struct pg_tx *tx, struct pp_payout *p, 
     pg_param_text(&q, p->uuid);
     pg_param_text_or_null(&q, p->metadata);
     pg_param_i64_or_null(&q, p->authorized_ms);
+    pg_param_i64_or_null(&q, p->created_by_user);
     enum pp_status status =
         store_pg_tx_run(tx, PG_STMT_TX_PAYOUT_INSERT, &q, &res, &fail, "inserting a payout", err);
     if (fail == PG_FAIL_CONSTRAINT && strstr(tx->conn->constraint, "fkey") != NULL) {
@@ -294,7 +298,7 @@ enum pp_status store_pg_tx_payout_get(struct pg_tx *tx, int64_t id, struct pp_pa
 }
 
 enum pp_status store_pg_tx_payout_set_status(struct pg_tx *tx, int64_t id, enum pp_payout_status to,
-                                             int64_t now_ms, const char *reference,
+                                             int64_t now_ms, const char *reference, int64_t by_user,
                                              struct pp_err *err)
 {
     PP_ASSERT(to >= PP_PAYOUT_UNAUTHORIZED && to <= PP_PAYOUT_EXPIRED);
@@ -306,6 +310,7 @@ enum pp_status store_pg_tx_payout_set_status(struct pg_tx *tx, int64_t id, enum 
     pg_param_i64(&p, (int64_t)to);
     pg_param_i64(&p, now_ms);
     pg_param_text_or_null(&p, reference);
+    pg_param_i64_or_null(&p, by_user);
     enum pp_status status = store_pg_tx_run(tx, PG_STMT_TX_PAYOUT_SET_STATUS, &p, &res, &fail,
                                             "changing a payout's status", err);
     if (fail == PG_FAIL_CONSTRAINT || fail == PG_FAIL_UNIQUE) {

@@ -302,9 +302,11 @@ enum pp_status store_pg_tx_payout_insert(struct pg_tx *tx, struct pp_payout *p, 
 ** another node changing it at once waits, then sees the change). */
 enum pp_status store_pg_tx_payout_get(struct pg_tx *tx, int64_t id, struct pp_payout *out,
                                       struct pp_err *err);
+/* by_user: the panel user authorizing (recorded when UNAUTHORIZED ->
+** READY), 0 for none. */
 enum pp_status store_pg_tx_payout_set_status(struct pg_tx *tx, int64_t id, enum pp_payout_status to,
                                              int64_t now_ms, const char *reference,
-                                             struct pp_err *err);
+                                             int64_t by_user, struct pp_err *err);
 /* Reads the balance of currency and locks its row (creating it at zero on
 ** first use) until the batch commits. */
 enum pp_status store_pg_tx_balance_get(struct pg_tx *tx, const char *currency,
@@ -345,7 +347,7 @@ int pg_col_text(const PGresult *r, int row, int col, char *out, size_t out_size)
 #define PG_PAYOUT_COLUMNS                                                                          \
     "id, project_id, recipient_id, currency, amount_minor, start_ms, end_ms, description,"         \
     " notification, status, created_ms, updated_ms, uuid, metadata, authorized_ms,"                \
-    " received_ms, cancelled_ms, expired_ms, reference"
+    " received_ms, cancelled_ms, expired_ms, reference, created_by_user, authorized_by_user"
 /* Fills *out from row `row` of r; -1 (logged) when it breaks the schema. */
 int store_pg_payout_read(const PGresult *r, int row, struct pp_payout *out);
 

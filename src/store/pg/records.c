@@ -78,6 +78,8 @@ int store_pg_payout_read(const PGresult *r, int row, struct pp_payout *out)
     out->cancelled_ms = pg_col_i64(r, row, 16);
     out->expired_ms = pg_col_i64(r, row, 17);
     bad |= pg_col_text(r, row, 18, out->reference, sizeof out->reference);
+    out->created_by_user = pg_col_i64(r, row, 19);
+    out->authorized_by_user = pg_col_i64(r, row, 20);
     if (bad != 0 || s < PP_PAYOUT_UNAUTHORIZED || s > PP_PAYOUT_EXPIRED) {
         pp_log(PP_LOG_ERROR, "store: payout %lld violates the schema", (long long)out->id);
         return -1;

@@ -26,10 +26,10 @@
 ** fewer. */
 #define WRITES_CURRENCIES_MAX 256
 
-    /* --- Shared: the key and the audit entry --------------------------------- */
+/* --- Shared: the key and the audit entry --------------------------------- */
 
-    /* An operation's step with the Idempotency-Key row added after it. */
-    struct keyed_step {
+/* An operation's step with the Idempotency-Key row added after it. */
+struct keyed_step {
     store_pg_write_fn fn;
     void *arg;
     const struct store_write_ctx *w;
@@ -72,6 +72,12 @@ static enum pp_status audit_append(struct pg_tx *tx, const struct store_write_ct
         .at_ms = w->now_ms,
     };
     return store_pg_tx_audit_append(tx, &a, err);
+}
+
+/* The panel user acting in w, or 0 (the API key, the server). */
+static int64_t actor_user(const struct store_write_ctx *w)
+{
+    return w->actor != NULL && w->actor->kind == PP_ACTOR_ADMIN ? w->actor->admin_id : 0;
 }
 
 /* Adds payout id to an audit subject: "payout:<id>", then ",<id>". */
@@ -156,6 +162,7 @@ static enum pp_status create_row(struct pg_tx *tx, const struct create_op *op,
     }
     p->created_ms = now_ms;
     p->updated_ms = now_ms;
+    p->created_by_user = actor_user(op->w);
     st = store_pg_tx_payout_insert(tx, p, err);
     if (st == PP_OK) {
         struct pp_movement block = {
@@ -297,8 +304,10 @@ static int change_eligible(const struct change_op *op, const struct pp_payout *p
     case STORE_PAYOUT_CANCEL:
         return pp_payout_status_is_open(p->status);
     case STORE_PAYOUT_AUTHORIZE:
-        /* Ended: about to expire, authorizing it would be for nothing. */
-        return p->status == PP_PAYOUT_UNAUTHORIZED && p->end_ms >= now_ms;
+        /* Ended: about to expire, authorizing it would be for nothing.
+        ** Four eyes: never the acting user's own payout. */
+        return p->status == PP_PAYOUT_UNAUTHORIZED && p->end_ms >= now_ms &&
+               (p->created_by_user == 0 || p->created_by_user != actor_user(op->w));
     case STORE_PAYOUT_EXPIRE:
         return pp_payout_status_is_open(p->status) && p->end_ms < now_ms;
     }
@@ -309,7 +318,7 @@ static int change_eligible(const struct change_op *op, const struct pp_payout *p
 static enum pp_status change_release(struct pg_tx *tx, const struct pp_payout *p,
                                      enum pp_payout_status to, int64_t now_ms, struct pp_err *err)
 {
-    enum pp_status st = store_pg_tx_payout_set_status(tx, p->id, to, now_ms, NULL, err);
+    enum pp_status st = store_pg_tx_payout_set_status(tx, p->id, to, now_ms, NULL, 0, err);
     if (st == PP_OK) {
         struct pp_movement release = {
             .currency = p->currency,
@@ -332,7 +341,8 @@ static enum pp_status change_apply(struct pg_tx *tx, const struct change_op *op,
     case STORE_PAYOUT_CANCEL:
         return change_release(tx, p, PP_PAYOUT_CANCELLED, now_ms, err);
     case STORE_PAYOUT_AUTHORIZE:
-        return store_pg_tx_payout_set_status(tx, p->id, PP_PAYOUT_READY, now_ms, NULL, err);
+        return store_pg_tx_payout_set_status(tx, p->id, PP_PAYOUT_READY, now_ms, NULL,
+                                             actor_user(op->w), err);
     case STORE_PAYOUT_EXPIRE:
         return change_release(tx, p, PP_PAYOUT_EXPIRED, now_ms, err);
     }
@@ -402,7 +412,7 @@ static enum pp_status receive_step(struct pg_tx *tx, void *arg, struct pp_err *e
         return pp_err_set(err, PP_CONFLICT, "payout %" PRId64 " cannot be received now", p->id);
     }
     if (st == PP_OK) {
-        st = store_pg_tx_payout_set_status(tx, p->id, PP_PAYOUT_RECEIVED, now_ms, op->reference,
+        st = store_pg_tx_payout_set_status(tx, p->id, PP_PAYOUT_RECEIVED, now_ms, op->reference, 0,
                                            err);
     }
     if (st == PP_OK) {

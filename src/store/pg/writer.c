@@ -197,6 +197,13 @@ static enum batch_end writer_run(struct store_pg *st, struct pg_req **batch, siz
     writer_begin(&tx);
     while (ran < n && !tx.broken) {
         if (writer_call(&tx, batch[ran], careful)) {
+            if (n == 1) {
+                /* The batch is this request alone: rolling back undoes it,
+                ** and there is nothing else to run again (a long list
+                ** refused on its last row runs once, not twice). */
+                writer_exec(&tx, "ROLLBACK", "rollback");
+                return tx.broken ? BATCH_RETRY : BATCH_COMMITTED;
+            }
             /* A refused request left rows behind: start over, carefully. */
             careful = 1;
             ran = 0;

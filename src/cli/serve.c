@@ -107,7 +107,9 @@ static int serve_open(const struct cli_options *o, struct serve_state *s)
     }
     if (core_app_open(o->db_path, (unsigned)(o->threads + PP_READERS_SPARE), &s->app, &err) !=
         PP_OK) {
-        fprintf(stderr, "payout-panel: cannot open %s: %s\n", o->db_path, err.message);
+        char name[PP_DB_PATH_BYTES_MAX];
+        fprintf(stderr, "payout-panel: cannot open %s: %s\n",
+                cli_db_display(o->db_path, name, sizeof name), err.message);
         return 0;
     }
     if (!serve_admin_bootstrap(s->app, o)) {

@@ -123,7 +123,9 @@ struct store {
     void *backend;
 };
 
-/* The SQLite backend (sqlite_ops.c). */
+/* The SQLite backend (sqlite/ops.c). */
 extern const struct store_backend_ops store_sqlite_ops;
+/* The PostgreSQL backend (pg/ops.c). */
+extern const struct store_backend_ops store_pg_ops;
 
 #endif /* PAYOUT_STORE_BACKEND_H */

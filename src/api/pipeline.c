@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "metrics.h"
 #include "payout/base/assert.h"
 #include "payout/core/dates.h"
 #include "payout/core/idempotency.h"
@@ -37,10 +38,12 @@ static int route_is_idempotent(const struct api_route *route)
            (strcmp(route->method, "POST") == 0 || strcmp(route->method, "PUT") == 0);
 }
 
-/* Load balancers probe health as often as they like. */
+/* Load balancers probe health, and Prometheus scrapes, as often as they
+** like. */
 static int route_rate_exempt(const struct api_route *route)
 {
-    return route->handler == api_healthz || route->handler == api_readyz;
+    return route->handler == api_healthz || route->handler == api_readyz ||
+           route->handler == api_metrics;
 }
 
 static void rate_headers(struct api_response *resp, const struct core_rate *rate)

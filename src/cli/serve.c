@@ -7,6 +7,7 @@
 */
 #include "payout/cli/serve.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
@@ -98,25 +99,41 @@ done:
     return text;
 }
 
-/* Reads the master secret at path into out (PP_SEAL_MASTER_BYTES_MAX),
-** *len_out its length; creates the file with PP_SEAL_MASTER_BYTES_MIN
-** random bytes and mode 0600 when it does not exist. 0 after a message on
-** stderr. */
-static int serve_secret_load(const char *path, uint8_t *out, size_t *len_out)
+/* Creates the master secret at path with PP_SEAL_MASTER_BYTES_MIN random
+** bytes and mode 0600, atomically: written to a private file first, then
+** linked into place, so a server starting beside this one reads either no
+** file or the whole secret. 1 when path exists afterwards (made here or by
+** another). */
+static int serve_secret_create(const char *path)
 {
     struct pp_err err = {0};
+    uint8_t fresh[PP_SEAL_MASTER_BYTES_MIN];
+    char tmp[PP_DB_PATH_BYTES_MAX + 32];
+    snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid());
+    int ok = 0;
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+        ok = sec_random_bytes(fresh, sizeof fresh, &err) == PP_OK &&
+             write(fd, fresh, sizeof fresh) == (ssize_t)sizeof fresh && fsync(fd) == 0;
+        close(fd);
+        ok = ok && (link(tmp, path) == 0 || errno == EEXIST);
+        unlink(tmp);
+    }
+    sec_wipe(fresh, sizeof fresh);
+    return ok;
+}
+
+/* Reads the master secret at path into out (PP_SEAL_MASTER_BYTES_MAX),
+** *len_out its length, creating it first when it does not exist. 0 after
+** a message on stderr. */
+static int serve_secret_load(const char *path, uint8_t *out, size_t *len_out)
+{
     struct stat sb;
     int ok = 0;
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd >= 0) {
-        ok = sec_random_bytes(out, PP_SEAL_MASTER_BYTES_MIN, &err) == PP_OK &&
-             write(fd, out, PP_SEAL_MASTER_BYTES_MIN) == PP_SEAL_MASTER_BYTES_MIN && fsync(fd) == 0;
-        close(fd);
-        *len_out = PP_SEAL_MASTER_BYTES_MIN;
-        if (!ok) {
-            fprintf(stderr, "payout-panel: cannot write the master secret %s\n", path);
-        }
-        return ok;
+    if (access(path, F_OK) != 0 && !serve_secret_create(path)) {
+        fprintf(stderr, "payout-panel: cannot create the master secret %s: %s\n", path,
+                strerror(errno));
+        return 0;
     }
     FILE *f = fopen(path, "rb");
     if (f == NULL || fstat(fileno(f), &sb) != 0 || sb.st_size < PP_SEAL_MASTER_BYTES_MIN ||
@@ -145,8 +162,18 @@ static int serve_users_configure(const struct cli_options *o, struct core_app *a
     char path[PP_DB_PATH_BYTES_MAX + sizeof ".secret"];
     uint8_t master[PP_SEAL_MASTER_BYTES_MAX];
     size_t master_len = 0;
-    snprintf(path, sizeof path, "%s%s", o->secret_file != NULL ? o->secret_file : o->db_path,
+    const char *db = strncmp(o->db_path, "sqlite:", 7) == 0 ? o->db_path + 7 : o->db_path;
+    int url = strstr(o->db_path, "://") != NULL;
+    snprintf(path, sizeof path, "%s%s", o->secret_file != NULL ? o->secret_file : db,
              o->secret_file != NULL ? "" : ".secret");
+    if (o->secret_file == NULL && url) {
+        /* No file beside a database URL: two-factor sign-in stays off. */
+        fprintf(stderr, "payout-panel: warning: no --secret-file with a database URL: two-factor "
+                        "sign-in is unavailable\n");
+        struct core_users_options clocks = {.session_idle_s = o->session_idle_s,
+                                            .session_max_s = o->session_max_s};
+        return core_users_configure(app, &clocks, &err) == PP_OK;
+    }
     int ok = serve_secret_load(path, master, &master_len);
     struct core_users_options users = {
         .session_idle_s = o->session_idle_s,
@@ -174,7 +201,9 @@ static int serve_open(const struct cli_options *o, struct serve_state *s)
     }
     if (core_app_open(o->db_path, (unsigned)(o->threads + PP_READERS_SPARE), &s->app, &err) !=
         PP_OK) {
-        fprintf(stderr, "payout-panel: cannot open %s: %s\n", o->db_path, err.message);
+        char name[PP_DB_PATH_BYTES_MAX];
+        fprintf(stderr, "payout-panel: cannot open %s: %s\n",
+                cli_db_display(o->db_path, name, sizeof name), err.message);
         return 0;
     }
     if (!serve_admin_bootstrap(s->app, o) || !serve_users_configure(o, s->app)) {
@@ -199,6 +228,11 @@ static int serve_open(const struct cli_options *o, struct serve_state *s)
 static int serve_listen(const struct cli_options *o, struct serve_state *s)
 {
     struct pp_err err = {0};
+    if (strcmp(o->metrics, "on") != 0 && strcmp(o->metrics, "off") != 0) {
+        fprintf(stderr, "payout-panel: --metrics must be 'on' or 'off', not '%s'\n", o->metrics);
+        return 0;
+    }
+
     struct http_server_options hopts = {
         .bind_addr = o->bind_addr,
         .port = (uint16_t)o->port,
@@ -210,6 +244,7 @@ static int serve_listen(const struct cli_options *o, struct serve_state *s)
         .header_timeout_s = (unsigned)o->header_timeout_s,
         .tls_cert_pem = s->tls_cert,
         .tls_key_pem = s->tls_key,
+        .metrics = strcmp(o->metrics, "on") == 0,
     };
     if (http_server_start(s->app, &hopts, &s->srv, &err) != PP_OK) {
         fprintf(stderr, "payout-panel: %s\n", err.message);

@@ -1,9 +1,12 @@
 /*
 ** This module implements the API-integration settings: the switch, the
 ** authentication password and the revocation generation of API keys, kept
-** in the settings and cached in memory (token checks read the cache
-** lock-free). Every change is one audited write, and the cache follows
-** commit order. It does not issue or verify tokens (auth.c).
+** in the settings. Every change is one audited write. Every check (an API
+** key's generation, the authentication password) and every change reads
+** the stored settings first: several servers may share one database, and
+** a key revoked through one of them is refused by all from the next
+** request on (spec §10), so no server trusts a copy it kept. It does not
+** issue or verify tokens (auth.c).
 */
 #include "payout/core/integration.h"
 
@@ -18,8 +21,8 @@
 #include "payout/base/assert.h"
 #include "payout/base/log.h"
 #include "payout/core/dates.h"
-#include "payout/core/write.h"
 #include "payout/sec/secrets.h"
+#include "write.h"
 
 /* Settings keys (the settings table is a key/value store). */
 #define SETTING_API_ENABLED "api_enabled"       /* "0" or "1" */
@@ -75,10 +78,41 @@ enum pp_status core_integration_load(struct core_app *app, struct pp_err *err)
     return st;
 }
 
-int core_integration_key_current(struct core_app *app, int64_t generation)
+/* Reads the stored settings into the cache (the password only when
+** with_password); the caller holds in->lock. */
+static enum pp_status integration_refresh(struct core_app *app, int with_password,
+                                          struct pp_err *err)
 {
-    return atomic_load(&app->integration->enabled) &&
-           generation == atomic_load(&app->integration->generation);
+    struct core_integration_state *in = app->integration;
+    char text[64];
+    int found = 0;
+    enum pp_status st =
+        store_setting_get(app->store, SETTING_API_ENABLED, text, sizeof text, &found, err);
+    if (st == PP_OK) {
+        atomic_store(&in->enabled, found && strcmp(text, "1") == 0);
+        in->settings.enabled = atomic_load(&in->enabled);
+        st = store_setting_get(app->store, SETTING_API_GENERATION, text, sizeof text, &found, err);
+    }
+    if (st == PP_OK) {
+        atomic_store(&in->generation, found ? strtoll(text, NULL, 10) : 0);
+    }
+    if (st == PP_OK && with_password) {
+        st = store_setting_get(app->store, SETTING_API_PASSWORD, in->settings.password,
+                               sizeof in->settings.password, &found, err);
+    }
+    return st;
+}
+
+int core_integration_key_current(struct core_app *app, int64_t generation, struct pp_err *err)
+{
+    struct core_integration_state *in = app->integration;
+    pthread_mutex_lock(&in->lock);
+    int current = -1;
+    if (integration_refresh(app, 0, err) == PP_OK) {
+        current = atomic_load(&in->enabled) && generation == atomic_load(&in->generation);
+    }
+    pthread_mutex_unlock(&in->lock);
+    return current;
 }
 
 enum pp_status core_integration_password_check(struct core_app *app, const char *password,
@@ -88,6 +122,11 @@ enum pp_status core_integration_password_check(struct core_app *app, const char 
     struct core_integration_state *in = app->integration;
     enum pp_status st = PP_OK;
     pthread_mutex_lock(&in->lock);
+    st = integration_refresh(app, 1, err);
+    if (st != PP_OK) {
+        pthread_mutex_unlock(&in->lock);
+        return st;
+    }
     /* A disabled integration answers exactly like a wrong password, and
     ** the comparison runs either way: whether the integration is on is
     ** none of an unauthenticated caller's business. */
@@ -109,28 +148,33 @@ struct integration_change {
     const char *action;
 };
 
-static enum pp_status write_integration(struct store_tx *tx, void *arg, struct pp_err *err)
+/* Writes change c (settings and audit entry) as one store operation. */
+static enum pp_status integration_write(struct core_app *app, const struct integration_change *c,
+                                        struct pp_err *err)
 {
-    const struct integration_change *c = arg;
     char gen[24];
     snprintf(gen, sizeof gen, "%" PRId64, c->generation);
-    enum pp_status st = store_tx_setting_put(tx, SETTING_API_ENABLED, c->enabled ? "1" : "0", err);
-    if (st == PP_OK && c->password != NULL) {
-        st = store_tx_setting_put(tx, SETTING_API_PASSWORD, c->password, err);
+    struct store_setting kv[3];
+    size_t n = 0;
+    kv[n++] = (struct store_setting){SETTING_API_ENABLED, c->enabled ? "1" : "0"};
+    if (c->password != NULL) {
+        kv[n++] = (struct store_setting){SETTING_API_PASSWORD, c->password};
     }
-    if (st == PP_OK) {
-        st = store_tx_setting_put(tx, SETTING_API_GENERATION, gen, err);
-    }
-    if (st == PP_OK) {
-        st = core_audit_append(tx, c->actor, c->action, NULL, c->enabled ? "enabled" : "disabled",
-                               core_now_ms(), err);
-    }
+    kv[n++] = (struct store_setting){SETTING_API_GENERATION, gen};
+    struct core_write cw;
+    core_write_begin(&cw, c->actor, core_now_ms());
+    enum pp_status st = store_settings_put(app->store, &cw.ctx, kv, n, c->action,
+                                           c->enabled ? "enabled" : "disabled", err);
+    core_write_end(&cw, st);
     return st;
 }
 
 void core_integration_get(struct core_app *app, struct core_integration *out)
 {
+    struct pp_err err = {0};
     pthread_mutex_lock(&app->integration->lock);
+    /* On a storage failure the last settings read are shown. */
+    (void)integration_refresh(app, 1, &err);
     *out = app->integration->settings;
     pthread_mutex_unlock(&app->integration->lock);
 }
@@ -146,8 +190,10 @@ static enum pp_status integration_change(struct core_app *app, int enabled, int 
     char password[PP_API_PASSWORD_CHARS + 1] = "";
     enum pp_status st = PP_OK;
     pthread_mutex_lock(&app->integration->lock);
+    /* The change starts from the stored settings, whichever server wrote them. */
+    st = integration_refresh(app, 1, err);
     int need = new_password || (enabled && app->integration->settings.password[0] == '\0');
-    if (need) {
+    if (st == PP_OK && need) {
         st = sec_random_text(password, PP_API_PASSWORD_CHARS, err);
     }
     struct integration_change change = {
@@ -159,7 +205,7 @@ static enum pp_status integration_change(struct core_app *app, int enabled, int 
         .action = action,
     };
     if (st == PP_OK) {
-        st = core_write_run(app, write_integration, &change, err);
+        st = integration_write(app, &change, err);
     }
     if (st == PP_OK) {
         if (need) {

@@ -29,6 +29,7 @@
 #include "payout/sec/session.h"
 #include "payout/sec/totp.h"
 #include "users_internal.h"
+#include "write.h"
 
 _Static_assert(SEC_SESSION_HASH_TEXT_BYTES == PP_SESSION_HASH_TEXT_BYTES, "one hash size");
 _Static_assert(SEC_CSRF_TOKEN_TEXT_BYTES == PP_CSRF_TEXT_BYTES, "one CSRF token size");
@@ -41,12 +42,13 @@ _Static_assert(SEC_SESSION_ID_TEXT_BYTES <= PP_COOKIE_VALUE_BYTES_MAX, "the id f
 static void sign_in_failed(struct core_app *app, const struct pp_actor *actor, int64_t user_id,
                            const char *email, const char *reason)
 {
-    struct users_write uw;
+    struct core_write uw;
     struct pp_err err = {0};
     struct store_sign_in_failure in = {.user_id = user_id, .email = email, .reason = reason};
-    users_write_begin(&uw, actor);
-    uw.w.idem = NULL;
-    if (store_user_sign_in_failed(app->store, &uw.w, &in, &err) != PP_OK) {
+    core_write_begin(&uw, actor, core_now_ms());
+    uw.ctx.idem = NULL;
+    uw.r = NULL;
+    if (store_user_sign_in_failed(app->store, &uw.ctx, &in, &err) != PP_OK) {
         pp_log(PP_LOG_WARN, "could not audit a refused sign-in: %s", err.message);
     }
 }
@@ -111,7 +113,7 @@ enum pp_status core_sign_in(struct core_app *app, const struct pp_actor *actor,
                             struct pp_err *err)
 {
     char hash[SEC_SESSION_HASH_TEXT_BYTES] = "";
-    struct users_write uw;
+    struct core_write uw;
     int64_t step = SEC_TOTP_STEP_NONE;
     memset(out, 0, sizeof *out);
     enum pp_status st = sign_in_check(app, actor, in, &out->user, &step, err);
@@ -126,19 +128,20 @@ enum pp_status core_sign_in(struct core_app *app, const struct pp_actor *actor,
     self.kind = PP_ACTOR_ADMIN;
     self.admin_id = out->user.id;
     if (st == PP_OK) {
-        users_write_begin(&uw, &self);
-        uw.w.idem = NULL;
+        core_write_begin(&uw, &self, core_now_ms());
+        uw.ctx.idem = NULL;
+        uw.r = NULL;
         struct store_user_sign_in rec = {
             .id = out->user.id,
             .generation = out->user.token_generation,
             .step = step,
             .session_hash = in->session ? hash : NULL,
             .csrf_token = in->session ? out->csrf_token : NULL,
-            .idle_before_ms = uw.w.now_ms - app->users->idle_s * 1000,
-            .max_before_ms = uw.w.now_ms - app->users->max_s * 1000,
+            .idle_before_ms = uw.ctx.now_ms - app->users->idle_s * 1000,
+            .max_before_ms = uw.ctx.now_ms - app->users->max_s * 1000,
         };
-        st = store_user_sign_in(app->store, &uw.w, &rec, err);
-        out->user.last_sign_in_ms = uw.w.now_ms;
+        st = store_user_sign_in(app->store, &uw.ctx, &rec, err);
+        out->user.last_sign_in_ms = uw.ctx.now_ms;
     }
     if (st == PP_OK && !in->session) {
         st = token_issue(app, &out->user, out, err);
@@ -216,8 +219,9 @@ enum pp_status core_session_resolve(struct core_app *app, const char *id, size_t
 enum pp_status core_session_end(struct core_app *app, const struct pp_actor *actor,
                                 const char *session_hash, struct pp_err *err)
 {
-    struct users_write uw;
-    users_write_begin(&uw, actor);
-    uw.w.idem = NULL;
-    return store_session_end(app->store, &uw.w, session_hash, err);
+    struct core_write uw;
+    core_write_begin(&uw, actor, core_now_ms());
+    uw.ctx.idem = NULL;
+    uw.r = NULL;
+    return store_session_end(app->store, &uw.ctx, session_hash, err);
 }

@@ -23,6 +23,7 @@
 #include "payout/sec/secrets.h"
 #include "payout/sec/totp.h"
 #include "users_internal.h"
+#include "write.h"
 
 void users_seal_context(int64_t user_id, char out[USERS_SEAL_CONTEXT_BYTES])
 {
@@ -74,10 +75,10 @@ static enum pp_status two_factor_write(struct core_app *app, const struct pp_act
                                        const struct store_user_two_factor *in, struct pp_user *out,
                                        struct pp_err *err)
 {
-    struct users_write uw;
-    users_write_begin(&uw, actor);
-    enum pp_status st = store_user_two_factor(app->store, &uw.w, in, out, err);
-    users_write_end(&uw, st);
+    struct core_write uw;
+    core_write_begin(&uw, actor, core_now_ms());
+    enum pp_status st = store_user_two_factor(app->store, &uw.ctx, in, out, err);
+    core_write_end(&uw, st);
     return st;
 }
 

@@ -17,10 +17,10 @@
 #include "payout/base/assert.h"
 #include "payout/base/log.h"
 #include "payout/core/dates.h"
-#include "payout/core/write.h"
 #include "payout/sec/passwords.h"
 #include "payout/sec/secrets.h"
 #include "users_internal.h"
+#include "write.h"
 
 /* The settings key of security.requireTwoFactor: "1" or "0". */
 #define SETTING_REQUIRE_TWO_FACTOR "security.require_two_factor"
@@ -89,30 +89,16 @@ int core_security_require_two_factor(struct core_app *app)
     return atomic_load(&app->users->require_two_factor);
 }
 
-struct security_change {
-    const char *value;
-    const struct pp_actor *actor;
-    int64_t now_ms;
-};
-
-static enum pp_status write_security(struct store_tx *tx, void *arg, struct pp_err *err)
-{
-    struct security_change *c = arg;
-    enum pp_status st = store_tx_setting_put(tx, SETTING_REQUIRE_TWO_FACTOR, c->value, err);
-    if (st == PP_OK) {
-        st = core_audit_append(tx, c->actor, "settings.security", "settings",
-                               strcmp(c->value, "1") == 0 ? "requireTwoFactor=true"
-                                                          : "requireTwoFactor=false",
-                               c->now_ms, err);
-    }
-    return st;
-}
-
 enum pp_status core_security_set(struct core_app *app, const struct pp_actor *actor,
                                  int require_two_factor, struct pp_err *err)
 {
-    struct security_change c = {require_two_factor ? "1" : "0", actor, core_now_ms()};
-    enum pp_status st = core_write_run(app, write_security, &c, err);
+    struct core_write uw;
+    struct store_setting kv = {SETTING_REQUIRE_TWO_FACTOR, require_two_factor ? "1" : "0"};
+    core_write_begin(&uw, actor, core_now_ms());
+    enum pp_status st = store_settings_put(
+        app->store, &uw.ctx, &kv, 1, "settings.security",
+        require_two_factor ? "requireTwoFactor=true" : "requireTwoFactor=false", err);
+    core_write_end(&uw, st);
     if (st == PP_OK) {
         atomic_store(&app->users->require_two_factor, require_two_factor != 0);
     }
@@ -120,29 +106,6 @@ enum pp_status core_security_set(struct core_app *app, const struct pp_actor *ac
 }
 
 /* --- Shared helpers (users_internal.h) ---------------------------------------------- */
-
-void users_write_begin(struct users_write *uw, const struct pp_actor *actor)
-{
-    memset(uw, 0, sizeof *uw);
-    uw->w.actor = actor;
-    uw->w.now_ms = core_now_ms();
-    struct core_idem_request *r = core_idem_current();
-    if (r != NULL && !r->recorded) {
-        PP_ASSERT(r->registered);
-        uw->r = r;
-        uw->idem.scope = r->scope;
-        uw->idem.key = r->key;
-        uw->idem.fingerprint = r->fingerprint;
-        uw->w.idem = &uw->idem;
-    }
-}
-
-void users_write_end(struct users_write *uw, enum pp_status status)
-{
-    if (uw->r != NULL && status == PP_OK) {
-        uw->r->recorded = 1;
-    }
-}
 
 int users_email_valid(const char *email)
 {
@@ -184,7 +147,7 @@ enum pp_status core_user_add(struct core_app *app, const struct pp_actor *actor,
                              char password_out[CORE_PASSWORD_TEXT_BYTES], struct pp_err *err)
 {
     char hash[PP_PASSWORD_HASH_TEXT_BYTES];
-    struct users_write uw;
+    struct core_write uw;
     int created = 0;
     PP_ASSERT(role > PP_ROLE_NONE && role < PP_ROLE_COUNT);
     if (!users_email_valid(email)) {
@@ -193,9 +156,9 @@ enum pp_status core_user_add(struct core_app *app, const struct pp_actor *actor,
     enum pp_status st = password_generate(password_out, hash, err);
     if (st == PP_OK) {
         struct store_user_create in = {.email = email, .password_hash = hash, .role = role};
-        users_write_begin(&uw, actor);
-        st = store_user_create(app->store, &uw.w, &in, out, &created, err);
-        users_write_end(&uw, st);
+        core_write_begin(&uw, actor, core_now_ms());
+        st = store_user_create(app->store, &uw.ctx, &in, out, &created, err);
+        core_write_end(&uw, st);
     }
     if (st != PP_OK) {
         sec_wipe(password_out, CORE_PASSWORD_TEXT_BYTES);
@@ -208,11 +171,11 @@ enum pp_status core_user_change(struct core_app *app, const struct pp_actor *act
                                 enum pp_role role, int disabled, struct pp_user *out,
                                 struct pp_err *err)
 {
-    struct users_write uw;
+    struct core_write uw;
     struct store_user_update in = {.id = id, .role = role, .disabled = disabled};
-    users_write_begin(&uw, actor);
-    enum pp_status st = store_user_update(app->store, &uw.w, &in, out, err);
-    users_write_end(&uw, st);
+    core_write_begin(&uw, actor, core_now_ms());
+    enum pp_status st = store_user_update(app->store, &uw.ctx, &in, out, err);
+    core_write_end(&uw, st);
     return st;
 }
 
@@ -222,14 +185,14 @@ enum pp_status core_user_password_reset(struct core_app *app, const struct pp_ac
                                         struct pp_err *err)
 {
     char hash[PP_PASSWORD_HASH_TEXT_BYTES];
-    struct users_write uw;
+    struct core_write uw;
     enum pp_status st = password_generate(password_out, hash, err);
     if (st == PP_OK) {
         struct store_user_password in = {
             .id = id, .password_hash = hash, .audit_action = "user.password_reset"};
-        users_write_begin(&uw, actor);
-        st = store_user_password_set(app->store, &uw.w, &in, out, err);
-        users_write_end(&uw, st);
+        core_write_begin(&uw, actor, core_now_ms());
+        st = store_user_password_set(app->store, &uw.ctx, &in, out, err);
+        core_write_end(&uw, st);
     }
     if (st != PP_OK) {
         sec_wipe(password_out, CORE_PASSWORD_TEXT_BYTES);
@@ -241,11 +204,11 @@ enum pp_status core_user_password_reset(struct core_app *app, const struct pp_ac
 enum pp_status core_user_two_factor_reset(struct core_app *app, const struct pp_actor *actor,
                                           int64_t id, struct pp_user *out, struct pp_err *err)
 {
-    struct users_write uw;
+    struct core_write uw;
     struct store_user_two_factor in = {.id = id, .change = STORE_TWO_FACTOR_RESET};
-    users_write_begin(&uw, actor);
-    enum pp_status st = store_user_two_factor(app->store, &uw.w, &in, out, err);
-    users_write_end(&uw, st);
+    core_write_begin(&uw, actor, core_now_ms());
+    enum pp_status st = store_user_two_factor(app->store, &uw.ctx, &in, out, err);
+    core_write_end(&uw, st);
     return st;
 }
 
@@ -255,7 +218,7 @@ enum pp_status core_user_set(struct core_app *app, const struct pp_actor *actor,
                              struct pp_err *err)
 {
     char hash[PP_PASSWORD_HASH_TEXT_BYTES];
-    struct users_write uw;
+    struct core_write uw;
     struct pp_user user;
     enum pp_status st = PP_OK;
     *created_out = 0;
@@ -276,9 +239,9 @@ enum pp_status core_user_set(struct core_app *app, const struct pp_actor *actor,
             /* A new user is an admin; an existing one keeps its role. */
             in.role = PP_ROLE_NONE;
         }
-        users_write_begin(&uw, actor);
-        st = store_user_create(app->store, &uw.w, &in, &user, created_out, err);
-        users_write_end(&uw, st);
+        core_write_begin(&uw, actor, core_now_ms());
+        st = store_user_create(app->store, &uw.ctx, &in, &user, created_out, err);
+        core_write_end(&uw, st);
     }
     sec_wipe(hash, sizeof hash);
     sec_wipe(&user, sizeof user);
@@ -294,7 +257,7 @@ enum pp_status core_account_password(struct core_app *app, const struct pp_actor
 {
     char hash[PP_PASSWORD_HASH_TEXT_BYTES] = "";
     struct pp_user user;
-    struct users_write uw;
+    struct core_write uw;
     int match = 0;
     size_t fresh_len = strlen(fresh);
     enum pp_status st = PP_OK;
@@ -321,9 +284,9 @@ enum pp_status core_account_password(struct core_app *app, const struct pp_actor
                                          .password_hash = hash,
                                          .keep_session_hash = keep_session_hash,
                                          .audit_action = "user.password_change"};
-        users_write_begin(&uw, actor);
-        st = store_user_password_set(app->store, &uw.w, &in, out, err);
-        users_write_end(&uw, st);
+        core_write_begin(&uw, actor, core_now_ms());
+        st = store_user_password_set(app->store, &uw.ctx, &in, out, err);
+        core_write_end(&uw, st);
     }
     sec_wipe(hash, sizeof hash);
     sec_wipe(&user, sizeof user);

@@ -11,7 +11,6 @@
 #include <stdint.h>
 
 #include "internal.h"
-#include "payout/core/idempotency.h"
 #include "payout/model/user.h"
 #include "payout/sec/seal.h"
 
@@ -24,19 +23,6 @@ struct core_users_state {
     /* security.requireTwoFactor, written by core_security_set. */
     atomic_int require_two_factor;
 };
-
-/* A store operation's write context for actor now, with the thread's
-** keyed request when its key is not recorded yet. */
-struct users_write {
-    struct store_write_ctx w;
-    struct store_idem_key idem;
-    struct core_idem_request *r;
-};
-
-/* Fills uw for a write by actor at core_now_ms(). */
-void users_write_begin(struct users_write *uw, const struct pp_actor *actor);
-/* Marks the keyed request recorded when the operation committed. */
-void users_write_end(struct users_write *uw, enum pp_status status);
 
 /* The sealing context of user id's two-factor secret ("user <id>"). */
 #define USERS_SEAL_CONTEXT_BYTES 32

@@ -3,8 +3,8 @@
 ** its backends: opening picks the backend by the database URL, and every
 ** other public function hands its call to the open store's (or the
 ** transaction's) backend. A path, or a "sqlite:" URL, is SQLite; a
-** "postgres://" or "postgresql://" URL is refused until that backend
-** exists. It holds no SQL and no logic of any operation.
+** "postgres://" or "postgresql://" URL is PostgreSQL (src/store/pg/). It
+** holds no SQL and no logic of any operation.
 */
 #include "payout/store/store.h"
 
@@ -16,19 +16,21 @@
 
 #define SQLITE_SCHEME "sqlite:"
 
-/* The backend of url (*ops_out) and the path it is given (url without
-** its scheme). PP_INVALID_PARAMS for a URL no built-in backend serves. */
+/* The backend of url (*ops_out) and the path it is given (an SQLite path
+** without its scheme, or the whole PostgreSQL URL). */
 static enum pp_status backend_for(const char *url, const struct store_backend_ops **ops_out,
                                   const char **path_out, struct pp_err *err)
 {
     static const char *const postgres[] = {"postgres://", "postgresql://"};
     for (size_t i = 0; i < sizeof postgres / sizeof postgres[0]; i++) {
         if (strncmp(url, postgres[i], strlen(postgres[i])) == 0) {
-            return pp_err_set(err, PP_INVALID_PARAMS,
-                              "this build stores in SQLite only: a PostgreSQL URL cannot be "
-                              "opened");
+            /* libpq takes the whole URL. */
+            *path_out = url;
+            *ops_out = &store_pg_ops;
+            return PP_OK;
         }
     }
+    (void)err;
     *path_out = url;
     if (strncmp(url, SQLITE_SCHEME, strlen(SQLITE_SCHEME)) == 0) {
         *path_out = url + strlen(SQLITE_SCHEME);
@@ -84,10 +86,65 @@ int store_schema_version_latest(void)
     return store_sqlite_ops.schema_version_latest();
 }
 
-enum pp_status store_tx_audit_append(struct store_tx *tx, const struct pp_audit *a,
-                                     struct pp_err *err)
+enum pp_status store_payouts_create(struct store *st, const struct store_write_ctx *w,
+                                    struct store_payout_new *rows, size_t count,
+                                    store_recipient_rule_fn rule, int check_only,
+                                    const char *audit_action, const char *audit_detail,
+                                    struct pp_err *err)
 {
-    return tx->ops->tx_audit_append(tx->tx, a, err);
+    return st->ops->payouts_create(st->backend, w, rows, count, rule, check_only, audit_action,
+                                   audit_detail, err);
+}
+
+enum pp_status store_payouts_change(struct store *st, const struct store_write_ctx *w,
+                                    enum store_payout_change change, const int64_t *ids,
+                                    size_t count, int64_t *done_out, struct pp_err *err)
+{
+    return st->ops->payouts_change(st->backend, w, change, ids, count, done_out, err);
+}
+
+enum pp_status store_payout_receive(struct store *st, const struct store_write_ctx *w, int64_t id,
+                                    const char *reference, store_amount_text_fn amount_text,
+                                    struct pp_payout *out, struct pp_err *err)
+{
+    return st->ops->payout_receive(st->backend, w, id, reference, amount_text, out, err);
+}
+
+enum pp_status store_funds_move(struct store *st, const struct store_write_ctx *w,
+                                const struct pp_movement *m, const char *audit_action,
+                                const char *audit_detail, struct pp_balance *after_out,
+                                struct pp_err *err)
+{
+    return st->ops->funds_move(st->backend, w, m, audit_action, audit_detail, after_out, err);
+}
+
+enum pp_status store_settings_put(struct store *st, const struct store_write_ctx *w,
+                                  const struct store_setting *kv, size_t count,
+                                  const char *audit_action, const char *audit_detail,
+                                  struct pp_err *err)
+{
+    return st->ops->settings_put(st->backend, w, kv, count, audit_action, audit_detail, err);
+}
+
+enum pp_status store_admin_upsert(struct store *st, const struct store_write_ctx *w,
+                                  const char *email, const char *password_hash, int *created_out,
+                                  int64_t *id_out, struct pp_err *err)
+{
+    return st->ops->admin_upsert(st->backend, w, email, password_hash, created_out, id_out, err);
+}
+
+enum pp_status store_idem_answer_put(struct store *st, const char *scope, const char *key,
+                                     unsigned status, const char *content_type, const char *body,
+                                     size_t body_len, struct pp_err *err)
+{
+    return st->ops->idem_answer_put(st->backend, scope, key, status, content_type, body, body_len,
+                                    err);
+}
+
+enum pp_status store_idem_purge(struct store *st, int64_t before_ms, int64_t limit,
+                                int64_t *deleted_out, struct pp_err *err)
+{
+    return st->ops->idem_purge(st->backend, before_ms, limit, deleted_out, err);
 }
 
 enum pp_status store_audit_list(struct store *st, const struct pp_audit_filter *f,
@@ -103,31 +160,16 @@ enum pp_status store_idem_get(struct store *st, const char *scope, const char *k
     return st->ops->idem_get(st->backend, scope, key, out, found_out, err);
 }
 
-enum pp_status store_tx_idem_insert(struct store_tx *tx, const char *scope, const char *key,
-                                    const uint8_t fingerprint[STORE_IDEM_FINGERPRINT_BYTES],
-                                    int64_t created_ms, struct pp_err *err)
-{
-    return tx->ops->tx_idem_insert(tx->tx, scope, key, fingerprint, created_ms, err);
-}
-
-enum pp_status store_tx_idem_set_response(struct store_tx *tx, const char *scope, const char *key,
-                                          unsigned status, const char *content_type,
-                                          const char *body, size_t body_len, struct pp_err *err)
-{
-    return tx->ops->tx_idem_set_response(tx->tx, scope, key, status, content_type, body, body_len,
-                                         err);
-}
-
-enum pp_status store_tx_idem_purge(struct store_tx *tx, int64_t before_ms, int64_t limit,
-                                   int64_t *deleted_out, struct pp_err *err)
-{
-    return tx->ops->tx_idem_purge(tx->tx, before_ms, limit, deleted_out, err);
-}
-
 enum pp_status store_payouts_ended_list(struct store *st, int64_t now_ms, int64_t *ids_out,
                                         size_t cap, size_t *count_out, struct pp_err *err)
 {
     return st->ops->payouts_ended_list(st->backend, now_ms, ids_out, cap, count_out, err);
+}
+
+enum pp_status store_payouts_open_count(struct store *st, struct pp_open_count *out, size_t cap,
+                                        size_t *count_out, struct pp_err *err)
+{
+    return st->ops->payouts_open_count(st->backend, out, cap, count_out, err);
 }
 
 enum pp_status store_payouts_page(struct store *st, const struct pp_payout_filter *f,
@@ -183,84 +225,6 @@ enum pp_status store_report_payouts(struct store *st, const struct pp_report_que
                                     struct pp_err *err)
 {
     return st->ops->report_payouts(st->backend, q, out, cap, count_out, err);
-}
-
-enum pp_status store_write(struct store *st, store_tx_fn fn, void *arg, struct pp_err *err)
-{
-    return st->ops->write(st->backend, fn, arg, err);
-}
-
-enum pp_status store_tx_project_ensure(struct store_tx *tx, const char *name, int64_t now_ms,
-                                       int64_t *id_out, struct pp_err *err)
-{
-    return tx->ops->tx_project_ensure(tx->tx, name, now_ms, id_out, err);
-}
-
-enum pp_status store_tx_recipient_find(struct store_tx *tx, enum pp_ident which, const char *value,
-                                       struct pp_recipient *out, int *found_out, struct pp_err *err)
-{
-    return tx->ops->tx_recipient_find(tx->tx, which, value, out, found_out, err);
-}
-
-enum pp_status store_tx_recipient_save(struct store_tx *tx, struct pp_recipient *r, int64_t now_ms,
-                                       struct pp_err *err)
-{
-    return tx->ops->tx_recipient_save(tx->tx, r, now_ms, err);
-}
-
-enum pp_status store_tx_payout_insert(struct store_tx *tx, struct pp_payout *p, struct pp_err *err)
-{
-    return tx->ops->tx_payout_insert(tx->tx, p, err);
-}
-
-enum pp_status store_tx_payout_get(struct store_tx *tx, int64_t id, struct pp_payout *out,
-                                   struct pp_err *err)
-{
-    return tx->ops->tx_payout_get(tx->tx, id, out, err);
-}
-
-enum pp_status store_tx_payout_set_status(struct store_tx *tx, int64_t id, enum pp_payout_status to,
-                                          int64_t now_ms, const char *reference, struct pp_err *err)
-{
-    return tx->ops->tx_payout_set_status(tx->tx, id, to, now_ms, reference, err);
-}
-
-enum pp_status store_tx_balance_get(struct store_tx *tx, const char *currency,
-                                    struct pp_balance *out, struct pp_err *err)
-{
-    return tx->ops->tx_balance_get(tx->tx, currency, out, err);
-}
-
-enum pp_status store_tx_funds_move(struct store_tx *tx, const struct pp_movement *m,
-                                   struct pp_balance *after_out, struct pp_err *err)
-{
-    return tx->ops->tx_funds_move(tx->tx, m, after_out, err);
-}
-
-enum pp_status store_tx_setting_put(struct store_tx *tx, const char *key, const char *value,
-                                    struct pp_err *err)
-{
-    return tx->ops->tx_setting_put(tx->tx, key, value, err);
-}
-
-enum pp_status store_tx_setting_get(struct store_tx *tx, const char *key, char *out,
-                                    size_t out_size, int *found_out, struct pp_err *err)
-{
-    return tx->ops->tx_setting_get(tx->tx, key, out, out_size, found_out, err);
-}
-
-enum pp_status store_tx_admin_insert(struct store_tx *tx, const char *email,
-                                     const char *password_hash, int64_t now_ms, int64_t *id_out,
-                                     struct pp_err *err)
-{
-    return tx->ops->tx_admin_insert(tx->tx, email, password_hash, now_ms, id_out, err);
-}
-
-enum pp_status store_tx_admin_set_password(struct store_tx *tx, const char *email,
-                                           const char *password_hash, int64_t now_ms,
-                                           struct pp_err *err)
-{
-    return tx->ops->tx_admin_set_password(tx->tx, email, password_hash, now_ms, err);
 }
 
 enum pp_status store_payout_get(struct store *st, int64_t id, struct pp_payout *out,

@@ -145,10 +145,10 @@ struct session_call {
     const char *id_hash;
 };
 
-static enum pp_status session_touch_run(struct store_tx *tx, void *arg, struct pp_err *err)
+static enum pp_status session_touch_run(struct store_sqlite_tx *tx, void *arg, struct pp_err *err)
 {
     struct session_call *call = arg;
-    struct store_conn *c = store_tx_conn(tx->tx);
+    struct store_conn *c = store_tx_conn(tx);
     struct store_q q;
     enum pp_status status = PP_OK;
     store_q_init(&q, c, STORE_STMT_SESSION_TOUCH,
@@ -170,10 +170,10 @@ enum pp_status store_sqlite_session_touch(struct store_sqlite *st, const struct 
     return store_users_write(st, w, session_touch_run, &call, err);
 }
 
-static enum pp_status session_end_run(struct store_tx *tx, void *arg, struct pp_err *err)
+static enum pp_status session_end_run(struct store_sqlite_tx *tx, void *arg, struct pp_err *err)
 {
     struct session_call *call = arg;
-    struct store_conn *c = store_tx_conn(tx->tx);
+    struct store_conn *c = store_tx_conn(tx);
     struct store_q q;
     enum pp_status status = PP_OK;
     int64_t user_id = 0;
@@ -190,7 +190,7 @@ static enum pp_status session_end_run(struct store_tx *tx, void *arg, struct pp_
     }
     store_q_reset(&q);
     if (status == PP_OK && user_id > 0) {
-        status = store_users_audit(tx->tx, call->w, "session.sign_out", user_id, NULL, "", err);
+        status = store_users_audit(tx, call->w, "session.sign_out", user_id, NULL, "", err);
     }
     return status;
 }

@@ -141,23 +141,23 @@ enum pp_status store_sqlite_users_list(struct store_sqlite *st, struct pp_user *
 /* The operation and its key, in one savepoint (see store_users_write). */
 struct users_keyed {
     const struct store_write_ctx *w;
-    store_tx_fn op;
+    store_sqlite_tx_fn op;
     void *arg;
 };
 
-static enum pp_status users_keyed_run(struct store_tx *tx, void *arg, struct pp_err *err)
+static enum pp_status users_keyed_run(struct store_sqlite_tx *tx, void *arg, struct pp_err *err)
 {
     struct users_keyed *k = arg;
     enum pp_status status = k->op(tx, k->arg, err);
     if (status == PP_OK && k->w->idem != NULL) {
-        status = store_sqlite_tx_idem_insert(tx->tx, k->w->idem->scope, k->w->idem->key,
+        status = store_sqlite_tx_idem_insert(tx, k->w->idem->scope, k->w->idem->key,
                                              k->w->idem->fingerprint, k->w->now_ms, err);
     }
     return status;
 }
 
 enum pp_status store_users_write(struct store_sqlite *st, const struct store_write_ctx *w,
-                                 store_tx_fn op, void *arg, struct pp_err *err)
+                                 store_sqlite_tx_fn op, void *arg, struct pp_err *err)
 {
     PP_ASSERT(w != NULL && w->actor != NULL);
     struct users_keyed k = {.w = w, .op = op, .arg = arg};
@@ -292,10 +292,10 @@ static enum pp_status user_insert(struct store_conn *c, const struct store_write
     return status;
 }
 
-static enum pp_status user_create_run(struct store_tx *tx, void *arg, struct pp_err *err)
+static enum pp_status user_create_run(struct store_sqlite_tx *tx, void *arg, struct pp_err *err)
 {
     struct user_create_call *call = arg;
-    struct store_conn *c = store_tx_conn(tx->tx);
+    struct store_conn *c = store_tx_conn(tx);
     const struct store_user_create *in = call->in;
     struct pp_user old;
     char detail[PP_EMAIL_BYTES_MAX + 32];
@@ -312,8 +312,7 @@ static enum pp_status user_create_run(struct store_tx *tx, void *arg, struct pp_
         }
         if (status == PP_OK) {
             snprintf(detail, sizeof detail, "%s %s", old.email, pp_role_name(role));
-            status =
-                store_users_audit(tx->tx, call->w, "user.password_reset", id, NULL, detail, err);
+            status = store_users_audit(tx, call->w, "user.password_reset", id, NULL, detail, err);
         }
     } else if (status == PP_OK && found) {
         status = pp_err_set(err, PP_CONFLICT, "a user with this e-mail exists");
@@ -323,7 +322,7 @@ static enum pp_status user_create_run(struct store_tx *tx, void *arg, struct pp_
             call->created = 1;
             snprintf(detail, sizeof detail, "%s %s", in->email,
                      pp_role_name(in->role != PP_ROLE_NONE ? in->role : PP_ROLE_ADMIN));
-            status = store_users_audit(tx->tx, call->w, "user.create", id, NULL, detail, err);
+            status = store_users_audit(tx, call->w, "user.create", id, NULL, detail, err);
         }
     }
     return status == PP_OK ? user_get(c, id, call->out, err) : status;
@@ -354,10 +353,10 @@ struct user_update_call {
     struct pp_user *out;
 };
 
-static enum pp_status user_update_run(struct store_tx *tx, void *arg, struct pp_err *err)
+static enum pp_status user_update_run(struct store_sqlite_tx *tx, void *arg, struct pp_err *err)
 {
     struct user_update_call *call = arg;
-    struct store_conn *c = store_tx_conn(tx->tx);
+    struct store_conn *c = store_tx_conn(tx);
     struct pp_user old;
     char detail[96] = "";
     enum pp_status status = user_get(c, call->in->id, &old, err);
@@ -375,7 +374,7 @@ static enum pp_status user_update_run(struct store_tx *tx, void *arg, struct pp_
         status = user_rewrite(c, call->w, old.id, role, disabled, NULL, err);
     }
     if (status == PP_OK) {
-        status = store_sessions_delete_user(tx->tx, old.id, NULL, err);
+        status = store_sessions_delete_user(tx, old.id, NULL, err);
     }
     if (status == PP_OK) {
         size_t n = 0;
@@ -387,7 +386,7 @@ static enum pp_status user_update_run(struct store_tx *tx, void *arg, struct pp_
             snprintf(detail + n, sizeof detail - n, "%s%s", n > 0 ? ", " : "",
                      disabled ? "disabled" : "enabled");
         }
-        status = store_users_audit(tx->tx, call->w, "user.update", old.id, NULL, detail, err);
+        status = store_users_audit(tx, call->w, "user.update", old.id, NULL, detail, err);
     }
     return status == PP_OK ? user_get(c, old.id, call->out, err) : status;
 }
@@ -428,10 +427,10 @@ static enum pp_status session_follow(struct store_conn *c, const char *hash, int
     return status;
 }
 
-static enum pp_status user_password_run(struct store_tx *tx, void *arg, struct pp_err *err)
+static enum pp_status user_password_run(struct store_sqlite_tx *tx, void *arg, struct pp_err *err)
 {
     struct user_password_call *call = arg;
-    struct store_conn *c = store_tx_conn(tx->tx);
+    struct store_conn *c = store_tx_conn(tx);
     const struct store_user_password *in = call->in;
     struct pp_user old;
     enum pp_status status = user_get(c, in->id, &old, err);
@@ -439,13 +438,13 @@ static enum pp_status user_password_run(struct store_tx *tx, void *arg, struct p
         status = user_rewrite(c, call->w, old.id, old.role, old.disabled, in->password_hash, err);
     }
     if (status == PP_OK) {
-        status = store_sessions_delete_user(tx->tx, old.id, in->keep_session_hash, err);
+        status = store_sessions_delete_user(tx, old.id, in->keep_session_hash, err);
     }
     if (status == PP_OK && in->keep_session_hash != NULL) {
         status = session_follow(c, in->keep_session_hash, old.id, err);
     }
     if (status == PP_OK) {
-        status = store_users_audit(tx->tx, call->w, in->audit_action, old.id, NULL, old.email, err);
+        status = store_users_audit(tx, call->w, in->audit_action, old.id, NULL, old.email, err);
     }
     return status == PP_OK ? user_get(c, old.id, call->out, err) : status;
 }
@@ -540,18 +539,18 @@ static enum pp_status two_factor_apply(struct store_sqlite_tx *tx, const struct 
     return status;
 }
 
-static enum pp_status user_two_factor_run(struct store_tx *tx, void *arg, struct pp_err *err)
+static enum pp_status user_two_factor_run(struct store_sqlite_tx *tx, void *arg, struct pp_err *err)
 {
     struct user_two_factor_call *call = arg;
-    struct store_conn *c = store_tx_conn(tx->tx);
+    struct store_conn *c = store_tx_conn(tx);
     struct pp_user old;
     const char *action = NULL;
     enum pp_status status = user_get(c, call->in->id, &old, err);
     if (status == PP_OK) {
-        status = two_factor_apply(tx->tx, call->w, call->in, &old, &action, err);
+        status = two_factor_apply(tx, call->w, call->in, &old, &action, err);
     }
     if (status == PP_OK) {
-        status = store_users_audit(tx->tx, call->w, action, old.id, NULL, old.email, err);
+        status = store_users_audit(tx, call->w, action, old.id, NULL, old.email, err);
     }
     return status == PP_OK ? user_get(c, old.id, call->out, err) : status;
 }
@@ -578,11 +577,11 @@ struct user_sign_in_call {
     const struct store_user_sign_in *in;
 };
 
-static enum pp_status user_sign_in_run(struct store_tx *tx, void *arg, struct pp_err *err)
+static enum pp_status user_sign_in_run(struct store_sqlite_tx *tx, void *arg, struct pp_err *err)
 {
     struct user_sign_in_call *call = arg;
     const struct store_user_sign_in *in = call->in;
-    struct store_conn *c = store_tx_conn(tx->tx);
+    struct store_conn *c = store_tx_conn(tx);
     struct store_q q;
     enum pp_status status = PP_OK;
     /* One statement decides: the user is there, enabled, at the generation
@@ -605,10 +604,10 @@ static enum pp_status user_sign_in_run(struct store_tx *tx, void *arg, struct pp
     }
     store_q_reset(&q);
     if (status == PP_OK && in->session_hash != NULL) {
-        status = store_session_insert(tx->tx, call->w, in, err);
+        status = store_session_insert(tx, call->w, in, err);
     }
     if (status == PP_OK) {
-        status = store_users_audit(tx->tx, call->w, "user.sign_in", in->id, NULL,
+        status = store_users_audit(tx, call->w, "user.sign_in", in->id, NULL,
                                    in->session_hash != NULL ? "session" : "token", err);
     }
     return status;
@@ -627,12 +626,12 @@ struct sign_in_failed_call {
     const struct store_sign_in_failure *in;
 };
 
-static enum pp_status sign_in_failed_run(struct store_tx *tx, void *arg, struct pp_err *err)
+static enum pp_status sign_in_failed_run(struct store_sqlite_tx *tx, void *arg, struct pp_err *err)
 {
     struct sign_in_failed_call *call = arg;
     char subject[PP_EMAIL_BYTES_MAX + 8];
     snprintf(subject, sizeof subject, "email:%s", call->in->email);
-    return store_users_audit(tx->tx, call->w, "user.sign_in_failed", call->in->user_id, subject,
+    return store_users_audit(tx, call->w, "user.sign_in_failed", call->in->user_id, subject,
                              call->in->reason, err);
 }
 

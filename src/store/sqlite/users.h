@@ -23,7 +23,7 @@ int store_user_read_row(struct store_q *q, int first, struct pp_user *out);
 /* Runs op(tx, arg, err) through the writer and, when w->idem is set,
 ** inserts the Idempotency-Key row in the same savepoint after it. */
 enum pp_status store_users_write(struct store_sqlite *st, const struct store_write_ctx *w,
-                                 store_tx_fn op, void *arg, struct pp_err *err);
+                                 store_sqlite_tx_fn op, void *arg, struct pp_err *err);
 
 /* Appends an audit entry by w's actor at w->now_ms: subject "user:<id>"
 ** (user_id > 0) or subject_text. */

@@ -5,6 +5,7 @@
 ** removing a server with its temp dir (its logs archived first).
 */
 #include "harness/server.h"
+#include "harness/db.h"
 #include "harness/internal.h"
 #include "harness/logs.h"
 #include "harness/util.h"
@@ -90,6 +91,14 @@ static void exec_server(const char *bin, const struct pp_server *s,
     size_t n = wrapper_words(&copy, argv, 32);
     argv[n++] = bin;
     argv[n++] = "serve";
+    /* A PostgreSQL URL has no file to keep the master secret beside: every
+    ** server of the run shares one (restarts included). */
+    if (pp_db_is_postgres() && getenv("PAYOUT_SECRET_FILE") == NULL) {
+        const char *tmp = getenv("PP_TEST_TMPDIR");
+        char secret[1024];
+        snprintf(secret, sizeof secret, "%s/pg-master.secret", tmp != NULL ? tmp : "/tmp");
+        setenv("PAYOUT_SECRET_FILE", secret, 1);
+    }
     if (opts != NULL && opts->config_from_env) {
         setenv("PAYOUT_BIND", "127.0.0.1", 1);
         setenv("PAYOUT_PORT", "0", 1);
@@ -164,8 +173,8 @@ int pp_server_start(struct pp_server *s, const struct pp_server_opts *opts)
     s->owns_dir = 1;
     if (opts != NULL && opts->db_path != NULL) {
         snprintf(s->db_path, sizeof s->db_path, "%s", opts->db_path);
-    } else {
-        snprintf(s->db_path, sizeof s->db_path, "%s/payout.db", s->dir);
+    } else if (pp_db_fresh(s->dir, s->db_path, sizeof s->db_path) != 0) {
+        return -1;
     }
     snprintf(s->out_path, sizeof s->out_path, "%s/stdout.log", s->dir);
     snprintf(s->err_path, sizeof s->err_path, "%s/stderr.log", s->dir);

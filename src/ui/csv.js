@@ -95,7 +95,7 @@ export function amountProblem(text, currency) {
 }
 
 const DAY = '(\\d{4})-(\\d{2})-(\\d{2})';
-const ISO = new RegExp(`^${DAY}(?:[T ](\\d{2}):(\\d{2})(?::(\\d{2})(?:\\.\\d{1,9})?)?(Z|[+-]\\d{2}:?\\d{2})?)?$`);
+const ISO = new RegExp(`^${DAY}(?:[T ](\\d{2}):(\\d{2})(?::(\\d{2})(?:\\.(\\d{1,9}))?)?(Z|[+-]\\d{2}:?\\d{2})?)?$`);
 const RFC2822 = /^(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), )?\d{1,2} (?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d{2}:\d{2}(?::\d{2})? (?:[+-]\d{4}|GMT|UT|Z)$/;
 
 /** The moment (ms) of a date as the API reads it, or null. A date
@@ -103,10 +103,11 @@ const RFC2822 = /^(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), )?\d{1,2} (?:Jan|Feb|Mar|A
 export function readDate(text) {
   const m = ISO.exec(text);
   if (m) {
-    const zone = m[7] ?? 'Z';
-    const iso = `${m[1]}-${m[2]}-${m[3]}T${m[4] ?? '00'}:${m[5] ?? '00'}:${m[6] ?? '00'}${zone.length === 5 ? `${zone.slice(0, 3)}:${zone.slice(3)}` : zone}`;
-    const ms = Date.parse(iso);
-    return Number.isNaN(ms) ? null : ms;
+    const zone = m[8] ?? 'Z';
+    const ms = (m[7] ?? '').slice(0, 3).padEnd(3, '0');
+    const iso = `${m[1]}-${m[2]}-${m[3]}T${m[4] ?? '00'}:${m[5] ?? '00'}:${m[6] ?? '00'}.${ms}${zone.length === 5 ? `${zone.slice(0, 3)}:${zone.slice(3)}` : zone}`;
+    const at = Date.parse(iso);
+    return Number.isNaN(at) ? null : at;
   }
   if (RFC2822.test(text)) {
     const ms = Date.parse(text);

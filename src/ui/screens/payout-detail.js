@@ -34,27 +34,34 @@ function byUser(id, users, me) {
   return userName(users, id);
 }
 
-/** Finds who did action to payout p at moment at, from the audit log. */
-async function auditActor(action, p, at, users, me) {
-  const path = withQuery('/api/admin/audit', {
-    action, from: momentShift(at, -AUDIT_WINDOW_MS), to: momentShift(at, AUDIT_WINDOW_MS), size: 100,
-  });
-  const answer = await api('GET', path);
-  const entry = answer.audit.find((a) => subjectNames(a.subject, p.id));
-  return entry ? actorWords(entry.actor, users, me) : 'not recorded';
+/** Finds who did one of actions to payout p at moment at, from the
+ *  audit log. */
+async function auditActor(actions, p, at, users, me) {
+  for (const action of actions) {
+    const path = withQuery('/api/admin/audit', {
+      action, from: momentShift(at, -AUDIT_WINDOW_MS), to: momentShift(at, AUDIT_WINDOW_MS), size: 100,
+    });
+    const answer = await api('GET', path);
+    const entry = answer.audit.find((a) => subjectNames(a.subject, p.id));
+    if (entry) return actorWords(entry.actor, users, me);
+  }
+  return 'not recorded';
 }
 
 /** The history rows of p: [{what, at, who}] in time order. */
 async function history(p, users, me) {
-  const rows = [{
-    what: 'Created', at: p.createdAt,
-    who: p.createdByUserId !== undefined ? byUser(p.createdByUserId, users, me) : 'the API integration',
-  }];
+  // Without the user id on the payout (the API key, or a payout older
+  // than those fields) the audit entry says who.
+  const rows = [p.createdByUserId !== undefined
+    ? { what: 'Created', at: p.createdAt, who: byUser(p.createdByUserId, users, me) }
+    : { what: 'Created', at: p.createdAt, audit: ['payment.create', 'payment.create_list'] }];
   if (p.authorizedAt) {
-    rows.push({ what: 'Authorized', at: p.authorizedAt, who: p.authorizedByUserId !== undefined ? byUser(p.authorizedByUserId, users, me) : 'not recorded' });
+    rows.push(p.authorizedByUserId !== undefined
+      ? { what: 'Authorized', at: p.authorizedAt, who: byUser(p.authorizedByUserId, users, me) }
+      : { what: 'Authorized', at: p.authorizedAt, audit: ['payment.authorize'] });
   }
-  if (p.receivedAt) rows.push({ what: 'Received', at: p.receivedAt, audit: 'payment.receive', detail: p.reference });
-  if (p.cancelledAt) rows.push({ what: 'Cancelled', at: p.cancelledAt, audit: 'payment.cancel' });
+  if (p.receivedAt) rows.push({ what: 'Received', at: p.receivedAt, audit: ['payment.receive'], detail: p.reference });
+  if (p.cancelledAt) rows.push({ what: 'Cancelled', at: p.cancelledAt, audit: ['payment.cancel'] });
   if (p.expiredAt) rows.push({ what: 'Expired', at: p.expiredAt, who: 'the server (the window ended)' });
   for (const r of rows) {
     if (r.audit) {

@@ -20,6 +20,7 @@
 #include "payout/store/reads.h"
 #include "payout/store/reports.h"
 #include "payout/store/store.h"
+#include "payout/store/users.h"
 
 struct core_integration_state;
 struct core_policy_state;
@@ -27,6 +28,7 @@ struct core_idem;
 struct core_expiry;
 struct core_service;
 struct core_lockouts;
+struct core_users_state;
 
 struct core_app {
     struct store *store;
@@ -44,6 +46,9 @@ struct core_app {
     struct core_service *service;
     /* The log-in lockouts (lockout.c), from open to close. */
     struct core_lockouts *lockouts;
+    /* The panel users' settings: sealing key, session clocks,
+    ** requireTwoFactor (users.c), from open to close. */
+    struct core_users_state *users;
 };
 
 #endif /* PAYOUT_CORE_INTERNAL_H */

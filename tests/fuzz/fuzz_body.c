@@ -53,6 +53,7 @@
 #include "payout/core/integration.h"
 #include "payout/core/money.h"
 #include "payout/core/payouts.h"
+#include "payout/core/users.h"
 #include "payout/sec/passwords.h"
 
 /* One row of a refused list: {"index":N,"message":...,"type":...} and,
@@ -195,6 +196,16 @@ static const struct body_route routes[] = {
     {'I', "PUT", "/api/admin/settings/api-integration", "application/json", 0},
     {'O', "POST", "/api/admin/settings/api-integration/rotate", "application/json", 0},
     {'P', "PUT", "/api/admin/settings/authorization", "application/json", 0},
+    {'Y', "PUT", "/api/admin/settings/security", "application/json", 0},
+    {'S', "POST", "/api/session", "application/json", 0},
+    {'U', "POST", "/api/admin/users", "application/json", 0},
+    {'H', "PATCH", "/api/admin/users/{id}", "application/json", 0},
+    {'Q', "POST", "/api/admin/users/{id}/reset-password", "application/json", 0},
+    {'T', "POST", "/api/admin/users/{id}/reset-two-factor", "application/json", 0},
+    {'E', "POST", "/api/account/password", "application/json", 0},
+    {'F', "POST", "/api/account/two-factor/setup", "application/json", 0},
+    {'G', "POST", "/api/account/two-factor/enable", "application/json", 0},
+    {'K', "POST", "/api/account/two-factor/disable", "application/json", 0},
 };
 #define ROUTES_COUNT (sizeof routes / sizeof routes[0])
 
@@ -269,6 +280,11 @@ static void app_open(void)
     FUZZ_CHECK(core_admin_set(app, &fuzz_admin, FUZZ_ADMIN_EMAIL, FUZZ_ADMIN_PASSWORD, NULL,
                               &created, &err) == PP_OK);
     FUZZ_CHECK(core_integration_set(app, 1, &fuzz_admin, &in, &err) == PP_OK);
+    /* Two-factor set-up seals its secret with a master secret. */
+    static const uint8_t master[PP_SEAL_MASTER_BYTES_MIN] = {1};
+    struct core_users_options users = {
+        .session_idle_s = 60, .session_max_s = 600, .master = master, .master_len = sizeof master};
+    FUZZ_CHECK(core_users_configure(app, &users, &err) == PP_OK);
     static const char *const codes[] = {"GBP", "JPY", "BHD"};
     for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
         const struct core_currency *cur = core_currency_find(codes[i], 3);
@@ -323,6 +339,12 @@ static void fuzz_route(size_t which, const uint8_t *data, size_t size)
     req.client_addr = fuzz_admin.addr;
     req.principal.role = SEC_ROLE_ADMIN;
     req.principal.admin_id = FUZZ_ADMIN_ID;
+    req.principal.user_role = PP_ROLE_ADMIN;
+    /* Routes with an {id} act on the fuzzing admin itself. */
+    if (strchr(r->path, '{') != NULL) {
+        req.path_params[0] = "1";
+        req.path_param_count = 1;
+    }
     req.actor = fuzz_admin;
     req.body = size > 0 ? pp_arena_strndup(arena, (const char *)data, size) : NULL;
     req.body_len = size;

@@ -37,6 +37,10 @@ struct cli_options {
     long rate_burst;
     long idempotency_ttl_h;
     long password_iterations;
+    const char *role; /* --role, for `admin`; NULL = admin when new, kept otherwise */
+    long session_idle_s;
+    long session_max_s;
+    const char *secret_file; /* NULL = db_path + ".secret" */
     /* Environment only. */
     const char *first_admin_email; /* PAYOUT_ADMIN_EMAIL for the first start */
     const char *admin_password;    /* PAYOUT_ADMIN_PASSWORD, NULL = generate */
@@ -64,13 +68,14 @@ enum cli_check {
     CLI_CHECK_TLS,
     CLI_CHECK_DB_PATH,
     CLI_CHECK_SERVICE,
+    CLI_CHECK_SESSION,
     CLI_CHECK_COUNT
 };
 
 /* Defaults that are worked out at parse time instead of written down. */
 enum cli_derived {
     CLI_DERIVED_NONE,
-    CLI_DERIVED_CORES,      /* the number of cores, at most the option's max (cli_threads_default) */
+    CLI_DERIVED_CORES, /* the number of cores, at most the option's max (cli_threads_default) */
     CLI_DERIVED_TWICE_RATE, /* twice the rate when only the rate is given (>= 1) */
 };
 

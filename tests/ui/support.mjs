@@ -117,6 +117,12 @@ export async function signIn(page, base, user, { otp } = {}) {
     await page.getByRole('button', { name: 'Sign in' }).click();
   }
   await page.getByRole('heading', { name: 'Overview', level: 1 }).waitFor();
+  await settled(page);
+}
+
+/** Waits until the screen has its answers (no "Loading…" left). */
+export async function settled(page) {
+  await page.waitForFunction(() => !document.querySelector('main [role="status"].muted'));
 }
 
 /** Opens a screen by its nav link (as a person would) and waits for it. */
@@ -124,7 +130,7 @@ export async function openScreen(page, name, heading = name) {
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name, exact: true }).click();
   await page.getByRole('heading', { name: heading, level: 1 }).waitFor();
   await page.waitForLoadState('networkidle');
-  await page.waitForFunction(() => !document.querySelector('main [role="status"].muted'));
+  await settled(page);
 }
 
 /** axe-core's violations on the page, as readable lines. */

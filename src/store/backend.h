@@ -126,6 +126,17 @@ struct store_backend_ops {
     enum pp_status (*admin_count)(void *backend, int64_t *count_out, struct pp_err *err);
     int (*ping)(void *backend);
     int (*shared)(void *backend);
+    /* Shared counters and leases (payout/store/cluster.h): where shared
+    ** is 0 they answer PP_INTERNAL. */
+    enum pp_status (*counter_update)(void *backend, const char *key,
+                                     void (*fn)(void *ctx, int64_t now_ms, int64_t *values),
+                                     void *ctx, struct pp_err *err);
+    enum pp_status (*counters_purge)(void *backend, int64_t idle_ms, int64_t limit,
+                                     int64_t *deleted_out, struct pp_err *err);
+    enum pp_status (*lease_take)(void *backend, const char *name, const char *holder,
+                                 int64_t ttl_ms, int *held_out, struct pp_err *err);
+    enum pp_status (*lease_release)(void *backend, const char *name, const char *holder,
+                                    struct pp_err *err);
     enum pp_status (*check)(void *backend, void (*report)(void *ctx, const char *line), void *ctx,
                             int *problems_out, struct pp_err *err);
     /* users and sessions (payout/store/users.h) */

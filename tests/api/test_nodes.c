@@ -10,7 +10,12 @@
 ** - an API key revoked through one node (rotating the authentication
 **   password) is refused by the other at once, and so is an admin token
 **   revoked by a password reset;
-** - the authentication password enabled through one node works on the other.
+** - the authentication password enabled through one node works on the other;
+** - the rate limit counts across both nodes: a bucket of 10 lets exactly
+**   10 requests through, alternating between the nodes, then both refuse;
+** - the log-in lockout counts across both nodes: 10 wrong passwords spread
+**   over both lock the address out on both (even the right password),
+**   and the right password works through either once the lock runs out.
 **
 ** It runs only on PostgreSQL (label postgresql); without a cluster it fails.
 */
@@ -251,6 +256,116 @@ static void test_revocation_across_nodes(void **state)
     admin_token = pp_admin_login(&nodes[1]);
 }
 
+/* --- Counted across nodes ------------------------------------------------------ */
+
+/* A bucket of 10 refilled at 1 a second, on two more nodes. */
+static const char *const tight_env[] = {"PAYOUT_RATE_LIMIT=1", "PAYOUT_RATE_BURST=10", NULL};
+
+static struct pp_resp *from(const struct pp_server *node, const char *method, const char *path,
+                            const char *body, const char *addr)
+{
+    struct pp_req req = {.method = method,
+                         .path = path,
+                         .body = body,
+                         .body_len = body != NULL ? PP_STRLEN : 0,
+                         .no_retry_429 = 1,
+                         .local_addr = addr};
+    return pp_call(node, &req);
+}
+
+static void test_rate_limit_across_nodes(void **state)
+{
+    (void)state;
+    struct pp_server tight[NODES];
+    memset(tight, 0, sizeof tight);
+    struct pp_server_opts opts = {.db_path = nodes[0].db_path, .env = tight_env};
+    for (int n = 0; n < NODES; n++) {
+        assert_int_equal(pp_server_start(&tight[n], &opts), 0);
+    }
+    long long started_ms = pp_now_ms();
+    /* Ten requests alternating between the nodes: each takes the one
+    ** bucket of this address, so the figures go down by one each time
+    ** whichever node answers (a second's refill adds less than a token
+    ** while they run; counted per node, each would show 5 taken). */
+    for (int i = 0; i < 10; i++) {
+        struct pp_resp *r = from(&tight[i % NODES], "GET", "/api/version", NULL, "127.0.4.1");
+        pp_assert_status(r, 200);
+        assert_string_equal(pp_resp_header(r, "X-RateLimit-Limit"), "10");
+        long remaining = atol(pp_resp_header(r, "X-RateLimit-Remaining"));
+        if (pp_now_ms() - started_ms < 1000) {
+            assert_int_equal(remaining, 9 - i);
+        }
+        pp_resp_free(r);
+    }
+    /* The bucket is empty on both nodes. Counted per node, each would let
+    ** five more through. */
+    if (pp_now_ms() - started_ms < 1000) {
+        for (int n = 0; n < NODES; n++) {
+            struct pp_resp *r = from(&tight[n], "GET", "/api/version", NULL, "127.0.4.1");
+            pp_assert_error(r, 429, "RATE_LIMITED");
+            pp_resp_free(r);
+        }
+    } else {
+        fprintf(stderr, "test_nodes: ten requests took over a second; the empty bucket is "
+                        "checked by the refusals below\n");
+    }
+    /* However slow the machine: at most 10 plus the refill of the time
+    ** spent get through, out of many more. */
+    int allowed = 0;
+    for (int i = 0; i < 40; i++) {
+        struct pp_resp *r = from(&tight[i % NODES], "GET", "/api/version", NULL, "127.0.4.1");
+        allowed += r->status == 200;
+        assert_true(r->status == 200 || r->status == 429);
+        pp_resp_free(r);
+    }
+    long long elapsed_s = (pp_now_ms() - started_ms) / 1000 + 1;
+    assert_true(allowed <= elapsed_s);
+    /* Another address has its own bucket. */
+    struct pp_resp *r = from(&tight[1], "GET", "/api/version", NULL, "127.0.4.2");
+    pp_assert_status(r, 200);
+    pp_resp_free(r);
+    for (int n = 0; n < NODES; n++) {
+        pp_server_destroy(&tight[n]);
+    }
+}
+
+static void test_lockout_across_nodes(void **state)
+{
+    (void)state;
+    const char *wrong = "{\"email\":\"" PP_ADMIN_EMAIL "\",\"password\":\"wrong-password-1\"}";
+    const char *right = "{\"email\":\"" PP_ADMIN_EMAIL "\",\"password\":\"" PP_ADMIN_PASSWORD "\"}";
+    const char *addr = "127.0.4.3";
+    /* Ten failures, five through each node (each node alone would not lock). */
+    for (int i = 0; i < 10; i++) {
+        pp_expect_error(from(&nodes[i % NODES], "POST", "/api/admin/login", wrong, addr), 401,
+                        "UNAUTHORIZED");
+    }
+    long wait_s = 0;
+    for (int n = 0; n < NODES; n++) {
+        /* Locked on both nodes, even for the right password. */
+        struct pp_resp *r = from(&nodes[n], "POST", "/api/admin/login", right, addr);
+        pp_assert_error(r, 429, "RATE_LIMITED");
+        const char *ra = pp_resp_header(r, "Retry-After");
+        assert_non_null(ra);
+        assert_true(atol(ra) >= 1 && atol(ra) <= 2);
+        wait_s = atol(ra) > wait_s ? atol(ra) : wait_s;
+        pp_resp_free(r);
+    }
+    /* Another address is not locked out. */
+    struct pp_resp *r = from(&nodes[0], "POST", "/api/admin/login", right, "127.0.4.4");
+    pp_assert_status(r, 200);
+    pp_secret_note(json_string_value(json_object_get(r->json, "token")));
+    pp_resp_free(r);
+    /* Once the lock has run out the right password works on the other node,
+    ** and the success forgets the failures on both. */
+    pp_sleep_ms(wait_s * 1000 + 300);
+    r = from(&nodes[1], "POST", "/api/admin/login", right, addr);
+    pp_assert_status(r, 200);
+    pp_secret_note(json_string_value(json_object_get(r->json, "token")));
+    pp_resp_free(r);
+    pp_expect_error(from(&nodes[0], "POST", "/api/admin/login", wrong, addr), 401, "UNAUTHORIZED");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -258,6 +373,8 @@ int main(void)
         cmocka_unit_test(test_parallel_creates_over_two_nodes),
         cmocka_unit_test(test_one_key_on_two_nodes),
         cmocka_unit_test(test_revocation_across_nodes),
+        cmocka_unit_test(test_rate_limit_across_nodes),
+        cmocka_unit_test(test_lockout_across_nodes),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -18,6 +18,7 @@
 
 #include "payout/limits.h"
 #include "payout/store/audit.h"
+#include "payout/store/cluster.h"
 #include "payout/store/idempotency.h"
 #include "payout/store/store.h"
 #include "payout/store/users.h"
@@ -104,6 +105,12 @@ enum pg_stmt {
     PG_STMT_SESSION_INSERT,
     PG_STMT_SESSION_TOUCH,
     PG_STMT_SESSION_DELETE,
+    /* cluster.c: shared counters and leases */
+    PG_STMT_COUNTER_LOCK,
+    PG_STMT_COUNTER_SAVE,
+    PG_STMT_COUNTERS_PURGE,
+    PG_STMT_LEASE_TAKE,
+    PG_STMT_LEASE_RELEASE,
     PG_STMT_COUNT
 };
 
@@ -126,6 +133,7 @@ extern const struct store_pg_stmt_def store_pg_stmts_changes[];
 extern const struct store_pg_stmt_def store_pg_stmts_funds[];
 extern const struct store_pg_stmt_def store_pg_stmts_writer[];
 extern const struct store_pg_stmt_def store_pg_stmts_users[];
+extern const struct store_pg_stmt_def store_pg_stmts_cluster[];
 /* The id of a new row of table: the next after the largest (the primary
 ** key's index answers it at once), never the identity sequence's, so ids
 ** are what SQLite gives: a rolled-back insert leaves no gap and the ids of
@@ -386,6 +394,16 @@ enum pp_status store_pg_migrate(const char *url, int *applied_out, struct pp_err
 enum pp_status store_pg_migrate_conn(struct pg_conn *c, int *applied_out, struct pp_err *err);
 int store_pg_schema_version_latest(void);
 int store_pg_ping(struct store_pg *st);
+
+/* cluster.c: payout/store/cluster.h */
+enum pp_status store_pg_counter_update(struct store_pg *st, const char *key, store_counter_fn fn,
+                                       void *ctx, struct pp_err *err);
+enum pp_status store_pg_counters_purge(struct store_pg *st, int64_t idle_ms, int64_t limit,
+                                       int64_t *deleted_out, struct pp_err *err);
+enum pp_status store_pg_lease_take(struct store_pg *st, const char *name, const char *holder,
+                                   int64_t ttl_ms, int *held_out, struct pp_err *err);
+enum pp_status store_pg_lease_release(struct store_pg *st, const char *name, const char *holder,
+                                      struct pp_err *err);
 
 enum pp_status store_pg_audit_list(struct store_pg *st, const struct pp_audit_filter *f,
                                    struct pp_audit_entry *out, size_t cap, size_t *count_out,

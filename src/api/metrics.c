@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 #include "payout/base/metrics.h"
+#include "payout/core/expiry.h"
 #include "payout/core/funds.h"
 #include "payout/core/money.h"
 #include "payout/limits.h"
@@ -50,6 +51,17 @@ static enum pp_status gauges_write(struct core_app *app, struct pp_buf *out, str
         pp_buf_printf(out, "payout_blocked_amount{currency=\"%s\"} %s\n", balances[i].currency,
                       amount);
     }
+    struct core_expiry_stats ex;
+    core_expiry_stats(app, &ex);
+    pp_metrics_write_help(out, "payout_expiry_passes_total", "counter",
+                          "Expiry passes this node ran (on a shared database: while it held the "
+                          "expiry lease).");
+    pp_buf_printf(out, "payout_expiry_passes_total %lld\n", (long long)ex.passes);
+    pp_metrics_write_help(out, "payout_expiry_lease_held", "gauge",
+                          "1 while this node holds the expiry lease (always 1 when expiry runs on "
+                          "an unshared database, 0 when it is off).");
+    pp_buf_printf(out, "payout_expiry_lease_held %d\n",
+                  ex.running && (!ex.shared || ex.lease_held) ? 1 : 0);
     return PP_OK;
 }
 

@@ -36,6 +36,11 @@ enum pp_status core_counter_login(struct core_app *app, const char *key,
                                   enum core_counter_login what, int succeeded, int64_t *wait_ms_out,
                                   struct pp_err *err);
 
+/* How long a shared counter may lie untouched before it is purged:
+** PP_COUNTERS_IDLE_S, or longer when a rate bucket takes longer than that
+** to refill (service.c, which knows the rate). */
+int64_t core_counters_idle_ms(struct core_app *app);
+
 /* Deletes counters nobody touched for idle_ms (one batch). */
 enum pp_status core_counters_purge(struct core_app *app, int64_t idle_ms, struct pp_err *err);
 

@@ -77,6 +77,17 @@ void core_service_stop(struct core_app *app)
     }
 }
 
+int64_t core_counters_idle_ms(struct core_app *app)
+{
+    int64_t idle_ms = (int64_t)PP_COUNTERS_IDLE_S * 1000;
+    if (app->service != NULL) {
+        int64_t refill_ms =
+            (int64_t)app->service->rate_burst * 1000 / (int64_t)app->service->rate_per_s + 1000;
+        idle_ms = refill_ms > idle_ms ? refill_ms : idle_ms;
+    }
+    return idle_ms;
+}
+
 static int64_t monotonic_ms(void)
 {
     struct timespec ts;

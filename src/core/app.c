@@ -19,6 +19,7 @@
 #include "payout/core/integration.h"
 #include "payout/core/lockout.h"
 #include "payout/core/service.h"
+#include "payout/core/webhooks.h"
 #include "payout/sec/secrets.h"
 
 enum pp_status core_app_open(const char *db_path, unsigned readers, struct core_app **out,
@@ -54,6 +55,7 @@ void core_app_close(struct core_app *app)
     }
     core_service_stop(app);
     core_expiry_stop(app);
+    core_outbox_stop(app);
     store_close(app->store);
     core_idem_destroy(app->idem);
     core_auth_policy_state_destroy(app->policy);

@@ -8,36 +8,9 @@
 
 #include "internal.h"
 #include "payout/core/dates.h"
-#include "payout/core/write.h"
 #include "payout/sec/passwords.h"
 #include "payout/sec/secrets.h"
-
-struct admin_change {
-    const char *email;
-    const char *hash;
-    int64_t now_ms;
-    const struct pp_actor *actor;
-    int created;
-};
-
-static enum pp_status write_admin(struct store_tx *tx, void *arg, struct pp_err *err)
-{
-    struct admin_change *c = arg;
-    struct pp_err local = {0};
-    enum pp_status st = store_tx_admin_set_password(tx, c->email, c->hash, c->now_ms, &local);
-    if (st == PP_NOT_FOUND) {
-        int64_t id = 0;
-        c->created = 1;
-        st = store_tx_admin_insert(tx, c->email, c->hash, c->now_ms, &id, err);
-    } else if (st != PP_OK) {
-        pp_err_set(err, st, "%s", local.message);
-    }
-    if (st == PP_OK) {
-        st = core_audit_append(tx, c->actor, c->created ? "admin.create" : "admin.password_reset",
-                               c->email, NULL, c->now_ms, err);
-    }
-    return st;
-}
+#include "write.h"
 
 static int email_valid(const char *email)
 {
@@ -65,9 +38,11 @@ enum pp_status core_admin_set(struct core_app *app, const struct pp_actor *actor
         st = sec_password_hash(password, strlen(password), 0, hash, sizeof hash, err);
     }
     if (st == PP_OK) {
-        struct admin_change change = {email, hash, core_now_ms(), actor, 0};
-        st = core_write_run(app, write_admin, &change, err);
-        *created_out = change.created;
+        struct core_write cw;
+        int64_t id = 0;
+        core_write_begin(&cw, actor, core_now_ms());
+        st = store_admin_upsert(app->store, &cw.ctx, email, hash, created_out, &id, err);
+        core_write_end(&cw, st);
     }
     sec_wipe(hash, sizeof hash);
     return st;

@@ -1,7 +1,7 @@
 /*
 ** This module implements reading the audit log for admins: the checks a
 ** filter must pass before the store runs it. Appending entries is
-** core_audit_append (write.c), inside each action's own transaction.
+** the store operation of each action, inside its own transaction.
 */
 #include "payout/core/audit.h"
 

@@ -15,9 +15,9 @@
 #include "payout/base/log.h"
 #include "payout/core/dates.h"
 #include "payout/core/integration.h"
-#include "payout/core/write.h"
 #include "payout/sec/passwords.h"
 #include "payout/sec/secrets.h"
+#include "write.h"
 
 /* The settings key of the token signing key: hex of PP_JWT_KEY_BYTES. */
 #define SETTING_JWT_KEY "jwt_key"
@@ -117,11 +117,6 @@ done:
     return st;
 }
 
-static enum pp_status put_key(struct store_tx *tx, void *arg, struct pp_err *err)
-{
-    return store_tx_setting_put(tx, SETTING_JWT_KEY, arg, err);
-}
-
 enum pp_status core_auth_key_load(struct core_app *app, struct pp_err *err)
 {
     char hex[2 * PP_JWT_KEY_BYTES + 1];
@@ -142,7 +137,9 @@ enum pp_status core_auth_key_load(struct core_app *app, struct pp_err *err)
         goto done;
     }
     sec_hex_encode(app->jwt_key, sizeof app->jwt_key, hex);
-    st = core_write_run(app, put_key, hex, err);
+    struct store_setting kv = {SETTING_JWT_KEY, hex};
+    struct store_write_ctx w = {.now_ms = core_now_ms()};
+    st = store_settings_put(app->store, &w, &kv, 1, NULL, NULL, err);
     if (st == PP_OK) {
         pp_log(PP_LOG_INFO, "generated a new token signing key");
     }

@@ -17,7 +17,7 @@
 #include "payout/base/assert.h"
 #include "payout/base/log.h"
 #include "payout/core/dates.h"
-#include "payout/core/write.h"
+#include "write.h"
 
 /* The settings key of the policy; its value is core_auth_policy_encode text. */
 #define SETTING_AUTH_POLICY "authorization_policy"
@@ -237,33 +237,21 @@ enum pp_payout_status core_auth_policy_initial_status(struct core_app *app, cons
     return needs ? PP_PAYOUT_UNAUTHORIZED : PP_PAYOUT_READY;
 }
 
-struct policy_op {
-    const char *text;
-    const struct pp_actor *actor;
-};
-
-static enum pp_status write_policy(struct store_tx *tx, void *arg, struct pp_err *err)
-{
-    const struct policy_op *op = arg;
-    enum pp_status st = store_tx_setting_put(tx, SETTING_AUTH_POLICY, op->text, err);
-    if (st == PP_OK) {
-        st = core_audit_append(tx, op->actor, "settings.authorization", NULL, op->text,
-                               core_now_ms(), err);
-    }
-    return st;
-}
-
 enum pp_status core_auth_policy_set(struct core_app *app, const struct core_auth_policy *policy,
                                     const struct pp_actor *actor, struct core_auth_policy *out,
                                     struct pp_err *err)
 {
     char text[PP_AUTH_POLICY_TEXT_BYTES];
     core_auth_policy_encode(policy, text, sizeof text);
-    struct policy_op op = {.text = text, .actor = actor};
+    struct store_setting kv = {SETTING_AUTH_POLICY, text};
+    struct core_write cw;
     /* set_lock orders policy commits, so the cache follows commit order;
     ** lock is taken only for the swap. */
     pthread_mutex_lock(&app->policy->set_lock);
-    enum pp_status st = core_write_run(app, write_policy, &op, err);
+    core_write_begin(&cw, actor, core_now_ms());
+    enum pp_status st =
+        store_settings_put(app->store, &cw.ctx, &kv, 1, "settings.authorization", text, err);
+    core_write_end(&cw, st);
     if (st == PP_OK) {
         pthread_mutex_lock(&app->policy->lock);
         app->policy->policy = *policy;

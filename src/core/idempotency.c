@@ -2,7 +2,7 @@
 ** This module implements idempotent requests (see
 ** payout/core/idempotency.h): the request fingerprint, the in-flight
 ** registry that makes concurrent requests with one key wait for each
-** other, the thread-local "current request" that core_write_run consults
+** other, the thread-local "current request" that core_write_begin consults
 ** (write.c adds the key's row to the action's transaction), storing the
 ** answer, and the purge of old keys with its background thread.
 **
@@ -216,28 +216,14 @@ struct core_idem_request *core_idem_current(void)
     return current_request;
 }
 
-struct answer_write {
-    const struct core_idem_request *r;
-    const struct core_idem_answer *answer;
-};
-
-static enum pp_status write_answer(struct store_tx *tx, void *arg, struct pp_err *err)
-{
-    struct answer_write *w = arg;
-    return store_tx_idem_set_response(tx, w->r->scope, w->r->key, w->answer->status,
-                                      w->answer->content_type, w->answer->body, w->answer->body_len,
-                                      err);
-}
-
 enum pp_status core_idem_finish(struct core_app *app, struct core_idem_request *r,
                                 const struct core_idem_answer *answer, struct pp_err *err)
 {
     enum pp_status st = PP_OK;
     PP_ASSERT(r->registered && current_request != r);
     if (r->recorded && answer != NULL) {
-        struct answer_write w = {.r = r, .answer = answer};
-        /* Not an action: store_write, so no key is recorded with it. */
-        st = store_write(app->store, write_answer, &w, err);
+        st = store_idem_answer_put(app->store, r->scope, r->key, answer->status,
+                                   answer->content_type, answer->body, answer->body_len, err);
         if (st != PP_OK) {
             /* The action stands; its key now reports the answer as lost. */
             pp_log(PP_LOG_WARN, "could not store the answer of an idempotent request: %s",
@@ -255,12 +241,6 @@ void core_idem_answer_free(struct core_idem_answer *answer)
     answer->body_len = 0;
 }
 
-static enum pp_status write_purge(struct store_tx *tx, void *arg, struct pp_err *err)
-{
-    int64_t *io = arg; /* in: before_ms; out: deleted */
-    return store_tx_idem_purge(tx, io[0], PP_IDEMPOTENCY_PURGE_BATCH, &io[1], err);
-}
-
 enum pp_status core_idem_purge(struct core_app *app, int64_t now_ms, int64_t *deleted_out,
                                struct pp_err *err)
 {
@@ -271,10 +251,10 @@ enum pp_status core_idem_purge(struct core_app *app, int64_t now_ms, int64_t *de
     pthread_mutex_unlock(&app->idem->mu);
     /* Bounded: a backlog larger than this waits for the next round. */
     for (int round = 0; round < 1000; round++) {
-        int64_t io[2] = {before_ms, 0};
-        st = store_write(app->store, write_purge, io, err);
-        total += st == PP_OK ? io[1] : 0;
-        if (st != PP_OK || io[1] < PP_IDEMPOTENCY_PURGE_BATCH) {
+        int64_t deleted = 0;
+        st = store_idem_purge(app->store, before_ms, PP_IDEMPOTENCY_PURGE_BATCH, &deleted, err);
+        total += deleted;
+        if (st != PP_OK || deleted < PP_IDEMPOTENCY_PURGE_BATCH) {
             break;
         }
     }

@@ -18,8 +18,8 @@
 #include "payout/base/assert.h"
 #include "payout/base/log.h"
 #include "payout/core/dates.h"
-#include "payout/core/write.h"
 #include "payout/sec/secrets.h"
+#include "write.h"
 
 /* Settings keys (the settings table is a key/value store). */
 #define SETTING_API_ENABLED "api_enabled"       /* "0" or "1" */
@@ -109,22 +109,24 @@ struct integration_change {
     const char *action;
 };
 
-static enum pp_status write_integration(struct store_tx *tx, void *arg, struct pp_err *err)
+/* Writes change c (settings and audit entry) as one store operation. */
+static enum pp_status integration_write(struct core_app *app, const struct integration_change *c,
+                                        struct pp_err *err)
 {
-    const struct integration_change *c = arg;
     char gen[24];
     snprintf(gen, sizeof gen, "%" PRId64, c->generation);
-    enum pp_status st = store_tx_setting_put(tx, SETTING_API_ENABLED, c->enabled ? "1" : "0", err);
-    if (st == PP_OK && c->password != NULL) {
-        st = store_tx_setting_put(tx, SETTING_API_PASSWORD, c->password, err);
+    struct store_setting kv[3];
+    size_t n = 0;
+    kv[n++] = (struct store_setting){SETTING_API_ENABLED, c->enabled ? "1" : "0"};
+    if (c->password != NULL) {
+        kv[n++] = (struct store_setting){SETTING_API_PASSWORD, c->password};
     }
-    if (st == PP_OK) {
-        st = store_tx_setting_put(tx, SETTING_API_GENERATION, gen, err);
-    }
-    if (st == PP_OK) {
-        st = core_audit_append(tx, c->actor, c->action, NULL, c->enabled ? "enabled" : "disabled",
-                               core_now_ms(), err);
-    }
+    kv[n++] = (struct store_setting){SETTING_API_GENERATION, gen};
+    struct core_write cw;
+    core_write_begin(&cw, c->actor, core_now_ms());
+    enum pp_status st = store_settings_put(app->store, &cw.ctx, kv, n, c->action,
+                                           c->enabled ? "enabled" : "disabled", err);
+    core_write_end(&cw, st);
     return st;
 }
 
@@ -159,7 +161,7 @@ static enum pp_status integration_change(struct core_app *app, int enabled, int 
         .action = action,
     };
     if (st == PP_OK) {
-        st = core_write_run(app, write_integration, &change, err);
+        st = integration_write(app, &change, err);
     }
     if (st == PP_OK) {
         if (need) {

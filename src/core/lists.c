@@ -1,9 +1,9 @@
 /*
 ** This module implements bulk lists of payouts (payout/core/lists.h): the
-** domain check of every row, then one transaction that creates the rows
-** in order through core_payout_write_create (the same path as a single
-** create), collects every row's refusal, and either commits the whole
-** list with one audit entry or rolls all of it back. It does not parse
+** domain check of every row, then one store operation
+** (store_payouts_create, the same as a single create) that creates the
+** rows in order, collects every row's refusal, and either commits the
+** whole list with one audit entry or rolls all of it back. It does not parse
 ** JSON or CSV (api/lists.c does) and knows no SQL.
 */
 #include <inttypes.h>
@@ -18,177 +18,130 @@
 #include "payout/core/dates.h"
 #include "payout/core/lists.h"
 #include "payout/core/payouts.h"
-#include "payout/core/write.h"
 #include "payout/sec/secrets.h"
+#include "write.h"
 
 /* Distinct currencies one list can name: the ISO 4217 table has fewer. */
 #define LIST_CURRENCIES_MAX 256
 
-/* What the transaction keeps per currency of the list. */
-struct list_currency {
+/* The sum per currency of a list's good rows, for its audit entry. */
+struct list_sum {
     const struct core_currency *currency; /* borrowed from the static table */
-    int overspent;                        /* a row of it did not fit */
-    int64_t sum_minor;                    /* of the rows written */
+    int64_t sum_minor;
 };
 
-struct list_op {
-    struct core_list_row *rows;
-    size_t count;
-    const struct pp_actor *actor;
-    int64_t now_ms;
-    size_t bad;                /* out: rows refused (before and in the transaction) */
-    size_t bad_funds;          /* out: of which for funds */
-    size_t bad_prepared;       /* rows refused before the transaction */
-    size_t bad_funds_prepared; /* of which for funds */
-    struct list_currency currencies[LIST_CURRENCIES_MAX];
-    size_t currency_count;
-};
-
-/* The entry of cur in op (added on first use). */
-static struct list_currency *list_currency_of(struct list_op *op, const struct core_currency *cur)
+/* The audit detail of a list whose good rows are rows[i] with a uuid:
+** "N payouts: 1.00 USD, 2.00 EUR" (ending "..." past 440 bytes: the
+** audit detail holds 512). */
+static void list_detail(const struct core_list_row *rows, size_t count, size_t good,
+                        struct pp_buf *detail)
 {
-    for (size_t i = 0; i < op->currency_count; i++) {
-        if (op->currencies[i].currency == cur) {
-            return &op->currencies[i];
+    struct list_sum *sums = pp_check_alloc(calloc(LIST_CURRENCIES_MAX, sizeof *sums));
+    size_t n = 0;
+    for (size_t i = 0; i < count; i++) {
+        if (rows[i].uuid[0] == '\0') {
+            continue;
         }
+        size_t k = 0;
+        while (k < n && sums[k].currency != rows[i].req.currency) {
+            k++;
+        }
+        if (k == n) {
+            PP_ASSERT(n < LIST_CURRENCIES_MAX);
+            sums[n++].currency = rows[i].req.currency;
+        }
+        sums[k].sum_minor += rows[i].req.amount_minor;
     }
-    PP_ASSERT(op->currency_count < LIST_CURRENCIES_MAX);
-    struct list_currency *c = &op->currencies[op->currency_count++];
-    c->currency = cur;
-    c->overspent = 0;
-    c->sum_minor = 0;
-    return c;
-}
-
-/* The audit entry of a created list: the id range (ids of one transaction
-** on the one writer are consecutive) and the total per currency. */
-static enum pp_status list_audit(struct store_tx *tx, const struct list_op *op, struct pp_err *err)
-{
-    char subject[64];
     char amount[PP_AMOUNT_TEXT_BYTES];
-    struct pp_buf detail;
-    int64_t first = op->rows[0].id;
-    int64_t last = op->rows[op->count - 1].id;
-    if (first == last) {
-        snprintf(subject, sizeof subject, "payout:%" PRId64, first);
-    } else {
-        snprintf(subject, sizeof subject, "payout:%" PRId64 "..%" PRId64, first, last);
-    }
-    pp_buf_init(&detail);
-    pp_buf_printf(&detail, "%zu payout%s", op->count, op->count == 1 ? "" : "s");
-    for (size_t i = 0; i < op->currency_count; i++) {
-        const struct list_currency *c = &op->currencies[i];
-        /* The audit detail holds 512 bytes; a list naming dozens of
-        ** currencies ends with "...". */
-        if (detail.len > 440) {
-            pp_buf_puts(&detail, ", ...");
+    pp_buf_printf(detail, "%zu payout%s", good, good == 1 ? "" : "s");
+    for (size_t k = 0; k < n; k++) {
+        if (detail->len > 440) {
+            pp_buf_puts(detail, ", ...");
             break;
         }
-        core_money_format(c->sum_minor, c->currency->exponent, amount, sizeof amount);
-        pp_buf_printf(&detail, "%s %s %s", i == 0 ? ":" : ",", amount, c->currency->code);
+        core_money_format(sums[k].sum_minor, sums[k].currency->exponent, amount, sizeof amount);
+        pp_buf_printf(detail, "%s %s %s", k == 0 ? ":" : ",", amount, sums[k].currency->code);
     }
-    enum pp_status st = core_audit_append(tx, op->actor, "payment.create_list", subject,
-                                          detail.data, op->now_ms, err);
-    pp_buf_free(&detail);
-    return st;
+    free(sums);
 }
 
-/* Writes one good row; records a refusal on the row. Returns PP_OK for a
-** written or refused row, or a storage failure that ends the list. */
-static enum pp_status write_row(struct store_tx *tx, struct list_op *op, struct core_list_row *row,
-                                struct pp_err *err)
+/* Writes the good rows (those with a uuid) as one store operation, all or
+** nothing (only tried, when check_only); each row the store refuses gets
+** its reason. *bad_out = rows
+** refused by the store, *bad_funds_out = of which for funds. */
+static enum pp_status list_write(struct core_app *app, struct core_list_row *rows, size_t count,
+                                 int check_only, const struct pp_actor *actor, int64_t now_ms,
+                                 size_t *bad_out, size_t *bad_funds_out, struct pp_err *err)
 {
-    struct list_currency *c = list_currency_of(op, row->req.currency);
-    if (c->overspent) {
-        pp_err_set(&row->err, PP_INSUFFICIENT_FUNDS,
-                   "insufficient funds in %s: an earlier %s row of this list already exceeds "
-                   "the available balance",
-                   c->currency->code, c->currency->code);
-        op->bad++;
-        op->bad_funds++;
-        return PP_OK;
+    struct store_payout_new *news = pp_check_alloc(calloc(count, sizeof *news));
+    size_t good = 0;
+    for (size_t i = 0; i < count; i++) {
+        if (rows[i].uuid[0] != '\0') {
+            core_payout_new_fill(&rows[i].req, rows[i].status, rows[i].uuid, &news[good++]);
+        }
     }
-    struct pp_payout p;
+    struct pp_buf detail;
+    pp_buf_init(&detail);
+    list_detail(rows, count, good, &detail);
+    struct core_write cw;
+    core_write_begin(&cw, actor, now_ms);
+    struct pp_err tx_err = {0};
     enum pp_status st =
-        core_payout_write_create(tx, &row->req, row->status, row->uuid, op->now_ms, &p, &row->err);
-    if (st == PP_OK) {
-        row->id = p.id;
-        row->project_id = p.project_id;
-        row->recipient_id = p.recipient_id;
-        c->sum_minor += p.amount_minor;
-    } else if (st == PP_INVALID_PARAMS || st == PP_INSUFFICIENT_FUNDS) {
-        op->bad++;
-        if (st == PP_INSUFFICIENT_FUNDS) {
-            c->overspent = 1;
-            op->bad_funds++;
+        store_payouts_create(app->store, &cw.ctx, news, good, core_payout_recipient_rule,
+                             check_only, "payment.create_list", detail.data, &tx_err);
+    core_write_end(&cw, check_only ? PP_INVALID_PARAMS : st); /* a check records no key */
+    *bad_out = *bad_funds_out = 0;
+    for (size_t i = 0, k = 0; i < count; i++) {
+        if (rows[i].uuid[0] == '\0') {
+            continue;
         }
-        st = PP_OK;
+        const struct store_payout_new *n = &news[k++];
+        if (n->err.status != PP_OK) {
+            rows[i].err = n->err;
+            (*bad_out)++;
+            *bad_funds_out += n->err.status == PP_INSUFFICIENT_FUNDS;
+        } else if (st == PP_OK && !check_only) {
+            rows[i].id = n->payout.id;
+            rows[i].project_id = n->payout.project_id;
+            rows[i].recipient_id = n->payout.recipient_id;
+        }
+    }
+    if (st != PP_OK && *bad_out == 0) {
+        /* Not a row's refusal: the storage failed. */
+        pp_err_set(err, st, "%s", tx_err.message);
     } else {
-        pp_err_set(err, st, "%s", row->err.message);
+        st = PP_OK; /* the rows' refusals, if any, are on the rows */
     }
-    return st;
-}
-
-/* Starts the transaction's bookkeeping afresh, so that the callback is
-** correct however often the writer runs it. Rows refused before the
-** transaction have no uuid. */
-static void list_reset(struct list_op *op)
-{
-    op->bad = op->bad_prepared;
-    op->bad_funds = op->bad_funds_prepared;
-    op->currency_count = 0;
-    for (size_t i = 0; i < op->count; i++) {
-        struct core_list_row *row = &op->rows[i];
-        if (row->uuid[0] != '\0') {
-            pp_err_clear(&row->err);
-            row->id = row->project_id = row->recipient_id = 0;
-        }
-    }
-}
-
-static enum pp_status write_list(struct store_tx *tx, void *arg, struct pp_err *err)
-{
-    struct list_op *op = arg;
-    enum pp_status st = PP_OK;
-    list_reset(op);
-    for (size_t i = 0; i < op->count && st == PP_OK; i++) {
-        if (op->rows[i].uuid[0] != '\0') {
-            st = write_row(tx, op, &op->rows[i], err);
-        }
-    }
-    if (st == PP_OK && op->bad > 0) {
-        /* Rolls back every row written so far (also when the only bad rows
-        ** were refused before the transaction: then this was a dry run to
-        ** find the rest); the caller reports the rows. */
-        st = pp_err_set(err, PP_INVALID_PARAMS, "the list has bad rows");
-    } else if (st == PP_OK) {
-        st = list_audit(tx, op, err);
-    }
+    pp_buf_free(&detail);
+    free(news);
     return st;
 }
 
 /* Checks the domain rules of every row not yet refused, and gives each
-** good row its uuid and initial status. Counts the bad rows in op. */
-static enum pp_status list_prepare(struct core_app *app, struct list_op *op, struct pp_err *err)
+** good row its uuid and initial status. *bad_out = rows refused here,
+** *bad_funds_out = of which for funds. */
+static enum pp_status list_prepare(struct core_app *app, struct core_list_row *rows, size_t count,
+                                   int64_t now_ms, size_t *bad_out, size_t *bad_funds_out,
+                                   struct pp_err *err)
 {
     enum pp_status st = PP_OK;
-    for (size_t i = 0; i < op->count && st == PP_OK; i++) {
-        struct core_list_row *row = &op->rows[i];
+    *bad_out = *bad_funds_out = 0;
+    for (size_t i = 0; i < count && st == PP_OK; i++) {
+        struct core_list_row *row = &rows[i];
         row->uuid[0] = '\0';
+        row->id = row->project_id = row->recipient_id = 0;
         if (row->err.status == PP_OK) {
             core_payout_validate(&row->req, &row->err);
         }
         if (row->err.status != PP_OK) {
-            op->bad_prepared++;
-            op->bad_funds_prepared += row->err.status == PP_INSUFFICIENT_FUNDS;
+            (*bad_out)++;
+            *bad_funds_out += row->err.status == PP_INSUFFICIENT_FUNDS;
             continue;
         }
         row->status =
             core_auth_policy_initial_status(app, row->req.currency->code, row->req.amount_minor);
-        st = sec_uuid_v7(op->now_ms, row->uuid, err);
+        st = sec_uuid_v7(now_ms, row->uuid, err);
     }
-    op->bad = op->bad_prepared;
-    op->bad_funds = op->bad_funds_prepared;
     return st;
 }
 
@@ -196,48 +149,35 @@ enum pp_status core_list_create(struct core_app *app, struct core_list_row *rows
                                 const struct pp_actor *actor, int64_t *created_ms_out,
                                 size_t *bad_out, struct pp_err *err)
 {
-    enum pp_status st = PP_OK;
     *bad_out = 0;
     *created_ms_out = 0;
     if (count == 0 || count > PP_LIST_ROWS_MAX) {
         return pp_err_set(err, PP_INVALID_PARAMS, "a list holds 1 to %d rows, not %zu",
                           PP_LIST_ROWS_MAX, count);
     }
-    struct list_op *op = pp_check_alloc(calloc(1, sizeof *op));
-    op->rows = rows;
-    op->count = count;
-    op->actor = actor;
-    op->now_ms = core_now_ms();
-    st = list_prepare(app, op, err);
+    int64_t now_ms = core_now_ms();
+    size_t bad = 0, bad_funds = 0, bad_written = 0, bad_funds_written = 0;
+    enum pp_status st = list_prepare(app, rows, count, now_ms, &bad, &bad_funds, err);
     /* Even when some rows are already refused, the others are written (and
     ** rolled back) to find their refusals too: one answer names all. */
-    if (st == PP_OK && op->bad_prepared < count) {
-        struct pp_err tx_err = {0};
-        st = core_write_run(app, write_list, op, &tx_err);
-        if (st == PP_INVALID_PARAMS && op->bad > 0) {
-            st = PP_OK; /* the rows' refusals, reported below */
-        } else if (st != PP_OK) {
-            /* Not a row's refusal: the storage failed. */
-            pp_err_set(err, st, "%s", tx_err.message);
-            goto done;
-        }
+    if (st == PP_OK && bad < count) {
+        st = list_write(app, rows, count, bad > 0, actor, now_ms, &bad_written, &bad_funds_written,
+                        err);
     }
     if (st != PP_OK) {
-        goto done;
+        return st;
     }
-    *bad_out = op->bad;
-    if (op->bad > 0) {
-        st =
-            op->bad == op->bad_funds
-                ? pp_err_set(err, PP_INSUFFICIENT_FUNDS,
-                             "%zu of %zu rows exceed the available funds", op->bad, count)
-                : pp_err_set(err, PP_INVALID_PARAMS, "%zu of %zu rows are invalid", op->bad, count);
-    } else {
-        *created_ms_out = op->now_ms;
+    bad += bad_written;
+    bad_funds += bad_funds_written;
+    *bad_out = bad;
+    if (bad > 0) {
+        return bad == bad_funds
+                   ? pp_err_set(err, PP_INSUFFICIENT_FUNDS,
+                                "%zu of %zu rows exceed the available funds", bad, count)
+                   : pp_err_set(err, PP_INVALID_PARAMS, "%zu of %zu rows are invalid", bad, count);
     }
-done:
-    free(op);
-    return st;
+    *created_ms_out = now_ms;
+    return PP_OK;
 }
 
 void core_list_row_payout(const struct core_list_row *row, int64_t created_ms,

@@ -14,8 +14,8 @@
 #include "payout/core/auth_policy.h"
 #include "payout/core/dates.h"
 #include "payout/core/recipients.h"
-#include "payout/core/write.h"
 #include "payout/sec/secrets.h"
+#include "write.h"
 
 enum pp_status core_payout_validate(const struct core_payout_request *req, struct pp_err *err)
 {
@@ -46,57 +46,25 @@ enum pp_status core_payout_validate(const struct core_payout_request *req, struc
     return PP_OK;
 }
 
-/* Finds or creates the recipient inside the transaction; sets *id_out. */
-static enum pp_status resolve_recipient(struct store_tx *tx, const struct pp_recipient *given,
-                                        int64_t now_ms, int64_t *id_out, struct pp_err *err)
+enum pp_status core_payout_recipient_rule(const struct pp_recipient *given,
+                                          const struct pp_recipient *const *found,
+                                          struct pp_recipient *out, int *changed_out,
+                                          struct pp_err *err)
 {
-    struct pp_recipient stored[PP_IDENT_COUNT];
-    struct core_recipient_found found = {{NULL}};
-    struct pp_recipient merged;
-    int changed = 0;
-    enum pp_status st = PP_OK;
-    for (int i = 0; i < PP_IDENT_COUNT && st == PP_OK; i++) {
-        const char *value = pp_recipient_ident(given, (enum pp_ident)i);
-        int hit = 0;
-        if (value[0] != '\0') {
-            st = store_tx_recipient_find(tx, (enum pp_ident)i, value, &stored[i], &hit, err);
-        }
-        found.found[i] = hit ? &stored[i] : NULL;
+    struct core_recipient_found by_ident = {{NULL}};
+    for (int i = 0; i < PP_IDENT_COUNT; i++) {
+        by_ident.found[i] = found[i];
     }
-    if (st == PP_OK) {
-        st = core_recipient_resolve(given, &found, &merged, &changed, err);
-    }
-    if (st == PP_OK && changed) {
-        st = store_tx_recipient_save(tx, &merged, now_ms, err);
-    }
-    if (st == PP_OK) {
-        *id_out = merged.id;
-    }
-    return st;
+    return core_recipient_resolve(given, &by_ident, out, changed_out, err);
 }
 
-enum pp_status core_payout_write_create(struct store_tx *tx, const struct core_payout_request *req,
-                                        enum pp_payout_status initial, const char *uuid,
-                                        int64_t now_ms, struct pp_payout *p, struct pp_err *err)
+void core_payout_new_fill(const struct core_payout_request *req, enum pp_payout_status initial,
+                          const char *uuid, struct store_payout_new *out)
 {
-    memset(p, 0, sizeof *p);
-    /* Funds first: a refusal before any write needs no undo (writer.c),
-    ** and the block below cannot then fail for want of funds. */
-    struct pp_balance balance;
-    enum pp_status st = store_tx_balance_get(tx, req->currency->code, &balance, err);
-    if (st == PP_OK && balance.available < req->amount_minor) {
-        st =
-            pp_err_set(err, PP_INSUFFICIENT_FUNDS, "insufficient funds in %s", req->currency->code);
-    }
-    if (st == PP_OK) {
-        st = store_tx_project_ensure(tx, req->project_name, now_ms, &p->project_id, err);
-    }
-    if (st == PP_OK) {
-        st = resolve_recipient(tx, &req->recipient, now_ms, &p->recipient_id, err);
-    }
-    if (st != PP_OK) {
-        return st;
-    }
+    memset(out, 0, sizeof *out);
+    out->project_name = req->project_name;
+    out->recipient = &req->recipient;
+    struct pp_payout *p = &out->payout;
     memcpy(p->currency, req->currency->code, sizeof p->currency);
     p->amount_minor = req->amount_minor;
     p->start_ms = req->start_ms;
@@ -106,48 +74,6 @@ enum pp_status core_payout_write_create(struct store_tx *tx, const struct core_p
     snprintf(p->uuid, sizeof p->uuid, "%s", uuid);
     p->notification = req->notification != 0;
     p->status = initial;
-    p->created_ms = now_ms;
-    p->updated_ms = now_ms;
-    st = store_tx_payout_insert(tx, p, err);
-    if (st == PP_OK) {
-        struct pp_movement block = {
-            .currency = p->currency,
-            .kind = PP_LEDGER_BLOCK,
-            .d_available = -p->amount_minor,
-            .d_blocked = p->amount_minor,
-            .payout_id = p->id,
-            .at_ms = now_ms,
-        };
-        st = store_tx_funds_move(tx, &block, NULL, err);
-    }
-    return st;
-}
-
-struct create_op {
-    const struct core_payout_request *req;
-    const struct pp_actor *actor;
-    enum pp_payout_status initial;
-    int64_t now_ms;
-    char uuid[PP_UUID_TEXT_BYTES];
-    struct pp_payout payout; /* out */
-};
-
-static enum pp_status write_create(struct store_tx *tx, void *arg, struct pp_err *err)
-{
-    struct create_op *op = arg;
-    enum pp_status st =
-        core_payout_write_create(tx, op->req, op->initial, op->uuid, op->now_ms, &op->payout, err);
-    if (st == PP_OK) {
-        char subject[CORE_AUDIT_SUBJECT_BYTES];
-        char detail[64];
-        char amount[PP_AMOUNT_TEXT_BYTES];
-        core_money_format(op->payout.amount_minor, op->req->currency->exponent, amount,
-                          sizeof amount);
-        core_audit_subject_format(op->payout.id, subject);
-        snprintf(detail, sizeof detail, "%s %s", amount, op->payout.currency);
-        st = core_audit_append(tx, op->actor, "payment.create", subject, detail, op->now_ms, err);
-    }
-    return st;
 }
 
 enum pp_status core_payout_create(struct core_app *app, const struct core_payout_request *req,
@@ -158,18 +84,26 @@ enum pp_status core_payout_create(struct core_app *app, const struct core_payout
     if (st != PP_OK) {
         return st;
     }
-    struct create_op op = {
-        .req = req,
-        .actor = actor,
-        .initial = core_auth_policy_initial_status(app, req->currency->code, req->amount_minor),
-        .now_ms = core_now_ms(),
-    };
-    st = sec_uuid_v7(op.now_ms, op.uuid, err);
-    if (st == PP_OK) {
-        st = core_write_run(app, write_create, &op, err);
+    struct core_write cw;
+    core_write_begin(&cw, actor, core_now_ms());
+    char uuid[PP_UUID_TEXT_BYTES];
+    st = sec_uuid_v7(cw.ctx.now_ms, uuid, err);
+    if (st != PP_OK) {
+        return st;
     }
+    struct store_payout_new row;
+    core_payout_new_fill(
+        req, core_auth_policy_initial_status(app, req->currency->code, req->amount_minor), uuid,
+        &row);
+    char amount[PP_AMOUNT_TEXT_BYTES];
+    char detail[64];
+    core_money_format(req->amount_minor, req->currency->exponent, amount, sizeof amount);
+    snprintf(detail, sizeof detail, "%s %s", amount, row.payout.currency);
+    st = store_payouts_create(app->store, &cw.ctx, &row, 1, core_payout_recipient_rule, 0,
+                              "payment.create", detail, err);
+    core_write_end(&cw, st);
     if (st == PP_OK) {
-        *out = op.payout;
+        *out = row.payout;
     }
     return st;
 }

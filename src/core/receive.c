@@ -2,8 +2,9 @@
 ** This module implements receiving a payout: only while it is READY and
 ** startDate <= now <= endDate, it becomes RECEIVED and its amount moves
 ** from blocked to paid out, with the reference given, in one audited
-** transaction that re-reads the payout first (so a receive racing with a
-** cancel or expiry ends in exactly one outcome). It does not change
+** store operation that re-reads the payout first (so a receive racing with
+** a cancel or expiry ends in exactly one outcome); when it refuses, this
+** module says why. It does not change
 ** payouts in bulk (bulk.c).
 */
 #include "payout/core/receive.h"
@@ -14,15 +15,7 @@
 #include "internal.h"
 #include "payout/core/dates.h"
 #include "payout/core/money.h"
-#include "payout/core/write.h"
-
-struct receive_op {
-    int64_t id;
-    const char *reference; /* NULL for none */
-    const struct pp_actor *actor;
-    int64_t now_ms;
-    struct pp_payout payout; /* out */
-};
+#include "write.h"
 
 /* PP_OK when p may be received at now_ms, else PP_INVALID_PARAMS saying why. */
 static enum pp_status receivable(const struct pp_payout *p, int64_t now_ms, struct pp_err *err)
@@ -58,45 +51,11 @@ static enum pp_status receivable(const struct pp_payout *p, int64_t now_ms, stru
     return PP_OK;
 }
 
-static enum pp_status write_receive(struct store_tx *tx, void *arg, struct pp_err *err)
+/* The amount as the audit detail shows it, in its currency's exponent. */
+static void amount_text(const char *currency, int64_t amount_minor, char *out, size_t out_size)
 {
-    struct receive_op *op = arg;
-    struct pp_payout p;
-    enum pp_status st = store_tx_payout_get(tx, op->id, &p, err);
-    if (st == PP_OK) {
-        st = receivable(&p, op->now_ms, err);
-    }
-    if (st == PP_OK) {
-        st = store_tx_payout_set_status(tx, p.id, PP_PAYOUT_RECEIVED, op->now_ms, op->reference,
-                                        err);
-    }
-    if (st == PP_OK) {
-        struct pp_movement payout = {
-            .currency = p.currency,
-            .kind = PP_LEDGER_PAYOUT,
-            .d_blocked = -p.amount_minor,
-            .d_paid_out = p.amount_minor,
-            .payout_id = p.id,
-            .reference = op->reference,
-            .admin_id = op->actor->admin_id,
-            .at_ms = op->now_ms,
-        };
-        st = store_tx_funds_move(tx, &payout, NULL, err);
-    }
-    if (st == PP_OK) {
-        st = store_tx_payout_get(tx, p.id, &op->payout, err);
-    }
-    if (st == PP_OK) {
-        char subject[CORE_AUDIT_SUBJECT_BYTES];
-        char detail[64];
-        char amount[PP_AMOUNT_TEXT_BYTES];
-        const struct core_currency *cur = core_currency_find(p.currency, 3);
-        core_money_format(p.amount_minor, cur != NULL ? cur->exponent : 0, amount, sizeof amount);
-        core_audit_subject_format(p.id, subject);
-        snprintf(detail, sizeof detail, "%s %s", amount, p.currency);
-        st = core_audit_append(tx, op->actor, "payment.receive", subject, detail, op->now_ms, err);
-    }
-    return st;
+    const struct core_currency *cur = core_currency_find(currency, 3);
+    core_money_format(amount_minor, cur != NULL ? cur->exponent : 0, out, out_size);
 }
 
 enum pp_status core_payout_receive(struct core_app *app, int64_t id, const char *reference,
@@ -107,15 +66,22 @@ enum pp_status core_payout_receive(struct core_app *app, int64_t id, const char 
         return pp_err_set(err, PP_INVALID_PARAMS, "reference must be at most %d bytes",
                           PP_REFERENCE_BYTES_MAX);
     }
-    struct receive_op op = {
-        .id = id,
-        .reference = reference != NULL && reference[0] != '\0' ? reference : NULL,
-        .actor = actor,
-        .now_ms = core_now_ms(),
-    };
-    enum pp_status st = core_write_run(app, write_receive, &op, err);
+    struct core_write cw;
+    core_write_begin(&cw, actor, core_now_ms());
+    struct pp_payout p;
+    enum pp_status st =
+        store_payout_receive(app->store, &cw.ctx, id, reference, amount_text, &p, err);
+    core_write_end(&cw, st);
+    if (st == PP_CONFLICT) {
+        /* Not receivable: say why, from the payout as it stands. */
+        pp_err_clear(err);
+        st = receivable(&p, cw.ctx.now_ms, err);
+        if (st == PP_OK) {
+            st = pp_err_set(err, PP_CONFLICT, "payout %lld cannot be received now", (long long)id);
+        }
+    }
     if (st == PP_OK) {
-        *out = op.payout;
+        *out = p;
     }
     return st;
 }

@@ -3,16 +3,18 @@
 ** operations a storage backend implements (struct store_backend_ops), and
 ** the two handles the public functions of the payout/store/ headers dispatch
 ** through. store.c picks the backend when a database is opened, by its
-** URL; SQLite (sqlite_ops.c and the store_sqlite_* modules) is the one
+** URL; SQLite (src/store/sqlite/ops.c and the store_sqlite_* modules) is the one
 ** built in. A second backend (PostgreSQL: docs/architecture.md) fills
 ** the same table and changes nothing above the store.
 **
 ** Contract of every operation: that of the public function of the same
 ** name (store_<op>), with the backend's own handle in place of struct
-** store or struct store_tx. The write operation keeps the group-commit
-** contract of store_write: callbacks queued by many threads run in one
-** transaction, each caller wakes after that transaction is durable, and a
-** callback receives a struct store_tx whose operations are the backend's.
+** store. Each write is a whole domain operation handed over as data; the
+** backend queues it for its writer, which runs what is waiting as one
+** transaction (group commit), undoes a failing operation alone, and wakes
+** each caller once the commit is durable. SQLite runs the batch's
+** operations one after another on its writer thread; PostgreSQL may send
+** them in one pipeline (docs/architecture.md).
 */
 #ifndef PAYOUT_STORE_BACKEND_H
 #define PAYOUT_STORE_BACKEND_H
@@ -28,7 +30,6 @@
 #include "payout/store/reports.h"
 
 struct store;
-struct store_tx;
 
 struct store_backend_ops {
     const char *name; /* "sqlite" */
@@ -39,21 +40,41 @@ struct store_backend_ops {
     void (*close)(void *backend);
     enum pp_status (*migrate)(const char *path, int *applied_out, struct pp_err *err);
     int (*schema_version_latest)(void);
-    /* Every other operation, named after its public function. */
-    enum pp_status (*tx_audit_append)(void *tx, const struct pp_audit *a, struct pp_err *err);
+    /* Every other operation, named after its public function.*/
+    /* Writes: the domain operations of payout/store/store.h. */
+    enum pp_status (*payouts_create)(void *backend, const struct store_write_ctx *w,
+                                     struct store_payout_new *rows, size_t count,
+                                     store_recipient_rule_fn rule, int check_only,
+                                     const char *audit_action, const char *audit_detail,
+                                     struct pp_err *err);
+    enum pp_status (*payouts_change)(void *backend, const struct store_write_ctx *w,
+                                     enum store_payout_change change, const int64_t *ids,
+                                     size_t count, int64_t *done_out, struct pp_err *err);
+    enum pp_status (*payout_receive)(void *backend, const struct store_write_ctx *w, int64_t id,
+                                     const char *reference, store_amount_text_fn amount_text,
+                                     struct pp_payout *out, struct pp_err *err);
+    enum pp_status (*funds_move)(void *backend, const struct store_write_ctx *w,
+                                 const struct pp_movement *m, const char *audit_action,
+                                 const char *audit_detail, struct pp_balance *after_out,
+                                 struct pp_err *err);
+    enum pp_status (*settings_put)(void *backend, const struct store_write_ctx *w,
+                                   const struct store_setting *kv, size_t count,
+                                   const char *audit_action, const char *audit_detail,
+                                   struct pp_err *err);
+    enum pp_status (*admin_upsert)(void *backend, const struct store_write_ctx *w,
+                                   const char *email, const char *password_hash, int *created_out,
+                                   int64_t *id_out, struct pp_err *err);
+    enum pp_status (*idem_answer_put)(void *backend, const char *scope, const char *key,
+                                      unsigned status, const char *content_type, const char *body,
+                                      size_t body_len, struct pp_err *err);
+    enum pp_status (*idem_purge)(void *backend, int64_t before_ms, int64_t limit,
+                                 int64_t *deleted_out, struct pp_err *err);
+    /* Reads. */
     enum pp_status (*audit_list)(void *backend, const struct pp_audit_filter *f,
                                  struct pp_audit_entry *out, size_t cap, size_t *count_out,
                                  int64_t *total_out, struct pp_err *err);
     enum pp_status (*idem_get)(void *backend, const char *scope, const char *key,
                                struct store_idem_row *out, int *found_out, struct pp_err *err);
-    enum pp_status (*tx_idem_insert)(void *tx, const char *scope, const char *key,
-                                     const uint8_t fingerprint[STORE_IDEM_FINGERPRINT_BYTES],
-                                     int64_t created_ms, struct pp_err *err);
-    enum pp_status (*tx_idem_set_response)(void *tx, const char *scope, const char *key,
-                                           unsigned status, const char *content_type,
-                                           const char *body, size_t body_len, struct pp_err *err);
-    enum pp_status (*tx_idem_purge)(void *tx, int64_t before_ms, int64_t limit,
-                                    int64_t *deleted_out, struct pp_err *err);
     enum pp_status (*payouts_ended_list)(void *backend, int64_t now_ms, int64_t *ids_out,
                                          size_t cap, size_t *count_out, struct pp_err *err);
     enum pp_status (*payouts_page)(void *backend, const struct pp_payout_filter *f,
@@ -79,35 +100,6 @@ struct store_backend_ops {
     enum pp_status (*report_payouts)(void *backend, const struct pp_report_query *q,
                                      struct pp_report_group *out, size_t cap, size_t *count_out,
                                      struct pp_err *err);
-    enum pp_status (*write)(void *backend,
-                            enum pp_status (*fn)(struct store_tx *tx, void *arg,
-                                                 struct pp_err *err),
-                            void *arg, struct pp_err *err);
-    enum pp_status (*tx_project_ensure)(void *tx, const char *name, int64_t now_ms, int64_t *id_out,
-                                        struct pp_err *err);
-    enum pp_status (*tx_recipient_find)(void *tx, enum pp_ident which, const char *value,
-                                        struct pp_recipient *out, int *found_out,
-                                        struct pp_err *err);
-    enum pp_status (*tx_recipient_save)(void *tx, struct pp_recipient *r, int64_t now_ms,
-                                        struct pp_err *err);
-    enum pp_status (*tx_payout_insert)(void *tx, struct pp_payout *p, struct pp_err *err);
-    enum pp_status (*tx_payout_get)(void *tx, int64_t id, struct pp_payout *out,
-                                    struct pp_err *err);
-    enum pp_status (*tx_payout_set_status)(void *tx, int64_t id, enum pp_payout_status to,
-                                           int64_t now_ms, const char *reference,
-                                           struct pp_err *err);
-    enum pp_status (*tx_balance_get)(void *tx, const char *currency, struct pp_balance *out,
-                                     struct pp_err *err);
-    enum pp_status (*tx_funds_move)(void *tx, const struct pp_movement *m,
-                                    struct pp_balance *after_out, struct pp_err *err);
-    enum pp_status (*tx_setting_put)(void *tx, const char *key, const char *value,
-                                     struct pp_err *err);
-    enum pp_status (*tx_setting_get)(void *tx, const char *key, char *out, size_t out_size,
-                                     int *found_out, struct pp_err *err);
-    enum pp_status (*tx_admin_insert)(void *tx, const char *email, const char *password_hash,
-                                      int64_t now_ms, int64_t *id_out, struct pp_err *err);
-    enum pp_status (*tx_admin_set_password)(void *tx, const char *email, const char *password_hash,
-                                            int64_t now_ms, struct pp_err *err);
     enum pp_status (*payout_get)(void *backend, int64_t id, struct pp_payout *out,
                                  struct pp_err *err);
     enum pp_status (*balances_list)(void *backend, struct pp_balance *out, size_t cap,
@@ -171,13 +163,6 @@ struct store_backend_ops {
 struct store {
     const struct store_backend_ops *ops;
     void *backend;
-};
-
-/* A write transaction as a callback sees it: the backend's operations and
-** its own transaction handle. The backend makes one per batch. */
-struct store_tx {
-    const struct store_backend_ops *ops;
-    void *tx;
 };
 
 /* The SQLite backend (sqlite_ops.c). */

@@ -84,10 +84,65 @@ int store_schema_version_latest(void)
     return store_sqlite_ops.schema_version_latest();
 }
 
-enum pp_status store_tx_audit_append(struct store_tx *tx, const struct pp_audit *a,
-                                     struct pp_err *err)
+enum pp_status store_payouts_create(struct store *st, const struct store_write_ctx *w,
+                                    struct store_payout_new *rows, size_t count,
+                                    store_recipient_rule_fn rule, int check_only,
+                                    const char *audit_action, const char *audit_detail,
+                                    struct pp_err *err)
 {
-    return tx->ops->tx_audit_append(tx->tx, a, err);
+    return st->ops->payouts_create(st->backend, w, rows, count, rule, check_only, audit_action,
+                                   audit_detail, err);
+}
+
+enum pp_status store_payouts_change(struct store *st, const struct store_write_ctx *w,
+                                    enum store_payout_change change, const int64_t *ids,
+                                    size_t count, int64_t *done_out, struct pp_err *err)
+{
+    return st->ops->payouts_change(st->backend, w, change, ids, count, done_out, err);
+}
+
+enum pp_status store_payout_receive(struct store *st, const struct store_write_ctx *w, int64_t id,
+                                    const char *reference, store_amount_text_fn amount_text,
+                                    struct pp_payout *out, struct pp_err *err)
+{
+    return st->ops->payout_receive(st->backend, w, id, reference, amount_text, out, err);
+}
+
+enum pp_status store_funds_move(struct store *st, const struct store_write_ctx *w,
+                                const struct pp_movement *m, const char *audit_action,
+                                const char *audit_detail, struct pp_balance *after_out,
+                                struct pp_err *err)
+{
+    return st->ops->funds_move(st->backend, w, m, audit_action, audit_detail, after_out, err);
+}
+
+enum pp_status store_settings_put(struct store *st, const struct store_write_ctx *w,
+                                  const struct store_setting *kv, size_t count,
+                                  const char *audit_action, const char *audit_detail,
+                                  struct pp_err *err)
+{
+    return st->ops->settings_put(st->backend, w, kv, count, audit_action, audit_detail, err);
+}
+
+enum pp_status store_admin_upsert(struct store *st, const struct store_write_ctx *w,
+                                  const char *email, const char *password_hash, int *created_out,
+                                  int64_t *id_out, struct pp_err *err)
+{
+    return st->ops->admin_upsert(st->backend, w, email, password_hash, created_out, id_out, err);
+}
+
+enum pp_status store_idem_answer_put(struct store *st, const char *scope, const char *key,
+                                     unsigned status, const char *content_type, const char *body,
+                                     size_t body_len, struct pp_err *err)
+{
+    return st->ops->idem_answer_put(st->backend, scope, key, status, content_type, body, body_len,
+                                    err);
+}
+
+enum pp_status store_idem_purge(struct store *st, int64_t before_ms, int64_t limit,
+                                int64_t *deleted_out, struct pp_err *err)
+{
+    return st->ops->idem_purge(st->backend, before_ms, limit, deleted_out, err);
 }
 
 enum pp_status store_audit_list(struct store *st, const struct pp_audit_filter *f,
@@ -101,27 +156,6 @@ enum pp_status store_idem_get(struct store *st, const char *scope, const char *k
                               struct store_idem_row *out, int *found_out, struct pp_err *err)
 {
     return st->ops->idem_get(st->backend, scope, key, out, found_out, err);
-}
-
-enum pp_status store_tx_idem_insert(struct store_tx *tx, const char *scope, const char *key,
-                                    const uint8_t fingerprint[STORE_IDEM_FINGERPRINT_BYTES],
-                                    int64_t created_ms, struct pp_err *err)
-{
-    return tx->ops->tx_idem_insert(tx->tx, scope, key, fingerprint, created_ms, err);
-}
-
-enum pp_status store_tx_idem_set_response(struct store_tx *tx, const char *scope, const char *key,
-                                          unsigned status, const char *content_type,
-                                          const char *body, size_t body_len, struct pp_err *err)
-{
-    return tx->ops->tx_idem_set_response(tx->tx, scope, key, status, content_type, body, body_len,
-                                         err);
-}
-
-enum pp_status store_tx_idem_purge(struct store_tx *tx, int64_t before_ms, int64_t limit,
-                                   int64_t *deleted_out, struct pp_err *err)
-{
-    return tx->ops->tx_idem_purge(tx->tx, before_ms, limit, deleted_out, err);
 }
 
 enum pp_status store_payouts_ended_list(struct store *st, int64_t now_ms, int64_t *ids_out,
@@ -183,84 +217,6 @@ enum pp_status store_report_payouts(struct store *st, const struct pp_report_que
                                     struct pp_err *err)
 {
     return st->ops->report_payouts(st->backend, q, out, cap, count_out, err);
-}
-
-enum pp_status store_write(struct store *st, store_tx_fn fn, void *arg, struct pp_err *err)
-{
-    return st->ops->write(st->backend, fn, arg, err);
-}
-
-enum pp_status store_tx_project_ensure(struct store_tx *tx, const char *name, int64_t now_ms,
-                                       int64_t *id_out, struct pp_err *err)
-{
-    return tx->ops->tx_project_ensure(tx->tx, name, now_ms, id_out, err);
-}
-
-enum pp_status store_tx_recipient_find(struct store_tx *tx, enum pp_ident which, const char *value,
-                                       struct pp_recipient *out, int *found_out, struct pp_err *err)
-{
-    return tx->ops->tx_recipient_find(tx->tx, which, value, out, found_out, err);
-}
-
-enum pp_status store_tx_recipient_save(struct store_tx *tx, struct pp_recipient *r, int64_t now_ms,
-                                       struct pp_err *err)
-{
-    return tx->ops->tx_recipient_save(tx->tx, r, now_ms, err);
-}
-
-enum pp_status store_tx_payout_insert(struct store_tx *tx, struct pp_payout *p, struct pp_err *err)
-{
-    return tx->ops->tx_payout_insert(tx->tx, p, err);
-}
-
-enum pp_status store_tx_payout_get(struct store_tx *tx, int64_t id, struct pp_payout *out,
-                                   struct pp_err *err)
-{
-    return tx->ops->tx_payout_get(tx->tx, id, out, err);
-}
-
-enum pp_status store_tx_payout_set_status(struct store_tx *tx, int64_t id, enum pp_payout_status to,
-                                          int64_t now_ms, const char *reference, struct pp_err *err)
-{
-    return tx->ops->tx_payout_set_status(tx->tx, id, to, now_ms, reference, err);
-}
-
-enum pp_status store_tx_balance_get(struct store_tx *tx, const char *currency,
-                                    struct pp_balance *out, struct pp_err *err)
-{
-    return tx->ops->tx_balance_get(tx->tx, currency, out, err);
-}
-
-enum pp_status store_tx_funds_move(struct store_tx *tx, const struct pp_movement *m,
-                                   struct pp_balance *after_out, struct pp_err *err)
-{
-    return tx->ops->tx_funds_move(tx->tx, m, after_out, err);
-}
-
-enum pp_status store_tx_setting_put(struct store_tx *tx, const char *key, const char *value,
-                                    struct pp_err *err)
-{
-    return tx->ops->tx_setting_put(tx->tx, key, value, err);
-}
-
-enum pp_status store_tx_setting_get(struct store_tx *tx, const char *key, char *out,
-                                    size_t out_size, int *found_out, struct pp_err *err)
-{
-    return tx->ops->tx_setting_get(tx->tx, key, out, out_size, found_out, err);
-}
-
-enum pp_status store_tx_admin_insert(struct store_tx *tx, const char *email,
-                                     const char *password_hash, int64_t now_ms, int64_t *id_out,
-                                     struct pp_err *err)
-{
-    return tx->ops->tx_admin_insert(tx->tx, email, password_hash, now_ms, id_out, err);
-}
-
-enum pp_status store_tx_admin_set_password(struct store_tx *tx, const char *email,
-                                           const char *password_hash, int64_t now_ms,
-                                           struct pp_err *err)
-{
-    return tx->ops->tx_admin_set_password(tx->tx, email, password_hash, now_ms, err);
 }
 
 enum pp_status store_payout_get(struct store *st, int64_t id, struct pp_payout *out,

@@ -36,16 +36,16 @@ struct admin_arg {
     int64_t id;
 };
 
-static enum pp_status cb_admin_insert(struct store_tx *tx, void *arg, struct pp_err *err)
+static enum pp_status cb_admin_insert(struct store_sqlite_tx *tx, void *arg, struct pp_err *err)
 {
     struct admin_arg *a = arg;
-    return store_tx_admin_insert(tx, a->email, a->hash, 1000, &a->id, err);
+    return store_sqlite_tx_admin_insert(tx, a->email, a->hash, 1000, &a->id, err);
 }
 
-static enum pp_status cb_admin_password(struct store_tx *tx, void *arg, struct pp_err *err)
+static enum pp_status cb_admin_password(struct store_sqlite_tx *tx, void *arg, struct pp_err *err)
 {
     struct admin_arg *a = arg;
-    return store_tx_admin_set_password(tx, a->email, a->hash, 2000, err);
+    return store_sqlite_tx_admin_set_password(tx, a->email, a->hash, 2000, err);
 }
 
 static void test_admins(void **state)
@@ -57,10 +57,10 @@ static void test_admins(void **state)
     assert_int_equal(store_admin_count(fx->st, &count, &err), PP_OK);
     assert_int_equal(count, 0);
     struct admin_arg a = {.email = "Admin@Example.com", .hash = "pbkdf2-sha256$1$aa$bb"};
-    assert_int_equal(store_write(fx->st, cb_admin_insert, &a, &err), PP_OK);
+    assert_int_equal(fx_write(fx->st, cb_admin_insert, &a, &err), PP_OK);
     assert_true(a.id > 0);
     struct admin_arg dup = {.email = "admin@example.COM", .hash = "pbkdf2-sha256$1$cc$dd"};
-    assert_int_equal(store_write(fx->st, cb_admin_insert, &dup, &err), PP_CONFLICT);
+    assert_int_equal(fx_write(fx->st, cb_admin_insert, &dup, &err), PP_CONFLICT);
     assert_int_equal(store_admin_count(fx->st, &count, &(struct pp_err){0}), PP_OK);
     assert_int_equal(count, 1);
 
@@ -77,20 +77,20 @@ static void test_admins(void **state)
     assert_false(found);
 
     struct admin_arg pw = {.email = "admin@EXAMPLE.com", .hash = "pbkdf2-sha256$1$ee$ff"};
-    assert_int_equal(store_write(fx->st, cb_admin_password, &pw, &err), PP_OK);
+    assert_int_equal(fx_write(fx->st, cb_admin_password, &pw, &err), PP_OK);
     assert_int_equal(store_admin_get(fx->st, a.id, &ad, &err), PP_OK);
     assert_int_equal(ad.token_generation, 1);
     assert_string_equal(ad.password_hash, "pbkdf2-sha256$1$ee$ff");
-    assert_int_equal(store_write(fx->st, cb_admin_password, &pw, &err), PP_OK);
+    assert_int_equal(fx_write(fx->st, cb_admin_password, &pw, &err), PP_OK);
     assert_int_equal(store_admin_get(fx->st, a.id, &ad, &err), PP_OK);
     assert_int_equal(ad.token_generation, 2);
 
     struct admin_arg ghost = {.email = "ghost@example.com", .hash = "x"};
-    assert_int_equal(store_write(fx->st, cb_admin_password, &ghost, &err), PP_NOT_FOUND);
+    assert_int_equal(fx_write(fx->st, cb_admin_password, &ghost, &err), PP_NOT_FOUND);
     pp_err_clear(&err);
     assert_int_equal(store_admin_get(fx->st, a.id + 100, &ad, &err), PP_NOT_FOUND);
     struct admin_arg blank = {.email = "", .hash = "x"};
-    assert_int_equal(store_write(fx->st, cb_admin_insert, &blank, &err), PP_INVALID_PARAMS);
+    assert_int_equal(fx_write(fx->st, cb_admin_insert, &blank, &err), PP_INVALID_PARAMS);
 }
 
 int main(void)

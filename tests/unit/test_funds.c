@@ -174,7 +174,7 @@ static void test_funds_refused(void **state)
     assert_int_equal(move(fx->st, "EUR", PP_LEDGER_DEPOSIT, 50, 0, NULL, &err), PP_OK);
     struct move_arg ma = {.m = movement("EUR", PP_LEDGER_BLOCK, 10, 987654), .ignore_error = 1};
     pp_err_clear(&err);
-    assert_int_equal(store_write(fx->st, cb_move, &ma, &err), PP_OK);
+    assert_int_equal(fx_write(fx->st, cb_move, &ma, &err), PP_OK);
     b = balance_of(fx->st, "EUR");
     assert_int_equal(b.available, 50);
     assert_int_equal(b.blocked, 0);
@@ -194,7 +194,7 @@ static void test_funds_refused(void **state)
     struct move_arg ref = {.m = movement("GBP", PP_LEDGER_DEPOSIT, 5, 0)};
     ref.m.reference = "wire 42";
     ref.m.admin_id = 7;
-    assert_int_equal(store_write(fx->st, cb_move, &ref, &err), PP_OK);
+    assert_int_equal(fx_write(fx->st, cb_move, &ref, &err), PP_OK);
     assert_int_equal(raw_int(fx->path, "SELECT admin_id FROM ledger WHERE reference = 'wire 42'"),
                      7);
     assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM ledger WHERE reference = ''"

@@ -37,10 +37,10 @@ struct project_arg {
     int64_t id;
 };
 
-static enum pp_status cb_project(struct store_tx *tx, void *arg, struct pp_err *err)
+static enum pp_status cb_project(struct store_sqlite_tx *tx, void *arg, struct pp_err *err)
 {
     struct project_arg *a = arg;
-    return store_tx_project_ensure(tx, a->name, 1000, &a->id, err);
+    return store_sqlite_tx_project_ensure(tx, a->name, 1000, &a->id, err);
 }
 
 struct status_arg {
@@ -48,17 +48,17 @@ struct status_arg {
     enum pp_payout_status to;
 };
 
-static enum pp_status cb_set_status(struct store_tx *tx, void *arg, struct pp_err *err)
+static enum pp_status cb_set_status(struct store_sqlite_tx *tx, void *arg, struct pp_err *err)
 {
     struct status_arg *a = arg;
-    return store_tx_payout_set_status(tx, a->id, a->to, 5000, NULL, err);
+    return store_sqlite_tx_payout_set_status(tx, a->id, a->to, 5000, NULL, err);
 }
 
 struct payout_arg {
     struct pp_payout p;
 };
 
-static enum pp_status cb_payout_insert(struct store_tx *tx, void *arg, struct pp_err *err)
+static enum pp_status cb_payout_insert(struct store_sqlite_tx *tx, void *arg, struct pp_err *err)
 {
     struct payout_arg *a = arg;
     /* Each insert is a new payout: a fresh uuid, whatever was copied. */
@@ -66,7 +66,7 @@ static enum pp_status cb_payout_insert(struct store_tx *tx, void *arg, struct pp
     if (s != PP_OK) {
         return s;
     }
-    return store_tx_payout_insert(tx, &a->p, err);
+    return store_sqlite_tx_payout_insert(tx, &a->p, err);
 }
 
 static void test_payouts(void **state)
@@ -75,13 +75,13 @@ static void test_payouts(void **state)
     struct pp_err err;
     pp_err_clear(&err);
     struct project_arg p1 = {.name = "Alpha"}, p2 = {.name = "Alpha"}, p3 = {.name = "alpha"};
-    assert_int_equal(store_write(fx->st, cb_project, &p1, &err), PP_OK);
-    assert_int_equal(store_write(fx->st, cb_project, &p2, &err), PP_OK);
-    assert_int_equal(store_write(fx->st, cb_project, &p3, &err), PP_OK);
+    assert_int_equal(fx_write(fx->st, cb_project, &p1, &err), PP_OK);
+    assert_int_equal(fx_write(fx->st, cb_project, &p2, &err), PP_OK);
+    assert_int_equal(fx_write(fx->st, cb_project, &p3, &err), PP_OK);
     assert_int_equal(p1.id, p2.id);
     assert_int_not_equal(p1.id, p3.id);
     struct project_arg empty = {.name = ""};
-    assert_int_equal(store_write(fx->st, cb_project, &empty, &err), PP_INVALID_PARAMS);
+    assert_int_equal(fx_write(fx->st, cb_project, &empty, &err), PP_INVALID_PARAMS);
 
     assert_int_equal(move(fx->st, "GBP", PP_LEDGER_DEPOSIT, 10000, 0, NULL, &err), PP_OK);
     int64_t id = 0;
@@ -101,20 +101,20 @@ static void test_payouts(void **state)
     assert_int_equal(p.notification, 0);
 
     struct status_arg sa = {.id = id, .to = PP_PAYOUT_RECEIVED};
-    assert_int_equal(store_write(fx->st, cb_set_status, &sa, &err), PP_OK);
+    assert_int_equal(fx_write(fx->st, cb_set_status, &sa, &err), PP_OK);
     assert_int_equal(store_payout_get(fx->st, id, &p, &err), PP_OK);
     assert_int_equal(p.status, PP_PAYOUT_RECEIVED);
     assert_int_equal(p.updated_ms, 5000);
     /* Final is final, whatever the caller thought it checked. */
     sa.to = PP_PAYOUT_READY;
-    assert_int_equal(store_write(fx->st, cb_set_status, &sa, &err), PP_INTERNAL);
+    assert_int_equal(fx_write(fx->st, cb_set_status, &sa, &err), PP_INTERNAL);
     pp_err_clear(&err);
     assert_int_equal(store_payout_get(fx->st, id, &p, &err), PP_OK);
     assert_int_equal(p.status, PP_PAYOUT_RECEIVED);
 
     sa.id = 424242;
     pp_err_clear(&err);
-    assert_int_equal(store_write(fx->st, cb_set_status, &sa, &err), PP_NOT_FOUND);
+    assert_int_equal(fx_write(fx->st, cb_set_status, &sa, &err), PP_NOT_FOUND);
     pp_err_clear(&err);
     assert_int_equal(store_payout_get(fx->st, 424242, &p, &err), PP_NOT_FOUND);
     assert_int_equal(err.status, PP_NOT_FOUND);
@@ -139,21 +139,21 @@ static void test_payouts_refused(void **state)
     struct create_arg bad = {
         .project = "Alpha", .user_name = "bob", .currency = "gbp", .amount = 5};
     pp_err_clear(&err);
-    assert_int_equal(store_write(fx->st, cb_create, &bad, &err), PP_INVALID_PARAMS);
+    assert_int_equal(fx_write(fx->st, cb_create, &bad, &err), PP_INVALID_PARAMS);
     struct payout_arg raw = {.p = p};
     raw.p.project_id = 999999;
     pp_err_clear(&err);
-    assert_int_equal(store_write(fx->st, cb_payout_insert, &raw, &err), PP_INVALID_PARAMS);
+    assert_int_equal(fx_write(fx->st, cb_payout_insert, &raw, &err), PP_INVALID_PARAMS);
     assert_string_equal(err.message, "unknown project or recipient");
     raw.p = p;
     raw.p.status = PP_PAYOUT_READY;
     raw.p.end_ms = raw.p.start_ms;
     pp_err_clear(&err);
-    assert_int_equal(store_write(fx->st, cb_payout_insert, &raw, &err), PP_INVALID_PARAMS);
+    assert_int_equal(fx_write(fx->st, cb_payout_insert, &raw, &err), PP_INVALID_PARAMS);
     assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM payouts"), before);
     raw.p = p;
     raw.p.notification = 1;
-    assert_int_equal(store_write(fx->st, cb_payout_insert, &raw, &err), PP_OK);
+    assert_int_equal(fx_write(fx->st, cb_payout_insert, &raw, &err), PP_OK);
     assert_int_not_equal(raw.p.id, p.id);
     assert_int_equal(store_payout_get(fx->st, raw.p.id, &p, &err), PP_OK);
     assert_int_equal(p.notification, 1);

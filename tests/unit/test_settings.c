@@ -37,12 +37,12 @@ struct setting_get_arg {
     int found;
 };
 
-static enum pp_status cb_setting_get(struct store_tx *tx, void *arg, struct pp_err *err)
+static enum pp_status cb_setting_get(struct store_sqlite_tx *tx, void *arg, struct pp_err *err)
 {
     struct setting_get_arg *a = arg;
-    enum pp_status s = store_tx_setting_put(tx, "inside", "tx-value", err);
+    enum pp_status s = store_sqlite_tx_setting_put(tx, "inside", "tx-value", err);
     if (s == PP_OK) {
-        s = store_tx_setting_get(tx, "inside", a->value, sizeof a->value, &a->found, err);
+        s = store_sqlite_tx_setting_get(tx, "inside", a->value, sizeof a->value, &a->found, err);
     }
     return s;
 }
@@ -75,7 +75,7 @@ static void test_settings(void **state)
     struct setting_get_arg a;
     memset(&a, 0, sizeof a);
     pp_err_clear(&err);
-    assert_int_equal(store_write(fx->st, cb_setting_get, &a, &err), PP_OK);
+    assert_int_equal(fx_write(fx->st, cb_setting_get, &a, &err), PP_OK);
     assert_int_equal(a.found, 1);
     assert_string_equal(a.value, "tx-value");
 }

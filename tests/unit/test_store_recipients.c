@@ -41,16 +41,16 @@ struct recipient_arg {
     struct pp_recipient out;
 };
 
-static enum pp_status cb_recipient_save(struct store_tx *tx, void *arg, struct pp_err *err)
+static enum pp_status cb_recipient_save(struct store_sqlite_tx *tx, void *arg, struct pp_err *err)
 {
     struct recipient_arg *a = arg;
-    return store_tx_recipient_save(tx, &a->r, 1000, err);
+    return store_sqlite_tx_recipient_save(tx, &a->r, 1000, err);
 }
 
-static enum pp_status cb_recipient_find(struct store_tx *tx, void *arg, struct pp_err *err)
+static enum pp_status cb_recipient_find(struct store_sqlite_tx *tx, void *arg, struct pp_err *err)
 {
     struct recipient_arg *a = arg;
-    return store_tx_recipient_find(tx, a->which, a->value, &a->out, &a->found, err);
+    return store_sqlite_tx_recipient_find(tx, a->which, a->value, &a->out, &a->found, err);
 }
 
 static int find_recipient(struct store *st, enum pp_ident which, const char *value,
@@ -59,7 +59,7 @@ static int find_recipient(struct store *st, enum pp_ident which, const char *val
     struct recipient_arg a = {.which = which, .value = value};
     struct pp_err err;
     pp_err_clear(&err);
-    assert_int_equal(store_write(st, cb_recipient_find, &a, &err), PP_OK);
+    assert_int_equal(fx_write(st, cb_recipient_find, &a, &err), PP_OK);
     *out = a.out;
     return a.found;
 }
@@ -74,7 +74,7 @@ static void test_recipients(void **state)
     snprintf(a.r.user_name, sizeof a.r.user_name, "alice");
     snprintf(a.r.reference_id, sizeof a.r.reference_id, "R-1");
     snprintf(a.r.first_name, sizeof a.r.first_name, "Alice");
-    assert_int_equal(store_write(fx->st, cb_recipient_save, &a, &err), PP_OK);
+    assert_int_equal(fx_write(fx->st, cb_recipient_save, &a, &err), PP_OK);
     int64_t alice = a.r.id;
     assert_true(alice > 0);
 
@@ -93,7 +93,7 @@ static void test_recipients(void **state)
     a.r.first_name[0] = '\0';
     snprintf(a.r.phone_number, sizeof a.r.phone_number, "+441234");
     snprintf(a.r.email, sizeof a.r.email, "alice@example.com");
-    assert_int_equal(store_write(fx->st, cb_recipient_save, &a, &err), PP_OK);
+    assert_int_equal(fx_write(fx->st, cb_recipient_save, &a, &err), PP_OK);
     assert_int_equal(a.r.id, alice);
     assert_true(find_recipient(fx->st, PP_IDENT_PHONE_NUMBER, "+441234", &r));
     assert_int_equal(r.id, alice);
@@ -106,29 +106,29 @@ static void test_recipients(void **state)
     struct recipient_arg b;
     memset(&b, 0, sizeof b);
     snprintf(b.r.user_name, sizeof b.r.user_name, "carol");
-    assert_int_equal(store_write(fx->st, cb_recipient_save, &b, &err), PP_OK);
+    assert_int_equal(fx_write(fx->st, cb_recipient_save, &b, &err), PP_OK);
     int64_t carol = b.r.id;
     snprintf(b.r.reference_id, sizeof b.r.reference_id, "R-1");
     pp_err_clear(&err);
-    assert_int_equal(store_write(fx->st, cb_recipient_save, &b, &err), PP_INVALID_PARAMS);
+    assert_int_equal(fx_write(fx->st, cb_recipient_save, &b, &err), PP_INVALID_PARAMS);
     assert_non_null(strstr(err.message, "referenceId"));
     memset(&b, 0, sizeof b);
     snprintf(b.r.user_name, sizeof b.r.user_name, "alice");
     pp_err_clear(&err);
-    assert_int_equal(store_write(fx->st, cb_recipient_save, &b, &err), PP_INVALID_PARAMS);
+    assert_int_equal(fx_write(fx->st, cb_recipient_save, &b, &err), PP_INVALID_PARAMS);
     assert_non_null(strstr(err.message, "userName"));
     assert_int_equal(b.r.id, 0);
     /* No identifier at all is refused by the schema. */
     memset(&b, 0, sizeof b);
     snprintf(b.r.first_name, sizeof b.r.first_name, "Nobody");
     pp_err_clear(&err);
-    assert_int_equal(store_write(fx->st, cb_recipient_save, &b, &err), PP_INVALID_PARAMS);
+    assert_int_equal(fx_write(fx->st, cb_recipient_save, &b, &err), PP_INVALID_PARAMS);
     /* Updating a recipient that does not exist. */
     memset(&b, 0, sizeof b);
     b.r.id = 999;
     snprintf(b.r.user_name, sizeof b.r.user_name, "ghost");
     pp_err_clear(&err);
-    assert_int_equal(store_write(fx->st, cb_recipient_save, &b, &err), PP_NOT_FOUND);
+    assert_int_equal(fx_write(fx->st, cb_recipient_save, &b, &err), PP_NOT_FOUND);
     assert_true(find_recipient(fx->st, PP_IDENT_USER_NAME, "carol", &r));
     assert_int_equal(r.id, carol);
     assert_string_equal(r.reference_id, "");

@@ -55,13 +55,13 @@ struct gc_arg {
 };
 
 /* Writes a setting and deposits 1 EUR cent, then maybe refuses. */
-static enum pp_status cb_gc(struct store_tx *tx, void *arg, struct pp_err *err)
+static enum pp_status cb_gc(struct store_sqlite_tx *tx, void *arg, struct pp_err *err)
 {
     struct gc_arg *a = arg;
     struct pp_movement m = movement("EUR", PP_LEDGER_DEPOSIT, 1, 0);
-    enum pp_status s = store_tx_setting_put(tx, a->key, "1", err);
+    enum pp_status s = store_sqlite_tx_setting_put(tx, a->key, "1", err);
     if (s == PP_OK) {
-        s = store_tx_funds_move(tx, &m, NULL, err);
+        s = store_sqlite_tx_funds_move(tx, &m, NULL, err);
     }
     if (s == PP_OK && a->fail_after) {
         s = pp_err_set(err, PP_INVALID_PARAMS, "refused after writing");
@@ -77,7 +77,7 @@ static void *gc_main(void *p)
         snprintf(a.key, sizeof a.key, "gc-%d-%d", g->t, i);
         struct pp_err err;
         pp_err_clear(&err);
-        enum pp_status s = store_write(g->st, cb_gc, &a, &err);
+        enum pp_status s = fx_write(g->st, cb_gc, &a, &err);
         if (s == PP_OK && !a.fail_after) {
             g->ok++;
         } else if (s == PP_INVALID_PARAMS && a.fail_after &&
@@ -135,9 +135,9 @@ static struct store_sqlite *sqlite_of(struct store *st)
     return st->backend;
 }
 
-static struct store_conn *conn_of(struct store_tx *tx)
+static struct store_conn *conn_of(struct store_sqlite_tx *tx)
 {
-    return ((struct store_sqlite_tx *)tx->tx)->conn;
+    return tx->conn;
 }
 
 static size_t queue_length(struct store *st)
@@ -157,7 +157,7 @@ static atomic_int gate_open;
 
 /* Holds the writer (test only: callbacks must not block) so that the
 ** requests queued meanwhile form the next batch together. */
-static enum pp_status cb_gate(struct store_tx *tx, void *arg, struct pp_err *err)
+static enum pp_status cb_gate(struct store_sqlite_tx *tx, void *arg, struct pp_err *err)
 {
     (void)tx;
     (void)arg;
@@ -171,7 +171,7 @@ static enum pp_status cb_gate(struct store_tx *tx, void *arg, struct pp_err *err
 
 struct job {
     struct store *st;
-    store_tx_fn fn;
+    store_sqlite_tx_fn fn;
     void *arg;
     enum pp_status status;
     struct pp_err err;
@@ -182,7 +182,7 @@ static void *job_main(void *p)
 {
     struct job *j = p;
     pp_err_clear(&j->err);
-    j->status = store_write(j->st, j->fn, j->arg, &j->err);
+    j->status = fx_write(j->st, j->fn, j->arg, &j->err);
     return NULL;
 }
 
@@ -212,19 +212,19 @@ static void run_as_one_batch(struct store *st, struct job *jobs, size_t n)
 }
 
 /* Makes the database "full" for the writer, then writes a large value. */
-static enum pp_status cb_disk_full(struct store_tx *tx, void *arg, struct pp_err *err)
+static enum pp_status cb_disk_full(struct store_sqlite_tx *tx, void *arg, struct pp_err *err)
 {
     (void)arg;
     static char big[256 * 1024];
     memset(big, 'x', sizeof big - 1);
     sqlite3_exec(conn_of(tx)->db, "PRAGMA max_page_count = 1", NULL, NULL, NULL);
-    enum pp_status s = store_tx_setting_put(tx, "big", big, err);
+    enum pp_status s = store_sqlite_tx_setting_put(tx, "big", big, err);
     /* A careless callback carries on: its later writes must not land either. */
-    store_tx_setting_put(tx, "after-full", "1", &(struct pp_err){0});
+    store_sqlite_tx_setting_put(tx, "after-full", "1", &(struct pp_err){0});
     return s;
 }
 
-static enum pp_status cb_disk_ok(struct store_tx *tx, void *arg, struct pp_err *err)
+static enum pp_status cb_disk_ok(struct store_sqlite_tx *tx, void *arg, struct pp_err *err)
 {
     (void)arg;
     (void)err;
@@ -240,7 +240,8 @@ static int commit_hook(void *arg)
     return atomic_exchange(&hook_armed, 0);
 }
 
-static enum pp_status cb_arm_commit_failure(struct store_tx *tx, void *arg, struct pp_err *err)
+static enum pp_status cb_arm_commit_failure(struct store_sqlite_tx *tx, void *arg,
+                                            struct pp_err *err)
 {
     atomic_store(&hook_armed, 1);
     sqlite3_commit_hook(conn_of(tx)->db, commit_hook, NULL);
@@ -278,7 +279,7 @@ static void test_batch_all_or_nothing(void **state)
             assert_string_equal(jobs[i].err.message, "storage failure; nothing was written");
         }
     }
-    assert_int_equal(store_write(fx->st, cb_disk_ok, NULL, &err), PP_OK);
+    assert_int_equal(fx_write(fx->st, cb_disk_ok, NULL, &err), PP_OK);
     assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM settings"), 0);
     assert_int_equal(balance_of(fx->st, "GBP").available, 100);
 
@@ -353,10 +354,10 @@ static void test_read_your_writes(void **state)
 
 /* --- Misuse ------------------------------------------------------------------------------- */
 
-static enum pp_status cb_nested(struct store_tx *tx, void *arg, struct pp_err *err)
+static enum pp_status cb_nested(struct store_sqlite_tx *tx, void *arg, struct pp_err *err)
 {
     (void)tx;
-    return store_write(arg, cb_setting_put, &(struct setting_arg){.key = "x", .value = "y"}, err);
+    return fx_write(arg, cb_setting_put, &(struct setting_arg){.key = "x", .value = "y"}, err);
 }
 
 static void test_write_from_writer_asserts(void **state)
@@ -375,7 +376,7 @@ static void test_write_from_writer_asserts(void **state)
         if (store_open(path, 1, &st, NULL) != PP_OK) {
             _exit(3);
         }
-        store_write(st, cb_nested, st, NULL);
+        fx_write(st, cb_nested, st, NULL);
         _exit(0); /* not reached: the writer asserts */
     }
     int ws = 0;

@@ -2,7 +2,7 @@
 ** This header declares reading the audit log for admins. The records and
 ** the filter are domain types (payout/model/audit.h): plain data, no SQL.
 ** Writing entries happens inside each action's transaction
-** (core_audit_append, core/write.h), never through here.
+** (by each action's store operation), never through here.
 */
 #ifndef PAYOUT_CORE_AUDIT_H
 #define PAYOUT_CORE_AUDIT_H

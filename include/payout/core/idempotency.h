@@ -4,8 +4,9 @@
 ** every later request with that key gets the first answer back, byte for
 ** byte.
 **
-** How it stays true across crashes: the key's row is written by core_write_run
-** in the SAME transaction as the request's first write (its action), so a
+** How it stays true across crashes: the key's row is written (through the
+** write context of core/write.c) in the SAME transaction as the request's
+** first write (its action), so a
 ** committed action always leaves its key behind and a rolled-back one never
 ** does. The rendered answer is stored by a second write afterwards. A key
 ** found without an answer therefore means "the action committed, the
@@ -52,7 +53,7 @@ struct core_idem_request {
     char scope[CORE_IDEM_SCOPE_BYTES];
     char key[PP_IDEMPOTENCY_KEY_BYTES_MAX + 1];
     uint8_t fingerprint[CORE_IDEM_FINGERPRINT_BYTES]; /* SHA-256 of method, path, body */
-    /* 1 once core_write_run committed the request's action with the key. */
+    /* 1 once core_write_end committed the request's action with the key. */
     int recorded;
     /* Private to core: the in-flight registration. */
     int registered;
@@ -99,7 +100,7 @@ enum pp_status core_idem_begin(struct core_app *app, struct core_idem_request *r
                                struct pp_err *err);
 
 /* Makes r the current keyed request of the calling thread, so that the next
-** core_write_run on this thread records r's key in its transaction. NULL
+** core write on this thread records r's key in its transaction. NULL
 ** clears it. */
 void core_idem_set_current(struct core_idem_request *r);
 

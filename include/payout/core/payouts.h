@@ -15,7 +15,6 @@
 #include "payout/status.h"
 
 struct core_app;
-struct store_tx;
 
 /* A validated-for-type create request; core checks the domain rules. All
 ** strings borrowed, "" = not given. */
@@ -50,15 +49,20 @@ enum pp_status core_payout_get(struct core_app *app, int64_t id, struct pp_payou
 ** otherwise. */
 enum pp_status core_payout_validate(const struct core_payout_request *req, struct pp_err *err);
 
-/* Creates one payout inside tx: checks the funds, ensures the project,
-** resolves or creates the recipient, inserts the payout with status
-** `initial` (READY or UNAUTHORIZED) and uuid, and blocks its amount. req
-** must have passed core_payout_validate. Used by core_payout_create and by
-** bulk lists (one call per row inside one transaction). *out = the
-** payout. PP_INSUFFICIENT_FUNDS before any write when the available funds
-** cannot cover it. */
-enum pp_status core_payout_write_create(struct store_tx *tx, const struct core_payout_request *req,
-                                        enum pp_payout_status initial, const char *uuid,
-                                        int64_t now_ms, struct pp_payout *out, struct pp_err *err);
+/* The store's row of a payout to create (payout/store/store.h): core's
+** modules that create payouts (this one and lists.c) fill it here. */
+struct store_payout_new;
+
+/* Fills *out from req (validated), its initial status and uuid. out
+** borrows req's project name and recipient. */
+void core_payout_new_fill(const struct core_payout_request *req, enum pp_payout_status initial,
+                          const char *uuid, struct store_payout_new *out);
+
+/* core_recipient_resolve in the shape of the store's recipient rule
+** (store_recipient_rule_fn): found[i] per enum pp_ident, or NULL. */
+enum pp_status core_payout_recipient_rule(const struct pp_recipient *given,
+                                          const struct pp_recipient *const *found,
+                                          struct pp_recipient *out, int *changed_out,
+                                          struct pp_err *err);
 
 #endif /* PAYOUT_CORE_PAYOUTS_H */

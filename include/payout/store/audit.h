@@ -13,13 +13,6 @@
 #include "payout/status.h"
 
 struct store;
-struct store_tx;
-
-/* Appends a to the audit log inside tx. Over-long subject or detail text is
-** cut at the limit (marked with "..."), never refused: the action itself
-** must not fail because of its log line. */
-enum pp_status store_tx_audit_append(struct store_tx *tx, const struct pp_audit *a,
-                                     struct pp_err *err);
 
 /* Reads the entries matching f, newest first (by id), into out[0..cap)
 ** (cap >= f->limit); *count_out = entries written, *total_out = how many

@@ -17,7 +17,6 @@
 #include "payout/status.h"
 
 struct store;
-struct store_tx;
 
 /* Longest scope text, and the fingerprint size (match 0004_idempotency.sql). */
 #define STORE_IDEM_SCOPE_BYTES_MAX 32
@@ -40,21 +39,15 @@ struct store_idem_row {
 enum pp_status store_idem_get(struct store *st, const char *scope, const char *key,
                               struct store_idem_row *out, int *found_out, struct pp_err *err);
 
-/* Inserts (scope, key, fingerprint, created_ms) with no answer inside tx.
-** PP_CONFLICT when the key is already taken (nothing is changed then). */
-enum pp_status store_tx_idem_insert(struct store_tx *tx, const char *scope, const char *key,
-                                    const uint8_t fingerprint[STORE_IDEM_FINGERPRINT_BYTES],
-                                    int64_t created_ms, struct pp_err *err);
-
 /* Stores the answer of (scope, key) if it has none yet. body[0..len) may be
 ** empty. PP_NOT_FOUND when there is no such row (purged meanwhile). */
-enum pp_status store_tx_idem_set_response(struct store_tx *tx, const char *scope, const char *key,
-                                          unsigned status, const char *content_type,
-                                          const char *body, size_t body_len, struct pp_err *err);
+enum pp_status store_idem_answer_put(struct store *st, const char *scope, const char *key,
+                                     unsigned status, const char *content_type, const char *body,
+                                     size_t body_len, struct pp_err *err);
 
 /* Deletes up to `limit` rows created before before_ms; *deleted_out = how
 ** many. */
-enum pp_status store_tx_idem_purge(struct store_tx *tx, int64_t before_ms, int64_t limit,
-                                   int64_t *deleted_out, struct pp_err *err);
+enum pp_status store_idem_purge(struct store *st, int64_t before_ms, int64_t limit,
+                                int64_t *deleted_out, struct pp_err *err);
 
 #endif /* PAYOUT_STORE_IDEMPOTENCY_H */

@@ -2,7 +2,7 @@
 ** This header declares the storage the payout lifecycle needs beyond
 ** store.h: finding the open payouts whose window has ended, for expiry.
 ** The status changes and funds moves themselves are store.h's
-** store_tx_payout_set_status and store_tx_funds_move.
+** store_payouts_change (STORE_PAYOUT_EXPIRE).
 */
 #ifndef PAYOUT_STORE_LIFECYCLE_H
 #define PAYOUT_STORE_LIFECYCLE_H
@@ -13,7 +13,6 @@
 #include "payout/status.h"
 
 struct store;
-struct store_tx;
 
 /* The ids of up to cap open (UNAUTHORIZED or READY) payouts whose end_ms is
 ** before now_ms, earliest end first, read from the reader pool through the

@@ -16,7 +16,6 @@
 #include "payout/status.h"
 
 struct store;
-struct store_tx;
 
 /* Aggregates the payouts matching q into out[0..cap), ordered by key
 ** (ids numerically, status names and days as text) then currency;

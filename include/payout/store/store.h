@@ -9,18 +9,20 @@
 ** follows describes it. A PostgreSQL backend keeps the same contract
 ** (docs/architecture.md).
 **
-** Writes: every change goes through store_write(), which hands a callback
-** to the single writer thread. The writer gathers whatever callbacks are
-** waiting (up to PP_WRITER_BATCH_MAX), opens one transaction, runs each
-** (a callback that fails is undone alone and does not fail its
-** neighbours), commits once with synchronous=FULL, and only then wakes
-** each caller with its own result. So a PP_OK from store_write
-** means the change is on disk, and a failed commit fails every callback of
-** the batch. Callbacks use only the store_tx_* functions below.
+** Writes: every change is one domain operation below (store_payouts_create,
+** store_payouts_change, store_payout_receive, store_funds_move,
+** store_settings_put, store_admin_upsert, and the idempotency answer and
+** purge of idempotency.h), handed over as plain data. The backend's single
+** writer gathers whatever operations are waiting (up to
+** PP_WRITER_BATCH_MAX), runs them in one transaction (an operation that
+** fails is undone alone and does not fail its neighbours), commits once
+** with synchronous=FULL, and only then wakes each caller with its own
+** result. So a PP_OK from a write means the change is on disk, and a
+** failed commit fails every operation of the batch.
 **
 ** Reads: the store_* read functions take a connection from a pool of
 ** read-only connections (WAL lets them run beside the writer) and see
-** every change whose store_write has returned.
+** every change whose write has returned.
 **
 ** Errors: constraint-level refusals are PP_INVALID_PARAMS / PP_CONFLICT /
 ** PP_NOT_FOUND / PP_INSUFFICIENT_FUNDS as documented per function;
@@ -38,7 +40,6 @@
 #include "payout/status.h"
 
 struct store;
-struct store_tx;
 
 /* --- Opening and migrations -------------------------------------------- */
 
@@ -63,90 +64,135 @@ enum pp_status store_migrate(const char *path, int *applied_out, struct pp_err *
 /* The highest migration version compiled into the binary. */
 int store_schema_version_latest(void);
 
-/* --- Writes ------------------------------------------------------------- */
+/* --- Writes: domain operations ---------------------------------------------
+**
+** Each write below is one whole operation: it reads what it must, decides by
+** the rule its comment states, writes its rows, its audit entry and (when
+** w->idem is set) its Idempotency-Key row, and commits or vanishes as one.
+** The backend batches operations queued by many threads into one
+** transaction (group commit) and undoes a failing operation alone; a PP_OK
+** means the change is durable. Callers pass plain data: nothing above the
+** store composes transaction steps, so a backend may pipeline a batch. */
 
-/* A write callback: runs on the writer thread inside the batch's
-** transaction. It must only use store_tx_* calls and its own arg; it must
-** not block or call store_write. Returning non-PP_OK undoes everything it
-** did. It may be called more than once for one store_write (when another
-** callback of its batch fails after writing, the writer rolls the batch
-** back and runs it again, see writer.c), so it derives everything from
-** its inputs and the database and leaves its outputs as its last run
-** sets them. */
-typedef enum pp_status (*store_tx_fn)(struct store_tx *tx, void *arg, struct pp_err *err);
+/* An Idempotency-Key to record with the operation, in its savepoint. */
+struct store_idem_key {
+    const char *scope;
+    const char *key;
+    const uint8_t *fingerprint; /* STORE_IDEM_FINGERPRINT_BYTES (store/idempotency.h) */
+};
 
-/* Runs fn(tx, arg, err) in the next batch and waits until that batch's
-** commit is durable. Returns fn's status when it failed; PP_OK once the
-** commit is on disk; PP_UNAVAILABLE/PP_INTERNAL when the commit failed (fn's
-** effects are then gone too). Safe from any thread but the writer's. */
-enum pp_status store_write(struct store *st, store_tx_fn fn, void *arg, struct pp_err *err);
+/* Who writes, when, and the key to record with the change (NULL: none). */
+struct store_write_ctx {
+    const struct pp_actor *actor;
+    int64_t now_ms;
+    const struct store_idem_key *idem;
+};
 
-/* Creates the project named name (exact, case-sensitive match) unless it
-** exists; *id_out = its id. */
-enum pp_status store_tx_project_ensure(struct store_tx *tx, const char *name, int64_t now_ms,
-                                       int64_t *id_out, struct pp_err *err);
+/* The rule that picks a new payout's recipient from the stored ones its
+** identifiers point at (found[i] or NULL per enum pp_ident): pure, no I/O;
+** see core_recipient_resolve, the one the server passes. */
+typedef enum pp_status (*store_recipient_rule_fn)(const struct pp_recipient *given,
+                                                  const struct pp_recipient *const *found,
+                                                  struct pp_recipient *out, int *changed_out,
+                                                  struct pp_err *err);
 
-/* Looks up the recipient whose identifier `which` equals value exactly.
-** *found_out = 1 and *out filled, or *found_out = 0. */
-enum pp_status store_tx_recipient_find(struct store_tx *tx, enum pp_ident which, const char *value,
-                                       struct pp_recipient *out, int *found_out,
-                                       struct pp_err *err);
+/* One payout to create. payout carries currency, amount_minor, start_ms,
+** end_ms, description, metadata, uuid, notification and status (the
+** initial one); the store sets id, project_id, recipient_id, created_ms,
+** updated_ms and created_by_user (the actor's admin_id for an admin). */
+struct store_payout_new {
+    const char *project_name;
+    const struct pp_recipient *recipient; /* given fields, id 0 */
+    struct pp_payout payout;              /* in as above; out: the stored payout */
+    struct pp_err err;                    /* out: why this row was refused */
+};
 
-/* Inserts r when r->id == 0 (then sets r->id), else rewrites the stored
-** recipient r->id with r's fields. Empty strings are stored as NULL. A
-** uniqueness clash on an identifier is PP_INVALID_PARAMS. */
-enum pp_status store_tx_recipient_save(struct store_tx *tx, struct pp_recipient *r, int64_t now_ms,
-                                       struct pp_err *err);
-
-/* Inserts p (p->id ignored, then set to the new id). p->uuid is required;
-** p->metadata "" and p->authorized_ms 0 store NULL. */
-enum pp_status store_tx_payout_insert(struct store_tx *tx, struct pp_payout *p, struct pp_err *err);
-
-/* Reads payout id inside the transaction. PP_NOT_FOUND if there is none. */
-enum pp_status store_tx_payout_get(struct store_tx *tx, int64_t id, struct pp_payout *out,
-                                   struct pp_err *err);
-
-/* Sets payout id's status to `to` and updated_ms to now_ms, and records
-** now_ms as the moment of the step (authorized_ms when UNAUTHORIZED ->
-** READY, received_ms, cancelled_ms or expired_ms). reference (NULL = keep)
-** is the payout reference of a received payout. PP_NOT_FOUND if there is
-** no such payout. The caller has checked the transition. */
-enum pp_status store_tx_payout_set_status(struct store_tx *tx, int64_t id, enum pp_payout_status to,
-                                          int64_t now_ms, const char *reference,
-                                          struct pp_err *err);
-
-/* Reads the balance of currency (zeros when it has no row yet) inside the
-** transaction; out->currency is set. */
-enum pp_status store_tx_balance_get(struct store_tx *tx, const char *currency,
-                                    struct pp_balance *out, struct pp_err *err);
-
-/* Applies m's deltas to the balance of m->currency (the row is created at
-** zero on first use) and appends one ledger row. If available or blocked
-** would become negative: PP_INSUFFICIENT_FUNDS, nothing changed. If a figure
-** would exceed PP_BALANCE_MINOR_MAX: PP_INVALID_PARAMS. *after_out (may be
-** NULL) receives the balance after the move. */
-enum pp_status store_tx_funds_move(struct store_tx *tx, const struct pp_movement *m,
-                                   struct pp_balance *after_out, struct pp_err *err);
-
-/* Sets settings[key] = value (insert or replace). */
-enum pp_status store_tx_setting_put(struct store_tx *tx, const char *key, const char *value,
+/* Creates rows[0..count) in order, all or nothing: for each, the project
+** by exact name (created if new), the recipient by `rule`, the payout, its
+** funds block (available -> blocked, one BLOCK ledger row). A row whose
+** amount exceeds its currency's available funds is refused with
+** PP_INSUFFICIENT_FUNDS ("insufficient funds in XXX"), and so is every later
+** row of that currency in the call; a recipient clash is PP_INVALID_PARAMS.
+** When any row is refused, nothing is written, every row is tried (each
+** refused row has its err set) and the status is that of the first refused
+** row with its message. On success one audit entry (action, detail given;
+** subject "payout:<first>" or "payout:<first>..<last>") is appended.
+** check_only: every row is tried the same way, then everything is undone;
+** PP_OK then means every row would have been created. */
+enum pp_status store_payouts_create(struct store *st, const struct store_write_ctx *w,
+                                    struct store_payout_new *rows, size_t count,
+                                    store_recipient_rule_fn rule, int check_only,
+                                    const char *audit_action, const char *audit_detail,
                                     struct pp_err *err);
 
-/* Reads settings[key] inside the transaction (see store_setting_get). */
-enum pp_status store_tx_setting_get(struct store_tx *tx, const char *key, char *out,
-                                    size_t out_size, int *found_out, struct pp_err *err);
+/* A change of many payouts by id. */
+enum store_payout_change {
+    /* Any open payout: CANCELLED, funds released (RELEASE ledger row). */
+    STORE_PAYOUT_CANCEL,
+    /* UNAUTHORIZED with end_ms >= now -> READY, authorized_by_user set, never
+    ** a payout whose created_by_user is the acting admin (four eyes). */
+    STORE_PAYOUT_AUTHORIZE,
+    /* Open with end_ms < now: EXPIRED, funds released. */
+    STORE_PAYOUT_EXPIRE,
+};
 
-/* Inserts an admin; e-mail compared case-insensitively. PP_CONFLICT if one
-** with that e-mail exists. *id_out = new id. */
-enum pp_status store_tx_admin_insert(struct store_tx *tx, const char *email,
-                                     const char *password_hash, int64_t now_ms, int64_t *id_out,
-                                     struct pp_err *err);
+/* Applies `change` to each of ids[0..count) that is eligible when re-read
+** inside the transaction (unknown ids, repeats and ineligible payouts are
+** skipped); *done_out = how many changed. When any did, one audit entry
+** (action "payment.cancel" / "payment.authorize" / "payment.expire",
+** subject "payout:<id>,<id>...") is appended. */
+enum pp_status store_payouts_change(struct store *st, const struct store_write_ctx *w,
+                                    enum store_payout_change change, const int64_t *ids,
+                                    size_t count, int64_t *done_out, struct pp_err *err);
 
-/* Replaces the password hash of the admin with this e-mail and bumps its
-** token_generation. PP_NOT_FOUND if there is no such admin. */
-enum pp_status store_tx_admin_set_password(struct store_tx *tx, const char *email,
-                                           const char *password_hash, int64_t now_ms,
-                                           struct pp_err *err);
+/* Formats amount_minor of currency as the audit detail shows it ("12.50
+** USD"): the core's rule, passed in so the store knows no exponents. */
+typedef void (*store_amount_text_fn)(const char *currency, int64_t amount_minor, char *out,
+                                     size_t out_size);
+
+/* Receives payout id: only when it is READY and start_ms <= now <= end_ms,
+** it becomes RECEIVED with `reference` (NULL or "": none) and its amount
+** moves from blocked to paid out (one PAYOUT ledger row), audited as
+** "payment.receive" with the amount as `amount_text` writes it. *out is
+** the payout after the change; when the payout is not receivable the
+** status is PP_CONFLICT, nothing is written, and *out is the payout as it
+** stands (the caller explains why). PP_NOT_FOUND when there is no payout id. */
+enum pp_status store_payout_receive(struct store *st, const struct store_write_ctx *w, int64_t id,
+                                    const char *reference, store_amount_text_fn amount_text,
+                                    struct pp_payout *out, struct pp_err *err);
+
+/* Applies m's deltas to the balance of m->currency (the row is created at
+** zero on first use), appends one ledger row and the audit entry (action,
+** detail). If available or blocked would become negative:
+** PP_INSUFFICIENT_FUNDS, nothing changed. If a figure would exceed
+** PP_BALANCE_MINOR_MAX: PP_INVALID_PARAMS. *after_out (may be NULL)
+** receives the balance after the move. */
+enum pp_status store_funds_move(struct store *st, const struct store_write_ctx *w,
+                                const struct pp_movement *m, const char *audit_action,
+                                const char *audit_detail, struct pp_balance *after_out,
+                                struct pp_err *err);
+
+/* One setting to write. */
+struct store_setting {
+    const char *key;
+    const char *value;
+};
+
+/* Sets settings[kv[i].key] = kv[i].value for i < count (insert or
+** replace) and, when audit_action is not NULL, appends that audit entry
+** with audit_detail. */
+enum pp_status store_settings_put(struct store *st, const struct store_write_ctx *w,
+                                  const struct store_setting *kv, size_t count,
+                                  const char *audit_action, const char *audit_detail,
+                                  struct pp_err *err);
+
+/* Sets the admin with this e-mail's password hash, or creates the admin
+** (e-mail compared case-insensitively) when there is none; a password set
+** bumps its token_generation. *created_out = 1 when created; *id_out = its
+** id. Audited as "admin.create" or "admin.password_reset" with the e-mail. */
+enum pp_status store_admin_upsert(struct store *st, const struct store_write_ctx *w,
+                                  const char *email, const char *password_hash, int *created_out,
+                                  int64_t *id_out, struct pp_err *err);
 
 /* --- Reads -------------------------------------------------------------- */
 

@@ -164,10 +164,22 @@ struct store_conn {
     unsigned read_memo_next;
 };
 
+struct store_sqlite_tx;
+
+/* A step of a write, run on the writer thread inside the batch's
+** transaction: it uses only the store_sqlite_tx_* steps and its own arg,
+** never blocks, and may run more than once for one store_sqlite_write
+** (when a neighbour of its batch fails after writing, the writer rolls the
+** batch back and runs it again, see writer.c), so it derives everything
+** from its inputs and the database and leaves its outputs as its last run
+** sets them. Returning non-PP_OK undoes everything it did. */
+typedef enum pp_status (*store_sqlite_tx_fn)(struct store_sqlite_tx *tx, void *arg,
+                                             struct pp_err *err);
+
 /* A store_sqlite_write() call waiting for the writer. Lives on the caller's stack;
 ** the writer touches it only under st->queue_mu until `done` is set. */
 struct store_req {
-    store_tx_fn fn;
+    store_sqlite_tx_fn fn;
     void *arg;
     enum pp_status status;
     struct pp_err err;
@@ -200,11 +212,11 @@ struct store_sqlite {
     ** writer's WAL hook raises, guarded by ckpt_mu. */
     struct store_conn ckpt;
     pthread_mutex_t ckpt_mu;
-    int ckpt_signalled_frames; /* log size at the last signal */
-    unsigned ckpt_log_round;   /* counts restarts of the log */
-    unsigned ckpt_wanted_round; /* the round the last signal was for */
-    unsigned ckpt_done_round;  /* the round of the last finished checkpoint */
-    int ckpt_done_frames;      /* pages of the log it had copied */
+    int ckpt_signalled_frames;     /* log size at the last signal */
+    unsigned ckpt_log_round;       /* counts restarts of the log */
+    unsigned ckpt_wanted_round;    /* the round the last signal was for */
+    unsigned ckpt_done_round;      /* the round of the last finished checkpoint */
+    int ckpt_done_frames;          /* pages of the log it had copied */
     struct pp_ticker *ckpt_ticker; /* the checkpointer's thread; NULL when not started */
 
     /* events and webhooks (events.c): the outbox workers' wake-up, called
@@ -216,9 +228,8 @@ struct store_sqlite {
     int outbox_added;
 };
 
-/* What a write callback holds: the writer's connection, mid-batch. */
+/* What a write step holds: the writer's connection, mid-batch. */
 struct store_sqlite_tx {
-    struct store_tx pub; /* what the callback is handed: {&store_sqlite_ops, this} */
     struct store_sqlite *st;
     struct store_conn *conn;
 };
@@ -325,9 +336,9 @@ int store_q_is_constraint(const struct store_q *q);
 void store_q_int64_or_null(struct store_q *q, int idx, int64_t v);
 
 /* The payout columns, in the order store_payout_read_row expects. */
-#define STORE_PAYOUT_COLUMNS                                                                    \
-    "id, project_id, recipient_id, currency, amount_minor, start_ms, end_ms, description,"     \
-    " notification, status, created_ms, updated_ms, uuid, metadata, authorized_ms,"          \
+#define STORE_PAYOUT_COLUMNS                                                                       \
+    "id, project_id, recipient_id, currency, amount_minor, start_ms, end_ms, description,"         \
+    " notification, status, created_ms, updated_ms, uuid, metadata, authorized_ms,"                \
     " received_ms, cancelled_ms, expired_ms, reference"
 /* Number of columns in STORE_PAYOUT_COLUMNS. */
 #define STORE_PAYOUT_COLUMN_COUNT 19
@@ -397,7 +408,12 @@ enum pp_status store_sqlite_payout_totals(struct store_sqlite *st, enum pp_total
 enum pp_status store_sqlite_report_payouts(struct store_sqlite *st, const struct pp_report_query *q,
                                            struct pp_report_group *out, size_t cap,
                                            size_t *count_out, struct pp_err *err);
-enum pp_status store_sqlite_write(struct store_sqlite *st, store_tx_fn fn, void *arg,
+/* Runs fn(tx, arg, err) in the writer's next batch and waits until that
+** batch's commit is durable. Returns fn's status when it failed; PP_OK
+** once the commit is on disk; PP_UNAVAILABLE/PP_INTERNAL when the commit
+** failed (fn's effects are then gone too). Safe from any thread but the
+** writer's. The domain operations (writes.c) are built on it. */
+enum pp_status store_sqlite_write(struct store_sqlite *st, store_sqlite_tx_fn fn, void *arg,
                                   struct pp_err *err);
 enum pp_status store_sqlite_tx_project_ensure(struct store_sqlite_tx *tx, const char *name,
                                               int64_t now_ms, int64_t *id_out, struct pp_err *err);
@@ -427,6 +443,36 @@ enum pp_status store_sqlite_tx_admin_insert(struct store_sqlite_tx *tx, const ch
 enum pp_status store_sqlite_tx_admin_set_password(struct store_sqlite_tx *tx, const char *email,
                                                   const char *password_hash, int64_t now_ms,
                                                   struct pp_err *err);
+/* writes.c: the domain operations (payout/store/store.h). */
+enum pp_status store_sqlite_payouts_create(struct store_sqlite *st, const struct store_write_ctx *w,
+                                           struct store_payout_new *rows, size_t count,
+                                           store_recipient_rule_fn rule, int check_only,
+                                           const char *audit_action, const char *audit_detail,
+                                           struct pp_err *err);
+enum pp_status store_sqlite_payouts_change(struct store_sqlite *st, const struct store_write_ctx *w,
+                                           enum store_payout_change change, const int64_t *ids,
+                                           size_t count, int64_t *done_out, struct pp_err *err);
+enum pp_status store_sqlite_payout_receive(struct store_sqlite *st, const struct store_write_ctx *w,
+                                           int64_t id, const char *reference,
+                                           store_amount_text_fn amount_text, struct pp_payout *out,
+                                           struct pp_err *err);
+enum pp_status store_sqlite_funds_move(struct store_sqlite *st, const struct store_write_ctx *w,
+                                       const struct pp_movement *m, const char *audit_action,
+                                       const char *audit_detail, struct pp_balance *after_out,
+                                       struct pp_err *err);
+enum pp_status store_sqlite_settings_put(struct store_sqlite *st, const struct store_write_ctx *w,
+                                         const struct store_setting *kv, size_t count,
+                                         const char *audit_action, const char *audit_detail,
+                                         struct pp_err *err);
+enum pp_status store_sqlite_admin_upsert(struct store_sqlite *st, const struct store_write_ctx *w,
+                                         const char *email, const char *password_hash,
+                                         int *created_out, int64_t *id_out, struct pp_err *err);
+enum pp_status store_sqlite_idem_answer_put(struct store_sqlite *st, const char *scope,
+                                            const char *key, unsigned status,
+                                            const char *content_type, const char *body,
+                                            size_t body_len, struct pp_err *err);
+enum pp_status store_sqlite_idem_purge(struct store_sqlite *st, int64_t before_ms, int64_t limit,
+                                       int64_t *deleted_out, struct pp_err *err);
 enum pp_status store_sqlite_payout_get(struct store_sqlite *st, int64_t id, struct pp_payout *out,
                                        struct pp_err *err);
 enum pp_status store_sqlite_balances_list(struct store_sqlite *st, struct pp_balance *out,

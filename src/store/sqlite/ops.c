@@ -22,9 +22,65 @@ static void op_close(void *backend)
     store_sqlite_close(backend);
 }
 
-static enum pp_status op_tx_audit_append(void *tx, const struct pp_audit *a, struct pp_err *err)
+static enum pp_status op_payouts_create(void *backend, const struct store_write_ctx *w,
+                                        struct store_payout_new *rows, size_t count,
+                                        store_recipient_rule_fn rule, int check_only,
+                                        const char *audit_action, const char *audit_detail,
+                                        struct pp_err *err)
 {
-    return store_sqlite_tx_audit_append(tx, a, err);
+    return store_sqlite_payouts_create(backend, w, rows, count, rule, check_only, audit_action,
+                                       audit_detail, err);
+}
+
+static enum pp_status op_payouts_change(void *backend, const struct store_write_ctx *w,
+                                        enum store_payout_change change, const int64_t *ids,
+                                        size_t count, int64_t *done_out, struct pp_err *err)
+{
+    return store_sqlite_payouts_change(backend, w, change, ids, count, done_out, err);
+}
+
+static enum pp_status op_payout_receive(void *backend, const struct store_write_ctx *w, int64_t id,
+                                        const char *reference, store_amount_text_fn amount_text,
+                                        struct pp_payout *out, struct pp_err *err)
+{
+    return store_sqlite_payout_receive(backend, w, id, reference, amount_text, out, err);
+}
+
+static enum pp_status op_funds_move(void *backend, const struct store_write_ctx *w,
+                                    const struct pp_movement *m, const char *audit_action,
+                                    const char *audit_detail, struct pp_balance *after_out,
+                                    struct pp_err *err)
+{
+    return store_sqlite_funds_move(backend, w, m, audit_action, audit_detail, after_out, err);
+}
+
+static enum pp_status op_settings_put(void *backend, const struct store_write_ctx *w,
+                                      const struct store_setting *kv, size_t count,
+                                      const char *audit_action, const char *audit_detail,
+                                      struct pp_err *err)
+{
+    return store_sqlite_settings_put(backend, w, kv, count, audit_action, audit_detail, err);
+}
+
+static enum pp_status op_admin_upsert(void *backend, const struct store_write_ctx *w,
+                                      const char *email, const char *password_hash,
+                                      int *created_out, int64_t *id_out, struct pp_err *err)
+{
+    return store_sqlite_admin_upsert(backend, w, email, password_hash, created_out, id_out, err);
+}
+
+static enum pp_status op_idem_answer_put(void *backend, const char *scope, const char *key,
+                                         unsigned status, const char *content_type,
+                                         const char *body, size_t body_len, struct pp_err *err)
+{
+    return store_sqlite_idem_answer_put(backend, scope, key, status, content_type, body, body_len,
+                                        err);
+}
+
+static enum pp_status op_idem_purge(void *backend, int64_t before_ms, int64_t limit,
+                                    int64_t *deleted_out, struct pp_err *err)
+{
+    return store_sqlite_idem_purge(backend, before_ms, limit, deleted_out, err);
 }
 
 static enum pp_status op_audit_list(void *backend, const struct pp_audit_filter *f,
@@ -38,27 +94,6 @@ static enum pp_status op_idem_get(void *backend, const char *scope, const char *
                                   struct store_idem_row *out, int *found_out, struct pp_err *err)
 {
     return store_sqlite_idem_get(backend, scope, key, out, found_out, err);
-}
-
-static enum pp_status op_tx_idem_insert(void *tx, const char *scope, const char *key,
-                                        const uint8_t fingerprint[STORE_IDEM_FINGERPRINT_BYTES],
-                                        int64_t created_ms, struct pp_err *err)
-{
-    return store_sqlite_tx_idem_insert(tx, scope, key, fingerprint, created_ms, err);
-}
-
-static enum pp_status op_tx_idem_set_response(void *tx, const char *scope, const char *key,
-                                              unsigned status, const char *content_type,
-                                              const char *body, size_t body_len, struct pp_err *err)
-{
-    return store_sqlite_tx_idem_set_response(tx, scope, key, status, content_type, body, body_len,
-                                             err);
-}
-
-static enum pp_status op_tx_idem_purge(void *tx, int64_t before_ms, int64_t limit,
-                                       int64_t *deleted_out, struct pp_err *err)
-{
-    return store_sqlite_tx_idem_purge(tx, before_ms, limit, deleted_out, err);
 }
 
 static enum pp_status op_payouts_ended_list(void *backend, int64_t now_ms, int64_t *ids_out,
@@ -122,85 +157,6 @@ static enum pp_status op_report_payouts(void *backend, const struct pp_report_qu
     return store_sqlite_report_payouts(backend, q, out, cap, count_out, err);
 }
 
-static enum pp_status op_write(void *backend, store_tx_fn fn, void *arg, struct pp_err *err)
-{
-    return store_sqlite_write(backend, fn, arg, err);
-}
-
-static enum pp_status op_tx_project_ensure(void *tx, const char *name, int64_t now_ms,
-                                           int64_t *id_out, struct pp_err *err)
-{
-    return store_sqlite_tx_project_ensure(tx, name, now_ms, id_out, err);
-}
-
-static enum pp_status op_tx_recipient_find(void *tx, enum pp_ident which, const char *value,
-                                           struct pp_recipient *out, int *found_out,
-                                           struct pp_err *err)
-{
-    return store_sqlite_tx_recipient_find(tx, which, value, out, found_out, err);
-}
-
-static enum pp_status op_tx_recipient_save(void *tx, struct pp_recipient *r, int64_t now_ms,
-                                           struct pp_err *err)
-{
-    return store_sqlite_tx_recipient_save(tx, r, now_ms, err);
-}
-
-static enum pp_status op_tx_payout_insert(void *tx, struct pp_payout *p, struct pp_err *err)
-{
-    return store_sqlite_tx_payout_insert(tx, p, err);
-}
-
-static enum pp_status op_tx_payout_get(void *tx, int64_t id, struct pp_payout *out,
-                                       struct pp_err *err)
-{
-    return store_sqlite_tx_payout_get(tx, id, out, err);
-}
-
-static enum pp_status op_tx_payout_set_status(void *tx, int64_t id, enum pp_payout_status to,
-                                              int64_t now_ms, const char *reference,
-                                              struct pp_err *err)
-{
-    return store_sqlite_tx_payout_set_status(tx, id, to, now_ms, reference, err);
-}
-
-static enum pp_status op_tx_balance_get(void *tx, const char *currency, struct pp_balance *out,
-                                        struct pp_err *err)
-{
-    return store_sqlite_tx_balance_get(tx, currency, out, err);
-}
-
-static enum pp_status op_tx_funds_move(void *tx, const struct pp_movement *m,
-                                       struct pp_balance *after_out, struct pp_err *err)
-{
-    return store_sqlite_tx_funds_move(tx, m, after_out, err);
-}
-
-static enum pp_status op_tx_setting_put(void *tx, const char *key, const char *value,
-                                        struct pp_err *err)
-{
-    return store_sqlite_tx_setting_put(tx, key, value, err);
-}
-
-static enum pp_status op_tx_setting_get(void *tx, const char *key, char *out, size_t out_size,
-                                        int *found_out, struct pp_err *err)
-{
-    return store_sqlite_tx_setting_get(tx, key, out, out_size, found_out, err);
-}
-
-static enum pp_status op_tx_admin_insert(void *tx, const char *email, const char *password_hash,
-                                         int64_t now_ms, int64_t *id_out, struct pp_err *err)
-{
-    return store_sqlite_tx_admin_insert(tx, email, password_hash, now_ms, id_out, err);
-}
-
-static enum pp_status op_tx_admin_set_password(void *tx, const char *email,
-                                               const char *password_hash, int64_t now_ms,
-                                               struct pp_err *err)
-{
-    return store_sqlite_tx_admin_set_password(tx, email, password_hash, now_ms, err);
-}
-
 static enum pp_status op_payout_get(void *backend, int64_t id, struct pp_payout *out,
                                     struct pp_err *err)
 {
@@ -253,12 +209,16 @@ const struct store_backend_ops store_sqlite_ops = {
     .close = op_close,
     .migrate = store_sqlite_migrate,
     .schema_version_latest = store_sqlite_schema_version_latest,
-    .tx_audit_append = op_tx_audit_append,
+    .payouts_create = op_payouts_create,
+    .payouts_change = op_payouts_change,
+    .payout_receive = op_payout_receive,
+    .funds_move = op_funds_move,
+    .settings_put = op_settings_put,
+    .admin_upsert = op_admin_upsert,
+    .idem_answer_put = op_idem_answer_put,
+    .idem_purge = op_idem_purge,
     .audit_list = op_audit_list,
     .idem_get = op_idem_get,
-    .tx_idem_insert = op_tx_idem_insert,
-    .tx_idem_set_response = op_tx_idem_set_response,
-    .tx_idem_purge = op_tx_idem_purge,
     .payouts_ended_list = op_payouts_ended_list,
     .payouts_page = op_payouts_page,
     .recipients_page = op_recipients_page,
@@ -268,19 +228,6 @@ const struct store_backend_ops store_sqlite_ops = {
     .project_get = op_project_get,
     .payout_totals = op_payout_totals,
     .report_payouts = op_report_payouts,
-    .write = op_write,
-    .tx_project_ensure = op_tx_project_ensure,
-    .tx_recipient_find = op_tx_recipient_find,
-    .tx_recipient_save = op_tx_recipient_save,
-    .tx_payout_insert = op_tx_payout_insert,
-    .tx_payout_get = op_tx_payout_get,
-    .tx_payout_set_status = op_tx_payout_set_status,
-    .tx_balance_get = op_tx_balance_get,
-    .tx_funds_move = op_tx_funds_move,
-    .tx_setting_put = op_tx_setting_put,
-    .tx_setting_get = op_tx_setting_get,
-    .tx_admin_insert = op_tx_admin_insert,
-    .tx_admin_set_password = op_tx_admin_set_password,
     .payout_get = op_payout_get,
     .balances_list = op_balances_list,
     .setting_get = op_setting_get,

@@ -22,7 +22,8 @@
 ** COMMIT rolls back the whole batch: every request that had succeeded is
 ** then told nothing was written. All or nothing, never part.
 **
-** It does not know any table; callbacks do the work through store_tx_*.
+** It does not know any table; the steps of writes.c do the work through
+** the store_sqlite_tx_* steps.
 */
 #include <errno.h>
 #include <signal.h>
@@ -60,7 +61,7 @@ static int writer_call(struct store_sqlite_tx *tx, struct store_req *req)
 {
     struct store_conn *c = tx->conn;
     sqlite3_int64 changes_before = sqlite3_total_changes64(c->db);
-    enum pp_status status = req->fn(&tx->pub, req->arg, &req->err);
+    enum pp_status status = req->fn(tx, req->arg, &req->err);
     if (status == PP_OK) {
         pp_err_clear(&req->err);
     } else if (req->err.status == PP_OK) {
@@ -164,8 +165,6 @@ static void writer_run_batch(struct store_sqlite *st, struct store_req **batch, 
 {
     struct store_conn *c = &st->writer;
     struct store_sqlite_tx tx = {.st = st, .conn = c};
-    tx.pub.ops = &store_sqlite_ops;
-    tx.pub.tx = &tx;
     struct pp_err scratch;
     pp_err_clear(&scratch);
     size_t ran = 0;
@@ -278,7 +277,7 @@ void store_writer_stop(struct store_sqlite *st)
     st->thread_started = 0;
 }
 
-enum pp_status store_sqlite_write(struct store_sqlite *st, store_tx_fn fn, void *arg,
+enum pp_status store_sqlite_write(struct store_sqlite *st, store_sqlite_tx_fn fn, void *arg,
                                   struct pp_err *err)
 {
     PP_ASSERT(st != NULL && fn != NULL);

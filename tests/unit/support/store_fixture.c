@@ -84,10 +84,10 @@ int raw_exec(const char *path, const char *sql, char *msg, size_t msg_size)
     return rc;
 }
 
-enum pp_status cb_setting_put(struct store_tx *tx, void *arg, struct pp_err *err)
+enum pp_status cb_setting_put(struct store_sqlite_tx *tx, void *arg, struct pp_err *err)
 {
     struct setting_arg *a = arg;
-    enum pp_status s = store_tx_setting_put(tx, a->key, a->value, err);
+    enum pp_status s = store_sqlite_tx_setting_put(tx, a->key, a->value, err);
     if (s == PP_OK && a->fail_after) {
         s = pp_err_set(err, PP_INVALID_PARAMS, "refused midway");
     }
@@ -99,13 +99,13 @@ enum pp_status put_setting(struct store *st, const char *key, const char *value)
     struct setting_arg a = {.key = key, .value = value};
     struct pp_err err;
     pp_err_clear(&err);
-    return store_write(st, cb_setting_put, &a, &err);
+    return fx_write(st, cb_setting_put, &a, &err);
 }
 
-enum pp_status cb_move(struct store_tx *tx, void *arg, struct pp_err *err)
+enum pp_status cb_move(struct store_sqlite_tx *tx, void *arg, struct pp_err *err)
 {
     struct move_arg *a = arg;
-    enum pp_status s = store_tx_funds_move(tx, &a->m, &a->after, err);
+    enum pp_status s = store_sqlite_tx_funds_move(tx, &a->m, &a->after, err);
     return a->ignore_error ? PP_OK : s;
 }
 
@@ -141,14 +141,14 @@ enum pp_status move(struct store *st, const char *cur, enum pp_ledger_kind kind,
 {
     struct move_arg a = {.m = movement(cur, kind, amount, payout_id)};
     pp_err_clear(err);
-    enum pp_status s = store_write(st, cb_move, &a, err);
+    enum pp_status s = fx_write(st, cb_move, &a, err);
     if (after != NULL) {
         *after = a.after;
     }
     return s;
 }
 
-enum pp_status cb_create(struct store_tx *tx, void *arg, struct pp_err *err)
+enum pp_status cb_create(struct store_sqlite_tx *tx, void *arg, struct pp_err *err)
 {
     struct create_arg *a = arg;
     struct pp_payout p;
@@ -156,13 +156,13 @@ enum pp_status cb_create(struct store_tx *tx, void *arg, struct pp_err *err)
     struct pp_recipient r;
     memset(&r, 0, sizeof r);
     int found = 0;
-    enum pp_status s = store_tx_project_ensure(tx, a->project, 1000, &p.project_id, err);
+    enum pp_status s = store_sqlite_tx_project_ensure(tx, a->project, 1000, &p.project_id, err);
     if (s == PP_OK) {
-        s = store_tx_recipient_find(tx, PP_IDENT_USER_NAME, a->user_name, &r, &found, err);
+        s = store_sqlite_tx_recipient_find(tx, PP_IDENT_USER_NAME, a->user_name, &r, &found, err);
     }
     if (s == PP_OK && !found) {
         snprintf(r.user_name, sizeof r.user_name, "%s", a->user_name);
-        s = store_tx_recipient_save(tx, &r, 1000, err);
+        s = store_sqlite_tx_recipient_save(tx, &r, 1000, err);
     }
     p.recipient_id = r.id;
     snprintf(p.currency, sizeof p.currency, "%s", a->currency);
@@ -176,11 +176,11 @@ enum pp_status cb_create(struct store_tx *tx, void *arg, struct pp_err *err)
         s = sec_uuid_v7(1767225600000, p.uuid, err);
     }
     if (s == PP_OK) {
-        s = store_tx_payout_insert(tx, &p, err);
+        s = store_sqlite_tx_payout_insert(tx, &p, err);
     }
     struct pp_movement m = movement(a->currency, PP_LEDGER_BLOCK, a->amount, p.id);
     if (s == PP_OK) {
-        s = store_tx_funds_move(tx, &m, NULL, err);
+        s = store_sqlite_tx_funds_move(tx, &m, NULL, err);
     }
     a->id_out = p.id;
     return s;
@@ -192,23 +192,23 @@ enum pp_status create_payout(struct store *st, const char *cur, int64_t amount, 
     struct create_arg a = {
         .project = "Project", .user_name = "bob", .currency = cur, .amount = amount};
     pp_err_clear(err);
-    enum pp_status s = store_write(st, cb_create, &a, err);
+    enum pp_status s = fx_write(st, cb_create, &a, err);
     *id_out = a.id_out;
     return s;
 }
 
-enum pp_status cb_close(struct store_tx *tx, void *arg, struct pp_err *err)
+enum pp_status cb_close(struct store_sqlite_tx *tx, void *arg, struct pp_err *err)
 {
     struct close_arg *a = arg;
     struct pp_payout p;
-    enum pp_status s = store_tx_payout_get(tx, a->id, &p, err);
+    enum pp_status s = store_sqlite_tx_payout_get(tx, a->id, &p, err);
     if (s == PP_OK) {
-        s = store_tx_payout_set_status(tx, a->id, a->to, 1500, NULL, err);
+        s = store_sqlite_tx_payout_set_status(tx, a->id, a->to, 1500, NULL, err);
     }
     enum pp_ledger_kind kind = a->to == PP_PAYOUT_RECEIVED ? PP_LEDGER_PAYOUT : PP_LEDGER_RELEASE;
     struct pp_movement m = movement(p.currency, kind, p.amount_minor, a->id);
     if (s == PP_OK) {
-        s = store_tx_funds_move(tx, &m, NULL, err);
+        s = store_sqlite_tx_funds_move(tx, &m, NULL, err);
     }
     return s;
 }
@@ -218,7 +218,7 @@ enum pp_status close_payout(struct store *st, int64_t id, enum pp_payout_status 
     struct close_arg a = {.id = id, .to = to};
     struct pp_err err;
     pp_err_clear(&err);
-    return store_write(st, cb_close, &a, &err);
+    return fx_write(st, cb_close, &a, &err);
 }
 
 struct pp_balance balance_of(struct store *st, const char *cur)
@@ -260,4 +260,9 @@ void sleep_ms(long ms)
 {
     struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
     nanosleep(&ts, NULL);
+}
+
+enum pp_status fx_write(struct store *st, store_sqlite_tx_fn fn, void *arg, struct pp_err *err)
+{
+    return store_sqlite_write(st->backend, fn, arg, err);
 }

@@ -14,6 +14,7 @@
 #include <sqlite3.h>
 
 #include "payout/store/store.h"
+#include "store/sqlite/internal.h"
 
 /* --- Fixture ---------------------------------------------------------------- */
 struct fx {
@@ -71,11 +72,11 @@ int64_t raw_int(const char *path, const char *sql);
 /* Runs sql; returns the result code and copies the message into msg. */
 int raw_exec(const char *path, const char *sql, char *msg, size_t msg_size);
 
-enum pp_status cb_setting_put(struct store_tx *tx, void *arg, struct pp_err *err);
+enum pp_status cb_setting_put(struct store_sqlite_tx *tx, void *arg, struct pp_err *err);
 
 enum pp_status put_setting(struct store *st, const char *key, const char *value);
 
-enum pp_status cb_move(struct store_tx *tx, void *arg, struct pp_err *err);
+enum pp_status cb_move(struct store_sqlite_tx *tx, void *arg, struct pp_err *err);
 
 struct pp_movement movement(const char *cur, enum pp_ledger_kind kind, int64_t amount,
                             int64_t payout_id);
@@ -83,12 +84,12 @@ struct pp_movement movement(const char *cur, enum pp_ledger_kind kind, int64_t a
 enum pp_status move(struct store *st, const char *cur, enum pp_ledger_kind kind, int64_t amount,
                     int64_t payout_id, struct pp_balance *after, struct pp_err *err);
 
-enum pp_status cb_create(struct store_tx *tx, void *arg, struct pp_err *err);
+enum pp_status cb_create(struct store_sqlite_tx *tx, void *arg, struct pp_err *err);
 
 enum pp_status create_payout(struct store *st, const char *cur, int64_t amount, int64_t *id_out,
                              struct pp_err *err);
 
-enum pp_status cb_close(struct store_tx *tx, void *arg, struct pp_err *err);
+enum pp_status cb_close(struct store_sqlite_tx *tx, void *arg, struct pp_err *err);
 
 enum pp_status close_payout(struct store *st, int64_t id, enum pp_payout_status to);
 
@@ -97,6 +98,10 @@ struct pp_balance balance_of(struct store *st, const char *cur);
 void collect(void *ctx, const char *line);
 
 int check_problems(struct store *st, struct report *r);
+
+/* Runs fn in the SQLite backend's writer of st (store_sqlite_write): the
+** step-level tests drive the backend's own transaction steps. */
+enum pp_status fx_write(struct store *st, store_sqlite_tx_fn fn, void *arg, struct pp_err *err);
 
 /* Sleeps ms milliseconds. */
 void sleep_ms(long ms);

@@ -16,6 +16,7 @@
 #include "payout/base/assert.h"
 #include "payout/core/dates.h"
 #include "payout/sec/secrets.h"
+#include "write.h"
 
 enum pp_status core_webhook_url_check(const char *url, struct pp_err *err)
 {
@@ -43,13 +44,6 @@ enum pp_status core_webhook_url_check(const char *url, struct pp_err *err)
         return pp_err_set(err, PP_INVALID_PARAMS, "url must name a host");
     }
     return PP_OK;
-}
-
-/* A write context for actor at the current time. */
-static struct store_write_ctx write_ctx(const struct pp_actor *actor)
-{
-    struct store_write_ctx w = {.actor = actor, .now_ms = core_now_ms(), .idem = NULL};
-    return w;
 }
 
 /* A new secret into secret_out and its sealed form into sealed_out. */
@@ -80,14 +74,16 @@ enum pp_status core_webhook_create(struct core_app *app, const struct pp_actor *
         st = secret_new(app, secret_out, sealed, err);
     }
     if (st == PP_OK) {
-        struct store_write_ctx w = write_ctx(actor);
+        struct core_write cw;
+        core_write_begin(&cw, actor, core_now_ms());
         struct store_webhook_create in = {
             .url = url,
             .events_mask = events_mask,
             .description = description,
             .secret_sealed = sealed,
         };
-        st = store_webhook_create(app->store, &w, &in, out, err);
+        st = store_webhook_create(app->store, &cw.ctx, &in, out, err);
+        core_write_end(&cw, st);
     }
     if (st != PP_OK) {
         sec_wipe(secret_out, SEC_WEBHOOK_SECRET_TEXT_BYTES);
@@ -105,7 +101,8 @@ enum pp_status core_webhook_update(struct core_app *app, const struct pp_actor *
         st = core_webhook_url_check(change->url, err);
     }
     if (st == PP_OK) {
-        struct store_write_ctx w = write_ctx(actor);
+        struct core_write cw;
+        core_write_begin(&cw, actor, core_now_ms());
         struct store_webhook_update in = {
             .id = id,
             .url = change->url,
@@ -114,7 +111,8 @@ enum pp_status core_webhook_update(struct core_app *app, const struct pp_actor *
             .enabled = change->enabled,
             .description = change->description,
         };
-        st = store_webhook_update(app->store, &w, &in, out, err);
+        st = store_webhook_update(app->store, &cw.ctx, &in, out, err);
+        core_write_end(&cw, st);
     }
     return st;
 }
@@ -122,8 +120,11 @@ enum pp_status core_webhook_update(struct core_app *app, const struct pp_actor *
 enum pp_status core_webhook_delete(struct core_app *app, const struct pp_actor *actor, int64_t id,
                                    struct pp_err *err)
 {
-    struct store_write_ctx w = write_ctx(actor);
-    return store_webhook_delete(app->store, &w, id, err);
+    struct core_write cw;
+    core_write_begin(&cw, actor, core_now_ms());
+    enum pp_status st = store_webhook_delete(app->store, &cw.ctx, id, err);
+    core_write_end(&cw, st);
+    return st;
 }
 
 enum pp_status core_webhook_rotate(struct core_app *app, const struct pp_actor *actor, int64_t id,
@@ -134,9 +135,11 @@ enum pp_status core_webhook_rotate(struct core_app *app, const struct pp_actor *
     char sealed[PP_WEBHOOK_SEALED_BYTES];
     enum pp_status st = secret_new(app, secret_out, sealed, err);
     if (st == PP_OK) {
-        struct store_write_ctx w = write_ctx(actor);
-        st = store_webhook_rotate(app->store, &w, id, sealed,
-                                  w.now_ms + PP_WEBHOOK_SECRET_OVERLAP_MS, out, err);
+        struct core_write cw;
+        core_write_begin(&cw, actor, core_now_ms());
+        st = store_webhook_rotate(app->store, &cw.ctx, id, sealed,
+                                  cw.ctx.now_ms + PP_WEBHOOK_SECRET_OVERLAP_MS, out, err);
+        core_write_end(&cw, st);
     }
     if (st != PP_OK) {
         sec_wipe(secret_out, SEC_WEBHOOK_SECRET_TEXT_BYTES);
@@ -148,9 +151,12 @@ enum pp_status core_webhook_rotate(struct core_app *app, const struct pp_actor *
 enum pp_status core_webhook_test(struct core_app *app, const struct pp_actor *actor, int64_t id,
                                  struct pp_err *err)
 {
-    struct store_write_ctx w = write_ctx(actor);
+    struct core_write cw;
+    core_write_begin(&cw, actor, core_now_ms());
     int64_t event_id = 0;
-    return store_webhook_test(app->store, &w, id, &event_id, err);
+    enum pp_status st = store_webhook_test(app->store, &cw.ctx, id, &event_id, err);
+    core_write_end(&cw, st);
+    return st;
 }
 
 enum pp_status core_webhook_replay(struct core_app *app, const struct pp_actor *actor, int64_t id,
@@ -161,10 +167,13 @@ enum pp_status core_webhook_replay(struct core_app *app, const struct pp_actor *
     if (after_id == 0 && to_ms < from_ms) {
         return pp_err_set(err, PP_INVALID_PARAMS, "to must not be before from");
     }
-    struct store_write_ctx w = write_ctx(actor);
+    struct core_write cw;
+    core_write_begin(&cw, actor, core_now_ms());
     struct store_webhook_replay in = {
         .id = id, .after_id = after_id, .from_ms = from_ms, .to_ms = to_ms};
-    return store_webhook_replay(app->store, &w, &in, queued_out, err);
+    enum pp_status st = store_webhook_replay(app->store, &cw.ctx, &in, queued_out, err);
+    core_write_end(&cw, st);
+    return st;
 }
 
 enum pp_status core_webhooks_list(struct core_app *app, struct pp_webhook *out, size_t cap,

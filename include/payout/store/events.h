@@ -26,7 +26,7 @@
 
 #include "payout/model/event.h"
 #include "payout/status.h"
-#include "payout/store/write_ctx.h"
+#include "payout/store/store.h"
 
 struct store;
 

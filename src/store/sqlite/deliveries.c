@@ -195,9 +195,8 @@ static enum pp_status endpoint_disable(struct store_sqlite_tx *tx, const struct 
     return status;
 }
 
-static enum pp_status results_run(struct store_tx *pub, void *arg, struct pp_err *err)
+static enum pp_status results_run(struct store_sqlite_tx *tx, void *arg, struct pp_err *err)
 {
-    struct store_sqlite_tx *tx = pub->tx;
     struct store_conn *c = store_tx_conn(tx);
     const struct op_results *op = arg;
     enum pp_status status = PP_OK;

@@ -472,9 +472,8 @@ struct notify_record {
     size_t count;
 };
 
-static enum pp_status notify_record_run(struct store_tx *pub, void *arg, struct pp_err *err)
+static enum pp_status notify_record_run(struct store_sqlite_tx *tx, void *arg, struct pp_err *err)
 {
-    struct store_sqlite_tx *tx = pub->tx;
     struct store_conn *c = store_tx_conn(tx);
     const struct notify_record *r = arg;
     enum pp_status status = PP_OK;

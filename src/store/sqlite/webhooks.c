@@ -145,6 +145,36 @@ static enum pp_status run_change(struct store_q *q, const char *what, const char
     return status;
 }
 
+/* An operation's step with the request's Idempotency-Key row recorded in
+** the same savepoint after it (as writes.c does for the payout operations). */
+struct keyed {
+    store_sqlite_tx_fn fn;
+    void *arg;
+    const struct store_write_ctx *w;
+};
+
+static enum pp_status keyed_run(struct store_sqlite_tx *tx, void *arg, struct pp_err *err)
+{
+    struct keyed *k = arg;
+    enum pp_status st = k->fn(tx, k->arg, err);
+    if (st == PP_OK) {
+        const struct store_idem_key *idem = k->w->idem;
+        st = store_sqlite_tx_idem_insert(tx, idem->scope, idem->key, idem->fingerprint,
+                                         k->w->now_ms, err);
+    }
+    return st;
+}
+
+static enum pp_status webhook_write(void *backend, const struct store_write_ctx *w,
+                                    store_sqlite_tx_fn fn, void *arg, struct pp_err *err)
+{
+    if (w->idem == NULL) {
+        return store_sqlite_write(backend, fn, arg, err);
+    }
+    struct keyed k = {.fn = fn, .arg = arg, .w = w};
+    return store_sqlite_write(backend, keyed_run, &k, err);
+}
+
 /* --- Create ----------------------------------------------------------------- */
 
 struct op_create {
@@ -153,9 +183,8 @@ struct op_create {
     struct pp_webhook *out;
 };
 
-static enum pp_status create_run(struct store_tx *pub, void *arg, struct pp_err *err)
+static enum pp_status create_run(struct store_sqlite_tx *tx, void *arg, struct pp_err *err)
 {
-    struct store_sqlite_tx *tx = pub->tx;
     struct store_conn *c = store_tx_conn(tx);
     struct op_create *op = arg;
     char events[600];
@@ -199,7 +228,7 @@ enum pp_status store_sqlite_webhook_create(void *backend, const struct store_wri
                                            struct pp_webhook *out, struct pp_err *err)
 {
     struct op_create op = {.w = w, .in = in, .out = out};
-    return store_sqlite_write(backend, create_run, &op, err);
+    return webhook_write(backend, w, create_run, &op, err);
 }
 
 /* --- Update, delete, rotate --------------------------------------------------- */
@@ -210,9 +239,8 @@ struct op_update {
     struct pp_webhook *out;
 };
 
-static enum pp_status update_run(struct store_tx *pub, void *arg, struct pp_err *err)
+static enum pp_status update_run(struct store_sqlite_tx *tx, void *arg, struct pp_err *err)
 {
-    struct store_sqlite_tx *tx = pub->tx;
     struct store_conn *c = store_tx_conn(tx);
     struct op_update *op = arg;
     const struct store_webhook_update *in = op->in;
@@ -254,7 +282,7 @@ enum pp_status store_sqlite_webhook_update(void *backend, const struct store_wri
                                            struct pp_webhook *out, struct pp_err *err)
 {
     struct op_update op = {.w = w, .in = in, .out = out};
-    return store_sqlite_write(backend, update_run, &op, err);
+    return webhook_write(backend, w, update_run, &op, err);
 }
 
 struct op_simple {
@@ -266,9 +294,8 @@ struct op_simple {
     int64_t result;
 };
 
-static enum pp_status delete_run(struct store_tx *pub, void *arg, struct pp_err *err)
+static enum pp_status delete_run(struct store_sqlite_tx *tx, void *arg, struct pp_err *err)
 {
-    struct store_sqlite_tx *tx = pub->tx;
     struct store_conn *c = store_tx_conn(tx);
     struct op_simple *op = arg;
     struct store_q q;
@@ -297,12 +324,11 @@ enum pp_status store_sqlite_webhook_delete(void *backend, const struct store_wri
                                            int64_t id, struct pp_err *err)
 {
     struct op_simple op = {.w = w, .id = id};
-    return store_sqlite_write(backend, delete_run, &op, err);
+    return webhook_write(backend, w, delete_run, &op, err);
 }
 
-static enum pp_status rotate_run(struct store_tx *pub, void *arg, struct pp_err *err)
+static enum pp_status rotate_run(struct store_sqlite_tx *tx, void *arg, struct pp_err *err)
 {
-    struct store_sqlite_tx *tx = pub->tx;
     struct store_conn *c = store_tx_conn(tx);
     struct op_simple *op = arg;
     struct store_q q;
@@ -331,7 +357,7 @@ enum pp_status store_sqlite_webhook_rotate(void *backend, const struct store_wri
 {
     struct op_simple op = {
         .w = w, .id = id, .new_sealed = new_sealed, .until_ms = old_until_ms, .out = out};
-    return store_sqlite_write(backend, rotate_run, &op, err);
+    return webhook_write(backend, w, rotate_run, &op, err);
 }
 
 /* --- Test and replay ------------------------------------------------------------ */
@@ -354,9 +380,8 @@ static enum pp_status delivery_insert(struct store_sqlite_tx *tx, int64_t endpoi
     return status;
 }
 
-static enum pp_status test_run(struct store_tx *pub, void *arg, struct pp_err *err)
+static enum pp_status test_run(struct store_sqlite_tx *tx, void *arg, struct pp_err *err)
 {
-    struct store_sqlite_tx *tx = pub->tx;
     struct store_conn *c = store_tx_conn(tx);
     struct op_simple *op = arg;
     struct pp_webhook *w = pp_check_alloc(malloc(sizeof *w));
@@ -384,7 +409,7 @@ enum pp_status store_sqlite_webhook_test(void *backend, const struct store_write
                                          int64_t *event_id_out, struct pp_err *err)
 {
     struct op_simple op = {.w = w, .id = id};
-    enum pp_status status = store_sqlite_write(backend, test_run, &op, err);
+    enum pp_status status = webhook_write(backend, w, test_run, &op, err);
     *event_id_out = status == PP_OK ? op.result : 0;
     return status;
 }
@@ -413,9 +438,8 @@ static void replay_bind(struct store_q *q, const struct store_webhook_replay *in
     store_q_text_or_null(q, 5, events);
 }
 
-static enum pp_status replay_run(struct store_tx *pub, void *arg, struct pp_err *err)
+static enum pp_status replay_run(struct store_sqlite_tx *tx, void *arg, struct pp_err *err)
 {
-    struct store_sqlite_tx *tx = pub->tx;
     struct store_conn *c = store_tx_conn(tx);
     struct op_replay *op = arg;
     char events[600];
@@ -465,7 +489,7 @@ enum pp_status store_sqlite_webhook_replay(void *backend, const struct store_wri
                                            int64_t *queued_out, struct pp_err *err)
 {
     struct op_replay op = {.w = w, .in = in};
-    enum pp_status status = store_sqlite_write(backend, replay_run, &op, err);
+    enum pp_status status = webhook_write(backend, w, replay_run, &op, err);
     *queued_out = status == PP_OK ? op.queued : 0;
     return status;
 }

@@ -15,6 +15,7 @@
 #include "reads.h"
 #include "reports.h"
 #include "service.h"
+#include "webhooks.h"
 
 /* Columns: method, pattern, handler, access, has_body, body_bytes_max (0 =
 ** the server's --body-max). One route per line. */
@@ -56,6 +57,17 @@ const struct api_route api_routes[] = {
     {"POST", "/api/admin/funds/withdraw", api_admin_withdraw, API_ACCESS_ADMIN, 1, 0},
     {"PUT", "/api/admin/settings/authorization", api_admin_authorization_put, API_ACCESS_ADMIN, 1, 0},
     {"GET", "/api/admin/audit", api_admin_audit_list, API_ACCESS_ADMIN, 0, 0},
+    /* Events and webhooks (spec section 9): the API key or an admin */
+    {"GET", "/api/events", api_events_list, API_ACCESS_INTEGRATOR, 0, 0},
+    {"POST", "/api/webhooks", api_webhook_create, API_ACCESS_INTEGRATOR, 1, 0},
+    {"GET", "/api/webhooks", api_webhooks_list, API_ACCESS_INTEGRATOR, 0, 0},
+    {"GET", "/api/webhooks/{id}", api_webhook_get, API_ACCESS_INTEGRATOR, 0, 0},
+    {"PATCH", "/api/webhooks/{id}", api_webhook_patch, API_ACCESS_INTEGRATOR, 1, 0},
+    {"DELETE", "/api/webhooks/{id}", api_webhook_delete, API_ACCESS_INTEGRATOR, 0, 0},
+    {"POST", "/api/webhooks/{id}/rotate-secret", api_webhook_rotate, API_ACCESS_INTEGRATOR, 1, 0},
+    {"POST", "/api/webhooks/{id}/test", api_webhook_test, API_ACCESS_INTEGRATOR, 1, 0},
+    {"POST", "/api/webhooks/{id}/replay", api_webhook_replay, API_ACCESS_INTEGRATOR, 1, 0},
+    {"GET", "/api/webhooks/{id}/deliveries", api_webhook_deliveries, API_ACCESS_INTEGRATOR, 0, 0},
 };
 
 const size_t api_routes_count = sizeof api_routes / sizeof api_routes[0];

@@ -14,11 +14,13 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "payout/api/events.h"
 #include "payout/base/log.h"
 #include "payout/core/admins.h"
 #include "payout/core/app.h"
 #include "payout/core/expiry.h"
 #include "payout/core/service.h"
+#include "payout/core/webhooks.h"
 #include "payout/http/server.h"
 #include "payout/limits.h"
 #include "payout/sec/secrets.h"
@@ -95,6 +97,41 @@ done:
     return text;
 }
 
+/* The master secret of sealed webhook secrets: a file beside the
+** database, "<db>.key" ("sqlite:" prefix left out). */
+static void serve_key_path(const char *db_path, char *out, size_t size)
+{
+    const char *path = strncmp(db_path, "sqlite:", 7) == 0 ? db_path + 7 : db_path;
+    snprintf(out, size, "%s.key", path);
+}
+
+/* Starts the outbox (payout/core/webhooks.h): webhook deliveries and
+** recipient e-mails. 0 after a message on stderr. */
+static int serve_outbox_start(const struct cli_options *o, struct serve_state *s)
+{
+    struct pp_err err = {0};
+    char key_path[PP_DB_PATH_BYTES_MAX + 8];
+    serve_key_path(o->db_path, key_path, sizeof key_path);
+    struct core_outbox_options outbox = {
+        .key_path = key_path,
+        .allow_cidrs = o->webhook_allow_cidrs,
+        .retry_ms = o->webhook_retry_ms,
+        .smtp_url = o->smtp_url,
+        .smtp_from = o->smtp_from,
+        .smtp_user = o->smtp_user,
+        .smtp_password = o->smtp_password,
+        .smtp_ca_file = o->smtp_ca_file,
+        .workers = 1,
+        .render = api_event_render,
+    };
+    if (core_outbox_options_check(&outbox, &err) != PP_OK ||
+        core_outbox_start(s->app, &outbox, &err) != PP_OK) {
+        fprintf(stderr, "payout-panel: %s\n", err.message);
+        return 0;
+    }
+    return 1;
+}
+
 /* Everything before listening: TLS files, the app, the first admin, the
 ** background tasks. 0 after a message on stderr. */
 static int serve_open(const struct cli_options *o, struct serve_state *s)
@@ -110,7 +147,7 @@ static int serve_open(const struct cli_options *o, struct serve_state *s)
         fprintf(stderr, "payout-panel: cannot open %s: %s\n", o->db_path, err.message);
         return 0;
     }
-    if (!serve_admin_bootstrap(s->app, o)) {
+    if (!serve_admin_bootstrap(s->app, o) || !serve_outbox_start(o, s)) {
         return 0;
     }
     struct core_service_options service = {

@@ -36,9 +36,16 @@ struct cli_options {
     long rate_burst;
     long idempotency_ttl_h;
     long password_iterations;
+    const char *webhook_retry_ms;    /* checked by serve (payout/core/webhooks.h) */
+    const char *webhook_allow_cidrs; /* NULL: none */
+    const char *smtp_url;            /* NULL: notifications are skipped */
+    const char *smtp_from;
     /* Environment only. */
     const char *first_admin_email; /* PAYOUT_ADMIN_EMAIL for the first start */
     const char *admin_password;    /* PAYOUT_ADMIN_PASSWORD, NULL = generate */
+    const char *smtp_user;         /* PAYOUT_SMTP_USER */
+    const char *smtp_password;     /* PAYOUT_SMTP_PASSWORD */
+    const char *smtp_ca_file;      /* PAYOUT_SMTP_CA_FILE */
 };
 
 /* What an option's value is. */
@@ -69,7 +76,7 @@ enum cli_check {
 /* Defaults that are worked out at parse time instead of written down. */
 enum cli_derived {
     CLI_DERIVED_NONE,
-    CLI_DERIVED_CORES,      /* the number of cores, at most the option's max (cli_threads_default) */
+    CLI_DERIVED_CORES, /* the number of cores, at most the option's max (cli_threads_default) */
     CLI_DERIVED_TWICE_RATE, /* twice the rate when only the rate is given (>= 1) */
 };
 

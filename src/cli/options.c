@@ -199,9 +199,9 @@ const struct cli_option cli_option_table[] = {
      .value_name = "LIST",
      .env = "PAYOUT_WEBHOOK_RETRY_MS",
      .kind = CLI_VALUE_TEXT,
-     .default_text = "5000,300000,1800000,7200000,18000000,36000000,36000000",
      .offset = FIELD(webhook_retry_ms),
-     .help = "waits between webhook and e-mail retries, comma-separated milliseconds"},
+     .help = "waits between webhook and e-mail retries, comma-separated milliseconds; "
+             "unset: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h"},
     {.flag = "--webhook-allow-cidrs",
      .value_name = "LIST",
      .env = "PAYOUT_WEBHOOK_ALLOW_CIDRS",

@@ -41,13 +41,15 @@ struct pp_payout {
     enum pp_payout_status status;
     int64_t created_ms;
     int64_t updated_ms;
-    char uuid[PP_UUID_TEXT_BYTES];                 /* the payout's uniqueId */
-    char metadata[PP_METADATA_BYTES_MAX + 1];      /* compact JSON object, "" for none */
-    int64_t authorized_ms;                         /* 0 = not set (and below) */
+    char uuid[PP_UUID_TEXT_BYTES];            /* the payout's uniqueId */
+    char metadata[PP_METADATA_BYTES_MAX + 1]; /* compact JSON object, "" for none */
+    int64_t authorized_ms;                    /* 0 = not set (and below) */
     int64_t received_ms;
     int64_t cancelled_ms;
     int64_t expired_ms;
-    char reference[PP_REFERENCE_BYTES_MAX + 1];    /* payout reference when received */
+    char reference[PP_REFERENCE_BYTES_MAX + 1]; /* payout reference when received */
+    int64_t created_by_user;    /* the panel user who created it; 0: the API key or the server */
+    int64_t authorized_by_user; /* the panel user who authorized it; 0: none, or the API key */
 };
 
 /* Which identifier names a recipient. */
@@ -89,14 +91,14 @@ const char *pp_ledger_kind_name(enum pp_ledger_kind kind);
 /* One funds movement: the deltas are applied to the currency's balance and
 ** appended to the ledger in the same transaction. */
 struct pp_movement {
-    const char *currency;   /* borrowed, 3 letters */
+    const char *currency; /* borrowed, 3 letters */
     enum pp_ledger_kind kind;
     int64_t d_available;
     int64_t d_blocked;
     int64_t d_paid_out;
-    int64_t payout_id;      /* 0 when not about a payout */
-    const char *reference;  /* borrowed; NULL or "" for none */
-    int64_t admin_id;       /* acting admin, 0 for an integrator or the server */
+    int64_t payout_id;     /* 0 when not about a payout */
+    const char *reference; /* borrowed; NULL or "" for none */
+    int64_t admin_id;      /* acting admin, 0 for an integrator or the server */
     int64_t at_ms;
 };
 

@@ -164,6 +164,15 @@ static void write_optional_date(struct jw *w, const char *key, int64_t ms)
     }
 }
 
+/* key: id, when id is a panel user's (not 0). */
+static void write_optional_id(struct jw *w, const char *key, int64_t id)
+{
+    if (id != 0) {
+        jw_key(w, key);
+        jw_int(w, id);
+    }
+}
+
 /* Every member of the payout object but the notifications. */
 static void payout_members_write(struct jw *w, const struct pp_payout *p)
 {
@@ -207,6 +216,8 @@ static void payout_members_write(struct jw *w, const struct pp_payout *p)
     }
     write_optional_date(w, "cancelledAt", p->cancelled_ms);
     write_optional_date(w, "expiredAt", p->expired_ms);
+    write_optional_id(w, "createdByUserId", p->created_by_user);
+    write_optional_id(w, "authorizedByUserId", p->authorized_by_user);
 }
 
 void api_payout_write(struct jw *w, const struct pp_payout *p)

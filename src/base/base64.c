@@ -13,6 +13,7 @@
 #include "payout/base/base64.h"
 
 #include "payout/base/assert.h"
+#include "payout/base/radix.h"
 
 /* The two letters that tell the alphabets apart (values 62 and 63). */
 struct alphabet {
@@ -23,22 +24,16 @@ struct alphabet {
 static const struct alphabet url_alphabet = {'-', '_'};
 static const struct alphabet std_alphabet = {'+', '/'};
 
-/* -1 when lo <= x <= hi, else 0 (x, lo and hi between 0 and 255). */
-static int range_mask(int x, int lo, int hi)
+/* The 6-bit value of c in alphabet a (a struct alphabet), or -1. */
+static int char_value(unsigned char c, const void *alphabet)
 {
-    int d = x - lo;
-    return ((d | (hi - lo - d)) >> 8) ^ -1;
-}
-
-/* The 6-bit value of c in alphabet a, or -1. */
-static int char_value(unsigned char c, const struct alphabet *a)
-{
+    const struct alphabet *a = alphabet;
     int x = c;
-    int upper = range_mask(x, 'A', 'Z');
-    int lower = range_mask(x, 'a', 'z');
-    int digit = range_mask(x, '0', '9');
-    int v62 = range_mask(x, a->v62, a->v62);
-    int v63 = range_mask(x, a->v63, a->v63);
+    int upper = pp_radix_range_mask(x, 'A', 'Z');
+    int lower = pp_radix_range_mask(x, 'a', 'z');
+    int digit = pp_radix_range_mask(x, '0', '9');
+    int v62 = pp_radix_range_mask(x, a->v62, a->v62);
+    int v63 = pp_radix_range_mask(x, a->v63, a->v63);
     return ((x - 'A') & upper) | ((x - 'a' + 26) & lower) | ((x - '0' + 52) & digit) | (62 & v62) |
            (63 & v63) | ~(upper | lower | digit | v62 | v63);
 }
@@ -47,9 +42,10 @@ static int char_value(unsigned char c, const struct alphabet *a)
 static char value_char(uint32_t value, const struct alphabet *a)
 {
     int v = (int)(value & 63u);
-    int c = ((v + 'A') & range_mask(v, 0, 25)) | ((v - 26 + 'a') & range_mask(v, 26, 51)) |
-            ((v - 52 + '0') & range_mask(v, 52, 61)) | (a->v62 & range_mask(v, 62, 62)) |
-            (a->v63 & range_mask(v, 63, 63));
+    int c = ((v + 'A') & pp_radix_range_mask(v, 0, 25)) |
+            ((v - 26 + 'a') & pp_radix_range_mask(v, 26, 51)) |
+            ((v - 52 + '0') & pp_radix_range_mask(v, 52, 61)) |
+            (a->v62 & pp_radix_range_mask(v, 62, 62)) | (a->v63 & pp_radix_range_mask(v, 63, 63));
     return (char)c;
 }
 
@@ -115,37 +111,12 @@ size_t pp_base64_encode(const uint8_t *in, size_t len, char *out, size_t out_siz
 static int decode_body(const char *in, size_t len, const struct alphabet *a, uint8_t *out,
                        size_t out_size, size_t *out_len)
 {
-    uint32_t acc = 0;
-    unsigned bits = 0;
-    size_t n = 0;
-    int bad = 0;
-    int ok = 0;
-
     /* A remainder of one character carries only 6 bits: no byte string
     ** encodes to it. */
     if (len % 4 == 1 || len / 4 * 3 + (len % 4 == 0 ? 0 : len % 4 - 1) > out_size) {
-        goto done;
+        return 0;
     }
-    /* Every character is read even after a bad one (no early exit). */
-    for (size_t i = 0; i < len; i++) {
-        int value = char_value((unsigned char)in[i], a);
-        bad |= value;
-        acc = (acc << 6) | ((uint32_t)value & 0x3fu);
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out[n++] = (uint8_t)((acc >> bits) & 0xffu);
-            acc &= (1u << bits) - 1u;
-        }
-    }
-    /* A -1 value sets the sign bit of bad; leftover bits must be zero. */
-    if (bad < 0 || acc != 0) {
-        goto done;
-    }
-    *out_len = n;
-    ok = 1;
-done:
-    return ok;
+    return pp_radix_unpack(in, len, 6, char_value, a, out, out_len);
 }
 
 int pp_base64url_decode(const char *in, size_t len, uint8_t *out, size_t out_size, size_t *out_len)

@@ -10,6 +10,7 @@
 #include "payout/sec/base32.h"
 
 #include "payout/base/assert.h"
+#include "payout/base/radix.h"
 
 /* Bytes encoded at most in one call: secrets are tens of bytes. */
 #define BASE32_BYTES_MAX (1024u * 1024u)
@@ -45,20 +46,14 @@ void sec_base32_encode(const uint8_t *in, size_t len, char *out, size_t out_size
     out[n] = '\0';
 }
 
-/* -1 when lo <= x <= hi, else 0 (x, lo and hi between 0 and 255). */
-static int range_mask(int x, int lo, int hi)
-{
-    int d = x - lo;
-    return ((d | (hi - lo - d)) >> 8) ^ -1;
-}
-
 /* The 5-bit value of c (A-Z, a-z, 2-7), or -1. Setting bit 0x20 maps only
 ** A-Z onto a-z; the digits 2-7 already have it. */
-static int char_value(unsigned char c)
+static int char_value(unsigned char c, const void *unused)
 {
+    (void)unused;
     int x = c;
-    int letter = range_mask(x | 0x20, 'a', 'z');
-    int digit = range_mask(x, '2', '7');
+    int letter = pp_radix_range_mask(x | 0x20, 'a', 'z');
+    int digit = pp_radix_range_mask(x, '2', '7');
     return (((x | 0x20) - 'a') & letter) | ((x - '2' + 26) & digit) | ~(letter | digit);
 }
 
@@ -73,10 +68,6 @@ static int padding_for(size_t r)
 int sec_base32_decode(const char *text, size_t len, uint8_t *out, size_t out_size, size_t *out_len)
 {
     size_t body = len;
-    uint32_t acc = 0;
-    unsigned bits = 0;
-    size_t n = 0;
-    int bad = 0;
     int ok = 0;
 
     PP_ASSERT(text != NULL || len == 0);
@@ -88,23 +79,7 @@ int sec_base32_decode(const char *text, size_t len, uint8_t *out, size_t out_siz
     if (pad < 0 || (body < len && len - body != (size_t)pad) || body * 5 / 8 > out_size) {
         goto done;
     }
-    for (size_t i = 0; i < body; i++) {
-        int value = char_value((unsigned char)text[i]);
-        bad |= value;
-        acc = ((acc << 5) | ((uint32_t)value & 0x1fu)) & 0xfffu;
-        bits += 5;
-        if (bits >= 8) {
-            bits -= 8;
-            out[n++] = (uint8_t)((acc >> bits) & 0xffu);
-            acc &= (1u << bits) - 1u;
-        }
-    }
-    /* A -1 value sets the sign bit of bad; leftover bits must be zero. */
-    if (bad < 0 || acc != 0) {
-        goto done;
-    }
-    *out_len = n;
-    ok = 1;
+    ok = pp_radix_unpack(text, body, 5, char_value, NULL, out, out_len);
 done:
     return ok;
 }

@@ -303,6 +303,50 @@ static void test_authorize_counting(void **state)
     set_policy("{\"mode\":\"off\"}", "{\"mode\":\"off\",\"thresholds\":{}}");
 }
 
+/* Four eyes: a panel user never authorizes a payout they created; the
+** payout names its creator and its authorizer. */
+static void test_authorize_four_eyes(void **state)
+{
+    (void)state;
+    set_policy("{\"mode\":\"always\"}", "{\"mode\":\"always\",\"thresholds\":{}}");
+    pp_fund(cur, admin_token, "DKK", "100");
+    json_t *claims = pp_jwt_payload(admin_token);
+    long long admin_id = atoll(json_string_value(json_object_get(claims, "sub")));
+    json_decref(claims);
+    assert_true(admin_id > 0);
+
+    /* Created with the admin's own token: the admin may not authorize it. */
+    long long own =
+        pp_payout_create(cur, admin_token,
+                         "{\"amount\":3,\"currency\":\"DKK\",\"startDate\":\"" OPEN_START
+                         "\",\"endDate\":\"" OPEN_END "\",\"name\":\"Four eyes\","
+                         "\"description\":\"d\",\"userName\":\"four-eyes\","
+                         "\"notification\":false}",
+                         "UNAUTHORIZED");
+    /* Created with the API key: any admin may authorize it. */
+    long long by_key = create("DKK", "4", "UNAUTHORIZED");
+    char *ids = pp_fmt("[%lld,%lld]", own, by_key);
+    ids_expect("/api/payment/authorize", admin_token, ids, 1);
+    ids_expect("/api/payment/authorize", admin_token, ids, 0);
+    free(ids);
+
+    struct pp_resp *g = pp_payout_get(cur, api_key, own);
+    pp_assert_json_str(g->json, "status", "UNAUTHORIZED");
+    assert_int_equal(pp_json_int(g->json, "createdByUserId"), admin_id);
+    assert_null(json_object_get(g->json, "authorizedByUserId"));
+    pp_resp_free(g);
+    g = pp_payout_get(cur, api_key, by_key);
+    pp_assert_json_str(g->json, "status", "READY");
+    assert_null(json_object_get(g->json, "createdByUserId"));
+    assert_int_equal(pp_json_int(g->json, "authorizedByUserId"), admin_id);
+    pp_resp_free(g);
+    assert_int_equal(pp_audit_count(cur, admin_token, "payment.authorize", own, "admin"), 0);
+    assert_int_equal(pp_audit_count(cur, admin_token, "payment.authorize", by_key, "admin"), 1);
+    /* Its funds stay blocked until someone else authorizes or it is cancelled. */
+    pp_assert_balance_now(cur, api_key, "DKK", "93", "7", "0");
+    set_policy("{\"mode\":\"off\"}", "{\"mode\":\"off\",\"thresholds\":{}}");
+}
+
 /* --- Receive --------------------------------------------------------------------- */
 
 /* Receives a new CHF payout of 1 without a reference, by an admin, and one
@@ -786,6 +830,7 @@ int main(void)
         cmocka_unit_test(test_policy_bad_bodies),
         cmocka_unit_test(test_policy_decides_status),
         cmocka_unit_test(test_authorize_counting),
+        cmocka_unit_test(test_authorize_four_eyes),
         cmocka_unit_test(test_receive_success),
         cmocka_unit_test(test_receive_refusals),
         cmocka_unit_test(test_withdraw),

@@ -51,7 +51,7 @@ struct status_arg {
 static enum pp_status cb_set_status(struct store_sqlite_tx *tx, void *arg, struct pp_err *err)
 {
     struct status_arg *a = arg;
-    return store_sqlite_tx_payout_set_status(tx, a->id, a->to, 5000, NULL, err);
+    return store_sqlite_tx_payout_set_status(tx, a->id, a->to, 5000, NULL, 0, err);
 }
 
 struct payout_arg {

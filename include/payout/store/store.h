@@ -129,8 +129,9 @@ enum pp_status store_payouts_create(struct store *st, const struct store_write_c
 enum store_payout_change {
     /* Any open payout: CANCELLED, funds released (RELEASE ledger row). */
     STORE_PAYOUT_CANCEL,
-    /* UNAUTHORIZED with end_ms >= now -> READY, authorized_by_user set, never
-    ** a payout whose created_by_user is the acting admin (four eyes). */
+    /* UNAUTHORIZED with end_ms >= now -> READY, authorized_by_user = the
+    ** acting panel user; never a payout whose created_by_user is the acting
+    ** panel user (four eyes). */
     STORE_PAYOUT_AUTHORIZE,
     /* Open with end_ms < now: EXPIRED, funds released. */
     STORE_PAYOUT_EXPIRE,

@@ -339,9 +339,9 @@ void store_q_int64_or_null(struct store_q *q, int idx, int64_t v);
 #define STORE_PAYOUT_COLUMNS                                                                       \
     "id, project_id, recipient_id, currency, amount_minor, start_ms, end_ms, description,"         \
     " notification, status, created_ms, updated_ms, uuid, metadata, authorized_ms,"                \
-    " received_ms, cancelled_ms, expired_ms, reference"
+    " received_ms, cancelled_ms, expired_ms, reference, created_by_user, authorized_by_user"
 /* Number of columns in STORE_PAYOUT_COLUMNS. */
-#define STORE_PAYOUT_COLUMN_COUNT 19
+#define STORE_PAYOUT_COLUMN_COUNT 21
 
 /* Fills *out from the current row of q, whose STORE_PAYOUT_COLUMNS start at
 ** column `first`. Returns 0, or -1 (logged) when the row breaks the schema. */
@@ -426,9 +426,12 @@ enum pp_status store_sqlite_tx_payout_insert(struct store_sqlite_tx *tx, struct 
                                              struct pp_err *err);
 enum pp_status store_sqlite_tx_payout_get(struct store_sqlite_tx *tx, int64_t id,
                                           struct pp_payout *out, struct pp_err *err);
+/* by_user: the panel user authorizing (recorded when UNAUTHORIZED ->
+** READY), 0 for none. */
 enum pp_status store_sqlite_tx_payout_set_status(struct store_sqlite_tx *tx, int64_t id,
                                                  enum pp_payout_status to, int64_t now_ms,
-                                                 const char *reference, struct pp_err *err);
+                                                 const char *reference, int64_t by_user,
+                                                 struct pp_err *err);
 enum pp_status store_sqlite_tx_balance_get(struct store_sqlite_tx *tx, const char *currency,
                                            struct pp_balance *out, struct pp_err *err);
 enum pp_status store_sqlite_tx_funds_move(struct store_sqlite_tx *tx, const struct pp_movement *m,

@@ -3,7 +3,7 @@
 ** are not a single payout's read or write: the list of open payouts whose
 ** window has ended, which the expiry task works through. It does not
 ** change anything; expiring is core's (core/expiry.c) through
-** store_sqlite_tx_payout_set_status and store_sqlite_tx_funds_move.
+** store_payouts_change (src/store/sqlite/writes.c).
 */
 #include "payout/store/lifecycle.h"
 

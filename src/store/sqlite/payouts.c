@@ -29,8 +29,8 @@ enum pp_status store_sqlite_tx_payout_insert(struct store_sqlite_tx *tx, struct 
     store_q_init(&q, c, STORE_STMT_PAYOUT_INSERT,
                  "INSERT INTO payouts (project_id, recipient_id, currency, amount_minor, start_ms,"
                  " end_ms, description, notification, status, created_ms, updated_ms, uuid,"
-                 " metadata, authorized_ms)"
-                 " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)");
+                 " metadata, authorized_ms, created_by_user)"
+                 " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)");
     store_q_int64(&q, 1, p->project_id);
     store_q_int64(&q, 2, p->recipient_id);
     store_q_text(&q, 3, p->currency);
@@ -45,6 +45,7 @@ enum pp_status store_sqlite_tx_payout_insert(struct store_sqlite_tx *tx, struct 
     store_q_text(&q, 12, p->uuid);
     store_q_text_or_null(&q, 13, p->metadata);
     store_q_int64_or_null(&q, 14, p->authorized_ms);
+    store_q_int64_or_null(&q, 15, p->created_by_user);
     if (store_q_step(&q) == SQLITE_DONE) {
         p->id = sqlite3_last_insert_rowid(c->db);
     } else if (q.xrc == SQLITE_CONSTRAINT_FOREIGNKEY) {
@@ -84,6 +85,8 @@ int store_payout_read_row(struct store_q *q, int first, struct pp_payout *out)
     out->cancelled_ms = sqlite3_column_int64(stmt, first + 16);
     out->expired_ms = sqlite3_column_int64(stmt, first + 17);
     bad |= store_q_col_text(q, first + 18, out->reference, sizeof out->reference);
+    out->created_by_user = sqlite3_column_int64(stmt, first + 19);
+    out->authorized_by_user = sqlite3_column_int64(stmt, first + 20);
     if (bad != 0 || s < PP_PAYOUT_UNAUTHORIZED || s > PP_PAYOUT_EXPIRED) {
         pp_log(PP_LOG_ERROR, "store: payout %lld violates the schema", (long long)out->id);
         return -1;
@@ -134,7 +137,8 @@ enum pp_status store_sqlite_payout_get(struct store_sqlite *st, int64_t id, stru
 
 enum pp_status store_sqlite_tx_payout_set_status(struct store_sqlite_tx *tx, int64_t id,
                                                  enum pp_payout_status to, int64_t now_ms,
-                                                 const char *reference, struct pp_err *err)
+                                                 const char *reference, int64_t by_user,
+                                                 struct pp_err *err)
 {
     struct store_conn *c = store_tx_conn(tx);
     PP_ASSERT(to >= PP_PAYOUT_UNAUTHORIZED && to <= PP_PAYOUT_EXPIRED);
@@ -144,6 +148,8 @@ enum pp_status store_sqlite_tx_payout_set_status(struct store_sqlite_tx *tx, int
     store_q_init(&q, c, STORE_STMT_PAYOUT_SET_STATUS,
                  "UPDATE payouts SET status = ?2, updated_ms = ?3,"
                  " authorized_ms = CASE WHEN ?2 = 2 AND status = 1 THEN ?3 ELSE authorized_ms END,"
+                 " authorized_by_user = CASE WHEN ?2 = 2 AND status = 1 THEN ?5"
+                 " ELSE authorized_by_user END,"
                  " received_ms = CASE WHEN ?2 = 3 THEN ?3 ELSE received_ms END,"
                  " cancelled_ms = CASE WHEN ?2 = 4 THEN ?3 ELSE cancelled_ms END,"
                  " expired_ms = CASE WHEN ?2 = 5 THEN ?3 ELSE expired_ms END,"
@@ -153,6 +159,7 @@ enum pp_status store_sqlite_tx_payout_set_status(struct store_sqlite_tx *tx, int
     store_q_int64(&q, 2, (int64_t)to);
     store_q_int64(&q, 3, now_ms);
     store_q_text_or_null(&q, 4, reference);
+    store_q_int64_or_null(&q, 5, by_user);
     enum pp_status status = PP_OK;
     if (store_q_step(&q) != SQLITE_DONE) {
         if (store_q_is_constraint(&q)) {

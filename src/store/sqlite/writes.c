@@ -72,6 +72,12 @@ static enum pp_status audit_append(struct store_sqlite_tx *tx, const struct stor
     return store_sqlite_tx_audit_append(tx, &a, err);
 }
 
+/* The panel user acting in w, or 0 (the API key, the server). */
+static int64_t actor_user(const struct store_write_ctx *w)
+{
+    return w->actor != NULL && w->actor->kind == PP_ACTOR_ADMIN ? w->actor->admin_id : 0;
+}
+
 /* Adds payout id to an audit subject: "payout:<id>", then ",<id>". */
 static void subject_add(struct pp_buf *subject, int64_t id)
 {
@@ -152,6 +158,7 @@ static enum pp_status create_row(struct store_sqlite_tx *tx, const struct create
     }
     p->created_ms = now_ms;
     p->updated_ms = now_ms;
+    p->created_by_user = actor_user(op->w);
     st = store_sqlite_tx_payout_insert(tx, p, err);
     if (st == PP_OK) {
         struct pp_movement block = {
@@ -298,8 +305,10 @@ static int change_eligible(const struct change_op *op, const struct pp_payout *p
     case STORE_PAYOUT_CANCEL:
         return pp_payout_status_is_open(p->status);
     case STORE_PAYOUT_AUTHORIZE:
-        /* Ended: about to expire, authorizing it would be for nothing. */
-        return p->status == PP_PAYOUT_UNAUTHORIZED && p->end_ms >= now_ms;
+        /* Ended: about to expire, authorizing it would be for nothing.
+        ** Four eyes: never the acting user's own payout. */
+        return p->status == PP_PAYOUT_UNAUTHORIZED && p->end_ms >= now_ms &&
+               (p->created_by_user == 0 || p->created_by_user != actor_user(op->w));
     case STORE_PAYOUT_EXPIRE:
         return pp_payout_status_is_open(p->status) && p->end_ms < now_ms;
     }
@@ -310,7 +319,7 @@ static int change_eligible(const struct change_op *op, const struct pp_payout *p
 static enum pp_status change_release(struct store_sqlite_tx *tx, const struct pp_payout *p,
                                      enum pp_payout_status to, int64_t now_ms, struct pp_err *err)
 {
-    enum pp_status st = store_sqlite_tx_payout_set_status(tx, p->id, to, now_ms, NULL, err);
+    enum pp_status st = store_sqlite_tx_payout_set_status(tx, p->id, to, now_ms, NULL, 0, err);
     if (st == PP_OK) {
         struct pp_movement release = {
             .currency = p->currency,
@@ -333,7 +342,8 @@ static enum pp_status change_move(struct store_sqlite_tx *tx, const struct chang
     case STORE_PAYOUT_CANCEL:
         return change_release(tx, p, PP_PAYOUT_CANCELLED, now_ms, err);
     case STORE_PAYOUT_AUTHORIZE:
-        return store_sqlite_tx_payout_set_status(tx, p->id, PP_PAYOUT_READY, now_ms, NULL, err);
+        return store_sqlite_tx_payout_set_status(tx, p->id, PP_PAYOUT_READY, now_ms, NULL,
+                                                 actor_user(op->w), err);
     case STORE_PAYOUT_EXPIRE:
         return change_release(tx, p, PP_PAYOUT_EXPIRED, now_ms, err);
     }
@@ -424,7 +434,7 @@ static enum pp_status receive_step(struct store_sqlite_tx *tx, void *arg, struct
     }
     if (st == PP_OK) {
         st = store_sqlite_tx_payout_set_status(tx, p->id, PP_PAYOUT_RECEIVED, now_ms, op->reference,
-                                               err);
+                                               0, err);
     }
     if (st == PP_OK) {
         struct pp_movement payout = {

@@ -203,7 +203,7 @@ enum pp_status cb_close(struct store_sqlite_tx *tx, void *arg, struct pp_err *er
     struct pp_payout p;
     enum pp_status s = store_sqlite_tx_payout_get(tx, a->id, &p, err);
     if (s == PP_OK) {
-        s = store_sqlite_tx_payout_set_status(tx, a->id, a->to, 1500, NULL, err);
+        s = store_sqlite_tx_payout_set_status(tx, a->id, a->to, 1500, NULL, 0, err);
     }
     enum pp_ledger_kind kind = a->to == PP_PAYOUT_RECEIVED ? PP_LEDGER_PAYOUT : PP_LEDGER_RELEASE;
     struct pp_movement m = movement(p.currency, kind, p.amount_minor, a->id);

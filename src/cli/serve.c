@@ -20,7 +20,7 @@
 #include "payout/core/app.h"
 #include "payout/core/expiry.h"
 #include "payout/core/service.h"
-#include "payout/core/webhooks.h"
+#include "payout/core/outbox.h"
 #include "payout/http/server.h"
 #include "payout/limits.h"
 #include "payout/sec/secrets.h"

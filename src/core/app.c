@@ -18,8 +18,8 @@
 #include "payout/core/idempotency.h"
 #include "payout/core/integration.h"
 #include "payout/core/lockout.h"
+#include "payout/core/outbox.h"
 #include "payout/core/service.h"
-#include "payout/core/webhooks.h"
 #include "payout/sec/secrets.h"
 
 enum pp_status core_app_open(const char *db_path, unsigned readers, struct core_app **out,

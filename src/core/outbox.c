@@ -28,12 +28,11 @@
 #include <unistd.h>
 
 #include "internal.h"
-#include "outbox.h"
 #include "payout/base/assert.h"
 #include "payout/base/log.h"
 #include "payout/core/dates.h"
 #include "payout/core/money.h"
-#include "payout/core/webhooks.h"
+#include "payout/core/outbox.h"
 #include "payout/out/addr_guard.h"
 #include "payout/out/mail.h"
 #include "payout/out/retry.h"

@@ -12,9 +12,9 @@
 #include <strings.h>
 
 #include "internal.h"
-#include "outbox.h"
 #include "payout/base/assert.h"
 #include "payout/core/dates.h"
+#include "payout/core/outbox.h"
 #include "payout/sec/secrets.h"
 #include "write.h"
 

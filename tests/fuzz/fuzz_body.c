@@ -5,7 +5,9 @@
 ** - A byte that names a body route (the table `routes` below: 'L' log-in,
 **   'A' authenticate, 'C' create, 'M' create-list, 'V' CSV import, 'X'
 **   cancel, 'Z' authorize, 'R' receive, 'D' deposit, 'W' withdraw, 'I' the
-**   API-integration PUT, 'O' rotate, 'P' the authorization-policy PUT): the
+**   API-integration PUT, 'O' rotate, 'P' the authorization-policy PUT,
+**   'H' webhook create, 'U' webhook patch, 'S' its secret rotation, 'T' its
+**   test event, 'Y' its replay; the {id} routes name endpoint 1): the
 **   rest of the input is that route's body, run through the route's real
 **   handler against a real database (opened once per process in a
 **   temporary directory, with an admin, the integration on and funds in
@@ -45,6 +47,7 @@
 #include "api/request.h"
 #include "api/response.h"
 #include "fuzz.h"
+#include "payout/api/events.h"
 #include "payout/base/log.h"
 #include "payout/core/admins.h"
 #include "payout/core/app.h"
@@ -52,7 +55,9 @@
 #include "payout/core/funds.h"
 #include "payout/core/integration.h"
 #include "payout/core/money.h"
+#include "payout/core/outbox.h"
 #include "payout/core/payouts.h"
+#include "payout/core/webhooks.h"
 #include "payout/sec/passwords.h"
 
 /* One row of a refused list: {"index":N,"message":...,"type":...} and,
@@ -178,23 +183,29 @@ struct body_route {
     const char *method;
     const char *path;
     const char *content_type;
-    int rows; /* a refusal may name bad rows */
+    int rows;          /* a refusal may name bad rows */
+    const char *param; /* the {id} of the path, or NULL */
 };
 
 static const struct body_route routes[] = {
-    {'L', "POST", "/api/admin/login", "application/json", 0},
-    {'A', "POST", "/api/authenticate", "application/json", 0},
-    {'C', "POST", "/api/payment/create", "application/json", 0},
-    {'M', "POST", "/api/payment/create-list", "application/json", 1},
-    {'V', "POST", "/api/payment/import", "text/csv", 1},
-    {'X', "POST", "/api/payment/cancel", "application/json", 0},
-    {'Z', "POST", "/api/payment/authorize", "application/json", 0},
-    {'R', "POST", "/api/payment/receive", "application/json", 0},
-    {'D', "POST", "/api/admin/funds/deposit", "application/json", 0},
-    {'W', "POST", "/api/admin/funds/withdraw", "application/json", 0},
-    {'I', "PUT", "/api/admin/settings/api-integration", "application/json", 0},
-    {'O', "POST", "/api/admin/settings/api-integration/rotate", "application/json", 0},
-    {'P', "PUT", "/api/admin/settings/authorization", "application/json", 0},
+    {'L', "POST", "/api/admin/login", "application/json", 0, NULL},
+    {'A', "POST", "/api/authenticate", "application/json", 0, NULL},
+    {'C', "POST", "/api/payment/create", "application/json", 0, NULL},
+    {'M', "POST", "/api/payment/create-list", "application/json", 1, NULL},
+    {'V', "POST", "/api/payment/import", "text/csv", 1, NULL},
+    {'X', "POST", "/api/payment/cancel", "application/json", 0, NULL},
+    {'Z', "POST", "/api/payment/authorize", "application/json", 0, NULL},
+    {'R', "POST", "/api/payment/receive", "application/json", 0, NULL},
+    {'D', "POST", "/api/admin/funds/deposit", "application/json", 0, NULL},
+    {'W', "POST", "/api/admin/funds/withdraw", "application/json", 0, NULL},
+    {'I', "PUT", "/api/admin/settings/api-integration", "application/json", 0, NULL},
+    {'O', "POST", "/api/admin/settings/api-integration/rotate", "application/json", 0, NULL},
+    {'P', "PUT", "/api/admin/settings/authorization", "application/json", 0, NULL},
+    {'H', "POST", "/api/webhooks", "application/json", 0, NULL},
+    {'U', "PATCH", "/api/webhooks/{id}", "application/json", 0, "1"},
+    {'S', "POST", "/api/webhooks/{id}/rotate-secret", "application/json", 0, "1"},
+    {'T', "POST", "/api/webhooks/{id}/test", "application/json", 0, "1"},
+    {'Y', "POST", "/api/webhooks/{id}/replay", "application/json", 0, "1"},
 };
 #define ROUTES_COUNT (sizeof routes / sizeof routes[0])
 
@@ -266,6 +277,11 @@ static void app_open(void)
     char db[300];
     snprintf(db, sizeof db, "%s/fuzz.db", app_dir);
     FUZZ_CHECK(core_app_open(db, 1, &app, &err) == PP_OK);
+    /* The outbox's key (webhook secrets are sealed), without its threads. */
+    char key[320];
+    snprintf(key, sizeof key, "%s/fuzz.db.key", app_dir);
+    struct core_outbox_options outbox = {.key_path = key, .render = api_event_render};
+    FUZZ_CHECK(core_outbox_start(app, &outbox, &err) == PP_OK);
     FUZZ_CHECK(core_admin_set(app, &fuzz_admin, FUZZ_ADMIN_EMAIL, FUZZ_ADMIN_PASSWORD, NULL,
                               &created, &err) == PP_OK);
     FUZZ_CHECK(core_integration_set(app, 1, &fuzz_admin, &in, &err) == PP_OK);
@@ -276,6 +292,11 @@ static void app_open(void)
         FUZZ_CHECK(core_funds_deposit(app, cur, 100000000000LL, "fuzz", &fuzz_admin, &after,
                                       &err) == PP_OK);
     }
+    /* Endpoint 1, which the {id} webhook routes name. */
+    struct pp_webhook hook;
+    char secret[SEC_WEBHOOK_SECRET_TEXT_BYTES];
+    FUZZ_CHECK(core_webhook_create(app, &fuzz_admin, "https://example.invalid/fuzz", 0, "", &hook,
+                                   secret, &err) == PP_OK);
     for (size_t i = 0; i < ROUTES_COUNT; i++) {
         handlers[i] = route_entry(routes[i].method, routes[i].path);
         FUZZ_CHECK(handlers[i] != NULL && handlers[i]->has_body);
@@ -320,6 +341,10 @@ static void fuzz_route(size_t which, const uint8_t *data, size_t size)
     req.method = r->method;
     req.path = r->path;
     req.content_type = r->content_type;
+    if (r->param != NULL) {
+        req.path_params[0] = r->param;
+        req.path_param_count = 1;
+    }
     req.client_addr = fuzz_admin.addr;
     req.principal.role = SEC_ROLE_ADMIN;
     req.principal.admin_id = FUZZ_ADMIN_ID;

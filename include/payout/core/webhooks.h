@@ -2,15 +2,13 @@
 ** This header declares core's part of spec section 9: the operations on
 ** webhook endpoints (create with a new secret shown once, update, delete,
 ** rotate with an overlap, test, replay, the attempts), the events feed,
-** the notifications of a payout, and the outbox: the delivery worker (one
-** thread, concurrent guarded POSTs signed as Standard Webhooks 1.0,
-** retries on the schedule, the order rule) and the mail thread that sends
-** recipient notifications over SMTP.
+** and the notifications of a payout. The delivery worker (one
+** thread) and the mail thread are payout/core/outbox.h's.
 **
-** Secrets: an endpoint's secret is sealed (payout/sec/seal.h) under a key
-** derived from the server's master secret, a file kept beside the
-** database (never in it). The plain secret is only ever in the answer of
-** create and rotate, and in the worker's memory while it signs.
+** Secrets: an endpoint's secret is sealed under the outbox's key
+** (core_outbox_seal) before it is stored. The plain secret is only ever
+** in the answer of create and rotate, and in the worker's memory while it
+** signs.
 */
 #ifndef PAYOUT_CORE_WEBHOOKS_H
 #define PAYOUT_CORE_WEBHOOKS_H
@@ -25,39 +23,6 @@
 #include "payout/status.h"
 
 struct core_app;
-
-/* Writes the JSON body of event e (as GET /api/events shows it) to out;
-** supplied by the API layer, which owns the wire format. */
-typedef void (*core_event_render_fn)(const struct pp_event *e, struct pp_buf *out);
-
-/* How the outbox runs; texts borrowed for the call (copied). */
-struct core_outbox_options {
-    const char *key_path;      /* the master secret file; created (0600) when missing */
-    const char *allow_cidrs;   /* --webhook-allow-cidrs, NULL or "" for none */
-    const char *retry_ms;      /* --webhook-retry-ms, NULL for the default schedule */
-    const char *smtp_url;      /* NULL: notifications are recorded as skipped */
-    const char *smtp_from;     /* required with smtp_url */
-    const char *smtp_user;     /* PAYOUT_SMTP_USER, NULL for no AUTH */
-    const char *smtp_password; /* PAYOUT_SMTP_PASSWORD */
-    const char *smtp_ca_file;  /* NULL: the system's trusted certificates */
-    int workers;               /* 0: prepare secrets only, send nothing (tests, `check`) */
-    core_event_render_fn render;
-};
-
-/* Checks the values of options that need no world (CIDRs, schedule, SMTP
-** URL and sender): PP_INVALID_PARAMS naming the flag. */
-enum pp_status core_outbox_options_check(const struct core_outbox_options *o, struct pp_err *err);
-
-/* Loads (or creates) the master secret, then, when o->workers, starts the
-** delivery worker and, with an SMTP URL, the mail thread. Call once, after
-** core_app_open and before serving. */
-enum pp_status core_outbox_start(struct core_app *app, const struct core_outbox_options *o,
-                                 struct pp_err *err);
-
-/* Stops the threads (transfers in flight are abandoned: at least once, so
-** they are sent again after a restart) and wipes the key. No-op when not
-** started. core_app_close calls it. */
-void core_outbox_stop(struct core_app *app);
 
 /* --- Endpoints ------------------------------------------------------------ */
 

@@ -26,9 +26,10 @@
 
 #include "payout/model/event.h"
 #include "payout/status.h"
-#include "payout/store/store.h"
 
 struct store;
+/* Who writes and when (payout/store/store.h). */
+struct store_write_ctx;
 
 /* --- Configuration ------------------------------------------------------ */
 

@@ -1,11 +1,11 @@
 /*
-** This module implements the public face of the store's events, webhooks
-** and notifications (payout/store/events.h): each call goes to the open
-** store's backend. It holds no SQL and no logic.
+** This module implements the public face of the store's outbox: events,
+** webhooks and notifications (payout/store/events.h). Each call goes to
+** the open store's backend; it holds no SQL and no logic.
 */
 #include "payout/store/events.h"
 
-#include "payout/base/assert.h"
+#include "payout/store/store.h"
 #include "store/backend.h"
 
 void store_outbox_configure(struct store *st, store_outbox_wake_fn fn, void *ctx, int mail)

@@ -52,6 +52,12 @@ struct pp_payout {
     int64_t authorized_by_user; /* the panel user who authorized it; 0: none, or the API key */
 };
 
+/* How many payouts of a currency are open (UNAUTHORIZED or READY). */
+struct pp_open_count {
+    char currency[4];
+    int64_t count;
+};
+
 /* Which identifier names a recipient. */
 enum pp_ident { PP_IDENT_USER_NAME, PP_IDENT_PHONE_NUMBER, PP_IDENT_REFERENCE_ID, PP_IDENT_COUNT };
 

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "metrics.h"
 #include "payout/core/idempotency.h"
 #include "response.h"
 #include "service.h"
@@ -29,10 +30,12 @@ static int route_is_idempotent(const struct api_route *route)
            (strcmp(route->method, "POST") == 0 || strcmp(route->method, "PUT") == 0);
 }
 
-/* Load balancers probe health as often as they like. */
+/* Load balancers probe health, and Prometheus scrapes, as often as they
+** like. */
 static int route_rate_exempt(const struct api_route *route)
 {
-    return route->handler == api_healthz || route->handler == api_readyz;
+    return route->handler == api_healthz || route->handler == api_readyz ||
+           route->handler == api_metrics;
 }
 
 static void rate_headers(struct api_response *resp, const struct core_rate *rate)

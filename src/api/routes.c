@@ -10,6 +10,7 @@
 #include "export.h"
 #include "lifecycle.h"
 #include "lists.h"
+#include "metrics.h"
 #include "openapi.h"
 #include "payments.h"
 #include "reads.h"
@@ -47,6 +48,7 @@ const struct api_route api_routes[] = {
     {"GET", "/api/status", api_status, API_ACCESS_INTEGRATOR, 0, 0},
     {"GET", "/healthz", api_healthz, API_ACCESS_PUBLIC, 0, 0},
     {"GET", "/readyz", api_readyz, API_ACCESS_PUBLIC, 0, 0},
+    {"GET", "/metrics", api_metrics, API_ACCESS_PUBLIC, 0, 0},
     {"GET", "/api/openapi.json", api_openapi, API_ACCESS_PUBLIC, 0, 0},
     /* Admin */
     {"POST", "/api/admin/login", api_admin_login, API_ACCESS_PUBLIC, 1, 0},

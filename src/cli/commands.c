@@ -35,8 +35,9 @@ static int command_migrate(const struct cli_options *o)
         fprintf(stderr, "payout-panel: migrate failed: %s\n", err.message);
         return 1;
     }
-    printf("%s: applied %d migration(s); schema version %d\n", o->db_path, applied,
-           core_app_schema_latest());
+    char name[PP_DB_PATH_BYTES_MAX];
+    printf("%s: applied %d migration(s); schema version %d\n",
+           cli_db_display(o->db_path, name, sizeof name), applied, core_app_schema_latest());
     return 0;
 }
 
@@ -81,8 +82,11 @@ static int command_check(const struct cli_options *o)
     struct core_app *app = NULL;
     struct stat sb;
     int problems = 0;
-    if (stat(o->db_path, &sb) != 0) {
-        fprintf(stderr, "payout-panel: no database at %s\n", o->db_path);
+    char name[PP_DB_PATH_BYTES_MAX];
+    cli_db_display(o->db_path, name, sizeof name);
+    /* A PostgreSQL database is there when it can be reached (below). */
+    if (!cli_db_is_url(o->db_path) && stat(o->db_path, &sb) != 0) {
+        fprintf(stderr, "payout-panel: no database at %s\n", name);
         return 2;
     }
     if (core_app_open(o->db_path, 1, &app, &err) != PP_OK ||
@@ -93,10 +97,10 @@ static int command_check(const struct cli_options *o)
     }
     core_app_close(app);
     if (problems > 0) {
-        printf("%s: %d problem(s) found\n", o->db_path, problems);
+        printf("%s: %d problem(s) found\n", name, problems);
         return 1;
     }
-    printf("%s: ok (balances match the ledger and open payouts)\n", o->db_path);
+    printf("%s: ok (balances match the ledger and open payouts)\n", name);
     return 0;
 }
 

@@ -75,6 +75,13 @@ const struct cli_option cli_option_table[] = {
      .default_text = "stderr",
      .offset = FIELD(access_log),
      .help = "'stderr' (or '-'), 'off' or a file path"},
+    {.flag = "--metrics",
+     .value_name = "MODE",
+     .env = "PAYOUT_METRICS",
+     .kind = CLI_VALUE_TEXT,
+     .default_text = "on",
+     .offset = FIELD(metrics),
+     .help = "'on' serves GET /metrics (Prometheus text), 'off' answers it 404"},
     {.flag = "--log-level",
      .value_name = "LEVEL",
      .env = "PAYOUT_LOG_LEVEL",
@@ -545,4 +552,44 @@ void cli_options_usage_print(FILE *out)
             option_usage_print(out, &cli_option_table[i]);
         }
     }
+}
+
+int cli_db_is_url(const char *db)
+{
+    return strncmp(db, "postgresql://", 13) == 0 || strncmp(db, "postgres://", 11) == 0;
+}
+
+const char *cli_db_display(const char *db, char *out, size_t size)
+{
+    size_t at = 0;
+    const char *authority = cli_db_is_url(db) ? strstr(db, "://") + 3 : NULL;
+    const char *host_end = authority != NULL ? authority + strcspn(authority, "/?") : NULL;
+    const char *at_sign =
+        authority != NULL ? memchr(authority, '@', (size_t)(host_end - authority)) : NULL;
+    const char *colon =
+        at_sign != NULL ? memchr(authority, ':', (size_t)(at_sign - authority)) : NULL;
+    int hiding = 0;
+    for (const char *p = db; *p != '\0' && at + 4 < size; p++) {
+        if (p == colon) {
+            memcpy(out + at, ":***", 4);
+            at += 4;
+            p = at_sign - 1;
+            continue;
+        }
+        if (authority != NULL && p > host_end && strncmp(p, "password=", 9) == 0 &&
+            (p[-1] == '?' || p[-1] == '&')) {
+            memcpy(out + at, "password=***", 12 < size - at - 1 ? 12 : size - at - 1);
+            at += 12 < size - at - 1 ? 12 : size - at - 1;
+            hiding = 1;
+            p += 8;
+            continue;
+        }
+        if (hiding && *p != '&') {
+            continue;
+        }
+        hiding = 0;
+        out[at++] = *p;
+    }
+    out[at] = '\0';
+    return out;
 }

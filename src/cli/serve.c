@@ -144,7 +144,9 @@ static int serve_open(const struct cli_options *o, struct serve_state *s)
     }
     if (core_app_open(o->db_path, (unsigned)(o->threads + PP_READERS_SPARE), &s->app, &err) !=
         PP_OK) {
-        fprintf(stderr, "payout-panel: cannot open %s: %s\n", o->db_path, err.message);
+        char name[PP_DB_PATH_BYTES_MAX];
+        fprintf(stderr, "payout-panel: cannot open %s: %s\n",
+                cli_db_display(o->db_path, name, sizeof name), err.message);
         return 0;
     }
     if (!serve_admin_bootstrap(s->app, o) || !serve_outbox_start(o, s)) {
@@ -169,6 +171,11 @@ static int serve_open(const struct cli_options *o, struct serve_state *s)
 static int serve_listen(const struct cli_options *o, struct serve_state *s)
 {
     struct pp_err err = {0};
+    if (strcmp(o->metrics, "on") != 0 && strcmp(o->metrics, "off") != 0) {
+        fprintf(stderr, "payout-panel: --metrics must be 'on' or 'off', not '%s'\n", o->metrics);
+        return 0;
+    }
+
     struct http_server_options hopts = {
         .bind_addr = o->bind_addr,
         .port = (uint16_t)o->port,
@@ -180,6 +187,7 @@ static int serve_listen(const struct cli_options *o, struct serve_state *s)
         .header_timeout_s = (unsigned)o->header_timeout_s,
         .tls_cert_pem = s->tls_cert,
         .tls_key_pem = s->tls_key,
+        .metrics = strcmp(o->metrics, "on") == 0,
     };
     if (http_server_start(s->app, &hopts, &s->srv, &err) != PP_OK) {
         fprintf(stderr, "payout-panel: %s\n", err.message);

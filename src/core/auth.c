@@ -37,7 +37,12 @@ enum pp_status core_auth_verify(struct core_app *app, const char *token, size_t 
         return st;
     }
     if (claims.role == SEC_ROLE_INTEGRATOR) {
-        if (!core_integration_key_current(app, claims.generation)) {
+        struct pp_err read_err = {0};
+        int current = core_integration_key_current(app, claims.generation, &read_err);
+        if (current < 0) {
+            return pp_err_set(err, read_err.status, "%s", read_err.message);
+        }
+        if (!current) {
             return pp_err_set(err, PP_UNAUTHORIZED, "API key has been revoked");
         }
         out->role = SEC_ROLE_INTEGRATOR;

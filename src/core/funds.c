@@ -1,6 +1,7 @@
 /*
 ** This module implements the admin's funds operations (deposit and
-** withdraw of available funds) and the balances read. Payout-driven
+** withdraw of available funds), the balances read and the count of open
+** payouts per currency (the blocked funds' payouts). Payout-driven
 ** movements live in payouts.c, bulk.c and receive.c; each is one store
 ** operation (store_funds_move) with its ledger row and audit entry.
 */
@@ -77,4 +78,10 @@ enum pp_status core_balances_list(struct core_app *app, struct pp_balance *out, 
                                   size_t *count_out, struct pp_err *err)
 {
     return store_balances_list(app->store, out, cap, count_out, err);
+}
+
+enum pp_status core_payouts_open_count(struct core_app *app, struct pp_open_count *out, size_t cap,
+                                       size_t *count_out, struct pp_err *err)
+{
+    return store_payouts_open_count(app->store, out, cap, count_out, err);
 }

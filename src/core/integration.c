@@ -1,9 +1,12 @@
 /*
 ** This module implements the API-integration settings: the switch, the
 ** authentication password and the revocation generation of API keys, kept
-** in the settings and cached in memory (token checks read the cache
-** lock-free). Every change is one audited write, and the cache follows
-** commit order. It does not issue or verify tokens (auth.c).
+** in the settings. Every change is one audited write. Every check (an API
+** key's generation, the authentication password) and every change reads
+** the stored settings first: several servers may share one database, and
+** a key revoked through one of them is refused by all from the next
+** request on (spec §10), so no server trusts a copy it kept. It does not
+** issue or verify tokens (auth.c).
 */
 #include "payout/core/integration.h"
 
@@ -75,10 +78,41 @@ enum pp_status core_integration_load(struct core_app *app, struct pp_err *err)
     return st;
 }
 
-int core_integration_key_current(struct core_app *app, int64_t generation)
+/* Reads the stored settings into the cache (the password only when
+** with_password); the caller holds in->lock. */
+static enum pp_status integration_refresh(struct core_app *app, int with_password,
+                                          struct pp_err *err)
 {
-    return atomic_load(&app->integration->enabled) &&
-           generation == atomic_load(&app->integration->generation);
+    struct core_integration_state *in = app->integration;
+    char text[64];
+    int found = 0;
+    enum pp_status st =
+        store_setting_get(app->store, SETTING_API_ENABLED, text, sizeof text, &found, err);
+    if (st == PP_OK) {
+        atomic_store(&in->enabled, found && strcmp(text, "1") == 0);
+        in->settings.enabled = atomic_load(&in->enabled);
+        st = store_setting_get(app->store, SETTING_API_GENERATION, text, sizeof text, &found, err);
+    }
+    if (st == PP_OK) {
+        atomic_store(&in->generation, found ? strtoll(text, NULL, 10) : 0);
+    }
+    if (st == PP_OK && with_password) {
+        st = store_setting_get(app->store, SETTING_API_PASSWORD, in->settings.password,
+                               sizeof in->settings.password, &found, err);
+    }
+    return st;
+}
+
+int core_integration_key_current(struct core_app *app, int64_t generation, struct pp_err *err)
+{
+    struct core_integration_state *in = app->integration;
+    pthread_mutex_lock(&in->lock);
+    int current = -1;
+    if (integration_refresh(app, 0, err) == PP_OK) {
+        current = atomic_load(&in->enabled) && generation == atomic_load(&in->generation);
+    }
+    pthread_mutex_unlock(&in->lock);
+    return current;
 }
 
 enum pp_status core_integration_password_check(struct core_app *app, const char *password,
@@ -88,6 +122,11 @@ enum pp_status core_integration_password_check(struct core_app *app, const char 
     struct core_integration_state *in = app->integration;
     enum pp_status st = PP_OK;
     pthread_mutex_lock(&in->lock);
+    st = integration_refresh(app, 1, err);
+    if (st != PP_OK) {
+        pthread_mutex_unlock(&in->lock);
+        return st;
+    }
     /* A disabled integration answers exactly like a wrong password, and
     ** the comparison runs either way: whether the integration is on is
     ** none of an unauthenticated caller's business. */
@@ -132,7 +171,10 @@ static enum pp_status integration_write(struct core_app *app, const struct integ
 
 void core_integration_get(struct core_app *app, struct core_integration *out)
 {
+    struct pp_err err = {0};
     pthread_mutex_lock(&app->integration->lock);
+    /* On a storage failure the last settings read are shown. */
+    (void)integration_refresh(app, 1, &err);
     *out = app->integration->settings;
     pthread_mutex_unlock(&app->integration->lock);
 }
@@ -148,8 +190,10 @@ static enum pp_status integration_change(struct core_app *app, int enabled, int 
     char password[PP_API_PASSWORD_CHARS + 1] = "";
     enum pp_status st = PP_OK;
     pthread_mutex_lock(&app->integration->lock);
+    /* The change starts from the stored settings, whichever server wrote them. */
+    st = integration_refresh(app, 1, err);
     int need = new_password || (enabled && app->integration->settings.password[0] == '\0');
-    if (need) {
+    if (st == PP_OK && need) {
         st = sec_random_text(password, PP_API_PASSWORD_CHARS, err);
     }
     struct integration_change change = {

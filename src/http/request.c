@@ -21,6 +21,7 @@
 
 #include "payout/base/assert.h"
 #include "payout/base/log.h"
+#include "payout/base/metrics.h"
 #include "payout/http/access_log.h"
 #include "payout/http/conn_guard.h"
 #include "payout/http/framing.h"
@@ -389,6 +390,12 @@ void http_request_completed_cb(void *cls, struct MHD_Connection *conn, void **re
         r->status = 0; /* the client went away or timed out before an answer */
     }
     http_access_log_write(r);
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    pp_metrics_request_observe(
+        r->route != NULL ? (size_t)(r->route - api_routes) : api_routes_count, r->status,
+        (double)(now.tv_sec - r->started.tv_sec) +
+            (double)(now.tv_nsec - r->started.tv_nsec) / 1e9);
     if (atomic_load(&r->off_state) == OFFLOAD_READY) {
         api_response_free(&r->off_resp); /* prepared, never sent */
     }

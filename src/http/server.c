@@ -21,8 +21,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "payout/api/api.h"
 #include "payout/base/assert.h"
 #include "payout/base/log.h"
+#include "payout/base/metrics.h"
 #include "payout/http/conn_guard.h"
 #include "payout/http/offload.h"
 #include "payout/http/request.h"
@@ -132,6 +134,9 @@ enum pp_status http_server_start(struct core_app *app, const struct http_server_
     if (make_addr(opts->bind_addr, opts->port, &ss, &ipv6) == 0) {
         return pp_err_set(err, PP_INVALID_PARAMS, "bind address '%s' is not an IP address",
                           opts->bind_addr);
+    }
+    if (opts->metrics && pp_metrics_init(api_routes_count, err) != PP_OK) {
+        return err->status;
     }
     struct http_server *srv = server_new(app, opts);
     unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG |

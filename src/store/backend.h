@@ -77,6 +77,8 @@ struct store_backend_ops {
                                struct store_idem_row *out, int *found_out, struct pp_err *err);
     enum pp_status (*payouts_ended_list)(void *backend, int64_t now_ms, int64_t *ids_out,
                                          size_t cap, size_t *count_out, struct pp_err *err);
+    enum pp_status (*payouts_open_count)(void *backend, struct pp_open_count *out, size_t cap,
+                                         size_t *count_out, struct pp_err *err);
     enum pp_status (*payouts_page)(void *backend, const struct pp_payout_filter *f,
                                    const struct pp_page *page, pp_payout_fn fn, void *ctx,
                                    struct pp_page_info *info, struct pp_err *err);
@@ -165,7 +167,9 @@ struct store {
     void *backend;
 };
 
-/* The SQLite backend (sqlite_ops.c). */
+/* The SQLite backend (sqlite/ops.c). */
 extern const struct store_backend_ops store_sqlite_ops;
+/* The PostgreSQL backend (pg/ops.c). */
+extern const struct store_backend_ops store_pg_ops;
 
 #endif /* PAYOUT_STORE_BACKEND_H */

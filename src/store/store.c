@@ -3,8 +3,8 @@
 ** its backends: opening picks the backend by the database URL, and every
 ** other public function hands its call to the open store's (or the
 ** transaction's) backend. A path, or a "sqlite:" URL, is SQLite; a
-** "postgres://" or "postgresql://" URL is refused until that backend
-** exists. It holds no SQL and no logic of any operation.
+** "postgres://" or "postgresql://" URL is PostgreSQL (src/store/pg/). It
+** holds no SQL and no logic of any operation.
 */
 #include "payout/store/store.h"
 
@@ -16,19 +16,21 @@
 
 #define SQLITE_SCHEME "sqlite:"
 
-/* The backend of url (*ops_out) and the path it is given (url without
-** its scheme). PP_INVALID_PARAMS for a URL no built-in backend serves. */
+/* The backend of url (*ops_out) and the path it is given (an SQLite path
+** without its scheme, or the whole PostgreSQL URL). */
 static enum pp_status backend_for(const char *url, const struct store_backend_ops **ops_out,
                                   const char **path_out, struct pp_err *err)
 {
     static const char *const postgres[] = {"postgres://", "postgresql://"};
     for (size_t i = 0; i < sizeof postgres / sizeof postgres[0]; i++) {
         if (strncmp(url, postgres[i], strlen(postgres[i])) == 0) {
-            return pp_err_set(err, PP_INVALID_PARAMS,
-                              "this build stores in SQLite only: a PostgreSQL URL cannot be "
-                              "opened");
+            /* libpq takes the whole URL. */
+            *path_out = url;
+            *ops_out = &store_pg_ops;
+            return PP_OK;
         }
     }
+    (void)err;
     *path_out = url;
     if (strncmp(url, SQLITE_SCHEME, strlen(SQLITE_SCHEME)) == 0) {
         *path_out = url + strlen(SQLITE_SCHEME);
@@ -162,6 +164,12 @@ enum pp_status store_payouts_ended_list(struct store *st, int64_t now_ms, int64_
                                         size_t cap, size_t *count_out, struct pp_err *err)
 {
     return st->ops->payouts_ended_list(st->backend, now_ms, ids_out, cap, count_out, err);
+}
+
+enum pp_status store_payouts_open_count(struct store *st, struct pp_open_count *out, size_t cap,
+                                        size_t *count_out, struct pp_err *err)
+{
+    return st->ops->payouts_open_count(st->backend, out, cap, count_out, err);
 }
 
 enum pp_status store_payouts_page(struct store *st, const struct pp_payout_filter *f,

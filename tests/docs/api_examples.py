@@ -8,8 +8,11 @@ The convention in docs/api.md (its section "Running the examples"):
   session, so a variable one block sets (ADMIN, TOKEN, NEXT …) is there
   for the next, exactly as when a reader pastes them into one terminal.
 - The block right after it (only blank lines between) is its documented
-  answer: ```json status=200 (or ```csv status=200), the answer of the
-  last curl command the example ran. Every example has one.
+  answer: ```json status=200 (or ```csv status=200, or ```text status=200
+  for a text answer such as /metrics), the answer of the last curl command
+  the example ran. Every example has one. A text answer's lines must appear
+  in the answer in that order, others may come between them; "<number>"
+  in a line stands for a number.
 - In an answer, "<date>", "<day>", "<uuid>", "<token>", "<password>",
   "<cursor>", "<string>", "<int>" and "<number>" stand for values that
   differ from run to run; they are checked for their type and form. A key
@@ -103,7 +106,7 @@ def examples_read(path):
         nxt = blocks[k + 1] if k + 1 < len(blocks) else None
         between = lines[last:nxt[3] - 1] if nxt else []
         m = re.fullmatch(r"status=(\d{3})", nxt[1]) if nxt else None
-        if nxt is None or nxt[0] not in ("json", "csv") or m is None or \
+        if nxt is None or nxt[0] not in ("json", "csv", "text") or m is None or \
                 any(line.strip() for line in between):
             raise SystemExit("%s:%d: this example has no answer: follow it with a ```json "
                              "status=NNN (or ```csv status=NNN) block" % (path, first))
@@ -181,6 +184,20 @@ def csv_match(exp_text, act_text):
                 raise Mismatch("%s: expected %r, got %r" % (where, e, a))
 
 
+def text_match(exp_text, act_text):
+    """Each documented line, in order, is a line of the answer; "<number>"
+    in it stands for a number."""
+    act_lines = act_text.split("\n")
+    at = 0
+    for e in exp_text.strip("\n").split("\n"):
+        pattern = re.compile(re.escape(e).replace(re.escape("<number>"), r"-?[0-9]+(\.[0-9]+)?"))
+        while at < len(act_lines) and not pattern.fullmatch(act_lines[at]):
+            at += 1
+        if at == len(act_lines):
+            raise Mismatch("the answer has no line %r (in this order)" % e)
+        at += 1
+
+
 def answer_check(lang, status, exp_text, act_status, act_body):
     """Raises Mismatch when the answer differs from the documented one."""
     if act_status != status:
@@ -188,6 +205,9 @@ def answer_check(lang, status, exp_text, act_status, act_body):
                        % (act_status, status, act_body[:400]))
     if lang == "csv":
         csv_match(exp_text, act_body)
+        return
+    if lang == "text":
+        text_match(exp_text, act_body)
         return
     exp = json_load(exp_text, "the documented answer")
     act = json_load(act_body, "the answer")
@@ -344,6 +364,14 @@ def self_test():
     answer_check("json", 200, '{"a":1,"...":"..."}', 200, '{"a":1,"b":2}')
     answer_check("json", 200, '{"a":[1,"..."]}', 200, '{"a":[1,2,3]}')
     answer_check("csv", 200, "id,at\n1,<date>\n", 200, "id,at\r\n1,2026-12-06T04:00:00.000Z\r\n")
+    prom = 'a_total{r="x"} 3\nb 1.5\n'
+    answer_check("text", 200, 'a_total{r="x"} <number>\nb <number>', 200, "# c\n" + prom)
+    for wrong in ('b 1.5\na_total{r="x"} 3\n', 'a_total{r="y"} 3\nb 1.5\n', 'a_total{r="x"} x\n'):
+        try:
+            answer_check("text", 200, 'a_total{r="x"} <number>\nb <number>', 200, wrong)
+        except Mismatch:
+            continue
+        raise SystemExit("self-test: a text answer %r was accepted" % wrong)
     bad = [
         (201, good),                                        # status
         (200, good.replace('"READY"', '"EXPIRED"')),        # a value

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A throwaway PostgreSQL cluster for the tests.
 #
-#   pg_cluster.sh start DIR   start a fresh cluster, print its URI
+#   pg_cluster.sh start DIR   start a fresh cluster, print its URI (also kept in DIR/url)
 #   pg_cluster.sh url DIR     print the URI of the running cluster
 #   pg_cluster.sh stop DIR    stop it cleanly and delete what it wrote
 #
@@ -105,7 +105,7 @@ cluster_stop() {
     "$tmp_base"/pp-pg.*) rm -rf "$root" ;;
     *) echo "pg_cluster: not deleting unexpected cluster path $root" >&2 ;;
   esac
-  rm -f "$pointer"
+  rm -f "$pointer" "$dir/url"
 }
 
 cluster_start() {
@@ -133,7 +133,8 @@ cluster_start() {
     template_build "$root" "$version"
   fi
   server_start "$root"
-  uri_of "$root"
+  uri_of "$root" >"$dir/url"
+  cat "$dir/url"
 }
 
 case "$cmd" in

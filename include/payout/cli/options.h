@@ -23,6 +23,7 @@ struct cli_options {
     long threads;
     long body_bytes_max;
     const char *access_log;
+    const char *metrics; /* "on" or "off", checked by serve */
     const char *log_level; /* checked by the commands, not the parser */
     const char *email;     /* --email, for `admin` */
     long expiry_interval_ms;
@@ -124,5 +125,14 @@ long cli_threads_default(long cores, long max);
 ** with continuation lines at PP_USAGE_HELP_COLUMN; head longer than the
 ** column puts text on the next line. */
 void cli_usage_line_print(FILE *out, const char *head, const char *text);
+
+/* 1 when db (the --db value) names a PostgreSQL database
+** ("postgresql://" or "postgres://"), else 0 (an SQLite file). */
+int cli_db_is_url(const char *db);
+
+/* db as it may be printed: a PostgreSQL URL with its password (in the user
+** part or a password= parameter) replaced by "***"; an SQLite path as it
+** is. Written into out (NUL-terminated, cut at size); returns out. */
+const char *cli_db_display(const char *db, char *out, size_t size);
 
 #endif /* PAYOUT_CLI_OPTIONS_H */

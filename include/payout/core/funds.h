@@ -37,4 +37,9 @@ enum pp_status core_funds_withdraw(struct core_app *app, const struct core_curre
 enum pp_status core_balances_list(struct core_app *app, struct pp_balance *out, size_t cap,
                                   size_t *count_out, struct pp_err *err);
 
+/* How many payouts are open (UNAUTHORIZED or READY) per currency that has
+** any, by currency code, into out[0..cap); *count_out = rows written. */
+enum pp_status core_payouts_open_count(struct core_app *app, struct pp_open_count *out, size_t cap,
+                                       size_t *count_out, struct pp_err *err);
+
 #endif /* PAYOUT_CORE_FUNDS_H */

@@ -45,8 +45,10 @@ enum pp_status core_integration_rotate(struct core_app *app, const struct pp_act
                                        struct core_integration *out, struct pp_err *err);
 
 /* 1 when an API key of `generation` is still valid: the integration is on
-** and no change revoked that generation. Lock-free. */
-int core_integration_key_current(struct core_app *app, int64_t generation);
+** and no change revoked that generation, as stored now (another server
+** sharing the database may have changed it); 0 when revoked; -1 when the
+** settings could not be read (err set). */
+int core_integration_key_current(struct core_app *app, int64_t generation, struct pp_err *err);
 
 /* Checks the authentication password (in constant time) against the one
 ** in force. PP_BAD_CREDENTIALS ("invalid authentication password") when

@@ -33,6 +33,9 @@ struct http_server_options {
     ** TLS support or rejects the certificate or key. */
     const char *tls_cert_pem;
     const char *tls_key_pem;
+    /* 1: count requests for GET /metrics (payout/base/metrics.h); 0: the
+    ** route answers 404. */
+    int metrics;
 };
 
 struct http_server;

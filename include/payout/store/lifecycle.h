@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "payout/model.h"
 #include "payout/status.h"
 
 struct store;
@@ -21,5 +22,11 @@ struct store;
 ** re-reads each payout inside its write transaction before acting. */
 enum pp_status store_payouts_ended_list(struct store *st, int64_t now_ms, int64_t *ids_out,
                                         size_t cap, size_t *count_out, struct pp_err *err);
+
+/* How many payouts are open (UNAUTHORIZED or READY) per currency that has
+** any, ordered by currency, into out[0..cap); *count_out = rows written.
+** For GET /metrics. */
+enum pp_status store_payouts_open_count(struct store *st, struct pp_open_count *out, size_t cap,
+                                        size_t *count_out, struct pp_err *err);
 
 #endif /* PAYOUT_STORE_LIFECYCLE_H */

@@ -86,6 +86,7 @@ enum store_stmt {
     STORE_STMT_AUDIT_COUNT,
     /* lifecycle.c */
     STORE_STMT_PAYOUTS_ENDED_LIST,
+    STORE_STMT_PAYOUTS_OPEN_COUNT,
     /* reads.c: list statements cached per filter shape (any SQL, see
     ** store_conn.read_shape_keys), then the fixed read statements. */
     STORE_STMT_READ_SHAPE_FIRST,
@@ -383,6 +384,8 @@ enum pp_status store_sqlite_tx_idem_purge(struct store_sqlite_tx *tx, int64_t be
 enum pp_status store_sqlite_payouts_ended_list(struct store_sqlite *st, int64_t now_ms,
                                                int64_t *ids_out, size_t cap, size_t *count_out,
                                                struct pp_err *err);
+enum pp_status store_sqlite_payouts_open_count(struct store_sqlite *st, struct pp_open_count *out,
+                                               size_t cap, size_t *count_out, struct pp_err *err);
 enum pp_status store_sqlite_payouts_page(struct store_sqlite *st, const struct pp_payout_filter *f,
                                          const struct pp_page *page, pp_payout_fn fn, void *ctx,
                                          struct pp_page_info *info, struct pp_err *err);

@@ -1,7 +1,8 @@
 /*
 ** This module implements the lifecycle queries of the payouts table that
 ** are not a single payout's read or write: the list of open payouts whose
-** window has ended, which the expiry task works through. It does not
+** window has ended, which the expiry task works through, and the count of
+** open payouts per currency (for GET /metrics). It does not
 ** change anything; expiring is core's (core/expiry.c) through
 ** store_payouts_change (src/store/sqlite/writes.c).
 */
@@ -34,6 +35,36 @@ enum pp_status store_sqlite_payouts_ended_list(struct store_sqlite *st, int64_t 
     }
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
         status = store_q_fail(&q, "listing ended payouts", err);
+    }
+    store_q_reset(&q);
+    store_reader_release(st, c);
+    *count_out = status == PP_OK ? n : 0;
+    return status;
+}
+
+enum pp_status store_sqlite_payouts_open_count(struct store_sqlite *st, struct pp_open_count *out,
+                                               size_t cap, size_t *count_out, struct pp_err *err)
+{
+    PP_ASSERT(out != NULL && count_out != NULL && cap > 0);
+    struct store_conn *c = store_reader_acquire(st);
+    struct store_q q;
+    /* The partial index payouts_open_end holds exactly the open payouts. */
+    store_q_init(&q, c, STORE_STMT_PAYOUTS_OPEN_COUNT,
+                 "SELECT currency, count(*) FROM payouts WHERE status IN (1, 2)"
+                 " GROUP BY currency ORDER BY currency");
+    enum pp_status status = PP_OK;
+    size_t n = 0;
+    int rc = store_q_step(&q);
+    while (rc == SQLITE_ROW && n < cap) {
+        if (store_q_col_text(&q, 0, out[n].currency, sizeof out[n].currency) != 0) {
+            status = pp_err_set(err, PP_INTERNAL, "storage error");
+            break;
+        }
+        out[n++].count = sqlite3_column_int64(q.stmt, 1);
+        rc = store_q_step(&q);
+    }
+    if (status == PP_OK && rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        status = store_q_fail(&q, "counting open payouts", err);
     }
     store_q_reset(&q);
     store_reader_release(st, c);

@@ -83,6 +83,12 @@ static enum pp_status op_idem_purge(void *backend, int64_t before_ms, int64_t li
     return store_sqlite_idem_purge(backend, before_ms, limit, deleted_out, err);
 }
 
+static enum pp_status op_payouts_open_count(void *backend, struct pp_open_count *out, size_t cap,
+                                            size_t *count_out, struct pp_err *err)
+{
+    return store_sqlite_payouts_open_count(backend, out, cap, count_out, err);
+}
+
 static enum pp_status op_audit_list(void *backend, const struct pp_audit_filter *f,
                                     struct pp_audit_entry *out, size_t cap, size_t *count_out,
                                     int64_t *total_out, struct pp_err *err)
@@ -220,6 +226,7 @@ const struct store_backend_ops store_sqlite_ops = {
     .audit_list = op_audit_list,
     .idem_get = op_idem_get,
     .payouts_ended_list = op_payouts_ended_list,
+    .payouts_open_count = op_payouts_open_count,
     .payouts_page = op_payouts_page,
     .recipients_page = op_recipients_page,
     .projects_page = op_projects_page,

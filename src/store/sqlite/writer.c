@@ -28,9 +28,11 @@
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
+#include <time.h>
 
 #include "payout/base/assert.h"
 #include "payout/base/log.h"
+#include "payout/base/metrics.h"
 #include "store/sqlite/internal.h"
 
 #define BATCH_FAILED_MESSAGE "storage failure; nothing was written"
@@ -169,6 +171,8 @@ static void writer_run_batch(struct store_sqlite *st, struct store_req **batch, 
     pp_err_clear(&scratch);
     size_t ran = 0;
     int careful = 0;
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     enum pp_status status = writer_begin(c, &scratch);
     if (status != PP_OK) {
         goto done;
@@ -203,6 +207,10 @@ done:
     if (status != PP_OK) {
         writer_fail_batch(st, batch, n, ran, status);
     }
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    pp_metrics_batch_observe(n, (double)(t1.tv_sec - t0.tv_sec) +
+                                    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 }
 
 /* Wakes each caller of the batch. Once done is posted the request may

@@ -5,6 +5,7 @@
 ** removing a server with its temp dir (its logs archived first).
 */
 #include "harness/server.h"
+#include "harness/db.h"
 #include "harness/internal.h"
 #include "harness/logs.h"
 #include "harness/util.h"
@@ -164,8 +165,8 @@ int pp_server_start(struct pp_server *s, const struct pp_server_opts *opts)
     s->owns_dir = 1;
     if (opts != NULL && opts->db_path != NULL) {
         snprintf(s->db_path, sizeof s->db_path, "%s", opts->db_path);
-    } else {
-        snprintf(s->db_path, sizeof s->db_path, "%s/payout.db", s->dir);
+    } else if (pp_db_fresh(s->dir, s->db_path, sizeof s->db_path) != 0) {
+        return -1;
     }
     snprintf(s->out_path, sizeof s->out_path, "%s/stdout.log", s->dir);
     snprintf(s->err_path, sizeof s->err_path, "%s/stderr.log", s->dir);

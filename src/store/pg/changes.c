@@ -1,0 +1,524 @@
+/*
+** This module implements the steps the PostgreSQL backend's write
+** operations are made of, each run inside the writer's batch transaction:
+** projects (INSERT ... ON CONFLICT, so two nodes naming one new project at
+** once get one row), recipients (found by one identifier; a uniqueness
+** clash is the caller's error), payouts (insert, read with a row lock,
+** status change), settings (upsert), admins, the audit append, and
+** idempotency keys (INSERT ... ON CONFLICT DO NOTHING: of two nodes taking
+** one key at once, one inserts and the other finds it taken, after the
+** first commits). Funds are funds.c.
+**
+** A refusal by the schema aborts the request's part of the transaction in
+** PostgreSQL, so a step that meets one always fails its request (the
+** writer then undoes it alone). Decisions are the caller's.
+*/
+#include <stdlib.h>
+#include <string.h>
+
+#include "payout/base/assert.h"
+#include "payout/base/log.h"
+#include "store/pg/internal.h"
+
+#define RECIPIENT_COLUMNS "id, user_name, phone_number, reference_id, first_name, last_name, email"
+
+const struct store_pg_stmt_def store_pg_stmts_changes[] = {
+    /* DO UPDATE (not NOTHING) so that RETURNING gives the id either way; the
+    ** row is locked until the batch commits. */
+    {PG_STMT_PROJECT_FIND, "SELECT id FROM projects WHERE name = $1::text", 1},
+    {PG_STMT_PROJECT_INSERT,
+     "INSERT INTO projects (id, name, created_ms) VALUES (" PG_NEXT_ID(
+         "projects") ", $1::text, $2::bigint)"
+                     " ON CONFLICT (name) DO UPDATE SET name = excluded.name RETURNING id",
+     2},
+    {PG_STMT_RECIPIENT_BY_USER_NAME,
+     "SELECT " RECIPIENT_COLUMNS " FROM recipients WHERE user_name = $1::text FOR UPDATE", 1},
+    {PG_STMT_RECIPIENT_BY_PHONE_NUMBER,
+     "SELECT " RECIPIENT_COLUMNS " FROM recipients WHERE phone_number = $1::text FOR UPDATE", 1},
+    {PG_STMT_RECIPIENT_BY_REFERENCE_ID,
+     "SELECT " RECIPIENT_COLUMNS " FROM recipients WHERE reference_id = $1::text FOR UPDATE", 1},
+    {PG_STMT_RECIPIENT_INSERT,
+     "INSERT INTO recipients (id, user_name, phone_number, reference_id, first_name, last_name,"
+     " email, created_ms, updated_ms) VALUES (" PG_NEXT_ID(
+         "recipients") ", $1::text, $2::text,"
+                       " $3::text, $4::text, $5::text, $6::text, $7::bigint, $7::bigint) RETURNING "
+                       "id",
+     7},
+    {PG_STMT_RECIPIENT_UPDATE,
+     "UPDATE recipients SET user_name = $1::text, phone_number = $2::text,"
+     " reference_id = $3::text, first_name = $4::text, last_name = $5::text, email = $6::text,"
+     " updated_ms = $7::bigint WHERE id = $8::bigint",
+     8},
+    {PG_STMT_TX_PAYOUT_INSERT,
+     "INSERT INTO payouts (id, project_id, recipient_id, currency, amount_minor, start_ms,"
+     " end_ms, description, notification, status, created_ms, updated_ms, uuid, metadata,"
+     " authorized_ms, created_by_user) VALUES (" PG_NEXT_ID(
+         "payouts") ", $1::bigint,"
+                    " $2::bigint, $3::text, $4::bigint, $5::bigint, $6::bigint, $7::text, "
+                    "$8::bigint,"
+                    " $9::bigint, $10::bigint, $11::bigint, $12::text, $13::text, $14::bigint, "
+                    "$15::bigint)"
+                    " RETURNING id",
+     15},
+    {PG_STMT_TX_PAYOUT_GET,
+     "SELECT " PG_PAYOUT_COLUMNS " FROM payouts WHERE id = $1::bigint FOR UPDATE", 1},
+    {PG_STMT_TX_PAYOUT_SET_STATUS,
+     "UPDATE payouts SET status = $2::bigint, updated_ms = $3::bigint,"
+     " authorized_ms = CASE WHEN $2::bigint = 2 AND status = 1 THEN $3::bigint"
+     "  ELSE authorized_ms END,"
+     " authorized_by_user = CASE WHEN $2::bigint = 2 AND status = 1 THEN $5::bigint"
+     "  ELSE authorized_by_user END,"
+     " received_ms = CASE WHEN $2::bigint = 3 THEN $3::bigint ELSE received_ms END,"
+     " cancelled_ms = CASE WHEN $2::bigint = 4 THEN $3::bigint ELSE cancelled_ms END,"
+     " expired_ms = CASE WHEN $2::bigint = 5 THEN $3::bigint ELSE expired_ms END,"
+     " reference = COALESCE($4::text, reference) WHERE id = $1::bigint",
+     5},
+    {PG_STMT_SETTING_PUT,
+     "INSERT INTO settings (key, value) VALUES ($1::text, $2::text)"
+     " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+     2},
+    {PG_STMT_ADMIN_INSERT,
+     "INSERT INTO admins (id, email, password_hash, token_generation, created_ms, updated_ms)"
+     " VALUES (" PG_NEXT_ID("admins") ", $1::text, $2::text, 0, $3::bigint, $3::bigint)"
+                                      " ON CONFLICT DO NOTHING RETURNING id",
+     3},
+    {PG_STMT_ADMIN_SET_PASSWORD,
+     "UPDATE admins SET password_hash = $2::text, token_generation = token_generation + 1,"
+     " updated_ms = $3::bigint WHERE lower(email) = lower($1::text)",
+     3},
+    {PG_STMT_AUDIT_INSERT,
+     "INSERT INTO audit (id, at_ms, actor_kind, admin_id, addr, action, subject, detail)"
+     " VALUES (" PG_NEXT_ID("audit") ", $1::bigint, $2::bigint, $3::bigint, $4::text, $5::text,"
+                                     " $6::text, $7::text)",
+     7},
+    {PG_STMT_IDEM_INSERT,
+     "INSERT INTO idempotency (scope, key, fingerprint, created_ms)"
+     " VALUES ($1::text, $2::text, $3::bytea, $4::bigint) ON CONFLICT DO NOTHING",
+     4},
+    {PG_STMT_IDEM_SET_RESPONSE,
+     "UPDATE idempotency SET status = $3::bigint, content_type = $4::text, body = $5::bytea"
+     " WHERE scope = $1::text AND key = $2::text AND status IS NULL",
+     5},
+    {PG_STMT_IDEM_PURGE,
+     "DELETE FROM idempotency WHERE (scope, key) IN (SELECT scope, key FROM idempotency"
+     " WHERE created_ms < $1::bigint LIMIT $2::bigint FOR UPDATE SKIP LOCKED)",
+     2},
+    {PG_STMT_COUNT, NULL, 0},
+};
+
+/* The number of rows the statement of res changed. */
+static int64_t changed(const PGresult *res)
+{
+    const char *t = PQcmdTuples((PGresult *)res);
+    return t[0] != '\0' ? strtoll(t, NULL, 10) : 0;
+}
+
+enum pp_status store_pg_tx_project_ensure(struct pg_tx *tx, const char *name, int64_t now_ms,
+                                          int64_t *id_out, struct pp_err *err)
+{
+    PP_ASSERT(name != NULL && id_out != NULL);
+    size_t len = strlen(name);
+    if (len == 0 || len > PP_PROJECT_NAME_BYTES_MAX) {
+        return pp_err_set(err, PP_INVALID_PARAMS, "name must be 1 to %d bytes",
+                          PP_PROJECT_NAME_BYTES_MAX);
+    }
+    struct pg_params p;
+    PGresult *res = NULL;
+    pg_params_init(&p);
+    pg_param_text(&p, name);
+    /* A plain read first: the project exists nearly always, and a read
+    ** writes no row version. */
+    enum pp_status status =
+        store_pg_tx_run(tx, PG_STMT_PROJECT_FIND, &p, &res, NULL, "finding a project", err);
+    if (status == PP_OK && PQntuples(res) == 0) {
+        PQclear(res);
+        res = NULL;
+        pg_param_i64(&p, now_ms);
+        status =
+            store_pg_tx_run(tx, PG_STMT_PROJECT_INSERT, &p, &res, NULL, "inserting a project", err);
+    }
+    if (status == PP_OK) {
+        *id_out = pg_col_i64(res, 0, 0);
+    }
+    PQclear(res);
+    return status;
+}
+
+enum pp_status store_pg_tx_recipient_find(struct pg_tx *tx, enum pp_ident which, const char *value,
+                                          struct pp_recipient *out, int *found_out,
+                                          struct pp_err *err)
+{
+    PP_ASSERT(value != NULL && out != NULL && found_out != NULL);
+    PP_ASSERT(which >= PP_IDENT_USER_NAME && which < PP_IDENT_COUNT);
+    static const enum pg_stmt by[PP_IDENT_COUNT] = {
+        [PP_IDENT_USER_NAME] = PG_STMT_RECIPIENT_BY_USER_NAME,
+        [PP_IDENT_PHONE_NUMBER] = PG_STMT_RECIPIENT_BY_PHONE_NUMBER,
+        [PP_IDENT_REFERENCE_ID] = PG_STMT_RECIPIENT_BY_REFERENCE_ID,
+    };
+    *found_out = 0;
+    memset(out, 0, sizeof *out);
+    if (value[0] == '\0') {
+        return PP_OK; /* "not set" is stored as NULL and matches nothing */
+    }
+    struct pg_params p;
+    PGresult *res = NULL;
+    pg_params_init(&p);
+    pg_param_text(&p, value);
+    enum pp_status status =
+        store_pg_tx_run(tx, by[which], &p, &res, NULL, "finding a recipient", err);
+    if (status == PP_OK && PQntuples(res) == 1) {
+        out->id = pg_col_i64(res, 0, 0);
+        int bad = pg_col_text(res, 0, 1, out->user_name, sizeof out->user_name);
+        bad |= pg_col_text(res, 0, 2, out->phone_number, sizeof out->phone_number);
+        bad |= pg_col_text(res, 0, 3, out->reference_id, sizeof out->reference_id);
+        bad |= pg_col_text(res, 0, 4, out->first_name, sizeof out->first_name);
+        bad |= pg_col_text(res, 0, 5, out->last_name, sizeof out->last_name);
+        bad |= pg_col_text(res, 0, 6, out->email, sizeof out->email);
+        if (bad != 0) {
+            pp_log(PP_LOG_ERROR, "store: recipient %lld violates the schema", (long long)out->id);
+            status = pp_err_set(err, PP_INTERNAL, "storage error");
+        } else {
+            *found_out = 1;
+        }
+    }
+    PQclear(res);
+    return status;
+}
+
+/* The API name of the identifier a unique refusal names. */
+static const char *recipient_clash_name(const char *constraint)
+{
+    if (strstr(constraint, "user_name") != NULL) {
+        return "userName";
+    }
+    if (strstr(constraint, "phone_number") != NULL) {
+        return "phoneNumber";
+    }
+    if (strstr(constraint, "reference_id") != NULL) {
+        return "referenceId";
+    }
+    return "an identifier";
+}
+
+enum pp_status store_pg_tx_recipient_save(struct pg_tx *tx, struct pp_recipient *r, int64_t now_ms,
+                                          struct pp_err *err)
+{
+    PP_ASSERT(r != NULL && r->id >= 0);
+    struct pg_params p;
+    PGresult *res = NULL;
+    enum pg_fail fail = PG_FAIL_NONE;
+    pg_params_init(&p);
+    pg_param_text_or_null(&p, r->user_name);
+    pg_param_text_or_null(&p, r->phone_number);
+    pg_param_text_or_null(&p, r->reference_id);
+    pg_param_text_or_null(&p, r->first_name);
+    pg_param_text_or_null(&p, r->last_name);
+    pg_param_text_or_null(&p, r->email);
+    pg_param_i64(&p, now_ms);
+    if (r->id != 0) {
+        pg_param_i64(&p, r->id);
+    }
+    enum pp_status status =
+        store_pg_tx_run(tx, r->id == 0 ? PG_STMT_RECIPIENT_INSERT : PG_STMT_RECIPIENT_UPDATE, &p,
+                        &res, &fail, "saving a recipient", err);
+    if (fail == PG_FAIL_UNIQUE) {
+        status = pp_err_set(err, PP_INVALID_PARAMS, "%s already belongs to another recipient",
+                            recipient_clash_name(tx->conn->constraint));
+    } else if (fail == PG_FAIL_CONSTRAINT) {
+        status = pp_err_set(err, PP_INVALID_PARAMS,
+                            "a recipient needs an identifier, and fields within their limits");
+    } else if (status == PP_OK && r->id == 0) {
+        r->id = pg_col_i64(res, 0, 0);
+    } else if (status == PP_OK && changed(res) == 0) {
+        status = pp_err_set(err, PP_NOT_FOUND, "recipient %lld not found", (long long)r->id);
+    }
+    PQclear(res);
+    return status;
+}
+
+enum pp_status store_pg_tx_payout_insert(struct pg_tx *tx, struct pp_payout *p, struct pp_err *err)
+{
+    PP_ASSERT(p != NULL && strlen(p->uuid) == PP_UUID_TEXT_BYTES - 1);
+    if (!store_pg_currency_ok(p->currency)) {
+        return pp_err_set(err, PP_INVALID_PARAMS, "currency must be 3 upper-case letters");
+    }
+    struct pg_params q;
+    PGresult *res = NULL;
+    enum pg_fail fail = PG_FAIL_NONE;
+    pg_params_init(&q);
+    pg_param_i64(&q, p->project_id);
+    pg_param_i64(&q, p->recipient_id);
+    pg_param_text(&q, p->currency);
+    pg_param_i64(&q, p->amount_minor);
+    pg_param_i64(&q, p->start_ms);
+    pg_param_i64(&q, p->end_ms);
+    pg_param_text(&q, p->description);
+    pg_param_i64(&q, p->notification);
+    pg_param_i64(&q, (int64_t)p->status);
+    pg_param_i64(&q, p->created_ms);
+    pg_param_i64(&q, p->updated_ms);
+    pg_param_text(&q, p->uuid);
+    pg_param_text_or_null(&q, p->metadata);
+    pg_param_i64_or_null(&q, p->authorized_ms);
+    pg_param_i64_or_null(&q, p->created_by_user);
+    enum pp_status status =
+        store_pg_tx_run(tx, PG_STMT_TX_PAYOUT_INSERT, &q, &res, &fail, "inserting a payout", err);
+    if (fail == PG_FAIL_CONSTRAINT && strstr(tx->conn->constraint, "fkey") != NULL) {
+        status = pp_err_set(err, PP_INVALID_PARAMS, "unknown project or recipient");
+    } else if (fail == PG_FAIL_CONSTRAINT || fail == PG_FAIL_UNIQUE) {
+        pp_log(PP_LOG_WARN, "store: payout refused by the schema: %s", tx->conn->constraint);
+        status = pp_err_set(err, PP_INVALID_PARAMS, "payout fields out of range");
+    } else if (status == PP_OK) {
+        p->id = pg_col_i64(res, 0, 0);
+    }
+    PQclear(res);
+    return status;
+}
+
+enum pp_status store_pg_tx_payout_get(struct pg_tx *tx, int64_t id, struct pp_payout *out,
+                                      struct pp_err *err)
+{
+    PP_ASSERT(out != NULL);
+    struct pg_params p;
+    PGresult *res = NULL;
+    pg_params_init(&p);
+    pg_param_i64(&p, id);
+    enum pp_status status =
+        store_pg_tx_run(tx, PG_STMT_TX_PAYOUT_GET, &p, &res, NULL, "reading a payout", err);
+    if (status == PP_OK && PQntuples(res) == 0) {
+        status = pp_err_set(err, PP_NOT_FOUND, "payout %lld not found", (long long)id);
+    } else if (status == PP_OK && store_pg_payout_read(res, 0, out) != 0) {
+        status = pp_err_set(err, PP_INTERNAL, "storage error");
+    }
+    PQclear(res);
+    if (status != PP_OK) {
+        memset(out, 0, sizeof *out);
+    }
+    return status;
+}
+
+enum pp_status store_pg_tx_payout_set_status(struct pg_tx *tx, int64_t id, enum pp_payout_status to,
+                                             int64_t now_ms, const char *reference, int64_t by_user,
+                                             struct pp_err *err)
+{
+    PP_ASSERT(to >= PP_PAYOUT_UNAUTHORIZED && to <= PP_PAYOUT_EXPIRED);
+    struct pg_params p;
+    PGresult *res = NULL;
+    enum pg_fail fail = PG_FAIL_NONE;
+    pg_params_init(&p);
+    pg_param_i64(&p, id);
+    pg_param_i64(&p, (int64_t)to);
+    pg_param_i64(&p, now_ms);
+    pg_param_text_or_null(&p, reference);
+    pg_param_i64_or_null(&p, by_user);
+    enum pp_status status = store_pg_tx_run(tx, PG_STMT_TX_PAYOUT_SET_STATUS, &p, &res, &fail,
+                                            "changing a payout's status", err);
+    if (fail == PG_FAIL_CONSTRAINT || fail == PG_FAIL_UNIQUE) {
+        /* The caller checks transitions; the schema refusing one is a bug. */
+        pp_log(PP_LOG_ERROR, "store: payout %lld -> %s refused: %s", (long long)id,
+               pp_payout_status_name(to), tx->conn->constraint);
+        status = pp_err_set(err, PP_INTERNAL, "storage error");
+    } else if (status == PP_OK && changed(res) == 0) {
+        status = pp_err_set(err, PP_NOT_FOUND, "payout %lld not found", (long long)id);
+    }
+    PQclear(res);
+    return status;
+}
+
+enum pp_status store_pg_tx_setting_put(struct pg_tx *tx, const char *key, const char *value,
+                                       struct pp_err *err)
+{
+    PP_ASSERT(key != NULL && key[0] != '\0' && value != NULL);
+    struct pg_params p;
+    pg_params_init(&p);
+    pg_param_text(&p, key);
+    pg_param_text(&p, value);
+    return store_pg_tx_run(tx, PG_STMT_SETTING_PUT, &p, NULL, NULL, "writing a setting", err);
+}
+
+enum pp_status store_pg_tx_setting_get(struct pg_tx *tx, const char *key, char *out,
+                                       size_t out_size, int *found_out, struct pp_err *err)
+{
+    PP_ASSERT(key != NULL && out != NULL && out_size > 0 && found_out != NULL);
+    struct pg_params p;
+    PGresult *res = NULL;
+    pg_params_init(&p);
+    pg_param_text(&p, key);
+    *found_out = 0;
+    out[0] = '\0';
+    enum pp_status status =
+        store_pg_tx_run(tx, PG_STMT_SETTING_GET, &p, &res, NULL, "reading a setting", err);
+    if (status == PP_OK && PQntuples(res) == 1) {
+        if (pg_col_text(res, 0, 0, out, out_size) == 0) {
+            *found_out = 1;
+        } else {
+            pp_log(PP_LOG_ERROR, "store: setting %s does not fit %zu bytes", key, out_size);
+            status = pp_err_set(err, PP_INTERNAL, "storage error");
+        }
+    }
+    PQclear(res);
+    return status;
+}
+
+static enum pp_status admin_check(const char *email, const char *password_hash, struct pp_err *err)
+{
+    size_t email_len = strlen(email);
+    size_t hash_len = strlen(password_hash);
+    if (email_len == 0 || email_len > PP_EMAIL_BYTES_MAX) {
+        return pp_err_set(err, PP_INVALID_PARAMS, "email must be 1 to %d bytes",
+                          PP_EMAIL_BYTES_MAX);
+    }
+    if (hash_len == 0 || hash_len >= PP_PASSWORD_HASH_TEXT_BYTES) {
+        return pp_err_set(err, PP_INVALID_PARAMS, "password hash must be 1 to %d bytes",
+                          PP_PASSWORD_HASH_TEXT_BYTES - 1);
+    }
+    return PP_OK;
+}
+
+enum pp_status store_pg_tx_admin_insert(struct pg_tx *tx, const char *email,
+                                        const char *password_hash, int64_t now_ms, int64_t *id_out,
+                                        struct pp_err *err)
+{
+    PP_ASSERT(email != NULL && password_hash != NULL && id_out != NULL);
+    enum pp_status status = admin_check(email, password_hash, err);
+    if (status != PP_OK) {
+        return status;
+    }
+    struct pg_params p;
+    PGresult *res = NULL;
+    pg_params_init(&p);
+    pg_param_text(&p, email);
+    pg_param_text(&p, password_hash);
+    pg_param_i64(&p, now_ms);
+    status = store_pg_tx_run(tx, PG_STMT_ADMIN_INSERT, &p, &res, NULL, "inserting an admin", err);
+    if (status == PP_OK && PQntuples(res) == 0) {
+        status = pp_err_set(err, PP_CONFLICT, "an admin with this e-mail exists");
+    } else if (status == PP_OK) {
+        *id_out = pg_col_i64(res, 0, 0);
+    }
+    PQclear(res);
+    return status;
+}
+
+enum pp_status store_pg_tx_admin_set_password(struct pg_tx *tx, const char *email,
+                                              const char *password_hash, int64_t now_ms,
+                                              struct pp_err *err)
+{
+    PP_ASSERT(email != NULL && password_hash != NULL);
+    enum pp_status status = admin_check(email, password_hash, err);
+    if (status != PP_OK) {
+        return status;
+    }
+    struct pg_params p;
+    PGresult *res = NULL;
+    pg_params_init(&p);
+    pg_param_text(&p, email);
+    pg_param_text(&p, password_hash);
+    pg_param_i64(&p, now_ms);
+    status = store_pg_tx_run(tx, PG_STMT_ADMIN_SET_PASSWORD, &p, &res, NULL,
+                             "changing an admin's password", err);
+    if (status == PP_OK && changed(res) == 0) {
+        status = pp_err_set(err, PP_NOT_FOUND, "no admin with this e-mail");
+    }
+    PQclear(res);
+    return status;
+}
+
+/* s, or a copy in out cut with "..." (never inside a UTF-8 sequence). */
+static const char *fit_text(const char *s, char *out, size_t size)
+{
+    size_t len = strlen(s);
+    if (len < size) {
+        return s;
+    }
+    size_t keep = size - 4;
+    while (keep > 0 && ((unsigned char)s[keep] & 0xC0) == 0x80) {
+        keep--;
+    }
+    memcpy(out, s, keep);
+    memcpy(out + keep, "...", 4);
+    return out;
+}
+
+enum pp_status store_pg_tx_audit_append(struct pg_tx *tx, const struct pp_audit *a,
+                                        struct pp_err *err)
+{
+    PP_ASSERT(a != NULL && a->actor != NULL && a->action != NULL && a->action[0] != '\0');
+    char subject[PP_AUDIT_SUBJECT_BYTES_MAX + 1];
+    char detail[PP_AUDIT_DETAIL_BYTES_MAX + 1];
+    struct pg_params p;
+    pg_params_init(&p);
+    pg_param_i64(&p, a->at_ms);
+    pg_param_i64(&p, (int64_t)a->actor->kind);
+    pg_param_i64_or_null(&p, a->actor->admin_id);
+    pg_param_text_or_null(&p, a->actor->addr);
+    pg_param_text(&p, a->action);
+    pg_param_text_or_null(&p, fit_text(a->subject ? a->subject : "", subject, sizeof subject));
+    pg_param_text_or_null(&p, fit_text(a->detail ? a->detail : "", detail, sizeof detail));
+    return store_pg_tx_run(tx, PG_STMT_AUDIT_INSERT, &p, NULL, NULL, "appending to the audit log",
+                           err);
+}
+
+enum pp_status store_pg_tx_idem_insert(struct pg_tx *tx, const char *scope, const char *key,
+                                       const uint8_t fingerprint[STORE_IDEM_FINGERPRINT_BYTES],
+                                       int64_t created_ms, struct pp_err *err)
+{
+    PP_ASSERT(scope != NULL && key != NULL && fingerprint != NULL);
+    struct pg_params p;
+    PGresult *res = NULL;
+    pg_params_init(&p);
+    pg_param_text(&p, scope);
+    pg_param_text(&p, key);
+    pg_param_bytes(&p, fingerprint, STORE_IDEM_FINGERPRINT_BYTES);
+    pg_param_i64(&p, created_ms);
+    enum pp_status status = store_pg_tx_run(tx, PG_STMT_IDEM_INSERT, &p, &res, NULL,
+                                            "recording an idempotency key", err);
+    if (status == PP_OK && changed(res) == 0) {
+        status = pp_err_set(err, PP_CONFLICT,
+                            "this Idempotency-Key was already used by another request");
+    }
+    PQclear(res);
+    return status;
+}
+
+enum pp_status store_pg_tx_idem_set_response(struct pg_tx *tx, const char *scope, const char *key,
+                                             unsigned status_code, const char *content_type,
+                                             const char *body, size_t body_len, struct pp_err *err)
+{
+    PP_ASSERT(scope != NULL && key != NULL && status_code >= 100 && status_code <= 599);
+    PP_ASSERT(content_type != NULL && content_type[0] != '\0');
+    struct pg_params p;
+    PGresult *res = NULL;
+    pg_params_init(&p);
+    pg_param_text(&p, scope);
+    pg_param_text(&p, key);
+    pg_param_i64(&p, (int64_t)status_code);
+    pg_param_text(&p, content_type);
+    pg_param_bytes(&p, body, body_len);
+    enum pp_status status = store_pg_tx_run(tx, PG_STMT_IDEM_SET_RESPONSE, &p, &res, NULL,
+                                            "storing an idempotent answer", err);
+    if (status == PP_OK && changed(res) == 0) {
+        status = pp_err_set(err, PP_NOT_FOUND, "the idempotency key is gone");
+    }
+    PQclear(res);
+    return status;
+}
+
+enum pp_status store_pg_tx_idem_purge(struct pg_tx *tx, int64_t before_ms, int64_t limit,
+                                      int64_t *deleted_out, struct pp_err *err)
+{
+    PP_ASSERT(limit > 0 && deleted_out != NULL);
+    struct pg_params p;
+    PGresult *res = NULL;
+    pg_params_init(&p);
+    pg_param_i64(&p, before_ms);
+    pg_param_i64(&p, limit);
+    *deleted_out = 0;
+    enum pp_status status =
+        store_pg_tx_run(tx, PG_STMT_IDEM_PURGE, &p, &res, NULL, "purging idempotency keys", err);
+    if (status == PP_OK) {
+        *deleted_out = changed(res);
+    }
+    PQclear(res);
+    return status;
+}

@@ -1,0 +1,233 @@
+/*
+** This module implements the funds on PostgreSQL: one balance row per
+** currency and the append-only ledger, inside the writer's transaction.
+**
+** Several nodes move funds of one currency at once, so the balance is
+** never read, checked and written back: a move is ONE conditional update,
+** "available = available + d WHERE available + d >= 0 ...", which locks
+** the row until the batch commits and changes nothing when the figure
+** would go negative or past its bound (no row back: the refusal is then
+** explained from a plain read). The ledger row follows in the same
+** transaction. The lifetime paid-out figure is kept in two columns
+** (migration 0007): paid_out modulo 10^18 and paid_out_e18, the carried
+** 10^18s; it is read as one exact numeric.
+**
+** Which movement a payout operation needs is core's business; the check
+** of the books is check.c.
+*/
+#include <string.h>
+
+#include "payout/base/assert.h"
+#include "payout/base/log.h"
+#include "store/pg/internal.h"
+
+#define PAID_OUT_WHOLE "paid_out_e18::numeric * 1000000000000000000 + paid_out"
+
+const struct store_pg_stmt_def store_pg_stmts_funds[] = {
+    {PG_STMT_BALANCE_LOCK,
+     "SELECT available, blocked, " PAID_OUT_WHOLE " FROM balances WHERE currency = $1::text"
+     " FOR UPDATE",
+     1},
+    {PG_STMT_BALANCE_MOVE,
+     "UPDATE balances SET available = available + $2::bigint, blocked = blocked + $3::bigint,"
+     " paid_out = (paid_out + $4::bigint) % 1000000000000000000,"
+     " paid_out_e18 = paid_out_e18 + (paid_out + $4::bigint) / 1000000000000000000"
+     " WHERE currency = $1::text"
+     " AND available + $2::bigint BETWEEN 0 AND 999999999999999999"
+     " AND blocked + $3::bigint BETWEEN 0 AND 999999999999999999"
+     " RETURNING available, blocked, " PAID_OUT_WHOLE,
+     4},
+    {PG_STMT_BALANCE_CREATE,
+     "INSERT INTO balances (currency, available, blocked, paid_out, paid_out_e18)"
+     " VALUES ($1::text, 0, 0, 0, 0) ON CONFLICT (currency) DO NOTHING",
+     1},
+    {PG_STMT_LEDGER_INSERT,
+     "INSERT INTO ledger (id, at_ms, currency, kind, d_available, d_blocked, d_paid_out,"
+     " payout_id, reference, admin_id) VALUES (" PG_NEXT_ID(
+         "ledger") ", $1::bigint, $2::text,"
+                   " $3::bigint, $4::bigint, $5::bigint, $6::bigint, $7::bigint, $8::text, "
+                   "$9::bigint)",
+     9},
+    {PG_STMT_COUNT, NULL, 0},
+};
+
+/* 1 when m's deltas have the shape of its kind (the ledger's CHECK). */
+static int movement_shape_ok(const struct pp_movement *m)
+{
+    int about_payout = m->payout_id > 0;
+    switch (m->kind) {
+    case PP_LEDGER_DEPOSIT:
+        return m->d_available > 0 && m->d_blocked == 0 && m->d_paid_out == 0 && !about_payout;
+    case PP_LEDGER_WITHDRAW:
+        return m->d_available < 0 && m->d_blocked == 0 && m->d_paid_out == 0 && !about_payout;
+    case PP_LEDGER_BLOCK:
+        return m->d_blocked > 0 && m->d_available == -m->d_blocked && m->d_paid_out == 0 &&
+               about_payout;
+    case PP_LEDGER_RELEASE:
+        return m->d_blocked < 0 && m->d_available == -m->d_blocked && m->d_paid_out == 0 &&
+               about_payout;
+    case PP_LEDGER_PAYOUT:
+        return m->d_blocked < 0 && m->d_paid_out == -m->d_blocked && m->d_available == 0 &&
+               about_payout;
+    }
+    return 0;
+}
+
+/* Reads row 0 of a balance statement (available, blocked, paid out). */
+static int balance_row(const PGresult *res, struct pp_balance *b)
+{
+    b->available = pg_col_i64(res, 0, 0);
+    b->blocked = pg_col_i64(res, 0, 1);
+    return pg_col_i128(res, 0, 2, &b->paid_out);
+}
+
+/* Reads and locks the balance of b->currency (zeros and no lock when it
+** has no row). */
+static enum pp_status balance_lock(struct pg_tx *tx, struct pp_balance *b, struct pp_err *err)
+{
+    struct pg_params p;
+    PGresult *res = NULL;
+    pg_params_init(&p);
+    pg_param_text(&p, b->currency);
+    b->available = b->blocked = 0;
+    b->paid_out = 0;
+    enum pp_status status =
+        store_pg_tx_run(tx, PG_STMT_BALANCE_LOCK, &p, &res, NULL, "reading a balance", err);
+    if (status == PP_OK && PQntuples(res) == 1 && balance_row(res, b) != 0) {
+        status = pp_err_set(err, PP_INTERNAL, "storage error");
+    }
+    PQclear(res);
+    return status;
+}
+
+enum pp_status store_pg_tx_balance_get(struct pg_tx *tx, const char *currency,
+                                       struct pp_balance *out, struct pp_err *err)
+{
+    PP_ASSERT(out != NULL);
+    memset(out, 0, sizeof *out);
+    if (!store_pg_currency_ok(currency)) {
+        return pp_err_set(err, PP_INVALID_PARAMS, "currency must be 3 upper-case letters");
+    }
+    memcpy(out->currency, currency, sizeof out->currency);
+    return balance_lock(tx, out, err);
+}
+
+/* The refusal a move that changed no row meets, from the balance b. */
+static enum pp_status move_refusal(const struct pp_balance *b, const struct pp_movement *m,
+                                   struct pp_err *err)
+{
+    __int128 available = (__int128)b->available + m->d_available;
+    __int128 blocked = (__int128)b->blocked + m->d_blocked;
+    if (available < 0 || blocked < 0) {
+        return pp_err_set(err, PP_INSUFFICIENT_FUNDS, "insufficient funds in %s", m->currency);
+    }
+    if (available > PP_BALANCE_MINOR_MAX || blocked > PP_BALANCE_MINOR_MAX) {
+        return pp_err_set(err, PP_INVALID_PARAMS, "amount too large for the balance in %s",
+                          m->currency);
+    }
+    return PP_OK;
+}
+
+/* Applies m to its balance row: PP_OK with *after set, or the refusal. A
+** currency without a row gets one at zero first. */
+static enum pp_status balance_move(struct pg_tx *tx, const struct pp_movement *m,
+                                   struct pp_balance *after, struct pp_err *err)
+{
+    struct pg_params p;
+    enum pp_status status = PP_OK;
+    for (int attempt = 0; attempt < 2 && status == PP_OK; attempt++) {
+        PGresult *res = NULL;
+        pg_params_init(&p);
+        pg_param_text(&p, m->currency);
+        pg_param_i64(&p, m->d_available);
+        pg_param_i64(&p, m->d_blocked);
+        pg_param_i64(&p, m->d_paid_out);
+        status = store_pg_tx_run(tx, PG_STMT_BALANCE_MOVE, &p, &res, NULL, "moving funds", err);
+        if (status == PP_OK && PQntuples(res) == 1) {
+            status = balance_row(res, after) == 0 ? PP_OK
+                                                  : pp_err_set(err, PP_INTERNAL, "storage error");
+            PQclear(res);
+            return status;
+        }
+        PQclear(res);
+        if (status != PP_OK) {
+            break;
+        }
+        /* No row changed: refused, or the currency has no row yet. */
+        struct pp_balance b;
+        memset(&b, 0, sizeof b);
+        memcpy(b.currency, m->currency, sizeof b.currency);
+        status = balance_lock(tx, &b, err);
+        if (status == PP_OK) {
+            status = move_refusal(&b, m, err);
+        }
+        if (status == PP_OK) {
+            pg_params_init(&p);
+            pg_param_text(&p, m->currency);
+            status = store_pg_tx_run(tx, PG_STMT_BALANCE_CREATE, &p, NULL, NULL,
+                                     "creating a balance", err);
+        }
+    }
+    if (status == PP_OK) {
+        pp_log(PP_LOG_ERROR, "store: a move in %s changed no balance row", m->currency);
+        status = pp_err_set(err, PP_INTERNAL, "storage error");
+    }
+    return status;
+}
+
+static enum pp_status ledger_append(struct pg_tx *tx, const struct pp_movement *m,
+                                    struct pp_err *err)
+{
+    struct pg_params p;
+    enum pg_fail fail = PG_FAIL_NONE;
+    pg_params_init(&p);
+    pg_param_i64(&p, m->at_ms);
+    pg_param_text(&p, m->currency);
+    pg_param_i64(&p, (int64_t)m->kind);
+    pg_param_i64(&p, m->d_available);
+    pg_param_i64(&p, m->d_blocked);
+    pg_param_i64(&p, m->d_paid_out);
+    pg_param_i64_or_null(&p, m->payout_id > 0 ? m->payout_id : 0);
+    pg_param_text_or_null(&p, m->reference);
+    pg_param_i64_or_null(&p, m->admin_id > 0 ? m->admin_id : 0);
+    enum pp_status status =
+        store_pg_tx_run(tx, PG_STMT_LEDGER_INSERT, &p, NULL, &fail, "appending to the ledger", err);
+    if (fail == PG_FAIL_CONSTRAINT && strstr(tx->conn->constraint, "payout") != NULL) {
+        status =
+            pp_err_set(err, PP_INVALID_PARAMS, "payout %lld not found", (long long)m->payout_id);
+    } else if (fail == PG_FAIL_CONSTRAINT || fail == PG_FAIL_UNIQUE) {
+        pp_log(PP_LOG_ERROR, "store: a ledger row was refused: %s", tx->conn->constraint);
+        status = pp_err_set(err, PP_INTERNAL, "storage error");
+    }
+    return status;
+}
+
+enum pp_status store_pg_tx_funds_move(struct pg_tx *tx, const struct pp_movement *m,
+                                      struct pp_balance *after_out, struct pp_err *err)
+{
+    PP_ASSERT(m != NULL);
+    struct pp_balance after;
+    memset(&after, 0, sizeof after);
+    enum pp_status status = PP_OK;
+    if (!store_pg_currency_ok(m->currency)) {
+        return pp_err_set(err, PP_INVALID_PARAMS, "currency must be 3 upper-case letters");
+    }
+    if (m->reference != NULL && strlen(m->reference) > PP_REFERENCE_BYTES_MAX) {
+        return pp_err_set(err, PP_INVALID_PARAMS, "reference must be at most %d bytes",
+                          PP_REFERENCE_BYTES_MAX);
+    }
+    if (!movement_shape_ok(m) || m->admin_id < 0) {
+        pp_log(PP_LOG_ERROR, "store: refused a %s movement in %s for payout %lld",
+               pp_ledger_kind_name(m->kind), m->currency, (long long)m->payout_id);
+        return pp_err_set(err, PP_INTERNAL, "storage error");
+    }
+    memcpy(after.currency, m->currency, sizeof after.currency);
+    status = balance_move(tx, m, &after, err);
+    if (status == PP_OK) {
+        status = ledger_append(tx, m, err);
+    }
+    if (status == PP_OK && after_out != NULL) {
+        *after_out = after;
+    }
+    return status;
+}

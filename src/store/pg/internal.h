@@ -1,0 +1,442 @@
+/*
+** This private header is what the files of src/store/pg/ (the PostgreSQL
+** backend, libpq) share: the backend and connection structs, the table of
+** fixed statements (prepared on every connection when it connects and
+** again after a reconnect), the parameter builder (every value is a bound
+** parameter, sent as text or, for bytes, binary), one call that runs a
+** statement and maps its failure to pp_status, and column readers.
+** Nothing outside src/store/pg/ includes it.
+*/
+#ifndef PAYOUT_STORE_PG_INTERNAL_H
+#define PAYOUT_STORE_PG_INTERNAL_H
+
+#include <libpq-fe.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "payout/limits.h"
+#include "payout/store/audit.h"
+#include "payout/store/idempotency.h"
+#include "payout/store/store.h"
+#include "store/backend.h"
+
+/* Every fixed statement of the backend; its SQL sits in the module that
+** uses it (one store_pg_stmt_def table per module, gathered by conn.c). */
+enum pg_stmt {
+    /* db.c */
+    PG_STMT_PING,
+    PG_STMT_VERSION,
+    /* records.c */
+    PG_STMT_PAYOUT_GET,
+    PG_STMT_BALANCES_LIST,
+    PG_STMT_SETTING_GET,
+    PG_STMT_ADMIN_FIND,
+    PG_STMT_ADMIN_GET,
+    PG_STMT_ADMIN_COUNT,
+    PG_STMT_IDEM_GET,
+    PG_STMT_PAYOUTS_ENDED,
+    /* reads.c */
+    PG_STMT_RECIPIENT_GET,
+    PG_STMT_PROJECT_GET,
+    PG_STMT_TOTALS_RECIPIENT,
+    PG_STMT_TOTALS_PROJECT,
+    PG_STMT_PAGE_TOTALS_RECIPIENTS,
+    PG_STMT_PAGE_TOTALS_RECIPIENTS_DESC,
+    PG_STMT_PAGE_TOTALS_PROJECTS,
+    PG_STMT_PAGE_TOTALS_PROJECTS_DESC,
+    /* reports.c */
+    PG_STMT_REPORT_BY_PROJECT,
+    PG_STMT_REPORT_BY_CURRENCY,
+    PG_STMT_REPORT_BY_STATUS,
+    PG_STMT_REPORT_BY_RECIPIENT,
+    PG_STMT_REPORT_BY_DAY,
+    /* audit.c */
+    PG_STMT_AUDIT_COUNT,
+    PG_STMT_AUDIT_LIST,
+    /* check.c */
+    PG_STMT_CHECK_CURRENCIES,
+    PG_STMT_CHECK_PAYOUTS,
+    /* changes.c: the steps of the write operations */
+    PG_STMT_PROJECT_FIND,
+    PG_STMT_PROJECT_INSERT,
+    PG_STMT_RECIPIENT_BY_USER_NAME,
+    PG_STMT_RECIPIENT_BY_PHONE_NUMBER,
+    PG_STMT_RECIPIENT_BY_REFERENCE_ID,
+    PG_STMT_RECIPIENT_INSERT,
+    PG_STMT_RECIPIENT_UPDATE,
+    PG_STMT_TX_PAYOUT_INSERT,
+    PG_STMT_TX_PAYOUT_GET,
+    PG_STMT_TX_PAYOUT_SET_STATUS,
+    PG_STMT_SETTING_PUT,
+    PG_STMT_ADMIN_INSERT,
+    PG_STMT_ADMIN_SET_PASSWORD,
+    PG_STMT_AUDIT_INSERT,
+    PG_STMT_IDEM_INSERT,
+    PG_STMT_IDEM_SET_RESPONSE,
+    PG_STMT_IDEM_PURGE,
+    /* funds.c */
+    PG_STMT_BALANCE_LOCK,
+    PG_STMT_BALANCE_MOVE,
+    PG_STMT_BALANCE_CREATE,
+    PG_STMT_LEDGER_INSERT,
+    /* writer.c */
+    PG_STMT_WRITE_LOCK,
+    PG_STMT_COUNT
+};
+
+/* One fixed statement: its slot, its SQL ($1 ... parameters) and how many
+** parameters it takes. */
+struct store_pg_stmt_def {
+    enum pg_stmt id;
+    const char *sql;
+    int params;
+};
+
+/* The tables of the modules (each ends with an entry whose sql is NULL). */
+extern const struct store_pg_stmt_def store_pg_stmts_db[];
+extern const struct store_pg_stmt_def store_pg_stmts_records[];
+extern const struct store_pg_stmt_def store_pg_stmts_reads[];
+extern const struct store_pg_stmt_def store_pg_stmts_reports[];
+extern const struct store_pg_stmt_def store_pg_stmts_audit[];
+extern const struct store_pg_stmt_def store_pg_stmts_check[];
+extern const struct store_pg_stmt_def store_pg_stmts_changes[];
+extern const struct store_pg_stmt_def store_pg_stmts_funds[];
+extern const struct store_pg_stmt_def store_pg_stmts_writer[];
+/* The id of a new row of table: the next after the largest (the primary
+** key's index answers it at once), never the identity sequence's, so ids
+** are what SQLite gives: a rolled-back insert leaves no gap and the ids of
+** one list are consecutive. Safe because every write batch holds the lock
+** row (writer.c): one node writes at a time. */
+#define PG_NEXT_ID(table) "(SELECT COALESCE(max(id), 0) + 1 FROM " table ")"
+
+/* One libpq connection. Used by one thread at a time (the writer, or who
+** holds it from the read pool). pg NULL: not connected (the next use
+** connects, and prepares every fixed statement again). */
+struct pg_conn {
+    PGconn *pg;
+    /* reads.c: the list statements prepared on this connection, by SQL
+    ** text (named "l<slot>"); forgotten on reconnect. */
+    char *shape_sql[PP_READ_SHAPES];
+    unsigned shape_next;
+    /* The constraint named by the last refusal (PG_FAIL_CONSTRAINT/UNIQUE). */
+    char constraint[64];
+};
+
+/* A write waiting for the writer (writer.c); lives on its caller's stack. */
+struct pg_tx;
+typedef enum pp_status (*store_pg_write_fn)(struct pg_tx *tx, void *arg, struct pp_err *err);
+struct pg_req {
+    store_pg_write_fn fn;
+    void *arg;
+    enum pp_status status;
+    struct pp_err err;
+    sem_t done;
+    struct pg_req *next;
+};
+
+struct store_pg {
+    char *conninfo; /* the URL as given (never logged: it may hold a password) */
+    /* The writer: its connection, its queue (guarded by queue_mu), its thread. */
+    struct pg_conn writer;
+    pthread_mutex_t queue_mu;
+    pthread_cond_t queue_cv;
+    struct pg_req *head;
+    struct pg_req *tail;
+    int stopping;
+    int thread_started;
+    pthread_t thread;
+    struct pg_conn readers[PP_READERS_MAX];
+    unsigned readers_count;
+    unsigned readers_idle[PP_READERS_MAX];
+    unsigned readers_idle_count;
+    pthread_mutex_t readers_mu;
+    pthread_cond_t readers_cv;
+};
+
+/* --- Connections (conn.c) ------------------------------------------------ */
+
+/* Connects c to conninfo and, when prepare, prepares every fixed statement
+** on it (the schema must be migrated). A server older than PostgreSQL 15
+** is refused (PP_INTERNAL); PP_UNAVAILABLE when the server cannot be
+** reached. On failure c->pg stays NULL. */
+enum pp_status store_pg_conn_open(struct pg_conn *c, const char *conninfo, int prepare,
+                                  struct pp_err *err);
+/* Prepares every fixed statement on the connected c. */
+enum pp_status store_pg_conn_prepare(struct pg_conn *c, struct pp_err *err);
+/* Closes c (a no-op when not connected) and forgets its statements. */
+void store_pg_conn_close(struct pg_conn *c);
+/* 1 when c's connection is gone (the next use must reconnect). */
+int store_pg_conn_lost(const struct pg_conn *c);
+
+/* Takes an idle read connection (waiting for one), connected: a lost one
+** reconnects first. PP_UNAVAILABLE (c released again) when that fails. */
+enum pp_status store_pg_reader_acquire(struct store_pg *st, struct pg_conn **out,
+                                       struct pp_err *err);
+/* Gives c back; a connection whose link broke is closed, to reconnect on
+** its next use. */
+void store_pg_reader_release(struct store_pg *st, struct pg_conn *c);
+
+/* --- Parameters --------------------------------------------------------- */
+
+#define PG_PARAMS_MAX 24
+#define PG_PARAM_NUM_BYTES 48
+
+/* The parameters of one statement, in order ($1, $2, ...). Numbers are
+** formatted into num[]; texts and bytes are borrowed until the statement
+** ran. */
+struct pg_params {
+    int n;
+    const char *values[PG_PARAMS_MAX];
+    int lengths[PG_PARAMS_MAX];
+    int formats[PG_PARAMS_MAX];
+    char num[PG_PARAMS_MAX][PG_PARAM_NUM_BYTES];
+};
+
+void pg_params_init(struct pg_params *p);
+void pg_param_i64(struct pg_params *p, int64_t v);
+/* 0 binds NULL (optional ids and moments). */
+void pg_param_i64_or_null(struct pg_params *p, int64_t v);
+/* s borrowed; NULL binds NULL. */
+void pg_param_text(struct pg_params *p, const char *s);
+/* NULL or "" binds NULL. */
+void pg_param_text_or_null(struct pg_params *p, const char *s);
+void pg_param_null(struct pg_params *p);
+/* len bytes at b, sent in binary (for BYTEA). */
+void pg_param_bytes(struct pg_params *p, const void *b, size_t len);
+/* The ids as a bigint[] literal ("{1,2,3}"), written into buf (borrowed). */
+void pg_param_i64_array(struct pg_params *p, const int64_t *v, size_t n, char *buf,
+                        size_t buf_size);
+
+/* --- Running statements ------------------------------------------------- */
+
+/* How a failed statement is classified. */
+enum pg_fail {
+    PG_FAIL_NONE = 0,
+    PG_FAIL_CONSTRAINT, /* a CHECK, unique or foreign key, or a trigger refused it */
+    PG_FAIL_UNIQUE,     /* a unique key (a subset of constraint) */
+    PG_FAIL_TRANSIENT,  /* serialization failure, deadlock, lost link, shutdown ... */
+    PG_FAIL_OTHER
+};
+
+/* Runs fixed statement id with p (NULL: none) on c and waits for its
+** result. PP_OK: *res_out (may be NULL: then cleared) is the result, the
+** caller PQclear()s it. Else: logged with `what` (never the values), err
+** set to a generic message, *fail_out (may be NULL) says why:
+** PP_UNAVAILABLE for a transient failure, PP_INTERNAL for the rest. A
+** constraint with fail_out given is the caller's to explain: then the
+** return is PP_INVALID_PARAMS, nothing logged and err untouched. */
+enum pp_status store_pg_run(struct pg_conn *c, enum pg_stmt id, const struct pg_params *p,
+                            PGresult **res_out, enum pg_fail *fail_out, const char *what,
+                            struct pp_err *err);
+/* The same for SQL text run once (unnamed), with p or no parameters (NULL):
+** BEGIN, COMMIT, the migrations. */
+enum pp_status store_pg_run_sql(struct pg_conn *c, const char *sql, const struct pg_params *p,
+                                PGresult **res_out, enum pg_fail *fail_out, const char *what,
+                                struct pp_err *err);
+/* Classifies a finished result (PGRES_COMMAND_OK / TUPLES_OK are NONE). */
+enum pg_fail store_pg_fail_of(const struct pg_conn *c, const PGresult *res);
+/* Logs a failed res and sets err; returns PP_UNAVAILABLE or PP_INTERNAL. */
+enum pp_status store_pg_fail(const struct pg_conn *c, const PGresult *res, const char *what,
+                             struct pp_err *err);
+
+/* Takes the result of a statement just run on c (res may be NULL: out of
+** memory or a lost link): PP_OK with *res_out set when it succeeded, else
+** as store_pg_run. Always consumes res. */
+enum pp_status store_pg_result(struct pg_conn *c, PGresult *res, PGresult **res_out,
+                               enum pg_fail *fail_out, const char *what, struct pp_err *err);
+
+/* Opens a read transaction (REPEATABLE READ, READ ONLY: a page and its
+** total see one snapshot), and ends it whatever happened. */
+enum pp_status store_pg_read_begin(struct pg_conn *c, struct pp_err *err);
+void store_pg_read_end(struct pg_conn *c);
+
+/* --- Writes (writer.c) -------------------------------------------------- */
+
+/* What a write callback holds: the writer's connection inside the batch's
+** transaction. */
+struct pg_tx {
+    struct store_pg *st;
+    struct pg_conn *conn;
+    /* A statement failed: the transaction (or the request's savepoint) is
+    ** aborted; nothing more runs until the writer rolls it back. */
+    int failed;
+    /* The failure cannot be undone by a savepoint (lost link, shutdown,
+    ** serialization failure): the whole batch goes; broken_status says how. */
+    int broken;
+    enum pp_status broken_status;
+    /* Rows this request changed (a failed request that changed none needs
+    ** no undo). */
+    int64_t changes;
+};
+
+/* Runs fn(tx, arg, err) in the next batch and waits until that batch has
+** committed (store.h's store_write contract; fn may run more than once). */
+enum pp_status store_pg_write(struct store_pg *st, store_pg_write_fn fn, void *arg,
+                              struct pp_err *err);
+/* Starts and stops the writer thread (stop lets the queue drain). */
+enum pp_status store_pg_writer_start(struct store_pg *st, struct pp_err *err);
+void store_pg_writer_stop(struct store_pg *st);
+
+/* Runs fixed statement id inside tx, as store_pg_run; refuses to run once
+** a statement of the request failed. A constraint with fail_out given is
+** PP_INVALID_PARAMS for the caller to explain (the request must then fail:
+** PostgreSQL has aborted its savepoint). */
+enum pp_status store_pg_tx_run(struct pg_tx *tx, enum pg_stmt id, const struct pg_params *p,
+                               PGresult **res_out, enum pg_fail *fail_out, const char *what,
+                               struct pp_err *err);
+
+/* The steps write operations are made of (changes.c, funds.c), with the
+** contracts of the store_tx_* functions of the same name in store.h, run
+** inside tx. */
+enum pp_status store_pg_tx_project_ensure(struct pg_tx *tx, const char *name, int64_t now_ms,
+                                          int64_t *id_out, struct pp_err *err);
+enum pp_status store_pg_tx_recipient_find(struct pg_tx *tx, enum pp_ident which, const char *value,
+                                          struct pp_recipient *out, int *found_out,
+                                          struct pp_err *err);
+enum pp_status store_pg_tx_recipient_save(struct pg_tx *tx, struct pp_recipient *r, int64_t now_ms,
+                                          struct pp_err *err);
+enum pp_status store_pg_tx_payout_insert(struct pg_tx *tx, struct pp_payout *p, struct pp_err *err);
+/* Reads payout id and locks its row until the batch commits (FOR UPDATE:
+** another node changing it at once waits, then sees the change). */
+enum pp_status store_pg_tx_payout_get(struct pg_tx *tx, int64_t id, struct pp_payout *out,
+                                      struct pp_err *err);
+/* by_user: the panel user authorizing (recorded when UNAUTHORIZED ->
+** READY), 0 for none. */
+enum pp_status store_pg_tx_payout_set_status(struct pg_tx *tx, int64_t id, enum pp_payout_status to,
+                                             int64_t now_ms, const char *reference,
+                                             int64_t by_user, struct pp_err *err);
+/* Reads the balance of currency and locks its row (creating it at zero on
+** first use) until the batch commits. */
+enum pp_status store_pg_tx_balance_get(struct pg_tx *tx, const char *currency,
+                                       struct pp_balance *out, struct pp_err *err);
+enum pp_status store_pg_tx_funds_move(struct pg_tx *tx, const struct pp_movement *m,
+                                      struct pp_balance *after_out, struct pp_err *err);
+enum pp_status store_pg_tx_setting_put(struct pg_tx *tx, const char *key, const char *value,
+                                       struct pp_err *err);
+enum pp_status store_pg_tx_setting_get(struct pg_tx *tx, const char *key, char *out,
+                                       size_t out_size, int *found_out, struct pp_err *err);
+enum pp_status store_pg_tx_admin_insert(struct pg_tx *tx, const char *email,
+                                        const char *password_hash, int64_t now_ms, int64_t *id_out,
+                                        struct pp_err *err);
+enum pp_status store_pg_tx_admin_set_password(struct pg_tx *tx, const char *email,
+                                              const char *password_hash, int64_t now_ms,
+                                              struct pp_err *err);
+enum pp_status store_pg_tx_audit_append(struct pg_tx *tx, const struct pp_audit *a,
+                                        struct pp_err *err);
+enum pp_status store_pg_tx_idem_insert(struct pg_tx *tx, const char *scope, const char *key,
+                                       const uint8_t fingerprint[STORE_IDEM_FINGERPRINT_BYTES],
+                                       int64_t created_ms, struct pp_err *err);
+enum pp_status store_pg_tx_idem_set_response(struct pg_tx *tx, const char *scope, const char *key,
+                                             unsigned status, const char *content_type,
+                                             const char *body, size_t body_len, struct pp_err *err);
+enum pp_status store_pg_tx_idem_purge(struct pg_tx *tx, int64_t before_ms, int64_t limit,
+                                      int64_t *deleted_out, struct pp_err *err);
+
+/* --- Columns ------------------------------------------------------------ */
+
+int64_t pg_col_i64(const PGresult *r, int row, int col);
+/* An exact numeric (a sum of bigints) as a 128-bit integer; NULL is 0.
+** Returns 0, or -1 when the text is not an integer that fits. */
+int pg_col_i128(const PGresult *r, int row, int col, __int128 *out);
+/* Copies text column col into out (NULL -> ""); -1 when it does not fit. */
+int pg_col_text(const PGresult *r, int row, int col, char *out, size_t out_size);
+
+/* The payout columns, in the order store_pg_payout_read expects. */
+#define PG_PAYOUT_COLUMNS                                                                          \
+    "id, project_id, recipient_id, currency, amount_minor, start_ms, end_ms, description,"         \
+    " notification, status, created_ms, updated_ms, uuid, metadata, authorized_ms,"                \
+    " received_ms, cancelled_ms, expired_ms, reference, created_by_user, authorized_by_user"
+/* Fills *out from row `row` of r; -1 (logged) when it breaks the schema. */
+int store_pg_payout_read(const PGresult *r, int row, struct pp_payout *out);
+
+/* 1 when s is three upper-case ASCII letters. */
+int store_pg_currency_ok(const char *s);
+
+/* --- The backend's operations (same contracts as the public functions) -- */
+
+enum pp_status store_pg_open(const char *url, unsigned readers, struct store_pg **out,
+                             struct pp_err *err);
+void store_pg_close(struct store_pg *st);
+enum pp_status store_pg_migrate(const char *url, int *applied_out, struct pp_err *err);
+/* Runs the pending migrations on c under the lock row. */
+enum pp_status store_pg_migrate_conn(struct pg_conn *c, int *applied_out, struct pp_err *err);
+int store_pg_schema_version_latest(void);
+int store_pg_ping(struct store_pg *st);
+
+enum pp_status store_pg_audit_list(struct store_pg *st, const struct pp_audit_filter *f,
+                                   struct pp_audit_entry *out, size_t cap, size_t *count_out,
+                                   int64_t *total_out, struct pp_err *err);
+enum pp_status store_pg_idem_get(struct store_pg *st, const char *scope, const char *key,
+                                 struct store_idem_row *out, int *found_out, struct pp_err *err);
+enum pp_status store_pg_payouts_ended_list(struct store_pg *st, int64_t now_ms, int64_t *ids_out,
+                                           size_t cap, size_t *count_out, struct pp_err *err);
+enum pp_status store_pg_payouts_page(struct store_pg *st, const struct pp_payout_filter *f,
+                                     const struct pp_page *page, pp_payout_fn fn, void *ctx,
+                                     struct pp_page_info *info, struct pp_err *err);
+enum pp_status store_pg_recipients_page(struct store_pg *st, const struct pp_recipient_filter *f,
+                                        const struct pp_page *page, pp_recipient_fn fn, void *ctx,
+                                        const struct pp_page_totals *totals,
+                                        struct pp_page_info *info, struct pp_err *err);
+enum pp_status store_pg_projects_page(struct store_pg *st, const struct pp_project_filter *f,
+                                      const struct pp_page *page, pp_project_fn fn, void *ctx,
+                                      const struct pp_page_totals *totals,
+                                      struct pp_page_info *info, struct pp_err *err);
+enum pp_status store_pg_ledger_page(struct store_pg *st, const struct pp_ledger_filter *f,
+                                    const struct pp_page *page, pp_ledger_fn fn, void *ctx,
+                                    struct pp_page_info *info, struct pp_err *err);
+enum pp_status store_pg_recipient_get(struct store_pg *st, int64_t id, struct pp_recipient *out,
+                                      struct pp_err *err);
+enum pp_status store_pg_project_get(struct store_pg *st, int64_t id, struct pp_project *out,
+                                    struct pp_err *err);
+enum pp_status store_pg_payout_totals(struct store_pg *st, enum pp_totals_of of, int64_t id,
+                                      pp_total_fn fn, void *ctx, struct pp_err *err);
+enum pp_status store_pg_report_payouts(struct store_pg *st, const struct pp_report_query *q,
+                                       struct pp_report_group *out, size_t cap, size_t *count_out,
+                                       struct pp_err *err);
+enum pp_status store_pg_payout_get(struct store_pg *st, int64_t id, struct pp_payout *out,
+                                   struct pp_err *err);
+enum pp_status store_pg_balances_list(struct store_pg *st, struct pp_balance *out, size_t cap,
+                                      size_t *count_out, struct pp_err *err);
+enum pp_status store_pg_setting_get(struct store_pg *st, const char *key, char *out,
+                                    size_t out_size, int *found_out, struct pp_err *err);
+enum pp_status store_pg_admin_find(struct store_pg *st, const char *email, struct pp_admin *out,
+                                   int *found_out, struct pp_err *err);
+enum pp_status store_pg_admin_get(struct store_pg *st, int64_t id, struct pp_admin *out,
+                                  struct pp_err *err);
+enum pp_status store_pg_admin_count(struct store_pg *st, int64_t *count_out, struct pp_err *err);
+enum pp_status store_pg_check(struct store_pg *st, store_report_fn report, void *ctx,
+                              int *problems_out, struct pp_err *err);
+
+/* The domain write operations (writes.c). */
+enum pp_status store_pg_payouts_create(struct store_pg *st, const struct store_write_ctx *w,
+                                       struct store_payout_new *rows, size_t count,
+                                       store_recipient_rule_fn rule, int check_only,
+                                       const char *audit_action, const char *audit_detail,
+                                       struct pp_err *err);
+enum pp_status store_pg_payouts_change(struct store_pg *st, const struct store_write_ctx *w,
+                                       enum store_payout_change change, const int64_t *ids,
+                                       size_t count, int64_t *done_out, struct pp_err *err);
+enum pp_status store_pg_payout_receive(struct store_pg *st, const struct store_write_ctx *w,
+                                       int64_t id, const char *reference,
+                                       store_amount_text_fn amount_text, struct pp_payout *out,
+                                       struct pp_err *err);
+enum pp_status store_pg_funds_move(struct store_pg *st, const struct store_write_ctx *w,
+                                   const struct pp_movement *m, const char *audit_action,
+                                   const char *audit_detail, struct pp_balance *after_out,
+                                   struct pp_err *err);
+enum pp_status store_pg_settings_put(struct store_pg *st, const struct store_write_ctx *w,
+                                     const struct store_setting *kv, size_t count,
+                                     const char *audit_action, const char *audit_detail,
+                                     struct pp_err *err);
+enum pp_status store_pg_admin_upsert(struct store_pg *st, const struct store_write_ctx *w,
+                                     const char *email, const char *password_hash, int *created_out,
+                                     int64_t *id_out, struct pp_err *err);
+enum pp_status store_pg_idem_answer_put(struct store_pg *st, const char *scope, const char *key,
+                                        unsigned status, const char *content_type, const char *body,
+                                        size_t body_len, struct pp_err *err);
+enum pp_status store_pg_idem_purge(struct store_pg *st, int64_t before_ms, int64_t limit,
+                                   int64_t *deleted_out, struct pp_err *err);
+
+#endif /* PAYOUT_STORE_PG_INTERNAL_H */

@@ -1,0 +1,238 @@
+/*
+** This module implements the PostgreSQL backend's table of operations
+** (store_pg_ops): each entry hands the store's opaque handle to the
+** store_pg_* function that does the work. It holds no logic; the backend
+** itself is the other modules of src/store/pg/.
+*/
+#include "store/pg/internal.h"
+
+static enum pp_status op_open(const char *path, unsigned readers, void **backend_out,
+                              struct pp_err *err)
+{
+    struct store_pg *st = NULL;
+    enum pp_status status = store_pg_open(path, readers, &st, err);
+    *backend_out = st;
+    return status;
+}
+
+static void op_close(void *backend)
+{
+    store_pg_close(backend);
+}
+
+static enum pp_status op_audit_list(void *backend, const struct pp_audit_filter *f,
+                                    struct pp_audit_entry *out, size_t cap, size_t *count_out,
+                                    int64_t *total_out, struct pp_err *err)
+{
+    return store_pg_audit_list(backend, f, out, cap, count_out, total_out, err);
+}
+
+static enum pp_status op_idem_get(void *backend, const char *scope, const char *key,
+                                  struct store_idem_row *out, int *found_out, struct pp_err *err)
+{
+    return store_pg_idem_get(backend, scope, key, out, found_out, err);
+}
+
+static enum pp_status op_payouts_ended_list(void *backend, int64_t now_ms, int64_t *ids_out,
+                                            size_t cap, size_t *count_out, struct pp_err *err)
+{
+    return store_pg_payouts_ended_list(backend, now_ms, ids_out, cap, count_out, err);
+}
+
+static enum pp_status op_payouts_page(void *backend, const struct pp_payout_filter *f,
+                                      const struct pp_page *page, pp_payout_fn fn, void *ctx,
+                                      struct pp_page_info *info, struct pp_err *err)
+{
+    return store_pg_payouts_page(backend, f, page, fn, ctx, info, err);
+}
+
+static enum pp_status op_recipients_page(void *backend, const struct pp_recipient_filter *f,
+                                         const struct pp_page *page, pp_recipient_fn fn, void *ctx,
+                                         const struct pp_page_totals *totals,
+                                         struct pp_page_info *info, struct pp_err *err)
+{
+    return store_pg_recipients_page(backend, f, page, fn, ctx, totals, info, err);
+}
+
+static enum pp_status op_projects_page(void *backend, const struct pp_project_filter *f,
+                                       const struct pp_page *page, pp_project_fn fn, void *ctx,
+                                       const struct pp_page_totals *totals,
+                                       struct pp_page_info *info, struct pp_err *err)
+{
+    return store_pg_projects_page(backend, f, page, fn, ctx, totals, info, err);
+}
+
+static enum pp_status op_ledger_page(void *backend, const struct pp_ledger_filter *f,
+                                     const struct pp_page *page, pp_ledger_fn fn, void *ctx,
+                                     struct pp_page_info *info, struct pp_err *err)
+{
+    return store_pg_ledger_page(backend, f, page, fn, ctx, info, err);
+}
+
+static enum pp_status op_recipient_get(void *backend, int64_t id, struct pp_recipient *out,
+                                       struct pp_err *err)
+{
+    return store_pg_recipient_get(backend, id, out, err);
+}
+
+static enum pp_status op_project_get(void *backend, int64_t id, struct pp_project *out,
+                                     struct pp_err *err)
+{
+    return store_pg_project_get(backend, id, out, err);
+}
+
+static enum pp_status op_payout_totals(void *backend, enum pp_totals_of of, int64_t id,
+                                       pp_total_fn fn, void *ctx, struct pp_err *err)
+{
+    return store_pg_payout_totals(backend, of, id, fn, ctx, err);
+}
+
+static enum pp_status op_report_payouts(void *backend, const struct pp_report_query *q,
+                                        struct pp_report_group *out, size_t cap, size_t *count_out,
+                                        struct pp_err *err)
+{
+    return store_pg_report_payouts(backend, q, out, cap, count_out, err);
+}
+
+static enum pp_status op_payout_get(void *backend, int64_t id, struct pp_payout *out,
+                                    struct pp_err *err)
+{
+    return store_pg_payout_get(backend, id, out, err);
+}
+
+static enum pp_status op_balances_list(void *backend, struct pp_balance *out, size_t cap,
+                                       size_t *count_out, struct pp_err *err)
+{
+    return store_pg_balances_list(backend, out, cap, count_out, err);
+}
+
+static enum pp_status op_setting_get(void *backend, const char *key, char *out, size_t out_size,
+                                     int *found_out, struct pp_err *err)
+{
+    return store_pg_setting_get(backend, key, out, out_size, found_out, err);
+}
+
+static enum pp_status op_admin_find(void *backend, const char *email, struct pp_admin *out,
+                                    int *found_out, struct pp_err *err)
+{
+    return store_pg_admin_find(backend, email, out, found_out, err);
+}
+
+static enum pp_status op_admin_get(void *backend, int64_t id, struct pp_admin *out,
+                                   struct pp_err *err)
+{
+    return store_pg_admin_get(backend, id, out, err);
+}
+
+static enum pp_status op_admin_count(void *backend, int64_t *count_out, struct pp_err *err)
+{
+    return store_pg_admin_count(backend, count_out, err);
+}
+
+static int op_ping(void *backend)
+{
+    return store_pg_ping(backend);
+}
+
+static enum pp_status op_check(void *backend, void (*report)(void *ctx, const char *line),
+                               void *ctx, int *problems_out, struct pp_err *err)
+{
+    return store_pg_check(backend, report, ctx, problems_out, err);
+}
+
+/* --- Writes: the domain operations ---------------------------------------- */
+
+static enum pp_status op_payouts_create(void *backend, const struct store_write_ctx *w,
+                                        struct store_payout_new *rows, size_t count,
+                                        store_recipient_rule_fn rule, int check_only,
+                                        const char *audit_action, const char *audit_detail,
+                                        struct pp_err *err)
+{
+    return store_pg_payouts_create(backend, w, rows, count, rule, check_only, audit_action,
+                                   audit_detail, err);
+}
+
+static enum pp_status op_payouts_change(void *backend, const struct store_write_ctx *w,
+                                        enum store_payout_change change, const int64_t *ids,
+                                        size_t count, int64_t *done_out, struct pp_err *err)
+{
+    return store_pg_payouts_change(backend, w, change, ids, count, done_out, err);
+}
+
+static enum pp_status op_payout_receive(void *backend, const struct store_write_ctx *w, int64_t id,
+                                        const char *reference, store_amount_text_fn amount_text,
+                                        struct pp_payout *out, struct pp_err *err)
+{
+    return store_pg_payout_receive(backend, w, id, reference, amount_text, out, err);
+}
+
+static enum pp_status op_funds_move(void *backend, const struct store_write_ctx *w,
+                                    const struct pp_movement *m, const char *audit_action,
+                                    const char *audit_detail, struct pp_balance *after_out,
+                                    struct pp_err *err)
+{
+    return store_pg_funds_move(backend, w, m, audit_action, audit_detail, after_out, err);
+}
+
+static enum pp_status op_settings_put(void *backend, const struct store_write_ctx *w,
+                                      const struct store_setting *kv, size_t count,
+                                      const char *audit_action, const char *audit_detail,
+                                      struct pp_err *err)
+{
+    return store_pg_settings_put(backend, w, kv, count, audit_action, audit_detail, err);
+}
+
+static enum pp_status op_admin_upsert(void *backend, const struct store_write_ctx *w,
+                                      const char *email, const char *password_hash,
+                                      int *created_out, int64_t *id_out, struct pp_err *err)
+{
+    return store_pg_admin_upsert(backend, w, email, password_hash, created_out, id_out, err);
+}
+
+static enum pp_status op_idem_answer_put(void *backend, const char *scope, const char *key,
+                                         unsigned status, const char *content_type,
+                                         const char *body, size_t body_len, struct pp_err *err)
+{
+    return store_pg_idem_answer_put(backend, scope, key, status, content_type, body, body_len, err);
+}
+
+static enum pp_status op_idem_purge(void *backend, int64_t before_ms, int64_t limit,
+                                    int64_t *deleted_out, struct pp_err *err)
+{
+    return store_pg_idem_purge(backend, before_ms, limit, deleted_out, err);
+}
+
+const struct store_backend_ops store_pg_ops = {
+    .name = "postgresql",
+    .open = op_open,
+    .close = op_close,
+    .migrate = store_pg_migrate,
+    .schema_version_latest = store_pg_schema_version_latest,
+    .audit_list = op_audit_list,
+    .idem_get = op_idem_get,
+    .payouts_ended_list = op_payouts_ended_list,
+    .payouts_page = op_payouts_page,
+    .recipients_page = op_recipients_page,
+    .projects_page = op_projects_page,
+    .ledger_page = op_ledger_page,
+    .recipient_get = op_recipient_get,
+    .project_get = op_project_get,
+    .payout_totals = op_payout_totals,
+    .report_payouts = op_report_payouts,
+    .payout_get = op_payout_get,
+    .balances_list = op_balances_list,
+    .setting_get = op_setting_get,
+    .admin_find = op_admin_find,
+    .admin_get = op_admin_get,
+    .admin_count = op_admin_count,
+    .ping = op_ping,
+    .check = op_check,
+    .payouts_create = op_payouts_create,
+    .payouts_change = op_payouts_change,
+    .payout_receive = op_payout_receive,
+    .funds_move = op_funds_move,
+    .settings_put = op_settings_put,
+    .admin_upsert = op_admin_upsert,
+    .idem_answer_put = op_idem_answer_put,
+    .idem_purge = op_idem_purge,
+};

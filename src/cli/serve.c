@@ -19,8 +19,8 @@
 #include "payout/core/admins.h"
 #include "payout/core/app.h"
 #include "payout/core/expiry.h"
-#include "payout/core/service.h"
 #include "payout/core/outbox.h"
+#include "payout/core/service.h"
 #include "payout/http/server.h"
 #include "payout/limits.h"
 #include "payout/sec/secrets.h"
@@ -97,12 +97,17 @@ done:
     return text;
 }
 
-/* The master secret of sealed webhook secrets: a file beside the
-** database, "<db>.key" ("sqlite:" prefix left out). */
-static void serve_key_path(const char *db_path, char *out, size_t size)
+/* The master secret of sealed webhook secrets: a file beside the SQLite
+** database, "<db>.key" ("sqlite:" prefix left out). NULL for a PostgreSQL
+** URL: that backend keeps no events or webhooks yet (docs/webhooks.md). */
+static const char *serve_key_path(const char *db_path, char *out, size_t size)
 {
+    if (strncmp(db_path, "postgres://", 11) == 0 || strncmp(db_path, "postgresql://", 13) == 0) {
+        return NULL;
+    }
     const char *path = strncmp(db_path, "sqlite:", 7) == 0 ? db_path + 7 : db_path;
     snprintf(out, size, "%s.key", path);
+    return out;
 }
 
 /* Starts the outbox (payout/core/webhooks.h): webhook deliveries and
@@ -111,9 +116,8 @@ static int serve_outbox_start(const struct cli_options *o, struct serve_state *s
 {
     struct pp_err err = {0};
     char key_path[PP_DB_PATH_BYTES_MAX + 8];
-    serve_key_path(o->db_path, key_path, sizeof key_path);
     struct core_outbox_options outbox = {
-        .key_path = key_path,
+        .key_path = serve_key_path(o->db_path, key_path, sizeof key_path),
         .allow_cidrs = o->webhook_allow_cidrs,
         .retry_ms = o->webhook_retry_ms,
         .smtp_url = o->smtp_url,

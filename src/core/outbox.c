@@ -55,6 +55,7 @@ struct inflight {
 
 struct core_outbox {
     struct core_app *app;
+    int has_key; /* 0: no master secret (no key_path), nothing can be sealed */
     struct sec_seal_key key;
     struct out_cidr_list allow;
     struct out_retry_schedule schedule;
@@ -120,7 +121,7 @@ static enum pp_status master_load(const char *path, uint8_t *buf, size_t size, s
 enum pp_status core_outbox_seal(struct core_app *app, const char *secret,
                                 char out[PP_WEBHOOK_SEALED_BYTES], struct pp_err *err)
 {
-    if (app->outbox == NULL) {
+    if (app->outbox == NULL || !app->outbox->has_key) {
         return pp_err_set(err, PP_INTERNAL, "webhook secrets cannot be sealed: no master secret");
     }
     return sec_seal_encrypt(&app->outbox->key, SEAL_CONTEXT_WEBHOOK, (const uint8_t *)secret,
@@ -132,7 +133,7 @@ enum pp_status core_outbox_open(struct core_app *app, const char *sealed,
                                 struct pp_err *err)
 {
     size_t len = 0;
-    if (app->outbox == NULL) {
+    if (app->outbox == NULL || !app->outbox->has_key) {
         return pp_err_set(err, PP_INTERNAL, "webhook secrets cannot be opened: no master secret");
     }
     enum pp_status st =
@@ -549,11 +550,12 @@ enum pp_status core_outbox_start(struct core_app *app, const struct core_outbox_
     pthread_cond_init(&ob->mail_cv, NULL);
     app->outbox = ob;
     enum pp_status st = outbox_configure(ob, o, err);
-    if (st == PP_OK) {
+    if (st == PP_OK && o->key_path != NULL) {
         st = master_load(o->key_path, master, sizeof master, &master_len, err);
-    }
-    if (st == PP_OK) {
-        st = sec_seal_key_derive(master, master_len, SEAL_LABEL_WEBHOOK, &ob->key, err);
+        if (st == PP_OK) {
+            st = sec_seal_key_derive(master, master_len, SEAL_LABEL_WEBHOOK, &ob->key, err);
+        }
+        ob->has_key = st == PP_OK;
     }
     sec_wipe(master, sizeof master);
     if (st == PP_OK) {

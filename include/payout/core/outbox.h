@@ -28,7 +28,8 @@ typedef void (*core_event_render_fn)(const struct pp_event *e, struct pp_buf *ou
 
 /* How the outbox runs; texts borrowed for the call (copied). */
 struct core_outbox_options {
-    const char *key_path;      /* the master secret file; created (0600) when missing */
+    const char *key_path;      /* the master secret file, created (0600) when missing; NULL:
+                               ** none, and webhook secrets cannot be sealed or opened */
     const char *allow_cidrs;   /* --webhook-allow-cidrs, NULL or "" for none */
     const char *retry_ms;      /* --webhook-retry-ms, NULL for the default schedule */
     const char *smtp_url;      /* NULL: notifications are recorded as skipped */

@@ -182,17 +182,24 @@ enum pp_status store_sqlite_event_payout(struct store_sqlite_tx *tx, enum pp_eve
         .status = (int)p->status,
     };
     int64_t id = 0;
-    enum pp_status st = event_sequence_next(c, p->id, NULL, &row.sequence, err);
+    enum pp_status st = PP_OK;
+    /* A payout's first event is its creation: no need to count. */
+    row.sequence = 1;
+    if (type != PP_EVENT_PAYOUT_CREATED) {
+        st = event_sequence_next(c, p->id, NULL, &row.sequence, err);
+    }
     if (st == PP_OK) {
         st = store_sqlite_event_insert(c, &row, &id, err);
     }
     if (st == PP_OK) {
         st = event_fanout(tx, type, id, p->id, now_ms, err);
     }
-    if (st == PP_OK && p->status == PP_PAYOUT_READY &&
+    /* p->notification off: nothing is ever due (the statement would find
+    ** that too; this saves it on the create path). */
+    if (st == PP_OK && p->notification && p->status == PP_PAYOUT_READY &&
         (type == PP_EVENT_PAYOUT_CREATED || type == PP_EVENT_PAYOUT_AUTHORIZED)) {
         st = event_notify(tx, p->id, PP_NOTIFY_READY, now_ms, err);
-    } else if (st == PP_OK && type == PP_EVENT_PAYOUT_RECEIVED) {
+    } else if (st == PP_OK && p->notification && type == PP_EVENT_PAYOUT_RECEIVED) {
         st = event_notify(tx, p->id, PP_NOTIFY_RECEIVED, now_ms, err);
     }
     return st;

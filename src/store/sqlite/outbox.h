@@ -14,9 +14,10 @@
 /* --- Appends, inside a write operation (events.c) ------------------------ */
 
 /* Appends the event `type` (a payout.* type) of payout p as it stands
-** after the change (p->id, status and currency are read), the deliveries
-** of the endpoints subscribed to it and, when one is due, the recipient's
-** notification (see the rules at the end of payout/store/events.h). */
+** after the change (p->id, status, currency and notification are read),
+** the deliveries of the endpoints subscribed to it and, when one is due,
+** the recipient's notification (see the rules at the end of
+** payout/store/events.h). */
 enum pp_status store_sqlite_event_payout(struct store_sqlite_tx *tx, enum pp_event_type type,
                                          const struct pp_payout *p, int64_t now_ms,
                                          struct pp_err *err);

@@ -1,11 +1,13 @@
 /*
 ** This module implements the API-integration settings: the switch, the
 ** authentication password and the revocation generation of API keys, kept
-** in the settings. Every change is one audited write. Every check (an API
-** key's generation, the authentication password) and every change reads
-** the stored settings first: several servers may share one database, and
-** a key revoked through one of them is refused by all from the next
-** request on (spec §10), so no server trusts a copy it kept. It does not
+** in the settings. Every change is one audited write, and a cache in
+** memory follows commit order. When several servers may share the
+** database (store_shared: PostgreSQL), every check (an API key's
+** generation, the authentication password) and every change reads the
+** stored settings first, so a key revoked through one server is refused by
+** all from the next request on (spec §10); on SQLite, whose one server is
+** the only writer, an API key is checked against the cache, lock-free. It does not
 ** issue or verify tokens (auth.c).
 */
 #include "payout/core/integration.h"
@@ -106,13 +108,26 @@ static enum pp_status integration_refresh(struct core_app *app, int with_passwor
 int core_integration_key_current(struct core_app *app, int64_t generation, struct pp_err *err)
 {
     struct core_integration_state *in = app->integration;
-    pthread_mutex_lock(&in->lock);
-    int current = -1;
-    if (integration_refresh(app, 0, err) == PP_OK) {
-        current = atomic_load(&in->enabled) && generation == atomic_load(&in->generation);
+    if (!store_shared(app->store)) {
+        /* This server is the database's only writer: its cache, which
+        ** follows commit order, is the truth. No lock, no query. */
+        return atomic_load(&in->enabled) && generation == atomic_load(&in->generation);
     }
-    pthread_mutex_unlock(&in->lock);
-    return current;
+    /* Another server may have revoked the key: read the stored settings
+    ** (into locals: the cache is the changes' to update, under its lock). */
+    char text[64];
+    int found = 0;
+    int enabled = 0;
+    enum pp_status st =
+        store_setting_get(app->store, SETTING_API_ENABLED, text, sizeof text, &found, err);
+    if (st == PP_OK) {
+        enabled = found && strcmp(text, "1") == 0;
+        st = store_setting_get(app->store, SETTING_API_GENERATION, text, sizeof text, &found, err);
+    }
+    if (st != PP_OK) {
+        return -1;
+    }
+    return enabled && generation == (found ? strtoll(text, NULL, 10) : 0);
 }
 
 enum pp_status core_integration_password_check(struct core_app *app, const char *password,

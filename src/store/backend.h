@@ -114,6 +114,7 @@ struct store_backend_ops {
                                 struct pp_err *err);
     enum pp_status (*admin_count)(void *backend, int64_t *count_out, struct pp_err *err);
     int (*ping)(void *backend);
+    int (*shared)(void *backend);
     enum pp_status (*check)(void *backend, void (*report)(void *ctx, const char *line), void *ctx,
                             int *problems_out, struct pp_err *err);
     /* events and webhooks (payout/store/events.h) */

@@ -262,6 +262,11 @@ enum pp_status store_admin_count(struct store *st, int64_t *count_out, struct pp
     return st->ops->admin_count(st->backend, count_out, err);
 }
 
+int store_shared(struct store *st)
+{
+    return st->ops->shared(st->backend);
+}
+
 int store_ping(struct store *st)
 {
     return st->ops->ping(st->backend);

@@ -222,6 +222,12 @@ enum pp_status store_admin_get(struct store *st, int64_t id, struct pp_admin *ou
 /* How many admins exist. */
 enum pp_status store_admin_count(struct store *st, int64_t *count_out, struct pp_err *err);
 
+/* 1 when other processes may write this database at the same time (a
+** PostgreSQL database shared by several servers): then what a server
+** keeps in memory of the settings must be read again per request. 0 for
+** SQLite, whose one server is the only writer. */
+int store_shared(struct store *st);
+
 /* 1 if a trivial query on a read connection succeeds, else 0. */
 int store_ping(struct store *st);
 

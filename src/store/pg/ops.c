@@ -33,6 +33,12 @@ static enum pp_status op_idem_get(void *backend, const char *scope, const char *
     return store_pg_idem_get(backend, scope, key, out, found_out, err);
 }
 
+static enum pp_status op_payouts_open_count(void *backend, struct pp_open_count *out, size_t cap,
+                                            size_t *count_out, struct pp_err *err)
+{
+    return store_pg_payouts_open_count(backend, out, cap, count_out, err);
+}
+
 static enum pp_status op_payouts_ended_list(void *backend, int64_t now_ms, int64_t *ids_out,
                                             size_t cap, size_t *count_out, struct pp_err *err)
 {
@@ -129,6 +135,13 @@ static enum pp_status op_admin_count(void *backend, int64_t *count_out, struct p
     return store_pg_admin_count(backend, count_out, err);
 }
 
+/* Several servers may share one PostgreSQL database. */
+static int op_shared(void *backend)
+{
+    (void)backend;
+    return 1;
+}
+
 static int op_ping(void *backend)
 {
     return store_pg_ping(backend);
@@ -211,6 +224,7 @@ const struct store_backend_ops store_pg_ops = {
     .audit_list = op_audit_list,
     .idem_get = op_idem_get,
     .payouts_ended_list = op_payouts_ended_list,
+    .payouts_open_count = op_payouts_open_count,
     .payouts_page = op_payouts_page,
     .recipients_page = op_recipients_page,
     .projects_page = op_projects_page,
@@ -226,6 +240,7 @@ const struct store_backend_ops store_pg_ops = {
     .admin_get = op_admin_get,
     .admin_count = op_admin_count,
     .ping = op_ping,
+    .shared = op_shared,
     .check = op_check,
     .payouts_create = op_payouts_create,
     .payouts_change = op_payouts_change,

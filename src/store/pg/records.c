@@ -38,6 +38,10 @@ const struct store_pg_stmt_def store_pg_stmts_records[] = {
      "SELECT id FROM payouts WHERE status IN (1, 2) AND end_ms < $1::bigint"
      " ORDER BY end_ms, id LIMIT $2::bigint",
      2},
+    {PG_STMT_PAYOUTS_OPEN_COUNT,
+     "SELECT currency, count(*) FROM payouts WHERE status IN (1, 2)"
+     " GROUP BY currency ORDER BY currency",
+     0},
     {PG_STMT_COUNT, NULL, 0},
 };
 
@@ -330,6 +334,28 @@ enum pp_status store_pg_payouts_ended_list(struct store_pg *st, int64_t now_ms, 
         reader_query(st, PG_STMT_PAYOUTS_ENDED, &p, &res, "listing ended payouts", err);
     for (int i = 0; status == PP_OK && i < PQntuples(res) && n < cap; i++) {
         ids_out[n++] = pg_col_i64(res, i, 0);
+    }
+    PQclear(res);
+    *count_out = status == PP_OK ? n : 0;
+    return status;
+}
+
+enum pp_status store_pg_payouts_open_count(struct store_pg *st, struct pp_open_count *out,
+                                           size_t cap, size_t *count_out, struct pp_err *err)
+{
+    PP_ASSERT(out != NULL && count_out != NULL && cap > 0);
+    struct pg_params p;
+    PGresult *res = NULL;
+    pg_params_init(&p);
+    size_t n = 0;
+    enum pp_status status =
+        reader_query(st, PG_STMT_PAYOUTS_OPEN_COUNT, &p, &res, "counting open payouts", err);
+    for (int i = 0; status == PP_OK && i < PQntuples(res) && n < cap; i++) {
+        if (pg_col_text(res, i, 0, out[n].currency, sizeof out[n].currency) != 0) {
+            status = pp_err_set(err, PP_INTERNAL, "storage error");
+            break;
+        }
+        out[n++].count = pg_col_i64(res, i, 1);
     }
     PQclear(res);
     *count_out = status == PP_OK ? n : 0;

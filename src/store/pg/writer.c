@@ -33,9 +33,11 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "payout/base/assert.h"
 #include "payout/base/log.h"
+#include "payout/base/metrics.h"
 #include "store/pg/internal.h"
 
 #define BATCH_FAILED_MESSAGE "storage failure; nothing was written"
@@ -240,7 +242,13 @@ static void writer_fail(struct pg_req **batch, size_t n, enum pp_status status)
 static void writer_batch(struct store_pg *st, struct pg_req **batch, size_t n)
 {
     enum pp_status status = PP_OK;
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     enum batch_end end = writer_run(st, batch, n, &status);
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    pp_metrics_batch_observe(n, (double)(t1.tv_sec - t0.tv_sec) +
+                                    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
     if (end == BATCH_RETRY) {
         pp_log(PP_LOG_WARN, "store: a batch of %zu writes is run again", n);
         end = writer_run(st, batch, n, &status);

@@ -198,6 +198,13 @@ static enum pp_status op_admin_count(void *backend, int64_t *count_out, struct p
     return store_sqlite_admin_count(backend, count_out, err);
 }
 
+/* One server per SQLite file: nothing else writes it. */
+static int op_shared(void *backend)
+{
+    (void)backend;
+    return 0;
+}
+
 static int op_ping(void *backend)
 {
     return store_sqlite_ping(backend);
@@ -242,6 +249,7 @@ const struct store_backend_ops store_sqlite_ops = {
     .admin_get = op_admin_get,
     .admin_count = op_admin_count,
     .ping = op_ping,
+    .shared = op_shared,
     .check = op_check,
     /* events and webhooks (events.c, webhooks.c, deliveries.c) */
     .outbox_configure = store_sqlite_outbox_configure,

@@ -24,12 +24,15 @@
 /* Path parameters (like {id}) per route. */
 #define PP_ROUTE_PARAMS_MAX 4
 /* Extra headers one answer carries beyond the content type: the four
-** rate-limit headers, Retry-After, Idempotent-Replayed, with room. */
+** rate-limit headers, Retry-After, Idempotent-Replayed, Set-Cookie, with
+** room. */
 #define PP_RESPONSE_HEADERS_MAX 8
 /* Longest extra header name ("Idempotent-Replayed", "X-RateLimit-Remaining"). */
 #define PP_RESPONSE_HEADER_NAME_BYTES 32
-/* Longest extra header value: numbers and the export's Content-Disposition. */
-#define PP_RESPONSE_HEADER_VALUE_BYTES 96
+/* Longest extra header value: numbers, the export's Content-Disposition,
+** and the session's Set-Cookie (name, 43-character id, attributes: under
+** 160 bytes). */
+#define PP_RESPONSE_HEADER_VALUE_BYTES 192
 /* Path segments per route pattern. */
 #define PP_ROUTE_SEGMENTS_MAX 8
 /* Longest header value the API reads (tokens, idempotency keys). A HS256
@@ -115,7 +118,7 @@
 ** enough that a page of 100 payouts stays a few hundred KiB. */
 #define PP_PROJECT_NAME_BYTES_MAX 200
 #define PP_DESCRIPTION_BYTES_MAX 1000
-#define PP_IDENT_BYTES_MAX 128      /* userName, phoneNumber, referenceId */
+#define PP_IDENT_BYTES_MAX 128       /* userName, phoneNumber, referenceId */
 #define PP_PERSON_NAME_BYTES_MAX 128 /* firstName, lastName */
 #define PP_EMAIL_BYTES_MAX 254       /* RFC 5321 path limit */
 #define PP_REFERENCE_BYTES_MAX 200   /* deposit / payout references */
@@ -398,6 +401,32 @@
 #define PP_COOKIE_MAX_AGE_S_MAX (400L * 24L * 3600L)
 /* Longest Cookie: header the parser reads; the HTTP layer's header bound. */
 #define PP_COOKIE_HEADER_BYTES_MAX PP_HEADER_BYTES_MAX
+
+/* Panel users (spec §7). The user list is answered in one page and a panel
+** team is a handful of people, so 1,000 is a ceiling nobody meets and keeps
+** the list's answer under 300 KiB. */
+#define PP_USERS_MAX 1000
+/* A sealed two-factor secret (PP_TOTP_SECRET_BYTES_MAX sealed: "v1.", the
+** nonce and ciphertext with tag in base64url) fits in one column of 255. */
+#define PP_TOTP_SEALED_BYTES 256
+/* Browser sessions: 30 minutes idle and 12 hours in all by default (spec
+** §7), as flags --session-idle-s and --session-max-s; at most the cookie's
+** ceiling. */
+#define PP_SESSION_IDLE_S_DEFAULT (30 * 60)
+#define PP_SESSION_MAX_S_DEFAULT (12 * 3600)
+#define PP_SESSION_S_MAX PP_COOKIE_MAX_AGE_S_MAX
+/* A session's last-seen time is written at most once per this many
+** seconds (and at least 10 times per idle period), so a panel polling
+** every second does not turn every read into a write. Idle expiry is
+** therefore late by at most this much. */
+#define PP_SESSION_TOUCH_S_MAX 60
+/* Expired sessions removed per sign-in: bounded work on the sign-in path;
+** sign-ins outnumber expiries, so the table stays small. */
+#define PP_SESSION_PURGE_BATCH 64
+/* Sessions kept per user: a new sign-in past this ends the oldest. */
+#define PP_SESSIONS_PER_USER_MAX 32
+/* The issuer shown by authenticator apps for the panel's codes. */
+#define PP_OTPAUTH_ISSUER "payout-panel"
 
 /* Webhook secrets (Standard Webhooks 1.0, spec §9): "whsec_" and base64 of
 ** 32 random bytes for new ones; a secret given to the signer may decode to

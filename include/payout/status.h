@@ -11,19 +11,20 @@
 
 enum pp_status {
     PP_OK = 0,
-    PP_INVALID_PARAMS,          /* 400: missing/empty/invalid value */
-    PP_BAD_CREDENTIALS,         /* 401 INVALID_PARAMS: wrong authentication password */
-    PP_INSUFFICIENT_FUNDS,      /* 422 */
-    PP_UNAUTHORIZED,            /* 401: bad/missing/expired/revoked token, bad login */
-    PP_FORBIDDEN,               /* 403: valid token, wrong role */
-    PP_NOT_FOUND,               /* 404 */
-    PP_METHOD_NOT_ALLOWED,      /* 405 */
-    PP_CONFLICT,                /* 409 */
-    PP_PAYLOAD_TOO_LARGE,       /* 413 */
-    PP_UNSUPPORTED_MEDIA_TYPE,  /* 415 */
-    PP_RATE_LIMITED,            /* 429 */
-    PP_INTERNAL,                /* 500: bug or storage fault; message is generic */
-    PP_UNAVAILABLE,             /* 503: storage busy, full or read-only */
+    PP_INVALID_PARAMS,         /* 400: missing/empty/invalid value */
+    PP_BAD_CREDENTIALS,        /* 401 INVALID_PARAMS: wrong authentication password */
+    PP_INSUFFICIENT_FUNDS,     /* 422 */
+    PP_UNAUTHORIZED,           /* 401: bad/missing/expired/revoked token, bad login */
+    PP_FORBIDDEN,              /* 403: valid token, wrong role */
+    PP_NOT_FOUND,              /* 404 */
+    PP_METHOD_NOT_ALLOWED,     /* 405 */
+    PP_CONFLICT,               /* 409 */
+    PP_PAYLOAD_TOO_LARGE,      /* 413 */
+    PP_UNSUPPORTED_MEDIA_TYPE, /* 415 */
+    PP_RATE_LIMITED,           /* 429 */
+    PP_INTERNAL,               /* 500: bug or storage fault; message is generic */
+    PP_UNAVAILABLE,            /* 503: storage busy, full or read-only */
+    PP_OTP_REQUIRED,           /* 401 OTP_REQUIRED: right password, two-factor code missing */
     PP_STATUS_COUNT
 };
 

@@ -11,6 +11,7 @@
 #include "payout/core/funds.h"
 #include "payout/core/integration.h"
 #include "payout/core/money.h"
+#include "payout/core/users.h"
 #include "request.h"
 #include "response.h"
 
@@ -42,6 +43,11 @@ void api_admin_settings_get(struct core_app *app, struct api_request *req,
     struct core_auth_policy *policy = pp_arena_calloc(req->arena, 1, sizeof *policy);
     core_auth_policy_get(app, policy);
     api_authorization_write(&w, policy);
+    jw_key(&w, "security");
+    jw_object_begin(&w);
+    jw_key(&w, "requireTwoFactor");
+    jw_bool(&w, core_security_require_two_factor(app));
+    jw_object_end(&w);
     jw_object_end(&w);
 }
 

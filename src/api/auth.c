@@ -1,7 +1,8 @@
 /*
 ** This module implements the two log-in endpoints: POST /api/authenticate
 ** (authentication password -> 24-hour API key, the seed's method) and
-** POST /api/admin/login (e-mail and password -> 8-hour admin token).
+** POST /api/admin/login (e-mail, password and, for a user with two-factor
+** sign-in, "otp" -> 8-hour token acting with the user's role).
 ** Both are guarded by a per-address lockout (the request pipeline's
 ** api_login_reserve, core/lockout.h): too many failures from one address
 ** answer 429 RATE_LIMITED with Retry-After before any credential is
@@ -13,6 +14,8 @@
 #include <string.h>
 
 #include "auth.h"
+#include "payout/core/users.h"
+#include "payout/sec/secrets.h"
 #include "pipeline.h"
 #include "request.h"
 #include "response.h"
@@ -56,30 +59,34 @@ void api_authenticate(struct core_app *app, struct api_request *req, struct api_
 
 void api_admin_login(struct core_app *app, struct api_request *req, struct api_response *resp)
 {
-    static const char *const allowed[] = {"email", "password", NULL};
+    static const char *const allowed[] = {"email", "password", "otp", NULL};
     struct pp_err err = {0};
-    const char *email = NULL;
-    const char *password = NULL;
-    char *token = NULL;
+    struct core_sign_in in = {.session = 0};
+    struct core_signed_in out;
+    const char *otp = NULL;
+    memset(&out, 0, sizeof out);
     json_t *body = api_body_read(req, allowed, 0, resp);
     if (body == NULL) {
         return;
     }
-    api_field_string(body, "email", 1, PP_EMAIL_BYTES_MAX, &email, &err);
-    api_field_string(body, "password", 1, PP_ADMIN_PASSWORD_BYTES_MAX, &password, &err);
+    api_field_string(body, "email", 1, PP_EMAIL_BYTES_MAX, &in.email, &err);
+    api_field_string(body, "password", 1, PP_ADMIN_PASSWORD_BYTES_MAX, &in.password, &err);
+    api_field_string(body, "otp", 0, PP_TOTP_DIGITS, &otp, &err);
+    in.otp = otp[0] != '\0' ? otp : NULL;
     if (err.status == PP_OK) {
         if (api_login_reserve(app, req, resp, CORE_LOGIN_ADMIN) != 0) {
             json_decref(body);
             return;
         }
-        core_auth_admin_login(app, email, password, strlen(password), &token, &err);
+        core_sign_in(app, &req->actor, &in, &out, &err);
         api_login_settle(app, req, CORE_LOGIN_ADMIN, err.status, PP_UNAUTHORIZED);
     }
     if (err.status != PP_OK) {
         api_err_respond(resp, &err);
     } else {
-        answer_token(resp, token);
+        answer_token(resp, out.token);
     }
-    free(token);
+    free(out.token);
+    sec_wipe(&out, sizeof out);
     json_decref(body);
 }

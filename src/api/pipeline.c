@@ -1,9 +1,12 @@
 /*
 ** This module implements the request pipeline: everything that happens to
 ** a request around its handler, in one place and in this order. The
-** caller is authenticated against the route's access; the rate limits
-** (core_rate_take) are applied and announced; an admin-only route refuses
-** an API key; a POST/PUT with an Idempotency-Key runs as a keyed request
+** caller is authenticated (a token header, else the session cookie); the
+** rate limits (core_rate_take) are applied and announced; a session's
+** X-CSRF-Token is checked on every method but GET and HEAD; the route's
+** permission is looked up in the permission table (api/permissions.c)
+** for the caller's role, and security.requireTwoFactor applied; a POST/PUT with an Idempotency-Key
+*runs as a keyed request
 ** (replay, conflict, or run-and-store, core/idempotency.h). The log-in
 ** lockout (core/lockout.h) is applied here too, at the moment a log-in
 ** handler is about to look at a credential: api_login_reserve and
@@ -18,7 +21,12 @@
 #include <string.h>
 
 #include "metrics.h"
+#include "payout/base/assert.h"
+#include "payout/core/dates.h"
 #include "payout/core/idempotency.h"
+#include "payout/core/users.h"
+#include "payout/sec/cookie.h"
+#include "payout/sec/session.h"
 #include "response.h"
 #include "service.h"
 
@@ -104,19 +112,48 @@ static void run_keyed(struct core_app *app, const struct api_route *route, struc
     core_idem_finish(app, &r, keep ? &answer : NULL, &store_err);
 }
 
-/* Checks the caller's token against route->access. PP_OK, or the error in
-** err (nothing answered yet: the rate limit goes first). */
+/* The principal of a session cookie in req, if any: PP_OK, or
+** PP_UNAUTHORIZED for no cookie or one that names no live session. */
+static enum pp_status authenticate_cookie(struct core_app *app, struct api_request *req,
+                                          struct pp_err *err)
+{
+    const char *value = NULL;
+    size_t len = 0;
+    const char *name = api_session_cookie_name(req->secure);
+    size_t header_len = req->cookie != NULL ? strlen(req->cookie) : 0;
+    enum sec_cookie_found found = sec_cookie_find(req->cookie, header_len, name, &value, &len);
+    if (found == SEC_COOKIE_ABSENT) {
+        return pp_err_set(err, PP_UNAUTHORIZED,
+                          "an API key is required in the x-access-token header (or a session "
+                          "cookie)");
+    }
+    if (found == SEC_COOKIE_REFUSED) {
+        return pp_err_set(err, PP_UNAUTHORIZED, "the session cookie is malformed");
+    }
+    return core_session_resolve(app, value, len, core_now_ms(), &req->principal, err);
+}
+
+/* Authenticates the caller: a token header wins; without one, the
+** session cookie. PP_OK, or the error in err (nothing answered yet: the
+** rate limit goes first). */
 static enum pp_status authenticate(struct core_app *app, const struct api_route *route,
                                    struct api_request *req, struct pp_err *err)
 {
+    enum pp_status st = PP_OK;
     if (route->access == API_ACCESS_PUBLIC) {
         return PP_OK;
     }
-    if (req->token == NULL || req->token[0] == '\0') {
-        return pp_err_set(err, PP_UNAUTHORIZED,
-                          "an API key is required in the x-access-token header");
+    if (!req->auth_header) {
+        st = authenticate_cookie(app, req, err);
+    } else if (req->token == NULL || req->token[0] == '\0') {
+        st =
+            pp_err_set(err, PP_UNAUTHORIZED, "an API key is required in the x-access-token header");
+    } else {
+        st = core_auth_verify(app, req->token, strlen(req->token), &req->principal, err);
     }
-    enum pp_status st = core_auth_verify(app, req->token, strlen(req->token), &req->principal, err);
+    if (st == PP_OK && route->access == API_ACCESS_SESSION && !req->principal.via_session) {
+        st = pp_err_set(err, PP_UNAUTHORIZED, "no session: sign in with POST /api/session");
+    }
     if (st == PP_OK) {
         req->actor.kind =
             req->principal.role == SEC_ROLE_ADMIN ? PP_ACTOR_ADMIN : PP_ACTOR_INTEGRATOR;
@@ -125,10 +162,64 @@ static enum pp_status authenticate(struct core_app *app, const struct api_route 
     return st;
 }
 
+/* The caller of an authenticated principal, for the permission table. */
+static enum api_caller caller_of(const struct core_principal *p)
+{
+    switch (p->role == SEC_ROLE_ADMIN ? p->user_role : PP_ROLE_NONE) {
+    case PP_ROLE_ADMIN:
+        return API_CALLER_ADMIN;
+    case PP_ROLE_APPROVER:
+        return API_CALLER_APPROVER;
+    case PP_ROLE_OPERATOR:
+        return API_CALLER_OPERATOR;
+    case PP_ROLE_AUDITOR:
+        return API_CALLER_AUDITOR;
+    default:
+        return API_CALLER_API_KEY;
+    }
+}
+
+/* After authentication: the session's CSRF token, the permission table and
+** security.requireTwoFactor. PP_OK, or PP_FORBIDDEN with the reason. */
+static enum pp_status authorize(struct core_app *app, const struct api_route *route,
+                                const struct api_request *req, struct pp_err *err)
+{
+    const struct core_principal *p = &req->principal;
+    const struct api_permission *perm = &api_permissions[route->access];
+    enum api_caller caller = caller_of(p);
+    int safe = strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0;
+    if (route->access == API_ACCESS_PUBLIC) {
+        return PP_OK;
+    }
+    if (p->via_session && !safe) {
+        const char *sent = req->csrf_token;
+        if (!sec_csrf_token_check(p->csrf_token, strlen(p->csrf_token), sent,
+                                  sent != NULL ? strlen(sent) : 0)) {
+            return pp_err_set(err, PP_FORBIDDEN,
+                              "X-CSRF-Token is missing or does not match the session");
+        }
+    }
+    if (!perm->allowed[caller]) {
+        if (caller == API_CALLER_API_KEY) {
+            return pp_err_set(err, PP_FORBIDDEN, "an API key may not %s", perm->what);
+        }
+        return pp_err_set(err, PP_FORBIDDEN, "the %s role may not %s", pp_role_name(p->user_role),
+                          perm->what);
+    }
+    if (caller != API_CALLER_API_KEY && !perm->setup_ok && !p->two_factor &&
+        core_security_require_two_factor(app)) {
+        return pp_err_set(err, PP_FORBIDDEN,
+                          "two-factor sign-in is required: set it up with POST "
+                          "/api/account/two-factor/setup and /enable first");
+    }
+    return PP_OK;
+}
+
 void api_route_run(struct core_app *app, const struct api_route *route, struct api_request *req,
                    struct api_response *resp)
 {
     struct pp_err err = {0};
+    PP_ASSERT(route->access >= API_ACCESS_PUBLIC && route->access < API_ACCESS_COUNT);
     memset(&req->principal, 0, sizeof req->principal);
     memset(&req->actor, 0, sizeof req->actor);
     memset(&req->rate, 0, sizeof req->rate);
@@ -150,10 +241,8 @@ void api_route_run(struct core_app *app, const struct api_route *route, struct a
         pp_err_set(&limited, PP_RATE_LIMITED, "too many requests; retry after %u s",
                    req->rate.retry_after_s);
         api_err_respond(resp, &limited);
-    } else if (auth != PP_OK) {
+    } else if (auth != PP_OK || authorize(app, route, req, &err) != PP_OK) {
         api_err_respond(resp, &err);
-    } else if (route->access == API_ACCESS_ADMIN && req->principal.role != SEC_ROLE_ADMIN) {
-        api_error_respond(resp, PP_FORBIDDEN, "this endpoint requires an admin token");
     } else if (req->idempotency_key != NULL && route_is_idempotent(route)) {
         if (!core_idem_key_valid(req->idempotency_key)) {
             api_error_respond(resp, PP_INVALID_PARAMS,
@@ -164,6 +253,11 @@ void api_route_run(struct core_app *app, const struct api_route *route, struct a
     } else {
         route->handler(app, req, resp);
     }
+}
+
+const char *api_session_cookie_name(int secure)
+{
+    return secure ? "__Host-pp_session" : "pp_session";
 }
 
 /* --- The log-in lockout ----------------------------------------------------------- */
@@ -191,5 +285,12 @@ int api_login_reserve(struct core_app *app, const struct api_request *req,
 void api_login_settle(struct core_app *app, const struct api_request *req, enum core_login which,
                       enum pp_status status, enum pp_status wrong_credential)
 {
-    core_lockout_settle(app, which, req->client_addr, status != wrong_credential);
+    if (status == PP_OTP_REQUIRED) {
+        /* The right password without its code: not a guess, and not a
+        ** success either, which would forget the address's failures and
+        ** let wrong codes be tried without end. */
+        core_lockout_release(app, which, req->client_addr);
+    } else {
+        core_lockout_settle(app, which, req->client_addr, status != wrong_credential);
+    }
 }

@@ -16,21 +16,24 @@
 #include "reads.h"
 #include "reports.h"
 #include "service.h"
+#include "session.h"
+#include "users.h"
 #include "webhooks.h"
 
-/* Columns: method, pattern, handler, access, has_body, body_bytes_max (0 =
-** the server's --body-max). One route per line. */
+/* Columns: method, pattern, handler, access (the permission the caller
+** needs: api/permissions.c), has_body, body_bytes_max (0 = the server's
+** --body-max). One route per line. */
 const struct api_route api_routes[] = {
     /* Seed API */
     {"POST", "/api/authenticate", api_authenticate, API_ACCESS_PUBLIC, 1, 0},
-    {"POST", "/api/payment/create", api_payment_create, API_ACCESS_INTEGRATOR, 1, 0},
-    {"POST", "/api/payment/cancel", api_payment_cancel, API_ACCESS_INTEGRATOR, 1, 0},
+    {"POST", "/api/payment/create", api_payment_create, API_ACCESS_CREATE, 1, 0},
+    {"POST", "/api/payment/cancel", api_payment_cancel, API_ACCESS_CANCEL, 1, 0},
     /* Lifecycle */
-    {"POST", "/api/payment/authorize", api_payment_authorize, API_ACCESS_ADMIN, 1, 0},
-    {"POST", "/api/payment/receive", api_payment_receive, API_ACCESS_INTEGRATOR, 1, 0},
+    {"POST", "/api/payment/authorize", api_payment_authorize, API_ACCESS_AUTHORIZE, 1, 0},
+    {"POST", "/api/payment/receive", api_payment_receive, API_ACCESS_CREATE, 1, 0},
     /* Lists (the import reads text/csv) and reports */
-    {"POST", "/api/payment/create-list", api_payment_create_list, API_ACCESS_INTEGRATOR, 1, PP_LIST_BODY_BYTES_MAX},
-    {"POST", "/api/payment/import", api_payment_import, API_ACCESS_INTEGRATOR, 1, PP_LIST_BODY_BYTES_MAX},
+    {"POST", "/api/payment/create-list", api_payment_create_list, API_ACCESS_CREATE, 1, PP_LIST_BODY_BYTES_MAX},
+    {"POST", "/api/payment/import", api_payment_import, API_ACCESS_CREATE, 1, PP_LIST_BODY_BYTES_MAX},
     {"GET", "/api/reports/payouts", api_reports_payouts, API_ACCESS_INTEGRATOR, 0, 0},
     /* Reads */
     {"GET", "/api/payments", api_payments_list, API_ACCESS_INTEGRATOR, 0, 0},
@@ -58,7 +61,24 @@ const struct api_route api_routes[] = {
     {"POST", "/api/admin/funds/deposit", api_admin_deposit, API_ACCESS_ADMIN, 1, 0},
     {"POST", "/api/admin/funds/withdraw", api_admin_withdraw, API_ACCESS_ADMIN, 1, 0},
     {"PUT", "/api/admin/settings/authorization", api_admin_authorization_put, API_ACCESS_ADMIN, 1, 0},
-    {"GET", "/api/admin/audit", api_admin_audit_list, API_ACCESS_ADMIN, 0, 0},
+    {"GET", "/api/admin/audit", api_admin_audit_list, API_ACCESS_AUDIT, 0, 0},
+    {"PUT", "/api/admin/settings/security", api_admin_security_put, API_ACCESS_ADMIN, 1, 0},
+    /* Users (spec §7) */
+    {"GET", "/api/admin/users", api_admin_users_list, API_ACCESS_ADMIN, 0, 0},
+    {"POST", "/api/admin/users", api_admin_user_add, API_ACCESS_ADMIN, 1, 0},
+    {"PATCH", "/api/admin/users/{id}", api_admin_user_patch, API_ACCESS_ADMIN, 1, 0},
+    {"POST", "/api/admin/users/{id}/reset-password", api_admin_user_reset_password, API_ACCESS_ADMIN, 1, 0},
+    {"POST", "/api/admin/users/{id}/reset-two-factor", api_admin_user_reset_two_factor, API_ACCESS_ADMIN, 1, 0},
+    /* The caller's own account */
+    {"GET", "/api/account", api_account_get, API_ACCESS_ACCOUNT_SETUP, 0, 0},
+    {"POST", "/api/account/password", api_account_password, API_ACCESS_ACCOUNT, 1, 0},
+    {"POST", "/api/account/two-factor/setup", api_account_two_factor_setup, API_ACCESS_ACCOUNT_SETUP, 1, 0},
+    {"POST", "/api/account/two-factor/enable", api_account_two_factor_enable, API_ACCESS_ACCOUNT_SETUP, 1, 0},
+    {"POST", "/api/account/two-factor/disable", api_account_two_factor_disable, API_ACCESS_ACCOUNT, 1, 0},
+    /* Browser sessions */
+    {"POST", "/api/session", api_session_create, API_ACCESS_PUBLIC, 1, 0},
+    {"GET", "/api/session", api_session_get, API_ACCESS_SESSION, 0, 0},
+    {"DELETE", "/api/session", api_session_delete, API_ACCESS_SESSION, 0, 0},
     /* Events and webhooks (spec section 9): the API key or an admin */
     {"GET", "/api/events", api_events_list, API_ACCESS_INTEGRATOR, 0, 0},
     {"POST", "/api/webhooks", api_webhook_create, API_ACCESS_INTEGRATOR, 1, 0},

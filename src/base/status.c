@@ -27,6 +27,7 @@ static const struct {
     [PP_RATE_LIMITED] = {"RATE_LIMITED", 429},
     [PP_INTERNAL] = {"INTERNAL", 500},
     [PP_UNAVAILABLE] = {"UNAVAILABLE", 503},
+    [PP_OTP_REQUIRED] = {"OTP_REQUIRED", 401},
 };
 
 void pp_err_clear(struct pp_err *err)

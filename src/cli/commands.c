@@ -16,6 +16,7 @@
 #include "payout/core/admins.h"
 #include "payout/core/app.h"
 #include "payout/core/ledger.h"
+#include "payout/core/users.h"
 #include "payout/limits.h"
 #include "payout/sec/passwords.h"
 #include "payout/sec/secrets.h"
@@ -45,18 +46,32 @@ static int command_admin(const struct cli_options *o)
 {
     struct pp_err err = {0};
     struct core_app *app = NULL;
-    char generated[PP_ADMIN_PASSWORD_GENERATED_CHARS + 1] = "";
+    char generated[CORE_PASSWORD_TEXT_BYTES] = "";
+    enum pp_role role = PP_ROLE_NONE;
     int created = 0;
     int rc = 1;
     if (o->email == NULL) {
         fputs("payout-panel: admin needs --email (or PAYOUT_ADMIN_EMAIL)\n", stderr);
         return 2;
     }
+    if (o->role != NULL && !pp_role_parse(o->role, strlen(o->role), &role)) {
+        fputs("payout-panel: --role must be admin, approver, operator or auditor\n", stderr);
+        return 2;
+    }
     const char *password = o->admin_password;
     struct pp_actor actor = {.kind = PP_ACTOR_ADMIN, .addr = "command line"};
+    /* Without --role, exactly the admin command of before (an existing
+    ** user keeps its role); with it, the user's role is set too. */
     if (core_app_open(o->db_path, 1, &app, &err) == PP_OK &&
-        core_admin_set(app, &actor, o->email, password, generated, &created, &err) == PP_OK) {
-        printf("%s admin %s", created ? "created" : "reset the password of", o->email);
+        (role == PP_ROLE_NONE
+             ? core_admin_set(app, &actor, o->email, password, generated, &created, &err)
+             : core_user_set(app, &actor, o->email, role, password, generated, &created, &err)) ==
+            PP_OK) {
+        printf("%s %s %s", created ? "created" : "reset the password of",
+               role != PP_ROLE_NONE ? "user" : "admin", o->email);
+        if (role != PP_ROLE_NONE) {
+            printf(" (role %s)", pp_role_name(role));
+        }
         if (password == NULL) {
             printf(" with the generated password %s (shown once)", generated);
         }
@@ -122,8 +137,8 @@ static const struct cli_command commands[] = {
     {"serve", "run the HTTP server (default)", 1, cli_serve_run},
     {"migrate", "apply pending database migrations and exit", 1, command_migrate},
     {"admin",
-     "create an admin or reset its password (--email; password from PAYOUT_ADMIN_PASSWORD, or "
-     "generated and printed once)",
+     "create a user (an admin unless --role) or reset its password (--email; password from "
+     "PAYOUT_ADMIN_PASSWORD, or generated and printed once)",
      1, command_admin},
     {"check", "verify the ledger invariants; exit 1 with a report if broken", 1, command_check},
     {"version", "print the version", 0, command_version},

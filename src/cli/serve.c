@@ -7,12 +7,15 @@
 */
 #include "payout/cli/serve.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "payout/api/events.h"
 #include "payout/base/log.h"
@@ -21,6 +24,7 @@
 #include "payout/core/expiry.h"
 #include "payout/core/outbox.h"
 #include "payout/core/service.h"
+#include "payout/core/users.h"
 #include "payout/http/server.h"
 #include "payout/limits.h"
 #include "payout/sec/secrets.h"
@@ -97,27 +101,16 @@ done:
     return text;
 }
 
-/* The master secret of sealed webhook secrets: a file beside the SQLite
-** database, "<db>.key" ("sqlite:" prefix left out). NULL for a PostgreSQL
-** URL: that backend keeps no events or webhooks yet (docs/webhooks.md). */
-static const char *serve_key_path(const char *db_path, char *out, size_t size)
-{
-    if (strncmp(db_path, "postgres://", 11) == 0 || strncmp(db_path, "postgresql://", 13) == 0) {
-        return NULL;
-    }
-    const char *path = strncmp(db_path, "sqlite:", 7) == 0 ? db_path + 7 : db_path;
-    snprintf(out, size, "%s.key", path);
-    return out;
-}
-
-/* Starts the outbox (payout/core/webhooks.h): webhook deliveries and
-** recipient e-mails. 0 after a message on stderr. */
-static int serve_outbox_start(const struct cli_options *o, struct serve_state *s)
+/* Starts the outbox (payout/core/outbox.h): webhook deliveries and
+** recipient e-mails; master[0..master_len) (none: NULL) seals webhook
+** secrets. 0 after a message on stderr. */
+static int serve_outbox_start(const struct cli_options *o, struct core_app *app,
+                              const uint8_t *master, size_t master_len)
 {
     struct pp_err err = {0};
-    char key_path[PP_DB_PATH_BYTES_MAX + 8];
     struct core_outbox_options outbox = {
-        .key_path = serve_key_path(o->db_path, key_path, sizeof key_path),
+        .master = master,
+        .master_len = master_len,
         .allow_cidrs = o->webhook_allow_cidrs,
         .retry_ms = o->webhook_retry_ms,
         .smtp_url = o->smtp_url,
@@ -129,11 +122,104 @@ static int serve_outbox_start(const struct cli_options *o, struct serve_state *s
         .render = api_event_render,
     };
     if (core_outbox_options_check(&outbox, &err) != PP_OK ||
-        core_outbox_start(s->app, &outbox, &err) != PP_OK) {
+        core_outbox_start(app, &outbox, &err) != PP_OK) {
         fprintf(stderr, "payout-panel: %s\n", err.message);
         return 0;
     }
     return 1;
+}
+
+/* Creates the master secret at path with PP_SEAL_MASTER_BYTES_MIN random
+** bytes and mode 0600, atomically: written to a private file first, then
+** linked into place, so a server starting beside this one reads either no
+** file or the whole secret. 1 when path exists afterwards (made here or by
+** another). */
+static int serve_secret_create(const char *path)
+{
+    struct pp_err err = {0};
+    uint8_t fresh[PP_SEAL_MASTER_BYTES_MIN];
+    char tmp[PP_DB_PATH_BYTES_MAX + 32];
+    snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid());
+    int ok = 0;
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+        ok = sec_random_bytes(fresh, sizeof fresh, &err) == PP_OK &&
+             write(fd, fresh, sizeof fresh) == (ssize_t)sizeof fresh && fsync(fd) == 0;
+        close(fd);
+        ok = ok && (link(tmp, path) == 0 || errno == EEXIST);
+        unlink(tmp);
+    }
+    sec_wipe(fresh, sizeof fresh);
+    return ok;
+}
+
+/* Reads the master secret at path into out (PP_SEAL_MASTER_BYTES_MAX),
+** *len_out its length, creating it first when it does not exist. 0 after
+** a message on stderr. */
+static int serve_secret_load(const char *path, uint8_t *out, size_t *len_out)
+{
+    struct stat sb;
+    int ok = 0;
+    if (access(path, F_OK) != 0 && !serve_secret_create(path)) {
+        fprintf(stderr, "payout-panel: cannot create the master secret %s: %s\n", path,
+                strerror(errno));
+        return 0;
+    }
+    FILE *f = fopen(path, "rb");
+    if (f == NULL || fstat(fileno(f), &sb) != 0 || sb.st_size < PP_SEAL_MASTER_BYTES_MIN ||
+        sb.st_size > PP_SEAL_MASTER_BYTES_MAX) {
+        fprintf(stderr, "payout-panel: cannot read the master secret %s (%d to %d bytes)\n", path,
+                PP_SEAL_MASTER_BYTES_MIN, PP_SEAL_MASTER_BYTES_MAX);
+    } else {
+        if ((sb.st_mode & 077) != 0) {
+            fprintf(stderr,
+                    "payout-panel: warning: master secret %s is readable by others (chmod 600)\n",
+                    path);
+        }
+        *len_out = (size_t)sb.st_size;
+        ok = fread(out, 1, *len_out, f) == *len_out;
+    }
+    if (f != NULL) {
+        fclose(f);
+    }
+    return ok;
+}
+
+/* Configures the panel users (session clocks, the master secret) and
+** starts the outbox with the same master secret. */
+static int serve_users_configure(const struct cli_options *o, struct core_app *app)
+{
+    struct pp_err err = {0};
+    char path[PP_DB_PATH_BYTES_MAX + sizeof ".secret"];
+    uint8_t master[PP_SEAL_MASTER_BYTES_MAX];
+    size_t master_len = 0;
+    const char *db = strncmp(o->db_path, "sqlite:", 7) == 0 ? o->db_path + 7 : o->db_path;
+    int url = strstr(o->db_path, "://") != NULL;
+    snprintf(path, sizeof path, "%s%s", o->secret_file != NULL ? o->secret_file : db,
+             o->secret_file != NULL ? "" : ".secret");
+    if (o->secret_file == NULL && url) {
+        /* No file beside a database URL: two-factor sign-in stays off. */
+        fprintf(stderr, "payout-panel: warning: no --secret-file with a database URL: two-factor "
+                        "sign-in is unavailable\n");
+        struct core_users_options clocks = {.session_idle_s = o->session_idle_s,
+                                            .session_max_s = o->session_max_s};
+        return core_users_configure(app, &clocks, &err) == PP_OK &&
+               serve_outbox_start(o, app, NULL, 0);
+    }
+    int ok = serve_secret_load(path, master, &master_len);
+    struct core_users_options users = {
+        .session_idle_s = o->session_idle_s,
+        .session_max_s = o->session_max_s,
+        .master = master,
+        .master_len = master_len,
+    };
+    if (ok && core_users_configure(app, &users, &err) != PP_OK) {
+        fprintf(stderr, "payout-panel: %s\n", err.message);
+        ok = 0;
+    }
+    ok = ok && serve_outbox_start(o, app, master, master_len);
+    sec_wipe(master, sizeof master);
+    return ok;
 }
 
 /* Everything before listening: TLS files, the app, the first admin, the
@@ -153,7 +239,7 @@ static int serve_open(const struct cli_options *o, struct serve_state *s)
                 cli_db_display(o->db_path, name, sizeof name), err.message);
         return 0;
     }
-    if (!serve_admin_bootstrap(s->app, o) || !serve_outbox_start(o, s)) {
+    if (!serve_admin_bootstrap(s->app, o) || !serve_users_configure(o, s->app)) {
         return 0;
     }
     struct core_service_options service = {

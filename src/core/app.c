@@ -20,6 +20,7 @@
 #include "payout/core/lockout.h"
 #include "payout/core/outbox.h"
 #include "payout/core/service.h"
+#include "payout/core/users.h"
 #include "payout/sec/secrets.h"
 
 enum pp_status core_app_open(const char *db_path, unsigned readers, struct core_app **out,
@@ -30,6 +31,7 @@ enum pp_status core_app_open(const char *db_path, unsigned readers, struct core_
     app->policy = core_auth_policy_state_create();
     app->idem = core_idem_create();
     app->lockouts = core_lockouts_create();
+    app->users = core_users_state_create();
     enum pp_status st = store_open(db_path, readers, &app->store, err);
     if (st == PP_OK) {
         st = core_auth_key_load(app, err);
@@ -39,6 +41,9 @@ enum pp_status core_app_open(const char *db_path, unsigned readers, struct core_
     }
     if (st == PP_OK) {
         st = core_auth_policy_load(app, err);
+    }
+    if (st == PP_OK) {
+        st = core_users_load(app, err);
     }
     if (st != PP_OK) {
         core_app_close(app);
@@ -61,6 +66,7 @@ void core_app_close(struct core_app *app)
     core_auth_policy_state_destroy(app->policy);
     core_integration_state_destroy(app->integration);
     core_lockouts_destroy(app->lockouts);
+    core_users_state_destroy(app->users);
     sec_wipe(app->jwt_key, sizeof app->jwt_key);
     free(app);
 }

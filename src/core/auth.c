@@ -1,8 +1,9 @@
 /*
 ** This module implements authentication: exchanging the authentication
-** password for an API key, admin log-in, and verifying either kind of token
+** password for an API key, and verifying an API key or a user's token
 ** including revocation (the integration's generation for API keys, the
-** admin's token_generation for admin tokens). Tokens themselves are made
+** user's token_generation and disabled flag for users' tokens). Users sign
+** in through core/sign_in.c. Tokens themselves are made
 ** and checked by sec/jwt.c; the signing key is made on first start and
 ** kept in the settings.
 */
@@ -48,18 +49,22 @@ enum pp_status core_auth_verify(struct core_app *app, const char *token, size_t 
         out->role = SEC_ROLE_INTEGRATOR;
         return PP_OK;
     }
-    struct pp_admin admin;
+    struct pp_user user;
     struct pp_err lookup_err = {0};
-    st = store_admin_get(app->store, claims.subject, &admin, &lookup_err);
-    if (st == PP_NOT_FOUND || (st == PP_OK && admin.token_generation != claims.generation)) {
-        return pp_err_set(err, PP_UNAUTHORIZED, "admin token has been revoked");
+    st = store_user_get(app->store, claims.subject, &user, &lookup_err);
+    if (st == PP_NOT_FOUND ||
+        (st == PP_OK && (user.token_generation != claims.generation || user.disabled))) {
+        st = pp_err_set(err, PP_UNAUTHORIZED, "token has been revoked");
+    } else if (st != PP_OK) {
+        st = pp_err_set(err, st, "%s", lookup_err.message);
+    } else {
+        out->role = SEC_ROLE_ADMIN;
+        out->admin_id = user.id;
+        out->user_role = user.role;
+        out->two_factor = user.totp_sealed[0] != '\0';
     }
-    if (st != PP_OK) {
-        return pp_err_set(err, st, "%s", lookup_err.message);
-    }
-    out->role = SEC_ROLE_ADMIN;
-    out->admin_id = admin.id;
-    return PP_OK;
+    sec_wipe(&user, sizeof user);
+    return st;
 }
 
 enum pp_status core_auth_authenticate(struct core_app *app, const char *password, size_t len,
@@ -79,46 +84,6 @@ enum pp_status core_auth_authenticate(struct core_app *app, const char *password
         };
         st = sec_jwt_issue(app->jwt_key, &claims, token_out, err);
     }
-    return st;
-}
-
-enum pp_status core_auth_admin_login(struct core_app *app, const char *email, const char *password,
-                                     size_t password_len, char **token_out, struct pp_err *err)
-{
-    struct pp_admin admin;
-    int found = 0;
-    int match = 0;
-    *token_out = NULL;
-    enum pp_status st = store_admin_find(app->store, email, &admin, &found, err);
-    if (st != PP_OK) {
-        goto done;
-    }
-    if (!found) {
-        sec_password_burn(password, password_len);
-    } else {
-        st = sec_password_verify(password, password_len, admin.password_hash, &match, err);
-        if (st != PP_OK) {
-            goto done;
-        }
-    }
-    if (!found || !match) {
-        st = pp_err_set(err, PP_UNAUTHORIZED, "invalid e-mail or password");
-        goto done;
-    }
-    int64_t now = now_s();
-    struct sec_claims claims = {
-        .role = SEC_ROLE_ADMIN,
-        .subject = admin.id,
-        .generation = admin.token_generation,
-        .iat_s = now,
-        .exp_s = now + PP_ADMIN_TOKEN_TTL_S,
-    };
-    st = sec_jwt_issue(app->jwt_key, &claims, token_out, err);
-    if (st == PP_OK) {
-        pp_log(PP_LOG_INFO, "admin %" PRId64 " logged in", admin.id);
-    }
-done:
-    sec_wipe(&admin, sizeof admin);
     return st;
 }
 

@@ -21,6 +21,7 @@
 #include "payout/store/reads.h"
 #include "payout/store/reports.h"
 #include "payout/store/store.h"
+#include "payout/store/users.h"
 
 struct core_integration_state;
 struct core_policy_state;
@@ -29,6 +30,7 @@ struct core_expiry;
 struct core_service;
 struct core_lockouts;
 struct core_outbox;
+struct core_users_state;
 
 struct core_app {
     struct store *store;
@@ -49,6 +51,9 @@ struct core_app {
     /* events and webhooks: the sealing key and the delivery and mail
     ** threads (outbox.c); NULL until core_outbox_start. */
     struct core_outbox *outbox;
+    /* The panel users' settings: sealing key, session clocks,
+    ** requireTwoFactor (users.c), from open to close. */
+    struct core_users_state *users;
 };
 
 #endif /* PAYOUT_CORE_INTERNAL_H */

@@ -54,3 +54,8 @@ void core_lockout_settle(struct core_app *app, enum core_login which, const char
     sec_lockout_settle(table(app, which), addr != NULL ? addr : "", succeeded,
                        sec_lockout_now_ms());
 }
+
+void core_lockout_release(struct core_app *app, enum core_login which, const char *addr)
+{
+    sec_lockout_release(table(app, which), addr != NULL ? addr : "", sec_lockout_now_ms());
+}

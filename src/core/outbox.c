@@ -1,6 +1,7 @@
 /*
 ** This module implements the outbox's running part (spec section 9): the
-** master secret and the sealing key of endpoint secrets; the delivery
+** sealing key of endpoint secrets (derived from the server's master
+** secret); the delivery
 ** worker, one thread that reads due deliveries, signs each (Standard
 ** Webhooks 1.0, both secrets during a rotation's overlap) and sends them
 ** concurrently through one libcurl multi handle (out/webhook_send.c), at
@@ -55,7 +56,7 @@ struct inflight {
 
 struct core_outbox {
     struct core_app *app;
-    int has_key; /* 0: no master secret (no key_path), nothing can be sealed */
+    int has_key; /* 0: no master secret given, nothing can be sealed */
     struct sec_seal_key key;
     struct out_cidr_list allow;
     struct out_retry_schedule schedule;
@@ -82,41 +83,6 @@ struct core_outbox {
 };
 
 /* --- The master secret and sealing ----------------------------------------------- */
-
-/* Reads the master secret at path into buf (at most size bytes), creating
-** it with PP_SEAL_MASTER_BYTES_MIN random bytes (mode 0600) when missing. */
-static enum pp_status master_load(const char *path, uint8_t *buf, size_t size, size_t *len_out,
-                                  struct pp_err *err)
-{
-    enum pp_status st = PP_OK;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0 && errno == ENOENT) {
-        st = sec_random_bytes(buf, PP_SEAL_MASTER_BYTES_MIN, err);
-        fd = st == PP_OK ? open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600) : -1;
-        if (st == PP_OK &&
-            (fd < 0 ||
-             write(fd, buf, PP_SEAL_MASTER_BYTES_MIN) != (ssize_t)PP_SEAL_MASTER_BYTES_MIN ||
-             fsync(fd) != 0)) {
-            st = pp_err_set(err, PP_INTERNAL, "cannot create the master secret file %s: %s", path,
-                            strerror(errno));
-        }
-        *len_out = PP_SEAL_MASTER_BYTES_MIN;
-    } else if (fd < 0) {
-        st = pp_err_set(err, PP_INTERNAL, "cannot read the master secret file %s: %s", path,
-                        strerror(errno));
-    } else {
-        ssize_t n = read(fd, buf, size);
-        if (n < PP_SEAL_MASTER_BYTES_MIN || (size_t)n >= size) {
-            st = pp_err_set(err, PP_INTERNAL, "the master secret file %s must hold %d to %d bytes",
-                            path, PP_SEAL_MASTER_BYTES_MIN, PP_SEAL_MASTER_BYTES_MAX);
-        }
-        *len_out = n > 0 ? (size_t)n : 0;
-    }
-    if (fd >= 0) {
-        close(fd);
-    }
-    return st;
-}
 
 enum pp_status core_outbox_seal(struct core_app *app, const char *secret,
                                 char out[PP_WEBHOOK_SEALED_BYTES], struct pp_err *err)
@@ -542,22 +508,16 @@ enum pp_status core_outbox_start(struct core_app *app, const struct core_outbox_
 {
     PP_ASSERT(app->outbox == NULL && o->render != NULL);
     struct core_outbox *ob = pp_check_alloc(calloc(1, sizeof *ob));
-    uint8_t master[PP_SEAL_MASTER_BYTES_MAX + 1];
-    size_t master_len = 0;
     ob->app = app;
     atomic_init(&ob->stopping, 0);
     pthread_mutex_init(&ob->mail_mu, NULL);
     pthread_cond_init(&ob->mail_cv, NULL);
     app->outbox = ob;
     enum pp_status st = outbox_configure(ob, o, err);
-    if (st == PP_OK && o->key_path != NULL) {
-        st = master_load(o->key_path, master, sizeof master, &master_len, err);
-        if (st == PP_OK) {
-            st = sec_seal_key_derive(master, master_len, SEAL_LABEL_WEBHOOK, &ob->key, err);
-        }
+    if (st == PP_OK && o->master != NULL) {
+        st = sec_seal_key_derive(o->master, o->master_len, SEAL_LABEL_WEBHOOK, &ob->key, err);
         ob->has_key = st == PP_OK;
     }
-    sec_wipe(master, sizeof master);
     if (st == PP_OK) {
         store_outbox_configure(app->store, outbox_wake, ob, o->smtp_url != NULL);
     }

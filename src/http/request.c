@@ -268,6 +268,14 @@ static enum MHD_Result dispatch(struct http_request_ctx *ctx, struct MHD_Connect
         api_error_respond(&resp, PP_INVALID_PARAMS, "too many query parameters");
     } else {
         req.token = request_token(conn);
+        /* Either header present, even empty or malformed, means a token
+        ** call: a session cookie then authenticates nothing. */
+        req.auth_header =
+            MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "x-access-token") != NULL ||
+            MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization") != NULL;
+        req.cookie = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_COOKIE);
+        req.csrf_token = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-CSRF-Token");
+        req.secure = ctx->tls;
         req.content_type =
             MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
         req.idempotency_key = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Idempotency-Key");

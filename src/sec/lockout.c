@@ -31,8 +31,8 @@ int64_t sec_lockout_now_ms(void)
 ** end of its lock, whichever is later. */
 static int64_t window_end_ms(const struct sec_lockout_entry *e)
 {
-    int64_t from = e->locked_until_ms > e->last_failure_ms ? e->locked_until_ms
-                                                             : e->last_failure_ms;
+    int64_t from =
+        e->locked_until_ms > e->last_failure_ms ? e->locked_until_ms : e->last_failure_ms;
     return from + (int64_t)PP_LOGIN_WINDOW_S * 1000;
 }
 
@@ -67,7 +67,8 @@ static struct sec_lockout_entry *entry_find(struct sec_lockout *l, const char *a
             free_slot = free_slot != NULL ? free_slot : e;
         } else if (strcmp(e->addr, addr) == 0) {
             found = e;
-        } else if (e->pending == 0 && (oldest == NULL || window_end_ms(e) < window_end_ms(oldest))) {
+        } else if (e->pending == 0 &&
+                   (oldest == NULL || window_end_ms(e) < window_end_ms(oldest))) {
             oldest = e;
         }
     }
@@ -126,6 +127,15 @@ void sec_lockout_settle(struct sec_lockout *l, const char *addr, int succeeded, 
         }
     }
     entry_expire(e, now_ms);
+    pthread_mutex_unlock(&l->mutex);
+}
+
+void sec_lockout_release(struct sec_lockout *l, const char *addr, int64_t now_ms)
+{
+    pthread_mutex_lock(&l->mutex);
+    struct sec_lockout_entry *e = entry_find(l, addr, 0, now_ms);
+    PP_ASSERT(e != NULL && e->pending > 0);
+    e->pending--;
     pthread_mutex_unlock(&l->mutex);
 }
 

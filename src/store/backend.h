@@ -30,6 +30,18 @@
 #include "payout/store/reports.h"
 
 struct store;
+/* users and sessions (payout/store/users.h): declared, not included, so
+** that src/store/users.c, which dispatches them, and this header do not
+** include each other. */
+struct pp_user;
+struct pp_session;
+struct store_write_ctx;
+struct store_user_create;
+struct store_user_update;
+struct store_user_password;
+struct store_user_two_factor;
+struct store_user_sign_in;
+struct store_sign_in_failure;
 
 struct store_backend_ops {
     const char *name; /* "sqlite" */
@@ -160,6 +172,36 @@ struct store_backend_ops {
                                         struct pp_err *err);
     enum pp_status (*notifications_record)(void *backend, const struct pp_notify_result *results,
                                            size_t count, struct pp_err *err);
+    /* users and sessions (payout/store/users.h) */
+    enum pp_status (*user_get)(void *backend, int64_t id, struct pp_user *out, struct pp_err *err);
+    enum pp_status (*user_find)(void *backend, const char *email, struct pp_user *out,
+                                int *found_out, struct pp_err *err);
+    enum pp_status (*users_list)(void *backend, struct pp_user *out, size_t cap, size_t *count_out,
+                                 struct pp_err *err);
+    enum pp_status (*session_find)(void *backend, const char *id_hash,
+                                   struct pp_session *session_out, struct pp_user *user_out,
+                                   int *found_out, struct pp_err *err);
+    enum pp_status (*user_create)(void *backend, const struct store_write_ctx *w,
+                                  const struct store_user_create *in, struct pp_user *out,
+                                  int *created_out, struct pp_err *err);
+    enum pp_status (*user_update)(void *backend, const struct store_write_ctx *w,
+                                  const struct store_user_update *in, struct pp_user *out,
+                                  struct pp_err *err);
+    enum pp_status (*user_password_set)(void *backend, const struct store_write_ctx *w,
+                                        const struct store_user_password *in, struct pp_user *out,
+                                        struct pp_err *err);
+    enum pp_status (*user_two_factor)(void *backend, const struct store_write_ctx *w,
+                                      const struct store_user_two_factor *in, struct pp_user *out,
+                                      struct pp_err *err);
+    enum pp_status (*user_sign_in)(void *backend, const struct store_write_ctx *w,
+                                   const struct store_user_sign_in *in, struct pp_err *err);
+    enum pp_status (*user_sign_in_failed)(void *backend, const struct store_write_ctx *w,
+                                          const struct store_sign_in_failure *in,
+                                          struct pp_err *err);
+    enum pp_status (*session_touch)(void *backend, const struct store_write_ctx *w,
+                                    const char *id_hash, struct pp_err *err);
+    enum pp_status (*session_end)(void *backend, const struct store_write_ctx *w,
+                                  const char *id_hash, struct pp_err *err);
 };
 
 /* An open store: the backend's operations and its own handle. */

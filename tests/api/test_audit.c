@@ -197,7 +197,8 @@ static void test_filters(void **state)
     pp_resp_free(r);
     char *q = pp_fmt("actorKind=admin&adminId=%lld", admin_id);
     r = audit(q);
-    assert_int_equal(pp_json_int(r->json, "total"), 3); /* switch, rotate, deposit */
+    /* sign-in, switch, rotate, deposit */
+    assert_int_equal(pp_json_int(r->json, "total"), 4);
     pp_resp_free(r);
     free(q);
     r = audit("adminId=999");
@@ -469,9 +470,12 @@ static void test_cli_password_reset_is_audited(void **state)
     assert_true(json_is_null(json_object_get(e, "detail")));
     assert_null(strstr(a->body, PP_ADMIN_PASSWORD));
     pp_resp_free(a);
-    /* It is the newest entry of the whole log (the log-in is not audited). */
-    a = audit("size=1");
+    /* It is the newest entry of the whole log but the log-in after it
+    ** (every sign-in is audited, spec §7). */
+    a = audit("size=2");
     pp_assert_json_str(json_array_get(json_object_get(a->json, "audit"), 0), "action",
+                       "user.sign_in");
+    pp_assert_json_str(json_array_get(json_object_get(a->json, "audit"), 1), "action",
                        "admin.password_reset");
     pp_resp_free(a);
 }

@@ -6,8 +6,9 @@
 **   'A' authenticate, 'C' create, 'M' create-list, 'V' CSV import, 'X'
 **   cancel, 'Z' authorize, 'R' receive, 'D' deposit, 'W' withdraw, 'I' the
 **   API-integration PUT, 'O' rotate, 'P' the authorization-policy PUT,
-**   'H' webhook create, 'U' webhook patch, 'S' its secret rotation, 'T' its
-**   test event, 'Y' its replay; the {id} routes name endpoint 1): the
+**   the users' and sessions' routes (see the table), and 'h' webhook
+**   create, 'u' webhook patch, 's' its secret rotation, 't' its test
+**   event, 'y' its replay, on endpoint 1): the
 **   rest of the input is that route's body, run through the route's real
 **   handler against a real database (opened once per process in a
 **   temporary directory, with an admin, the integration on and funds in
@@ -57,6 +58,7 @@
 #include "payout/core/money.h"
 #include "payout/core/outbox.h"
 #include "payout/core/payouts.h"
+#include "payout/core/users.h"
 #include "payout/core/webhooks.h"
 #include "payout/sec/passwords.h"
 
@@ -183,29 +185,38 @@ struct body_route {
     const char *method;
     const char *path;
     const char *content_type;
-    int rows;          /* a refusal may name bad rows */
-    const char *param; /* the {id} of the path, or NULL */
+    int rows; /* a refusal may name bad rows */
 };
 
 static const struct body_route routes[] = {
-    {'L', "POST", "/api/admin/login", "application/json", 0, NULL},
-    {'A', "POST", "/api/authenticate", "application/json", 0, NULL},
-    {'C', "POST", "/api/payment/create", "application/json", 0, NULL},
-    {'M', "POST", "/api/payment/create-list", "application/json", 1, NULL},
-    {'V', "POST", "/api/payment/import", "text/csv", 1, NULL},
-    {'X', "POST", "/api/payment/cancel", "application/json", 0, NULL},
-    {'Z', "POST", "/api/payment/authorize", "application/json", 0, NULL},
-    {'R', "POST", "/api/payment/receive", "application/json", 0, NULL},
-    {'D', "POST", "/api/admin/funds/deposit", "application/json", 0, NULL},
-    {'W', "POST", "/api/admin/funds/withdraw", "application/json", 0, NULL},
-    {'I', "PUT", "/api/admin/settings/api-integration", "application/json", 0, NULL},
-    {'O', "POST", "/api/admin/settings/api-integration/rotate", "application/json", 0, NULL},
-    {'P', "PUT", "/api/admin/settings/authorization", "application/json", 0, NULL},
-    {'H', "POST", "/api/webhooks", "application/json", 0, NULL},
-    {'U', "PATCH", "/api/webhooks/{id}", "application/json", 0, "1"},
-    {'S', "POST", "/api/webhooks/{id}/rotate-secret", "application/json", 0, "1"},
-    {'T', "POST", "/api/webhooks/{id}/test", "application/json", 0, "1"},
-    {'Y', "POST", "/api/webhooks/{id}/replay", "application/json", 0, "1"},
+    {'L', "POST", "/api/admin/login", "application/json", 0},
+    {'A', "POST", "/api/authenticate", "application/json", 0},
+    {'C', "POST", "/api/payment/create", "application/json", 0},
+    {'M', "POST", "/api/payment/create-list", "application/json", 1},
+    {'V', "POST", "/api/payment/import", "text/csv", 1},
+    {'X', "POST", "/api/payment/cancel", "application/json", 0},
+    {'Z', "POST", "/api/payment/authorize", "application/json", 0},
+    {'R', "POST", "/api/payment/receive", "application/json", 0},
+    {'D', "POST", "/api/admin/funds/deposit", "application/json", 0},
+    {'W', "POST", "/api/admin/funds/withdraw", "application/json", 0},
+    {'I', "PUT", "/api/admin/settings/api-integration", "application/json", 0},
+    {'O', "POST", "/api/admin/settings/api-integration/rotate", "application/json", 0},
+    {'P', "PUT", "/api/admin/settings/authorization", "application/json", 0},
+    {'Y', "PUT", "/api/admin/settings/security", "application/json", 0},
+    {'S', "POST", "/api/session", "application/json", 0},
+    {'U', "POST", "/api/admin/users", "application/json", 0},
+    {'H', "PATCH", "/api/admin/users/{id}", "application/json", 0},
+    {'Q', "POST", "/api/admin/users/{id}/reset-password", "application/json", 0},
+    {'T', "POST", "/api/admin/users/{id}/reset-two-factor", "application/json", 0},
+    {'E', "POST", "/api/account/password", "application/json", 0},
+    {'F', "POST", "/api/account/two-factor/setup", "application/json", 0},
+    {'G', "POST", "/api/account/two-factor/enable", "application/json", 0},
+    {'K', "POST", "/api/account/two-factor/disable", "application/json", 0},
+    {'h', "POST", "/api/webhooks", "application/json", 0},
+    {'u', "PATCH", "/api/webhooks/{id}", "application/json", 0},
+    {'s', "POST", "/api/webhooks/{id}/rotate-secret", "application/json", 0},
+    {'t', "POST", "/api/webhooks/{id}/test", "application/json", 0},
+    {'y', "POST", "/api/webhooks/{id}/replay", "application/json", 0},
 };
 #define ROUTES_COUNT (sizeof routes / sizeof routes[0])
 
@@ -277,14 +288,18 @@ static void app_open(void)
     char db[300];
     snprintf(db, sizeof db, "%s/fuzz.db", app_dir);
     FUZZ_CHECK(core_app_open(db, 1, &app, &err) == PP_OK);
-    /* The outbox's key (webhook secrets are sealed), without its threads. */
-    char key[320];
-    snprintf(key, sizeof key, "%s/fuzz.db.key", app_dir);
-    struct core_outbox_options outbox = {.key_path = key, .render = api_event_render};
-    FUZZ_CHECK(core_outbox_start(app, &outbox, &err) == PP_OK);
     FUZZ_CHECK(core_admin_set(app, &fuzz_admin, FUZZ_ADMIN_EMAIL, FUZZ_ADMIN_PASSWORD, NULL,
                               &created, &err) == PP_OK);
     FUZZ_CHECK(core_integration_set(app, 1, &fuzz_admin, &in, &err) == PP_OK);
+    /* Two-factor set-up seals its secret with a master secret. */
+    static const uint8_t master[PP_SEAL_MASTER_BYTES_MIN] = {1};
+    struct core_users_options users = {
+        .session_idle_s = 60, .session_max_s = 600, .master = master, .master_len = sizeof master};
+    FUZZ_CHECK(core_users_configure(app, &users, &err) == PP_OK);
+    /* The outbox seals webhook secrets with the same master; no threads. */
+    struct core_outbox_options outbox = {
+        .master = master, .master_len = sizeof master, .render = api_event_render};
+    FUZZ_CHECK(core_outbox_start(app, &outbox, &err) == PP_OK);
     static const char *const codes[] = {"GBP", "JPY", "BHD"};
     for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
         const struct core_currency *cur = core_currency_find(codes[i], 3);
@@ -341,13 +356,15 @@ static void fuzz_route(size_t which, const uint8_t *data, size_t size)
     req.method = r->method;
     req.path = r->path;
     req.content_type = r->content_type;
-    if (r->param != NULL) {
-        req.path_params[0] = r->param;
-        req.path_param_count = 1;
-    }
     req.client_addr = fuzz_admin.addr;
     req.principal.role = SEC_ROLE_ADMIN;
     req.principal.admin_id = FUZZ_ADMIN_ID;
+    req.principal.user_role = PP_ROLE_ADMIN;
+    /* Routes with an {id} act on the fuzzing admin itself. */
+    if (strchr(r->path, '{') != NULL) {
+        req.path_params[0] = "1";
+        req.path_param_count = 1;
+    }
     req.actor = fuzz_admin;
     req.body = size > 0 ? pp_arena_strndup(arena, (const char *)data, size) : NULL;
     req.body_len = size;

@@ -113,10 +113,11 @@ static void test_every_route_reachable(void **state)
     for (size_t i = 0; i < api_routes_count; i++) {
         char path[256];
         snprintf(path, sizeof path, "%s", api_routes[i].pattern);
-        /* {id} becomes 5; what follows it stays (/api/webhooks/5/test). */
+        /* Each {param} segment becomes "5"; the segments after it stay. */
         char *brace = strchr(path, '{');
         if (brace != NULL) {
-            const char *close = strchr(api_routes[i].pattern, '}');
+            const char *close = strchr(api_routes[i].pattern + (brace - path), '}');
+            assert_non_null(close);
             snprintf(brace, sizeof path - (size_t)(brace - path), "5%s", close + 1);
         }
         struct pp_arena *arena = pp_arena_create(1024);

@@ -20,12 +20,47 @@
 #include "payout/model.h"
 #include "payout/status.h"
 
-/* Who may call a route. */
+/* Who may call a route: the permissions of spec §7, one per kind of
+** action. Each route names one (api/routes.c); the table api_permissions
+** (api/permissions.c) says which callers have it, and the request pipeline
+** checks it for every route, so a route cannot skip it. */
 enum api_access {
-    API_ACCESS_PUBLIC,     /* anyone */
-    API_ACCESS_INTEGRATOR, /* an API key or an admin token */
-    API_ACCESS_ADMIN,      /* an admin token only (an API key is 403) */
+    API_ACCESS_PUBLIC,        /* anyone, no credentials needed */
+    API_ACCESS_INTEGRATOR,    /* read: the API key and every role */
+    API_ACCESS_ADMIN,         /* manage funds, settings, the integration, webhooks, users: admin */
+    API_ACCESS_AUDIT,         /* read the audit log: every role, not the API key */
+    API_ACCESS_CREATE,        /* create payouts and lists, receive: key, admin, operator */
+    API_ACCESS_CANCEL,        /* cancel: key, admin, approver, operator */
+    API_ACCESS_AUTHORIZE,     /* authorize: admin, approver */
+    API_ACCESS_ACCOUNT,       /* the caller's own account: every role */
+    API_ACCESS_ACCOUNT_SETUP, /* as ACCOUNT, and allowed while two-factor must be set up */
+    API_ACCESS_SESSION,       /* the caller's browser session: a session cookie only */
+    API_ACCESS_COUNT
 };
+
+/* Who calls, as the permission table tells callers apart. */
+enum api_caller {
+    API_CALLER_API_KEY,
+    API_CALLER_ADMIN,
+    API_CALLER_APPROVER,
+    API_CALLER_OPERATOR,
+    API_CALLER_AUDITOR,
+    API_CALLER_COUNT
+};
+
+/* One permission: its name (as docs/openapi.json's x-access says it), what
+** it lets a caller do (for the 403 message: "the auditor role may not
+** <what>"), which callers have it, and whether a user who must still set
+** up two-factor sign-in (security.requireTwoFactor) may use it. */
+struct api_permission {
+    const char *name;
+    const char *what;
+    unsigned char allowed[API_CALLER_COUNT];
+    int setup_ok;
+};
+
+/* The permission table, indexed by enum api_access (api/permissions.c). */
+extern const struct api_permission api_permissions[API_ACCESS_COUNT];
 
 struct api_param {
     const char *key;   /* borrowed (request arena or libmicrohttpd) */
@@ -41,6 +76,10 @@ struct api_request {
     struct api_param query[PP_QUERY_PARAMS_MAX];
     size_t query_count;
     const char *token;           /* from x-access-token or "Bearer"; NULL if none */
+    int auth_header;             /* 1 when x-access-token or Authorization was sent */
+    const char *cookie;          /* the Cookie header; NULL if none */
+    const char *csrf_token;      /* X-CSRF-Token; NULL if none */
+    int secure;                  /* 1 when the server speaks HTTPS */
     const char *content_type;    /* NULL if absent */
     const char *idempotency_key; /* NULL if absent */
     const char *body;            /* NULL-terminated copy; NULL when empty */
@@ -104,8 +143,10 @@ void api_response_free(struct api_response *resp);
 ** {"error":{"message":message,"type":TYPE},"errors":[]} and its HTTP code. */
 void api_error_respond(struct api_response *resp, enum pp_status status, const char *message);
 
-/* The request pipeline (api/pipeline.c): authenticates req against
-** route->access (401/403 envelopes on failure), applies the rate limits
+/* The request pipeline (api/pipeline.c): authenticates req (a token
+** header, else the session cookie; 401 on failure), checks the session's
+** X-CSRF-Token on every method but GET and HEAD, route->access against the
+** permission table and security.requireTwoFactor (403), applies the rate limits
 ** (429 RATE_LIMITED with Retry-After; every answer carries
 ** X-RateLimit-Limit/-Remaining/-Reset; /healthz and /readyz are exempt),
 ** makes a POST/PUT of a non-public route idempotent when it carries an

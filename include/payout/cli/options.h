@@ -41,6 +41,10 @@ struct cli_options {
     const char *webhook_allow_cidrs; /* NULL: none */
     const char *smtp_url;            /* NULL: notifications are skipped */
     const char *smtp_from;
+    const char *role; /* --role, for `admin`; NULL = admin when new, kept otherwise */
+    long session_idle_s;
+    long session_max_s;
+    const char *secret_file; /* NULL = db_path + ".secret" */
     /* Environment only. */
     const char *first_admin_email; /* PAYOUT_ADMIN_EMAIL for the first start */
     const char *admin_password;    /* PAYOUT_ADMIN_PASSWORD, NULL = generate */
@@ -71,6 +75,7 @@ enum cli_check {
     CLI_CHECK_TLS,
     CLI_CHECK_DB_PATH,
     CLI_CHECK_SERVICE,
+    CLI_CHECK_SESSION,
     CLI_CHECK_COUNT
 };
 

@@ -37,4 +37,8 @@ int64_t core_lockout_reserve(struct core_app *app, enum core_login which, const 
 void core_lockout_settle(struct core_app *app, enum core_login which, const char *addr,
                          int succeeded);
 
+/* Releases a reserved attempt without counting it either way (a sign-in
+** that stopped to ask for a two-factor code). */
+void core_lockout_release(struct core_app *app, enum core_login which, const char *addr);
+
 #endif /* PAYOUT_CORE_LOCKOUT_H */

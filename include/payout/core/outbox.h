@@ -6,13 +6,15 @@
 ** Retry-After, the order rule, 410 and 5 days of failures disabling) and
 ** the mail thread that sends recipient notifications over SMTP.
 **
-** The master secret is a file kept beside the database (never in it); the
-** sealing key is derived from it with HKDF (payout/sec/seal.h).
+** The master secret (--secret-file, kept outside the database) is the
+** server's; the outbox derives its own sealing key from it with HKDF and
+** its own label (payout/sec/seal.h).
 */
 #ifndef PAYOUT_CORE_OUTBOX_H
 #define PAYOUT_CORE_OUTBOX_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "payout/base/buf.h"
 #include "payout/limits.h"
@@ -28,8 +30,9 @@ typedef void (*core_event_render_fn)(const struct pp_event *e, struct pp_buf *ou
 
 /* How the outbox runs; texts borrowed for the call (copied). */
 struct core_outbox_options {
-    const char *key_path;      /* the master secret file, created (0600) when missing; NULL:
-                               ** none, and webhook secrets cannot be sealed or opened */
+    const uint8_t *master; /* the server's master secret (borrowed for the call); NULL:
+                           ** none, and webhook secrets cannot be sealed or opened */
+    size_t master_len;
     const char *allow_cidrs;   /* --webhook-allow-cidrs, NULL or "" for none */
     const char *retry_ms;      /* --webhook-retry-ms, NULL for the default schedule */
     const char *smtp_url;      /* NULL: notifications are recorded as skipped */
@@ -45,7 +48,7 @@ struct core_outbox_options {
 ** URL and sender): PP_INVALID_PARAMS naming the flag. */
 enum pp_status core_outbox_options_check(const struct core_outbox_options *o, struct pp_err *err);
 
-/* Loads (or creates) the master secret, then, when o->workers, starts the
+/* Derives the sealing key from o->master, then, when o->workers, starts the
 ** delivery worker and, with an SMTP URL, the mail thread. Call once, after
 ** core_app_open and before serving. */
 enum pp_status core_outbox_start(struct core_app *app, const struct core_outbox_options *o,

@@ -31,6 +31,7 @@ struct http_request_ctx {
     atomic_long in_flight;        /* requests between first call and completion */
     atomic_ulong next_id;         /* request-id counter */
     char id_prefix[9];            /* random per process: ids differ across restarts */
+    int tls;                      /* 1 when the server speaks HTTPS (Secure cookies) */
 };
 
 /* Per-request state, created on the first access-handler call. */

@@ -41,7 +41,10 @@ struct sec_lockout {
 };
 
 /* A static initialiser: `static struct sec_lockout l = SEC_LOCKOUT_INIT;`. */
-#define SEC_LOCKOUT_INIT {.mutex = PTHREAD_MUTEX_INITIALIZER}
+#define SEC_LOCKOUT_INIT                                                                           \
+    {                                                                                              \
+        .mutex = PTHREAD_MUTEX_INITIALIZER                                                         \
+    }
 
 /* Milliseconds on a monotonic clock, the time base of the functions below. */
 int64_t sec_lockout_now_ms(void);
@@ -55,6 +58,10 @@ int64_t sec_lockout_reserve(struct sec_lockout *l, const char *addr, int64_t now
 /* Settles an attempt reserved for addr: succeeded != 0 forgets the
 ** address; otherwise the failure is counted and may lock the address. */
 void sec_lockout_settle(struct sec_lockout *l, const char *addr, int succeeded, int64_t now_ms);
+
+/* Releases an attempt reserved for addr without counting it as a failure
+** or a success. */
+void sec_lockout_release(struct sec_lockout *l, const char *addr, int64_t now_ms);
 
 /* Forgets every address (tests). */
 void sec_lockout_clear(struct sec_lockout *l);

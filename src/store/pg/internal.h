@@ -20,6 +20,7 @@
 #include "payout/store/audit.h"
 #include "payout/store/idempotency.h"
 #include "payout/store/store.h"
+#include "payout/store/users.h"
 #include "store/backend.h"
 
 /* Every fixed statement of the backend; its SQL sits in the module that
@@ -84,6 +85,25 @@ enum pg_stmt {
     PG_STMT_LEDGER_INSERT,
     /* writer.c */
     PG_STMT_WRITE_LOCK,
+    /* users.c: users and sessions */
+    PG_STMT_USER_GET,
+    PG_STMT_USER_GET_FOR_UPDATE,
+    PG_STMT_USER_FIND,
+    PG_STMT_USERS_LIST,
+    PG_STMT_USER_COUNT,
+    PG_STMT_USER_ADMINS_ENABLED,
+    PG_STMT_USER_INSERT,
+    PG_STMT_USER_REWRITE,
+    PG_STMT_USER_TWO_FACTOR,
+    PG_STMT_USER_SIGN_IN,
+    PG_STMT_SESSION_FIND,
+    PG_STMT_SESSION_FOLLOW,
+    PG_STMT_SESSION_DELETE_USER,
+    PG_STMT_SESSION_PURGE,
+    PG_STMT_SESSION_TRIM,
+    PG_STMT_SESSION_INSERT,
+    PG_STMT_SESSION_TOUCH,
+    PG_STMT_SESSION_DELETE,
     PG_STMT_COUNT
 };
 
@@ -105,6 +125,7 @@ extern const struct store_pg_stmt_def store_pg_stmts_check[];
 extern const struct store_pg_stmt_def store_pg_stmts_changes[];
 extern const struct store_pg_stmt_def store_pg_stmts_funds[];
 extern const struct store_pg_stmt_def store_pg_stmts_writer[];
+extern const struct store_pg_stmt_def store_pg_stmts_users[];
 /* The id of a new row of table: the next after the largest (the primary
 ** key's index answers it at once), never the identity sequence's, so ids
 ** are what SQLite gives: a rolled-back insert leaves no gap and the ids of
@@ -306,8 +327,8 @@ enum pp_status store_pg_tx_payout_get(struct pg_tx *tx, int64_t id, struct pp_pa
 /* by_user: the panel user authorizing (recorded when UNAUTHORIZED ->
 ** READY), 0 for none. */
 enum pp_status store_pg_tx_payout_set_status(struct pg_tx *tx, int64_t id, enum pp_payout_status to,
-                                             int64_t now_ms, const char *reference,
-                                             int64_t by_user, struct pp_err *err);
+                                             int64_t now_ms, const char *reference, int64_t by_user,
+                                             struct pp_err *err);
 /* Reads the balance of currency and locks its row (creating it at zero on
 ** first use) until the batch commits. */
 enum pp_status store_pg_tx_balance_get(struct pg_tx *tx, const char *currency,
@@ -441,5 +462,37 @@ enum pp_status store_pg_idem_answer_put(struct store_pg *st, const char *scope, 
                                         size_t body_len, struct pp_err *err);
 enum pp_status store_pg_idem_purge(struct store_pg *st, int64_t before_ms, int64_t limit,
                                    int64_t *deleted_out, struct pp_err *err);
+
+/* users.c: users and sessions (payout/store/users.h). */
+enum pp_status store_pg_user_get(struct store_pg *st, int64_t id, struct pp_user *out,
+                                 struct pp_err *err);
+enum pp_status store_pg_user_find(struct store_pg *st, const char *email, struct pp_user *out,
+                                  int *found_out, struct pp_err *err);
+enum pp_status store_pg_users_list(struct store_pg *st, struct pp_user *out, size_t cap,
+                                   size_t *count_out, struct pp_err *err);
+enum pp_status store_pg_session_find(struct store_pg *st, const char *id_hash,
+                                     struct pp_session *session_out, struct pp_user *user_out,
+                                     int *found_out, struct pp_err *err);
+enum pp_status store_pg_user_create(struct store_pg *st, const struct store_write_ctx *w,
+                                    const struct store_user_create *in, struct pp_user *out,
+                                    int *created_out, struct pp_err *err);
+enum pp_status store_pg_user_update(struct store_pg *st, const struct store_write_ctx *w,
+                                    const struct store_user_update *in, struct pp_user *out,
+                                    struct pp_err *err);
+enum pp_status store_pg_user_password_set(struct store_pg *st, const struct store_write_ctx *w,
+                                          const struct store_user_password *in, struct pp_user *out,
+                                          struct pp_err *err);
+enum pp_status store_pg_user_two_factor(struct store_pg *st, const struct store_write_ctx *w,
+                                        const struct store_user_two_factor *in, struct pp_user *out,
+                                        struct pp_err *err);
+enum pp_status store_pg_user_sign_in(struct store_pg *st, const struct store_write_ctx *w,
+                                     const struct store_user_sign_in *in, struct pp_err *err);
+enum pp_status store_pg_user_sign_in_failed(struct store_pg *st, const struct store_write_ctx *w,
+                                            const struct store_sign_in_failure *in,
+                                            struct pp_err *err);
+enum pp_status store_pg_session_touch(struct store_pg *st, const struct store_write_ctx *w,
+                                      const char *id_hash, struct pp_err *err);
+enum pp_status store_pg_session_end(struct store_pg *st, const struct store_write_ctx *w,
+                                    const char *id_hash, struct pp_err *err);
 
 #endif /* PAYOUT_STORE_PG_INTERNAL_H */

@@ -4,6 +4,7 @@
 ** store_pg_* function that does the work. It holds no logic; the backend
 ** itself is the other modules of src/store/pg/.
 */
+#include "payout/store/users.h"
 #include "store/pg/internal.h"
 #include "store/pg/outbox.h"
 
@@ -216,6 +217,86 @@ static enum pp_status op_idem_purge(void *backend, int64_t before_ms, int64_t li
     return store_pg_idem_purge(backend, before_ms, limit, deleted_out, err);
 }
 
+/* --- users and sessions ---------------------------------------------------- */
+
+static enum pp_status op_user_get(void *backend, int64_t id, struct pp_user *out,
+                                  struct pp_err *err)
+{
+    return store_pg_user_get(backend, id, out, err);
+}
+
+static enum pp_status op_user_find(void *backend, const char *email, struct pp_user *out,
+                                   int *found_out, struct pp_err *err)
+{
+    return store_pg_user_find(backend, email, out, found_out, err);
+}
+
+static enum pp_status op_users_list(void *backend, struct pp_user *out, size_t cap,
+                                    size_t *count_out, struct pp_err *err)
+{
+    return store_pg_users_list(backend, out, cap, count_out, err);
+}
+
+static enum pp_status op_session_find(void *backend, const char *id_hash,
+                                      struct pp_session *session_out, struct pp_user *user_out,
+                                      int *found_out, struct pp_err *err)
+{
+    return store_pg_session_find(backend, id_hash, session_out, user_out, found_out, err);
+}
+
+static enum pp_status op_user_create(void *backend, const struct store_write_ctx *w,
+                                     const struct store_user_create *in, struct pp_user *out,
+                                     int *created_out, struct pp_err *err)
+{
+    return store_pg_user_create(backend, w, in, out, created_out, err);
+}
+
+static enum pp_status op_user_update(void *backend, const struct store_write_ctx *w,
+                                     const struct store_user_update *in, struct pp_user *out,
+                                     struct pp_err *err)
+{
+    return store_pg_user_update(backend, w, in, out, err);
+}
+
+static enum pp_status op_user_password_set(void *backend, const struct store_write_ctx *w,
+                                           const struct store_user_password *in,
+                                           struct pp_user *out, struct pp_err *err)
+{
+    return store_pg_user_password_set(backend, w, in, out, err);
+}
+
+static enum pp_status op_user_two_factor(void *backend, const struct store_write_ctx *w,
+                                         const struct store_user_two_factor *in,
+                                         struct pp_user *out, struct pp_err *err)
+{
+    return store_pg_user_two_factor(backend, w, in, out, err);
+}
+
+static enum pp_status op_user_sign_in(void *backend, const struct store_write_ctx *w,
+                                      const struct store_user_sign_in *in, struct pp_err *err)
+{
+    return store_pg_user_sign_in(backend, w, in, err);
+}
+
+static enum pp_status op_user_sign_in_failed(void *backend, const struct store_write_ctx *w,
+                                             const struct store_sign_in_failure *in,
+                                             struct pp_err *err)
+{
+    return store_pg_user_sign_in_failed(backend, w, in, err);
+}
+
+static enum pp_status op_session_touch(void *backend, const struct store_write_ctx *w,
+                                       const char *id_hash, struct pp_err *err)
+{
+    return store_pg_session_touch(backend, w, id_hash, err);
+}
+
+static enum pp_status op_session_end(void *backend, const struct store_write_ctx *w,
+                                     const char *id_hash, struct pp_err *err)
+{
+    return store_pg_session_end(backend, w, id_hash, err);
+}
+
 const struct store_backend_ops store_pg_ops = {
     .name = "postgresql",
     .open = op_open,
@@ -269,4 +350,17 @@ const struct store_backend_ops store_pg_ops = {
     .notifications_of_payout = store_pg_notifications_of_payout,
     .notifications_due = store_pg_notifications_due,
     .notifications_record = store_pg_notifications_record,
+    /* users and sessions */
+    .user_get = op_user_get,
+    .user_find = op_user_find,
+    .users_list = op_users_list,
+    .session_find = op_session_find,
+    .user_create = op_user_create,
+    .user_update = op_user_update,
+    .user_password_set = op_user_password_set,
+    .user_two_factor = op_user_two_factor,
+    .user_sign_in = op_user_sign_in,
+    .user_sign_in_failed = op_user_sign_in_failed,
+    .session_touch = op_session_touch,
+    .session_end = op_session_end,
 };

@@ -91,6 +91,14 @@ static void exec_server(const char *bin, const struct pp_server *s,
     size_t n = wrapper_words(&copy, argv, 32);
     argv[n++] = bin;
     argv[n++] = "serve";
+    /* A PostgreSQL URL has no file to keep the master secret beside: every
+    ** server of the run shares one (restarts included). */
+    if (pp_db_is_postgres() && getenv("PAYOUT_SECRET_FILE") == NULL) {
+        const char *tmp = getenv("PP_TEST_TMPDIR");
+        char secret[1024];
+        snprintf(secret, sizeof secret, "%s/pg-master.secret", tmp != NULL ? tmp : "/tmp");
+        setenv("PAYOUT_SECRET_FILE", secret, 1);
+    }
     if (opts != NULL && opts->config_from_env) {
         setenv("PAYOUT_BIND", "127.0.0.1", 1);
         setenv("PAYOUT_PORT", "0", 1);

@@ -238,14 +238,13 @@ def test_fault_script(tmp):
 
 
 def test_order_per_payout(tmp):
-    state = {"a_id": None}
-
     def decide(r):
         e = r["event"]
-        # Payout A's first event fails until payout B's last one has arrived.
-        if (e["type"] == "payout.created" and e["data"]["id"] == state["a_id"]
+        # Payout A's first event fails until payout B's last one has arrived
+        # (A is known by its description: its id may not be known yet).
+        if (e["type"] == "payout.created" and e["data"]["description"] == "order A"
                 and not rec.of(lambda x: x["event"]["type"] == "payout.cancelled"
-                               and x["event"]["data"]["id"] != state["a_id"])):
+                               and x["event"]["data"]["description"] == "order B")):
             return 500
         return 200
 
@@ -258,14 +257,13 @@ def test_order_per_payout(tmp):
                         {"url": rec.url, "events": ["payout.created", "payout.cancelled"]},
                         srv.key)
         rec.secrets.append(hook["secret"])
-        a = srv.create("o-a")
-        state["a_id"] = a["id"]
+        a = srv.create("o-a", description="order A")
         srv.call("POST", "/api/payment/cancel", {"ids": [a["id"]]}, srv.key)
         # B's events come only once A's first has failed: they then flow
         # while A's keeps failing (it fails until B's last has arrived).
         wait_until(lambda: rec.of(lambda r: r["event"]["data"]["id"] == a["id"]),
                    "A's first attempt")
-        b = srv.create("o-b")
+        b = srv.create("o-b", description="order B")
         srv.call("POST", "/api/payment/cancel", {"ids": [b["id"]]}, srv.key)
         wait_until(lambda: len(rec.of(lambda r: r["event"]["data"]["id"] == a["id"] and
                                       r["event"]["type"] == "payout.cancelled")) == 1,

@@ -5,11 +5,18 @@
 // a person. Screens call api() and catch ApiError.
 
 let csrfToken = null;
+let onSessionEnded = null;
 
 /** Remembers the session's CSRF token (null when signed out). Kept in
  *  memory only, never in localStorage. */
 export function setCsrfToken(token) {
   csrfToken = token ?? null;
+}
+
+/** fn() is called when a signed-in request is answered 401: the session
+ *  has ended (idle, too old, or ended elsewhere). */
+export function setSessionEndedHandler(fn) {
+  onSessionEnded = fn;
 }
 
 /** An API refusal: message is for a person; status, type and errors are
@@ -82,15 +89,38 @@ export function errorMessage(status, data, retryAfter) {
   return message;
 }
 
+const NUMBER_TEXT = /^-?\d+(?:\.\d+)?$/;
+// The mark carries a random tag, so no text a person types can pose as one.
+const MARK_TAG = Array.from(crypto.getRandomValues(new Uint8Array(8)), (b) => b.toString(16).padStart(2, '0')).join('');
+const NUMBER_MARK = new RegExp(`"\\\\u0000num${MARK_TAG}:(-?\\d+(?:\\.\\d+)?)\\\\u0000"`, 'g');
+
+/** A JSON number written exactly as text says ("100.50", an id past
+ *  2^53), for a request body: api() writes it without quotes and without
+ *  ever making it a double. Throws on text that is not a decimal. */
+export function num(text) {
+  const t = String(text);
+  if (!NUMBER_TEXT.test(t)) throw new Error(`${t} is not a number`);
+  return { toJSON: () => `\u0000num${MARK_TAG}:${t}\u0000` };
+}
+
+/** JSON text for body, with num() values written as bare numbers. */
+export function stringifyBody(body) {
+  return JSON.stringify(body).replace(NUMBER_MARK, '$1');
+}
+
 /** Calls the API: method, path ("/api/…", with its query) and an optional
- *  body (sent as JSON). Resolves with the parsed answer (numbers as text,
- *  see parseJson), or null for an empty one; rejects with ApiError. */
-export async function api(method, path, body) {
+ *  body (sent as JSON; or as it is, text, when contentType is given).
+ *  Resolves with the parsed answer (numbers as text, see parseJson), or
+ *  null for an empty one; rejects with ApiError. */
+export async function api(method, path, body, { contentType } = {}) {
   const headers = { Accept: 'application/json' };
   const init = { method, headers, credentials: 'same-origin', cache: 'no-store' };
-  if (body !== undefined) {
+  if (body !== undefined && contentType !== undefined) {
+    headers['Content-Type'] = contentType;
+    init.body = body;
+  } else if (body !== undefined) {
     headers['Content-Type'] = 'application/json';
-    init.body = JSON.stringify(body);
+    init.body = stringifyBody(body);
   }
   if (csrfToken !== null && method !== 'GET' && method !== 'HEAD') {
     headers['X-CSRF-Token'] = csrfToken;
@@ -109,6 +139,7 @@ export async function api(method, path, body) {
     data = null;
   }
   if (!res.ok) {
+    if (res.status === 401 && csrfToken !== null && onSessionEnded !== null) onSessionEnded();
     const env = data && typeof data === 'object' && data.error ? data : null;
     throw new ApiError(errorMessage(res.status, env, res.headers.get('Retry-After')), {
       status: res.status,

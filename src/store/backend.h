@@ -183,6 +183,8 @@ struct store_backend_ops {
                                         struct pp_err *err);
     enum pp_status (*notifications_record)(void *backend, const struct pp_notify_result *results,
                                            size_t count, struct pp_err *err);
+    enum pp_status (*outbox_counts)(void *backend, struct pp_outbox_counts *out,
+                                    struct pp_err *err);
     /* users and sessions (payout/store/users.h) */
     enum pp_status (*user_get)(void *backend, int64_t id, struct pp_user *out, struct pp_err *err);
     enum pp_status (*user_find)(void *backend, const char *email, struct pp_user *out,

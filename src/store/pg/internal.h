@@ -40,6 +40,8 @@ enum pg_stmt {
     PG_STMT_IDEM_GET,
     PG_STMT_PAYOUTS_ENDED,
     PG_STMT_PAYOUTS_OPEN_COUNT,
+    PG_STMT_OUTBOX_DELIVERIES,
+    PG_STMT_OUTBOX_NOTIFICATIONS,
     /* reads.c */
     PG_STMT_RECIPIENT_GET,
     PG_STMT_PROJECT_GET,
@@ -410,6 +412,8 @@ enum pp_status store_pg_audit_list(struct store_pg *st, const struct pp_audit_fi
                                    int64_t *total_out, struct pp_err *err);
 enum pp_status store_pg_idem_get(struct store_pg *st, const char *scope, const char *key,
                                  struct store_idem_row *out, int *found_out, struct pp_err *err);
+enum pp_status store_pg_outbox_counts(void *backend, struct pp_outbox_counts *out,
+                                      struct pp_err *err);
 enum pp_status store_pg_payouts_open_count(struct store_pg *st, struct pp_open_count *out,
                                            size_t cap, size_t *count_out, struct pp_err *err);
 enum pp_status store_pg_payouts_ended_list(struct store_pg *st, int64_t now_ms, int64_t *ids_out,

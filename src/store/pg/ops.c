@@ -375,6 +375,7 @@ const struct store_backend_ops store_pg_ops = {
     .webhook_get = store_pg_webhook_get,
     .webhook_attempts_list = store_pg_webhook_attempts_list,
     .webhook_due_list = store_pg_webhook_due_list,
+    .outbox_counts = store_pg_outbox_counts,
     .webhook_results_record = store_pg_webhook_results_record,
     .notifications_of_payout = store_pg_notifications_of_payout,
     .notifications_due = store_pg_notifications_due,

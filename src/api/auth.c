@@ -2,7 +2,8 @@
 ** This module implements the two log-in endpoints: POST /api/authenticate
 ** (authentication password -> 24-hour API key, the seed's method) and
 ** POST /api/admin/login (e-mail, password and, for a user with two-factor
-** sign-in, "otp" -> 8-hour token acting with the user's role).
+** sign-in, "otp" -> 8-hour token acting with the user's role), whose
+** sign-in (api_sign_in_run) POST /api/session shares.
 ** Both are guarded by a per-address lockout (the request pipeline's
 ** api_login_reserve, core/lockout.h): too many failures from one address
 ** answer 429 RATE_LIMITED with Retry-After before any credential is

@@ -231,6 +231,12 @@ describe('the Webhooks screen', () => {
       const el = document.activeElement;
       return el.getAttribute('aria-label') ?? el.labels?.[0]?.textContent ?? el.textContent.trim();
     });
+    // The focus moves once the screen has drawn what the key press opened:
+    // wait for it to land (up to 5 s), then assert where it is.
+    const focusLands = async (name, message) => {
+      for (let i = 0; i < 50 && (await focused()) !== name; i++) await page.waitForTimeout(100);
+      assert.equal(await focused(), name, message);
+    };
     const tabTo = async (name, back = false) => {
       for (let i = 0; i < 80 && (await focused()) !== name; i++) await page.keyboard.press(back ? 'Shift+Tab' : 'Tab');
       assert.equal(await focused(), name);
@@ -243,7 +249,7 @@ describe('the Webhooks screen', () => {
     await page.keyboard.press('Enter');
     await page.getByRole('status').filter({ hasText: 'is added.' }).waitFor();
     const url = `${receiver.url}?k=1`;
-    assert.equal(await focused(), 'Signing secret', 'the focus is on the new secret');
+    await focusLands('Signing secret', 'the focus is on the new secret');
     const secret = await page.getByRole('textbox', { name: 'Signing secret', exact: true }).inputValue();
     await tabTo(`Test ${url}`);
     await page.keyboard.press('Enter');
@@ -252,10 +258,10 @@ describe('the Webhooks screen', () => {
     assert.ok(d);
     await tabTo(`Rotate secret of ${url}`);
     await page.keyboard.press('Enter');
-    assert.equal(await focused(), 'Rotate now', 'the confirmation takes the focus');
+    await focusLands('Rotate now', 'the confirmation takes the focus');
     await page.keyboard.press('Enter');
     await page.getByRole('status').filter({ hasText: `${url} has a new signing secret.` }).waitFor();
-    assert.equal(await focused(), 'Signing secret');
+    await focusLands('Signing secret', 'the new secret takes the focus');
     assert.notEqual(await page.getByRole('textbox', { name: 'Signing secret', exact: true }).inputValue(), secret);
     assert.deepEqual(problems, []);
     await context.close();

@@ -295,6 +295,7 @@ describe('flows through the panel', () => {
     const history = a.page.getByRole('region', { name: 'History table' }).getByRole('table');
     await history.getByRole('row', { name: /^Created .* operator@example\.com/ }).waitFor();
     await history.getByRole('row', { name: /^Authorized .* approver@example\.com/ }).waitFor();
+    await a.page.waitForLoadState('networkidle');
     await a.page.goto(`${base}/payouts/${toCancel}`);
     await a.page.getByRole('region', { name: 'History table' }).getByRole('table').getByRole('row', { name: /^Cancelled .* approver@example\.com/ }).waitFor();
     assert.deepEqual(await runAxe(a.page), []);

@@ -79,6 +79,9 @@ describe('every screen for every role', () => {
       for (const [name, path] of SCREENS.filter(([n]) => !names.includes(n) && (n !== 'Webhooks' || scene.webhooks))) {
         await page.goto(`${scene.base}/${path}`);
         await page.getByRole('heading', { name, level: 1 }).waitFor();
+        // The page's own start-up requests finish before the next goto, so
+        // the test never aborts them itself.
+        await page.waitForLoadState('networkidle');
         assert.match(await page.getByRole('alert').textContent(), /Your role does not open this screen\./, `${role} at /${path}`);
         assert.equal(await page.getByRole('main').getByRole('button').count(), 0, `${role} at /${path}: no buttons`);
       }

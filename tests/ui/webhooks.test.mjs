@@ -295,6 +295,7 @@ describe('the Webhooks screen', () => {
         for (const path of ['webhooks', `webhooks/${hooks[0].id}`]) {
           await page.goto(`${scene.base}/${path}`);
           await page.getByRole('heading', { level: 1 }).waitFor();
+          await page.waitForLoadState('networkidle');
           assert.match(await alertText(page), /Your role does not open this screen\./, `${role} at /${path}`);
           assert.equal(await page.getByRole('main').getByRole('button').count(), 0, `${role} at /${path}: no buttons`);
         }

@@ -175,6 +175,9 @@ struct store_req {
     ** it alone, so waking a batch takes no shared lock. */
     sem_t done;
     struct store_req *next;
+    /* Set by the writer before it wakes anyone: the requests of the same
+    ** batch this caller wakes once it is woken (writer.c), or NULL. */
+    struct store_req *wake[2];
 };
 
 /* funds.c: a balance of the open batch, read at its first use in the

@@ -231,14 +231,23 @@ done:
                                     (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 }
 
-/* Wakes each caller of the batch. Once done is posted the request may
-** vanish (it lives on its caller's stack), so it is not touched again;
-** sem_post is safe for exactly that hand-over. No lock is held: woken
-** callers do not queue up behind the writer on the queue mutex. */
+/* Wakes the callers of the batch as a binary tree: the writer posts only
+** the first, and each woken caller posts the two it was given (in
+** store_sqlite_write) before it carries on. The writer then spends one
+** wake-up per batch instead of one per request (a futex call that was
+** ~10% of its time with 64 callers), and the wake-ups of a batch run on the
+** callers' threads, 6 levels deep for 64. Every wake[] is set before the
+** first post: once done is posted, the request may vanish (it lives on its
+** caller's stack), so the writer does not touch it again. */
 static void writer_finish(struct store_req **batch, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        PP_ASSERT(sem_post(&batch[i]->done) == 0);
+        size_t left = 2 * i + 1;
+        batch[i]->wake[0] = left < n ? batch[left] : NULL;
+        batch[i]->wake[1] = left + 1 < n ? batch[left + 1] : NULL;
+    }
+    if (n > 0) {
+        PP_ASSERT(sem_post(&batch[0]->done) == 0);
     }
 }
 
@@ -328,6 +337,13 @@ enum pp_status store_sqlite_write(struct store_sqlite *st, store_sqlite_tx_fn fn
     /* The writer posts exactly once; EINTR (a signal) just waits again. */
     while (sem_wait(&req.done) != 0) {
         PP_ASSERT(errno == EINTR);
+    }
+    /* Our part of waking the batch (writer_finish); a woken request may
+    ** vanish at once, so each is posted and then left alone. */
+    for (int i = 0; i < 2; i++) {
+        if (req.wake[i] != NULL) {
+            PP_ASSERT(sem_post(&req.wake[i]->done) == 0);
+        }
     }
     status = req.status;
     if (status != PP_OK) {

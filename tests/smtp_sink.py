@@ -9,7 +9,8 @@ RCPT TO, whether TLS was on, who authenticated). It stops when its standard
 input closes, so it never outlives the test that started it.
 
 Options choose how it misbehaves: --fail-rcpt / --fail-data answer that
-reply instead of accepting; --user/--password require AUTH; --cert/--key
+reply instead of accepting (--fail-times N: only the first N messages, then
+it accepts); --user/--password require AUTH; --cert/--key
 with --starttls offer STARTTLS and require it before MAIL, or with
 --implicit-tls speak TLS from the first byte (smtps).
 """
@@ -28,6 +29,7 @@ class Handler:
     def __init__(self, args):
         self.args = args
         self.count = 0
+        self.failed = 0
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if self.args.fail_rcpt:
@@ -36,7 +38,9 @@ class Handler:
         return "250 2.1.5 OK"
 
     async def handle_DATA(self, server, session, envelope):
-        if self.args.fail_data:
+        if self.args.fail_data and (self.args.fail_times == 0
+                                    or self.failed < self.args.fail_times):
+            self.failed += 1
             return self.args.fail_data
         self.count += 1
         base = os.path.join(self.args.dir, str(self.count))
@@ -61,6 +65,7 @@ def main():
     p.add_argument("--dir", required=True)
     p.add_argument("--fail-rcpt")
     p.add_argument("--fail-data")
+    p.add_argument("--fail-times", type=int, default=0)
     p.add_argument("--user")
     p.add_argument("--password")
     p.add_argument("--cert")

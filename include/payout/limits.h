@@ -505,6 +505,46 @@
 /* Room for the server's last reply line kept for the payout's record. */
 #define PP_SMTP_REPLY_BYTES 256
 
+/* --- Events, webhook endpoints and deliveries (spec section 9) ---------- */
+
+/* Longest endpoint URL: what browsers and proxies reliably carry. */
+#define PP_WEBHOOK_URL_BYTES_MAX 2048
+/* Longest endpoint description: a sentence or two for the person who
+** reads the list. */
+#define PP_WEBHOOK_DESCRIPTION_BYTES_MAX 500
+/* Endpoints a panel keeps (deleted ones not counted): every event is sent
+** to each, so the fan-out of one commit stays bounded. */
+#define PP_WEBHOOKS_MAX 32
+/* A sealed secret ("v1." + nonce + ciphertext and tag in base64url) of a
+** secret text of at most 6 + 88 characters stays well under this. */
+#define PP_WEBHOOK_SEALED_BYTES 256
+/* The old secret keeps signing beside the new one for 24 h after a
+** rotation (spec section 9). */
+#define PP_WEBHOOK_SECRET_OVERLAP_MS (24LL * 3600LL * 1000LL)
+/* Events per page of GET /api/events: default and ceiling. */
+#define PP_EVENTS_PAGE_SIZE_DEFAULT 100
+#define PP_EVENTS_PAGE_SIZE_MAX 500
+/* Attempts shown by GET /api/webhooks/{id}/deliveries (newest first). */
+#define PP_WEBHOOK_ATTEMPTS_PAGE_MAX 100
+/* Events one replay may queue: a larger period is refused with a message
+** asking for a narrower one, so one request cannot flood the outbox. */
+#define PP_WEBHOOK_REPLAY_MAX 10000
+/* Deliveries in flight at once, in all and per endpoint: a slow receiver
+** holds at most its own share, and the worker's sockets stay few. */
+#define PP_WEBHOOK_INFLIGHT_MAX 32
+#define PP_WEBHOOK_INFLIGHT_PER_ENDPOINT 4
+/* The worker looks for due work at least this often even when no commit
+** woke it (a retry whose time has come, a restart). */
+#define PP_WEBHOOK_POLL_MS 1000
+/* Stored length of an attempt's error text and of a disabled reason. */
+#define PP_WEBHOOK_ERROR_BYTES_MAX 200
+/* Largest event body sent: a payout object is at most a few KiB
+** (description and metadata are the big fields). */
+#define PP_EVENT_BODY_BYTES_MAX (16u * 1024u)
+/* Notifications sent per pass of the mail thread before it records their
+** results. */
+#define PP_NOTIFY_BATCH 8
+
 /* --- Command line (src/cli/) ------------------------------------------------ */
 
 /* TCP port numbers are 16 bits; --port 0 asks the kernel for any free one. */

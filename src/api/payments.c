@@ -12,6 +12,7 @@
 #include "payout.h"
 #include "payout/core/bulk.h"
 #include "payout/core/payouts.h"
+#include "payout/core/webhooks.h"
 #include "request.h"
 #include "response.h"
 
@@ -88,7 +89,13 @@ void api_payment_get(struct core_app *app, struct api_request *req, struct api_r
         api_err_respond(resp, &err);
         return;
     }
+    struct pp_notification notes[2];
+    size_t count = 0;
+    if (core_payout_notifications(app, id, notes, 2, &count, &err) != PP_OK) {
+        api_err_respond(resp, &err);
+        return;
+    }
     struct jw w;
     jw_init(&w, &resp->body);
-    api_payout_write(&w, &payout);
+    api_payout_notified_write(&w, &payout, notes, count);
 }

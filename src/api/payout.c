@@ -173,9 +173,9 @@ static void write_optional_id(struct jw *w, const char *key, int64_t id)
     }
 }
 
-void api_payout_write(struct jw *w, const struct pp_payout *p)
+/* Every member of the payout object but the notifications. */
+static void payout_members_write(struct jw *w, const struct pp_payout *p)
 {
-    jw_object_begin(w);
     jw_key(w, "amount");
     api_amount_write(w, p->amount_minor, p->currency);
     jw_key(w, "id");
@@ -218,5 +218,38 @@ void api_payout_write(struct jw *w, const struct pp_payout *p)
     write_optional_date(w, "expiredAt", p->expired_ms);
     write_optional_id(w, "createdByUserId", p->created_by_user);
     write_optional_id(w, "authorizedByUserId", p->authorized_by_user);
+}
+
+void api_payout_write(struct jw *w, const struct pp_payout *p)
+{
+    jw_object_begin(w);
+    payout_members_write(w, p);
+    jw_object_end(w);
+}
+
+void api_payout_notified_write(struct jw *w, const struct pp_payout *p,
+                               const struct pp_notification *notes, size_t count)
+{
+    jw_object_begin(w);
+    payout_members_write(w, p);
+    jw_key(w, "notifications");
+    jw_array_begin(w);
+    for (size_t i = 0; i < count; i++) {
+        jw_object_begin(w);
+        jw_key(w, "kind");
+        jw_string(w, pp_notify_kind_name(notes[i].kind));
+        jw_key(w, "channel");
+        jw_string(w, "email");
+        jw_key(w, "status");
+        jw_string(w, pp_notify_status_name(notes[i].status));
+        jw_key(w, "at");
+        api_date_write(w, notes[i].at_ms);
+        if (notes[i].last_error[0] != '\0' && notes[i].status != PP_NOTIFY_SENT) {
+            jw_key(w, "error");
+            jw_string(w, notes[i].last_error);
+        }
+        jw_object_end(w);
+    }
+    jw_array_end(w);
     jw_object_end(w);
 }

@@ -14,6 +14,7 @@
 #include "payout/core/app.h"
 #include "payout/core/payouts.h"
 #include "payout/model.h"
+#include "payout/model/event.h"
 #include "payout/status.h"
 
 /* The fields a create body (or one row of a list) may carry, NULL-ended. */
@@ -38,5 +39,10 @@ enum pp_status api_metadata_compact(const json_t *value, struct pp_buf *out, str
 
 /* Writes p as the payout object of every answer. */
 void api_payout_write(struct jw *w, const struct pp_payout *p);
+
+/* The same with its "notifications" (spec section 9), as GET
+** /api/payments/{id} answers it. */
+void api_payout_notified_write(struct jw *w, const struct pp_payout *p,
+                               const struct pp_notification *notes, size_t count);
 
 #endif /* PAYOUT_API_PAYOUT_H */

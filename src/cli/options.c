@@ -202,6 +202,32 @@ const struct cli_option cli_option_table[] = {
      .offset = FIELD(password_iterations),
      .help = "PBKDF2 iterations of new admin password hashes; lower only for test "
              "environments"},
+    {.flag = "--webhook-retry-ms",
+     .value_name = "LIST",
+     .env = "PAYOUT_WEBHOOK_RETRY_MS",
+     .kind = CLI_VALUE_TEXT,
+     .offset = FIELD(webhook_retry_ms),
+     .help = "waits between webhook and e-mail retries, comma-separated milliseconds; "
+             "unset: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h"},
+    {.flag = "--webhook-allow-cidrs",
+     .value_name = "LIST",
+     .env = "PAYOUT_WEBHOOK_ALLOW_CIDRS",
+     .kind = CLI_VALUE_TEXT,
+     .offset = FIELD(webhook_allow_cidrs),
+     .help = "private or reserved ranges webhooks may connect to, e.g. 127.0.0.0/8"},
+    {.flag = "--smtp-url",
+     .value_name = "URL",
+     .env = "PAYOUT_SMTP_URL",
+     .kind = CLI_VALUE_TEXT,
+     .offset = FIELD(smtp_url),
+     .help = "smtp://host:port (STARTTLS when offered) or smtps://host:port for recipient "
+             "e-mails; without it they are recorded as skipped"},
+    {.flag = "--smtp-from",
+     .value_name = "ADDR",
+     .env = "PAYOUT_SMTP_FROM",
+     .kind = CLI_VALUE_TEXT,
+     .offset = FIELD(smtp_from),
+     .help = "the sender of recipient e-mails (needed with --smtp-url)"},
     {.flag = "--role",
      .value_name = "ROLE",
      .env = "PAYOUT_ADMIN_ROLE",
@@ -255,6 +281,19 @@ const struct cli_option cli_option_table[] = {
      .offset = FIELD(admin_password),
      .help = "the password of the first admin and of `admin` (at least 12 bytes); "
              "without it one is generated and printed once"},
+    {.env = "PAYOUT_SMTP_USER",
+     .kind = CLI_VALUE_TEXT,
+     .offset = FIELD(smtp_user),
+     .help = "the SMTP user name (AUTH) for --smtp-url"},
+    {.env = "PAYOUT_SMTP_PASSWORD",
+     .kind = CLI_VALUE_TEXT,
+     .offset = FIELD(smtp_password),
+     .help = "the SMTP password; never a flag, never logged"},
+    {.env = "PAYOUT_SMTP_CA_FILE",
+     .kind = CLI_VALUE_TEXT,
+     .offset = FIELD(smtp_ca_file),
+     .help = "PEM file of the certificates that sign the SMTP server's (default: the "
+             "system's)"},
 };
 
 const size_t cli_option_count = sizeof cli_option_table / sizeof cli_option_table[0];

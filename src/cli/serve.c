@@ -17,10 +17,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "payout/api/events.h"
 #include "payout/base/log.h"
 #include "payout/core/admins.h"
 #include "payout/core/app.h"
 #include "payout/core/expiry.h"
+#include "payout/core/outbox.h"
 #include "payout/core/service.h"
 #include "payout/core/users.h"
 #include "payout/http/server.h"
@@ -99,6 +101,34 @@ done:
     return text;
 }
 
+/* Starts the outbox (payout/core/outbox.h): webhook deliveries and
+** recipient e-mails; master[0..master_len) (none: NULL) seals webhook
+** secrets. 0 after a message on stderr. */
+static int serve_outbox_start(const struct cli_options *o, struct core_app *app,
+                              const uint8_t *master, size_t master_len)
+{
+    struct pp_err err = {0};
+    struct core_outbox_options outbox = {
+        .master = master,
+        .master_len = master_len,
+        .allow_cidrs = o->webhook_allow_cidrs,
+        .retry_ms = o->webhook_retry_ms,
+        .smtp_url = o->smtp_url,
+        .smtp_from = o->smtp_from,
+        .smtp_user = o->smtp_user,
+        .smtp_password = o->smtp_password,
+        .smtp_ca_file = o->smtp_ca_file,
+        .workers = 1,
+        .render = api_event_render,
+    };
+    if (core_outbox_options_check(&outbox, &err) != PP_OK ||
+        core_outbox_start(app, &outbox, &err) != PP_OK) {
+        fprintf(stderr, "payout-panel: %s\n", err.message);
+        return 0;
+    }
+    return 1;
+}
+
 /* Creates the master secret at path with PP_SEAL_MASTER_BYTES_MIN random
 ** bytes and mode 0600, atomically: written to a private file first, then
 ** linked into place, so a server starting beside this one reads either no
@@ -155,7 +185,8 @@ static int serve_secret_load(const char *path, uint8_t *out, size_t *len_out)
     return ok;
 }
 
-/* Configures the panel users: session clocks and the master secret. */
+/* Configures the panel users (session clocks, the master secret) and
+** starts the outbox with the same master secret. */
 static int serve_users_configure(const struct cli_options *o, struct core_app *app)
 {
     struct pp_err err = {0};
@@ -172,7 +203,8 @@ static int serve_users_configure(const struct cli_options *o, struct core_app *a
                         "sign-in is unavailable\n");
         struct core_users_options clocks = {.session_idle_s = o->session_idle_s,
                                             .session_max_s = o->session_max_s};
-        return core_users_configure(app, &clocks, &err) == PP_OK;
+        return core_users_configure(app, &clocks, &err) == PP_OK &&
+               serve_outbox_start(o, app, NULL, 0);
     }
     int ok = serve_secret_load(path, master, &master_len);
     struct core_users_options users = {
@@ -185,6 +217,7 @@ static int serve_users_configure(const struct cli_options *o, struct core_app *a
         fprintf(stderr, "payout-panel: %s\n", err.message);
         ok = 0;
     }
+    ok = ok && serve_outbox_start(o, app, master, master_len);
     sec_wipe(master, sizeof master);
     return ok;
 }

@@ -18,6 +18,7 @@
 #include "payout/core/idempotency.h"
 #include "payout/core/integration.h"
 #include "payout/core/lockout.h"
+#include "payout/core/outbox.h"
 #include "payout/core/service.h"
 #include "payout/core/users.h"
 #include "payout/sec/secrets.h"
@@ -59,6 +60,7 @@ void core_app_close(struct core_app *app)
     }
     core_service_stop(app);
     core_expiry_stop(app);
+    core_outbox_stop(app);
     store_close(app->store);
     core_idem_destroy(app->idem);
     core_auth_policy_state_destroy(app->policy);

@@ -15,6 +15,7 @@
 
 #include "payout/limits.h"
 #include "payout/store/audit.h"
+#include "payout/store/events.h"
 #include "payout/store/idempotency.h"
 #include "payout/store/lifecycle.h"
 #include "payout/store/reads.h"
@@ -28,6 +29,7 @@ struct core_idem;
 struct core_expiry;
 struct core_service;
 struct core_lockouts;
+struct core_outbox;
 struct core_users_state;
 
 struct core_app {
@@ -46,6 +48,9 @@ struct core_app {
     struct core_service *service;
     /* The log-in lockouts (lockout.c), from open to close. */
     struct core_lockouts *lockouts;
+    /* events and webhooks: the sealing key and the delivery and mail
+    ** threads (outbox.c); NULL until core_outbox_start. */
+    struct core_outbox *outbox;
     /* The panel users' settings: sealing key, session clocks,
     ** requireTwoFactor (users.c), from open to close. */
     struct core_users_state *users;

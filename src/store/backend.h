@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #include "payout/store/audit.h"
+#include "payout/store/events.h"
 #include "payout/store/idempotency.h"
 #include "payout/store/lifecycle.h"
 #include "payout/store/reads.h"
@@ -128,6 +129,49 @@ struct store_backend_ops {
     int (*shared)(void *backend);
     enum pp_status (*check)(void *backend, void (*report)(void *ctx, const char *line), void *ctx,
                             int *problems_out, struct pp_err *err);
+    /* events and webhooks (payout/store/events.h) */
+    void (*outbox_configure)(void *backend, store_outbox_wake_fn fn, void *ctx, int mail);
+    enum pp_status (*events_page)(void *backend, const struct pp_event_filter *f, pp_event_fn fn,
+                                  void *ctx, struct pp_err *err);
+    enum pp_status (*event_get)(void *backend, int64_t id, struct pp_event *out,
+                                struct pp_err *err);
+    enum pp_status (*webhook_create)(void *backend, const struct store_write_ctx *w,
+                                     const struct store_webhook_create *in, struct pp_webhook *out,
+                                     struct pp_err *err);
+    enum pp_status (*webhook_update)(void *backend, const struct store_write_ctx *w,
+                                     const struct store_webhook_update *in, struct pp_webhook *out,
+                                     struct pp_err *err);
+    enum pp_status (*webhook_delete)(void *backend, const struct store_write_ctx *w, int64_t id,
+                                     struct pp_err *err);
+    enum pp_status (*webhook_rotate)(void *backend, const struct store_write_ctx *w, int64_t id,
+                                     const char *new_sealed, int64_t old_until_ms,
+                                     struct pp_webhook *out, struct pp_err *err);
+    enum pp_status (*webhook_test)(void *backend, const struct store_write_ctx *w, int64_t id,
+                                   int64_t *event_id_out, struct pp_err *err);
+    enum pp_status (*webhook_replay)(void *backend, const struct store_write_ctx *w,
+                                     const struct store_webhook_replay *in, int64_t *queued_out,
+                                     struct pp_err *err);
+    enum pp_status (*webhooks_list)(void *backend, struct pp_webhook *out, size_t cap,
+                                    size_t *count_out, struct pp_err *err);
+    enum pp_status (*webhook_get)(void *backend, int64_t id, struct pp_webhook *out,
+                                  struct pp_err *err);
+    enum pp_status (*webhook_attempts_list)(void *backend, int64_t id,
+                                            struct pp_webhook_attempt *out, size_t cap,
+                                            size_t *count_out, struct pp_err *err);
+    enum pp_status (*webhook_due_list)(void *backend, int64_t now_ms, const int64_t *skip,
+                                       size_t skip_count, struct pp_webhook_due *out, size_t cap,
+                                       size_t *count_out, int64_t *next_ms_out, struct pp_err *err);
+    enum pp_status (*webhook_results_record)(void *backend, const struct store_write_ctx *w,
+                                             const struct pp_webhook_result *results, size_t count,
+                                             struct pp_err *err);
+    enum pp_status (*notifications_of_payout)(void *backend, int64_t payout_id,
+                                              struct pp_notification *out, size_t cap,
+                                              size_t *count_out, struct pp_err *err);
+    enum pp_status (*notifications_due)(void *backend, int64_t now_ms, struct pp_notify_due *out,
+                                        size_t cap, size_t *count_out, int64_t *next_ms_out,
+                                        struct pp_err *err);
+    enum pp_status (*notifications_record)(void *backend, const struct pp_notify_result *results,
+                                           size_t count, struct pp_err *err);
     /* users and sessions (payout/store/users.h) */
     enum pp_status (*user_get)(void *backend, int64_t id, struct pp_user *out, struct pp_err *err);
     enum pp_status (*user_find)(void *backend, const char *email, struct pp_user *out,

@@ -5,7 +5,10 @@
 ** - A byte that names a body route (the table `routes` below: 'L' log-in,
 **   'A' authenticate, 'C' create, 'M' create-list, 'V' CSV import, 'X'
 **   cancel, 'Z' authorize, 'R' receive, 'D' deposit, 'W' withdraw, 'I' the
-**   API-integration PUT, 'O' rotate, 'P' the authorization-policy PUT): the
+**   API-integration PUT, 'O' rotate, 'P' the authorization-policy PUT,
+**   the users' and sessions' routes (see the table), and 'h' webhook
+**   create, 'u' webhook patch, 's' its secret rotation, 't' its test
+**   event, 'y' its replay, on endpoint 1): the
 **   rest of the input is that route's body, run through the route's real
 **   handler against a real database (opened once per process in a
 **   temporary directory, with an admin, the integration on and funds in
@@ -45,6 +48,7 @@
 #include "api/request.h"
 #include "api/response.h"
 #include "fuzz.h"
+#include "payout/api/events.h"
 #include "payout/base/log.h"
 #include "payout/core/admins.h"
 #include "payout/core/app.h"
@@ -52,8 +56,10 @@
 #include "payout/core/funds.h"
 #include "payout/core/integration.h"
 #include "payout/core/money.h"
+#include "payout/core/outbox.h"
 #include "payout/core/payouts.h"
 #include "payout/core/users.h"
+#include "payout/core/webhooks.h"
 #include "payout/sec/passwords.h"
 
 /* One row of a refused list: {"index":N,"message":...,"type":...} and,
@@ -206,6 +212,11 @@ static const struct body_route routes[] = {
     {'F', "POST", "/api/account/two-factor/setup", "application/json", 0},
     {'G', "POST", "/api/account/two-factor/enable", "application/json", 0},
     {'K', "POST", "/api/account/two-factor/disable", "application/json", 0},
+    {'h', "POST", "/api/webhooks", "application/json", 0},
+    {'u', "PATCH", "/api/webhooks/{id}", "application/json", 0},
+    {'s', "POST", "/api/webhooks/{id}/rotate-secret", "application/json", 0},
+    {'t', "POST", "/api/webhooks/{id}/test", "application/json", 0},
+    {'y', "POST", "/api/webhooks/{id}/replay", "application/json", 0},
 };
 #define ROUTES_COUNT (sizeof routes / sizeof routes[0])
 
@@ -285,6 +296,10 @@ static void app_open(void)
     struct core_users_options users = {
         .session_idle_s = 60, .session_max_s = 600, .master = master, .master_len = sizeof master};
     FUZZ_CHECK(core_users_configure(app, &users, &err) == PP_OK);
+    /* The outbox seals webhook secrets with the same master; no threads. */
+    struct core_outbox_options outbox = {
+        .master = master, .master_len = sizeof master, .render = api_event_render};
+    FUZZ_CHECK(core_outbox_start(app, &outbox, &err) == PP_OK);
     static const char *const codes[] = {"GBP", "JPY", "BHD"};
     for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
         const struct core_currency *cur = core_currency_find(codes[i], 3);
@@ -292,6 +307,11 @@ static void app_open(void)
         FUZZ_CHECK(core_funds_deposit(app, cur, 100000000000LL, "fuzz", &fuzz_admin, &after,
                                       &err) == PP_OK);
     }
+    /* Endpoint 1, which the {id} webhook routes name. */
+    struct pp_webhook hook;
+    char secret[SEC_WEBHOOK_SECRET_TEXT_BYTES];
+    FUZZ_CHECK(core_webhook_create(app, &fuzz_admin, "https://example.invalid/fuzz", 0, "", &hook,
+                                   secret, &err) == PP_OK);
     for (size_t i = 0; i < ROUTES_COUNT; i++) {
         handlers[i] = route_entry(routes[i].method, routes[i].path);
         FUZZ_CHECK(handlers[i] != NULL && handlers[i]->has_body);

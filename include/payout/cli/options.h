@@ -37,6 +37,10 @@ struct cli_options {
     long rate_burst;
     long idempotency_ttl_h;
     long password_iterations;
+    const char *webhook_retry_ms;    /* checked by serve (payout/core/webhooks.h) */
+    const char *webhook_allow_cidrs; /* NULL: none */
+    const char *smtp_url;            /* NULL: notifications are skipped */
+    const char *smtp_from;
     const char *role; /* --role, for `admin`; NULL = admin when new, kept otherwise */
     long session_idle_s;
     long session_max_s;
@@ -44,6 +48,9 @@ struct cli_options {
     /* Environment only. */
     const char *first_admin_email; /* PAYOUT_ADMIN_EMAIL for the first start */
     const char *admin_password;    /* PAYOUT_ADMIN_PASSWORD, NULL = generate */
+    const char *smtp_user;         /* PAYOUT_SMTP_USER */
+    const char *smtp_password;     /* PAYOUT_SMTP_PASSWORD */
+    const char *smtp_ca_file;      /* PAYOUT_SMTP_CA_FILE */
 };
 
 /* What an option's value is. */

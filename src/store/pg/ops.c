@@ -6,6 +6,7 @@
 */
 #include "payout/store/users.h"
 #include "store/pg/internal.h"
+#include "store/pg/outbox.h"
 
 static enum pp_status op_open(const char *path, unsigned readers, void **backend_out,
                               struct pp_err *err)
@@ -331,6 +332,24 @@ const struct store_backend_ops store_pg_ops = {
     .admin_upsert = op_admin_upsert,
     .idem_answer_put = op_idem_answer_put,
     .idem_purge = op_idem_purge,
+    /* events and webhooks: not kept in PostgreSQL yet (outbox.c) */
+    .outbox_configure = store_pg_outbox_configure,
+    .events_page = store_pg_events_page,
+    .event_get = store_pg_event_get,
+    .webhook_create = store_pg_webhook_create,
+    .webhook_update = store_pg_webhook_update,
+    .webhook_delete = store_pg_webhook_delete,
+    .webhook_rotate = store_pg_webhook_rotate,
+    .webhook_test = store_pg_webhook_test,
+    .webhook_replay = store_pg_webhook_replay,
+    .webhooks_list = store_pg_webhooks_list,
+    .webhook_get = store_pg_webhook_get,
+    .webhook_attempts_list = store_pg_webhook_attempts_list,
+    .webhook_due_list = store_pg_webhook_due_list,
+    .webhook_results_record = store_pg_webhook_results_record,
+    .notifications_of_payout = store_pg_notifications_of_payout,
+    .notifications_due = store_pg_notifications_due,
+    .notifications_record = store_pg_notifications_record,
     /* users and sessions */
     .user_get = op_user_get,
     .user_find = op_user_find,

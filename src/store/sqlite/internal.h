@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "payout/limits.h"
+#include "payout/store/events.h"
 #include "payout/store/store.h"
 #include "store/backend.h"
 #include "store/sqlite/idcache.h"
@@ -102,6 +103,37 @@ enum store_stmt {
     STORE_STMT_READ_PAGE_TOTALS_RECIPIENTS_DESC,
     STORE_STMT_READ_PAGE_TOTALS_PROJECTS,
     STORE_STMT_READ_PAGE_TOTALS_PROJECTS_DESC,
+    /* events and webhooks (events.c, webhooks.c) */
+    STORE_STMT_EV_SEQ_PAYOUT,
+    STORE_STMT_EV_SEQ_FUNDS,
+    STORE_STMT_EV_INSERT,
+    STORE_STMT_EV_FANOUT,
+    STORE_STMT_EV_NOTIFY_INSERT,
+    STORE_STMT_EV_GET,
+    STORE_STMT_EV_PAGE,
+    STORE_STMT_NOTIFY_OF_PAYOUT,
+    STORE_STMT_NOTIFY_DUE,
+    STORE_STMT_NOTIFY_NEXT,
+    STORE_STMT_NOTIFY_UPDATE,
+    STORE_STMT_WH_COUNT,
+    STORE_STMT_WH_INSERT,
+    STORE_STMT_WH_GET,
+    STORE_STMT_WH_GET_TX,
+    STORE_STMT_WH_LIST,
+    STORE_STMT_WH_UPDATE,
+    STORE_STMT_WH_DELETE,
+    STORE_STMT_WH_GIVE_UP,
+    STORE_STMT_WH_ROTATE,
+    STORE_STMT_WH_DELIVERY_INSERT,
+    STORE_STMT_WH_REPLAY_COUNT,
+    STORE_STMT_WH_REPLAY_INSERT,
+    STORE_STMT_WH_ATTEMPTS,
+    STORE_STMT_WH_DUE,
+    STORE_STMT_WH_NEXT,
+    STORE_STMT_WH_ATTEMPT_INSERT,
+    STORE_STMT_WH_DELIVERY_SET,
+    STORE_STMT_WH_FAILING_SET,
+    STORE_STMT_WH_DISABLE,
     /* users.c and sessions.c: users and sessions */
     STORE_STMT_USER_GET,
     STORE_STMT_USER_FIND,
@@ -229,6 +261,14 @@ struct store_sqlite {
     unsigned ckpt_done_round;      /* the round of the last finished checkpoint */
     int ckpt_done_frames;          /* pages of the log it had copied */
     struct pp_ticker *ckpt_ticker; /* the checkpointer's thread; NULL when not started */
+
+    /* events and webhooks (events.c): the outbox workers' wake-up, called
+    ** by the writer after a batch that set outbox_added (writer thread
+    ** only), and whether notifications are mailed or recorded skipped. */
+    store_outbox_wake_fn outbox_wake;
+    void *outbox_wake_ctx;
+    int outbox_mail;
+    int outbox_added;
 };
 
 /* What a write step holds: the writer's connection, mid-batch. */

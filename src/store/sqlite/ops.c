@@ -6,6 +6,7 @@
 ** reads.c ...).
 */
 #include "store/sqlite/internal.h"
+#include "store/sqlite/outbox.h"
 #include "store/sqlite/users.h"
 
 static enum pp_status op_open(const char *path, unsigned readers, void **backend_out,
@@ -331,6 +332,24 @@ const struct store_backend_ops store_sqlite_ops = {
     .ping = op_ping,
     .shared = op_shared,
     .check = op_check,
+    /* events and webhooks (events.c, webhooks.c, deliveries.c) */
+    .outbox_configure = store_sqlite_outbox_configure,
+    .events_page = store_sqlite_events_page,
+    .event_get = store_sqlite_event_get,
+    .webhook_create = store_sqlite_webhook_create,
+    .webhook_update = store_sqlite_webhook_update,
+    .webhook_delete = store_sqlite_webhook_delete,
+    .webhook_rotate = store_sqlite_webhook_rotate,
+    .webhook_test = store_sqlite_webhook_test,
+    .webhook_replay = store_sqlite_webhook_replay,
+    .webhooks_list = store_sqlite_webhooks_list,
+    .webhook_get = store_sqlite_webhook_get,
+    .webhook_attempts_list = store_sqlite_webhook_attempts_list,
+    .webhook_due_list = store_sqlite_webhook_due_list,
+    .webhook_results_record = store_sqlite_webhook_results_record,
+    .notifications_of_payout = store_sqlite_notifications_of_payout,
+    .notifications_due = store_sqlite_notifications_due,
+    .notifications_record = store_sqlite_notifications_record,
     /* users and sessions */
     .user_get = op_user_get,
     .user_find = op_user_find,

@@ -270,8 +270,13 @@ static void *writer_main(void *arg)
         if (n == 0) {
             break;
         }
+        st->outbox_added = 0;
         writer_run_batch(st, batch, n);
         writer_finish(batch, n);
+        /* After the commit: the outbox's workers find what it added. */
+        if (st->outbox_added && st->outbox_wake != NULL) {
+            st->outbox_wake(st->outbox_wake_ctx);
+        }
     }
     return NULL;
 }

@@ -1,0 +1,236 @@
+/*
+** Unit tests of the SQLite store's outbox (payout/store/events.h, the
+** backend's events.c, webhooks.c and deliveries.c): funds events and their
+** per-currency sequence written by the funds operation, nothing left by a
+** refused or rolled-back write, the order rule of the due list, and the
+** result records that reschedule, deliver, give up and disable.
+*/
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "payout/store/events.h"
+#include "store/sqlite/outbox.h"
+#include "support/store_fixture.h"
+
+static const struct pp_actor system_actor = {.kind = PP_ACTOR_SYSTEM};
+
+static struct store_write_ctx ctx_at(int64_t now_ms)
+{
+    struct store_write_ctx w = {.actor = &system_actor, .now_ms = now_ms, .idem = NULL};
+    return w;
+}
+
+struct collected {
+    struct pp_event e[16];
+    size_t n;
+};
+
+static int collect_event(void *ctx, const struct pp_event *e)
+{
+    struct collected *c = ctx;
+    if (c->n < 16) {
+        c->e[c->n++] = *e;
+    }
+    return 0;
+}
+
+static size_t events_read(struct store *st, struct collected *c)
+{
+    struct pp_event_filter f = {.limit = 100};
+    struct pp_err err = {0};
+    memset(c, 0, sizeof *c);
+    assert_int_equal(store_events_page(st, &f, collect_event, c, &err), PP_OK);
+    return c->n;
+}
+
+static enum pp_status funds(struct store *st, const char *cur, enum pp_ledger_kind kind,
+                            int64_t amount)
+{
+    struct store_write_ctx w = ctx_at(5000);
+    struct pp_movement m = movement(cur, kind, amount, 0);
+    struct pp_err err = {0};
+    return store_funds_move(st, &w, &m,
+                            kind == PP_LEDGER_DEPOSIT ? "funds.deposit" : "funds.withdraw", NULL,
+                            NULL, &err);
+}
+
+static void test_funds_events(void **state)
+{
+    struct fx *fx = *state;
+    struct collected c;
+    assert_int_equal(funds(fx->st, "EUR", PP_LEDGER_DEPOSIT, 500), PP_OK);
+    assert_int_equal(funds(fx->st, "EUR", PP_LEDGER_WITHDRAW, 200), PP_OK);
+    assert_int_equal(funds(fx->st, "GBP", PP_LEDGER_DEPOSIT, 7), PP_OK);
+    /* Refused: more than is available; no event. */
+    assert_int_equal(funds(fx->st, "EUR", PP_LEDGER_WITHDRAW, 301), PP_INSUFFICIENT_FUNDS);
+    assert_int_equal(events_read(fx->st, &c), 3);
+    assert_int_equal(c.e[0].type, PP_EVENT_FUNDS_DEPOSITED);
+    assert_int_equal(c.e[0].sequence, 1);
+    assert_int_equal(c.e[0].amount_minor, 500);
+    assert_int_equal(c.e[0].balance.available, 500);
+    assert_int_equal(c.e[1].type, PP_EVENT_FUNDS_WITHDRAWN);
+    assert_int_equal(c.e[1].sequence, 2);
+    assert_int_equal(c.e[1].balance.available, 300);
+    assert_string_equal(c.e[2].balance.currency, "GBP");
+    assert_int_equal(c.e[2].sequence, 1);
+}
+
+/* Appends a funds event and then refuses: the writer must undo it. */
+static enum pp_status cb_event_then_refuse(struct store_sqlite_tx *tx, void *arg,
+                                           struct pp_err *err)
+{
+    (void)arg;
+    struct pp_balance after = {.currency = "EUR", .available = 1};
+    enum pp_status s =
+        store_sqlite_event_funds(tx, PP_EVENT_FUNDS_DEPOSITED, "EUR", 1, NULL, &after, 6000, err);
+    return s == PP_OK ? pp_err_set(err, PP_CONFLICT, "refused after writing") : s;
+}
+
+static void test_rolled_back_write_leaves_no_event(void **state)
+{
+    struct fx *fx = *state;
+    struct collected c;
+    struct pp_err err = {0};
+    assert_int_equal(funds(fx->st, "EUR", PP_LEDGER_DEPOSIT, 10), PP_OK);
+    assert_int_equal(fx_write(fx->st, cb_event_then_refuse, NULL, &err), PP_CONFLICT);
+    assert_int_equal(events_read(fx->st, &c), 1);
+    assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM events"), 1);
+}
+
+struct payout_event_arg {
+    int64_t id;
+    enum pp_event_type type;
+    enum pp_payout_status status;
+};
+
+static enum pp_status cb_payout_event(struct store_sqlite_tx *tx, void *arg, struct pp_err *err)
+{
+    struct payout_event_arg *a = arg;
+    struct pp_payout p;
+    memset(&p, 0, sizeof p);
+    p.id = a->id;
+    p.status = a->status;
+    memcpy(p.currency, "EUR", 4);
+    return store_sqlite_event_payout(tx, a->type, &p, 7000, err);
+}
+
+static void payout_event(struct store *st, int64_t id, enum pp_event_type type,
+                         enum pp_payout_status status)
+{
+    struct payout_event_arg a = {.id = id, .type = type, .status = status};
+    struct pp_err err = {0};
+    assert_int_equal(fx_write(st, cb_payout_event, &a, &err), PP_OK);
+}
+
+static struct pp_webhook webhook_new(struct store *st)
+{
+    struct store_write_ctx w = ctx_at(1000);
+    struct store_webhook_create in = {
+        .url = "https://example.invalid/", .description = "", .secret_sealed = "v1.sealed"};
+    struct pp_webhook h;
+    struct pp_err err = {0};
+    assert_int_equal(store_webhook_create(st, &w, &in, &h, &err), PP_OK);
+    return h;
+}
+
+static size_t due(struct store *st, int64_t now_ms, struct pp_webhook_due *out)
+{
+    size_t n = 0;
+    int64_t next = 0;
+    struct pp_err err = {0};
+    assert_int_equal(store_webhook_due_list(st, now_ms, NULL, 0, out, 8, &n, &next, &err), PP_OK);
+    return n;
+}
+
+static void record(struct store *st, const struct pp_webhook_due *d, enum pp_webhook_outcome o,
+                   int64_t at_ms, int64_t next_ms, int http_status)
+{
+    struct store_write_ctx w = ctx_at(at_ms);
+    struct pp_webhook_result r = {.delivery_id = d->delivery_id,
+                                  .endpoint_id = d->endpoint_id,
+                                  .event_id = d->event_id,
+                                  .outcome = o,
+                                  .at_ms = at_ms,
+                                  .next_ms = next_ms,
+                                  .http_status = http_status};
+    struct pp_err err = {0};
+    assert_int_equal(store_webhook_results_record(st, &w, &r, 1, &err), PP_OK);
+}
+
+static void test_order_rule(void **state)
+{
+    struct fx *fx = *state;
+    struct pp_err err = {0};
+    struct pp_webhook_due d[8];
+    int64_t a = 0, b = 0;
+    assert_int_equal(move(fx->st, "EUR", PP_LEDGER_DEPOSIT, 100, 0, NULL, &err), PP_OK);
+    assert_int_equal(create_payout(fx->st, "EUR", 1, &a, &err), PP_OK);
+    assert_int_equal(create_payout(fx->st, "EUR", 1, &b, &err), PP_OK);
+    webhook_new(fx->st);
+    payout_event(fx->st, a, PP_EVENT_PAYOUT_CREATED, PP_PAYOUT_READY);
+    payout_event(fx->st, a, PP_EVENT_PAYOUT_CANCELLED, PP_PAYOUT_CANCELLED);
+    payout_event(fx->st, b, PP_EVENT_PAYOUT_CREATED, PP_PAYOUT_READY);
+    /* A's second event waits for its first; B's flows. */
+    assert_int_equal(due(fx->st, 7000, d), 2);
+    struct pp_webhook_due a1 = d[0], b1 = d[1];
+    record(fx->st, &a1, PP_WEBHOOK_RETRY, 7100, 9000, 500);
+    record(fx->st, &b1, PP_WEBHOOK_DELIVERED, 7100, 0, 200);
+    assert_int_equal(due(fx->st, 8000, d), 0);
+    assert_int_equal(due(fx->st, 9000, d), 1);
+    assert_int_equal(d[0].delivery_id, a1.delivery_id);
+    assert_int_equal(d[0].attempts, 1);
+    /* Given up: the next event of the payout is free to go. */
+    record(fx->st, &d[0], PP_WEBHOOK_GIVEN_UP, 9000, 0, 500);
+    assert_int_equal(due(fx->st, 9000, d), 1);
+    assert_true(d[0].event_id > a1.event_id);
+    assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM webhook_attempts"), 3);
+}
+
+static void test_disable_rules(void **state)
+{
+    struct fx *fx = *state;
+    struct pp_webhook_due d[8];
+    struct pp_webhook h;
+    struct pp_err err = {0};
+    struct pp_webhook gone = webhook_new(fx->st);
+    assert_int_equal(funds(fx->st, "EUR", PP_LEDGER_DEPOSIT, 10), PP_OK);
+    assert_int_equal(due(fx->st, 6000, d), 1);
+    record(fx->st, &d[0], PP_WEBHOOK_GONE, 6000, 0, 410);
+    assert_int_equal(store_webhook_get(fx->st, gone.id, &h, &err), PP_OK);
+    assert_false(h.enabled);
+    assert_non_null(strstr(h.disabled_reason, "410"));
+    /* Five days of failures disable the next one. */
+    struct pp_webhook slow = webhook_new(fx->st);
+    assert_int_equal(funds(fx->st, "EUR", PP_LEDGER_DEPOSIT, 10), PP_OK);
+    assert_int_equal(due(fx->st, 6000, d), 1);
+    record(fx->st, &d[0], PP_WEBHOOK_RETRY, 6000, 7000, 500);
+    assert_int_equal(due(fx->st, 7000, d), 1);
+    record(fx->st, &d[0], PP_WEBHOOK_RETRY, 6000 + PP_WEBHOOK_DISABLE_AFTER_MS - 1, 8000, 500);
+    assert_int_equal(store_webhook_get(fx->st, slow.id, &h, &err), PP_OK);
+    assert_true(h.enabled);
+    assert_int_equal(due(fx->st, 8000, d), 1);
+    record(fx->st, &d[0], PP_WEBHOOK_RETRY, 6000 + PP_WEBHOOK_DISABLE_AFTER_MS, 9000, 500);
+    assert_int_equal(store_webhook_get(fx->st, slow.id, &h, &err), PP_OK);
+    assert_false(h.enabled);
+    assert_non_null(strstr(h.disabled_reason, "5 days"));
+    /* Disabled: its pending delivery is not due. */
+    assert_int_equal(due(fx->st, 10000, d), 0);
+    assert_int_equal(
+        raw_int(fx->path, "SELECT count(*) FROM audit WHERE action = 'webhook.disable'"), 2);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_funds_events, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rolled_back_write_leaves_no_event, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_order_rule, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_disable_rules, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

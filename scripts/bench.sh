@@ -12,7 +12,10 @@
 #   server   POST /api/payment/create (64 connections, unique bodies),
 #            GET /api/payments/{id} over the whole id range,
 #            GET /api/payments filtered, first page and a deep page reached
-#            through nextCursor, POST /api/authenticate
+#            through nextCursor, POST /api/authenticate; and, in a build
+#            with webhooks, the create run again with one endpoint (the
+#            ceiling's /echo) subscribed, with the deliveries per second
+#            until none is pending
 # and prints a table (req/s, p50, p99, non-2xx, ratio to its ceiling) plus
 # the server's resident memory (VmRSS sampled every second, and VmHWM).
 # Before the server starts, bench/fsync_probe.c measures fdatasync in the
@@ -100,6 +103,12 @@ if grep -q -- "--rate-limit" <<<"$help"; then
 else
   RATE_NOTE="this build has no --rate-limit flag: no rate limiting to switch off"
 fi
+# Webhooks: the ceiling server's /echo is the receiver (loopback allowed).
+WEBHOOKS=0
+if grep -q -- "--webhook-allow-cidrs" <<<"$help"; then
+  flags+=(--webhook-allow-cidrs 127.0.0.0/8)
+  WEBHOOKS=1
+fi
 if grep -q -- "--per-ip-connections" <<<"$help"; then
   flags+=(--per-ip-connections $((CONNS > 64 ? CONNS : 64)))
 fi
@@ -179,6 +188,26 @@ run() {
 run ceiling-static "$CONNS" "$CEIL" static.lua
 run ceiling-echo "$CONNS" "$CEIL" echo.lua
 run create "$CONNS" "$BASE" create.lua
+# The same create run with one webhook endpoint subscribed to
+# payout.created: every create also writes its event and a delivery, which
+# the delivery worker sends to the ceiling's /echo. After the run, the time
+# until no delivery is pending gives the deliveries per second.
+if [ "$WEBHOOKS" = 1 ]; then
+  post POST /api/webhooks "$BENCH_TOKEN" \
+    "{\"url\":\"$CEIL/echo\",\"events\":[\"payout.created\"]}" >/dev/null
+  t0=$(date +%s.%N)
+  run create-webhook "$CONNS" "$BASE" create.lua
+  pending=1
+  for _ in $(seq 1200); do
+    pending=$(curl -s "$BASE/metrics" | awk '/^payout_webhook_deliveries_pending /{print $2}')
+    [ "${pending:-1}" = 0 ] && break
+    sleep 0.1
+  done
+  t1=$(date +%s.%N)
+  delivered=$(grep -o 'requests=[0-9]*' "$TMP/wrk-create-webhook.txt" | cut -d= -f2)
+  echo "webhook-drain seconds=$(awk "BEGIN {print $t1 - $t0}") delivered=${delivered:-0}" \
+    "pending=${pending:-?}" >>"$TMP/results.txt"
+fi
 ID_MAX=$(curl -sf "$BASE/api/payments?size=1&orderBy=id&dir=desc" -H "x-access-token: $BENCH_TOKEN" |
   jq -r '.payments[0].id // empty' 2>/dev/null || true)
 [ -n "$ID_MAX" ] || ID_MAX=$((PAYOUTS > 0 ? PAYOUTS : 1))
@@ -246,6 +275,7 @@ spec = [
     ("ceiling-static", "ceiling GET /static", None),
     ("ceiling-echo", "ceiling POST /echo (JSON)", None),
     ("create", "POST /api/payment/create", "echo"),
+    ("create-webhook", "POST /api/payment/create, 1 webhook endpoint", "echo"),
     ("get", "GET /api/payments/{id}", "static"),
     ("list-first", "GET /api/payments filtered, first page", "static"),
     ("list-deep", "GET /api/payments filtered, deep page", "static"),
@@ -292,6 +322,13 @@ for key, label, base in spec:
     print(f"{label:42} {c:5d} {rps:9.0f} {p50:8.2f} {p99:8.2f} {non2xx:8d} {errs:7d}  {ratio}")
     if key == "ceiling-echo":
         storage_rows()
+if "create-webhook" in rows and f("create", "rps"):
+    drain = f("webhook-drain", "seconds", 0.0)
+    sent = f("webhook-drain", "delivered", 0.0)
+    print(f"create with 1 webhook endpoint / without: {f('create-webhook', 'rps', 0.0) / f('create', 'rps'):.2f}; "
+          f"events and deliveries: {sent:.0f} in {drain:.1f} s from the run's start = "
+          f"{sent / drain if drain else 0:.0f}/s (pending at the end: "
+          f"{rows.get('webhook-drain', {}).get('pending', '?')})")
 first, deep_rps = f("list-first", "rps"), f("list-deep", "rps")
 if first and deep_rps:
     print(f"deep page ({int(deep):,} pages of 25 down the filter) / first page: "

@@ -25,6 +25,9 @@ if [ "${1:-}" = "--test" ]; then
   # PostgreSQL backend. Installing the package may create and start Debian's
   # default cluster (postgresql-common); the tests never use it.
   pkgs+=(postgresql libpq-dev)
+  # haproxy: the load balancer of docs/deploy.md, run over two nodes by
+  # tests/deploy/haproxy_smoke.py.
+  pkgs+=(haproxy)
 fi
 pkgs+=("$@")
 missing=()

@@ -203,6 +203,11 @@
 /* Addresses the lockout remembers per endpoint; when full, the entry whose
 ** last failure is oldest is forgotten. */
 #define PP_LOGIN_ADDRS_MAX 4096
+/* On a database shared by several servers the lockout's entries are rows
+** (core/lockout.c); a server that dies between reserving an attempt and
+** settling it leaves the reservation behind. A credential check takes well
+** under a second, so a reservation this old is forgotten. */
+#define PP_LOGIN_PENDING_STALE_S 60
 
 /* --- Storage ---------------------------------------------------------------- */
 
@@ -279,6 +284,13 @@
 #define PP_RATE_STRIPES 16u
 /* Slots a key may occupy from its home slot: bounds every lookup. */
 #define PP_RATE_PROBE 8u
+/* Shared counters (rate buckets and lockout entries of several servers on
+** one database, core/counters.c) nobody touched for this long are purged by
+** the expiry pass: an hour is past every lock (PP_LOGIN_LOCK_MAX_S plus
+** the window); a bucket slower to refill than that is kept until it is
+** full again. At most PP_COUNTERS_PURGE_BATCH rows per pass. */
+#define PP_COUNTERS_IDLE_S 3600
+#define PP_COUNTERS_PURGE_BATCH 1000
 /* Longest Idempotency-Key (printable ASCII), as the common APIs allow. */
 #define PP_IDEMPOTENCY_KEY_BYTES_MAX 255
 /* Hours a stored key (and its answer) is kept: the contract's floor of
@@ -331,6 +343,14 @@
 #define PP_EXPIRY_BATCH_MAX 256
 /* Batches per expiry pass; a larger backlog continues on the next pass. */
 #define PP_EXPIRY_BATCHES_PER_PASS_MAX 4096
+/* Several servers on one database run expiry one at a time: the node
+** holding the expiry lease (a row with an expiry time on the database's
+** clock, core/expiry.c) runs the pass and renews it every pass. The lease
+** lasts PP_EXPIRY_LEASE_INTERVALS intervals and at least
+** PP_EXPIRY_LEASE_MIN_MS, so a holder that misses a renewal or two keeps
+** it, and a node that died hands over within that time. */
+#define PP_EXPIRY_LEASE_INTERVALS 3
+#define PP_EXPIRY_LEASE_MIN_MS 5000
 /* Metadata object limits (the compact text is capped by
 ** PP_METADATA_BYTES_MAX): a few dozen flat keys of the integrator's own. */
 #define PP_METADATA_KEYS_MAX 32

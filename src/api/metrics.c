@@ -2,7 +2,8 @@
 ** This module implements GET /metrics: the Prometheus text format 0.0.4
 ** of the server's counters (requests by route and status, latency per
 ** route, write batches: payout/base/metrics.h) and of gauges read from
-** the database when scraped: open payouts and blocked funds per currency.
+** the database when scraped: open payouts and blocked funds per currency,
+** webhook deliveries waiting and given up, notifications by status.
 ** It never writes a secret: labels are routes, statuses and currency
 ** codes. With --metrics off it answers 404.
 */
@@ -11,8 +12,10 @@
 #include <stdio.h>
 
 #include "payout/base/metrics.h"
+#include "payout/core/expiry.h"
 #include "payout/core/funds.h"
 #include "payout/core/money.h"
+#include "payout/core/outbox.h"
 #include "payout/limits.h"
 #include "response.h"
 
@@ -50,6 +53,40 @@ static enum pp_status gauges_write(struct core_app *app, struct pp_buf *out, str
         pp_buf_printf(out, "payout_blocked_amount{currency=\"%s\"} %s\n", balances[i].currency,
                       amount);
     }
+    struct core_expiry_stats ex;
+    core_expiry_stats(app, &ex);
+    pp_metrics_write_help(out, "payout_expiry_passes_total", "counter",
+                          "Expiry passes this node ran (on a shared database: while it held the "
+                          "expiry lease).");
+    pp_buf_printf(out, "payout_expiry_passes_total %lld\n", (long long)ex.passes);
+    pp_metrics_write_help(out, "payout_expiry_lease_held", "gauge",
+                          "1 while this node holds the expiry lease (always 1 when expiry runs on "
+                          "an unshared database, 0 when it is off).");
+    pp_buf_printf(out, "payout_expiry_lease_held %d\n",
+                  ex.running && (!ex.shared || ex.lease_held) ? 1 : 0);
+    return PP_OK;
+}
+
+/* Webhook deliveries waiting and given up, and notifications by status. */
+static enum pp_status outbox_write(struct core_app *app, struct pp_buf *out, struct pp_err *err)
+{
+    struct pp_outbox_counts c;
+    if (core_outbox_counts(app, &c, err) != PP_OK) {
+        return err->status;
+    }
+    pp_metrics_write_help(out, "payout_webhook_deliveries_pending", "gauge",
+                          "Webhook deliveries waiting to be sent or retried.");
+    pp_buf_printf(out, "payout_webhook_deliveries_pending %lld\n", (long long)c.deliveries_pending);
+    pp_metrics_write_help(out, "payout_webhook_deliveries_failed", "gauge",
+                          "Webhook deliveries given up after the last retry.");
+    pp_buf_printf(out, "payout_webhook_deliveries_failed %lld\n", (long long)c.deliveries_failed);
+    pp_metrics_write_help(out, "payout_notifications", "gauge",
+                          "Recipient notifications by status.");
+    for (int s = PP_NOTIFY_PENDING; s <= PP_NOTIFY_SKIPPED; s++) {
+        pp_buf_printf(out, "payout_notifications{status=\"%s\"} %lld\n",
+                      pp_notify_status_name((enum pp_notify_status)s),
+                      (long long)c.notifications[s]);
+    }
     return PP_OK;
 }
 
@@ -63,7 +100,8 @@ void api_metrics(struct core_app *app, struct api_request *req, struct api_respo
     struct pp_buf text;
     pp_buf_init(&text);
     pp_metrics_render(&text, route_name, NULL);
-    if (gauges_write(app, &text, req->arena, &err) != PP_OK) {
+    if (gauges_write(app, &text, req->arena, &err) != PP_OK ||
+        outbox_write(app, &text, &err) != PP_OK) {
         api_err_respond(resp, &err);
     } else {
         resp->content_type = "text/plain; version=0.0.4; charset=utf-8";

@@ -15,6 +15,7 @@
 **   authorize                               -    y      y        -        -
 **   funds, settings, integration, users     -    y      -        -        -
 **   own account                             -    y      y        y        y
+**   webhook endpoints (spec §9)             y    y      -        -        -
 */
 #include "payout/api/api.h"
 
@@ -36,4 +37,5 @@ const struct api_permission api_permissions[API_ACCESS_COUNT] = {
                                   {0, 1, 1, 1, 1},
                                   1},
     [API_ACCESS_SESSION] = {"session", "use a browser session", {0, 1, 1, 1, 1}, 1},
+    [API_ACCESS_WEBHOOKS] = {"webhooks", "manage webhooks", {1, 1, 0, 0, 0}, 0},
 };

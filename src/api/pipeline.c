@@ -235,7 +235,9 @@ void api_route_run(struct core_app *app, const struct api_route *route, struct a
                        &req->rate);
         rate_headers(resp, &req->rate);
     }
-    if (!req->rate.allowed) {
+    if (req->rate.unavailable) {
+        api_error_respond(resp, PP_UNAVAILABLE, "storage is unavailable");
+    } else if (!req->rate.allowed) {
         /* A fresh error: a refused caller may already have one in err. */
         struct pp_err limited = {0};
         pp_err_set(&limited, PP_RATE_LIMITED, "too many requests; retry after %u s",
@@ -266,8 +268,12 @@ int api_login_reserve(struct core_app *app, const struct api_request *req,
                       struct api_response *resp, enum core_login which)
 {
     int64_t wait_ms = core_lockout_reserve(app, which, req->client_addr);
-    if (wait_ms <= 0) {
+    if (wait_ms == 0) {
         return 0;
+    }
+    if (wait_ms < 0) {
+        api_error_respond(resp, PP_UNAVAILABLE, "storage is unavailable");
+        return -1;
     }
     int64_t wait_s = (wait_ms + 999) / 1000;
     char text[sizeof "-9223372036854775808"]; /* any int64_t */

@@ -81,15 +81,15 @@ const struct api_route api_routes[] = {
     {"DELETE", "/api/session", api_session_delete, API_ACCESS_SESSION, 0, 0},
     /* Events and webhooks (spec section 9): the API key or an admin */
     {"GET", "/api/events", api_events_list, API_ACCESS_INTEGRATOR, 0, 0},
-    {"POST", "/api/webhooks", api_webhook_create, API_ACCESS_INTEGRATOR, 1, 0},
-    {"GET", "/api/webhooks", api_webhooks_list, API_ACCESS_INTEGRATOR, 0, 0},
-    {"GET", "/api/webhooks/{id}", api_webhook_get, API_ACCESS_INTEGRATOR, 0, 0},
-    {"PATCH", "/api/webhooks/{id}", api_webhook_patch, API_ACCESS_INTEGRATOR, 1, 0},
-    {"DELETE", "/api/webhooks/{id}", api_webhook_delete, API_ACCESS_INTEGRATOR, 0, 0},
-    {"POST", "/api/webhooks/{id}/rotate-secret", api_webhook_rotate, API_ACCESS_INTEGRATOR, 1, 0},
-    {"POST", "/api/webhooks/{id}/test", api_webhook_test, API_ACCESS_INTEGRATOR, 1, 0},
-    {"POST", "/api/webhooks/{id}/replay", api_webhook_replay, API_ACCESS_INTEGRATOR, 1, 0},
-    {"GET", "/api/webhooks/{id}/deliveries", api_webhook_deliveries, API_ACCESS_INTEGRATOR, 0, 0},
+    {"POST", "/api/webhooks", api_webhook_create, API_ACCESS_WEBHOOKS, 1, 0},
+    {"GET", "/api/webhooks", api_webhooks_list, API_ACCESS_WEBHOOKS, 0, 0},
+    {"GET", "/api/webhooks/{id}", api_webhook_get, API_ACCESS_WEBHOOKS, 0, 0},
+    {"PATCH", "/api/webhooks/{id}", api_webhook_patch, API_ACCESS_WEBHOOKS, 1, 0},
+    {"DELETE", "/api/webhooks/{id}", api_webhook_delete, API_ACCESS_WEBHOOKS, 0, 0},
+    {"POST", "/api/webhooks/{id}/rotate-secret", api_webhook_rotate, API_ACCESS_WEBHOOKS, 1, 0},
+    {"POST", "/api/webhooks/{id}/test", api_webhook_test, API_ACCESS_WEBHOOKS, 1, 0},
+    {"POST", "/api/webhooks/{id}/replay", api_webhook_replay, API_ACCESS_WEBHOOKS, 1, 0},
+    {"GET", "/api/webhooks/{id}/deliveries", api_webhook_deliveries, API_ACCESS_WEBHOOKS, 0, 0},
 };
 
 const size_t api_routes_count = sizeof api_routes / sizeof api_routes[0];

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth.h"
 #include "payout/core/lockout.h"
 #include "payout/core/users.h"
 #include "payout/sec/cookie.h"
@@ -37,40 +38,18 @@ static void session_answer(struct api_response *resp, const struct pp_user *u, c
 
 void api_session_create(struct core_app *app, struct api_request *req, struct api_response *resp)
 {
-    static const char *const allowed[] = {"email", "password", "otp", NULL};
-    struct pp_err err = {0};
-    struct core_sign_in in = {.session = 1};
     struct core_signed_in out;
-    const char *otp = NULL;
-    memset(&out, 0, sizeof out);
-    json_t *body = api_body_read(req, allowed, 0, resp);
-    if (body == NULL) {
+    if (!api_sign_in_run(app, req, resp, 1, &out)) {
         return;
     }
-    api_field_string(body, "email", 1, PP_EMAIL_BYTES_MAX, &in.email, &err);
-    api_field_string(body, "password", 1, PP_ADMIN_PASSWORD_BYTES_MAX, &in.password, &err);
-    api_field_string(body, "otp", 0, PP_TOTP_DIGITS, &otp, &err);
-    in.otp = otp[0] != '\0' ? otp : NULL;
-    if (err.status == PP_OK) {
-        if (api_login_reserve(app, req, resp, CORE_LOGIN_ADMIN) != 0) {
-            json_decref(body);
-            return;
-        }
-        core_sign_in(app, &req->actor, &in, &out, &err);
-        api_login_settle(app, req, CORE_LOGIN_ADMIN, err.status, PP_UNAUTHORIZED);
-    }
-    if (err.status != PP_OK) {
-        api_err_respond(resp, &err);
-    } else {
-        char cookie[SEC_SET_COOKIE_BYTES];
-        sec_cookie_set_build(cookie, sizeof cookie, api_session_cookie_name(req->secure),
-                             out.session_id, req->secure, core_session_max_s(app));
-        api_response_header_add(resp, "Set-Cookie", cookie);
-        session_answer(resp, &out.user, out.csrf_token);
-        sec_wipe(cookie, sizeof cookie);
-    }
+    char cookie[SEC_SET_COOKIE_BYTES];
+    sec_cookie_set_build(cookie, sizeof cookie, api_session_cookie_name(req->secure),
+                         out.session_id, req->secure, core_session_max_s(app));
+    api_response_header_add(resp, "Set-Cookie", cookie);
+    session_answer(resp, &out.user, out.csrf_token);
+    sec_wipe(cookie, sizeof cookie);
+    free(out.token);
     sec_wipe(&out, sizeof out);
-    json_decref(body);
 }
 
 void api_session_get(struct core_app *app, struct api_request *req, struct api_response *resp)

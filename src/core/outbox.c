@@ -562,3 +562,9 @@ void core_outbox_stop(struct core_app *app)
     free(ob);
     app->outbox = NULL;
 }
+
+enum pp_status core_outbox_counts(struct core_app *app, struct pp_outbox_counts *out,
+                                  struct pp_err *err)
+{
+    return store_outbox_counts(app->store, out, err);
+}

@@ -1,8 +1,11 @@
 /*
 ** This module implements the service side of a serving app: its options
 ** (rate limits, idempotency TTL), starting and stopping what runs in the
-** background, and the rate-limit decision per client address and per caller. Health and readiness
-*answer through core_app_ready (app.c).
+** background, and the rate-limit decision per client address and per
+** caller: in memory, or, on a database several servers share
+** (store_shared), in its shared counters so that the limits count across
+** every node (counters.c). Health and readiness answer through
+** core_app_ready (app.c).
 */
 #include "payout/core/service.h"
 
@@ -12,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "counters.h"
 #include "internal.h"
 #include "payout/base/assert.h"
 #include "payout/base/log.h"
@@ -23,6 +27,9 @@
 struct core_service {
     struct sec_ratelimit *rate_keys;  /* per caller: one per admin, one for the integration */
     struct sec_ratelimit *rate_addrs; /* per client address */
+    uint32_t rate_per_s;
+    uint32_t rate_burst;
+    int shared; /* the buckets are the store's shared counters (store_shared) */
 };
 
 void core_service_options_default(struct core_service_options *out)
@@ -51,6 +58,9 @@ enum pp_status core_service_start(struct core_app *app, const struct core_servic
             sec_ratelimit_create(opts->rate_per_s, opts->rate_burst, PP_RATE_ENTRIES_MAX);
         s->rate_addrs =
             sec_ratelimit_create(opts->rate_per_s, opts->rate_burst, PP_RATE_ENTRIES_MAX);
+        s->rate_per_s = opts->rate_per_s;
+        s->rate_burst = opts->rate_burst;
+        s->shared = store_shared(app->store);
         app->service = s;
     }
     return core_idem_purger_start(app, opts->idempotency_ttl_h, err);
@@ -65,6 +75,17 @@ void core_service_stop(struct core_app *app)
         free(app->service);
         app->service = NULL;
     }
+}
+
+int64_t core_counters_idle_ms(struct core_app *app)
+{
+    int64_t idle_ms = (int64_t)PP_COUNTERS_IDLE_S * 1000;
+    if (app->service != NULL) {
+        int64_t refill_ms =
+            (int64_t)app->service->rate_burst * 1000 / (int64_t)app->service->rate_per_s + 1000;
+        idle_ms = refill_ms > idle_ms ? refill_ms : idle_ms;
+    }
+    return idle_ms;
 }
 
 static int64_t monotonic_ms(void)
@@ -86,10 +107,32 @@ static void rate_merge(struct sec_rate_result *a, const struct sec_rate_result *
     }
 }
 
+/* Takes a token from the bucket of `prefix` + text: in memory (table), or
+** across every node in the store's shared counters. 0, or -1 when the
+** shared counter cannot be reached. */
+static int rate_bucket_take(struct core_app *app, struct sec_ratelimit *table, const char *prefix,
+                            const char *text, int64_t now_ms, struct sec_rate_result *out)
+{
+    int rc = 0;
+    if (app->service->shared) {
+        char key[STORE_COUNTER_KEY_BYTES];
+        struct pp_err err = {0};
+        core_counter_key(prefix, text, key);
+        if (core_counter_bucket_take(app, key, app->service->rate_per_s, app->service->rate_burst,
+                                     out, &err) != PP_OK) {
+            rc = -1;
+        }
+    } else {
+        uint8_t digest[SEC_SHA256_BYTES];
+        sec_sha256(text, strlen(text), digest);
+        sec_ratelimit_take(table, digest, now_ms, out);
+    }
+    return rc;
+}
+
 void core_rate_take(struct core_app *app, const char *addr, const struct core_principal *caller,
                     struct core_rate *out)
 {
-    uint8_t digest[SEC_SHA256_BYTES];
     struct sec_rate_result res;
     struct sec_rate_result by_caller;
     memset(out, 0, sizeof *out);
@@ -98,9 +141,9 @@ void core_rate_take(struct core_app *app, const char *addr, const struct core_pr
         return;
     }
     int64_t now_ms = monotonic_ms();
-    sec_sha256(addr != NULL ? addr : "", addr != NULL ? strlen(addr) : 0, digest);
-    sec_ratelimit_take(app->service->rate_addrs, digest, now_ms, &res);
-    if (caller != NULL && caller->role != 0) {
+    int rc = rate_bucket_take(app, app->service->rate_addrs, "rate:addr:", addr != NULL ? addr : "",
+                              now_ms, &res);
+    if (rc == 0 && caller != NULL && caller->role != 0) {
         /* One bucket per admin, one for the integration: a fresh API key
         ** (authenticating again) does not bring a fresh bucket. */
         char who[48];
@@ -109,9 +152,15 @@ void core_rate_take(struct core_app *app, const char *addr, const struct core_pr
         } else {
             snprintf(who, sizeof who, "integration");
         }
-        sec_sha256(who, strlen(who), digest);
-        sec_ratelimit_take(app->service->rate_keys, digest, now_ms, &by_caller);
+        rc = rate_bucket_take(app, app->service->rate_keys, "rate:who:", who, now_ms, &by_caller);
         rate_merge(&res, &by_caller);
+    }
+    if (rc != 0) {
+        /* The shared counters are in the database: without it nothing
+        ** else would work either. */
+        out->unavailable = 1;
+        out->allowed = 0;
+        return;
     }
     out->enabled = 1;
     out->allowed = res.allowed;

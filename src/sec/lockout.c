@@ -82,15 +82,10 @@ static struct sec_lockout_entry *entry_find(struct sec_lockout *l, const char *a
     return found;
 }
 
-int64_t sec_lockout_reserve(struct sec_lockout *l, const char *addr, int64_t now_ms)
+int64_t sec_lockout_entry_reserve(struct sec_lockout_entry *e, int64_t now_ms)
 {
     int64_t wait_ms = 0;
-    pthread_mutex_lock(&l->mutex);
-    struct sec_lockout_entry *e = entry_find(l, addr, 1, now_ms);
-    if (e == NULL) {
-        /* Every slot has an attempt in flight: nobody new may start one. */
-        wait_ms = LOCKOUT_PENDING_WAIT_MS;
-    } else if (now_ms < e->locked_until_ms) {
+    if (now_ms < e->locked_until_ms) {
         wait_ms = e->locked_until_ms - now_ms;
     } else if (e->failures < (uint32_t)PP_LOGIN_FAILURES_MAX
                    ? e->failures + e->pending >= (uint32_t)PP_LOGIN_FAILURES_MAX
@@ -101,17 +96,12 @@ int64_t sec_lockout_reserve(struct sec_lockout *l, const char *addr, int64_t now
     } else {
         e->pending++;
     }
-    pthread_mutex_unlock(&l->mutex);
     return wait_ms;
 }
 
-void sec_lockout_settle(struct sec_lockout *l, const char *addr, int succeeded, int64_t now_ms)
+void sec_lockout_entry_settle(struct sec_lockout_entry *e, int succeeded, int64_t now_ms)
 {
-    pthread_mutex_lock(&l->mutex);
-    struct sec_lockout_entry *e = entry_find(l, addr, 0, now_ms);
-    /* A reserved entry is never evicted, so it is still there. */
-    PP_ASSERT(e != NULL && e->pending > 0);
-    e->pending--;
+    e->pending -= e->pending > 0;
     if (succeeded) {
         e->failures = 0;
         e->locked_until_ms = 0;
@@ -126,6 +116,43 @@ void sec_lockout_settle(struct sec_lockout *l, const char *addr, int succeeded, 
             e->locked_until_ms = now_ms + (lock_ms < max_ms ? lock_ms : max_ms);
         }
     }
+}
+
+void sec_lockout_entry_release(struct sec_lockout_entry *e)
+{
+    e->pending -= e->pending > 0;
+}
+
+void sec_lockout_entry_expire(struct sec_lockout_entry *e, int64_t now_ms)
+{
+    if (e->failures > 0 && e->pending == 0 && now_ms > window_end_ms(e)) {
+        e->failures = 0;
+        e->locked_until_ms = 0;
+    }
+}
+
+int64_t sec_lockout_reserve(struct sec_lockout *l, const char *addr, int64_t now_ms)
+{
+    int64_t wait_ms = 0;
+    pthread_mutex_lock(&l->mutex);
+    struct sec_lockout_entry *e = entry_find(l, addr, 1, now_ms);
+    if (e == NULL) {
+        /* Every slot has an attempt in flight: nobody new may start one. */
+        wait_ms = LOCKOUT_PENDING_WAIT_MS;
+    } else {
+        wait_ms = sec_lockout_entry_reserve(e, now_ms);
+    }
+    pthread_mutex_unlock(&l->mutex);
+    return wait_ms;
+}
+
+void sec_lockout_settle(struct sec_lockout *l, const char *addr, int succeeded, int64_t now_ms)
+{
+    pthread_mutex_lock(&l->mutex);
+    struct sec_lockout_entry *e = entry_find(l, addr, 0, now_ms);
+    /* A reserved entry is never evicted, so it is still there. */
+    PP_ASSERT(e != NULL && e->pending > 0);
+    sec_lockout_entry_settle(e, succeeded, now_ms);
     entry_expire(e, now_ms);
     pthread_mutex_unlock(&l->mutex);
 }
@@ -135,7 +162,7 @@ void sec_lockout_release(struct sec_lockout *l, const char *addr, int64_t now_ms
     pthread_mutex_lock(&l->mutex);
     struct sec_lockout_entry *e = entry_find(l, addr, 0, now_ms);
     PP_ASSERT(e != NULL && e->pending > 0);
-    e->pending--;
+    sec_lockout_entry_release(e);
     pthread_mutex_unlock(&l->mutex);
 }
 

@@ -127,6 +127,17 @@ struct store_backend_ops {
     enum pp_status (*admin_count)(void *backend, int64_t *count_out, struct pp_err *err);
     int (*ping)(void *backend);
     int (*shared)(void *backend);
+    /* Shared counters and leases (payout/store/cluster.h): where shared
+    ** is 0 they answer PP_INTERNAL. */
+    enum pp_status (*counter_update)(void *backend, const char *key,
+                                     void (*fn)(void *ctx, int64_t now_ms, int64_t *values),
+                                     void *ctx, struct pp_err *err);
+    enum pp_status (*counters_purge)(void *backend, int64_t idle_ms, int64_t limit,
+                                     int64_t *deleted_out, struct pp_err *err);
+    enum pp_status (*lease_take)(void *backend, const char *name, const char *holder,
+                                 int64_t ttl_ms, int *held_out, struct pp_err *err);
+    enum pp_status (*lease_release)(void *backend, const char *name, const char *holder,
+                                    struct pp_err *err);
     enum pp_status (*check)(void *backend, void (*report)(void *ctx, const char *line), void *ctx,
                             int *problems_out, struct pp_err *err);
     /* events and webhooks (payout/store/events.h) */
@@ -172,6 +183,8 @@ struct store_backend_ops {
                                         struct pp_err *err);
     enum pp_status (*notifications_record)(void *backend, const struct pp_notify_result *results,
                                            size_t count, struct pp_err *err);
+    enum pp_status (*outbox_counts)(void *backend, struct pp_outbox_counts *out,
+                                    struct pp_err *err);
     /* users and sessions (payout/store/users.h) */
     enum pp_status (*user_get)(void *backend, int64_t id, struct pp_user *out, struct pp_err *err);
     enum pp_status (*user_find)(void *backend, const char *email, struct pp_user *out,

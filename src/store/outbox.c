@@ -118,3 +118,9 @@ enum pp_status store_notifications_record(struct store *st, const struct pp_noti
 {
     return st->ops->notifications_record(st->backend, results, count, err);
 }
+
+enum pp_status store_outbox_counts(struct store *st, struct pp_outbox_counts *out,
+                                   struct pp_err *err)
+{
+    return st->ops->outbox_counts(st->backend, out, err);
+}

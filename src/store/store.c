@@ -7,6 +7,7 @@
 ** holds no SQL and no logic of any operation.
 */
 #include "payout/store/store.h"
+#include "payout/store/cluster.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -265,6 +266,30 @@ enum pp_status store_admin_count(struct store *st, int64_t *count_out, struct pp
 int store_shared(struct store *st)
 {
     return st->ops->shared(st->backend);
+}
+
+enum pp_status store_counter_update(struct store *st, const char *key, store_counter_fn fn,
+                                    void *ctx, struct pp_err *err)
+{
+    return st->ops->counter_update(st->backend, key, fn, ctx, err);
+}
+
+enum pp_status store_counters_purge(struct store *st, int64_t idle_ms, int64_t limit,
+                                    int64_t *deleted_out, struct pp_err *err)
+{
+    return st->ops->counters_purge(st->backend, idle_ms, limit, deleted_out, err);
+}
+
+enum pp_status store_lease_take(struct store *st, const char *name, const char *holder,
+                                int64_t ttl_ms, int *held_out, struct pp_err *err)
+{
+    return st->ops->lease_take(st->backend, name, holder, ttl_ms, held_out, err);
+}
+
+enum pp_status store_lease_release(struct store *st, const char *name, const char *holder,
+                                   struct pp_err *err)
+{
+    return st->ops->lease_release(st->backend, name, holder, err);
 }
 
 int store_ping(struct store *st)

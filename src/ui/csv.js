@@ -81,6 +81,7 @@ const AMOUNT = /^(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d{1,4}))?$/;
  *  (decimal text, exponent allowed, above zero, at most the currency's
  *  decimals). Works on the digits as text, never as a double. */
 export function amountProblem(text, currency) {
+  if (text.startsWith('-') && AMOUNT.test(text.slice(1))) return 'amount must be greater than zero';
   const m = AMOUNT.exec(text);
   if (m === null) return `amount "${text}" is not a number`;
   let digits = m[1] + (m[2] ?? '');
@@ -88,7 +89,7 @@ export function amountProblem(text, currency) {
   if (point < 0) { digits = '0'.repeat(-point) + digits; point = 0; }
   if (point > digits.length) digits = digits.padEnd(point, '0');
   const fraction = digits.slice(point).replace(/0+$/, '');
-  if (/^0*$/.test(digits)) return 'amount must be more than zero';
+  if (/^0*$/.test(digits)) return 'amount must be greater than zero';
   const max = currencyDecimals(currency);
   if (fraction.length > max) return `amount has more decimals than ${currency} allows (${max})`;
   return '';

@@ -98,18 +98,20 @@ export function Pager({ label, page, size, total, hrefFor }) {
 }
 
 /** A button that asks first: pressing it shows question with a confirm
- *  button (confirmLabel) and Keep as it is; onConfirm runs on the second. */
-export function ConfirmButton({ label, question, confirmLabel, onConfirm, disabled, danger }) {
+ *  button (confirmLabel) and Keep as it is; onConfirm runs on the second.
+ *  name, when given, is the button's accessible name (label plus what it
+ *  acts on, for a button repeated per table row). */
+export function ConfirmButton({ label, name, question, confirmLabel, onConfirm, disabled, danger }) {
   const [asking, setAsking] = useState(false);
   const confirmRef = useRef(null);
   useEffect(() => {
     if (asking && confirmRef.current) confirmRef.current.focus();
   }, [asking]);
   if (!asking) {
-    return html`<button type="button" disabled=${disabled} onClick=${() => setAsking(true)}>${label}</button>`;
+    return html`<button type="button" disabled=${disabled} aria-label=${name} onClick=${() => setAsking(true)}>${label}</button>`;
   }
   return html`
-    <span class="confirm" role="group" aria-label=${`Confirm: ${label}`}>
+    <span class="confirm" role="group" aria-label=${`Confirm: ${name ?? label}`}>
       <span>${question}</span>
       <button type="button" ref=${confirmRef} class=${danger ? 'danger' : 'primary'}
         onClick=${async () => { setAsking(false); await onConfirm(); }}>${confirmLabel}</button>

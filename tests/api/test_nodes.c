@@ -10,7 +10,17 @@
 ** - an API key revoked through one node (rotating the authentication
 **   password) is refused by the other at once, and so is an admin token
 **   revoked by a password reset;
-** - the authentication password enabled through one node works on the other.
+** - the authentication password enabled through one node works on the other;
+** - the rate limit counts across both nodes: a bucket of 10 lets exactly
+**   10 requests through, alternating between the nodes, then both refuse;
+** - the log-in lockout counts across both nodes: 10 wrong passwords spread
+**   over both lock the address out on both (even the right password),
+**   and the right password works through either once the lock runs out;
+** - expiry runs on one node at a time (the holder of the expiry lease, as
+**   /metrics shows: its passes go up, the other's do not), each payout
+**   ending while both run expires once (one audit entry, funds released
+**   once); SIGKILL of the holder lets the other node take the lease over
+**   once it runs out, and it expires what ends next.
 **
 ** It runs only on PostgreSQL (label postgresql); without a cluster it fails.
 */
@@ -251,6 +261,225 @@ static void test_revocation_across_nodes(void **state)
     admin_token = pp_admin_login(&nodes[1]);
 }
 
+/* --- Counted across nodes ------------------------------------------------------ */
+
+/* A bucket of 10 refilled at 1 a second, on two more nodes. */
+static const char *const tight_env[] = {"PAYOUT_RATE_LIMIT=1", "PAYOUT_RATE_BURST=10", NULL};
+
+static struct pp_resp *from(const struct pp_server *node, const char *method, const char *path,
+                            const char *body, const char *addr)
+{
+    struct pp_req req = {.method = method,
+                         .path = path,
+                         .body = body,
+                         .body_len = body != NULL ? PP_STRLEN : 0,
+                         .no_retry_429 = 1,
+                         .local_addr = addr};
+    return pp_call(node, &req);
+}
+
+static void test_rate_limit_across_nodes(void **state)
+{
+    (void)state;
+    struct pp_server tight[NODES];
+    memset(tight, 0, sizeof tight);
+    struct pp_server_opts opts = {.db_path = nodes[0].db_path, .env = tight_env};
+    for (int n = 0; n < NODES; n++) {
+        assert_int_equal(pp_server_start(&tight[n], &opts), 0);
+    }
+    long long started_ms = pp_now_ms();
+    /* Ten requests alternating between the nodes: each takes the one
+    ** bucket of this address, so the figures go down by one each time
+    ** whichever node answers (a second's refill adds less than a token
+    ** while they run; counted per node, each would show 5 taken). */
+    for (int i = 0; i < 10; i++) {
+        struct pp_resp *r = from(&tight[i % NODES], "GET", "/api/version", NULL, "127.0.4.1");
+        pp_assert_status(r, 200);
+        assert_string_equal(pp_resp_header(r, "X-RateLimit-Limit"), "10");
+        long remaining = atol(pp_resp_header(r, "X-RateLimit-Remaining"));
+        if (pp_now_ms() - started_ms < 1000) {
+            assert_int_equal(remaining, 9 - i);
+        }
+        pp_resp_free(r);
+    }
+    /* The bucket is empty on both nodes. Counted per node, each would let
+    ** five more through. */
+    if (pp_now_ms() - started_ms < 1000) {
+        for (int n = 0; n < NODES; n++) {
+            struct pp_resp *r = from(&tight[n], "GET", "/api/version", NULL, "127.0.4.1");
+            pp_assert_error(r, 429, "RATE_LIMITED");
+            pp_resp_free(r);
+        }
+    } else {
+        fprintf(stderr, "test_nodes: ten requests took over a second; the empty bucket is "
+                        "checked by the refusals below\n");
+    }
+    /* However slow the machine: at most 10 plus the refill of the time
+    ** spent get through, out of many more. */
+    int allowed = 0;
+    for (int i = 0; i < 40; i++) {
+        struct pp_resp *r = from(&tight[i % NODES], "GET", "/api/version", NULL, "127.0.4.1");
+        allowed += r->status == 200;
+        assert_true(r->status == 200 || r->status == 429);
+        pp_resp_free(r);
+    }
+    long long elapsed_s = (pp_now_ms() - started_ms) / 1000 + 1;
+    assert_true(allowed <= elapsed_s);
+    /* Another address has its own bucket. */
+    struct pp_resp *r = from(&tight[1], "GET", "/api/version", NULL, "127.0.4.2");
+    pp_assert_status(r, 200);
+    pp_resp_free(r);
+    for (int n = 0; n < NODES; n++) {
+        pp_server_destroy(&tight[n]);
+    }
+}
+
+static void test_lockout_across_nodes(void **state)
+{
+    (void)state;
+    const char *wrong = "{\"email\":\"" PP_ADMIN_EMAIL "\",\"password\":\"wrong-password-1\"}";
+    const char *right = "{\"email\":\"" PP_ADMIN_EMAIL "\",\"password\":\"" PP_ADMIN_PASSWORD "\"}";
+    const char *addr = "127.0.4.3";
+    /* Ten failures, five through each node (each node alone would not lock). */
+    for (int i = 0; i < 10; i++) {
+        pp_expect_error(from(&nodes[i % NODES], "POST", "/api/admin/login", wrong, addr), 401,
+                        "UNAUTHORIZED");
+    }
+    long wait_s = 0;
+    for (int n = 0; n < NODES; n++) {
+        /* Locked on both nodes, even for the right password. */
+        struct pp_resp *r = from(&nodes[n], "POST", "/api/admin/login", right, addr);
+        pp_assert_error(r, 429, "RATE_LIMITED");
+        const char *ra = pp_resp_header(r, "Retry-After");
+        assert_non_null(ra);
+        assert_true(atol(ra) >= 1 && atol(ra) <= 2);
+        wait_s = atol(ra) > wait_s ? atol(ra) : wait_s;
+        pp_resp_free(r);
+    }
+    /* Another address is not locked out. */
+    struct pp_resp *r = from(&nodes[0], "POST", "/api/admin/login", right, "127.0.4.4");
+    pp_assert_status(r, 200);
+    pp_secret_note(json_string_value(json_object_get(r->json, "token")));
+    pp_resp_free(r);
+    /* Once the lock has run out the right password works on the other node,
+    ** and the success forgets the failures on both. */
+    pp_sleep_ms(wait_s * 1000 + 300);
+    r = from(&nodes[1], "POST", "/api/admin/login", right, addr);
+    pp_assert_status(r, 200);
+    pp_secret_note(json_string_value(json_object_get(r->json, "token")));
+    pp_resp_free(r);
+    pp_expect_error(from(&nodes[0], "POST", "/api/admin/login", wrong, addr), 401, "UNAUTHORIZED");
+}
+
+/* --- Expiry once -------------------------------------------------------------- */
+
+/* The value of the sample `name` (a line "name value") in node's /metrics. */
+static long long metric(const struct pp_server *node, const char *name)
+{
+    struct pp_req req = {.path = "/metrics"};
+    struct pp_resp *r = pp_call(node, &req);
+    assert_int_equal(r->status, 200);
+    size_t len = strlen(name);
+    const char *line = r->body;
+    long long v = -1;
+    while (line != NULL && *line != '\0' && v < 0) {
+        if (strncmp(line, name, len) == 0 && line[len] == ' ') {
+            v = atoll(line + len + 1);
+        }
+        line = strchr(line, '\n');
+        line = line != NULL ? line + 1 : NULL;
+    }
+    if (v < 0) {
+        fail_msg("no %s in /metrics of port %d", name, node->port);
+    }
+    pp_resp_free(r);
+    return v;
+}
+
+/* Waits (up to a minute) until exactly one of the running nodes holds the
+** expiry lease; returns its index. */
+static int lease_holder_wait(const int *running)
+{
+    for (int tries = 0; tries < 600; tries++) {
+        int holders = 0, holder = -1;
+        for (int n = 0; n < NODES; n++) {
+            if (running[n] && metric(&nodes[n], "payout_expiry_lease_held") == 1) {
+                holders++;
+                holder = n;
+            }
+        }
+        assert_true(holders <= 1);
+        if (holders == 1) {
+            return holder;
+        }
+        pp_sleep_ms(100);
+    }
+    fail_msg("no node took the expiry lease within a minute");
+    return -1;
+}
+
+/* Creates count EUR payouts of 1 ending end_ms, alternating over the
+** running nodes; ids into ids[]. */
+static void ending_create(const int *running, long long end_ms, long long *ids, int count)
+{
+    char start[32], end[32];
+    pp_iso_at(pp_wall_ms() - 60000, start, sizeof start);
+    pp_iso_at(end_ms, end, sizeof end);
+    for (int i = 0; i < count; i++) {
+        int n = i % NODES;
+        n = running[n] ? n : 1 - n;
+        char *body = pp_fmt("{\"amount\":1,\"currency\":\"EUR\",\"startDate\":\"%s\","
+                            "\"endDate\":\"%s\",\"name\":\"Lease\",\"description\":\"d\","
+                            "\"userName\":\"lease-%d\",\"notification\":false}",
+                            start, end, i);
+        ids[i] = pp_payout_create(&nodes[n], api_key, body, NULL);
+        free(body);
+    }
+}
+
+/* Every payout of ids[] is EXPIRED, by exactly one expiry (one audit
+** entry); the funds are all back. */
+static void expired_once(const struct pp_server *node, const long long *ids, int count,
+                         const char *deposited)
+{
+    for (int i = 0; i < count; i++) {
+        pp_payout_wait_status(node, api_key, ids[i], "EXPIRED", 30000);
+        assert_int_equal(pp_audit_count(node, admin_token, "payment.expire", ids[i], "system"), 1);
+    }
+    pp_assert_balance_now(node, admin_token, "EUR", deposited, "0", "0");
+    pp_assert_check(node->db_path, "after expiry over two nodes");
+}
+
+static void test_expiry_lease(void **state)
+{
+    (void)state;
+    int running[NODES] = {1, 1};
+    int holder = lease_holder_wait(running);
+    int other = 1 - holder;
+    /* Only the holder runs passes (one a second by default). */
+    long long holder_before = metric(&nodes[holder], "payout_expiry_passes_total");
+    long long other_before = metric(&nodes[other], "payout_expiry_passes_total");
+    pp_sleep_ms(2500);
+    assert_true(metric(&nodes[holder], "payout_expiry_passes_total") > holder_before);
+    assert_int_equal(metric(&nodes[other], "payout_expiry_passes_total"), other_before);
+    assert_int_equal(metric(&nodes[other], "payout_expiry_lease_held"), 0);
+
+    /* Payouts created through both nodes, ending soon: each expires once. */
+    long long ids[8];
+    pp_fund(&nodes[0], admin_token, "EUR", "16");
+    ending_create(running, pp_wall_ms() + 1500, ids, 8);
+    expired_once(&nodes[other], ids, 8, "16");
+
+    /* The holder dies without a word: the other takes the lease over once
+    ** it runs out, and expires what ends next. */
+    pp_server_kill(&nodes[holder]);
+    running[holder] = 0;
+    ending_create(running, pp_wall_ms() + 1000, ids, 8);
+    assert_int_equal(lease_holder_wait(running), other);
+    expired_once(&nodes[other], ids, 8, "16");
+    assert_true(metric(&nodes[other], "payout_expiry_passes_total") > other_before);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -258,6 +487,10 @@ int main(void)
         cmocka_unit_test(test_parallel_creates_over_two_nodes),
         cmocka_unit_test(test_one_key_on_two_nodes),
         cmocka_unit_test(test_revocation_across_nodes),
+        cmocka_unit_test(test_rate_limit_across_nodes),
+        cmocka_unit_test(test_lockout_across_nodes),
+        /* Last: it kills a node. */
+        cmocka_unit_test(test_expiry_lease),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

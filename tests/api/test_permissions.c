@@ -42,11 +42,18 @@ static const struct {
     const char *access;
     const char *answers; /* nobody, key, admin, approver, operator, auditor */
 } expected[] = {
-    {"API_ACCESS_PUBLIC", "yyyyyy"},        {"API_ACCESS_INTEGRATOR", "uyyyyy"},
-    {"API_ACCESS_AUDIT", "ufyyyy"},         {"API_ACCESS_CREATE", "uyyfyf"},
-    {"API_ACCESS_CANCEL", "uyyyyf"},        {"API_ACCESS_AUTHORIZE", "ufyyff"},
-    {"API_ACCESS_ADMIN", "ufyfff"},         {"API_ACCESS_ACCOUNT", "ufyyyy"},
-    {"API_ACCESS_ACCOUNT_SETUP", "ufyyyy"}, {"API_ACCESS_SESSION", "uuuuuu"},
+    {"API_ACCESS_PUBLIC", "yyyyyy"},
+    {"API_ACCESS_INTEGRATOR", "uyyyyy"},
+    {"API_ACCESS_AUDIT", "ufyyyy"},
+    {"API_ACCESS_CREATE", "uyyfyf"},
+    {"API_ACCESS_CANCEL", "uyyyyf"},
+    {"API_ACCESS_AUTHORIZE", "ufyyff"},
+    {"API_ACCESS_ADMIN", "ufyfff"},
+    {"API_ACCESS_ACCOUNT", "ufyyyy"},
+    {"API_ACCESS_ACCOUNT_SETUP", "ufyyyy"},
+    {"API_ACCESS_SESSION", "uuuuuu"},
+    /* Spec §9: webhooks are the API key's or an admin's. */
+    {"API_ACCESS_WEBHOOKS", "uyyfff"},
 };
 
 struct route {

@@ -4,6 +4,7 @@
 #   pg_cluster.sh start DIR   start a fresh cluster, print its URI (also kept in DIR/url)
 #   pg_cluster.sh url DIR     print the URI of the running cluster
 #   pg_cluster.sh stop DIR    stop it cleanly and delete what it wrote
+#   pg_cluster.sh restart DIR stop it (fast: connections are cut) and start it again
 #
 # DIR (in the build tree) holds a pointer to the running cluster and a
 # template. The cluster's data directory and unix socket live in a fresh
@@ -32,7 +33,7 @@ set -euo pipefail
 cmd=${1:-}
 dir=${2:-}
 if [ -z "$cmd" ] || [ -z "$dir" ]; then
-  echo "usage: $0 start|stop|url DIR" >&2
+  echo "usage: $0 start|stop|restart|url DIR" >&2
   exit 2
 fi
 bin=${PP_PG_BIN:-/usr/lib/postgresql/15/bin}
@@ -139,6 +140,12 @@ cluster_start() {
 
 case "$cmd" in
   start) cluster_start ;;
+  restart)
+    # A fast shutdown (every connection is cut) and a start, on the same
+    # socket: what the server sees when its database restarts.
+    [ -f "$pointer" ] || { echo "pg_cluster: no cluster in $dir" >&2; exit 1; }
+    server_stop "$(cat "$pointer")" && server_start "$(cat "$pointer")"
+    ;;
   stop) cluster_stop ;;
   url)
     if [ ! -f "$pointer" ]; then
@@ -148,7 +155,7 @@ case "$cmd" in
     uri_of "$(cat "$pointer")"
     ;;
   *)
-    echo "usage: $0 start|stop|url DIR" >&2
+    echo "usage: $0 start|stop|restart|url DIR" >&2
     exit 2
     ;;
 esac

@@ -43,8 +43,10 @@ test('amountProblem: decimal text as the import reads it, never a double', () =>
   assert.match(amountProblem('1.234', 'GBP'), /more decimals than GBP allows \(2\)/);
   assert.match(amountProblem('1.5', 'JPY'), /JPY allows \(0\)/);
   assert.match(amountProblem('15e-1', 'JPY'), /JPY allows \(0\)/);
-  assert.match(amountProblem('0.00', 'GBP'), /more than zero/);
-  for (const bad of [' 10', '-1', '+1', '1,5', '0x10', '', '.5', 'ten']) {
+  // The server's words for a list row (api/lists.c).
+  assert.equal(amountProblem('0.00', 'GBP'), 'amount must be greater than zero');
+  assert.equal(amountProblem('-3', 'GBP'), 'amount must be greater than zero');
+  for (const bad of [' 10', '-x', '+1', '1,5', '0x10', '', '.5', 'ten']) {
     assert.match(amountProblem(bad, 'GBP'), /is not a number/, bad);
   }
 });

@@ -35,6 +35,7 @@ enum api_access {
     API_ACCESS_ACCOUNT,       /* the caller's own account: every role */
     API_ACCESS_ACCOUNT_SETUP, /* as ACCOUNT, and allowed while two-factor must be set up */
     API_ACCESS_SESSION,       /* the caller's browser session: a session cookie only */
+    API_ACCESS_WEBHOOKS,      /* webhook endpoints: the API key and admin */
     API_ACCESS_COUNT
 };
 

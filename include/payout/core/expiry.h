@@ -28,8 +28,20 @@ enum pp_status core_expiry_run(struct core_app *app, int64_t now_ms, int64_t *ex
 ** while the server was stopped are expired before it serves), then starts
 ** a thread repeating it every interval_ms. interval_ms 0 runs nothing and
 ** starts nothing (expiry off). At most one task per app; core_app_close
-** stops it. */
+** stops it. On a shared database (store_shared) a pass runs only while
+** this node holds the expiry lease, taken or renewed at each pass for
+** PP_EXPIRY_LEASE_INTERVALS intervals (at least PP_EXPIRY_LEASE_MIN_MS);
+** stopping gives it up. */
 enum pp_status core_expiry_start(struct core_app *app, long interval_ms, struct pp_err *err);
+
+/* What the task has done, for /metrics. */
+struct core_expiry_stats {
+    int running;    /* the task runs (expiry is on) */
+    int shared;     /* on a shared database: passes need the lease */
+    int lease_held; /* this node held the expiry lease at its last pass */
+    int64_t passes; /* passes this node ran (with the lease, when shared) */
+};
+void core_expiry_stats(struct core_app *app, struct core_expiry_stats *out);
 
 /* Stops the task (a running pass finishes its current batch first) and
 ** joins its thread. No-op when none runs; called by core_app_close. */

@@ -29,7 +29,10 @@ void core_lockouts_destroy(struct core_lockouts *l);
 
 /* Reserves an attempt at log-in `which` for the client address addr (NULL
 ** reads as ""). Returns 0 when it may go ahead (then settle it), or the
-** milliseconds the address must still wait (nothing reserved). */
+** milliseconds the address must still wait (nothing reserved), or -1 when
+** the shared counter of a shared database cannot be reached (nothing
+** reserved: answer 503). On a shared database the count is across every
+** node (core/counters.c). */
 int64_t core_lockout_reserve(struct core_app *app, enum core_login which, const char *addr);
 
 /* Settles a reserved attempt: succeeded != 0 forgets the address, else

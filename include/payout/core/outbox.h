@@ -63,6 +63,10 @@ void core_outbox_stop(struct core_app *app);
 
 /* Seals secret (a "whsec_" text) into out (PP_WEBHOOK_SEALED_BYTES).
 ** PP_INTERNAL when the outbox was not started (no key). */
+/* What the outbox holds now (for GET /metrics). */
+enum pp_status core_outbox_counts(struct core_app *app, struct pp_outbox_counts *out,
+                                  struct pp_err *err);
+
 enum pp_status core_outbox_seal(struct core_app *app, const char *secret,
                                 char out[PP_WEBHOOK_SEALED_BYTES], struct pp_err *err);
 

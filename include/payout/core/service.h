@@ -43,13 +43,18 @@ struct core_rate {
     uint32_t remaining;     /* requests left right now */
     uint32_t reset_s;       /* seconds until the bucket is full again */
     uint32_t retry_after_s; /* when refused: seconds to wait (>= 1) */
+    int unavailable;        /* the shared counters could not be reached (then allowed = 0):
+                            ** answer 503 */
 };
 
 /* Takes one request from the bucket of the client address addr and, when
 ** caller is an authenticated principal (not NULL, role set), from the
 ** caller's bucket too: one per admin, one shared by every API key of the
 ** integration (keyed by a SHA-256). Refused when either is empty; the
-** figures are those of the tighter bucket. */
+** figures are those of the tighter bucket. On a database several servers
+** share (store_shared) the buckets are its shared counters, counted across
+** every node on the database's clock; when they cannot be reached the
+** request is refused with unavailable = 1. */
 void core_rate_take(struct core_app *app, const char *addr, const struct core_principal *caller,
                     struct core_rate *out);
 

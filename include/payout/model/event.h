@@ -144,6 +144,13 @@ enum pp_notify_status {
 const char *pp_notify_kind_name(enum pp_notify_kind kind);
 const char *pp_notify_status_name(enum pp_notify_status status);
 
+/* What the outbox holds now, for GET /metrics. */
+struct pp_outbox_counts {
+    int64_t deliveries_pending; /* webhook deliveries not yet delivered or given up */
+    int64_t deliveries_failed;  /* given up after the last retry, ever */
+    int64_t notifications[PP_NOTIFY_SKIPPED + 1]; /* by enum pp_notify_status (0 unused) */
+};
+
 /* A notification as the payout object shows it. */
 struct pp_notification {
     int64_t id;

@@ -63,6 +63,19 @@ void sec_lockout_settle(struct sec_lockout *l, const char *addr, int succeeded, 
 ** or a success. */
 void sec_lockout_release(struct sec_lockout *l, const char *addr, int64_t now_ms);
 
+/* The rules on one entry alone (its addr is not looked at), for a table
+** kept elsewhere: the shared counters of several servers (core/lockout.c)
+** keep one entry per address in the database. A zeroed entry is an
+** address never seen. Call sec_lockout_entry_expire first, then one of
+** the others, with one clock for all calls on an entry. reserve answers
+** as sec_lockout_reserve; settle and release tolerate an entry whose
+** reservation was already forgotten (pending 0). */
+int64_t sec_lockout_entry_reserve(struct sec_lockout_entry *e, int64_t now_ms);
+void sec_lockout_entry_settle(struct sec_lockout_entry *e, int succeeded, int64_t now_ms);
+void sec_lockout_entry_release(struct sec_lockout_entry *e);
+/* Forgets e's failures once its window has passed (nothing in flight). */
+void sec_lockout_entry_expire(struct sec_lockout_entry *e, int64_t now_ms);
+
 /* Forgets every address (tests). */
 void sec_lockout_clear(struct sec_lockout *l);
 

@@ -154,6 +154,10 @@ enum pp_status store_webhook_results_record(struct store *st, const struct store
 /* --- Notifications ------------------------------------------------------ */
 
 /* Notifications of payout id, oldest first, into out[0..cap). */
+/* The outbox's counts (struct pp_outbox_counts), read when asked. */
+enum pp_status store_outbox_counts(struct store *st, struct pp_outbox_counts *out,
+                                   struct pp_err *err);
+
 enum pp_status store_notifications_of_payout(struct store *st, int64_t payout_id,
                                              struct pp_notification *out, size_t cap,
                                              size_t *count_out, struct pp_err *err);

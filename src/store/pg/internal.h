@@ -18,6 +18,7 @@
 
 #include "payout/limits.h"
 #include "payout/store/audit.h"
+#include "payout/store/cluster.h"
 #include "payout/store/idempotency.h"
 #include "payout/store/store.h"
 #include "payout/store/users.h"
@@ -39,6 +40,8 @@ enum pg_stmt {
     PG_STMT_IDEM_GET,
     PG_STMT_PAYOUTS_ENDED,
     PG_STMT_PAYOUTS_OPEN_COUNT,
+    PG_STMT_OUTBOX_DELIVERIES,
+    PG_STMT_OUTBOX_NOTIFICATIONS,
     /* reads.c */
     PG_STMT_RECIPIENT_GET,
     PG_STMT_PROJECT_GET,
@@ -104,6 +107,12 @@ enum pg_stmt {
     PG_STMT_SESSION_INSERT,
     PG_STMT_SESSION_TOUCH,
     PG_STMT_SESSION_DELETE,
+    /* cluster.c: shared counters and leases */
+    PG_STMT_COUNTER_LOCK,
+    PG_STMT_COUNTER_SAVE,
+    PG_STMT_COUNTERS_PURGE,
+    PG_STMT_LEASE_TAKE,
+    PG_STMT_LEASE_RELEASE,
     PG_STMT_COUNT
 };
 
@@ -126,6 +135,7 @@ extern const struct store_pg_stmt_def store_pg_stmts_changes[];
 extern const struct store_pg_stmt_def store_pg_stmts_funds[];
 extern const struct store_pg_stmt_def store_pg_stmts_writer[];
 extern const struct store_pg_stmt_def store_pg_stmts_users[];
+extern const struct store_pg_stmt_def store_pg_stmts_cluster[];
 /* The id of a new row of table: the next after the largest (the primary
 ** key's index answers it at once), never the identity sequence's, so ids
 ** are what SQLite gives: a rolled-back insert leaves no gap and the ids of
@@ -387,11 +397,23 @@ enum pp_status store_pg_migrate_conn(struct pg_conn *c, int *applied_out, struct
 int store_pg_schema_version_latest(void);
 int store_pg_ping(struct store_pg *st);
 
+/* cluster.c: payout/store/cluster.h */
+enum pp_status store_pg_counter_update(struct store_pg *st, const char *key, store_counter_fn fn,
+                                       void *ctx, struct pp_err *err);
+enum pp_status store_pg_counters_purge(struct store_pg *st, int64_t idle_ms, int64_t limit,
+                                       int64_t *deleted_out, struct pp_err *err);
+enum pp_status store_pg_lease_take(struct store_pg *st, const char *name, const char *holder,
+                                   int64_t ttl_ms, int *held_out, struct pp_err *err);
+enum pp_status store_pg_lease_release(struct store_pg *st, const char *name, const char *holder,
+                                      struct pp_err *err);
+
 enum pp_status store_pg_audit_list(struct store_pg *st, const struct pp_audit_filter *f,
                                    struct pp_audit_entry *out, size_t cap, size_t *count_out,
                                    int64_t *total_out, struct pp_err *err);
 enum pp_status store_pg_idem_get(struct store_pg *st, const char *scope, const char *key,
                                  struct store_idem_row *out, int *found_out, struct pp_err *err);
+enum pp_status store_pg_outbox_counts(void *backend, struct pp_outbox_counts *out,
+                                      struct pp_err *err);
 enum pp_status store_pg_payouts_open_count(struct store_pg *st, struct pp_open_count *out,
                                            size_t cap, size_t *count_out, struct pp_err *err);
 enum pp_status store_pg_payouts_ended_list(struct store_pg *st, int64_t now_ms, int64_t *ids_out,

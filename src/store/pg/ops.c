@@ -144,6 +144,31 @@ static int op_shared(void *backend)
     return 1;
 }
 
+static enum pp_status op_counter_update(void *backend, const char *key,
+                                        void (*fn)(void *ctx, int64_t now_ms, int64_t *values),
+                                        void *ctx, struct pp_err *err)
+{
+    return store_pg_counter_update(backend, key, fn, ctx, err);
+}
+
+static enum pp_status op_counters_purge(void *backend, int64_t idle_ms, int64_t limit,
+                                        int64_t *deleted_out, struct pp_err *err)
+{
+    return store_pg_counters_purge(backend, idle_ms, limit, deleted_out, err);
+}
+
+static enum pp_status op_lease_take(void *backend, const char *name, const char *holder,
+                                    int64_t ttl_ms, int *held_out, struct pp_err *err)
+{
+    return store_pg_lease_take(backend, name, holder, ttl_ms, held_out, err);
+}
+
+static enum pp_status op_lease_release(void *backend, const char *name, const char *holder,
+                                       struct pp_err *err)
+{
+    return store_pg_lease_release(backend, name, holder, err);
+}
+
 static int op_ping(void *backend)
 {
     return store_pg_ping(backend);
@@ -323,6 +348,10 @@ const struct store_backend_ops store_pg_ops = {
     .admin_count = op_admin_count,
     .ping = op_ping,
     .shared = op_shared,
+    .counter_update = op_counter_update,
+    .counters_purge = op_counters_purge,
+    .lease_take = op_lease_take,
+    .lease_release = op_lease_release,
     .check = op_check,
     .payouts_create = op_payouts_create,
     .payouts_change = op_payouts_change,
@@ -346,6 +375,7 @@ const struct store_backend_ops store_pg_ops = {
     .webhook_get = store_pg_webhook_get,
     .webhook_attempts_list = store_pg_webhook_attempts_list,
     .webhook_due_list = store_pg_webhook_due_list,
+    .outbox_counts = store_pg_outbox_counts,
     .webhook_results_record = store_pg_webhook_results_record,
     .notifications_of_payout = store_pg_notifications_of_payout,
     .notifications_due = store_pg_notifications_due,

@@ -38,6 +38,9 @@ const struct store_pg_stmt_def store_pg_stmts_records[] = {
      "SELECT id FROM payouts WHERE status IN (1, 2) AND end_ms < $1::bigint"
      " ORDER BY end_ms, id LIMIT $2::bigint",
      2},
+    {PG_STMT_OUTBOX_DELIVERIES,
+     "SELECT state, count(*) FROM webhook_deliveries WHERE state IN (1, 3) GROUP BY state", 0},
+    {PG_STMT_OUTBOX_NOTIFICATIONS, "SELECT status, count(*) FROM notifications GROUP BY status", 0},
     {PG_STMT_PAYOUTS_OPEN_COUNT,
      "SELECT currency, count(*) FROM payouts WHERE status IN (1, 2)"
      " GROUP BY currency ORDER BY currency",
@@ -359,5 +362,38 @@ enum pp_status store_pg_payouts_open_count(struct store_pg *st, struct pp_open_c
     }
     PQclear(res);
     *count_out = status == PP_OK ? n : 0;
+    return status;
+}
+
+/* Counts of statement id, grouped by its first column (1..cap-1). */
+static enum pp_status counts_by(struct store_pg *st, enum pg_stmt id, int64_t *counts, int cap,
+                                struct pp_err *err)
+{
+    struct pg_params p;
+    PGresult *res = NULL;
+    pg_params_init(&p);
+    enum pp_status status = reader_query(st, id, &p, &res, "counting the outbox", err);
+    for (int i = 0; status == PP_OK && i < PQntuples(res); i++) {
+        int64_t key = pg_col_i64(res, i, 0);
+        if (key > 0 && key < cap) {
+            counts[key] = pg_col_i64(res, i, 1);
+        }
+    }
+    PQclear(res);
+    return status;
+}
+
+enum pp_status store_pg_outbox_counts(void *backend, struct pp_outbox_counts *out,
+                                      struct pp_err *err)
+{
+    int64_t states[4] = {0};
+    memset(out, 0, sizeof *out);
+    enum pp_status status = counts_by(backend, PG_STMT_OUTBOX_DELIVERIES, states, 4, err);
+    if (status == PP_OK) {
+        status = counts_by(backend, PG_STMT_OUTBOX_NOTIFICATIONS, out->notifications,
+                           PP_NOTIFY_SKIPPED + 1, err);
+    }
+    out->deliveries_pending = states[1];
+    out->deliveries_failed = states[3];
     return status;
 }

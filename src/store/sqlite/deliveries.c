@@ -230,3 +230,48 @@ enum pp_status store_sqlite_webhook_results_record(void *backend, const struct s
     struct op_results op = {.w = w, .results = results, .count = count};
     return store_sqlite_write(backend, results_run, &op, err);
 }
+
+/* Counts rows of sql, grouped by its first column (a state or status in
+** 1..cap-1), into counts[]. */
+static enum pp_status counts_by(struct store_conn *c, enum store_stmt id, const char *sql,
+                                int64_t *counts, int cap, struct pp_err *err)
+{
+    struct store_q q;
+    store_q_init(&q, c, id, sql);
+    enum pp_status status = PP_OK;
+    int rc = store_q_step(&q);
+    while (rc == SQLITE_ROW) {
+        int key = sqlite3_column_int(q.stmt, 0);
+        if (key > 0 && key < cap) {
+            counts[key] = sqlite3_column_int64(q.stmt, 1);
+        }
+        rc = store_q_step(&q);
+    }
+    if (rc != SQLITE_DONE) {
+        status = store_q_fail(&q, "counting the outbox", err);
+    }
+    store_q_reset(&q);
+    return status;
+}
+
+enum pp_status store_sqlite_outbox_counts(void *backend, struct pp_outbox_counts *out,
+                                          struct pp_err *err)
+{
+    struct store_sqlite *st = backend;
+    int64_t states[4] = {0};
+    memset(out, 0, sizeof *out);
+    struct store_conn *c = store_reader_acquire(st);
+    enum pp_status status = counts_by(c, STORE_STMT_OUTBOX_DELIVERIES,
+                                      "SELECT state, count(*) FROM webhook_deliveries"
+                                      " WHERE state IN (1, 3) GROUP BY state",
+                                      states, 4, err);
+    if (status == PP_OK) {
+        status = counts_by(c, STORE_STMT_OUTBOX_NOTIFICATIONS,
+                           "SELECT status, count(*) FROM notifications GROUP BY status",
+                           out->notifications, PP_NOTIFY_SKIPPED + 1, err);
+    }
+    store_reader_release(st, c);
+    out->deliveries_pending = states[1];
+    out->deliveries_failed = states[3];
+    return status;
+}

@@ -206,6 +206,38 @@ static int op_shared(void *backend)
     return 0;
 }
 
+/* Shared counters and leases: none on SQLite (its one server counts in
+** memory and needs no lease); core asks only when store_shared is 1. */
+static enum pp_status op_counter_update(void *backend, const char *key,
+                                        void (*fn)(void *ctx, int64_t now_ms, int64_t *values),
+                                        void *ctx, struct pp_err *err)
+{
+    (void)backend, (void)key, (void)fn, (void)ctx;
+    return pp_err_set(err, PP_INTERNAL, "shared counters need a shared database");
+}
+
+static enum pp_status op_counters_purge(void *backend, int64_t idle_ms, int64_t limit,
+                                        int64_t *deleted_out, struct pp_err *err)
+{
+    (void)backend, (void)idle_ms, (void)limit, (void)deleted_out;
+    return pp_err_set(err, PP_INTERNAL, "shared counters need a shared database");
+}
+
+static enum pp_status op_lease_take(void *backend, const char *name, const char *holder,
+                                    int64_t ttl_ms, int *held_out, struct pp_err *err)
+{
+    (void)backend, (void)name, (void)holder, (void)ttl_ms;
+    *held_out = 0;
+    return pp_err_set(err, PP_INTERNAL, "leases need a shared database");
+}
+
+static enum pp_status op_lease_release(void *backend, const char *name, const char *holder,
+                                       struct pp_err *err)
+{
+    (void)backend, (void)name, (void)holder;
+    return pp_err_set(err, PP_INTERNAL, "leases need a shared database");
+}
+
 static int op_ping(void *backend)
 {
     return store_sqlite_ping(backend);
@@ -331,6 +363,10 @@ const struct store_backend_ops store_sqlite_ops = {
     .admin_count = op_admin_count,
     .ping = op_ping,
     .shared = op_shared,
+    .counter_update = op_counter_update,
+    .counters_purge = op_counters_purge,
+    .lease_take = op_lease_take,
+    .lease_release = op_lease_release,
     .check = op_check,
     /* events and webhooks (events.c, webhooks.c, deliveries.c) */
     .outbox_configure = store_sqlite_outbox_configure,
@@ -346,6 +382,7 @@ const struct store_backend_ops store_sqlite_ops = {
     .webhook_get = store_sqlite_webhook_get,
     .webhook_attempts_list = store_sqlite_webhook_attempts_list,
     .webhook_due_list = store_sqlite_webhook_due_list,
+    .outbox_counts = store_sqlite_outbox_counts,
     .webhook_results_record = store_sqlite_webhook_results_record,
     .notifications_of_payout = store_sqlite_notifications_of_payout,
     .notifications_due = store_sqlite_notifications_due,

@@ -100,6 +100,8 @@ enum pp_status store_sqlite_webhook_get(void *backend, int64_t id, struct pp_web
 enum pp_status store_sqlite_webhook_attempts_list(void *backend, int64_t id,
                                                   struct pp_webhook_attempt *out, size_t cap,
                                                   size_t *count_out, struct pp_err *err);
+enum pp_status store_sqlite_outbox_counts(void *backend, struct pp_outbox_counts *out,
+                                          struct pp_err *err);
 enum pp_status store_sqlite_webhook_due_list(void *backend, int64_t now_ms, const int64_t *skip,
                                              size_t skip_count, struct pp_webhook_due *out,
                                              size_t cap, size_t *count_out, int64_t *next_ms_out,

@@ -55,9 +55,9 @@ function PayoutShortList({ label, answer, emptyText, moreHref }) {
       <p><${Link} href=${moreHref}>All ${answer.total} in Payouts</${Link}></p>`}`;
 }
 
-function Block({ id, title, state, children }) {
+function Block({ id, title, state, wide, children }) {
   return html`
-    <section class="card" aria-labelledby=${id}>
+    <section class=${wide ? 'card wide' : 'card'} aria-labelledby=${id}>
       <h2 id=${id}>${title}</h2>
       ${state.loading && html`<${Loading} />`}
       <${Alert} error=${state.error} />
@@ -77,7 +77,7 @@ export function Overview() {
     <section aria-labelledby="screen-title">
       <h1 id="screen-title" tabindex="-1">Overview</h1>
       <div class="cards">
-        <${Block} id="balances-title" title="Balances" state=${balances}>
+        <${Block} id="balances-title" title="Balances" state=${balances} wide=${true}>
           ${(d) => html`<${BalancesTable} label="Balances per currency" balances=${d.balances} />`}
         </${Block}>
         <${Block} id="waiting-title" title="Waiting for authorization" state=${waiting}>

@@ -49,7 +49,7 @@ function Integration({ value, onChange }) {
       <label for="auth-password">Authentication password</label>
       <div class="secret-row">
         <input id="auth-password" type=${shown ? 'text' : 'password'} readonly value=${password ?? ''}
-          placeholder=${password ? '' : 'Made when the integration is first switched on'} autocomplete="off" spellcheck="false" />
+          placeholder=${password ? '' : 'Made when the integration is first switched on'} autocomplete="off" spellcheck=${false} />
         <button type="button" disabled=${!password} aria-pressed=${shown} onClick=${() => setShown(!shown)}>${shown ? 'Hide' : 'Show'}</button>
         <button type="button" disabled=${!password} onClick=${copy}>Copy</button>
         <${ConfirmButton} label="Rotate password" danger=${true} disabled=${busy}

@@ -18,7 +18,7 @@ function OncePassword({ email, password }) {
       <p>The password of ${email} is shown only now. Hand it over safely; they change it under Account.</p>
       <label for="once-password">Password of ${email}</label>
       <div class="secret-row">
-        <input id="once-password" readonly value=${password} spellcheck="false" autocomplete="off" />
+        <input id="once-password" readonly value=${password} spellcheck=${false} autocomplete="off" />
         <button type="button" onClick=${async () => {
           try { await navigator.clipboard.writeText(password); setSaid('Copied to the clipboard.'); } catch { setSaid('Copy it by hand.'); }
         }}>Copy password</button>

@@ -1,0 +1,165 @@
+/*
+** This module implements payout/store/cluster.h on PostgreSQL: shared
+** counters and leases, on the database's clock.
+**
+** A counter update is one short transaction on a read connection: an
+** upsert that creates the row at zero or locks it (and answers its values
+** and the clock), the caller's function, an update, COMMIT. Every node's
+** update of one key waits for the one before it, so a count is exact
+** across nodes. A lease is one conditional upsert: it takes the row when
+** it is free, has run out, or is already the caller's.
+**
+** It does not know what a counter means (core/service.c, core/lockout.c)
+** nor what a lease guards (core/expiry.c).
+*/
+#include <stdlib.h>
+#include <string.h>
+
+#include "payout/base/assert.h"
+#include "payout/store/cluster.h"
+#include "store/pg/internal.h"
+
+/* Milliseconds since the Unix epoch on the database's clock (the moment
+** the statement runs, not the transaction's start). */
+#define PG_NOW_MS "(extract(epoch FROM clock_timestamp()) * 1000)::bigint"
+
+const struct store_pg_stmt_def store_pg_stmts_cluster[] = {
+    {PG_STMT_COUNTER_LOCK,
+     "INSERT INTO counters (key, touched_ms) VALUES ($1, " PG_NOW_MS ")"
+     " ON CONFLICT (key) DO UPDATE SET touched_ms = EXCLUDED.touched_ms"
+     " RETURNING v1, v2, v3, v4, v5, touched_ms",
+     1},
+    {PG_STMT_COUNTER_SAVE,
+     "UPDATE counters SET v1 = $2, v2 = $3, v3 = $4, v4 = $5, v5 = $6 WHERE key = $1", 6},
+    {PG_STMT_COUNTERS_PURGE,
+     "DELETE FROM counters WHERE key IN (SELECT key FROM counters"
+     " WHERE touched_ms < " PG_NOW_MS " - $1::bigint ORDER BY touched_ms LIMIT $2"
+     " FOR UPDATE SKIP LOCKED)",
+     2},
+    {PG_STMT_LEASE_TAKE,
+     "INSERT INTO leases AS l (name, holder, expires_ms)"
+     " VALUES ($1, $2, " PG_NOW_MS " + $3::bigint)"
+     " ON CONFLICT (name) DO UPDATE SET holder = EXCLUDED.holder,"
+     " expires_ms = EXCLUDED.expires_ms"
+     " WHERE l.holder = EXCLUDED.holder OR l.expires_ms <= EXCLUDED.expires_ms - $3::bigint"
+     " RETURNING holder",
+     3},
+    {PG_STMT_LEASE_RELEASE, "UPDATE leases SET expires_ms = 0 WHERE name = $1 AND holder = $2", 2},
+    {0, NULL, 0},
+};
+
+/* Runs one fixed statement on a read connection, outside any transaction. */
+static enum pp_status cluster_run(struct store_pg *st, enum pg_stmt id, const struct pg_params *p,
+                                  PGresult **res, const char *what, struct pp_err *err)
+{
+    struct pg_conn *c = NULL;
+    enum pp_status status = store_pg_reader_acquire(st, &c, err);
+    if (status == PP_OK) {
+        status = store_pg_run(c, id, p, res, NULL, what, err);
+        store_pg_reader_release(st, c);
+    }
+    return status;
+}
+
+/* The counter's transaction on c: lock (or create) the row, fn, save. */
+static enum pp_status counter_tx(struct pg_conn *c, const char *key, store_counter_fn fn, void *ctx,
+                                 struct pp_err *err)
+{
+    int64_t v[STORE_COUNTER_VALUES];
+    struct pg_params p;
+    PGresult *res = NULL;
+    pg_params_init(&p);
+    pg_param_text(&p, key);
+    enum pp_status status =
+        store_pg_run(c, PG_STMT_COUNTER_LOCK, &p, &res, NULL, "locking a counter", err);
+    if (status != PP_OK) {
+        goto done;
+    }
+    if (PQntuples(res) != 1) {
+        status = pp_err_set(err, PP_INTERNAL, "storage error");
+        goto done;
+    }
+    for (int i = 0; i < STORE_COUNTER_VALUES; i++) {
+        v[i] = pg_col_i64(res, 0, i);
+    }
+    int64_t now_ms = pg_col_i64(res, 0, STORE_COUNTER_VALUES);
+    fn(ctx, now_ms, v);
+    pg_params_init(&p);
+    pg_param_text(&p, key);
+    for (int i = 0; i < STORE_COUNTER_VALUES; i++) {
+        pg_param_i64(&p, v[i]);
+    }
+    status = store_pg_run(c, PG_STMT_COUNTER_SAVE, &p, NULL, NULL, "saving a counter", err);
+done:
+    PQclear(res);
+    return status;
+}
+
+enum pp_status store_pg_counter_update(struct store_pg *st, const char *key, store_counter_fn fn,
+                                       void *ctx, struct pp_err *err)
+{
+    PP_ASSERT(key != NULL && fn != NULL);
+    PP_ASSERT(strlen(key) > 0 && strlen(key) < STORE_COUNTER_KEY_BYTES);
+    struct pg_conn *c = NULL;
+    enum pp_status status = store_pg_reader_acquire(st, &c, err);
+    if (status != PP_OK) {
+        return status;
+    }
+    status = store_pg_run_sql(c, "BEGIN", NULL, NULL, NULL, "beginning a counter update", err);
+    if (status == PP_OK) {
+        status = counter_tx(c, key, fn, ctx, err);
+    }
+    if (status == PP_OK) {
+        status = store_pg_run_sql(c, "COMMIT", NULL, NULL, NULL, "saving a counter", err);
+    }
+    store_pg_read_end(c); /* rolls back whatever did not commit */
+    store_pg_reader_release(st, c);
+    return status;
+}
+
+enum pp_status store_pg_counters_purge(struct store_pg *st, int64_t idle_ms, int64_t limit,
+                                       int64_t *deleted_out, struct pp_err *err)
+{
+    struct pg_params p;
+    PGresult *res = NULL;
+    pg_params_init(&p);
+    pg_param_i64(&p, idle_ms);
+    pg_param_i64(&p, limit);
+    enum pp_status status =
+        cluster_run(st, PG_STMT_COUNTERS_PURGE, &p, &res, "purging counters", err);
+    if (deleted_out != NULL) {
+        const char *n = status == PP_OK ? PQcmdTuples(res) : "";
+        *deleted_out = n[0] != '\0' ? strtoll(n, NULL, 10) : 0;
+    }
+    PQclear(res);
+    return status;
+}
+
+enum pp_status store_pg_lease_take(struct store_pg *st, const char *name, const char *holder,
+                                   int64_t ttl_ms, int *held_out, struct pp_err *err)
+{
+    PP_ASSERT(name != NULL && holder != NULL && ttl_ms > 0);
+    struct pg_params p;
+    PGresult *res = NULL;
+    pg_params_init(&p);
+    pg_param_text(&p, name);
+    pg_param_text(&p, holder);
+    pg_param_i64(&p, ttl_ms);
+    *held_out = 0;
+    enum pp_status status = cluster_run(st, PG_STMT_LEASE_TAKE, &p, &res, "taking a lease", err);
+    if (status == PP_OK) {
+        *held_out = PQntuples(res) == 1;
+    }
+    PQclear(res);
+    return status;
+}
+
+enum pp_status store_pg_lease_release(struct store_pg *st, const char *name, const char *holder,
+                                      struct pp_err *err)
+{
+    struct pg_params p;
+    pg_params_init(&p);
+    pg_param_text(&p, name);
+    pg_param_text(&p, holder);
+    return cluster_run(st, PG_STMT_LEASE_RELEASE, &p, NULL, "releasing a lease", err);
+}

@@ -1,0 +1,293 @@
+/*
+** This module tests what a node and its PostgreSQL database survive under
+** load (spec section 10), two nodes on one database, eight client threads
+** creating payouts through both, each with an Idempotency-Key of its own
+** and retried with it (on either node) until it is answered 200:
+** - SIGKILL of one node while requests are in flight on it: the other
+**   serves on; every key ends with exactly one payout (nothing lost,
+**   nothing doubled: the blocked funds are one per key), every payout a
+**   200 announced is there, and `check` passes (no partial batch). A key
+**   whose request committed on the killed node just before it died answers
+**   409 "its answer was lost" on retry (docs/api.md): its payout stands
+**   and is counted in the funds;
+** - the database restarted under load (a fast shutdown cuts every
+**   connection): requests are answered 503 meanwhile, then the nodes
+**   reconnect by themselves and serve again; every key ends with exactly
+**   one payout and `check` passes. This cluster is the test's own
+**   (tests/pg/pg_cluster.sh in a temporary directory), so the run's
+**   shared cluster is never restarted under the other tests.
+**
+** Worker threads never assert; the main thread checks afterwards. It runs
+** only on PostgreSQL (label postgresql).
+*/
+#include "harness.h"
+#include "harness/db.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NODES 2
+#define THREADS 8
+#define KEYS_PER_THREAD 24
+/* Attempts per key (100 ms apart at most): a bound, so a node that never
+** recovers fails the test instead of hanging it. */
+#define ATTEMPTS_MAX 600
+/* Creates answered before the fault is set off. */
+#define BEFORE_FAULT 40
+
+static const char *const no_limits_env[] = {"PAYOUT_RATE_LIMIT=0", NULL};
+
+static struct pp_server nodes[NODES];
+static _Atomic int node_dead[NODES];
+static char *admin_token;
+static char *api_key;
+
+static _Atomic int answered;
+static _Atomic int unavailable; /* 503 answers */
+static _Atomic int cut;         /* no answer (connection refused or cut) */
+static long long ids[THREADS][KEYS_PER_THREAD];
+static long statuses[THREADS][KEYS_PER_THREAD]; /* the last answer of each key */
+/* 409 "its answer was lost": the node died after the commit and before
+** storing the answer; the payout stands, and the key says so. */
+static int answer_lost[THREADS][KEYS_PER_THREAD];
+
+static void *worker(void *arg)
+{
+    size_t t = (size_t)(uintptr_t)arg;
+    CURL *h = curl_easy_init();
+    for (size_t i = 0; i < KEYS_PER_THREAD; i++) {
+        char header[96];
+        snprintf(header, sizeof header, "Idempotency-Key: fault-%zu-%zu", t, i);
+        const char *const headers[] = {header, NULL};
+        char *body = pp_fmt("{\"amount\":1,\"currency\":\"CHF\","
+                            "\"startDate\":\"2031-01-01T00:00:00Z\","
+                            "\"endDate\":\"2031-06-01T00:00:00Z\",\"name\":\"Faults\","
+                            "\"description\":\"under load\",\"userName\":\"f-%zu-%zu\","
+                            "\"notification\":false}",
+                            t, i);
+        for (int a = 0; a < ATTEMPTS_MAX; a++) {
+            size_t n = (t + i + (size_t)a) % NODES;
+            n = atomic_load(&node_dead[n]) ? 1 - n : n;
+            struct pp_resp *r =
+                pp_request_post_with(&nodes[n], h, "/api/payment/create", api_key, headers, body);
+            /* No answer (refused, or cut mid-request) is -1. */
+            statuses[t][i] = r != NULL && r->status != 0 ? r->status : -1;
+            if (statuses[t][i] == -1) {
+                atomic_fetch_add(&cut, 1);
+            } else if (r->status == 503) {
+                atomic_fetch_add(&unavailable, 1);
+            } else if (r->status == 409 && r->body != NULL &&
+                       strstr(r->body, "its answer was lost") != NULL) {
+                answer_lost[t][i] = 1;
+            } else if (r->status == 200) {
+                json_t *p = json_array_get(json_object_get(r->json, "payments"), 0);
+                ids[t][i] = json_integer_value(json_object_get(p, "id"));
+            }
+            pp_resp_free(r);
+            if (statuses[t][i] == 200 || (statuses[t][i] != 503 && statuses[t][i] != -1)) {
+                break;
+            }
+            pp_sleep_ms(100);
+        }
+        atomic_fetch_add(&answered, 1);
+        free(body);
+    }
+    curl_easy_cleanup(h);
+    return NULL;
+}
+
+/* Runs the workers, sets off fault() once BEFORE_FAULT keys are answered,
+** waits for the workers. */
+static void load_with(void (*fault)(void))
+{
+    pthread_t threads[THREADS];
+    atomic_store(&answered, 0);
+    atomic_store(&unavailable, 0);
+    atomic_store(&cut, 0);
+    memset(ids, 0, sizeof ids);
+    memset(answer_lost, 0, sizeof answer_lost);
+    for (size_t t = 0; t < THREADS; t++) {
+        pthread_create(&threads[t], NULL, worker, (void *)(uintptr_t)t);
+    }
+    while (atomic_load(&answered) < BEFORE_FAULT) {
+        pp_sleep_ms(5);
+    }
+    fault();
+    for (size_t t = 0; t < THREADS; t++) {
+        pthread_join(threads[t], NULL);
+    }
+}
+
+/* Every key was answered 200 with a payout of its own (or, cut off by the
+** SIGKILL after its commit, reports its answer lost), each payout answered
+** is there (read through the node still up), and the funds are blocked
+** exactly once per key: none lost, none doubled. */
+static void exactly_once(const struct pp_server *alive, const char *deposited)
+{
+    int lost = 0;
+    for (size_t t = 0; t < THREADS; t++) {
+        for (size_t i = 0; i < KEYS_PER_THREAD; i++) {
+            if (answer_lost[t][i] && statuses[t][i] == 409) {
+                lost++;
+                continue;
+            }
+            if (statuses[t][i] != 200) {
+                fail_msg("key fault-%zu-%zu ended with %ld", t, i, statuses[t][i]);
+            }
+            for (size_t u = 0; u <= t; u++) {
+                for (size_t j = 0; j < (u == t ? i : KEYS_PER_THREAD); j++) {
+                    assert_true(ids[u][j] != ids[t][i]);
+                }
+            }
+            pp_assert_payout_status(alive, api_key, ids[t][i], "READY");
+        }
+    }
+    printf("keys whose answer was lost with a node (their payout stands): %d\n", lost);
+    char blocked[16];
+    snprintf(blocked, sizeof blocked, "%d", THREADS * KEYS_PER_THREAD);
+    char available[16];
+    snprintf(available, sizeof available, "%d", atoi(deposited) - THREADS * KEYS_PER_THREAD);
+    pp_assert_balance_now(alive, admin_token, "CHF", available, blocked, "0");
+    pp_assert_check(alive->db_path, "after the fault");
+}
+
+static void nodes_start(const char *db)
+{
+    struct pp_server_opts opts = {.db_path = db, .env = no_limits_env};
+    assert_int_equal(pp_server_start(&nodes[0], &opts), 0);
+    opts.db_path = nodes[0].db_path;
+    assert_int_equal(pp_server_start(&nodes[1], &opts), 0);
+    for (int n = 0; n < NODES; n++) {
+        atomic_store(&node_dead[n], 0);
+    }
+    admin_token = pp_admin_login(&nodes[0]);
+    char *password = pp_enable_integration(&nodes[0], admin_token);
+    api_key = pp_authenticate(&nodes[1], password);
+    free(password);
+    pp_fund(&nodes[1], admin_token, "CHF", "1000");
+}
+
+static void nodes_stop(void)
+{
+    for (int n = 0; n < NODES; n++) {
+        pp_server_destroy(&nodes[n]);
+    }
+    free(admin_token);
+    free(api_key);
+    admin_token = api_key = NULL;
+}
+
+static void kill_node0(void)
+{
+    atomic_store(&node_dead[0], 1);
+    pp_server_kill(&nodes[0]);
+}
+
+static void test_sigkill_mid_batch(void **state)
+{
+    (void)state;
+    nodes_start(NULL);
+    load_with(kill_node0);
+    printf("SIGKILL of a node under load: %d request(s) cut off, %d answered 503, all %d keys "
+           "once\n",
+           atomic_load(&cut), atomic_load(&unavailable), THREADS * KEYS_PER_THREAD);
+    exactly_once(&nodes[1], "1000");
+    nodes_stop();
+}
+
+static char cluster_dir[1024];
+
+/* Runs tests/pg/pg_cluster.sh cmd cluster_dir; returns its exit status,
+** *out (may be NULL) its output (free()). */
+static int cluster_run(const char *cmd, char **out)
+{
+    char *line = pp_fmt("'%s' %s '%s' 2>&1", PP_PG_CLUSTER_SH, cmd, cluster_dir);
+    FILE *f = popen(line, "r");
+    free(line);
+    if (f == NULL) {
+        return -1;
+    }
+    size_t cap = 4096, len = 0;
+    char *buf = calloc(1, cap);
+    size_t got;
+    while (buf != NULL && (got = fread(buf + len, 1, cap - len - 1, f)) > 0) {
+        len += got;
+        if (len + 1 == cap) {
+            char *bigger = realloc(buf, cap * 2);
+            if (bigger == NULL) {
+                break;
+            }
+            buf = bigger;
+            cap *= 2;
+        }
+        buf[len] = '\0';
+    }
+    int rc = pclose(f);
+    if (out != NULL) {
+        *out = buf;
+    } else {
+        free(buf);
+    }
+    return rc;
+}
+
+static void restart_database(void)
+{
+    char *out = NULL;
+    int rc = cluster_run("restart", &out);
+    if (rc != 0) {
+        fprintf(stderr, "pg_cluster.sh restart failed (%d): %s\n", rc, out != NULL ? out : "");
+    }
+    free(out);
+}
+
+static void test_database_restart_under_load(void **state)
+{
+    (void)state;
+    assert_int_equal(pp_temp_dir_make(cluster_dir, sizeof cluster_dir), 0);
+    char *url = NULL;
+    assert_int_equal(cluster_run("start", &url), 0);
+    assert_non_null(url);
+    url[strcspn(url, "\n")] = '\0';
+    nodes_start(url);
+    load_with(restart_database);
+    printf("the database restarted under load: %d answered 503, %d cut off, then all %d keys "
+           "once\n",
+           atomic_load(&unavailable), atomic_load(&cut), THREADS * KEYS_PER_THREAD);
+    /* While it was down the nodes said so. */
+    assert_true(atomic_load(&unavailable) > 0);
+    exactly_once(&nodes[1], "1000");
+    /* Both nodes serve again (each reconnected by itself). */
+    for (int n = 0; n < NODES; n++) {
+        struct pp_resp *r = pp_get(&nodes[n], "/api/balances", api_key);
+        pp_assert_status(r, 200);
+        pp_resp_free(r);
+    }
+    nodes_stop();
+    assert_int_equal(cluster_run("stop", NULL), 0);
+    free(url);
+    pp_temp_dir_remove(cluster_dir);
+}
+
+static int group_setup(void **state)
+{
+    (void)state;
+    if (!pp_db_is_postgres()) {
+        fprintf(stderr, "test_pg_faults: needs PP_TEST_BACKEND=postgresql\n");
+        return -1;
+    }
+    return 0;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_sigkill_mid_batch),
+        cmocka_unit_test(test_database_restart_under_load),
+    };
+    return cmocka_run_group_tests(tests, group_setup, NULL);
+}

@@ -217,6 +217,17 @@
 /* Requests the writer folds into one transaction. 64 creates per commit
 ** already amortise the fsync ~20x (measured: 6.3k tx/s vs 126k rows/s). */
 #define PP_WRITER_BATCH_MAX 256
+/* Project and recipient entries the writer keeps in memory (idcache.c):
+** a create then finds its project and recipient without a statement. The
+** bench's 10 projects and 10,000 recipients take about 40,000 entries;
+** once either bound is reached the cache starts empty again at the next
+** batch, so memory stays bounded (entries plus their bytes: ~10 MiB). */
+#define PP_WRITER_ID_CACHE_ENTRIES 65536u
+#define PP_WRITER_ID_CACHE_BYTES (8u * 1024u * 1024u)
+/* Currencies whose balance one batch keeps in memory (funds.c) and writes
+** once at its end; a batch touching more writes the oldest out early.
+** ISO 4217 has about 180, a batch rarely touches more than a few. */
+#define PP_WRITER_BALANCES_MAX 64u
 /* --- Performance: handler pool and SQLite tuning ------------------------- */
 /* Threads that run handlers which wait for a commit (every non-GET
 ** request), so the epoll workers keep serving. A commit can only group the

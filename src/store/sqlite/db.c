@@ -501,6 +501,7 @@ void store_sqlite_close(struct store_sqlite *st)
         store_conn_close(&st->readers[i]);
     }
     store_conn_close(&st->writer);
+    store_idcache_clear(&st->idcache);
     pthread_cond_destroy(&st->queue_cv);
     pthread_mutex_destroy(&st->queue_mu);
     pthread_cond_destroy(&st->readers_cv);

@@ -2,11 +2,17 @@
 ** This module implements the funds of the panel: one balance row per
 ** currency (available, blocked, paid out) and the append-only ledger that
 ** explains every change of it. store_sqlite_tx_funds_move decides every refusal
-** before it writes, then appends the ledger row and writes the balance; a
-** failure between the two breaks the whole batch (it is rolled back), so
-** a balance never moves without its ledger row even if a caller ignores
-** an error. It takes no savepoint of its own: savepoints copy the pages
-** they touch, and the writer already isolates each request (writer.c).
+** before it writes, then appends the ledger row and changes the balance.
+** The writer is the only one to change balances, so a batch reads each
+** balance it uses once, keeps it in memory (struct store_balance_cache)
+** and writes it once, just before COMMIT (store_sqlite_batch_flush): a
+** batch of creates in one currency updates its balance row once, not once
+** per payout, and refusals are decided on the exact figure all the same.
+** A failed write of it fails the whole batch (it is rolled back), so a
+** balance never moves without its ledger rows. It takes no savepoint of
+** its own: savepoints copy the pages they touch, and the writer already
+** isolates each request (writer.c), putting the cached balances back when
+** it rolls a request back to its savepoint.
 **
 ** The lifetime paid-out figure is a 128-bit integer here, kept in two
 ** columns (migration 0007): paid_out, the figure modulo 10^18, and
@@ -56,7 +62,7 @@ static int movement_shape_ok(const struct pp_movement *m)
     return 0;
 }
 
-/* The balance of b->currency (zeros when it has no row yet). */
+/* The balance of b->currency from its row (zeros when it has none yet). */
 static enum pp_status balance_read(struct store_conn *c, struct pp_balance *b, struct pp_err *err)
 {
     struct store_q q;
@@ -79,6 +85,61 @@ static enum pp_status balance_read(struct store_conn *c, struct pp_balance *b, s
     return status;
 }
 
+static enum pp_status balance_write(struct store_conn *c, const struct pp_balance *b,
+                                    struct pp_err *err);
+
+/* Writes every changed balance of the batch's cache; they stay cached. */
+static enum pp_status balances_write_out(struct store_sqlite *st, struct pp_err *err)
+{
+    enum pp_status status = PP_OK;
+    struct store_balance_cache *bc = &st->balances;
+    for (size_t i = 0; i < bc->count && status == PP_OK; i++) {
+        if (bc->slots[i].dirty) {
+            status = balance_write(&st->writer, &bc->slots[i].b, err);
+            bc->slots[i].dirty = status != PP_OK;
+        }
+    }
+    return status;
+}
+
+/* The batch's slot of `currency`, read from its row at its first use in
+** the batch. Balances change only through the writer, so the slot stays
+** true for the rest of the batch; it is written once, before COMMIT. */
+static enum pp_status balance_slot(struct store_sqlite_tx *tx, const char *currency,
+                                   struct store_balance_slot **out, struct pp_err *err)
+{
+    struct store_conn *c = store_tx_conn(tx);
+    struct store_balance_cache *bc = &tx->st->balances;
+    enum pp_status status = PP_OK;
+    for (size_t i = 0; i < bc->count; i++) {
+        if (memcmp(bc->slots[i].b.currency, currency, 4) == 0) {
+            *out = &bc->slots[i];
+            goto done;
+        }
+    }
+    if (bc->count == PP_WRITER_BALANCES_MAX) {
+        /* More currencies than slots: write them out and start over. */
+        status = balances_write_out(tx->st, err);
+        if (status != PP_OK) {
+            goto done;
+        }
+        bc->count = 0;
+    }
+    struct store_balance_slot *s = &bc->slots[bc->count];
+    memset(s, 0, sizeof *s);
+    memcpy(s->b.currency, currency, 4);
+    status = balance_read(c, &s->b, err);
+    if (status == PP_OK) {
+        bc->count++;
+        *out = s;
+    }
+done:
+    if (status != PP_OK) {
+        *out = NULL;
+    }
+    return status;
+}
+
 enum pp_status store_sqlite_tx_balance_get(struct store_sqlite_tx *tx, const char *currency,
                                            struct pp_balance *out, struct pp_err *err)
 {
@@ -87,8 +148,12 @@ enum pp_status store_sqlite_tx_balance_get(struct store_sqlite_tx *tx, const cha
     if (!store_currency_ok(currency)) {
         return pp_err_set(err, PP_INVALID_PARAMS, "currency must be 3 upper-case letters");
     }
-    memcpy(out->currency, currency, sizeof out->currency);
-    return balance_read(store_tx_conn(tx), out, err);
+    struct store_balance_slot *s = NULL;
+    enum pp_status status = balance_slot(tx, currency, &s, err);
+    if (status == PP_OK) {
+        *out = s->b;
+    }
+    return status;
 }
 
 /* b plus m's deltas into *after, refusing negatives and overflows. The
@@ -195,36 +260,72 @@ enum pp_status store_sqlite_tx_funds_move(struct store_sqlite_tx *tx, const stru
 {
     struct store_conn *c = store_tx_conn(tx);
     PP_ASSERT(m != NULL);
-    struct pp_balance before, after;
-    memset(&before, 0, sizeof before);
+    struct store_balance_slot *s = NULL;
+    struct pp_balance after;
     enum pp_status status = movement_check(m, err);
-    if (status != PP_OK) {
-        goto done;
-    }
-    memcpy(before.currency, m->currency, sizeof before.currency);
-    status = balance_read(c, &before, err);
     if (status == PP_OK) {
-        status = balance_apply(&before, m, &after, err);
+        status = balance_slot(tx, m->currency, &s, err);
     }
     if (status == PP_OK) {
-        /* Refused rows (an unknown payout) are refused before any write. */
+        status = balance_apply(&s->b, m, &after, err);
+    }
+    if (status == PP_OK) {
+        /* Refused rows (an unknown payout) are refused before any change. */
         status = ledger_append(c, m, err);
     }
     if (status == PP_OK) {
-        status = balance_write(c, &after, err);
-        if (status != PP_OK && !c->broken) {
-            /* The ledger row is in, its balance is not: only a rollback of
-            ** the whole batch can put that right. balance_apply mirrors the
-            ** schema's CHECKs, so this is a bug or a storage failure. */
-            c->broken = 1;
-            c->broken_status = PP_INTERNAL;
+        /* The ledger row is in; its balance follows in the same batch:
+        ** the slot is written before COMMIT, or the batch fails whole. */
+        s->b = after;
+        s->dirty = 1;
+        tx->st->balance_changes++;
+        if (after_out != NULL) {
+            *after_out = after;
         }
     }
-    if (status == PP_OK && after_out != NULL) {
-        *after_out = after;
-    }
-done:
     return status;
+}
+
+/* --- The writer's batch state ------------------------------------------- */
+
+void store_sqlite_batch_begin(struct store_sqlite *st)
+{
+    st->balances.count = 0;
+    store_idcache_abort(&st->idcache);
+}
+
+void store_sqlite_batch_mark(struct store_sqlite *st, struct store_batch_mark *out)
+{
+    struct store_balance_cache *saved = &st->balances_saved;
+    saved->count = st->balances.count;
+    memcpy(saved->slots, st->balances.slots, st->balances.count * sizeof saved->slots[0]);
+    out->idcache = store_idcache_mark(&st->idcache);
+}
+
+void store_sqlite_batch_undo(struct store_sqlite *st, const struct store_batch_mark *mark)
+{
+    /* ROLLBACK TO has put the rows back as they were at the mark (also
+    ** any balance written out early since), so the copy is true again. */
+    struct store_balance_cache *saved = &st->balances_saved;
+    st->balances.count = saved->count;
+    memcpy(st->balances.slots, saved->slots, saved->count * sizeof saved->slots[0]);
+    store_idcache_undo(&st->idcache, mark->idcache);
+}
+
+enum pp_status store_sqlite_batch_flush(struct store_sqlite_tx *tx, struct pp_err *err)
+{
+    (void)store_tx_conn(tx);
+    return balances_write_out(tx->st, err);
+}
+
+void store_sqlite_batch_end(struct store_sqlite *st, int committed)
+{
+    st->balances.count = 0;
+    if (committed) {
+        store_idcache_commit(&st->idcache);
+    } else {
+        store_idcache_abort(&st->idcache);
+    }
 }
 
 enum pp_status store_sqlite_balances_list(struct store_sqlite *st, struct pp_balance *out,

@@ -19,6 +19,7 @@
 #include "payout/store/events.h"
 #include "payout/store/store.h"
 #include "store/backend.h"
+#include "store/sqlite/idcache.h"
 
 /* Every statement the layer prepares. The SQL text sits next to its one use
 ** (store_q_init takes it); the enum only names the cache slot. */
@@ -208,6 +209,21 @@ struct store_req {
     ** it alone, so waking a batch takes no shared lock. */
     sem_t done;
     struct store_req *next;
+    /* Set by the writer before it wakes anyone: the requests of the same
+    ** batch this caller wakes once it is woken (writer.c), or NULL. */
+    struct store_req *wake[2];
+};
+
+/* funds.c: a balance of the open batch, read at its first use in the
+** batch and written once at its end (store_sqlite_batch_flush). */
+struct store_balance_slot {
+    struct pp_balance b;
+    int dirty; /* changed since read: to be written */
+};
+
+struct store_balance_cache {
+    struct store_balance_slot slots[PP_WRITER_BALANCES_MAX];
+    size_t count;
 };
 
 struct store_sqlite {
@@ -225,6 +241,14 @@ struct store_sqlite {
     pthread_cond_t queue_cv;
     struct store_req *head;
     struct store_req *tail;
+    /* The writer's own state (writer thread only): projects and
+    ** recipients (idcache.c); the open batch's balances and, in careful
+    ** mode, their copy at the open savepoint (funds.c); bumped by every
+    ** change of a cached balance. */
+    struct store_idcache idcache;
+    struct store_balance_cache balances;
+    struct store_balance_cache balances_saved;
+    uint64_t balance_changes;
     int stopping;
     int thread_started;
     pthread_t thread;
@@ -459,6 +483,21 @@ enum pp_status store_sqlite_tx_balance_get(struct store_sqlite_tx *tx, const cha
                                            struct pp_balance *out, struct pp_err *err);
 enum pp_status store_sqlite_tx_funds_move(struct store_sqlite_tx *tx, const struct pp_movement *m,
                                           struct pp_balance *after_out, struct pp_err *err);
+
+/* The writer's per-batch state (funds.c: balances; idcache.c: projects and
+** recipients), driven by writer.c at the batch's boundaries:
+** store_sqlite_batch_begin when a batch transaction opens (again), mark and
+** undo around a careful-mode request's savepoint, flush just before
+** COMMIT (writes the batch's balances; a failure fails the batch), end
+** after COMMIT (committed = 1) or after the batch was rolled back. */
+struct store_batch_mark {
+    size_t idcache;
+};
+void store_sqlite_batch_begin(struct store_sqlite *st);
+void store_sqlite_batch_mark(struct store_sqlite *st, struct store_batch_mark *out);
+void store_sqlite_batch_undo(struct store_sqlite *st, const struct store_batch_mark *mark);
+enum pp_status store_sqlite_batch_flush(struct store_sqlite_tx *tx, struct pp_err *err);
+void store_sqlite_batch_end(struct store_sqlite *st, int committed);
 enum pp_status store_sqlite_tx_setting_put(struct store_sqlite_tx *tx, const char *key,
                                            const char *value, struct pp_err *err);
 enum pp_status store_sqlite_tx_setting_get(struct store_sqlite_tx *tx, const char *key, char *out,

@@ -1,6 +1,8 @@
 /*
 ** This module implements the projects table: store_sqlite_tx_project_ensure finds
-** a project by its exact (case-sensitive) name or creates it.
+** a project by its exact (case-sensitive) name or creates it. Projects
+** are never renamed or deleted, so the writer's cache (idcache.c) answers
+** for a name it has seen without a statement.
 **
 ** Reading and listing projects is the read side's (reads.c).
 */
@@ -40,7 +42,13 @@ enum pp_status store_sqlite_tx_project_ensure(struct store_sqlite_tx *tx, const 
                             PP_PROJECT_NAME_BYTES_MAX);
         goto done;
     }
+    if (store_idcache_get(&tx->st->idcache, STORE_IDCACHE_PROJECT, name, len, id_out, NULL, NULL)) {
+        goto done;
+    }
     status = project_find(c, name, id_out, &found, err);
+    if (status == PP_OK && found) {
+        store_idcache_put(&tx->st->idcache, STORE_IDCACHE_PROJECT, name, len, *id_out, NULL, 0);
+    }
     if (status != PP_OK || found) {
         goto done;
     }
@@ -51,6 +59,7 @@ enum pp_status store_sqlite_tx_project_ensure(struct store_sqlite_tx *tx, const 
     store_q_int64(&q, 2, now_ms);
     if (store_q_step(&q) == SQLITE_DONE) {
         *id_out = sqlite3_last_insert_rowid(c->db);
+        store_idcache_put(&tx->st->idcache, STORE_IDCACHE_PROJECT, name, len, *id_out, NULL, 0);
     } else {
         status = store_q_fail(&q, "inserting a project", err);
     }

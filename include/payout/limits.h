@@ -228,6 +228,23 @@
 ** once at its end; a batch touching more writes the oldest out early.
 ** ISO 4217 has about 180, a batch rarely touches more than a few. */
 #define PP_WRITER_BALANCES_MAX 64u
+/* Statements the PostgreSQL writer sends in its pipeline before it reads
+** their results (store/pg/writer.c): the server writes each one's answer
+** (~60 bytes) while the writer is still sending, and both must fit the
+** socket's buffers (~200 KiB) or each side waits for the other. A full
+** queue is read first (one round trip more). */
+#define PP_PG_PIPELINE_QUEUED_MAX 256u
+/* Recipients one PostgreSQL batch remembers having checked against the
+** database (store/pg/changes.c); beyond this a recipient is checked again
+** (one more statement in the pipeline, no round trip). */
+#define PP_PG_RECIPIENT_CHECKS_MAX 512u
+/* Newest projects and recipients the PostgreSQL writer reads into its
+** empty cache (at start, after a rollback or once the cache was full):
+** a recipient takes 4 entries, so this fills about half of
+** PP_WRITER_ID_CACHE_ENTRIES in one read (~10 ms) instead of one round
+** trip per recipient the first time each comes. */
+#define PP_WRITER_WARM_RECIPIENTS 8192
+#define PP_WRITER_WARM_PROJECTS 1024
 /* --- Performance: handler pool and SQLite tuning ------------------------- */
 /* Threads that run handlers which wait for a commit (every non-GET
 ** request), so the epoll workers keep serving. A commit can only group the

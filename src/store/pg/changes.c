@@ -12,6 +12,24 @@
 ** A refusal by the schema aborts the request's part of the transaction in
 ** PostgreSQL, so a step that meets one always fails its request (the
 ** writer then undoes it alone). Decisions are the caller's.
+**
+** The round trips: a new row takes its id from the writer
+** (store_pg_tx_id_next), so nothing waits for an insert's answer; inserts,
+** status changes, audit entries and idempotency keys are sent with
+** store_pg_tx_send (queued in the fast run's pipeline, their failures
+** found at the next sync, which voids the fast run: the careful run then
+** tells each refusal to its own request). In the fast run, projects and
+** recipients come from the writer's cache (store_pg.idcache) when it has
+** them: a project's id holds for good (projects are never renamed or
+** deleted); a cached recipient is checked in the same pipeline
+** (PG_STMT_RECIPIENT_CHECK: the row must still hold exactly what the
+** cache says, once per recipient and batch), so a change made by another
+** node voids the fast run instead of being missed. When the cache was
+** filled with every stored recipient (store_pg_tx_cache_warm read fewer
+** than it asked for), an identifier it does not know is taken as new,
+** and the read that would have said so is queued instead, expecting no
+** row: a recipient another node stored since voids the fast run. The
+** careful run neither reads nor fills the cache.
 */
 #include <stdlib.h>
 #include <string.h>
@@ -26,11 +44,10 @@ const struct store_pg_stmt_def store_pg_stmts_changes[] = {
     /* DO UPDATE (not NOTHING) so that RETURNING gives the id either way; the
     ** row is locked until the batch commits. */
     {PG_STMT_PROJECT_FIND, "SELECT id FROM projects WHERE name = $1::text", 1},
+    /* Plain inserts: the find before ran under the writers' lock row, so
+    ** a clash is a bug and must not pass unseen. */
     {PG_STMT_PROJECT_INSERT,
-     "INSERT INTO projects (id, name, created_ms) VALUES (" PG_NEXT_ID(
-         "projects") ", $1::text, $2::bigint)"
-                     " ON CONFLICT (name) DO UPDATE SET name = excluded.name RETURNING id",
-     2},
+     "INSERT INTO projects (id, name, created_ms) VALUES ($3::bigint, $1::text, $2::bigint)", 3},
     {PG_STMT_RECIPIENT_BY_USER_NAME,
      "SELECT " RECIPIENT_COLUMNS " FROM recipients WHERE user_name = $1::text FOR UPDATE", 1},
     {PG_STMT_RECIPIENT_BY_PHONE_NUMBER,
@@ -39,27 +56,30 @@ const struct store_pg_stmt_def store_pg_stmts_changes[] = {
      "SELECT " RECIPIENT_COLUMNS " FROM recipients WHERE reference_id = $1::text FOR UPDATE", 1},
     {PG_STMT_RECIPIENT_INSERT,
      "INSERT INTO recipients (id, user_name, phone_number, reference_id, first_name, last_name,"
-     " email, created_ms, updated_ms) VALUES (" PG_NEXT_ID(
-         "recipients") ", $1::text, $2::text,"
-                       " $3::text, $4::text, $5::text, $6::text, $7::bigint, $7::bigint) RETURNING "
-                       "id",
-     7},
+     " email, created_ms, updated_ms) VALUES ($8::bigint, $1::text, $2::text, $3::text,"
+     " $4::text, $5::text, $6::text, $7::bigint, $7::bigint)",
+     8},
     {PG_STMT_RECIPIENT_UPDATE,
      "UPDATE recipients SET user_name = $1::text, phone_number = $2::text,"
      " reference_id = $3::text, first_name = $4::text, last_name = $5::text, email = $6::text,"
      " updated_ms = $7::bigint WHERE id = $8::bigint",
      8},
+    {PG_STMT_RECIPIENT_CHECK,
+     "SELECT 1 FROM recipients WHERE id = $1::bigint AND user_name IS NOT DISTINCT FROM $2::text"
+     " AND phone_number IS NOT DISTINCT FROM $3::text"
+     " AND reference_id IS NOT DISTINCT FROM $4::text AND first_name IS NOT DISTINCT FROM $5::text"
+     " AND last_name IS NOT DISTINCT FROM $6::text AND email IS NOT DISTINCT FROM $7::text",
+     7},
+    {PG_STMT_RECIPIENTS_WARM,
+     "SELECT " RECIPIENT_COLUMNS " FROM recipients ORDER BY id DESC LIMIT $1::bigint", 1},
+    {PG_STMT_PROJECTS_WARM, "SELECT id, name FROM projects ORDER BY id DESC LIMIT $1::bigint", 1},
     {PG_STMT_TX_PAYOUT_INSERT,
      "INSERT INTO payouts (id, project_id, recipient_id, currency, amount_minor, start_ms,"
      " end_ms, description, notification, status, created_ms, updated_ms, uuid, metadata,"
-     " authorized_ms, created_by_user) VALUES (" PG_NEXT_ID(
-         "payouts") ", $1::bigint,"
-                    " $2::bigint, $3::text, $4::bigint, $5::bigint, $6::bigint, $7::text, "
-                    "$8::bigint,"
-                    " $9::bigint, $10::bigint, $11::bigint, $12::text, $13::text, $14::bigint, "
-                    "$15::bigint)"
-                    " RETURNING id",
-     15},
+     " authorized_ms, created_by_user) VALUES ($16::bigint, $1::bigint, $2::bigint, $3::text,"
+     " $4::bigint, $5::bigint, $6::bigint, $7::text, $8::bigint, $9::bigint, $10::bigint,"
+     " $11::bigint, $12::text, $13::text, $14::bigint, $15::bigint)",
+     16},
     {PG_STMT_TX_PAYOUT_GET,
      "SELECT " PG_PAYOUT_COLUMNS " FROM payouts WHERE id = $1::bigint FOR UPDATE", 1},
     {PG_STMT_TX_PAYOUT_SET_STATUS,
@@ -88,12 +108,15 @@ const struct store_pg_stmt_def store_pg_stmts_changes[] = {
      3},
     {PG_STMT_AUDIT_INSERT,
      "INSERT INTO audit (id, at_ms, actor_kind, admin_id, addr, action, subject, detail)"
-     " VALUES (" PG_NEXT_ID("audit") ", $1::bigint, $2::bigint, $3::bigint, $4::text, $5::text,"
-                                     " $6::text, $7::text)",
-     7},
+     " VALUES ($8::bigint, $1::bigint, $2::bigint, $3::bigint, $4::text, $5::text, $6::text,"
+     " $7::text)",
+     8},
+    /* A key taken is a unique refusal (not DO NOTHING): queued, nothing
+    ** needs to read its answer; of two nodes taking one key at once, the
+    ** second waits for the first to commit, then is refused. */
     {PG_STMT_IDEM_INSERT,
      "INSERT INTO idempotency (scope, key, fingerprint, created_ms)"
-     " VALUES ($1::text, $2::text, $3::bytea, $4::bigint) ON CONFLICT DO NOTHING",
+     " VALUES ($1::text, $2::text, $3::bytea, $4::bigint)",
      4},
     {PG_STMT_IDEM_SET_RESPONSE,
      "UPDATE idempotency SET status = $3::bigint, content_type = $4::text, body = $5::bytea"
@@ -122,6 +145,11 @@ enum pp_status store_pg_tx_project_ensure(struct pg_tx *tx, const char *name, in
         return pp_err_set(err, PP_INVALID_PARAMS, "name must be 1 to %d bytes",
                           PP_PROJECT_NAME_BYTES_MAX);
     }
+    struct store_idcache *cache = &tx->st->idcache;
+    if (tx->pipelined &&
+        store_idcache_get(cache, STORE_IDCACHE_PROJECT, name, len, id_out, NULL, NULL)) {
+        return PP_OK;
+    }
     struct pg_params p;
     PGresult *res = NULL;
     pg_params_init(&p);
@@ -130,18 +158,171 @@ enum pp_status store_pg_tx_project_ensure(struct pg_tx *tx, const char *name, in
     ** writes no row version. */
     enum pp_status status =
         store_pg_tx_run(tx, PG_STMT_PROJECT_FIND, &p, &res, NULL, "finding a project", err);
-    if (status == PP_OK && PQntuples(res) == 0) {
-        PQclear(res);
-        res = NULL;
-        pg_param_i64(&p, now_ms);
-        status =
-            store_pg_tx_run(tx, PG_STMT_PROJECT_INSERT, &p, &res, NULL, "inserting a project", err);
-    }
-    if (status == PP_OK) {
+    if (status == PP_OK && PQntuples(res) == 1) {
         *id_out = pg_col_i64(res, 0, 0);
+    } else if (status == PP_OK) {
+        int64_t id = store_pg_tx_id_next(tx, PG_IDS_PROJECTS);
+        pg_param_i64(&p, now_ms);
+        pg_param_i64(&p, id);
+        status =
+            store_pg_tx_send(tx, PG_STMT_PROJECT_INSERT, &p, 1, NULL, "inserting a project", err);
+        *id_out = id;
+    }
+    PQclear(res);
+    if (status == PP_OK && tx->pipelined) {
+        store_idcache_put(cache, STORE_IDCACHE_PROJECT, name, len, *id_out, NULL, 0);
+    }
+    return status;
+}
+
+/* --- The recipient cache ---------------------------------------------------- */
+
+enum { RECIPIENT_FIELDS = 6 };
+
+static char *recipient_field(struct pp_recipient *r, int i, size_t *size_out)
+{
+    char *const fields[RECIPIENT_FIELDS] = {r->user_name,  r->phone_number, r->reference_id,
+                                            r->first_name, r->last_name,    r->email};
+    const size_t sizes[RECIPIENT_FIELDS] = {sizeof r->user_name,    sizeof r->phone_number,
+                                            sizeof r->reference_id, sizeof r->first_name,
+                                            sizeof r->last_name,    sizeof r->email};
+    *size_out = sizes[i];
+    return fields[i];
+}
+
+/* Caches r (stored, with its id) under its id and its identifiers. */
+static void recipient_cache_put(struct pg_tx *tx, const struct pp_recipient *r)
+{
+    struct pp_recipient copy = *r;
+    char packed[sizeof copy];
+    size_t len = 0;
+    for (int i = 0; i < RECIPIENT_FIELDS; i++) {
+        size_t size;
+        const char *f = recipient_field(&copy, i, &size);
+        size_t n = strlen(f) + 1;
+        memcpy(packed + len, f, n);
+        len += n;
+    }
+    struct store_idcache *cache = &tx->st->idcache;
+    store_idcache_put(cache, STORE_IDCACHE_RECIPIENT, &r->id, sizeof r->id, r->id, packed, len);
+    for (int i = 0; i < PP_IDENT_COUNT; i++) {
+        const char *value = pp_recipient_ident(r, (enum pp_ident)i);
+        if (value[0] != '\0') {
+            store_idcache_put(cache, STORE_IDCACHE_RECIPIENT_BY + (unsigned)i, value, strlen(value),
+                              r->id, NULL, 0);
+        }
+    }
+}
+
+/* The cached recipient whose identifier `which` is `value`: 1 and *out, or
+** 0 (not cached, or the cached record no longer has that value). */
+static int recipient_cache_find(struct pg_tx *tx, enum pp_ident which, const char *value,
+                                struct pp_recipient *out)
+{
+    const struct store_idcache *cache = &tx->st->idcache;
+    int64_t id = 0;
+    const void *packed = NULL;
+    size_t len = 0;
+    if (!store_idcache_get(cache, STORE_IDCACHE_RECIPIENT_BY + (unsigned)which, value,
+                           strlen(value), &id, NULL, NULL) ||
+        !store_idcache_get(cache, STORE_IDCACHE_RECIPIENT, &id, sizeof id, &id, &packed, &len)) {
+        return 0;
+    }
+    memset(out, 0, sizeof *out);
+    out->id = id;
+    const char *p = packed;
+    const char *end = p + len;
+    for (int i = 0; i < RECIPIENT_FIELDS; i++) {
+        size_t size;
+        char *f = recipient_field(out, i, &size);
+        size_t n = strnlen(p, (size_t)(end - p));
+        PP_ASSERT(p + n < end && n < size);
+        memcpy(f, p, n + 1);
+        p += n + 1;
+    }
+    return strcmp(pp_recipient_ident(out, which), value) == 0;
+}
+
+/* Notes that recipient id is known to hold in this batch: 1 when it
+** already was (a full set forgets nothing and notes nothing more). */
+static int recipient_checked(struct pg_tx *tx, int64_t id)
+{
+    size_t slot =
+        (size_t)(((uint64_t)id * 0x9E3779B97F4A7C15ull) >> 32) % PP_PG_RECIPIENT_CHECKS_MAX;
+    for (size_t probe = 0; probe < PP_PG_RECIPIENT_CHECKS_MAX; probe++) {
+        int64_t *at = &tx->recipients_checked[(slot + probe) % PP_PG_RECIPIENT_CHECKS_MAX];
+        if (*at == id) {
+            return 1;
+        }
+        if (*at == 0) {
+            *at = id;
+            return 0;
+        }
+    }
+    return 0;
+}
+
+enum pp_status store_pg_tx_cache_warm(struct pg_tx *tx, struct pp_err *err)
+{
+    PP_ASSERT(tx->pipelined);
+    struct pg_params p;
+    PGresult *res = NULL;
+    tx->st->idcache_complete = 0;
+    pg_params_init(&p);
+    pg_param_i64(&p, PP_WRITER_WARM_PROJECTS);
+    enum pp_status status =
+        store_pg_tx_run(tx, PG_STMT_PROJECTS_WARM, &p, &res, NULL, "reading projects", err);
+    for (int i = 0; status == PP_OK && i < PQntuples(res); i++) {
+        const char *name = PQgetvalue(res, i, 1);
+        store_idcache_put(&tx->st->idcache, STORE_IDCACHE_PROJECT, name, strlen(name),
+                          pg_col_i64(res, i, 0), NULL, 0);
+    }
+    PQclear(res);
+    res = NULL;
+    pg_params_init(&p);
+    pg_param_i64(&p, PP_WRITER_WARM_RECIPIENTS);
+    if (status == PP_OK) {
+        status =
+            store_pg_tx_run(tx, PG_STMT_RECIPIENTS_WARM, &p, &res, NULL, "reading recipients", err);
+    }
+    /* Fewer than asked: the cache now holds every recipient stored. */
+    tx->st->idcache_complete = status == PP_OK && PQntuples(res) < PP_WRITER_WARM_RECIPIENTS;
+    for (int i = 0; status == PP_OK && i < PQntuples(res); i++) {
+        struct pp_recipient r;
+        memset(&r, 0, sizeof r);
+        r.id = pg_col_i64(res, i, 0);
+        int bad = pg_col_text(res, i, 1, r.user_name, sizeof r.user_name);
+        bad |= pg_col_text(res, i, 2, r.phone_number, sizeof r.phone_number);
+        bad |= pg_col_text(res, i, 3, r.reference_id, sizeof r.reference_id);
+        bad |= pg_col_text(res, i, 4, r.first_name, sizeof r.first_name);
+        bad |= pg_col_text(res, i, 5, r.last_name, sizeof r.last_name);
+        bad |= pg_col_text(res, i, 6, r.email, sizeof r.email);
+        if (bad == 0) {
+            recipient_cache_put(tx, &r);
+        }
     }
     PQclear(res);
     return status;
+}
+
+/* Queues the check that recipient r, taken from the cache, still is what
+** the database holds (once per recipient and batch). */
+static enum pp_status recipient_check(struct pg_tx *tx, const struct pp_recipient *r,
+                                      struct pp_err *err)
+{
+    if (recipient_checked(tx, r->id)) {
+        return PP_OK;
+    }
+    struct pg_params p;
+    pg_params_init(&p);
+    pg_param_i64(&p, r->id);
+    pg_param_text_or_null(&p, r->user_name);
+    pg_param_text_or_null(&p, r->phone_number);
+    pg_param_text_or_null(&p, r->reference_id);
+    pg_param_text_or_null(&p, r->first_name);
+    pg_param_text_or_null(&p, r->last_name);
+    pg_param_text_or_null(&p, r->email);
+    return store_pg_tx_send(tx, PG_STMT_RECIPIENT_CHECK, &p, 1, NULL, "checking a recipient", err);
 }
 
 enum pp_status store_pg_tx_recipient_find(struct pg_tx *tx, enum pp_ident which, const char *value,
@@ -160,10 +341,25 @@ enum pp_status store_pg_tx_recipient_find(struct pg_tx *tx, enum pp_ident which,
     if (value[0] == '\0') {
         return PP_OK; /* "not set" is stored as NULL and matches nothing */
     }
+    if (tx->pipelined && recipient_cache_find(tx, which, value, out)) {
+        *found_out = 1;
+        return recipient_check(tx, out, err);
+    }
+    memset(out, 0, sizeof *out);
     struct pg_params p;
     PGresult *res = NULL;
     pg_params_init(&p);
     pg_param_text(&p, value);
+    if (tx->pipelined && tx->st->idcache_complete) {
+        /* The cache holds every recipient this node knows of: not in it,
+        ** not stored, unless another node stored it since, which the
+        ** queued read (no row expected) finds. */
+        int64_t id = 0;
+        if (!store_idcache_get(&tx->st->idcache, STORE_IDCACHE_RECIPIENT_BY + (unsigned)which,
+                               value, strlen(value), &id, NULL, NULL)) {
+            return store_pg_tx_send(tx, by[which], &p, 0, NULL, "checking a recipient is new", err);
+        }
+    }
     enum pp_status status =
         store_pg_tx_run(tx, by[which], &p, &res, NULL, "finding a recipient", err);
     if (status == PP_OK && PQntuples(res) == 1) {
@@ -179,6 +375,11 @@ enum pp_status store_pg_tx_recipient_find(struct pg_tx *tx, enum pp_ident which,
             status = pp_err_set(err, PP_INTERNAL, "storage error");
         } else {
             *found_out = 1;
+            if (tx->pipelined) {
+                /* Read in this batch: no check needed in it. */
+                recipient_cache_put(tx, out);
+                recipient_checked(tx, out->id);
+            }
         }
     }
     PQclear(res);
@@ -215,22 +416,25 @@ enum pp_status store_pg_tx_recipient_save(struct pg_tx *tx, struct pp_recipient 
     pg_param_text_or_null(&p, r->last_name);
     pg_param_text_or_null(&p, r->email);
     pg_param_i64(&p, now_ms);
-    if (r->id != 0) {
-        pg_param_i64(&p, r->id);
-    }
-    enum pp_status status =
-        store_pg_tx_run(tx, r->id == 0 ? PG_STMT_RECIPIENT_INSERT : PG_STMT_RECIPIENT_UPDATE, &p,
-                        &res, &fail, "saving a recipient", err);
+    int64_t id = r->id != 0 ? r->id : store_pg_tx_id_next(tx, PG_IDS_RECIPIENTS);
+    pg_param_i64(&p, id);
+    enum pp_status status = r->id == 0 ? store_pg_tx_send(tx, PG_STMT_RECIPIENT_INSERT, &p, 1,
+                                                          &fail, "inserting a recipient", err)
+                                       : store_pg_tx_run(tx, PG_STMT_RECIPIENT_UPDATE, &p, &res,
+                                                         &fail, "saving a recipient", err);
     if (fail == PG_FAIL_UNIQUE) {
         status = pp_err_set(err, PP_INVALID_PARAMS, "%s already belongs to another recipient",
                             recipient_clash_name(tx->conn->constraint));
     } else if (fail == PG_FAIL_CONSTRAINT) {
         status = pp_err_set(err, PP_INVALID_PARAMS,
                             "a recipient needs an identifier, and fields within their limits");
-    } else if (status == PP_OK && r->id == 0) {
-        r->id = pg_col_i64(res, 0, 0);
-    } else if (status == PP_OK && changed(res) == 0) {
+    } else if (status == PP_OK && r->id != 0 && changed(res) == 0) {
         status = pp_err_set(err, PP_NOT_FOUND, "recipient %lld not found", (long long)r->id);
+    } else if (status == PP_OK) {
+        r->id = id;
+        if (tx->pipelined) {
+            recipient_cache_put(tx, r);
+        }
     }
     PQclear(res);
     return status;
@@ -243,7 +447,6 @@ enum pp_status store_pg_tx_payout_insert(struct pg_tx *tx, struct pp_payout *p, 
         return pp_err_set(err, PP_INVALID_PARAMS, "currency must be 3 upper-case letters");
     }
     struct pg_params q;
-    PGresult *res = NULL;
     enum pg_fail fail = PG_FAIL_NONE;
     pg_params_init(&q);
     pg_param_i64(&q, p->project_id);
@@ -261,17 +464,18 @@ enum pp_status store_pg_tx_payout_insert(struct pg_tx *tx, struct pp_payout *p, 
     pg_param_text_or_null(&q, p->metadata);
     pg_param_i64_or_null(&q, p->authorized_ms);
     pg_param_i64_or_null(&q, p->created_by_user);
+    int64_t id = store_pg_tx_id_next(tx, PG_IDS_PAYOUTS);
+    pg_param_i64(&q, id);
     enum pp_status status =
-        store_pg_tx_run(tx, PG_STMT_TX_PAYOUT_INSERT, &q, &res, &fail, "inserting a payout", err);
+        store_pg_tx_send(tx, PG_STMT_TX_PAYOUT_INSERT, &q, 1, &fail, "inserting a payout", err);
     if (fail == PG_FAIL_CONSTRAINT && strstr(tx->conn->constraint, "fkey") != NULL) {
         status = pp_err_set(err, PP_INVALID_PARAMS, "unknown project or recipient");
     } else if (fail == PG_FAIL_CONSTRAINT || fail == PG_FAIL_UNIQUE) {
         pp_log(PP_LOG_WARN, "store: payout refused by the schema: %s", tx->conn->constraint);
         status = pp_err_set(err, PP_INVALID_PARAMS, "payout fields out of range");
     } else if (status == PP_OK) {
-        p->id = pg_col_i64(res, 0, 0);
+        p->id = id;
     }
-    PQclear(res);
     return status;
 }
 
@@ -311,14 +515,18 @@ enum pp_status store_pg_tx_payout_set_status(struct pg_tx *tx, int64_t id, enum 
     pg_param_i64(&p, now_ms);
     pg_param_text_or_null(&p, reference);
     pg_param_i64_or_null(&p, by_user);
-    enum pp_status status = store_pg_tx_run(tx, PG_STMT_TX_PAYOUT_SET_STATUS, &p, &res, &fail,
-                                            "changing a payout's status", err);
+    /* Fast run: queued, one row expected (the caller read and locked it). */
+    enum pp_status status = tx->pipelined
+                                ? store_pg_tx_send(tx, PG_STMT_TX_PAYOUT_SET_STATUS, &p, 1, &fail,
+                                                   "changing a payout's status", err)
+                                : store_pg_tx_run(tx, PG_STMT_TX_PAYOUT_SET_STATUS, &p, &res, &fail,
+                                                  "changing a payout's status", err);
     if (fail == PG_FAIL_CONSTRAINT || fail == PG_FAIL_UNIQUE) {
         /* The caller checks transitions; the schema refusing one is a bug. */
         pp_log(PP_LOG_ERROR, "store: payout %lld -> %s refused: %s", (long long)id,
                pp_payout_status_name(to), tx->conn->constraint);
         status = pp_err_set(err, PP_INTERNAL, "storage error");
-    } else if (status == PP_OK && changed(res) == 0) {
+    } else if (status == PP_OK && res != NULL && changed(res) == 0) {
         status = pp_err_set(err, PP_NOT_FOUND, "payout %lld not found", (long long)id);
     }
     PQclear(res);
@@ -455,8 +663,9 @@ enum pp_status store_pg_tx_audit_append(struct pg_tx *tx, const struct pp_audit 
     pg_param_text(&p, a->action);
     pg_param_text_or_null(&p, fit_text(a->subject ? a->subject : "", subject, sizeof subject));
     pg_param_text_or_null(&p, fit_text(a->detail ? a->detail : "", detail, sizeof detail));
-    return store_pg_tx_run(tx, PG_STMT_AUDIT_INSERT, &p, NULL, NULL, "appending to the audit log",
-                           err);
+    pg_param_i64(&p, store_pg_tx_id_next(tx, PG_IDS_AUDIT));
+    return store_pg_tx_send(tx, PG_STMT_AUDIT_INSERT, &p, 1, NULL, "appending to the audit log",
+                            err);
 }
 
 enum pp_status store_pg_tx_idem_insert(struct pg_tx *tx, const char *scope, const char *key,
@@ -465,19 +674,21 @@ enum pp_status store_pg_tx_idem_insert(struct pg_tx *tx, const char *scope, cons
 {
     PP_ASSERT(scope != NULL && key != NULL && fingerprint != NULL);
     struct pg_params p;
-    PGresult *res = NULL;
     pg_params_init(&p);
     pg_param_text(&p, scope);
     pg_param_text(&p, key);
     pg_param_bytes(&p, fingerprint, STORE_IDEM_FINGERPRINT_BYTES);
     pg_param_i64(&p, created_ms);
-    enum pp_status status = store_pg_tx_run(tx, PG_STMT_IDEM_INSERT, &p, &res, NULL,
-                                            "recording an idempotency key", err);
-    if (status == PP_OK && changed(res) == 0) {
+    enum pg_fail fail = PG_FAIL_NONE;
+    enum pp_status status = store_pg_tx_send(tx, PG_STMT_IDEM_INSERT, &p, 1, &fail,
+                                             "recording an idempotency key", err);
+    if (fail == PG_FAIL_UNIQUE) {
         status = pp_err_set(err, PP_CONFLICT,
                             "this Idempotency-Key was already used by another request");
+    } else if (fail == PG_FAIL_CONSTRAINT) {
+        pp_log(PP_LOG_ERROR, "store: an idempotency key was refused: %s", tx->conn->constraint);
+        status = pp_err_set(err, PP_INTERNAL, "storage error");
     }
-    PQclear(res);
     return status;
 }
 

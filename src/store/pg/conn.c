@@ -341,6 +341,24 @@ enum pp_status store_pg_run(struct pg_conn *c, enum pg_stmt id, const struct pg_
     return store_pg_result(c, res, res_out, fail_out, what, err);
 }
 
+int store_pg_send(struct pg_conn *c, enum pg_stmt id, const char *sql, const struct pg_params *p)
+{
+    PP_ASSERT((unsigned)id <= PG_STMT_COUNT && (id != PG_STMT_COUNT || sql != NULL));
+    if (c->pg == NULL) {
+        return 0;
+    }
+    int n = p != NULL ? p->n : 0;
+    const char *const *values = p != NULL ? p->values : NULL;
+    const int *lengths = p != NULL ? p->lengths : NULL;
+    const int *formats = p != NULL ? p->formats : NULL;
+    if (id == PG_STMT_COUNT) {
+        return PQsendQueryParams(c->pg, sql, n, NULL, values, lengths, formats, 0) == 1;
+    }
+    char name[16];
+    stmt_name(id, name);
+    return PQsendQueryPrepared(c->pg, name, n, values, lengths, formats, 0) == 1;
+}
+
 enum pp_status store_pg_run_sql(struct pg_conn *c, const char *sql, const struct pg_params *p,
                                 PGresult **res_out, enum pg_fail *fail_out, const char *what,
                                 struct pp_err *err)

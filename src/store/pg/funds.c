@@ -2,13 +2,21 @@
 ** This module implements the funds on PostgreSQL: one balance row per
 ** currency and the append-only ledger, inside the writer's transaction.
 **
-** Several nodes move funds of one currency at once, so the balance is
-** never read, checked and written back: a move is ONE conditional update,
-** "available = available + d WHERE available + d >= 0 ...", which locks
-** the row until the batch commits and changes nothing when the figure
-** would go negative or past its bound (no row back: the refusal is then
-** explained from a plain read). The ledger row follows in the same
-** transaction. The lifetime paid-out figure is kept in two columns
+** Every batch holds the writers' lock row (writer.c), so while it runs no
+** other node moves funds. A balance is read and locked (FOR UPDATE) at
+** its first use in a batch and then kept in the batch's memory
+** (struct pg_balance_slot): each move is checked against the exact
+** running figure and applied there, its ledger row is queued in the
+** pipeline, and the row is written once, at the end of the batch
+** (store_pg_tx_balances_flush), with the figures the ledger rows add up
+** to; CHECK (available >= 0) and the other CHECKs of the table stay the
+** last defence. A request that fails gives its moves back (the writer
+** restores the slots). A batch touching more than PP_WRITER_BALANCES_MAX
+** currencies moves the others with ONE conditional update each,
+** "available = available + d WHERE available + d >= 0 ...", which changes
+** nothing when the figure would go negative or past its bound (the
+** refusal is then explained from a plain read). The ledger row follows in
+** the same transaction. The lifetime paid-out figure is kept in two columns
 ** (migration 0007): paid_out modulo 10^18 and paid_out_e18, the carried
 ** 10^18s; it is read as one exact numeric.
 **
@@ -37,17 +45,19 @@ const struct store_pg_stmt_def store_pg_stmts_funds[] = {
      " AND blocked + $3::bigint BETWEEN 0 AND 999999999999999999"
      " RETURNING available, blocked, " PAID_OUT_WHOLE,
      4},
+    {PG_STMT_BALANCE_SET,
+     "UPDATE balances SET available = $2::bigint, blocked = $3::bigint, paid_out = $4::bigint,"
+     " paid_out_e18 = $5::bigint WHERE currency = $1::text",
+     5},
     {PG_STMT_BALANCE_CREATE,
      "INSERT INTO balances (currency, available, blocked, paid_out, paid_out_e18)"
      " VALUES ($1::text, 0, 0, 0, 0) ON CONFLICT (currency) DO NOTHING",
      1},
     {PG_STMT_LEDGER_INSERT,
      "INSERT INTO ledger (id, at_ms, currency, kind, d_available, d_blocked, d_paid_out,"
-     " payout_id, reference, admin_id) VALUES (" PG_NEXT_ID(
-         "ledger") ", $1::bigint, $2::text,"
-                   " $3::bigint, $4::bigint, $5::bigint, $6::bigint, $7::bigint, $8::text, "
-                   "$9::bigint)",
-     9},
+     " payout_id, reference, admin_id) VALUES ($10::bigint, $1::bigint, $2::text,"
+     " $3::bigint, $4::bigint, $5::bigint, $6::bigint, $7::bigint, $8::text, $9::bigint)",
+     10},
     {PG_STMT_COUNT, NULL, 0},
 };
 
@@ -81,9 +91,10 @@ static int balance_row(const PGresult *res, struct pp_balance *b)
     return pg_col_i128(res, 0, 2, &b->paid_out);
 }
 
-/* Reads and locks the balance of b->currency (zeros and no lock when it
-** has no row). */
-static enum pp_status balance_lock(struct pg_tx *tx, struct pp_balance *b, struct pp_err *err)
+/* Reads and locks the balance of b->currency (zeros, no lock and
+** *found_out 0 when it has no row; found_out may be NULL). */
+static enum pp_status balance_lock(struct pg_tx *tx, struct pp_balance *b, int *found_out,
+                                   struct pp_err *err)
 {
     struct pg_params p;
     PGresult *res = NULL;
@@ -96,7 +107,37 @@ static enum pp_status balance_lock(struct pg_tx *tx, struct pp_balance *b, struc
     if (status == PP_OK && PQntuples(res) == 1 && balance_row(res, b) != 0) {
         status = pp_err_set(err, PP_INTERNAL, "storage error");
     }
+    if (found_out != NULL) {
+        *found_out = status == PP_OK && PQntuples(res) == 1;
+    }
     PQclear(res);
+    return status;
+}
+
+/* The batch's slot of currency, read and locked now when it has none yet
+** (*out NULL and PP_OK: every slot is taken, the caller goes to the row). */
+static enum pp_status slot_get(struct pg_tx *tx, const char *currency, struct pg_balance_slot **out,
+                               struct pp_err *err)
+{
+    struct pg_batch_state *bs = &tx->state;
+    *out = NULL;
+    for (size_t i = 0; i < bs->balances_count; i++) {
+        if (memcmp(bs->balances[i].b.currency, currency, 4) == 0) {
+            *out = &bs->balances[i];
+            return PP_OK;
+        }
+    }
+    if (bs->balances_count == PP_WRITER_BALANCES_MAX) {
+        return PP_OK;
+    }
+    struct pg_balance_slot slot;
+    memset(&slot, 0, sizeof slot);
+    memcpy(slot.b.currency, currency, 4);
+    enum pp_status status = balance_lock(tx, &slot.b, &slot.present, err);
+    if (status == PP_OK) {
+        bs->balances[bs->balances_count] = slot;
+        *out = &bs->balances[bs->balances_count++];
+    }
     return status;
 }
 
@@ -109,7 +150,14 @@ enum pp_status store_pg_tx_balance_get(struct pg_tx *tx, const char *currency,
         return pp_err_set(err, PP_INVALID_PARAMS, "currency must be 3 upper-case letters");
     }
     memcpy(out->currency, currency, sizeof out->currency);
-    return balance_lock(tx, out, err);
+    struct pg_balance_slot *slot = NULL;
+    enum pp_status status = slot_get(tx, currency, &slot, err);
+    if (status == PP_OK && slot != NULL) {
+        *out = slot->b;
+    } else if (status == PP_OK) {
+        status = balance_lock(tx, out, NULL, err);
+    }
+    return status;
 }
 
 /* The refusal a move that changed no row meets, from the balance b. */
@@ -157,7 +205,7 @@ static enum pp_status balance_move(struct pg_tx *tx, const struct pp_movement *m
         struct pp_balance b;
         memset(&b, 0, sizeof b);
         memcpy(b.currency, m->currency, sizeof b.currency);
-        status = balance_lock(tx, &b, err);
+        status = balance_lock(tx, &b, NULL, err);
         if (status == PP_OK) {
             status = move_refusal(&b, m, err);
         }
@@ -171,6 +219,61 @@ static enum pp_status balance_move(struct pg_tx *tx, const struct pp_movement *m
     if (status == PP_OK) {
         pp_log(PP_LOG_ERROR, "store: a move in %s changed no balance row", m->currency);
         status = pp_err_set(err, PP_INTERNAL, "storage error");
+    }
+    return status;
+}
+
+/* Applies m to the batch's slot of its currency (the row is written at
+** the end of the batch), creating the row at zero first when it has none. */
+static enum pp_status slot_move(struct pg_tx *tx, struct pg_balance_slot *slot,
+                                const struct pp_movement *m, struct pp_err *err)
+{
+    enum pp_status status = move_refusal(&slot->b, m, err);
+    if (status == PP_OK && !slot->present) {
+        struct pg_params p;
+        pg_params_init(&p);
+        pg_param_text(&p, m->currency);
+        status =
+            store_pg_tx_run(tx, PG_STMT_BALANCE_CREATE, &p, NULL, NULL, "creating a balance", err);
+        if (status == PP_OK) {
+            status = balance_lock(tx, &slot->b, &slot->present, err);
+        }
+        if (status == PP_OK && !slot->present) {
+            pp_log(PP_LOG_ERROR, "store: the balance of %s was not created", m->currency);
+            status = pp_err_set(err, PP_INTERNAL, "storage error");
+        }
+        if (status == PP_OK) {
+            status = move_refusal(&slot->b, m, err);
+        }
+    }
+    if (status == PP_OK) {
+        slot->b.available += m->d_available;
+        slot->b.blocked += m->d_blocked;
+        slot->b.paid_out += m->d_paid_out;
+        slot->dirty = 1;
+    }
+    return status;
+}
+
+enum pp_status store_pg_tx_balances_flush(struct pg_tx *tx, struct pp_err *err)
+{
+    enum pp_status status = PP_OK;
+    const __int128 e18 = (__int128)1000000000000000000;
+    for (size_t i = 0; i < tx->state.balances_count && status == PP_OK; i++) {
+        struct pg_balance_slot *slot = &tx->state.balances[i];
+        if (!slot->dirty) {
+            continue;
+        }
+        PP_ASSERT(slot->present && slot->b.paid_out >= 0);
+        struct pg_params p;
+        pg_params_init(&p);
+        pg_param_text(&p, slot->b.currency);
+        pg_param_i64(&p, slot->b.available);
+        pg_param_i64(&p, slot->b.blocked);
+        pg_param_i64(&p, (int64_t)(slot->b.paid_out % e18));
+        pg_param_i64(&p, (int64_t)(slot->b.paid_out / e18));
+        status = store_pg_tx_send(tx, PG_STMT_BALANCE_SET, &p, 1, NULL, "writing a balance", err);
+        slot->dirty = 0;
     }
     return status;
 }
@@ -190,8 +293,9 @@ static enum pp_status ledger_append(struct pg_tx *tx, const struct pp_movement *
     pg_param_i64_or_null(&p, m->payout_id > 0 ? m->payout_id : 0);
     pg_param_text_or_null(&p, m->reference);
     pg_param_i64_or_null(&p, m->admin_id > 0 ? m->admin_id : 0);
+    pg_param_i64(&p, store_pg_tx_id_next(tx, PG_IDS_LEDGER));
     enum pp_status status =
-        store_pg_tx_run(tx, PG_STMT_LEDGER_INSERT, &p, NULL, &fail, "appending to the ledger", err);
+        store_pg_tx_send(tx, PG_STMT_LEDGER_INSERT, &p, 1, &fail, "appending to the ledger", err);
     if (fail == PG_FAIL_CONSTRAINT && strstr(tx->conn->constraint, "payout") != NULL) {
         status =
             pp_err_set(err, PP_INVALID_PARAMS, "payout %lld not found", (long long)m->payout_id);
@@ -222,7 +326,14 @@ enum pp_status store_pg_tx_funds_move(struct pg_tx *tx, const struct pp_movement
         return pp_err_set(err, PP_INTERNAL, "storage error");
     }
     memcpy(after.currency, m->currency, sizeof after.currency);
-    status = balance_move(tx, m, &after, err);
+    struct pg_balance_slot *slot = NULL;
+    status = slot_get(tx, m->currency, &slot, err);
+    if (status == PP_OK && slot != NULL) {
+        status = slot_move(tx, slot, m, err);
+        after = slot->b;
+    } else if (status == PP_OK) {
+        status = balance_move(tx, m, &after, err);
+    }
     if (status == PP_OK) {
         status = ledger_append(tx, m, err);
     }

@@ -23,6 +23,7 @@
 #include "payout/store/store.h"
 #include "payout/store/users.h"
 #include "store/backend.h"
+#include "store/sqlite/idcache.h"
 
 /* Every fixed statement of the backend; its SQL sits in the module that
 ** uses it (one store_pg_stmt_def table per module, gathered by conn.c). */
@@ -71,6 +72,9 @@ enum pg_stmt {
     PG_STMT_RECIPIENT_BY_REFERENCE_ID,
     PG_STMT_RECIPIENT_INSERT,
     PG_STMT_RECIPIENT_UPDATE,
+    PG_STMT_RECIPIENT_CHECK,
+    PG_STMT_RECIPIENTS_WARM,
+    PG_STMT_PROJECTS_WARM,
     PG_STMT_TX_PAYOUT_INSERT,
     PG_STMT_TX_PAYOUT_GET,
     PG_STMT_TX_PAYOUT_SET_STATUS,
@@ -85,9 +89,11 @@ enum pg_stmt {
     PG_STMT_BALANCE_LOCK,
     PG_STMT_BALANCE_MOVE,
     PG_STMT_BALANCE_CREATE,
+    PG_STMT_BALANCE_SET,
     PG_STMT_LEDGER_INSERT,
     /* writer.c */
     PG_STMT_WRITE_LOCK,
+    PG_STMT_WRITE_IDS,
     /* users.c: users and sessions */
     PG_STMT_USER_GET,
     PG_STMT_USER_GET_FOR_UPDATE,
@@ -140,8 +146,21 @@ extern const struct store_pg_stmt_def store_pg_stmts_cluster[];
 ** key's index answers it at once), never the identity sequence's, so ids
 ** are what SQLite gives: a rolled-back insert leaves no gap and the ids of
 ** one list are consecutive. Safe because every write batch holds the lock
-** row (writer.c): one node writes at a time. */
+** row (writer.c): one node writes at a time. The tables of enum pg_ids
+** take their ids from the writer instead (store_pg_tx_id_next), which
+** reads their largest ids once per batch: every insert into those tables
+** must go through it. */
 #define PG_NEXT_ID(table) "(SELECT COALESCE(max(id), 0) + 1 FROM " table ")"
+
+/* The tables whose new ids the writer hands out (store_pg_tx_id_next). */
+enum pg_ids {
+    PG_IDS_PAYOUTS,
+    PG_IDS_LEDGER,
+    PG_IDS_AUDIT,
+    PG_IDS_RECIPIENTS,
+    PG_IDS_PROJECTS,
+    PG_IDS_COUNT
+};
 
 /* One libpq connection. Used by one thread at a time (the writer, or who
 ** holds it from the read pool). pg NULL: not connected (the next use
@@ -185,6 +204,18 @@ struct store_pg {
     unsigned readers_idle_count;
     pthread_mutex_t readers_mu;
     pthread_cond_t readers_cv;
+    /* The writer's projects and recipients (changes.c; writer thread only).
+    ** Projects are never renamed or deleted, so a committed entry holds
+    ** for good; a recipient may change on another node, so each one taken
+    ** from it is checked again in the batch (PG_STMT_RECIPIENT_CHECK). */
+    struct store_idcache idcache;
+    /* The cache was filled with every recipient stored (changes.c). */
+    int idcache_complete;
+    uint64_t batch_no; /* the batch running (recipients checked in it) */
+    /* The writer's profile, logged when it stops (writer.c). */
+    struct pg_writer_profile {
+        uint64_t batches, requests, round_trips, careful, lock_ns, commit_ns, total_ns;
+    } profile;
 };
 
 /* --- Connections (conn.c) ------------------------------------------------ */
@@ -267,6 +298,10 @@ enum pp_status store_pg_run(struct pg_conn *c, enum pg_stmt id, const struct pg_
 enum pp_status store_pg_run_sql(struct pg_conn *c, const char *sql, const struct pg_params *p,
                                 PGresult **res_out, enum pg_fail *fail_out, const char *what,
                                 struct pp_err *err);
+/* Sends fixed statement id (or, with id PG_STMT_COUNT, the SQL text sql)
+** with p (NULL: none) in c's pipeline without waiting: 1, or 0 when it
+** could not be sent (the link is gone). p is copied. */
+int store_pg_send(struct pg_conn *c, enum pg_stmt id, const char *sql, const struct pg_params *p);
 /* Classifies a finished result (PGRES_COMMAND_OK / TUPLES_OK are NONE). */
 enum pg_fail store_pg_fail_of(const struct pg_conn *c, const PGresult *res);
 /* Logs a failed res and sets err; returns PP_UNAVAILABLE or PP_INTERNAL. */
@@ -286,6 +321,31 @@ void store_pg_read_end(struct pg_conn *c);
 
 /* --- Writes (writer.c) -------------------------------------------------- */
 
+/* A statement sent in the writer's pipeline whose result is read at the
+** next sync (writer.c). */
+struct pg_queued {
+    enum pg_stmt id; /* PG_STMT_COUNT: SQL text (BEGIN, COMMIT) */
+    const char *what;
+    size_t req;            /* the request of the batch that sent it */
+    int64_t rows_expected; /* -1: any */
+};
+
+/* A balance the batch holds in memory (funds.c): read and locked at its
+** first use in the batch, changed there, written back once at its end. */
+struct pg_balance_slot {
+    struct pp_balance b;
+    int present; /* the row exists (else b is zeros and nothing is locked) */
+    int dirty;   /* b differs from the row: written at the end of the batch */
+};
+
+/* What the batch keeps in memory and a failed request must give back:
+** the next ids, the balances. */
+struct pg_batch_state {
+    int64_t last_id[PG_IDS_COUNT]; /* the largest id of each table so far */
+    size_t balances_count;
+    struct pg_balance_slot balances[PP_WRITER_BALANCES_MAX];
+};
+
 /* What a write callback holds: the writer's connection inside the batch's
 ** transaction. */
 struct pg_tx {
@@ -298,9 +358,27 @@ struct pg_tx {
     ** serialization failure): the whole batch goes; broken_status says how. */
     int broken;
     enum pp_status broken_status;
-    /* Rows this request changed (a failed request that changed none needs
-    ** no undo). */
+    /* Rows this request changed, or statements it queued (a failed request
+    ** that changed none needs no undo). */
     int64_t changes;
+    /* The request running now (its place in the batch). */
+    size_t req;
+    /* The fast run: statements whose results nothing waits for are queued
+    ** in the connection's pipeline and read at the next sync; the careful
+    ** run (one savepoint per request) runs each statement alone. */
+    int pipelined;
+    size_t queued;
+    struct pg_queued queue[PP_PG_PIPELINE_QUEUED_MAX];
+    /* A queued statement failed or changed an unexpected number of rows:
+    ** the fast run is void and the batch runs again carefully. */
+    int queue_failed;
+    /* The batch's ids and balances. */
+    struct pg_batch_state state;
+    /* Recipients taken from the writer's cache and checked in this batch
+    ** (an open-addressing set of ids, 0 = empty; changes.c). */
+    int64_t recipients_checked[PP_PG_RECIPIENT_CHECKS_MAX];
+    /* Round trips to the server in this batch (the writer's profile). */
+    uint64_t round_trips;
 };
 
 /* Runs fn(tx, arg, err) in the next batch and waits until that batch has
@@ -318,6 +396,25 @@ void store_pg_writer_stop(struct store_pg *st);
 enum pp_status store_pg_tx_run(struct pg_tx *tx, enum pg_stmt id, const struct pg_params *p,
                                PGresult **res_out, enum pg_fail *fail_out, const char *what,
                                struct pp_err *err);
+/* Runs fixed statement id inside tx when nothing needs its result now: in
+** the fast run it is queued in the pipeline (PP_OK at once; a failure, or
+** a row count other than rows_expected when that is >= 0, is found at the
+** next sync and voids the fast run, so the batch runs again carefully),
+** in the careful run it runs at once as store_pg_tx_run, a row count
+** other than rows_expected then being PP_INTERNAL. fail_out as there:
+** always PG_FAIL_NONE when queued. p is copied. */
+enum pp_status store_pg_tx_send(struct pg_tx *tx, enum pg_stmt id, const struct pg_params *p,
+                                int64_t rows_expected, enum pg_fail *fail_out, const char *what,
+                                struct pp_err *err);
+/* The id of the next new row of `table` in this batch (consecutive; a
+** request that fails gives its ids back). */
+int64_t store_pg_tx_id_next(struct pg_tx *tx, enum pg_ids table);
+/* Fills the writer's empty cache with the newest projects and recipients
+** (changes.c; the fast run's first batch after the cache emptied). */
+enum pp_status store_pg_tx_cache_warm(struct pg_tx *tx, struct pp_err *err);
+/* Queues the write of every balance the batch changed (writer.c calls it
+** once, after the last request). */
+enum pp_status store_pg_tx_balances_flush(struct pg_tx *tx, struct pp_err *err);
 
 /* The steps write operations are made of (changes.c, funds.c), with the
 ** contracts of the store_tx_* functions of the same name in store.h, run

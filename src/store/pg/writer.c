@@ -4,30 +4,46 @@
 ** sleep; the writer takes whatever is queued (up to PP_WRITER_BATCH_MAX),
 ** runs it as ONE transaction, commits once (one WAL flush for the batch)
 ** and only then wakes each caller with its own result. Several nodes each
-** run their own writer on the one database; their transactions meet on
-** row locks (balance rows, taken in a fixed order by the operations) and
-** unique keys (INSERT ... ON CONFLICT), never on advisory locks.
+** run their own writer on the one database; every batch first takes the
+** lock row (schema_lock, as migrations do), so the writers of all nodes
+** take turns and never deadlock, and no advisory lock is needed.
 **
-** Isolation of requests: the batch first runs without savepoints. A
-** request that fails without having changed a row and without a failed
-** statement needs no undo. One that changed rows, or whose statement
-** failed (PostgreSQL then aborts the transaction), cannot be undone alone:
-** the writer rolls back and runs the batch again with one savepoint per
-** request, rolling a failed one back to its savepoint. Callbacks are
-** written to be run again (store.h).
+** The fast run is pipelined (libpq's pipeline mode): BEGIN, the lock row
+** and one read of the largest ids (the batch hands out ids itself) go in
+** one round trip; after that a statement whose result nothing waits for
+** (a payout, ledger, audit, recipient or project insert with its id
+** already known, an idempotency key, a status change, a recipient check,
+** the balances written once at the end) is only queued, and its result is
+** read at the next sync: when a statement whose result is needed is sent
+** (that one waits, and with it everything queued), when the queue is full,
+** and before COMMIT. So a create whose project, recipient and balance the
+** writer already holds costs no round trip of its own.
+**
+** Isolation of requests: a request that fails without having changed a
+** row and without a failed statement needs no undo (what it took of the
+** batch's ids and balances in memory is given back). One that changed
+** rows, whose statement failed (PostgreSQL then aborts the transaction),
+** or any queued statement that failed or changed another number of rows
+** than it should (found at a sync, maybe while a later request runs)
+** voids the fast run: the writer rolls back and runs the batch again
+** carefully, each statement alone and one savepoint per request, rolling
+** a failed one back to its savepoint, so a refusal is told to its own
+** request and its neighbours commit. Callbacks are written to be run
+** again (store.h).
 **
 ** Failure rules: a failure that is not the request's own (a lost link, a
-** shutdown, a serialization failure, a deadlock with another node's
-** writer, a lock timeout) rolls back the batch, which is run once more;
-** if it fails again it is split, one request per transaction, so one bad
-** request never fails its neighbours. A link lost during COMMIT leaves the
-** outcome unknown: nothing is retried then, and every request of the
-** batch answers PP_UNAVAILABLE (a client retries with its Idempotency-Key,
-** which tells whether its first try committed). The connection reconnects
-** by itself on the next batch.
+** shutdown, a serialization failure, a lock timeout) rolls back the batch,
+** which is run once more; if it fails again it is split, one request per
+** transaction, so one bad request never fails its neighbours. A link lost
+** after COMMIT was sent leaves the outcome unknown: nothing is retried
+** then, and every request of the batch answers PP_UNAVAILABLE (a client
+** retries with its Idempotency-Key, which tells whether its first try
+** committed). The connection reconnects by itself on the next batch.
 **
-** It does not know any table; callbacks do the work through
-** store_pg_tx_run.
+** It does not know any table but for the ids it hands out; callbacks do
+** the work through store_pg_tx_run and store_pg_tx_send. When it stops it
+** logs its profile (batches, round trips per request, time waiting for
+** the lock row and committing).
 */
 #include <errno.h>
 #include <signal.h>
@@ -45,6 +61,13 @@
 const struct store_pg_stmt_def store_pg_stmts_writer[] = {
     /* The lock row of schema_lock (db.c): a migration holds it too. */
     {PG_STMT_WRITE_LOCK, "SELECT id FROM schema_lock WHERE id = 1 FOR UPDATE", 0},
+    /* After the lock row (its own statement, so its own snapshot): the
+    ** largest ids, in the order of enum pg_ids. */
+    {PG_STMT_WRITE_IDS,
+     "SELECT (SELECT COALESCE(max(id), 0) FROM payouts), (SELECT COALESCE(max(id), 0) FROM ledger),"
+     " (SELECT COALESCE(max(id), 0) FROM audit), (SELECT COALESCE(max(id), 0) FROM recipients),"
+     " (SELECT COALESCE(max(id), 0) FROM projects)",
+     0},
     {PG_STMT_COUNT, NULL, 0},
 };
 
@@ -53,8 +76,184 @@ enum batch_end {
     BATCH_COMMITTED,
     BATCH_RETRY,   /* rolled back by a failure that is not a request's: may run again */
     BATCH_FAILED,  /* rolled back for good (status in the requests) */
-    BATCH_UNKNOWN, /* the link was lost during COMMIT */
+    BATCH_UNKNOWN, /* the link was lost after COMMIT was sent */
+    BATCH_CAREFUL, /* the fast run is void: run the batch again carefully */
 };
+
+static uint64_t writer_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+/* Marks tx broken by a failure that is not a request's. */
+static void writer_broken(struct pg_tx *tx, enum pp_status status)
+{
+    tx->failed = 1;
+    if (!tx->broken) {
+        tx->broken = 1;
+        tx->broken_status = status;
+    }
+}
+
+/* The rows a finished statement returned or changed. */
+static int64_t result_rows(PGresult *res)
+{
+    if (PQresultStatus(res) == PGRES_TUPLES_OK) {
+        return PQntuples(res);
+    }
+    const char *t = PQcmdTuples(res);
+    return t[0] != '\0' ? strtoll(t, NULL, 10) : 0;
+}
+
+/* Takes the result of queued statement q (consumed). */
+static void pipe_check(struct pg_tx *tx, const struct pg_queued *q, PGresult *res)
+{
+    if (PQresultStatus(res) == PGRES_PIPELINE_ABORTED) {
+        /* Skipped after an earlier failure of this segment. */
+        tx->queue_failed = 1;
+        PQclear(res);
+        return;
+    }
+    enum pg_fail f = store_pg_fail_of(tx->conn, res);
+    if (f == PG_FAIL_TRANSIENT) {
+        struct pp_err scratch;
+        pp_err_clear(&scratch);
+        writer_broken(tx, store_pg_fail(tx->conn, res, q->what, &scratch));
+    } else if (f == PG_FAIL_OTHER) {
+        /* Not a refusal by the schema: a bug or a broken schema (logged). */
+        struct pp_err scratch;
+        pp_err_clear(&scratch);
+        store_pg_fail(tx->conn, res, q->what, &scratch);
+        tx->queue_failed = 1;
+    } else if (f != PG_FAIL_NONE) {
+        /* A refusal the careful run tells to its request. */
+        tx->queue_failed = 1;
+    } else if (q->rows_expected >= 0 && result_rows(res) != q->rows_expected) {
+        tx->queue_failed = 1;
+    }
+    PQclear(res);
+}
+
+/* Reads the results of every queued statement, after a sync. When last_out
+** is given, the last one queued is the statement a caller waits for: its
+** result (failed or not) goes there instead, NULL when it was skipped
+** because an earlier one failed. Marks tx broken when the link is lost. */
+static void pipe_sync(struct pg_tx *tx, PGresult **last_out)
+{
+    PGconn *pg = tx->conn->pg;
+    size_t n = tx->queued;
+    tx->queued = 0;
+    tx->round_trips++;
+    if (last_out != NULL) {
+        *last_out = NULL;
+    }
+    if (pg == NULL || PQpipelineSync(pg) != 1) {
+        writer_broken(tx, PP_UNAVAILABLE);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        PGresult *res = PQgetResult(pg);
+        if (res == NULL) {
+            pp_log(PP_LOG_ERROR, "store: %s: no result from the server", tx->queue[i].what);
+            writer_broken(tx, PP_UNAVAILABLE);
+            return;
+        }
+        if (last_out != NULL && i == n - 1 && PQresultStatus(res) != PGRES_PIPELINE_ABORTED) {
+            *last_out = res;
+        } else {
+            pipe_check(tx, &tx->queue[i], res);
+        }
+        /* Each statement's results end with a NULL. */
+        PGresult *end = PQgetResult(pg);
+        if (end != NULL) {
+            PQclear(end);
+            pp_log(PP_LOG_ERROR, "store: %s: more results than one", tx->queue[i].what);
+            writer_broken(tx, PP_INTERNAL);
+            return;
+        }
+    }
+    PGresult *sync = PQgetResult(pg);
+    if (sync == NULL || PQresultStatus(sync) != PGRES_PIPELINE_SYNC) {
+        writer_broken(tx, PP_UNAVAILABLE);
+    }
+    PQclear(sync);
+}
+
+/* Queues a statement (fixed id, or sql with id PG_STMT_COUNT) in tx's
+** pipeline; a full queue is read first. 0, or -1 when tx broke. */
+static int pipe_send(struct pg_tx *tx, enum pg_stmt id, const char *sql, const struct pg_params *p,
+                     int64_t rows_expected, const char *what)
+{
+    PP_ASSERT(tx->pipelined);
+    if (tx->queued == PP_PG_PIPELINE_QUEUED_MAX) {
+        pipe_sync(tx, NULL);
+    }
+    if (tx->broken) {
+        return -1;
+    }
+    if (!store_pg_send(tx->conn, id, sql, p)) {
+        pp_log(PP_LOG_ERROR, "store: %s could not be sent", what);
+        writer_broken(tx, PP_UNAVAILABLE);
+        return -1;
+    }
+    tx->queue[tx->queued++] =
+        (struct pg_queued){.id = id, .what = what, .req = tx->req, .rows_expected = rows_expected};
+    return 0;
+}
+
+/* Records what a finished statement of the running request did. */
+static enum pp_status tx_took(struct pg_tx *tx, enum pp_status status, enum pg_fail fail,
+                              PGresult *res, enum pg_fail *fail_out, const char *what,
+                              struct pp_err *err)
+{
+    if (fail == PG_FAIL_CONSTRAINT || fail == PG_FAIL_UNIQUE) {
+        tx->failed = 1;
+        if (fail_out == NULL) {
+            /* Nobody expected a refusal here: a bug or a broken schema. */
+            pp_log(PP_LOG_ERROR, "store: %s was refused by the schema", what);
+            status = pp_err_set(err, PP_INTERNAL, "storage error");
+        }
+    } else if (fail != PG_FAIL_NONE) {
+        writer_broken(tx, status);
+    } else {
+        const char *tuples = PQcmdTuples(res);
+        if (tuples[0] != '\0' && strncmp(PQcmdStatus(res), "SELECT", 6) != 0) {
+            tx->changes += strtoll(tuples, NULL, 10);
+        }
+    }
+    return status;
+}
+
+/* Runs statement id in the pipeline and waits for it (and for everything
+** queued before it). */
+static enum pp_status tx_run_pipelined(struct pg_tx *tx, enum pg_stmt id, const struct pg_params *p,
+                                       PGresult **res, enum pg_fail *fail, const char *what,
+                                       struct pp_err *err)
+{
+    *res = NULL;
+    *fail = PG_FAIL_OTHER;
+    if (pipe_send(tx, id, NULL, p, -1, what) == 0) {
+        pipe_sync(tx, res);
+    }
+    if (tx->broken) {
+        PQclear(*res);
+        *res = NULL;
+        *fail = PG_FAIL_TRANSIENT;
+        return pp_err_set(err, tx->broken_status, "%s",
+                          tx->broken_status == PP_UNAVAILABLE ? "storage is unavailable"
+                                                              : "storage error");
+    }
+    if (*res == NULL) {
+        /* Skipped: a statement queued earlier failed; the fast run is void. */
+        tx->failed = 1;
+        return pp_err_set(err, PP_INTERNAL, "storage error");
+    }
+    PGresult *raw = *res;
+    *res = NULL;
+    return store_pg_result(tx->conn, raw, res, fail, what, err);
+}
 
 enum pp_status store_pg_tx_run(struct pg_tx *tx, enum pg_stmt id, const struct pg_params *p,
                                PGresult **res_out, enum pg_fail *fail_out, const char *what,
@@ -73,24 +272,21 @@ enum pp_status store_pg_tx_run(struct pg_tx *tx, enum pg_stmt id, const struct p
     }
     enum pg_fail fail = PG_FAIL_NONE;
     PGresult *res = NULL;
-    enum pp_status status = store_pg_run(tx->conn, id, p, &res, &fail, what, err);
-    if (fail == PG_FAIL_CONSTRAINT || fail == PG_FAIL_UNIQUE) {
-        tx->failed = 1;
-        if (fail_out == NULL) {
-            /* Nobody expected a refusal here: a bug or a broken schema. */
-            pp_log(PP_LOG_ERROR, "store: %s was refused by the schema", what);
-            status = pp_err_set(err, PP_INTERNAL, "storage error");
+    enum pp_status status;
+    if (tx->pipelined) {
+        status = tx_run_pipelined(tx, id, p, &res, &fail, what, err);
+        if (tx->broken || tx->failed) {
+            /* Lost, or skipped after a queued statement failed. */
+            if (fail_out != NULL) {
+                *fail_out = fail;
+            }
+            return status;
         }
-    } else if (fail != PG_FAIL_NONE) {
-        tx->failed = 1;
-        tx->broken = 1;
-        tx->broken_status = status;
     } else {
-        const char *tuples = PQcmdTuples(res);
-        if (tuples[0] != '\0' && strncmp(PQcmdStatus(res), "SELECT", 6) != 0) {
-            tx->changes += strtoll(tuples, NULL, 10);
-        }
+        tx->round_trips++;
+        status = store_pg_run(tx->conn, id, p, &res, &fail, what, err);
     }
+    status = tx_took(tx, status, fail, res, fail_out, what, err);
     if (fail_out != NULL) {
         *fail_out = fail;
     }
@@ -102,29 +298,102 @@ enum pp_status store_pg_tx_run(struct pg_tx *tx, enum pg_stmt id, const struct p
     return status;
 }
 
-/* Runs sql on the writer's connection; marks tx broken when it fails. */
+enum pp_status store_pg_tx_send(struct pg_tx *tx, enum pg_stmt id, const struct pg_params *p,
+                                int64_t rows_expected, enum pg_fail *fail_out, const char *what,
+                                struct pp_err *err)
+{
+    PP_ASSERT(tx != NULL && tx->conn == &tx->st->writer);
+    if (fail_out != NULL) {
+        *fail_out = PG_FAIL_NONE;
+    }
+    if (!tx->pipelined || tx->failed || tx->broken) {
+        PGresult *res = NULL;
+        enum pp_status status = store_pg_tx_run(tx, id, p, &res, fail_out, what, err);
+        if (status == PP_OK && rows_expected >= 0 && result_rows(res) != rows_expected) {
+            pp_log(PP_LOG_ERROR, "store: %s changed %lld rows, not %lld", what,
+                   (long long)result_rows(res), (long long)rows_expected);
+            tx->failed = 1;
+            status = pp_err_set(err, PP_INTERNAL, "storage error");
+        }
+        PQclear(res);
+        return status;
+    }
+    if (pipe_send(tx, id, NULL, p, rows_expected, what) != 0) {
+        if (fail_out != NULL) {
+            *fail_out = PG_FAIL_TRANSIENT;
+        }
+        return pp_err_set(err, tx->broken_status, "storage is unavailable");
+    }
+    /* A check reads and changes nothing: alone it needs no undo. */
+    if (id != PG_STMT_RECIPIENT_CHECK && id != PG_STMT_RECIPIENT_BY_USER_NAME &&
+        id != PG_STMT_RECIPIENT_BY_PHONE_NUMBER && id != PG_STMT_RECIPIENT_BY_REFERENCE_ID) {
+        tx->changes++;
+    }
+    return PP_OK;
+}
+
+int64_t store_pg_tx_id_next(struct pg_tx *tx, enum pg_ids table)
+{
+    PP_ASSERT((unsigned)table < PG_IDS_COUNT);
+    return ++tx->state.last_id[table];
+}
+
+/* Runs sql on the writer's connection (queued when pipelined); marks tx
+** broken when it fails. */
 static enum pp_status writer_exec(struct pg_tx *tx, const char *sql, const char *what)
 {
+    if (tx->pipelined) {
+        pipe_send(tx, PG_STMT_COUNT, sql, NULL, -1, what);
+        return tx->broken ? tx->broken_status : PP_OK;
+    }
     struct pp_err scratch;
     pp_err_clear(&scratch);
+    tx->round_trips++;
     enum pp_status status = store_pg_run_sql(tx->conn, sql, NULL, NULL, NULL, what, &scratch);
     if (status != PP_OK) {
-        tx->broken = 1;
-        tx->broken_status = status;
+        writer_broken(tx, status);
     }
     return status;
 }
 
-/* Runs one request (in a savepoint when careful). Returns 1 when a fast
-** run left something only a rollback can undo, else 0. */
-static int writer_call(struct pg_tx *tx, struct pg_req *req, int careful)
+/* The part of the batch's state a request may change, kept to give back. */
+struct state_mark {
+    int64_t last_id[PG_IDS_COUNT];
+    size_t balances_count;
+    size_t idcache_mark;
+};
+
+static void state_mark(const struct pg_tx *tx, struct state_mark *m, struct pg_balance_slot *saved)
 {
+    memcpy(m->last_id, tx->state.last_id, sizeof m->last_id);
+    m->balances_count = tx->state.balances_count;
+    memcpy(saved, tx->state.balances, m->balances_count * sizeof *saved);
+    m->idcache_mark = store_idcache_mark(&tx->st->idcache);
+}
+
+static void state_restore(struct pg_tx *tx, const struct state_mark *m,
+                          const struct pg_balance_slot *saved)
+{
+    memcpy(tx->state.last_id, m->last_id, sizeof m->last_id);
+    tx->state.balances_count = m->balances_count;
+    memcpy(tx->state.balances, saved, m->balances_count * sizeof *saved);
+    store_idcache_undo(&tx->st->idcache, m->idcache_mark);
+}
+
+/* Runs request i (in a savepoint when careful). Returns 1 when a fast
+** run left something only a rollback can undo, else 0. */
+static int writer_call(struct pg_tx *tx, struct pg_req *req, size_t i, int careful)
+{
+    struct state_mark mark;
+    static __thread struct pg_balance_slot saved[PP_WRITER_BALANCES_MAX];
     pp_err_clear(&req->err);
     tx->failed = 0;
     tx->changes = 0;
+    tx->req = i;
     if (careful && writer_exec(tx, "SAVEPOINT w", "savepoint") != PP_OK) {
         return 0;
     }
+    state_mark(tx, &mark, saved);
     enum pp_status status = req->fn(tx, req->arg, &req->err);
     if (status == PP_OK && tx->failed) {
         /* A callback must not go on past a failed statement. */
@@ -133,8 +402,11 @@ static int writer_call(struct pg_tx *tx, struct pg_req *req, int careful)
     }
     if (status == PP_OK) {
         pp_err_clear(&req->err);
-    } else if (req->err.status == PP_OK) {
-        pp_err_set(&req->err, status, "the change was refused");
+    } else {
+        if (req->err.status == PP_OK) {
+            pp_err_set(&req->err, status, "the change was refused");
+        }
+        state_restore(tx, &mark, saved);
     }
     req->status = status;
     if (tx->broken) {
@@ -152,20 +424,39 @@ static int writer_call(struct pg_tx *tx, struct pg_req *req, int careful)
     return 0;
 }
 
-/* Opens the batch's transaction and takes the lock row: the writers of
-** every node take turns, one batch at a time. */
+/* Opens the batch's transaction, takes the lock row (the writers of every
+** node take turns, one batch at a time) and reads the largest ids: one
+** round trip when pipelined. */
 static void writer_begin(struct pg_tx *tx)
 {
+    uint64_t t0 = writer_ns();
+    PGresult *res = NULL;
+    struct pp_err scratch;
+    pp_err_clear(&scratch);
+    memset(&tx->state, 0, sizeof tx->state);
     if (writer_exec(tx, "BEGIN", "begin batch") == PP_OK) {
-        struct pp_err scratch;
-        pp_err_clear(&scratch);
-        enum pp_status status = store_pg_run(tx->conn, PG_STMT_WRITE_LOCK, NULL, NULL, NULL,
-                                             "taking the lock row", &scratch);
-        if (status != PP_OK) {
-            tx->broken = 1;
-            tx->broken_status = status;
+        enum pp_status status = PP_OK;
+        if (tx->pipelined) {
+            pipe_send(tx, PG_STMT_WRITE_LOCK, NULL, NULL, 1, "taking the lock row");
+        } else {
+            tx->round_trips++;
+            status = store_pg_run(tx->conn, PG_STMT_WRITE_LOCK, NULL, NULL, NULL,
+                                  "taking the lock row", &scratch);
+        }
+        if (status == PP_OK) {
+            status = store_pg_tx_run(tx, PG_STMT_WRITE_IDS, NULL, &res, NULL, "reading the ids",
+                                     &scratch);
+        }
+        if (status == PP_OK && PQntuples(res) == 1) {
+            for (int t = 0; t < PG_IDS_COUNT; t++) {
+                tx->state.last_id[t] = pg_col_i64(res, 0, t);
+            }
+        } else {
+            writer_broken(tx, status != PP_OK ? status : PP_INTERNAL);
         }
     }
+    PQclear(res);
+    tx->st->profile.lock_ns += writer_ns() - t0;
 }
 
 /* Connects the writer when its link is gone. */
@@ -183,49 +474,167 @@ static enum pp_status writer_connect(struct store_pg *st, struct pp_err *err)
     return status;
 }
 
-/* Runs batch[0..n) as one transaction. */
-static enum batch_end writer_run(struct store_pg *st, struct pg_req **batch, size_t n,
+/* Leaves pipeline mode (every result read first); a connection that
+** cannot is closed, to reconnect for the next batch. */
+static void writer_unpipe(struct pg_tx *tx)
+{
+    if (!tx->pipelined) {
+        return;
+    }
+    if (tx->queued > 0 && !tx->broken) {
+        pipe_sync(tx, NULL);
+    }
+    tx->pipelined = 0;
+    if (tx->conn->pg != NULL && !tx->broken && PQexitPipelineMode(tx->conn->pg) == 1) {
+        return;
+    }
+    store_pg_conn_close(tx->conn);
+}
+
+/* Rolls the open transaction back (the link may be gone). Out of the
+** pipeline first: a ROLLBACK queued behind a failed statement would be
+** skipped with it. */
+static void writer_rollback(struct pg_tx *tx)
+{
+    writer_unpipe(tx);
+    if (!store_pg_conn_lost(tx->conn)) {
+        tx->round_trips++;
+        store_pg_read_end(tx->conn); /* ROLLBACK */
+    }
+    /* What the writer learnt in the batch may be undone with it. */
+    store_idcache_clear(&tx->st->idcache);
+}
+
+/* Rolls back a batch of one request whose entries the writer already gave
+** back (the request failed): the cache keeps what committed batches put. */
+static void writer_rollback_one(struct pg_tx *tx)
+{
+    writer_unpipe(tx);
+    if (!store_pg_conn_lost(tx->conn)) {
+        tx->round_trips++;
+        store_pg_read_end(tx->conn); /* ROLLBACK */
+    }
+    store_idcache_abort(&tx->st->idcache);
+}
+
+/* Runs every request of batch[0..n) in the open transaction; stops early
+** when the fast run must give way to the careful one. */
+static enum batch_end writer_requests(struct pg_tx *tx, struct pg_req **batch, size_t n,
+                                      int careful)
+{
+    for (size_t i = 0; i < n && !tx->broken; i++) {
+        int undo = writer_call(tx, batch[i], i, careful);
+        if (careful || (!undo && !tx->queue_failed)) {
+            continue;
+        }
+        if (n == 1 && !tx->queue_failed) {
+            /* The batch is this request alone: rolling back undoes it, and
+            ** there is nothing else to run again (a long list refused on
+            ** its last row runs once, not twice) once nothing queued failed
+            ** (a refusal may rest on a cached record a check disproves). */
+            if (tx->pipelined && tx->queued > 0) {
+                pipe_sync(tx, NULL);
+            }
+            if (!tx->queue_failed && !tx->broken) {
+                writer_rollback_one(tx);
+                return BATCH_FAILED;
+            }
+        }
+        return tx->broken ? BATCH_RETRY : BATCH_CAREFUL;
+    }
+    return tx->broken ? BATCH_RETRY : BATCH_COMMITTED;
+}
+
+/* Commits tx. A COMMIT the server refused rolled back (RETRY); one whose
+** answer never came may have committed (UNKNOWN). */
+static enum batch_end writer_commit(struct pg_tx *tx)
+{
+    uint64_t t0 = writer_ns();
+    enum batch_end end = BATCH_COMMITTED;
+    if (tx->pipelined) {
+        PGresult *res = NULL;
+        if (pipe_send(tx, PG_STMT_COUNT, "COMMIT", NULL, -1, "commit batch") == 0) {
+            pipe_sync(tx, &res);
+        }
+        if (res != NULL && store_pg_fail_of(tx->conn, res) != PG_FAIL_NONE) {
+            struct pp_err scratch;
+            pp_err_clear(&scratch);
+            writer_broken(tx, store_pg_fail(tx->conn, res, "commit batch", &scratch));
+            end = BATCH_RETRY;
+        } else if (res == NULL) {
+            /* Skipped after a failed statement (rolled back), or no answer. */
+            end = tx->broken ? BATCH_UNKNOWN : BATCH_CAREFUL;
+        }
+        PQclear(res);
+    } else if (writer_exec(tx, "COMMIT", "commit batch") != PP_OK) {
+        end = store_pg_conn_lost(tx->conn) ? BATCH_UNKNOWN : BATCH_RETRY;
+    }
+    if (end == BATCH_UNKNOWN && !store_pg_conn_lost(tx->conn)) {
+        /* The link is in an unknown state: start afresh. */
+        store_pg_conn_close(tx->conn);
+    }
+    tx->st->profile.commit_ns += writer_ns() - t0;
+    return end;
+}
+
+/* Runs batch[0..n) as one transaction, fast (pipelined) or carefully. */
+static enum batch_end writer_run(struct store_pg *st, struct pg_req **batch, size_t n, int careful,
                                  enum pp_status *status_out)
 {
-    struct pg_tx tx = {.st = st, .conn = &st->writer};
+    /* About 16 KiB (the queue): kept off the stack, one per writer thread. */
+    static __thread struct pg_tx tx;
+    memset(&tx, 0, sizeof tx);
+    tx.st = st;
+    tx.conn = &st->writer;
     struct pp_err scratch;
     pp_err_clear(&scratch);
     *status_out = writer_connect(st, &scratch);
     if (*status_out != PP_OK) {
         return BATCH_FAILED;
     }
-    int careful = 0;
-    size_t ran = 0;
-    writer_begin(&tx);
-    while (ran < n && !tx.broken) {
-        if (writer_call(&tx, batch[ran], careful)) {
-            if (n == 1) {
-                /* The batch is this request alone: rolling back undoes it,
-                ** and there is nothing else to run again (a long list
-                ** refused on its last row runs once, not twice). */
-                writer_exec(&tx, "ROLLBACK", "rollback");
-                return tx.broken ? BATCH_RETRY : BATCH_COMMITTED;
-            }
-            /* A refused request left rows behind: start over, carefully. */
-            careful = 1;
-            ran = 0;
-            writer_exec(&tx, "ROLLBACK", "rollback");
-            writer_begin(&tx);
-            continue;
-        }
-        ran++;
+    st->batch_no++;
+    if (!careful && PQenterPipelineMode(st->writer.pg) == 1) {
+        tx.pipelined = 1;
     }
-    if (!tx.broken && writer_exec(&tx, "COMMIT", "commit batch") == PP_OK) {
-        return BATCH_COMMITTED;
+    writer_begin(&tx);
+    if (tx.pipelined && !tx.broken && store_idcache_mark(&st->idcache) == 0) {
+        store_pg_tx_cache_warm(&tx, &scratch);
+    }
+    enum batch_end end = tx.broken ? BATCH_RETRY : writer_requests(&tx, batch, n, careful);
+    if (end == BATCH_COMMITTED && store_pg_tx_balances_flush(&tx, &scratch) == PP_OK &&
+        tx.pipelined) {
+        pipe_sync(&tx, NULL);
+    }
+    if (end == BATCH_COMMITTED && tx.queue_failed && !tx.broken) {
+        end = BATCH_CAREFUL;
+    }
+    if (end == BATCH_COMMITTED && !tx.broken) {
+        end = writer_commit(&tx);
+        if (end == BATCH_COMMITTED) {
+            writer_unpipe(&tx);
+            store_idcache_commit(&st->idcache);
+            st->profile.round_trips += tx.round_trips;
+            return BATCH_COMMITTED;
+        }
+    }
+    st->profile.round_trips += tx.round_trips;
+    if (end == BATCH_FAILED) {
+        return BATCH_COMMITTED; /* n == 1, rolled back: the request has its answer */
     }
     *status_out = tx.broken_status != PP_OK ? tx.broken_status : PP_INTERNAL;
-    if (store_pg_conn_lost(&st->writer)) {
-        /* Whether a COMMIT reached the server is unknown; earlier, the
-        ** server rolled back when the link went. */
+    writer_rollback(&tx);
+    if (end == BATCH_UNKNOWN) {
         store_pg_conn_close(&st->writer);
-        return ran == n ? BATCH_UNKNOWN : BATCH_RETRY;
+        return BATCH_UNKNOWN;
     }
-    store_pg_read_end(&st->writer); /* ROLLBACK */
+    if (store_pg_conn_lost(&st->writer)) {
+        /* Before COMMIT: the server rolled back when the link went. */
+        store_pg_conn_close(&st->writer);
+        return BATCH_RETRY;
+    }
+    if (end == BATCH_CAREFUL) {
+        return BATCH_CAREFUL;
+    }
     return *status_out == PP_UNAVAILABLE ? BATCH_RETRY : BATCH_FAILED;
 }
 
@@ -239,19 +648,31 @@ static void writer_fail(struct pg_req **batch, size_t n, enum pp_status status)
     }
 }
 
+/* Runs the batch fast, and carefully when the fast run is void. */
+static enum batch_end writer_attempt(struct store_pg *st, struct pg_req **batch, size_t n,
+                                     enum pp_status *status)
+{
+    enum batch_end end = writer_run(st, batch, n, 0, status);
+    if (end == BATCH_CAREFUL) {
+        st->profile.careful++;
+        end = writer_run(st, batch, n, 1, status);
+    }
+    return end;
+}
+
 static void writer_batch(struct store_pg *st, struct pg_req **batch, size_t n)
 {
     enum pp_status status = PP_OK;
-    struct timespec t0;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    enum batch_end end = writer_run(st, batch, n, &status);
-    struct timespec t1;
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    pp_metrics_batch_observe(n, (double)(t1.tv_sec - t0.tv_sec) +
-                                    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+    uint64_t t0 = writer_ns();
+    enum batch_end end = writer_attempt(st, batch, n, &status);
+    uint64_t t1 = writer_ns();
+    st->profile.batches++;
+    st->profile.requests += n;
+    st->profile.total_ns += t1 - t0;
+    pp_metrics_batch_observe(n, (double)(t1 - t0) / 1e9);
     if (end == BATCH_RETRY) {
         pp_log(PP_LOG_WARN, "store: a batch of %zu writes is run again", n);
-        end = writer_run(st, batch, n, &status);
+        end = writer_attempt(st, batch, n, &status);
     }
     if (end == BATCH_RETRY && n > 1) {
         pp_log(PP_LOG_WARN, "store: a batch of %zu writes is split", n);
@@ -337,6 +758,20 @@ void store_pg_writer_stop(struct store_pg *st)
     pthread_mutex_unlock(&st->queue_mu);
     PP_ASSERT(pthread_join(st->thread, NULL) == 0);
     st->thread_started = 0;
+    const struct pg_writer_profile *pr = &st->profile;
+    if (pr->batches > 0) {
+        double batches = (double)pr->batches;
+        pp_log(PP_LOG_INFO,
+               "store: writer profile: %llu batches, %llu requests (%.1f per batch), %.2f round "
+               "trips per request; per batch %.2f ms to begin (the lock row's wait included), "
+               "%.2f ms to commit, %.2f ms in all; %llu run again carefully",
+               (unsigned long long)pr->batches, (unsigned long long)pr->requests,
+               (double)pr->requests / batches,
+               (double)pr->round_trips / (double)(pr->requests ? pr->requests : 1),
+               (double)pr->lock_ns / 1e6 / batches, (double)pr->commit_ns / 1e6 / batches,
+               (double)pr->total_ns / 1e6 / batches, (unsigned long long)pr->careful);
+    }
+    store_idcache_clear(&st->idcache);
 }
 
 enum pp_status store_pg_write(struct store_pg *st, store_pg_write_fn fn, void *arg,

@@ -1,0 +1,207 @@
+#!/usr/bin/env bash
+# The PostgreSQL part of `make bench` (scripts/bench.sh runs it; it can run
+# alone too, see below).
+#
+# Starts a throwaway PostgreSQL cluster with tests/pg/pg_cluster.sh (the
+# one the tests use: a unix socket in a temporary directory, PostgreSQL's
+# default durability settings), seeds BENCH_PG_PAYOUTS payouts through
+# bench-seed, starts one node and runs the SQLite run's scenarios against
+# it (create, get, list first and deep page, authenticate), then starts a
+# second node on the same database and runs the create scenario through
+# haproxy (plain HTTP on loopback, round robin over the two nodes, the
+# node's /readyz as health check), then stops everything and runs
+# `payout-panel check` on the database. Every node gets the same master
+# secret file, as docs/deploy.md says.
+#
+# Each run appends one line to RESULTS in the format of scripts/bench.sh
+# ("NAME conns=N BENCH ..."); the names start with pg- (one node) and
+# pg2- (two nodes behind haproxy). Other lines: "pg-check result=..." and
+# "pg-batches ..." (the writers' batch sizes from /metrics).
+#
+# Usage: bench/pg.sh BIN SEED_BIN RESULTS TMPDIR
+# Environment (set by scripts/bench.sh): BENCH_SECONDS, BENCH_CONNECTIONS,
+# BENCH_WRK_THREADS, BENCH_AUTH_CONNECTIONS, BENCH_DEEP_PAGES, BENCH_PORT
+# (the nodes use PORT+2..PORT+4), BENCH_DIR, BENCH_PG_PAYOUTS (100000),
+# BENCH_PG_RUNS ("create get list auth create2", the runs to make).
+set -euo pipefail
+
+BIN=$1
+SEED=$2
+RESULTS=$3
+TMP=$4
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+SECONDS_PER_RUN=${BENCH_SECONDS:-10}
+CONNS=${BENCH_CONNECTIONS:-64}
+WRK_THREADS=${BENCH_WRK_THREADS:-2}
+AUTH_CONNS=${BENCH_AUTH_CONNECTIONS:-8}
+DEEP_PAGES=${BENCH_DEEP_PAGES:-4000}
+PAYOUTS=${BENCH_PG_PAYOUTS:-100000}
+RUNS=${BENCH_PG_RUNS:-create get list auth create2}
+PORT=${BENCH_PORT:-18431}
+NODE1_PORT=$((PORT + 2))
+NODE2_PORT=$((PORT + 3))
+LB_PORT=$((PORT + 4))
+export BENCH_DIR=${BENCH_DIR:-$ROOT/bench}
+ADMIN_EMAIL=bench@example.test
+ADMIN_PASSWORD=bench-only-password-1
+LIST_QUERY="currency=EUR&status=READY&size=25"
+PGDIR=$TMP/pg
+NODE_PIDS=""
+LB_PID=""
+
+log() { printf '== pg: %s\n' "$*" >&2; }
+
+pg_cleanup() {
+  for pid in $LB_PID $NODE_PIDS; do
+    kill "$pid" 2>/dev/null || true
+  done
+  for pid in $LB_PID $NODE_PIDS; do
+    wait "$pid" 2>/dev/null || true
+  done
+  "$ROOT/tests/pg/pg_cluster.sh" stop "$PGDIR" >/dev/null 2>&1 || true
+}
+trap pg_cleanup EXIT
+
+want() { [[ " $RUNS " == *" $1 "* ]]; }
+
+log "starting a throwaway PostgreSQL cluster"
+URL=$("$ROOT/tests/pg/pg_cluster.sh" start "$PGDIR")
+SECRET=$TMP/pg-master.secret
+
+# node_start NAME PORT: a node on URL, on 127.0.0.1:PORT.
+node_start() {
+  local name=$1 port=$2
+  local flags=(serve --db "$URL" --bind 127.0.0.1 --port "$port" --access-log off
+    --log-level "${BENCH_PG_LOG_LEVEL:-warn}" --rate-limit 0 --per-ip-connections $((CONNS > 64 ? CONNS : 64)))
+  PAYOUT_SECRET_FILE=$SECRET PAYOUT_ADMIN_EMAIL=$ADMIN_EMAIL \
+    PAYOUT_ADMIN_PASSWORD=$ADMIN_PASSWORD \
+    "$BIN" "${flags[@]}" >"$TMP/$name.out" 2>"$TMP/$name.err" &
+  local pid=$!
+  NODE_PIDS="$NODE_PIDS $pid"
+  for _ in $(seq 600); do
+    grep -q listening "$TMP/$name.out" 2>/dev/null && return 0
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  log "$name did not start"
+  cat "$TMP/$name.err" >&2
+  return 1
+}
+
+if [ "$PAYOUTS" -gt 0 ]; then
+  log "migrating and seeding $PAYOUTS payouts"
+  "$BIN" migrate --db "$URL" >/dev/null
+  "$SEED" seed "$URL" "$PAYOUTS" 2>>"$TMP/pg-seed.log" | tee "$TMP/pg-seed.txt" >&2
+fi
+node_start pg-node1 "$NODE1_PORT"
+BASE=http://127.0.0.1:$NODE1_PORT
+
+post() { curl -sS -X "$1" "$BASE$2" -H "Content-Type: application/json" ${3:+-H "x-access-token: $3"} -d "$4"; }
+ADMIN=$(post POST /api/admin/login "" "{\"email\":\"$ADMIN_EMAIL\",\"password\":\"$ADMIN_PASSWORD\"}" | jq -r .token)
+API_PASSWORD=$(post PUT /api/admin/settings/api-integration "$ADMIN" '{"enabled":true}' | jq -r .authenticationPassword)
+post POST /api/admin/funds/deposit "$ADMIN" \
+  '{"currency":"GBP","amount":9000000000000,"reference":"bench funding"}' >/dev/null
+BENCH_TOKEN=$(post POST /api/authenticate "" "{\"apiKey\":\"$API_PASSWORD\"}" | jq -r .token)
+[ -n "$BENCH_TOKEN" ] && [ "$BENCH_TOKEN" != null ] || { log "no API key"; exit 1; }
+export BENCH_TOKEN BENCH_API_PASSWORD=$API_PASSWORD
+
+# run NAME CONNECTIONS URL SCRIPT [ENV...]: one wrk run, its line to RESULTS.
+run() {
+  local name=$1 conns=$2 url=$3 script=$4
+  shift 4
+  log "wrk $name ($SECONDS_PER_RUN s, $conns connections)"
+  env "$@" wrk -t"$WRK_THREADS" -c"$conns" -d"${SECONDS_PER_RUN}s" --timeout 10s \
+    -s "$BENCH_DIR/$script" "$url" >"$TMP/wrk-$name.txt" 2>&1 || true
+  local line
+  line=$(grep '^BENCH ' "$TMP/wrk-$name.txt" || echo "BENCH failed=1")
+  echo "$name conns=$conns $line" >>"$RESULTS"
+}
+
+# batches NAME PORT...: the writers' mean batch size over the nodes, from
+# their /metrics (payout_write_batch_size_sum / _count).
+batches() {
+  local name=$1 sum=0 count=0 s c
+  shift
+  for port in "$@"; do
+    # wrk's connections may still count against the per-address limit.
+    curl -s --retry 5 --retry-all-errors "http://127.0.0.1:$port/metrics" >"$TMP/metrics.txt" || true
+    s=$(awk '/^payout_write_batch_size_sum /{print $2}' "$TMP/metrics.txt")
+    c=$(awk '/^payout_write_batch_size_count /{print $2}' "$TMP/metrics.txt")
+    sum=$(awk "BEGIN {print $sum + ${s:-0}}")
+    count=$(awk "BEGIN {print $count + ${c:-0}}")
+  done
+  echo "$name sum=$sum count=$count" >>"$RESULTS"
+}
+
+if want create; then
+  run pg-create "$CONNS" "$BASE" create.lua
+  batches pg-batches "$NODE1_PORT"
+fi
+if want get; then
+  ID_MAX=$(curl -sf "$BASE/api/payments?size=1&orderBy=id&dir=desc" -H "x-access-token: $BENCH_TOKEN" |
+    jq -r '.payments[0].id // empty' 2>/dev/null || true)
+  run pg-get "$CONNS" "$BASE" get.lua BENCH_ID_MIN=1 BENCH_ID_MAX="${ID_MAX:-1}"
+fi
+if want list; then
+  FIRST_PATH="/api/payments?$LIST_QUERY"
+  DEEP_PATH=$(python3 - "$NODE1_PORT" "$FIRST_PATH" "$DEEP_PAGES" "$BENCH_TOKEN" <<'PY'
+import http.client, json, sys, urllib.parse
+port, first, pages, token = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+conn = http.client.HTTPConnection("127.0.0.1", int(port))
+path, cursor = first, None
+for _ in range(pages):
+    conn.request("GET", path, headers={"x-access-token": token})
+    page = json.loads(conn.getresponse().read())
+    if not page.get("nextCursor"):
+        break
+    cursor = page["nextCursor"]
+    path = first + "&cursor=" + urllib.parse.quote(cursor, safe="")
+print(path if cursor else "")
+PY
+)
+  run pg-list-first "$CONNS" "$BASE" list.lua BENCH_PATH="$FIRST_PATH"
+  if [ -n "$DEEP_PATH" ]; then
+    run pg-list-deep "$CONNS" "$BASE" list.lua BENCH_PATH="$DEEP_PATH"
+  fi
+fi
+if want auth; then
+  run pg-authenticate "$AUTH_CONNS" "$BASE" auth.lua
+fi
+if want create2; then
+  node_start pg-node2 "$NODE2_PORT"
+  cat >"$TMP/haproxy.cfg" <<EOF
+global
+    maxconn 4096
+defaults
+    mode http
+    timeout connect 5s
+    timeout client 60s
+    timeout server 60s
+    http-reuse always
+frontend payout
+    bind 127.0.0.1:$LB_PORT
+    default_backend payout_nodes
+backend payout_nodes
+    balance roundrobin
+    option httpchk GET /readyz
+    http-check expect status 200
+    default-server check inter 2s fall 2 rise 2
+    server node1 127.0.0.1:$NODE1_PORT
+    server node2 127.0.0.1:$NODE2_PORT
+EOF
+  haproxy -q -f "$TMP/haproxy.cfg" >"$TMP/haproxy.out" 2>&1 &
+  LB_PID=$!
+  for _ in $(seq 100); do
+    curl -sf "http://127.0.0.1:$LB_PORT/readyz" >/dev/null 2>&1 && break
+    sleep 0.1
+  done
+  run pg2-create "$CONNS" "http://127.0.0.1:$LB_PORT" create.lua
+  batches pg2-batches "$NODE1_PORT" "$NODE2_PORT"
+fi
+for pid in $LB_PID $NODE_PIDS; do
+  kill "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+done
+LB_PID=""
+NODE_PIDS=""
+echo "pg-check result=$("$BIN" check --db "$URL" 2>&1 | tail -1 | tr ' ' '_')" >>"$RESULTS"

@@ -16,7 +16,13 @@
 ** first (a refusal needs no undo, and the block cannot then fail for want
 ** of funds), then the recipient rule, then the project, so that a refused
 ** row draws no identity value (PostgreSQL does not give one back on
-** rollback). It knows no SQL, no connection and no writer: those are the
+** rollback).
+**
+** It also holds the rules of the users operations (payout/store/users.h)
+** that both backends decided alike: the last enabled admin, what an update
+** or a two-factor change writes, the refusal of a used code's step and
+** the "user:<id>" audit subject; the users' SQL stays in each backend's
+** users.c. It knows no SQL, no connection and no writer: those are the
 ** backend's (src/store/sqlite/, src/store/pg/).
 */
 #include "store/compose.h"
@@ -674,4 +680,107 @@ enum pp_status store_compose_idem_purge(const struct store_steps *s, void *backe
     enum pp_status status = store_compose_write(s, backend, NULL, purge_step, &op, err);
     *deleted_out = status == PP_OK ? op.deleted : 0;
     return status;
+}
+
+/* --- Users: the rules of payout/store/users.h ------------------------------ */
+
+enum pp_status store_compose_user_audit(const struct store_steps *s, struct store_tx *tx,
+                                        const struct store_write_ctx *w, const char *action,
+                                        int64_t user_id, const char *subject_text,
+                                        const char *detail, struct pp_err *err)
+{
+    char subject[PP_AUDIT_SUBJECT_BYTES_MAX + 1];
+    if (user_id > 0) {
+        snprintf(subject, sizeof subject, "user:%" PRId64, user_id);
+    } else {
+        snprintf(subject, sizeof subject, "%s", subject_text != NULL ? subject_text : "");
+    }
+    return store_compose_audit(s, tx, w, action, subject, detail, err);
+}
+
+enum pp_status store_compose_user_last_admin(struct store_tx *tx, store_admins_count_fn count,
+                                             const struct pp_user *u, enum pp_role role,
+                                             int disabled, struct pp_err *err)
+{
+    int64_t admins = 0;
+    int was = u->role == PP_ROLE_ADMIN && !u->disabled;
+    int stays = role == PP_ROLE_ADMIN && !disabled;
+    if (!was || stays) {
+        return PP_OK;
+    }
+    enum pp_status status = count(tx, &admins, err);
+    if (status == PP_OK && admins <= 1) {
+        status = pp_err_set(err, PP_CONFLICT,
+                            "the last enabled admin can be neither demoted nor disabled");
+    }
+    return status;
+}
+
+int store_compose_user_update_plan(const struct store_user_update *in, const struct pp_user *old,
+                                   struct store_user_change *out)
+{
+    out->role = in->role != PP_ROLE_NONE ? in->role : old->role;
+    out->disabled = in->disabled >= 0 ? in->disabled != 0 : old->disabled;
+    out->detail[0] = '\0';
+    if (out->role == old->role && out->disabled == old->disabled) {
+        return 0;
+    }
+    size_t n = 0;
+    if (out->role != old->role) {
+        n = (size_t)snprintf(out->detail, sizeof out->detail, "role %s->%s",
+                             pp_role_name(old->role), pp_role_name(out->role));
+    }
+    if (out->disabled != old->disabled) {
+        snprintf(out->detail + n, sizeof out->detail - n, "%s%s", n > 0 ? ", " : "",
+                 out->disabled ? "disabled" : "enabled");
+    }
+    return 1;
+}
+
+enum pp_status store_compose_two_factor_plan(const struct store_user_two_factor *in,
+                                             const struct pp_user *u,
+                                             struct store_two_factor_plan *out, struct pp_err *err)
+{
+    int on = u->totp_sealed[0] != '\0';
+    enum pp_status status = PP_OK;
+    *out = (struct store_two_factor_plan){.last_step = -1};
+    switch (in->change) {
+    case STORE_TWO_FACTOR_SETUP:
+        out->action = "user.two_factor_setup";
+        out->pending = in->sealed;
+        out->last_step = u->totp_last_step;
+        if (on) {
+            status = pp_err_set(err, PP_CONFLICT, "two-factor sign-in is already on");
+        }
+        break;
+    case STORE_TWO_FACTOR_ENABLE:
+        /* The code was checked against `sealed`: still the pending one, a new step. */
+        out->action = "user.two_factor_enable";
+        out->sealed = in->sealed;
+        out->last_step = in->step;
+        if (on || strcmp(u->totp_pending_sealed, in->sealed) != 0 ||
+            in->step <= u->totp_last_step) {
+            status =
+                pp_err_set(err, PP_CONFLICT, "two-factor setup changed meanwhile; start it again");
+        }
+        break;
+    case STORE_TWO_FACTOR_DISABLE:
+        out->action = "user.two_factor_disable";
+        if (!on || in->step <= u->totp_last_step) {
+            status = pp_err_set(err, PP_CONFLICT, "two-factor sign-in changed meanwhile");
+        }
+        break;
+    case STORE_TWO_FACTOR_RESET:
+        out->action = "user.two_factor_reset";
+        out->bump = 1;
+        break;
+    }
+    return status;
+}
+
+enum pp_status store_compose_sign_in_refuse(const struct store_user_sign_in *in, struct pp_err *err)
+{
+    return pp_err_set(err, PP_UNAUTHORIZED,
+                      in->step >= 0 ? "wrong or already used two-factor code"
+                                    : "invalid e-mail or password");
 }

@@ -24,6 +24,7 @@
 #include "payout/store/events.h"
 #include "payout/store/idempotency.h"
 #include "payout/store/store.h"
+#include "payout/store/users.h"
 
 /* A backend's transaction inside its writer's batch (struct
 ** store_sqlite_tx, struct pg_tx); never defined, only passed back. */
@@ -145,5 +146,64 @@ enum pp_status store_compose_idem_answer_put(const struct store_steps *s, void *
 enum pp_status store_compose_idem_purge(const struct store_steps *s, void *backend,
                                         int64_t before_ms, int64_t limit, int64_t *deleted_out,
                                         struct pp_err *err);
+
+/* The backends' tables (src/store/sqlite/writes.c, src/store/pg/writes.c),
+** for a backend's own operations built on store_compose_write. */
+extern const struct store_steps store_sqlite_steps;
+extern const struct store_steps store_pg_steps;
+
+/* --- Users: the rules of payout/store/users.h ------------------------------
+** The backends keep their users' SQL (one statement may decide, as the
+** sign-in's does); what both decide the same way is here. */
+
+/* Appends the audit entry of a users operation by w's actor at w->now_ms:
+** subject "user:<id>" when user_id > 0, else subject_text ("" for NULL). */
+enum pp_status store_compose_user_audit(const struct store_steps *s, struct store_tx *tx,
+                                        const struct store_write_ctx *w, const char *action,
+                                        int64_t user_id, const char *subject_text,
+                                        const char *detail, struct pp_err *err);
+
+/* Counts the enabled admins inside tx (a backend's step). */
+typedef enum pp_status (*store_admins_count_fn)(struct store_tx *tx, int64_t *count_out,
+                                                struct pp_err *err);
+
+/* The last-admin rule: PP_CONFLICT when u, an enabled admin, would stop
+** being one as (role, disabled) while no other admin is enabled. count is
+** asked only when u would stop being one. */
+enum pp_status store_compose_user_last_admin(struct store_tx *tx, store_admins_count_fn count,
+                                             const struct pp_user *u, enum pp_role role,
+                                             int disabled, struct pp_err *err);
+
+/* What an update asks of a user. */
+struct store_user_change {
+    enum pp_role role;
+    int disabled;
+    char detail[96]; /* the audit detail: "role <old>-><new>" and/or "disabled"/"enabled" */
+};
+
+/* Merges in into old's role and flag; returns 0 when nothing changes
+** (nothing is written then), else 1 with *out filled. */
+int store_compose_user_update_plan(const struct store_user_update *in, const struct pp_user *old,
+                                   struct store_user_change *out);
+
+/* The two-factor columns a change writes. */
+struct store_two_factor_plan {
+    const char *action;  /* the audit action, set even on a refusal */
+    const char *sealed;  /* the secret in use (NULL: none) */
+    const char *pending; /* a setup's secret (NULL: none) */
+    int64_t last_step;   /* the last accepted code's step (-1: none) */
+    int bump;            /* 1: token_generation + 1, and the user's sessions end */
+};
+
+/* Decides in->change on user u by the rules of enum
+** store_two_factor_change; PP_CONFLICT when they refuse it. */
+enum pp_status store_compose_two_factor_plan(const struct store_user_two_factor *in,
+                                             const struct pp_user *u,
+                                             struct store_two_factor_plan *out, struct pp_err *err);
+
+/* The refusal of a sign-in whose record changed no row (store_user_sign_in:
+** the user is gone, disabled or moved on, or the code's step was used). */
+enum pp_status store_compose_sign_in_refuse(const struct store_user_sign_in *in,
+                                            struct pp_err *err);
 
 #endif /* PAYOUT_STORE_COMPOSE_H */

@@ -7,7 +7,9 @@
 ** subject, events and Idempotency-Key row, a check-only create that
 ** writes nothing, the recipient rule deciding before the project is
 ** ensured, four eyes inside authorize, the receive refusal answering the
-** payout as it stands, and the funds event's amount.
+** payout as it stands, and the funds event's amount; and the users rules
+** (the last enabled admin, an update's plan and detail, the two-factor
+** plans and their refusals).
 */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -558,6 +560,101 @@ static void test_funds_event_amount(void **state)
     assert_string_equal(db.audit_action[0], "funds.withdraw");
 }
 
+static int64_t admins_enabled;
+static int admins_counted;
+
+static enum pp_status count_admins(struct store_tx *tx, int64_t *count_out, struct pp_err *err)
+{
+    (void)tx, (void)err;
+    admins_counted++;
+    *count_out = admins_enabled;
+    return PP_OK;
+}
+
+static void test_user_last_admin(void **state)
+{
+    (void)state;
+    struct pp_user admin = {.id = 1, .role = PP_ROLE_ADMIN};
+    struct pp_user auditor = {.id = 2, .role = PP_ROLE_AUDITOR};
+    struct pp_err err = {0};
+    admins_enabled = 1;
+    admins_counted = 0;
+    /* Staying an enabled admin, or never having been one: nothing to count. */
+    assert_int_equal(
+        store_compose_user_last_admin(NULL, count_admins, &admin, PP_ROLE_ADMIN, 0, &err), PP_OK);
+    assert_int_equal(
+        store_compose_user_last_admin(NULL, count_admins, &auditor, PP_ROLE_AUDITOR, 1, &err),
+        PP_OK);
+    assert_int_equal(admins_counted, 0);
+    assert_int_equal(
+        store_compose_user_last_admin(NULL, count_admins, &admin, PP_ROLE_ADMIN, 1, &err),
+        PP_CONFLICT);
+    assert_string_equal(err.message, "the last enabled admin can be neither demoted nor disabled");
+    admins_enabled = 2;
+    pp_err_clear(&err);
+    assert_int_equal(
+        store_compose_user_last_admin(NULL, count_admins, &admin, PP_ROLE_OPERATOR, 0, &err),
+        PP_OK);
+    assert_int_equal(admins_counted, 2);
+}
+
+static void test_user_update_plan(void **state)
+{
+    (void)state;
+    struct pp_user old = {.id = 3, .role = PP_ROLE_ADMIN};
+    struct store_user_change change;
+    struct store_user_update same = {.id = 3, .role = PP_ROLE_NONE, .disabled = 0};
+    assert_int_equal(store_compose_user_update_plan(&same, &old, &change), 0);
+    struct store_user_update both = {.id = 3, .role = PP_ROLE_APPROVER, .disabled = 1};
+    assert_int_equal(store_compose_user_update_plan(&both, &old, &change), 1);
+    assert_int_equal(change.role, PP_ROLE_APPROVER);
+    assert_int_equal(change.disabled, 1);
+    assert_string_equal(change.detail, "role admin->approver, disabled");
+    struct store_user_update enable = {.id = 3, .role = PP_ROLE_NONE, .disabled = 0};
+    old.disabled = 1;
+    assert_int_equal(store_compose_user_update_plan(&enable, &old, &change), 1);
+    assert_string_equal(change.detail, "enabled");
+}
+
+static void test_two_factor_plans(void **state)
+{
+    (void)state;
+    struct pp_user off = {.id = 4, .totp_pending_sealed = "P", .totp_last_step = 10};
+    struct pp_user on = {.id = 4, .totp_sealed = "S", .totp_last_step = 10};
+    struct store_two_factor_plan plan;
+    struct pp_err err = {0};
+    struct store_user_two_factor setup = {.id = 4, .change = STORE_TWO_FACTOR_SETUP, .sealed = "N"};
+    assert_int_equal(store_compose_two_factor_plan(&setup, &off, &plan, &err), PP_OK);
+    assert_null(plan.sealed);
+    assert_string_equal(plan.pending, "N");
+    assert_int_equal(plan.last_step, 10);
+    assert_int_equal(store_compose_two_factor_plan(&setup, &on, &plan, &err), PP_CONFLICT);
+    assert_string_equal(plan.action, "user.two_factor_setup");
+    struct store_user_two_factor enable = {
+        .id = 4, .change = STORE_TWO_FACTOR_ENABLE, .sealed = "P", .step = 11};
+    pp_err_clear(&err);
+    assert_int_equal(store_compose_two_factor_plan(&enable, &off, &plan, &err), PP_OK);
+    assert_string_equal(plan.sealed, "P");
+    assert_null(plan.pending);
+    assert_int_equal(plan.last_step, 11);
+    /* A code's step is used once. */
+    enable.step = 10;
+    assert_int_equal(store_compose_two_factor_plan(&enable, &off, &plan, &err), PP_CONFLICT);
+    struct store_user_two_factor disable = {
+        .id = 4, .change = STORE_TWO_FACTOR_DISABLE, .step = 10};
+    pp_err_clear(&err);
+    assert_int_equal(store_compose_two_factor_plan(&disable, &on, &plan, &err), PP_CONFLICT);
+    disable.step = 11;
+    pp_err_clear(&err);
+    assert_int_equal(store_compose_two_factor_plan(&disable, &on, &plan, &err), PP_OK);
+    assert_int_equal(plan.last_step, -1);
+    assert_int_equal(plan.bump, 0);
+    struct store_user_two_factor reset = {.id = 4, .change = STORE_TWO_FACTOR_RESET};
+    assert_int_equal(store_compose_two_factor_plan(&reset, &on, &plan, &err), PP_OK);
+    assert_int_equal(plan.bump, 1);
+    assert_string_equal(plan.action, "user.two_factor_reset");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -569,6 +666,9 @@ int main(void)
         cmocka_unit_test_setup(test_cancel_releases_and_subjects, reset),
         cmocka_unit_test_setup(test_receive_refusal_answers_payout, reset),
         cmocka_unit_test_setup(test_funds_event_amount, reset),
+        cmocka_unit_test(test_user_last_admin),
+        cmocka_unit_test(test_user_update_plan),
+        cmocka_unit_test(test_two_factor_plans),
     };
     return cmocka_run_group_tests_name("unit.compose", tests, NULL, NULL);
 }

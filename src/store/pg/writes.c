@@ -158,7 +158,7 @@ static enum pp_status step_event_funds(struct store_tx *tx, enum pp_event_type t
                                 err);
 }
 
-static const struct store_steps pg_steps = {
+const struct store_steps store_pg_steps = {
     .write = step_write,
     .project_ensure = step_project_ensure,
     .recipient_find = step_recipient_find,
@@ -187,7 +187,7 @@ enum pp_status store_pg_payouts_create(struct store_pg *st, const struct store_w
                                        const char *audit_action, const char *audit_detail,
                                        struct pp_err *err)
 {
-    return store_compose_payouts_create(&pg_steps, st, w, rows, count, rule, check_only,
+    return store_compose_payouts_create(&store_pg_steps, st, w, rows, count, rule, check_only,
                                         audit_action, audit_detail, err);
 }
 
@@ -195,7 +195,7 @@ enum pp_status store_pg_payouts_change(struct store_pg *st, const struct store_w
                                        enum store_payout_change change, const int64_t *ids,
                                        size_t count, int64_t *done_out, struct pp_err *err)
 {
-    return store_compose_payouts_change(&pg_steps, st, w, change, ids, count, done_out, err);
+    return store_compose_payouts_change(&store_pg_steps, st, w, change, ids, count, done_out, err);
 }
 
 enum pp_status store_pg_payout_receive(struct store_pg *st, const struct store_write_ctx *w,
@@ -203,7 +203,8 @@ enum pp_status store_pg_payout_receive(struct store_pg *st, const struct store_w
                                        store_amount_text_fn amount_text, struct pp_payout *out,
                                        struct pp_err *err)
 {
-    return store_compose_payout_receive(&pg_steps, st, w, id, reference, amount_text, out, err);
+    return store_compose_payout_receive(&store_pg_steps, st, w, id, reference, amount_text, out,
+                                        err);
 }
 
 enum pp_status store_pg_funds_move(struct store_pg *st, const struct store_write_ctx *w,
@@ -211,8 +212,8 @@ enum pp_status store_pg_funds_move(struct store_pg *st, const struct store_write
                                    const char *audit_detail, struct pp_balance *after_out,
                                    struct pp_err *err)
 {
-    return store_compose_funds_move(&pg_steps, st, w, m, audit_action, audit_detail, after_out,
-                                    err);
+    return store_compose_funds_move(&store_pg_steps, st, w, m, audit_action, audit_detail,
+                                    after_out, err);
 }
 
 enum pp_status store_pg_settings_put(struct store_pg *st, const struct store_write_ctx *w,
@@ -220,27 +221,28 @@ enum pp_status store_pg_settings_put(struct store_pg *st, const struct store_wri
                                      const char *audit_action, const char *audit_detail,
                                      struct pp_err *err)
 {
-    return store_compose_settings_put(&pg_steps, st, w, kv, count, audit_action, audit_detail, err);
+    return store_compose_settings_put(&store_pg_steps, st, w, kv, count, audit_action, audit_detail,
+                                      err);
 }
 
 enum pp_status store_pg_admin_upsert(struct store_pg *st, const struct store_write_ctx *w,
                                      const char *email, const char *password_hash, int *created_out,
                                      int64_t *id_out, struct pp_err *err)
 {
-    return store_compose_admin_upsert(&pg_steps, st, w, email, password_hash, created_out, id_out,
-                                      err);
+    return store_compose_admin_upsert(&store_pg_steps, st, w, email, password_hash, created_out,
+                                      id_out, err);
 }
 
 enum pp_status store_pg_idem_answer_put(struct store_pg *st, const char *scope, const char *key,
                                         unsigned status, const char *content_type, const char *body,
                                         size_t body_len, struct pp_err *err)
 {
-    return store_compose_idem_answer_put(&pg_steps, st, scope, key, status, content_type, body,
-                                         body_len, err);
+    return store_compose_idem_answer_put(&store_pg_steps, st, scope, key, status, content_type,
+                                         body, body_len, err);
 }
 
 enum pp_status store_pg_idem_purge(struct store_pg *st, int64_t before_ms, int64_t limit,
                                    int64_t *deleted_out, struct pp_err *err)
 {
-    return store_compose_idem_purge(&pg_steps, st, before_ms, limit, deleted_out, err);
+    return store_compose_idem_purge(&store_pg_steps, st, before_ms, limit, deleted_out, err);
 }

@@ -155,7 +155,7 @@ static enum pp_status step_event_funds(struct store_tx *tx, enum pp_event_type t
                                     err);
 }
 
-static const struct store_steps sqlite_steps = {
+const struct store_steps store_sqlite_steps = {
     .write = step_write,
     .project_ensure = step_project_ensure,
     .recipient_find = step_recipient_find,
@@ -184,7 +184,7 @@ enum pp_status store_sqlite_payouts_create(struct store_sqlite *st, const struct
                                            const char *audit_action, const char *audit_detail,
                                            struct pp_err *err)
 {
-    return store_compose_payouts_create(&sqlite_steps, st, w, rows, count, rule, check_only,
+    return store_compose_payouts_create(&store_sqlite_steps, st, w, rows, count, rule, check_only,
                                         audit_action, audit_detail, err);
 }
 
@@ -192,7 +192,8 @@ enum pp_status store_sqlite_payouts_change(struct store_sqlite *st, const struct
                                            enum store_payout_change change, const int64_t *ids,
                                            size_t count, int64_t *done_out, struct pp_err *err)
 {
-    return store_compose_payouts_change(&sqlite_steps, st, w, change, ids, count, done_out, err);
+    return store_compose_payouts_change(&store_sqlite_steps, st, w, change, ids, count, done_out,
+                                        err);
 }
 
 enum pp_status store_sqlite_payout_receive(struct store_sqlite *st, const struct store_write_ctx *w,
@@ -200,7 +201,8 @@ enum pp_status store_sqlite_payout_receive(struct store_sqlite *st, const struct
                                            store_amount_text_fn amount_text, struct pp_payout *out,
                                            struct pp_err *err)
 {
-    return store_compose_payout_receive(&sqlite_steps, st, w, id, reference, amount_text, out, err);
+    return store_compose_payout_receive(&store_sqlite_steps, st, w, id, reference, amount_text, out,
+                                        err);
 }
 
 enum pp_status store_sqlite_funds_move(struct store_sqlite *st, const struct store_write_ctx *w,
@@ -208,8 +210,8 @@ enum pp_status store_sqlite_funds_move(struct store_sqlite *st, const struct sto
                                        const char *audit_detail, struct pp_balance *after_out,
                                        struct pp_err *err)
 {
-    return store_compose_funds_move(&sqlite_steps, st, w, m, audit_action, audit_detail, after_out,
-                                    err);
+    return store_compose_funds_move(&store_sqlite_steps, st, w, m, audit_action, audit_detail,
+                                    after_out, err);
 }
 
 enum pp_status store_sqlite_settings_put(struct store_sqlite *st, const struct store_write_ctx *w,
@@ -217,15 +219,15 @@ enum pp_status store_sqlite_settings_put(struct store_sqlite *st, const struct s
                                          const char *audit_action, const char *audit_detail,
                                          struct pp_err *err)
 {
-    return store_compose_settings_put(&sqlite_steps, st, w, kv, count, audit_action, audit_detail,
-                                      err);
+    return store_compose_settings_put(&store_sqlite_steps, st, w, kv, count, audit_action,
+                                      audit_detail, err);
 }
 
 enum pp_status store_sqlite_admin_upsert(struct store_sqlite *st, const struct store_write_ctx *w,
                                          const char *email, const char *password_hash,
                                          int *created_out, int64_t *id_out, struct pp_err *err)
 {
-    return store_compose_admin_upsert(&sqlite_steps, st, w, email, password_hash, created_out,
+    return store_compose_admin_upsert(&store_sqlite_steps, st, w, email, password_hash, created_out,
                                       id_out, err);
 }
 
@@ -234,12 +236,12 @@ enum pp_status store_sqlite_idem_answer_put(struct store_sqlite *st, const char 
                                             const char *content_type, const char *body,
                                             size_t body_len, struct pp_err *err)
 {
-    return store_compose_idem_answer_put(&sqlite_steps, st, scope, key, status, content_type, body,
-                                         body_len, err);
+    return store_compose_idem_answer_put(&store_sqlite_steps, st, scope, key, status, content_type,
+                                         body, body_len, err);
 }
 
 enum pp_status store_sqlite_idem_purge(struct store_sqlite *st, int64_t before_ms, int64_t limit,
                                        int64_t *deleted_out, struct pp_err *err)
 {
-    return store_compose_idem_purge(&sqlite_steps, st, before_ms, limit, deleted_out, err);
+    return store_compose_idem_purge(&store_sqlite_steps, st, before_ms, limit, deleted_out, err);
 }

@@ -1,14 +1,13 @@
 /*
-** This module tests that one refused write never fails its neighbours in
-** the writer's batch. Each round fires creates at once from several
-** threads: two of them carry the same Idempotency-Key and body (their
-** writes meet on the key's unique row: the one that comes second is
-** refused by the database, in PostgreSQL while the batch's statements are
-** still in flight in the pipeline), the others carry keys of their own.
-** Every create with its own key must succeed, the shared key must make
-** exactly one payout (the other answer is that payout again or 409), and
-** the funds, the payouts listed and `check` must say exactly that. It
-** runs on both backends.
+** This module tests that a create whose Idempotency-Key another create
+** holds at the same moment never fails its neighbours in the writer's
+** batch, on one node. Each round fires creates at once from several
+** threads: two of them carry the same key and body (one payout: the other
+** answer is that payout again, or 409 while it is in flight), the others
+** keys of their own, which must all succeed; the funds and `check` must
+** say exactly that. It runs on both backends. (Two nodes, where the
+** database itself refuses the second key inside a pipelined batch, are
+** test_nodes' test_refused_write_fails_alone.)
 **
 ** Worker threads never assert; the main thread checks their answers.
 */

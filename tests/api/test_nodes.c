@@ -7,6 +7,11 @@
 **   that affords exactly 10: exactly 10 succeed, the rest are refused for
 **   funds, the balance is exact and `check` passes;
 ** - one Idempotency-Key sent to both nodes at once creates one payout;
+** - a refused write fails alone in its node's batch: rounds of creates at
+**   once over both nodes, two sharing a key (one per node: the second
+**   writer's insert of the key is refused by the database while its
+**   batch's statements are in flight), the others with keys of their own,
+**   which all commit; the funds and `check` are exact;
 ** - an API key revoked through one node (rotating the authentication
 **   password) is refused by the other at once, and so is an admin token
 **   revoked by a password reset;
@@ -222,6 +227,82 @@ static void test_one_key_on_two_nodes(void **state)
     /* One payout: 2 SEK blocked, not 4. */
     pp_assert_balance_now(&nodes[1], admin_token, "SEK", "98", "2", "0");
     pp_assert_check(nodes[0].db_path, "after one key on two nodes");
+}
+
+#define BATCH_ROUNDS 6
+#define BATCH_THREADS 8
+static struct pp_resp *batch_answers[BATCH_THREADS];
+static int batch_round;
+
+static void *batch_worker(void *arg)
+{
+    size_t t = *(size_t *)arg;
+    /* Threads 0 and 1 share a key and a body, one on each node. */
+    size_t who = t < 2 ? 0 : t;
+    char *key = pp_fmt("Idempotency-Key: batch-%d-%zu", batch_round, who);
+    const char *headers[] = {key, NULL};
+    char *body = pp_fmt("{\"amount\":1,\"currency\":\"DKK\",\"startDate\":\"2031-01-01T00:00:00Z\","
+                        "\"endDate\":\"2031-06-01T00:00:00Z\",\"name\":\"Batch\","
+                        "\"description\":\"round %d, %zu\",\"userName\":\"batch-%d-%zu\","
+                        "\"notification\":false}",
+                        batch_round, who, batch_round, who);
+    CURL *h = curl_easy_init();
+    pthread_barrier_wait(&barrier);
+    batch_answers[t] =
+        pp_request_post_with(&nodes[t % NODES], h, "/api/payment/create", api_key, headers, body);
+    curl_easy_cleanup(h);
+    free(body);
+    free(key);
+    return NULL;
+}
+
+/* The payout id of create t's answer, or 0 for the shared key's 409. */
+static long long batch_answer_id(const struct pp_resp *r, size_t t)
+{
+    assert_non_null(r);
+    if (r->status == 0) {
+        fail_msg("create %zu: no response: %s", t, r->error);
+    }
+    if (t < 2 && r->status == 409) {
+        pp_assert_error(r, 409, "CONFLICT");
+        return 0;
+    }
+    pp_assert_status(r, 200);
+    return pp_json_int(json_array_get(json_object_get(r->json, "payments"), 0), "id");
+}
+
+static void test_refused_write_fails_alone(void **state)
+{
+    (void)state;
+    pp_fund(&nodes[0], admin_token, "DKK", "100");
+    for (batch_round = 1; batch_round <= BATCH_ROUNDS; batch_round++) {
+        pp_threads_run(BATCH_THREADS, batch_worker, &barrier);
+        long long ids[BATCH_THREADS] = {0};
+        for (size_t t = 0; t < BATCH_THREADS; t++) {
+            ids[t] = batch_answer_id(batch_answers[t], t);
+            pp_resp_free(batch_answers[t]);
+            batch_answers[t] = NULL;
+        }
+        assert_true(ids[0] != 0 || ids[1] != 0);
+        if (ids[0] != 0 && ids[1] != 0) {
+            assert_int_equal(ids[0], ids[1]);
+        }
+        for (size_t t = 2; t < BATCH_THREADS; t++) {
+            assert_true(ids[t] > 0);
+            for (size_t u = 0; u < t; u++) {
+                assert_true(ids[u] != ids[t]);
+            }
+        }
+    }
+    /* BATCH_ROUNDS * 7 payouts of 1 DKK. */
+    char *available = pp_fmt("%d", 100 - BATCH_ROUNDS * (BATCH_THREADS - 1));
+    char *blocked = pp_fmt("%d", BATCH_ROUNDS * (BATCH_THREADS - 1));
+    for (int n = 0; n < NODES; n++) {
+        pp_assert_balance_now(&nodes[n], admin_token, "DKK", available, blocked, "0");
+    }
+    free(available);
+    free(blocked);
+    pp_assert_check(nodes[0].db_path, "after refused keys in batches over two nodes");
 }
 
 static void test_revocation_across_nodes(void **state)
@@ -486,6 +567,7 @@ int main(void)
         cmocka_unit_test(test_migrate_at_once),
         cmocka_unit_test(test_parallel_creates_over_two_nodes),
         cmocka_unit_test(test_one_key_on_two_nodes),
+        cmocka_unit_test(test_refused_write_fails_alone),
         cmocka_unit_test(test_revocation_across_nodes),
         cmocka_unit_test(test_rate_limit_across_nodes),
         cmocka_unit_test(test_lockout_across_nodes),

@@ -209,7 +209,9 @@ struct store_pg {
     ** for good; a recipient may change on another node, so each one taken
     ** from it is checked again in the batch (PG_STMT_RECIPIENT_CHECK). */
     struct store_idcache idcache;
-    /* The cache was filled with every recipient stored (changes.c). */
+    /* The cache was filled since it last emptied (writer.c), and then
+    ** with every recipient stored (changes.c). */
+    int idcache_warm;
     int idcache_complete;
     uint64_t batch_no; /* the batch running (recipients checked in it) */
     /* The writer's profile, logged when it stops (writer.c). */

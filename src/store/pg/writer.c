@@ -47,6 +47,7 @@
 */
 #include <errno.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -503,6 +504,7 @@ static void writer_rollback(struct pg_tx *tx)
     }
     /* What the writer learnt in the batch may be undone with it. */
     store_idcache_clear(&tx->st->idcache);
+    tx->st->idcache_warm = 0;
 }
 
 /* Rolls back a batch of one request whose entries the writer already gave
@@ -543,6 +545,24 @@ static enum batch_end writer_requests(struct pg_tx *tx, struct pg_req **batch, s
         return tx->broken ? BATCH_RETRY : BATCH_CAREFUL;
     }
     return tx->broken ? BATCH_RETRY : BATCH_COMMITTED;
+}
+
+/* Writes the balances the batch changed and reads every queued result.
+** The last request may have failed (its savepoint rolled back): that
+** says nothing about the batch, and must not stop the write. A write
+** that cannot be made breaks the batch, which then never commits. */
+static void writer_flush(struct pg_tx *tx)
+{
+    struct pp_err scratch;
+    pp_err_clear(&scratch);
+    tx->failed = 0;
+    tx->req = SIZE_MAX;
+    enum pp_status status = store_pg_tx_balances_flush(tx, &scratch);
+    if (status != PP_OK) {
+        writer_broken(tx, status == PP_UNAVAILABLE ? PP_UNAVAILABLE : PP_INTERNAL);
+    } else if (tx->pipelined) {
+        pipe_sync(tx, NULL);
+    }
 }
 
 /* Commits tx. A COMMIT the server refused rolled back (RETRY); one whose
@@ -597,13 +617,13 @@ static enum batch_end writer_run(struct store_pg *st, struct pg_req **batch, siz
         tx.pipelined = 1;
     }
     writer_begin(&tx);
-    if (tx.pipelined && !tx.broken && store_idcache_mark(&st->idcache) == 0) {
-        store_pg_tx_cache_warm(&tx, &scratch);
+    if (tx.pipelined && !tx.broken && !st->idcache_warm &&
+        store_pg_tx_cache_warm(&tx, &scratch) == PP_OK) {
+        st->idcache_warm = 1;
     }
     enum batch_end end = tx.broken ? BATCH_RETRY : writer_requests(&tx, batch, n, careful);
-    if (end == BATCH_COMMITTED && store_pg_tx_balances_flush(&tx, &scratch) == PP_OK &&
-        tx.pipelined) {
-        pipe_sync(&tx, NULL);
+    if (end == BATCH_COMMITTED) {
+        writer_flush(&tx);
     }
     if (end == BATCH_COMMITTED && tx.queue_failed && !tx.broken) {
         end = BATCH_CAREFUL;
@@ -612,7 +632,11 @@ static enum batch_end writer_run(struct store_pg *st, struct pg_req **batch, siz
         end = writer_commit(&tx);
         if (end == BATCH_COMMITTED) {
             writer_unpipe(&tx);
+            size_t cached = store_idcache_mark(&st->idcache);
             store_idcache_commit(&st->idcache);
+            if (cached > 0 && store_idcache_mark(&st->idcache) == 0) {
+                st->idcache_warm = 0; /* it was full and emptied itself */
+            }
             st->profile.round_trips += tx.round_trips;
             return BATCH_COMMITTED;
         }
@@ -772,6 +796,7 @@ void store_pg_writer_stop(struct store_pg *st)
                (double)pr->total_ns / 1e6 / batches, (unsigned long long)pr->careful);
     }
     store_idcache_clear(&st->idcache);
+    st->idcache_warm = 0;
 }
 
 enum pp_status store_pg_write(struct store_pg *st, store_pg_write_fn fn, void *arg,

@@ -35,7 +35,7 @@ CONNS=${BENCH_CONNECTIONS:-64}
 WRK_THREADS=${BENCH_WRK_THREADS:-2}
 AUTH_CONNS=${BENCH_AUTH_CONNECTIONS:-8}
 DEEP_PAGES=${BENCH_DEEP_PAGES:-4000}
-PAYOUTS=${BENCH_PG_PAYOUTS:-100000}
+PAYOUTS=${BENCH_PG_PAYOUTS:-50000}
 RUNS=${BENCH_PG_RUNS:-create get list auth create2}
 PORT=${BENCH_PORT:-18431}
 NODE1_PORT=$((PORT + 2))
@@ -72,7 +72,9 @@ SECRET=$TMP/pg-master.secret
 node_start() {
   local name=$1 port=$2
   local flags=(serve --db "$URL" --bind 127.0.0.1 --port "$port" --access-log off
-    --log-level "${BENCH_PG_LOG_LEVEL:-warn}" --rate-limit 0 --per-ip-connections $((CONNS > 64 ? CONNS : 64)))
+    --log-level "${BENCH_PG_LOG_LEVEL:-warn}" --rate-limit 0
+    # Every client is 127.0.0.1 (wrk, and haproxy's pooled connections).
+    --per-ip-connections $((4 * CONNS > 256 ? 4 * CONNS : 256)))
   PAYOUT_SECRET_FILE=$SECRET PAYOUT_ADMIN_EMAIL=$ADMIN_EMAIL \
     PAYOUT_ADMIN_PASSWORD=$ADMIN_PASSWORD \
     "$BIN" "${flags[@]}" >"$TMP/$name.out" 2>"$TMP/$name.err" &
@@ -93,6 +95,7 @@ if [ "$PAYOUTS" -gt 0 ]; then
   "$BIN" migrate --db "$URL" >/dev/null
   "$SEED" seed "$URL" "$PAYOUTS" 2>>"$TMP/pg-seed.log" | tee "$TMP/pg-seed.txt" >&2
 fi
+echo "pg-seed payouts=$PAYOUTS" >>"$RESULTS"
 node_start pg-node1 "$NODE1_PORT"
 BASE=http://127.0.0.1:$NODE1_PORT
 
@@ -185,7 +188,7 @@ backend payout_nodes
     balance roundrobin
     option httpchk GET /readyz
     http-check expect status 200
-    default-server check inter 2s fall 2 rise 2
+    default-server check inter 2s fall 2 rise 2 maxconn $CONNS
     server node1 127.0.0.1:$NODE1_PORT
     server node2 127.0.0.1:$NODE2_PORT
 EOF
@@ -204,4 +207,5 @@ for pid in $LB_PID $NODE_PIDS; do
 done
 LB_PID=""
 NODE_PIDS=""
-echo "pg-check result=$("$BIN" check --db "$URL" 2>&1 | tail -1 | tr ' ' '_')" >>"$RESULTS"
+# The check's last line without the URL it starts with.
+echo "pg-check result=$("$BIN" check --db "$URL" 2>&1 | tail -1 | sed 's/^postgresql:[^ ]*: //' | tr ' ' '_')" >>"$RESULTS"

@@ -25,13 +25,21 @@
 # PP_WRITER_BATCH_MAX / fdatasync (the writer's group commit, full batches).
 # Finally it stops the server and runs `payout-panel check` on the database.
 #
+# Then the same on PostgreSQL (bench/pg.sh): a throwaway cluster started by
+# tests/pg/pg_cluster.sh, BENCH_PG_PAYOUTS seeded payouts, one node with the
+# same runs (create, get, list first and deep page, authenticate), and the
+# create run again through haproxy over two nodes on that database; its
+# rows join the same table, each with its ratio to the same ceiling, and
+# `check` runs on that database too. BENCH_PG=0 skips it.
+#
 # Settings (environment): BENCH_SECONDS (10 per run), BENCH_CONNECTIONS (64),
 # BENCH_WRK_THREADS (2), BENCH_PAYOUTS (1000000), BENCH_DEEP_PAGES (4000
 # pages of 25 rows followed to reach the deep page), BENCH_AUTH_CONNECTIONS
 # (8, see the authenticate run), BENCH_FSYNC_ITERATIONS (2000 rounds per
 # probe loop), BENCH_FSYNC_SECONDS (5, time cap per loop), BENCH_BUILD
 # (build-bench), BENCH_PORT (18431; the ceiling uses the next port),
-# BENCH_KEEP=1 keeps the temporary directory.
+# BENCH_KEEP=1 keeps the temporary directory, BENCH_PG (1; 0 skips the
+# PostgreSQL runs), BENCH_PG_PAYOUTS (50000 seeded there).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -52,6 +60,7 @@ LIST_QUERY="currency=EUR&status=READY&size=25"
 
 log() { printf '== %s\n' "$*" >&2; }
 
+BENCH_PG=${BENCH_PG:-1}
 "$ROOT/scripts/deps.sh" wrk jq
 log "building the release binary and bench tools in $BUILD"
 cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_FLAGS_RELEASE="-O2 -g" \
@@ -227,6 +236,23 @@ kill "$SERVER_PID"
 wait "$SERVER_PID" 2>/dev/null || true
 SERVER_PID=""
 CHECK=$("$BIN" check --db "$DB" 2>&1 | tail -1 || true)
+kill "$CEIL_PID" 2>/dev/null || true
+wait "$CEIL_PID" 2>/dev/null || true
+CEIL_PID=""
+
+# --- PostgreSQL: one node, then two behind haproxy -------------------------
+if [ "$BENCH_PG" != 0 ]; then
+  if command -v haproxy >/dev/null && [ -x "${PP_PG_BIN:-/usr/lib/postgresql/15/bin}/postgres" ]; then
+    BENCH_PG_PAYOUTS=${BENCH_PG_PAYOUTS:-50000} BENCH_SECONDS=$SECONDS_PER_RUN \
+      BENCH_CONNECTIONS=$CONNS BENCH_WRK_THREADS=$WRK_THREADS BENCH_AUTH_CONNECTIONS=$AUTH_CONNS \
+      BENCH_DEEP_PAGES=$DEEP_PAGES BENCH_PORT=$PORT \
+      "$ROOT/bench/pg.sh" "$BIN" "$BUILD/bench/bench-seed" "$TMP/results.txt" "$TMP" ||
+      log "the PostgreSQL runs failed (see $TMP with BENCH_KEEP=1)"
+  else
+    log "PostgreSQL 15 or haproxy missing (scripts/deps.sh --test installs them): no PostgreSQL runs"
+    echo "pg-skipped reason=missing" >>"$TMP/results.txt"
+  fi
+fi
 
 # --- table ---------------------------------------------------------------
 python3 - "$TMP/results.txt" "$TMP/rss.txt" "$HWM" "$RSS_NOW" "$RATE_NOTE" "$PAYOUTS" \
@@ -280,6 +306,12 @@ spec = [
     ("list-first", "GET /api/payments filtered, first page", "static"),
     ("list-deep", "GET /api/payments filtered, deep page", "static"),
     ("authenticate", "POST /api/authenticate", "echo"),
+    ("pg-create", "PostgreSQL: POST /api/payment/create", "echo"),
+    ("pg2-create", "PostgreSQL, 2 nodes + haproxy: create", "echo"),
+    ("pg-get", "PostgreSQL: GET /api/payments/{id}", "static"),
+    ("pg-list-first", "PostgreSQL: GET /api/payments, first page", "static"),
+    ("pg-list-deep", "PostgreSQL: GET /api/payments, deep page", "static"),
+    ("pg-authenticate", "PostgreSQL: POST /api/authenticate", "echo"),
 ]
 print()
 print(f"payout-panel benchmark: wrk, {conns} connections, {secs} s per run, "
@@ -305,6 +337,11 @@ def storage_rows():
               f"{'':8} {'':8} {'-':>8} {'-':>7}  {batch_n} per commit / {sync_ms:.2f} ms, "
               f"needs {batch_n} in flight")
 for key, label, base in spec:
+    if key.startswith("pg") and not any(k.startswith("pg") for k in rows):
+        continue
+    if key == "pg-create":
+        print("PostgreSQL 15 (a throwaway cluster on this machine, default durability), "
+              f"{int(rows.get('pg-seed', {}).get('payouts', 0)):,} seeded payouts:")
     if key not in rows:
         print(f"{label:42} {'(not run)':>9}")
         continue
@@ -338,4 +375,12 @@ if samples:
     print(f"server RSS: max sampled {max(samples) / 1024:.1f} MiB, VmHWM {int(hwm) / 1024:.1f} MiB, "
           f"at end {int(rss_now) / 1024:.1f} MiB ({len(samples)} samples, 1 s apart)")
 print(f"ledger check after the run: {check}")
+for key, what in (("pg-batches", "one node"), ("pg2-batches", "two nodes")):
+    if key in rows and f(key, "count"):
+        print(f"PostgreSQL writer, {what}: {f(key, 'sum') / f(key, 'count'):.1f} requests per batch "
+              f"({int(f(key, 'count'))} batches)")
+if "pg-check" in rows:
+    print(f"PostgreSQL ledger check after the runs: {rows['pg-check'].get('result', '?').replace('_', ' ')}")
+if "pg-skipped" in rows:
+    print("PostgreSQL runs skipped: PostgreSQL 15 or haproxy is missing")
 PY

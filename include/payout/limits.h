@@ -564,6 +564,15 @@
 /* Notifications sent per pass of the mail thread before it records their
 ** results. */
 #define PP_NOTIFY_BATCH 8
+/* Several nodes on one PostgreSQL database: a node claims the deliveries
+** it is about to send by moving their next attempt this far ahead, so no
+** other node sends them meanwhile; a node that dies mid-send leaves them
+** to the others once it runs out. Three times a delivery's whole timeout
+** leaves room for recording the result through a busy writer. */
+#define PP_WEBHOOK_CLAIM_MS (3L * PP_WEBHOOK_TIMEOUT_MS)
+/* The same for the notifications one pass of the mail thread sends, one
+** after another: each SMTP send's timeout, and as much again to spare. */
+#define PP_NOTIFY_CLAIM_MS (2L * PP_NOTIFY_BATCH * PP_SMTP_TIMEOUT_MS)
 
 /* --- Command line (src/cli/) ------------------------------------------------ */
 

@@ -21,6 +21,7 @@
 #include "payout/base/assert.h"
 #include "payout/base/buf.h"
 #include "store/pg/internal.h"
+#include "store/pg/outbox.h"
 
 /* Distinct currencies one create call can overdraw: the ISO 4217 table has
 ** fewer. */
@@ -174,6 +175,9 @@ static enum pp_status create_row(struct pg_tx *tx, const struct create_op *op,
             .at_ms = now_ms,
         };
         st = store_pg_tx_funds_move(tx, &block, NULL, err);
+    }
+    if (st == PP_OK) {
+        st = store_pg_event_payout(tx, PP_EVENT_PAYOUT_CREATED, p, now_ms, err);
     }
     return st;
 }
@@ -333,8 +337,8 @@ static enum pp_status change_release(struct pg_tx *tx, const struct pp_payout *p
     return st;
 }
 
-static enum pp_status change_apply(struct pg_tx *tx, const struct change_op *op,
-                                   const struct pp_payout *p, struct pp_err *err)
+static enum pp_status change_move(struct pg_tx *tx, const struct change_op *op,
+                                  const struct pp_payout *p, struct pp_err *err)
 {
     int64_t now_ms = op->w->now_ms;
     switch (op->change) {
@@ -347,6 +351,25 @@ static enum pp_status change_apply(struct pg_tx *tx, const struct change_op *op,
         return change_release(tx, p, PP_PAYOUT_EXPIRED, now_ms, err);
     }
     return pp_err_set(err, PP_INTERNAL, "unknown payout change");
+}
+
+static enum pp_status change_apply(struct pg_tx *tx, const struct change_op *op,
+                                   struct pp_payout *p, struct pp_err *err)
+{
+    static const struct {
+        enum pp_payout_status to;
+        enum pp_event_type event;
+    } after[] = {
+        [STORE_PAYOUT_CANCEL] = {PP_PAYOUT_CANCELLED, PP_EVENT_PAYOUT_CANCELLED},
+        [STORE_PAYOUT_AUTHORIZE] = {PP_PAYOUT_READY, PP_EVENT_PAYOUT_AUTHORIZED},
+        [STORE_PAYOUT_EXPIRE] = {PP_PAYOUT_EXPIRED, PP_EVENT_PAYOUT_EXPIRED},
+    };
+    enum pp_status st = change_move(tx, op, p, err);
+    if (st == PP_OK) {
+        p->status = after[op->change].to;
+        st = store_pg_event_payout(tx, after[op->change].event, p, op->w->now_ms, err);
+    }
+    return st;
 }
 
 static enum pp_status change_step(struct pg_tx *tx, void *arg, struct pp_err *err)
@@ -432,6 +455,9 @@ static enum pp_status receive_step(struct pg_tx *tx, void *arg, struct pp_err *e
         st = store_pg_tx_payout_get(tx, op->id, p, err);
     }
     if (st == PP_OK) {
+        st = store_pg_event_payout(tx, PP_EVENT_PAYOUT_RECEIVED, p, now_ms, err);
+    }
+    if (st == PP_OK) {
         char subject[32];
         char amount[64];
         char detail[96];
@@ -474,7 +500,15 @@ struct funds_op {
 static enum pp_status funds_step(struct pg_tx *tx, void *arg, struct pp_err *err)
 {
     struct funds_op *op = arg;
-    enum pp_status st = store_pg_tx_funds_move(tx, op->m, &op->after, err);
+    const struct pp_movement *m = op->m;
+    enum pp_status st = store_pg_tx_funds_move(tx, m, &op->after, err);
+    if (st == PP_OK && (m->kind == PP_LEDGER_DEPOSIT || m->kind == PP_LEDGER_WITHDRAW)) {
+        enum pp_event_type type =
+            m->kind == PP_LEDGER_DEPOSIT ? PP_EVENT_FUNDS_DEPOSITED : PP_EVENT_FUNDS_WITHDRAWN;
+        int64_t amount = m->d_available < 0 ? -m->d_available : m->d_available;
+        st = store_pg_event_funds(tx, type, m->currency, amount, m->reference, &op->after,
+                                  op->w->now_ms, err);
+    }
     if (st == PP_OK) {
         st = audit_append(tx, op->w, op->audit_action, NULL, op->audit_detail, err);
     }

@@ -10,9 +10,10 @@
 ** node is claiming at that moment is skipped, never waited for) and moves
 ** their next_ms PP_WEBHOOK_CLAIM_MS ahead (PP_NOTIFY_CLAIM_MS for
 ** notifications), so no other node finds them due while this one sends.
-** Recording the attempt sets next_ms again (the retry) or ends the row; a
-** node that dies mid-send leaves its claims to the others once they run
-** out. The claim also keeps the per-endpoint limit
+** Each look renews the claims of the deliveries still in flight (the
+** worker names them); recording the attempt sets next_ms again (the
+** retry) or ends the row; a node that dies mid-send leaves its claims to
+** the others once they run out. The claim also keeps the per-endpoint limit
 ** (PP_WEBHOOK_INFLIGHT_PER_ENDPOINT, counting the deliveries the caller
 ** has in flight), so nothing is claimed that the worker would not start.
 ** The order rule of spec section 9 (a payout's event waits while an
@@ -41,10 +42,12 @@
 #define SKIP_TEXT_BYTES (PP_WEBHOOK_INFLIGHT_MAX * 21 + 3)
 
 const struct store_pg_stmt_def store_pg_stmts_deliveries[] = {
-    /* $1 the ids in flight here, $2 how many to claim, $3 the per-endpoint
-    ** limit, $4 the claim's length. */
+    /* $1 the ids in flight here (their claims are renewed), $2 how many
+    ** to claim, $3 the per-endpoint limit, $4 the claim's length. */
     {PG_STMT_WH_CLAIM,
-     "WITH busy AS (SELECT endpoint_id, count(*) AS n FROM webhook_deliveries"
+     "WITH renew AS (UPDATE webhook_deliveries SET next_ms = " PG_OUTBOX_NOW_MS " + $4::bigint"
+     " WHERE id = ANY ($1::bigint[]) AND state = 1 RETURNING id),"
+     " busy AS (SELECT endpoint_id, count(*) AS n FROM webhook_deliveries"
      " WHERE id = ANY ($1::bigint[]) GROUP BY endpoint_id),"
      " due AS (SELECT d.id, d.next_ms, coalesce(b.n, 0) + row_number() OVER"
      " (PARTITION BY d.endpoint_id ORDER BY d.next_ms, d.id) AS load"

@@ -9,8 +9,32 @@
 #ifndef PAYOUT_STORE_PG_OUTBOX_H
 #define PAYOUT_STORE_PG_OUTBOX_H
 
+#include "payout/model.h"
 #include "payout/store/events.h"
 #include "store/pg/internal.h"
+
+struct pg_tx;
+
+/* --- Appends, inside a write operation ------------------------------------ */
+
+/* Appends the event `type` (a payout.* type) of payout p as it stands
+** after the change, the deliveries of the endpoints subscribed to it and,
+** when one is due, the recipient's notification (the rules at the end of
+** payout/store/events.h). events.c: sequence = 1 + the payout's earlier
+** events, unique and gap-free because every batch holds the writer's lock
+** row (writer.c) and the change has locked the payout's row. */
+enum pp_status store_pg_event_payout(struct pg_tx *tx, enum pp_event_type type,
+                                     const struct pp_payout *p, int64_t now_ms, struct pp_err *err);
+
+/* Appends the event `type` (funds.deposited or funds.withdrawn) of an
+** admin's move of amount_minor in currency (reference NULL or "" for
+** none; after = the balance after the move) and its deliveries. */
+enum pp_status store_pg_event_funds(struct pg_tx *tx, enum pp_event_type type, const char *currency,
+                                    int64_t amount_minor, const char *reference,
+                                    const struct pp_balance *after, int64_t now_ms,
+                                    struct pp_err *err);
+
+/* --- The operations of payout/store/events.h ------------------------------ */
 
 void store_pg_outbox_configure(void *backend, store_outbox_wake_fn fn, void *ctx, int mail);
 enum pp_status store_pg_events_page(void *backend, const struct pp_event_filter *f, pp_event_fn fn,
@@ -55,27 +79,6 @@ enum pp_status store_pg_notifications_due(void *backend, int64_t now_ms, struct 
                                           struct pp_err *err);
 enum pp_status store_pg_notifications_record(void *backend, const struct pp_notify_result *results,
                                              size_t count, struct pp_err *err);
-
-/* --- Appends, inside a write operation's batch (events.c) ---------------- */
-
-/* Appends the event `type` (a payout.* type) of payout p as it stands
-** after the change (p->id, status, currency and notification are read),
-** one pending delivery per enabled endpoint subscribed to it and, when one
-** is due, the recipient's notification (the rules at the end of
-** payout/store/events.h). sequence = 1 + the payout's earlier events:
-** unique and gap-free because every batch holds the writer's lock row
-** (writer.c) and the payout's row is locked by the change itself. */
-enum pp_status store_pg_event_payout(struct pg_tx *tx, enum pp_event_type type,
-                                     const struct pp_payout *p, int64_t now_ms, struct pp_err *err);
-
-/* Appends the event `type` (funds.deposited or funds.withdrawn) of an
-** admin's move of amount_minor in currency (reference NULL or "" for
-** none; after = the balance after the move) and its deliveries; sequence
-** counts the currency's funds events. */
-enum pp_status store_pg_event_funds(struct pg_tx *tx, enum pp_event_type type, const char *currency,
-                                    int64_t amount_minor, const char *reference,
-                                    const struct pp_balance *after, int64_t now_ms,
-                                    struct pp_err *err);
 
 /* --- Shared pieces (outbox.c) --------------------------------------------- */
 

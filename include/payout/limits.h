@@ -581,6 +581,18 @@
 /* Notifications sent per pass of the mail thread before it records their
 ** results. */
 #define PP_NOTIFY_BATCH 8
+/* Several nodes on one PostgreSQL database: a node claims the deliveries
+** it is about to send by moving their next attempt this far ahead, so no
+** other node sends them meanwhile, and renews the claim of those still in
+** flight each time it looks for due work (at least every
+** PP_WEBHOOK_POLL_MS); a node that dies mid-send leaves them to the others
+** once it runs out. A delivery's whole timeout and 5 s to record it: a
+** claim never runs out under a transfer, and a crash delays its
+** deliveries by at most this. */
+#define PP_WEBHOOK_CLAIM_MS (PP_WEBHOOK_TIMEOUT_MS + 5000L)
+/* The same for the notifications one pass of the mail thread sends, one
+** after another: each SMTP send's timeout, and as much again to spare. */
+#define PP_NOTIFY_CLAIM_MS (2L * PP_NOTIFY_BATCH * PP_SMTP_TIMEOUT_MS)
 
 /* --- Command line (src/cli/) ------------------------------------------------ */
 

@@ -6,13 +6,21 @@ the SMTP sink of tests/smtp_sink.py.
 Everything runs on 127.0.0.1 and is started by the test. Waits are bounded
 loops (a condition that never comes fails the test after BOUND_S), never
 timed assertions.
+
+Backends: by default every server gets an SQLite file of its own. With
+use_postgres(url_file) (the ctest run's PostgreSQL cluster, fixture pg),
+every server started without a database gets a fresh PostgreSQL database
+of that cluster instead (CREATE DATABASE through psql), and the servers of
+a run share one master secret file, as nodes of one database must.
 """
 import base64
 import hashlib
 import hmac
 import http.server
 import json
+import itertools
 import os
+import re
 import shutil
 import signal
 import socket
@@ -33,6 +41,27 @@ SYSTEM_PYTHON = "/usr/bin/python3"
 
 class Failure(Exception):
     pass
+
+
+# The PostgreSQL cluster's URL (use_postgres), None for SQLite files.
+PG = {"cluster": None, "secret": None, "counter": itertools.count(1)}
+
+
+def use_postgres(url_file, tmp):
+    """Every server started from now on without a database gets a fresh
+    PostgreSQL database of the cluster named in url_file."""
+    with open(url_file) as f:
+        PG["cluster"] = f.read().strip()
+    PG["secret"] = os.path.join(tmp, "pg-master.secret")
+
+
+def pg_fresh():
+    """A new empty database of the cluster; returns its URL."""
+    name = "outbox_%d_%d" % (os.getpid(), next(PG["counter"]))
+    subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", PG["cluster"], "-c",
+                    "CREATE DATABASE " + name], check=True)
+    return re.sub(r"^(postgres(?:ql)?://[^/]*/)[^?]*", lambda m: m.group(1) + name,
+                  PG["cluster"])
 
 
 def check(cond, what):
@@ -79,9 +108,13 @@ class Server:
     def __init__(self, binary, tmp, args=(), env=None, db=None):
         self.binary = binary
         self.dir = tempfile.mkdtemp(prefix="pp-outbox-", dir=tmp)
-        self.db = db or os.path.join(self.dir, "payout.db")
+        if db is None:
+            db = pg_fresh() if PG["cluster"] else os.path.join(self.dir, "payout.db")
+        self.db = db
         self.args = list(args)
         self.env = dict(env or {})
+        if PG["cluster"]:
+            self.env.setdefault("PAYOUT_SECRET_FILE", PG["secret"])
         self.proc = None
         self.port = None
         self.log_path = os.path.join(self.dir, "server.log")

@@ -20,7 +20,11 @@
              authorization, 4xx retried, 5xx failed, CR/LF kept out of
              headers, STARTTLS with AUTH
 
-Usage: test_outbox.py --server BIN --tmp DIR GROUP
+Usage: test_outbox.py --server BIN --tmp DIR [--pg-url-file FILE] GROUP
+
+With --pg-url-file (the PostgreSQL cluster of the ctest run) every server
+runs on a fresh PostgreSQL database of it instead of an SQLite file: the
+same tests and assertions on the other backend.
 """
 import argparse
 import os
@@ -30,7 +34,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (Failure, Receiver, Server, Sink, check, free_port, run,  # noqa: E402
-                     sign, tmp_dir, verify, wait_until)
+                     sign, tmp_dir, use_postgres, verify, wait_until)
 
 BIN = None
 
@@ -497,10 +501,14 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("--server", required=True)
     p.add_argument("--tmp", required=True)
+    p.add_argument("--pg-url-file")
     p.add_argument("group", choices=sorted(GROUPS))
     a = p.parse_args()
     BIN = a.server
-    tmp = tmp_dir(os.path.join(a.tmp, "outbox-" + a.group))
+    backend = "-pg" if a.pg_url_file else ""
+    tmp = tmp_dir(os.path.join(a.tmp, "outbox" + backend + "-" + a.group))
+    if a.pg_url_file:
+        use_postgres(a.pg_url_file, tmp)
     check(sign("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "msg_p5jXN8AQM9LWM0D4loKWxJek",
                "1614265330", b'{"test": 2432232314}')
           == "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=",

@@ -13,6 +13,7 @@
 #include <libpq-fe.h>
 #include <pthread.h>
 #include <semaphore.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -119,6 +120,36 @@ enum pg_stmt {
     PG_STMT_COUNTERS_PURGE,
     PG_STMT_LEASE_TAKE,
     PG_STMT_LEASE_RELEASE,
+    /* events.c: the outbox's appends, the feed, notifications of a payout */
+    PG_STMT_EV_PAYOUT,
+    PG_STMT_EV_FUNDS,
+    PG_STMT_EV_TEST,
+    PG_STMT_EV_NOTIFY,
+    PG_STMT_EV_PAGE,
+    PG_STMT_EV_GET,
+    PG_STMT_NOTIFY_OF_PAYOUT,
+    /* webhooks.c: endpoints, replay, attempts */
+    PG_STMT_WH_COUNT,
+    PG_STMT_WH_INSERT,
+    PG_STMT_WH_GET,
+    PG_STMT_WH_LIST,
+    PG_STMT_WH_UPDATE,
+    PG_STMT_WH_DELETE,
+    PG_STMT_WH_GIVE_UP,
+    PG_STMT_WH_ROTATE,
+    PG_STMT_WH_REPLAY_COUNT,
+    PG_STMT_WH_REPLAY_INSERT,
+    PG_STMT_WH_ATTEMPTS,
+    /* deliveries.c: the delivery and mail workers' side */
+    PG_STMT_WH_CLAIM,
+    PG_STMT_WH_NEXT,
+    PG_STMT_WH_ATTEMPT_INSERT,
+    PG_STMT_WH_DELIVERY_SET,
+    PG_STMT_WH_FAILING_SET,
+    PG_STMT_WH_DISABLE,
+    PG_STMT_NOTIFY_CLAIM,
+    PG_STMT_NOTIFY_NEXT,
+    PG_STMT_NOTIFY_UPDATE,
     PG_STMT_COUNT
 };
 
@@ -142,6 +173,9 @@ extern const struct store_pg_stmt_def store_pg_stmts_funds[];
 extern const struct store_pg_stmt_def store_pg_stmts_writer[];
 extern const struct store_pg_stmt_def store_pg_stmts_users[];
 extern const struct store_pg_stmt_def store_pg_stmts_cluster[];
+extern const struct store_pg_stmt_def store_pg_stmts_events[];
+extern const struct store_pg_stmt_def store_pg_stmts_webhooks[];
+extern const struct store_pg_stmt_def store_pg_stmts_deliveries[];
 /* The id of a new row of table: the next after the largest (the primary
 ** key's index answers it at once), never the identity sequence's, so ids
 ** are what SQLite gives: a rolled-back insert leaves no gap and the ids of
@@ -218,6 +252,14 @@ struct store_pg {
     struct pg_writer_profile {
         uint64_t batches, requests, round_trips, careful, lock_ns, commit_ns, total_ns;
     } profile;
+    /* outbox.c: the outbox's wake-up and whether mail is sent (set before
+    ** serving), and what the writer's batches added since the workers last
+    ** looked (outbox.h). */
+    store_outbox_wake_fn outbox_wake;
+    void *outbox_wake_ctx;
+    int outbox_mail;
+    atomic_int outbox_deliveries_added;
+    atomic_int outbox_notifications_added;
 };
 
 /* --- Connections (conn.c) ------------------------------------------------ */

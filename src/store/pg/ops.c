@@ -361,7 +361,7 @@ const struct store_backend_ops store_pg_ops = {
     .admin_upsert = op_admin_upsert,
     .idem_answer_put = op_idem_answer_put,
     .idem_purge = op_idem_purge,
-    /* events and webhooks: not kept in PostgreSQL yet (outbox.c) */
+    /* events and webhooks (events.c, webhooks.c, deliveries.c) */
     .outbox_configure = store_pg_outbox_configure,
     .events_page = store_pg_events_page,
     .event_get = store_pg_event_get,

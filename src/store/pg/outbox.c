@@ -1,182 +1,132 @@
 /*
-** This module implements the PostgreSQL backend's entries for the outbox
-** operations of payout/store/events.h (events, webhook endpoints,
-** deliveries, notifications) as refusals: this backend does not keep them
-** yet (its tables exist, migration 0010, but no operation reads or writes
-** them, and its payout and funds operations append no events). Every
-** operation answers PP_UNAVAILABLE saying so; a payout has no
-** notifications; configuring the outbox does nothing. The SQLite backend
-** (src/store/sqlite/events.c, webhooks.c, deliveries.c) is the model for
-** the real ones.
+** This module implements the PostgreSQL backend's outbox pieces that
+** events.c, webhooks.c and deliveries.c share: configuring the outbox
+** (the workers' wake-up, whether mail is sent), the wake-up itself, the
+** read helper, the idempotent write and the endpoints' audit entries.
+**
+** The wake-up. SQLite's writer wakes the workers after the commit of a
+** batch that added work. This backend's writer (writer.c) knows no table
+** and has no such hook, so the order is turned round: an append marks
+** what it added (store_pg_outbox_added, on the writer thread, inside the
+** batch) and wakes the workers at once; a worker that finds the mark
+** clears it and first queues an empty write (store_pg_outbox_sync), which
+** the writer runs only after the marked batch has ended, so the worker
+** then reads committed rows. A worker woken by its timer finds no mark
+** and reads at once. Other nodes' commits reach a node's workers through
+** that timer (PP_WEBHOOK_POLL_MS): no LISTEN/NOTIFY, on which correctness
+** could not rest (spec section 10).
+**
+** It sends nothing and holds no SQL of its own.
 */
+#include <stdio.h>
+
+#include "payout/base/assert.h"
 #include "store/pg/outbox.h"
-#include "payout/store/events.h"
-#include "payout/store/store.h"
-#include "store/backend.h"
-
-#define PG_OUTBOX_MISSING "events and webhooks are not kept in PostgreSQL yet"
-
-/* The appends of the payout and funds operations: nothing is written yet
-** (this backend appends no events). src/store/pg/events.c replaces these
-** two with the real appends. */
-enum pp_status store_pg_event_payout(struct pg_tx *tx, enum pp_event_type type,
-                                     const struct pp_payout *p, int64_t now_ms, struct pp_err *err)
-{
-    (void)tx, (void)type, (void)p, (void)now_ms, (void)err;
-    return PP_OK;
-}
-
-enum pp_status store_pg_event_funds(struct pg_tx *tx, enum pp_event_type type, const char *currency,
-                                    int64_t amount_minor, const char *reference,
-                                    const struct pp_balance *after, int64_t now_ms,
-                                    struct pp_err *err)
-{
-    (void)tx, (void)type, (void)currency, (void)amount_minor, (void)reference, (void)after;
-    (void)now_ms, (void)err;
-    return PP_OK;
-}
-
-static enum pp_status missing(struct pp_err *err)
-{
-    return pp_err_set(err, PP_UNAVAILABLE, PG_OUTBOX_MISSING);
-}
 
 void store_pg_outbox_configure(void *backend, store_outbox_wake_fn fn, void *ctx, int mail)
 {
-    (void)backend;
-    (void)fn;
-    (void)ctx;
-    (void)mail;
+    struct store_pg *st = backend;
+    st->outbox_wake = fn;
+    st->outbox_wake_ctx = ctx;
+    st->outbox_mail = mail;
 }
 
-enum pp_status store_pg_events_page(void *backend, const struct pp_event_filter *f, pp_event_fn fn,
-                                    void *ctx, struct pp_err *err)
+void store_pg_outbox_added(struct store_pg *st, int deliveries, int notifications)
 {
-    (void)backend, (void)f, (void)fn, (void)ctx;
-    return missing(err);
+    if (deliveries) {
+        atomic_store(&st->outbox_deliveries_added, 1);
+    }
+    if (notifications) {
+        atomic_store(&st->outbox_notifications_added, 1);
+    }
+    if ((deliveries || notifications) && st->outbox_wake != NULL) {
+        st->outbox_wake(st->outbox_wake_ctx);
+    }
 }
 
-enum pp_status store_pg_event_get(void *backend, int64_t id, struct pp_event *out,
-                                  struct pp_err *err)
+void store_pg_outbox_wake(struct store_pg *st)
 {
-    (void)backend, (void)id, (void)out;
-    return missing(err);
+    if (st->outbox_wake != NULL) {
+        st->outbox_wake(st->outbox_wake_ctx);
+    }
 }
 
-enum pp_status store_pg_webhook_create(void *backend, const struct store_write_ctx *w,
-                                       const struct store_webhook_create *in,
-                                       struct pp_webhook *out, struct pp_err *err)
+static enum pp_status sync_step(struct pg_tx *tx, void *arg, struct pp_err *err)
 {
-    (void)backend, (void)w, (void)in, (void)out;
-    return missing(err);
-}
-
-enum pp_status store_pg_webhook_update(void *backend, const struct store_write_ctx *w,
-                                       const struct store_webhook_update *in,
-                                       struct pp_webhook *out, struct pp_err *err)
-{
-    (void)backend, (void)w, (void)in, (void)out;
-    return missing(err);
-}
-
-enum pp_status store_pg_webhook_delete(void *backend, const struct store_write_ctx *w, int64_t id,
-                                       struct pp_err *err)
-{
-    (void)backend, (void)w, (void)id;
-    return missing(err);
-}
-
-enum pp_status store_pg_webhook_rotate(void *backend, const struct store_write_ctx *w, int64_t id,
-                                       const char *new_sealed, int64_t old_until_ms,
-                                       struct pp_webhook *out, struct pp_err *err)
-{
-    (void)backend, (void)w, (void)id, (void)new_sealed, (void)old_until_ms, (void)out;
-    return missing(err);
-}
-
-enum pp_status store_pg_webhook_test(void *backend, const struct store_write_ctx *w, int64_t id,
-                                     int64_t *event_id_out, struct pp_err *err)
-{
-    (void)backend, (void)w, (void)id;
-    *event_id_out = 0;
-    return missing(err);
-}
-
-enum pp_status store_pg_webhook_replay(void *backend, const struct store_write_ctx *w,
-                                       const struct store_webhook_replay *in, int64_t *queued_out,
-                                       struct pp_err *err)
-{
-    (void)backend, (void)w, (void)in;
-    *queued_out = 0;
-    return missing(err);
-}
-
-enum pp_status store_pg_webhooks_list(void *backend, struct pp_webhook *out, size_t cap,
-                                      size_t *count_out, struct pp_err *err)
-{
-    (void)backend, (void)out, (void)cap;
-    *count_out = 0;
-    return missing(err);
-}
-
-enum pp_status store_pg_webhook_get(void *backend, int64_t id, struct pp_webhook *out,
-                                    struct pp_err *err)
-{
-    (void)backend, (void)id, (void)out;
-    return missing(err);
-}
-
-enum pp_status store_pg_webhook_attempts_list(void *backend, int64_t id,
-                                              struct pp_webhook_attempt *out, size_t cap,
-                                              size_t *count_out, struct pp_err *err)
-{
-    (void)backend, (void)id, (void)out, (void)cap;
-    *count_out = 0;
-    return missing(err);
-}
-
-enum pp_status store_pg_webhook_due_list(void *backend, int64_t now_ms, const int64_t *skip,
-                                         size_t skip_count, struct pp_webhook_due *out, size_t cap,
-                                         size_t *count_out, int64_t *next_ms_out,
-                                         struct pp_err *err)
-{
-    (void)backend, (void)now_ms, (void)skip, (void)skip_count, (void)out, (void)cap;
-    *count_out = 0;
-    *next_ms_out = INT64_MAX;
-    return missing(err);
-}
-
-enum pp_status store_pg_webhook_results_record(void *backend, const struct store_write_ctx *w,
-                                               const struct pp_webhook_result *results,
-                                               size_t count, struct pp_err *err)
-{
-    (void)backend, (void)w, (void)results, (void)count;
-    return missing(err);
-}
-
-/* No notification was ever recorded here: the payout shows none. */
-enum pp_status store_pg_notifications_of_payout(void *backend, int64_t payout_id,
-                                                struct pp_notification *out, size_t cap,
-                                                size_t *count_out, struct pp_err *err)
-{
-    (void)backend, (void)payout_id, (void)out, (void)cap, (void)err;
-    *count_out = 0;
+    (void)tx, (void)arg, (void)err;
     return PP_OK;
 }
 
-enum pp_status store_pg_notifications_due(void *backend, int64_t now_ms, struct pp_notify_due *out,
-                                          size_t cap, size_t *count_out, int64_t *next_ms_out,
-                                          struct pp_err *err)
+enum pp_status store_pg_outbox_sync(struct store_pg *st, atomic_int *added, struct pp_err *err)
 {
-    (void)backend, (void)now_ms, (void)out, (void)cap;
-    *count_out = 0;
-    *next_ms_out = INT64_MAX;
-    return missing(err);
+    if (!atomic_exchange(added, 0)) {
+        return PP_OK;
+    }
+    /* Queued behind the marked batch: it returns once that one has ended. */
+    enum pp_status status = store_pg_write(st, sync_step, NULL, err);
+    if (status != PP_OK) {
+        /* Looked at again on the next pass. */
+        atomic_store(added, 1);
+    }
+    return status;
 }
 
-enum pp_status store_pg_notifications_record(void *backend, const struct pp_notify_result *results,
-                                             size_t count, struct pp_err *err)
+enum pp_status store_pg_outbox_read(struct store_pg *st, enum pg_stmt id, const struct pg_params *p,
+                                    PGresult **res, const char *what, struct pp_err *err)
 {
-    (void)backend, (void)results, (void)count;
-    return missing(err);
+    struct pg_conn *c = NULL;
+    *res = NULL;
+    enum pp_status status = store_pg_reader_acquire(st, &c, err);
+    if (status == PP_OK) {
+        status = store_pg_run(c, id, p, res, NULL, what, err);
+        store_pg_reader_release(st, c);
+    }
+    return status;
+}
+
+/* An operation's step with the request's Idempotency-Key row recorded in
+** the same savepoint after it. */
+struct keyed {
+    store_pg_write_fn fn;
+    void *arg;
+    const struct store_write_ctx *w;
+};
+
+static enum pp_status keyed_run(struct pg_tx *tx, void *arg, struct pp_err *err)
+{
+    struct keyed *k = arg;
+    enum pp_status st = k->fn(tx, k->arg, err);
+    if (st == PP_OK) {
+        const struct store_idem_key *idem = k->w->idem;
+        st = store_pg_tx_idem_insert(tx, idem->scope, idem->key, idem->fingerprint, k->w->now_ms,
+                                     err);
+    }
+    return st;
+}
+
+enum pp_status store_pg_outbox_write(struct store_pg *st, const struct store_write_ctx *w,
+                                     store_pg_write_fn fn, void *arg, struct pp_err *err)
+{
+    if (w == NULL || w->idem == NULL) {
+        return store_pg_write(st, fn, arg, err);
+    }
+    struct keyed k = {.fn = fn, .arg = arg, .w = w};
+    return store_pg_write(st, keyed_run, &k, err);
+}
+
+enum pp_status store_pg_outbox_audit(struct pg_tx *tx, const struct pp_actor *actor, int64_t at_ms,
+                                     const char *action, int64_t id, const char *detail,
+                                     struct pp_err *err)
+{
+    static const struct pp_actor nobody = {.kind = PP_ACTOR_SYSTEM};
+    char subject[40];
+    snprintf(subject, sizeof subject, "webhook:%lld", (long long)id);
+    struct pp_audit a = {
+        .actor = actor != NULL ? actor : &nobody,
+        .action = action,
+        .subject = subject,
+        .detail = detail != NULL ? detail : "",
+        .at_ms = at_ms,
+    };
+    return store_pg_tx_audit_append(tx, &a, err);
 }

@@ -1,16 +1,17 @@
 /*
-** This private header declares the PostgreSQL backend's outbox: the
-** appends a write operation makes inside its transaction (the event of a
-** payout or funds change, with its deliveries and a due notification),
-** and the backend's entries for the outbox operations of
-** payout/store/events.h (outbox.c: refusals until that backend keeps
-** events and webhooks).
+** This private header declares the PostgreSQL backend's part of spec
+** section 9: the appends the write operations make inside their
+** transaction (events.c), the backend's operations of
+** payout/store/events.h (events.c, webhooks.c, deliveries.c), and the
+** outbox's shared pieces (outbox.c): the wake-up, the read helper and the
+** database clock.
 */
 #ifndef PAYOUT_STORE_PG_OUTBOX_H
 #define PAYOUT_STORE_PG_OUTBOX_H
 
 #include "payout/model.h"
 #include "payout/store/events.h"
+#include "store/pg/internal.h"
 
 struct pg_tx;
 
@@ -19,7 +20,9 @@ struct pg_tx;
 /* Appends the event `type` (a payout.* type) of payout p as it stands
 ** after the change, the deliveries of the endpoints subscribed to it and,
 ** when one is due, the recipient's notification (the rules at the end of
-** payout/store/events.h). */
+** payout/store/events.h). events.c: sequence = 1 + the payout's earlier
+** events, unique and gap-free because every batch holds the writer's lock
+** row (writer.c) and the change has locked the payout's row. */
 enum pp_status store_pg_event_payout(struct pg_tx *tx, enum pp_event_type type,
                                      const struct pp_payout *p, int64_t now_ms, struct pp_err *err);
 
@@ -76,5 +79,57 @@ enum pp_status store_pg_notifications_due(void *backend, int64_t now_ms, struct 
                                           struct pp_err *err);
 enum pp_status store_pg_notifications_record(void *backend, const struct pp_notify_result *results,
                                              size_t count, struct pp_err *err);
+
+/* --- Shared pieces (outbox.c) --------------------------------------------- */
+
+/* Milliseconds since the Unix epoch on the database's clock at the start
+** of the statement: what every node compares a delivery's or a
+** notification's next_ms with, whatever its own clock says. */
+#define PG_OUTBOX_NOW_MS "(extract(epoch FROM statement_timestamp()) * 1000)::bigint"
+
+/* PG_PAYOUT_COLUMNS of the payouts table named p, in the order
+** store_pg_payout_read expects (21 columns). */
+#define PG_OUTBOX_PAYOUT_COLUMNS_P                                                                 \
+    "p.id, p.project_id, p.recipient_id, p.currency, p.amount_minor, p.start_ms, p.end_ms,"        \
+    " p.description, p.notification, p.status, p.created_ms, p.updated_ms, p.uuid, p.metadata,"    \
+    " p.authorized_ms, p.received_ms, p.cancelled_ms, p.expired_ms, p.reference,"                  \
+    " p.created_by_user, p.authorized_by_user"
+#define PG_OUTBOX_PAYOUT_COLUMN_COUNT 21
+
+/* On the writer thread, inside a batch: the batch added pending
+** deliveries and/or pending notifications. Wakes the workers, which first
+** wait for that batch to end (store_pg_outbox_sync) before they look. */
+void store_pg_outbox_added(struct store_pg *st, int deliveries, int notifications);
+
+/* After a commit of this node's own outbox write (test, replay, results):
+** wakes the workers. */
+void store_pg_outbox_wake(struct store_pg *st);
+
+/* Called by a worker before it reads what is due: when *added says a
+** batch added work since the last look, clears it and waits until the
+** writer has finished that batch (its rows are then committed, or gone). */
+enum pp_status store_pg_outbox_sync(struct store_pg *st, atomic_int *added, struct pp_err *err);
+
+/* Runs fixed statement id with p on a pooled read connection; *res is the
+** caller's to PQclear. */
+enum pp_status store_pg_outbox_read(struct store_pg *st, enum pg_stmt id, const struct pg_params *p,
+                                    PGresult **res, const char *what, struct pp_err *err);
+
+/* Writes fn through the writer, with w's Idempotency-Key row recorded in
+** the same savepoint after it when w has one. */
+enum pp_status store_pg_outbox_write(struct store_pg *st, const struct store_write_ctx *w,
+                                     store_pg_write_fn fn, void *arg, struct pp_err *err);
+
+/* Appends the audit entry `action` of endpoint id ("webhook:<id>"). */
+enum pp_status store_pg_outbox_audit(struct pg_tx *tx, const struct pp_actor *actor, int64_t at_ms,
+                                     const char *action, int64_t id, const char *detail,
+                                     struct pp_err *err);
+
+/* Reads an event row of PG_EVENT_COLUMNS at row `row` of r (events.c). */
+int store_pg_event_read(const PGresult *r, int row, struct pp_event *out);
+
+/* Reads the notification columns (id, payout_id, kind, status, attempts,
+** at_ms, last_error) of row `row` of r from column first (events.c). */
+int store_pg_notification_read(const PGresult *r, int row, int first, struct pp_notification *n);
 
 #endif /* PAYOUT_STORE_PG_OUTBOX_H */

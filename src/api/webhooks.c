@@ -25,7 +25,7 @@
 static void event_data_write(struct jw *w, const struct pp_event *e)
 {
     if (pp_event_type_is_payout(e->type)) {
-        api_payout_write(w, &e->payout);
+        api_payout_snapshot_write(w, &e->payout);
     } else if (e->type == PP_EVENT_WEBHOOK_TEST) {
         jw_object_begin(w);
         jw_key(w, "webhookId");

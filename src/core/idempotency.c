@@ -4,7 +4,10 @@
 ** registry that makes concurrent requests with one key wait for each
 ** other, the thread-local "current request" that core_write_begin consults
 ** (write.c adds the key's row to the action's transaction), storing the
-** answer, and the purge of old keys with its background thread.
+** answer (an answer that shows a secret, a webhook endpoint's on create or
+** rotate-secret, is stored with that secret sealed and opened again on
+** replay: a secret rests only sealed), and the purge of old keys with its
+** background thread.
 **
 ** It does not decide which routes are idempotent or what an answer looks
 ** like on the wire (api/response.c), nor store anything itself (store/).
@@ -24,7 +27,10 @@
 #include "payout/base/log.h"
 #include "payout/base/ticker.h"
 #include "payout/core/dates.h"
+#include "payout/core/outbox.h"
 #include "payout/sec/digest.h"
+#include "payout/sec/secrets.h"
+#include "payout/sec/webhook_sign.h"
 #include "payout/store/idempotency.h"
 
 _Static_assert(CORE_IDEM_SCOPE_BYTES == STORE_IDEM_SCOPE_BYTES_MAX + 1, "scope sizes agree");
@@ -180,6 +186,117 @@ static enum pp_status judge_row(const struct core_idem_request *r, struct store_
     return PP_OK;
 }
 
+/* --- An answer that shows a secret --------------------------------------------- */
+
+/* A stored answer whose secret is sealed starts with a NUL (no answer
+** body does: they are JSON or CSV text), then this tag, the secret's
+** offset in the answer and the sealed text's length, and a newline; the
+** answer follows with the sealed text in the secret's place. */
+#define SEALED_TAG "pp-sealed-secret v1 "
+/* The NUL, the tag, two sizes and their separators. */
+#define SEALED_HEADER_BYTES (1 + sizeof SEALED_TAG + 2 * 20 + 2)
+
+/* The context a sealed answer secret is bound to: its row. */
+static void sealed_context(const char *scope, const char *key, char *out, size_t size)
+{
+    snprintf(out, size, "idempotent answer %s %s", scope, key);
+}
+
+/* The answer to store for r: answer's body with its secret sealed, in
+** *stored (new, malloc). */
+static enum pp_status answer_seal(struct core_app *app, const struct core_idem_request *r,
+                                  const struct core_idem_answer *answer, char **stored,
+                                  size_t *stored_len, struct pp_err *err)
+{
+    char context[CORE_IDEM_SCOPE_BYTES + PP_IDEMPOTENCY_KEY_BYTES_MAX + 32];
+    char secret[SEC_WEBHOOK_SECRET_TEXT_BYTES * 2];
+    char sealed[PP_WEBHOOK_SEALED_BYTES];
+    PP_ASSERT(answer->secret_at + answer->secret_len <= answer->body_len &&
+              answer->secret_len < sizeof secret);
+    memcpy(secret, answer->body + answer->secret_at, answer->secret_len);
+    secret[answer->secret_len] = '\0';
+    sealed_context(r->scope, r->key, context, sizeof context);
+    enum pp_status st = core_outbox_seal_bound(app, context, secret, sealed, err);
+    sec_wipe(secret, sizeof secret);
+    if (st != PP_OK) {
+        return st;
+    }
+    size_t sealed_len = strlen(sealed);
+    char header[SEALED_HEADER_BYTES];
+    header[0] = '\0';
+    int n = snprintf(header + 1, sizeof header - 1, SEALED_TAG "%zu %zu\n", answer->secret_at,
+                     sealed_len);
+    PP_ASSERT(n > 0 && (size_t)n < sizeof header - 1);
+    size_t rest = answer->body_len - answer->secret_at - answer->secret_len;
+    *stored_len = 1 + (size_t)n + answer->secret_at + sealed_len + rest;
+    char *out = pp_check_alloc(malloc(*stored_len));
+    char *p = out;
+    memcpy(p, header, 1 + (size_t)n);
+    p += 1 + (size_t)n;
+    memcpy(p, answer->body, answer->secret_at);
+    p += answer->secret_at;
+    memcpy(p, sealed, sealed_len);
+    p += sealed_len;
+    memcpy(p, answer->body + answer->secret_at + answer->secret_len, rest);
+    *stored = out;
+    return PP_OK;
+}
+
+/* Reads a size and the character after it; 0 when there is none. */
+static int sealed_size_read(const char **p, const char *end, char after, size_t *out)
+{
+    size_t v = 0;
+    const char *q = *p;
+    while (q < end && *q >= '0' && *q <= '9' && v <= PP_IDEMPOTENCY_RESPONSE_BYTES_MAX) {
+        v = v * 10 + (size_t)(*q - '0');
+        q++;
+    }
+    if (q == *p || q >= end || *q != after) {
+        return 0;
+    }
+    *p = q + 1;
+    *out = v;
+    return 1;
+}
+
+/* When answer (a stored one, r's) has its secret sealed: replaces its body
+** with the answer as first given, the secret opened. */
+static enum pp_status answer_open(struct core_app *app, const struct core_idem_request *r,
+                                  struct core_idem_answer *answer, struct pp_err *err)
+{
+    char context[CORE_IDEM_SCOPE_BYTES + PP_IDEMPOTENCY_KEY_BYTES_MAX + 32];
+    char secret[SEC_WEBHOOK_SECRET_TEXT_BYTES * 2];
+    const char *end = answer->body + answer->body_len;
+    const char *p = answer->body + 1 + strlen(SEALED_TAG);
+    size_t at = 0, sealed_len = 0;
+    if (answer->body_len == 0 || answer->body[0] != '\0') {
+        return PP_OK;
+    }
+    if (answer->body_len < 1 + strlen(SEALED_TAG) ||
+        memcmp(answer->body + 1, SEALED_TAG, strlen(SEALED_TAG)) != 0 ||
+        !sealed_size_read(&p, end, ' ', &at) || !sealed_size_read(&p, end, '\n', &sealed_len) ||
+        at > (size_t)(end - p) || sealed_len > (size_t)(end - p) - at) {
+        return pp_err_set(err, PP_INTERNAL, "a stored answer with a sealed secret is malformed");
+    }
+    sealed_context(r->scope, r->key, context, sizeof context);
+    enum pp_status st = core_outbox_open_bound(app, context, p + at, sealed_len, secret, err);
+    if (st != PP_OK) {
+        return st;
+    }
+    size_t secret_len = strlen(secret);
+    size_t rest = (size_t)(end - p) - at - sealed_len;
+    char *body = pp_check_alloc(malloc(at + secret_len + rest + 1));
+    memcpy(body, p, at);
+    memcpy(body + at, secret, secret_len);
+    memcpy(body + at + secret_len, p + at + sealed_len, rest);
+    body[at + secret_len + rest] = '\0';
+    sec_wipe(secret, sizeof secret);
+    free(answer->body);
+    answer->body = body;
+    answer->body_len = at + secret_len + rest;
+    return PP_OK;
+}
+
 enum pp_status core_idem_begin(struct core_app *app, struct core_idem_request *r,
                                enum core_idem_decision *decision, struct core_idem_answer *answer,
                                struct pp_err *err)
@@ -199,6 +316,13 @@ enum pp_status core_idem_begin(struct core_app *app, struct core_idem_request *r
     if (st == PP_OK && found) {
         st = judge_row(r, &row, decision, answer, err);
         free(row.body);
+    }
+    if (st == PP_OK && *decision == CORE_IDEM_REPLAY) {
+        st = answer_open(app, r, answer, err);
+        if (st != PP_OK) {
+            core_idem_answer_free(answer);
+            *decision = CORE_IDEM_EXECUTE;
+        }
     }
     if (st != PP_OK || *decision == CORE_IDEM_REPLAY) {
         flying_unregister(app->idem, r);
@@ -222,8 +346,18 @@ enum pp_status core_idem_finish(struct core_app *app, struct core_idem_request *
     enum pp_status st = PP_OK;
     PP_ASSERT(r->registered && current_request != r);
     if (r->recorded && answer != NULL) {
-        st = store_idem_answer_put(app->store, r->scope, r->key, answer->status,
-                                   answer->content_type, answer->body, answer->body_len, err);
+        char *stored = NULL;
+        size_t stored_len = 0;
+        if (answer->secret_len > 0) {
+            /* The secret never rests in the clear: sealed, or no answer. */
+            st = answer_seal(app, r, answer, &stored, &stored_len, err);
+        }
+        if (st == PP_OK) {
+            st = store_idem_answer_put(app->store, r->scope, r->key, answer->status,
+                                       answer->content_type, stored != NULL ? stored : answer->body,
+                                       stored != NULL ? stored_len : answer->body_len, err);
+        }
+        free(stored);
         if (st != PP_OK) {
             /* The action stands; its key now reports the answer as lost. */
             pp_log(PP_LOG_WARN, "could not store the answer of an idempotent request: %s",

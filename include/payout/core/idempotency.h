@@ -66,6 +66,12 @@ struct core_idem_answer {
     char content_type[CORE_IDEM_CONTENT_TYPE_BYTES];
     char *body; /* see each function for ownership */
     size_t body_len;
+    /* core_idem_finish: body[secret_at..secret_at+secret_len) is a secret
+    ** the answer shows once (a webhook secret, at most
+    ** 2*SEC_WEBHOOK_SECRET_TEXT_BYTES-1 bytes), stored sealed and opened
+    ** again on replay; secret_len 0: none. A replayed answer has 0 here. */
+    size_t secret_at;
+    size_t secret_len;
 };
 
 enum core_idem_decision {
@@ -110,7 +116,10 @@ struct core_idem_request *core_idem_current(void);
 /* Ends a request that core_idem_begin let execute. When the request's
 ** action committed (r->recorded) and answer is not NULL, stores the answer
 ** for replays (answer->body borrowed; an empty body is fine); a NULL answer
-** leaves the key without one (later requests with it get PP_CONFLICT).
+** leaves the key without one (later requests with it get PP_CONFLICT). A
+** secret in it (answer->secret_len) is stored sealed with the webhook
+** secrets' key, bound to r's row; if it cannot be sealed, no answer is
+** stored.
 ** Always unregisters r and wakes the requests waiting for it. The current
 ** request must have been cleared first. Returns the storing's status (the
 ** action itself stands either way). */

@@ -58,7 +58,7 @@ struct core_outbox {
     struct core_app *app;
     int has_key; /* 0: no master secret given, nothing can be sealed */
     struct sec_seal_key key;
-    struct out_cidr_list allow;
+    struct pp_cidr_list allow;
     struct out_retry_schedule schedule;
     core_event_render_fn render;
     uint64_t rand_state;
@@ -129,9 +129,10 @@ enum pp_status core_outbox_open(struct core_app *app, const char *sealed,
 
 enum pp_status core_outbox_options_check(const struct core_outbox_options *o, struct pp_err *err)
 {
-    struct out_cidr_list *allow = pp_check_alloc(malloc(sizeof *allow));
+    struct pp_cidr_list *allow = pp_check_alloc(malloc(sizeof *allow));
     struct out_retry_schedule schedule;
-    enum pp_status st = out_cidr_list_parse(o->allow_cidrs ? o->allow_cidrs : "", allow, err);
+    enum pp_status st = pp_cidr_list_parse("--webhook-allow-cidrs",
+                                           o->allow_cidrs ? o->allow_cidrs : "", allow, err);
     if (st == PP_OK && o->retry_ms != NULL) {
         st = out_retry_schedule_parse(o->retry_ms, &schedule, err);
     }
@@ -476,7 +477,8 @@ static char *dup_or_null(const char *s)
 static enum pp_status outbox_configure(struct core_outbox *ob, const struct core_outbox_options *o,
                                        struct pp_err *err)
 {
-    enum pp_status st = out_cidr_list_parse(o->allow_cidrs ? o->allow_cidrs : "", &ob->allow, err);
+    enum pp_status st = pp_cidr_list_parse("--webhook-allow-cidrs",
+                                           o->allow_cidrs ? o->allow_cidrs : "", &ob->allow, err);
     out_retry_schedule_default(&ob->schedule);
     if (st == PP_OK && o->retry_ms != NULL) {
         st = out_retry_schedule_parse(o->retry_ms, &ob->schedule, err);

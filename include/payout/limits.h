@@ -307,6 +307,11 @@
 ** transaction (short transactions keep the writer responsive). */
 #define PP_IDEMPOTENCY_PURGE_INTERVAL_S 300
 #define PP_IDEMPOTENCY_PURGE_BATCH 1000
+/* Several servers on one database purge one at a time: the node holding
+** the purge lease (core/idempotency.c), renewed every purge, for this many
+** intervals, so a holder that misses a round keeps it and one that died
+** hands over within 15 minutes (a late purge only keeps keys longer). */
+#define PP_IDEMPOTENCY_PURGE_LEASE_INTERVALS 3
 /* Seconds a request waits for another one holding its key before giving
 ** up with 409; a handler finishes far sooner. */
 #define PP_IDEMPOTENCY_WAIT_S 30

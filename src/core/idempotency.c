@@ -7,7 +7,11 @@
 ** answer (an answer that shows a secret, a webhook endpoint's on create or
 ** rotate-secret, is stored with that secret sealed and opened again on
 ** replay: a secret rests only sealed), and the purge of old keys with its
-** background thread.
+** background thread. On a database several servers share (store_shared)
+** the purge runs only on the node holding the purge lease
+** (payout/store/cluster.h), as expiry does (core/expiry.c): one node
+** purges at a time whichever nodes are up; on SQLite the one server purges
+** as before.
 **
 ** It does not decide which routes are idempotent or what an answer looks
 ** like on the wire (api/response.c), nor store anything itself (store/).
@@ -17,6 +21,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,12 +36,17 @@
 #include "payout/sec/digest.h"
 #include "payout/sec/secrets.h"
 #include "payout/sec/webhook_sign.h"
+#include "payout/store/cluster.h"
 #include "payout/store/idempotency.h"
+#include "payout/store/store.h"
 
 _Static_assert(CORE_IDEM_SCOPE_BYTES == STORE_IDEM_SCOPE_BYTES_MAX + 1, "scope sizes agree");
 _Static_assert(CORE_IDEM_FINGERPRINT_BYTES == STORE_IDEM_FINGERPRINT_BYTES, "fingerprints agree");
 _Static_assert(CORE_IDEM_CONTENT_TYPE_BYTES == STORE_IDEM_CONTENT_TYPE_BYTES_MAX + 1,
                "content types agree");
+
+/* The name of the purge lease (payout/store/cluster.h). */
+#define PURGE_LEASE "idempotency-purge"
 
 struct core_idem {
     pthread_mutex_t mu;
@@ -44,6 +54,12 @@ struct core_idem {
     struct core_idem_request *flying; /* requests between begin and finish */
     int64_t ttl_ms;
     struct pp_ticker *purger; /* NULL while the purge is not running */
+    /* On a shared database the purge runs only on the lease's holder. */
+    int shared;
+    char holder[STORE_LEASE_HOLDER_BYTES];
+    _Atomic int running;    /* 1 while the purge thread runs (for /metrics) */
+    _Atomic int held;       /* this node held the lease at its last round */
+    _Atomic int64_t passes; /* purges this node ran */
 };
 
 static _Thread_local struct core_idem_request *current_request;
@@ -396,12 +412,38 @@ enum pp_status core_idem_purge(struct core_app *app, int64_t now_ms, int64_t *de
     return st;
 }
 
-/* One purge pass; failures are logged and retried next interval. */
+/* On a shared database: takes or renews the purge lease; 1 when this
+** node is to purge. A change of holder is logged. */
+static int purge_lease_take(struct core_app *app, struct core_idem *idem)
+{
+    struct pp_err err = {0};
+    int held = 0;
+    int64_t ttl_ms =
+        (int64_t)PP_IDEMPOTENCY_PURGE_INTERVAL_S * 1000 * PP_IDEMPOTENCY_PURGE_LEASE_INTERVALS;
+    if (store_lease_take(app->store, PURGE_LEASE, idem->holder, ttl_ms, &held, &err) != PP_OK) {
+        pp_log(PP_LOG_WARN, "idempotency purge: cannot take the lease (retried next interval): %s",
+               err.message);
+        held = 0;
+    }
+    if (held != atomic_load(&idem->held)) {
+        pp_log(PP_LOG_INFO, held ? "idempotency purge: this node now purges (lease taken)"
+                                 : "idempotency purge: another node purges (lease not held)");
+    }
+    atomic_store(&idem->held, held);
+    return held;
+}
+
+/* One purge pass (on a shared database only with the lease); failures are
+** logged and retried next interval. */
 static void purge_logged(void *arg)
 {
     struct core_app *app = arg;
     struct pp_err err = {0};
     int64_t deleted = 0;
+    if (app->idem->shared && !purge_lease_take(app, app->idem)) {
+        return;
+    }
+    atomic_fetch_add(&app->idem->passes, 1);
     if (core_idem_purge(app, core_now_ms(), &deleted, &err) != PP_OK) {
         pp_log(PP_LOG_WARN, "idempotency purge failed: %s", err.message);
     } else if (deleted > 0) {
@@ -417,6 +459,15 @@ enum pp_status core_idem_purger_start(struct core_app *app, int ttl_h, struct pp
     pthread_mutex_lock(&idem->mu);
     idem->ttl_ms = (int64_t)ttl_h * 3600 * 1000;
     pthread_mutex_unlock(&idem->mu);
+    /* Set before the thread starts, which reads them. */
+    idem->shared = store_shared(app->store);
+    if (idem->shared) {
+        /* Who holds the lease: this process, whatever its address. */
+        enum pp_status st = sec_random_text(idem->holder, 32, err);
+        if (st != PP_OK) {
+            return st;
+        }
+    }
     struct pp_ticker_options opts = {
         .name = "idempotency purge",
         .interval_ms = (long)PP_IDEMPOTENCY_PURGE_INTERVAL_S * 1000,
@@ -424,7 +475,9 @@ enum pp_status core_idem_purger_start(struct core_app *app, int ttl_h, struct pp
         .run = purge_logged,
         .arg = app,
     };
-    return pp_ticker_start(&opts, &idem->purger, err);
+    enum pp_status st = pp_ticker_start(&opts, &idem->purger, err);
+    atomic_store(&idem->running, st == PP_OK);
+    return st;
 }
 
 void core_idem_purger_stop(struct core_app *app)
@@ -433,6 +486,22 @@ void core_idem_purger_stop(struct core_app *app)
     if (idem == NULL) {
         return;
     }
+    atomic_store(&idem->running, 0);
     pp_ticker_stop(idem->purger);
     idem->purger = NULL;
+    if (idem->shared && atomic_load(&idem->held)) {
+        /* Hand over at once rather than when the lease runs out. */
+        struct pp_err err = {0};
+        (void)store_lease_release(app->store, PURGE_LEASE, idem->holder, &err);
+        atomic_store(&idem->held, 0);
+    }
+}
+
+void core_idem_purge_stats(struct core_app *app, struct core_idem_purge_stats *out)
+{
+    struct core_idem *idem = app->idem;
+    out->running = idem != NULL && atomic_load(&idem->running);
+    out->shared = idem != NULL && idem->shared;
+    out->lease_held = idem != NULL && atomic_load(&idem->held);
+    out->passes = idem != NULL ? atomic_load(&idem->passes) : 0;
 }

@@ -142,9 +142,22 @@ struct core_idem *core_idem_create(void);
 void core_idem_destroy(struct core_idem *idem);
 
 /* Starts the background purge of keys older than ttl_h hours
-** (PP_IDEMPOTENCY_TTL_H_MIN..MAX), every PP_IDEMPOTENCY_PURGE_INTERVAL_S. */
+** (PP_IDEMPOTENCY_TTL_H_MIN..MAX), every PP_IDEMPOTENCY_PURGE_INTERVAL_S
+** and once at start. On a shared database (store_shared) a purge runs
+** only while this node holds the purge lease, taken or renewed at each
+** round for PP_IDEMPOTENCY_PURGE_LEASE_INTERVALS intervals. */
 enum pp_status core_idem_purger_start(struct core_app *app, int ttl_h, struct pp_err *err);
-/* Stops the purge and joins its thread; no-op when it was not started. */
+/* Stops the purge and joins its thread, and gives the purge lease up when
+** this node holds it; no-op when it was not started. */
 void core_idem_purger_stop(struct core_app *app);
+
+/* What the purge has done, for /metrics. */
+struct core_idem_purge_stats {
+    int running;    /* the purge runs */
+    int shared;     /* on a shared database: a purge needs the lease */
+    int lease_held; /* this node held the purge lease at its last round */
+    int64_t passes; /* purges this node ran (with the lease, when shared) */
+};
+void core_idem_purge_stats(struct core_app *app, struct core_idem_purge_stats *out);
 
 #endif /* PAYOUT_CORE_IDEMPOTENCY_H */

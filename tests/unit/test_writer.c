@@ -144,11 +144,11 @@ static size_t queue_length(struct store *st)
 {
     struct store_sqlite *sq = sqlite_of(st);
     size_t n = 0;
-    pthread_mutex_lock(&sq->queue_mu);
-    for (struct store_req *r = sq->head; r != NULL; r = r->next) {
+    pthread_mutex_lock(&sq->queue.mu);
+    for (struct store_queue_item *r = sq->queue.head; r != NULL; r = r->next) {
         n++;
     }
-    pthread_mutex_unlock(&sq->queue_mu);
+    pthread_mutex_unlock(&sq->queue.mu);
     return n;
 }
 

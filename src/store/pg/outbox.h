@@ -1,11 +1,37 @@
 /*
-** This private header declares the PostgreSQL backend's outbox entries
-** (outbox.c): refusals until that backend keeps events and webhooks.
+** This private header declares the PostgreSQL backend's outbox: the
+** appends a write operation makes inside its transaction (the event of a
+** payout or funds change, with its deliveries and a due notification),
+** and the backend's entries for the outbox operations of
+** payout/store/events.h (outbox.c: refusals until that backend keeps
+** events and webhooks).
 */
 #ifndef PAYOUT_STORE_PG_OUTBOX_H
 #define PAYOUT_STORE_PG_OUTBOX_H
 
+#include "payout/model.h"
 #include "payout/store/events.h"
+
+struct pg_tx;
+
+/* --- Appends, inside a write operation ------------------------------------ */
+
+/* Appends the event `type` (a payout.* type) of payout p as it stands
+** after the change, the deliveries of the endpoints subscribed to it and,
+** when one is due, the recipient's notification (the rules at the end of
+** payout/store/events.h). */
+enum pp_status store_pg_event_payout(struct pg_tx *tx, enum pp_event_type type,
+                                     const struct pp_payout *p, int64_t now_ms, struct pp_err *err);
+
+/* Appends the event `type` (funds.deposited or funds.withdrawn) of an
+** admin's move of amount_minor in currency (reference NULL or "" for
+** none; after = the balance after the move) and its deliveries. */
+enum pp_status store_pg_event_funds(struct pg_tx *tx, enum pp_event_type type, const char *currency,
+                                    int64_t amount_minor, const char *reference,
+                                    const struct pp_balance *after, int64_t now_ms,
+                                    struct pp_err *err);
+
+/* --- The operations of payout/store/events.h ------------------------------ */
 
 void store_pg_outbox_configure(void *backend, store_outbox_wake_fn fn, void *ctx, int mail);
 enum pp_status store_pg_events_page(void *backend, const struct pp_event_filter *f, pp_event_fn fn,

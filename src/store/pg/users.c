@@ -1,10 +1,12 @@
 /*
 ** This module implements the PostgreSQL backend's users and browser
-** sessions (payout/store/users.h), with the rules of that header decided
-** on rows read inside the operation's transaction, as the SQLite backend
-** does (src/store/sqlite/users.c, sessions.c): the last enabled admin, a
-** code's step used once, the generation bump that ends a user's tokens and
-** sessions. Users live in the admins table (e-mail compared through
+** sessions (payout/store/users.h): their SQL, run on rows read (and
+** locked) inside the operation's transaction. The rules of that header
+** are the store's write composer's (src/store/compose.c), shared with
+** the SQLite backend: the last enabled admin, what an update or a
+** two-factor change writes, the refusal of a used code's step, the audit
+** subject, and the Idempotency-Key row in the same savepoint. Users live in the admins table
+*(e-mail compared through
 ** lower(email), as records.c does); new ids are drawn as max + 1 under the
 ** writer's lock row (PG_NEXT_ID). Expiry is core's to judge.
 */
@@ -16,6 +18,7 @@
 #include "payout/base/assert.h"
 #include "payout/base/log.h"
 #include "payout/store/users.h"
+#include "store/compose.h"
 #include "store/pg/internal.h"
 
 #define USER_COLUMNS                                                                               \
@@ -228,46 +231,33 @@ enum pp_status store_pg_session_find(struct store_pg *st, const char *id_hash,
 
 /* --- Steps shared by the operations --------------------------------------------- */
 
-struct keyed {
+/* A step of this backend's, run by the composer (which adds the key). */
+struct users_call {
     store_pg_write_fn fn;
     void *arg;
-    const struct store_write_ctx *w;
 };
 
-static enum pp_status keyed_run(struct pg_tx *tx, void *arg, struct pp_err *err)
+static enum pp_status users_call_run(const struct store_steps *s, struct store_tx *tx, void *arg,
+                                     struct pp_err *err)
 {
-    struct keyed *k = arg;
-    enum pp_status st = k->fn(tx, k->arg, err);
-    if (st == PP_OK && k->w->idem != NULL) {
-        st = store_pg_tx_idem_insert(tx, k->w->idem->scope, k->w->idem->key,
-                                     k->w->idem->fingerprint, k->w->now_ms, err);
-    }
-    return st;
+    (void)s;
+    struct users_call *call = arg;
+    return call->fn((struct pg_tx *)tx, call->arg, err);
 }
 
 static enum pp_status users_write(struct store_pg *st, const struct store_write_ctx *w,
                                   store_pg_write_fn fn, void *arg, struct pp_err *err)
 {
-    struct keyed k = {.fn = fn, .arg = arg, .w = w};
-    return store_pg_write(st, keyed_run, &k, err);
+    struct users_call call = {.fn = fn, .arg = arg};
+    return store_compose_write(&store_pg_steps, st, w, users_call_run, &call, err);
 }
 
 static enum pp_status audit(struct pg_tx *tx, const struct store_write_ctx *w, const char *action,
                             int64_t user_id, const char *subject_text, const char *detail,
                             struct pp_err *err)
 {
-    char subject[PP_EMAIL_BYTES_MAX + 16];
-    if (user_id > 0) {
-        snprintf(subject, sizeof subject, "user:%" PRId64, user_id);
-    } else {
-        snprintf(subject, sizeof subject, "%s", subject_text != NULL ? subject_text : "");
-    }
-    struct pp_audit a = {.actor = w->actor,
-                         .action = action,
-                         .subject = subject,
-                         .detail = detail != NULL ? detail : "",
-                         .at_ms = w->now_ms};
-    return store_pg_tx_audit_append(tx, &a, err);
+    return store_compose_user_audit(&store_pg_steps, (struct store_tx *)tx, w, action, user_id,
+                                    subject_text, detail, err);
 }
 
 /* Runs a statement of the transaction that answers nothing of interest. */
@@ -312,19 +302,18 @@ static enum pp_status tx_count(struct pg_tx *tx, enum pg_stmt id, int64_t *out, 
     return status;
 }
 
+static enum pp_status admins_enabled_count(struct store_tx *tx, int64_t *count_out,
+                                           struct pp_err *err)
+{
+    return tx_count((struct pg_tx *)tx, PG_STMT_USER_ADMINS_ENABLED, count_out, err);
+}
+
+/* The last-admin rule (the composer's) on u becoming (role, disabled). */
 static enum pp_status last_admin_check(struct pg_tx *tx, const struct pp_user *u, enum pp_role role,
                                        int disabled, struct pp_err *err)
 {
-    int64_t admins = 0;
-    if (!(u->role == PP_ROLE_ADMIN && !u->disabled) || (role == PP_ROLE_ADMIN && !disabled)) {
-        return PP_OK;
-    }
-    enum pp_status status = tx_count(tx, PG_STMT_USER_ADMINS_ENABLED, &admins, err);
-    if (status == PP_OK && admins <= 1) {
-        status = pp_err_set(err, PP_CONFLICT,
-                            "the last enabled admin can be neither demoted nor disabled");
-    }
-    return status;
+    return store_compose_user_last_admin((struct store_tx *)tx, admins_enabled_count, u, role,
+                                         disabled, err);
 }
 
 static enum pp_status user_rewrite(struct pg_tx *tx, const struct store_write_ctx *w, int64_t id,
@@ -453,35 +442,24 @@ static enum pp_status user_update_step(struct pg_tx *tx, void *arg, struct pp_er
     struct user_op *op = arg;
     const struct store_user_update *in = op->in;
     struct pp_user old;
-    char detail[96] = "";
+    struct store_user_change change;
     enum pp_status status = tx_user_get(tx, in->id, &old, err);
     if (status != PP_OK) {
         return status;
     }
-    enum pp_role role = in->role != PP_ROLE_NONE ? in->role : old.role;
-    int disabled = in->disabled >= 0 ? in->disabled != 0 : old.disabled;
-    if (role == old.role && disabled == old.disabled) {
+    if (!store_compose_user_update_plan(in, &old, &change)) {
         *op->out = old;
         return PP_OK;
     }
-    status = last_admin_check(tx, &old, role, disabled, err);
+    status = last_admin_check(tx, &old, change.role, change.disabled, err);
     if (status == PP_OK) {
-        status = user_rewrite(tx, op->w, old.id, role, disabled, NULL, err);
+        status = user_rewrite(tx, op->w, old.id, change.role, change.disabled, NULL, err);
     }
     if (status == PP_OK) {
         status = sessions_delete_user(tx, old.id, NULL, err);
     }
-    size_t n = 0;
-    if (role != old.role) {
-        n = (size_t)snprintf(detail, sizeof detail, "role %s->%s", pp_role_name(old.role),
-                             pp_role_name(role));
-    }
-    if (disabled != old.disabled) {
-        snprintf(detail + n, sizeof detail - n, "%s%s", n > 0 ? ", " : "",
-                 disabled ? "disabled" : "enabled");
-    }
     if (status == PP_OK) {
-        status = audit(tx, op->w, "user.update", old.id, NULL, detail, err);
+        status = audit(tx, op->w, "user.update", old.id, NULL, change.detail, err);
     }
     return status == PP_OK ? tx_user_get(tx, old.id, op->out, err) : status;
 }
@@ -553,41 +531,21 @@ static enum pp_status two_factor_step(struct pg_tx *tx, void *arg, struct pp_err
     struct user_op *op = arg;
     const struct store_user_two_factor *in = op->in;
     struct pp_user u;
-    const char *action = NULL;
+    struct store_two_factor_plan plan;
     enum pp_status status = tx_user_get(tx, in->id, &u, err);
     if (status != PP_OK) {
         return status;
     }
-    int on = u.totp_sealed[0] != '\0';
-    switch (in->change) {
-    case STORE_TWO_FACTOR_SETUP:
-        action = "user.two_factor_setup";
-        status = on ? pp_err_set(err, PP_CONFLICT, "two-factor sign-in is already on")
-                    : two_factor_set(tx, op->w, u.id, NULL, in->sealed, u.totp_last_step, 0, err);
-        break;
-    case STORE_TWO_FACTOR_ENABLE:
-        action = "user.two_factor_enable";
-        status =
-            on || strcmp(u.totp_pending_sealed, in->sealed) != 0 || in->step <= u.totp_last_step
-                ? pp_err_set(err, PP_CONFLICT, "two-factor setup changed meanwhile; start it again")
-                : two_factor_set(tx, op->w, u.id, in->sealed, NULL, in->step, 0, err);
-        break;
-    case STORE_TWO_FACTOR_DISABLE:
-        action = "user.two_factor_disable";
-        status = !on || in->step <= u.totp_last_step
-                     ? pp_err_set(err, PP_CONFLICT, "two-factor sign-in changed meanwhile")
-                     : two_factor_set(tx, op->w, u.id, NULL, NULL, -1, 0, err);
-        break;
-    case STORE_TWO_FACTOR_RESET:
-        action = "user.two_factor_reset";
-        status = two_factor_set(tx, op->w, u.id, NULL, NULL, -1, 1, err);
-        if (status == PP_OK) {
-            status = sessions_delete_user(tx, u.id, NULL, err);
-        }
-        break;
+    status = store_compose_two_factor_plan(in, &u, &plan, err);
+    if (status == PP_OK) {
+        status = two_factor_set(tx, op->w, u.id, plan.sealed, plan.pending, plan.last_step,
+                                plan.bump, err);
+    }
+    if (status == PP_OK && plan.bump) {
+        status = sessions_delete_user(tx, u.id, NULL, err);
     }
     if (status == PP_OK) {
-        status = audit(tx, op->w, action, u.id, NULL, u.email, err);
+        status = audit(tx, op->w, plan.action, u.id, NULL, u.email, err);
     }
     return status == PP_OK ? tx_user_get(tx, u.id, op->out, err) : status;
 }
@@ -646,9 +604,7 @@ static enum pp_status sign_in_step(struct pg_tx *tx, void *arg, struct pp_err *e
     enum pp_status status =
         store_pg_tx_run(tx, PG_STMT_USER_SIGN_IN, &p, &res, NULL, "recording a sign-in", err);
     if (status == PP_OK && strtoll(PQcmdTuples(res), NULL, 10) == 0) {
-        status = pp_err_set(err, PP_UNAUTHORIZED,
-                            in->step >= 0 ? "wrong or already used two-factor code"
-                                          : "invalid e-mail or password");
+        status = store_compose_sign_in_refuse(in, err);
     }
     PQclear(res);
     if (status == PP_OK && in->session_hash != NULL) {

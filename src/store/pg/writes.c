@@ -1,260 +1,185 @@
 /*
 ** This module implements the PostgreSQL backend's domain write operations
-** (payout/store/store.h): creating payouts, changing them in bulk,
-** receiving one, moving funds, settings, admins, and the idempotency
-** answers and purge. Each operation is one step handed to the writer
-** (writer.c), which batches it with its neighbours into one transaction;
-** the step composes the steps of changes.c and funds.c, appends the
-** operation's audit entry and records its Idempotency-Key in the same
-** savepoint. Every step may run more than once, so each resets its
-** outputs first. The operations and their rules are the SQLite backend's
-** (src/store/sqlite/writes.c); what differs is said where it does:
-** several nodes write at once, so rows are locked as they are read, and
-** a refusal comes before any insert (an identity value, once drawn, is
-** not given back by a rollback).
+** (payout/store/store.h, idempotency.h) as calls into the store's write
+** composer (src/store/compose.c), which holds each operation's rules once
+** for every backend. What is PostgreSQL's here is the table of steps the
+** composer runs (struct store_steps): the writer (writer.c) and the
+** table-level steps of changes.c and funds.c, each adapted from
+** the opaque transaction the composer passes to this backend's own; the
+** outbox appends are outbox.h's. Several nodes write at once, so the
+** steps lock rows as they read them (payout_get, balance_get: FOR UPDATE),
+** and the composer's order puts every refusal of a new payout before its
+** first insert (an identity value, once drawn, is not given back by a
+** rollback).
 */
-#include <inttypes.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include "payout/base/assert.h"
-#include "payout/base/buf.h"
+#include "store/compose.h"
 #include "store/pg/internal.h"
+#include "store/pg/outbox.h"
 
-/* Distinct currencies one create call can overdraw: the ISO 4217 table has
-** fewer. */
-#define WRITES_CURRENCIES_MAX 256
+/* The composer's transaction is this backend's: it only passes it back. */
+static struct pg_tx *pgtx(struct store_tx *tx)
+{
+    return (struct pg_tx *)tx;
+}
 
-/* --- Shared: the key and the audit entry --------------------------------- */
+/* --- The writer ----------------------------------------------------------- */
 
-/* An operation's step with the Idempotency-Key row added after it. */
-struct keyed_step {
-    store_pg_write_fn fn;
+struct pg_call {
+    store_tx_fn fn;
     void *arg;
-    const struct store_write_ctx *w;
 };
 
-static enum pp_status keyed_run(struct pg_tx *tx, void *arg, struct pp_err *err)
+static enum pp_status pg_call_run(struct pg_tx *tx, void *arg, struct pp_err *err)
 {
-    struct keyed_step *k = arg;
-    enum pp_status st = k->fn(tx, k->arg, err);
-    if (st == PP_OK) {
-        /* Same savepoint: if this fails, the operation is rolled back too. */
-        const struct store_idem_key *idem = k->w->idem;
-        st = store_pg_tx_idem_insert(tx, idem->scope, idem->key, idem->fingerprint, k->w->now_ms,
-                                     err);
-    }
-    return st;
+    struct pg_call *c = arg;
+    return c->fn((struct store_tx *)tx, c->arg, err);
 }
 
-/* Hands fn to the writer, with w's Idempotency-Key when it has one. */
-static enum pp_status write_step(struct store_pg *st, const struct store_write_ctx *w,
-                                 store_pg_write_fn fn, void *arg, struct pp_err *err)
+static enum pp_status step_write(void *backend, store_tx_fn fn, void *arg, struct pp_err *err)
 {
-    if (w == NULL || w->idem == NULL) {
-        return store_pg_write(st, fn, arg, err);
-    }
-    struct keyed_step k = {.fn = fn, .arg = arg, .w = w};
-    return store_pg_write(st, keyed_run, &k, err);
+    struct pg_call c = {.fn = fn, .arg = arg};
+    return store_pg_write(backend, pg_call_run, &c, err);
 }
 
-static enum pp_status audit_append(struct pg_tx *tx, const struct store_write_ctx *w,
-                                   const char *action, const char *subject, const char *detail,
-                                   struct pp_err *err)
+/* --- The table-level steps ----------------------------------------------- */
+
+static enum pp_status step_project_ensure(struct store_tx *tx, const char *name, int64_t now_ms,
+                                          int64_t *id_out, struct pp_err *err)
 {
-    static const struct pp_actor nobody = {.kind = PP_ACTOR_SYSTEM};
-    struct pp_audit a = {
-        .actor = w->actor != NULL ? w->actor : &nobody,
-        .action = action,
-        .subject = subject != NULL ? subject : "",
-        .detail = detail != NULL ? detail : "",
-        .at_ms = w->now_ms,
-    };
-    return store_pg_tx_audit_append(tx, &a, err);
+    return store_pg_tx_project_ensure(pgtx(tx), name, now_ms, id_out, err);
 }
 
-/* The panel user acting in w, or 0 (the API key, the server). */
-static int64_t actor_user(const struct store_write_ctx *w)
+static enum pp_status step_recipient_find(struct store_tx *tx, enum pp_ident which,
+                                          const char *value, struct pp_recipient *out,
+                                          int *found_out, struct pp_err *err)
 {
-    return w->actor != NULL && w->actor->kind == PP_ACTOR_ADMIN ? w->actor->admin_id : 0;
+    return store_pg_tx_recipient_find(pgtx(tx), which, value, out, found_out, err);
 }
 
-/* Adds payout id to an audit subject: "payout:<id>", then ",<id>". */
-static void subject_add(struct pp_buf *subject, int64_t id)
+static enum pp_status step_recipient_save(struct store_tx *tx, struct pp_recipient *r,
+                                          int64_t now_ms, struct pp_err *err)
 {
-    if (subject->len == 0) {
-        pp_buf_printf(subject, "payout:%" PRId64, id);
-    } else {
-        pp_buf_printf(subject, ",%" PRId64, id);
-    }
+    return store_pg_tx_recipient_save(pgtx(tx), r, now_ms, err);
 }
 
-/* --- Creating payouts ------------------------------------------------------ */
+static enum pp_status step_payout_insert(struct store_tx *tx, struct pp_payout *p,
+                                         struct pp_err *err)
+{
+    return store_pg_tx_payout_insert(pgtx(tx), p, err);
+}
 
-struct create_op {
-    const struct store_write_ctx *w;
-    struct store_payout_new *rows;
-    size_t count;
-    store_recipient_rule_fn rule;
-    int check_only;
-    const char *audit_action;
-    const char *audit_detail;
-    int checked; /* out: check_only and every row would be created */
-    /* Per call: the currencies a row has overdrawn. */
-    char overdrawn[WRITES_CURRENCIES_MAX][4];
-    size_t overdrawn_count;
+static enum pp_status step_payout_get(struct store_tx *tx, int64_t id, struct pp_payout *out,
+                                      struct pp_err *err)
+{
+    return store_pg_tx_payout_get(pgtx(tx), id, out, err);
+}
+
+static enum pp_status step_payout_set_status(struct store_tx *tx, int64_t id,
+                                             enum pp_payout_status to, int64_t now_ms,
+                                             const char *reference, int64_t by_user,
+                                             struct pp_err *err)
+{
+    return store_pg_tx_payout_set_status(pgtx(tx), id, to, now_ms, reference, by_user, err);
+}
+
+static enum pp_status step_balance_get(struct store_tx *tx, const char *currency,
+                                       struct pp_balance *out, struct pp_err *err)
+{
+    return store_pg_tx_balance_get(pgtx(tx), currency, out, err);
+}
+
+static enum pp_status step_funds_move(struct store_tx *tx, const struct pp_movement *m,
+                                      struct pp_balance *after_out, struct pp_err *err)
+{
+    return store_pg_tx_funds_move(pgtx(tx), m, after_out, err);
+}
+
+static enum pp_status step_setting_put(struct store_tx *tx, const char *key, const char *value,
+                                       struct pp_err *err)
+{
+    return store_pg_tx_setting_put(pgtx(tx), key, value, err);
+}
+
+static enum pp_status step_admin_insert(struct store_tx *tx, const char *email,
+                                        const char *password_hash, int64_t now_ms, int64_t *id_out,
+                                        struct pp_err *err)
+{
+    return store_pg_tx_admin_insert(pgtx(tx), email, password_hash, now_ms, id_out, err);
+}
+
+static enum pp_status step_admin_set_password(struct store_tx *tx, const char *email,
+                                              const char *password_hash, int64_t now_ms,
+                                              struct pp_err *err)
+{
+    return store_pg_tx_admin_set_password(pgtx(tx), email, password_hash, now_ms, err);
+}
+
+static enum pp_status step_audit_append(struct store_tx *tx, const struct pp_audit *a,
+                                        struct pp_err *err)
+{
+    return store_pg_tx_audit_append(pgtx(tx), a, err);
+}
+
+static enum pp_status step_idem_insert(struct store_tx *tx, const char *scope, const char *key,
+                                       const uint8_t fingerprint[STORE_IDEM_FINGERPRINT_BYTES],
+                                       int64_t created_ms, struct pp_err *err)
+{
+    return store_pg_tx_idem_insert(pgtx(tx), scope, key, fingerprint, created_ms, err);
+}
+
+static enum pp_status step_idem_set_response(struct store_tx *tx, const char *scope,
+                                             const char *key, unsigned status,
+                                             const char *content_type, const char *body,
+                                             size_t body_len, struct pp_err *err)
+{
+    return store_pg_tx_idem_set_response(pgtx(tx), scope, key, status, content_type, body, body_len,
+                                         err);
+}
+
+static enum pp_status step_idem_purge(struct store_tx *tx, int64_t before_ms, int64_t limit,
+                                      int64_t *deleted_out, struct pp_err *err)
+{
+    return store_pg_tx_idem_purge(pgtx(tx), before_ms, limit, deleted_out, err);
+}
+
+static enum pp_status step_event_payout(struct store_tx *tx, enum pp_event_type type,
+                                        const struct pp_payout *p, int64_t now_ms,
+                                        struct pp_err *err)
+{
+    return store_pg_event_payout(pgtx(tx), type, p, now_ms, err);
+}
+
+static enum pp_status step_event_funds(struct store_tx *tx, enum pp_event_type type,
+                                       const char *currency, int64_t amount_minor,
+                                       const char *reference, const struct pp_balance *after,
+                                       int64_t now_ms, struct pp_err *err)
+{
+    return store_pg_event_funds(pgtx(tx), type, currency, amount_minor, reference, after, now_ms,
+                                err);
+}
+
+const struct store_steps store_pg_steps = {
+    .write = step_write,
+    .project_ensure = step_project_ensure,
+    .recipient_find = step_recipient_find,
+    .recipient_save = step_recipient_save,
+    .payout_insert = step_payout_insert,
+    .payout_get = step_payout_get,
+    .payout_set_status = step_payout_set_status,
+    .balance_get = step_balance_get,
+    .funds_move = step_funds_move,
+    .setting_put = step_setting_put,
+    .admin_insert = step_admin_insert,
+    .admin_set_password = step_admin_set_password,
+    .audit_append = step_audit_append,
+    .idem_insert = step_idem_insert,
+    .idem_set_response = step_idem_set_response,
+    .idem_purge = step_idem_purge,
+    .event_payout = step_event_payout,
+    .event_funds = step_event_funds,
 };
 
-/* Finds or creates the recipient of `given` by the rule; sets *id_out. */
-static enum pp_status recipient_resolve(struct pg_tx *tx, store_recipient_rule_fn rule,
-                                        const struct pp_recipient *given, int64_t now_ms,
-                                        int64_t *id_out, struct pp_err *err)
-{
-    struct pp_recipient stored[PP_IDENT_COUNT];
-    const struct pp_recipient *found[PP_IDENT_COUNT];
-    struct pp_recipient merged;
-    int changed = 0;
-    enum pp_status st = PP_OK;
-    for (int i = 0; i < PP_IDENT_COUNT && st == PP_OK; i++) {
-        const char *value = pp_recipient_ident(given, (enum pp_ident)i);
-        int hit = 0;
-        if (value[0] != '\0') {
-            st = store_pg_tx_recipient_find(tx, (enum pp_ident)i, value, &stored[i], &hit, err);
-        }
-        found[i] = hit ? &stored[i] : NULL;
-    }
-    if (st == PP_OK) {
-        st = rule(given, found, &merged, &changed, err);
-    }
-    if (st == PP_OK && changed) {
-        st = store_pg_tx_recipient_save(tx, &merged, now_ms, err);
-    }
-    if (st == PP_OK) {
-        *id_out = merged.id;
-    }
-    return st;
-}
-
-/* Creates one payout with its project, recipient and funds block. */
-static enum pp_status create_row(struct pg_tx *tx, const struct create_op *op,
-                                 struct store_payout_new *row, struct pp_err *err)
-{
-    struct pp_payout *p = &row->payout;
-    int64_t now_ms = op->w->now_ms;
-    /* Funds first: the balance row is locked (another node's create waits
-    ** for this batch to commit) and a refusal needs no undo (writer.c). The
-    ** recipient rule runs before the project is inserted, so a refused row
-    ** draws no identity value. */
-    struct pp_balance balance;
-    enum pp_status st = store_pg_tx_balance_get(tx, p->currency, &balance, err);
-    if (st == PP_OK && balance.available < p->amount_minor) {
-        st = pp_err_set(err, PP_INSUFFICIENT_FUNDS, "insufficient funds in %s", p->currency);
-    }
-    if (st == PP_OK) {
-        st = recipient_resolve(tx, op->rule, row->recipient, now_ms, &p->recipient_id, err);
-    }
-    if (st == PP_OK) {
-        st = store_pg_tx_project_ensure(tx, row->project_name, now_ms, &p->project_id, err);
-    }
-    if (st != PP_OK) {
-        return st;
-    }
-    p->created_ms = now_ms;
-    p->updated_ms = now_ms;
-    p->created_by_user = actor_user(op->w);
-    st = store_pg_tx_payout_insert(tx, p, err);
-    if (st == PP_OK) {
-        struct pp_movement block = {
-            .currency = p->currency,
-            .kind = PP_LEDGER_BLOCK,
-            .d_available = -p->amount_minor,
-            .d_blocked = p->amount_minor,
-            .payout_id = p->id,
-            .at_ms = now_ms,
-        };
-        st = store_pg_tx_funds_move(tx, &block, NULL, err);
-    }
-    return st;
-}
-
-static int create_overdrawn(const struct create_op *op, const char *currency)
-{
-    for (size_t i = 0; i < op->overdrawn_count; i++) {
-        if (strcmp(op->overdrawn[i], currency) == 0) {
-            return 1;
-        }
-    }
-    return 0;
-}
-
-/* Tries row i; a refusal is recorded on the row and returns PP_OK, a
-** storage failure is returned. */
-static enum pp_status create_try(struct pg_tx *tx, struct create_op *op,
-                                 struct store_payout_new *row, struct pp_err *err)
-{
-    const char *currency = row->payout.currency;
-    if (create_overdrawn(op, currency)) {
-        pp_err_set(&row->err, PP_INSUFFICIENT_FUNDS,
-                   "insufficient funds in %s: an earlier %s row of this list already exceeds "
-                   "the available balance",
-                   currency, currency);
-        return PP_OK;
-    }
-    enum pp_status st = create_row(tx, op, row, &row->err);
-    if (st == PP_INSUFFICIENT_FUNDS) {
-        PP_ASSERT(op->overdrawn_count < WRITES_CURRENCIES_MAX);
-        memcpy(op->overdrawn[op->overdrawn_count++], currency, 4);
-    }
-    if (st != PP_OK && st != PP_INVALID_PARAMS && st != PP_INSUFFICIENT_FUNDS) {
-        return pp_err_set(err, st, "%s", row->err.message);
-    }
-    return PP_OK;
-}
-
-static enum pp_status create_audit(struct pg_tx *tx, const struct create_op *op, struct pp_err *err)
-{
-    char subject[64];
-    int64_t first = op->rows[0].payout.id;
-    int64_t last = op->rows[op->count - 1].payout.id;
-    if (first == last) {
-        snprintf(subject, sizeof subject, "payout:%" PRId64, first);
-    } else {
-        snprintf(subject, sizeof subject, "payout:%" PRId64 "..%" PRId64, first, last);
-    }
-    return audit_append(tx, op->w, op->audit_action, subject, op->audit_detail, err);
-}
-
-static enum pp_status create_step(struct pg_tx *tx, void *arg, struct pp_err *err)
-{
-    struct create_op *op = arg;
-    const struct store_payout_new *refused = NULL;
-    op->overdrawn_count = 0;
-    op->checked = 0;
-    for (size_t i = 0; i < op->count; i++) {
-        pp_err_clear(&op->rows[i].err);
-        op->rows[i].payout.id = 0;
-    }
-    for (size_t i = 0; i < op->count; i++) {
-        enum pp_status st = create_try(tx, op, &op->rows[i], err);
-        if (st != PP_OK) {
-            return st;
-        }
-        if (refused == NULL && op->rows[i].err.status != PP_OK) {
-            refused = &op->rows[i];
-        }
-    }
-    if (refused != NULL) {
-        /* Rolls back every row written so far; each row says why. */
-        return pp_err_set(err, refused->err.status, "%s", refused->err.message);
-    }
-    if (op->check_only) {
-        /* A refusal undoes the rows; the caller learns it was a check. */
-        op->checked = 1;
-        return pp_err_set(err, PP_CONFLICT, "checked only");
-    }
-    return create_audit(tx, op, err);
-}
+/* --- The operations --------------------------------------------------------- */
 
 enum pp_status store_pg_payouts_create(struct store_pg *st, const struct store_write_ctx *w,
                                        struct store_payout_new *rows, size_t count,
@@ -262,185 +187,15 @@ enum pp_status store_pg_payouts_create(struct store_pg *st, const struct store_w
                                        const char *audit_action, const char *audit_detail,
                                        struct pp_err *err)
 {
-    PP_ASSERT(rows != NULL && count > 0 && rule != NULL && audit_action != NULL);
-    struct create_op *op = pp_check_alloc(calloc(1, sizeof *op));
-    op->w = w;
-    op->rows = rows;
-    op->count = count;
-    op->rule = rule;
-    op->check_only = check_only;
-    op->audit_action = audit_action;
-    op->audit_detail = audit_detail;
-    enum pp_status status = write_step(st, check_only ? NULL : w, create_step, op, err);
-    if (status == PP_CONFLICT && op->checked) {
-        pp_err_clear(err);
-        status = PP_OK;
-    }
-    free(op);
-    return status;
-}
-
-/* --- Changing payouts in bulk ------------------------------------------- */
-
-struct change_op {
-    const struct store_write_ctx *w;
-    enum store_payout_change change;
-    const int64_t *ids;
-    size_t count;
-    int64_t done; /* out */
-};
-
-static const char *const change_action[] = {
-    [STORE_PAYOUT_CANCEL] = "payment.cancel",
-    [STORE_PAYOUT_AUTHORIZE] = "payment.authorize",
-    [STORE_PAYOUT_EXPIRE] = "payment.expire",
-};
-
-/* 1 when p takes part in the change (the rules of store.h). */
-static int change_eligible(const struct change_op *op, const struct pp_payout *p)
-{
-    int64_t now_ms = op->w->now_ms;
-    switch (op->change) {
-    case STORE_PAYOUT_CANCEL:
-        return pp_payout_status_is_open(p->status);
-    case STORE_PAYOUT_AUTHORIZE:
-        /* Ended: about to expire, authorizing it would be for nothing.
-        ** Four eyes: never the acting user's own payout. */
-        return p->status == PP_PAYOUT_UNAUTHORIZED && p->end_ms >= now_ms &&
-               (p->created_by_user == 0 || p->created_by_user != actor_user(op->w));
-    case STORE_PAYOUT_EXPIRE:
-        return pp_payout_status_is_open(p->status) && p->end_ms < now_ms;
-    }
-    return 0;
-}
-
-/* Closes open payout p as `to` and releases its funds (RELEASE row). */
-static enum pp_status change_release(struct pg_tx *tx, const struct pp_payout *p,
-                                     enum pp_payout_status to, int64_t now_ms, struct pp_err *err)
-{
-    enum pp_status st = store_pg_tx_payout_set_status(tx, p->id, to, now_ms, NULL, 0, err);
-    if (st == PP_OK) {
-        struct pp_movement release = {
-            .currency = p->currency,
-            .kind = PP_LEDGER_RELEASE,
-            .d_available = p->amount_minor,
-            .d_blocked = -p->amount_minor,
-            .payout_id = p->id,
-            .at_ms = now_ms,
-        };
-        st = store_pg_tx_funds_move(tx, &release, NULL, err);
-    }
-    return st;
-}
-
-static enum pp_status change_apply(struct pg_tx *tx, const struct change_op *op,
-                                   const struct pp_payout *p, struct pp_err *err)
-{
-    int64_t now_ms = op->w->now_ms;
-    switch (op->change) {
-    case STORE_PAYOUT_CANCEL:
-        return change_release(tx, p, PP_PAYOUT_CANCELLED, now_ms, err);
-    case STORE_PAYOUT_AUTHORIZE:
-        return store_pg_tx_payout_set_status(tx, p->id, PP_PAYOUT_READY, now_ms, NULL,
-                                             actor_user(op->w), err);
-    case STORE_PAYOUT_EXPIRE:
-        return change_release(tx, p, PP_PAYOUT_EXPIRED, now_ms, err);
-    }
-    return pp_err_set(err, PP_INTERNAL, "unknown payout change");
-}
-
-static enum pp_status change_step(struct pg_tx *tx, void *arg, struct pp_err *err)
-{
-    struct change_op *op = arg;
-    enum pp_status st = PP_OK;
-    struct pp_buf subject;
-    pp_buf_init(&subject);
-    op->done = 0;
-    for (size_t i = 0; i < op->count && st == PP_OK; i++) {
-        struct pp_payout p;
-        struct pp_err miss = {0};
-        enum pp_status got = store_pg_tx_payout_get(tx, op->ids[i], &p, &miss);
-        if (got == PP_NOT_FOUND || (got == PP_OK && !change_eligible(op, &p))) {
-            continue;
-        }
-        if (got != PP_OK) {
-            st = pp_err_set(err, got, "%s", miss.message);
-            break;
-        }
-        st = change_apply(tx, op, &p, err);
-        if (st == PP_OK) {
-            subject_add(&subject, p.id);
-            op->done++;
-        }
-    }
-    if (st == PP_OK && op->done > 0) {
-        st = audit_append(tx, op->w, change_action[op->change], subject.data, NULL, err);
-    }
-    pp_buf_free(&subject);
-    return st;
+    return store_compose_payouts_create(&store_pg_steps, st, w, rows, count, rule, check_only,
+                                        audit_action, audit_detail, err);
 }
 
 enum pp_status store_pg_payouts_change(struct store_pg *st, const struct store_write_ctx *w,
                                        enum store_payout_change change, const int64_t *ids,
                                        size_t count, int64_t *done_out, struct pp_err *err)
 {
-    PP_ASSERT((unsigned)change <= STORE_PAYOUT_EXPIRE);
-    struct change_op op = {.w = w, .change = change, .ids = ids, .count = count};
-    enum pp_status status = write_step(st, w, change_step, &op, err);
-    *done_out = status == PP_OK ? op.done : 0;
-    return status;
-}
-
-/* --- Receiving a payout -------------------------------------------------- */
-
-struct receive_op {
-    const struct store_write_ctx *w;
-    int64_t id;
-    const char *reference; /* NULL for none */
-    store_amount_text_fn amount_text;
-    struct pp_payout payout; /* out */
-};
-
-static enum pp_status receive_step(struct pg_tx *tx, void *arg, struct pp_err *err)
-{
-    struct receive_op *op = arg;
-    int64_t now_ms = op->w->now_ms;
-    struct pp_payout *p = &op->payout;
-    enum pp_status st = store_pg_tx_payout_get(tx, op->id, p, err);
-    if (st == PP_OK &&
-        (p->status != PP_PAYOUT_READY || now_ms < p->start_ms || now_ms > p->end_ms)) {
-        return pp_err_set(err, PP_CONFLICT, "payout %" PRId64 " cannot be received now", p->id);
-    }
-    if (st == PP_OK) {
-        st = store_pg_tx_payout_set_status(tx, p->id, PP_PAYOUT_RECEIVED, now_ms, op->reference, 0,
-                                           err);
-    }
-    if (st == PP_OK) {
-        struct pp_movement payout = {
-            .currency = p->currency,
-            .kind = PP_LEDGER_PAYOUT,
-            .d_blocked = -p->amount_minor,
-            .d_paid_out = p->amount_minor,
-            .payout_id = p->id,
-            .reference = op->reference,
-            .admin_id = op->w->actor != NULL ? op->w->actor->admin_id : 0,
-            .at_ms = now_ms,
-        };
-        st = store_pg_tx_funds_move(tx, &payout, NULL, err);
-    }
-    if (st == PP_OK) {
-        st = store_pg_tx_payout_get(tx, op->id, p, err);
-    }
-    if (st == PP_OK) {
-        char subject[32];
-        char amount[64];
-        char detail[96];
-        op->amount_text(p->currency, p->amount_minor, amount, sizeof amount);
-        snprintf(subject, sizeof subject, "payout:%" PRId64, p->id);
-        snprintf(detail, sizeof detail, "%s %s", amount, p->currency);
-        st = audit_append(tx, op->w, "payment.receive", subject, detail, err);
-    }
-    return st;
+    return store_compose_payouts_change(&store_pg_steps, st, w, change, ids, count, done_out, err);
 }
 
 enum pp_status store_pg_payout_receive(struct store_pg *st, const struct store_write_ctx *w,
@@ -448,37 +203,8 @@ enum pp_status store_pg_payout_receive(struct store_pg *st, const struct store_w
                                        store_amount_text_fn amount_text, struct pp_payout *out,
                                        struct pp_err *err)
 {
-    struct receive_op op = {
-        .w = w,
-        .id = id,
-        .reference = reference != NULL && reference[0] != '\0' ? reference : NULL,
-        .amount_text = amount_text,
-    };
-    enum pp_status status = write_step(st, w, receive_step, &op, err);
-    if (status == PP_OK || status == PP_CONFLICT) {
-        *out = op.payout;
-    }
-    return status;
-}
-
-/* --- Funds, settings, admins --------------------------------------------- */
-
-struct funds_op {
-    const struct store_write_ctx *w;
-    const struct pp_movement *m;
-    const char *audit_action;
-    const char *audit_detail;
-    struct pp_balance after; /* out */
-};
-
-static enum pp_status funds_step(struct pg_tx *tx, void *arg, struct pp_err *err)
-{
-    struct funds_op *op = arg;
-    enum pp_status st = store_pg_tx_funds_move(tx, op->m, &op->after, err);
-    if (st == PP_OK) {
-        st = audit_append(tx, op->w, op->audit_action, NULL, op->audit_detail, err);
-    }
-    return st;
+    return store_compose_payout_receive(&store_pg_steps, st, w, id, reference, amount_text, out,
+                                        err);
 }
 
 enum pp_status store_pg_funds_move(struct store_pg *st, const struct store_write_ctx *w,
@@ -486,34 +212,8 @@ enum pp_status store_pg_funds_move(struct store_pg *st, const struct store_write
                                    const char *audit_detail, struct pp_balance *after_out,
                                    struct pp_err *err)
 {
-    struct funds_op op = {
-        .w = w, .m = m, .audit_action = audit_action, .audit_detail = audit_detail};
-    enum pp_status status = write_step(st, w, funds_step, &op, err);
-    if (status == PP_OK && after_out != NULL) {
-        *after_out = op.after;
-    }
-    return status;
-}
-
-struct settings_op {
-    const struct store_write_ctx *w;
-    const struct store_setting *kv;
-    size_t count;
-    const char *audit_action; /* NULL: not audited */
-    const char *audit_detail;
-};
-
-static enum pp_status settings_step(struct pg_tx *tx, void *arg, struct pp_err *err)
-{
-    const struct settings_op *op = arg;
-    enum pp_status st = PP_OK;
-    for (size_t i = 0; i < op->count && st == PP_OK; i++) {
-        st = store_pg_tx_setting_put(tx, op->kv[i].key, op->kv[i].value, err);
-    }
-    if (st == PP_OK && op->audit_action != NULL) {
-        st = audit_append(tx, op->w, op->audit_action, NULL, op->audit_detail, err);
-    }
-    return st;
+    return store_compose_funds_move(&store_pg_steps, st, w, m, audit_action, audit_detail,
+                                    after_out, err);
 }
 
 enum pp_status store_pg_settings_put(struct store_pg *st, const struct store_write_ctx *w,
@@ -521,97 +221,28 @@ enum pp_status store_pg_settings_put(struct store_pg *st, const struct store_wri
                                      const char *audit_action, const char *audit_detail,
                                      struct pp_err *err)
 {
-    struct settings_op op = {.w = w,
-                             .kv = kv,
-                             .count = count,
-                             .audit_action = audit_action,
-                             .audit_detail = audit_detail};
-    return write_step(st, w, settings_step, &op, err);
-}
-
-struct admin_op {
-    const struct store_write_ctx *w;
-    const char *email;
-    const char *hash;
-    int created; /* out */
-    int64_t id;  /* out */
-};
-
-static enum pp_status admin_step(struct pg_tx *tx, void *arg, struct pp_err *err)
-{
-    struct admin_op *op = arg;
-    struct pp_err local = {0};
-    op->created = 0;
-    op->id = 0;
-    enum pp_status st =
-        store_pg_tx_admin_set_password(tx, op->email, op->hash, op->w->now_ms, &local);
-    if (st == PP_NOT_FOUND) {
-        op->created = 1;
-        st = store_pg_tx_admin_insert(tx, op->email, op->hash, op->w->now_ms, &op->id, err);
-    } else if (st != PP_OK) {
-        pp_err_set(err, st, "%s", local.message);
-    }
-    if (st == PP_OK) {
-        st = audit_append(tx, op->w, op->created ? "admin.create" : "admin.password_reset",
-                          op->email, NULL, err);
-    }
-    return st;
+    return store_compose_settings_put(&store_pg_steps, st, w, kv, count, audit_action, audit_detail,
+                                      err);
 }
 
 enum pp_status store_pg_admin_upsert(struct store_pg *st, const struct store_write_ctx *w,
                                      const char *email, const char *password_hash, int *created_out,
                                      int64_t *id_out, struct pp_err *err)
 {
-    struct admin_op op = {.w = w, .email = email, .hash = password_hash};
-    enum pp_status status = write_step(st, w, admin_step, &op, err);
-    *created_out = status == PP_OK ? op.created : 0;
-    *id_out = status == PP_OK ? op.id : 0;
-    return status;
-}
-
-/* --- Idempotency answers and purge --------------------------------------- */
-
-struct answer_op {
-    const char *scope;
-    const char *key;
-    unsigned status;
-    const char *content_type;
-    const char *body;
-    size_t body_len;
-};
-
-static enum pp_status answer_step(struct pg_tx *tx, void *arg, struct pp_err *err)
-{
-    const struct answer_op *op = arg;
-    return store_pg_tx_idem_set_response(tx, op->scope, op->key, op->status, op->content_type,
-                                         op->body, op->body_len, err);
+    return store_compose_admin_upsert(&store_pg_steps, st, w, email, password_hash, created_out,
+                                      id_out, err);
 }
 
 enum pp_status store_pg_idem_answer_put(struct store_pg *st, const char *scope, const char *key,
                                         unsigned status, const char *content_type, const char *body,
                                         size_t body_len, struct pp_err *err)
 {
-    struct answer_op op = {scope, key, status, content_type, body, body_len};
-    return store_pg_write(st, answer_step, &op, err);
-}
-
-struct purge_op {
-    int64_t before_ms;
-    int64_t limit;
-    int64_t deleted; /* out */
-};
-
-static enum pp_status purge_step(struct pg_tx *tx, void *arg, struct pp_err *err)
-{
-    struct purge_op *op = arg;
-    return store_pg_tx_idem_purge(tx, op->before_ms, op->limit, &op->deleted, err);
+    return store_compose_idem_answer_put(&store_pg_steps, st, scope, key, status, content_type,
+                                         body, body_len, err);
 }
 
 enum pp_status store_pg_idem_purge(struct store_pg *st, int64_t before_ms, int64_t limit,
                                    int64_t *deleted_out, struct pp_err *err)
 {
-    struct purge_op op = {.before_ms = before_ms, .limit = limit};
-    enum pp_status status = store_pg_write(st, purge_step, &op, err);
-    *deleted_out = status == PP_OK ? op.deleted : 0;
-    return status;
+    return store_compose_idem_purge(&store_pg_steps, st, before_ms, limit, deleted_out, err);
 }

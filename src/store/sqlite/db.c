@@ -430,8 +430,7 @@ static struct store_sqlite *store_new(void)
     struct store_sqlite *st = pp_check_alloc(calloc(1, sizeof *st));
     PP_ASSERT(pthread_mutex_init(&st->readers_mu, NULL) == 0);
     PP_ASSERT(pthread_cond_init(&st->readers_cv, NULL) == 0);
-    PP_ASSERT(pthread_mutex_init(&st->queue_mu, NULL) == 0);
-    PP_ASSERT(pthread_cond_init(&st->queue_cv, NULL) == 0);
+    store_queue_init(&st->queue);
     return st;
 }
 
@@ -502,8 +501,7 @@ void store_sqlite_close(struct store_sqlite *st)
     }
     store_conn_close(&st->writer);
     store_idcache_clear(&st->idcache);
-    pthread_cond_destroy(&st->queue_cv);
-    pthread_mutex_destroy(&st->queue_mu);
+    store_queue_destroy(&st->queue);
     pthread_cond_destroy(&st->readers_cv);
     pthread_mutex_destroy(&st->readers_mu);
     free(st);
@@ -514,7 +512,7 @@ void store_sqlite_close(struct store_sqlite *st)
 struct store_conn *store_reader_acquire(struct store_sqlite *st)
 {
     PP_ASSERT(st != NULL);
-    PP_ASSERT(!(st->thread_started && pthread_equal(pthread_self(), st->thread)));
+    PP_ASSERT(!store_queue_on_writer(&st->queue));
     PP_ASSERT(pthread_mutex_lock(&st->readers_mu) == 0);
     while (st->readers_idle_count == 0) {
         pthread_cond_wait(&st->readers_cv, &st->readers_mu);
@@ -538,7 +536,7 @@ void store_reader_release(struct store_sqlite *st, struct store_conn *c)
 struct store_conn *store_tx_conn(struct store_sqlite_tx *tx)
 {
     PP_ASSERT(tx != NULL && tx->st != NULL && tx->conn == &tx->st->writer);
-    PP_ASSERT(tx->st->thread_started && pthread_equal(pthread_self(), tx->st->thread));
+    PP_ASSERT(store_queue_on_writer(&tx->st->queue));
     PP_ASSERT(tx->conn->in_batch);
     return tx->conn;
 }

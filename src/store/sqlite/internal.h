@@ -19,6 +19,7 @@
 #include "payout/store/events.h"
 #include "payout/store/store.h"
 #include "store/backend.h"
+#include "store/queue.h"
 #include "store/sqlite/idcache.h"
 
 /* Every statement the layer prepares. The SQL text sits next to its one use
@@ -198,20 +199,16 @@ struct store_sqlite_tx;
 typedef enum pp_status (*store_sqlite_tx_fn)(struct store_sqlite_tx *tx, void *arg,
                                              struct pp_err *err);
 
-/* A store_sqlite_write() call waiting for the writer. Lives on the caller's stack;
-** the writer touches it only under st->queue_mu until `done` is set. */
+/* A store_sqlite_write() call waiting for the writer, queued on the
+** store's writer queue (store/queue.h: item first, so the writer turns an
+** item back into its request). Lives on the caller's stack; the writer
+** touches it only until it wakes the batch. */
 struct store_req {
+    struct store_queue_item item;
     store_sqlite_tx_fn fn;
     void *arg;
     enum pp_status status;
     struct pp_err err;
-    /* Posted once by the writer when the batch is over; the caller waits on
-    ** it alone, so waking a batch takes no shared lock. */
-    sem_t done;
-    struct store_req *next;
-    /* Set by the writer before it wakes anyone: the requests of the same
-    ** batch this caller wakes once it is woken (writer.c), or NULL. */
-    struct store_req *wake[2];
 };
 
 /* funds.c: a balance of the open batch, read at its first use in the
@@ -236,11 +233,8 @@ struct store_sqlite {
     pthread_mutex_t readers_mu;
     pthread_cond_t readers_cv;
 
-    /* The writer's queue, guarded by queue_mu. */
-    pthread_mutex_t queue_mu;
-    pthread_cond_t queue_cv;
-    struct store_req *head;
-    struct store_req *tail;
+    /* The writer's queue and thread (store/queue.h). */
+    struct store_queue queue;
     /* The writer's own state (writer thread only): projects and
     ** recipients (idcache.c); the open batch's balances and, in careful
     ** mode, their copy at the open savepoint (funds.c); bumped by every
@@ -249,9 +243,6 @@ struct store_sqlite {
     struct store_balance_cache balances;
     struct store_balance_cache balances_saved;
     uint64_t balance_changes;
-    int stopping;
-    int thread_started;
-    pthread_t thread;
 
     /* The checkpointer (checkpoint.c): its connection, and the signal the
     ** writer's WAL hook raises, guarded by ckpt_mu. */

@@ -2,9 +2,11 @@
 ** This module implements the SQLite backend's users (payout/store/users.h):
 ** reading them, and the whole write operations on them, each one
 ** transaction through the writer with its audit entry (and Idempotency-Key
-** row) inside. The rules of the header (the last enabled admin, a code's
-** step used once, generation bumps that end tokens and sessions) are
-** decided here, on rows read inside the same transaction. Users live in
+** row) inside. The rules of the header (the last enabled admin, what an
+** update or a two-factor change writes, the refusal of a used code's
+** step, the audit subject) are the store's write composer's
+** (src/store/compose.c), shared with PostgreSQL, applied here to rows
+** read inside the same transaction. Users live in
 ** the admins table (migration 0009 explains why it kept its name).
 **
 ** Hashing, sealing and code checking are sec/'s business; this stores
@@ -16,6 +18,7 @@
 
 #include "payout/base/assert.h"
 #include "payout/base/log.h"
+#include "store/compose.h"
 #include "store/sqlite/users.h"
 
 #define USER_SELECT "SELECT " STORE_USER_COLUMNS " FROM admins"
@@ -138,56 +141,41 @@ enum pp_status store_sqlite_users_list(struct store_sqlite *st, struct pp_user *
 
 /* --- Transaction steps shared by the operations ------------------------------- */
 
-/* The operation and its key, in one savepoint (see store_users_write). */
-struct users_keyed {
-    const struct store_write_ctx *w;
+/* A step of this backend's, run by the composer (which adds the key). */
+struct users_call {
     store_sqlite_tx_fn op;
     void *arg;
 };
 
-static enum pp_status users_keyed_run(struct store_sqlite_tx *tx, void *arg, struct pp_err *err)
+static enum pp_status users_call_run(const struct store_steps *s, struct store_tx *tx, void *arg,
+                                     struct pp_err *err)
 {
-    struct users_keyed *k = arg;
-    enum pp_status status = k->op(tx, k->arg, err);
-    if (status == PP_OK && k->w->idem != NULL) {
-        status = store_sqlite_tx_idem_insert(tx, k->w->idem->scope, k->w->idem->key,
-                                             k->w->idem->fingerprint, k->w->now_ms, err);
-    }
-    return status;
+    (void)s;
+    struct users_call *call = arg;
+    return call->op((struct store_sqlite_tx *)tx, call->arg, err);
 }
 
 enum pp_status store_users_write(struct store_sqlite *st, const struct store_write_ctx *w,
                                  store_sqlite_tx_fn op, void *arg, struct pp_err *err)
 {
     PP_ASSERT(w != NULL && w->actor != NULL);
-    struct users_keyed k = {.w = w, .op = op, .arg = arg};
-    return store_sqlite_write(st, users_keyed_run, &k, err);
+    struct users_call call = {.op = op, .arg = arg};
+    return store_compose_write(&store_sqlite_steps, st, w, users_call_run, &call, err);
 }
 
 enum pp_status store_users_audit(struct store_sqlite_tx *tx, const struct store_write_ctx *w,
                                  const char *action, int64_t user_id, const char *subject_text,
                                  const char *detail, struct pp_err *err)
 {
-    char subject[PP_AUDIT_SUBJECT_BYTES_MAX + 1];
-    if (user_id > 0) {
-        snprintf(subject, sizeof subject, "user:%" PRId64, user_id);
-    } else {
-        snprintf(subject, sizeof subject, "%s", subject_text != NULL ? subject_text : "");
-    }
-    struct pp_audit a = {
-        .actor = w->actor,
-        .action = action,
-        .subject = subject,
-        .detail = detail != NULL ? detail : "",
-        .at_ms = w->now_ms,
-    };
-    return store_sqlite_tx_audit_append(tx, &a, err);
+    return store_compose_user_audit(&store_sqlite_steps, (struct store_tx *)tx, w, action, user_id,
+                                    subject_text, detail, err);
 }
 
 /* How many users are enabled admins. */
-static enum pp_status admins_enabled_count(struct store_conn *c, int64_t *count_out,
+static enum pp_status admins_enabled_count(struct store_tx *tx, int64_t *count_out,
                                            struct pp_err *err)
 {
+    struct store_conn *c = store_tx_conn((struct store_sqlite_tx *)tx);
     struct store_q q;
     enum pp_status status = PP_OK;
     store_q_init(&q, c, STORE_STMT_USER_ADMINS_ENABLED,
@@ -201,23 +189,12 @@ static enum pp_status admins_enabled_count(struct store_conn *c, int64_t *count_
     return status;
 }
 
-/* PP_CONFLICT when u is the last enabled admin and would stop being an
-** enabled admin (new_role / new_disabled). */
-static enum pp_status last_admin_check(struct store_conn *c, const struct pp_user *u,
-                                       enum pp_role new_role, int new_disabled, struct pp_err *err)
+/* The last-admin rule (the composer's) on u becoming (role, disabled). */
+static enum pp_status last_admin_check(struct store_sqlite_tx *tx, const struct pp_user *u,
+                                       enum pp_role role, int disabled, struct pp_err *err)
 {
-    int64_t admins = 0;
-    int was = u->role == PP_ROLE_ADMIN && !u->disabled;
-    int stays = new_role == PP_ROLE_ADMIN && !new_disabled;
-    if (!was || stays) {
-        return PP_OK;
-    }
-    enum pp_status status = admins_enabled_count(c, &admins, err);
-    if (status == PP_OK && admins <= 1) {
-        status = pp_err_set(err, PP_CONFLICT,
-                            "the last enabled admin can be neither demoted nor disabled");
-    }
-    return status;
+    return store_compose_user_last_admin((struct store_tx *)tx, admins_enabled_count, u, role,
+                                         disabled, err);
 }
 
 /* Writes the role, the flag and the password hash (NULL: keep) of u->id,
@@ -306,7 +283,7 @@ static enum pp_status user_create_run(struct store_sqlite_tx *tx, void *arg, str
     if (status == PP_OK && found && in->upsert) {
         enum pp_role role = in->role != PP_ROLE_NONE ? in->role : old.role;
         id = old.id;
-        status = last_admin_check(c, &old, role, 0, err);
+        status = last_admin_check(tx, &old, role, 0, err);
         if (status == PP_OK) {
             status = user_rewrite(c, call->w, id, role, 0, in->password_hash, err);
         }
@@ -358,35 +335,24 @@ static enum pp_status user_update_run(struct store_sqlite_tx *tx, void *arg, str
     struct user_update_call *call = arg;
     struct store_conn *c = store_tx_conn(tx);
     struct pp_user old;
-    char detail[96] = "";
+    struct store_user_change change;
     enum pp_status status = user_get(c, call->in->id, &old, err);
     if (status != PP_OK) {
         return status;
     }
-    enum pp_role role = call->in->role != PP_ROLE_NONE ? call->in->role : old.role;
-    int disabled = call->in->disabled >= 0 ? call->in->disabled != 0 : old.disabled;
-    if (role == old.role && disabled == old.disabled) {
+    if (!store_compose_user_update_plan(call->in, &old, &change)) {
         *call->out = old;
         return PP_OK;
     }
-    status = last_admin_check(c, &old, role, disabled, err);
+    status = last_admin_check(tx, &old, change.role, change.disabled, err);
     if (status == PP_OK) {
-        status = user_rewrite(c, call->w, old.id, role, disabled, NULL, err);
+        status = user_rewrite(c, call->w, old.id, change.role, change.disabled, NULL, err);
     }
     if (status == PP_OK) {
         status = store_sessions_delete_user(tx, old.id, NULL, err);
     }
     if (status == PP_OK) {
-        size_t n = 0;
-        if (role != old.role) {
-            n = (size_t)snprintf(detail, sizeof detail, "role %s->%s", pp_role_name(old.role),
-                                 pp_role_name(role));
-        }
-        if (disabled != old.disabled) {
-            snprintf(detail + n, sizeof detail - n, "%s%s", n > 0 ? ", " : "",
-                     disabled ? "disabled" : "enabled");
-        }
-        status = store_users_audit(tx, call->w, "user.update", old.id, NULL, detail, err);
+        status = store_users_audit(tx, call->w, "user.update", old.id, NULL, change.detail, err);
     }
     return status == PP_OK ? user_get(c, old.id, call->out, err) : status;
 }
@@ -495,46 +461,22 @@ static enum pp_status two_factor_write(struct store_conn *c, const struct store_
     return status;
 }
 
-/* Decides and writes one change on u; *action_out names its audit entry. */
+/* Decides one change on u (the composer's rules) and writes it;
+** *action_out names its audit entry. */
 static enum pp_status two_factor_apply(struct store_sqlite_tx *tx, const struct store_write_ctx *w,
                                        const struct store_user_two_factor *in,
                                        const struct pp_user *u, const char **action_out,
                                        struct pp_err *err)
 {
-    struct store_conn *c = store_tx_conn(tx);
-    int on = u->totp_sealed[0] != '\0';
-    enum pp_status status = PP_OK;
-    switch (in->change) {
-    case STORE_TWO_FACTOR_SETUP:
-        *action_out = "user.two_factor_setup";
-        status = on ? pp_err_set(err, PP_CONFLICT, "two-factor sign-in is already on")
-                    : two_factor_write(c, w, u->id, NULL, in->sealed, u->totp_last_step, 0, err);
-        break;
-    case STORE_TWO_FACTOR_ENABLE:
-        *action_out = "user.two_factor_enable";
-        if (on || strcmp(u->totp_pending_sealed, in->sealed) != 0 ||
-            in->step <= u->totp_last_step) {
-            status =
-                pp_err_set(err, PP_CONFLICT, "two-factor setup changed meanwhile; start it again");
-        } else {
-            status = two_factor_write(c, w, u->id, in->sealed, NULL, in->step, 0, err);
-        }
-        break;
-    case STORE_TWO_FACTOR_DISABLE:
-        *action_out = "user.two_factor_disable";
-        if (!on || in->step <= u->totp_last_step) {
-            status = pp_err_set(err, PP_CONFLICT, "two-factor sign-in changed meanwhile");
-        } else {
-            status = two_factor_write(c, w, u->id, NULL, NULL, -1, 0, err);
-        }
-        break;
-    case STORE_TWO_FACTOR_RESET:
-        *action_out = "user.two_factor_reset";
-        status = two_factor_write(c, w, u->id, NULL, NULL, -1, 1, err);
-        if (status == PP_OK) {
-            status = store_sessions_delete_user(tx, u->id, NULL, err);
-        }
-        break;
+    struct store_two_factor_plan plan;
+    enum pp_status status = store_compose_two_factor_plan(in, u, &plan, err);
+    *action_out = plan.action;
+    if (status == PP_OK) {
+        status = two_factor_write(store_tx_conn(tx), w, u->id, plan.sealed, plan.pending,
+                                  plan.last_step, plan.bump, err);
+    }
+    if (status == PP_OK && plan.bump) {
+        status = store_sessions_delete_user(tx, u->id, NULL, err);
     }
     return status;
 }
@@ -598,9 +540,7 @@ static enum pp_status user_sign_in_run(struct store_sqlite_tx *tx, void *arg, st
     if (store_q_step(&q) != SQLITE_DONE) {
         status = store_q_fail(&q, "recording a sign-in", err);
     } else if (sqlite3_changes(c->db) == 0) {
-        status = pp_err_set(err, PP_UNAUTHORIZED,
-                            in->step >= 0 ? "wrong or already used two-factor code"
-                                          : "invalid e-mail or password");
+        status = store_compose_sign_in_refuse(in, err);
     }
     store_q_reset(&q);
     if (status == PP_OK && in->session_hash != NULL) {

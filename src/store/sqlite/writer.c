@@ -3,7 +3,9 @@
 ** Callers queue a request and sleep; the writer takes whatever is queued
 ** (up to PP_WRITER_BATCH_MAX), runs it in one BEGIN IMMEDIATE transaction,
 ** commits once (synchronous=FULL, so one fsync per batch) and only then
-** wakes each caller with its own result.
+** wakes each caller with its own result. The queue, the thread and the
+** wake-ups are the store's writer queue (src/store/queue.c, shared with
+** the PostgreSQL writer); this file is what a batch does.
 **
 ** Isolation of requests: a request whose callback fails leaves nothing
 ** and its neighbours carry on. The writer first runs a batch without
@@ -25,8 +27,6 @@
 ** It does not know any table; the steps of writes.c do the work through
 ** the store_sqlite_tx_* steps.
 */
-#include <errno.h>
-#include <signal.h>
 #include <string.h>
 #include <time.h>
 
@@ -36,26 +36,6 @@
 #include "store/sqlite/internal.h"
 
 #define BATCH_FAILED_MESSAGE "storage failure; nothing was written"
-
-/* Waits for work and moves up to PP_WRITER_BATCH_MAX requests into batch.
-** Returns how many; 0 once the store is stopping and the queue is empty. */
-static size_t writer_take(struct store_sqlite *st, struct store_req **batch)
-{
-    size_t n = 0;
-    PP_ASSERT(pthread_mutex_lock(&st->queue_mu) == 0);
-    while (st->head == NULL && !st->stopping) {
-        pthread_cond_wait(&st->queue_cv, &st->queue_mu);
-    }
-    while (st->head != NULL && n < PP_WRITER_BATCH_MAX) {
-        batch[n++] = st->head;
-        st->head = st->head->next;
-    }
-    if (st->head == NULL) {
-        st->tail = NULL;
-    }
-    pthread_mutex_unlock(&st->queue_mu);
-    return n;
-}
 
 /* Runs one request's callback and records its result. Returns 1 when it
 ** failed after changing rows (only a rollback can undo those), else 0. */
@@ -231,48 +211,23 @@ done:
                                     (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 }
 
-/* Wakes the callers of the batch as a binary tree: the writer posts only
-** the first, and each woken caller posts the two it was given (in
-** store_sqlite_write) before it carries on. The writer then spends one
-** wake-up per batch instead of one per request (a futex call that was
-** ~10% of its time with 64 callers), and the wake-ups of a batch run on the
-** callers' threads, 6 levels deep for 64. Every wake[] is set before the
-** first post: once done is posted, the request may vanish (it lives on its
-** caller's stack), so the writer does not touch it again. */
-static void writer_finish(struct store_req **batch, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        size_t left = 2 * i + 1;
-        batch[i]->wake[0] = left < n ? batch[left] : NULL;
-        batch[i]->wake[1] = left + 1 < n ? batch[left + 1] : NULL;
-    }
-    if (n > 0) {
-        PP_ASSERT(sem_post(&batch[0]->done) == 0);
-    }
-}
-
 static void *writer_main(void *arg)
 {
     struct store_sqlite *st = arg;
+    struct store_queue_item *items[PP_WRITER_BATCH_MAX];
     struct store_req *batch[PP_WRITER_BATCH_MAX];
-    /* Shutdown and other process signals are for the server's own threads;
-    ** the writer only commits. (Faults stay unblocked so they still report.) */
-    static const int quiet[] = {SIGINT,  SIGTERM, SIGHUP,  SIGQUIT, SIGUSR1,
-                                SIGUSR2, SIGPIPE, SIGALRM, SIGCHLD};
-    sigset_t set;
-    sigemptyset(&set);
-    for (size_t i = 0; i < sizeof quiet / sizeof quiet[0]; i++) {
-        sigaddset(&set, quiet[i]);
-    }
-    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    store_queue_writer_signals();
     for (;;) {
-        size_t n = writer_take(st, batch);
+        size_t n = store_queue_take(&st->queue, items, PP_WRITER_BATCH_MAX);
         if (n == 0) {
             break;
         }
+        for (size_t i = 0; i < n; i++) {
+            batch[i] = (struct store_req *)(void *)items[i]; /* item is first */
+        }
         st->outbox_added = 0;
         writer_run_batch(st, batch, n);
-        writer_finish(batch, n);
+        store_queue_finish(items, n);
         /* After the commit: the outbox's workers find what it added. */
         if (st->outbox_added && st->outbox_wake != NULL) {
             st->outbox_wake(st->outbox_wake_ctx);
@@ -283,78 +238,29 @@ static void *writer_main(void *arg)
 
 enum pp_status store_writer_start(struct store_sqlite *st, struct pp_err *err)
 {
-    PP_ASSERT(!st->thread_started);
-    enum pp_status status = PP_OK;
-    /* Held so that a reader of thread_started also sees thread set. */
-    PP_ASSERT(pthread_mutex_lock(&st->queue_mu) == 0);
-    int rc = pthread_create(&st->thread, NULL, writer_main, st);
-    if (rc == 0) {
-        st->thread_started = 1;
-    } else {
-        pp_log(PP_LOG_ERROR, "store: cannot start the writer thread: %s", strerror(rc));
-        status = pp_err_set(err, PP_INTERNAL, "storage error");
-    }
-    pthread_mutex_unlock(&st->queue_mu);
-    return status;
+    return store_queue_start(&st->queue, writer_main, st, err);
 }
 
 void store_writer_stop(struct store_sqlite *st)
 {
-    if (!st->thread_started) {
-        return;
-    }
-    PP_ASSERT(!pthread_equal(pthread_self(), st->thread));
-    PP_ASSERT(pthread_mutex_lock(&st->queue_mu) == 0);
-    st->stopping = 1;
-    pthread_cond_signal(&st->queue_cv);
-    pthread_mutex_unlock(&st->queue_mu);
-    PP_ASSERT(pthread_join(st->thread, NULL) == 0);
-    st->thread_started = 0;
+    store_queue_stop(&st->queue);
 }
 
 enum pp_status store_sqlite_write(struct store_sqlite *st, store_sqlite_tx_fn fn, void *arg,
                                   struct pp_err *err)
 {
     PP_ASSERT(st != NULL && fn != NULL);
-    /* The writer waiting for itself would deadlock. */
-    PP_ASSERT(!(st->thread_started && pthread_equal(pthread_self(), st->thread)));
     struct store_req req;
     memset(&req, 0, sizeof req);
     req.fn = fn;
     req.arg = arg;
     req.status = PP_INTERNAL;
-    PP_ASSERT(sem_init(&req.done, 0, 0) == 0);
-    enum pp_status status = PP_OK;
-    PP_ASSERT(pthread_mutex_lock(&st->queue_mu) == 0);
-    if (st->stopping || !st->thread_started) {
-        pthread_mutex_unlock(&st->queue_mu);
-        status = pp_err_set(err, PP_UNAVAILABLE, "storage is shutting down");
-        goto done;
-    }
-    if (st->tail != NULL) {
-        st->tail->next = &req;
-    } else {
-        st->head = &req;
-    }
-    st->tail = &req;
-    pthread_cond_signal(&st->queue_cv);
-    pthread_mutex_unlock(&st->queue_mu);
-    /* The writer posts exactly once; EINTR (a signal) just waits again. */
-    while (sem_wait(&req.done) != 0) {
-        PP_ASSERT(errno == EINTR);
-    }
-    /* Our part of waking the batch (writer_finish); a woken request may
-    ** vanish at once, so each is posted and then left alone. */
-    for (int i = 0; i < 2; i++) {
-        if (req.wake[i] != NULL) {
-            PP_ASSERT(sem_post(&req.wake[i]->done) == 0);
+    enum pp_status status = store_queue_submit(&st->queue, &req.item, err);
+    if (status == PP_OK) {
+        status = req.status;
+        if (status != PP_OK) {
+            pp_err_set(err, status, "%s", req.err.message);
         }
     }
-    status = req.status;
-    if (status != PP_OK) {
-        pp_err_set(err, status, "%s", req.err.message);
-    }
-done:
-    sem_destroy(&req.done);
     return status;
 }

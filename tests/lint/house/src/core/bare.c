@@ -1,0 +1,5 @@
+/* A file with no opening. */
+int bare(void)
+{
+    return 0;
+}

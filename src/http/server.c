@@ -104,6 +104,7 @@ static struct http_server *server_new(struct core_app *app, const struct http_se
     srv->ctx.app = app;
     srv->ctx.body_bytes_max = opts->body_bytes_max;
     srv->ctx.tls = opts->tls_cert_pem != NULL && opts->tls_key_pem != NULL;
+    srv->ctx.trusted_proxies = opts->trusted_proxies;
     srv->ctx.request_ms_max =
         (int64_t)(opts->conn_timeout_s > 0 ? opts->conn_timeout_s : PP_CONNECTION_TIMEOUT_S) *
         PP_REQUEST_TIMEOUTS_MAX * 1000;

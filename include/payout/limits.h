@@ -77,6 +77,11 @@
 /* Longest X-Request-Id a client may give us (else we make our own); ours
 ** are 17 bytes. Tracing ids of common proxies are at most 40. */
 #define PP_REQUEST_ID_GIVEN_BYTES_MAX 64
+/* X-Forwarded-For header lines read behind --trusted-proxies: the last
+** ones, which the proxies wrote (the client address is found walking from
+** the right); a chain of proxies adds one line or one entry per hop, and
+** lines further left are the client's own and never needed. */
+#define PP_FORWARDED_LINES_MAX 8
 /* A request id buffer: the longest given id or ours, plus NUL, with room. */
 #define PP_REQUEST_ID_BYTES 72
 /* The Allow header of a 405: every method of one path ("GET, HEAD, POST,
@@ -319,6 +324,11 @@
 ** transaction (short transactions keep the writer responsive). */
 #define PP_IDEMPOTENCY_PURGE_INTERVAL_S 300
 #define PP_IDEMPOTENCY_PURGE_BATCH 1000
+/* Several servers on one database purge one at a time: the node holding
+** the purge lease (core/idempotency.c), renewed every purge, for this many
+** intervals, so a holder that misses a round keeps it and one that died
+** hands over within 15 minutes (a late purge only keeps keys longer). */
+#define PP_IDEMPOTENCY_PURGE_LEASE_INTERVALS 3
 /* Seconds a request waits for another one holding its key before giving
 ** up with 409; a handler finishes far sooner. */
 #define PP_IDEMPOTENCY_WAIT_S 30
@@ -485,13 +495,14 @@
 
 /* --- Outbound: webhook deliveries and recipient e-mail (spec §9) -------- */
 
-/* Entries in --webhook-allow-cidrs: an operator names a handful of ranges
-** (a loopback test receiver, one private network); 64 is far beyond that
-** and keeps the connect-time check a short linear scan. */
-#define PP_WEBHOOK_ALLOW_CIDRS_MAX 64
-/* Longest --webhook-allow-cidrs text: 64 IPv6 CIDRs of at most 43
-** characters each and their commas. */
-#define PP_WEBHOOK_ALLOW_CIDRS_TEXT_BYTES_MAX (PP_WEBHOOK_ALLOW_CIDRS_MAX * 44)
+/* Entries in a CIDR list flag (--webhook-allow-cidrs, --trusted-proxies):
+** an operator names a handful of ranges (a loopback test receiver, one
+** private network, the load balancers' subnet); 64 is far beyond that and
+** keeps each check (at connect time, per request) a short linear scan. */
+#define PP_CIDR_LIST_MAX 64
+/* Longest CIDR list text: 64 IPv6 CIDRs of at most 43 characters each and
+** their commas. */
+#define PP_CIDR_LIST_TEXT_BYTES_MAX (PP_CIDR_LIST_MAX * 44)
 /* A delivery must be answered within 10 s (spec §9); libcurl's whole
 ** transfer, connection included, is bound by it. */
 #define PP_WEBHOOK_TIMEOUT_MS 10000L

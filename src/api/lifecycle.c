@@ -148,9 +148,11 @@ void api_payment_receive(struct core_app *app, struct api_request *req, struct a
     if (err.status != PP_OK) {
         api_err_respond(resp, &err);
     } else {
+        struct api_payout_notes notes;
+        api_payout_notes_after_write(app, &payout, &notes);
         struct jw w;
         jw_init(&w, &resp->body);
-        api_payout_write(&w, &payout);
+        api_payout_write(&w, &payout, &notes);
     }
     json_decref(body);
 }

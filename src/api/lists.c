@@ -25,19 +25,30 @@
 
 /* --- Answers ------------------------------------------------------------ */
 
-/* The created list: {"payments":[payout, ...]} in request order. */
-static void write_created(struct api_response *resp, const struct core_list_row *rows, size_t count,
-                          int64_t created_ms)
+/* The created list: {"payments":[payout, ...]} in request order. Only
+** the payouts with `notification` on cost a read of their notifications;
+** after a failed one the rest are not asked for (answered null). */
+static void write_created(struct core_app *app, struct api_response *resp,
+                          const struct core_list_row *rows, size_t count, int64_t created_ms)
 {
     struct jw w;
     struct pp_payout p;
+    struct api_payout_notes notes;
+    int readable = 1;
     jw_init(&w, &resp->body);
     jw_object_begin(&w);
     jw_key(&w, "payments");
     jw_array_begin(&w);
     for (size_t i = 0; i < count; i++) {
         core_list_row_payout(&rows[i], created_ms, &p);
-        api_payout_write(&w, &p);
+        if (readable || !p.notification) {
+            api_payout_notes_after_write(app, &p, &notes);
+            readable = readable && notes.known;
+        } else {
+            notes.known = 0;
+            notes.count = 0;
+        }
+        api_payout_write(&w, &p, &notes);
     }
     jw_array_end(&w);
     jw_object_end(&w);
@@ -98,7 +109,7 @@ static void list_run(struct core_app *app, struct api_request *req, struct api_r
     size_t bad = 0;
     enum pp_status st = core_list_create(app, rows, count, &req->actor, &created_ms, &bad, &err);
     if (st == PP_OK) {
-        write_created(resp, rows, count, created_ms);
+        write_created(app, resp, rows, count, created_ms);
     } else if (bad > 0) {
         write_refused(resp, &err, rows, count, index_base, lines);
     } else {

@@ -14,6 +14,7 @@
 #include "payout/base/metrics.h"
 #include "payout/core/expiry.h"
 #include "payout/core/funds.h"
+#include "payout/core/idempotency.h"
 #include "payout/core/money.h"
 #include "payout/core/outbox.h"
 #include "payout/limits.h"
@@ -64,6 +65,17 @@ static enum pp_status gauges_write(struct core_app *app, struct pp_buf *out, str
                           "an unshared database, 0 when it is off).");
     pp_buf_printf(out, "payout_expiry_lease_held %d\n",
                   ex.running && (!ex.shared || ex.lease_held) ? 1 : 0);
+    struct core_idem_purge_stats ip;
+    core_idem_purge_stats(app, &ip);
+    pp_metrics_write_help(out, "payout_idempotency_purge_passes_total", "counter",
+                          "Purges of expired Idempotency-Keys this node ran (on a shared "
+                          "database: while it held the purge lease).");
+    pp_buf_printf(out, "payout_idempotency_purge_passes_total %lld\n", (long long)ip.passes);
+    pp_metrics_write_help(out, "payout_idempotency_purge_lease_held", "gauge",
+                          "1 while this node holds the idempotency purge lease (always 1 when "
+                          "the purge runs on an unshared database).");
+    pp_buf_printf(out, "payout_idempotency_purge_lease_held %d\n",
+                  ip.running && (!ip.shared || ip.lease_held) ? 1 : 0);
     return PP_OK;
 }
 

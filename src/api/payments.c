@@ -12,7 +12,6 @@
 #include "payout.h"
 #include "payout/core/bulk.h"
 #include "payout/core/payouts.h"
-#include "payout/core/webhooks.h"
 #include "request.h"
 #include "response.h"
 
@@ -32,12 +31,14 @@ void api_payment_create(struct core_app *app, struct api_request *req, struct ap
     if (err.status != PP_OK) {
         api_err_respond(resp, &err);
     } else {
+        struct api_payout_notes notes;
+        api_payout_notes_after_write(app, &payout, &notes);
         struct jw w;
         jw_init(&w, &resp->body);
         jw_object_begin(&w);
         jw_key(&w, "payments");
         jw_array_begin(&w);
-        api_payout_write(&w, &payout);
+        api_payout_write(&w, &payout, &notes);
         jw_array_end(&w);
         jw_object_end(&w);
     }
@@ -89,13 +90,12 @@ void api_payment_get(struct core_app *app, struct api_request *req, struct api_r
         api_err_respond(resp, &err);
         return;
     }
-    struct pp_notification notes[2];
-    size_t count = 0;
-    if (core_payout_notifications(app, id, notes, 2, &count, &err) != PP_OK) {
+    struct api_payout_notes notes;
+    if (api_payout_notes_read(app, &payout, &notes, &err) != PP_OK) {
         api_err_respond(resp, &err);
         return;
     }
     struct jw w;
     jw_init(&w, &resp->body);
-    api_payout_notified_write(&w, &payout, notes, count);
+    api_payout_write(&w, &payout, &notes);
 }

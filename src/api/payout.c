@@ -7,9 +7,12 @@
 */
 #include "payout.h"
 
+#include <inttypes.h>
 #include <string.h>
 
+#include "payout/base/log.h"
 #include "payout/core/payouts.h"
+#include "payout/core/webhooks.h"
 #include "request.h"
 #include "response.h"
 
@@ -220,36 +223,90 @@ static void payout_members_write(struct jw *w, const struct pp_payout *p)
     write_optional_id(w, "authorizedByUserId", p->authorized_by_user);
 }
 
-void api_payout_write(struct jw *w, const struct pp_payout *p)
+void api_payout_snapshot_write(struct jw *w, const struct pp_payout *p)
 {
     jw_object_begin(w);
     payout_members_write(w, p);
     jw_object_end(w);
 }
 
-void api_payout_notified_write(struct jw *w, const struct pp_payout *p,
-                               const struct pp_notification *notes, size_t count)
+/* One notification object. */
+static void notification_write(struct jw *w, const struct pp_notification *n)
+{
+    jw_object_begin(w);
+    jw_key(w, "kind");
+    jw_string(w, pp_notify_kind_name(n->kind));
+    jw_key(w, "channel");
+    jw_string(w, "email");
+    jw_key(w, "status");
+    jw_string(w, pp_notify_status_name(n->status));
+    jw_key(w, "at");
+    api_date_write(w, n->at_ms);
+    if (n->last_error[0] != '\0' && n->status != PP_NOTIFY_SENT) {
+        jw_key(w, "error");
+        jw_string(w, n->last_error);
+    }
+    jw_object_end(w);
+}
+
+enum pp_status api_payout_notes_read(struct core_app *app, const struct pp_payout *p,
+                                     struct api_payout_notes *out, struct pp_err *err)
+{
+    out->known = 0;
+    enum pp_status st = core_payout_notifications(app, p, out->items, &out->count, err);
+    out->known = st == PP_OK;
+    return st;
+}
+
+void api_payout_notes_after_write(struct core_app *app, const struct pp_payout *p,
+                                  struct api_payout_notes *out)
+{
+    struct pp_err err = {0};
+    if (api_payout_notes_read(app, p, out, &err) != PP_OK) {
+        /* The write committed: its answer must still say so. */
+        pp_log(PP_LOG_WARN,
+               "payout %" PRId64 ": notifications not readable after the write, answered as "
+               "null: %s",
+               p->id, err.message);
+    }
+}
+
+void api_payout_write(struct jw *w, const struct pp_payout *p, const struct api_payout_notes *notes)
+{
+    jw_object_begin(w);
+    payout_members_write(w, p);
+    jw_key(w, "notifications");
+    if (!notes->known) {
+        jw_null(w);
+    } else {
+        jw_array_begin(w);
+        for (size_t i = 0; i < notes->count; i++) {
+            notification_write(w, &notes->items[i]);
+        }
+        jw_array_end(w);
+    }
+    jw_object_end(w);
+}
+
+size_t api_payout_placeholder_write(struct jw *w, const struct pp_payout *p)
 {
     jw_object_begin(w);
     payout_members_write(w, p);
     jw_key(w, "notifications");
     jw_array_begin(w);
-    for (size_t i = 0; i < count; i++) {
-        jw_object_begin(w);
-        jw_key(w, "kind");
-        jw_string(w, pp_notify_kind_name(notes[i].kind));
-        jw_key(w, "channel");
-        jw_string(w, "email");
-        jw_key(w, "status");
-        jw_string(w, pp_notify_status_name(notes[i].status));
-        jw_key(w, "at");
-        api_date_write(w, notes[i].at_ms);
-        if (notes[i].last_error[0] != '\0' && notes[i].status != PP_NOTIFY_SENT) {
-            jw_key(w, "error");
-            jw_string(w, notes[i].last_error);
-        }
-        jw_object_end(w);
-    }
+    size_t at = w->out->len;
     jw_array_end(w);
     jw_object_end(w);
+    return at;
+}
+
+void api_payout_notes_items_write(struct pp_buf *out, const struct api_payout_notes *notes)
+{
+    struct jw w;
+    /* At the top level the writer separates the objects with commas, as
+    ** the items of the array they are spliced into. */
+    jw_init(&w, out);
+    for (size_t i = 0; i < notes->count; i++) {
+        notification_write(&w, &notes->items[i]);
+    }
 }

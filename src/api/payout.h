@@ -13,6 +13,7 @@
 #include "payout/base/buf.h"
 #include "payout/core/app.h"
 #include "payout/core/payouts.h"
+#include "payout/core/webhooks.h"
 #include "payout/model.h"
 #include "payout/model/event.h"
 #include "payout/status.h"
@@ -37,12 +38,43 @@ void api_payout_request_read(json_t *body, struct pp_arena *arena, struct core_p
 ** the text exceeds PP_METADATA_BYTES_MAX bytes. */
 enum pp_status api_metadata_compact(const json_t *value, struct pp_buf *out, struct pp_err *err);
 
-/* Writes p as the payout object of every answer. */
-void api_payout_write(struct jw *w, const struct pp_payout *p);
+/* The notifications a payout object carries as its last key (spec
+** section 9). known 0: they could not be read after a committed write,
+** and the object says "notifications":null rather than fail the answer. */
+struct api_payout_notes {
+    int known;
+    size_t count;
+    struct pp_notification items[CORE_PAYOUT_NOTIFICATIONS_MAX];
+};
 
-/* The same with its "notifications" (spec section 9), as GET
-** /api/payments/{id} answers it. */
-void api_payout_notified_write(struct jw *w, const struct pp_payout *p,
-                               const struct pp_notification *notes, size_t count);
+/* Reads the notifications of p into *out (core_payout_notifications: no
+** store read when p->notification is off). On failure out->known is 0 and
+** err says why (PP_UNAVAILABLE / PP_INTERNAL). */
+enum pp_status api_payout_notes_read(struct core_app *app, const struct pp_payout *p,
+                                     struct api_payout_notes *out, struct pp_err *err);
+
+/* The same for the answer of a write that committed: a failure is logged
+** and leaves out->known 0, never an error answer (the write stands). */
+void api_payout_notes_after_write(struct core_app *app, const struct pp_payout *p,
+                                  struct api_payout_notes *out);
+
+/* Writes p as the payout object of every answer, "notifications" last
+** (notes borrowed). */
+void api_payout_write(struct jw *w, const struct pp_payout *p,
+                      const struct api_payout_notes *notes);
+
+/* Writes p as the object of a page whose notifications are read after the
+** page (the page's reader is still held while its rows are written):
+** "notifications":[] last, and returns the offset in w->out right after
+** its '[', where api_payout_notes_items_write's text goes. */
+size_t api_payout_placeholder_write(struct jw *w, const struct pp_payout *p);
+
+/* Appends the items of notes, comma-separated, without the brackets. */
+void api_payout_notes_items_write(struct pp_buf *out, const struct api_payout_notes *notes);
+
+/* Writes p as it was when an event happened, the data of a payout.* event:
+** every member but "notifications", which change after the event (an
+** event's body never changes once written, retries included). */
+void api_payout_snapshot_write(struct jw *w, const struct pp_payout *p);
 
 #endif /* PAYOUT_API_PAYOUT_H */

@@ -107,6 +107,8 @@ static void run_keyed(struct core_app *app, const struct api_route *route, struc
         snprintf(answer.content_type, sizeof answer.content_type, "%s", resp->content_type);
         answer.body = resp->body.data;
         answer.body_len = resp->body.len;
+        answer.secret_at = resp->secret_at;
+        answer.secret_len = resp->secret_len;
     }
     struct pp_err store_err = {0};
     core_idem_finish(app, &r, keep ? &answer : NULL, &store_err);

@@ -7,8 +7,10 @@
 ** response with the JSON writer (no intermediate copies), except for a
 ** recipients or projects page with stats=true: its rows (at most a page)
 ** wait in the request arena until their payout totals, read for the whole
-** page at once, arrive.
+** page at once, arrive. A payout page's rows with `notification` on get
+** their notifications spliced in once the page is read (payouts_page).
 */
+#include <stdlib.h>
 #include <string.h>
 
 #include "payout.h"
@@ -82,9 +84,69 @@ static void write_text_or_null(struct jw *w, const char *key, const char *text)
     }
 }
 
+/* --- The payout page and its notifications --------------------------------- */
+
+/* A payout page being written. The rows arrive while the page's reader is
+** held, so a row with `notification` on is written with an empty
+** "notifications" array and its place noted; once the page is read, its
+** notifications are read (one read each, none for the rows with it off)
+** and spliced into those places. */
+struct payouts_page {
+    struct jw *w;
+    size_t cap; /* the page size */
+    size_t count;
+    struct payout_later {
+        size_t at; /* offset in the body right after the row's "notifications":[ */
+        int64_t id;
+    } * later; /* cap of them, in body order */
+};
+
 static void row_payout(void *ctx, const struct pp_payout *p)
 {
-    api_payout_write(ctx, p);
+    struct payouts_page *page = ctx;
+    static const struct api_payout_notes none = {1, 0, {{0}}};
+    if (!p->notification) {
+        api_payout_write(page->w, p, &none);
+        return;
+    }
+    PP_ASSERT(page->count < page->cap);
+    page->later[page->count].at = api_payout_placeholder_write(page->w, p);
+    page->later[page->count].id = p->id;
+    page->count++;
+}
+
+/* Reads the notifications of the page's noted rows and splices them into
+** body. On a storage failure body is left as it was and err says why. */
+static enum pp_status page_notes_fill(struct core_app *app, const struct payouts_page *page,
+                                      struct pp_buf *body, struct pp_err *err)
+{
+    struct pp_payout *key = NULL;
+    struct pp_buf out;
+    size_t from = 0;
+    enum pp_status st = PP_OK;
+    if (page->count == 0) {
+        return PP_OK;
+    }
+    key = pp_check_alloc(calloc(1, sizeof *key));
+    key->notification = 1;
+    pp_buf_init(&out);
+    for (size_t i = 0; i < page->count && st == PP_OK; i++) {
+        struct api_payout_notes notes;
+        key->id = page->later[i].id;
+        st = api_payout_notes_read(app, key, &notes, err);
+        pp_buf_append(&out, body->data + from, page->later[i].at - from);
+        api_payout_notes_items_write(&out, &notes);
+        from = page->later[i].at;
+    }
+    if (st == PP_OK) {
+        pp_buf_append(&out, body->data + from, body->len - from);
+        pp_buf_free(body);
+        *body = out;
+    } else {
+        pp_buf_free(&out);
+    }
+    free(key);
+    return st;
 }
 
 void api_payments_list(struct core_app *app, struct api_request *req, struct api_response *resp)
@@ -96,17 +158,22 @@ void api_payments_list(struct core_app *app, struct api_request *req, struct api
     if (!api_list_query_read(app, req, CORE_LIST_PAYOUTS, &q, resp)) {
         return;
     }
+    struct payouts_page page = {&w, (size_t)q.size, 0, NULL};
+    page.later = pp_arena_calloc(req->arena, page.cap, sizeof *page.later);
     jw_init(&w, &resp->body);
     jw_object_begin(&w);
     jw_key(&w, "payments");
     jw_array_begin(&w);
-    if (core_payouts_list(app, &q, row_payout, &w, &res, &err) != PP_OK) {
+    if (core_payouts_list(app, &q, row_payout, &page, &res, &err) != PP_OK) {
         api_err_respond(resp, &err);
         return;
     }
     jw_array_end(&w);
     write_page_tail(&w, &q, &res);
     jw_object_end(&w);
+    if (page_notes_fill(app, &page, &resp->body, &err) != PP_OK) {
+        api_err_respond(resp, &err);
+    }
 }
 
 static void row_total(void *ctx, const struct pp_total *t)

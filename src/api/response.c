@@ -23,6 +23,8 @@ void api_response_init(struct api_response *resp)
     resp->stream = NULL;
     resp->stream_ctx = NULL;
     resp->stream_free = NULL;
+    resp->secret_at = 0;
+    resp->secret_len = 0;
 }
 
 void api_response_header_add(struct api_response *resp, const char *name, const char *value)
@@ -54,6 +56,8 @@ void api_error_respond(struct api_response *resp, enum pp_status status, const c
     resp->stream_ctx = NULL;
     resp->stream_free = NULL;
     pp_buf_reset(&resp->body);
+    resp->secret_at = 0;
+    resp->secret_len = 0;
     resp->status = pp_status_http(status);
     resp->content_type = "application/json";
     jw_init(&w, &resp->body);

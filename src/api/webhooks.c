@@ -12,6 +12,7 @@
 
 #include "payout.h"
 #include "payout/api/events.h"
+#include "payout/base/assert.h"
 #include "payout/core/dates.h"
 #include "payout/core/money.h"
 #include "payout/core/query.h"
@@ -25,7 +26,7 @@
 static void event_data_write(struct jw *w, const struct pp_event *e)
 {
     if (pp_event_type_is_payout(e->type)) {
-        api_payout_write(w, &e->payout);
+        api_payout_snapshot_write(w, &e->payout);
     } else if (e->type == PP_EVENT_WEBHOOK_TEST) {
         jw_object_begin(w);
         jw_key(w, "webhookId");
@@ -203,8 +204,11 @@ static const struct core_query_spec no_query_spec = {
 
 /* --- Endpoints --------------------------------------------------------------------- */
 
-static void webhook_write(struct jw *w, const struct pp_webhook *h, const char *secret)
+/* Writes endpoint h, with its secret when not NULL; returns the offset of
+** the secret's text in w->out (0 without one). */
+static size_t webhook_write(struct jw *w, const struct pp_webhook *h, const char *secret)
 {
+    size_t secret_at = 0;
     jw_object_begin(w);
     jw_key(w, "id");
     jw_int(w, h->id);
@@ -236,9 +240,12 @@ static void webhook_write(struct jw *w, const struct pp_webhook *h, const char *
     }
     if (secret != NULL) {
         jw_key(w, "secret");
+        /* After the opening quote; a whsec_ text needs no escaping. */
+        secret_at = w->out->len + 1;
         jw_string(w, secret);
     }
     jw_object_end(w);
+    return secret_at;
 }
 
 /* Reads "events" (absent, null or an array of distinct type names; empty
@@ -295,7 +302,12 @@ static void webhook_answer(struct api_response *resp, enum pp_status st, const s
     }
     struct jw w;
     jw_init(&w, &resp->body);
-    webhook_write(&w, h, secret);
+    size_t secret_at = webhook_write(&w, h, secret);
+    if (secret != NULL) {
+        resp->secret_at = secret_at;
+        resp->secret_len = strlen(secret);
+        PP_ASSERT(memcmp(resp->body.data + secret_at, secret, resp->secret_len) == 0);
+    }
 }
 
 void api_webhook_create(struct core_app *app, struct api_request *req, struct api_response *resp)

@@ -181,6 +181,13 @@ const struct cli_option cli_option_table[] = {
      .derived = CLI_DERIVED_TWICE_RATE,
      .offset = FIELD(rate_burst),
      .help = "requests allowed at once; twice --rate-limit when only that is given"},
+    {.flag = "--trusted-proxies",
+     .value_name = "CIDRS",
+     .env = "PAYOUT_TRUSTED_PROXIES",
+     .kind = CLI_VALUE_TEXT,
+     .offset = FIELD(trusted_proxies),
+     .help = "load balancers (comma-separated CIDRs) whose X-Forwarded-For names the client; "
+             "unset: the TCP peer is the client"},
     {.flag = "--idempotency-ttl-h",
      .value_name = "N",
      .env = "PAYOUT_IDEMPOTENCY_TTL_H",

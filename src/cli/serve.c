@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "payout/api/events.h"
+#include "payout/base/cidr.h"
 #include "payout/base/log.h"
 #include "payout/core/admins.h"
 #include "payout/core/app.h"
@@ -35,6 +36,7 @@ struct serve_state {
     struct http_server *srv;
     char *tls_cert; /* PEM texts, NULL without TLS */
     char *tls_key;
+    struct pp_cidr_list trusted_proxies; /* --trusted-proxies; empty: none */
 };
 
 /* On first start, creates the first admin from the environment. */
@@ -227,7 +229,13 @@ static int serve_users_configure(const struct cli_options *o, struct core_app *a
 static int serve_open(const struct cli_options *o, struct serve_state *s)
 {
     struct pp_err err = {0};
-    /* TLS material first: a bad path fails before anything is opened. */
+    /* Flags first: a bad value fails before anything is opened. */
+    if (pp_cidr_list_parse("--trusted-proxies", o->trusted_proxies ? o->trusted_proxies : "",
+                           &s->trusted_proxies, &err) != PP_OK) {
+        fprintf(stderr, "payout-panel: %s\n", err.message);
+        return 0;
+    }
+    /* TLS material next: a bad path fails before anything is opened. */
     if (o->tls_cert != NULL && ((s->tls_cert = serve_pem_read(o->tls_cert, 0)) == NULL ||
                                 (s->tls_key = serve_pem_read(o->tls_key, 1)) == NULL)) {
         return 0;
@@ -278,6 +286,7 @@ static int serve_listen(const struct cli_options *o, struct serve_state *s)
         .tls_cert_pem = s->tls_cert,
         .tls_key_pem = s->tls_key,
         .metrics = strcmp(o->metrics, "on") == 0,
+        .trusted_proxies = &s->trusted_proxies,
     };
     if (http_server_start(s->app, &hopts, &s->srv, &err) != PP_OK) {
         fprintf(stderr, "payout-panel: %s\n", err.message);

@@ -58,7 +58,7 @@ struct core_outbox {
     struct core_app *app;
     int has_key; /* 0: no master secret given, nothing can be sealed */
     struct sec_seal_key key;
-    struct out_cidr_list allow;
+    struct pp_cidr_list allow;
     struct out_retry_schedule schedule;
     core_event_render_fn render;
     uint64_t rand_state;
@@ -84,38 +84,55 @@ struct core_outbox {
 
 /* --- The master secret and sealing ----------------------------------------------- */
 
-enum pp_status core_outbox_seal(struct core_app *app, const char *secret,
-                                char out[PP_WEBHOOK_SEALED_BYTES], struct pp_err *err)
+enum pp_status core_outbox_seal_bound(struct core_app *app, const char *context, const char *secret,
+                                      char out[PP_WEBHOOK_SEALED_BYTES], struct pp_err *err)
 {
     if (app->outbox == NULL || !app->outbox->has_key) {
         return pp_err_set(err, PP_INTERNAL, "webhook secrets cannot be sealed: no master secret");
     }
-    return sec_seal_encrypt(&app->outbox->key, SEAL_CONTEXT_WEBHOOK, (const uint8_t *)secret,
-                            strlen(secret), out, PP_WEBHOOK_SEALED_BYTES, err);
+    return sec_seal_encrypt(&app->outbox->key, context, (const uint8_t *)secret, strlen(secret),
+                            out, PP_WEBHOOK_SEALED_BYTES, err);
+}
+
+enum pp_status core_outbox_open_bound(struct core_app *app, const char *context, const char *sealed,
+                                      size_t sealed_len,
+                                      char secret_out[SEC_WEBHOOK_SECRET_TEXT_BYTES * 2],
+                                      struct pp_err *err)
+{
+    size_t len = 0;
+    if (app->outbox == NULL || !app->outbox->has_key) {
+        secret_out[0] = '\0';
+        return pp_err_set(err, PP_INTERNAL, "webhook secrets cannot be opened: no master secret");
+    }
+    enum pp_status st =
+        sec_seal_decrypt(&app->outbox->key, context, sealed, sealed_len, (uint8_t *)secret_out,
+                         SEC_WEBHOOK_SECRET_TEXT_BYTES * 2 - 1, &len, err);
+    secret_out[st == PP_OK ? len : 0] = '\0';
+    return st;
+}
+
+enum pp_status core_outbox_seal(struct core_app *app, const char *secret,
+                                char out[PP_WEBHOOK_SEALED_BYTES], struct pp_err *err)
+{
+    return core_outbox_seal_bound(app, SEAL_CONTEXT_WEBHOOK, secret, out, err);
 }
 
 enum pp_status core_outbox_open(struct core_app *app, const char *sealed,
                                 char secret_out[SEC_WEBHOOK_SECRET_TEXT_BYTES * 2],
                                 struct pp_err *err)
 {
-    size_t len = 0;
-    if (app->outbox == NULL || !app->outbox->has_key) {
-        return pp_err_set(err, PP_INTERNAL, "webhook secrets cannot be opened: no master secret");
-    }
-    enum pp_status st =
-        sec_seal_decrypt(&app->outbox->key, SEAL_CONTEXT_WEBHOOK, sealed, strlen(sealed),
-                         (uint8_t *)secret_out, SEC_WEBHOOK_SECRET_TEXT_BYTES * 2 - 1, &len, err);
-    secret_out[st == PP_OK ? len : 0] = '\0';
-    return st;
+    return core_outbox_open_bound(app, SEAL_CONTEXT_WEBHOOK, sealed, strlen(sealed), secret_out,
+                                  err);
 }
 
 /* --- Options -------------------------------------------------------------------- */
 
 enum pp_status core_outbox_options_check(const struct core_outbox_options *o, struct pp_err *err)
 {
-    struct out_cidr_list *allow = pp_check_alloc(malloc(sizeof *allow));
+    struct pp_cidr_list *allow = pp_check_alloc(malloc(sizeof *allow));
     struct out_retry_schedule schedule;
-    enum pp_status st = out_cidr_list_parse(o->allow_cidrs ? o->allow_cidrs : "", allow, err);
+    enum pp_status st = pp_cidr_list_parse("--webhook-allow-cidrs",
+                                           o->allow_cidrs ? o->allow_cidrs : "", allow, err);
     if (st == PP_OK && o->retry_ms != NULL) {
         st = out_retry_schedule_parse(o->retry_ms, &schedule, err);
     }
@@ -460,7 +477,8 @@ static char *dup_or_null(const char *s)
 static enum pp_status outbox_configure(struct core_outbox *ob, const struct core_outbox_options *o,
                                        struct pp_err *err)
 {
-    enum pp_status st = out_cidr_list_parse(o->allow_cidrs ? o->allow_cidrs : "", &ob->allow, err);
+    enum pp_status st = pp_cidr_list_parse("--webhook-allow-cidrs",
+                                           o->allow_cidrs ? o->allow_cidrs : "", &ob->allow, err);
     out_retry_schedule_default(&ob->schedule);
     if (st == PP_OK && o->retry_ms != NULL) {
         st = out_retry_schedule_parse(o->retry_ms, &ob->schedule, err);

@@ -208,9 +208,14 @@ enum pp_status core_events_page(struct core_app *app, const struct pp_event_filt
     return store_events_page(app->store, f, fn, ctx, err);
 }
 
-enum pp_status core_payout_notifications(struct core_app *app, int64_t payout_id,
-                                         struct pp_notification *out, size_t cap, size_t *count_out,
-                                         struct pp_err *err)
+enum pp_status core_payout_notifications(struct core_app *app, const struct pp_payout *p,
+                                         struct pp_notification out[CORE_PAYOUT_NOTIFICATIONS_MAX],
+                                         size_t *count_out, struct pp_err *err)
 {
-    return store_notifications_of_payout(app->store, payout_id, out, cap, count_out, err);
+    *count_out = 0;
+    if (!p->notification) {
+        return PP_OK;
+    }
+    return store_notifications_of_payout(app->store, p->id, out, CORE_PAYOUT_NOTIFICATIONS_MAX,
+                                         count_out, err);
 }

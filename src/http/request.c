@@ -11,6 +11,11 @@
 ** a query key or value) is refused with 400 INVALID_PARAMS before routing:
 ** libmicrohttpd decodes it to a NUL that silently ends the string, so
 ** "/api/payments/1%00x" would otherwise be served as "/api/payments/1".
+**
+** The client address of a request is its TCP peer's, or behind a proxy
+** in --trusted-proxies the one its X-Forwarded-For names (forwarded.c);
+** it is found once, when the request's state is made, and everything
+** after (rate limit, lockout, access log, audit) uses that one.
 */
 #include "payout/http/request.h"
 
@@ -24,6 +29,7 @@
 #include "payout/base/metrics.h"
 #include "payout/http/access_log.h"
 #include "payout/http/conn_guard.h"
+#include "payout/http/forwarded.h"
 #include "payout/http/framing.h"
 #include "payout/http/panel.h"
 #include "payout/http/response.h"
@@ -48,7 +54,30 @@ static int request_id_acceptable(const char *id)
     return 1;
 }
 
-static void client_addr(struct MHD_Connection *conn, char *out, size_t size)
+/* The X-Forwarded-For lines of a request, the last PP_FORWARDED_LINES_MAX
+** of them in order (a ring while they are collected). */
+struct forwarded_lines {
+    const char *ring[PP_FORWARDED_LINES_MAX];
+    size_t seen;
+};
+
+static enum MHD_Result forwarded_collect(void *cls, enum MHD_ValueKind kind, const char *key,
+                                         const char *value)
+{
+    struct forwarded_lines *f = cls;
+    (void)kind;
+    if (strcasecmp(key, "X-Forwarded-For") == 0) {
+        f->ring[f->seen % PP_FORWARDED_LINES_MAX] = value != NULL ? value : "";
+        f->seen++;
+    }
+    return MHD_YES;
+}
+
+/* The client address of conn: its TCP peer, or behind a trusted proxy
+** (--trusted-proxies) the client its X-Forwarded-For names
+** (http/forwarded.h). */
+static void client_addr(const struct http_request_ctx *ctx, struct MHD_Connection *conn, char *out,
+                        size_t size)
 {
     const union MHD_ConnectionInfo *info =
         MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
@@ -57,13 +86,25 @@ static void client_addr(struct MHD_Connection *conn, char *out, size_t size)
         return;
     }
     const struct sockaddr *sa = info->client_addr;
+    const uint8_t *addr = NULL;
     if (sa->sa_family == AF_INET) {
-        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out,
-                  (socklen_t)size);
+        addr = (const uint8_t *)&((const struct sockaddr_in *)(const void *)sa)->sin_addr;
     } else if (sa->sa_family == AF_INET6) {
-        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, out,
-                  (socklen_t)size);
+        addr = (const uint8_t *)&((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+    } else {
+        return;
     }
+    struct forwarded_lines f = {{NULL}, 0};
+    const char *lines[PP_FORWARDED_LINES_MAX];
+    size_t count = 0;
+    if (ctx->trusted_proxies != NULL && ctx->trusted_proxies->count > 0) {
+        MHD_get_connection_values(conn, MHD_HEADER_KIND, forwarded_collect, &f);
+        count = f.seen < PP_FORWARDED_LINES_MAX ? f.seen : PP_FORWARDED_LINES_MAX;
+        for (size_t i = 0; i < count; i++) {
+            lines[i] = f.ring[(f.seen - count + i) % PP_FORWARDED_LINES_MAX];
+        }
+    }
+    (void)http_forwarded_client(ctx->trusted_proxies, sa->sa_family, addr, lines, count, out, size);
 }
 
 /* What *req_cls holds from the URI callback to the first access-handler
@@ -104,7 +145,7 @@ static struct http_req *req_new(struct http_request_ctx *ctx, struct MHD_Connect
         unsigned long n = atomic_fetch_add(&ctx->next_id, 1);
         snprintf(r->request_id, sizeof r->request_id, "%s-%08lx", ctx->id_prefix, n);
     }
-    client_addr(conn, r->addr, sizeof r->addr);
+    client_addr(ctx, conn, r->addr, sizeof r->addr);
     if (url_nul) {
         /* r->path is cut at the NUL: routing it would serve another URL. */
         r->route_status = PP_INVALID_PARAMS;

@@ -104,6 +104,7 @@ static struct http_server *server_new(struct core_app *app, const struct http_se
     srv->ctx.app = app;
     srv->ctx.body_bytes_max = opts->body_bytes_max;
     srv->ctx.tls = opts->tls_cert_pem != NULL && opts->tls_key_pem != NULL;
+    srv->ctx.trusted_proxies = opts->trusted_proxies;
     srv->ctx.request_ms_max =
         (int64_t)(opts->conn_timeout_s > 0 ? opts->conn_timeout_s : PP_CONNECTION_TIMEOUT_S) *
         PP_REQUEST_TIMEOUTS_MAX * 1000;
@@ -124,6 +125,16 @@ static void server_free(struct http_server *srv)
     http_offload_stop(srv->ctx.offload);
     http_conn_guard_stop(srv->guard);
     free(srv);
+}
+
+/* libmicrohttpd's accept policy: once the server is closing, a new
+** connection is closed at once (see http_server_stop). */
+static enum MHD_Result server_accept_cb(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+    (void)addr;
+    (void)addrlen;
+    const struct http_request_ctx *ctx = cls;
+    return atomic_load(&ctx->closing) ? MHD_NO : MHD_YES;
 }
 
 enum pp_status http_server_start(struct core_app *app, const struct http_server_options *opts,
@@ -156,7 +167,7 @@ enum pp_status http_server_start(struct core_app *app, const struct http_server_
     /* The logger comes first so that errors in later options are logged. */
     srv->ctx.offload = http_offload_start(PP_HANDLER_THREADS_MAX);
     srv->daemon = MHD_start_daemon(
-        flags, opts->port, NULL, NULL, http_request_access_cb, &srv->ctx,
+        flags, opts->port, server_accept_cb, &srv->ctx, http_request_access_cb, &srv->ctx,
         MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_URI_LOG_CALLBACK, http_request_uri_cb,
         NULL, MHD_OPTION_SOCK_ADDR, &ss, MHD_OPTION_THREAD_POOL_SIZE, opts->threads,
         MHD_OPTION_NOTIFY_COMPLETED, http_request_completed_cb, &srv->ctx,
@@ -183,10 +194,14 @@ void http_server_stop(struct http_server *srv)
     if (srv == NULL) {
         return;
     }
-    MHD_socket fd = MHD_quiesce_daemon(srv->daemon);
-    if (fd != MHD_INVALID_SOCKET) {
-        close(fd);
-    }
+    /* New connections are closed as they arrive from here on; the listen
+    ** socket itself closes with the daemon below. Not MHD_quiesce_daemon:
+    ** on an epoll daemon with its own threads it races with a worker that
+    ** removes the listen socket from its epoll set at the same moment,
+    ** and libmicrohttpd (0.9.75, Debian 12) then aborts the process
+    ** ("Failed to remove listen FD from epoll set"), seen under load at
+    ** SIGTERM. */
+    atomic_store(&srv->ctx.closing, 1);
     for (int i = 0; i < PP_SHUTDOWN_WAIT_S * 100 && atomic_load(&srv->ctx.in_flight) > 0; i++) {
         struct timespec ten_ms = {0, 10 * 1000 * 1000};
         nanosleep(&ten_ms, NULL);

@@ -1,10 +1,11 @@
 /*
 ** This module implements the address guard of webhook deliveries: the
-** strict parser of --webhook-allow-cidrs and the judgement of one socket
+** judgement of one socket
 ** address against two tables of special-purpose ranges (IANA's IPv4 and
 ** IPv6 special-purpose registries, and everything outside IPv6's global
 ** unicast 2000::/3), with IPv6 forms that carry an IPv4 address judged as
-** that IPv4 address.
+** that IPv4 address. The --webhook-allow-cidrs list is parsed by
+** base/cidr.c.
 **
 ** It does not resolve names or connect: the caller judges the address it
 ** is about to connect to (out/http_guard.c does so in libcurl's open-socket
@@ -84,25 +85,10 @@ const char *out_addr_kind_name(enum out_addr_kind kind)
     return kind_names[kind];
 }
 
-static int prefix_matches(const uint8_t *addr, const uint8_t *net, unsigned prefix_bits)
-{
-    unsigned whole = prefix_bits / 8;
-    unsigned rest = prefix_bits % 8;
-
-    if (memcmp(addr, net, whole) != 0) {
-        return 0;
-    }
-    if (rest == 0) {
-        return 1;
-    }
-    uint8_t mask = (uint8_t)(0xffu << (8 - rest));
-    return (addr[whole] & mask) == (net[whole] & mask);
-}
-
 static enum out_addr_kind table_kind(const struct range *table, size_t count, const uint8_t *addr)
 {
     for (size_t i = 0; i < count; i++) {
-        if (prefix_matches(addr, table[i].addr, table[i].prefix_bits)) {
+        if (pp_cidr_prefix_matches(addr, table[i].addr, table[i].prefix_bits)) {
             return table[i].kind;
         }
     }
@@ -189,33 +175,18 @@ enum out_addr_kind out_addr_kind_of(const struct sockaddr *sa, size_t sa_len)
     return v6_kind(addr);
 }
 
-int out_cidr_list_contains(const struct out_cidr_list *list, int family, const uint8_t *addr)
-{
-    PP_ASSERT(addr != NULL);
-    if (list == NULL) {
-        return 0;
-    }
-    for (size_t i = 0; i < list->count; i++) {
-        const struct out_cidr *c = &list->items[i];
-        if (c->family == family && prefix_matches(addr, c->addr, c->prefix_bits)) {
-            return 1;
-        }
-    }
-    return 0;
-}
-
-static int allowed(const struct out_cidr_list *allow, int family, const uint8_t addr[16])
+static int allowed(const struct pp_cidr_list *allow, int family, const uint8_t addr[16])
 {
     uint8_t v4[4];
 
-    if (out_cidr_list_contains(allow, family, addr)) {
+    if (pp_cidr_list_contains(allow, family, addr)) {
         return 1;
     }
     return family == AF_INET6 && v6_embedded_v4(addr, v4) &&
-           out_cidr_list_contains(allow, AF_INET, v4);
+           pp_cidr_list_contains(allow, AF_INET, v4);
 }
 
-enum pp_status out_addr_guard_check(const struct out_cidr_list *allow, const struct sockaddr *sa,
+enum pp_status out_addr_guard_check(const struct pp_cidr_list *allow, const struct sockaddr *sa,
                                     size_t sa_len, char reason[PP_OUT_REASON_BYTES])
 {
     enum pp_status status = PP_OK;
@@ -246,126 +217,5 @@ enum pp_status out_addr_guard_check(const struct out_cidr_list *allow, const str
                  out_addr_kind_name(kind));
     }
 done:
-    return status;
-}
-
-/* Longest entry: an IPv6 text, "/" and three digits. */
-#define CIDR_TEXT_BYTES_MAX (INET6_ADDRSTRLEN + 4)
-
-/* Reads a prefix length: decimal digits, no sign, no leading zero. */
-static int prefix_parse(const char *p, unsigned max_bits, unsigned *bits)
-{
-    unsigned value = 0;
-    size_t n = strlen(p);
-
-    if (n == 0 || n > 3 || (p[0] == '0' && n > 1)) {
-        return 0;
-    }
-    for (size_t i = 0; i < n; i++) {
-        if (p[i] < '0' || p[i] > '9') {
-            return 0;
-        }
-        value = value * 10u + (unsigned)(p[i] - '0');
-    }
-    if (value > max_bits) {
-        return 0;
-    }
-    *bits = value;
-    return 1;
-}
-
-static int host_bits_zero(const uint8_t *addr, unsigned addr_bytes, unsigned prefix_bits)
-{
-    for (unsigned bit = prefix_bits; bit < addr_bytes * 8u; bit++) {
-        if (addr[bit / 8] & (0x80u >> (bit % 8))) {
-            return 0;
-        }
-    }
-    return 1;
-}
-
-/* Masks addr down to its network, for the message naming what was meant. */
-static void host_bits_clear(uint8_t *addr, unsigned addr_bytes, unsigned prefix_bits)
-{
-    for (unsigned bit = prefix_bits; bit < addr_bytes * 8u; bit++) {
-        addr[bit / 8] = (uint8_t)(addr[bit / 8] & ~(0x80u >> (bit % 8)));
-    }
-}
-
-static enum pp_status cidr_parse(const char *entry, size_t len, struct out_cidr *out,
-                                 struct pp_err *err)
-{
-    char text[CIDR_TEXT_BYTES_MAX + 1];
-    char net[INET6_ADDRSTRLEN];
-
-    if (len == 0) {
-        return pp_err_set(err, PP_INVALID_PARAMS, "--webhook-allow-cidrs has an empty entry");
-    }
-    if (len > CIDR_TEXT_BYTES_MAX) {
-        return pp_err_set(err, PP_INVALID_PARAMS, "--webhook-allow-cidrs: entry too long");
-    }
-    memcpy(text, entry, len);
-    text[len] = '\0';
-    char *slash = strchr(text, '/');
-    if (slash == NULL) {
-        return pp_err_set(err, PP_INVALID_PARAMS,
-                          "--webhook-allow-cidrs: \"%s\" needs a prefix length (\"/32\")", text);
-    }
-    *slash = '\0';
-    memset(out, 0, sizeof *out);
-    out->family = strchr(text, ':') != NULL ? AF_INET6 : AF_INET;
-    unsigned bytes = out->family == AF_INET ? 4u : 16u;
-    if (inet_pton(out->family, text, out->addr) != 1 ||
-        !prefix_parse(slash + 1, bytes * 8u, &out->prefix_bits)) {
-        *slash = '/';
-        return pp_err_set(err, PP_INVALID_PARAMS,
-                          "--webhook-allow-cidrs: \"%s\" is not an IPv4 or IPv6 CIDR", text);
-    }
-    if (!host_bits_zero(out->addr, bytes, out->prefix_bits)) {
-        host_bits_clear(out->addr, bytes, out->prefix_bits);
-        (void)inet_ntop(out->family, out->addr, net, sizeof net);
-        *slash = '/';
-        return pp_err_set(err, PP_INVALID_PARAMS,
-                          "--webhook-allow-cidrs: \"%s\" has host bits set; the network is %s/%u",
-                          text, net, out->prefix_bits);
-    }
-    return PP_OK;
-}
-
-enum pp_status out_cidr_list_parse(const char *text, struct out_cidr_list *out, struct pp_err *err)
-{
-    enum pp_status status = PP_OK;
-
-    PP_ASSERT(text != NULL && out != NULL);
-    out->count = 0;
-    size_t len = strlen(text);
-    if (len > PP_WEBHOOK_ALLOW_CIDRS_TEXT_BYTES_MAX) {
-        status = pp_err_set(err, PP_INVALID_PARAMS, "--webhook-allow-cidrs is too long");
-        goto done;
-    }
-    const char *p = text;
-    while (len > 0) {
-        const char *comma = strchr(p, ',');
-        size_t n = comma != NULL ? (size_t)(comma - p) : strlen(p);
-        if (out->count == PP_WEBHOOK_ALLOW_CIDRS_MAX) {
-            status =
-                pp_err_set(err, PP_INVALID_PARAMS, "--webhook-allow-cidrs has more than %d entries",
-                           PP_WEBHOOK_ALLOW_CIDRS_MAX);
-            goto done;
-        }
-        status = cidr_parse(p, n, &out->items[out->count], err);
-        if (status != PP_OK) {
-            goto done;
-        }
-        out->count++;
-        if (comma == NULL) {
-            break;
-        }
-        p = comma + 1;
-    }
-done:
-    if (status != PP_OK) {
-        out->count = 0;
-    }
     return status;
 }

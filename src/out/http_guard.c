@@ -87,7 +87,7 @@ static unsigned guard_options(CURL *curl, struct out_http_guard *guard)
 }
 
 enum pp_status out_http_guard_setup(void *curl_easy, struct out_http_guard *guard,
-                                    const struct out_cidr_list *allow, struct pp_err *err)
+                                    const struct pp_cidr_list *allow, struct pp_err *err)
 {
     enum pp_status status = PP_OK;
 

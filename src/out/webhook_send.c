@@ -33,7 +33,7 @@ struct transfer {
 
 struct out_webhook_pool {
     CURLM *multi;
-    const struct out_cidr_list *allow;
+    const struct pp_cidr_list *allow;
     struct transfer *head;
     size_t active;
 };
@@ -53,7 +53,7 @@ enum pp_status out_global_init(struct pp_err *err)
     return PP_OK;
 }
 
-enum pp_status out_webhook_pool_create(const struct out_cidr_list *allow,
+enum pp_status out_webhook_pool_create(const struct pp_cidr_list *allow,
                                        struct out_webhook_pool **out, struct pp_err *err)
 {
     struct out_webhook_pool *pool = pp_check_alloc(calloc(1, sizeof *pool));

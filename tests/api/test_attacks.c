@@ -14,6 +14,10 @@
 ** doubling), other client addresses unaffected (libcurl bound to
 ** 127.0.0.2, still loopback), the right password working again once the
 ** lock has run out, and a parallel burst never getting more than 10 guesses.
+**
+** Secrets at rest: a webhook secret answered under an Idempotency-Key
+** (create, rotate-secret) is stored only sealed in the idempotency table
+** (read from the file like the signing key), and replays answer it.
 */
 #include "harness.h"
 
@@ -517,6 +521,99 @@ static void test_parallel_burst_bounded(void **state)
     printf("attacks rejected in all: %d\n", attacks_rejected);
 }
 
+/* --- Webhook secrets at rest ---------------------------------------------------- */
+
+/* The first line the sqlite3 tool prints for sql on the server's database
+** (new string, newline cut). */
+static char *db_scalar(const char *sql)
+{
+    char *cmd = pp_fmt("sqlite3 -readonly '%s' \"%s\"", srv.db_path, sql);
+    FILE *f = popen(cmd, "r");
+    free(cmd);
+    assert_non_null(f);
+    char line[4096] = "";
+    char *got = fgets(line, sizeof line, f);
+    int rc = pclose(f);
+    if (got == NULL || rc != 0) {
+        fail_msg("the sqlite3 tool could not run: %s", sql);
+    }
+    line[strcspn(line, "\n")] = '\0';
+    return strdup(line);
+}
+
+/* The stored answer of Idempotency-Key key holds no secret in the clear:
+** not the secret itself, not any "whsec_" text; it holds the sealed form. */
+static void idem_row_sealed(const char *key, const char *secret)
+{
+    char *sql = pp_fmt("SELECT hex(body) FROM idempotency WHERE key = '%s'", key);
+    char *hex = db_scalar(sql);
+    free(sql);
+    size_t len = strlen(hex) / 2;
+    char *body = calloc(len + 1, 1);
+    assert_non_null(body);
+    for (size_t i = 0; i < len; i++) {
+        unsigned v = 0;
+        sscanf(hex + 2 * i, "%2x", &v);
+        body[i] = (char)v;
+    }
+    if (len == 0 || memmem(body, len, secret, strlen(secret)) != NULL ||
+        memmem(body, len, "whsec_", 6) != NULL ||
+        memmem(body, len, "pp-sealed-secret", 16) == NULL) {
+        fail_msg("the stored answer of key %s does not keep its secret sealed (%zu bytes)", key,
+                 len);
+    }
+    free(body);
+    free(hex);
+}
+
+/* A webhook endpoint created, then its secret rotated, each with an
+** Idempotency-Key: the stored answers keep the secret only sealed (read
+** from the database file, as from a stolen backup), and a replay answers
+** the same secret, byte for byte. No row of the idempotency table holds a
+** "whsec_" text. */
+static void test_webhook_secret_sealed_in_idempotency(void **state)
+{
+    (void)state;
+    static const char *const create_key[] = {"Idempotency-Key: wh-secret-create", NULL};
+    static const char *const rotate_key[] = {"Idempotency-Key: wh-secret-rotate", NULL};
+    const char *body = "{\"url\":\"https://receiver.example.test/hook\"}";
+    struct pp_resp *first = pp_post_with(&srv, "/api/webhooks", admin_token, create_key, body);
+    pp_assert_status(first, 200);
+    const char *secret = json_string_value(json_object_get(first->json, "secret"));
+    assert_non_null(secret);
+    assert_memory_equal(secret, "whsec_", 6);
+    pp_secret_note(secret);
+    idem_row_sealed("wh-secret-create", secret);
+    struct pp_resp *again = pp_post_with(&srv, "/api/webhooks", admin_token, create_key, body);
+    pp_assert_status(again, 200);
+    assert_non_null(pp_resp_header(again, "Idempotent-Replayed"));
+    assert_int_equal(again->body_len, first->body_len);
+    assert_memory_equal(again->body, first->body, first->body_len);
+
+    char *path = pp_fmt("/api/webhooks/%lld/rotate-secret", pp_json_int(first->json, "id"));
+    struct pp_resp *rotated = pp_post_with(&srv, path, admin_token, rotate_key, "{}");
+    pp_assert_status(rotated, 200);
+    const char *fresh = json_string_value(json_object_get(rotated->json, "secret"));
+    assert_non_null(fresh);
+    assert_string_not_equal(fresh, secret);
+    pp_secret_note(fresh);
+    idem_row_sealed("wh-secret-rotate", fresh);
+    struct pp_resp *replayed = pp_post_with(&srv, path, admin_token, rotate_key, "{}");
+    pp_assert_status(replayed, 200);
+    assert_int_equal(replayed->body_len, rotated->body_len);
+    assert_memory_equal(replayed->body, rotated->body, rotated->body_len);
+
+    char *clear = db_scalar("SELECT count(*) FROM idempotency"
+                            " WHERE instr(body, CAST('whsec_' AS BLOB)) > 0");
+    assert_string_equal(clear, "0");
+    free(clear);
+    free(path);
+    pp_resp_free(replayed);
+    pp_resp_free(rotated);
+    pp_resp_free(again);
+    pp_resp_free(first);
+}
+
 static int after_start(void)
 {
     read_server_key();
@@ -533,6 +630,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_crafted_control_passes),
+        cmocka_unit_test(test_webhook_secret_sealed_in_idempotency),
         cmocka_unit_test(test_algorithms_refused),
         cmocka_unit_test(test_foreign_key_and_tampering),
         cmocka_unit_test(test_time_and_claims),

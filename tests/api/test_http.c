@@ -511,8 +511,26 @@ static void test_graceful_shutdown(void **state)
     /* The login (a 600k-iteration PBKDF2) is now being served. */
     pp_sleep_ms(40);
     long long signalled_ms = pp_now_ms();
-    int code = pp_server_stop(&srv_stop);
+    assert_int_equal(kill(srv_stop.pid, SIGTERM), 0);
+    /* From the signal on, a new connection gets no answer (it is closed
+    ** at once) while the login in flight still completes. */
+    long long refused_ms = 0;
+    for (int i = 0; i < 400 && refused_ms == 0; i++) {
+        struct pp_req get = {.method = "GET", .path = "/api/version"};
+        struct pp_resp *probe = pp_request(&srv_stop, NULL, &get);
+        if (probe->status == 0) {
+            refused_ms = pp_now_ms();
+        } else {
+            pp_sleep_ms(5);
+        }
+        pp_resp_free(probe);
+    }
+    assert_true(refused_ms > 0);
+    int code = pp_server_stop_sig(&srv_stop, 0); /* already signalled: wait for the exit */
     pthread_join(thread, NULL);
+    if (f.answered_ms < refused_ms) {
+        fail_msg("the login answered before new connections were refused: nothing was in flight");
+    }
     assert_non_null(f.resp);
     if (f.resp->status != 200) {
         fail_msg("the login in flight at SIGTERM got %ld (%s) %s", f.resp->status, f.resp->error,

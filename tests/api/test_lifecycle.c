@@ -13,6 +13,7 @@
 ** server; later ones build on earlier ones.
 */
 #include "harness.h"
+#include "harness/db.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -370,6 +371,48 @@ static long long receive_without_reference(void)
     pp_resp_free(r);
     free(body);
     return q;
+}
+
+/* A received payout with notification on: the receive answer ends with
+** both e-mails (ready at creation, received now; skipped without
+** --smtp-url), exactly as GET answers the payout afterwards. */
+static void test_receive_notifications(void **state)
+{
+    (void)state;
+    pp_fund(cur, admin_token, "CHF", "5");
+    char *body = pp_fmt("{\"amount\":1,\"currency\":\"CHF\",\"startDate\":\"%s\","
+                        "\"endDate\":\"%s\",\"name\":\"Lifecycle\",\"description\":\"d\","
+                        "\"userName\":\"life-told\",\"email\":\"told@example.test\","
+                        "\"notification\":true}",
+                        OPEN_START, OPEN_END);
+    long long id = pp_payout_create(cur, api_key, body, NULL);
+    free(body);
+    body = pp_fmt("{\"id\":%lld}", id);
+    struct pp_resp *r = receive(api_key, body);
+    free(body);
+    pp_assert_status(r, 200);
+    struct pp_payment_want want = {
+        .amount = "1",
+        .currency = "CHF",
+        .start_date = "2020-01-01T00:00:00.000Z",
+        .end_date = "2031-01-01T00:00:00.000Z",
+        .description = "d",
+        .notification = 1,
+        .status = "RECEIVED",
+    };
+    pp_assert_payment(r, "", r->json, &want);
+    const json_t *notes = json_object_get(r->json, "notifications");
+    assert_int_equal(json_array_size(notes), 2);
+    pp_assert_json_str(json_array_get(notes, 0), "kind", "ready");
+    pp_assert_json_str(json_array_get(notes, 1), "kind", "received");
+    pp_assert_json_str(json_array_get(notes, 1), "status", "skipped");
+    struct pp_resp *g = pp_payout_get(cur, api_key, id);
+    pp_assert_status(g, 200);
+    if (strcmp(g->body, r->body) != 0) {
+        fail_msg("the receive answer and GET differ:\n%s\n%s", r->body, g->body);
+    }
+    pp_resp_free(g);
+    pp_resp_free(r);
 }
 
 static void test_receive_success(void **state)
@@ -832,6 +875,7 @@ int main(void)
         cmocka_unit_test(test_authorize_counting),
         cmocka_unit_test(test_authorize_four_eyes),
         cmocka_unit_test(test_receive_success),
+        cmocka_unit_test(test_receive_notifications),
         cmocka_unit_test(test_receive_refusals),
         cmocka_unit_test(test_withdraw),
         cmocka_unit_test(test_metadata_round_trip),

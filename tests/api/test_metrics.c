@@ -208,6 +208,29 @@ static void test_metrics_count_what_happened(void **state)
     pp_resp_free(r);
 }
 
+/* The idempotency purge ran at start on the one server there is, which
+** holds its lease (on PostgreSQL it took it; on SQLite it needs none). */
+static void test_idempotency_purge_runs(void **state)
+{
+    (void)state;
+    double passes = -1;
+    for (int tries = 0; tries < 100 && passes < 1; tries++) {
+        struct pp_resp *r = scrape(&srv);
+        assert_int_equal(r->status, 200);
+        passes = sample(r->body, "payout_idempotency_purge_passes_total");
+        if (passes >= 1) {
+            assert_sample(r->body, "payout_idempotency_purge_lease_held", 1);
+        }
+        pp_resp_free(r);
+        if (passes < 1) {
+            pp_sleep_ms(100);
+        }
+    }
+    if (passes < 1) {
+        fail_msg("the idempotency purge did not run within 10 s (passes %g)", passes);
+    }
+}
+
 static void test_metrics_off(void **state)
 {
     (void)state;
@@ -239,6 +262,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_metrics_count_what_happened),
+        cmocka_unit_test(test_idempotency_purge_runs),
         cmocka_unit_test(test_metrics_off),
     };
     return pp_session_run("api.metrics", tests, sizeof tests / sizeof tests[0], &session);

@@ -25,7 +25,9 @@
 **   /metrics shows: its passes go up, the other's do not), each payout
 **   ending while both run expires once (one audit entry, funds released
 **   once); SIGKILL of the holder lets the other node take the lease over
-**   once it runs out, and it expires what ends next.
+**   once it runs out, and it expires what ends next;
+** - the idempotency purge runs on one node only (the holder of its lease:
+**   the other node never purges).
 **
 ** It runs only on PostgreSQL (label postgresql); without a cluster it fails.
 */
@@ -499,6 +501,35 @@ static int lease_holder_wait(const int *running)
     return -1;
 }
 
+/* The idempotency purge runs on one node at a time: exactly one node
+** holds its lease (waited for up to a minute: each node's first purge
+** runs as it starts), has purged, and the other has not purged once. */
+static void test_idempotency_purge_lease(void **state)
+{
+    (void)state;
+    int holder = -1;
+    for (int tries = 0; tries < 600 && holder < 0; tries++) {
+        int holders = 0;
+        for (int n = 0; n < NODES; n++) {
+            if (metric(&nodes[n], "payout_idempotency_purge_lease_held") == 1) {
+                holders++;
+                holder = n;
+            }
+        }
+        assert_true(holders <= 1);
+        if (holder < 0) {
+            pp_sleep_ms(100);
+        }
+    }
+    if (holder < 0) {
+        fail_msg("no node took the idempotency purge lease within a minute");
+    }
+    int other = 1 - holder;
+    assert_true(metric(&nodes[holder], "payout_idempotency_purge_passes_total") >= 1);
+    assert_int_equal(metric(&nodes[other], "payout_idempotency_purge_passes_total"), 0);
+    assert_int_equal(metric(&nodes[other], "payout_idempotency_purge_lease_held"), 0);
+}
+
 /* Creates count EUR payouts of 1 ending end_ms, alternating over the
 ** running nodes; ids into ids[]. */
 static void ending_create(const int *running, long long end_ms, long long *ids, int count)
@@ -571,6 +602,7 @@ int main(void)
         cmocka_unit_test(test_revocation_across_nodes),
         cmocka_unit_test(test_rate_limit_across_nodes),
         cmocka_unit_test(test_lockout_across_nodes),
+        cmocka_unit_test(test_idempotency_purge_lease),
         /* Last: it kills a node. */
         cmocka_unit_test(test_expiry_lease),
     };

@@ -14,6 +14,7 @@
 ** (EXPIRED, its funds back) before going on.
 */
 #include "harness.h"
+#include "harness/db.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -776,6 +777,66 @@ static void test_get_by_id(void **state)
     free(path);
 }
 
+/* The GET of payout id, as the list answers it too: the single answer's
+** bytes are one item of GET /api/payments?ids=id. Returns the single
+** answer's JSON (new). */
+static json_t *payout_read_twice(long long id)
+{
+    struct pp_resp *one = pp_payout_get(cur, api_key, id);
+    pp_assert_status(one, 200);
+    char *path = pp_fmt("/api/payments?ids=%lld", id);
+    struct pp_resp *list = pp_get(cur, path, api_key);
+    pp_assert_status(list, 200);
+    const json_t *items = json_object_get(list->json, "payments");
+    assert_int_equal(json_array_size(items), 1);
+    if (strstr(list->body, one->body) == NULL) {
+        fail_msg("GET /api/payments/%lld and the list differ:\n%s\n%s", id, one->body, list->body);
+    }
+    json_t *out = json_deep_copy(one->json);
+    free(path);
+    pp_resp_free(list);
+    pp_resp_free(one);
+    return out;
+}
+
+/* Every payout object ends with its "notifications" (spec section 9): the
+** create answer, the single GET and the list say the same, [] for a payout
+** without notification, the "ready" e-mail (recorded as skipped: the test
+** server has no --smtp-url) for one with it and a recipient e-mail. */
+static void test_notifications_on_every_answer(void **state)
+{
+    (void)state;
+    json_t *quiet = create_ok("1.5",
+                              "{\"userName\":\"quiet\",\"email\":\"quiet@example.test\","
+                              "\"notification\":false}",
+                              NULL, "1.5");
+    json_t *told = create_ok("2.5",
+                             "{\"userName\":\"told\",\"email\":\"told@example.test\","
+                             "\"notification\":true}",
+                             NULL, "2.5");
+    json_t *no_email =
+        create_ok("3.5", "{\"userName\":\"no-email\",\"notification\":true}", NULL, "3.5");
+    assert_int_equal(json_array_size(json_object_get(quiet, "notifications")), 0);
+    assert_int_equal(json_array_size(json_object_get(no_email, "notifications")), 0);
+    const json_t *notes = json_object_get(told, "notifications");
+    assert_int_equal(json_array_size(notes), 1);
+    const json_t *n = json_array_get(notes, 0);
+    pp_assert_json_str(n, "kind", "ready");
+    pp_assert_json_str(n, "channel", "email");
+    pp_assert_json_str(n, "status", "skipped");
+    json_t *created[] = {quiet, told, no_email};
+    for (size_t i = 0; i < 3; i++) {
+        json_t *read = payout_read_twice(pp_json_int(created[i], "id"));
+        if (!json_equal(read, created[i])) {
+            char *a = json_dumps(created[i], JSON_COMPACT | JSON_PRESERVE_ORDER);
+            char *b = json_dumps(read, JSON_COMPACT | JSON_PRESERVE_ORDER);
+            fail_msg("the create answer and GET differ:\n%s\n%s", a, b);
+        }
+        json_decref(read);
+        json_decref(created[i]);
+    }
+}
+
 static void test_balances_after_create_and_cancel(void **state)
 {
     (void)state;
@@ -839,6 +900,7 @@ int main(void)
         cmocka_unit_test(test_recipient_matching),
         cmocka_unit_test(test_cancel_counting),
         cmocka_unit_test(test_get_by_id),
+        cmocka_unit_test(test_notifications_on_every_answer),
         cmocka_unit_test(test_balances_after_create_and_cancel),
         cmocka_unit_test(test_check_running_stopped_restarted),
     };

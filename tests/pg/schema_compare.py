@@ -180,11 +180,15 @@ class Postgres:
         ns = f"pp_schema_{os.getpid()}_{self.count}"
         self.run("public", sql=f"CREATE SCHEMA {ns}")
         try:
+            # One psql for all the files, in order, in one transaction: an
+            # error names its file and line ("psql:<file>:<line>: ERROR").
+            args = ["-1"]
             for n in sorted(files):
-                try:
-                    self.run(ns, "-1", "-f", files[n])
-                except RuntimeError as e:
-                    raise SystemExit(f"postgres: {files[n]}: {e}")
+                args += ["-f", files[n]]
+            try:
+                self.run(ns, *args)
+            except RuntimeError as e:
+                raise SystemExit(f"postgres: {e}")
             return self.describe(ns)
         finally:
             self.run("public", sql=f"DROP SCHEMA {ns} CASCADE")

@@ -129,10 +129,10 @@ static void guard_kind_table(void **state)
 
 static enum pp_status check(const char *cidrs, const char *addr, char reason[PP_OUT_REASON_BYTES])
 {
-    struct out_cidr_list list;
+    struct pp_cidr_list list;
     struct sockaddr_storage ss;
 
-    assert_int_equal(out_cidr_list_parse(cidrs, &list, NULL), PP_OK);
+    assert_int_equal(pp_cidr_list_parse("--webhook-allow-cidrs", cidrs, &list, NULL), PP_OK);
     size_t len = sockaddr_make(addr, &ss);
     return out_addr_guard_check(&list, (const struct sockaddr *)&ss, len, reason);
 }
@@ -187,11 +187,13 @@ static void guard_not_ip(void **state)
 static void guard_parse_good(void **state)
 {
     (void)state;
-    struct out_cidr_list list;
+    struct pp_cidr_list list;
 
-    assert_int_equal(out_cidr_list_parse("", &list, NULL), PP_OK);
+    assert_int_equal(pp_cidr_list_parse("--webhook-allow-cidrs", "", &list, NULL), PP_OK);
     assert_int_equal(list.count, 0);
-    assert_int_equal(out_cidr_list_parse("127.0.0.0/8,::1/128,0.0.0.0/0,::/0", &list, NULL), PP_OK);
+    assert_int_equal(pp_cidr_list_parse("--webhook-allow-cidrs",
+                                        "127.0.0.0/8,::1/128,0.0.0.0/0,::/0", &list, NULL),
+                     PP_OK);
     assert_int_equal(list.count, 4);
     assert_int_equal(list.items[0].family, AF_INET);
     assert_int_equal(list.items[0].prefix_bits, 8);
@@ -230,11 +232,11 @@ static void guard_parse_bad(void **state)
         "garbage",
         ",",
     };
-    struct out_cidr_list list;
+    struct pp_cidr_list list;
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         struct pp_err err;
         pp_err_clear(&err);
-        if (out_cidr_list_parse(bad[i], &list, &err) != PP_INVALID_PARAMS) {
+        if (pp_cidr_list_parse("--webhook-allow-cidrs", bad[i], &list, &err) != PP_INVALID_PARAMS) {
             fail_msg("accepted \"%s\"", bad[i]);
         }
         assert_int_equal(list.count, 0);
@@ -245,15 +247,18 @@ static void guard_parse_bad(void **state)
 static void guard_parse_messages(void **state)
 {
     (void)state;
-    struct out_cidr_list list;
+    struct pp_cidr_list list;
     struct pp_err err;
 
     pp_err_clear(&err);
-    assert_int_equal(out_cidr_list_parse("::1/128,127.0.0.1/8", &list, &err), PP_INVALID_PARAMS);
+    assert_int_equal(
+        pp_cidr_list_parse("--webhook-allow-cidrs", "::1/128,127.0.0.1/8", &list, &err),
+        PP_INVALID_PARAMS);
     assert_string_equal(err.message, "--webhook-allow-cidrs: \"127.0.0.1/8\" has host bits set; "
                                      "the network is 127.0.0.0/8");
     pp_err_clear(&err);
-    assert_int_equal(out_cidr_list_parse("10.0.0.0", &list, &err), PP_INVALID_PARAMS);
+    assert_int_equal(pp_cidr_list_parse("--webhook-allow-cidrs", "10.0.0.0", &list, &err),
+                     PP_INVALID_PARAMS);
     assert_string_equal(err.message,
                         "--webhook-allow-cidrs: \"10.0.0.0\" needs a prefix length (\"/32\")");
 }
@@ -261,17 +266,18 @@ static void guard_parse_messages(void **state)
 static void guard_parse_limits(void **state)
 {
     (void)state;
-    char text[PP_WEBHOOK_ALLOW_CIDRS_TEXT_BYTES_MAX + 64];
-    struct out_cidr_list list;
+    char text[PP_CIDR_LIST_TEXT_BYTES_MAX + 64];
+    struct pp_cidr_list list;
     size_t len = 0;
 
-    for (int i = 0; i < PP_WEBHOOK_ALLOW_CIDRS_MAX; i++) {
+    for (int i = 0; i < PP_CIDR_LIST_MAX; i++) {
         len += (size_t)snprintf(text + len, sizeof text - len, "%s10.%d.0.0/16", i ? "," : "", i);
     }
-    assert_int_equal(out_cidr_list_parse(text, &list, NULL), PP_OK);
-    assert_int_equal(list.count, PP_WEBHOOK_ALLOW_CIDRS_MAX);
+    assert_int_equal(pp_cidr_list_parse("--webhook-allow-cidrs", text, &list, NULL), PP_OK);
+    assert_int_equal(list.count, PP_CIDR_LIST_MAX);
     snprintf(text + len, sizeof text - len, ",11.0.0.0/8");
-    assert_int_equal(out_cidr_list_parse(text, &list, NULL), PP_INVALID_PARAMS);
+    assert_int_equal(pp_cidr_list_parse("--webhook-allow-cidrs", text, &list, NULL),
+                     PP_INVALID_PARAMS);
     assert_int_equal(list.count, 0);
 }
 

@@ -142,13 +142,14 @@ struct result {
 ** means no allowlist. The caller destroys r->guard. */
 static void get(const char *host, const char *path, const char *allow_text, struct result *r)
 {
-    static struct out_cidr_list allow;
+    static struct pp_cidr_list allow;
     char url[256];
     char *effective = NULL;
 
     memset(r, 0, sizeof *r);
     if (allow_text != NULL) {
-        assert_int_equal(out_cidr_list_parse(allow_text, &allow, NULL), PP_OK);
+        assert_int_equal(pp_cidr_list_parse("--webhook-allow-cidrs", allow_text, &allow, NULL),
+                         PP_OK);
     }
     snprintf(url, sizeof url, "http://%s:%u%s", host, port, path);
     CURL *curl = curl_easy_init();

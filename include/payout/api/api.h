@@ -113,6 +113,11 @@ struct api_response {
     long (*stream)(void *ctx, char *buf, size_t max);
     void *stream_ctx;
     void (*stream_free)(void *ctx);
+    /* The secret the body shows once (a webhook secret on create and
+    ** rotate-secret): body.data[secret_at..secret_at+secret_len); 0 bytes:
+    ** none. An Idempotency-Key's stored answer keeps it sealed. */
+    size_t secret_at;
+    size_t secret_len;
 };
 
 /* Adds a response header (name and value copied; cut at their sizes).

@@ -23,7 +23,7 @@ struct cli_options {
     long threads;
     long body_bytes_max;
     const char *access_log;
-    const char *metrics; /* "on" or "off", checked by serve */
+    const char *metrics;   /* "on" or "off", checked by serve */
     const char *log_level; /* checked by the commands, not the parser */
     const char *email;     /* --email, for `admin` */
     long expiry_interval_ms;
@@ -39,6 +39,7 @@ struct cli_options {
     long password_iterations;
     const char *webhook_retry_ms;    /* checked by serve (payout/core/webhooks.h) */
     const char *webhook_allow_cidrs; /* NULL: none */
+    const char *trusted_proxies;     /* NULL or "": X-Forwarded-For is never read */
     const char *smtp_url;            /* NULL: notifications are skipped */
     const char *smtp_from;
     const char *role; /* --role, for `admin`; NULL = admin when new, kept otherwise */

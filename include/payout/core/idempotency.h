@@ -66,6 +66,12 @@ struct core_idem_answer {
     char content_type[CORE_IDEM_CONTENT_TYPE_BYTES];
     char *body; /* see each function for ownership */
     size_t body_len;
+    /* core_idem_finish: body[secret_at..secret_at+secret_len) is a secret
+    ** the answer shows once (a webhook secret, at most
+    ** 2*SEC_WEBHOOK_SECRET_TEXT_BYTES-1 bytes), stored sealed and opened
+    ** again on replay; secret_len 0: none. A replayed answer has 0 here. */
+    size_t secret_at;
+    size_t secret_len;
 };
 
 enum core_idem_decision {
@@ -110,7 +116,10 @@ struct core_idem_request *core_idem_current(void);
 /* Ends a request that core_idem_begin let execute. When the request's
 ** action committed (r->recorded) and answer is not NULL, stores the answer
 ** for replays (answer->body borrowed; an empty body is fine); a NULL answer
-** leaves the key without one (later requests with it get PP_CONFLICT).
+** leaves the key without one (later requests with it get PP_CONFLICT). A
+** secret in it (answer->secret_len) is stored sealed with the webhook
+** secrets' key, bound to r's row; if it cannot be sealed, no answer is
+** stored.
 ** Always unregisters r and wakes the requests waiting for it. The current
 ** request must have been cleared first. Returns the storing's status (the
 ** action itself stands either way). */
@@ -133,9 +142,22 @@ struct core_idem *core_idem_create(void);
 void core_idem_destroy(struct core_idem *idem);
 
 /* Starts the background purge of keys older than ttl_h hours
-** (PP_IDEMPOTENCY_TTL_H_MIN..MAX), every PP_IDEMPOTENCY_PURGE_INTERVAL_S. */
+** (PP_IDEMPOTENCY_TTL_H_MIN..MAX), every PP_IDEMPOTENCY_PURGE_INTERVAL_S
+** and once at start. On a shared database (store_shared) a purge runs
+** only while this node holds the purge lease, taken or renewed at each
+** round for PP_IDEMPOTENCY_PURGE_LEASE_INTERVALS intervals. */
 enum pp_status core_idem_purger_start(struct core_app *app, int ttl_h, struct pp_err *err);
-/* Stops the purge and joins its thread; no-op when it was not started. */
+/* Stops the purge and joins its thread, and gives the purge lease up when
+** this node holds it; no-op when it was not started. */
 void core_idem_purger_stop(struct core_app *app);
+
+/* What the purge has done, for /metrics. */
+struct core_idem_purge_stats {
+    int running;    /* the purge runs */
+    int shared;     /* on a shared database: a purge needs the lease */
+    int lease_held; /* this node held the purge lease at its last round */
+    int64_t passes; /* purges this node ran (with the lease, when shared) */
+};
+void core_idem_purge_stats(struct core_app *app, struct core_idem_purge_stats *out);
 
 #endif /* PAYOUT_CORE_IDEMPOTENCY_H */

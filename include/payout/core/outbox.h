@@ -75,4 +75,16 @@ enum pp_status core_outbox_open(struct core_app *app, const char *sealed,
                                 char secret_out[SEC_WEBHOOK_SECRET_TEXT_BYTES * 2],
                                 struct pp_err *err);
 
+/* The same for a copy of a webhook secret kept elsewhere than on its
+** endpoint (the stored answer of an idempotent create or rotate-secret,
+** core/idempotency.c): sealed with the same key, bound to context
+** (NUL-terminated, borrowed), so that it opens only where it was sealed.
+** core_outbox_open_bound reads sealed[0..sealed_len). */
+enum pp_status core_outbox_seal_bound(struct core_app *app, const char *context, const char *secret,
+                                      char out[PP_WEBHOOK_SEALED_BYTES], struct pp_err *err);
+enum pp_status core_outbox_open_bound(struct core_app *app, const char *context, const char *sealed,
+                                      size_t sealed_len,
+                                      char secret_out[SEC_WEBHOOK_SECRET_TEXT_BYTES * 2],
+                                      struct pp_err *err);
+
 #endif /* PAYOUT_CORE_OUTBOX_H */

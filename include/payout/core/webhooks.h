@@ -84,9 +84,16 @@ enum pp_status core_webhook_attempts(struct core_app *app, int64_t id,
 enum pp_status core_events_page(struct core_app *app, const struct pp_event_filter *f,
                                 pp_event_fn fn, void *ctx, struct pp_err *err);
 
-/* The notifications of payout id (at most two: ready, received). */
-enum pp_status core_payout_notifications(struct core_app *app, int64_t payout_id,
-                                         struct pp_notification *out, size_t cap, size_t *count_out,
-                                         struct pp_err *err);
+/* At most this many notifications per payout: one per kind (ready, received). */
+#define CORE_PAYOUT_NOTIFICATIONS_MAX 2
+
+/* The notifications of payout p (borrowed) into out[0..*count_out), at
+** most CORE_PAYOUT_NOTIFICATIONS_MAX. A payout whose `notification` is off
+** never has one (the store writes them only for payouts with it on), so
+** then *count_out is 0 and the store is not asked. Storage failures:
+** PP_UNAVAILABLE / PP_INTERNAL, *count_out 0. */
+enum pp_status core_payout_notifications(struct core_app *app, const struct pp_payout *p,
+                                         struct pp_notification out[CORE_PAYOUT_NOTIFICATIONS_MAX],
+                                         size_t *count_out, struct pp_err *err);
 
 #endif /* PAYOUT_CORE_WEBHOOKS_H */

@@ -18,6 +18,7 @@
 
 #include "payout/api/api.h"
 #include "payout/base/buf.h"
+#include "payout/base/cidr.h"
 #include "payout/http/offload.h"
 #include "payout/limits.h"
 
@@ -29,9 +30,13 @@ struct http_request_ctx {
     int64_t request_ms_max;       /* a request must be read within this (trickling) */
     struct http_offload *offload; /* runs the handlers that wait for a commit */
     atomic_long in_flight;        /* requests between first call and completion */
+    atomic_int closing;           /* set at shutdown: new connections are refused */
     atomic_ulong next_id;         /* request-id counter */
     char id_prefix[9];            /* random per process: ids differ across restarts */
     int tls;                      /* 1 when the server speaks HTTPS (Secure cookies) */
+    /* --trusted-proxies (borrowed; NULL or empty: the TCP peer is the
+    ** client, X-Forwarded-For is never read). */
+    const struct pp_cidr_list *trusted_proxies;
 };
 
 /* Per-request state, created on the first access-handler call. */

@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "payout/base/cidr.h"
 #include "payout/core/app.h"
 #include "payout/status.h"
 
@@ -36,6 +37,11 @@ struct http_server_options {
     /* 1: count requests for GET /metrics (payout/base/metrics.h); 0: the
     ** route answers 404. */
     int metrics;
+    /* --trusted-proxies (borrowed: it must outlive the server; NULL or
+    ** empty: the TCP peer is every request's client): behind a proxy in
+    ** these ranges the client is the one X-Forwarded-For names
+    ** (payout/http/forwarded.h). */
+    const struct pp_cidr_list *trusted_proxies;
 };
 
 struct http_server;

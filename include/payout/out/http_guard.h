@@ -24,7 +24,7 @@
 /* The state of one guarded transfer, owned by the caller, which must keep
 ** it alive (and at the same address) until the transfer ends. */
 struct out_http_guard {
-    const struct out_cidr_list *allow; /* borrowed; NULL allows nothing */
+    const struct pp_cidr_list *allow; /* borrowed; NULL allows nothing */
     struct pp_buf answer; /* the answer's first bytes; free with out_http_guard_destroy */
     int answer_truncated; /* 1 when the answer was longer and reading stopped */
     int refused;          /* 1 when a connection was refused by the guard */
@@ -41,7 +41,7 @@ struct out_http_guard {
 ** the URL, method, headers and body afterwards and must not replace these
 ** options. PP_INTERNAL when libcurl refuses an option (too old a libcurl). */
 enum pp_status out_http_guard_setup(void *curl_easy, struct out_http_guard *guard,
-                                    const struct out_cidr_list *allow, struct pp_err *err);
+                                    const struct pp_cidr_list *allow, struct pp_err *err);
 
 /* Frees guard's answer. NULL is a no-op. */
 void out_http_guard_destroy(struct out_http_guard *guard);

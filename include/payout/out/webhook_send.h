@@ -47,7 +47,7 @@ enum pp_status out_global_init(struct pp_err *err);
 
 /* A new pool whose transfers are judged against allow (borrowed, must
 ** outlive the pool; NULL allows nothing but public addresses). */
-enum pp_status out_webhook_pool_create(const struct out_cidr_list *allow,
+enum pp_status out_webhook_pool_create(const struct pp_cidr_list *allow,
                                        struct out_webhook_pool **out, struct pp_err *err);
 
 /* Ends every transfer and frees the pool. NULL is a no-op. */

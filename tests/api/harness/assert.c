@@ -161,6 +161,42 @@ static void positive_int_field(const struct pp_resp *r, const json_t *item, cons
     }
 }
 
+/* Every payout object ends with "notifications" (spec section 9): an
+** array, [] when notification is off, else at most one e-mail per kind
+** (ready, received), each with its channel, status and moment. */
+static void notifications_check(const struct pp_resp *r, const json_t *item, int notification)
+{
+    const char *key = NULL, *last = NULL;
+    json_t *v;
+    json_object_foreach((json_t *)item, key, v)
+    {
+        last = key;
+    }
+    const json_t *notes = json_object_get(item, "notifications");
+    if (last == NULL || strcmp(last, "notifications") != 0 || !json_is_array(notes)) {
+        fail_msg("%s: the payout object does not end with a \"notifications\" array: %.2000s",
+                 r->what, r->body);
+    }
+    if ((!notification && json_array_size(notes) != 0) || json_array_size(notes) > 2) {
+        fail_msg("%s: payout notifications do not fit notification:%s: %.2000s", r->what,
+                 notification ? "true" : "false", r->body);
+    }
+    size_t i;
+    json_t *n;
+    json_array_foreach(notes, i, n)
+    {
+        const char *kind = json_string_value(json_object_get(n, "kind"));
+        const char *status = json_string_value(json_object_get(n, "status"));
+        const char *at = json_string_value(json_object_get(n, "at"));
+        const char *channel = json_string_value(json_object_get(n, "channel"));
+        if (kind == NULL || (strcmp(kind, "ready") != 0 && strcmp(kind, "received") != 0) ||
+            status == NULL || at == NULL || channel == NULL || strcmp(channel, "email") != 0) {
+            fail_msg("%s: notification %zu is malformed: %.2000s", r->what, i, r->body);
+        }
+        pp_assert_date_out(at);
+    }
+}
+
 void pp_assert_payment(const struct pp_resp *r, const char *path, const json_t *item,
                        const struct pp_payment_want *want)
 {
@@ -195,6 +231,7 @@ void pp_assert_payment(const struct pp_resp *r, const char *path, const json_t *
         fail_msg("%s: payout notification is not %s: %.2000s", r->what,
                  want->notification ? "true" : "false", r->body);
     }
+    notifications_check(r, item, want->notification);
     const char *created = str_field(r, item, "createdAt");
     const char *updated = str_field(r, item, "updatedAt");
     long long now = (long long)time(NULL);

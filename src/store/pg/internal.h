@@ -24,7 +24,7 @@
 #include "payout/store/store.h"
 #include "payout/store/users.h"
 #include "store/backend.h"
-#include "store/sqlite/idcache.h"
+#include "store/idcache.h"
 
 /* Every fixed statement of the backend; its SQL sits in the module that
 ** uses it (one store_pg_stmt_def table per module, gathered by conn.c). */

@@ -20,7 +20,7 @@
 #include "payout/store/store.h"
 #include "store/backend.h"
 #include "store/queue.h"
-#include "store/sqlite/idcache.h"
+#include "store/idcache.h"
 
 /* Every statement the layer prepares. The SQL text sits next to its one use
 ** (store_q_init takes it); the enum only names the cache slot. */

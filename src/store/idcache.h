@@ -1,9 +1,9 @@
 /*
-** This private header is the contract of idcache.c: the writer's cache of
-** projects and recipients (see there). Only the SQLite backend includes it.
+** This private header is the contract of idcache.c: a writer's cache of
+** projects and recipients (see there). Both backends' writers use it.
 */
-#ifndef PAYOUT_STORE_SQLITE_IDCACHE_H
-#define PAYOUT_STORE_SQLITE_IDCACHE_H
+#ifndef PAYOUT_STORE_IDCACHE_H
+#define PAYOUT_STORE_IDCACHE_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -49,4 +49,4 @@ void store_idcache_commit(struct store_idcache *c);
 /* The batch rolled back: its entries are dropped. */
 void store_idcache_abort(struct store_idcache *c);
 
-#endif /* PAYOUT_STORE_SQLITE_IDCACHE_H */
+#endif /* PAYOUT_STORE_IDCACHE_H */

@@ -2,9 +2,12 @@
 ** This module implements the writer's cache of projects and recipients:
 ** keys (a project's name, a recipient's identifier, a recipient's id) to
 ** ids and small records, so that a create finds its project and recipient
-** without a statement. It is correct only because the writer is the one
-** connection that writes projects and recipients (the server is the only
-** writer of its SQLite database), and only the writer thread touches it.
+** without a statement. Only the writer thread touches it. What makes a
+** cached entry true is the backend's: on SQLite the writer is the one
+** connection that writes projects and recipients, so every entry holds;
+** on PostgreSQL other nodes write too, so projects (never renamed or
+** deleted) hold for good and a cached recipient is checked again inside
+** the batch (src/store/pg/changes.c).
 **
 ** Entries live in one array in the order they were added, chained per
 ** hash bucket newest first, so a key's newest entry shadows older ones
@@ -15,9 +18,10 @@
 ** the next batch boundary and fills again from the database.
 **
 ** What a cached record means (and checking it still holds) is the
-** business of the tables' files (projects.c, recipients.c).
+** business of the tables' files (sqlite/projects.c, sqlite/recipients.c,
+** pg/changes.c).
 */
-#include "store/sqlite/idcache.h"
+#include "store/idcache.h"
 
 #include <stdlib.h>
 #include <string.h>

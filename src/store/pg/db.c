@@ -166,8 +166,7 @@ enum pp_status store_pg_open(const char *url, unsigned readers, struct store_pg 
     st->conninfo = pp_check_alloc(strdup(url));
     pthread_mutex_init(&st->readers_mu, NULL);
     pthread_cond_init(&st->readers_cv, NULL);
-    pthread_mutex_init(&st->queue_mu, NULL);
-    pthread_cond_init(&st->queue_cv, NULL);
+    store_queue_init(&st->queue);
     *out = NULL;
     enum pp_status status = store_pg_conn_open(&st->writer, url, 0, err);
     if (status == PP_OK) {
@@ -203,8 +202,7 @@ void store_pg_close(struct store_pg *st)
     for (unsigned i = 0; i < st->readers_count; i++) {
         store_pg_conn_close(&st->readers[i]);
     }
-    pthread_mutex_destroy(&st->queue_mu);
-    pthread_cond_destroy(&st->queue_cv);
+    store_queue_destroy(&st->queue);
     pthread_mutex_destroy(&st->readers_mu);
     pthread_cond_destroy(&st->readers_cv);
     free(st->conninfo);

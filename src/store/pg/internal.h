@@ -25,6 +25,7 @@
 #include "payout/store/users.h"
 #include "store/backend.h"
 #include "store/idcache.h"
+#include "store/queue.h"
 
 /* Every fixed statement of the backend; its SQL sits in the module that
 ** uses it (one store_pg_stmt_def table per module, gathered by conn.c). */
@@ -213,25 +214,18 @@ struct pg_conn {
 struct pg_tx;
 typedef enum pp_status (*store_pg_write_fn)(struct pg_tx *tx, void *arg, struct pp_err *err);
 struct pg_req {
+    struct store_queue_item item; /* first: the writer queue's (store/queue.h) */
     store_pg_write_fn fn;
     void *arg;
     enum pp_status status;
     struct pp_err err;
-    sem_t done;
-    struct pg_req *next;
 };
 
 struct store_pg {
     char *conninfo; /* the URL as given (never logged: it may hold a password) */
-    /* The writer: its connection, its queue (guarded by queue_mu), its thread. */
+    /* The writer: its connection, its queue and thread (store/queue.h). */
     struct pg_conn writer;
-    pthread_mutex_t queue_mu;
-    pthread_cond_t queue_cv;
-    struct pg_req *head;
-    struct pg_req *tail;
-    int stopping;
-    int thread_started;
-    pthread_t thread;
+    struct store_queue queue;
     struct pg_conn readers[PP_READERS_MAX];
     unsigned readers_count;
     unsigned readers_idle[PP_READERS_MAX];

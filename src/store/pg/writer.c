@@ -3,7 +3,9 @@
 ** one connection per node (per process). Callers queue a request and
 ** sleep; the writer takes whatever is queued (up to PP_WRITER_BATCH_MAX),
 ** runs it as ONE transaction, commits once (one WAL flush for the batch)
-** and only then wakes each caller with its own result. Several nodes each
+** and only then wakes each caller with its own result (the queue, the
+** thread and the wake-ups are the store's writer queue, src/store/queue.c,
+** shared with the SQLite writer; this file is what a batch does). Several nodes each
 ** run their own writer on the one database; every batch first takes the
 ** lock row (schema_lock, as migrations do), so the writers of all nodes
 ** take turns and never deadlock, and no advisory lock is needed.
@@ -261,7 +263,7 @@ enum pp_status store_pg_tx_run(struct pg_tx *tx, enum pg_stmt id, const struct p
                                struct pp_err *err)
 {
     PP_ASSERT(tx != NULL && tx->conn == &tx->st->writer);
-    PP_ASSERT(pthread_equal(pthread_self(), tx->st->thread));
+    PP_ASSERT(store_queue_on_writer(&tx->st->queue));
     if (res_out != NULL) {
         *res_out = NULL;
     }
@@ -712,76 +714,37 @@ static void writer_batch(struct store_pg *st, struct pg_req **batch, size_t n)
     }
 }
 
-static size_t writer_take(struct store_pg *st, struct pg_req **batch)
-{
-    size_t n = 0;
-    PP_ASSERT(pthread_mutex_lock(&st->queue_mu) == 0);
-    while (st->head == NULL && !st->stopping) {
-        pthread_cond_wait(&st->queue_cv, &st->queue_mu);
-    }
-    while (st->head != NULL && n < PP_WRITER_BATCH_MAX) {
-        batch[n++] = st->head;
-        st->head = st->head->next;
-    }
-    if (st->head == NULL) {
-        st->tail = NULL;
-    }
-    pthread_mutex_unlock(&st->queue_mu);
-    return n;
-}
-
 static void *writer_main(void *arg)
 {
     struct store_pg *st = arg;
+    struct store_queue_item *items[PP_WRITER_BATCH_MAX];
     struct pg_req *batch[PP_WRITER_BATCH_MAX];
-    static const int quiet[] = {SIGINT,  SIGTERM, SIGHUP,  SIGQUIT, SIGUSR1,
-                                SIGUSR2, SIGPIPE, SIGALRM, SIGCHLD};
-    sigset_t set;
-    sigemptyset(&set);
-    for (size_t i = 0; i < sizeof quiet / sizeof quiet[0]; i++) {
-        sigaddset(&set, quiet[i]);
-    }
-    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    store_queue_writer_signals();
     for (;;) {
-        size_t n = writer_take(st, batch);
+        size_t n = store_queue_take(&st->queue, items, PP_WRITER_BATCH_MAX);
         if (n == 0) {
             break;
         }
-        writer_batch(st, batch, n);
         for (size_t i = 0; i < n; i++) {
-            PP_ASSERT(sem_post(&batch[i]->done) == 0);
+            batch[i] = (struct pg_req *)(void *)items[i]; /* item is first */
         }
+        writer_batch(st, batch, n);
+        store_queue_finish(items, n);
     }
     return NULL;
 }
 
 enum pp_status store_pg_writer_start(struct store_pg *st, struct pp_err *err)
 {
-    PP_ASSERT(!st->thread_started);
-    enum pp_status status = PP_OK;
-    PP_ASSERT(pthread_mutex_lock(&st->queue_mu) == 0);
-    int rc = pthread_create(&st->thread, NULL, writer_main, st);
-    if (rc == 0) {
-        st->thread_started = 1;
-    } else {
-        pp_log(PP_LOG_ERROR, "store: cannot start the writer thread: %s", strerror(rc));
-        status = pp_err_set(err, PP_INTERNAL, "storage error");
-    }
-    pthread_mutex_unlock(&st->queue_mu);
-    return status;
+    return store_queue_start(&st->queue, writer_main, st, err);
 }
 
 void store_pg_writer_stop(struct store_pg *st)
 {
-    if (!st->thread_started) {
+    if (!st->queue.started) {
         return;
     }
-    PP_ASSERT(pthread_mutex_lock(&st->queue_mu) == 0);
-    st->stopping = 1;
-    pthread_cond_signal(&st->queue_cv);
-    pthread_mutex_unlock(&st->queue_mu);
-    PP_ASSERT(pthread_join(st->thread, NULL) == 0);
-    st->thread_started = 0;
+    store_queue_stop(&st->queue);
     const struct pg_writer_profile *pr = &st->profile;
     if (pr->batches > 0) {
         double batches = (double)pr->batches;
@@ -803,36 +766,17 @@ enum pp_status store_pg_write(struct store_pg *st, store_pg_write_fn fn, void *a
                               struct pp_err *err)
 {
     PP_ASSERT(st != NULL && fn != NULL);
-    PP_ASSERT(!(st->thread_started && pthread_equal(pthread_self(), st->thread)));
     struct pg_req req;
     memset(&req, 0, sizeof req);
     req.fn = fn;
     req.arg = arg;
     req.status = PP_INTERNAL;
-    PP_ASSERT(sem_init(&req.done, 0, 0) == 0);
-    enum pp_status status = PP_OK;
-    PP_ASSERT(pthread_mutex_lock(&st->queue_mu) == 0);
-    if (st->stopping || !st->thread_started) {
-        pthread_mutex_unlock(&st->queue_mu);
-        status = pp_err_set(err, PP_UNAVAILABLE, "storage is shutting down");
-        goto done;
+    enum pp_status status = store_queue_submit(&st->queue, &req.item, err);
+    if (status == PP_OK) {
+        status = req.status;
+        if (status != PP_OK) {
+            pp_err_set(err, status, "%s", req.err.message);
+        }
     }
-    if (st->tail != NULL) {
-        st->tail->next = &req;
-    } else {
-        st->head = &req;
-    }
-    st->tail = &req;
-    pthread_cond_signal(&st->queue_cv);
-    pthread_mutex_unlock(&st->queue_mu);
-    while (sem_wait(&req.done) != 0) {
-        PP_ASSERT(errno == EINTR);
-    }
-    status = req.status;
-    if (status != PP_OK) {
-        pp_err_set(err, status, "%s", req.err.message);
-    }
-done:
-    sem_destroy(&req.done);
     return status;
 }

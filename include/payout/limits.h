@@ -486,6 +486,11 @@
 /* The issuer shown by authenticator apps for the panel's codes. */
 #define PP_OTPAUTH_ISSUER "payout-panel"
 
+/* The stored text of an endpoint's event types (",a,b,", store/event_types.c),
+** with its NUL: every type's name with its comma fits with room to spare
+** (the longest names are about 20 bytes, and there are a handful). */
+#define PP_EVENT_TYPES_TEXT_BYTES 600
+
 /* Webhook secrets (Standard Webhooks 1.0, spec §9): "whsec_" and base64 of
 ** 32 random bytes for new ones; a secret given to the signer may decode to
 ** 24 to 64 bytes, the range that specification allows. */

@@ -18,6 +18,7 @@
 
 #include "payout/base/assert.h"
 #include "payout/base/log.h"
+#include "store/event_types.h"
 #include "store/pg/outbox.h"
 
 #define WEBHOOK_COLUMNS                                                                            \
@@ -83,54 +84,14 @@ const struct store_pg_stmt_def store_pg_stmts_webhooks[] = {
     {PG_STMT_COUNT, NULL, 0},
 };
 
-/* ",a,b," for the types in mask; "" for 0 (stored NULL: every type). */
-static void events_text(unsigned mask, char *out, size_t size)
-{
-    size_t used = 0;
-    out[0] = '\0';
-    for (int t = 0; t < PP_EVENT_TYPE_COUNT && mask != 0; t++) {
-        if (mask & (1u << t)) {
-            used += (size_t)snprintf(out + used, size - used, "%s%s,", used == 0 ? "," : "",
-                                     pp_event_type_name((enum pp_event_type)t));
-            PP_ASSERT(used < size);
-        }
-    }
-}
-
-/* The mask of an events text; -1 when a name is unknown. */
-static long events_mask(const char *text)
-{
-    unsigned mask = 0;
-    char name[40];
-    const char *p = text;
-    while (*p == ',') {
-        size_t len = strcspn(p + 1, ",");
-        enum pp_event_type t;
-        if (len == 0) {
-            break;
-        }
-        if (len >= sizeof name) {
-            return -1;
-        }
-        memcpy(name, p + 1, len);
-        name[len] = '\0';
-        if (!pp_event_type_parse(name, &t)) {
-            return -1;
-        }
-        mask |= 1u << t;
-        p += 1 + len;
-    }
-    return (long)mask;
-}
-
 static int webhook_read(const PGresult *r, int row, struct pp_webhook *w)
 {
-    char events[600];
+    char events[PP_EVENT_TYPES_TEXT_BYTES];
     memset(w, 0, sizeof *w);
     w->id = pg_col_i64(r, row, 0);
     int bad = pg_col_text(r, row, 1, w->url, sizeof w->url);
     bad |= pg_col_text(r, row, 2, events, sizeof events);
-    long mask = bad ? -1 : events_mask(events);
+    long mask = bad ? -1 : store_event_types_mask(events);
     bad |= mask < 0;
     w->events_mask = mask < 0 ? 0 : (unsigned)mask;
     w->enabled = pg_col_i64(r, row, 3) != 0;
@@ -223,7 +184,7 @@ static enum pp_status create_count(struct pg_tx *tx, struct pp_err *err)
 static enum pp_status create_run(struct pg_tx *tx, void *arg, struct pp_err *err)
 {
     struct op_create *op = arg;
-    char events[600];
+    char events[PP_EVENT_TYPES_TEXT_BYTES];
     struct pg_params p;
     PGresult *res = NULL;
     int64_t id = 0;
@@ -231,7 +192,7 @@ static enum pp_status create_run(struct pg_tx *tx, void *arg, struct pp_err *err
     if (st != PP_OK) {
         return st;
     }
-    events_text(op->in->events_mask, events, sizeof events);
+    store_event_types_text(op->in->events_mask, events, sizeof events);
     pg_params_init(&p);
     pg_param_text(&p, op->in->url);
     pg_param_text_or_null(&p, events);
@@ -273,8 +234,8 @@ static enum pp_status update_run(struct pg_tx *tx, void *arg, struct pp_err *err
 {
     struct op_update *op = arg;
     const struct store_webhook_update *in = op->in;
-    char events[600];
-    events_text(in->events_mask, events, sizeof events);
+    char events[PP_EVENT_TYPES_TEXT_BYTES];
+    store_event_types_text(in->events_mask, events, sizeof events);
     struct pg_params p;
     pg_params_init(&p);
     pg_param_i64(&p, in->id);
@@ -452,13 +413,13 @@ static enum pp_status replay_count(struct pg_tx *tx, const struct pg_params *p, 
 static enum pp_status replay_run(struct pg_tx *tx, void *arg, struct pp_err *err)
 {
     struct op_replay *op = arg;
-    char events[600];
+    char events[PP_EVENT_TYPES_TEXT_BYTES];
     struct pp_webhook *w = pp_check_alloc(malloc(sizeof *w));
     struct pg_params p;
     op->queued = 0;
     enum pp_status st = webhook_get_tx(tx, op->in->id, w, err);
     if (st == PP_OK) {
-        events_text(w->events_mask, events, sizeof events);
+        store_event_types_text(w->events_mask, events, sizeof events);
         replay_bind(&p, op->in, events);
         st = replay_count(tx, &p, err);
     }

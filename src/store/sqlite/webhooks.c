@@ -14,6 +14,7 @@
 
 #include "payout/base/assert.h"
 #include "payout/base/log.h"
+#include "store/event_types.h"
 #include "store/sqlite/outbox.h"
 
 #define WEBHOOK_COLUMNS                                                                            \
@@ -23,55 +24,15 @@
 /* "webhook:<id>", the audit subject of an endpoint. */
 #define AUDIT_SUBJECT_BYTES 40
 
-/* ",a,b," for the types in mask; "" for 0 (stored NULL: every type). */
-static void events_text(unsigned mask, char *out, size_t size)
-{
-    size_t used = 0;
-    out[0] = '\0';
-    for (int t = 0; t < PP_EVENT_TYPE_COUNT && mask != 0; t++) {
-        if (mask & (1u << t)) {
-            used += (size_t)snprintf(out + used, size - used, "%s%s,", used == 0 ? "," : "",
-                                     pp_event_type_name((enum pp_event_type)t));
-            PP_ASSERT(used < size);
-        }
-    }
-}
-
-/* The mask of an events text; -1 when a name is unknown. */
-static long events_mask(const char *text)
-{
-    unsigned mask = 0;
-    char name[40];
-    const char *p = text;
-    while (*p == ',') {
-        size_t len = strcspn(p + 1, ",");
-        enum pp_event_type t;
-        if (len == 0) {
-            break;
-        }
-        if (len >= sizeof name) {
-            return -1;
-        }
-        memcpy(name, p + 1, len);
-        name[len] = '\0';
-        if (!pp_event_type_parse(name, &t)) {
-            return -1;
-        }
-        mask |= 1u << t;
-        p += 1 + len;
-    }
-    return (long)mask;
-}
-
 static int webhook_read_row(struct store_q *q, struct pp_webhook *w)
 {
     sqlite3_stmt *s = q->stmt;
-    char events[600];
+    char events[PP_EVENT_TYPES_TEXT_BYTES];
     memset(w, 0, sizeof *w);
     w->id = sqlite3_column_int64(s, 0);
     int bad = store_q_col_text(q, 1, w->url, sizeof w->url);
     bad |= store_q_col_text(q, 2, events, sizeof events);
-    long mask = events_mask(events);
+    long mask = store_event_types_mask(events);
     bad |= mask < 0;
     w->events_mask = mask < 0 ? 0 : (unsigned)mask;
     w->enabled = sqlite3_column_int(s, 3) != 0;
@@ -187,7 +148,7 @@ static enum pp_status create_run(struct store_sqlite_tx *tx, void *arg, struct p
 {
     struct store_conn *c = store_tx_conn(tx);
     struct op_create *op = arg;
-    char events[600];
+    char events[PP_EVENT_TYPES_TEXT_BYTES];
     struct store_q q;
     enum pp_status status = PP_OK;
     store_q_init(&q, c, STORE_STMT_WH_COUNT,
@@ -203,7 +164,7 @@ static enum pp_status create_run(struct store_sqlite_tx *tx, void *arg, struct p
     if (status != PP_OK) {
         return status;
     }
-    events_text(op->in->events_mask, events, sizeof events);
+    store_event_types_text(op->in->events_mask, events, sizeof events);
     store_q_init(&q, c, STORE_STMT_WH_INSERT,
                  "INSERT INTO webhook_endpoints (url, events, enabled, description, secret_sealed,"
                  " created_ms, updated_ms) VALUES (?1, ?2, 1, ?3, ?4, ?5, ?5)");
@@ -244,8 +205,8 @@ static enum pp_status update_run(struct store_sqlite_tx *tx, void *arg, struct p
     struct store_conn *c = store_tx_conn(tx);
     struct op_update *op = arg;
     const struct store_webhook_update *in = op->in;
-    char events[600];
-    events_text(in->events_mask, events, sizeof events);
+    char events[PP_EVENT_TYPES_TEXT_BYTES];
+    store_event_types_text(in->events_mask, events, sizeof events);
     struct store_q q;
     /* Enabling again starts a clean record: no reason, not failing. */
     store_q_init(&q, c, STORE_STMT_WH_UPDATE,
@@ -442,13 +403,13 @@ static enum pp_status replay_run(struct store_sqlite_tx *tx, void *arg, struct p
 {
     struct store_conn *c = store_tx_conn(tx);
     struct op_replay *op = arg;
-    char events[600];
+    char events[PP_EVENT_TYPES_TEXT_BYTES];
     struct pp_webhook *w = pp_check_alloc(malloc(sizeof *w));
     struct store_q q;
     op->queued = 0;
     enum pp_status status = webhook_get(c, STORE_STMT_WH_GET_TX, op->in->id, w, err);
     if (status == PP_OK) {
-        events_text(w->events_mask, events, sizeof events);
+        store_event_types_text(w->events_mask, events, sizeof events);
         store_q_init(&q, c, STORE_STMT_WH_REPLAY_COUNT, "SELECT count(*)" REPLAY_MATCH);
         replay_bind(&q, op->in, events);
         if (store_q_step(&q) != SQLITE_ROW) {

@@ -17,9 +17,11 @@
 ** Older shadowed entries stay until the cache is full; then it empties at
 ** the next batch boundary and fills again from the database.
 **
-** What a cached record means (and checking it still holds) is the
-** business of the tables' files (sqlite/projects.c, sqlite/recipients.c,
-** pg/changes.c).
+** A recipient is cached as its packed record under its id, and its id
+** under each identifier it has (store_idcache_recipient_put and _find,
+** which both backends use). What a cached record means (and checking it
+** still holds) is the business of the tables' files (sqlite/projects.c,
+** sqlite/recipients.c, pg/changes.c).
 */
 #include "store/idcache.h"
 
@@ -152,4 +154,71 @@ void store_idcache_commit(struct store_idcache *c)
 void store_idcache_abort(struct store_idcache *c)
 {
     store_idcache_undo(c, c->committed);
+}
+
+/* --- Recipients ------------------------------------------------------------ */
+
+/* The fields of a recipient's packed record, in this order, each ending in
+** NUL. */
+#define IDCACHE_RECIPIENT_FIELDS 6
+
+static char *idcache_recipient_field(struct pp_recipient *r, int i, size_t *size_out)
+{
+    char *const fields[IDCACHE_RECIPIENT_FIELDS] = {r->user_name,  r->phone_number, r->reference_id,
+                                                    r->first_name, r->last_name,    r->email};
+    const size_t sizes[IDCACHE_RECIPIENT_FIELDS] = {sizeof r->user_name,    sizeof r->phone_number,
+                                                    sizeof r->reference_id, sizeof r->first_name,
+                                                    sizeof r->last_name,    sizeof r->email};
+    *size_out = sizes[i];
+    return fields[i];
+}
+
+void store_idcache_recipient_put(struct store_idcache *c, const struct pp_recipient *r)
+{
+    PP_ASSERT(c != NULL && r != NULL && r->id > 0);
+    struct pp_recipient copy = *r;
+    char packed[sizeof copy];
+    size_t len = 0;
+    for (int i = 0; i < IDCACHE_RECIPIENT_FIELDS; i++) {
+        size_t size;
+        const char *f = idcache_recipient_field(&copy, i, &size);
+        size_t n = strlen(f) + 1;
+        memcpy(packed + len, f, n);
+        len += n;
+    }
+    store_idcache_put(c, STORE_IDCACHE_RECIPIENT, &r->id, sizeof r->id, r->id, packed, len);
+    for (int i = 0; i < PP_IDENT_COUNT; i++) {
+        const char *value = pp_recipient_ident(r, (enum pp_ident)i);
+        if (value[0] != '\0') {
+            store_idcache_put(c, STORE_IDCACHE_RECIPIENT_BY + (unsigned)i, value, strlen(value),
+                              r->id, NULL, 0);
+        }
+    }
+}
+
+int store_idcache_recipient_find(const struct store_idcache *c, enum pp_ident which,
+                                 const char *value, struct pp_recipient *out)
+{
+    PP_ASSERT(c != NULL && value != NULL && out != NULL);
+    int64_t id = 0;
+    const void *packed = NULL;
+    size_t len = 0;
+    if (!store_idcache_get(c, STORE_IDCACHE_RECIPIENT_BY + (unsigned)which, value, strlen(value),
+                           &id, NULL, NULL) ||
+        !store_idcache_get(c, STORE_IDCACHE_RECIPIENT, &id, sizeof id, &id, &packed, &len)) {
+        return 0;
+    }
+    memset(out, 0, sizeof *out);
+    out->id = id;
+    const char *p = packed;
+    const char *end = p + len;
+    for (int i = 0; i < IDCACHE_RECIPIENT_FIELDS; i++) {
+        size_t size;
+        char *f = idcache_recipient_field(out, i, &size);
+        size_t n = strnlen(p, (size_t)(end - p));
+        PP_ASSERT(p + n < end && n < size);
+        memcpy(f, p, n + 1);
+        p += n + 1;
+    }
+    return strcmp(pp_recipient_ident(out, which), value) == 0;
 }

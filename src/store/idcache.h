@@ -8,11 +8,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "payout/model.h"
+
 /* What a key names. */
 enum store_idcache_kind {
-    STORE_IDCACHE_PROJECT = 1,    /* project name -> id */
-    STORE_IDCACHE_RECIPIENT_BY,   /* + enum pp_ident: identifier value -> recipient id */
-    STORE_IDCACHE_RECIPIENT = 16, /* recipient id (8 bytes) -> packed record (recipients.c) */
+    STORE_IDCACHE_PROJECT = 1,  /* project name -> id */
+    STORE_IDCACHE_RECIPIENT_BY, /* + enum pp_ident: identifier value -> recipient id */
+    STORE_IDCACHE_RECIPIENT =
+        16, /* recipient id (8 bytes) -> packed record (store_idcache_recipient_put) */
 };
 
 struct store_idcache_entry;
@@ -43,6 +46,17 @@ void store_idcache_put(struct store_idcache *c, unsigned kind, const void *key, 
 ** since (a request rolled back to its savepoint). */
 size_t store_idcache_mark(const struct store_idcache *c);
 void store_idcache_undo(struct store_idcache *c, size_t mark);
+
+/* Caches recipient r (stored, with its id) as an entry of the open batch:
+** its id -> its packed record (the six fields, each ending in NUL), and
+** each identifier it has -> its id. */
+void store_idcache_recipient_put(struct store_idcache *c, const struct pp_recipient *r);
+/* The cached recipient whose identifier `which` is `value`: 1 and *out, or
+** 0 (not cached, or the cached record no longer has that value: the
+** recipient changed it since). What makes a cached record true is the
+** backend's (idcache.c's opening). */
+int store_idcache_recipient_find(const struct store_idcache *c, enum pp_ident which,
+                                 const char *value, struct pp_recipient *out);
 
 /* The batch committed: its entries are kept. */
 void store_idcache_commit(struct store_idcache *c);

@@ -177,72 +177,6 @@ enum pp_status store_pg_tx_project_ensure(struct pg_tx *tx, const char *name, in
 
 /* --- The recipient cache ---------------------------------------------------- */
 
-enum { RECIPIENT_FIELDS = 6 };
-
-static char *recipient_field(struct pp_recipient *r, int i, size_t *size_out)
-{
-    char *const fields[RECIPIENT_FIELDS] = {r->user_name,  r->phone_number, r->reference_id,
-                                            r->first_name, r->last_name,    r->email};
-    const size_t sizes[RECIPIENT_FIELDS] = {sizeof r->user_name,    sizeof r->phone_number,
-                                            sizeof r->reference_id, sizeof r->first_name,
-                                            sizeof r->last_name,    sizeof r->email};
-    *size_out = sizes[i];
-    return fields[i];
-}
-
-/* Caches r (stored, with its id) under its id and its identifiers. */
-static void recipient_cache_put(struct pg_tx *tx, const struct pp_recipient *r)
-{
-    struct pp_recipient copy = *r;
-    char packed[sizeof copy];
-    size_t len = 0;
-    for (int i = 0; i < RECIPIENT_FIELDS; i++) {
-        size_t size;
-        const char *f = recipient_field(&copy, i, &size);
-        size_t n = strlen(f) + 1;
-        memcpy(packed + len, f, n);
-        len += n;
-    }
-    struct store_idcache *cache = &tx->st->idcache;
-    store_idcache_put(cache, STORE_IDCACHE_RECIPIENT, &r->id, sizeof r->id, r->id, packed, len);
-    for (int i = 0; i < PP_IDENT_COUNT; i++) {
-        const char *value = pp_recipient_ident(r, (enum pp_ident)i);
-        if (value[0] != '\0') {
-            store_idcache_put(cache, STORE_IDCACHE_RECIPIENT_BY + (unsigned)i, value, strlen(value),
-                              r->id, NULL, 0);
-        }
-    }
-}
-
-/* The cached recipient whose identifier `which` is `value`: 1 and *out, or
-** 0 (not cached, or the cached record no longer has that value). */
-static int recipient_cache_find(struct pg_tx *tx, enum pp_ident which, const char *value,
-                                struct pp_recipient *out)
-{
-    const struct store_idcache *cache = &tx->st->idcache;
-    int64_t id = 0;
-    const void *packed = NULL;
-    size_t len = 0;
-    if (!store_idcache_get(cache, STORE_IDCACHE_RECIPIENT_BY + (unsigned)which, value,
-                           strlen(value), &id, NULL, NULL) ||
-        !store_idcache_get(cache, STORE_IDCACHE_RECIPIENT, &id, sizeof id, &id, &packed, &len)) {
-        return 0;
-    }
-    memset(out, 0, sizeof *out);
-    out->id = id;
-    const char *p = packed;
-    const char *end = p + len;
-    for (int i = 0; i < RECIPIENT_FIELDS; i++) {
-        size_t size;
-        char *f = recipient_field(out, i, &size);
-        size_t n = strnlen(p, (size_t)(end - p));
-        PP_ASSERT(p + n < end && n < size);
-        memcpy(f, p, n + 1);
-        p += n + 1;
-    }
-    return strcmp(pp_recipient_ident(out, which), value) == 0;
-}
-
 /* Notes that recipient id is known to hold in this batch: 1 when it
 ** already was (a full set forgets nothing and notes nothing more). */
 static int recipient_checked(struct pg_tx *tx, int64_t id)
@@ -298,7 +232,7 @@ enum pp_status store_pg_tx_cache_warm(struct pg_tx *tx, struct pp_err *err)
         bad |= pg_col_text(res, i, 5, r.last_name, sizeof r.last_name);
         bad |= pg_col_text(res, i, 6, r.email, sizeof r.email);
         if (bad == 0) {
-            recipient_cache_put(tx, &r);
+            store_idcache_recipient_put(&tx->st->idcache, &r);
         }
     }
     PQclear(res);
@@ -341,7 +275,7 @@ enum pp_status store_pg_tx_recipient_find(struct pg_tx *tx, enum pp_ident which,
     if (value[0] == '\0') {
         return PP_OK; /* "not set" is stored as NULL and matches nothing */
     }
-    if (tx->pipelined && recipient_cache_find(tx, which, value, out)) {
+    if (tx->pipelined && store_idcache_recipient_find(&tx->st->idcache, which, value, out)) {
         *found_out = 1;
         return recipient_check(tx, out, err);
     }
@@ -377,7 +311,7 @@ enum pp_status store_pg_tx_recipient_find(struct pg_tx *tx, enum pp_ident which,
             *found_out = 1;
             if (tx->pipelined) {
                 /* Read in this batch: no check needed in it. */
-                recipient_cache_put(tx, out);
+                store_idcache_recipient_put(&tx->st->idcache, out);
                 recipient_checked(tx, out->id);
             }
         }
@@ -433,7 +367,7 @@ enum pp_status store_pg_tx_recipient_save(struct pg_tx *tx, struct pp_recipient 
     } else if (status == PP_OK) {
         r->id = id;
         if (tx->pipelined) {
-            recipient_cache_put(tx, r);
+            store_idcache_recipient_put(&tx->st->idcache, r);
         }
     }
     PQclear(res);

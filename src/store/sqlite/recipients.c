@@ -5,10 +5,10 @@
 ** "not set" never clashes with another recipient's "not set".
 **
 ** The writer keeps the recipients it has read or saved in its cache
-** (idcache.c): an identifier's value leads to a recipient id, the id to
-** the recipient's newest record, and a record that no longer carries that
-** value (the recipient changed it since) counts as a miss, so the table is
-** asked. Every change of a recipient goes through
+** (store_idcache_recipient_put, idcache.c): an identifier's value leads
+** to a recipient id, the id to the recipient's newest record, and a
+** record that no longer carries that value (the recipient changed it
+** since) counts as a miss, so the table is asked. Every change of a recipient goes through
 ** store_sqlite_tx_recipient_save on the writer, which caches the new
 ** record.
 **
@@ -19,73 +19,6 @@
 #include "payout/base/assert.h"
 #include "payout/base/log.h"
 #include "store/sqlite/internal.h"
-
-/* The fields of a record in the cache, in this order, each ending in NUL. */
-#define RECIPIENT_FIELDS 6
-
-static char *recipient_field(struct pp_recipient *r, int i, size_t *size_out)
-{
-    char *const fields[RECIPIENT_FIELDS] = {r->user_name,  r->phone_number, r->reference_id,
-                                            r->first_name, r->last_name,    r->email};
-    const size_t sizes[RECIPIENT_FIELDS] = {sizeof r->user_name,    sizeof r->phone_number,
-                                            sizeof r->reference_id, sizeof r->first_name,
-                                            sizeof r->last_name,    sizeof r->email};
-    *size_out = sizes[i];
-    return fields[i];
-}
-
-/* Caches r (stored, with its id) and its identifiers. */
-static void recipient_cache_put(struct store_sqlite *st, const struct pp_recipient *r)
-{
-    struct pp_recipient copy = *r;
-    char packed[sizeof copy];
-    size_t len = 0;
-    for (int i = 0; i < RECIPIENT_FIELDS; i++) {
-        size_t size;
-        const char *f = recipient_field(&copy, i, &size);
-        size_t n = strlen(f) + 1;
-        memcpy(packed + len, f, n);
-        len += n;
-    }
-    store_idcache_put(&st->idcache, STORE_IDCACHE_RECIPIENT, &r->id, sizeof r->id, r->id, packed,
-                      len);
-    for (int i = 0; i < PP_IDENT_COUNT; i++) {
-        const char *value = pp_recipient_ident(r, (enum pp_ident)i);
-        if (value[0] != '\0') {
-            store_idcache_put(&st->idcache, STORE_IDCACHE_RECIPIENT_BY + (unsigned)i, value,
-                              strlen(value), r->id, NULL, 0);
-        }
-    }
-}
-
-/* The cached recipient whose identifier `which` is `value`: 1 and *out, or
-** 0 (not cached, or the cached record no longer has that value). */
-static int recipient_cache_find(const struct store_sqlite *st, enum pp_ident which,
-                                const char *value, struct pp_recipient *out)
-{
-    int64_t id = 0;
-    const void *packed = NULL;
-    size_t len = 0;
-    if (!store_idcache_get(&st->idcache, STORE_IDCACHE_RECIPIENT_BY + (unsigned)which, value,
-                           strlen(value), &id, NULL, NULL) ||
-        !store_idcache_get(&st->idcache, STORE_IDCACHE_RECIPIENT, &id, sizeof id, &id, &packed,
-                           &len)) {
-        return 0;
-    }
-    memset(out, 0, sizeof *out);
-    out->id = id;
-    const char *p = packed;
-    const char *end = p + len;
-    for (int i = 0; i < RECIPIENT_FIELDS; i++) {
-        size_t size;
-        char *f = recipient_field(out, i, &size);
-        size_t n = strnlen(p, (size_t)(end - p));
-        PP_ASSERT(p + n < end && n < size);
-        memcpy(f, p, n + 1);
-        p += n + 1;
-    }
-    return strcmp(pp_recipient_ident(out, which), value) == 0;
-}
 
 #define RECIPIENT_COLUMNS "id, user_name, phone_number, reference_id, first_name, last_name, email"
 
@@ -127,7 +60,7 @@ enum pp_status store_sqlite_tx_recipient_find(struct store_sqlite_tx *tx, enum p
     if (value[0] == '\0') {
         goto done; /* "not set" is stored as NULL and matches nothing */
     }
-    if (recipient_cache_find(tx->st, which, value, out)) {
+    if (store_idcache_recipient_find(&tx->st->idcache, which, value, out)) {
         *found_out = 1;
         goto done;
     }
@@ -142,7 +75,7 @@ enum pp_status store_sqlite_tx_recipient_find(struct store_sqlite_tx *tx, enum p
             status = pp_err_set(err, PP_INTERNAL, "storage error");
         } else {
             *found_out = 1;
-            recipient_cache_put(tx->st, out);
+            store_idcache_recipient_put(&tx->st->idcache, out);
         }
     } else if (rc != SQLITE_DONE) {
         status = store_q_fail(&q, "finding a recipient", err);
@@ -224,7 +157,7 @@ enum pp_status store_sqlite_tx_recipient_save(struct store_sqlite_tx *tx, struct
         status = pp_err_set(err, PP_NOT_FOUND, "recipient %lld not found", (long long)r->id);
     }
     if (status == PP_OK) {
-        recipient_cache_put(tx->st, r);
+        store_idcache_recipient_put(&tx->st->idcache, r);
     }
     store_q_reset(&q);
     return status;

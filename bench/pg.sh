@@ -22,7 +22,11 @@
 # Environment (set by scripts/bench.sh): BENCH_SECONDS, BENCH_CONNECTIONS,
 # BENCH_WRK_THREADS, BENCH_AUTH_CONNECTIONS, BENCH_DEEP_PAGES, BENCH_PORT
 # (the nodes use PORT+2..PORT+4), BENCH_DIR, BENCH_PG_PAYOUTS (100000),
-# BENCH_PG_RUNS ("create get list auth create2", the runs to make).
+# BENCH_PG_RUNS ("create get list auth create2", the runs to make),
+# BENCH_PG_STATEMENTS (0; 1 loads pg_stat_statements into the cluster and
+# writes, after each create run, what the database spent per statement to
+# TMP/statements-NAME.txt: calls, rows, total and mean time, and the lock
+# row's wait, which its statement's time includes).
 set -euo pipefail
 
 BIN=$1
@@ -66,6 +70,13 @@ want() { [[ " $RUNS " == *" $1 "* ]]; }
 
 log "starting a throwaway PostgreSQL cluster"
 URL=$("$ROOT/tests/pg/pg_cluster.sh" start "$PGDIR")
+STATEMENTS=${BENCH_PG_STATEMENTS:-0}
+if [ "$STATEMENTS" = 1 ]; then
+  printf '%s\n' "shared_preload_libraries = 'pg_stat_statements'" \
+    "pg_stat_statements.track_utility = off" >>"$(cat "$PGDIR/cluster")/data/postgresql.conf"
+  "$ROOT/tests/pg/pg_cluster.sh" restart "$PGDIR" >/dev/null
+  psql -X -q "$URL" -c "CREATE EXTENSION pg_stat_statements" >/dev/null
+fi
 SECRET=$TMP/pg-master.secret
 
 # node_start NAME PORT: a node on URL, on 127.0.0.1:PORT.
@@ -108,10 +119,21 @@ BENCH_TOKEN=$(post POST /api/authenticate "" "{\"apiKey\":\"$API_PASSWORD\"}" | 
 [ -n "$BENCH_TOKEN" ] && [ "$BENCH_TOKEN" != null ] || { log "no API key"; exit 1; }
 export BENCH_TOKEN BENCH_API_PASSWORD=$API_PASSWORD
 
+# statements NAME: what the database spent per statement since the last
+# call (BENCH_PG_STATEMENTS=1), to TMP/statements-NAME.txt.
+statements() {
+  [ "$STATEMENTS" = 1 ] || return 0
+  psql -X -q "$URL" -c "SELECT calls, rows, round(total_exec_time::numeric, 1) AS total_ms,
+      round(mean_exec_time::numeric, 3) AS mean_ms, left(regexp_replace(query, '\s+', ' ', 'g'), 110) AS query
+    FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 25" >"$TMP/statements-$1.txt" 2>&1 || true
+  psql -X -q "$URL" -c "SELECT pg_stat_statements_reset()" >/dev/null 2>&1 || true
+}
+
 # run NAME CONNECTIONS URL SCRIPT [ENV...]: one wrk run, its line to RESULTS.
 run() {
   local name=$1 conns=$2 url=$3 script=$4
   shift 4
+  statements "before-$name"
   log "wrk $name ($SECONDS_PER_RUN s, $conns connections)"
   env "$@" wrk -t"$WRK_THREADS" -c"$conns" -d"${SECONDS_PER_RUN}s" --timeout 10s \
     -s "$BENCH_DIR/$script" "$url" >"$TMP/wrk-$name.txt" 2>&1 || true
@@ -138,6 +160,7 @@ batches() {
 
 if want create; then
   run pg-create "$CONNS" "$BASE" create.lua
+  statements pg-create
   batches pg-batches "$NODE1_PORT"
 fi
 if want get; then
@@ -199,6 +222,7 @@ EOF
     sleep 0.1
   done
   run pg2-create "$CONNS" "http://127.0.0.1:$LB_PORT" create.lua
+  statements pg2-create
   batches pg2-batches "$NODE1_PORT" "$NODE2_PORT"
 fi
 for pid in $LB_PID $NODE_PIDS; do

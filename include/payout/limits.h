@@ -239,6 +239,11 @@
 ** socket's buffers (~200 KiB) or each side waits for the other. A full
 ** queue is read first (one round trip more). */
 #define PP_PG_PIPELINE_QUEUED_MAX 256u
+/* Rows the PostgreSQL writer gathers for one table's multi-row insert
+** (store/pg/bulk.c) before it sends them: a batch of 256 creates stays
+** one statement per table, and a long list is sent in pieces of at most
+** ~1 MiB of parameters. */
+#define PP_PG_BULK_ROWS_MAX 1024u
 /* Recipients one PostgreSQL batch remembers having checked against the
 ** database (store/pg/changes.c); beyond this a recipient is checked again
 ** (one more statement in the pipeline, no round trip). */

@@ -400,8 +400,8 @@ enum pp_status store_pg_tx_payout_insert(struct pg_tx *tx, struct pp_payout *p, 
     pg_param_i64_or_null(&q, p->created_by_user);
     int64_t id = store_pg_tx_id_next(tx, PG_IDS_PAYOUTS);
     pg_param_i64(&q, id);
-    enum pp_status status =
-        store_pg_tx_send(tx, PG_STMT_TX_PAYOUT_INSERT, &q, 1, &fail, "inserting a payout", err);
+    enum pp_status status = store_pg_tx_insert(tx, PG_BULK_PAYOUTS, PG_STMT_TX_PAYOUT_INSERT, &q,
+                                               &fail, "inserting a payout", err);
     if (fail == PG_FAIL_CONSTRAINT && strstr(tx->conn->constraint, "fkey") != NULL) {
         status = pp_err_set(err, PP_INVALID_PARAMS, "unknown project or recipient");
     } else if (fail == PG_FAIL_CONSTRAINT || fail == PG_FAIL_UNIQUE) {
@@ -598,8 +598,8 @@ enum pp_status store_pg_tx_audit_append(struct pg_tx *tx, const struct pp_audit 
     pg_param_text_or_null(&p, fit_text(a->subject ? a->subject : "", subject, sizeof subject));
     pg_param_text_or_null(&p, fit_text(a->detail ? a->detail : "", detail, sizeof detail));
     pg_param_i64(&p, store_pg_tx_id_next(tx, PG_IDS_AUDIT));
-    return store_pg_tx_send(tx, PG_STMT_AUDIT_INSERT, &p, 1, NULL, "appending to the audit log",
-                            err);
+    return store_pg_tx_insert(tx, PG_BULK_AUDIT, PG_STMT_AUDIT_INSERT, &p, NULL,
+                              "appending to the audit log", err);
 }
 
 enum pp_status store_pg_tx_idem_insert(struct pg_tx *tx, const char *scope, const char *key,
@@ -614,8 +614,8 @@ enum pp_status store_pg_tx_idem_insert(struct pg_tx *tx, const char *scope, cons
     pg_param_bytes(&p, fingerprint, STORE_IDEM_FINGERPRINT_BYTES);
     pg_param_i64(&p, created_ms);
     enum pg_fail fail = PG_FAIL_NONE;
-    enum pp_status status = store_pg_tx_send(tx, PG_STMT_IDEM_INSERT, &p, 1, &fail,
-                                             "recording an idempotency key", err);
+    enum pp_status status = store_pg_tx_insert(tx, PG_BULK_IDEM, PG_STMT_IDEM_INSERT, &p, &fail,
+                                               "recording an idempotency key", err);
     if (fail == PG_FAIL_UNIQUE) {
         status = pp_err_set(err, PP_CONFLICT,
                             "this Idempotency-Key was already used by another request");

@@ -26,10 +26,11 @@
 #define PG_SERVER_VERSION_MIN 150000
 
 static const struct store_pg_stmt_def *const stmt_tables[] = {
-    store_pg_stmts_db,     store_pg_stmts_records, store_pg_stmts_reads,   store_pg_stmts_reports,
-    store_pg_stmts_audit,  store_pg_stmts_check,   store_pg_stmts_changes, store_pg_stmts_funds,
-    store_pg_stmts_writer, store_pg_stmts_users,   store_pg_stmts_cluster,
-    store_pg_stmts_events, store_pg_stmts_webhooks, store_pg_stmts_deliveries,
+    store_pg_stmts_db,      store_pg_stmts_records,  store_pg_stmts_reads,
+    store_pg_stmts_reports, store_pg_stmts_audit,    store_pg_stmts_check,
+    store_pg_stmts_changes, store_pg_stmts_funds,    store_pg_stmts_writer,
+    store_pg_stmts_bulk,    store_pg_stmts_users,    store_pg_stmts_cluster,
+    store_pg_stmts_events,  store_pg_stmts_webhooks, store_pg_stmts_deliveries,
 };
 
 /* The name a fixed statement is prepared under. */

@@ -6,13 +6,15 @@
 ** describe; reading the events feed and single events; and the
 ** notifications of a payout.
 **
-** One statement appends an event and fans it out (a data-modifying WITH:
-** the event row, then one delivery per subscribed enabled endpoint), so a
-** change pays one round trip for its event. Numbering: an event's id is
-** the next after the largest and its sequence 1 + the largest of its
-** payout (or currency); both are safe because every batch holds the
-** writer's lock row (writer.c: the writers of all nodes take turns, one
-** batch at a time), which also commits event ids in increasing order, so
+** An event and its fan-out (one delivery per subscribed enabled endpoint)
+** are one row of the batch's multi-row insert into events (bulk.c, one
+** data-modifying WITH), and a due notification one row of its insert into
+** notifications, so a change waits for neither. Numbering: an event's id
+** is handed out by the writer (store_pg_tx_id_next: the next after the
+** largest) and its sequence is 1 + the largest of its payout (or
+** currency); both are safe because every batch holds the writer's lock
+** row (writer.c: the writers of all nodes take turns, one batch at a
+** time), which also commits event ids in increasing order, so
 ** a client paging the feed with `after` never misses one committed later
 ** under a smaller id. The payout's own row lock (taken by the change,
 ** store_pg_tx_payout_get) would serialise one payout's events on its own;
@@ -36,61 +38,21 @@
 ** then the event's from EVENT_FIRST_COLUMN. */
 #define PG_EVENT_COLUMNS                                                                           \
     PG_OUTBOX_PAYOUT_COLUMNS_P                                                                     \
-        ", e.id, e.type, e.created_ms, e.sequence, e.status, e.currency,"                          \
-        " e.amount_minor, e.reference, e.available, e.blocked,"                                    \
-        " e.paid_out_e18::numeric * 1000000000000000000 + e.paid_out, e.endpoint_id"
+    ", e.id, e.type, e.created_ms, e.sequence, e.status, e.currency,"                              \
+    " e.amount_minor, e.reference, e.available, e.blocked,"                                        \
+    " e.paid_out_e18::numeric * 1000000000000000000 + e.paid_out, e.endpoint_id"
 #define EVENT_FROM " FROM events e LEFT JOIN payouts p ON p.id = e.payout_id"
 #define EVENT_FIRST_COLUMN PG_OUTBOX_PAYOUT_COLUMN_COUNT
 
-/* The deliveries of event ev (a WITH named ev holding its id) to every
-** enabled endpoint subscribed to type $T (",<type>,"), payout $P. */
-#define EVENT_FANOUT(T, P, CREATED)                                                                \
-    ", fan AS (INSERT INTO webhook_deliveries (endpoint_id, event_id, payout_id, state,"           \
-    " attempts, next_ms, created_ms) SELECT w.id, ev.id, " P ", 1, 0, " PG_OUTBOX_NOW_MS           \
-    ", " CREATED " FROM webhook_endpoints w, ev WHERE w.enabled = 1 AND w.deleted_ms IS NULL"      \
-    " AND (w.events IS NULL OR strpos(w.events, " T ") > 0) RETURNING 1)"                          \
-    " SELECT ev.id, (SELECT count(*) FROM fan) FROM ev"
-
 const struct store_pg_stmt_def store_pg_stmts_events[] = {
-    /* $1 type, $2 payout, $3 currency, $4 created_ms, $5 status, $6 ",type,". */
-    {PG_STMT_EV_PAYOUT,
-     "WITH ev AS (INSERT INTO events (id, type, payout_id, currency, sequence, created_ms, status)"
-     " VALUES (" PG_NEXT_ID("events") ", $1::text, $2::bigint, $3::text,"
-                                      " (SELECT coalesce(max(sequence), 0) + 1 FROM events WHERE "
-                                      "payout_id = $2::bigint),"
-                                      " $4::bigint, $5::bigint) RETURNING id)" EVENT_FANOUT(
-                                          "$6::text", "$2::bigint", "$4::bigint"),
-     6},
-    /* $1 type, $2 currency, $3 created_ms, $4 amount, $5 reference, $6
-    ** available, $7 blocked, $8 paid_out (low 18 digits), $9 paid_out_e18,
-    ** $10 ",type,". */
-    {PG_STMT_EV_FUNDS,
-     "WITH ev AS (INSERT INTO events (id, type, currency, sequence, created_ms, amount_minor,"
-     " reference, available, blocked, paid_out, paid_out_e18) VALUES (" PG_NEXT_ID(
-         "events") ", $1::text, $2::text, (SELECT coalesce(max(sequence), 0) + 1 FROM events"
-                   " WHERE payout_id IS NULL AND currency = $2::text), $3::bigint, $4::bigint,"
-                   " $5::text, $6::bigint, $7::bigint, $8::bigint, $9::bigint) RETURNING "
-                   "id)" EVENT_FANOUT("$10::text", "NULL::bigint", "$3::bigint"),
-     10},
-    /* A webhook.test event of endpoint $1 at $2 and its one delivery. */
+    /* A webhook.test event $3 of endpoint $1 at $2 and its one delivery. */
     {PG_STMT_EV_TEST,
      "WITH ev AS (INSERT INTO events (id, type, sequence, created_ms, endpoint_id) VALUES"
-     " (" PG_NEXT_ID("events") ", 'webhook.test', 1, $2::bigint, $1::bigint) RETURNING id),"
-                               " d AS (INSERT INTO webhook_deliveries (endpoint_id, event_id, "
-                               "state, attempts, next_ms,"
-                               " created_ms) SELECT $1::bigint, ev.id, 1, 0, " PG_OUTBOX_NOW_MS
-                               ", $2::bigint FROM ev)"
-                               " SELECT id FROM ev",
-     2},
-    /* Payout $1's notification of kind $2 with status $3 at $4, when its
-    ** notification is on and its recipient has an e-mail; never twice. */
-    {PG_STMT_EV_NOTIFY,
-     "INSERT INTO notifications (payout_id, kind, channel, status, attempts, next_ms,"
-     " created_ms, at_ms) SELECT p.id, $2::bigint, 'email', $3::bigint, 0, " PG_OUTBOX_NOW_MS
-     ", $4::bigint, $4::bigint FROM payouts p JOIN recipients r ON r.id = p.recipient_id"
-     " WHERE p.id = $1::bigint AND p.notification = 1 AND r.email IS NOT NULL"
-     " ON CONFLICT (payout_id, kind) DO NOTHING",
-     4},
+     " ($3::bigint, 'webhook.test', 1, $2::bigint, $1::bigint) RETURNING id),"
+     " d AS (INSERT INTO webhook_deliveries (endpoint_id, event_id, state, attempts, next_ms,"
+     " created_ms) SELECT $1::bigint, ev.id, 1, 0, " PG_OUTBOX_NOW_MS ", $2::bigint FROM ev)"
+     " SELECT id FROM ev",
+     3},
     {PG_STMT_EV_PAGE,
      "SELECT " PG_EVENT_COLUMNS EVENT_FROM " WHERE e.id > $1::bigint AND e.type <> 'webhook.test'"
      " AND ($2::text IS NULL OR e.type = $2::text)"
@@ -106,68 +68,38 @@ const struct store_pg_stmt_def store_pg_stmts_events[] = {
     {PG_STMT_COUNT, NULL, 0},
 };
 
-/* ",<type>,", the needle of an endpoint's events text. */
-static void event_needle(enum pp_event_type type, char *out, size_t size)
-{
-    snprintf(out, size, ",%s,", pp_event_type_name(type));
-}
-
-/* Runs an append statement (its result: the event's id, the deliveries
-** queued) inside tx and marks the outbox when it queued any. */
-static enum pp_status event_append(struct pg_tx *tx, enum pg_stmt id, const struct pg_params *p,
-                                   struct pp_err *err)
-{
-    PGresult *res = NULL;
-    enum pp_status st = store_pg_tx_run(tx, id, p, &res, NULL, "appending an event", err);
-    if (st == PP_OK && PQntuples(res) != 1) {
-        pp_log(PP_LOG_ERROR, "store: appending an event returned no row");
-        st = pp_err_set(err, PP_INTERNAL, "storage error");
-    }
-    if (st == PP_OK) {
-        /* A WITH ... SELECT reports no changed rows; the event is one. */
-        tx->changes++;
-        store_pg_outbox_added(tx->st, pg_col_i64(res, 0, 1) > 0, 0);
-    }
-    PQclear(res);
-    return st;
-}
-
-/* The notification of kind for payout_id when it is due (see the SQL). */
+/* The notification of kind for payout_id when it is due (see bulk.c's
+** statement: its notification on, its recipient with an e-mail). */
 static enum pp_status event_notify(struct pg_tx *tx, int64_t payout_id, enum pp_notify_kind kind,
                                    int64_t now_ms, struct pp_err *err)
 {
-    int mail = tx->st->outbox_mail;
     struct pg_params p;
-    PGresult *res = NULL;
     pg_params_init(&p);
     pg_param_i64(&p, payout_id);
     pg_param_i64(&p, (int64_t)kind);
-    pg_param_i64(&p, mail ? PP_NOTIFY_PENDING : PP_NOTIFY_SKIPPED);
+    pg_param_i64(&p, tx->st->outbox_mail ? PP_NOTIFY_PENDING : PP_NOTIFY_SKIPPED);
     pg_param_i64(&p, now_ms);
-    enum pp_status st =
-        store_pg_tx_run(tx, PG_STMT_EV_NOTIFY, &p, &res, NULL, "recording a notification", err);
-    if (st == PP_OK && mail && strtoll(PQcmdTuples(res), NULL, 10) > 0) {
-        store_pg_outbox_added(tx->st, 0, 1);
-    }
-    PQclear(res);
-    return st;
+    return store_pg_tx_insert(tx, PG_BULK_NOTIFICATIONS, PG_STMT_COUNT, &p, NULL,
+                              "recording a notification", err);
 }
 
 enum pp_status store_pg_event_payout(struct pg_tx *tx, enum pp_event_type type,
                                      const struct pp_payout *p, int64_t now_ms, struct pp_err *err)
 {
     PP_ASSERT(pp_event_type_is_payout(type) && p != NULL && p->id > 0);
-    char needle[40];
-    event_needle(type, needle, sizeof needle);
     struct pg_params q;
     pg_params_init(&q);
+    pg_param_i64(&q, store_pg_tx_id_next(tx, PG_IDS_EVENTS));
     pg_param_text(&q, pp_event_type_name(type));
     pg_param_i64(&q, p->id);
     pg_param_text(&q, p->currency);
     pg_param_i64(&q, now_ms);
     pg_param_i64(&q, (int64_t)p->status);
-    pg_param_text(&q, needle);
-    enum pp_status st = event_append(tx, PG_STMT_EV_PAYOUT, &q, err);
+    for (int i = 0; i < 6; i++) {
+        pg_param_null(&q); /* a funds event's columns */
+    }
+    enum pp_status st =
+        store_pg_tx_insert(tx, PG_BULK_EVENTS, PG_STMT_COUNT, &q, NULL, "appending an event", err);
     /* p->notification off: nothing is ever due (the statement would find
     ** that too; this saves it on the create path). */
     if (st == PP_OK && p->notification && p->status == PP_PAYOUT_READY &&
@@ -187,21 +119,22 @@ enum pp_status store_pg_event_funds(struct pg_tx *tx, enum pp_event_type type, c
     static const __int128 e18 = (__int128)1000000000000000000LL;
     PP_ASSERT(type == PP_EVENT_FUNDS_DEPOSITED || type == PP_EVENT_FUNDS_WITHDRAWN);
     PP_ASSERT(after != NULL && amount_minor > 0 && after->paid_out >= 0);
-    char needle[40];
-    event_needle(type, needle, sizeof needle);
     struct pg_params q;
     pg_params_init(&q);
+    pg_param_i64(&q, store_pg_tx_id_next(tx, PG_IDS_EVENTS));
     pg_param_text(&q, pp_event_type_name(type));
+    pg_param_null(&q); /* no payout */
     pg_param_text(&q, currency);
     pg_param_i64(&q, now_ms);
+    pg_param_null(&q); /* no status */
     pg_param_i64(&q, amount_minor);
     pg_param_text_or_null(&q, reference);
     pg_param_i64(&q, after->available);
     pg_param_i64(&q, after->blocked);
     pg_param_i64(&q, (int64_t)(after->paid_out % e18));
     pg_param_i64(&q, (int64_t)(after->paid_out / e18));
-    pg_param_text(&q, needle);
-    return event_append(tx, PG_STMT_EV_FUNDS, &q, err);
+    return store_pg_tx_insert(tx, PG_BULK_EVENTS, PG_STMT_COUNT, &q, NULL, "appending an event",
+                              err);
 }
 
 /* --- Reading events ------------------------------------------------------- */

@@ -294,8 +294,8 @@ static enum pp_status ledger_append(struct pg_tx *tx, const struct pp_movement *
     pg_param_text_or_null(&p, m->reference);
     pg_param_i64_or_null(&p, m->admin_id > 0 ? m->admin_id : 0);
     pg_param_i64(&p, store_pg_tx_id_next(tx, PG_IDS_LEDGER));
-    enum pp_status status =
-        store_pg_tx_send(tx, PG_STMT_LEDGER_INSERT, &p, 1, &fail, "appending to the ledger", err);
+    enum pp_status status = store_pg_tx_insert(tx, PG_BULK_LEDGER, PG_STMT_LEDGER_INSERT, &p, &fail,
+                                               "appending to the ledger", err);
     if (fail == PG_FAIL_CONSTRAINT && strstr(tx->conn->constraint, "payout") != NULL) {
         status =
             pp_err_set(err, PP_INVALID_PARAMS, "payout %lld not found", (long long)m->payout_id);

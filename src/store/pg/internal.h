@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "payout/base/buf.h"
 #include "payout/limits.h"
 #include "payout/store/audit.h"
 #include "payout/store/cluster.h"
@@ -96,6 +97,13 @@ enum pg_stmt {
     /* writer.c */
     PG_STMT_WRITE_LOCK,
     PG_STMT_WRITE_IDS,
+    /* bulk.c: one multi-row insert per table and batch */
+    PG_STMT_BULK_PAYOUTS,
+    PG_STMT_BULK_LEDGER,
+    PG_STMT_BULK_EVENTS,
+    PG_STMT_BULK_NOTIFICATIONS,
+    PG_STMT_BULK_AUDIT,
+    PG_STMT_BULK_IDEM,
     /* users.c: users and sessions */
     PG_STMT_USER_GET,
     PG_STMT_USER_GET_FOR_UPDATE,
@@ -122,10 +130,7 @@ enum pg_stmt {
     PG_STMT_LEASE_TAKE,
     PG_STMT_LEASE_RELEASE,
     /* events.c: the outbox's appends, the feed, notifications of a payout */
-    PG_STMT_EV_PAYOUT,
-    PG_STMT_EV_FUNDS,
     PG_STMT_EV_TEST,
-    PG_STMT_EV_NOTIFY,
     PG_STMT_EV_PAGE,
     PG_STMT_EV_GET,
     PG_STMT_NOTIFY_OF_PAYOUT,
@@ -172,6 +177,7 @@ extern const struct store_pg_stmt_def store_pg_stmts_check[];
 extern const struct store_pg_stmt_def store_pg_stmts_changes[];
 extern const struct store_pg_stmt_def store_pg_stmts_funds[];
 extern const struct store_pg_stmt_def store_pg_stmts_writer[];
+extern const struct store_pg_stmt_def store_pg_stmts_bulk[];
 extern const struct store_pg_stmt_def store_pg_stmts_users[];
 extern const struct store_pg_stmt_def store_pg_stmts_cluster[];
 extern const struct store_pg_stmt_def store_pg_stmts_events[];
@@ -194,7 +200,32 @@ enum pg_ids {
     PG_IDS_AUDIT,
     PG_IDS_RECIPIENTS,
     PG_IDS_PROJECTS,
+    PG_IDS_EVENTS,
     PG_IDS_COUNT
+};
+
+/* The tables the fast run inserts into with one statement per batch
+** (bulk.c), in the order their statements are sent: a table's rows may
+** refer to rows of a table before it (a ledger row, an event or a
+** notification to its payout). */
+enum pg_bulk {
+    PG_BULK_PAYOUTS,
+    PG_BULK_LEDGER,
+    PG_BULK_EVENTS,
+    PG_BULK_NOTIFICATIONS,
+    PG_BULK_AUDIT,
+    PG_BULK_IDEM,
+    PG_BULK_COUNT
+};
+
+/* The most columns a multi-row insert has (payouts). */
+#define PG_BULK_COLUMNS_MAX 16
+
+/* The rows one table's multi-row insert holds so far: each column as the
+** text of an array literal being built ("{v1,v2"; closed when sent). */
+struct pg_bulk_rows {
+    size_t rows;
+    struct pp_buf cols[PG_BULK_COLUMNS_MAX];
 };
 
 /* One libpq connection. Used by one thread at a time (the writer, or who
@@ -242,6 +273,10 @@ struct store_pg {
     int idcache_warm;
     int idcache_complete;
     uint64_t batch_no; /* the batch running (recipients checked in it) */
+    /* The rows the fast run's batch will insert with one statement per
+    ** table (bulk.c; writer thread only; the memory is kept between
+    ** batches and freed when the writer stops). */
+    struct pg_bulk_rows bulk[PG_BULK_COUNT];
     /* The writer's profile, logged when it stops (writer.c). */
     struct pg_writer_profile {
         uint64_t batches, requests, round_trips, careful, lock_ns, commit_ns, total_ns;
@@ -366,6 +401,8 @@ struct pg_queued {
     const char *what;
     size_t req;            /* the request of the batch that sent it */
     int64_t rows_expected; /* -1: any */
+    int bulk;              /* 1 + the enum pg_bulk of a multi-row insert, else 0 */
+    size_t bulk_rows;      /* its rows */
 };
 
 /* A balance the batch holds in memory (funds.c): read and locked at its
@@ -447,6 +484,38 @@ enum pp_status store_pg_tx_send(struct pg_tx *tx, enum pg_stmt id, const struct 
 /* The id of the next new row of `table` in this batch (consecutive; a
 ** request that fails gives its ids back). */
 int64_t store_pg_tx_id_next(struct pg_tx *tx, enum pg_ids table);
+/* Queues statement id with p in the fast run's pipeline (as
+** store_pg_tx_send; bulk is 1 + the enum pg_bulk of a multi-row insert of
+** bulk_rows rows, whose answer store_pg_bulk_took reads, else 0). PP_OK,
+** or the failure that broke the batch. */
+enum pp_status store_pg_tx_queue(struct pg_tx *tx, enum pg_stmt id, const struct pg_params *p,
+                                 int64_t rows_expected, int bulk, size_t bulk_rows,
+                                 const char *what);
+
+/* --- Multi-row inserts (bulk.c) ------------------------------------------- */
+
+/* Inserts one row into table t inside tx. p holds the row's values in the
+** order of the single-row statement `single` (bulk.c's statements take
+** their arrays in that order). In the fast run the row joins the batch's
+** multi-row insert into t (sent at the next sync, or sooner when
+** PP_PG_BULK_ROWS_MAX rows wait: a failure voids the fast run as a queued
+** statement's does); in the careful run `single` runs at once as
+** store_pg_tx_send (rows_expected 1), or, with single PG_STMT_COUNT, the
+** multi-row insert runs with this one row. fail_out as store_pg_tx_send. */
+enum pp_status store_pg_tx_insert(struct pg_tx *tx, enum pg_bulk t, enum pg_stmt single,
+                                  const struct pg_params *p, enum pg_fail *fail_out,
+                                  const char *what, struct pp_err *err);
+/* Queues every table's waiting rows, one statement per table in the order
+** of enum pg_bulk (writer.c: before a statement whose answer is needed and
+** before COMMIT). */
+void store_pg_tx_bulk_flush(struct pg_tx *tx);
+/* Reads the answer of a multi-row insert into t of `rows` rows (its
+** outbox wake-ups); -1 when the answer is not what it should be. */
+int store_pg_bulk_took(struct pg_tx *tx, enum pg_bulk t, size_t rows, const PGresult *res);
+/* Drops every waiting row (a new batch); _free also frees the memory. */
+void store_pg_bulk_reset(struct store_pg *st);
+void store_pg_bulk_free(struct store_pg *st);
+
 /* Fills the writer's empty cache with the newest projects and recipients
 ** (changes.c; the fast run's first batch after the cache emptied). */
 enum pp_status store_pg_tx_cache_warm(struct pg_tx *tx, struct pp_err *err);

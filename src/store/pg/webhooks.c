@@ -349,6 +349,7 @@ static enum pp_status test_run(struct pg_tx *tx, void *arg, struct pp_err *err)
         pg_params_init(&p);
         pg_param_i64(&p, op->id);
         pg_param_i64(&p, op->w->now_ms);
+        pg_param_i64(&p, store_pg_tx_id_next(tx, PG_IDS_EVENTS));
         st = store_pg_tx_run(tx, PG_STMT_EV_TEST, &p, &res, NULL, "queueing a test event", err);
     }
     if (st == PP_OK) {

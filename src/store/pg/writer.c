@@ -69,7 +69,7 @@ const struct store_pg_stmt_def store_pg_stmts_writer[] = {
     {PG_STMT_WRITE_IDS,
      "SELECT (SELECT COALESCE(max(id), 0) FROM payouts), (SELECT COALESCE(max(id), 0) FROM ledger),"
      " (SELECT COALESCE(max(id), 0) FROM audit), (SELECT COALESCE(max(id), 0) FROM recipients),"
-     " (SELECT COALESCE(max(id), 0) FROM projects)",
+     " (SELECT COALESCE(max(id), 0) FROM projects), (SELECT COALESCE(max(id), 0) FROM events)",
      0},
     {PG_STMT_COUNT, NULL, 0},
 };
@@ -135,6 +135,9 @@ static void pipe_check(struct pg_tx *tx, const struct pg_queued *q, PGresult *re
         tx->queue_failed = 1;
     } else if (q->rows_expected >= 0 && result_rows(res) != q->rows_expected) {
         tx->queue_failed = 1;
+    } else if (q->bulk > 0 &&
+               store_pg_bulk_took(tx, (enum pg_bulk)(q->bulk - 1), q->bulk_rows, res) != 0) {
+        tx->queue_failed = 1;
     }
     PQclear(res);
 }
@@ -185,9 +188,11 @@ static void pipe_sync(struct pg_tx *tx, PGresult **last_out)
 }
 
 /* Queues a statement (fixed id, or sql with id PG_STMT_COUNT) in tx's
-** pipeline; a full queue is read first. 0, or -1 when tx broke. */
-static int pipe_send(struct pg_tx *tx, enum pg_stmt id, const char *sql, const struct pg_params *p,
-                     int64_t rows_expected, const char *what)
+** pipeline; a full queue is read first. bulk and bulk_rows: see
+** store_pg_tx_queue. 0, or -1 when tx broke. */
+static int pipe_send_bulk(struct pg_tx *tx, enum pg_stmt id, const char *sql,
+                          const struct pg_params *p, int64_t rows_expected, int bulk,
+                          size_t bulk_rows, const char *what)
 {
     PP_ASSERT(tx->pipelined);
     if (tx->queued == PP_PG_PIPELINE_QUEUED_MAX) {
@@ -201,9 +206,30 @@ static int pipe_send(struct pg_tx *tx, enum pg_stmt id, const char *sql, const s
         writer_broken(tx, PP_UNAVAILABLE);
         return -1;
     }
-    tx->queue[tx->queued++] =
-        (struct pg_queued){.id = id, .what = what, .req = tx->req, .rows_expected = rows_expected};
+    tx->queue[tx->queued++] = (struct pg_queued){.id = id,
+                                                 .what = what,
+                                                 .req = tx->req,
+                                                 .rows_expected = rows_expected,
+                                                 .bulk = bulk,
+                                                 .bulk_rows = bulk_rows};
     return 0;
+}
+
+static int pipe_send(struct pg_tx *tx, enum pg_stmt id, const char *sql, const struct pg_params *p,
+                     int64_t rows_expected, const char *what)
+{
+    return pipe_send_bulk(tx, id, sql, p, rows_expected, 0, 0, what);
+}
+
+enum pp_status store_pg_tx_queue(struct pg_tx *tx, enum pg_stmt id, const struct pg_params *p,
+                                 int64_t rows_expected, int bulk, size_t bulk_rows,
+                                 const char *what)
+{
+    PP_ASSERT(tx->pipelined && bulk >= 0 && bulk <= PG_BULK_COUNT);
+    if (pipe_send_bulk(tx, id, NULL, p, rows_expected, bulk, bulk_rows, what) != 0) {
+        return tx->broken_status;
+    }
+    return PP_OK;
 }
 
 /* Records what a finished statement of the running request did. */
@@ -237,7 +263,10 @@ static enum pp_status tx_run_pipelined(struct pg_tx *tx, enum pg_stmt id, const 
 {
     *res = NULL;
     *fail = PG_FAIL_OTHER;
-    if (pipe_send(tx, id, NULL, p, -1, what) == 0) {
+    /* The rows gathered for multi-row inserts go first: this statement
+    ** may read them. */
+    store_pg_tx_bulk_flush(tx);
+    if (!tx->broken && pipe_send(tx, id, NULL, p, -1, what) == 0) {
         pipe_sync(tx, res);
     }
     if (tx->broken) {
@@ -560,6 +589,9 @@ static void writer_flush(struct pg_tx *tx)
     tx->failed = 0;
     tx->req = SIZE_MAX;
     enum pp_status status = store_pg_tx_balances_flush(tx, &scratch);
+    if (status == PP_OK && tx->pipelined) {
+        store_pg_tx_bulk_flush(tx);
+    }
     if (status != PP_OK) {
         writer_broken(tx, status == PP_UNAVAILABLE ? PP_UNAVAILABLE : PP_INTERNAL);
     } else if (tx->pipelined) {
@@ -615,6 +647,7 @@ static enum batch_end writer_run(struct store_pg *st, struct pg_req **batch, siz
         return BATCH_FAILED;
     }
     st->batch_no++;
+    store_pg_bulk_reset(st);
     if (!careful && PQenterPipelineMode(st->writer.pg) == 1) {
         tx.pipelined = 1;
     }
@@ -760,6 +793,7 @@ void store_pg_writer_stop(struct store_pg *st)
     }
     store_idcache_clear(&st->idcache);
     st->idcache_warm = 0;
+    store_pg_bulk_free(st);
 }
 
 enum pp_status store_pg_write(struct store_pg *st, store_pg_write_fn fn, void *arg,

@@ -11,8 +11,10 @@
 ** there, plus its place among the statement's rows of the same payout or
 ** currency).
 **
-** When the rows go: before any statement whose answer is needed (that
-** statement may read them), before COMMIT, and when PP_PG_BULK_ROWS_MAX
+** When the rows go: before any statement whose answer is needed, unless
+** it only reads tables the rows neither fill nor read (a recipient, a
+** project or a balance looked up; store_pg_bulk_before), before COMMIT, and when
+*PP_PG_BULK_ROWS_MAX
 ** rows of one table wait; always every table, in the order of enum
 ** pg_bulk, so a row never precedes the row it refers to. A statement
 ** queued alone (a recipient or a project, a status change) may go before
@@ -188,6 +190,25 @@ static void bulk_rows_reset(struct pg_bulk_rows *rows)
         pp_buf_reset(&rows->cols[i]);
     }
     rows->rows = 0;
+}
+
+int store_pg_bulk_before(enum pg_stmt id)
+{
+    switch (id) {
+    /* The batch's start, and the reads a create makes before its rows
+    ** (recipients, projects and balances are never gathered; a recipient
+    ** read locks its row, which changes nothing a gathered row reads). */
+    case PG_STMT_WRITE_LOCK:
+    case PG_STMT_WRITE_IDS:
+    case PG_STMT_RECIPIENT_BY_USER_NAME:
+    case PG_STMT_RECIPIENT_BY_PHONE_NUMBER:
+    case PG_STMT_RECIPIENT_BY_REFERENCE_ID:
+    case PG_STMT_PROJECT_FIND:
+    case PG_STMT_BALANCE_LOCK:
+        return 0;
+    default:
+        return 1;
+    }
 }
 
 void store_pg_tx_bulk_flush(struct pg_tx *tx)

@@ -452,6 +452,10 @@ struct pg_tx {
     /* Recipients taken from the writer's cache and checked in this batch
     ** (an open-addressing set of ids, 0 = empty; changes.c). */
     int64_t recipients_checked[PP_PG_RECIPIENT_CHECKS_MAX];
+    /* 1 + the request whose recipient the database said is new (its
+    ** identifier recipient_new_which was not found), else 0 (changes.c). */
+    size_t recipient_new_req;
+    enum pp_ident recipient_new_which;
     /* Round trips to the server in this batch (the writer's profile). */
     uint64_t round_trips;
 };
@@ -509,6 +513,10 @@ enum pp_status store_pg_tx_insert(struct pg_tx *tx, enum pg_bulk t, enum pg_stmt
 ** of enum pg_bulk (writer.c: before a statement whose answer is needed and
 ** before COMMIT). */
 void store_pg_tx_bulk_flush(struct pg_tx *tx);
+/* 1 when the rows waiting for multi-row inserts must be sent before
+** statement id runs (it may read them, or change what they read): every
+** statement but the reads of tables those rows neither fill nor read. */
+int store_pg_bulk_before(enum pg_stmt id);
 /* Reads the answer of a multi-row insert into t of `rows` rows (its
 ** outbox wake-ups); -1 when the answer is not what it should be. */
 int store_pg_bulk_took(struct pg_tx *tx, enum pg_bulk t, size_t rows, const PGresult *res);

@@ -263,9 +263,11 @@ static enum pp_status tx_run_pipelined(struct pg_tx *tx, enum pg_stmt id, const 
 {
     *res = NULL;
     *fail = PG_FAIL_OTHER;
-    /* The rows gathered for multi-row inserts go first: this statement
-    ** may read them. */
-    store_pg_tx_bulk_flush(tx);
+    /* The rows gathered for multi-row inserts go first when this statement
+    ** may read them or what they read. */
+    if (store_pg_bulk_before(id)) {
+        store_pg_tx_bulk_flush(tx);
+    }
     if (!tx->broken && pipe_send(tx, id, NULL, p, -1, what) == 0) {
         pipe_sync(tx, res);
     }

@@ -78,9 +78,23 @@ def test_delivery_signed_and_ordered(tmp):
             srv.call("GET", path, token=srv.key)["deliveries"], "three recorded attempts")
         check([d["httpStatus"] for d in delivered] == [200, 200, 200], "attempts: %r" % delivered)
         check([d["eventId"] for d in delivered] == [e["id"] for e in feed][::-1], "newest first")
+        check(thread_nice(srv.proc.pid, "pp-deliver") == thread_nice(srv.proc.pid, None) + 10,
+              "the delivery thread runs 10 nicer than the request threads (PP_OUTBOX_NICE)")
     finally:
         srv.close()
         rec.close()
+
+
+def thread_nice(pid, name):
+    """The niceness of the server's thread called name (None: the main thread)."""
+    for tid in sorted(os.listdir("/proc/%d/task" % pid), key=int):
+        with open("/proc/%d/task/%s/stat" % (pid, tid)) as f:
+            stat = f.read()
+        comm = stat[stat.index("(") + 1:stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2:].split()
+        if (name is None and int(tid) == pid) or comm == name:
+            return int(fields[16])  # field 19 of proc(5): nice
+    raise Failure("no thread %r in process %d" % (name, pid))
 
 
 def test_feed_filters_and_paging(tmp):

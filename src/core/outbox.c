@@ -566,6 +566,11 @@ enum pp_status core_outbox_start(struct core_app *app, const struct core_outbox_
     return st;
 }
 
+int core_outbox_mail_on(const struct core_app *app)
+{
+    return app->outbox != NULL && app->outbox->smtp_url[0] != '\0';
+}
+
 void core_outbox_stop(struct core_app *app)
 {
     struct core_outbox *ob = app->outbox;

@@ -393,7 +393,10 @@ def test_mail_ready_received_once(tmp):
         srv.deposit()
         p = srv.create("m1", email="ann@example.org", notification=True,
                        description="Bonus\r\nBcc: evil@example.net")
-        srv.create("m2", email="bob@example.org", notification=False)
+        q = srv.create("m2", email="bob@example.org", notification=False)
+        check([(n["kind"], n["status"]) for n in p["notifications"]] == [("ready", "pending")],
+              "the create answer shows the ready e-mail as recorded: %r" % p["notifications"])
+        check(q["notifications"] == [], "no e-mail without notification")
         wait_until(lambda: len(sink.messages()) == 1, "the ready e-mail")
         srv.call("POST", "/api/payment/receive", {"id": p["id"], "reference": "r"}, srv.key)
         wait_until(lambda: len(sink.messages()) == 2, "the received e-mail")

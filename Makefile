@@ -114,9 +114,12 @@ fuzz:
 
 # Benchmark against the machine's own ceiling (docs/performance.md) and the
 # memory soak; neither is part of `make test`. SOAK_SECONDS=600 by default.
-.PHONY: bench soak
+.PHONY: bench soak profile
 bench: deps
 	@scripts/bench.sh
+# Where a create's time goes: perf over the create run (bench/profile.sh).
+profile: deps
+	@bench/profile.sh
 
 soak: deps
 	@scripts/soak.sh

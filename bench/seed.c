@@ -194,7 +194,7 @@ static void *writer_loop(void *arg)
         snprintf(req.recipient.user_name, sizeof req.recipient.user_name, "seed-user-%" PRId64, k);
         snprintf(req.recipient.phone_number, sizeof req.recipient.phone_number, "+4470%08" PRId64,
                  k);
-        if (core_payout_create(w->app, &req, &actor, &p, &err) == PP_OK) {
+        if (core_payout_create(w->app, &req, &actor, &p, NULL, &err) == PP_OK) {
             atomic_fetch_add(&w->done, 1);
         } else {
             atomic_fetch_add(&w->failed, 1);

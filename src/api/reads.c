@@ -88,17 +88,15 @@ static void write_text_or_null(struct jw *w, const char *key, const char *text)
 
 /* A payout page being written. The rows arrive while the page's reader is
 ** held, so a row with `notification` on is written with an empty
-** "notifications" array and its place noted; once the page is read, its
-** notifications are read (one read each, none for the rows with it off)
-** and spliced into those places. */
+** "notifications" array and its place noted; once the page is read, the
+** notifications of all those rows are read at once and spliced into
+** those places. */
 struct payouts_page {
     struct jw *w;
     size_t cap; /* the page size */
     size_t count;
-    struct payout_later {
-        size_t at; /* offset in the body right after the row's "notifications":[ */
-        int64_t id;
-    } * later; /* cap of them, in body order */
+    size_t *at;  /* cap of them: offsets in the body right after a row's "notifications":[ */
+    int64_t *id; /* cap of them: those rows' payout ids, in body order */
 };
 
 static void row_payout(void *ctx, const struct pp_payout *p)
@@ -110,43 +108,65 @@ static void row_payout(void *ctx, const struct pp_payout *p)
         return;
     }
     PP_ASSERT(page->count < page->cap);
-    page->later[page->count].at = api_payout_placeholder_write(page->w, p);
-    page->later[page->count].id = p->id;
+    page->at[page->count] = api_payout_placeholder_write(page->w, p);
+    page->id[page->count] = p->id;
     page->count++;
 }
 
-/* Reads the notifications of the page's noted rows and splices them into
-** body. On a storage failure body is left as it was and err says why. */
-static enum pp_status page_notes_fill(struct core_app *app, const struct payouts_page *page,
-                                      struct pp_buf *body, struct pp_err *err)
+/* The first of notes[0..count) (ordered by payout id) of payout id or
+** after it. The page's rows come in the list's order, not by id. */
+static size_t notes_lower_bound(const struct pp_notification *notes, size_t count, int64_t id)
 {
-    struct pp_payout *key = NULL;
+    size_t lo = 0;
+    size_t hi = count;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (notes[mid].payout_id < id) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    return lo;
+}
+
+/* Reads the notifications of the page's noted rows (one read) and splices
+** them into body. On a storage failure body is left as it was and err
+** says why. */
+static enum pp_status page_notes_fill(struct core_app *app, struct pp_arena *arena,
+                                      const struct payouts_page *page, struct pp_buf *body,
+                                      struct pp_err *err)
+{
+    struct pp_notification *notes = NULL;
+    size_t notes_count = 0;
     struct pp_buf out;
     size_t from = 0;
-    enum pp_status st = PP_OK;
     if (page->count == 0) {
         return PP_OK;
     }
-    key = pp_check_alloc(calloc(1, sizeof *key));
-    key->notification = 1;
+    notes = pp_arena_calloc(arena, page->count * CORE_PAYOUT_NOTIFICATIONS_MAX, sizeof *notes);
+    enum pp_status st =
+        core_payouts_notifications(app, page->id, page->count, notes, &notes_count, err);
+    if (st != PP_OK) {
+        return st;
+    }
     pp_buf_init(&out);
-    for (size_t i = 0; i < page->count && st == PP_OK; i++) {
-        struct api_payout_notes notes;
-        key->id = page->later[i].id;
-        st = api_payout_notes_read(app, key, &notes, err);
-        pp_buf_append(&out, body->data + from, page->later[i].at - from);
-        api_payout_notes_items_write(&out, &notes);
-        from = page->later[i].at;
+    for (size_t i = 0; i < page->count; i++) {
+        struct api_payout_notes row = {1, 0, {{0}}};
+        size_t k = notes_lower_bound(notes, notes_count, page->id[i]);
+        for (; k < notes_count && notes[k].payout_id == page->id[i] &&
+               row.count < CORE_PAYOUT_NOTIFICATIONS_MAX;
+             k++) {
+            row.items[row.count++] = notes[k];
+        }
+        pp_buf_append(&out, body->data + from, page->at[i] - from);
+        api_payout_notes_items_write(&out, &row);
+        from = page->at[i];
     }
-    if (st == PP_OK) {
-        pp_buf_append(&out, body->data + from, body->len - from);
-        pp_buf_free(body);
-        *body = out;
-    } else {
-        pp_buf_free(&out);
-    }
-    free(key);
-    return st;
+    pp_buf_append(&out, body->data + from, body->len - from);
+    pp_buf_free(body);
+    *body = out;
+    return PP_OK;
 }
 
 void api_payments_list(struct core_app *app, struct api_request *req, struct api_response *resp)
@@ -158,8 +178,9 @@ void api_payments_list(struct core_app *app, struct api_request *req, struct api
     if (!api_list_query_read(app, req, CORE_LIST_PAYOUTS, &q, resp)) {
         return;
     }
-    struct payouts_page page = {&w, (size_t)q.size, 0, NULL};
-    page.later = pp_arena_calloc(req->arena, page.cap, sizeof *page.later);
+    struct payouts_page page = {&w, (size_t)q.size, 0, NULL, NULL};
+    page.at = pp_arena_calloc(req->arena, page.cap, sizeof *page.at);
+    page.id = pp_arena_calloc(req->arena, page.cap, sizeof *page.id);
     jw_init(&w, &resp->body);
     jw_object_begin(&w);
     jw_key(&w, "payments");
@@ -171,7 +192,7 @@ void api_payments_list(struct core_app *app, struct api_request *req, struct api
     jw_array_end(&w);
     write_page_tail(&w, &q, &res);
     jw_object_end(&w);
-    if (page_notes_fill(app, &page, &resp->body, &err) != PP_OK) {
+    if (page_notes_fill(app, req->arena, &page, &resp->body, &err) != PP_OK) {
         api_err_respond(resp, &err);
     }
 }

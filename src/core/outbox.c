@@ -25,7 +25,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -349,9 +351,24 @@ static void deliveries_collect(struct core_outbox *ob, int wait_ms)
     results_record(ob, results, m);
 }
 
+/* Names the calling thread name (ps, top and /proc show it) and lowers
+** its priority by PP_OUTBOX_NICE (see limits.h); only this thread: on
+** Linux a thread id is a target of setpriority(2). */
+static void outbox_thread_nice(const char *name)
+{
+    pid_t tid = (pid_t)syscall(SYS_gettid);
+    pthread_setname_np(pthread_self(), name);
+    errno = 0;
+    int now = getpriority(PRIO_PROCESS, (id_t)tid);
+    if (errno != 0 || setpriority(PRIO_PROCESS, (id_t)tid, now + PP_OUTBOX_NICE) != 0) {
+        pp_log(PP_LOG_WARN, "%s thread: cannot lower its priority: %s", name, strerror(errno));
+    }
+}
+
 static void *deliver_main(void *arg)
 {
     struct core_outbox *ob = arg;
+    outbox_thread_nice("pp-deliver");
     while (!atomic_load(&ob->stopping)) {
         int64_t next_ms = INT64_MAX;
         deliveries_start(ob, &next_ms);
@@ -444,6 +461,7 @@ static int64_t notify_pass(struct core_outbox *ob)
 static void *mail_main(void *arg)
 {
     struct core_outbox *ob = arg;
+    outbox_thread_nice("pp-mail");
     while (!atomic_load(&ob->stopping)) {
         int64_t next_ms = notify_pass(ob);
         int64_t wait = next_ms == INT64_MAX ? PP_WEBHOOK_POLL_MS : next_ms - core_now_ms();
@@ -546,6 +564,11 @@ enum pp_status core_outbox_start(struct core_app *app, const struct core_outbox_
         core_outbox_stop(app);
     }
     return st;
+}
+
+int core_outbox_mail_on(const struct core_app *app)
+{
+    return app->outbox != NULL && app->outbox->smtp_url[0] != '\0';
 }
 
 void core_outbox_stop(struct core_app *app)

@@ -13,6 +13,7 @@
 #include "internal.h"
 #include "payout/core/auth_policy.h"
 #include "payout/core/dates.h"
+#include "payout/core/outbox.h"
 #include "payout/core/recipients.h"
 #include "payout/sec/secrets.h"
 #include "write.h"
@@ -78,7 +79,7 @@ void core_payout_new_fill(const struct core_payout_request *req, enum pp_payout_
 
 enum pp_status core_payout_create(struct core_app *app, const struct core_payout_request *req,
                                   const struct pp_actor *actor, struct pp_payout *out,
-                                  struct pp_err *err)
+                                  struct pp_notification *ready_out, struct pp_err *err)
 {
     enum pp_status st = core_payout_validate(req, err);
     if (st != PP_OK) {
@@ -104,6 +105,16 @@ enum pp_status core_payout_create(struct core_app *app, const struct core_payout
     core_write_end(&cw, st);
     if (st == PP_OK) {
         *out = row.payout;
+    }
+    if (ready_out != NULL) {
+        memset(ready_out, 0, sizeof *ready_out);
+    }
+    if (st == PP_OK && ready_out != NULL && row.ready_notice) {
+        /* As the store's outbox records it: see core_outbox_mail_on. */
+        ready_out->payout_id = row.payout.id;
+        ready_out->kind = PP_NOTIFY_READY;
+        ready_out->status = core_outbox_mail_on(app) ? PP_NOTIFY_PENDING : PP_NOTIFY_SKIPPED;
+        ready_out->at_ms = row.payout.created_ms;
     }
     return st;
 }

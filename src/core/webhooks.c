@@ -216,6 +216,14 @@ enum pp_status core_payout_notifications(struct core_app *app, const struct pp_p
     if (!p->notification) {
         return PP_OK;
     }
-    return store_notifications_of_payout(app->store, p->id, out, CORE_PAYOUT_NOTIFICATIONS_MAX,
-                                         count_out, err);
+    return store_notifications_of_payouts(app->store, &p->id, 1, out, CORE_PAYOUT_NOTIFICATIONS_MAX,
+                                          count_out, err);
+}
+
+enum pp_status core_payouts_notifications(struct core_app *app, const int64_t *ids, size_t count,
+                                          struct pp_notification *out, size_t *count_out,
+                                          struct pp_err *err)
+{
+    return store_notifications_of_payouts(app->store, ids, count, out,
+                                          count * CORE_PAYOUT_NOTIFICATIONS_MAX, count_out, err);
 }

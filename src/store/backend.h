@@ -175,9 +175,9 @@ struct store_backend_ops {
     enum pp_status (*webhook_results_record)(void *backend, const struct store_write_ctx *w,
                                              const struct pp_webhook_result *results, size_t count,
                                              struct pp_err *err);
-    enum pp_status (*notifications_of_payout)(void *backend, int64_t payout_id,
-                                              struct pp_notification *out, size_t cap,
-                                              size_t *count_out, struct pp_err *err);
+    enum pp_status (*notifications_of_payouts)(void *backend, const int64_t *payout_ids,
+                                               size_t id_count, struct pp_notification *out,
+                                               size_t cap, size_t *count_out, struct pp_err *err);
     enum pp_status (*notifications_due)(void *backend, int64_t now_ms, struct pp_notify_due *out,
                                         size_t cap, size_t *count_out, int64_t *next_ms_out,
                                         struct pp_err *err);

@@ -121,7 +121,7 @@ struct create_op {
 static enum pp_status create_recipient(const struct store_steps *s, struct store_tx *tx,
                                        store_recipient_rule_fn rule,
                                        const struct pp_recipient *given, int64_t now_ms,
-                                       int64_t *id_out, struct pp_err *err)
+                                       int64_t *id_out, int *has_email_out, struct pp_err *err)
 {
     struct pp_recipient stored[PP_IDENT_COUNT];
     const struct pp_recipient *found[PP_IDENT_COUNT];
@@ -144,6 +144,7 @@ static enum pp_status create_recipient(const struct store_steps *s, struct store
     }
     if (st == PP_OK) {
         *id_out = merged.id;
+        *has_email_out = merged.email[0] != '\0';
     }
     return st;
 }
@@ -158,12 +159,14 @@ static enum pp_status create_row(const struct store_steps *s, struct store_tx *t
     /* Funds first, then the recipient rule, then the project: see the
     ** opening of this file. */
     struct pp_balance balance;
+    int has_email = 0;
     enum pp_status st = s->balance_get(tx, p->currency, &balance, err);
     if (st == PP_OK && balance.available < p->amount_minor) {
         st = pp_err_set(err, PP_INSUFFICIENT_FUNDS, "insufficient funds in %s", p->currency);
     }
     if (st == PP_OK) {
-        st = create_recipient(s, tx, op->rule, row->recipient, now_ms, &p->recipient_id, err);
+        st = create_recipient(s, tx, op->rule, row->recipient, now_ms, &p->recipient_id, &has_email,
+                              err);
     }
     if (st == PP_OK) {
         st = s->project_ensure(tx, row->project_name, now_ms, &p->project_id, err);
@@ -190,6 +193,10 @@ static enum pp_status create_row(const struct store_steps *s, struct store_tx *t
         /* The outbox: the event (and a due notification) commit with the row. */
         st = s->event_payout(tx, PP_EVENT_PAYOUT_CREATED, p, now_ms, err);
     }
+    /* The rule of the backends' event_payout: a READY payout with
+    ** notification on gets its "ready" e-mail when its recipient has an
+    ** address. */
+    row->ready_notice = st == PP_OK && p->notification && p->status == PP_PAYOUT_READY && has_email;
     return st;
 }
 
@@ -252,6 +259,7 @@ static enum pp_status create_step(const struct store_steps *s, struct store_tx *
     for (size_t i = 0; i < op->count; i++) {
         pp_err_clear(&op->rows[i].err);
         op->rows[i].payout.id = 0;
+        op->rows[i].ready_notice = 0;
     }
     for (size_t i = 0; i < op->count; i++) {
         enum pp_status st = create_try(s, tx, op, &op->rows[i], err);

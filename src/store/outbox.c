@@ -99,11 +99,12 @@ enum pp_status store_webhook_results_record(struct store *st, const struct store
     return st->ops->webhook_results_record(st->backend, w, results, count, err);
 }
 
-enum pp_status store_notifications_of_payout(struct store *st, int64_t payout_id,
-                                             struct pp_notification *out, size_t cap,
-                                             size_t *count_out, struct pp_err *err)
+enum pp_status store_notifications_of_payouts(struct store *st, const int64_t *payout_ids,
+                                              size_t id_count, struct pp_notification *out,
+                                              size_t cap, size_t *count_out, struct pp_err *err)
 {
-    return st->ops->notifications_of_payout(st->backend, payout_id, out, cap, count_out, err);
+    return st->ops->notifications_of_payouts(st->backend, payout_ids, id_count, out, cap, count_out,
+                                             err);
 }
 
 enum pp_status store_notifications_due(struct store *st, int64_t now_ms, struct pp_notify_due *out,

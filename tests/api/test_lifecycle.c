@@ -373,6 +373,53 @@ static long long receive_without_reference(void)
     return q;
 }
 
+/* A list page whose rows have none, one and two notifications, listed
+** out of id order (the page's notifications are read at once and matched
+** to their rows): every item is byte for byte its payout's GET. received
+** is a payout with both e-mails. */
+static void page_notifications_check(long long received)
+{
+    static const char *const patches[] = {
+        "\"userName\":\"page-told\",\"email\":\"page-told@example.test\",\"notification\":true",
+        "\"userName\":\"page-quiet\",\"email\":\"page-quiet@example.test\","
+        "\"notification\":false",
+        "\"userName\":\"page-no-email\",\"notification\":true",
+    };
+    long long ids[4] = {received, 0, 0, 0};
+    pp_fund(cur, admin_token, "CHF", "20");
+    for (size_t i = 0; i < 3; i++) {
+        /* Amounts fall as ids rise, so amount order is not id order. */
+        char *body = pp_fmt("{\"amount\":%zu,\"currency\":\"CHF\",\"startDate\":\"%s\","
+                            "\"endDate\":\"%s\",\"name\":\"Lifecycle\",\"description\":\"d\","
+                            "%s}",
+                            5 - i, OPEN_START, OPEN_END, patches[i]);
+        ids[i + 1] = pp_payout_create(cur, api_key, body, NULL);
+        free(body);
+    }
+    char *path = pp_fmt("/api/payments?ids=%lld,%lld,%lld,%lld&orderBy=amount&dir=asc", ids[0],
+                        ids[1], ids[2], ids[3]);
+    struct pp_resp *list = pp_get(cur, path, api_key);
+    pp_assert_status(list, 200);
+    const json_t *items = json_object_get(list->json, "payments");
+    assert_int_equal(json_array_size(items), 4);
+    size_t told = 0;
+    for (size_t i = 0; i < 4; i++) {
+        const json_t *item = json_array_get(items, i);
+        struct pp_resp *one = pp_payout_get(cur, api_key, pp_json_int(item, "id"));
+        pp_assert_status(one, 200);
+        if (!json_equal(one->json, item)) {
+            fail_msg("list item %zu and its GET differ:\n%s\n%s", i, list->body, one->body);
+        }
+        told += json_array_size(json_object_get(item, "notifications"));
+        pp_resp_free(one);
+    }
+    /* received: 2, page-told: 1, the quiet one and the one without e-mail: 0. */
+    assert_int_equal(told, 3);
+    assert_int_equal(pp_json_int(json_array_get(items, 0), "id"), received);
+    pp_resp_free(list);
+    free(path);
+}
+
 /* A received payout with notification on: the receive answer ends with
 ** both e-mails (ready at creation, received now; skipped without
 ** --smtp-url), exactly as GET answers the payout afterwards. */
@@ -413,6 +460,7 @@ static void test_receive_notifications(void **state)
     }
     pp_resp_free(g);
     pp_resp_free(r);
+    page_notifications_check(id);
 }
 
 static void test_receive_success(void **state)

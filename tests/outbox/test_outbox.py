@@ -78,9 +78,23 @@ def test_delivery_signed_and_ordered(tmp):
             srv.call("GET", path, token=srv.key)["deliveries"], "three recorded attempts")
         check([d["httpStatus"] for d in delivered] == [200, 200, 200], "attempts: %r" % delivered)
         check([d["eventId"] for d in delivered] == [e["id"] for e in feed][::-1], "newest first")
+        check(thread_nice(srv.proc.pid, "pp-deliver") == thread_nice(srv.proc.pid, None) + 10,
+              "the delivery thread runs 10 nicer than the request threads (PP_OUTBOX_NICE)")
     finally:
         srv.close()
         rec.close()
+
+
+def thread_nice(pid, name):
+    """The niceness of the server's thread called name (None: the main thread)."""
+    for tid in sorted(os.listdir("/proc/%d/task" % pid), key=int):
+        with open("/proc/%d/task/%s/stat" % (pid, tid)) as f:
+            stat = f.read()
+        comm = stat[stat.index("(") + 1:stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2:].split()
+        if (name is None and int(tid) == pid) or comm == name:
+            return int(fields[16])  # field 19 of proc(5): nice
+    raise Failure("no thread %r in process %d" % (name, pid))
 
 
 def test_feed_filters_and_paging(tmp):
@@ -379,7 +393,10 @@ def test_mail_ready_received_once(tmp):
         srv.deposit()
         p = srv.create("m1", email="ann@example.org", notification=True,
                        description="Bonus\r\nBcc: evil@example.net")
-        srv.create("m2", email="bob@example.org", notification=False)
+        q = srv.create("m2", email="bob@example.org", notification=False)
+        check([(n["kind"], n["status"]) for n in p["notifications"]] == [("ready", "pending")],
+              "the create answer shows the ready e-mail as recorded: %r" % p["notifications"])
+        check(q["notifications"] == [], "no e-mail without notification")
         wait_until(lambda: len(sink.messages()) == 1, "the ready e-mail")
         srv.call("POST", "/api/payment/receive", {"id": p["id"], "reference": "r"}, srv.key)
         wait_until(lambda: len(sink.messages()) == 2, "the received e-mail")

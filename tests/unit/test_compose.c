@@ -321,6 +321,7 @@ static enum pp_status rule(const struct pp_recipient *given,
 }
 
 static const struct pp_recipient alice = {.user_name = "alice"};
+static const struct pp_recipient bea = {.user_name = "bea", .email = "bea@example.test"};
 static const struct pp_recipient clash = {.user_name = "clash"};
 static const struct pp_actor admin7 = {.kind = PP_ACTOR_ADMIN, .admin_id = 7};
 static const struct pp_actor admin8 = {.kind = PP_ACTOR_ADMIN, .admin_id = 8};
@@ -407,6 +408,34 @@ static void test_create_audit_events_key(void **state)
     assert_int_equal(db.events[1], PP_EVENT_PAYOUT_CREATED);
     assert_int_equal(db.idem_count, 1);
     assert_string_equal(db.idem_keys[0], "k1");
+}
+
+/* A create says whether it recorded the payout's "ready" e-mail (its
+** answer shows it without a read): only READY, notification on and a
+** recipient with an e-mail. */
+static void test_create_ready_notice(void **state)
+{
+    (void)state;
+    fund("USD", 100);
+    struct store_payout_new rows[4];
+    row_init(&rows[0], "USD", 10, &bea);
+    row_init(&rows[1], "USD", 10, &alice); /* no e-mail */
+    row_init(&rows[2], "USD", 10, &bea);   /* notification off */
+    row_init(&rows[3], "USD", 10, &bea);   /* waits for authorization */
+    for (size_t i = 0; i < 4; i++) {
+        rows[i].payout.status = i == 3 ? PP_PAYOUT_UNAUTHORIZED : PP_PAYOUT_READY;
+        rows[i].payout.notification = i != 2;
+        rows[i].ready_notice = 1; /* an input value is never kept */
+    }
+    struct store_write_ctx w = {.actor = &admin7, .now_ms = 1000};
+    struct pp_err err = {0};
+    assert_int_equal(store_compose_payouts_create(&fake_steps, &db, &w, rows, 4, rule, 0,
+                                                  "payment.create", NULL, &err),
+                     PP_OK);
+    assert_int_equal(rows[0].ready_notice, 1);
+    assert_int_equal(rows[1].ready_notice, 0);
+    assert_int_equal(rows[2].ready_notice, 0);
+    assert_int_equal(rows[3].ready_notice, 0);
 }
 
 static void test_check_only_writes_nothing(void **state)
@@ -660,6 +689,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(test_overdraft_per_currency, reset),
         cmocka_unit_test_setup(test_create_audit_events_key, reset),
+        cmocka_unit_test_setup(test_create_ready_notice, reset),
         cmocka_unit_test_setup(test_check_only_writes_nothing, reset),
         cmocka_unit_test_setup(test_recipient_rule_before_project, reset),
         cmocka_unit_test_setup(test_authorize_four_eyes, reset),

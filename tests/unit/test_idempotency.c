@@ -261,7 +261,7 @@ static void test_failed_request_leaves_no_key(void **state)
     assert_int_equal(core_idem_begin(fx->app, &r, &d, &ans, &err), PP_OK);
     core_idem_set_current(&r);
     err = (struct pp_err){0};
-    assert_int_equal(core_payout_create(fx->app, &req, &integrator, &p, &err),
+    assert_int_equal(core_payout_create(fx->app, &req, &integrator, &p, NULL, &err),
                      PP_INSUFFICIENT_FUNDS);
     core_idem_set_current(NULL);
     assert_false(r.recorded);

@@ -59,6 +59,10 @@ enum pp_status core_outbox_start(struct core_app *app, const struct core_outbox_
 ** started. core_app_close calls it. */
 void core_outbox_stop(struct core_app *app);
 
+/* 1 when recipient e-mails are sent (the outbox runs with --smtp-url):
+** the store records a due e-mail as pending then, as skipped otherwise. */
+int core_outbox_mail_on(const struct core_app *app);
+
 /* --- Secrets (for core/webhooks.c) --------------------------------------- */
 
 /* Seals secret (a "whsec_" text) into out (PP_WEBHOOK_SEALED_BYTES).

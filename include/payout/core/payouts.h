@@ -12,6 +12,7 @@
 
 #include "payout/core/money.h"
 #include "payout/model.h"
+#include "payout/model/event.h"
 #include "payout/status.h"
 
 struct core_app;
@@ -35,10 +36,13 @@ struct core_payout_request {
 ** transaction. PP_INVALID_PARAMS for a domain rule (amount <= 0, endDate
 ** not after startDate, empty name/description, recipient conflict),
 ** PP_INSUFFICIENT_FUNDS when available funds cannot cover it; in both
-** cases nothing is written. */
+** cases nothing is written. When ready_out is given, it receives the
+** "ready" e-mail recorded with the payout as it was recorded (pending,
+** or skipped without --smtp-url), or kind 0 when none was (notification
+** off, no recipient e-mail, waiting for authorization). */
 enum pp_status core_payout_create(struct core_app *app, const struct core_payout_request *req,
                                   const struct pp_actor *actor, struct pp_payout *out,
-                                  struct pp_err *err);
+                                  struct pp_notification *ready_out, struct pp_err *err);
 
 /* One payout; PP_NOT_FOUND if there is none. */
 enum pp_status core_payout_get(struct core_app *app, int64_t id, struct pp_payout *out,

@@ -85,7 +85,7 @@ enum pp_status core_events_page(struct core_app *app, const struct pp_event_filt
                                 pp_event_fn fn, void *ctx, struct pp_err *err);
 
 /* At most this many notifications per payout: one per kind (ready, received). */
-#define CORE_PAYOUT_NOTIFICATIONS_MAX 2
+#define CORE_PAYOUT_NOTIFICATIONS_MAX PP_NOTIFY_KINDS
 
 /* The notifications of payout p (borrowed) into out[0..*count_out), at
 ** most CORE_PAYOUT_NOTIFICATIONS_MAX. A payout whose `notification` is off
@@ -95,5 +95,13 @@ enum pp_status core_events_page(struct core_app *app, const struct pp_event_filt
 enum pp_status core_payout_notifications(struct core_app *app, const struct pp_payout *p,
                                          struct pp_notification out[CORE_PAYOUT_NOTIFICATIONS_MAX],
                                          size_t *count_out, struct pp_err *err);
+
+/* The notifications of the payouts ids[0..count) (those with
+** `notification` on: the others have none) in one read, into
+** out[0..*count_out), ordered by payout id, then kind; out holds
+** count * CORE_PAYOUT_NOTIFICATIONS_MAX. Failures as above. */
+enum pp_status core_payouts_notifications(struct core_app *app, const int64_t *ids, size_t count,
+                                          struct pp_notification *out, size_t *count_out,
+                                          struct pp_err *err);
 
 #endif /* PAYOUT_CORE_WEBHOOKS_H */

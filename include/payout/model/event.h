@@ -134,6 +134,8 @@ struct pp_webhook_result {
 
 /* Recipient notifications. */
 enum pp_notify_kind { PP_NOTIFY_READY = 1, PP_NOTIFY_RECEIVED = 2 };
+/* A payout has at most one notification of each kind. */
+#define PP_NOTIFY_KINDS 2
 enum pp_notify_status {
     PP_NOTIFY_PENDING = 1,
     PP_NOTIFY_SENT = 2,

@@ -153,14 +153,16 @@ enum pp_status store_webhook_results_record(struct store *st, const struct store
 
 /* --- Notifications ------------------------------------------------------ */
 
-/* Notifications of payout id, oldest first, into out[0..cap). */
 /* The outbox's counts (struct pp_outbox_counts), read when asked. */
 enum pp_status store_outbox_counts(struct store *st, struct pp_outbox_counts *out,
                                    struct pp_err *err);
 
-enum pp_status store_notifications_of_payout(struct store *st, int64_t payout_id,
-                                             struct pp_notification *out, size_t cap,
-                                             size_t *count_out, struct pp_err *err);
+/* The notifications of the payouts payout_ids[0..id_count) into
+** out[0..cap), ordered by payout id, then kind: one read for a page of
+** payouts. At most PP_NOTIFY_KINDS per payout. */
+enum pp_status store_notifications_of_payouts(struct store *st, const int64_t *payout_ids,
+                                              size_t id_count, struct pp_notification *out,
+                                              size_t cap, size_t *count_out, struct pp_err *err);
 
 /* Pending notifications due at now_ms, oldest first, at most cap. */
 enum pp_status store_notifications_due(struct store *st, int64_t now_ms, struct pp_notify_due *out,

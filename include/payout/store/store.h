@@ -105,6 +105,10 @@ struct store_payout_new {
     const struct pp_recipient *recipient; /* given fields, id 0 */
     struct pp_payout payout;              /* in as above; out: the stored payout */
     struct pp_err err;                    /* out: why this row was refused */
+    /* out: 1 when the payout's "ready" e-mail was recorded with it
+    ** (`notification` on, READY, a recipient with an e-mail), so its
+    ** answer needs no read to show it. */
+    int ready_notice;
 };
 
 /* Creates rows[0..count) in order, all or nothing: for each, the project

@@ -26,11 +26,13 @@
 ** event (the payout's moments are each set once), as SQLite does. It
 ** sends nothing and knows no JSON.
 */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "payout/base/assert.h"
+#include "payout/base/buf.h"
 #include "payout/base/log.h"
 #include "store/pg/outbox.h"
 
@@ -63,7 +65,7 @@ const struct store_pg_stmt_def store_pg_stmts_events[] = {
     {PG_STMT_EV_GET, "SELECT " PG_EVENT_COLUMNS EVENT_FROM " WHERE e.id = $1::bigint", 1},
     {PG_STMT_NOTIFY_OF_PAYOUT,
      "SELECT id, payout_id, kind, status, attempts, at_ms, last_error FROM notifications"
-     " WHERE payout_id = $1::bigint ORDER BY kind",
+     " WHERE payout_id = ANY($1::bigint[]) ORDER BY payout_id, kind",
      1},
     {PG_STMT_COUNT, NULL, 0},
 };
@@ -268,15 +270,27 @@ int store_pg_notification_read(const PGresult *r, int row, int first, struct pp_
     return 0;
 }
 
-enum pp_status store_pg_notifications_of_payout(void *backend, int64_t payout_id,
-                                                struct pp_notification *out, size_t cap,
-                                                size_t *count_out, struct pp_err *err)
+enum pp_status store_pg_notifications_of_payouts(void *backend, const int64_t *payout_ids,
+                                                 size_t id_count, struct pp_notification *out,
+                                                 size_t cap, size_t *count_out, struct pp_err *err)
 {
     struct pg_params p;
+    struct pp_buf ids;
     PGresult *res = NULL;
     size_t n = 0;
+    *count_out = 0;
+    if (id_count == 0) {
+        return PP_OK;
+    }
+    /* The ids as one array parameter in PostgreSQL's text form: {1,2,3}. */
+    pp_buf_init(&ids);
+    pp_buf_append(&ids, "{", 1);
+    for (size_t i = 0; i < id_count; i++) {
+        pp_buf_printf(&ids, "%s%" PRId64, i > 0 ? "," : "", payout_ids[i]);
+    }
+    pp_buf_putc(&ids, '}');
     pg_params_init(&p);
-    pg_param_i64(&p, payout_id);
+    pg_param_text(&p, ids.data);
     enum pp_status status = store_pg_outbox_read(backend, PG_STMT_NOTIFY_OF_PAYOUT, &p, &res,
                                                  "reading notifications", err);
     for (int i = 0; status == PP_OK && i < PQntuples(res) && n < cap; i++) {
@@ -287,6 +301,7 @@ enum pp_status store_pg_notifications_of_payout(void *backend, int64_t payout_id
         }
     }
     PQclear(res);
+    pp_buf_free(&ids);
     *count_out = status == PP_OK ? n : 0;
     return status;
 }

@@ -377,7 +377,7 @@ const struct store_backend_ops store_pg_ops = {
     .webhook_due_list = store_pg_webhook_due_list,
     .outbox_counts = store_pg_outbox_counts,
     .webhook_results_record = store_pg_webhook_results_record,
-    .notifications_of_payout = store_pg_notifications_of_payout,
+    .notifications_of_payouts = store_pg_notifications_of_payouts,
     .notifications_due = store_pg_notifications_due,
     .notifications_record = store_pg_notifications_record,
     /* users and sessions */

@@ -12,11 +12,13 @@
 ** a payout's moments are each set once and its other fields never change.
 ** It sends nothing and knows no JSON.
 */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "payout/base/assert.h"
+#include "payout/base/buf.h"
 #include "payout/base/log.h"
 #include "store/sqlite/outbox.h"
 
@@ -381,19 +383,49 @@ static int notification_read_row(struct store_q *q, struct pp_notification *n)
 #define NOTIFICATION_COLUMNS                                                                       \
     "n.id, n.payout_id, n.kind, n.status, n.attempts, n.at_ms, n.last_error"
 
-enum pp_status store_sqlite_notifications_of_payout(void *backend, int64_t payout_id,
-                                                    struct pp_notification *out, size_t cap,
-                                                    size_t *count_out, struct pp_err *err)
+/* Binds the read of the notifications of ids[0..count) to q: one id
+** alone by equality, several as a JSON array walked by json_each (one
+** statement for any page); text receives the array and lives as long as
+** the statement runs. */
+static void notifications_query(struct store_conn *c, struct store_q *q, const int64_t *ids,
+                                size_t count, struct pp_buf *text)
+{
+    if (count == 1) {
+        store_q_init(q, c, STORE_STMT_NOTIFY_OF_PAYOUT,
+                     "SELECT " NOTIFICATION_COLUMNS " FROM notifications n WHERE n.payout_id = ?1"
+                     " ORDER BY n.kind");
+        store_q_int64(q, 1, ids[0]);
+        return;
+    }
+    pp_buf_append(text, "[", 1);
+    for (size_t i = 0; i < count; i++) {
+        pp_buf_printf(text, "%s%" PRId64, i > 0 ? "," : "", ids[i]);
+    }
+    pp_buf_append(text, "]", 1);
+    store_q_init(q, c, STORE_STMT_NOTIFY_OF_PAYOUTS,
+                 "SELECT " NOTIFICATION_COLUMNS " FROM notifications n"
+                 " WHERE n.payout_id IN (SELECT value FROM json_each(?1))"
+                 " ORDER BY n.payout_id, n.kind");
+    store_q_text(q, 1, text->data);
+}
+
+enum pp_status store_sqlite_notifications_of_payouts(void *backend, const int64_t *payout_ids,
+                                                     size_t id_count, struct pp_notification *out,
+                                                     size_t cap, size_t *count_out,
+                                                     struct pp_err *err)
 {
     struct store_sqlite *st = backend;
-    struct store_conn *c = store_reader_acquire(st);
-    struct store_q q;
-    store_q_init(&q, c, STORE_STMT_NOTIFY_OF_PAYOUT,
-                 "SELECT " NOTIFICATION_COLUMNS " FROM notifications n WHERE n.payout_id = ?1"
-                 " ORDER BY n.kind");
-    store_q_int64(&q, 1, payout_id);
     enum pp_status status = PP_OK;
     size_t n = 0;
+    *count_out = 0;
+    if (id_count == 0) {
+        return PP_OK;
+    }
+    struct store_conn *c = store_reader_acquire(st);
+    struct pp_buf text;
+    struct store_q q;
+    pp_buf_init(&text);
+    notifications_query(c, &q, payout_ids, id_count, &text);
     int rc = store_q_step(&q);
     while (rc == SQLITE_ROW && n < cap) {
         if (notification_read_row(&q, &out[n]) != 0) {
@@ -408,6 +440,7 @@ enum pp_status store_sqlite_notifications_of_payout(void *backend, int64_t payou
     }
     store_q_reset(&q);
     store_reader_release(st, c);
+    pp_buf_free(&text);
     *count_out = status == PP_OK ? n : 0;
     return status;
 }

@@ -20,9 +20,12 @@ enum pp_status store_sqlite_payouts_ended_list(struct store_sqlite *st, int64_t 
     struct store_conn *c = store_reader_acquire(st);
     struct store_q q;
     /* "status IN (1, 2)" repeats the partial index's own WHERE term, which
-    ** is what lets SQLite use payouts_open_end. */
+    ** is what lets SQLite use payouts_open_end; INDEXED BY makes it: left
+    ** to itself the planner takes payouts_status and reads and sorts every
+    ** open payout (a million of them: about 0.3 s) on every pass. */
     store_q_init(&q, c, STORE_STMT_PAYOUTS_ENDED_LIST,
-                 "SELECT id FROM payouts WHERE status IN (1, 2) AND end_ms < ?1"
+                 "SELECT id FROM payouts INDEXED BY payouts_open_end"
+                 " WHERE status IN (1, 2) AND end_ms < ?1"
                  " ORDER BY end_ms LIMIT ?2");
     store_q_int64(&q, 1, now_ms);
     store_q_int64(&q, 2, (int64_t)cap);

@@ -384,7 +384,7 @@ const struct store_backend_ops store_sqlite_ops = {
     .webhook_due_list = store_sqlite_webhook_due_list,
     .outbox_counts = store_sqlite_outbox_counts,
     .webhook_results_record = store_sqlite_webhook_results_record,
-    .notifications_of_payout = store_sqlite_notifications_of_payout,
+    .notifications_of_payouts = store_sqlite_notifications_of_payouts,
     .notifications_due = store_sqlite_notifications_due,
     .notifications_record = store_sqlite_notifications_record,
     /* users and sessions */

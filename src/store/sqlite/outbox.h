@@ -64,9 +64,10 @@ enum pp_status store_sqlite_events_page(void *backend, const struct pp_event_fil
                                         pp_event_fn fn, void *ctx, struct pp_err *err);
 enum pp_status store_sqlite_event_get(void *backend, int64_t id, struct pp_event *out,
                                       struct pp_err *err);
-enum pp_status store_sqlite_notifications_of_payout(void *backend, int64_t payout_id,
-                                                    struct pp_notification *out, size_t cap,
-                                                    size_t *count_out, struct pp_err *err);
+enum pp_status store_sqlite_notifications_of_payouts(void *backend, const int64_t *payout_ids,
+                                                     size_t id_count, struct pp_notification *out,
+                                                     size_t cap, size_t *count_out,
+                                                     struct pp_err *err);
 enum pp_status store_sqlite_notifications_due(void *backend, int64_t now_ms,
                                               struct pp_notify_due *out, size_t cap,
                                               size_t *count_out, int64_t *next_ms_out,

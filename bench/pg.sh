@@ -16,7 +16,8 @@
 # Each run appends one line to RESULTS in the format of scripts/bench.sh
 # ("NAME conns=N BENCH ..."); the names start with pg- (one node) and
 # pg2- (two nodes behind haproxy). Other lines: "pg-check result=..." and
-# "pg-batches ..." (the writers' batch sizes from /metrics).
+# "pg-batches ..." and "pg2-batches ..." (the writers' batch sizes from
+# /metrics, each of its own run).
 #
 # Usage: bench/pg.sh BIN SEED_BIN RESULTS TMPDIR
 # Environment (set by scripts/bench.sh): BENCH_SECONDS, BENCH_CONNECTIONS,
@@ -142,11 +143,10 @@ run() {
   echo "$name conns=$conns $line" >>"$RESULTS"
 }
 
-# batches NAME PORT...: the writers' mean batch size over the nodes, from
-# their /metrics (payout_write_batch_size_sum / _count).
-batches() {
-  local name=$1 sum=0 count=0 s c
-  shift
+# batch_totals PORT...: "SUM COUNT" of the writers' batch sizes over the
+# nodes, from their /metrics (payout_write_batch_size_sum / _count).
+batch_totals() {
+  local sum=0 count=0 s c
   for port in "$@"; do
     # wrk's connections may still count against the per-address limit.
     curl -s --retry 5 --retry-all-errors "http://127.0.0.1:$port/metrics" >"$TMP/metrics.txt" || true
@@ -155,13 +155,24 @@ batches() {
     sum=$(awk "BEGIN {print $sum + ${s:-0}}")
     count=$(awk "BEGIN {print $count + ${c:-0}}")
   done
-  echo "$name sum=$sum count=$count" >>"$RESULTS"
+  echo "$sum $count"
+}
+
+# batches NAME BEFORE PORT...: the line NAME sum=... count=... of the
+# batches the nodes made since BEFORE (a batch_totals answer) to RESULTS.
+batches() {
+  local name=$1 before=$2 now
+  shift 2
+  now=$(batch_totals "$@")
+  awk -v name="$name" -v b="$before" -v n="$now" 'BEGIN {
+    split(b, x, " "); split(n, y, " ")
+    printf "%s sum=%d count=%d\n", name, y[1] - x[1], y[2] - x[2] }' >>"$RESULTS"
 }
 
 if want create; then
   run pg-create "$CONNS" "$BASE" create.lua
   statements pg-create
-  batches pg-batches "$NODE1_PORT"
+  batches pg-batches "0 0" "$NODE1_PORT"
 fi
 if want get; then
   ID_MAX=$(curl -sf "$BASE/api/payments?size=1&orderBy=id&dir=desc" -H "x-access-token: $BENCH_TOKEN" |
@@ -221,9 +232,11 @@ EOF
     curl -sf "http://127.0.0.1:$LB_PORT/readyz" >/dev/null 2>&1 && break
     sleep 0.1
   done
+  # The first node's batches so far are not the two-node run's.
+  BEFORE=$(batch_totals "$NODE1_PORT")
   run pg2-create "$CONNS" "http://127.0.0.1:$LB_PORT" create.lua
   statements pg2-create
-  batches pg2-batches "$NODE1_PORT" "$NODE2_PORT"
+  batches pg2-batches "$BEFORE" "$NODE1_PORT" "$NODE2_PORT"
 fi
 for pid in $LB_PID $NODE_PIDS; do
   kill "$pid" 2>/dev/null || true

@@ -28,7 +28,10 @@
 ** filled with every stored recipient (store_pg_tx_cache_warm read fewer
 ** than it asked for), an identifier it does not know is taken as new,
 ** and the read that would have said so is queued instead, expecting no
-** row: a recipient another node stored since voids the fast run. An
+** row: a recipient another node stored since voids the fast run (and
+** from then on the node asks about every identifier it does not know:
+** store_pg.recipients_elsewhere; nodes that share recipients would
+** otherwise void batch after batch). An
 ** identifier of a request whose recipient the database has just said is
 ** new (an earlier identifier of it was not found) is taken as new the
 ** same way: one round trip per new recipient, not three. The careful run neither reads nor fills
@@ -295,7 +298,7 @@ enum pp_status store_pg_tx_recipient_find(struct pg_tx *tx, enum pp_ident which,
     ** are taken as new too): not in the cache, not stored, unless a
     ** recipient the cache does not know holds it, which the queued read
     ** (no row expected) finds, voiding the fast run. */
-    int guess = tx->st->idcache_complete ||
+    int guess = (tx->st->idcache_complete && !tx->st->recipients_elsewhere) ||
                 (tx->recipient_new_req == tx->req + 1 && which > tx->recipient_new_which);
     int64_t id = 0;
     if (tx->pipelined && guess &&

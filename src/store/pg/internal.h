@@ -272,6 +272,10 @@ struct store_pg {
     ** with every recipient stored (changes.c). */
     int idcache_warm;
     int idcache_complete;
+    /* A recipient taken as new was found stored (another node stores
+    ** recipients too): from then on this node asks the database about
+    ** every identifier its cache does not know (changes.c). */
+    int recipients_elsewhere;
     uint64_t batch_no; /* the batch running (recipients checked in it) */
     /* The rows the fast run's batch will insert with one statement per
     ** table (bulk.c; writer thread only; the memory is kept between

@@ -135,6 +135,11 @@ static void pipe_check(struct pg_tx *tx, const struct pg_queued *q, PGresult *re
         tx->queue_failed = 1;
     } else if (q->rows_expected >= 0 && result_rows(res) != q->rows_expected) {
         tx->queue_failed = 1;
+        if (q->rows_expected == 0 && (q->id == PG_STMT_RECIPIENT_BY_USER_NAME ||
+                                      q->id == PG_STMT_RECIPIENT_BY_PHONE_NUMBER ||
+                                      q->id == PG_STMT_RECIPIENT_BY_REFERENCE_ID)) {
+            tx->st->recipients_elsewhere = 1;
+        }
     } else if (q->bulk > 0 &&
                store_pg_bulk_took(tx, (enum pg_bulk)(q->bulk - 1), q->bulk_rows, res) != 0) {
         tx->queue_failed = 1;

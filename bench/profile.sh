@@ -35,6 +35,8 @@ ADMIN_EMAIL=bench@example.test
 ADMIN_PASSWORD=bench-only-password-1
 
 log() { printf '== %s\n' "$*" >&2; }
+# shellcheck source=bench/lib.sh
+. "$ROOT/bench/lib.sh"
 
 "$ROOT/scripts/deps.sh" wrk jq linux-perf
 cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_FLAGS_RELEASE="-O2 -g" \
@@ -54,19 +56,10 @@ PAYOUT_ADMIN_EMAIL=$ADMIN_EMAIL PAYOUT_ADMIN_PASSWORD=$ADMIN_PASSWORD \
   "$BIN" serve --bind 127.0.0.1 --port "$PORT" --db "$TMP/profile.db" --access-log off \
   --log-level warn --rate-limit 0 --per-ip-connections 64 >"$TMP/server.out" 2>"$TMP/server.err" &
 SERVER_PID=$!
-for _ in $(seq 300); do
-  grep -q listening "$TMP/server.out" 2>/dev/null && break
-  kill -0 "$SERVER_PID" 2>/dev/null || { cat "$TMP/server.err" >&2; exit 1; }
-  sleep 0.1
-done
+bench_wait_listening "$SERVER_PID" "$TMP/server.out" "$TMP/server.err"
 BASE=http://127.0.0.1:$PORT
-post() { curl -sS -X "$1" "$BASE$2" -H "Content-Type: application/json" ${3:+-H "x-access-token: $3"} -d "$4"; }
-ADMIN=$(post POST /api/admin/login "" "{\"email\":\"$ADMIN_EMAIL\",\"password\":\"$ADMIN_PASSWORD\"}" | jq -r .token)
-API_PASSWORD=$(post PUT /api/admin/settings/api-integration "$ADMIN" '{"enabled":true}' | jq -r .authenticationPassword)
-post POST /api/admin/funds/deposit "$ADMIN" \
-  '{"currency":"GBP","amount":9000000000000,"reference":"profile funding"}' >/dev/null
-BENCH_TOKEN=$(post POST /api/authenticate "" "{\"apiKey\":\"$API_PASSWORD\"}" | jq -r .token)
-export BENCH_TOKEN BENCH_DIR=$ROOT/bench
+bench_api_setup "$ADMIN_EMAIL" "$ADMIN_PASSWORD" "profile funding"
+export BENCH_DIR=$ROOT/bench
 
 log "wrk create ($SECONDS_PER_RUN s, 64 connections) under perf"
 perf record -F 499 --call-graph dwarf,16384 -p "$SERVER_PID" -o "$TMP/perf.data" \

@@ -59,6 +59,8 @@ ADMIN_PASSWORD=bench-only-password-1
 LIST_QUERY="currency=EUR&status=READY&size=25"
 
 log() { printf '== %s\n' "$*" >&2; }
+# shellcheck source=bench/lib.sh
+. "$ROOT/bench/lib.sh"
 
 BENCH_PG=${BENCH_PG:-1}
 "$ROOT/scripts/deps.sh" wrk jq
@@ -127,12 +129,8 @@ PAYOUT_ADMIN_EMAIL=$ADMIN_EMAIL PAYOUT_ADMIN_PASSWORD=$ADMIN_PASSWORD \
 SERVER_PID=$!
 "$BUILD/bench/ceiling" "$CEIL_PORT" >"$TMP/ceiling.out" 2>&1 &
 CEIL_PID=$!
-for _ in $(seq 300); do
-  grep -q listening "$TMP/server.out" 2>/dev/null && grep -q listening "$TMP/ceiling.out" && break
-  kill -0 "$SERVER_PID" 2>/dev/null || { cat "$TMP/server.err" >&2; exit 1; }
-  sleep 0.1
-done
-grep -q listening "$TMP/server.out" || { log "server did not start"; cat "$TMP/server.err" >&2; exit 1; }
+bench_wait_listening "$SERVER_PID" "$TMP/server.out" "$TMP/server.err"
+bench_wait_listening "$CEIL_PID" "$TMP/ceiling.out" "$TMP/ceiling.out"
 BASE=http://127.0.0.1:$PORT
 CEIL=http://127.0.0.1:$CEIL_PORT
 
@@ -145,14 +143,7 @@ CEIL=http://127.0.0.1:$CEIL_PORT
 ) >"$TMP/rss.txt" &
 SAMPLER_PID=$!
 
-post() { curl -sS -X "$1" "$BASE$2" -H "Content-Type: application/json" ${3:+-H "x-access-token: $3"} -d "$4"; }
-ADMIN=$(post POST /api/admin/login "" "{\"email\":\"$ADMIN_EMAIL\",\"password\":\"$ADMIN_PASSWORD\"}" | jq -r .token)
-API_PASSWORD=$(post PUT /api/admin/settings/api-integration "$ADMIN" '{"enabled":true}' | jq -r .authenticationPassword)
-post POST /api/admin/funds/deposit "$ADMIN" \
-  '{"currency":"GBP","amount":9000000000000,"reference":"bench funding"}' >/dev/null
-BENCH_TOKEN=$(post POST /api/authenticate "" "{\"apiKey\":\"$API_PASSWORD\"}" | jq -r .token)
-[ -n "$BENCH_TOKEN" ] && [ "$BENCH_TOKEN" != null ] || { log "no API key"; exit 1; }
-export BENCH_TOKEN BENCH_API_PASSWORD=$API_PASSWORD
+bench_api_setup "$ADMIN_EMAIL" "$ADMIN_PASSWORD" "bench funding"
 
 # --- the deep page: follow nextCursor from the first page ------------------
 FIRST_PATH="/api/payments?$LIST_QUERY"

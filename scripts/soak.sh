@@ -27,6 +27,8 @@ ADMIN_PASSWORD=bench-only-password-1
 [ "$WARMUP" -lt "$DURATION" ] || WARMUP=$((DURATION / 5))
 
 log() { printf '== %s\n' "$*" >&2; }
+# shellcheck source=bench/lib.sh
+. "$ROOT/bench/lib.sh"
 
 "$ROOT/scripts/deps.sh" wrk jq
 log "building the release binary and bench tools in $BUILD"
@@ -59,19 +61,10 @@ grep -q -- "--per-ip-connections" <<<"$help" && flags+=(--per-ip-connections $((
 PAYOUT_ADMIN_EMAIL=$ADMIN_EMAIL PAYOUT_ADMIN_PASSWORD=$ADMIN_PASSWORD \
   "$BIN" "${flags[@]}" >"$TMP/server.out" 2>"$TMP/server.err" &
 SERVER_PID=$!
-for _ in $(seq 300); do
-  grep -q listening "$TMP/server.out" 2>/dev/null && break
-  kill -0 "$SERVER_PID" 2>/dev/null || { cat "$TMP/server.err" >&2; exit 1; }
-  sleep 0.1
-done
+bench_wait_listening "$SERVER_PID" "$TMP/server.out" "$TMP/server.err"
 BASE=http://127.0.0.1:$PORT
-post() { curl -sS -X "$1" "$BASE$2" -H "Content-Type: application/json" ${3:+-H "x-access-token: $3"} -d "$4"; }
-ADMIN=$(post POST /api/admin/login "" "{\"email\":\"$ADMIN_EMAIL\",\"password\":\"$ADMIN_PASSWORD\"}" | jq -r .token)
-API_PASSWORD=$(post PUT /api/admin/settings/api-integration "$ADMIN" '{"enabled":true}' | jq -r .authenticationPassword)
-post POST /api/admin/funds/deposit "$ADMIN" \
-  '{"currency":"GBP","amount":9000000000000,"reference":"soak funding"}' >/dev/null
-BENCH_TOKEN=$(post POST /api/authenticate "" "{\"apiKey\":\"$API_PASSWORD\"}" | jq -r .token)
-export BENCH_TOKEN BENCH_API_PASSWORD=$API_PASSWORD BENCH_ID_MAX=$((PAYOUTS > 0 ? PAYOUTS : 1))
+bench_api_setup "$ADMIN_EMAIL" "$ADMIN_PASSWORD" "soak funding"
+export BENCH_ID_MAX=$((PAYOUTS > 0 ? PAYOUTS : 1))
 export BENCH_PATH="/api/payments?currency=EUR&status=READY&size=25"
 
 log "soak: $DURATION s of mixed traffic at $CONNS connections, RSS every $STEP s"

@@ -15,6 +15,7 @@
 #include "lists.h"
 #include "payout.h"
 #include "payout/base/assert.h"
+#include "payout/base/log.h"
 #include "payout/core/csv.h"
 #include "payout/core/dates.h"
 #include "payout/core/lists.h"
@@ -25,28 +26,37 @@
 
 /* --- Answers ------------------------------------------------------------ */
 
-/* The created list: {"payments":[payout, ...]} in request order. Only
-** the payouts with `notification` on cost a read of their notifications;
-** after a failed one the rest are not asked for (answered null). */
-static void write_created(struct core_app *app, struct api_response *resp,
+/* The created list: {"payments":[payout, ...]} in request order. The
+** notifications of the payouts with `notification` on are read at once
+** after the commit; if that read fails, those payouts answer null. */
+static void write_created(struct core_app *app, struct api_request *req, struct api_response *resp,
                           const struct core_list_row *rows, size_t count, int64_t created_ms)
 {
     struct jw w;
     struct pp_payout p;
-    struct api_payout_notes notes;
-    int readable = 1;
+    struct api_payouts_notes all;
+    struct pp_err err = {0};
+    int64_t *ids = pp_arena_calloc(req->arena, count, sizeof *ids);
+    size_t told = 0;
+    for (size_t i = 0; i < count; i++) {
+        if (rows[i].req.notification) {
+            ids[told++] = rows[i].id;
+        }
+    }
+    if (api_payouts_notes_read(app, req->arena, ids, told, &all, &err) != PP_OK) {
+        /* The write committed: its answer must still say so. */
+        pp_log(PP_LOG_WARN, "created list: notifications not readable, answered as null: %s",
+               err.message);
+    }
     jw_init(&w, &resp->body);
     jw_object_begin(&w);
     jw_key(&w, "payments");
     jw_array_begin(&w);
     for (size_t i = 0; i < count; i++) {
+        struct api_payout_notes notes = {1, 0, {{0}}};
         core_list_row_payout(&rows[i], created_ms, &p);
-        if (readable || !p.notification) {
-            api_payout_notes_after_write(app, &p, &notes);
-            readable = readable && notes.known;
-        } else {
-            notes.known = 0;
-            notes.count = 0;
+        if (p.notification) {
+            api_payouts_notes_of(&all, p.id, &notes);
         }
         api_payout_write(&w, &p, &notes);
     }
@@ -109,7 +119,7 @@ static void list_run(struct core_app *app, struct api_request *req, struct api_r
     size_t bad = 0;
     enum pp_status st = core_list_create(app, rows, count, &req->actor, &created_ms, &bad, &err);
     if (st == PP_OK) {
-        write_created(app, resp, rows, count, created_ms);
+        write_created(app, req, resp, rows, count, created_ms);
     } else if (bad > 0) {
         write_refused(resp, &err, rows, count, index_base, lines);
     } else {

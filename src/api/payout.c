@@ -271,6 +271,46 @@ void api_payout_notes_after_write(struct core_app *app, const struct pp_payout *
     }
 }
 
+enum pp_status api_payouts_notes_read(struct core_app *app, struct pp_arena *arena,
+                                      const int64_t *ids, size_t count,
+                                      struct api_payouts_notes *out, struct pp_err *err)
+{
+    out->known = 1;
+    out->count = 0;
+    out->items = NULL;
+    if (count == 0) {
+        return PP_OK;
+    }
+    out->items = pp_arena_calloc(arena, count * CORE_PAYOUT_NOTIFICATIONS_MAX, sizeof *out->items);
+    enum pp_status st = core_payouts_notifications(app, ids, count, out->items, &out->count, err);
+    out->known = st == PP_OK;
+    return st;
+}
+
+void api_payouts_notes_of(const struct api_payouts_notes *all, int64_t id,
+                          struct api_payout_notes *out)
+{
+    /* The first of all->items of payout id or after it: a binary search,
+    ** since a page's rows come in the list's order, not by id. */
+    size_t lo = 0;
+    size_t hi = all->count;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (all->items[mid].payout_id < id) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    out->known = all->known;
+    out->count = 0;
+    for (size_t k = lo; k < all->count && all->items[k].payout_id == id &&
+                        out->count < CORE_PAYOUT_NOTIFICATIONS_MAX;
+         k++) {
+        out->items[out->count++] = all->items[k];
+    }
+}
+
 void api_payout_write(struct jw *w, const struct pp_payout *p, const struct api_payout_notes *notes)
 {
     jw_object_begin(w);

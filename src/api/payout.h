@@ -58,6 +58,23 @@ enum pp_status api_payout_notes_read(struct core_app *app, const struct pp_payou
 void api_payout_notes_after_write(struct core_app *app, const struct pp_payout *p,
                                   struct api_payout_notes *out);
 
+/* The notifications of many payouts read at once (a list page, a created
+** list): core_payouts_notifications of ids[0..count) into a buffer of
+** arena. known 0 when the read failed (err says why). */
+struct api_payouts_notes {
+    int known;
+    struct pp_notification *items; /* ordered by payout id */
+    size_t count;
+};
+enum pp_status api_payouts_notes_read(struct core_app *app, struct pp_arena *arena,
+                                      const int64_t *ids, size_t count,
+                                      struct api_payouts_notes *out, struct pp_err *err);
+
+/* Payout id's part of all (read by api_payouts_notes_read) into *out;
+** out->known is all->known. */
+void api_payouts_notes_of(const struct api_payouts_notes *all, int64_t id,
+                          struct api_payout_notes *out);
+
 /* Writes p as the payout object of every answer, "notifications" last
 ** (notes borrowed). */
 void api_payout_write(struct jw *w, const struct pp_payout *p,

@@ -113,23 +113,6 @@ static void row_payout(void *ctx, const struct pp_payout *p)
     page->count++;
 }
 
-/* The first of notes[0..count) (ordered by payout id) of payout id or
-** after it. The page's rows come in the list's order, not by id. */
-static size_t notes_lower_bound(const struct pp_notification *notes, size_t count, int64_t id)
-{
-    size_t lo = 0;
-    size_t hi = count;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (notes[mid].payout_id < id) {
-            lo = mid + 1;
-        } else {
-            hi = mid;
-        }
-    }
-    return lo;
-}
-
 /* Reads the notifications of the page's noted rows (one read) and splices
 ** them into body. On a storage failure body is left as it was and err
 ** says why. */
@@ -137,28 +120,20 @@ static enum pp_status page_notes_fill(struct core_app *app, struct pp_arena *are
                                       const struct payouts_page *page, struct pp_buf *body,
                                       struct pp_err *err)
 {
-    struct pp_notification *notes = NULL;
-    size_t notes_count = 0;
+    struct api_payouts_notes all;
     struct pp_buf out;
     size_t from = 0;
     if (page->count == 0) {
         return PP_OK;
     }
-    notes = pp_arena_calloc(arena, page->count * CORE_PAYOUT_NOTIFICATIONS_MAX, sizeof *notes);
-    enum pp_status st =
-        core_payouts_notifications(app, page->id, page->count, notes, &notes_count, err);
+    enum pp_status st = api_payouts_notes_read(app, arena, page->id, page->count, &all, err);
     if (st != PP_OK) {
         return st;
     }
     pp_buf_init(&out);
     for (size_t i = 0; i < page->count; i++) {
-        struct api_payout_notes row = {1, 0, {{0}}};
-        size_t k = notes_lower_bound(notes, notes_count, page->id[i]);
-        for (; k < notes_count && notes[k].payout_id == page->id[i] &&
-               row.count < CORE_PAYOUT_NOTIFICATIONS_MAX;
-             k++) {
-            row.items[row.count++] = notes[k];
-        }
+        struct api_payout_notes row;
+        api_payouts_notes_of(&all, page->id[i], &row);
         pp_buf_append(&out, body->data + from, page->at[i] - from);
         api_payout_notes_items_write(&out, &row);
         from = page->at[i];

@@ -292,6 +292,52 @@ static void test_create_list_success(void **state)
     pp_assert_check(srv.db_path, "after a list");
 }
 
+/* A created list's payouts end with their notifications (read at once
+** after the commit): each item is its payout's GET, the "ready" e-mail
+** only where notification is on and the recipient has an e-mail. */
+static void test_create_list_notifications(void **state)
+{
+    (void)state;
+    static const char *const extra[] = {
+        "\"userName\":\"list-told\",\"email\":\"told@example.test\",\"notification\":true",
+        "\"userName\":\"list-no-email\",\"notification\":true",
+        "\"userName\":\"list-quiet\",\"email\":\"quiet@example.test\",\"notification\":false",
+    };
+    pp_fund(&srv, admin_token, "GBP", "1");
+    struct text t;
+    text_open(&t);
+    fputs("{\"payments\":[", t.f);
+    for (size_t i = 0; i < 3; i++) {
+        fprintf(t.f,
+                "%s{\"amount\":0.1,\"currency\":\"GBP\",\"startDate\":\"" START
+                "\",\"endDate\":\"" END "\",\"name\":\"L-N\",\"description\":\"list row\",%s}",
+                i == 0 ? "" : ",", extra[i]);
+    }
+    fputs("]}", t.f);
+    text_close(&t);
+    struct pp_resp *r = post_list(api_key, t.data);
+    pp_assert_status(r, 200);
+    const json_t *list = json_object_get(r->json, "payments");
+    assert_int_equal(json_array_size(list), 3);
+    for (size_t i = 0; i < 3; i++) {
+        const json_t *item = json_array_get(list, i);
+        const json_t *notes = json_object_get(item, "notifications");
+        assert_int_equal(json_array_size(notes), i == 0 ? 1 : 0);
+        if (i == 0) {
+            pp_assert_json_str(json_array_get(notes, 0), "kind", "ready");
+            pp_assert_json_str(json_array_get(notes, 0), "status", "skipped");
+        }
+        struct pp_resp *one = pp_payout_get(&srv, api_key, pp_json_int(item, "id"));
+        pp_assert_status(one, 200);
+        if (!json_equal(one->json, item)) {
+            fail_msg("created row %zu and its GET differ:\n%s\n%s", i, r->body, one->body);
+        }
+        pp_resp_free(one);
+    }
+    pp_resp_free(r);
+    free(t.data);
+}
+
 static void test_list_body_errors(void **state)
 {
     (void)state;
@@ -822,6 +868,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_create_list_success),
+        cmocka_unit_test(test_create_list_notifications),
         cmocka_unit_test(test_list_body_errors),
         cmocka_unit_test(test_list_bad_rows_all_reported),
         cmocka_unit_test(test_big_json_list_last_row_bad),

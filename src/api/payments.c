@@ -87,16 +87,12 @@ void api_payment_get(struct core_app *app, struct api_request *req, struct api_r
 {
     struct pp_err err = {0};
     struct pp_payout payout;
+    struct api_payout_notes notes = {1, 0, {{0}}};
     int64_t id = 0;
     if (api_id_parse(req->path_params[0], "payment id", &id, &err) == PP_OK) {
-        core_payout_get(app, id, &payout, &err);
+        core_payout_get_noted(app, id, &payout, notes.items, &notes.count, &err);
     }
     if (err.status != PP_OK) {
-        api_err_respond(resp, &err);
-        return;
-    }
-    struct api_payout_notes notes;
-    if (api_payout_notes_read(app, &payout, &notes, &err) != PP_OK) {
         api_err_respond(resp, &err);
         return;
     }

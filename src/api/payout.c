@@ -249,8 +249,8 @@ static void notification_write(struct jw *w, const struct pp_notification *n)
     jw_object_end(w);
 }
 
-enum pp_status api_payout_notes_read(struct core_app *app, const struct pp_payout *p,
-                                     struct api_payout_notes *out, struct pp_err *err)
+static enum pp_status api_payout_notes_read(struct core_app *app, const struct pp_payout *p,
+                                            struct api_payout_notes *out, struct pp_err *err)
 {
     out->known = 0;
     enum pp_status st = core_payout_notifications(app, p, out->items, &out->count, err);

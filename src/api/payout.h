@@ -47,14 +47,10 @@ struct api_payout_notes {
     struct pp_notification items[CORE_PAYOUT_NOTIFICATIONS_MAX];
 };
 
-/* Reads the notifications of p into *out (core_payout_notifications: no
-** store read when p->notification is off). On failure out->known is 0 and
-** err says why (PP_UNAVAILABLE / PP_INTERNAL). */
-enum pp_status api_payout_notes_read(struct core_app *app, const struct pp_payout *p,
-                                     struct api_payout_notes *out, struct pp_err *err);
-
-/* The same for the answer of a write that committed: a failure is logged
-** and leaves out->known 0, never an error answer (the write stands). */
+/* Reads the notifications of p into *out for the answer of a write that
+** committed (core_payout_notifications: no store read when
+** p->notification is off). A failure is logged and leaves out->known 0,
+** never an error answer (the write stands). */
 void api_payout_notes_after_write(struct core_app *app, const struct pp_payout *p,
                                   struct api_payout_notes *out);
 

@@ -220,6 +220,14 @@ enum pp_status core_payout_notifications(struct core_app *app, const struct pp_p
                                           count_out, err);
 }
 
+enum pp_status core_payout_get_noted(struct core_app *app, int64_t id, struct pp_payout *out,
+                                     struct pp_notification notes[CORE_PAYOUT_NOTIFICATIONS_MAX],
+                                     size_t *count_out, struct pp_err *err)
+{
+    return store_payout_get_noted(app->store, id, out, notes, CORE_PAYOUT_NOTIFICATIONS_MAX,
+                                  count_out, err);
+}
+
 enum pp_status core_payouts_notifications(struct core_app *app, const int64_t *ids, size_t count,
                                           struct pp_notification *out, size_t *count_out,
                                           struct pp_err *err)

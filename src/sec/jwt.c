@@ -14,6 +14,12 @@
 ** the wrong type). Times are judged against the caller's now_s, never the
 ** wall clock. libjwt issues the tokens.
 **
+** Each thread remembers the last PP_JWT_VERIFIED_CACHE tokens it verified
+** (with the key they were verified under and their claims): the same
+** token under the same key, compared whole and in constant time, is not
+** checked and parsed again; its times are judged against now_s as on the
+** first verification, so an expired token is refused all the same.
+**
 ** It does not decide whether a token's generation is still current, nor
 ** whether a role may call a route: callers do.
 */
@@ -261,31 +267,91 @@ done:
     return ok;
 }
 
-/* Reads and judges the claims of a verified token at now_s into *out. */
-static enum pp_status claims_read(const json_t *claims, int64_t now_s, struct sec_claims *out,
+/* The claims of a verified token: what it says, and its nbf if any. */
+struct token_claims {
+    struct sec_claims c;
+    int has_nbf;
+    int64_t nbf_s;
+};
+
+/* Reads the claims of a verified token into *out. */
+static enum pp_status claims_read(const json_t *claims, struct token_claims *out,
                                   struct pp_err *err)
 {
-    enum pp_status status = PP_OK;
     const json_t *nbf_value = json_object_get(claims, "nbf");
-    int64_t nbf = 0;
+    out->has_nbf = nbf_value != NULL;
+    if (!claim_int(claims, "iat", &out->c.iat_s) || !claim_int(claims, "exp", &out->c.exp_s) ||
+        !claim_int(claims, "gen", &out->c.generation) || !claims_identity(claims, &out->c) ||
+        out->c.iat_s < 0 || (out->has_nbf && !claim_int(claims, "nbf", &out->nbf_s))) {
+        return refuse(err);
+    }
+    return PP_OK;
+}
 
-    if (!claim_int(claims, "iat", &out->iat_s) || !claim_int(claims, "exp", &out->exp_s) ||
-        !claim_int(claims, "gen", &out->generation) || !claims_identity(claims, out) ||
-        out->iat_s < 0 || (nbf_value != NULL && !claim_int(claims, "nbf", &nbf))) {
-        status = refuse(err);
-        goto done;
+/* Judges the times of claims at now_s. */
+static enum pp_status claims_judge(const struct token_claims *t, int64_t now_s, struct pp_err *err)
+{
+    if (t->c.exp_s <= now_s) {
+        return pp_err_set(err, PP_UNAUTHORIZED, MSG_EXPIRED);
     }
-    if (out->exp_s <= now_s) {
-        status = pp_err_set(err, PP_UNAUTHORIZED, MSG_EXPIRED);
-        goto done;
+    if (t->c.iat_s > now_s + PP_TOKEN_CLOCK_SKEW_S ||
+        (t->has_nbf && t->nbf_s > now_s + PP_TOKEN_CLOCK_SKEW_S)) {
+        return pp_err_set(err, PP_UNAUTHORIZED, MSG_NOT_YET_VALID);
     }
-    if (out->iat_s > now_s + PP_TOKEN_CLOCK_SKEW_S ||
-        (nbf_value != NULL && nbf > now_s + PP_TOKEN_CLOCK_SKEW_S)) {
-        status = pp_err_set(err, PP_UNAUTHORIZED, MSG_NOT_YET_VALID);
-        goto done;
+    return PP_OK;
+}
+
+/* --- Tokens this thread verified ------------------------------------------ */
+
+struct verified {
+    size_t len; /* 0: an empty slot */
+    uint8_t key[PP_JWT_KEY_BYTES];
+    char token[PP_JWT_VERIFIED_TOKEN_BYTES];
+    struct token_claims claims;
+};
+
+static _Thread_local struct verified verified_tokens[PP_JWT_VERIFIED_CACHE];
+static _Thread_local unsigned verified_next; /* the slot the next one replaces */
+static _Thread_local uint64_t verified_hits;
+
+/* The claims of token[0..len) if this thread verified it under key
+** before: 1 and *out filled, else 0. Every slot of the same length is
+** compared whole, in constant time. */
+static int verified_find(const uint8_t *key, const char *token, size_t len,
+                         struct token_claims *out)
+{
+    int found = 0;
+    for (unsigned i = 0; i < PP_JWT_VERIFIED_CACHE; i++) {
+        const struct verified *v = &verified_tokens[i];
+        if (!found && v->len == len && CRYPTO_memcmp(v->token, token, len) == 0 &&
+            CRYPTO_memcmp(v->key, key, PP_JWT_KEY_BYTES) == 0) {
+            *out = v->claims;
+            found = 1;
+        }
     }
-done:
-    return status;
+    verified_hits += (uint64_t)found;
+    return found;
+}
+
+/* Remembers token[0..len), verified under key, with its claims. */
+static void verified_keep(const uint8_t *key, const char *token, size_t len,
+                          const struct token_claims *claims)
+{
+    if (len > PP_JWT_VERIFIED_TOKEN_BYTES) {
+        return;
+    }
+    struct verified *v = &verified_tokens[verified_next];
+    verified_next = (verified_next + 1) % PP_JWT_VERIFIED_CACHE;
+    sec_wipe(v, sizeof *v);
+    memcpy(v->key, key, PP_JWT_KEY_BYTES);
+    memcpy(v->token, token, len);
+    v->len = len;
+    v->claims = *claims;
+}
+
+uint64_t sec_jwt_verified_hits(void)
+{
+    return verified_hits;
 }
 
 enum pp_status sec_jwt_verify(const uint8_t *key, const char *token, size_t len, int64_t now_s,
@@ -294,6 +360,7 @@ enum pp_status sec_jwt_verify(const uint8_t *key, const char *token, size_t len,
     enum pp_status status = PP_OK;
     char text[PP_TOKEN_BYTES_MAX + 1];
     struct token_parts parts;
+    struct token_claims read;
     json_t *claims = NULL;
 
     PP_ASSERT(key != NULL && out != NULL);
@@ -301,9 +368,14 @@ enum pp_status sec_jwt_verify(const uint8_t *key, const char *token, size_t len,
     PP_ASSERT(now_s >= 0 && now_s <= INT64_MAX - PP_TOKEN_CLOCK_SKEW_S);
     memset(out, 0, sizeof *out);
     memset(&parts, 0, sizeof parts);
+    memset(&read, 0, sizeof read);
     text[0] = '\0';
     if (len == 0 || len > PP_TOKEN_BYTES_MAX) {
         status = refuse(err);
+        goto done;
+    }
+    if (verified_find(key, token, len, &read)) {
+        status = claims_judge(&read, now_s, err);
         goto done;
     }
     /* A private NUL-terminated copy; token_split refuses a NUL inside. */
@@ -319,9 +391,17 @@ enum pp_status sec_jwt_verify(const uint8_t *key, const char *token, size_t len,
         status = refuse(err);
         goto done;
     }
-    status = claims_read(claims, now_s, out, err);
+    status = claims_read(claims, &read, err);
+    if (status == PP_OK) {
+        status = claims_judge(&read, now_s, err);
+    }
+    if (status == PP_OK) {
+        verified_keep(key, token, len, &read);
+    }
 done:
-    if (status != PP_OK) {
+    if (status == PP_OK) {
+        *out = read.c;
+    } else {
         memset(out, 0, sizeof *out);
     }
     json_decref(claims);

@@ -116,6 +116,9 @@ struct store_backend_ops {
                                      struct pp_err *err);
     enum pp_status (*payout_get)(void *backend, int64_t id, struct pp_payout *out,
                                  struct pp_err *err);
+    enum pp_status (*payout_get_noted)(void *backend, int64_t id, struct pp_payout *out,
+                                       struct pp_notification *notes, size_t cap, size_t *count_out,
+                                       struct pp_err *err);
     enum pp_status (*balances_list)(void *backend, struct pp_balance *out, size_t cap,
                                     size_t *count_out, struct pp_err *err);
     enum pp_status (*setting_get)(void *backend, const char *key, char *out, size_t out_size,

@@ -228,6 +228,13 @@ enum pp_status store_report_payouts(struct store *st, const struct pp_report_que
     return st->ops->report_payouts(st->backend, q, out, cap, count_out, err);
 }
 
+enum pp_status store_payout_get_noted(struct store *st, int64_t id, struct pp_payout *out,
+                                      struct pp_notification *notes, size_t cap, size_t *count_out,
+                                      struct pp_err *err)
+{
+    return st->ops->payout_get_noted(st->backend, id, out, notes, cap, count_out, err);
+}
+
 enum pp_status store_payout_get(struct store *st, int64_t id, struct pp_payout *out,
                                 struct pp_err *err)
 {

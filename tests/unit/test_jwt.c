@@ -583,6 +583,73 @@ static void now_decides(void **state)
     free(token);
 }
 
+/* A thread remembers the tokens it verified: the same token under the same
+** key is not checked again (sec_jwt_verified_hits counts it) but still
+** judged at now_s; another key, one changed character, a token pushed out
+** by newer ones or one too long to remember take the full check. */
+static void verified_tokens_remembered(void **state)
+{
+    (void)state;
+    struct sec_claims issued = {SEC_ROLE_ADMIN, 9, 4, 1000, 2000};
+    struct sec_claims claims;
+    const char *message = NULL;
+    char *token = NULL;
+    assert_int_equal(sec_jwt_issue(key, &issued, &token, NULL), PP_OK);
+    size_t len = strlen(token);
+    assert_true(len <= PP_JWT_VERIFIED_TOKEN_BYTES);
+    uint64_t hits = sec_jwt_verified_hits();
+    assert_int_equal(verify_at(token, len, 1500, &claims, NULL), PP_OK);
+    assert_int_equal(sec_jwt_verified_hits(), hits);
+    assert_int_equal(verify_at(token, len, 1600, &claims, NULL), PP_OK);
+    assert_int_equal(sec_jwt_verified_hits(), hits + 1);
+    assert_int_equal(claims.subject, 9);
+    assert_int_equal(claims.generation, 4);
+    assert_int_equal(claims.exp_s, 2000);
+    /* Remembered, and still expired at exp and not yet valid before iat. */
+    assert_int_equal(verify_at(token, len, 2000, &claims, &message), PP_UNAUTHORIZED);
+    assert_string_equal(message, EXPIRED);
+    assert_int_equal(verify_at(token, len, 939, &claims, &message), PP_UNAUTHORIZED);
+    assert_string_equal(message, NOT_YET);
+    assert_int_equal(sec_jwt_verified_hits(), hits + 3);
+    /* Another key: the full check, refused. */
+    assert_int_equal(sec_jwt_verify(other_key, token, len, 1500, &claims, NULL), PP_UNAUTHORIZED);
+    /* One character of the signature changed, same length: refused. */
+    char *forged = strdup(token);
+    forged[len - 1] = forged[len - 1] == 'A' ? 'B' : 'A';
+    assert_int_equal(verify_at(forged, len, 1500, &claims, NULL), PP_UNAUTHORIZED);
+    /* A longer token with the remembered one as its prefix: refused. */
+    char longer[TOKEN_BUF_BYTES];
+    snprintf(longer, sizeof longer, "%sA", token);
+    assert_int_equal(verify_at(longer, len + 1, 1500, &claims, NULL), PP_UNAUTHORIZED);
+    assert_int_equal(sec_jwt_verified_hits(), hits + 3);
+    /* PP_JWT_VERIFIED_CACHE newer tokens push it out. */
+    for (int i = 0; i < PP_JWT_VERIFIED_CACHE; i++) {
+        struct sec_claims other = {SEC_ROLE_ADMIN, 100 + i, 1, 1000, 2000};
+        char *t = NULL;
+        assert_int_equal(sec_jwt_issue(key, &other, &t, NULL), PP_OK);
+        assert_int_equal(verify_at(t, strlen(t), 1500, &claims, NULL), PP_OK);
+        free(t);
+    }
+    hits = sec_jwt_verified_hits();
+    assert_int_equal(verify_at(token, len, 1500, &claims, NULL), PP_OK);
+    assert_int_equal(sec_jwt_verified_hits(), hits);
+    /* A valid token longer than PP_JWT_VERIFIED_TOKEN_BYTES is never
+    ** remembered. */
+    char payload[PP_JWT_VERIFIED_TOKEN_BYTES + 128];
+    char fill[PP_JWT_VERIFIED_TOKEN_BYTES];
+    memset(fill, 'x', sizeof fill - 1);
+    fill[sizeof fill - 1] = '\0';
+    snprintf(payload, sizeof payload, "{" TIMES "," ADMIN_CLAIMS ",\"pad\":\"%s\"}", fill);
+    char big[TOKEN_BUF_BYTES];
+    craft(big, HDR, payload, NULL, SIG_HS256);
+    assert_true(strlen(big) > PP_JWT_VERIFIED_TOKEN_BYTES);
+    assert_int_equal(verify_at(big, strlen(big), NOW, &claims, NULL), PP_OK);
+    assert_int_equal(verify_at(big, strlen(big), NOW, &claims, NULL), PP_OK);
+    assert_int_equal(sec_jwt_verified_hits(), hits);
+    free(forged);
+    free(token);
+}
+
 /* The first error wins: a refusal does not overwrite an earlier error. */
 static void first_error_wins(void **state)
 {
@@ -604,7 +671,7 @@ int main(void)
         cmocka_unit_test(malformed_text),     cmocka_unit_test(length_is_honoured),
         cmocka_unit_test(size_limit),         cmocka_unit_test(every_character_matters),
         cmocka_unit_test(libjwt_made_tokens), cmocka_unit_test(now_decides),
-        cmocka_unit_test(first_error_wins),
+        cmocka_unit_test(first_error_wins),   cmocka_unit_test(verified_tokens_remembered),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -96,6 +96,11 @@ enum pp_status core_payout_notifications(struct core_app *app, const struct pp_p
                                          struct pp_notification out[CORE_PAYOUT_NOTIFICATIONS_MAX],
                                          size_t *count_out, struct pp_err *err);
 
+/* Payout id (PP_NOT_FOUND if none) with its notifications, read together. */
+enum pp_status core_payout_get_noted(struct core_app *app, int64_t id, struct pp_payout *out,
+                                     struct pp_notification notes[CORE_PAYOUT_NOTIFICATIONS_MAX],
+                                     size_t *count_out, struct pp_err *err);
+
 /* The notifications of the payouts ids[0..count) (those with
 ** `notification` on: the others have none) in one read, into
 ** out[0..*count_out), ordered by payout id, then kind; out holds

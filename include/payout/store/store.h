@@ -37,6 +37,7 @@
 #include <stdint.h>
 
 #include "payout/model.h"
+#include "payout/model/event.h"
 #include "payout/status.h"
 
 struct store;
@@ -204,6 +205,12 @@ enum pp_status store_admin_upsert(struct store *st, const struct store_write_ctx
 /* PP_NOT_FOUND if there is no payout id. */
 enum pp_status store_payout_get(struct store *st, int64_t id, struct pp_payout *out,
                                 struct pp_err *err);
+
+/* The same with the payout's notifications (ordered by kind) into
+** notes[0..cap), *count_out of them, read together (one read on SQLite). */
+enum pp_status store_payout_get_noted(struct store *st, int64_t id, struct pp_payout *out,
+                                      struct pp_notification *notes, size_t cap, size_t *count_out,
+                                      struct pp_err *err);
 
 /* Every currency that has a balance row, ordered by code, into
 ** out[0..cap); *count_out = rows written (cap 256 covers ISO 4217). */

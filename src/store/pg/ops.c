@@ -108,6 +108,20 @@ static enum pp_status op_payout_get(void *backend, int64_t id, struct pp_payout 
     return store_pg_payout_get(backend, id, out, err);
 }
 
+/* Two reads on PostgreSQL: the payout, then its notifications if it has
+** `notification` on (none otherwise). */
+static enum pp_status op_payout_get_noted(void *backend, int64_t id, struct pp_payout *out,
+                                          struct pp_notification *notes, size_t cap,
+                                          size_t *count_out, struct pp_err *err)
+{
+    *count_out = 0;
+    enum pp_status st = store_pg_payout_get(backend, id, out, err);
+    if (st == PP_OK && out->notification) {
+        st = store_pg_notifications_of_payouts(backend, &id, 1, notes, cap, count_out, err);
+    }
+    return st;
+}
+
 static enum pp_status op_balances_list(void *backend, struct pp_balance *out, size_t cap,
                                        size_t *count_out, struct pp_err *err)
 {
@@ -341,6 +355,7 @@ const struct store_backend_ops store_pg_ops = {
     .payout_totals = op_payout_totals,
     .report_payouts = op_report_payouts,
     .payout_get = op_payout_get,
+    .payout_get_noted = op_payout_get_noted,
     .balances_list = op_balances_list,
     .setting_get = op_setting_get,
     .admin_find = op_admin_find,

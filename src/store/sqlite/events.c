@@ -360,18 +360,18 @@ enum pp_status store_sqlite_event_get(void *backend, int64_t id, struct pp_event
 /* --- Notifications ---------------------------------------------------------- */
 
 /* Reads the notification columns (id, payout_id, kind, status, attempts,
-** at_ms, last_error) starting at column 0. */
-static int notification_read_row(struct store_q *q, struct pp_notification *n)
+** at_ms, last_error) starting at column base. */
+static int notification_read_at(struct store_q *q, int base, struct pp_notification *n)
 {
     sqlite3_stmt *s = q->stmt;
     memset(n, 0, sizeof *n);
-    n->id = sqlite3_column_int64(s, 0);
-    n->payout_id = sqlite3_column_int64(s, 1);
-    n->kind = (enum pp_notify_kind)sqlite3_column_int(s, 2);
-    n->status = (enum pp_notify_status)sqlite3_column_int(s, 3);
-    n->attempts = (unsigned)sqlite3_column_int(s, 4);
-    n->at_ms = sqlite3_column_int64(s, 5);
-    int bad = store_q_col_text(q, 6, n->last_error, sizeof n->last_error);
+    n->id = sqlite3_column_int64(s, base);
+    n->payout_id = sqlite3_column_int64(s, base + 1);
+    n->kind = (enum pp_notify_kind)sqlite3_column_int(s, base + 2);
+    n->status = (enum pp_notify_status)sqlite3_column_int(s, base + 3);
+    n->attempts = (unsigned)sqlite3_column_int(s, base + 4);
+    n->at_ms = sqlite3_column_int64(s, base + 5);
+    int bad = store_q_col_text(q, base + 6, n->last_error, sizeof n->last_error);
     if (bad || n->kind < PP_NOTIFY_READY || n->kind > PP_NOTIFY_RECEIVED ||
         n->status < PP_NOTIFY_PENDING || n->status > PP_NOTIFY_SKIPPED) {
         pp_log(PP_LOG_ERROR, "store: notification %lld violates the schema", (long long)n->id);
@@ -380,8 +380,58 @@ static int notification_read_row(struct store_q *q, struct pp_notification *n)
     return 0;
 }
 
+static int notification_read_row(struct store_q *q, struct pp_notification *n)
+{
+    return notification_read_at(q, 0, n);
+}
+
 #define NOTIFICATION_COLUMNS                                                                       \
     "n.id, n.payout_id, n.kind, n.status, n.attempts, n.at_ms, n.last_error"
+
+enum pp_status store_sqlite_payout_get_noted(void *backend, int64_t id, struct pp_payout *out,
+                                             struct pp_notification *notes, size_t cap,
+                                             size_t *count_out, struct pp_err *err)
+{
+    struct store_sqlite *st = backend;
+    struct store_conn *c = store_reader_acquire(st);
+    struct store_q q;
+    /* One statement, so one read transaction: the payout on every row,
+    ** then one of its notifications (NULLs when it has none). */
+    store_q_init(&q, c, STORE_STMT_PAYOUT_GET_NOTED,
+                 "SELECT " P_PAYOUT_COLUMNS
+                 ", p.created_by_user, p.authorized_by_user, " NOTIFICATION_COLUMNS
+                 " FROM payouts p LEFT JOIN notifications n ON n.payout_id = p.id"
+                 " WHERE p.id = ?1 ORDER BY n.kind");
+    store_q_int64(&q, 1, id);
+    enum pp_status status = PP_OK;
+    size_t n = 0;
+    int rc = store_q_step(&q);
+    if (rc == SQLITE_DONE) {
+        status = pp_err_set(err, PP_NOT_FOUND, "payout %lld not found", (long long)id);
+    } else if (rc == SQLITE_ROW && store_payout_read_row(&q, 0, out) != 0) {
+        status = pp_err_set(err, PP_INTERNAL, "storage error");
+    }
+    while (status == PP_OK && rc == SQLITE_ROW) {
+        if (sqlite3_column_type(q.stmt, STORE_PAYOUT_COLUMN_COUNT) != SQLITE_NULL && n < cap) {
+            if (notification_read_at(&q, STORE_PAYOUT_COLUMN_COUNT, &notes[n]) != 0) {
+                status = pp_err_set(err, PP_INTERNAL, "storage error");
+                break;
+            }
+            n++;
+        }
+        rc = store_q_step(&q);
+    }
+    if (status == PP_OK && rc != SQLITE_DONE) {
+        status = store_q_fail(&q, "reading a payout", err);
+    }
+    store_q_reset(&q);
+    store_reader_release(st, c);
+    if (status != PP_OK) {
+        memset(out, 0, sizeof *out);
+    }
+    *count_out = status == PP_OK ? n : 0;
+    return status;
+}
 
 /* Binds the read of the notifications of ids[0..count) to q: one id
 ** alone by equality, several as a JSON array walked by json_each (one

@@ -356,6 +356,7 @@ const struct store_backend_ops store_sqlite_ops = {
     .payout_totals = op_payout_totals,
     .report_payouts = op_report_payouts,
     .payout_get = op_payout_get,
+    .payout_get_noted = store_sqlite_payout_get_noted,
     .balances_list = op_balances_list,
     .setting_get = op_setting_get,
     .admin_find = op_admin_find,

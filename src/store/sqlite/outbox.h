@@ -64,6 +64,9 @@ enum pp_status store_sqlite_events_page(void *backend, const struct pp_event_fil
                                         pp_event_fn fn, void *ctx, struct pp_err *err);
 enum pp_status store_sqlite_event_get(void *backend, int64_t id, struct pp_event *out,
                                       struct pp_err *err);
+enum pp_status store_sqlite_payout_get_noted(void *backend, int64_t id, struct pp_payout *out,
+                                             struct pp_notification *notes, size_t cap,
+                                             size_t *count_out, struct pp_err *err);
 enum pp_status store_sqlite_notifications_of_payouts(void *backend, const int64_t *payout_ids,
                                                      size_t id_count, struct pp_notification *out,
                                                      size_t cap, size_t *count_out,

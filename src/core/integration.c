@@ -137,7 +137,11 @@ enum pp_status core_integration_password_check(struct core_app *app, const char 
     struct core_integration_state *in = app->integration;
     enum pp_status st = PP_OK;
     pthread_mutex_lock(&in->lock);
-    st = integration_refresh(app, 1, err);
+    /* As for core_integration_key_current: only another server may have
+    ** changed the settings behind the cache. */
+    if (store_shared(app->store)) {
+        st = integration_refresh(app, 1, err);
+    }
     if (st != PP_OK) {
         pthread_mutex_unlock(&in->lock);
         return st;

@@ -598,6 +598,12 @@
 ** holds at most its own share, and the worker's sockets stay few. */
 #define PP_WEBHOOK_INFLIGHT_MAX 32
 #define PP_WEBHOOK_INFLIGHT_PER_ENDPOINT 4
+/* Reading the notifications of many payouts at once (a list page, a
+** created list) on SQLite: ids at most this many apart on average are
+** read as one range of the notifications' index (a page in id order:
+** every payout of the range, its own or not, costs one row at most per
+** kind), others through a temporary index of the ids. */
+#define PP_NOTIFY_RANGE_SPREAD 8
 /* The delivery and mail threads run this much nicer than the request
 ** threads (a Linux thread's own niceness, nice(2) units): sending is
 ** background work whose timing nobody waits on, so while requests keep

@@ -418,6 +418,48 @@ static void page_notifications_check(long long received)
     assert_int_equal(pp_json_int(json_array_get(items, 0), "id"), received);
     pp_resp_free(list);
     free(path);
+    /* Ids far apart are read another way (not as one range of ids): the
+    ** same answers. */
+    long long gap[20];
+    for (int i = 0; i < 20; i++) {
+        char *body = pp_fmt("{\"amount\":0.01,\"currency\":\"CHF\",\"startDate\":\"%s\","
+                            "\"endDate\":\"%s\",\"name\":\"Lifecycle\",\"description\":\"gap\","
+                            "\"userName\":\"page-gap\",\"email\":\"gap@example.test\","
+                            "\"notification\":true}",
+                            OPEN_START, OPEN_END);
+        gap[i] = pp_payout_create(cur, api_key, body, NULL);
+        free(body);
+    }
+    path = pp_fmt("/api/payments?ids=%lld,%lld", received, gap[19]);
+    list = pp_get(cur, path, api_key);
+    pp_assert_status(list, 200);
+    items = json_object_get(list->json, "payments");
+    assert_int_equal(json_array_size(items), 2);
+    for (size_t i = 0; i < 2; i++) {
+        const json_t *item = json_array_get(items, i);
+        struct pp_resp *one = pp_payout_get(cur, api_key, pp_json_int(item, "id"));
+        if (!json_equal(one->json, item)) {
+            fail_msg("list item %zu and its GET differ:\n%s\n%s", i, list->body, one->body);
+        }
+        assert_int_equal(json_array_size(json_object_get(item, "notifications")), i == 0 ? 2 : 1);
+        pp_resp_free(one);
+    }
+    pp_resp_free(list);
+    free(path);
+    /* Ids close together are read as one range, whose other payouts'
+    ** e-mails (nine here, more than the two ids' share) are skipped. */
+    path = pp_fmt("/api/payments?ids=%lld,%lld", gap[0], gap[10]);
+    list = pp_get(cur, path, api_key);
+    pp_assert_status(list, 200);
+    items = json_object_get(list->json, "payments");
+    assert_int_equal(json_array_size(items), 2);
+    for (size_t i = 0; i < 2; i++) {
+        const json_t *notes = json_object_get(json_array_get(items, i), "notifications");
+        assert_int_equal(json_array_size(notes), 1);
+        pp_assert_json_str(json_array_get(notes, 0), "kind", "ready");
+    }
+    pp_resp_free(list);
+    free(path);
 }
 
 /* A received payout with notification on: the receive answer ends with

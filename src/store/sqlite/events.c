@@ -433,23 +433,57 @@ enum pp_status store_sqlite_payout_get_noted(void *backend, int64_t id, struct p
     return status;
 }
 
-/* Binds the read of the notifications of ids[0..count) to q: one id
-** alone by equality, several as a JSON array walked by json_each (one
-** statement for any page); text receives the array and lives as long as
-** the statement runs. */
-static void notifications_query(struct store_conn *c, struct store_q *q, const int64_t *ids,
-                                size_t count, struct pp_buf *text)
+/* The ids of a batch read, sorted, to tell which rows of a range are
+** theirs. */
+struct notes_ids {
+    int64_t *sorted;
+    size_t count;
+};
+
+static int id_cmp(const void *a, const void *b)
 {
-    if (count == 1) {
+    int64_t x = *(const int64_t *)a;
+    int64_t y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+static int notes_ids_has(const struct notes_ids *ids, int64_t id)
+{
+    return bsearch(&id, ids->sorted, ids->count, sizeof id, id_cmp) != NULL;
+}
+
+/* Binds the read of the notifications of ids to q: one id alone by
+** equality; ids close together (a page in id order, a created list) as
+** the range from the least to the greatest, the rows of other payouts
+** skipped while reading (*range_out 1); ids far apart as a JSON array
+** walked by json_each (one statement for any page, but each id goes into
+** a temporary index first). text receives the array and lives as long as
+** the statement runs. */
+static void notifications_query(struct store_conn *c, struct store_q *q,
+                                const struct notes_ids *ids, struct pp_buf *text, int *range_out)
+{
+    int64_t lo = ids->sorted[0];
+    int64_t hi = ids->sorted[ids->count - 1];
+    *range_out = 0;
+    if (ids->count == 1) {
         store_q_init(q, c, STORE_STMT_NOTIFY_OF_PAYOUT,
                      "SELECT " NOTIFICATION_COLUMNS " FROM notifications n WHERE n.payout_id = ?1"
                      " ORDER BY n.kind");
-        store_q_int64(q, 1, ids[0]);
+        store_q_int64(q, 1, lo);
+        return;
+    }
+    if ((uint64_t)(hi - lo) <= (uint64_t)ids->count * PP_NOTIFY_RANGE_SPREAD) {
+        store_q_init(q, c, STORE_STMT_NOTIFY_OF_RANGE,
+                     "SELECT " NOTIFICATION_COLUMNS " FROM notifications n"
+                     " WHERE n.payout_id BETWEEN ?1 AND ?2 ORDER BY n.payout_id, n.kind");
+        store_q_int64(q, 1, lo);
+        store_q_int64(q, 2, hi);
+        *range_out = 1;
         return;
     }
     pp_buf_append(text, "[", 1);
-    for (size_t i = 0; i < count; i++) {
-        pp_buf_printf(text, "%s%" PRId64, i > 0 ? "," : "", ids[i]);
+    for (size_t i = 0; i < ids->count; i++) {
+        pp_buf_printf(text, "%s%" PRId64, i > 0 ? "," : "", ids->sorted[i]);
     }
     pp_buf_append(text, "]", 1);
     store_q_init(q, c, STORE_STMT_NOTIFY_OF_PAYOUTS,
@@ -467,22 +501,26 @@ enum pp_status store_sqlite_notifications_of_payouts(void *backend, const int64_
     struct store_sqlite *st = backend;
     enum pp_status status = PP_OK;
     size_t n = 0;
+    int range = 0;
     *count_out = 0;
     if (id_count == 0) {
         return PP_OK;
     }
+    struct notes_ids ids = {pp_check_alloc(malloc(id_count * sizeof *ids.sorted)), id_count};
+    memcpy(ids.sorted, payout_ids, id_count * sizeof *ids.sorted);
+    qsort(ids.sorted, id_count, sizeof *ids.sorted, id_cmp);
     struct store_conn *c = store_reader_acquire(st);
     struct pp_buf text;
     struct store_q q;
     pp_buf_init(&text);
-    notifications_query(c, &q, payout_ids, id_count, &text);
+    notifications_query(c, &q, &ids, &text, &range);
     int rc = store_q_step(&q);
     while (rc == SQLITE_ROW && n < cap) {
         if (notification_read_row(&q, &out[n]) != 0) {
             status = pp_err_set(err, PP_INTERNAL, "storage error");
             break;
         }
-        n++;
+        n += !range || notes_ids_has(&ids, out[n].payout_id);
         rc = store_q_step(&q);
     }
     if (status == PP_OK && rc != SQLITE_DONE && rc != SQLITE_ROW) {
@@ -491,6 +529,7 @@ enum pp_status store_sqlite_notifications_of_payouts(void *backend, const int64_
     store_q_reset(&q);
     store_reader_release(st, c);
     pp_buf_free(&text);
+    free(ids.sorted);
     *count_out = status == PP_OK ? n : 0;
     return status;
 }

@@ -108,6 +108,9 @@ export function dropExpectedRefusals(problems, status) {
 
 /** Signs in through the Sign-in screen and waits for the Overview. */
 export async function signIn(page, base, user, { otp } = {}) {
+  // The page may still be loading what the last screen asked for (after
+  // Sign out, its icon): a goto now would abort that request.
+  await page.waitForLoadState('networkidle');
   await page.goto(`${base}/sign-in`);
   await page.getByLabel('Email').fill(user.email);
   await page.getByLabel('Password').fill(user.password);

@@ -27,7 +27,7 @@ enum pp_status core_app_open(const char *db_path, unsigned readers, struct core_
                              struct pp_err *err)
 {
     struct core_app *app = pp_check_alloc(calloc(1, sizeof *app));
-    app->integration = core_integration_state_create();
+    app->integration = core_integration_state_create(app);
     app->policy = core_auth_policy_state_create();
     app->idem = core_idem_create();
     app->lockouts = core_lockouts_create();

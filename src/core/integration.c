@@ -6,9 +6,11 @@
 ** database (store_shared: PostgreSQL), every check (an API key's
 ** generation, the authentication password) and every change reads the
 ** stored settings first, so a key revoked through one server is refused by
-** all from the next request on (spec §10); on SQLite, whose one server is
-** the only writer, an API key is checked against the cache, lock-free. It does not
-** issue or verify tokens (auth.c).
+** all from the next request on (spec §10). The key checks running at the
+** same time share one read of the switch and the generation that began
+** after each of them (base/coalesce.h). On SQLite, whose one server is
+** the only writer, an API key is checked against the cache, lock-free. It
+** does not issue or verify tokens (auth.c).
 */
 #include "payout/core/integration.h"
 
@@ -21,6 +23,7 @@
 
 #include "internal.h"
 #include "payout/base/assert.h"
+#include "payout/base/coalesce.h"
 #include "payout/base/log.h"
 #include "payout/core/dates.h"
 #include "payout/sec/secrets.h"
@@ -31,6 +34,12 @@
 #define SETTING_API_PASSWORD "api_password"     /* the authentication password */
 #define SETTING_API_GENERATION "api_generation" /* decimal; bumped to revoke API keys */
 
+/* The switch and the generation as stored. */
+struct integration_stored {
+    int enabled;
+    int64_t generation;
+};
+
 struct core_integration_state {
     /* Serialises changes and guards `settings`. Held across the write of a
     ** change so the cache follows commit order. */
@@ -39,12 +48,19 @@ struct core_integration_state {
     /* Read lock-free by every token check. */
     _Atomic int64_t generation;
     _Atomic int enabled;
+    /* A shared database's key checks: concurrent checks share one read
+    ** that began after each of them (base/coalesce.h). */
+    struct pp_coalesce *key_reads;
 };
 
-struct core_integration_state *core_integration_state_create(void)
+static enum pp_status integration_key_read(void *arg, void *result, struct pp_err *err);
+
+struct core_integration_state *core_integration_state_create(struct core_app *app)
 {
     struct core_integration_state *state = pp_check_alloc(calloc(1, sizeof *state));
     pthread_mutex_init(&state->lock, NULL);
+    state->key_reads =
+        pp_coalesce_create(integration_key_read, app, sizeof(struct integration_stored));
     return state;
 }
 
@@ -54,55 +70,52 @@ void core_integration_state_destroy(struct core_integration_state *state)
         return;
     }
     sec_wipe(&state->settings, sizeof state->settings);
+    pp_coalesce_destroy(state->key_reads);
     pthread_mutex_destroy(&state->lock);
     free(state);
 }
 
-enum pp_status core_integration_load(struct core_app *app, struct pp_err *err)
+/* The stored settings, as one read: the switch and the generation, and the
+** password into password (when not NULL). */
+static enum pp_status integration_read(struct core_app *app, struct integration_stored *out,
+                                       char *password, size_t password_size, struct pp_err *err)
 {
-    struct core_integration_state *in = app->integration;
-    char text[64];
-    int found = 0;
-    enum pp_status st =
-        store_setting_get(app->store, SETTING_API_ENABLED, text, sizeof text, &found, err);
+    char enabled[8];
+    char generation[24];
+    struct store_setting_read r[3] = {
+        {.key = SETTING_API_ENABLED, .out = enabled, .out_size = sizeof enabled},
+        {.key = SETTING_API_GENERATION, .out = generation, .out_size = sizeof generation},
+        {.key = SETTING_API_PASSWORD, .out = password, .out_size = password_size},
+    };
+    enum pp_status st = store_settings_get(app->store, r, password != NULL ? 3 : 2, err);
     if (st == PP_OK) {
-        atomic_store(&in->enabled, found && strcmp(text, "1") == 0);
-        in->settings.enabled = atomic_load(&in->enabled);
-        st = store_setting_get(app->store, SETTING_API_PASSWORD, in->settings.password,
-                               sizeof in->settings.password, &found, err);
-    }
-    if (st == PP_OK) {
-        st = store_setting_get(app->store, SETTING_API_GENERATION, text, sizeof text, &found, err);
-    }
-    if (st == PP_OK) {
-        atomic_store(&in->generation, found ? strtoll(text, NULL, 10) : 0);
+        out->enabled = r[0].found && strcmp(enabled, "1") == 0;
+        out->generation = r[1].found ? strtoll(generation, NULL, 10) : 0;
     }
     return st;
 }
 
 /* Reads the stored settings into the cache (the password only when
-** with_password); the caller holds in->lock. */
+** with_password); the caller holds in->lock, or is the start-up. */
 static enum pp_status integration_refresh(struct core_app *app, int with_password,
                                           struct pp_err *err)
 {
     struct core_integration_state *in = app->integration;
-    char text[64];
-    int found = 0;
+    struct integration_stored s;
     enum pp_status st =
-        store_setting_get(app->store, SETTING_API_ENABLED, text, sizeof text, &found, err);
+        integration_read(app, &s, with_password ? in->settings.password : NULL,
+                         sizeof in->settings.password, err);
     if (st == PP_OK) {
-        atomic_store(&in->enabled, found && strcmp(text, "1") == 0);
-        in->settings.enabled = atomic_load(&in->enabled);
-        st = store_setting_get(app->store, SETTING_API_GENERATION, text, sizeof text, &found, err);
-    }
-    if (st == PP_OK) {
-        atomic_store(&in->generation, found ? strtoll(text, NULL, 10) : 0);
-    }
-    if (st == PP_OK && with_password) {
-        st = store_setting_get(app->store, SETTING_API_PASSWORD, in->settings.password,
-                               sizeof in->settings.password, &found, err);
+        atomic_store(&in->enabled, s.enabled);
+        in->settings.enabled = s.enabled;
+        atomic_store(&in->generation, s.generation);
     }
     return st;
+}
+
+enum pp_status core_integration_load(struct core_app *app, struct pp_err *err)
+{
+    return integration_refresh(app, 1, err);
 }
 
 int core_integration_key_current(struct core_app *app, int64_t generation, struct pp_err *err)
@@ -114,20 +127,20 @@ int core_integration_key_current(struct core_app *app, int64_t generation, struc
         return atomic_load(&in->enabled) && generation == atomic_load(&in->generation);
     }
     /* Another server may have revoked the key: read the stored settings
-    ** (into locals: the cache is the changes' to update, under its lock). */
-    char text[64];
-    int found = 0;
-    int enabled = 0;
-    enum pp_status st =
-        store_setting_get(app->store, SETTING_API_ENABLED, text, sizeof text, &found, err);
-    if (st == PP_OK) {
-        enabled = found && strcmp(text, "1") == 0;
-        st = store_setting_get(app->store, SETTING_API_GENERATION, text, sizeof text, &found, err);
-    }
-    if (st != PP_OK) {
+    ** (into locals: the cache is the changes' to update, under its lock),
+    ** the switch and the generation in one read that began after this
+    ** call, shared with the checks running at the same time. */
+    struct integration_stored s;
+    if (pp_coalesce_read(in->key_reads, &s, err) != PP_OK) {
         return -1;
     }
-    return enabled && generation == (found ? strtoll(text, NULL, 10) : 0);
+    return s.enabled && generation == s.generation;
+}
+
+/* The shared read of core_integration_key_current. */
+static enum pp_status integration_key_read(void *arg, void *result, struct pp_err *err)
+{
+    return integration_read(arg, result, NULL, 0, err);
 }
 
 enum pp_status core_integration_password_check(struct core_app *app, const char *password,

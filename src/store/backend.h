@@ -121,8 +121,8 @@ struct store_backend_ops {
                                        struct pp_err *err);
     enum pp_status (*balances_list)(void *backend, struct pp_balance *out, size_t cap,
                                     size_t *count_out, struct pp_err *err);
-    enum pp_status (*setting_get)(void *backend, const char *key, char *out, size_t out_size,
-                                  int *found_out, struct pp_err *err);
+    enum pp_status (*settings_get)(void *backend, struct store_setting_read *reads, size_t count,
+                                   struct pp_err *err);
     enum pp_status (*admin_find)(void *backend, const char *email, struct pp_admin *out,
                                  int *found_out, struct pp_err *err);
     enum pp_status (*admin_get)(void *backend, int64_t id, struct pp_admin *out,

@@ -250,7 +250,22 @@ enum pp_status store_balances_list(struct store *st, struct pp_balance *out, siz
 enum pp_status store_setting_get(struct store *st, const char *key, char *out, size_t out_size,
                                  int *found_out, struct pp_err *err)
 {
-    return st->ops->setting_get(st->backend, key, out, out_size, found_out, err);
+    struct store_setting_read r = {.key = key, .out = out, .out_size = out_size};
+    enum pp_status status = store_settings_get(st, &r, 1, err);
+    *found_out = r.found;
+    return status;
+}
+
+enum pp_status store_settings_get(struct store *st, struct store_setting_read *reads, size_t count,
+                                  struct pp_err *err)
+{
+    PP_ASSERT(reads != NULL && count >= 1 && count <= STORE_SETTINGS_READ_MAX);
+    for (size_t i = 0; i < count; i++) {
+        PP_ASSERT(reads[i].key != NULL && reads[i].out != NULL && reads[i].out_size > 0);
+        reads[i].found = 0;
+        reads[i].out[0] = '\0';
+    }
+    return st->ops->settings_get(st->backend, reads, count, err);
 }
 
 enum pp_status store_admin_find(struct store *st, const char *email, struct pp_admin *out,

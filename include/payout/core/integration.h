@@ -23,9 +23,9 @@ struct core_integration {
     char password[PP_API_PASSWORD_CHARS + 1]; /* "" when none was generated yet */
 };
 
-/* The settings state of an app (app.c creates it at open, then calls
+/* The settings state of app (app.c creates it at open, then calls
 ** core_integration_load, and destroys it at close; NULL is a no-op). */
-struct core_integration_state *core_integration_state_create(void);
+struct core_integration_state *core_integration_state_create(struct core_app *app);
 void core_integration_state_destroy(struct core_integration_state *state);
 
 /* Loads the stored settings into the cache (off, no password, generation

@@ -222,6 +222,25 @@ enum pp_status store_balances_list(struct store *st, struct pp_balance *out, siz
 enum pp_status store_setting_get(struct store *st, const char *key, char *out, size_t out_size,
                                  int *found_out, struct pp_err *err);
 
+/* One setting for store_settings_get: key in, the rest out as for
+** store_setting_get. */
+struct store_setting_read {
+    const char *key;
+    char *out;
+    size_t out_size;
+    int found;
+};
+
+/* Most settings one store_settings_get reads. */
+#define STORE_SETTINGS_READ_MAX 4
+
+/* Reads several settings (count 1..STORE_SETTINGS_READ_MAX) as
+** store_setting_get does each, in one look-up: one statement and one
+** round trip on PostgreSQL, where a server reads its key's settings per
+** request. */
+enum pp_status store_settings_get(struct store *st, struct store_setting_read *reads, size_t count,
+                                  struct pp_err *err);
+
 /* The admin with this e-mail (case-insensitive); *found_out = 0 if none. */
 enum pp_status store_admin_find(struct store *st, const char *email, struct pp_admin *out,
                                 int *found_out, struct pp_err *err);

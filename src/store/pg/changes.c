@@ -499,23 +499,18 @@ enum pp_status store_pg_tx_setting_get(struct pg_tx *tx, const char *key, char *
                                        size_t out_size, int *found_out, struct pp_err *err)
 {
     PP_ASSERT(key != NULL && out != NULL && out_size > 0 && found_out != NULL);
+    struct store_setting_read r = {.key = key, .out = out, .out_size = out_size};
     struct pg_params p;
     PGresult *res = NULL;
-    pg_params_init(&p);
-    pg_param_text(&p, key);
-    *found_out = 0;
+    store_pg_settings_params(&p, &r, 1);
     out[0] = '\0';
     enum pp_status status =
-        store_pg_tx_run(tx, PG_STMT_SETTING_GET, &p, &res, NULL, "reading a setting", err);
-    if (status == PP_OK && PQntuples(res) == 1) {
-        if (pg_col_text(res, 0, 0, out, out_size) == 0) {
-            *found_out = 1;
-        } else {
-            pp_log(PP_LOG_ERROR, "store: setting %s does not fit %zu bytes", key, out_size);
-            status = pp_err_set(err, PP_INTERNAL, "storage error");
-        }
+        store_pg_tx_run(tx, PG_STMT_SETTINGS_GET, &p, &res, NULL, "reading a setting", err);
+    if (status == PP_OK) {
+        status = store_pg_settings_take(res, &r, 1, err);
     }
     PQclear(res);
+    *found_out = r.found;
     return status;
 }
 

@@ -37,7 +37,7 @@ enum pg_stmt {
     /* records.c */
     PG_STMT_PAYOUT_GET,
     PG_STMT_BALANCES_LIST,
-    PG_STMT_SETTING_GET,
+    PG_STMT_SETTINGS_GET,
     PG_STMT_ADMIN_FIND,
     PG_STMT_ADMIN_GET,
     PG_STMT_ADMIN_COUNT,
@@ -661,8 +661,14 @@ enum pp_status store_pg_payout_get(struct store_pg *st, int64_t id, struct pp_pa
                                    struct pp_err *err);
 enum pp_status store_pg_balances_list(struct store_pg *st, struct pp_balance *out, size_t cap,
                                       size_t *count_out, struct pp_err *err);
-enum pp_status store_pg_setting_get(struct store_pg *st, const char *key, char *out,
-                                    size_t out_size, int *found_out, struct pp_err *err);
+enum pp_status store_pg_settings_get(struct store_pg *st, struct store_setting_read *reads,
+                                     size_t count, struct pp_err *err);
+/* The parameters of PG_STMT_SETTINGS_GET for reads[0..count), and the
+** values of its result copied into them (found set for each one read). */
+void store_pg_settings_params(struct pg_params *p, const struct store_setting_read *reads,
+                              size_t count);
+enum pp_status store_pg_settings_take(const PGresult *res, struct store_setting_read *reads,
+                                      size_t count, struct pp_err *err);
 enum pp_status store_pg_admin_find(struct store_pg *st, const char *email, struct pp_admin *out,
                                    int *found_out, struct pp_err *err);
 enum pp_status store_pg_admin_get(struct store_pg *st, int64_t id, struct pp_admin *out,

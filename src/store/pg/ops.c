@@ -128,10 +128,10 @@ static enum pp_status op_balances_list(void *backend, struct pp_balance *out, si
     return store_pg_balances_list(backend, out, cap, count_out, err);
 }
 
-static enum pp_status op_setting_get(void *backend, const char *key, char *out, size_t out_size,
-                                     int *found_out, struct pp_err *err)
+static enum pp_status op_settings_get(void *backend, struct store_setting_read *reads,
+                                      size_t count, struct pp_err *err)
 {
-    return store_pg_setting_get(backend, key, out, out_size, found_out, err);
+    return store_pg_settings_get(backend, reads, count, err);
 }
 
 static enum pp_status op_admin_find(void *backend, const char *email, struct pp_admin *out,
@@ -357,7 +357,7 @@ const struct store_backend_ops store_pg_ops = {
     .payout_get = op_payout_get,
     .payout_get_noted = op_payout_get_noted,
     .balances_list = op_balances_list,
-    .setting_get = op_setting_get,
+    .settings_get = op_settings_get,
     .admin_find = op_admin_find,
     .admin_get = op_admin_get,
     .admin_count = op_admin_count,

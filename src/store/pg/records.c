@@ -22,7 +22,9 @@ const struct store_pg_stmt_def store_pg_stmts_records[] = {
      "SELECT currency, available, blocked, paid_out_e18::numeric * 1000000000000000000"
      " + paid_out FROM balances ORDER BY currency",
      0},
-    {PG_STMT_SETTING_GET, "SELECT value FROM settings WHERE key = $1::text", 1},
+    /* Up to STORE_SETTINGS_READ_MAX keys; the unused ones are NULL. */
+    {PG_STMT_SETTINGS_GET,
+     "SELECT key, value FROM settings WHERE key IN ($1::text, $2::text, $3::text, $4::text)", 4},
     {PG_STMT_ADMIN_FIND,
      "SELECT id, email, password_hash, token_generation FROM admins"
      " WHERE lower(email) = lower($1::text)",
@@ -145,25 +147,59 @@ enum pp_status store_pg_balances_list(struct store_pg *st, struct pp_balance *ou
     return status;
 }
 
-enum pp_status store_pg_setting_get(struct store_pg *st, const char *key, char *out,
-                                    size_t out_size, int *found_out, struct pp_err *err)
+/* Copies the row of res (key, value) into the read asking for its key. */
+static enum pp_status setting_row(const PGresult *res, int row, struct store_setting_read *reads,
+                                  size_t count, struct pp_err *err)
 {
-    PP_ASSERT(key != NULL && out != NULL && out_size > 0 && found_out != NULL);
+    const char *key = PQgetvalue(res, row, 0);
+    for (size_t i = 0; i < count; i++) {
+        if (strcmp(reads[i].key, key) != 0) {
+            continue;
+        }
+        if (pg_col_text(res, row, 1, reads[i].out, reads[i].out_size) != 0) {
+            pp_log(PP_LOG_ERROR, "store: setting %s does not fit %zu bytes", key,
+                   reads[i].out_size);
+            return pp_err_set(err, PP_INTERNAL, "storage error");
+        }
+        reads[i].found = 1;
+    }
+    return PP_OK;
+}
+
+void store_pg_settings_params(struct pg_params *p, const struct store_setting_read *reads,
+                              size_t count)
+{
+    PP_ASSERT(count >= 1 && count <= STORE_SETTINGS_READ_MAX);
+    pg_params_init(p);
+    for (size_t i = 0; i < STORE_SETTINGS_READ_MAX; i++) {
+        if (i < count) {
+            pg_param_text(p, reads[i].key);
+        } else {
+            pg_param_null(p);
+        }
+    }
+}
+
+enum pp_status store_pg_settings_take(const PGresult *res, struct store_setting_read *reads,
+                                      size_t count, struct pp_err *err)
+{
+    enum pp_status status = PP_OK;
+    for (int row = 0; status == PP_OK && row < PQntuples(res); row++) {
+        status = setting_row(res, row, reads, count, err);
+    }
+    return status;
+}
+
+enum pp_status store_pg_settings_get(struct store_pg *st, struct store_setting_read *reads,
+                                     size_t count, struct pp_err *err)
+{
     struct pg_params p;
     PGresult *res = NULL;
-    pg_params_init(&p);
-    pg_param_text(&p, key);
-    *found_out = 0;
-    out[0] = '\0';
+    store_pg_settings_params(&p, reads, count);
     enum pp_status status =
-        reader_query(st, PG_STMT_SETTING_GET, &p, &res, "reading a setting", err);
-    if (status == PP_OK && PQntuples(res) == 1) {
-        if (pg_col_text(res, 0, 0, out, out_size) == 0) {
-            *found_out = 1;
-        } else {
-            pp_log(PP_LOG_ERROR, "store: setting %s does not fit %zu bytes", key, out_size);
-            status = pp_err_set(err, PP_INTERNAL, "storage error");
-        }
+        reader_query(st, PG_STMT_SETTINGS_GET, &p, &res, "reading settings", err);
+    if (status == PP_OK) {
+        status = store_pg_settings_take(res, reads, count, err);
     }
     PQclear(res);
     return status;

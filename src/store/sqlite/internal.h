@@ -536,8 +536,8 @@ enum pp_status store_sqlite_payout_get(struct store_sqlite *st, int64_t id, stru
                                        struct pp_err *err);
 enum pp_status store_sqlite_balances_list(struct store_sqlite *st, struct pp_balance *out,
                                           size_t cap, size_t *count_out, struct pp_err *err);
-enum pp_status store_sqlite_setting_get(struct store_sqlite *st, const char *key, char *out,
-                                        size_t out_size, int *found_out, struct pp_err *err);
+enum pp_status store_sqlite_settings_get(struct store_sqlite *st, struct store_setting_read *reads,
+                                         size_t count, struct pp_err *err);
 enum pp_status store_sqlite_admin_find(struct store_sqlite *st, const char *email,
                                        struct pp_admin *out, int *found_out, struct pp_err *err);
 enum pp_status store_sqlite_admin_get(struct store_sqlite *st, int64_t id, struct pp_admin *out,

@@ -62,11 +62,17 @@ enum pp_status store_sqlite_tx_setting_get(struct store_sqlite_tx *tx, const cha
     return setting_get(store_tx_conn(tx), key, out, out_size, found_out, err);
 }
 
-enum pp_status store_sqlite_setting_get(struct store_sqlite *st, const char *key, char *out,
-                                        size_t out_size, int *found_out, struct pp_err *err)
+/* One statement per setting on one read connection: only a shared
+** database (PostgreSQL) reads settings per request. */
+enum pp_status store_sqlite_settings_get(struct store_sqlite *st, struct store_setting_read *reads,
+                                         size_t count, struct pp_err *err)
 {
     struct store_conn *c = store_reader_acquire(st);
-    enum pp_status status = setting_get(c, key, out, out_size, found_out, err);
+    enum pp_status status = PP_OK;
+    for (size_t i = 0; i < count && status == PP_OK; i++) {
+        status = setting_get(c, reads[i].key, reads[i].out, reads[i].out_size, &reads[i].found,
+                             err);
+    }
     store_reader_release(st, c);
     return status;
 }

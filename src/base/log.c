@@ -54,9 +54,20 @@ void pp_log(enum pp_log_level level, const char *fmt, ...)
     fwrite(line, 1, n, stderr);
 }
 
+/* Where access-log lines go now (NULL: nowhere). */
+static FILE *access_target(void)
+{
+    return atomic_load(&access_set) ? atomic_load(&access_out) : stderr;
+}
+
+int pp_log_access_on(void)
+{
+    return access_target() != NULL;
+}
+
 void pp_log_access(const char *line, size_t len)
 {
-    FILE *out = atomic_load(&access_set) ? atomic_load(&access_out) : stderr;
+    FILE *out = access_target();
     if (out == NULL) {
         return;
     }

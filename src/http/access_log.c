@@ -16,6 +16,9 @@
 
 void http_access_log_write(const struct http_req *r)
 {
+    if (!pp_log_access_on()) {
+        return; /* --access-log off: no line to build */
+    }
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
     double ms = (double)(now.tv_sec - r->started.tv_sec) * 1e3 +

@@ -20,5 +20,7 @@ void pp_log(enum pp_log_level level, const char *fmt, ...) __attribute__((format
 /* Writes line (already a JSON object, no newline) plus "\n" to the access
 ** log in one write, so lines from concurrent threads never interleave. */
 void pp_log_access(const char *line, size_t len);
+/* 1 when access-log lines go somewhere (a line need not be built when 0). */
+int pp_log_access_on(void);
 
 #endif /* PAYOUT_BASE_LOG_H */

@@ -34,3 +34,24 @@ bench_api_setup() {
   [ -n "$BENCH_TOKEN" ] && [ "$BENCH_TOKEN" != null ] || { echo "== no API key" >&2; exit 1; }
   export BENCH_TOKEN BENCH_API_PASSWORD
 }
+
+# bench_deep_path PORT FIRST_PATH PAGES: follows nextCursor from FIRST_PATH
+# on 127.0.0.1:PORT over one keep-alive connection, PAGES pages down (as
+# $BENCH_TOKEN), and prints the path of the page reached ("" when the
+# filter has a single page).
+bench_deep_path() {
+  python3 - "$1" "$2" "$3" "$BENCH_TOKEN" <<'PY'
+import http.client, json, sys, urllib.parse
+port, first, pages, token = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+conn = http.client.HTTPConnection("127.0.0.1", int(port))
+path, cursor = first, None
+for _ in range(pages):
+    conn.request("GET", path, headers={"x-access-token": token})
+    page = json.loads(conn.getresponse().read())
+    if not page.get("nextCursor"):
+        break
+    cursor = page["nextCursor"]
+    path = first + "&cursor=" + urllib.parse.quote(cursor, safe="")
+print(path if cursor else "")
+PY
+}

@@ -35,6 +35,8 @@ SEED=$2
 RESULTS=$3
 TMP=$4
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=bench/lib.sh
+. "$ROOT/bench/lib.sh"
 SECONDS_PER_RUN=${BENCH_SECONDS:-10}
 CONNS=${BENCH_CONNECTIONS:-64}
 WRK_THREADS=${BENCH_WRK_THREADS:-2}
@@ -111,14 +113,7 @@ echo "pg-seed payouts=$PAYOUTS" >>"$RESULTS"
 node_start pg-node1 "$NODE1_PORT"
 BASE=http://127.0.0.1:$NODE1_PORT
 
-post() { curl -sS -X "$1" "$BASE$2" -H "Content-Type: application/json" ${3:+-H "x-access-token: $3"} -d "$4"; }
-ADMIN=$(post POST /api/admin/login "" "{\"email\":\"$ADMIN_EMAIL\",\"password\":\"$ADMIN_PASSWORD\"}" | jq -r .token)
-API_PASSWORD=$(post PUT /api/admin/settings/api-integration "$ADMIN" '{"enabled":true}' | jq -r .authenticationPassword)
-post POST /api/admin/funds/deposit "$ADMIN" \
-  '{"currency":"GBP","amount":9000000000000,"reference":"bench funding"}' >/dev/null
-BENCH_TOKEN=$(post POST /api/authenticate "" "{\"apiKey\":\"$API_PASSWORD\"}" | jq -r .token)
-[ -n "$BENCH_TOKEN" ] && [ "$BENCH_TOKEN" != null ] || { log "no API key"; exit 1; }
-export BENCH_TOKEN BENCH_API_PASSWORD=$API_PASSWORD
+bench_api_setup "$ADMIN_EMAIL" "$ADMIN_PASSWORD" "bench funding"
 
 # statements NAME: what the database spent per statement since the last
 # call (BENCH_PG_STATEMENTS=1), to TMP/statements-NAME.txt.
@@ -181,21 +176,7 @@ if want get; then
 fi
 if want list; then
   FIRST_PATH="/api/payments?$LIST_QUERY"
-  DEEP_PATH=$(python3 - "$NODE1_PORT" "$FIRST_PATH" "$DEEP_PAGES" "$BENCH_TOKEN" <<'PY'
-import http.client, json, sys, urllib.parse
-port, first, pages, token = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
-conn = http.client.HTTPConnection("127.0.0.1", int(port))
-path, cursor = first, None
-for _ in range(pages):
-    conn.request("GET", path, headers={"x-access-token": token})
-    page = json.loads(conn.getresponse().read())
-    if not page.get("nextCursor"):
-        break
-    cursor = page["nextCursor"]
-    path = first + "&cursor=" + urllib.parse.quote(cursor, safe="")
-print(path if cursor else "")
-PY
-)
+  DEEP_PATH=$(bench_deep_path "$NODE1_PORT" "$FIRST_PATH" "$DEEP_PAGES")
   run pg-list-first "$CONNS" "$BASE" list.lua BENCH_PATH="$FIRST_PATH"
   if [ -n "$DEEP_PATH" ]; then
     run pg-list-deep "$CONNS" "$BASE" list.lua BENCH_PATH="$DEEP_PATH"

@@ -151,21 +151,7 @@ DEEP_PATH=""
 if curl -sf "$BASE$FIRST_PATH" -H "x-access-token: $BENCH_TOKEN" >"$TMP/page.json" &&
   [ "$(jq -r '.payments | length' "$TMP/page.json")" -gt 0 ]; then
   # One keep-alive connection, DEEP_PAGES pages down the same filter.
-  DEEP_PATH=$(python3 - "$PORT" "$FIRST_PATH" "$DEEP_PAGES" "$BENCH_TOKEN" <<'PY'
-import http.client, json, sys, urllib.parse
-port, first, pages, token = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
-conn = http.client.HTTPConnection("127.0.0.1", int(port))
-path, cursor = first, None
-for _ in range(pages):
-    conn.request("GET", path, headers={"x-access-token": token})
-    page = json.loads(conn.getresponse().read())
-    if not page.get("nextCursor"):
-        break
-    cursor = page["nextCursor"]
-    path = first + "&cursor=" + urllib.parse.quote(cursor, safe="")
-print(path if cursor else "")
-PY
-)
+  DEEP_PATH=$(bench_deep_path "$PORT" "$FIRST_PATH" "$DEEP_PAGES")
   log "deep page: $DEEP_PAGES pages of 25 rows down the filter"
 else
   log "GET /api/payments answers no filtered rows in this build: list rows are skipped"

@@ -27,7 +27,10 @@
 **   once); SIGKILL of the holder lets the other node take the lease over
 **   once it runs out, and it expires what ends next;
 ** - the idempotency purge runs on one node only (the holder of its lease:
-**   the other node never purges).
+**   the other node never purges);
+** - a list's total follows every commit on either node: each node counts
+**   once per snapshot and may answer a repeated page from that count, so
+**   both are read several times after each create through either node.
 **
 ** It runs only on PostgreSQL (label postgresql); without a cluster it fails.
 */
@@ -305,6 +308,47 @@ static void test_refused_write_fails_alone(void **state)
     free(available);
     free(blocked);
     pp_assert_check(nodes[0].db_path, "after refused keys in batches over two nodes");
+}
+
+/* Reads the total of GET /api/payments?currency=NOK on node n. */
+static long long nok_total(int n)
+{
+    struct pp_resp *r = pp_get(&nodes[n], "/api/payments?currency=NOK&size=5", api_key);
+    assert_int_equal(r->status, 200);
+    long long total = pp_json_int(r->json, "total");
+    pp_resp_free(r);
+    return total;
+}
+
+/* How often each node is asked for the total after each create: more
+** than the node's read connections, so that some answer from a count
+** they remember. */
+#define TOTAL_READS 12
+
+static void test_list_total_across_nodes(void **state)
+{
+    (void)state;
+    pp_fund(&nodes[0], admin_token, "NOK", "100");
+    for (int n = 0; n < NODES; n++) {
+        for (int k = 0; k < TOTAL_READS; k++) {
+            assert_int_equal(nok_total(n), 0);
+        }
+    }
+    for (int i = 1; i <= 4; i++) {
+        char *body = pp_fmt("{\"amount\":1,\"currency\":\"NOK\","
+                            "\"startDate\":\"2031-01-01T00:00:00Z\","
+                            "\"endDate\":\"2031-06-01T00:00:00Z\",\"name\":\"Total\","
+                            "\"description\":\"counted\",\"userName\":\"total-%d\","
+                            "\"notification\":false}",
+                            i);
+        pp_payout_create(&nodes[i % NODES], api_key, body, NULL);
+        free(body);
+        for (int n = 0; n < NODES; n++) {
+            for (int k = 0; k < TOTAL_READS; k++) {
+                assert_int_equal(nok_total(n), i);
+            }
+        }
+    }
 }
 
 static void test_revocation_across_nodes(void **state)
@@ -599,6 +643,7 @@ int main(void)
         cmocka_unit_test(test_parallel_creates_over_two_nodes),
         cmocka_unit_test(test_one_key_on_two_nodes),
         cmocka_unit_test(test_refused_write_fails_alone),
+        cmocka_unit_test(test_list_total_across_nodes),
         cmocka_unit_test(test_revocation_across_nodes),
         cmocka_unit_test(test_rate_limit_across_nodes),
         cmocka_unit_test(test_lockout_across_nodes),

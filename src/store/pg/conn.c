@@ -129,6 +129,13 @@ void store_pg_conn_close(struct pg_conn *c)
         c->shape_sql[i] = NULL;
     }
     c->shape_next = 0;
+    /* A new link may reach another server (a promoted replica), whose
+    ** snapshots say nothing about the counts remembered from this one. */
+    for (unsigned i = 0; i < PP_READ_TOTALS_MEMO; i++) {
+        free(c->count_memo[i].key);
+        memset(&c->count_memo[i], 0, sizeof c->count_memo[i]);
+    }
+    c->count_memo_next = 0;
 }
 
 int store_pg_conn_lost(const struct pg_conn *c)

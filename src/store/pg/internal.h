@@ -55,6 +55,7 @@ enum pg_stmt {
     PG_STMT_PAGE_TOTALS_RECIPIENTS_DESC,
     PG_STMT_PAGE_TOTALS_PROJECTS,
     PG_STMT_PAGE_TOTALS_PROJECTS_DESC,
+    PG_STMT_READ_SNAPSHOT,
     /* reports.c */
     PG_STMT_REPORT_BY_PROJECT,
     PG_STMT_REPORT_BY_CURRENCY,
@@ -231,12 +232,25 @@ struct pg_bulk_rows {
 /* One libpq connection. Used by one thread at a time (the writer, or who
 ** holds it from the read pool). pg NULL: not connected (the next use
 ** connects, and prepares every fixed statement again). */
+/* Room for the text of a read snapshot (pg_current_snapshot) a count is
+** remembered with; a longer one (many writes in flight) is not remembered. */
+#define PG_SNAPSHOT_TEXT_BYTES 128
+
 struct pg_conn {
     PGconn *pg;
     /* reads.c: the list statements prepared on this connection, by SQL
     ** text (named "l<slot>"); forgotten on reconnect. */
     char *shape_sql[PP_READ_SHAPES];
     unsigned shape_next;
+    /* reads.c: list counts, each with its statement (text and parameters)
+    ** and the snapshot it was counted in; forgotten on reconnect. */
+    struct pg_count_memo {
+        char *key; /* NULL: unused */
+        size_t key_len;
+        char snapshot[PG_SNAPSHOT_TEXT_BYTES];
+        int64_t total;
+    } count_memo[PP_READ_TOTALS_MEMO];
+    unsigned count_memo_next;
     /* The constraint named by the last refusal (PG_FAIL_CONSTRAINT/UNIQUE). */
     char constraint[64];
 };

@@ -10,7 +10,8 @@
 ** becomes SQL text. Each connection prepares a shape's text once (named
 ** "l<slot>", PP_READ_SHAPES slots, the oldest replaced first) and runs it
 ** prepared after that. Sets of statuses and ids are one bigint[]
-** parameter (= ANY). A keyset page on any order is one row comparison,
+** parameter (= ANY); a single status is an equality, which the indexes
+** give in id order. A keyset page on any order is one row comparison,
 ** (field, id) > (value, after_id), which the (field, id) index of that
 ** order seeks straight to, however deep the page.
 **
@@ -60,6 +61,9 @@ const struct store_pg_stmt_def store_pg_stmts_reads[] = {
     {PG_STMT_PAGE_TOTALS_RECIPIENTS_DESC, TOTALS_SQL("recipient_id", " DESC"), 1},
     {PG_STMT_PAGE_TOTALS_PROJECTS, TOTALS_SQL("project_id", ""), 1},
     {PG_STMT_PAGE_TOTALS_PROJECTS_DESC, TOTALS_SQL("project_id", " DESC"), 1},
+    /* The snapshot of the open read transaction (REPEATABLE READ: the one
+    ** its statements read), as text. */
+    {PG_STMT_READ_SNAPSHOT, "SELECT pg_current_snapshot()::text", 0},
     {PG_STMT_COUNT, NULL, 0},
 };
 
@@ -120,8 +124,16 @@ static void where_payouts(struct list_sql *q, const void *filter)
             }
         }
         PP_ASSERT(n >= 1);
-        pg_param_i64_array(&q->p, st, n, q->statuses, sizeof q->statuses);
-        sql_and(q, "status = ANY($%d::bigint[])");
+        if (n == 1) {
+            /* One status: an equality, so that the (currency, status, id)
+            ** and (status, id) indexes give the rows in id order and a page
+            ** reads its rows only (with = ANY the planner reads and sorts
+            ** every row that matches). */
+            where_i64(q, "status = $%d::bigint", st[0]);
+        } else {
+            pg_param_i64_array(&q->p, st, n, q->statuses, sizeof q->statuses);
+            sql_and(q, "status = ANY($%d::bigint[])");
+        }
     }
     if (f->used & PP_PF_IDS) {
         PP_ASSERT(f->ids_count >= 1 && f->ids_count <= PP_READ_IDS_MAX);
@@ -456,18 +468,80 @@ static enum pp_status list_page(struct pg_conn *c, const struct read_list *L,
     return status;
 }
 
+/* The key of a count: q's text and its parameters, each NUL-ended (a NULL
+** parameter as a lone 0xff byte, which no text parameter is). */
+static void count_key(const struct list_sql *q, struct pp_buf *key)
+{
+    pp_buf_init(key);
+    pp_buf_append(key, q->sql.data, q->sql.len + 1);
+    for (int i = 0; i < q->p.n; i++) {
+        PP_ASSERT(q->p.formats[i] == 0);
+        if (q->p.values[i] == NULL) {
+            pp_buf_append(key, "\xff", 1);
+        } else {
+            pp_buf_append(key, q->p.values[i], strlen(q->p.values[i]) + 1);
+        }
+    }
+}
+
+/* The open transaction's snapshot into out; *fits = 0 when it is longer
+** than out (nothing is remembered then). */
+static enum pp_status read_snapshot(struct pg_conn *c, char *out, int *fits, struct pp_err *err)
+{
+    PGresult *res = NULL;
+    enum pp_status status =
+        store_pg_run(c, PG_STMT_READ_SNAPSHOT, NULL, &res, NULL, "reading the snapshot", err);
+    *fits = status == PP_OK && PQntuples(res) == 1 &&
+            pg_col_text(res, 0, 0, out, PG_SNAPSHOT_TEXT_BYTES) == 0;
+    PQclear(res);
+    return status;
+}
+
+/* The count of L's filter. Two read transactions whose snapshots have the
+** same text (xmin, xmax and the transactions in flight) see exactly the
+** same committed rows, so a count made in one is the count of the other:
+** it is remembered on c with its snapshot, and counted again once any
+** transaction has committed since (as SQLite's memo follows its data
+** version). */
 static enum pp_status list_count(struct pg_conn *c, const struct read_list *L, int64_t *out,
                                  struct pp_err *err)
 {
     struct list_sql q;
-    PGresult *res = NULL;
+    struct pp_buf key;
+    char snapshot[PG_SNAPSHOT_TEXT_BYTES];
+    int fits = 0;
     list_build(L, 1, 0, &q);
-    enum pp_status status = list_exec(c, &q, &res, err);
-    pp_buf_free(&q.sql);
+    count_key(&q, &key);
+    enum pp_status status = read_snapshot(c, snapshot, &fits, err);
+    for (unsigned i = 0; status == PP_OK && fits && i < PP_READ_TOTALS_MEMO; i++) {
+        const struct pg_count_memo *m = &c->count_memo[i];
+        if (m->key != NULL && m->key_len == key.len && memcmp(m->key, key.data, key.len) == 0 &&
+            strcmp(m->snapshot, snapshot) == 0) {
+            *out = m->total;
+            pp_buf_free(&key);
+            pp_buf_free(&q.sql);
+            return PP_OK;
+        }
+    }
+    PGresult *res = NULL;
+    if (status == PP_OK) {
+        status = list_exec(c, &q, &res, err);
+    }
     if (status == PP_OK) {
         *out = pg_col_i64(res, 0, 0);
     }
+    if (status == PP_OK && fits) {
+        struct pg_count_memo *m = &c->count_memo[c->count_memo_next++ % PP_READ_TOTALS_MEMO];
+        free(m->key);
+        m->key = pp_check_alloc(malloc(key.len));
+        memcpy(m->key, key.data, key.len);
+        m->key_len = key.len;
+        memcpy(m->snapshot, snapshot, sizeof m->snapshot);
+        m->total = *out;
+    }
     PQclear(res);
+    pp_buf_free(&key);
+    pp_buf_free(&q.sql);
     return status;
 }
 

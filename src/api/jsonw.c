@@ -3,7 +3,7 @@
 */
 #include "payout/api/jsonw.h"
 
-#include <inttypes.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -125,12 +125,38 @@ void jw_escape(struct pp_buf *out, const char *s, size_t len)
     pp_buf_append(out, s + start, len - start);
 }
 
+/* Longest key written in one piece (the API's keys are all shorter). */
+#define JW_KEY_PLAIN_MAX 48
+
+/* 1 when s[0..len) goes into a JSON string as it is: printable ASCII
+** without '"' and '\\'. */
+static int jw_plain(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\') {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 void jw_key(struct jw *w, const char *key)
 {
+    size_t len = strlen(key);
     jw_sep(w);
-    pp_buf_putc(w->out, '"');
-    jw_escape(w->out, key, strlen(key));
-    pp_buf_append(w->out, "\":", 2);
+    if (len <= JW_KEY_PLAIN_MAX && jw_plain(key, len)) {
+        /* "key": in one append (keys are mostly the API's own names). */
+        char text[JW_KEY_PLAIN_MAX + 3];
+        text[0] = '"';
+        memcpy(text + 1, key, len);
+        memcpy(text + 1 + len, "\":", 2);
+        pp_buf_append(w->out, text, len + 3);
+    } else {
+        pp_buf_putc(w->out, '"');
+        jw_escape(w->out, key, len);
+        pp_buf_append(w->out, "\":", 2);
+    }
     w->after_key = 1;
 }
 
@@ -149,10 +175,20 @@ void jw_string(struct jw *w, const char *s)
 
 void jw_int(struct jw *w, int64_t v)
 {
+    /* Decimal digits, last first, then the sign (INT64_MIN included: its
+    ** magnitude is taken as unsigned). */
     char text[24];
-    int n = snprintf(text, sizeof text, "%" PRId64, v);
+    size_t at = sizeof text;
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    do {
+        text[--at] = (char)('0' + u % 10u);
+        u /= 10u;
+    } while (u != 0);
+    if (v < 0) {
+        text[--at] = '-';
+    }
     jw_sep(w);
-    pp_buf_append(w->out, text, (size_t)n);
+    pp_buf_append(w->out, text + at, sizeof text - at);
 }
 
 void jw_bool(struct jw *w, int v)

@@ -77,6 +77,10 @@ static const char *const order_columns[PP_ORDER_COUNT] = {
 struct list_sql {
     struct pp_buf sql;
     struct pg_params p;
+    /* The column an id-ordered page is ordered by first (where_payouts):
+    ** NULL, or a column the filter fixes to one value whose (column, ...,
+    ** id) index gives the matches in id order. */
+    const char *lead;
     char statuses[STATUS_ARRAY_BYTES];
     char ids[ID_ARRAY_BYTES];
 };
@@ -112,9 +116,52 @@ static void where_text(struct list_sql *q, const char *fmt, const char *s)
     sql_and(q, fmt);
 }
 
+/* The index an id-ordered page of f must be read through, named by its
+** first column (NULL: the planner chooses). The planner assumes a
+** filter's matches are spread evenly over the ids, so past a cursor it
+** walks the primary key in id order, filtering; when the matches are
+** all behind newer rows of other filters (payouts of one currency, then
+** many of another) that reads every newer row to return a few. Ordering
+** by the column first, and writing its equality as = ANY(ARRAY[...]),
+** which the planner does not fold into a constant, leaves only that
+** index able to give the order. The column is one with an index (column,
+** id), or (currency, status, id) with the status fixed too; the smallest
+** likely set of matches first. */
+static const char *payouts_lead(const struct pp_payout_filter *f, int one_status)
+{
+    if (f->used & PP_PF_IDS) {
+        return NULL; /* by id: the primary key is the index */
+    }
+    if (f->used & PP_PF_RECIPIENT) {
+        return "recipient_id";
+    }
+    if (f->used & PP_PF_PROJECT) {
+        return "project_id";
+    }
+    if ((f->used & PP_PF_CURRENCY) && one_status) {
+        return "currency";
+    }
+    return one_status ? "status" : NULL;
+}
+
+/* The equality of column to the parameter just appended: = ANY(ARRAY[...])
+** when it is q's lead (see payouts_lead), else =. */
+static void where_lead_or_eq(struct list_sql *q, const char *column, const char *type)
+{
+    char fmt[96];
+    if (q->lead != NULL && strcmp(q->lead, column) == 0) {
+        snprintf(fmt, sizeof fmt, "%s = ANY(ARRAY[$%%d::%s])", column, type);
+    } else {
+        snprintf(fmt, sizeof fmt, "%s = $%%d::%s", column, type);
+    }
+    sql_and(q, fmt);
+}
+
 static void where_payouts(struct list_sql *q, const void *filter)
 {
     const struct pp_payout_filter *f = filter;
+    int one_status = (f->used & PP_PF_STATUS) && (f->status_mask & (f->status_mask - 1u)) == 0;
+    q->lead = payouts_lead(f, one_status);
     if (f->used & PP_PF_STATUS) {
         int64_t st[5];
         size_t n = 0;
@@ -127,9 +174,10 @@ static void where_payouts(struct list_sql *q, const void *filter)
         if (n == 1) {
             /* One status: an equality, so that the (currency, status, id)
             ** and (status, id) indexes give the rows in id order and a page
-            ** reads its rows only (with = ANY the planner reads and sorts
-            ** every row that matches). */
-            where_i64(q, "status = $%d::bigint", st[0]);
+            ** reads its rows only (with a set of statuses the planner reads
+            ** and sorts every row that matches). */
+            pg_param_i64(&q->p, st[0]);
+            where_lead_or_eq(q, "status", "bigint");
         } else {
             pg_param_i64_array(&q->p, st, n, q->statuses, sizeof q->statuses);
             sql_and(q, "status = ANY($%d::bigint[])");
@@ -141,16 +189,22 @@ static void where_payouts(struct list_sql *q, const void *filter)
         sql_and(q, "id = ANY($%d::bigint[])");
     }
     if (f->used & PP_PF_CURRENCY) {
-        where_text(q, "currency = $%d::text", f->currency);
+        pg_param_text(&q->p, f->currency);
+        where_lead_or_eq(q, "currency", "text");
+    }
+    if (f->used & PP_PF_PROJECT) {
+        pg_param_i64(&q->p, f->project_id);
+        where_lead_or_eq(q, "project_id", "bigint");
+    }
+    if (f->used & PP_PF_RECIPIENT) {
+        pg_param_i64(&q->p, f->recipient_id);
+        where_lead_or_eq(q, "recipient_id", "bigint");
     }
     static const struct {
         unsigned bit;
         const char *sql;
         size_t offset;
     } ints[] = {
-        {PP_PF_PROJECT, "project_id = $%d::bigint", offsetof(struct pp_payout_filter, project_id)},
-        {PP_PF_RECIPIENT, "recipient_id = $%d::bigint",
-         offsetof(struct pp_payout_filter, recipient_id)},
         {PP_PF_AMOUNT_MIN, "amount_minor >= $%d::bigint",
          offsetof(struct pp_payout_filter, amount_min)},
         {PP_PF_AMOUNT_MAX, "amount_minor <= $%d::bigint",
@@ -233,6 +287,7 @@ static void list_build(const struct read_list *L, int count, int64_t want, struc
     const struct pp_page *page = L->page;
     pp_buf_init(&q->sql);
     pg_params_init(&q->p);
+    q->lead = NULL;
     if (count) {
         pp_buf_printf(&q->sql, "SELECT count(*) FROM %s WHERE true", tables[L->table].table);
     } else {
@@ -254,7 +309,9 @@ static void list_build(const struct read_list *L, int count, int64_t want, struc
         pp_buf_printf(&q->sql, " AND (%s, id) %s ($%d::bigint, $%d::bigint)", col, cmp, q->p.n - 1,
                       q->p.n);
     }
-    if (page->order == PP_ORDER_ID) {
+    if (page->order == PP_ORDER_ID && q->lead != NULL) {
+        pp_buf_printf(&q->sql, " ORDER BY %s%s, id%s", q->lead, dir, dir);
+    } else if (page->order == PP_ORDER_ID) {
         pp_buf_printf(&q->sql, " ORDER BY id%s", dir);
     } else {
         pp_buf_printf(&q->sql, " ORDER BY %s%s, id%s", col, dir, dir);

@@ -36,6 +36,7 @@ enum pg_stmt {
     PG_STMT_VERSION,
     /* records.c */
     PG_STMT_PAYOUT_GET,
+    PG_STMT_PAYOUT_GET_NOTED,
     PG_STMT_BALANCES_LIST,
     PG_STMT_SETTINGS_GET,
     PG_STMT_ADMIN_FIND,
@@ -671,6 +672,10 @@ enum pp_status store_pg_payout_totals(struct store_pg *st, enum pp_totals_of of,
 enum pp_status store_pg_report_payouts(struct store_pg *st, const struct pp_report_query *q,
                                        struct pp_report_group *out, size_t cap, size_t *count_out,
                                        struct pp_err *err);
+/* A payout and its notifications (at most cap, by kind) in one statement. */
+enum pp_status store_pg_payout_get_noted(struct store_pg *st, int64_t id, struct pp_payout *out,
+                                         struct pp_notification *notes, size_t cap,
+                                         size_t *count_out, struct pp_err *err);
 enum pp_status store_pg_payout_get(struct store_pg *st, int64_t id, struct pp_payout *out,
                                    struct pp_err *err);
 enum pp_status store_pg_balances_list(struct store_pg *st, struct pp_balance *out, size_t cap,

@@ -114,12 +114,7 @@ static enum pp_status op_payout_get_noted(void *backend, int64_t id, struct pp_p
                                           struct pp_notification *notes, size_t cap,
                                           size_t *count_out, struct pp_err *err)
 {
-    *count_out = 0;
-    enum pp_status st = store_pg_payout_get(backend, id, out, err);
-    if (st == PP_OK && out->notification) {
-        st = store_pg_notifications_of_payouts(backend, &id, 1, notes, cap, count_out, err);
-    }
-    return st;
+    return store_pg_payout_get_noted(backend, id, out, notes, cap, count_out, err);
 }
 
 static enum pp_status op_balances_list(void *backend, struct pp_balance *out, size_t cap,

@@ -15,9 +15,20 @@
 #include "payout/store/idempotency.h"
 #include "payout/store/lifecycle.h"
 #include "store/pg/internal.h"
+#include "store/pg/outbox.h"
 
 const struct store_pg_stmt_def store_pg_stmts_records[] = {
     {PG_STMT_PAYOUT_GET, "SELECT " PG_PAYOUT_COLUMNS " FROM payouts WHERE id = $1::bigint", 1},
+    /* A payout and its e-mails in one statement (one snapshot): a row per
+    ** notification, or one row with NULLs after the payout's columns. The
+    ** notification's columns are renamed so that the payout's stay
+    ** unambiguous. */
+    {PG_STMT_PAYOUT_GET_NOTED,
+     "SELECT " PG_PAYOUT_COLUMNS ", n.* FROM payouts LEFT JOIN LATERAL (SELECT id AS n_id,"
+     " payout_id AS n_payout_id, kind AS n_kind, status AS n_status, attempts AS n_attempts,"
+     " at_ms AS n_at_ms, last_error AS n_last_error FROM notifications"
+     " WHERE payout_id = $1::bigint ORDER BY kind) n ON true WHERE payouts.id = $1::bigint",
+     1},
     {PG_STMT_BALANCES_LIST,
      "SELECT currency, available, blocked, paid_out_e18::numeric * 1000000000000000000"
      " + paid_out FROM balances ORDER BY currency",
@@ -114,6 +125,44 @@ enum pp_status store_pg_payout_get(struct store_pg *st, int64_t id, struct pp_pa
     if (status != PP_OK) {
         memset(out, 0, sizeof *out);
     }
+    return status;
+}
+
+enum pp_status store_pg_payout_get_noted(struct store_pg *st, int64_t id, struct pp_payout *out,
+                                         struct pp_notification *notes, size_t cap,
+                                         size_t *count_out, struct pp_err *err)
+{
+    PP_ASSERT(out != NULL && count_out != NULL && (notes != NULL || cap == 0));
+    struct pg_params p;
+    PGresult *res = NULL;
+    size_t n = 0;
+    pg_params_init(&p);
+    pg_param_i64(&p, id);
+    enum pp_status status =
+        reader_query(st, PG_STMT_PAYOUT_GET_NOTED, &p, &res, "reading a payout", err);
+    if (status == PP_OK && PQntuples(res) == 0) {
+        status = pp_err_set(err, PP_NOT_FOUND, "payout %lld not found", (long long)id);
+    } else if (status == PP_OK && store_pg_payout_read(res, 0, out) != 0) {
+        status = pp_err_set(err, PP_INTERNAL, "storage error");
+    }
+    /* The payout's columns, then the notification's seven. */
+    PP_ASSERT(status != PP_OK || PQnfields(res) == PG_OUTBOX_PAYOUT_COLUMN_COUNT + 7);
+    /* Its e-mails, when it sends them (a NULL id: it has none yet). */
+    for (int i = 0; status == PP_OK && out->notification && i < PQntuples(res) && n < cap; i++) {
+        if (PQgetisnull(res, i, PG_OUTBOX_PAYOUT_COLUMN_COUNT)) {
+            break;
+        }
+        if (store_pg_notification_read(res, i, PG_OUTBOX_PAYOUT_COLUMN_COUNT, &notes[n]) != 0) {
+            status = pp_err_set(err, PP_INTERNAL, "storage error");
+        } else {
+            n++;
+        }
+    }
+    PQclear(res);
+    if (status != PP_OK) {
+        memset(out, 0, sizeof *out);
+    }
+    *count_out = status == PP_OK ? n : 0;
     return status;
 }
 

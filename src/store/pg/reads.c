@@ -81,6 +81,10 @@ struct list_sql {
     ** NULL, or a column the filter fixes to one value whose (column, ...,
     ** id) index gives the matches in id order. */
     const char *lead;
+    /* 1 when the statement is an id-ordered page, the only one that needs
+    ** a lead (a count and the other orders keep plain equalities, which
+    ** the planner weighs with the column's statistics). */
+    int lead_wanted;
     char statuses[STATUS_ARRAY_BYTES];
     char ids[ID_ARRAY_BYTES];
 };
@@ -161,7 +165,7 @@ static void where_payouts(struct list_sql *q, const void *filter)
 {
     const struct pp_payout_filter *f = filter;
     int one_status = (f->used & PP_PF_STATUS) && (f->status_mask & (f->status_mask - 1u)) == 0;
-    q->lead = payouts_lead(f, one_status);
+    q->lead = q->lead_wanted ? payouts_lead(f, one_status) : NULL;
     if (f->used & PP_PF_STATUS) {
         int64_t st[5];
         size_t n = 0;
@@ -288,6 +292,7 @@ static void list_build(const struct read_list *L, int count, int64_t want, struc
     pp_buf_init(&q->sql);
     pg_params_init(&q->p);
     q->lead = NULL;
+    q->lead_wanted = !count && page->order == PP_ORDER_ID;
     if (count) {
         pp_buf_printf(&q->sql, "SELECT count(*) FROM %s WHERE true", tables[L->table].table);
     } else {

@@ -107,24 +107,36 @@ int store_pg_payout_read(const PGresult *r, int row, struct pp_payout *out)
     return 0;
 }
 
-enum pp_status store_pg_payout_get(struct store_pg *st, int64_t id, struct pp_payout *out,
-                                   struct pp_err *err)
+/* Runs statement stmt (its only parameter payout id) and reads the payout
+** from its first row into out (zeroed on failure); *res_out keeps the
+** result for the caller's other columns (NULL when the query failed). */
+static enum pp_status payout_query(struct store_pg *st, enum pg_stmt stmt, int64_t id,
+                                   struct pp_payout *out, PGresult **res_out, struct pp_err *err)
 {
-    PP_ASSERT(out != NULL);
     struct pg_params p;
     PGresult *res = NULL;
     pg_params_init(&p);
     pg_param_i64(&p, id);
-    enum pp_status status = reader_query(st, PG_STMT_PAYOUT_GET, &p, &res, "reading a payout", err);
+    enum pp_status status = reader_query(st, stmt, &p, &res, "reading a payout", err);
     if (status == PP_OK && PQntuples(res) == 0) {
         status = pp_err_set(err, PP_NOT_FOUND, "payout %lld not found", (long long)id);
     } else if (status == PP_OK && store_pg_payout_read(res, 0, out) != 0) {
         status = pp_err_set(err, PP_INTERNAL, "storage error");
     }
-    PQclear(res);
     if (status != PP_OK) {
         memset(out, 0, sizeof *out);
     }
+    *res_out = res;
+    return status;
+}
+
+enum pp_status store_pg_payout_get(struct store_pg *st, int64_t id, struct pp_payout *out,
+                                   struct pp_err *err)
+{
+    PP_ASSERT(out != NULL);
+    PGresult *res = NULL;
+    enum pp_status status = payout_query(st, PG_STMT_PAYOUT_GET, id, out, &res, err);
+    PQclear(res);
     return status;
 }
 
@@ -133,18 +145,9 @@ enum pp_status store_pg_payout_get_noted(struct store_pg *st, int64_t id, struct
                                          size_t *count_out, struct pp_err *err)
 {
     PP_ASSERT(out != NULL && count_out != NULL && (notes != NULL || cap == 0));
-    struct pg_params p;
     PGresult *res = NULL;
     size_t n = 0;
-    pg_params_init(&p);
-    pg_param_i64(&p, id);
-    enum pp_status status =
-        reader_query(st, PG_STMT_PAYOUT_GET_NOTED, &p, &res, "reading a payout", err);
-    if (status == PP_OK && PQntuples(res) == 0) {
-        status = pp_err_set(err, PP_NOT_FOUND, "payout %lld not found", (long long)id);
-    } else if (status == PP_OK && store_pg_payout_read(res, 0, out) != 0) {
-        status = pp_err_set(err, PP_INTERNAL, "storage error");
-    }
+    enum pp_status status = payout_query(st, PG_STMT_PAYOUT_GET_NOTED, id, out, &res, err);
     /* The payout's columns, then the notification's seven. */
     PP_ASSERT(status != PP_OK || PQnfields(res) == PG_OUTBOX_PAYOUT_COLUMN_COUNT + 7);
     /* Its e-mails, when it sends them (a NULL id: it has none yet). */

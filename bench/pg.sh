@@ -26,8 +26,9 @@
 # BENCH_PG_RUNS ("create get list auth create2", the runs to make),
 # BENCH_PG_STATEMENTS (0; 1 loads pg_stat_statements into the cluster and
 # writes, after each create run, what the database spent per statement to
-# TMP/statements-NAME.txt: calls, rows, total and mean time, and the lock
-# row's wait, which its statement's time includes).
+# TMP/statements-NAME.txt: calls, rows, total and mean execution time,
+# planning time and plans made, and the lock row's wait, which its
+# statement's time includes).
 set -euo pipefail
 
 BIN=$1
@@ -76,7 +77,8 @@ URL=$("$ROOT/tests/pg/pg_cluster.sh" start "$PGDIR")
 STATEMENTS=${BENCH_PG_STATEMENTS:-0}
 if [ "$STATEMENTS" = 1 ]; then
   printf '%s\n' "shared_preload_libraries = 'pg_stat_statements'" \
-    "pg_stat_statements.track_utility = off" >>"$(cat "$PGDIR/cluster")/data/postgresql.conf"
+    "pg_stat_statements.track_utility = off" "pg_stat_statements.track_planning = on" \
+    >>"$(cat "$PGDIR/cluster")/data/postgresql.conf"
   "$ROOT/tests/pg/pg_cluster.sh" restart "$PGDIR" >/dev/null
   psql -X -q "$URL" -c "CREATE EXTENSION pg_stat_statements" >/dev/null
 fi
@@ -120,8 +122,9 @@ bench_api_setup "$ADMIN_EMAIL" "$ADMIN_PASSWORD" "bench funding"
 statements() {
   [ "$STATEMENTS" = 1 ] || return 0
   psql -X -q "$URL" -c "SELECT calls, rows, round(total_exec_time::numeric, 1) AS total_ms,
-      round(mean_exec_time::numeric, 3) AS mean_ms, left(regexp_replace(query, '\s+', ' ', 'g'), 110) AS query
-    FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 25" >"$TMP/statements-$1.txt" 2>&1 || true
+      round(mean_exec_time::numeric, 3) AS mean_ms,
+      round(total_plan_time::numeric, 1) AS plan_ms, plans, left(regexp_replace(query, '\s+', ' ', 'g'), 110) AS query
+    FROM pg_stat_statements ORDER BY total_exec_time + total_plan_time DESC LIMIT 25" >"$TMP/statements-$1.txt" 2>&1 || true
   psql -X -q "$URL" -c "SELECT pg_stat_statements_reset()" >/dev/null 2>&1 || true
 }
 

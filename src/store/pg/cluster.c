@@ -2,9 +2,10 @@
 ** This module implements payout/store/cluster.h on PostgreSQL: shared
 ** counters and leases, on the database's clock.
 **
-** A counter update is one short transaction on a read connection: an
-** upsert that creates the row at zero or locks it (and answers its values
-** and the clock), the caller's function, an update, COMMIT. Every node's
+** A counter update is one short transaction on a read connection, in two
+** round trips (store_pg_trip): BEGIN with an upsert that creates the row
+** at zero or locks it (and answers its values and the clock), then the
+** caller's function, then the update with COMMIT. Every node's
 ** update of one key waits for the one before it, so a count is exact
 ** across nodes. A lease is one conditional upsert: it takes the row when
 ** it is free, has run out, or is already the caller's.
@@ -61,7 +62,8 @@ static enum pp_status cluster_run(struct store_pg *st, enum pg_stmt id, const st
     return status;
 }
 
-/* The counter's transaction on c: lock (or create) the row, fn, save. */
+/* The counter's transaction on c in two round trips: BEGIN and the lock
+** (or creation) of its row, then fn, then the save and COMMIT. */
 static enum pp_status counter_tx(struct pg_conn *c, const char *key, store_counter_fn fn, void *ctx,
                                  struct pp_err *err)
 {
@@ -70,29 +72,34 @@ static enum pp_status counter_tx(struct pg_conn *c, const char *key, store_count
     PGresult *res = NULL;
     pg_params_init(&p);
     pg_param_text(&p, key);
-    enum pp_status status =
-        store_pg_run(c, PG_STMT_COUNTER_LOCK, &p, &res, NULL, "locking a counter", err);
-    if (status != PP_OK) {
-        goto done;
-    }
-    if (PQntuples(res) != 1) {
+    const struct pg_trip_step lock[] = {
+        {PG_STMT_COUNT, "BEGIN", NULL, NULL, "beginning a counter update"},
+        {PG_STMT_COUNTER_LOCK, NULL, &p, &res, "locking a counter"},
+    };
+    enum pp_status status = store_pg_trip(c, lock, 2, err);
+    if (status == PP_OK && PQntuples(res) != 1) {
         status = pp_err_set(err, PP_INTERNAL, "storage error");
-        goto done;
+    }
+    if (status != PP_OK) {
+        PQclear(res);
+        return status;
     }
     for (int i = 0; i < STORE_COUNTER_VALUES; i++) {
         v[i] = pg_col_i64(res, 0, i);
     }
     int64_t now_ms = pg_col_i64(res, 0, STORE_COUNTER_VALUES);
+    PQclear(res);
     fn(ctx, now_ms, v);
     pg_params_init(&p);
     pg_param_text(&p, key);
     for (int i = 0; i < STORE_COUNTER_VALUES; i++) {
         pg_param_i64(&p, v[i]);
     }
-    status = store_pg_run(c, PG_STMT_COUNTER_SAVE, &p, NULL, NULL, "saving a counter", err);
-done:
-    PQclear(res);
-    return status;
+    const struct pg_trip_step save[] = {
+        {PG_STMT_COUNTER_SAVE, NULL, &p, NULL, "saving a counter"},
+        {PG_STMT_COUNT, "COMMIT", NULL, NULL, "saving a counter"},
+    };
+    return store_pg_trip(c, save, 2, err);
 }
 
 enum pp_status store_pg_counter_update(struct store_pg *st, const char *key, store_counter_fn fn,
@@ -105,13 +112,7 @@ enum pp_status store_pg_counter_update(struct store_pg *st, const char *key, sto
     if (status != PP_OK) {
         return status;
     }
-    status = store_pg_run_sql(c, "BEGIN", NULL, NULL, NULL, "beginning a counter update", err);
-    if (status == PP_OK) {
-        status = counter_tx(c, key, fn, ctx, err);
-    }
-    if (status == PP_OK) {
-        status = store_pg_run_sql(c, "COMMIT", NULL, NULL, NULL, "saving a counter", err);
-    }
+    status = counter_tx(c, key, fn, ctx, err);
     store_pg_read_end(c); /* rolls back whatever did not commit */
     store_pg_reader_release(st, c);
     return status;

@@ -387,6 +387,72 @@ enum pp_status store_pg_run_sql(struct pg_conn *c, const char *sql, const struct
     return store_pg_result(c, res, res_out, fail_out, what, err);
 }
 
+/* Reads the results of step `step` of a trip into status (the first
+** failure wins): its result, then the NULL that ends it. 0 when the
+** connection did not answer as the protocol says (lost, or out of step). */
+static int trip_read(struct pg_conn *c, const struct pg_trip_step *step, enum pp_status *status,
+                     struct pp_err *err)
+{
+    PGresult *res = PQgetResult(c->pg);
+    if (res == NULL) {
+        return 0;
+    }
+    if (PQresultStatus(res) == PGRES_PIPELINE_ABORTED || *status != PP_OK) {
+        PQclear(res); /* skipped after an earlier failure, which err tells */
+    } else {
+        *status = store_pg_result(c, res, step->res_out, NULL, step->what, err);
+    }
+    res = PQgetResult(c->pg);
+    if (res != NULL) {
+        PQclear(res);
+        return 0;
+    }
+    return !store_pg_conn_lost(c);
+}
+
+enum pp_status store_pg_trip(struct pg_conn *c, const struct pg_trip_step *steps, size_t n,
+                             struct pp_err *err)
+{
+    PP_ASSERT(steps != NULL && n >= 1);
+    for (size_t i = 0; i < n; i++) {
+        if (steps[i].res_out != NULL) {
+            *steps[i].res_out = NULL;
+        }
+    }
+    if (c->pg == NULL || PQenterPipelineMode(c->pg) != 1) {
+        return pp_err_set(err, PP_UNAVAILABLE, "storage is unavailable");
+    }
+    int sent = 1;
+    for (size_t i = 0; i < n && sent; i++) {
+        sent = store_pg_send(c, steps[i].id, steps[i].sql, steps[i].p);
+    }
+    sent = sent && PQpipelineSync(c->pg) == 1;
+    enum pp_status status = PP_OK;
+    int in_step = sent;
+    for (size_t i = 0; i < n && in_step; i++) {
+        in_step = trip_read(c, &steps[i], &status, err);
+    }
+    if (in_step) {
+        PGresult *sync = PQgetResult(c->pg);
+        in_step = sync != NULL && PQresultStatus(sync) == PGRES_PIPELINE_SYNC;
+        PQclear(sync);
+    }
+    if (!in_step || PQexitPipelineMode(c->pg) != 1) {
+        /* Lost, or out of step with its results: never reused as it is. */
+        pp_log(PP_LOG_ERROR, "store: %s failed: the connection was lost", steps[0].what);
+        store_pg_conn_close(c);
+        for (size_t i = 0; i < n; i++) {
+            if (steps[i].res_out != NULL) {
+                PQclear(*steps[i].res_out);
+                *steps[i].res_out = NULL;
+            }
+        }
+        pp_err_clear(err);
+        status = pp_err_set(err, PP_UNAVAILABLE, "storage is unavailable");
+    }
+    return status;
+}
+
 enum pp_status store_pg_read_begin(struct pg_conn *c, struct pp_err *err)
 {
     return store_pg_run_sql(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", NULL, NULL, NULL,

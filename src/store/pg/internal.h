@@ -406,6 +406,27 @@ enum pp_status store_pg_fail(const struct pg_conn *c, const PGresult *res, const
 enum pp_status store_pg_result(struct pg_conn *c, PGresult *res, PGresult **res_out,
                                enum pg_fail *fail_out, const char *what, struct pp_err *err);
 
+/* One statement of a round trip (store_pg_trip): fixed statement id, or
+** with id PG_STMT_COUNT the SQL text sql, with p (NULL: none); its result
+** into *res_out (NULL: cleared), `what` for the log. */
+struct pg_trip_step {
+    enum pg_stmt id;
+    const char *sql;
+    const struct pg_params *p;
+    PGresult **res_out;
+    const char *what;
+};
+
+/* Runs steps[0..n) on c in ONE round trip: sent in libpq's pipeline mode
+** with one sync, then every result read in order. PP_OK when every step
+** succeeded; else the first failure, as store_pg_run reports it (the
+** server skips the steps after it). Leaves pipeline mode before it
+** returns; a connection whose results cannot be read to the sync is
+** closed, to reconnect on its next use. A transaction a step opened stays
+** open (the caller ends it: store_pg_read_end rolls back). */
+enum pp_status store_pg_trip(struct pg_conn *c, const struct pg_trip_step *steps, size_t n,
+                             struct pp_err *err);
+
 /* Opens a read transaction (REPEATABLE READ, READ ONLY: a page and its
 ** total see one snapshot), and ends it whatever happened. */
 enum pp_status store_pg_read_begin(struct pg_conn *c, struct pp_err *err);

@@ -13,7 +13,9 @@
 ** - the database restarted under load (a fast shutdown cuts every
 **   connection): requests are answered 503 meanwhile, then the nodes
 **   reconnect by themselves and serve again; every key ends with exactly
-**   one payout and `check` passes. This cluster is the test's own
+**   one payout and `check` passes; once more with rate limiting on, so
+**   that the shared counters' round trips meet the cut too. This cluster
+**   is the test's own
 **   (tests/pg/pg_cluster.sh in a temporary directory), so the run's
 **   shared cluster is never restarted under the other tests.
 **
@@ -40,6 +42,10 @@
 #define BEFORE_FAULT 40
 
 static const char *const no_limits_env[] = {"PAYOUT_RATE_LIMIT=0", NULL};
+/* Rate limiting on, too high to refuse anything: every request also
+** takes from the shared counters (two round trips each) while the
+** database goes away. */
+static const char *const counted_env[] = {"PAYOUT_RATE_LIMIT=1000000", NULL};
 
 static struct pp_server nodes[NODES];
 static _Atomic int node_dead[NODES];
@@ -155,9 +161,9 @@ static void exactly_once(const struct pp_server *alive, const char *deposited)
     pp_assert_check(alive->db_path, "after the fault");
 }
 
-static void nodes_start(const char *db)
+static void nodes_start(const char *db, const char *const *env)
 {
-    struct pp_server_opts opts = {.db_path = db, .env = no_limits_env};
+    struct pp_server_opts opts = {.db_path = db, .env = env};
     assert_int_equal(pp_server_start(&nodes[0], &opts), 0);
     opts.db_path = nodes[0].db_path;
     assert_int_equal(pp_server_start(&nodes[1], &opts), 0);
@@ -190,7 +196,7 @@ static void kill_node0(void)
 static void test_sigkill_mid_batch(void **state)
 {
     (void)state;
-    nodes_start(NULL);
+    nodes_start(NULL, no_limits_env);
     load_with(kill_node0);
     printf("SIGKILL of a node under load: %d request(s) cut off, %d answered 503, all %d keys "
            "once\n",
@@ -245,19 +251,19 @@ static void restart_database(void)
     free(out);
 }
 
-static void test_database_restart_under_load(void **state)
+/* The database restarted under load, the nodes started with env. */
+static void restart_under_load(const char *const *env)
 {
-    (void)state;
     assert_int_equal(pp_temp_dir_make(cluster_dir, sizeof cluster_dir), 0);
     char *url = NULL;
     assert_int_equal(cluster_run("start", &url), 0);
     assert_non_null(url);
     url[strcspn(url, "\n")] = '\0';
-    nodes_start(url);
+    nodes_start(url, env);
     load_with(restart_database);
-    printf("the database restarted under load: %d answered 503, %d cut off, then all %d keys "
-           "once\n",
-           atomic_load(&unavailable), atomic_load(&cut), THREADS * KEYS_PER_THREAD);
+    printf("the database restarted under load (%s): %d answered 503, %d cut off, then all %d "
+           "keys once\n",
+           env[0], atomic_load(&unavailable), atomic_load(&cut), THREADS * KEYS_PER_THREAD);
     /* While it was down the nodes said so. */
     assert_true(atomic_load(&unavailable) > 0);
     exactly_once(&nodes[1], "1000");
@@ -271,6 +277,21 @@ static void test_database_restart_under_load(void **state)
     assert_int_equal(cluster_run("stop", NULL), 0);
     free(url);
     pp_temp_dir_remove(cluster_dir);
+}
+
+static void test_database_restart_under_load(void **state)
+{
+    (void)state;
+    restart_under_load(no_limits_env);
+}
+
+/* The same with every request counted in the shared rate counters: a
+** counter's round trips cut off answer 503, never a half-saved count,
+** and the read connections they ran on reconnect. */
+static void test_database_restart_under_counted_load(void **state)
+{
+    (void)state;
+    restart_under_load(counted_env);
 }
 
 static int group_setup(void **state)
@@ -288,6 +309,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sigkill_mid_batch),
         cmocka_unit_test(test_database_restart_under_load),
+        cmocka_unit_test(test_database_restart_under_counted_load),
     };
     return cmocka_run_group_tests(tests, group_setup, NULL);
 }

@@ -28,7 +28,9 @@
 # writes, after each create run, what the database spent per statement to
 # TMP/statements-NAME.txt: calls, rows, total and mean execution time,
 # planning time and plans made, and the lock row's wait, which its
-# statement's time includes).
+# statement's time includes), BENCH_PG_RATE_LIMIT (0: off, as in make
+# bench; N runs the nodes with --rate-limit N, so every request also
+# updates the shared rate counters).
 set -euo pipefail
 
 BIN=$1
@@ -88,7 +90,7 @@ SECRET=$TMP/pg-master.secret
 node_start() {
   local name=$1 port=$2
   local flags=(serve --db "$URL" --bind 127.0.0.1 --port "$port" --access-log off
-    --log-level "${BENCH_PG_LOG_LEVEL:-warn}" --rate-limit 0
+    --log-level "${BENCH_PG_LOG_LEVEL:-warn}" --rate-limit "${BENCH_PG_RATE_LIMIT:-0}"
     # Every client is 127.0.0.1 (wrk, and haproxy's pooled connections).
     --per-ip-connections $((4 * CONNS > 256 ? 4 * CONNS : 256)))
   PAYOUT_SECRET_FILE=$SECRET PAYOUT_ADMIN_EMAIL=$ADMIN_EMAIL \

@@ -50,13 +50,19 @@ static void bucket_apply(void *ctx, int64_t now_ms, int64_t *v)
     v[2] = b.started;
 }
 
-enum pp_status core_counter_bucket_take(struct core_app *app, const char *key, uint32_t rate_per_s,
-                                        uint32_t burst, struct sec_rate_result *out,
-                                        struct pp_err *err)
+enum pp_status core_counter_buckets_take(struct core_app *app, const char *const *keys, size_t n,
+                                         uint32_t rate_per_s, uint32_t burst,
+                                         struct sec_rate_result *out, struct pp_err *err)
 {
-    struct bucket_call call = {rate_per_s, burst, out};
-    memset(out, 0, sizeof *out);
-    return store_counter_update(app->store, key, bucket_apply, &call, err);
+    PP_ASSERT(n >= 1 && n <= STORE_COUNTERS_MAX);
+    struct bucket_call calls[STORE_COUNTERS_MAX];
+    struct store_counter_call counters[STORE_COUNTERS_MAX];
+    for (size_t i = 0; i < n; i++) {
+        memset(&out[i], 0, sizeof out[i]);
+        calls[i] = (struct bucket_call){rate_per_s, burst, &out[i]};
+        counters[i] = (struct store_counter_call){keys[i], bucket_apply, &calls[i]};
+    }
+    return store_counters_update(app->store, counters, n, err);
 }
 
 /* --- A lockout entry: values {failures, pending, last_failure_ms,
@@ -107,7 +113,8 @@ enum pp_status core_counter_login(struct core_app *app, const char *key,
                                   struct pp_err *err)
 {
     struct login_call call = {what, succeeded, 0};
-    enum pp_status st = store_counter_update(app->store, key, login_apply, &call, err);
+    const struct store_counter_call counter = {key, login_apply, &call};
+    enum pp_status st = store_counters_update(app->store, &counter, 1, err);
     if (wait_ms_out != NULL) {
         *wait_ms_out = call.wait_ms;
     }

@@ -6,6 +6,7 @@
 #ifndef PAYOUT_CORE_COUNTERS_H
 #define PAYOUT_CORE_COUNTERS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "payout/sec/lockout.h"
@@ -19,11 +20,13 @@ struct core_app;
 ** (addresses and caller names are not stored as they are). */
 void core_counter_key(const char *prefix, const char *text, char out[STORE_COUNTER_KEY_BYTES]);
 
-/* Takes one token from the shared bucket `key` (sec_bucket_take on the
-** database's clock). PP_UNAVAILABLE when the database cannot be reached. */
-enum pp_status core_counter_bucket_take(struct core_app *app, const char *key, uint32_t rate_per_s,
-                                        uint32_t burst, struct sec_rate_result *out,
-                                        struct pp_err *err);
+/* Takes one token from each of the shared buckets keys[0..n) (1 ..
+** STORE_COUNTERS_MAX, distinct), in one transaction (sec_bucket_take on
+** the database's clock), out[i] what bucket i says. PP_UNAVAILABLE when
+** the database cannot be reached (then no bucket was taken from). */
+enum pp_status core_counter_buckets_take(struct core_app *app, const char *const *keys, size_t n,
+                                         uint32_t rate_per_s, uint32_t burst,
+                                         struct sec_rate_result *out, struct pp_err *err);
 
 /* What a shared lockout entry is asked to do. */
 enum core_counter_login { CORE_COUNTER_RESERVE, CORE_COUNTER_SETTLE, CORE_COUNTER_RELEASE };

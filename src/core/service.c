@@ -107,53 +107,66 @@ static void rate_merge(struct sec_rate_result *a, const struct sec_rate_result *
     }
 }
 
-/* Takes a token from the bucket of `prefix` + text: in memory (table), or
-** across every node in the store's shared counters. 0, or -1 when the
-** shared counter cannot be reached. */
-static int rate_bucket_take(struct core_app *app, struct sec_ratelimit *table, const char *prefix,
-                            const char *text, int64_t now_ms, struct sec_rate_result *out)
+/* Takes a token from the in-memory bucket of text in table. */
+static void rate_memory_take(struct sec_ratelimit *table, const char *text, int64_t now_ms,
+                             struct sec_rate_result *out)
 {
-    int rc = 0;
-    if (app->service->shared) {
-        char key[STORE_COUNTER_KEY_BYTES];
-        struct pp_err err = {0};
-        core_counter_key(prefix, text, key);
-        if (core_counter_bucket_take(app, key, app->service->rate_per_s, app->service->rate_burst,
-                                     out, &err) != PP_OK) {
-            rc = -1;
-        }
-    } else {
-        uint8_t digest[SEC_SHA256_BYTES];
-        sec_sha256(text, strlen(text), digest);
-        sec_ratelimit_take(table, digest, now_ms, out);
+    uint8_t digest[SEC_SHA256_BYTES];
+    sec_sha256(text, strlen(text), digest);
+    sec_ratelimit_take(table, digest, now_ms, out);
+}
+
+/* Takes a token from the shared bucket of address addr and, when who is
+** not NULL, from the caller's, in one transaction across every node:
+** out[0] the address's, out[1] the caller's. 0, or -1 when the shared
+** counters cannot be reached (then neither was taken from). */
+static int rate_shared_take(struct core_app *app, const char *addr, const char *who,
+                            struct sec_rate_result out[2])
+{
+    char keys[2][STORE_COUNTER_KEY_BYTES];
+    const char *const names[2] = {keys[0], keys[1]};
+    struct pp_err err = {0};
+    core_counter_key("rate:addr:", addr, keys[0]);
+    if (who != NULL) {
+        core_counter_key("rate:who:", who, keys[1]);
     }
-    return rc;
+    return core_counter_buckets_take(app, names, who != NULL ? 2 : 1, app->service->rate_per_s,
+                                     app->service->rate_burst, out, &err) == PP_OK
+               ? 0
+               : -1;
 }
 
 void core_rate_take(struct core_app *app, const char *addr, const struct core_principal *caller,
                     struct core_rate *out)
 {
-    struct sec_rate_result res;
-    struct sec_rate_result by_caller;
+    struct sec_rate_result res[2];
     memset(out, 0, sizeof *out);
     out->allowed = 1;
     if (app->service == NULL) {
         return;
     }
-    int64_t now_ms = monotonic_ms();
-    int rc = rate_bucket_take(app, app->service->rate_addrs, "rate:addr:", addr != NULL ? addr : "",
-                              now_ms, &res);
-    if (rc == 0 && caller != NULL && caller->role != 0) {
-        /* One bucket per admin, one for the integration: a fresh API key
-        ** (authenticating again) does not bring a fresh bucket. */
-        char who[48];
-        if (caller->role == SEC_ROLE_ADMIN) {
-            snprintf(who, sizeof who, "admin:%" PRId64, caller->admin_id);
-        } else {
-            snprintf(who, sizeof who, "integration");
+    addr = addr != NULL ? addr : "";
+    /* One bucket per admin, one for the integration: a fresh API key
+    ** (authenticating again) does not bring a fresh bucket. */
+    char who[48] = "";
+    int by_caller = caller != NULL && caller->role != 0;
+    if (by_caller && caller->role == SEC_ROLE_ADMIN) {
+        snprintf(who, sizeof who, "admin:%" PRId64, caller->admin_id);
+    } else if (by_caller) {
+        snprintf(who, sizeof who, "integration");
+    }
+    int rc = 0;
+    if (app->service->shared) {
+        rc = rate_shared_take(app, addr, by_caller ? who : NULL, res);
+    } else {
+        int64_t now_ms = monotonic_ms();
+        rate_memory_take(app->service->rate_addrs, addr, now_ms, &res[0]);
+        if (by_caller) {
+            rate_memory_take(app->service->rate_keys, who, now_ms, &res[1]);
         }
-        rc = rate_bucket_take(app, app->service->rate_keys, "rate:who:", who, now_ms, &by_caller);
-        rate_merge(&res, &by_caller);
+    }
+    if (rc == 0 && by_caller) {
+        rate_merge(&res[0], &res[1]);
     }
     if (rc != 0) {
         /* The shared counters are in the database: without it nothing
@@ -163,9 +176,9 @@ void core_rate_take(struct core_app *app, const char *addr, const struct core_pr
         return;
     }
     out->enabled = 1;
-    out->allowed = res.allowed;
-    out->limit = res.limit;
-    out->remaining = res.remaining;
-    out->reset_s = res.reset_s;
-    out->retry_after_s = res.retry_after_s;
+    out->allowed = res[0].allowed;
+    out->limit = res[0].limit;
+    out->remaining = res[0].remaining;
+    out->reset_s = res[0].reset_s;
+    out->retry_after_s = res[0].retry_after_s;
 }

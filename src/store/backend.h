@@ -42,6 +42,7 @@ struct store_user_password;
 struct store_user_two_factor;
 struct store_user_sign_in;
 struct store_sign_in_failure;
+struct store_counter_call;
 
 struct store_backend_ops {
     const char *name; /* "sqlite" */
@@ -132,9 +133,8 @@ struct store_backend_ops {
     int (*shared)(void *backend);
     /* Shared counters and leases (payout/store/cluster.h): where shared
     ** is 0 they answer PP_INTERNAL. */
-    enum pp_status (*counter_update)(void *backend, const char *key,
-                                     void (*fn)(void *ctx, int64_t now_ms, int64_t *values),
-                                     void *ctx, struct pp_err *err);
+    enum pp_status (*counters_update)(void *backend, const struct store_counter_call *calls,
+                                      size_t n, struct pp_err *err);
     enum pp_status (*counters_purge)(void *backend, int64_t idle_ms, int64_t limit,
                                      int64_t *deleted_out, struct pp_err *err);
     enum pp_status (*lease_take)(void *backend, const char *name, const char *holder,

@@ -290,10 +290,18 @@ int store_shared(struct store *st)
     return st->ops->shared(st->backend);
 }
 
-enum pp_status store_counter_update(struct store *st, const char *key, store_counter_fn fn,
-                                    void *ctx, struct pp_err *err)
+enum pp_status store_counters_update(struct store *st, const struct store_counter_call *calls,
+                                     size_t n, struct pp_err *err)
 {
-    return st->ops->counter_update(st->backend, key, fn, ctx, err);
+    PP_ASSERT(calls != NULL && n >= 1 && n <= STORE_COUNTERS_MAX);
+    for (size_t i = 0; i < n; i++) {
+        PP_ASSERT(calls[i].key != NULL && calls[i].fn != NULL);
+        PP_ASSERT(strlen(calls[i].key) > 0 && strlen(calls[i].key) < STORE_COUNTER_KEY_BYTES);
+        for (size_t j = 0; j < i; j++) {
+            PP_ASSERT(strcmp(calls[i].key, calls[j].key) != 0);
+        }
+    }
+    return st->ops->counters_update(st->backend, calls, n, err);
 }
 
 enum pp_status store_counters_purge(struct store *st, int64_t idle_ms, int64_t limit,

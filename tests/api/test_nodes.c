@@ -18,6 +18,9 @@
 ** - the authentication password enabled through one node works on the other;
 ** - the rate limit counts across both nodes: a bucket of 10 lets exactly
 **   10 requests through, alternating between the nodes, then both refuse;
+**   and an API key's requests take from the integration's bucket and
+**   their address's together (one transaction): 10 from two addresses
+**   empty it on both nodes, for a third address too;
 ** - the log-in lockout counts across both nodes: 10 wrong passwords spread
 **   over both lock the address out on both (even the right password),
 **   and the right password works through either once the lock runs out;
@@ -461,6 +464,74 @@ static void test_rate_limit_across_nodes(void **state)
     }
 }
 
+/* A GET with the API key from addr through node (no retry on 429). */
+static struct pp_resp *keyed_from(const struct pp_server *node, const char *addr)
+{
+    struct pp_req req = {.method = "GET",
+                         .path = "/api/balances",
+                         .token = api_key,
+                         .no_retry_429 = 1,
+                         .local_addr = addr};
+    return pp_call(node, &req);
+}
+
+static void test_caller_bucket_across_nodes(void **state)
+{
+    (void)state;
+    struct pp_server tight[NODES];
+    memset(tight, 0, sizeof tight);
+    struct pp_server_opts opts = {.db_path = nodes[0].db_path, .env = tight_env};
+    for (int n = 0; n < NODES; n++) {
+        assert_int_equal(pp_server_start(&tight[n], &opts), 0);
+    }
+    const char *addrs[2] = {"127.0.4.7", "127.0.4.8"};
+    long long started_ms = pp_now_ms();
+    /* Ten requests with the API key, alternating between the nodes and
+    ** between two addresses: each takes from its address's bucket (5 each)
+    ** and from the integration's (10), in one transaction; the figures
+    ** are the tighter bucket's, the integration's. */
+    for (int i = 0; i < 10; i++) {
+        struct pp_resp *r = keyed_from(&tight[i % NODES], addrs[(i / 2) % 2]);
+        pp_assert_status(r, 200);
+        long remaining = atol(pp_resp_header(r, "X-RateLimit-Remaining"));
+        if (pp_now_ms() - started_ms < 1000) {
+            assert_int_equal(remaining, 9 - i);
+        }
+        pp_resp_free(r);
+    }
+    if (pp_now_ms() - started_ms < 1000) {
+        /* The integration's bucket is empty on both nodes, from either
+        ** address and from a third, whose own bucket is full... */
+        const char *more[3] = {addrs[0], addrs[1], "127.0.4.9"};
+        for (int k = 0; k < 3; k++) {
+            struct pp_resp *r = keyed_from(&tight[k % NODES], more[k]);
+            pp_assert_error(r, 429, "RATE_LIMITED");
+            pp_resp_free(r);
+        }
+        /* ...while the addresses still have tokens of their own. */
+        struct pp_resp *r = from(&tight[1], "GET", "/api/version", NULL, addrs[0]);
+        pp_assert_status(r, 200);
+        pp_resp_free(r);
+    } else {
+        fprintf(stderr, "test_nodes: ten requests took over a second; the caller's bucket is "
+                        "checked by the refusals below\n");
+    }
+    /* However slow the machine: at most 10 plus the refill of the time
+    ** spent get through with the key, over both addresses. */
+    int allowed = 0;
+    for (int i = 0; i < 40; i++) {
+        struct pp_resp *r = keyed_from(&tight[i % NODES], addrs[i % 2]);
+        allowed += r->status == 200;
+        assert_true(r->status == 200 || r->status == 429);
+        pp_resp_free(r);
+    }
+    long long elapsed_s = (pp_now_ms() - started_ms) / 1000 + 1;
+    assert_true(allowed <= elapsed_s);
+    for (int n = 0; n < NODES; n++) {
+        pp_server_destroy(&tight[n]);
+    }
+}
+
 static void test_lockout_across_nodes(void **state)
 {
     (void)state;
@@ -646,6 +717,7 @@ int main(void)
         cmocka_unit_test(test_list_total_across_nodes),
         cmocka_unit_test(test_revocation_across_nodes),
         cmocka_unit_test(test_rate_limit_across_nodes),
+        cmocka_unit_test(test_caller_bucket_across_nodes),
         cmocka_unit_test(test_lockout_across_nodes),
         cmocka_unit_test(test_idempotency_purge_lease),
         /* Last: it kills a node. */

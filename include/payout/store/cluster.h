@@ -9,12 +9,13 @@
 ** and these functions answer PP_INTERNAL.
 **
 ** No advisory lock and no LISTEN/NOTIFY: a counter is a row locked for
-** one short transaction, a lease a row with an expiry time taken by a
+** one short transaction (several counters: their rows in one), a lease a row with an expiry time taken by a
 ** conditional upsert.
 */
 #ifndef PAYOUT_STORE_CLUSTER_H
 #define PAYOUT_STORE_CLUSTER_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "payout/status.h"
@@ -36,12 +37,27 @@ struct store;
 ** returns. fn must not call the store. */
 typedef void (*store_counter_fn)(void *ctx, int64_t now_ms, int64_t values[STORE_COUNTER_VALUES]);
 
-/* Runs fn on the counter `key` (1 .. STORE_COUNTER_KEY_BYTES-1 bytes) in one
-** transaction with its row locked, so that every node's updates of one key
-** take turns. PP_UNAVAILABLE when the database cannot be reached (fn then
-** did not run, or its change was not saved). */
-enum pp_status store_counter_update(struct store *st, const char *key, store_counter_fn fn,
-                                    void *ctx, struct pp_err *err);
+/* Most counters one store_counters_update changes (a request's rate
+** limits: its address's bucket and its caller's). */
+#define STORE_COUNTERS_MAX 2
+
+/* One counter of store_counters_update: its key (1 ..
+** STORE_COUNTER_KEY_BYTES-1 bytes), and fn with its ctx. */
+struct store_counter_call {
+    const char *key;
+    store_counter_fn fn;
+    void *ctx;
+};
+
+/* Runs the fn of each of calls[0..n) (1..STORE_COUNTERS_MAX, distinct
+** keys) on its counter in ONE transaction with every row locked, so that
+** every node's updates of one key take turns; the rows are locked in the
+** order of their keys, so that two updates of the same keys never wait
+** for each other in a circle. All are saved or none. PP_UNAVAILABLE when
+** the database cannot be reached (the fns then did not run, or their
+** changes were not saved). */
+enum pp_status store_counters_update(struct store *st, const struct store_counter_call *calls,
+                                     size_t n, struct pp_err *err);
 
 /* Deletes counters nobody has updated for idle_ms (at most limit of them);
 ** *deleted_out (may be NULL) how many. */

@@ -2,10 +2,11 @@
 ** This module implements payout/store/cluster.h on PostgreSQL: shared
 ** counters and leases, on the database's clock.
 **
-** A counter update is one short transaction on a read connection, in two
-** round trips (store_pg_trip): BEGIN with an upsert that creates the row
-** at zero or locks it (and answers its values and the clock), then the
-** caller's function, then the update with COMMIT. Every node's
+** An update of one or several counters is one short transaction on a
+** read connection, in two round trips (store_pg_trip): BEGIN with an
+** upsert per key that creates its row at zero or locks it (and answers
+** its values and the clock), in the order of the keys; then the callers'
+** functions; then the updates with COMMIT. Every node's
 ** update of one key waits for the one before it, so a count is exact
 ** across nodes. A lease is one conditional upsert: it takes the row when
 ** it is free, has run out, or is already the caller's.
@@ -62,57 +63,73 @@ static enum pp_status cluster_run(struct store_pg *st, enum pg_stmt id, const st
     return status;
 }
 
-/* The counter's transaction on c in two round trips: BEGIN and the lock
-** (or creation) of its row, then fn, then the save and COMMIT. */
-static enum pp_status counter_tx(struct pg_conn *c, const char *key, store_counter_fn fn, void *ctx,
-                                 struct pp_err *err)
+/* The counters' transaction on c in two round trips: BEGIN and the lock
+** (or creation) of each row, in the order of their keys; then each fn on
+** its row; then the saves and COMMIT. */
+static enum pp_status counters_tx(struct pg_conn *c, const struct store_counter_call *calls,
+                                  size_t n, struct pp_err *err)
 {
-    int64_t v[STORE_COUNTER_VALUES];
-    struct pg_params p;
-    PGresult *res = NULL;
-    pg_params_init(&p);
-    pg_param_text(&p, key);
-    const struct pg_trip_step lock[] = {
-        {PG_STMT_COUNT, "BEGIN", NULL, NULL, "beginning a counter update"},
-        {PG_STMT_COUNTER_LOCK, NULL, &p, &res, "locking a counter"},
-    };
-    enum pp_status status = store_pg_trip(c, lock, 2, err);
-    if (status == PP_OK && PQntuples(res) != 1) {
-        status = pp_err_set(err, PP_INTERNAL, "storage error");
+    size_t order[STORE_COUNTERS_MAX];
+    struct pg_params p[STORE_COUNTERS_MAX];
+    PGresult *rows[STORE_COUNTERS_MAX] = {NULL};
+    struct pg_trip_step steps[STORE_COUNTERS_MAX + 1];
+    for (size_t i = 0; i < n; i++) {
+        size_t at = i;
+        while (at > 0 && strcmp(calls[order[at - 1]].key, calls[i].key) > 0) {
+            order[at] = order[at - 1];
+            at--;
+        }
+        order[at] = i;
+    }
+    steps[0] =
+        (struct pg_trip_step){PG_STMT_COUNT, "BEGIN", NULL, NULL, "beginning a counter update"};
+    for (size_t k = 0; k < n; k++) {
+        pg_params_init(&p[k]);
+        pg_param_text(&p[k], calls[order[k]].key);
+        steps[k + 1] =
+            (struct pg_trip_step){PG_STMT_COUNTER_LOCK, NULL, &p[k], &rows[k], "locking a counter"};
+    }
+    enum pp_status status = store_pg_trip(c, steps, n + 1, err);
+    for (size_t k = 0; k < n && status == PP_OK; k++) {
+        if (PQntuples(rows[k]) != 1) {
+            status = pp_err_set(err, PP_INTERNAL, "storage error");
+        }
+    }
+    for (size_t k = 0; k < n && status == PP_OK; k++) {
+        const struct store_counter_call *call = &calls[order[k]];
+        int64_t v[STORE_COUNTER_VALUES];
+        for (int i = 0; i < STORE_COUNTER_VALUES; i++) {
+            v[i] = pg_col_i64(rows[k], 0, i);
+        }
+        call->fn(call->ctx, pg_col_i64(rows[k], 0, STORE_COUNTER_VALUES), v);
+        pg_params_init(&p[k]);
+        pg_param_text(&p[k], call->key);
+        for (int i = 0; i < STORE_COUNTER_VALUES; i++) {
+            pg_param_i64(&p[k], v[i]);
+        }
+        steps[k] =
+            (struct pg_trip_step){PG_STMT_COUNTER_SAVE, NULL, &p[k], NULL, "saving a counter"};
+    }
+    for (size_t k = 0; k < n; k++) {
+        PQclear(rows[k]);
     }
     if (status != PP_OK) {
-        PQclear(res);
         return status;
     }
-    for (int i = 0; i < STORE_COUNTER_VALUES; i++) {
-        v[i] = pg_col_i64(res, 0, i);
-    }
-    int64_t now_ms = pg_col_i64(res, 0, STORE_COUNTER_VALUES);
-    PQclear(res);
-    fn(ctx, now_ms, v);
-    pg_params_init(&p);
-    pg_param_text(&p, key);
-    for (int i = 0; i < STORE_COUNTER_VALUES; i++) {
-        pg_param_i64(&p, v[i]);
-    }
-    const struct pg_trip_step save[] = {
-        {PG_STMT_COUNTER_SAVE, NULL, &p, NULL, "saving a counter"},
-        {PG_STMT_COUNT, "COMMIT", NULL, NULL, "saving a counter"},
-    };
-    return store_pg_trip(c, save, 2, err);
+    steps[n] = (struct pg_trip_step){PG_STMT_COUNT, "COMMIT", NULL, NULL, "saving a counter"};
+    return store_pg_trip(c, steps, n + 1, err);
 }
 
-enum pp_status store_pg_counter_update(struct store_pg *st, const char *key, store_counter_fn fn,
-                                       void *ctx, struct pp_err *err)
+enum pp_status store_pg_counters_update(struct store_pg *st, const struct store_counter_call *calls,
+                                        size_t n, struct pp_err *err)
 {
-    PP_ASSERT(key != NULL && fn != NULL);
-    PP_ASSERT(strlen(key) > 0 && strlen(key) < STORE_COUNTER_KEY_BYTES);
+    PP_ASSERT(calls != NULL && n >= 1 && n <= STORE_COUNTERS_MAX);
     struct pg_conn *c = NULL;
     enum pp_status status = store_pg_reader_acquire(st, &c, err);
     if (status != PP_OK) {
         return status;
     }
-    status = counter_tx(c, key, fn, ctx, err);
+    status = counters_tx(c, calls, n, err);
     store_pg_read_end(c); /* rolls back whatever did not commit */
     store_pg_reader_release(st, c);
     return status;

@@ -650,8 +650,8 @@ int store_pg_schema_version_latest(void);
 int store_pg_ping(struct store_pg *st);
 
 /* cluster.c: payout/store/cluster.h */
-enum pp_status store_pg_counter_update(struct store_pg *st, const char *key, store_counter_fn fn,
-                                       void *ctx, struct pp_err *err);
+enum pp_status store_pg_counters_update(struct store_pg *st, const struct store_counter_call *calls,
+                                        size_t n, struct pp_err *err);
 enum pp_status store_pg_counters_purge(struct store_pg *st, int64_t idle_ms, int64_t limit,
                                        int64_t *deleted_out, struct pp_err *err);
 enum pp_status store_pg_lease_take(struct store_pg *st, const char *name, const char *holder,

@@ -153,11 +153,10 @@ static int op_shared(void *backend)
     return 1;
 }
 
-static enum pp_status op_counter_update(void *backend, const char *key,
-                                        void (*fn)(void *ctx, int64_t now_ms, int64_t *values),
-                                        void *ctx, struct pp_err *err)
+static enum pp_status op_counters_update(void *backend, const struct store_counter_call *calls,
+                                         size_t n, struct pp_err *err)
 {
-    return store_pg_counter_update(backend, key, fn, ctx, err);
+    return store_pg_counters_update(backend, calls, n, err);
 }
 
 static enum pp_status op_counters_purge(void *backend, int64_t idle_ms, int64_t limit,
@@ -358,7 +357,7 @@ const struct store_backend_ops store_pg_ops = {
     .admin_count = op_admin_count,
     .ping = op_ping,
     .shared = op_shared,
-    .counter_update = op_counter_update,
+    .counters_update = op_counters_update,
     .counters_purge = op_counters_purge,
     .lease_take = op_lease_take,
     .lease_release = op_lease_release,

@@ -208,11 +208,10 @@ static int op_shared(void *backend)
 
 /* Shared counters and leases: none on SQLite (its one server counts in
 ** memory and needs no lease); core asks only when store_shared is 1. */
-static enum pp_status op_counter_update(void *backend, const char *key,
-                                        void (*fn)(void *ctx, int64_t now_ms, int64_t *values),
-                                        void *ctx, struct pp_err *err)
+static enum pp_status op_counters_update(void *backend, const struct store_counter_call *calls,
+                                         size_t n, struct pp_err *err)
 {
-    (void)backend, (void)key, (void)fn, (void)ctx;
+    (void)backend, (void)calls, (void)n;
     return pp_err_set(err, PP_INTERNAL, "shared counters need a shared database");
 }
 
@@ -364,7 +363,7 @@ const struct store_backend_ops store_sqlite_ops = {
     .admin_count = op_admin_count,
     .ping = op_ping,
     .shared = op_shared,
-    .counter_update = op_counter_update,
+    .counters_update = op_counters_update,
     .counters_purge = op_counters_purge,
     .lease_take = op_lease_take,
     .lease_release = op_lease_release,

@@ -6,7 +6,8 @@
 ** and token the tests handled in secrets.txt there. ctest runs this test
 ** after every other API test (DEPENDS in tests/CMakeLists.txt); it greps
 ** each archived log for each noted secret and for anything that looks
-** like a token ("eyJ", the base64 of '{"'), then starts a server of its
+** like a token ("eyJ", the base64 of '{"', and more of a base64url
+** segment: token_like), then starts a server of its
 ** own, logs in, authenticates and fails a few log-ins, and checks that
 ** server's logs the same way, so the test proves something even when run
 ** alone. The archive is emptied afterwards so runs do not pile up.
@@ -45,9 +46,34 @@ static void load_secrets(void)
     free(text);
 }
 
+/* 1 when c may be part of a token's base64url segment. */
+static int base64url_char(char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_';
+}
+
+/* The first thing in text that looks like a token: "eyJ" (the base64 of
+** '{"') and base64url characters up to a '.' (a segment's end), or 16 of
+** them at least. A temporary directory's random name that happens to hold
+** "eyJ" (the archive's header lines name the server's files) is neither. */
+static const char *token_like(const char *text)
+{
+    for (const char *at = strstr(text, "eyJ"); at != NULL; at = strstr(at + 1, "eyJ")) {
+        size_t n = 3;
+        while (base64url_char(at[n])) {
+            n++;
+        }
+        if (at[n] == '.' || n >= 16) {
+            return at;
+        }
+    }
+    return NULL;
+}
+
 static void scan_text(const char *name, const char *text)
 {
-    const char *jwt = strstr(text, "eyJ");
+    const char *jwt = token_like(text);
     if (jwt != NULL) {
         fail_msg("%s holds something that looks like a token: %.80s", name, jwt);
     }

@@ -408,22 +408,35 @@ static struct pp_resp *from(const struct pp_server *node, const char *method, co
     return pp_call(node, &req);
 }
 
-static void test_rate_limit_across_nodes(void **state)
+/* Two more nodes on the database, with the tight bucket. */
+static void tight_start(struct pp_server tight[NODES])
 {
-    (void)state;
-    struct pp_server tight[NODES];
-    memset(tight, 0, sizeof tight);
+    memset(tight, 0, NODES * sizeof tight[0]);
     struct pp_server_opts opts = {.db_path = nodes[0].db_path, .env = tight_env};
     for (int n = 0; n < NODES; n++) {
         assert_int_equal(pp_server_start(&tight[n], &opts), 0);
     }
-    long long started_ms = pp_now_ms();
-    /* Ten requests alternating between the nodes: each takes the one
-    ** bucket of this address, so the figures go down by one each time
-    ** whichever node answers (a second's refill adds less than a token
-    ** while they run; counted per node, each would show 5 taken). */
+}
+
+static void tight_stop(struct pp_server tight[NODES])
+{
+    for (int n = 0; n < NODES; n++) {
+        pp_server_destroy(&tight[n]);
+    }
+}
+
+/* The i-th request of a rate-limit test, through node. */
+typedef struct pp_resp *(*rate_send_fn)(const struct pp_server *node, int i);
+
+/* Ten requests alternating between the nodes, all answered: the bucket's
+** figures go down by one each time whichever node answers (a second's
+** refill adds less than a token while they run; counted per node, each
+** would show 5 taken). 1 when they ran within a second, so the bucket is
+** empty now; 0 (said on stderr) when the machine was slower. */
+static int ten_down(struct pp_server tight[NODES], rate_send_fn send, long long started_ms)
+{
     for (int i = 0; i < 10; i++) {
-        struct pp_resp *r = from(&tight[i % NODES], "GET", "/api/version", NULL, "127.0.4.1");
+        struct pp_resp *r = send(&tight[i % NODES], i);
         pp_assert_status(r, 200);
         assert_string_equal(pp_resp_header(r, "X-RateLimit-Limit"), "10");
         long remaining = atol(pp_resp_header(r, "X-RateLimit-Remaining"));
@@ -432,36 +445,57 @@ static void test_rate_limit_across_nodes(void **state)
         }
         pp_resp_free(r);
     }
-    /* The bucket is empty on both nodes. Counted per node, each would let
-    ** five more through. */
-    if (pp_now_ms() - started_ms < 1000) {
-        for (int n = 0; n < NODES; n++) {
-            struct pp_resp *r = from(&tight[n], "GET", "/api/version", NULL, "127.0.4.1");
-            pp_assert_error(r, 429, "RATE_LIMITED");
-            pp_resp_free(r);
-        }
-    } else {
+    if (pp_now_ms() - started_ms >= 1000) {
         fprintf(stderr, "test_nodes: ten requests took over a second; the empty bucket is "
-                        "checked by the refusals below\n");
+                        "checked by at_most_refill\n");
+        return 0;
     }
-    /* However slow the machine: at most 10 plus the refill of the time
-    ** spent get through, out of many more. */
+    return 1;
+}
+
+/* However slow the machine: of 40 more requests, at most 10 plus the
+** refill of the time spent get through. */
+static void at_most_refill(struct pp_server tight[NODES], rate_send_fn send, long long started_ms)
+{
     int allowed = 0;
     for (int i = 0; i < 40; i++) {
-        struct pp_resp *r = from(&tight[i % NODES], "GET", "/api/version", NULL, "127.0.4.1");
+        struct pp_resp *r = send(&tight[i % NODES], i);
         allowed += r->status == 200;
         assert_true(r->status == 200 || r->status == 429);
         pp_resp_free(r);
     }
     long long elapsed_s = (pp_now_ms() - started_ms) / 1000 + 1;
     assert_true(allowed <= elapsed_s);
+}
+
+/* A public request from 127.0.4.1: the address's bucket only. */
+static struct pp_resp *version_send(const struct pp_server *node, int i)
+{
+    (void)i;
+    return from(node, "GET", "/api/version", NULL, "127.0.4.1");
+}
+
+static void test_rate_limit_across_nodes(void **state)
+{
+    (void)state;
+    struct pp_server tight[NODES];
+    tight_start(tight);
+    long long started_ms = pp_now_ms();
+    if (ten_down(tight, version_send, started_ms)) {
+        /* The bucket is empty on both nodes. Counted per node, each would
+        ** let five more through. */
+        for (int n = 0; n < NODES; n++) {
+            struct pp_resp *r = version_send(&tight[n], 0);
+            pp_assert_error(r, 429, "RATE_LIMITED");
+            pp_resp_free(r);
+        }
+    }
+    at_most_refill(tight, version_send, started_ms);
     /* Another address has its own bucket. */
     struct pp_resp *r = from(&tight[1], "GET", "/api/version", NULL, "127.0.4.2");
     pp_assert_status(r, 200);
     pp_resp_free(r);
-    for (int n = 0; n < NODES; n++) {
-        pp_server_destroy(&tight[n]);
-    }
+    tight_stop(tight);
 }
 
 /* A GET with the API key from addr through node (no retry on 429). */
@@ -475,61 +509,39 @@ static struct pp_resp *keyed_from(const struct pp_server *node, const char *addr
     return pp_call(node, &req);
 }
 
+static const char *const keyed_addrs[2] = {"127.0.4.7", "127.0.4.8"};
+
+/* A request with the API key, from one of two addresses by turns of two. */
+static struct pp_resp *keyed_send(const struct pp_server *node, int i)
+{
+    return keyed_from(node, keyed_addrs[(i / 2) % 2]);
+}
+
 static void test_caller_bucket_across_nodes(void **state)
 {
     (void)state;
     struct pp_server tight[NODES];
-    memset(tight, 0, sizeof tight);
-    struct pp_server_opts opts = {.db_path = nodes[0].db_path, .env = tight_env};
-    for (int n = 0; n < NODES; n++) {
-        assert_int_equal(pp_server_start(&tight[n], &opts), 0);
-    }
-    const char *addrs[2] = {"127.0.4.7", "127.0.4.8"};
+    tight_start(tight);
     long long started_ms = pp_now_ms();
-    /* Ten requests with the API key, alternating between the nodes and
-    ** between two addresses: each takes from its address's bucket (5 each)
-    ** and from the integration's (10), in one transaction; the figures
-    ** are the tighter bucket's, the integration's. */
-    for (int i = 0; i < 10; i++) {
-        struct pp_resp *r = keyed_from(&tight[i % NODES], addrs[(i / 2) % 2]);
-        pp_assert_status(r, 200);
-        long remaining = atol(pp_resp_header(r, "X-RateLimit-Remaining"));
-        if (pp_now_ms() - started_ms < 1000) {
-            assert_int_equal(remaining, 9 - i);
-        }
-        pp_resp_free(r);
-    }
-    if (pp_now_ms() - started_ms < 1000) {
+    /* Each of the ten takes from its address's bucket (5 each) and from
+    ** the integration's (10), in one transaction; the figures are the
+    ** tighter bucket's, the integration's. */
+    if (ten_down(tight, keyed_send, started_ms)) {
         /* The integration's bucket is empty on both nodes, from either
         ** address and from a third, whose own bucket is full... */
-        const char *more[3] = {addrs[0], addrs[1], "127.0.4.9"};
+        const char *more[3] = {keyed_addrs[0], keyed_addrs[1], "127.0.4.9"};
         for (int k = 0; k < 3; k++) {
             struct pp_resp *r = keyed_from(&tight[k % NODES], more[k]);
             pp_assert_error(r, 429, "RATE_LIMITED");
             pp_resp_free(r);
         }
         /* ...while the addresses still have tokens of their own. */
-        struct pp_resp *r = from(&tight[1], "GET", "/api/version", NULL, addrs[0]);
+        struct pp_resp *r = from(&tight[1], "GET", "/api/version", NULL, keyed_addrs[0]);
         pp_assert_status(r, 200);
         pp_resp_free(r);
-    } else {
-        fprintf(stderr, "test_nodes: ten requests took over a second; the caller's bucket is "
-                        "checked by the refusals below\n");
     }
-    /* However slow the machine: at most 10 plus the refill of the time
-    ** spent get through with the key, over both addresses. */
-    int allowed = 0;
-    for (int i = 0; i < 40; i++) {
-        struct pp_resp *r = keyed_from(&tight[i % NODES], addrs[i % 2]);
-        allowed += r->status == 200;
-        assert_true(r->status == 200 || r->status == 429);
-        pp_resp_free(r);
-    }
-    long long elapsed_s = (pp_now_ms() - started_ms) / 1000 + 1;
-    assert_true(allowed <= elapsed_s);
-    for (int n = 0; n < NODES; n++) {
-        pp_server_destroy(&tight[n]);
-    }
+    at_most_refill(tight, keyed_send, started_ms);
+    tight_stop(tight);
 }
 
 static void test_lockout_across_nodes(void **state)

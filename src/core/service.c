@@ -165,15 +165,15 @@ void core_rate_take(struct core_app *app, const char *addr, const struct core_pr
             rate_memory_take(app->service->rate_keys, who, now_ms, &res[1]);
         }
     }
-    if (rc == 0 && by_caller) {
-        rate_merge(&res[0], &res[1]);
-    }
     if (rc != 0) {
         /* The shared counters are in the database: without it nothing
         ** else would work either. */
         out->unavailable = 1;
         out->allowed = 0;
         return;
+    }
+    if (by_caller) {
+        rate_merge(&res[0], &res[1]);
     }
     out->enabled = 1;
     out->allowed = res[0].allowed;

@@ -9,8 +9,8 @@
 ** and these functions answer PP_INTERNAL.
 **
 ** No advisory lock and no LISTEN/NOTIFY: a counter is a row locked for
-** one short transaction (several counters: their rows in one), a lease a row with an expiry time taken by a
-** conditional upsert.
+** one short transaction (several counters: their rows in one), a lease a
+** row with an expiry time taken by a conditional upsert.
 */
 #ifndef PAYOUT_STORE_CLUSTER_H
 #define PAYOUT_STORE_CLUSTER_H

@@ -231,4 +231,15 @@ extern const struct store_backend_ops store_sqlite_ops;
 /* The PostgreSQL backend (pg/ops.c). */
 extern const struct store_backend_ops store_pg_ops;
 
+/* For the backends' writers: the guard (payout/store/store.h). The calling
+** thread's guard its next write must pass, or NULL (none, or one that
+** already held). */
+struct store_write_guard *store_write_guard_pending(void);
+
+/* Asks g with reads[0..g->count), its keys' stored values as read in the
+** write's batch (reads[i].found 0: not stored). 1 when it holds (outcome
+** HELD); 0 when it refuses (outcome REFUSED, err PP_UNAUTHORIZED). */
+int store_write_guard_apply(struct store_write_guard *g, const struct store_setting_read *reads,
+                            struct pp_err *err);
+
 #endif /* PAYOUT_STORE_BACKEND_H */

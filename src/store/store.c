@@ -332,3 +332,36 @@ enum pp_status store_check(struct store *st, store_report_fn report, void *ctx, 
 {
     return st->ops->check(st->backend, report, ctx, problems_out, err);
 }
+
+/* --- The write guard ---------------------------------------------------------- */
+
+static _Thread_local struct store_write_guard *thread_guard;
+
+void store_write_guard_set(struct store_write_guard *g)
+{
+    PP_ASSERT(g == NULL || (g->count >= 1 && g->count <= STORE_GUARD_KEYS_MAX && g->holds != NULL &&
+                            g->refusal != NULL));
+    thread_guard = g;
+}
+
+struct store_write_guard *store_write_guard_pending(void)
+{
+    struct store_write_guard *g = thread_guard;
+    return g != NULL && g->outcome != STORE_GUARD_HELD ? g : NULL;
+}
+
+int store_write_guard_apply(struct store_write_guard *g, const struct store_setting_read *reads,
+                            struct pp_err *err)
+{
+    const char *values[STORE_GUARD_KEYS_MAX] = {NULL};
+    for (size_t i = 0; i < g->count; i++) {
+        values[i] = reads[i].found ? reads[i].out : NULL;
+    }
+    if (g->holds(g, values)) {
+        g->outcome = STORE_GUARD_HELD;
+        return 1;
+    }
+    g->outcome = STORE_GUARD_REFUSED;
+    pp_err_set(err, PP_UNAUTHORIZED, "%s", g->refusal);
+    return 0;
+}

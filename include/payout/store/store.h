@@ -89,6 +89,42 @@ struct store_write_ctx {
     const struct store_idem_key *idem;
 };
 
+/* --- Writes: a guard ---------------------------------------------------------
+**
+** A guard makes the calling thread's next write conditional on stored
+** settings read inside that write's own batch, so that a check which would
+** otherwise cost a read of its own (on PostgreSQL, a round trip per
+** request: an API key's revocation) rides on the write. The writer reads
+** guard->keys (on PostgreSQL once per batch for every guarded write in it,
+** in the round trip that opens the batch), asks holds() and, when it says
+** no, refuses the write with PP_UNAUTHORIZED and guard->refusal, running
+** none of it. Once a write found the guard holding (outcome), the thread's
+** later writes are not checked again: one check per request, as one read
+** before it would be. A write that never ran leaves outcome unchecked. */
+
+#define STORE_GUARD_KEYS_MAX 2
+/* A guarded setting's value must fit this size (a longer one fails the
+** write as a storage error). */
+#define STORE_GUARD_VALUE_BYTES 64
+
+enum store_guard_outcome { STORE_GUARD_UNCHECKED, STORE_GUARD_HELD, STORE_GUARD_REFUSED };
+
+struct store_write_guard {
+    const char *keys[STORE_GUARD_KEYS_MAX];
+    size_t count; /* 1..STORE_GUARD_KEYS_MAX */
+    /* Pure, on the writer thread: 1 when the write may go on. values[i]
+    ** is keys[i]'s stored value, NULL when it is not stored. */
+    int (*holds)(const struct store_write_guard *g, const char *const *values);
+    int64_t expected; /* holds' own */
+    const char *refusal;
+    /* Set by the writer; the caller reads it once its write returned. */
+    enum store_guard_outcome outcome;
+};
+
+/* Sets the calling thread's guard (NULL: none) for its writes from now on,
+** on every backend. The caller keeps g alive until it clears it. */
+void store_write_guard_set(struct store_write_guard *g);
+
 /* The rule that picks a new payout's recipient from the stored ones its
 ** identifiers point at (found[i] or NULL per enum pp_ident): pure, no I/O;
 ** see core_recipient_resolve, the one the server passes. */

@@ -265,6 +265,7 @@ struct pg_req {
     void *arg;
     enum pp_status status;
     struct pp_err err;
+    struct store_write_guard *guard; /* the caller's, or NULL (payout/store/store.h) */
 };
 
 struct store_pg {
@@ -443,6 +444,17 @@ struct pg_queued {
     int64_t rows_expected; /* -1: any */
     int bulk;              /* 1 + the enum pg_bulk of a multi-row insert, else 0 */
     size_t bulk_rows;      /* its rows */
+    PGresult **keep;       /* a read whose rows are kept here, unchecked; or NULL */
+};
+
+/* The settings the batch's guarded writes ask about (payout/store/store.h),
+** read once in the round trip that opens the batch. */
+struct pg_guard_reads {
+    PGresult *res; /* the read's rows, until parsed */
+    size_t count;  /* keys read: 0 when no request of the batch has a guard */
+    const char *keys[STORE_SETTINGS_READ_MAX];
+    struct store_setting_read reads[STORE_SETTINGS_READ_MAX];
+    char values[STORE_SETTINGS_READ_MAX][STORE_GUARD_VALUE_BYTES];
 };
 
 /* A balance the batch holds in memory (funds.c): read and locked at its
@@ -498,6 +510,7 @@ struct pg_tx {
     enum pp_ident recipient_new_which;
     /* Round trips to the server in this batch (the writer's profile). */
     uint64_t round_trips;
+    struct pg_guard_reads guards;
 };
 
 /* Runs fn(tx, arg, err) in the next batch and waits until that batch has

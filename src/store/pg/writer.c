@@ -173,6 +173,9 @@ static void pipe_sync(struct pg_tx *tx, PGresult **last_out)
         }
         if (last_out != NULL && i == n - 1 && PQresultStatus(res) != PGRES_PIPELINE_ABORTED) {
             *last_out = res;
+        } else if (tx->queue[i].keep != NULL && PQresultStatus(res) == PGRES_TUPLES_OK) {
+            PQclear(*tx->queue[i].keep);
+            *tx->queue[i].keep = res;
         } else {
             pipe_check(tx, &tx->queue[i], res);
         }
@@ -419,6 +422,87 @@ static void state_restore(struct pg_tx *tx, const struct state_mark *m,
     store_idcache_undo(&tx->st->idcache, m->idcache_mark);
 }
 
+/* Queues the read of the settings the guards of batch[0..n) ask about
+** (payout/store/store.h), to go in the round trip that opens the batch. */
+static void guards_queue(struct pg_tx *tx, struct pg_req **batch, size_t n)
+{
+    struct pg_guard_reads *g = &tx->guards;
+    for (size_t i = 0; i < n; i++) {
+        const struct store_write_guard *w = batch[i]->guard;
+        for (size_t k = 0; w != NULL && k < w->count; k++) {
+            size_t j = 0;
+            while (j < g->count && strcmp(g->keys[j], w->keys[k]) != 0) {
+                j++;
+            }
+            if (j == g->count && g->count < STORE_SETTINGS_READ_MAX) {
+                /* Keys beyond these are read by their own requests. */
+                g->keys[g->count++] = w->keys[k];
+            }
+        }
+    }
+    if (g->count == 0) {
+        return;
+    }
+    for (size_t j = 0; j < g->count; j++) {
+        g->reads[j] = (struct store_setting_read){
+            .key = g->keys[j], .out = g->values[j], .out_size = sizeof g->values[j]};
+    }
+    struct pg_params p;
+    store_pg_settings_params(&p, g->reads, g->count);
+    if (pipe_send(tx, PG_STMT_SETTINGS_GET, NULL, &p, -1, "reading the guarded settings") == 0) {
+        tx->queue[tx->queued - 1].keep = &g->res;
+    }
+}
+
+/* Takes the rows guards_queue asked for, once the round trip is over. */
+static void guards_take(struct pg_tx *tx)
+{
+    struct pg_guard_reads *g = &tx->guards;
+    struct pp_err scratch;
+    pp_err_clear(&scratch);
+    if (g->res != NULL && !tx->broken &&
+        store_pg_settings_take(g->res, g->reads, g->count, &scratch) != PP_OK) {
+        writer_broken(tx, PP_INTERNAL);
+    }
+    if (g->res == NULL) {
+        g->count = 0; /* not read: each guarded request reads its own */
+    }
+    PQclear(g->res);
+    g->res = NULL;
+}
+
+/* PP_OK when req has no guard or its guard holds on the settings as the
+** batch reads them (read with the lock row when pipelined, else now);
+** else the refusal, or the failed read, in req->err. */
+static enum pp_status writer_guard(struct pg_tx *tx, struct pg_req *req)
+{
+    struct store_write_guard *w = req->guard;
+    struct store_setting_read reads[STORE_GUARD_KEYS_MAX];
+    char values[STORE_GUARD_KEYS_MAX][STORE_GUARD_VALUE_BYTES];
+    enum pp_status status = PP_OK;
+    if (w == NULL) {
+        return PP_OK;
+    }
+    for (size_t k = 0; k < w->count && status == PP_OK; k++) {
+        size_t j = 0;
+        while (j < tx->guards.count && strcmp(tx->guards.keys[j], w->keys[k]) != 0) {
+            j++;
+        }
+        if (j < tx->guards.count) {
+            reads[k] = tx->guards.reads[j];
+            continue;
+        }
+        reads[k] = (struct store_setting_read){
+            .key = w->keys[k], .out = values[k], .out_size = sizeof values[k]};
+        status = store_pg_tx_setting_get(tx, w->keys[k], values[k], sizeof values[k],
+                                         &reads[k].found, &req->err);
+    }
+    if (status == PP_OK && !store_write_guard_apply(w, reads, &req->err)) {
+        status = PP_UNAUTHORIZED;
+    }
+    return status;
+}
+
 /* Runs request i (in a savepoint when careful). Returns 1 when a fast
 ** run left something only a rollback can undo, else 0. */
 static int writer_call(struct pg_tx *tx, struct pg_req *req, size_t i, int careful)
@@ -433,7 +517,10 @@ static int writer_call(struct pg_tx *tx, struct pg_req *req, size_t i, int caref
         return 0;
     }
     state_mark(tx, &mark, saved);
-    enum pp_status status = req->fn(tx, req->arg, &req->err);
+    enum pp_status status = writer_guard(tx, req);
+    if (status == PP_OK) {
+        status = req->fn(tx, req->arg, &req->err);
+    }
     if (status == PP_OK && tx->failed) {
         /* A callback must not go on past a failed statement. */
         pp_log(PP_LOG_ERROR, "store: a write went on after a failed statement");
@@ -464,9 +551,9 @@ static int writer_call(struct pg_tx *tx, struct pg_req *req, size_t i, int caref
 }
 
 /* Opens the batch's transaction, takes the lock row (the writers of every
-** node take turns, one batch at a time) and reads the largest ids: one
-** round trip when pipelined. */
-static void writer_begin(struct pg_tx *tx)
+** node take turns, one batch at a time) and reads the largest ids and the
+** settings the batch's guards ask about: one round trip when pipelined. */
+static void writer_begin(struct pg_tx *tx, struct pg_req **batch, size_t n)
 {
     uint64_t t0 = writer_ns();
     PGresult *res = NULL;
@@ -477,6 +564,7 @@ static void writer_begin(struct pg_tx *tx)
         enum pp_status status = PP_OK;
         if (tx->pipelined) {
             pipe_send(tx, PG_STMT_WRITE_LOCK, NULL, NULL, 1, "taking the lock row");
+            guards_queue(tx, batch, n);
         } else {
             tx->round_trips++;
             status = store_pg_run(tx->conn, PG_STMT_WRITE_LOCK, NULL, NULL, NULL,
@@ -486,6 +574,7 @@ static void writer_begin(struct pg_tx *tx)
             status = store_pg_tx_run(tx, PG_STMT_WRITE_IDS, NULL, &res, NULL, "reading the ids",
                                      &scratch);
         }
+        guards_take(tx);
         if (status == PP_OK && PQntuples(res) == 1) {
             for (int t = 0; t < PG_IDS_COUNT; t++) {
                 tx->state.last_id[t] = pg_col_i64(res, 0, t);
@@ -658,7 +747,7 @@ static enum batch_end writer_run(struct store_pg *st, struct pg_req **batch, siz
     if (!careful && PQenterPipelineMode(st->writer.pg) == 1) {
         tx.pipelined = 1;
     }
-    writer_begin(&tx);
+    writer_begin(&tx, batch, n);
     if (tx.pipelined && !tx.broken && !st->idcache_warm &&
         store_pg_tx_cache_warm(&tx, &scratch) == PP_OK) {
         st->idcache_warm = 1;
@@ -811,6 +900,7 @@ enum pp_status store_pg_write(struct store_pg *st, store_pg_write_fn fn, void *a
     memset(&req, 0, sizeof req);
     req.fn = fn;
     req.arg = arg;
+    req.guard = store_write_guard_pending();
     req.status = PP_INTERNAL;
     enum pp_status status = store_queue_submit(&st->queue, &req.item, err);
     if (status == PP_OK) {

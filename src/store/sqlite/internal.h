@@ -210,6 +210,7 @@ struct store_req {
     struct store_queue_item item;
     store_sqlite_tx_fn fn;
     void *arg;
+    struct store_write_guard *guard; /* the caller's, or NULL (payout/store/store.h) */
     enum pp_status status;
     struct pp_err err;
 };

@@ -37,6 +37,29 @@
 
 #define BATCH_FAILED_MESSAGE "storage failure; nothing was written"
 
+/* PP_OK when req has no guard or its guard holds on the settings as this
+** transaction sees them; else the refusal (or the failed read) in req. */
+static enum pp_status writer_guard(struct store_sqlite_tx *tx, struct store_req *req)
+{
+    struct store_write_guard *g = req->guard;
+    char values[STORE_GUARD_KEYS_MAX][STORE_GUARD_VALUE_BYTES];
+    struct store_setting_read reads[STORE_GUARD_KEYS_MAX];
+    enum pp_status status = PP_OK;
+    if (g == NULL) {
+        return PP_OK;
+    }
+    for (size_t i = 0; i < g->count && status == PP_OK; i++) {
+        reads[i] = (struct store_setting_read){
+            .key = g->keys[i], .out = values[i], .out_size = sizeof values[i]};
+        status = store_sqlite_tx_setting_get(tx, g->keys[i], values[i], sizeof values[i],
+                                             &reads[i].found, &req->err);
+    }
+    if (status == PP_OK && !store_write_guard_apply(g, reads, &req->err)) {
+        status = PP_UNAUTHORIZED;
+    }
+    return status;
+}
+
 /* Runs one request's callback and records its result. Returns 1 when it
 ** failed after changing rows (only a rollback can undo those), else 0. */
 static int writer_call(struct store_sqlite_tx *tx, struct store_req *req)
@@ -44,7 +67,10 @@ static int writer_call(struct store_sqlite_tx *tx, struct store_req *req)
     struct store_conn *c = tx->conn;
     sqlite3_int64 changes_before = sqlite3_total_changes64(c->db);
     uint64_t balances_before = tx->st->balance_changes;
-    enum pp_status status = req->fn(tx, req->arg, &req->err);
+    enum pp_status status = writer_guard(tx, req);
+    if (status == PP_OK) {
+        status = req->fn(tx, req->arg, &req->err);
+    }
     if (status == PP_OK) {
         pp_err_clear(&req->err);
     } else if (req->err.status == PP_OK) {
@@ -254,6 +280,7 @@ enum pp_status store_sqlite_write(struct store_sqlite *st, store_sqlite_tx_fn fn
     memset(&req, 0, sizeof req);
     req.fn = fn;
     req.arg = arg;
+    req.guard = store_write_guard_pending();
     req.status = PP_INTERNAL;
     enum pp_status status = store_queue_submit(&st->queue, &req.item, err);
     if (status == PP_OK) {

@@ -135,6 +135,15 @@ static enum pp_status authenticate_cookie(struct core_app *app, struct api_reque
     return core_session_resolve(app, value, len, core_now_ms(), &req->principal, err);
 }
 
+/* 1 when an API key's revocation may be left to the request's first
+** write (core_auth_verify_write): a request that changes state and does
+** not reserve an Idempotency-Key first. */
+static int key_check_may_ride(const struct api_route *route, const struct api_request *req)
+{
+    int safe = strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0;
+    return !safe && !(req->idempotency_key != NULL && route_is_idempotent(route));
+}
+
 /* Authenticates the caller: a token header wins; without one, the
 ** session cookie. PP_OK, or the error in err (nothing answered yet: the
 ** rate limit goes first). */
@@ -150,6 +159,8 @@ static enum pp_status authenticate(struct core_app *app, const struct api_route 
     } else if (req->token == NULL || req->token[0] == '\0') {
         st =
             pp_err_set(err, PP_UNAUTHORIZED, "an API key is required in the x-access-token header");
+    } else if (key_check_may_ride(route, req)) {
+        st = core_auth_verify_write(app, req->token, strlen(req->token), &req->principal, err);
     } else {
         st = core_auth_verify(app, req->token, strlen(req->token), &req->principal, err);
     }
@@ -217,6 +228,27 @@ static enum pp_status authorize(struct core_app *app, const struct api_route *ro
     return PP_OK;
 }
 
+/* Runs the handler. An API key not checked yet (core_auth_verify_write)
+** is checked by its first write; when it was revoked, or nothing checked
+** it and a read now finds it revoked, the answer is that, not the
+** handler's (which wrote nothing). */
+static void run_handler(struct core_app *app, const struct api_route *route,
+                        struct api_request *req, struct api_response *resp)
+{
+    if (!req->principal.key_unchecked) {
+        route->handler(app, req, resp);
+        return;
+    }
+    struct pp_err err = {0};
+    size_t headers = resp->header_count;
+    core_auth_key_guard_begin(&req->principal);
+    route->handler(app, req, resp);
+    if (core_auth_key_guard_end(app, &err) != PP_OK) {
+        resp->header_count = headers;
+        api_err_respond(resp, &err);
+    }
+}
+
 void api_route_run(struct core_app *app, const struct api_route *route, struct api_request *req,
                    struct api_response *resp)
 {
@@ -246,7 +278,11 @@ void api_route_run(struct core_app *app, const struct api_route *route, struct a
                    req->rate.retry_after_s);
         api_err_respond(resp, &limited);
     } else if (auth != PP_OK || authorize(app, route, req, &err) != PP_OK) {
-        api_err_respond(resp, &err);
+        /* A revoked key is told so before what it may not do. */
+        struct pp_err key_err = {0};
+        int revoked =
+            auth == PP_OK && core_auth_key_confirm(app, &req->principal, &key_err) != PP_OK;
+        api_err_respond(resp, revoked ? &key_err : &err);
     } else if (req->idempotency_key != NULL && route_is_idempotent(route)) {
         if (!core_idem_key_valid(req->idempotency_key)) {
             api_error_respond(resp, PP_INVALID_PARAMS,
@@ -255,7 +291,7 @@ void api_route_run(struct core_app *app, const struct api_route *route, struct a
             run_keyed(app, route, req, resp);
         }
     } else {
-        route->handler(app, req, resp);
+        run_handler(app, route, req, resp);
     }
 }
 

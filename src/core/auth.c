@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "payout/base/assert.h"
 #include "payout/base/log.h"
 #include "payout/core/dates.h"
 #include "payout/core/integration.h"
@@ -28,8 +29,22 @@ static int64_t now_s(void)
     return core_now_ms() / 1000;
 }
 
-enum pp_status core_auth_verify(struct core_app *app, const char *token, size_t len,
-                                struct core_principal *out, struct pp_err *err)
+/* An API key of `generation` checked by a read of the settings now, as
+** core_auth_verify checks it. */
+static enum pp_status key_read_check(struct core_app *app, int64_t generation, struct pp_err *err)
+{
+    struct pp_err read_err = {0};
+    int current = core_integration_key_current(app, generation, &read_err);
+    if (current < 0) {
+        return pp_err_set(err, read_err.status, "%s", read_err.message);
+    }
+    return current ? PP_OK : pp_err_set(err, PP_UNAUTHORIZED, CORE_KEY_REVOKED_MESSAGE);
+}
+
+/* core_auth_verify; with defer, an API key's revocation may be left to
+** the request's first write (core_auth_verify_write). */
+static enum pp_status auth_verify(struct core_app *app, const char *token, size_t len, int defer,
+                                  struct core_principal *out, struct pp_err *err)
 {
     struct sec_claims claims;
     memset(out, 0, sizeof *out);
@@ -37,17 +52,20 @@ enum pp_status core_auth_verify(struct core_app *app, const char *token, size_t 
     if (st != PP_OK) {
         return st;
     }
-    if (claims.role == SEC_ROLE_INTEGRATOR) {
-        struct pp_err read_err = {0};
-        int current = core_integration_key_current(app, claims.generation, &read_err);
-        if (current < 0) {
-            return pp_err_set(err, read_err.status, "%s", read_err.message);
-        }
-        if (!current) {
-            return pp_err_set(err, PP_UNAUTHORIZED, "API key has been revoked");
-        }
+    /* app->service: rate limiting is on (service.c). */
+    if (claims.role == SEC_ROLE_INTEGRATOR && defer && store_shared(app->store) &&
+        app->service == NULL) {
         out->role = SEC_ROLE_INTEGRATOR;
+        out->key_unchecked = 1;
+        out->key_generation = claims.generation;
         return PP_OK;
+    }
+    if (claims.role == SEC_ROLE_INTEGRATOR) {
+        st = key_read_check(app, claims.generation, err);
+        if (st == PP_OK) {
+            out->role = SEC_ROLE_INTEGRATOR;
+        }
+        return st;
     }
     struct pp_user user;
     struct pp_err lookup_err = {0};
@@ -65,6 +83,49 @@ enum pp_status core_auth_verify(struct core_app *app, const char *token, size_t 
     }
     sec_wipe(&user, sizeof user);
     return st;
+}
+
+enum pp_status core_auth_verify(struct core_app *app, const char *token, size_t len,
+                                struct core_principal *out, struct pp_err *err)
+{
+    return auth_verify(app, token, len, 0, out, err);
+}
+
+enum pp_status core_auth_verify_write(struct core_app *app, const char *token, size_t len,
+                                      struct core_principal *out, struct pp_err *err)
+{
+    return auth_verify(app, token, len, 1, out, err);
+}
+
+/* The calling thread's key check, between core_auth_key_guard_begin and
+** _end (the store reads it through store_write_guard_set). */
+static _Thread_local struct store_write_guard key_guard;
+
+void core_auth_key_guard_begin(const struct core_principal *p)
+{
+    PP_ASSERT(p->key_unchecked);
+    core_integration_guard(&key_guard, p->key_generation);
+    store_write_guard_set(&key_guard);
+}
+
+enum pp_status core_auth_key_guard_end(struct core_app *app, struct pp_err *err)
+{
+    store_write_guard_set(NULL);
+    if (key_guard.outcome == STORE_GUARD_HELD) {
+        return PP_OK;
+    }
+    if (key_guard.outcome == STORE_GUARD_REFUSED) {
+        return pp_err_set(err, PP_UNAUTHORIZED, CORE_KEY_REVOKED_MESSAGE);
+    }
+    /* No write checked it (the handler refused the request first, or
+    ** wrote nothing): read it now. */
+    return key_read_check(app, key_guard.expected, err);
+}
+
+enum pp_status core_auth_key_confirm(struct core_app *app, const struct core_principal *p,
+                                     struct pp_err *err)
+{
+    return p->key_unchecked ? key_read_check(app, p->key_generation, err) : PP_OK;
 }
 
 enum pp_status core_auth_authenticate(struct core_app *app, const char *password, size_t len,

@@ -27,6 +27,7 @@
 #include "payout/base/log.h"
 #include "payout/core/dates.h"
 #include "payout/sec/secrets.h"
+#include "payout/store/store.h"
 #include "write.h"
 
 /* Settings keys (the settings table is a key/value store). */
@@ -135,6 +136,26 @@ int core_integration_key_current(struct core_app *app, int64_t generation, struc
         return -1;
     }
     return s.enabled && generation == s.generation;
+}
+
+/* The guard's test (on the writer thread): the stored settings read as
+** integration_read reads them. */
+static int integration_guard_holds(const struct store_write_guard *g, const char *const *values)
+{
+    int enabled = values[0] != NULL && strcmp(values[0], "1") == 0;
+    int64_t generation = values[1] != NULL ? strtoll(values[1], NULL, 10) : 0;
+    return enabled && generation == g->expected;
+}
+
+void core_integration_guard(struct store_write_guard *g, int64_t generation)
+{
+    memset(g, 0, sizeof *g);
+    g->keys[0] = SETTING_API_ENABLED;
+    g->keys[1] = SETTING_API_GENERATION;
+    g->count = 2;
+    g->holds = integration_guard_holds;
+    g->expected = generation;
+    g->refusal = CORE_KEY_REVOKED_MESSAGE;
 }
 
 /* The shared read of core_integration_key_current. */

@@ -14,7 +14,10 @@
 **   which all commit; the funds and `check` are exact;
 ** - an API key revoked through one node (rotating the authentication
 **   password) is refused by the other at once, and so is an admin token
-**   revoked by a password reset;
+**   revoked by a password reset; with rate limiting off, where the check
+**   rides on the write's own batch, the revoked key's creates (valid or
+**   not), webhook, keyed create and admin-only call are refused (401) and
+**   write nothing;
 ** - the authentication password enabled through one node works on the other;
 ** - the rate limit counts across both nodes: a bucket of 10 lets exactly
 **   10 requests through, alternating between the nodes, then both refuse;
@@ -391,6 +394,76 @@ static void test_revocation_across_nodes(void **state)
     admin_token = pp_admin_login(&nodes[1]);
 }
 
+/* Two nodes with rate limiting off, where an API key's revocation is
+** checked by a write's own batch (with the lock row) instead of a read of
+** its own: a key rotated through one node is refused by the other's next
+** write, which writes nothing; a refused body, a webhook and a keyed create
+** with the revoked key answer 401 too. */
+static const char *const open_env[] = {"PAYOUT_RATE_LIMIT=0", NULL};
+
+#define OPEN_CREATE                                                                                \
+    "{\"amount\":3,\"currency\":\"PLN\",\"startDate\":\"2031-01-01T00:00:00Z\","                   \
+    "\"endDate\":\"2031-06-01T00:00:00Z\",\"name\":\"Open\",\"description\":\"ride\","             \
+    "\"userName\":\"open-node\",\"notification\":false}"
+
+static void test_revocation_in_the_write(void **state)
+{
+    (void)state;
+    struct pp_server open[NODES];
+    memset(open, 0, sizeof open);
+    struct pp_server_opts opts = {.db_path = nodes[0].db_path, .env = open_env};
+    for (int n = 0; n < NODES; n++) {
+        assert_int_equal(pp_server_start(&open[n], &opts), 0);
+    }
+    pp_fund(&open[0], admin_token, "PLN", "100");
+    /* The key holds: its write passes the check on either node. */
+    for (int n = 0; n < NODES; n++) {
+        assert_true(pp_payout_create(&open[n], api_key, OPEN_CREATE, "READY") > 0);
+    }
+    pp_assert_balance_now(&open[1], admin_token, "PLN", "94", "6", "0");
+    size_t hooks = pp_list_count(&open[0], api_key, "/api/webhooks", "webhooks");
+    static const char deposit[] = "{\"currency\":\"PLN\",\"amount\":1,\"reference\":\"no\"}";
+    pp_expect_error(pp_post(&open[1], "/api/admin/funds/deposit", api_key, deposit), 403,
+                    "FORBIDDEN");
+
+    struct pp_resp *r =
+        pp_post(&open[0], "/api/admin/settings/api-integration/rotate", admin_token, "{}");
+    pp_assert_status(r, 200);
+    char *password = strdup(json_string_value(json_object_get(r->json, "authenticationPassword")));
+    pp_resp_free(r);
+    for (int n = 0; n < NODES; n++) {
+        /* Revoked through node 0: refused by both, nothing written. */
+        r = pp_post(&open[n], "/api/payment/create", api_key, OPEN_CREATE);
+        pp_assert_error_says(r, 401, "UNAUTHORIZED", "revoked");
+        pp_resp_free(r);
+        /* A body the handler refuses before writing: still 401. */
+        pp_expect_error(pp_post(&open[n], "/api/payment/create", api_key, "{\"amount\":"), 401,
+                        "UNAUTHORIZED");
+        pp_expect_error(pp_post(&open[n], "/api/webhooks", api_key,
+                                "{\"url\":\"https://hooks.example.test/revoked\"}"),
+                        401, "UNAUTHORIZED");
+        /* Revoked is told before what the key may not do. */
+        pp_expect_error(pp_post(&open[n], "/api/admin/funds/deposit", api_key, deposit), 401,
+                        "UNAUTHORIZED");
+        static const char *const keyed_header[] = {"Idempotency-Key: revoked-key", NULL};
+        pp_expect_error(
+            pp_post_with(&open[n], "/api/payment/create", api_key, keyed_header, OPEN_CREATE), 401,
+            "UNAUTHORIZED");
+    }
+    pp_assert_balance_now(&open[1], admin_token, "PLN", "94", "6", "0");
+    char *fresh = pp_authenticate(&open[1], password);
+    free(password);
+    assert_int_equal(pp_list_count(&open[1], fresh, "/api/webhooks", "webhooks"), hooks);
+    assert_true(pp_payout_create(&open[0], fresh, OPEN_CREATE, "READY") > 0);
+    pp_assert_balance_now(&open[1], admin_token, "PLN", "91", "9", "0");
+    free(api_key);
+    api_key = fresh;
+    for (int n = 0; n < NODES; n++) {
+        pp_server_destroy(&open[n]);
+    }
+    pp_assert_check(nodes[0].db_path, "after writes with a revoked key");
+}
+
 /* --- Counted across nodes ------------------------------------------------------ */
 
 /* A bucket of 10 refilled at 1 a second, on two more nodes. */
@@ -728,6 +801,7 @@ int main(void)
         cmocka_unit_test(test_refused_write_fails_alone),
         cmocka_unit_test(test_list_total_across_nodes),
         cmocka_unit_test(test_revocation_across_nodes),
+        cmocka_unit_test(test_revocation_in_the_write),
         cmocka_unit_test(test_rate_limit_across_nodes),
         cmocka_unit_test(test_caller_bucket_across_nodes),
         cmocka_unit_test(test_lockout_across_nodes),

@@ -25,6 +25,10 @@ struct core_principal {
     int via_session;        /* 1 when the session cookie authenticated the call */
     char session_hash[PP_SESSION_HASH_TEXT_BYTES]; /* when via_session */
     char csrf_token[PP_CSRF_TEXT_BYTES];           /* when via_session */
+    /* An API key whose revocation is left to the request's first write
+    ** (core_auth_verify_write): its generation, not checked yet. */
+    int key_unchecked;
+    int64_t key_generation;
 };
 
 /* Verifies an API key or a user's token (signature, algorithm, expiry, and
@@ -33,6 +37,34 @@ struct core_principal {
 ** token's generation). PP_UNAUTHORIZED otherwise. */
 enum pp_status core_auth_verify(struct core_app *app, const char *token, size_t len,
                                 struct core_principal *out, struct pp_err *err);
+
+/* As core_auth_verify, for a request that changes state, except that on
+** a shared store (PostgreSQL) with rate limiting off an API key's
+** revocation is not read now: out->key_unchecked is set and the check is
+** left to core_auth_key_guard_begin/end around the handler, where it rides
+** on the request's first write (with rate limiting on it is read now, so a
+** revoked key never takes from the integration's bucket). The caller must
+** not let such a request reserve an Idempotency-Key or act otherwise than
+** through store writes before the check is settled. */
+enum pp_status core_auth_verify_write(struct core_app *app, const char *token, size_t len,
+                                      struct core_principal *out, struct pp_err *err);
+
+/* Makes the calling thread's writes from now on carry p's unchecked key
+** check (p->key_unchecked): the first write refuses to run
+** (PP_UNAUTHORIZED) when the key was revoked. */
+void core_auth_key_guard_begin(const struct core_principal *p);
+
+/* Ends this thread's key check: PP_OK when the key held (in a write, or
+** else by a read of the settings now); PP_UNAUTHORIZED ("API key has been
+** revoked"), or the read's failure, in err otherwise: the caller then
+** answers that instead of the handler's answer, of which nothing was
+** written. */
+enum pp_status core_auth_key_guard_end(struct core_app *app, struct pp_err *err);
+
+/* Settles p's API key check now, by a read, when it was left unchecked
+** (else PP_OK): for a request answered before its handler runs. */
+enum pp_status core_auth_key_confirm(struct core_app *app, const struct core_principal *p,
+                                     struct pp_err *err);
 
 /* Exchanges the authentication password for a 24-hour API key (new heap
 ** string in *token_out). PP_BAD_CREDENTIALS when the integration is off or

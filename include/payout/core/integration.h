@@ -15,6 +15,11 @@
 #include "payout/model.h"
 #include "payout/status.h"
 
+struct store_write_guard;
+
+/* The answer to an API key whose generation was revoked. */
+#define CORE_KEY_REVOKED_MESSAGE "API key has been revoked"
+
 struct core_app;
 struct core_integration_state;
 
@@ -49,6 +54,13 @@ enum pp_status core_integration_rotate(struct core_app *app, const struct pp_act
 ** sharing the database may have changed it); 0 when revoked; -1 when the
 ** settings could not be read (err set). */
 int core_integration_key_current(struct core_app *app, int64_t generation, struct pp_err *err);
+
+/* Fills g: the store guard of a write made with an API key of
+** `generation` (payout/store/store.h). It holds when, as the write's batch
+** reads them, the integration is on and still at that generation, exactly
+** what core_integration_key_current checks; otherwise the write is refused
+** (PP_UNAUTHORIZED, "API key has been revoked") before any of it runs. */
+void core_integration_guard(struct store_write_guard *g, int64_t generation);
 
 /* Checks the authentication password (in constant time) against the one
 ** in force. PP_BAD_CREDENTIALS ("invalid authentication password") when

@@ -55,7 +55,8 @@ struct store_counter_call {
 ** order of their keys, so that two updates of the same keys never wait
 ** for each other in a circle. All are saved or none. PP_UNAVAILABLE when
 ** the database cannot be reached (the fns then did not run, or their
-** changes were not saved). */
+** changes were not saved); PP_UNAUTHORIZED when the calling thread's
+** write guard refuses (payout/store/store.h: the fns did not run). */
 enum pp_status store_counters_update(struct store *st, const struct store_counter_call *calls,
                                      size_t n, struct pp_err *err);
 

@@ -100,7 +100,10 @@ struct store_write_ctx {
 ** no, refuses the write with PP_UNAUTHORIZED and guard->refusal, running
 ** none of it. Once a write found the guard holding (outcome), the thread's
 ** later writes are not checked again: one check per request, as one read
-** before it would be. A write that never ran leaves outcome unchecked. */
+** before it would be. A write that never ran leaves outcome unchecked.
+** A shared counters update (store_counters_update, payout/store/
+** cluster.h) is guarded alike: the settings are read in the round trip
+** that locks the counters, and a refusal saves none of them. */
 
 #define STORE_GUARD_KEYS_MAX 2
 /* A guarded setting's value must fit this size (a longer one fails the

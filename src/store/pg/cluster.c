@@ -5,7 +5,9 @@
 ** An update of one or several counters is one short transaction on a
 ** read connection, in two round trips (store_pg_trip): BEGIN with an
 ** upsert per key that creates its row at zero or locks it (and answers
-** its values and the clock), in the order of the keys; then the callers'
+** its values and the clock), in the order of the keys, and the read of
+** the settings the calling thread's write guard names (payout/store/
+** store.h: a guard that refuses saves nothing); then the callers'
 ** functions; then the updates with COMMIT. Every node's
 ** update of one key waits for the one before it, so a count is exact
 ** across nodes. A lease is one conditional upsert: it takes the row when
@@ -63,16 +65,43 @@ static enum pp_status cluster_run(struct store_pg *st, enum pg_stmt id, const st
     return status;
 }
 
+/* The thread's write guard (payout/store/store.h), asked with the settings
+** its step read in the first round trip: PP_OK when it holds (or there is
+** none); else PP_UNAUTHORIZED with its refusal, and nothing is saved. */
+static enum pp_status counters_guard(struct store_write_guard *g, const PGresult *res,
+                                     struct pp_err *err)
+{
+    char values[STORE_GUARD_KEYS_MAX][STORE_GUARD_VALUE_BYTES];
+    struct store_setting_read reads[STORE_GUARD_KEYS_MAX];
+    if (g == NULL) {
+        return PP_OK;
+    }
+    for (size_t i = 0; i < g->count; i++) {
+        reads[i] = (struct store_setting_read){
+            .key = g->keys[i], .out = values[i], .out_size = sizeof values[i]};
+    }
+    enum pp_status status = store_pg_settings_take(res, reads, g->count, err);
+    if (status == PP_OK && !store_write_guard_apply(g, reads, err)) {
+        status = PP_UNAUTHORIZED;
+    }
+    return status;
+}
+
 /* The counters' transaction on c in two round trips: BEGIN and the lock
-** (or creation) of each row, in the order of their keys; then each fn on
-** its row; then the saves and COMMIT. */
+** (or creation) of each row, in the order of their keys, with the read of
+** the thread's guarded settings; then each fn on its row; then the saves
+** and COMMIT. */
 static enum pp_status counters_tx(struct pg_conn *c, const struct store_counter_call *calls,
                                   size_t n, struct pp_err *err)
 {
     size_t order[STORE_COUNTERS_MAX];
     struct pg_params p[STORE_COUNTERS_MAX];
     PGresult *rows[STORE_COUNTERS_MAX] = {NULL};
-    struct pg_trip_step steps[STORE_COUNTERS_MAX + 1];
+    struct pg_trip_step steps[STORE_COUNTERS_MAX + 2];
+    struct store_write_guard *guard = store_write_guard_pending();
+    struct store_setting_read guard_keys[STORE_GUARD_KEYS_MAX];
+    struct pg_params guard_params;
+    PGresult *guard_res = NULL;
     for (size_t i = 0; i < n; i++) {
         size_t at = i;
         while (at > 0 && strcmp(calls[order[at - 1]].key, calls[i].key) > 0) {
@@ -89,12 +118,25 @@ static enum pp_status counters_tx(struct pg_conn *c, const struct store_counter_
         steps[k + 1] =
             (struct pg_trip_step){PG_STMT_COUNTER_LOCK, NULL, &p[k], &rows[k], "locking a counter"};
     }
-    enum pp_status status = store_pg_trip(c, steps, n + 1, err);
+    size_t first = n + 1;
+    if (guard != NULL) {
+        for (size_t i = 0; i < guard->count; i++) {
+            guard_keys[i] = (struct store_setting_read){.key = guard->keys[i]};
+        }
+        store_pg_settings_params(&guard_params, guard_keys, guard->count);
+        steps[first++] = (struct pg_trip_step){PG_STMT_SETTINGS_GET, NULL, &guard_params,
+                                               &guard_res, "reading the guarded settings"};
+    }
+    enum pp_status status = store_pg_trip(c, steps, first, err);
     for (size_t k = 0; k < n && status == PP_OK; k++) {
         if (PQntuples(rows[k]) != 1) {
             status = pp_err_set(err, PP_INTERNAL, "storage error");
         }
     }
+    if (status == PP_OK) {
+        status = counters_guard(guard, guard_res, err);
+    }
+    PQclear(guard_res);
     for (size_t k = 0; k < n && status == PP_OK; k++) {
         const struct store_counter_call *call = &calls[order[k]];
         int64_t v[STORE_COUNTER_VALUES];

@@ -2,7 +2,11 @@
 ** This module implements the request pipeline: everything that happens to
 ** a request around its handler, in one place and in this order. The
 ** caller is authenticated (a token header, else the session cookie); the
-** rate limits (core_rate_take) are applied and announced; a session's
+** rate limits (core_rate_take) are applied and announced; on a shared
+** store an API key's revocation is checked on the way (core_auth_verify):
+** by the rate counters' transaction, else by the handler's first write,
+** else by a read, and a revoked key is answered 401 whichever found it; a
+** session's
 ** X-CSRF-Token is checked on every method but GET and HEAD; the route's
 ** permission is looked up in the permission table (api/permissions.c)
 ** for the caller's role, and security.requireTwoFactor applied; a POST/PUT with an Idempotency-Key
@@ -24,6 +28,7 @@
 #include "payout/base/assert.h"
 #include "payout/core/dates.h"
 #include "payout/core/idempotency.h"
+#include "payout/core/integration.h"
 #include "payout/core/users.h"
 #include "payout/sec/cookie.h"
 #include "payout/sec/session.h"
@@ -135,9 +140,9 @@ static enum pp_status authenticate_cookie(struct core_app *app, struct api_reque
     return core_session_resolve(app, value, len, core_now_ms(), &req->principal, err);
 }
 
-/* 1 when an API key's revocation may be left to the request's first
-** write (core_auth_verify_write): a request that changes state and does
-** not reserve an Idempotency-Key first. */
+/* 1 when an API key's revocation check (core_auth_verify) may be left to
+** the request's first write: a request that changes state and does not
+** reserve an Idempotency-Key first. */
 static int key_check_may_ride(const struct api_route *route, const struct api_request *req)
 {
     int safe = strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0;
@@ -159,8 +164,6 @@ static enum pp_status authenticate(struct core_app *app, const struct api_route 
     } else if (req->token == NULL || req->token[0] == '\0') {
         st =
             pp_err_set(err, PP_UNAUTHORIZED, "an API key is required in the x-access-token header");
-    } else if (key_check_may_ride(route, req)) {
-        st = core_auth_verify_write(app, req->token, strlen(req->token), &req->principal, err);
     } else {
         st = core_auth_verify(app, req->token, strlen(req->token), &req->principal, err);
     }
@@ -268,6 +271,16 @@ void api_route_run(struct core_app *app, const struct api_route *route, struct a
                        auth == PP_OK && route->access != API_ACCESS_PUBLIC ? &req->principal : NULL,
                        &req->rate);
         rate_headers(resp, &req->rate);
+        if (req->rate.key_revoked) {
+            auth = pp_err_set(&err, PP_UNAUTHORIZED, CORE_KEY_REVOKED_MESSAGE);
+        }
+        req->principal.key_unchecked &= !req->rate.key_checked;
+    }
+    if (auth == PP_OK && req->principal.key_unchecked && !req->rate.unavailable &&
+        !key_check_may_ride(route, req)) {
+        /* Nothing checked the key on the way, and no write will. */
+        auth = core_auth_key_confirm(app, &req->principal, &err);
+        req->principal.key_unchecked = 0;
     }
     if (req->rate.unavailable) {
         api_error_respond(resp, PP_UNAVAILABLE, "storage is unavailable");

@@ -41,10 +41,8 @@ static enum pp_status key_read_check(struct core_app *app, int64_t generation, s
     return current ? PP_OK : pp_err_set(err, PP_UNAUTHORIZED, CORE_KEY_REVOKED_MESSAGE);
 }
 
-/* core_auth_verify; with defer, an API key's revocation may be left to
-** the request's first write (core_auth_verify_write). */
-static enum pp_status auth_verify(struct core_app *app, const char *token, size_t len, int defer,
-                                  struct core_principal *out, struct pp_err *err)
+enum pp_status core_auth_verify(struct core_app *app, const char *token, size_t len,
+                                struct core_principal *out, struct pp_err *err)
 {
     struct sec_claims claims;
     memset(out, 0, sizeof *out);
@@ -52,20 +50,16 @@ static enum pp_status auth_verify(struct core_app *app, const char *token, size_
     if (st != PP_OK) {
         return st;
     }
-    /* app->service: rate limiting is on (service.c). */
-    if (claims.role == SEC_ROLE_INTEGRATOR && defer && store_shared(app->store) &&
-        app->service == NULL) {
-        out->role = SEC_ROLE_INTEGRATOR;
-        out->key_unchecked = 1;
-        out->key_generation = claims.generation;
-        return PP_OK;
-    }
     if (claims.role == SEC_ROLE_INTEGRATOR) {
-        st = key_read_check(app, claims.generation, err);
-        if (st == PP_OK) {
-            out->role = SEC_ROLE_INTEGRATOR;
+        if (store_shared(app->store)) {
+            /* Settled later, on the way (see the contract). */
+            out->key_unchecked = 1;
+            out->key_generation = claims.generation;
+        } else if ((st = key_read_check(app, claims.generation, err)) != PP_OK) {
+            return st;
         }
-        return st;
+        out->role = SEC_ROLE_INTEGRATOR;
+        return PP_OK;
     }
     struct pp_user user;
     struct pp_err lookup_err = {0};
@@ -85,18 +79,6 @@ static enum pp_status auth_verify(struct core_app *app, const char *token, size_
     return st;
 }
 
-enum pp_status core_auth_verify(struct core_app *app, const char *token, size_t len,
-                                struct core_principal *out, struct pp_err *err)
-{
-    return auth_verify(app, token, len, 0, out, err);
-}
-
-enum pp_status core_auth_verify_write(struct core_app *app, const char *token, size_t len,
-                                      struct core_principal *out, struct pp_err *err)
-{
-    return auth_verify(app, token, len, 1, out, err);
-}
-
 /* The calling thread's key check, between core_auth_key_guard_begin and
 ** _end (the store reads it through store_write_guard_set). */
 static _Thread_local struct store_write_guard key_guard;
@@ -108,13 +90,21 @@ void core_auth_key_guard_begin(const struct core_principal *p)
     store_write_guard_set(&key_guard);
 }
 
-enum pp_status core_auth_key_guard_end(struct core_app *app, struct pp_err *err)
+int core_auth_key_guard_stop(void)
 {
     store_write_guard_set(NULL);
-    if (key_guard.outcome == STORE_GUARD_HELD) {
+    return key_guard.outcome == STORE_GUARD_HELD      ? 1
+           : key_guard.outcome == STORE_GUARD_REFUSED ? -1
+                                                      : 0;
+}
+
+enum pp_status core_auth_key_guard_end(struct core_app *app, struct pp_err *err)
+{
+    int held = core_auth_key_guard_stop();
+    if (held > 0) {
         return PP_OK;
     }
-    if (key_guard.outcome == STORE_GUARD_REFUSED) {
+    if (held < 0) {
         return pp_err_set(err, PP_UNAUTHORIZED, CORE_KEY_REVOKED_MESSAGE);
     }
     /* No write checked it (the handler refused the request first, or

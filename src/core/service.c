@@ -136,6 +136,28 @@ static int rate_shared_take(struct core_app *app, const char *addr, const char *
                : -1;
 }
 
+/* rate_shared_take for a caller whose API key is not checked yet: the
+** check rides on the counters' transaction, and a revoked key takes from
+** its address's bucket only. */
+static int rate_shared_take_keyed(struct core_app *app, const char *addr,
+                                  const struct core_principal *caller, const char *who,
+                                  struct sec_rate_result res[2], struct core_rate *out)
+{
+    if (who == NULL || !caller->key_unchecked) {
+        return rate_shared_take(app, addr, who, res);
+    }
+    core_auth_key_guard_begin(caller);
+    int rc = rate_shared_take(app, addr, who, res);
+    int held = core_auth_key_guard_stop();
+    if (held > 0) {
+        out->key_checked = 1;
+    } else if (held < 0) {
+        out->key_revoked = 1;
+        rc = rate_shared_take(app, addr, NULL, res);
+    }
+    return rc;
+}
+
 void core_rate_take(struct core_app *app, const char *addr, const struct core_principal *caller,
                     struct core_rate *out)
 {
@@ -157,7 +179,8 @@ void core_rate_take(struct core_app *app, const char *addr, const struct core_pr
     }
     int rc = 0;
     if (app->service->shared) {
-        rc = rate_shared_take(app, addr, by_caller ? who : NULL, res);
+        rc = rate_shared_take_keyed(app, addr, caller, by_caller ? who : NULL, res, out);
+        by_caller = by_caller && !out->key_revoked;
     } else {
         int64_t now_ms = monotonic_ms();
         rate_memory_take(app->service->rate_addrs, addr, now_ms, &res[0]);

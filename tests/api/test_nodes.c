@@ -23,7 +23,9 @@
 **   10 requests through, alternating between the nodes, then both refuse;
 **   and an API key's requests take from the integration's bucket and
 **   their address's together (one transaction): 10 from two addresses
-**   empty it on both nodes, for a third address too;
+**   empty it on both nodes, for a third address too; a revoked key's
+**   requests (its check rides on that transaction) take nothing from it
+**   and are told 401 even when it is empty;
 ** - the log-in lockout counts across both nodes: 10 wrong passwords spread
 **   over both lock the address out on both (even the right password),
 **   and the right password works through either once the lock runs out;
@@ -436,6 +438,8 @@ static void test_revocation_in_the_write(void **state)
         r = pp_post(&open[n], "/api/payment/create", api_key, OPEN_CREATE);
         pp_assert_error_says(r, 401, "UNAUTHORIZED", "revoked");
         pp_resp_free(r);
+        /* A read has no write to ride on: the key is read first. */
+        pp_expect_error(pp_get(&open[n], "/api/balances", api_key), 401, "UNAUTHORIZED");
         /* A body the handler refuses before writing: still 401. */
         pp_expect_error(pp_post(&open[n], "/api/payment/create", api_key, "{\"amount\":"), 401,
                         "UNAUTHORIZED");
@@ -614,6 +618,55 @@ static void test_caller_bucket_across_nodes(void **state)
         pp_resp_free(r);
     }
     at_most_refill(tight, keyed_send, started_ms);
+    tight_stop(tight);
+}
+
+/* With rate limiting on, an API key's check rides on the rate counters'
+** transaction. Once the integration's bucket is empty (right after the
+** test above, or emptied here), a revoked key is still told it is revoked
+** (401, not 429), on both nodes and for a GET as for a create: its
+** requests take from their addresses' buckets only, as an unknown
+** caller's would, and never from the integration's. */
+static void test_revoked_key_takes_no_bucket(void **state)
+{
+    (void)state;
+    struct pp_server tight[NODES];
+    tight_start(tight);
+    int empty = 0;
+    for (int i = 0; i < 40 && !empty; i++) {
+        char addr[32];
+        snprintf(addr, sizeof addr, "127.0.5.%d", i + 1);
+        struct pp_resp *r = keyed_from(&tight[i % NODES], addr);
+        assert_true(r->status == 200 || r->status == 429);
+        empty = r->status == 429;
+        pp_resp_free(r);
+    }
+    assert_true(empty);
+    struct pp_resp *r =
+        pp_post(&tight[0], "/api/admin/settings/api-integration/rotate", admin_token, "{}");
+    pp_assert_status(r, 200);
+    char *password = strdup(json_string_value(json_object_get(r->json, "authenticationPassword")));
+    pp_resp_free(r);
+    for (int i = 0; i < 6; i++) {
+        char addr[32];
+        snprintf(addr, sizeof addr, "127.0.5.%d", 100 + i);
+        r = keyed_from(&tight[i % NODES], addr);
+        pp_assert_error_says(r, 401, "UNAUTHORIZED", "revoked");
+        pp_resp_free(r);
+    }
+    struct pp_req create = {.method = "POST",
+                            .path = "/api/payment/create",
+                            .token = api_key,
+                            .body = OPEN_CREATE,
+                            .body_len = PP_STRLEN,
+                            .no_retry_429 = 1,
+                            .local_addr = "127.0.5.120"};
+    r = pp_call(&tight[1], &create);
+    pp_assert_error_says(r, 401, "UNAUTHORIZED", "revoked");
+    pp_resp_free(r);
+    free(api_key);
+    api_key = pp_authenticate(&tight[1], password);
+    free(password);
     tight_stop(tight);
 }
 
@@ -804,6 +857,7 @@ int main(void)
         cmocka_unit_test(test_revocation_in_the_write),
         cmocka_unit_test(test_rate_limit_across_nodes),
         cmocka_unit_test(test_caller_bucket_across_nodes),
+        cmocka_unit_test(test_revoked_key_takes_no_bucket),
         cmocka_unit_test(test_lockout_across_nodes),
         cmocka_unit_test(test_idempotency_purge_lease),
         /* Last: it kills a node. */

@@ -25,34 +25,35 @@ struct core_principal {
     int via_session;        /* 1 when the session cookie authenticated the call */
     char session_hash[PP_SESSION_HASH_TEXT_BYTES]; /* when via_session */
     char csrf_token[PP_CSRF_TEXT_BYTES];           /* when via_session */
-    /* An API key whose revocation is left to the request's first write
-    ** (core_auth_verify_write): its generation, not checked yet. */
+    /* An API key whose revocation is not checked yet (core_auth_verify):
+    ** its generation. */
     int key_unchecked;
     int64_t key_generation;
 };
 
 /* Verifies an API key or a user's token (signature, algorithm, expiry, and
-** that it has not been revoked: the integration's generation for an API
-** key; for a user, that the user exists, is enabled and is still at the
-** token's generation). PP_UNAUTHORIZED otherwise. */
+** that it has not been revoked: for a user, that the user exists, is
+** enabled and is still at the token's generation). PP_UNAUTHORIZED
+** otherwise. An API key's revocation (the integration's switch and
+** generation) is checked at once on SQLite, whose one server's cache is
+** the truth. On a shared store (PostgreSQL) it is left unchecked
+** (out->key_unchecked), to ride on a statement the request makes anyway:
+** the caller must settle it before the request acts or answers, by one of
+** core_rate_take (the rate counters' transaction reads it), the guard
+** around a handler that acts only through store writes
+** (core_auth_key_guard_begin/end), or core_auth_key_confirm (a read). */
 enum pp_status core_auth_verify(struct core_app *app, const char *token, size_t len,
                                 struct core_principal *out, struct pp_err *err);
-
-/* As core_auth_verify, for a request that changes state, except that on
-** a shared store (PostgreSQL) with rate limiting off an API key's
-** revocation is not read now: out->key_unchecked is set and the check is
-** left to core_auth_key_guard_begin/end around the handler, where it rides
-** on the request's first write (with rate limiting on it is read now, so a
-** revoked key never takes from the integration's bucket). The caller must
-** not let such a request reserve an Idempotency-Key or act otherwise than
-** through store writes before the check is settled. */
-enum pp_status core_auth_verify_write(struct core_app *app, const char *token, size_t len,
-                                      struct core_principal *out, struct pp_err *err);
 
 /* Makes the calling thread's writes from now on carry p's unchecked key
 ** check (p->key_unchecked): the first write refuses to run
 ** (PP_UNAUTHORIZED) when the key was revoked. */
 void core_auth_key_guard_begin(const struct core_principal *p);
+
+/* Ends this thread's key check without settling it: 1 when a write or a
+** counters update found the key current, -1 when one refused it as
+** revoked, 0 when none checked it. */
+int core_auth_key_guard_stop(void);
 
 /* Ends this thread's key check: PP_OK when the key held (in a write, or
 ** else by a read of the settings now); PP_UNAUTHORIZED ("API key has been

@@ -45,6 +45,11 @@ struct core_rate {
     uint32_t retry_after_s; /* when refused: seconds to wait (>= 1) */
     int unavailable;        /* the shared counters could not be reached (then allowed = 0):
                             ** answer 503 */
+    /* The caller's unchecked API key (core_auth_verify), checked by the
+    ** counters' transaction: current, or revoked (then only the address's
+    ** bucket was taken, as for any caller that is not authenticated). */
+    int key_checked;
+    int key_revoked;
 };
 
 /* Takes one request from the bucket of the client address addr and, when

@@ -62,14 +62,20 @@ static void setting(struct store *st, const char *key, char *out, size_t size)
     }
 }
 
+/* Stores switch = 1 and sets g, which wants it so, as the thread's guard. */
+static void guard_switch_on(struct fx *fx, struct store_write_guard *g)
+{
+    assert_int_equal(put_setting(fx->st, "switch", "1"), PP_OK);
+    guard_init(g, "switch", 1, holds_equal);
+    store_write_guard_set(g);
+}
+
 static void test_guard_holds(void **state)
 {
     struct fx *fx = *state;
     char v[32];
-    assert_int_equal(put_setting(fx->st, "switch", "1"), PP_OK);
     struct store_write_guard g;
-    guard_init(&g, "switch", 1, holds_equal);
-    store_write_guard_set(&g);
+    guard_switch_on(fx, &g);
     assert_int_equal(put_setting(fx->st, "x", "written"), PP_OK);
     store_write_guard_set(NULL);
     assert_int_equal(g.outcome, STORE_GUARD_HELD);
@@ -120,10 +126,8 @@ static void test_guard_checked_once(void **state)
 {
     struct fx *fx = *state;
     char v[32];
-    assert_int_equal(put_setting(fx->st, "switch", "1"), PP_OK);
     struct store_write_guard g;
-    guard_init(&g, "switch", 1, holds_equal);
-    store_write_guard_set(&g);
+    guard_switch_on(fx, &g);
     /* Held by the first write, which turns the switch off itself: the
     ** thread's next write is not checked again. */
     assert_int_equal(put_setting(fx->st, "switch", "0"), PP_OK);

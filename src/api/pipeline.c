@@ -231,7 +231,7 @@ static enum pp_status authorize(struct core_app *app, const struct api_route *ro
     return PP_OK;
 }
 
-/* Runs the handler. An API key not checked yet (core_auth_verify_write)
+/* Runs the handler. An API key not checked yet (core_auth_verify)
 ** is checked by its first write; when it was revoked, or nothing checked
 ** it and a read now finds it revoked, the answer is that, not the
 ** handler's (which wrote nothing). */

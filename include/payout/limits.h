@@ -240,6 +240,10 @@
 ** once at its end; a batch touching more writes the oldest out early.
 ** ISO 4217 has about 180, a batch rarely touches more than a few. */
 #define PP_WRITER_BALANCES_MAX 64u
+/* Balances the PostgreSQL writer reads and locks in the round trip that
+** opens a batch, before any request asks (store/pg/funds.c): those the
+** batch before it used, the hot ones, up to this many. */
+#define PP_PG_BALANCES_AHEAD_MAX 8u
 /* Statements the PostgreSQL writer sends in its pipeline before it reads
 ** their results (store/pg/writer.c): the server writes each one's answer
 ** (~60 bytes) while the writer is still sending, and both must fit the

@@ -4,7 +4,9 @@
 **
 ** Every batch holds the writers' lock row (writer.c), so while it runs no
 ** other node moves funds. A balance is read and locked (FOR UPDATE) at
-** its first use in a batch and then kept in the batch's memory
+** its first use in a batch, or in the batch's first round trip when the
+** batch before used it (a hot balance: one round trip less while the
+** lock row is held), and then kept in the batch's memory
 ** (struct pg_balance_slot): each move is checked against the exact
 ** running figure and applied there, its ledger row is queued in the
 ** pipeline, and the row is written once, at the end of the batch
@@ -35,6 +37,12 @@ const struct store_pg_stmt_def store_pg_stmts_funds[] = {
     {PG_STMT_BALANCE_LOCK,
      "SELECT available, blocked, " PAID_OUT_WHOLE " FROM balances WHERE currency = $1::text"
      " FOR UPDATE",
+     1},
+    /* The hot balances, read and locked ahead (the lock row orders every
+    ** batch, so their order here cannot meet another batch's). */
+    {PG_STMT_BALANCE_LOCK_AHEAD,
+     "SELECT currency, available, blocked, " PAID_OUT_WHOLE
+     " FROM balances WHERE currency = ANY($1::text[]) FOR UPDATE",
      1},
     {PG_STMT_BALANCE_MOVE,
      "UPDATE balances SET available = available + $2::bigint, blocked = blocked + $3::bigint,"
@@ -91,6 +99,61 @@ static int balance_row(const PGresult *res, struct pp_balance *b)
     return pg_col_i128(res, 0, 2, &b->paid_out);
 }
 
+int store_pg_balances_ahead_params(const struct store_pg *st, char *list, struct pg_params *p)
+{
+    /* A text[] literal: currency codes are three capital letters. */
+    size_t at = 0;
+    if (st->balances_ahead_count == 0) {
+        return 0;
+    }
+    list[at++] = '{';
+    for (size_t i = 0; i < st->balances_ahead_count; i++) {
+        memcpy(list + at, st->balances_ahead[i], 3);
+        at += 3;
+        list[at++] = i + 1 < st->balances_ahead_count ? ',' : '}';
+    }
+    list[at] = '\0';
+    pg_params_init(p);
+    pg_param_text(p, list);
+    return 1;
+}
+
+enum pp_status store_pg_tx_balances_ahead_take(struct pg_tx *tx, const PGresult *res,
+                                               struct pp_err *err)
+{
+    struct pg_batch_state *bs = &tx->state;
+    PP_ASSERT(bs->balances_count == 0);
+    for (int row = 0; row < PQntuples(res) && bs->balances_count < PP_WRITER_BALANCES_MAX; row++) {
+        struct pg_balance_slot *slot = &bs->balances[bs->balances_count];
+        memset(slot, 0, sizeof *slot);
+        const char *currency = PQgetvalue(res, row, 0);
+        if (!store_pg_currency_ok(currency)) {
+            return pp_err_set(err, PP_INTERNAL, "storage error");
+        }
+        memcpy(slot->b.currency, currency, 4);
+        slot->b.available = pg_col_i64(res, row, 1);
+        slot->b.blocked = pg_col_i64(res, row, 2);
+        if (pg_col_i128(res, row, 3, &slot->b.paid_out) != 0) {
+            return pp_err_set(err, PP_INTERNAL, "storage error");
+        }
+        slot->present = 1;
+        bs->balances_count++;
+    }
+    return PP_OK;
+}
+
+void store_pg_balances_ahead_note(struct store_pg *st, const struct pg_tx *tx)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < tx->state.balances_count && n < PP_PG_BALANCES_AHEAD_MAX; i++) {
+        const struct pg_balance_slot *slot = &tx->state.balances[i];
+        if (slot->used && slot->present) {
+            memcpy(st->balances_ahead[n++], slot->b.currency, 4);
+        }
+    }
+    st->balances_ahead_count = n;
+}
+
 /* Reads and locks the balance of b->currency (zeros, no lock and
 ** *found_out 0 when it has no row; found_out may be NULL). */
 static enum pp_status balance_lock(struct pg_tx *tx, struct pp_balance *b, int *found_out,
@@ -124,6 +187,7 @@ static enum pp_status slot_get(struct pg_tx *tx, const char *currency, struct pg
     for (size_t i = 0; i < bs->balances_count; i++) {
         if (memcmp(bs->balances[i].b.currency, currency, 4) == 0) {
             *out = &bs->balances[i];
+            (*out)->used = 1;
             return PP_OK;
         }
     }
@@ -133,6 +197,7 @@ static enum pp_status slot_get(struct pg_tx *tx, const char *currency, struct pg
     struct pg_balance_slot slot;
     memset(&slot, 0, sizeof slot);
     memcpy(slot.b.currency, currency, 4);
+    slot.used = 1;
     enum pp_status status = balance_lock(tx, &slot.b, &slot.present, err);
     if (status == PP_OK) {
         bs->balances[bs->balances_count] = slot;

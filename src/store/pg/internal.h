@@ -92,6 +92,7 @@ enum pg_stmt {
     PG_STMT_IDEM_PURGE,
     /* funds.c */
     PG_STMT_BALANCE_LOCK,
+    PG_STMT_BALANCE_LOCK_AHEAD,
     PG_STMT_BALANCE_MOVE,
     PG_STMT_BALANCE_CREATE,
     PG_STMT_BALANCE_SET,
@@ -288,6 +289,11 @@ struct store_pg {
     ** with every recipient stored (changes.c). */
     int idcache_warm;
     int idcache_complete;
+    /* The currencies whose balance the last committed batch used
+    ** (funds.c): the next batch reads and locks them in its first round
+    ** trip. */
+    char balances_ahead[PP_PG_BALANCES_AHEAD_MAX][4];
+    size_t balances_ahead_count;
     /* A recipient taken as new was found stored (another node stores
     ** recipients too): from then on this node asks the database about
     ** every identifier its cache does not know (changes.c). */
@@ -463,6 +469,7 @@ struct pg_balance_slot {
     struct pp_balance b;
     int present; /* the row exists (else b is zeros and nothing is locked) */
     int dirty;   /* b differs from the row: written at the end of the batch */
+    int used;    /* a request of the batch asked for it (not only read ahead) */
 };
 
 /* What the batch keeps in memory and a failed request must give back:
@@ -511,6 +518,8 @@ struct pg_tx {
     /* Round trips to the server in this batch (the writer's profile). */
     uint64_t round_trips;
     struct pg_guard_reads guards;
+    /* The balances read ahead (funds.c), until taken. */
+    PGresult *ahead_res;
 };
 
 /* Runs fn(tx, arg, err) in the next batch and waits until that batch has
@@ -583,6 +592,19 @@ enum pp_status store_pg_tx_cache_warm(struct pg_tx *tx, struct pp_err *err);
 /* Queues the write of every balance the batch changed (writer.c calls it
 ** once, after the last request). */
 enum pp_status store_pg_tx_balances_flush(struct pg_tx *tx, struct pp_err *err);
+/* The balances read ahead: fills p with the currencies the last committed
+** batch used, written into list (PG_BALANCES_AHEAD_LIST_BYTES, which p
+** points into: keep it until the statement is sent); 0 when there are
+** none (nothing to read). */
+#define PG_BALANCES_AHEAD_LIST_BYTES (2 + PP_PG_BALANCES_AHEAD_MAX * 4)
+int store_pg_balances_ahead_params(const struct store_pg *st, char *list, struct pg_params *p);
+/* Takes the rows of PG_STMT_BALANCE_LOCK_AHEAD as the batch's first slots
+** (read and locked). PP_INTERNAL when a row cannot be read. */
+enum pp_status store_pg_tx_balances_ahead_take(struct pg_tx *tx, const PGresult *res,
+                                               struct pp_err *err);
+/* After a commit: remembers the currencies whose balance tx's requests
+** used, for the next batch. */
+void store_pg_balances_ahead_note(struct store_pg *st, const struct pg_tx *tx);
 
 /* The steps write operations are made of (changes.c, funds.c), with the
 ** contracts of the store_tx_* functions of the same name in store.h, run

@@ -10,10 +10,12 @@
 ** lock row (schema_lock, as migrations do), so the writers of all nodes
 ** take turns and never deadlock, and no advisory lock is needed.
 **
-** The fast run is pipelined (libpq's pipeline mode): BEGIN, the lock row
-** and one read of the largest ids (the batch hands out ids itself) go in
-** one round trip; after that a statement whose result nothing waits for
-** (a payout, ledger, audit, recipient or project insert with its id
+** The fast run is pipelined (libpq's pipeline mode): BEGIN, the lock row,
+** one read of the largest ids (the batch hands out ids itself), the
+** settings the batch's write guards name and the balances the batch
+** before used (read and locked ahead) go in one round trip; after
+** that a statement whose result nothing waits for (a payout, ledger,
+** audit, recipient or project insert with its id
 ** already known, an idempotency key, a status change, a recipient check,
 ** the balances written once at the end) is only queued, and its result is
 ** read at the next sync: when a statement whose result is needed is sent
@@ -471,6 +473,31 @@ static void guards_take(struct pg_tx *tx)
     g->res = NULL;
 }
 
+/* Queues the read and lock of the balances the last batch changed, to go
+** in the round trip that opens the batch (funds.c). */
+static void balances_ahead_queue(struct pg_tx *tx)
+{
+    struct pg_params p;
+    char list[PG_BALANCES_AHEAD_LIST_BYTES];
+    if (store_pg_balances_ahead_params(tx->st, list, &p) &&
+        pipe_send(tx, PG_STMT_BALANCE_LOCK_AHEAD, NULL, &p, -1, "reading the hot balances") == 0) {
+        tx->queue[tx->queued - 1].keep = &tx->ahead_res;
+    }
+}
+
+/* Takes the balances read ahead as the batch's first slots. */
+static void balances_ahead_take(struct pg_tx *tx)
+{
+    struct pp_err scratch;
+    pp_err_clear(&scratch);
+    if (tx->ahead_res != NULL && !tx->broken &&
+        store_pg_tx_balances_ahead_take(tx, tx->ahead_res, &scratch) != PP_OK) {
+        writer_broken(tx, PP_INTERNAL);
+    }
+    PQclear(tx->ahead_res);
+    tx->ahead_res = NULL;
+}
+
 /* PP_OK when req has no guard or its guard holds on the settings as the
 ** batch reads them (read with the lock row when pipelined, else now);
 ** else the refusal, or the failed read, in req->err. */
@@ -565,6 +592,7 @@ static void writer_begin(struct pg_tx *tx, struct pg_req **batch, size_t n)
         if (tx->pipelined) {
             pipe_send(tx, PG_STMT_WRITE_LOCK, NULL, NULL, 1, "taking the lock row");
             guards_queue(tx, batch, n);
+            balances_ahead_queue(tx);
         } else {
             tx->round_trips++;
             status = store_pg_run(tx->conn, PG_STMT_WRITE_LOCK, NULL, NULL, NULL,
@@ -575,6 +603,7 @@ static void writer_begin(struct pg_tx *tx, struct pg_req **batch, size_t n)
                                      &scratch);
         }
         guards_take(tx);
+        balances_ahead_take(tx);
         if (status == PP_OK && PQntuples(res) == 1) {
             for (int t = 0; t < PG_IDS_COUNT; t++) {
                 tx->state.last_id[t] = pg_col_i64(res, 0, t);
@@ -763,6 +792,7 @@ static enum batch_end writer_run(struct store_pg *st, struct pg_req **batch, siz
         end = writer_commit(&tx);
         if (end == BATCH_COMMITTED) {
             writer_unpipe(&tx);
+            store_pg_balances_ahead_note(st, &tx);
             size_t cached = store_idcache_mark(&st->idcache);
             store_idcache_commit(&st->idcache);
             if (cached > 0 && store_idcache_mark(&st->idcache) == 0) {
@@ -773,6 +803,8 @@ static enum batch_end writer_run(struct store_pg *st, struct pg_req **batch, siz
         }
     }
     st->profile.round_trips += tx.round_trips;
+    /* Whatever failed, the batch run again reads no balance ahead. */
+    st->balances_ahead_count = 0;
     if (end == BATCH_FAILED) {
         return BATCH_COMMITTED; /* n == 1, rolled back: the request has its answer */
     }

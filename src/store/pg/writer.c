@@ -473,7 +473,7 @@ static void guards_take(struct pg_tx *tx)
     g->res = NULL;
 }
 
-/* Queues the read and lock of the balances the last batch changed, to go
+/* Queues the read and lock of the balances the last batch used, to go
 ** in the round trip that opens the batch (funds.c). */
 static void balances_ahead_queue(struct pg_tx *tx)
 {

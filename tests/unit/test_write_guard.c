@@ -195,14 +195,22 @@ static void test_guards_in_one_batch(void **state)
     }
 }
 
+/* A test that failed half-way left its guard set, on a stack frame that
+** is gone: the next test's writes must not read it. */
+static int guard_teardown(void **state)
+{
+    store_write_guard_set(NULL);
+    return teardown(state);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_guard_holds, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_guard_refuses, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_guard_key_not_stored, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_guard_checked_once, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_guards_in_one_batch, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_guard_holds, setup, guard_teardown),
+        cmocka_unit_test_setup_teardown(test_guard_refuses, setup, guard_teardown),
+        cmocka_unit_test_setup_teardown(test_guard_key_not_stored, setup, guard_teardown),
+        cmocka_unit_test_setup_teardown(test_guard_checked_once, setup, guard_teardown),
+        cmocka_unit_test_setup_teardown(test_guards_in_one_batch, setup, guard_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -244,6 +244,11 @@
 ** opens a batch, before any request asks (store/pg/funds.c): those the
 ** batch before it used, the hot ones, up to this many. */
 #define PP_PG_BALANCES_AHEAD_MAX 8u
+/* Recipient identifiers the PostgreSQL writer reads ahead in the round
+** trip that opens a batch (store/pg/changes.c): those of the batch's
+** payout creates its cache does not know, up to this many (the rest are
+** looked up as the creates run). */
+#define PP_PG_RECIPIENTS_AHEAD_MAX 512u
 /* Statements the PostgreSQL writer sends in its pipeline before it reads
 ** their results (store/pg/writer.c): the server writes each one's answer
 ** (~60 bytes) while the writer is still sending, and both must fit the

@@ -3,7 +3,8 @@
 ** (payout/base/metrics.h) and their rendering in the Prometheus text
 ** format. The counters are fixed arrays of relaxed atomics, sized once at
 ** start: per route and status slot a count, per route a latency
-** histogram; per batch a size and a commit-time histogram.
+** histogram; per batch a size and a commit-time histogram; the write
+** batches' round trips to the database.
 */
 #include "payout/base/metrics.h"
 
@@ -51,6 +52,7 @@ static struct route_metrics *routes_m; /* routes_n + 1 slots */
 static size_t routes_n;
 static struct histogram batch_size;
 static struct histogram batch_commit;
+static atomic_uint_fast64_t round_trips;
 
 enum pp_status pp_metrics_init(size_t routes, struct pp_err *err)
 {
@@ -106,6 +108,11 @@ void pp_metrics_batch_observe(size_t size, double seconds)
 {
     histogram_observe(&batch_size, size_le, SIZE_BUCKETS, (double)size);
     histogram_observe(&batch_commit, commit_le, COMMIT_BUCKETS, seconds < 0 ? 0 : seconds);
+}
+
+void pp_metrics_round_trips_add(uint64_t n)
+{
+    atomic_fetch_add_explicit(&round_trips, n, memory_order_relaxed);
 }
 
 void pp_metrics_label_escape(struct pp_buf *out, const char *value)
@@ -220,4 +227,8 @@ void pp_metrics_render(struct pp_buf *out, pp_metrics_route_name_fn name_of, voi
                           "Time of a write batch from BEGIN to a durable COMMIT.");
     histogram_write(out, "payout_write_batch_commit_seconds", "", &batch_commit, commit_le,
                     COMMIT_BUCKETS);
+    pp_metrics_write_help(out, "payout_write_round_trips_total", "counter",
+                          "Round trips the write batches made to the database (PostgreSQL).");
+    pp_buf_printf(out, "payout_write_round_trips_total %llu\n",
+                  (unsigned long long)atomic_load_explicit(&round_trips, memory_order_relaxed));
 }

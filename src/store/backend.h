@@ -242,4 +242,17 @@ struct store_write_guard *store_write_guard_pending(void);
 int store_write_guard_apply(struct store_write_guard *g, const struct store_setting_read *reads,
                             struct pp_err *err);
 
+/* The rows of the payout create the calling thread is about to write
+** (compose.c names them around the write), so that a writer may read
+** their recipients ahead, in the round trip that opens its batch (the
+** PostgreSQL writer does). Borrowed: they live until the write returns. */
+struct store_write_recipients {
+    const struct store_payout_new *rows;
+    size_t count;
+};
+/* r NULL: none. */
+void store_write_recipients_set(const struct store_write_recipients *r);
+/* The calling thread's, or NULL. */
+const struct store_write_recipients *store_write_recipients_pending(void);
+
 #endif /* PAYOUT_STORE_BACKEND_H */

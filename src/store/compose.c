@@ -34,6 +34,7 @@
 
 #include "payout/base/assert.h"
 #include "payout/base/buf.h"
+#include "store/backend.h"
 
 /* Distinct currencies one create call can overdraw: the ISO 4217 table has
 ** fewer. */
@@ -298,8 +299,12 @@ enum pp_status store_compose_payouts_create(const struct store_steps *s, void *b
     op->check_only = check_only;
     op->audit_action = audit_action;
     op->audit_detail = audit_detail;
+    /* A writer may read the rows' recipients ahead (store/backend.h). */
+    const struct store_write_recipients named = {.rows = rows, .count = count};
+    store_write_recipients_set(&named);
     enum pp_status status =
         store_compose_write(s, backend, check_only ? NULL : w, create_step, op, err);
+    store_write_recipients_set(NULL);
     if (status == PP_CONFLICT && op->checked) {
         pp_err_clear(err);
         status = PP_OK;

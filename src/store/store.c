@@ -333,6 +333,20 @@ enum pp_status store_check(struct store *st, store_report_fn report, void *ctx, 
     return st->ops->check(st->backend, report, ctx, problems_out, err);
 }
 
+/* --- The recipients a write names -------------------------------------------- */
+
+static _Thread_local const struct store_write_recipients *thread_recipients;
+
+void store_write_recipients_set(const struct store_write_recipients *r)
+{
+    thread_recipients = r;
+}
+
+const struct store_write_recipients *store_write_recipients_pending(void)
+{
+    return thread_recipients;
+}
+
 /* --- The write guard ---------------------------------------------------------- */
 
 static _Thread_local struct store_write_guard *thread_guard;

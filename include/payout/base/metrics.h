@@ -11,6 +11,7 @@
 #define PAYOUT_BASE_METRICS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "payout/base/buf.h"
 #include "payout/status.h"
@@ -27,6 +28,10 @@ void pp_metrics_request_observe(size_t route, unsigned status, double seconds);
 /* Counts one committed (or failed) write batch of size operations whose
 ** commit took seconds. */
 void pp_metrics_batch_observe(size_t size, double seconds);
+
+/* Counts n round trips a write batch made to the database (PostgreSQL's
+** writer; the SQLite database is in the process). */
+void pp_metrics_round_trips_add(uint64_t n);
 
 /* Appends the label of route i ("POST /api/payment/create") to out. */
 typedef void (*pp_metrics_route_name_fn)(size_t route, struct pp_buf *out, void *ctx);

@@ -134,32 +134,40 @@ static const struct {
     [PG_BULK_IDEM] = {PG_STMT_BULK_IDEM, 4, "recording idempotency keys", 1},
 };
 
+void store_pg_array_text_add(struct pp_buf *b, const char *v)
+{
+    pp_buf_putc(b, b->len == 0 ? '{' : ',');
+    pp_buf_putc(b, '"');
+    for (const char *c = v; *c != '\0'; c++) {
+        if (*c == '"' || *c == '\\') {
+            pp_buf_putc(b, '\\');
+        }
+        pp_buf_putc(b, *c);
+    }
+    pp_buf_putc(b, '"');
+}
+
 /* Appends value i of p to the array literal in b: NULL bare, text quoted
-** (a backslash before each '"' and '\'), bytes as a quoted bytea in hex. */
+** (store_pg_array_text_add), bytes as a quoted bytea in hex. */
 static void bulk_element(struct pp_buf *b, const struct pg_params *p, int i)
 {
     static const char hex[] = "0123456789abcdef";
-    pp_buf_putc(b, b->len == 0 ? '{' : ',');
     const char *v = p->values[i];
     if (v == NULL) {
+        pp_buf_putc(b, b->len == 0 ? '{' : ',');
         pp_buf_puts(b, "NULL");
         return;
     }
-    pp_buf_putc(b, '"');
-    if (p->formats[i] == 1) {
-        pp_buf_puts(b, "\\\\x");
-        for (int k = 0; k < p->lengths[i]; k++) {
-            unsigned char ch = (unsigned char)v[k];
-            pp_buf_putc(b, hex[ch >> 4]);
-            pp_buf_putc(b, hex[ch & 15]);
-        }
-    } else {
-        for (const char *c = v; *c != '\0'; c++) {
-            if (*c == '"' || *c == '\\') {
-                pp_buf_putc(b, '\\');
-            }
-            pp_buf_putc(b, *c);
-        }
+    if (p->formats[i] != 1) {
+        store_pg_array_text_add(b, v);
+        return;
+    }
+    pp_buf_putc(b, b->len == 0 ? '{' : ',');
+    pp_buf_puts(b, "\"\\\\x");
+    for (int k = 0; k < p->lengths[i]; k++) {
+        unsigned char ch = (unsigned char)v[k];
+        pp_buf_putc(b, hex[ch >> 4]);
+        pp_buf_putc(b, hex[ch & 15]);
     }
     pp_buf_putc(b, '"');
 }

@@ -15,28 +15,39 @@
 **
 ** The round trips: a new row takes its id from the writer
 ** (store_pg_tx_id_next), so nothing waits for an insert's answer; inserts,
-** status changes, audit entries and idempotency keys are sent with
-** store_pg_tx_send (queued in the fast run's pipeline, their failures
-** found at the next sync, which voids the fast run: the careful run then
-** tells each refusal to its own request). In the fast run, projects and
-** recipients come from the writer's cache (store_pg.idcache) when it has
-** them: a project's id holds for good (projects are never renamed or
-** deleted); a cached recipient is checked in the same pipeline
+** status changes, recipient updates, audit entries and idempotency keys
+** are sent with store_pg_tx_send (queued in the fast run's pipeline, their
+** failures found at the next sync, which voids the fast run: the careful
+** run then tells each refusal to its own request). In the fast run,
+** projects and recipients come from the writer's cache (store_pg.idcache)
+** when it has them: a project's id holds for good (projects are never
+** renamed or deleted); a cached recipient is checked in the same pipeline
 ** (PG_STMT_RECIPIENT_CHECK: the row must still hold exactly what the
 ** cache says, once per recipient and batch), so a change made by another
-** node voids the fast run instead of being missed. When the cache was
-** filled with every stored recipient (store_pg_tx_cache_warm read fewer
-** than it asked for), an identifier it does not know is taken as new,
-** and the read that would have said so is queued instead, expecting no
-** row: a recipient another node stored since voids the fast run (and
-** from then on the node asks about every identifier it does not know:
-** store_pg.recipients_elsewhere; nodes that share recipients would
-** otherwise void batch after batch). An
-** identifier of a request whose recipient the database has just said is
-** new (an earlier identifier of it was not found) is taken as new the
-** same way: one round trip per new recipient, not three. The careful run neither reads nor fills
-*the
-** cache, nor guesses.
+** node voids the fast run instead of being missed.
+**
+** An identifier the cache does not know was, most often, read ahead: the
+** writer reads (and locks) the recipients of every payout create of the
+** batch by the identifiers its cache does not know, in the round trip that
+** takes the lock row (PG_STMT_RECIPIENTS_AHEAD; up to
+** PP_PG_RECIPIENTS_AHEAD_MAX identifiers). A recipient found goes into the
+** cache, checked for the batch; an identifier not found is new, for
+** certain: no other writer stores a recipient while this batch holds the
+** lock row, and one this batch stored since is in the cache. So a new
+** recipient, or one this node never read, costs no round trip of its own.
+**
+** An identifier neither known nor read ahead (beyond the limit) is looked
+** up, unless it can be guessed. When the cache was filled with every
+** stored recipient (store_pg_tx_cache_warm read fewer than it asked for),
+** it is taken as new, and the read that would have said so is queued
+** instead, expecting no row: a recipient another node stored since voids
+** the fast run (and from then on the node asks about every identifier it
+** does not know: store_pg.recipients_elsewhere; nodes that share
+** recipients would otherwise void batch after batch). An identifier of a
+** request whose recipient the database has just said is new (an earlier
+** identifier of it was not found) is taken as new the same way. The
+** careful run neither reads nor fills the cache, nor reads ahead, nor
+** guesses.
 */
 #include <stdlib.h>
 #include <string.h>
@@ -79,6 +90,11 @@ const struct store_pg_stmt_def store_pg_stmts_changes[] = {
      7},
     {PG_STMT_RECIPIENTS_WARM,
      "SELECT " RECIPIENT_COLUMNS " FROM recipients ORDER BY id DESC LIMIT $1::bigint", 1},
+    /* The recipients read ahead, locked as a find locks them. */
+    {PG_STMT_RECIPIENTS_AHEAD,
+     "SELECT " RECIPIENT_COLUMNS " FROM recipients WHERE user_name = ANY($1::text[])"
+     " OR phone_number = ANY($2::text[]) OR reference_id = ANY($3::text[]) FOR UPDATE",
+     3},
     {PG_STMT_PROJECTS_WARM, "SELECT id, name FROM projects ORDER BY id DESC LIMIT $1::bigint", 1},
     {PG_STMT_TX_PAYOUT_INSERT,
      "INSERT INTO payouts (id, project_id, recipient_id, currency, amount_minor, start_ms,"
@@ -203,6 +219,21 @@ static int recipient_checked(struct pg_tx *tx, int64_t id)
     return 0;
 }
 
+/* Reads row i of res (RECIPIENT_COLUMNS) into out; nonzero when a field
+** does not fit. */
+static int recipient_row(const PGresult *res, int i, struct pp_recipient *out)
+{
+    memset(out, 0, sizeof *out);
+    out->id = pg_col_i64(res, i, 0);
+    int bad = pg_col_text(res, i, 1, out->user_name, sizeof out->user_name);
+    bad |= pg_col_text(res, i, 2, out->phone_number, sizeof out->phone_number);
+    bad |= pg_col_text(res, i, 3, out->reference_id, sizeof out->reference_id);
+    bad |= pg_col_text(res, i, 4, out->first_name, sizeof out->first_name);
+    bad |= pg_col_text(res, i, 5, out->last_name, sizeof out->last_name);
+    bad |= pg_col_text(res, i, 6, out->email, sizeof out->email);
+    return bad;
+}
+
 enum pp_status store_pg_tx_cache_warm(struct pg_tx *tx, struct pp_err *err)
 {
     PP_ASSERT(tx->pipelined);
@@ -230,20 +261,117 @@ enum pp_status store_pg_tx_cache_warm(struct pg_tx *tx, struct pp_err *err)
     tx->st->idcache_complete = status == PP_OK && PQntuples(res) < PP_WRITER_WARM_RECIPIENTS;
     for (int i = 0; status == PP_OK && i < PQntuples(res); i++) {
         struct pp_recipient r;
-        memset(&r, 0, sizeof r);
-        r.id = pg_col_i64(res, i, 0);
-        int bad = pg_col_text(res, i, 1, r.user_name, sizeof r.user_name);
-        bad |= pg_col_text(res, i, 2, r.phone_number, sizeof r.phone_number);
-        bad |= pg_col_text(res, i, 3, r.reference_id, sizeof r.reference_id);
-        bad |= pg_col_text(res, i, 4, r.first_name, sizeof r.first_name);
-        bad |= pg_col_text(res, i, 5, r.last_name, sizeof r.last_name);
-        bad |= pg_col_text(res, i, 6, r.email, sizeof r.email);
-        if (bad == 0) {
+        if (recipient_row(res, i, &r) == 0) {
             store_idcache_recipient_put(&tx->st->idcache, &r);
         }
     }
     PQclear(res);
     return status;
+}
+
+/* --- The recipients read ahead ------------------------------------------------- */
+
+/* The slot of (which, value) in tx's set of identifiers read ahead: the
+** one holding it, or the empty one where it would go; NULL when the set
+** is full and does not hold it. */
+static struct pg_ident_ahead *ahead_slot(struct pg_tx *tx, enum pp_ident which, const char *value)
+{
+    enum { SLOTS = 2 * PP_PG_RECIPIENTS_AHEAD_MAX };
+    uint64_t h = 1469598103934665603ull ^ (uint64_t)which;
+    for (const char *c = value; *c != '\0'; c++) {
+        h = (h ^ (unsigned char)*c) * 1099511628211ull;
+    }
+    for (size_t probe = 0; probe < SLOTS; probe++) {
+        struct pg_ident_ahead *at = &tx->recipients_ahead[(h + probe) % SLOTS];
+        if (at->value == NULL || (at->which == which && strcmp(at->value, value) == 0)) {
+            return at;
+        }
+    }
+    return NULL;
+}
+
+/* The entry of (which, value) when it was read ahead in this batch. */
+static const struct pg_ident_ahead *ahead_find(struct pg_tx *tx, enum pp_ident which,
+                                               const char *value)
+{
+    if (tx->recipients_ahead_count == 0) {
+        return NULL;
+    }
+    const struct pg_ident_ahead *at = ahead_slot(tx, which, value);
+    return at != NULL && at->value != NULL ? at : NULL;
+}
+
+int store_pg_tx_recipients_ahead_params(struct pg_tx *tx, struct pg_req *const *batch, size_t n,
+                                        struct pg_params *p)
+{
+    struct pp_buf *lists = tx->st->recipients_ahead_lists;
+    for (int w = 0; w < PP_IDENT_COUNT; w++) {
+        pp_buf_reset(&lists[w]);
+    }
+    tx->recipients_ahead_count = 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct store_write_recipients *named = batch[i]->recipients;
+        for (size_t r = 0; named != NULL && r < named->count; r++) {
+            for (int w = 0; w < PP_IDENT_COUNT; w++) {
+                const char *value = pp_recipient_ident(named->rows[r].recipient, (enum pp_ident)w);
+                int64_t id = 0;
+                if (value[0] == '\0' || tx->recipients_ahead_count == PP_PG_RECIPIENTS_AHEAD_MAX ||
+                    store_idcache_get(&tx->st->idcache, STORE_IDCACHE_RECIPIENT_BY + (unsigned)w,
+                                      value, strlen(value), &id, NULL, NULL)) {
+                    continue; /* known to the cache, checked as the create runs */
+                }
+                struct pg_ident_ahead *at = ahead_slot(tx, (enum pp_ident)w, value);
+                if (at->value == NULL) {
+                    *at = (struct pg_ident_ahead){.value = value, .which = (enum pp_ident)w};
+                    tx->recipients_ahead_count++;
+                    store_pg_array_text_add(&lists[w], value);
+                }
+            }
+        }
+    }
+    if (tx->recipients_ahead_count == 0) {
+        return 0;
+    }
+    pg_params_init(p);
+    for (int w = 0; w < PP_IDENT_COUNT; w++) {
+        if (lists[w].len == 0) {
+            pp_buf_putc(&lists[w], '{');
+        }
+        pp_buf_putc(&lists[w], '}');
+        pg_param_text(p, lists[w].data);
+    }
+    return 1;
+}
+
+enum pp_status store_pg_tx_recipients_ahead_take(struct pg_tx *tx, const PGresult *res,
+                                                 struct pp_err *err)
+{
+    for (int i = 0; i < PQntuples(res); i++) {
+        struct pp_recipient r;
+        if (recipient_row(res, i, &r) != 0) {
+            pp_log(PP_LOG_ERROR, "store: recipient %lld violates the schema", (long long)r.id);
+            return pp_err_set(err, PP_INTERNAL, "storage error");
+        }
+        /* Read in this batch: no check needed in it. */
+        store_idcache_recipient_put(&tx->st->idcache, &r);
+        recipient_checked(tx, r.id);
+        for (int w = 0; w < PP_IDENT_COUNT; w++) {
+            const char *value = pp_recipient_ident(&r, (enum pp_ident)w);
+            struct pg_ident_ahead *at =
+                value[0] != '\0' ? ahead_slot(tx, (enum pp_ident)w, value) : NULL;
+            if (at != NULL && at->value != NULL) {
+                at->found = 1;
+            }
+        }
+    }
+    return PP_OK;
+}
+
+void store_pg_recipients_ahead_free(struct store_pg *st)
+{
+    for (int w = 0; w < PP_IDENT_COUNT; w++) {
+        pp_buf_free(&st->recipients_ahead_lists[w]);
+    }
 }
 
 /* Queues the check that recipient r, taken from the cache, still is what
@@ -288,6 +416,15 @@ enum pp_status store_pg_tx_recipient_find(struct pg_tx *tx, enum pp_ident which,
         return recipient_check(tx, out, err);
     }
     memset(out, 0, sizeof *out);
+    const struct pg_ident_ahead *ahead = tx->pipelined ? ahead_find(tx, which, value) : NULL;
+    if (ahead != NULL && !ahead->found) {
+        /* Read ahead under the lock row and not found: no one stored it
+        ** before the batch, and a recipient the batch stored since would
+        ** be in the cache. */
+        tx->recipient_new_req = tx->req + 1;
+        tx->recipient_new_which = which;
+        return PP_OK;
+    }
     struct pg_params p;
     PGresult *res = NULL;
     pg_params_init(&p);
@@ -314,14 +451,7 @@ enum pp_status store_pg_tx_recipient_find(struct pg_tx *tx, enum pp_ident which,
         tx->recipient_new_req = tx->req + 1;
         tx->recipient_new_which = which;
     } else if (status == PP_OK && PQntuples(res) == 1) {
-        out->id = pg_col_i64(res, 0, 0);
-        int bad = pg_col_text(res, 0, 1, out->user_name, sizeof out->user_name);
-        bad |= pg_col_text(res, 0, 2, out->phone_number, sizeof out->phone_number);
-        bad |= pg_col_text(res, 0, 3, out->reference_id, sizeof out->reference_id);
-        bad |= pg_col_text(res, 0, 4, out->first_name, sizeof out->first_name);
-        bad |= pg_col_text(res, 0, 5, out->last_name, sizeof out->last_name);
-        bad |= pg_col_text(res, 0, 6, out->email, sizeof out->email);
-        if (bad != 0) {
+        if (recipient_row(res, 0, out) != 0) {
             pp_log(PP_LOG_ERROR, "store: recipient %lld violates the schema", (long long)out->id);
             status = pp_err_set(err, PP_INTERNAL, "storage error");
         } else {
@@ -369,17 +499,27 @@ enum pp_status store_pg_tx_recipient_save(struct pg_tx *tx, struct pp_recipient 
     pg_param_i64(&p, now_ms);
     int64_t id = r->id != 0 ? r->id : store_pg_tx_id_next(tx, PG_IDS_RECIPIENTS);
     pg_param_i64(&p, id);
-    enum pp_status status = r->id == 0 ? store_pg_tx_send(tx, PG_STMT_RECIPIENT_INSERT, &p, 1,
-                                                          &fail, "inserting a recipient", err)
-                                       : store_pg_tx_run(tx, PG_STMT_RECIPIENT_UPDATE, &p, &res,
-                                                         &fail, "saving a recipient", err);
+    enum pp_status status;
+    if (r->id == 0) {
+        status = store_pg_tx_send(tx, PG_STMT_RECIPIENT_INSERT, &p, 1, &fail,
+                                  "inserting a recipient", err);
+    } else if (tx->pipelined) {
+        /* Queued: the recipient changed was read in this batch, so a clash
+        ** or a recipient gone voids the fast run, and the careful run tells
+        ** the request why. */
+        status =
+            store_pg_tx_send(tx, PG_STMT_RECIPIENT_UPDATE, &p, 1, &fail, "saving a recipient", err);
+    } else {
+        status = store_pg_tx_run(tx, PG_STMT_RECIPIENT_UPDATE, &p, &res, &fail,
+                                 "saving a recipient", err);
+    }
     if (fail == PG_FAIL_UNIQUE) {
         status = pp_err_set(err, PP_INVALID_PARAMS, "%s already belongs to another recipient",
                             recipient_clash_name(tx->conn->constraint));
     } else if (fail == PG_FAIL_CONSTRAINT) {
         status = pp_err_set(err, PP_INVALID_PARAMS,
                             "a recipient needs an identifier, and fields within their limits");
-    } else if (status == PP_OK && r->id != 0 && changed(res) == 0) {
+    } else if (status == PP_OK && res != NULL && changed(res) == 0) {
         status = pp_err_set(err, PP_NOT_FOUND, "recipient %lld not found", (long long)r->id);
     } else if (status == PP_OK) {
         r->id = id;

@@ -199,6 +199,7 @@ void store_pg_close(struct store_pg *st)
     }
     store_pg_writer_stop(st);
     store_pg_bulk_free(st);
+    store_pg_recipients_ahead_free(st);
     store_pg_conn_close(&st->writer);
     for (unsigned i = 0; i < st->readers_count; i++) {
         store_pg_conn_close(&st->readers[i]);

@@ -79,6 +79,7 @@ enum pg_stmt {
     PG_STMT_RECIPIENT_UPDATE,
     PG_STMT_RECIPIENT_CHECK,
     PG_STMT_RECIPIENTS_WARM,
+    PG_STMT_RECIPIENTS_AHEAD,
     PG_STMT_PROJECTS_WARM,
     PG_STMT_TX_PAYOUT_INSERT,
     PG_STMT_TX_PAYOUT_GET,
@@ -267,6 +268,8 @@ struct pg_req {
     enum pp_status status;
     struct pp_err err;
     struct store_write_guard *guard; /* the caller's, or NULL (payout/store/store.h) */
+    /* The payout creates' rows it names, or NULL (store/backend.h). */
+    const struct store_write_recipients *recipients;
 };
 
 struct store_pg {
@@ -303,6 +306,9 @@ struct store_pg {
     ** table (bulk.c; writer thread only; the memory is kept between
     ** batches and freed when the writer stops). */
     struct pg_bulk_rows bulk[PG_BULK_COUNT];
+    /* The text[] literals of the identifiers a batch reads ahead, one per
+    ** identifier (changes.c; kept and freed as bulk is). */
+    struct pp_buf recipients_ahead_lists[PP_IDENT_COUNT];
     /* The writer's profile, logged when it stops (writer.c). */
     struct pg_writer_profile {
         uint64_t batches, requests, round_trips, careful, lock_ns, commit_ns, total_ns;
@@ -520,6 +526,18 @@ struct pg_tx {
     struct pg_guard_reads guards;
     /* The balances read ahead (funds.c), until taken. */
     PGresult *ahead_res;
+    /* The recipient identifiers read ahead in the round trip that opened
+    ** the batch (changes.c): an open-addressing set (value NULL = empty).
+    ** One found names a recipient now in the writer's cache; one not
+    ** found was stored by no one before the batch, and whatever the
+    ** batch stores with it is in the cache. */
+    struct pg_ident_ahead {
+        const char *value; /* borrowed from the request's rows */
+        enum pp_ident which;
+        int found;
+    } recipients_ahead[2 * PP_PG_RECIPIENTS_AHEAD_MAX];
+    size_t recipients_ahead_count;
+    PGresult *recipients_ahead_res; /* its rows, until taken */
 };
 
 /* Runs fn(tx, arg, err) in the next batch and waits until that batch has
@@ -585,6 +603,9 @@ int store_pg_bulk_took(struct pg_tx *tx, enum pg_bulk t, size_t rows, const PGre
 /* Drops every waiting row (a new batch); _free also frees the memory. */
 void store_pg_bulk_reset(struct store_pg *st);
 void store_pg_bulk_free(struct store_pg *st);
+/* Appends text v to the array literal in b as one quoted element (a
+** backslash before each '"' and '\'), with the '{' or ',' before it. */
+void store_pg_array_text_add(struct pp_buf *b, const char *v);
 
 /* Fills the writer's empty cache with the newest projects and recipients
 ** (changes.c; the fast run's first batch after the cache emptied). */
@@ -605,6 +626,20 @@ enum pp_status store_pg_tx_balances_ahead_take(struct pg_tx *tx, const PGresult 
 /* After a commit: remembers the currencies whose balance tx's requests
 ** used, for the next batch. */
 void store_pg_balances_ahead_note(struct store_pg *st, const struct pg_tx *tx);
+/* The recipients read ahead: notes in tx the identifiers of the payout
+** creates of batch[0..n) that the writer's cache does not know (up to
+** PP_PG_RECIPIENTS_AHEAD_MAX) and binds them in p as the text[]
+** parameters of PG_STMT_RECIPIENTS_AHEAD (p points into st's lists:
+** send it before the next batch); 0 when there are none. */
+int store_pg_tx_recipients_ahead_params(struct pg_tx *tx, struct pg_req *const *batch, size_t n,
+                                        struct pg_params *p);
+/* Takes the rows of PG_STMT_RECIPIENTS_AHEAD: into the writer's cache,
+** checked for this batch, their identifiers noted as found. PP_INTERNAL
+** when a row cannot be read. */
+enum pp_status store_pg_tx_recipients_ahead_take(struct pg_tx *tx, const PGresult *res,
+                                                 struct pp_err *err);
+/* Frees st's lists (the writer stopped). */
+void store_pg_recipients_ahead_free(struct store_pg *st);
 
 /* The steps write operations are made of (changes.c, funds.c), with the
 ** contracts of the store_tx_* functions of the same name in store.h, run

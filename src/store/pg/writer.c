@@ -12,8 +12,9 @@
 **
 ** The fast run is pipelined (libpq's pipeline mode): BEGIN, the lock row,
 ** one read of the largest ids (the batch hands out ids itself), the
-** settings the batch's write guards name and the balances the batch
-** before used (read and locked ahead) go in one round trip; after
+** settings the batch's write guards name, the balances the batch before
+** used and the recipients its payout creates name that the cache does
+** not know (both read and locked ahead) go in one round trip; after
 ** that a statement whose result nothing waits for (a payout, ledger,
 ** audit, recipient or project insert with its id
 ** already known, an idempotency key, a status change, a recipient check,
@@ -577,6 +578,38 @@ static int writer_call(struct pg_tx *tx, struct pg_req *req, size_t i, int caref
     return 0;
 }
 
+/* Queues the read and lock of the recipients the batch's payout creates
+** name and the writer's cache does not know, to go in the round trip that
+** opens the batch, after the lock row (changes.c). */
+static void recipients_ahead_queue(struct pg_tx *tx, struct pg_req **batch, size_t n)
+{
+    struct pg_params p;
+    if (store_pg_tx_recipients_ahead_params(tx, batch, n, &p) &&
+        pipe_send(tx, PG_STMT_RECIPIENTS_AHEAD, NULL, &p, -1, "reading the recipients ahead") ==
+            0) {
+        tx->queue[tx->queued - 1].keep = &tx->recipients_ahead_res;
+    }
+}
+
+/* Takes the recipients read ahead; when they were not read, nothing
+** counts as read ahead. */
+static void recipients_ahead_take(struct pg_tx *tx)
+{
+    struct pp_err scratch;
+    pp_err_clear(&scratch);
+    int taken = tx->recipients_ahead_res != NULL && !tx->broken &&
+                store_pg_tx_recipients_ahead_take(tx, tx->recipients_ahead_res, &scratch) == PP_OK;
+    if (!taken) {
+        if (tx->recipients_ahead_res != NULL && !tx->broken) {
+            writer_broken(tx, PP_INTERNAL);
+        }
+        memset(tx->recipients_ahead, 0, sizeof tx->recipients_ahead);
+        tx->recipients_ahead_count = 0;
+    }
+    PQclear(tx->recipients_ahead_res);
+    tx->recipients_ahead_res = NULL;
+}
+
 /* Opens the batch's transaction, takes the lock row (the writers of every
 ** node take turns, one batch at a time) and reads the largest ids and the
 ** settings the batch's guards ask about: one round trip when pipelined. */
@@ -593,6 +626,7 @@ static void writer_begin(struct pg_tx *tx, struct pg_req **batch, size_t n)
             pipe_send(tx, PG_STMT_WRITE_LOCK, NULL, NULL, 1, "taking the lock row");
             guards_queue(tx, batch, n);
             balances_ahead_queue(tx);
+            recipients_ahead_queue(tx, batch, n);
         } else {
             tx->round_trips++;
             status = store_pg_run(tx->conn, PG_STMT_WRITE_LOCK, NULL, NULL, NULL,
@@ -604,6 +638,7 @@ static void writer_begin(struct pg_tx *tx, struct pg_req **batch, size_t n)
         }
         guards_take(tx);
         balances_ahead_take(tx);
+        recipients_ahead_take(tx);
         if (status == PP_OK && PQntuples(res) == 1) {
             for (int t = 0; t < PG_IDS_COUNT; t++) {
                 tx->state.last_id[t] = pg_col_i64(res, 0, t);
@@ -757,6 +792,13 @@ static enum batch_end writer_commit(struct pg_tx *tx)
 }
 
 /* Runs batch[0..n) as one transaction, fast (pipelined) or carefully. */
+/* Counts tx's round trips in the profile and the server's metrics. */
+static void writer_count_trips(struct store_pg *st, const struct pg_tx *tx)
+{
+    st->profile.round_trips += tx->round_trips;
+    pp_metrics_round_trips_add(tx->round_trips);
+}
+
 static enum batch_end writer_run(struct store_pg *st, struct pg_req **batch, size_t n, int careful,
                                  enum pp_status *status_out)
 {
@@ -798,11 +840,11 @@ static enum batch_end writer_run(struct store_pg *st, struct pg_req **batch, siz
             if (cached > 0 && store_idcache_mark(&st->idcache) == 0) {
                 st->idcache_warm = 0; /* it was full and emptied itself */
             }
-            st->profile.round_trips += tx.round_trips;
+            writer_count_trips(st, &tx);
             return BATCH_COMMITTED;
         }
     }
-    st->profile.round_trips += tx.round_trips;
+    writer_count_trips(st, &tx);
     /* Whatever failed, the batch run again reads no balance ahead. */
     st->balances_ahead_count = 0;
     if (end == BATCH_FAILED) {
@@ -922,6 +964,7 @@ void store_pg_writer_stop(struct store_pg *st)
     store_idcache_clear(&st->idcache);
     st->idcache_warm = 0;
     store_pg_bulk_free(st);
+    store_pg_recipients_ahead_free(st);
 }
 
 enum pp_status store_pg_write(struct store_pg *st, store_pg_write_fn fn, void *arg,
@@ -933,6 +976,7 @@ enum pp_status store_pg_write(struct store_pg *st, store_pg_write_fn fn, void *a
     req.fn = fn;
     req.arg = arg;
     req.guard = store_write_guard_pending();
+    req.recipients = store_write_recipients_pending();
     req.status = PP_INTERNAL;
     enum pp_status status = store_queue_submit(&st->queue, &req.item, err);
     if (status == PP_OK) {

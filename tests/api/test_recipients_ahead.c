@@ -7,8 +7,9 @@
 ** than the cache reads when it fills (PP_WRITER_WARM_RECIPIENTS), a fresh
 ** process knows only the newest ones. One list of creates then names new
 ** recipients, recipients the cache never read, and recipients of its own
-** rows twice: every payout must go where the recipient rule says (a stored
-** recipient found, a new one made once), the batch must make at most
+** rows twice, and one new recipient named once with every field: every
+** payout must go where the recipient rule says (a stored recipient found,
+** a new one made once, holding what its rows gave it), the batch must make at most
 ** ROUND_TRIPS_MAX round trips (GET /metrics, payout_write_round_trips_total;
 ** looked up one by one it makes one per recipient: over 20), and `check`
 ** must pass. PostgreSQL only: SQLite's database is in the process.
@@ -129,8 +130,11 @@ static void test_recipients_read_ahead(void **state)
         list_row(f, rows++ == 0, ident);
     }
     for (int i = 0; i < NEW_NAMED; i++) {
-        char ident[96];
-        snprintf(ident, sizeof ident, "\"userName\":\"ahead-new-%d\"", i);
+        char ident[160];
+        snprintf(ident, sizeof ident,
+                 "\"userName\":\"ahead-new-%d\",\"firstName\":\"First %d\","
+                 "\"lastName\":\"Last %d\",\"email\":\"new-%d@example.test\"",
+                 i, i, i, i);
         list_row(f, 0, ident);
         rows++;
         snprintf(ident, sizeof ident, "\"userName\":\"ahead-new-%d\",\"referenceId\":\"ref-%d\"", i,
@@ -138,6 +142,12 @@ static void test_recipients_read_ahead(void **state)
         list_row(f, 0, ident);
         rows++;
     }
+    /* Last, a new recipient named once, with every field. */
+    list_row(f, 0,
+             "\"userName\":\"ahead-once\",\"phoneNumber\":\"+447700000001\","
+             "\"referenceId\":\"ref-once\",\"firstName\":\"Once\",\"lastName\":\"Only\","
+             "\"email\":\"once@example.test\"");
+    rows++;
     double before = round_trips();
     json_t *made = post_list(f, &buf, (size_t)rows);
     double trips = round_trips() - before;
@@ -164,11 +174,34 @@ static void test_recipients_read_ahead(void **state)
             assert_int_not_equal(seen[j], seen[i]);
         }
     }
+    long long once = pp_json_int(json_array_get(made, (size_t)rows - 1), "recipientId");
     json_decref(made);
-    /* The second row gave the new recipient its referenceId. */
+    path = pp_fmt("/api/recipients/%lld", once);
+    r = pp_get(cur, path, api_key);
+    pp_assert_status(r, 200);
+    static const char *const fields[][2] = {
+        {"userName", "ahead-once"},  {"phoneNumber", "+447700000001"},
+        {"referenceId", "ref-once"}, {"firstName", "Once"},
+        {"lastName", "Only"},        {"email", "once@example.test"},
+    };
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+        const char *got = json_string_value(json_object_get(r->json, fields[i][0]));
+        if (got == NULL || strcmp(got, fields[i][1]) != 0) {
+            fail_msg("%s is %s, expected %s", fields[i][0], got != NULL ? got : "(none)",
+                     fields[i][1]);
+        }
+    }
+    pp_resp_free(r);
+    free(path);
+    /* The new recipient as its first row gave it, and its referenceId
+    ** from the second. */
     path = pp_fmt("/api/recipients/%lld", seen[5]);
     r = pp_get(cur, path, api_key);
     pp_assert_status(r, 200);
+    assert_string_equal(json_string_value(json_object_get(r->json, "userName")), "ahead-new-5");
+    assert_string_equal(json_string_value(json_object_get(r->json, "firstName")), "First 5");
+    assert_string_equal(json_string_value(json_object_get(r->json, "lastName")), "Last 5");
+    assert_string_equal(json_string_value(json_object_get(r->json, "email")), "new-5@example.test");
     assert_string_equal(json_string_value(json_object_get(r->json, "referenceId")), "ref-5");
     pp_resp_free(r);
     free(path);

@@ -1,28 +1,30 @@
 /*
 ** This module implements the PostgreSQL backend's multi-row inserts: in
-** the writer's fast run, the rows a batch inserts into payouts, the
-** ledger, events (with their deliveries), notifications, the audit log and
-** idempotency keys are gathered per table and sent as ONE statement per
-** table (INSERT ... SELECT ... FROM unnest($1::bigint[], $2::text[], ...),
-** every parameter an array in text form), so the database parses, plans
-** and executes one statement where a batch of 25 creates sent 150. Every
-** row is exactly the row the single-row statement writes (ids handed out
-** by the writer, store_pg_tx_id_next; an event's sequence counted as
-** there, plus its place among the statement's rows of the same payout or
-** currency).
+** the writer's fast run, the rows a batch inserts into recipients,
+** payouts, the ledger, events (with their deliveries), notifications, the
+** audit log and idempotency keys are gathered per table and sent as ONE
+** statement per table (INSERT ... SELECT ... FROM unnest($1::bigint[],
+** $2::text[], ...), every parameter an array in text form), so the
+** database parses, plans and executes one statement where a batch of 25
+** creates sent 150. Every row is exactly the row the single-row statement
+** writes (ids handed out by the writer, store_pg_tx_id_next; an event's
+** sequence counted as there, plus its place among the statement's rows of
+** the same payout or currency).
 **
 ** When the rows go: before any statement whose answer is needed, unless
-** it only reads tables the rows neither fill nor read (a recipient, a
-** project or a balance looked up; store_pg_bulk_before), before COMMIT, and when
-*PP_PG_BULK_ROWS_MAX
-** rows of one table wait; always every table, in the order of enum
-** pg_bulk, so a row never precedes the row it refers to. A statement
-** queued alone (a recipient or a project, a status change) may go before
-** rows gathered earlier: none of those reads or changes what a gathered
-** row refers to. A multi-row insert that fails voids the fast run like
-** any queued statement (writer.c): the careful run then inserts each row
-** alone, inside its request's savepoint, so the refusal reaches its own
-** request. The careful run uses the tables' single-row statements
+** it only reads tables the rows neither fill nor read (a project or a
+** balance looked up, or a recipient, which the writer's cache gives when
+** this batch gathered it; store_pg_bulk_before), before a recipient's
+** update (changes.c: it may change a gathered recipient), before COMMIT,
+** and when PP_PG_BULK_ROWS_MAX rows of one table wait; always every table,
+** in the order of enum pg_bulk, so a row never precedes the row it refers
+** to. A statement queued alone (a project, a recipient's check, a status
+** change) may go before rows gathered earlier: none of those reads or
+** changes a gathered row or what one refers to. A multi-row insert that
+** fails voids the fast run like any queued statement (writer.c): the
+** careful run then inserts each row alone, inside its request's savepoint,
+** so the refusal reaches its own request (a recipient's clash is told by
+** its name). The careful run uses the tables' single-row statements
 ** (changes.c, funds.c), or this module's statement with one row for
 ** events and notifications, which have no other.
 **
@@ -54,6 +56,13 @@
     " CASE WHEN u.payout_id IS NULL THEN u.currency END ORDER BY u.id)"
 
 const struct store_pg_stmt_def store_pg_stmts_bulk[] = {
+    /* The parameters of PG_STMT_RECIPIENT_INSERT, as arrays. */
+    {PG_STMT_BULK_RECIPIENTS,
+     "INSERT INTO recipients (id, user_name, phone_number, reference_id, first_name, last_name,"
+     " email, created_ms, updated_ms) SELECT c8, c1, c2, c3, c4, c5, c6, c7, c7"
+     " FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],"
+     " $7::bigint[], $8::bigint[]) AS u(c1, c2, c3, c4, c5, c6, c7, c8)",
+     8},
     /* The parameters of PG_STMT_TX_PAYOUT_INSERT, as arrays. */
     {PG_STMT_BULK_PAYOUTS,
      "INSERT INTO payouts (id, project_id, recipient_id, currency, amount_minor, start_ms,"
@@ -126,6 +135,7 @@ static const struct {
     const char *what;
     int rows_exact;
 } bulk_tables[PG_BULK_COUNT] = {
+    [PG_BULK_RECIPIENTS] = {PG_STMT_BULK_RECIPIENTS, 8, "inserting recipients", 1},
     [PG_BULK_PAYOUTS] = {PG_STMT_BULK_PAYOUTS, 16, "inserting payouts", 1},
     [PG_BULK_LEDGER] = {PG_STMT_BULK_LEDGER, 10, "appending to the ledger", 1},
     [PG_BULK_EVENTS] = {PG_STMT_BULK_EVENTS, 12, "appending events", 0},
@@ -204,8 +214,9 @@ int store_pg_bulk_before(enum pg_stmt id)
 {
     switch (id) {
     /* The batch's start, and the reads a create makes before its rows
-    ** (recipients, projects and balances are never gathered; a recipient
-    ** read locks its row, which changes nothing a gathered row reads). */
+    ** (projects and balances are never gathered; a recipient read locks
+    ** its row, which changes nothing a gathered row reads, and a recipient
+    ** gathered in this batch is found in the writer's cache, never read). */
     case PG_STMT_WRITE_LOCK:
     case PG_STMT_WRITE_IDS:
     case PG_STMT_RECIPIENT_BY_USER_NAME:

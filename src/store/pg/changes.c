@@ -14,11 +14,12 @@
 ** writer then undoes it alone). Decisions are the caller's.
 **
 ** The round trips: a new row takes its id from the writer
-** (store_pg_tx_id_next), so nothing waits for an insert's answer; inserts,
-** status changes, recipient updates, audit entries and idempotency keys
-** are sent with store_pg_tx_send (queued in the fast run's pipeline, their
-** failures found at the next sync, which voids the fast run: the careful
-** run then tells each refusal to its own request). In the fast run,
+** (store_pg_tx_id_next), so nothing waits for an insert's answer; inserts
+** (gathered for the batch's multi-row inserts, bulk.c), status changes,
+** recipient updates, audit entries and idempotency keys are sent without
+** waiting (queued in the fast run's pipeline, their failures found at the
+** next sync, which voids the fast run: the careful run then tells each
+** refusal to its own request). In the fast run,
 ** projects and recipients come from the writer's cache (store_pg.idcache)
 ** when it has them: a project's id holds for good (projects are never
 ** renamed or deleted); a cached recipient is checked in the same pipeline
@@ -501,12 +502,14 @@ enum pp_status store_pg_tx_recipient_save(struct pg_tx *tx, struct pp_recipient 
     pg_param_i64(&p, id);
     enum pp_status status;
     if (r->id == 0) {
-        status = store_pg_tx_send(tx, PG_STMT_RECIPIENT_INSERT, &p, 1, &fail,
-                                  "inserting a recipient", err);
+        /* In the fast run, gathered for the batch's multi-row insert. */
+        status = store_pg_tx_insert(tx, PG_BULK_RECIPIENTS, PG_STMT_RECIPIENT_INSERT, &p, &fail,
+                                    "inserting a recipient", err);
     } else if (tx->pipelined) {
         /* Queued: the recipient changed was read in this batch, so a clash
         ** or a recipient gone voids the fast run, and the careful run tells
-        ** the request why. */
+        ** the request why. After the gathered rows: it may be one of them. */
+        store_pg_tx_bulk_flush(tx);
         status =
             store_pg_tx_send(tx, PG_STMT_RECIPIENT_UPDATE, &p, 1, &fail, "saving a recipient", err);
     } else {
@@ -524,7 +527,10 @@ enum pp_status store_pg_tx_recipient_save(struct pg_tx *tx, struct pp_recipient 
     } else if (status == PP_OK) {
         r->id = id;
         if (tx->pipelined) {
+            /* Written by this batch: no check needed in it (a check could
+            ** even go before its gathered insert). */
             store_idcache_recipient_put(&tx->st->idcache, r);
+            recipient_checked(tx, id);
         }
     }
     PQclear(res);

@@ -102,6 +102,7 @@ enum pg_stmt {
     PG_STMT_WRITE_LOCK,
     PG_STMT_WRITE_IDS,
     /* bulk.c: one multi-row insert per table and batch */
+    PG_STMT_BULK_RECIPIENTS,
     PG_STMT_BULK_PAYOUTS,
     PG_STMT_BULK_LEDGER,
     PG_STMT_BULK_EVENTS,
@@ -210,9 +211,10 @@ enum pg_ids {
 
 /* The tables the fast run inserts into with one statement per batch
 ** (bulk.c), in the order their statements are sent: a table's rows may
-** refer to rows of a table before it (a ledger row, an event or a
-** notification to its payout). */
+** refer to rows of a table before it (a payout to its recipient; a ledger
+** row, an event or a notification to its payout). */
 enum pg_bulk {
+    PG_BULK_RECIPIENTS,
     PG_BULK_PAYOUTS,
     PG_BULK_LEDGER,
     PG_BULK_EVENTS,
@@ -591,7 +593,7 @@ enum pp_status store_pg_tx_insert(struct pg_tx *tx, enum pg_bulk t, enum pg_stmt
                                   const char *what, struct pp_err *err);
 /* Queues every table's waiting rows, one statement per table in the order
 ** of enum pg_bulk (writer.c: before a statement whose answer is needed and
-** before COMMIT). */
+** before COMMIT; changes.c: before a recipient's update). */
 void store_pg_tx_bulk_flush(struct pg_tx *tx);
 /* 1 when the rows waiting for multi-row inserts must be sent before
 ** statement id runs (it may read them, or change what they read): every

@@ -220,21 +220,6 @@ static int recipient_checked(struct pg_tx *tx, int64_t id)
     return 0;
 }
 
-/* Reads row i of res (RECIPIENT_COLUMNS) into out; nonzero when a field
-** does not fit. */
-static int recipient_row(const PGresult *res, int i, struct pp_recipient *out)
-{
-    memset(out, 0, sizeof *out);
-    out->id = pg_col_i64(res, i, 0);
-    int bad = pg_col_text(res, i, 1, out->user_name, sizeof out->user_name);
-    bad |= pg_col_text(res, i, 2, out->phone_number, sizeof out->phone_number);
-    bad |= pg_col_text(res, i, 3, out->reference_id, sizeof out->reference_id);
-    bad |= pg_col_text(res, i, 4, out->first_name, sizeof out->first_name);
-    bad |= pg_col_text(res, i, 5, out->last_name, sizeof out->last_name);
-    bad |= pg_col_text(res, i, 6, out->email, sizeof out->email);
-    return bad;
-}
-
 enum pp_status store_pg_tx_cache_warm(struct pg_tx *tx, struct pp_err *err)
 {
     PP_ASSERT(tx->pipelined);
@@ -262,7 +247,7 @@ enum pp_status store_pg_tx_cache_warm(struct pg_tx *tx, struct pp_err *err)
     tx->st->idcache_complete = status == PP_OK && PQntuples(res) < PP_WRITER_WARM_RECIPIENTS;
     for (int i = 0; status == PP_OK && i < PQntuples(res); i++) {
         struct pp_recipient r;
-        if (recipient_row(res, i, &r) == 0) {
+        if (store_pg_recipient_row(res, i, &r) == 0) {
             store_idcache_recipient_put(&tx->st->idcache, &r);
         }
     }
@@ -349,8 +334,7 @@ enum pp_status store_pg_tx_recipients_ahead_take(struct pg_tx *tx, const PGresul
 {
     for (int i = 0; i < PQntuples(res); i++) {
         struct pp_recipient r;
-        if (recipient_row(res, i, &r) != 0) {
-            pp_log(PP_LOG_ERROR, "store: recipient %lld violates the schema", (long long)r.id);
+        if (store_pg_recipient_row(res, i, &r) != 0) {
             return pp_err_set(err, PP_INTERNAL, "storage error");
         }
         /* Read in this batch: no check needed in it. */
@@ -452,8 +436,7 @@ enum pp_status store_pg_tx_recipient_find(struct pg_tx *tx, enum pp_ident which,
         tx->recipient_new_req = tx->req + 1;
         tx->recipient_new_which = which;
     } else if (status == PP_OK && PQntuples(res) == 1) {
-        if (recipient_row(res, 0, out) != 0) {
-            pp_log(PP_LOG_ERROR, "store: recipient %lld violates the schema", (long long)out->id);
+        if (store_pg_recipient_row(res, 0, out) != 0) {
             status = pp_err_set(err, PP_INTERNAL, "storage error");
         } else {
             *found_out = 1;

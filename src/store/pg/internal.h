@@ -446,6 +446,10 @@ enum pp_status store_pg_trip(struct pg_conn *c, const struct pg_trip_step *steps
 ** total see one snapshot), and ends it whatever happened. */
 enum pp_status store_pg_read_begin(struct pg_conn *c, struct pp_err *err);
 void store_pg_read_end(struct pg_conn *c);
+/* Reads row i of r (id, user_name, phone_number, reference_id, first_name,
+** last_name, email) into out (reads.c); -1, logged, when a field does not
+** fit its buffer. */
+int store_pg_recipient_row(const PGresult *r, int i, struct pp_recipient *out);
 
 /* --- Writes (writer.c) -------------------------------------------------- */
 

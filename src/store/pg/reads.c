@@ -378,7 +378,7 @@ static int row_payout(const PGresult *r, int i, void *fn, void *ctx)
     return 0;
 }
 
-static int read_recipient(const PGresult *r, int i, struct pp_recipient *out)
+int store_pg_recipient_row(const PGresult *r, int i, struct pp_recipient *out)
 {
     memset(out, 0, sizeof *out);
     out->id = pg_col_i64(r, i, 0);
@@ -398,7 +398,7 @@ static int read_recipient(const PGresult *r, int i, struct pp_recipient *out)
 static int row_recipient(const PGresult *r, int i, void *fn, void *ctx)
 {
     struct pp_recipient rec;
-    if (read_recipient(r, i, &rec) != 0) {
+    if (store_pg_recipient_row(r, i, &rec) != 0) {
         return -1;
     }
     ((pp_recipient_fn)fn)(ctx, &rec);
@@ -701,7 +701,7 @@ static enum pp_status row_get(struct store_pg *st, enum pg_stmt sid, const char 
 
 static int read_recipient_any(const PGresult *r, int i, void *out)
 {
-    return read_recipient(r, i, out);
+    return store_pg_recipient_row(r, i, out);
 }
 
 static int read_project_any(const PGresult *r, int i, void *out)

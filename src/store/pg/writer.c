@@ -791,7 +791,6 @@ static enum batch_end writer_commit(struct pg_tx *tx)
     return end;
 }
 
-/* Runs batch[0..n) as one transaction, fast (pipelined) or carefully. */
 /* Counts tx's round trips in the profile and the server's metrics. */
 static void writer_count_trips(struct store_pg *st, const struct pg_tx *tx)
 {
@@ -799,6 +798,7 @@ static void writer_count_trips(struct store_pg *st, const struct pg_tx *tx)
     pp_metrics_round_trips_add(tx->round_trips);
 }
 
+/* Runs batch[0..n) as one transaction, fast (pipelined) or carefully. */
 static enum batch_end writer_run(struct store_pg *st, struct pg_req **batch, size_t n, int careful,
                                  enum pp_status *status_out)
 {

@@ -280,6 +280,17 @@
 /* Stack of a handler thread: the deepest handler (JSON at PP_JSON_DEPTH_MAX,
 ** a SQLite statement, the token check's 2 KiB buffers) uses well under it. */
 #define PP_HANDLER_STACK_BYTES (1024u * 1024u)
+/* Stack of a fiber (payout/base/fiber.h): a write handler run on an epoll
+** worker needs what a handler thread needs. Only the pages touched count
+** in resident memory; a guard page below each stops an overflow. */
+#define PP_FIBER_STACK_BYTES PP_HANDLER_STACK_BYTES
+/* Finished fibers' stacks a thread keeps for its next fibers: one per
+** connection a worker serves at the benchmark's 64 connections over its
+** 2 workers, with room; beyond it a stack is unmapped. */
+#define PP_FIBER_SPARES_MAX 64u
+/* Thread-local slots that follow a fiber across its parks (the store's
+** write guard and named recipients, the keyed request). */
+#define PP_FIBER_LOCALS_MAX 8u
 /* The writer's page cache (KiB): keeps the hot index pages of the payout,
 ** ledger and audit tables in memory across batches. Readers keep SQLite's
 ** default (2 MiB each); memory-mapped I/O stays off so that resident memory

@@ -244,9 +244,9 @@ static void run_handler(struct core_app *app, const struct api_route *route,
     }
     struct pp_err err = {0};
     size_t headers = resp->header_count;
-    core_auth_key_guard_begin(&req->principal);
+    struct core_key_guard *kg = core_auth_key_guard_begin(req->arena, &req->principal);
     route->handler(app, req, resp);
-    if (core_auth_key_guard_end(app, &err) != PP_OK) {
+    if (core_auth_key_guard_end(app, kg, &err) != PP_OK) {
         resp->header_count = headers;
         api_err_respond(resp, &err);
     }

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "payout/base/arena.h"
 #include "payout/base/assert.h"
 #include "payout/base/log.h"
 #include "payout/core/dates.h"
@@ -79,28 +80,33 @@ enum pp_status core_auth_verify(struct core_app *app, const char *token, size_t 
     return st;
 }
 
-/* The calling thread's key check, between core_auth_key_guard_begin and
-** _end (the store reads it through store_write_guard_set). */
-static _Thread_local struct store_write_guard key_guard;
-
-void core_auth_key_guard_begin(const struct core_principal *p)
+void core_auth_key_guard_begin_at(struct core_key_guard *kg, const struct core_principal *p)
 {
     PP_ASSERT(p->key_unchecked);
-    core_integration_guard(&key_guard, p->key_generation);
-    store_write_guard_set(&key_guard);
+    core_integration_guard(&kg->guard, p->key_generation);
+    store_write_guard_set(&kg->guard);
 }
 
-int core_auth_key_guard_stop(void)
+struct core_key_guard *core_auth_key_guard_begin(struct pp_arena *arena,
+                                                 const struct core_principal *p)
+{
+    struct core_key_guard *kg = pp_arena_alloc(arena, sizeof *kg);
+    core_auth_key_guard_begin_at(kg, p);
+    return kg;
+}
+
+int core_auth_key_guard_stop(struct core_key_guard *kg)
 {
     store_write_guard_set(NULL);
-    return key_guard.outcome == STORE_GUARD_HELD      ? 1
-           : key_guard.outcome == STORE_GUARD_REFUSED ? -1
+    return kg->guard.outcome == STORE_GUARD_HELD      ? 1
+           : kg->guard.outcome == STORE_GUARD_REFUSED ? -1
                                                       : 0;
 }
 
-enum pp_status core_auth_key_guard_end(struct core_app *app, struct pp_err *err)
+enum pp_status core_auth_key_guard_end(struct core_app *app, struct core_key_guard *kg,
+                                       struct pp_err *err)
 {
-    int held = core_auth_key_guard_stop();
+    int held = core_auth_key_guard_stop(kg);
     if (held > 0) {
         return PP_OK;
     }
@@ -109,7 +115,7 @@ enum pp_status core_auth_key_guard_end(struct core_app *app, struct pp_err *err)
     }
     /* No write checked it (the handler refused the request first, or
     ** wrote nothing): read it now. */
-    return key_read_check(app, key_guard.expected, err);
+    return key_read_check(app, kg->guard.expected, err);
 }
 
 enum pp_status core_auth_key_confirm(struct core_app *app, const struct core_principal *p,

@@ -29,6 +29,7 @@
 
 #include "internal.h"
 #include "payout/base/assert.h"
+#include "payout/base/fiber.h"
 #include "payout/base/log.h"
 #include "payout/base/ticker.h"
 #include "payout/core/dates.h"
@@ -64,8 +65,16 @@ struct core_idem {
 
 static _Thread_local struct core_idem_request *current_request;
 
+static void *current_request_addr(void)
+{
+    return &current_request;
+}
+
 struct core_idem *core_idem_create(void)
 {
+    /* A keyed request on a fiber keeps its key across its writes' parks
+    ** (payout/base/fiber.h). */
+    pp_fiber_local_register(current_request_addr);
     struct core_idem *idem = pp_check_alloc(calloc(1, sizeof *idem));
     pthread_condattr_t attr;
     pthread_condattr_init(&attr);

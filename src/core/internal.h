@@ -23,6 +23,17 @@
 #include "payout/store/store.h"
 #include "payout/store/users.h"
 
+struct core_principal;
+
+/* A request's API key check (payout/core/auth.h): the guard its writes
+** carry. Core's own callers keep one on their stack. */
+struct core_key_guard {
+    struct store_write_guard guard;
+};
+
+/* core_auth_key_guard_begin on kg, the caller's. */
+void core_auth_key_guard_begin_at(struct core_key_guard *kg, const struct core_principal *p);
+
 struct core_integration_state;
 struct core_policy_state;
 struct core_idem;

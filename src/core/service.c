@@ -146,9 +146,10 @@ static int rate_shared_take_keyed(struct core_app *app, const char *addr,
     if (who == NULL || !caller->key_unchecked) {
         return rate_shared_take(app, addr, who, res);
     }
-    core_auth_key_guard_begin(caller);
+    struct core_key_guard kg;
+    core_auth_key_guard_begin_at(&kg, caller);
     int rc = rate_shared_take(app, addr, who, res);
-    int held = core_auth_key_guard_stop();
+    int held = core_auth_key_guard_stop(&kg);
     if (held > 0) {
         out->key_checked = 1;
     } else if (held < 0) {

@@ -3,9 +3,21 @@
 ** state in *req_cls (an arena, the body, the route) from the first
 ** access-handler call to the completion callback, the body limit and the
 ** body deadline, turning the wire request into an api_request (query,
-** token, content type, idempotency key), and running the handler, on the
-** handler pool when it may wait for a commit. It does not own the daemon
-** (server.c) or format answers (response.c).
+** token, content type, idempotency key), and running the handler: on a
+** fiber of the worker for a route that only writes through the store
+** (on_fiber), on the handler pool for any other that may wait for a
+** commit. It does not own the daemon (server.c) or format answers
+** (response.c).
+**
+** A fiber's request: the worker runs the handler on a fiber (its own
+** stack); when the handler's write is queued the fiber parks, the worker
+** suspends the connection and only then lets the write go to the writer
+** (pp_fiber_release), so the writer's wake-up, which resumes the
+** connection, always finds it suspended. libmicrohttpd then calls the
+** access handler again on the same worker, which switches back into the
+** fiber; the handler goes on from its write to its answer, which is sent
+** at once. No thread sleeps per request, and the answer leaves the
+** worker one hand-off after the commit.
 **
 ** A request whose URL carries an escaped NUL byte ("%00" in the path or in
 ** a query key or value) is refused with 400 INVALID_PARAMS before routing:
@@ -19,12 +31,14 @@
 */
 #include "payout/http/request.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "payout/base/assert.h"
+#include "payout/base/fiber.h"
 #include "payout/base/log.h"
 #include "payout/base/metrics.h"
 #include "payout/http/access_log.h"
@@ -35,7 +49,7 @@
 #include "payout/http/response.h"
 #include "payout/http/router.h"
 
-enum offload_state { OFFLOAD_NONE, OFFLOAD_RUNNING, OFFLOAD_READY, OFFLOAD_DONE };
+enum offload_state { OFFLOAD_NONE, OFFLOAD_RUNNING, OFFLOAD_READY, OFFLOAD_DONE, OFFLOAD_PARKED };
 
 static int request_id_acceptable(const char *id)
 {
@@ -247,6 +261,103 @@ static int offload_submit(struct http_request_ctx *ctx, struct MHD_Connection *c
     return http_offload_submit(ctx->offload, &r->job, offload_suspend, r);
 }
 
+/* A parked fiber's wake-up: FIBER_WAITING until the writer wakes it
+** (FIBER_WOKEN: the connection is resumed) or its connection ends first
+** (FIBER_DETACHED: the writer posts fiber_done instead, and the ending
+** connection runs the fiber to its end; see fiber_finish_detached). */
+enum fiber_wake_state { FIBER_WAITING, FIBER_WOKEN, FIBER_DETACHED };
+
+/* Runs on the fiber: the request's whole handler. */
+static void fiber_main(void *arg)
+{
+    struct http_req *r = arg;
+    api_route_run(r->ctx->app, r->route, &r->off_req, &r->off_resp);
+}
+
+/* Called by the writer once the parked write is over (any thread). */
+static void fiber_wake(void *arg)
+{
+    struct http_req *r = arg;
+    int expected = FIBER_WAITING;
+    if (atomic_compare_exchange_strong(&r->fiber_wake, &expected, FIBER_WOKEN)) {
+        MHD_resume_connection(r->conn);
+    } else {
+        PP_ASSERT(sem_post(&r->fiber_done) == 0);
+    }
+}
+
+/* Switches into r's fiber (new or parked) and answers when the handler
+** ended; when it parked at a write, suspends the connection and lets the
+** write go. */
+static enum MHD_Result fiber_step(struct MHD_Connection *conn, struct http_req *r)
+{
+    struct pp_fiber *f = r->fiber;
+    r->fiber = NULL;
+    if (pp_fiber_switch(f)) {
+        enum MHD_Result ret = http_response_send(conn, r, &r->off_resp);
+        api_response_free(&r->off_resp);
+        atomic_store(&r->off_state, OFFLOAD_DONE);
+        return ret;
+    }
+    r->fiber = f;
+    atomic_store(&r->off_state, OFFLOAD_PARKED);
+    atomic_store(&r->fiber_wake, FIBER_WAITING);
+    MHD_suspend_connection(conn);
+    pp_fiber_release(f);
+    return MHD_YES;
+}
+
+/* The connection of a parked fiber ended (the client went away after the
+** writer resumed it, or the daemon is stopping): the handler still runs to
+** its end, each further write waited for here, and its answer is dropped.
+** A write is never abandoned while it is queued: its item lives on the
+** fiber's stack. */
+static void fiber_finish_detached(struct http_req *r)
+{
+    struct pp_fiber *f = r->fiber;
+    r->fiber = NULL;
+    int expected = FIBER_WAITING;
+    if (!atomic_compare_exchange_strong(&r->fiber_wake, &expected, FIBER_DETACHED)) {
+        PP_ASSERT(expected == FIBER_WOKEN);
+        PP_ASSERT(sem_post(&r->fiber_done) == 0); /* already woken */
+    }
+    for (;;) {
+        while (sem_wait(&r->fiber_done) != 0) {
+            PP_ASSERT(errno == EINTR);
+        }
+        if (pp_fiber_switch(f)) {
+            break;
+        }
+        atomic_store(&r->fiber_wake, FIBER_DETACHED);
+        pp_fiber_release(f);
+    }
+    api_response_free(&r->off_resp);
+    atomic_store(&r->off_state, OFFLOAD_DONE);
+}
+
+/* A request for r's worker fiber: a route that says so, without an
+** Idempotency-Key (a keyed request may wait for another with its key). */
+static int fiber_wanted(const struct http_req *r, const struct api_request *req)
+{
+    return r->route != NULL && r->route->on_fiber && req->idempotency_key == NULL;
+}
+
+/* Starts r's handler on a fiber: its answer is sent now, or once its write
+** is over. */
+static enum MHD_Result fiber_start(struct http_request_ctx *ctx, struct MHD_Connection *conn,
+                                   struct http_req *r, const struct api_request *req,
+                                   const struct api_response *resp)
+{
+    r->conn = conn;
+    r->ctx = ctx;
+    r->off_req = *req;
+    r->off_resp = *resp;
+    PP_ASSERT(sem_init(&r->fiber_done, 0, 0) == 0);
+    r->fiber_started = 1;
+    r->fiber = pp_fiber_create(fiber_main, r, fiber_wake, r);
+    return fiber_step(conn, r);
+}
+
 /* Sends the answer a pool thread prepared, once. */
 static enum MHD_Result offload_answer(struct MHD_Connection *conn, struct http_req *r)
 {
@@ -322,6 +433,9 @@ static enum MHD_Result dispatch(struct http_request_ctx *ctx, struct MHD_Connect
         req.idempotency_key = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Idempotency-Key");
         req.body = r->body.len > 0 ? r->body.data : NULL;
         req.body_len = r->body.len;
+        if (ctx->offload != NULL && fiber_wanted(r, &req)) {
+            return fiber_start(ctx, conn, r, &req, &resp);
+        }
         if (offload_submit(ctx, conn, r, &req, &resp)) {
             return MHD_YES;
         }
@@ -415,6 +529,9 @@ enum MHD_Result http_request_access_cb(void *cls, struct MHD_Connection *conn, c
         pp_buf_append(&r->body, upload_data, size);
         return MHD_YES;
     }
+    if (atomic_load(&r->off_state) == OFFLOAD_PARKED) {
+        return fiber_step(conn, r);
+    }
     if (atomic_load(&r->off_state) != OFFLOAD_NONE) {
         return offload_answer(conn, r);
     }
@@ -445,6 +562,12 @@ void http_request_completed_cb(void *cls, struct MHD_Connection *conn, void **re
         r->route != NULL ? (size_t)(r->route - api_routes) : api_routes_count, r->status,
         (double)(now.tv_sec - r->started.tv_sec) +
             (double)(now.tv_nsec - r->started.tv_nsec) / 1e9);
+    if (atomic_load(&r->off_state) == OFFLOAD_PARKED) {
+        fiber_finish_detached(r);
+    }
+    if (r->fiber_started) {
+        sem_destroy(&r->fiber_done);
+    }
     if (atomic_load(&r->off_state) == OFFLOAD_READY) {
         api_response_free(&r->off_resp); /* prepared, never sent */
     }

@@ -10,6 +10,12 @@
 ** wake-ups run on the callers' threads, 6 levels deep for 64. Every wake[]
 ** is set before the first post: once an item's done is posted, its caller
 ** may return and the item vanish (it lives on the caller's stack).
+**
+** A caller on a fiber (a write handler on an epoll worker, see
+** payout/base/fiber.h) does not sleep: it parks, and its item is queued
+** only once the fiber is off its stack and the server is ready to be
+** woken. The writer wakes such an item's fiber itself (the server resumes
+** its connection), after the sleeping callers' tree is under way.
 */
 #include "store/queue.h"
 
@@ -18,7 +24,9 @@
 #include <string.h>
 
 #include "payout/base/assert.h"
+#include "payout/base/fiber.h"
 #include "payout/base/log.h"
+#include "payout/limits.h"
 
 void store_queue_init(struct store_queue *q)
 {
@@ -84,20 +92,21 @@ void store_queue_writer_signals(void)
     pthread_sigmask(SIG_BLOCK, &set, NULL);
 }
 
-enum pp_status store_queue_submit(struct store_queue *q, struct store_queue_item *item,
-                                  struct pp_err *err)
+/* A fiber's item on its way to the queue (on the fiber's stack). */
+struct queue_park {
+    struct store_queue *q;
+    struct store_queue_item *item;
+    int refused; /* the queue was stopping: nothing queued */
+};
+
+/* Links item in at the tail and signals the writer. 0 (nothing linked)
+** when the queue is stopping or not started. */
+static int queue_link(struct store_queue *q, struct store_queue_item *item)
 {
-    /* The writer waiting for itself would deadlock. */
-    PP_ASSERT(!store_queue_on_writer(q));
-    item->next = NULL;
-    item->wake[0] = item->wake[1] = NULL;
-    PP_ASSERT(sem_init(&item->done, 0, 0) == 0);
-    enum pp_status status = PP_OK;
     PP_ASSERT(pthread_mutex_lock(&q->mu) == 0);
     if (q->stopping || !q->started) {
         pthread_mutex_unlock(&q->mu);
-        status = pp_err_set(err, PP_UNAVAILABLE, "storage is shutting down");
-        goto done;
+        return 0;
     }
     if (q->tail != NULL) {
         q->tail->next = item;
@@ -107,6 +116,41 @@ enum pp_status store_queue_submit(struct store_queue *q, struct store_queue_item
     q->tail = item;
     pthread_cond_signal(&q->cv);
     pthread_mutex_unlock(&q->mu);
+    return 1;
+}
+
+/* Runs off the parked fiber's stack (pp_fiber_release). Once the item is
+** linked, the writer may wake the fiber at any moment: nothing here is
+** touched after. */
+static void queue_park_then(void *arg)
+{
+    struct queue_park *park = arg;
+    struct pp_fiber *fiber = park->item->fiber;
+    if (!queue_link(park->q, park->item)) {
+        park->refused = 1;
+        pp_fiber_wake(fiber);
+    }
+}
+
+enum pp_status store_queue_submit(struct store_queue *q, struct store_queue_item *item,
+                                  struct pp_err *err)
+{
+    /* The writer waiting for itself would deadlock. */
+    PP_ASSERT(!store_queue_on_writer(q));
+    item->next = NULL;
+    item->wake[0] = item->wake[1] = NULL;
+    item->fiber = pp_fiber_current();
+    if (item->fiber != NULL) {
+        struct queue_park park = {q, item, 0};
+        pp_fiber_park(queue_park_then, &park);
+        return park.refused ? pp_err_set(err, PP_UNAVAILABLE, "storage is shutting down") : PP_OK;
+    }
+    PP_ASSERT(sem_init(&item->done, 0, 0) == 0);
+    enum pp_status status = PP_OK;
+    if (!queue_link(q, item)) {
+        status = pp_err_set(err, PP_UNAVAILABLE, "storage is shutting down");
+        goto done;
+    }
     /* The writer posts exactly once; EINTR (a signal) just waits again. */
     while (sem_wait(&item->done) != 0) {
         PP_ASSERT(errno == EINTR);
@@ -143,12 +187,27 @@ size_t store_queue_take(struct store_queue *q, struct store_queue_item **batch, 
 
 void store_queue_finish(struct store_queue_item **batch, size_t n)
 {
+    struct store_queue_item *sleeping[PP_WRITER_BATCH_MAX];
+    struct pp_fiber *parked[PP_WRITER_BATCH_MAX];
+    size_t s = 0;
+    size_t p = 0;
+    PP_ASSERT(n <= PP_WRITER_BATCH_MAX);
     for (size_t i = 0; i < n; i++) {
-        size_t left = 2 * i + 1;
-        batch[i]->wake[0] = left < n ? batch[left] : NULL;
-        batch[i]->wake[1] = left + 1 < n ? batch[left + 1] : NULL;
+        if (batch[i]->fiber != NULL) {
+            parked[p++] = batch[i]->fiber;
+        } else {
+            sleeping[s++] = batch[i];
+        }
     }
-    if (n > 0) {
-        PP_ASSERT(sem_post(&batch[0]->done) == 0);
+    for (size_t i = 0; i < s; i++) {
+        size_t left = 2 * i + 1;
+        sleeping[i]->wake[0] = left < s ? sleeping[left] : NULL;
+        sleeping[i]->wake[1] = left + 1 < s ? sleeping[left + 1] : NULL;
+    }
+    if (s > 0) {
+        PP_ASSERT(sem_post(&sleeping[0]->done) == 0);
+    }
+    for (size_t i = 0; i < p; i++) {
+        pp_fiber_wake(parked[i]);
     }
 }

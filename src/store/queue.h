@@ -29,6 +29,9 @@ struct store_queue_item {
     /* Set by the writer before it wakes anyone: the items of the same
     ** batch this item's caller wakes once it is woken, or NULL. */
     struct store_queue_item *wake[2];
+    /* The fiber that parked on this item (payout/base/fiber.h), or NULL
+    ** when its caller's thread sleeps on done. */
+    struct pp_fiber *fiber;
 };
 
 struct store_queue {
@@ -60,7 +63,9 @@ int store_queue_on_writer(const struct store_queue *q);
 void store_queue_writer_signals(void);
 
 /* Caller side: queues item and sleeps until its batch is over, then wakes
-** its share of the batch. PP_UNAVAILABLE (nothing queued) when the queue is
+** its share of the batch. On a fiber it parks instead, and the item is
+** queued once the fiber is off its stack (pp_fiber_release); the writer
+** wakes the fiber. PP_UNAVAILABLE (nothing queued) when the queue is
 ** stopping or not started. Must not be called on the writer thread. */
 enum pp_status store_queue_submit(struct store_queue *q, struct store_queue_item *item,
                                   struct pp_err *err);
@@ -68,8 +73,9 @@ enum pp_status store_queue_submit(struct store_queue *q, struct store_queue_item
 /* Writer side: waits for work and moves up to max items into batch.
 ** Returns how many; 0 once the queue is stopping and empty. */
 size_t store_queue_take(struct store_queue *q, struct store_queue_item **batch, size_t max);
-/* Writer side: wakes the n callers of batch as a binary tree (queue.c).
-** The writer must not touch the items afterwards. */
+/* Writer side: wakes the n callers of batch: the sleeping ones as a
+** binary tree, the parked fibers each (queue.c). The writer must not touch
+** the items afterwards. */
 void store_queue_finish(struct store_queue_item **batch, size_t n);
 
 #endif

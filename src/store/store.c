@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "payout/base/assert.h"
+#include "payout/base/fiber.h"
 #include "store/backend.h"
 
 #define SQLITE_SCHEME "sqlite:"
@@ -40,11 +41,14 @@ static enum pp_status backend_for(const char *url, const struct store_backend_op
     return PP_OK;
 }
 
+static void store_fiber_locals_register(void);
+
 enum pp_status store_open(const char *path, unsigned readers, struct store **out,
                           struct pp_err *err)
 {
     PP_ASSERT(path != NULL && out != NULL);
     *out = NULL;
+    store_fiber_locals_register();
     const char *backend_path = NULL;
     const struct store_backend_ops *ops = NULL;
     void *backend = NULL;
@@ -350,6 +354,27 @@ const struct store_write_recipients *store_write_recipients_pending(void)
 /* --- The write guard ---------------------------------------------------------- */
 
 static _Thread_local struct store_write_guard *thread_guard;
+
+/* --- Both, on fibers --------------------------------------------------------------- */
+
+static void *thread_recipients_addr(void)
+{
+    return &thread_recipients;
+}
+
+static void *thread_guard_addr(void)
+{
+    return &thread_guard;
+}
+
+/* A write handler on a fiber keeps its guard (and its named recipients)
+** across the parks of its writes, whatever the worker's other fibers set
+** meanwhile (payout/base/fiber.h). */
+static void store_fiber_locals_register(void)
+{
+    pp_fiber_local_register(thread_recipients_addr);
+    pp_fiber_local_register(thread_guard_addr);
+}
 
 void store_write_guard_set(struct store_write_guard *g)
 {

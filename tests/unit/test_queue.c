@@ -5,7 +5,10 @@
 ** of batches of 1 to PP_WRITER_BATCH_MAX), a batch never holds more than
 ** the maximum, items queued while the writer is busy form one batch, and
 ** a submit on a stopped or never-started queue is refused with
-** PP_UNAVAILABLE without being run.
+** PP_UNAVAILABLE without being run. A caller on a fiber parks instead of
+** sleeping: its item is queued only at the fiber's release, the writer
+** wakes it (in a batch shared with sleeping callers too), and a stopped
+** queue wakes it at once with PP_UNAVAILABLE.
 */
 #include <pthread.h>
 #include <sched.h>
@@ -14,10 +17,13 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
+#include "payout/base/fiber.h"
 #include "payout/limits.h"
 #include "store/queue.h"
 
@@ -193,12 +199,147 @@ static void test_refused_when_stopped(void **state)
     store_queue_destroy(&w.queue);
 }
 
+/* A caller on a fiber: the worker's side waits for the wake on wake_cv. */
+struct fiber_caller {
+    struct toy_writer *w;
+    struct toy_req req;
+    enum pp_status status;
+    char message[PP_ERR_MESSAGE_BYTES];
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int woken;
+};
+
+static void fiber_caller_main(void *arg)
+{
+    struct fiber_caller *c = arg;
+    struct pp_err err;
+    pp_err_clear(&err);
+    c->status = store_queue_submit(&c->w->queue, &c->req.item, &err);
+    snprintf(c->message, sizeof c->message, "%s", err.message);
+}
+
+static void fiber_caller_wake(void *arg)
+{
+    struct fiber_caller *c = arg;
+    pthread_mutex_lock(&c->mu);
+    c->woken++;
+    pthread_cond_signal(&c->cv);
+    pthread_mutex_unlock(&c->mu);
+}
+
+static void fiber_caller_init(struct fiber_caller *c, struct toy_writer *w)
+{
+    memset(c, 0, sizeof *c);
+    c->w = w;
+    c->status = PP_INTERNAL;
+    pthread_mutex_init(&c->mu, NULL);
+    pthread_cond_init(&c->cv, NULL);
+}
+
+/* Waits for the writer's wake-up, 10 s at most (a lost wake fails). */
+static void fiber_caller_wait(struct fiber_caller *c)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 10;
+    pthread_mutex_lock(&c->mu);
+    while (c->woken == 0 && pthread_cond_timedwait(&c->cv, &c->mu, &until) == 0) {
+    }
+    pthread_mutex_unlock(&c->mu);
+    assert_int_equal(c->woken, 1);
+}
+
+static size_t queued_count(struct toy_writer *w)
+{
+    size_t queued = 0;
+    pthread_mutex_lock(&w->queue.mu);
+    for (struct store_queue_item *it = w->queue.head; it != NULL; it = it->next) {
+        queued++;
+    }
+    pthread_mutex_unlock(&w->queue.mu);
+    return queued;
+}
+
+/* A parked fiber's item and sleeping callers' items in one batch: every
+** one runs once, the fiber is woken once, the threads return. */
+static void test_fiber_caller_parks_and_is_woken(void **state)
+{
+    (void)state;
+    static struct toy_writer w;
+    static struct caller callers[3];
+    pthread_t threads[3];
+    struct fiber_caller fc;
+    writer_start(&w);
+    fiber_caller_init(&fc, &w);
+    memset(callers, 0, sizeof callers);
+    for (int i = 0; i < 3; i++) {
+        callers[i].w = &w;
+        callers[i].status = PP_INTERNAL;
+    }
+    assert_int_equal(pthread_create(&threads[0], NULL, caller_main, &callers[0]), 0);
+    while (!atomic_load(&w.in_gate)) {
+        sched_yield();
+    }
+    struct pp_fiber *f = pp_fiber_create(fiber_caller_main, &fc, fiber_caller_wake, &fc);
+    assert_int_equal(pp_fiber_switch(f), 0);
+    /* Parked, not yet queued: the item goes at the release. */
+    assert_int_equal(queued_count(&w), 0);
+    pp_fiber_release(f);
+    assert_int_equal(queued_count(&w), 1);
+    for (int i = 1; i < 3; i++) {
+        assert_int_equal(pthread_create(&threads[i], NULL, caller_main, &callers[i]), 0);
+    }
+    while (queued_count(&w) != 3) {
+        sched_yield();
+    }
+    atomic_store(&w.gate_open, 1);
+    fiber_caller_wait(&fc);
+    assert_int_equal(pp_fiber_switch(f), 1);
+    assert_int_equal(fc.status, PP_OK);
+    assert_int_equal(fc.req.ran, 1);
+    assert_int_equal(fc.woken, 1);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(pthread_join(threads[i], NULL), 0);
+        assert_int_equal(callers[i].status, PP_OK);
+        assert_int_equal(callers[i].req.ran, 1);
+    }
+    assert_int_equal(atomic_load(&w.batches), 2);
+    store_queue_stop(&w.queue);
+    store_queue_destroy(&w.queue);
+}
+
+/* A fiber's submit on a stopped queue: woken at its release, refused. */
+static void test_fiber_caller_refused_when_stopped(void **state)
+{
+    (void)state;
+    static struct toy_writer w;
+    struct fiber_caller fc;
+    writer_start(&w);
+    atomic_store(&w.gate_open, 1);
+    store_queue_stop(&w.queue);
+    fiber_caller_init(&fc, &w);
+    struct pp_fiber *f = pp_fiber_create(fiber_caller_main, &fc, fiber_caller_wake, &fc);
+    assert_int_equal(pp_fiber_switch(f), 0);
+    assert_int_equal(fc.woken, 0);
+    pp_fiber_release(f);
+    assert_int_equal(fc.woken, 1);
+    assert_int_equal(pp_fiber_switch(f), 1);
+    assert_int_equal(fc.status, PP_UNAVAILABLE);
+    assert_string_equal(fc.message, "storage is shutting down");
+    assert_int_equal(fc.req.ran, 0);
+    assert_int_equal(atomic_load(&w.batches), 0);
+    store_queue_destroy(&w.queue);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_caller_runs_once_and_wakes),
         cmocka_unit_test(test_finish_wakes_every_size),
         cmocka_unit_test(test_refused_when_stopped),
+        cmocka_unit_test(test_fiber_caller_parks_and_is_woken),
+        cmocka_unit_test(test_fiber_caller_refused_when_stopped),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

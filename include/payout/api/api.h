@@ -134,6 +134,13 @@ struct api_route {
     enum api_access access;
     int has_body;          /* 1 when the handler reads a JSON body */
     size_t body_bytes_max; /* largest body for this route; 0 = the server's --body-max */
+    /* 1: the handler only computes, reads and writes through the store, so
+    ** the server runs it on a fiber of the epoll worker, which parks while
+    ** its write waits for the commit (payout/base/fiber.h). It must not
+    ** wait for anything else: no password hashing, no network call, no
+    ** lock held across a write. A keyed request (Idempotency-Key), which
+    ** may wait for another with its key, still runs on the handler pool. */
+    int on_fiber;
 };
 
 /* The route table (api/routes.c). */

@@ -45,22 +45,30 @@ struct core_principal {
 enum pp_status core_auth_verify(struct core_app *app, const char *token, size_t len,
                                 struct core_principal *out, struct pp_err *err);
 
+/* One request's key check while it acts (opaque): the caller's, not the
+** thread's, so a handler parked on a fiber keeps its own. */
+struct core_key_guard;
+struct pp_arena;
+
 /* Makes the calling thread's writes from now on carry p's unchecked key
-** check (p->key_unchecked): the first write refuses to run
-** (PP_UNAUTHORIZED) when the key was revoked. */
-void core_auth_key_guard_begin(const struct core_principal *p);
+** check (p->key_unchecked), kept in a new guard in arena (which outlives
+** it): the first write refuses to run (PP_UNAUTHORIZED) when the key was
+** revoked. End it with core_auth_key_guard_stop or _end. */
+struct core_key_guard *core_auth_key_guard_begin(struct pp_arena *arena,
+                                                 const struct core_principal *p);
 
-/* Ends this thread's key check without settling it: 1 when a write or a
-** counters update found the key current, -1 when one refused it as
-** revoked, 0 when none checked it. */
-int core_auth_key_guard_stop(void);
+/* Ends kg's key check without settling it: 1 when a write or a counters
+** update found the key current, -1 when one refused it as revoked, 0 when
+** none checked it. */
+int core_auth_key_guard_stop(struct core_key_guard *kg);
 
-/* Ends this thread's key check: PP_OK when the key held (in a write, or
-** else by a read of the settings now); PP_UNAUTHORIZED ("API key has been
+/* Ends kg's key check: PP_OK when the key held (in a write, or else by a
+** read of the settings now); PP_UNAUTHORIZED ("API key has been
 ** revoked"), or the read's failure, in err otherwise: the caller then
 ** answers that instead of the handler's answer, of which nothing was
 ** written. */
-enum pp_status core_auth_key_guard_end(struct core_app *app, struct pp_err *err);
+enum pp_status core_auth_key_guard_end(struct core_app *app, struct core_key_guard *kg,
+                                       struct pp_err *err);
 
 /* Settles p's API key check now, by a read, when it was left unchecked
 ** (else PP_OK): for a request answered before its handler runs. */

@@ -11,6 +11,7 @@
 
 #include <arpa/inet.h>
 #include <microhttpd.h>
+#include <semaphore.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -66,6 +67,14 @@ struct http_req {
     struct api_request off_req;
     struct api_response off_resp;
     atomic_int off_state; /* enum offload_state in request.c */
+    /* A request whose handler runs on a fiber of its worker (route
+    ** on_fiber): the fiber while it is parked at a write, else NULL. */
+    struct pp_fiber *fiber;
+    /* Who wakes a parked fiber how (enum fiber_wake_state in request.c),
+    ** and what a connection that ended under it waits on. */
+    atomic_int fiber_wake;
+    sem_t fiber_done;
+    int fiber_started; /* fiber_done is initialised */
 };
 
 #endif /* PAYOUT_HTTP_REQUEST_STATE_H */

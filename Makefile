@@ -55,8 +55,10 @@ test-sanitize: test-deps
 # VALGRIND_PASSWORD_ITERATIONS PBKDF2 iterations (a log-in at the default
 # 600,000 takes ~30 s under valgrind); pick tests with VALGRIND_TESTS=...
 VALGRIND_PASSWORD_ITERATIONS ?= 1000
-valgrind: build
+valgrind:
 	@scripts/deps.sh valgrind
+	@# After valgrind: its header tells it where the fibers' stacks are (src/base/fiber.c).
+	@$(MAKE) --no-print-directory build
 	@rm -rf $(VALGRIND_LOGS) && mkdir -p $(VALGRIND_LOGS)
 	@for t in $(VALGRIND_TESTS); do \
 	  echo "valgrind: $$t"; start=$$(date +%s); \

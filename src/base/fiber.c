@@ -182,17 +182,15 @@ struct pp_fiber *pp_fiber_create(pp_fiber_fn fn, void *arg, void (*wake)(void *)
     } else {
         f = fiber_map();
     }
-    char *map = f->map;
-    size_t map_bytes = f->map_bytes;
-    char *stack = f->stack;
-    size_t stack_bytes = f->stack_bytes;
-    unsigned valgrind_id = f->valgrind_id;
-    memset(f, 0, sizeof *f);
-    f->map = map;
-    f->map_bytes = map_bytes;
-    f->stack = stack;
-    f->stack_bytes = stack_bytes;
-    f->valgrind_id = valgrind_id;
+    /* The mapping's fields stay; everything of a run starts afresh. */
+    f->next_spare = NULL;
+    f->then = NULL;
+    f->then_arg = NULL;
+    memset(f->locals, 0, sizeof f->locals);
+    f->finished = 0;
+    f->fake_stack = NULL;
+    f->back_bottom = NULL;
+    f->back_size = 0;
     f->fn = fn;
     f->arg = arg;
     f->wake = wake;

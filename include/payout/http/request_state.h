@@ -59,8 +59,9 @@ struct http_req {
     unsigned status;
     size_t bytes_out;
     int responded;
-    /* A request run on the handler pool: its request and answer live here
-    ** while the connection is suspended (see request.c, offload_submit). */
+    /* A request run on the handler pool or on a fiber: its request and
+    ** answer live here while the connection is suspended (see request.c,
+    ** offload_submit and fiber_start). */
     struct http_job job;
     struct MHD_Connection *conn;
     struct http_request_ctx *ctx;

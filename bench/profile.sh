@@ -9,7 +9,10 @@
 # then prints one table: the share of the server's on-CPU samples spent in
 # each part of a create, read from perf's inclusive ("children") figures
 # of the functions that mark the part:
-#   HTTP (libmicrohttpd)   samples of the MHD-worker threads
+#   HTTP (libmicrohttpd)   samples of the MHD-worker threads, without the
+#                          write handlers they run on fibers (fiber_main)
+#   handlers on fibers     fiber_main (the whole handler of a create:
+#                          the JSON, token and answer rows are inside it)
 #   request JSON           api_body_read (parse and field checks)
 #   token                  core_auth_verify (JWT HMAC and claims)
 #   answer JSON            api_payout_write
@@ -19,7 +22,8 @@
 #                          fdatasync
 #   WAL checkpoint         sqlite3_wal_checkpoint_v2 (checkpointer thread)
 #   hand-offs              futex waits and wake-ups (queue, semaphores,
-#                          condition variables) outside SQLite
+#                          condition variables) outside SQLite, the fibers'
+#                          switches and the connections' resumes
 #   kernel networking      sendmsg, recv, epoll
 # Shares overlap where one part calls into another (e.g. the commit is
 # inside the writer's batch); the SQL row has the commit taken out.
@@ -90,7 +94,9 @@ for line in open(comm):
 def inc(*names):
     return sum(inclusive.get(n, 0.0) for n in names)
 rows = [
-    ("HTTP (libmicrohttpd threads)", threads.get("MHD-worker", 0.0)),
+    ("HTTP (libmicrohttpd threads, without the handlers they run on fibers)",
+     max(threads.get("MHD-worker", 0.0) - inc("fiber_main"), 0.0)),
+    ("handlers on the workers' fibers (fiber_main)", inc("fiber_main")),
     ("request JSON (api_body_read)", inc("api_body_read")),
     ("token (core_auth_verify)", inc("core_auth_verify")),
     ("answer JSON (api_payout_write)", inc("api_payout_write")),
@@ -98,15 +104,16 @@ rows = [
      max(inc("writer_run_batch") - inc("sqlite3PagerCommitPhaseOne"), 0.0)),
     ("commit (WAL frames + fdatasync)", inc("sqlite3PagerCommitPhaseOne")),
     ("WAL checkpoint (checkpointer thread)", inc("sqlite3_wal_checkpoint_v2")),
-    ("hand-offs (futex wait and wake)",
-     inc("__futex_abstimed_wait_common", "futex_wake", "__GI___lll_lock_wake")),
+    ("hand-offs (futex wait and wake, fiber switches, resumes)",
+     inc("__futex_abstimed_wait_common", "futex_wake", "__GI___lll_lock_wake",
+         "__swapcontext", "MHD_resume_connection")),
     ("kernel networking (sendmsg, recv, epoll)",
      inc("__libc_sendmsg", "__libc_recv", "epoll_wait", "epoll_ctl")),
 ]
 rate = re.search(r"rps=([\d.]+)", open(wrk).read())
 print("create profile: share of the server's on-CPU samples (perf, inclusive)%s" %
       (", %s creates/s under perf" % rate.group(1) if rate else ""))
-print("%-45s %7s" % ("part", "share"))
+print("%-70s %7s" % ("part", "share"))
 for name, share in rows:
-    print("%-45s %6.1f%%" % (name, share))
+    print("%-70s %6.1f%%" % (name, share))
 PY

@@ -253,7 +253,8 @@ static void result_make(struct core_outbox *ob, const struct pp_webhook_due *d, 
     r->at_ms = at_ms;
     r->duration_ms = duration_ms;
     r->http_status = http_status;
-    snprintf(r->error, sizeof r->error, "%s", error);
+    /* Cut to the field, as the store keeps it. */
+    snprintf(r->error, sizeof r->error, "%.*s", (int)(sizeof r->error - 1), error);
     unsigned attempts = d->attempts + 1;
     if (http_status >= 200 && http_status <= 299 && error[0] == '\0') {
         r->outcome = PP_WEBHOOK_DELIVERED;

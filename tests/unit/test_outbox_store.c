@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -224,11 +225,137 @@ static void test_disable_rules(void **state)
         raw_int(fx->path, "SELECT count(*) FROM audit WHERE action = 'webhook.disable'"), 2);
 }
 
+/* Reads the feed through f into c; returns how many events came. */
+static size_t feed(struct store *st, struct pp_event_filter f, struct collected *c)
+{
+    struct pp_err err = {0};
+    memset(c, 0, sizeof *c);
+    if (f.limit == 0) {
+        f.limit = 100;
+    }
+    assert_int_equal(store_events_page(st, &f, collect_event, c, &err), PP_OK);
+    return c->n;
+}
+
+/* Each filter of the feed, alone and together, in each shape of its SQL:
+** by a payout, by a type, by id. */
+static void test_feed_filters(void **state)
+{
+    struct fx *fx = *state;
+    struct collected c;
+    struct pp_err err = {0};
+    int64_t id[3];
+    assert_int_equal(funds(fx->st, "EUR", PP_LEDGER_DEPOSIT, 1000), PP_OK);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(create_payout(fx->st, "EUR", 10, &id[i], &err), PP_OK);
+        payout_event(fx->st, id[i], PP_EVENT_PAYOUT_CREATED, PP_PAYOUT_READY);
+    }
+    assert_int_equal(funds(fx->st, "EUR", PP_LEDGER_DEPOSIT, 5), PP_OK);
+    payout_event(fx->st, id[1], PP_EVENT_PAYOUT_CANCELLED, PP_PAYOUT_CANCELLED);
+    /* The feed: deposit, 3 creations, deposit, cancellation. */
+    assert_int_equal(feed(fx->st, (struct pp_event_filter){0}, &c), 6);
+
+    assert_int_equal(feed(fx->st, (struct pp_event_filter){.payout_id = id[1]}, &c), 2);
+    assert_int_equal(c.e[0].type, PP_EVENT_PAYOUT_CREATED);
+    assert_int_equal(c.e[1].type, PP_EVENT_PAYOUT_CANCELLED);
+    assert_int_equal(c.e[1].sequence, 2);
+    assert_true(c.e[0].id < c.e[1].id);
+    int64_t first = c.e[0].id;
+    assert_int_equal(
+        feed(fx->st, (struct pp_event_filter){.payout_id = id[1], .after_id = first}, &c), 1);
+    assert_int_equal(c.e[0].type, PP_EVENT_PAYOUT_CANCELLED);
+    assert_int_equal(feed(fx->st,
+                          (struct pp_event_filter){
+                              .payout_id = id[1], .has_type = 1, .type = PP_EVENT_PAYOUT_CANCELLED},
+                          &c),
+                     1);
+    assert_int_equal(feed(fx->st, (struct pp_event_filter){.payout_id = id[1], .limit = 1}, &c), 1);
+    assert_int_equal(c.e[0].id, first);
+    assert_int_equal(feed(fx->st, (struct pp_event_filter){.payout_id = id[2] + 1000}, &c), 0);
+
+    assert_int_equal(
+        feed(fx->st, (struct pp_event_filter){.has_type = 1, .type = PP_EVENT_PAYOUT_CREATED}, &c),
+        3);
+    assert_true(c.e[0].id < c.e[1].id && c.e[1].id < c.e[2].id);
+    assert_int_equal(c.e[2].payout.id, id[2]);
+    assert_int_equal(feed(fx->st,
+                          (struct pp_event_filter){.has_type = 1,
+                                                   .type = PP_EVENT_PAYOUT_CREATED,
+                                                   .after_id = c.e[0].id},
+                          &c),
+                     2);
+    assert_int_equal(
+        feed(fx->st, (struct pp_event_filter){.has_type = 1, .type = PP_EVENT_FUNDS_DEPOSITED}, &c),
+        2);
+    assert_int_equal(c.e[1].amount_minor, 5);
+    /* The time window applies in every shape (every event here is at 5000
+    ** or 7000). */
+    assert_int_equal(
+        feed(fx->st,
+             (struct pp_event_filter){
+                 .has_type = 1, .type = PP_EVENT_PAYOUT_CREATED, .has_to = 1, .to_ms = 6000},
+             &c),
+        0);
+    assert_int_equal(
+        feed(fx->st, (struct pp_event_filter){.payout_id = id[0], .has_from = 1, .from_ms = 7000},
+             &c),
+        1);
+    assert_int_equal(feed(fx->st, (struct pp_event_filter){.has_to = 1, .to_ms = 6000}, &c), 2);
+}
+
+/* The plan SQLite picks for sql on the store's schema, as one line. */
+static void plan_of(const char *path, const char *sql, char *out, size_t out_size)
+{
+    sqlite3 *db = raw_open(path);
+    char text[4096];
+    snprintf(text, sizeof text, "EXPLAIN QUERY PLAN %s", sql);
+    sqlite3_stmt *s = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db, text, -1, &s, NULL), SQLITE_OK);
+    out[0] = '\0';
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        size_t used = strlen(out);
+        snprintf(out + used, out_size - used, "%s; ", (const char *)sqlite3_column_text(s, 3));
+    }
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+}
+
+/* A payout's events come from events_payout and a type's from events_type
+** in id order: neither walks the whole feed. */
+static void test_feed_plans(void **state)
+{
+    struct fx *fx = *state;
+    char plan[1024];
+    enum store_stmt slot;
+    struct pp_event_filter by_payout = {
+        .payout_id = 7, .has_type = 1, .type = PP_EVENT_PAYOUT_CREATED};
+    plan_of(fx->path, store_sqlite_events_page_sql(&by_payout, &slot), plan, sizeof plan);
+    assert_int_equal(slot, STORE_STMT_EV_PAGE_PAYOUT);
+    if (strstr(plan, "SEARCH e USING INDEX events_payout (payout_id=?)") == NULL) {
+        fail_msg("a payout's events: plan %s", plan);
+    }
+    struct pp_event_filter by_type = {.has_type = 1, .type = PP_EVENT_PAYOUT_RECEIVED};
+    plan_of(fx->path, store_sqlite_events_page_sql(&by_type, &slot), plan, sizeof plan);
+    assert_int_equal(slot, STORE_STMT_EV_PAGE_TYPE);
+    if (strstr(plan, "SEARCH e USING INDEX events_type (type=? AND rowid>?)") == NULL ||
+        strstr(plan, "ORDER BY") != NULL) {
+        fail_msg("a type's events: plan %s", plan);
+    }
+    struct pp_event_filter all = {.has_from = 1, .from_ms = 1};
+    plan_of(fx->path, store_sqlite_events_page_sql(&all, &slot), plan, sizeof plan);
+    assert_int_equal(slot, STORE_STMT_EV_PAGE);
+    if (strstr(plan, "SEARCH e USING INTEGER PRIMARY KEY (rowid>?)") == NULL) {
+        fail_msg("the whole feed: plan %s", plan);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_funds_events, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rolled_back_write_leaves_no_event, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_feed_filters, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_feed_plans, setup, teardown),
         cmocka_unit_test_setup_teardown(test_order_rule, setup, teardown),
         cmocka_unit_test_setup_teardown(test_disable_rules, setup, teardown),
     };

@@ -137,6 +137,8 @@ enum pg_stmt {
     /* events.c: the outbox's appends, the feed, notifications of a payout */
     PG_STMT_EV_TEST,
     PG_STMT_EV_PAGE,
+    PG_STMT_EV_PAGE_PAYOUT,
+    PG_STMT_EV_PAGE_TYPE,
     PG_STMT_EV_GET,
     PG_STMT_NOTIFY_OF_PAYOUT,
     /* webhooks.c: endpoints, replay, attempts */

@@ -289,6 +289,33 @@ int store_sqlite_event_read_row(struct store_q *q, struct pp_event *out)
     return 0;
 }
 
+/* The conditions every shape of the feed's page shares; the parameters
+** are the same in each (?1 after, ?2 type, ?3 payout, ?4 from, ?5 to,
+** ?6 limit). */
+#define EV_PAGE_REST                                                                               \
+    " e.id > ?1 AND e.type <> 'webhook.test' AND (?2 IS NULL OR e.type = ?2)"                      \
+    " AND (?3 IS NULL OR e.payout_id = ?3) AND (?4 IS NULL OR e.created_ms >= ?4)"                 \
+    " AND (?5 IS NULL OR e.created_ms <= ?5) ORDER BY e.id LIMIT ?6"
+
+const char *store_sqlite_events_page_sql(const struct pp_event_filter *f, enum store_stmt *slot_out)
+{
+    /* "?3 IS NULL OR e.payout_id = ?3" hides the equality from the
+    ** planner, which would then walk the whole feed from `after` for one
+    ** payout's events. Stated plainly, it reads the payout's few events
+    ** from events_payout, or a type's events from events_type in id
+    ** order. A time window alone walks the feed from `after`. */
+    if (f->payout_id != 0) {
+        *slot_out = STORE_STMT_EV_PAGE_PAYOUT;
+        return "SELECT " EVENT_COLUMNS EVENT_FROM " WHERE e.payout_id = ?3 AND" EV_PAGE_REST;
+    }
+    if (f->has_type) {
+        *slot_out = STORE_STMT_EV_PAGE_TYPE;
+        return "SELECT " EVENT_COLUMNS EVENT_FROM " WHERE e.type = ?2 AND" EV_PAGE_REST;
+    }
+    *slot_out = STORE_STMT_EV_PAGE;
+    return "SELECT " EVENT_COLUMNS EVENT_FROM " WHERE" EV_PAGE_REST;
+}
+
 enum pp_status store_sqlite_events_page(void *backend, const struct pp_event_filter *f,
                                         pp_event_fn fn, void *ctx, struct pp_err *err)
 {
@@ -297,11 +324,9 @@ enum pp_status store_sqlite_events_page(void *backend, const struct pp_event_fil
     struct pp_event *e = pp_check_alloc(malloc(sizeof *e));
     struct store_conn *c = store_reader_acquire(st);
     struct store_q q;
-    store_q_init(&q, c, STORE_STMT_EV_PAGE,
-                 "SELECT " EVENT_COLUMNS EVENT_FROM
-                 " WHERE e.id > ?1 AND e.type <> 'webhook.test' AND (?2 IS NULL OR e.type = ?2)"
-                 " AND (?3 IS NULL OR e.payout_id = ?3) AND (?4 IS NULL OR e.created_ms >= ?4)"
-                 " AND (?5 IS NULL OR e.created_ms <= ?5) ORDER BY e.id LIMIT ?6");
+    enum store_stmt slot;
+    const char *sql = store_sqlite_events_page_sql(f, &slot);
+    store_q_init(&q, c, slot, sql);
     store_q_int64(&q, 1, f->after_id);
     store_q_text(&q, 2, f->has_type ? pp_event_type_name(f->type) : NULL);
     store_q_int64_or_null(&q, 3, f->payout_id);

@@ -59,6 +59,11 @@ int store_sqlite_event_read_row(struct store_q *q, struct pp_event *out);
 
 /* --- Operations (events.c) ------------------------------------------------ */
 
+/* The SQL of the feed's page for f and its statement slot: by the payout
+** when f names one, else by the type when f names one, else by id. */
+const char *store_sqlite_events_page_sql(const struct pp_event_filter *f,
+                                         enum store_stmt *slot_out);
+
 void store_sqlite_outbox_configure(void *backend, store_outbox_wake_fn fn, void *ctx, int mail);
 enum pp_status store_sqlite_events_page(void *backend, const struct pp_event_filter *f,
                                         pp_event_fn fn, void *ctx, struct pp_err *err);

@@ -147,6 +147,7 @@ static struct http_req *req_new(struct http_request_ctx *ctx, struct MHD_Connect
                                 const char *method, const char *url, int url_nul)
 {
     struct http_req *r = pp_check_alloc(calloc(1, sizeof *r));
+    r->ctx = ctx;
     r->arena = pp_arena_create(PP_ARENA_CHUNK_BYTES);
     pp_buf_init(&r->body);
     clock_gettime(CLOCK_MONOTONIC, &r->started);
@@ -252,8 +253,8 @@ static int offload_submit(struct http_request_ctx *ctx, struct MHD_Connection *c
     if (ctx->offload == NULL || !offload_wanted(r)) {
         return 0;
     }
+    PP_ASSERT(r->ctx == ctx);
     r->conn = conn;
-    r->ctx = ctx;
     r->off_req = *req;
     r->off_resp = *resp;
     r->job.run = offload_run;
@@ -297,6 +298,7 @@ static enum MHD_Result fiber_step(struct MHD_Connection *conn, struct http_req *
         enum MHD_Result ret = http_response_send(conn, r, &r->off_resp);
         api_response_free(&r->off_resp);
         atomic_store(&r->off_state, OFFLOAD_DONE);
+        atomic_fetch_sub(&r->ctx->fibers, 1);
         return ret;
     }
     r->fiber = f;
@@ -333,6 +335,7 @@ static void fiber_finish_detached(struct http_req *r)
     }
     api_response_free(&r->off_resp);
     atomic_store(&r->off_state, OFFLOAD_DONE);
+    atomic_fetch_sub(&r->ctx->fibers, 1);
 }
 
 /* A request for r's worker fiber: a route that says so, without an
@@ -354,6 +357,7 @@ static enum MHD_Result fiber_start(struct http_request_ctx *ctx, struct MHD_Conn
     r->off_resp = *resp;
     PP_ASSERT(sem_init(&r->fiber_done, 0, 0) == 0);
     r->fiber_started = 1;
+    atomic_fetch_add(&ctx->fibers, 1);
     r->fiber = pp_fiber_create(fiber_main, r, fiber_wake, r);
     return fiber_step(conn, r);
 }
@@ -418,6 +422,10 @@ static enum MHD_Result dispatch(struct http_request_ctx *ctx, struct MHD_Connect
         api_error_respond(&resp, PP_INVALID_PARAMS, URL_NUL_MESSAGE);
     } else if (walk.overflow) {
         api_error_respond(&resp, PP_INVALID_PARAMS, "too many query parameters");
+    } else if (atomic_load(&ctx->stopping)) {
+        /* Past the grace period no handler starts: the daemon is about to
+        ** stop, and a write parked now would hold its connection. */
+        api_error_respond(&resp, PP_UNAVAILABLE, "the server is stopping; retry the request");
     } else {
         req.token = request_token(conn);
         /* Either header present, even empty or malformed, means a token

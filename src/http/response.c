@@ -12,8 +12,10 @@
 */
 #include "payout/http/response.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/types.h>
 
 #include "payout/base/assert.h"
@@ -125,8 +127,15 @@ enum MHD_Result http_response_send(struct MHD_Connection *conn, struct http_req 
     if (resp->allow[0] != '\0') {
         MHD_add_response_header(mr, MHD_HTTP_HEADER_ALLOW, resp->allow);
     }
+    int close_set = 0;
     for (size_t i = 0; i < resp->header_count; i++) {
         MHD_add_response_header(mr, resp->headers[i].name, resp->headers[i].value);
+        close_set |= strcasecmp(resp->headers[i].name, MHD_HTTP_HEADER_CONNECTION) == 0;
+    }
+    if (!close_set && r->ctx != NULL && atomic_load(&r->ctx->closing)) {
+        /* Shutting down: the client's next request goes to a new
+        ** connection (another node), so in-flight requests drain. */
+        MHD_add_response_header(mr, MHD_HTTP_HEADER_CONNECTION, "close");
     }
     enum MHD_Result ret = MHD_queue_response(conn, resp->status, mr);
     MHD_destroy_response(mr);

@@ -38,11 +38,15 @@ struct http_server {
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
+    const struct http_request_ctx *ctx = cls;
     char msg[PP_HTTP_LOG_MESSAGE_BYTES];
-    (void)cls;
     vsnprintf(msg, sizeof msg, fmt, ap);
     msg[strcspn(msg, "\n")] = '\0';
-    pp_log(PP_LOG_WARN, "http: %s", msg);
+    /* While stopping, the accept policy refuses every new connection and
+    ** libmicrohttpd words that as a limit reached: expected, not a warning. */
+    int refused = atomic_load(&ctx->closing) && strstr(msg, "connection limit") != NULL;
+    pp_log(refused ? PP_LOG_INFO : PP_LOG_WARN, "http: %s%s", msg,
+           refused ? " (the server is stopping)" : "");
 }
 
 /* Fills *ss from the literal address and port; returns its length or 0. */
@@ -168,9 +172,9 @@ enum pp_status http_server_start(struct core_app *app, const struct http_server_
     srv->ctx.offload = http_offload_start(PP_HANDLER_THREADS_MAX);
     srv->daemon = MHD_start_daemon(
         flags, opts->port, server_accept_cb, &srv->ctx, http_request_access_cb, &srv->ctx,
-        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_URI_LOG_CALLBACK, http_request_uri_cb,
-        NULL, MHD_OPTION_SOCK_ADDR, &ss, MHD_OPTION_THREAD_POOL_SIZE, opts->threads,
-        MHD_OPTION_NOTIFY_COMPLETED, http_request_completed_cb, &srv->ctx,
+        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, &srv->ctx, MHD_OPTION_URI_LOG_CALLBACK,
+        http_request_uri_cb, NULL, MHD_OPTION_SOCK_ADDR, &ss, MHD_OPTION_THREAD_POOL_SIZE,
+        opts->threads, MHD_OPTION_NOTIFY_COMPLETED, http_request_completed_cb, &srv->ctx,
         MHD_OPTION_NOTIFY_CONNECTION, http_conn_guard_notify, srv->guard, MHD_OPTION_ARRAY, extra,
         MHD_OPTION_END);
     if (srv->daemon == NULL) {
@@ -187,6 +191,25 @@ enum pp_status http_server_start(struct core_app *app, const struct http_server_
 uint16_t http_server_port(const struct http_server *srv)
 {
     return srv->port;
+}
+
+/* Waits until no handler is alive on a worker's fiber. A write that has
+** not ended within PP_SHUTDOWN_WAIT_S means the store is stuck (a disk
+** that no longer answers): the process then exits without stopping the
+** daemon. Nothing is half-written either way: each queued write commits
+** whole or not at all, and its client, unanswered, retries. */
+static void server_fibers_wait(struct http_server *srv)
+{
+    for (int i = 0; i < PP_SHUTDOWN_WAIT_S * 100 && atomic_load(&srv->ctx.fibers) > 0; i++) {
+        struct timespec ten_ms = {0, 10 * 1000 * 1000};
+        nanosleep(&ten_ms, NULL);
+    }
+    long left = atomic_load(&srv->ctx.fibers);
+    if (left > 0) {
+        pp_log(PP_LOG_ERROR, "%ld writes still unfinished after %d s: exiting without them", left,
+               PP_SHUTDOWN_WAIT_S);
+        _exit(EXIT_FAILURE);
+    }
 }
 
 void http_server_stop(struct http_server *srv)
@@ -210,6 +233,13 @@ void http_server_stop(struct http_server *srv)
         pp_log(PP_LOG_WARN, "stopping with %ld requests still in flight",
                atomic_load(&srv->ctx.in_flight));
     }
+    /* From here no handler starts. A handler on a worker's fiber holds its
+    ** connection suspended while its write is queued, and libmicrohttpd
+    ** must not stop with a suspended connection (it aborts the process):
+    ** the writer still runs, so each such handler ends once its write has
+    ** committed or failed. */
+    atomic_store(&srv->ctx.stopping, 1);
+    server_fibers_wait(srv);
     /* Every suspended connection must be resumed before the daemon stops:
     ** the pool finishes what it holds first. */
     http_offload_stop(srv->ctx.offload);

@@ -31,7 +31,11 @@ struct http_request_ctx {
     int64_t request_ms_max;       /* a request must be read within this (trickling) */
     struct http_offload *offload; /* runs the handlers that wait for a commit */
     atomic_long in_flight;        /* requests between first call and completion */
-    atomic_int closing;           /* set at shutdown: new connections are refused */
+    atomic_int closing;           /* set at shutdown: new connections are refused, and
+                                  ** every answer closes its connection */
+    atomic_int stopping;          /* set once the grace period is over: a new request
+                                  ** is answered 503 without running its handler */
+    atomic_long fibers;           /* handlers alive on the workers' fibers */
     atomic_ulong next_id;         /* request-id counter */
     char id_prefix[9];            /* random per process: ids differ across restarts */
     int tls;                      /* 1 when the server speaks HTTPS (Secure cookies) */

@@ -321,7 +321,8 @@ static void plan_of(const char *path, const char *sql, char *out, size_t out_siz
 }
 
 /* A payout's events come from events_payout and a type's from events_type
-** in id order: neither walks the whole feed. */
+** in id order, a replay's from the id range or events_created: none walks
+** the whole feed. */
 static void test_feed_plans(void **state)
 {
     struct fx *fx = *state;
@@ -341,12 +342,71 @@ static void test_feed_plans(void **state)
         strstr(plan, "ORDER BY") != NULL) {
         fail_msg("a type's events: plan %s", plan);
     }
+    /* A replay (inside the writer's transaction) after an event reads the
+    ** id range, within a window events_created: for its count and its
+    ** insert alike. */
+    for (int count = 0; count <= 1; count++) {
+        plan_of(fx->path, store_sqlite_webhook_replay_sql(1, count, &slot), plan, sizeof plan);
+        assert_int_equal(slot, count ? STORE_STMT_WH_REPLAY_COUNT_AFTER
+                                     : STORE_STMT_WH_REPLAY_INSERT_AFTER);
+        if (strstr(plan, "SEARCH events USING INTEGER PRIMARY KEY (rowid>?)") == NULL) {
+            fail_msg("a replay after an event (count %d): plan %s", count, plan);
+        }
+        plan_of(fx->path, store_sqlite_webhook_replay_sql(0, count, &slot), plan, sizeof plan);
+        assert_int_equal(slot, count ? STORE_STMT_WH_REPLAY_COUNT : STORE_STMT_WH_REPLAY_INSERT);
+        if (strstr(plan,
+                   "SEARCH events USING INDEX events_created (created_ms>? AND created_ms<?)") ==
+            NULL) {
+            fail_msg("a replay of a window (count %d): plan %s", count, plan);
+        }
+    }
     struct pp_event_filter all = {.has_from = 1, .from_ms = 1};
     plan_of(fx->path, store_sqlite_events_page_sql(&all, &slot), plan, sizeof plan);
     assert_int_equal(slot, STORE_STMT_EV_PAGE);
     if (strstr(plan, "SEARCH e USING INTEGER PRIMARY KEY (rowid>?)") == NULL) {
         fail_msg("the whole feed: plan %s", plan);
     }
+}
+
+/* A replay queues at most PP_WEBHOOK_REPLAY_MAX deliveries, after an event
+** or within a window; one more matching event refuses it whole. */
+static void test_replay_bounds(void **state)
+{
+    struct fx *fx = *state;
+    struct pp_webhook h = webhook_new(fx->st);
+    char msg[256];
+    /* PP_WEBHOOK_REPLAY_MAX + 2 funds events, event i at i ms. */
+    char sql[512];
+    snprintf(sql, sizeof sql,
+             "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < %d)"
+             " INSERT INTO events (type, currency, sequence, created_ms, amount_minor, available,"
+             " blocked, paid_out, paid_out_e18) SELECT 'funds.deposited', 'EUR', i, i, 1, i, 0,"
+             " 0, 0 FROM n",
+             PP_WEBHOOK_REPLAY_MAX + 2);
+    assert_int_equal(raw_exec(fx->path, sql, msg, sizeof msg), SQLITE_OK);
+    int64_t first = raw_int(fx->path, "SELECT min(id) FROM events");
+    struct store_write_ctx w = ctx_at(1000);
+    struct pp_err err = {0};
+    int64_t queued = -1;
+    struct store_webhook_replay after_first = {.id = h.id, .after_id = first};
+    assert_int_equal(store_webhook_replay(fx->st, &w, &after_first, &queued, &err),
+                     PP_INVALID_PARAMS);
+    assert_non_null(strstr(err.message, "more than 10000 events match"));
+    assert_int_equal(queued, 0);
+    struct store_webhook_replay window = {
+        .id = h.id, .from_ms = 2, .to_ms = PP_WEBHOOK_REPLAY_MAX + 2};
+    assert_int_equal(store_webhook_replay(fx->st, &w, &window, &queued, &err), PP_INVALID_PARAMS);
+    assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM webhook_deliveries"), 0);
+
+    struct store_webhook_replay after_second = {.id = h.id, .after_id = first + 1};
+    assert_int_equal(store_webhook_replay(fx->st, &w, &after_second, &queued, &err), PP_OK);
+    assert_int_equal(queued, PP_WEBHOOK_REPLAY_MAX);
+    assert_int_equal(raw_int(fx->path, "SELECT min(event_id) FROM webhook_deliveries"), first + 2);
+    struct store_webhook_replay part = {.id = h.id, .from_ms = 2, .to_ms = 11};
+    assert_int_equal(store_webhook_replay(fx->st, &w, &part, &queued, &err), PP_OK);
+    assert_int_equal(queued, 10);
+    assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM webhook_deliveries"),
+                     PP_WEBHOOK_REPLAY_MAX + 10);
 }
 
 int main(void)
@@ -356,6 +416,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rolled_back_write_leaves_no_event, setup, teardown),
         cmocka_unit_test_setup_teardown(test_feed_filters, setup, teardown),
         cmocka_unit_test_setup_teardown(test_feed_plans, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_replay_bounds, setup, teardown),
         cmocka_unit_test_setup_teardown(test_order_rule, setup, teardown),
         cmocka_unit_test_setup_teardown(test_disable_rules, setup, teardown),
     };

@@ -152,6 +152,8 @@ enum pg_stmt {
     PG_STMT_WH_ROTATE,
     PG_STMT_WH_REPLAY_COUNT,
     PG_STMT_WH_REPLAY_INSERT,
+    PG_STMT_WH_REPLAY_COUNT_AFTER,
+    PG_STMT_WH_REPLAY_INSERT_AFTER,
     PG_STMT_WH_ATTEMPTS,
     /* deliveries.c: the delivery and mail workers' side */
     PG_STMT_WH_CLAIM,

@@ -28,11 +28,22 @@
 /* The events a replay matches: after $2 (when > 0) else within [$3, $4],
 ** of the types in $5 (the endpoint's ",a,b," text, NULL for every type),
 ** never webhook.test. */
-#define REPLAY_MATCH                                                                               \
+#define REPLAY_TYPES                                                                               \
     " FROM events WHERE type <> 'webhook.test'"                                                    \
-    " AND ($5::text IS NULL OR strpos($5::text, ',' || type || ',') > 0)"                          \
-    " AND CASE WHEN $2::bigint > 0 THEN id > $2::bigint"                                           \
-    " ELSE created_ms BETWEEN $3::bigint AND $4::bigint END"
+    " AND ($5::text IS NULL OR strpos($5::text, ',' || type || ',') > 0)"
+/* Two shapes, as in SQLite's webhooks.c: the id range or events_created,
+** never the whole feed. Each names every parameter, so that all four bind
+** alike; the count stops one past the most a replay queues ($6). */
+#define REPLAY_AFTER                                                                               \
+    REPLAY_TYPES " AND id > $2::bigint AND $3::bigint IS NOT NULL AND $4::bigint IS NOT NULL"
+#define REPLAY_WINDOW                                                                              \
+    REPLAY_TYPES " AND created_ms BETWEEN $3::bigint AND $4::bigint AND $2::bigint IS NOT NULL"
+#define REPLAY_COUNT(match)                                                                        \
+    "SELECT count(*), $1::bigint FROM (SELECT 1" match " LIMIT $6::bigint) m"
+#define REPLAY_INSERT(match)                                                                       \
+    "INSERT INTO webhook_deliveries (endpoint_id, event_id, payout_id, state, attempts, next_ms,"  \
+    " created_ms) SELECT $1::bigint, id, payout_id, 1, 0, " PG_OUTBOX_NOW_MS ", $6::bigint" match  \
+    " ORDER BY id"
 
 const struct store_pg_stmt_def store_pg_stmts_webhooks[] = {
     {PG_STMT_WH_COUNT, "SELECT count(*) FROM webhook_endpoints WHERE deleted_ms IS NULL", 0},
@@ -71,12 +82,10 @@ const struct store_pg_stmt_def store_pg_stmts_webhooks[] = {
      " old_secret_until_ms = $3::bigint, secret_sealed = $2::text, updated_ms = $4::bigint"
      " WHERE id = $1::bigint AND deleted_ms IS NULL",
      4},
-    {PG_STMT_WH_REPLAY_COUNT, "SELECT count(*), $1::bigint" REPLAY_MATCH, 5},
-    {PG_STMT_WH_REPLAY_INSERT,
-     "INSERT INTO webhook_deliveries (endpoint_id, event_id, payout_id, state, attempts, next_ms,"
-     " created_ms) SELECT $1::bigint, id, payout_id, 1, 0, " PG_OUTBOX_NOW_MS
-     ", $6::bigint" REPLAY_MATCH " ORDER BY id",
-     6},
+    {PG_STMT_WH_REPLAY_COUNT, REPLAY_COUNT(REPLAY_WINDOW), 6},
+    {PG_STMT_WH_REPLAY_INSERT, REPLAY_INSERT(REPLAY_WINDOW), 6},
+    {PG_STMT_WH_REPLAY_COUNT_AFTER, REPLAY_COUNT(REPLAY_AFTER), 6},
+    {PG_STMT_WH_REPLAY_INSERT_AFTER, REPLAY_INSERT(REPLAY_AFTER), 6},
     {PG_STMT_WH_ATTEMPTS,
      "SELECT id, delivery_id, endpoint_id, event_id, at_ms, duration_ms, http_status, error"
      " FROM webhook_attempts WHERE endpoint_id = $1::bigint ORDER BY id DESC LIMIT $2::bigint",
@@ -396,16 +405,22 @@ static void replay_bind(struct pg_params *p, const struct store_webhook_replay *
 }
 
 /* Refuses a replay that matches more than PP_WEBHOOK_REPLAY_MAX events. */
-static enum pp_status replay_count(struct pg_tx *tx, const struct pg_params *p, struct pp_err *err)
+static enum pp_status replay_count(struct pg_tx *tx, const struct store_webhook_replay *in,
+                                   const char *events, struct pp_err *err)
 {
+    struct pg_params p;
     PGresult *res = NULL;
-    enum pp_status st = store_pg_tx_run(tx, PG_STMT_WH_REPLAY_COUNT, p, &res, NULL,
-                                        "counting events to replay", err);
+    replay_bind(&p, in, events);
+    pg_param_i64(&p, PP_WEBHOOK_REPLAY_MAX + 1);
+    enum pp_status st = store_pg_tx_run(
+        tx, in->after_id > 0 ? PG_STMT_WH_REPLAY_COUNT_AFTER : PG_STMT_WH_REPLAY_COUNT, &p, &res,
+        NULL, "counting events to replay", err);
     int64_t n = st == PP_OK ? pg_col_i64(res, 0, 0) : 0;
     if (st == PP_OK && n > PP_WEBHOOK_REPLAY_MAX) {
         st = pp_err_set(err, PP_INVALID_PARAMS,
-                        "%lld events match; a replay queues at most %d: ask for a shorter period",
-                        (long long)n, PP_WEBHOOK_REPLAY_MAX);
+                        "more than %d events match; a replay queues at most %d: ask for a "
+                        "shorter period",
+                        PP_WEBHOOK_REPLAY_MAX, PP_WEBHOOK_REPLAY_MAX);
     }
     PQclear(res);
     return st;
@@ -421,13 +436,14 @@ static enum pp_status replay_run(struct pg_tx *tx, void *arg, struct pp_err *err
     enum pp_status st = webhook_get_tx(tx, op->in->id, w, err);
     if (st == PP_OK) {
         store_event_types_text(w->events_mask, events, sizeof events);
-        replay_bind(&p, op->in, events);
-        st = replay_count(tx, &p, err);
+        st = replay_count(tx, op->in, events, err);
     }
     if (st == PP_OK) {
+        replay_bind(&p, op->in, events);
         pg_param_i64(&p, op->w->now_ms);
-        st = run_change(tx, PG_STMT_WH_REPLAY_INSERT, &p, "queueing a replay", NULL, &op->queued,
-                        err);
+        st = run_change(
+            tx, op->in->after_id > 0 ? PG_STMT_WH_REPLAY_INSERT_AFTER : PG_STMT_WH_REPLAY_INSERT,
+            &p, "queueing a replay", NULL, &op->queued, err);
     }
     if (st == PP_OK) {
         char detail[64];

@@ -59,6 +59,11 @@ int store_sqlite_event_read_row(struct store_q *q, struct pp_event *out);
 
 /* --- Operations (events.c) ------------------------------------------------ */
 
+/* The SQL of a replay's count (count 1: it stops one past the most a
+** replay queues, bound as ?7) or of its insert, after an event (after 1)
+** or within a time window, and its statement slot. */
+const char *store_sqlite_webhook_replay_sql(int after, int count, enum store_stmt *slot_out);
+
 /* The SQL of the feed's page for f and its statement slot: by the payout
 ** when f names one, else by the type when f names one, else by id. */
 const char *store_sqlite_events_page_sql(const struct pp_event_filter *f,

@@ -375,13 +375,33 @@ enum pp_status store_sqlite_webhook_test(void *backend, const struct store_write
     return status;
 }
 
-/* The events a replay matches: after ?2 (when > 0) else within [?3, ?4],
-** of the types of endpoint ?1 (?5: its ",a,b," text or NULL), never
-** webhook.test. */
-#define REPLAY_MATCH                                                                               \
+/* The events a replay matches: of the types of endpoint ?1 (?5: its
+** ",a,b," text or NULL), never webhook.test, and either after ?2 or within
+** [?3, ?4]. Two shapes, so that the replay reads the id range or
+** events_created instead of the whole feed, inside the writer's
+** transaction. */
+#define REPLAY_TYPES                                                                               \
     " FROM events WHERE type <> 'webhook.test'"                                                    \
-    " AND (?5 IS NULL OR instr(?5, ',' || type || ',') > 0)"                                       \
-    " AND CASE WHEN ?2 > 0 THEN id > ?2 ELSE created_ms BETWEEN ?3 AND ?4 END"
+    " AND (?5 IS NULL OR instr(?5, ',' || type || ',') > 0)"
+#define REPLAY_AFTER REPLAY_TYPES " AND id > ?2"
+#define REPLAY_WINDOW REPLAY_TYPES " AND created_ms BETWEEN ?3 AND ?4"
+
+const char *store_sqlite_webhook_replay_sql(int after, int count, enum store_stmt *slot_out)
+{
+    /* The count stops one past the most a replay may queue (?7). */
+    if (count) {
+        *slot_out = after ? STORE_STMT_WH_REPLAY_COUNT_AFTER : STORE_STMT_WH_REPLAY_COUNT;
+        return after ? "SELECT count(*) FROM (SELECT 1" REPLAY_AFTER " LIMIT ?7)"
+                     : "SELECT count(*) FROM (SELECT 1" REPLAY_WINDOW " LIMIT ?7)";
+    }
+    *slot_out = after ? STORE_STMT_WH_REPLAY_INSERT_AFTER : STORE_STMT_WH_REPLAY_INSERT;
+#define REPLAY_INSERT                                                                              \
+    "INSERT INTO webhook_deliveries (endpoint_id, event_id, payout_id, state,"                     \
+    " attempts, next_ms, created_ms) SELECT ?1, id, payout_id, 1, 0, ?6, ?6"
+    return after ? REPLAY_INSERT REPLAY_AFTER " ORDER BY id"
+                 : REPLAY_INSERT REPLAY_WINDOW " ORDER BY id";
+#undef REPLAY_INSERT
+}
 
 struct op_replay {
     const struct store_write_ctx *w;
@@ -410,24 +430,25 @@ static enum pp_status replay_run(struct store_sqlite_tx *tx, void *arg, struct p
     enum pp_status status = webhook_get(c, STORE_STMT_WH_GET_TX, op->in->id, w, err);
     if (status == PP_OK) {
         store_event_types_text(w->events_mask, events, sizeof events);
-        store_q_init(&q, c, STORE_STMT_WH_REPLAY_COUNT, "SELECT count(*)" REPLAY_MATCH);
+        enum store_stmt slot;
+        const char *sql = store_sqlite_webhook_replay_sql(op->in->after_id > 0, 1, &slot);
+        store_q_init(&q, c, slot, sql);
         replay_bind(&q, op->in, events);
+        store_q_int64(&q, 7, PP_WEBHOOK_REPLAY_MAX + 1);
         if (store_q_step(&q) != SQLITE_ROW) {
             status = store_q_fail(&q, "counting events to replay", err);
         } else if (sqlite3_column_int64(q.stmt, 0) > PP_WEBHOOK_REPLAY_MAX) {
             status = pp_err_set(err, PP_INVALID_PARAMS,
-                                "%lld events match; a replay queues at most %d: ask for a "
-                                "shorter period",
-                                (long long)sqlite3_column_int64(q.stmt, 0), PP_WEBHOOK_REPLAY_MAX);
+                                "more than %d events match; a replay queues at most %d: ask for "
+                                "a shorter period",
+                                PP_WEBHOOK_REPLAY_MAX, PP_WEBHOOK_REPLAY_MAX);
         }
         store_q_reset(&q);
     }
     if (status == PP_OK) {
-        store_q_init(
-            &q, c, STORE_STMT_WH_REPLAY_INSERT,
-            "INSERT INTO webhook_deliveries (endpoint_id, event_id, payout_id, state,"
-            " attempts, next_ms, created_ms) SELECT ?1, id, payout_id, 1, 0, ?6, ?6" REPLAY_MATCH
-            " ORDER BY id");
+        enum store_stmt slot;
+        const char *sql = store_sqlite_webhook_replay_sql(op->in->after_id > 0, 0, &slot);
+        store_q_init(&q, c, slot, sql);
         replay_bind(&q, op->in, events);
         store_q_int64(&q, 6, op->w->now_ms);
         status = run_change(&q, "queueing a replay", NULL, err);

@@ -303,23 +303,6 @@ static void test_feed_filters(void **state)
     assert_int_equal(feed(fx->st, (struct pp_event_filter){.has_to = 1, .to_ms = 6000}, &c), 2);
 }
 
-/* The plan SQLite picks for sql on the store's schema, as one line. */
-static void plan_of(const char *path, const char *sql, char *out, size_t out_size)
-{
-    sqlite3 *db = raw_open(path);
-    char text[4096];
-    snprintf(text, sizeof text, "EXPLAIN QUERY PLAN %s", sql);
-    sqlite3_stmt *s = NULL;
-    assert_int_equal(sqlite3_prepare_v2(db, text, -1, &s, NULL), SQLITE_OK);
-    out[0] = '\0';
-    while (sqlite3_step(s) == SQLITE_ROW) {
-        size_t used = strlen(out);
-        snprintf(out + used, out_size - used, "%s; ", (const char *)sqlite3_column_text(s, 3));
-    }
-    sqlite3_finalize(s);
-    sqlite3_close(db);
-}
-
 /* A payout's events come from events_payout and a type's from events_type
 ** in id order, a replay's from the id range or events_created: none walks
 ** the whole feed. */
@@ -330,13 +313,13 @@ static void test_feed_plans(void **state)
     enum store_stmt slot;
     struct pp_event_filter by_payout = {
         .payout_id = 7, .has_type = 1, .type = PP_EVENT_PAYOUT_CREATED};
-    plan_of(fx->path, store_sqlite_events_page_sql(&by_payout, &slot), plan, sizeof plan);
+    raw_plan(fx->path, store_sqlite_events_page_sql(&by_payout, &slot), plan, sizeof plan);
     assert_int_equal(slot, STORE_STMT_EV_PAGE_PAYOUT);
     if (strstr(plan, "SEARCH e USING INDEX events_payout (payout_id=?)") == NULL) {
         fail_msg("a payout's events: plan %s", plan);
     }
     struct pp_event_filter by_type = {.has_type = 1, .type = PP_EVENT_PAYOUT_RECEIVED};
-    plan_of(fx->path, store_sqlite_events_page_sql(&by_type, &slot), plan, sizeof plan);
+    raw_plan(fx->path, store_sqlite_events_page_sql(&by_type, &slot), plan, sizeof plan);
     assert_int_equal(slot, STORE_STMT_EV_PAGE_TYPE);
     if (strstr(plan, "SEARCH e USING INDEX events_type (type=? AND rowid>?)") == NULL ||
         strstr(plan, "ORDER BY") != NULL) {
@@ -346,13 +329,13 @@ static void test_feed_plans(void **state)
     ** id range, within a window events_created: for its count and its
     ** insert alike. */
     for (int count = 0; count <= 1; count++) {
-        plan_of(fx->path, store_sqlite_webhook_replay_sql(1, count, &slot), plan, sizeof plan);
+        raw_plan(fx->path, store_sqlite_webhook_replay_sql(1, count, &slot), plan, sizeof plan);
         assert_int_equal(slot, count ? STORE_STMT_WH_REPLAY_COUNT_AFTER
                                      : STORE_STMT_WH_REPLAY_INSERT_AFTER);
         if (strstr(plan, "SEARCH events USING INTEGER PRIMARY KEY (rowid>?)") == NULL) {
             fail_msg("a replay after an event (count %d): plan %s", count, plan);
         }
-        plan_of(fx->path, store_sqlite_webhook_replay_sql(0, count, &slot), plan, sizeof plan);
+        raw_plan(fx->path, store_sqlite_webhook_replay_sql(0, count, &slot), plan, sizeof plan);
         assert_int_equal(slot, count ? STORE_STMT_WH_REPLAY_COUNT : STORE_STMT_WH_REPLAY_INSERT);
         if (strstr(plan,
                    "SEARCH events USING INDEX events_created (created_ms>? AND created_ms<?)") ==
@@ -361,7 +344,7 @@ static void test_feed_plans(void **state)
         }
     }
     struct pp_event_filter all = {.has_from = 1, .from_ms = 1};
-    plan_of(fx->path, store_sqlite_events_page_sql(&all, &slot), plan, sizeof plan);
+    raw_plan(fx->path, store_sqlite_events_page_sql(&all, &slot), plan, sizeof plan);
     assert_int_equal(slot, STORE_STMT_EV_PAGE);
     if (strstr(plan, "SEARCH e USING INTEGER PRIMARY KEY (rowid>?)") == NULL) {
         fail_msg("the whole feed: plan %s", plan);

@@ -56,11 +56,30 @@ enum pp_status store_sqlite_tx_audit_append(struct store_sqlite_tx *tx, const st
 }
 
 /* The WHERE clause shared by the page and the count: each filter is a
-** bound parameter that is NULL when it does not apply. */
-#define AUDIT_WHERE                                                                             \
-    " WHERE (?1 IS NULL OR action = ?1) AND (?2 IS NULL OR actor_kind = ?2)"                    \
-    " AND (?3 IS NULL OR admin_id = ?3) AND (?4 IS NULL OR at_ms >= ?4)"                        \
+** bound parameter that is NULL when it does not apply. With an action it
+** is stated plainly, so that both read audit_action (in id order) instead
+** of the whole log. */
+#define AUDIT_REST                                                                                 \
+    " (?2 IS NULL OR actor_kind = ?2)"                                                             \
+    " AND (?3 IS NULL OR admin_id = ?3) AND (?4 IS NULL OR at_ms >= ?4)"                           \
     " AND (?5 IS NULL OR at_ms <= ?5)"
+#define AUDIT_WHERE " WHERE (?1 IS NULL OR action = ?1) AND" AUDIT_REST
+#define AUDIT_WHERE_ACTION " WHERE action = ?1 AND" AUDIT_REST
+#define AUDIT_COLUMNS "SELECT id, at_ms, actor_kind, admin_id, addr, action, subject, detail"
+
+const char *store_sqlite_audit_sql(const struct pp_audit_filter *f, int count,
+                                   enum store_stmt *slot_out)
+{
+    if (f->action != NULL) {
+        *slot_out = count ? STORE_STMT_AUDIT_COUNT_ACTION : STORE_STMT_AUDIT_LIST_ACTION;
+        return count ? "SELECT COUNT(*) FROM audit" AUDIT_WHERE_ACTION
+                     : AUDIT_COLUMNS " FROM audit" AUDIT_WHERE_ACTION
+                                     " ORDER BY id DESC LIMIT ?6 OFFSET ?7";
+    }
+    *slot_out = count ? STORE_STMT_AUDIT_COUNT : STORE_STMT_AUDIT_LIST;
+    return count ? "SELECT COUNT(*) FROM audit" AUDIT_WHERE
+                 : AUDIT_COLUMNS " FROM audit" AUDIT_WHERE " ORDER BY id DESC LIMIT ?6 OFFSET ?7";
+}
 
 static void bind_filter(struct store_q *q, const struct pp_audit_filter *f)
 {
@@ -99,7 +118,9 @@ static enum pp_status audit_count(struct store_conn *c, const struct pp_audit_fi
                                   int64_t *total_out, struct pp_err *err)
 {
     struct store_q q;
-    store_q_init(&q, c, STORE_STMT_AUDIT_COUNT, "SELECT COUNT(*) FROM audit" AUDIT_WHERE);
+    enum store_stmt slot;
+    const char *sql = store_sqlite_audit_sql(f, 1, &slot);
+    store_q_init(&q, c, slot, sql);
     bind_filter(&q, f);
     enum pp_status status = PP_OK;
     if (store_q_step(&q) == SQLITE_ROW) {
@@ -115,9 +136,9 @@ static enum pp_status audit_page(struct store_conn *c, const struct pp_audit_fil
                                  struct pp_audit_entry *out, size_t *count_out, struct pp_err *err)
 {
     struct store_q q;
-    store_q_init(&q, c, STORE_STMT_AUDIT_LIST,
-                 "SELECT id, at_ms, actor_kind, admin_id, addr, action, subject, detail"
-                 " FROM audit" AUDIT_WHERE " ORDER BY id DESC LIMIT ?6 OFFSET ?7");
+    enum store_stmt slot;
+    const char *sql = store_sqlite_audit_sql(f, 0, &slot);
+    store_q_init(&q, c, slot, sql);
     bind_filter(&q, f);
     store_q_int64(&q, 6, f->limit);
     store_q_int64(&q, 7, f->offset);
@@ -126,8 +147,7 @@ static enum pp_status audit_page(struct store_conn *c, const struct pp_audit_fil
     int rc = store_q_step(&q);
     while (rc == SQLITE_ROW && (int64_t)n < f->limit) {
         if (read_entry(&q, &out[n]) != 0) {
-            pp_log(PP_LOG_ERROR, "store: audit entry %lld breaks the schema",
-                   (long long)out[n].id);
+            pp_log(PP_LOG_ERROR, "store: audit entry %lld breaks the schema", (long long)out[n].id);
             status = pp_err_set(err, PP_INTERNAL, "storage error");
             break;
         }

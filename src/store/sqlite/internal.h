@@ -86,6 +86,8 @@ enum store_stmt {
     /* audit.c: reading */
     STORE_STMT_AUDIT_LIST,
     STORE_STMT_AUDIT_COUNT,
+    STORE_STMT_AUDIT_LIST_ACTION,
+    STORE_STMT_AUDIT_COUNT_ACTION,
     /* lifecycle.c */
     STORE_STMT_PAYOUTS_ENDED_LIST,
     STORE_STMT_PAYOUTS_OPEN_COUNT,
@@ -411,6 +413,10 @@ enum pp_status store_sqlite_tx_audit_append(struct store_sqlite_tx *tx, const st
 enum pp_status store_sqlite_audit_list(struct store_sqlite *st, const struct pp_audit_filter *f,
                                        struct pp_audit_entry *out, size_t cap, size_t *count_out,
                                        int64_t *total_out, struct pp_err *err);
+/* The SQL of the audit page (count 0) or of its total (count 1) for f,
+** and its statement slot: by the action when f names one. */
+const char *store_sqlite_audit_sql(const struct pp_audit_filter *f, int count,
+                                   enum store_stmt *slot_out);
 enum pp_status store_sqlite_idem_get(struct store_sqlite *st, const char *scope, const char *key,
                                      struct store_idem_row *out, int *found_out,
                                      struct pp_err *err);

@@ -84,6 +84,23 @@ int raw_exec(const char *path, const char *sql, char *msg, size_t msg_size)
     return rc;
 }
 
+void raw_plan(const char *path, const char *sql, char *out, size_t out_size)
+{
+    sqlite3 *db = raw_open(path);
+    char *text = sqlite3_mprintf("EXPLAIN QUERY PLAN %s", sql);
+    sqlite3_stmt *s = NULL;
+    assert_non_null(text);
+    assert_int_equal(sqlite3_prepare_v2(db, text, -1, &s, NULL), SQLITE_OK);
+    out[0] = '\0';
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        size_t used = strlen(out);
+        snprintf(out + used, out_size - used, "%s; ", (const char *)sqlite3_column_text(s, 3));
+    }
+    sqlite3_finalize(s);
+    sqlite3_free(text);
+    sqlite3_close(db);
+}
+
 enum pp_status cb_setting_put(struct store_sqlite_tx *tx, void *arg, struct pp_err *err)
 {
     struct setting_arg *a = arg;

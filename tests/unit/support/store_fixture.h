@@ -72,6 +72,10 @@ int64_t raw_int(const char *path, const char *sql);
 /* Runs sql; returns the result code and copies the message into msg. */
 int raw_exec(const char *path, const char *sql, char *msg, size_t msg_size);
 
+/* The plan SQLite picks for sql on the database at path (EXPLAIN QUERY
+** PLAN), its steps as one line: "SEARCH ... USING INDEX ...; ...". */
+void raw_plan(const char *path, const char *sql, char *out, size_t out_size);
+
 enum pp_status cb_setting_put(struct store_sqlite_tx *tx, void *arg, struct pp_err *err);
 
 enum pp_status put_setting(struct store *st, const char *key, const char *value);

@@ -229,16 +229,18 @@ void http_server_stop(struct http_server *srv)
         struct timespec ten_ms = {0, 10 * 1000 * 1000};
         nanosleep(&ten_ms, NULL);
     }
-    if (atomic_load(&srv->ctx.in_flight) > 0) {
-        pp_log(PP_LOG_WARN, "stopping with %ld requests still in flight",
-               atomic_load(&srv->ctx.in_flight));
-    }
     /* From here no handler starts. A handler on a worker's fiber holds its
     ** connection suspended while its write is queued, and libmicrohttpd
     ** must not stop with a suspended connection (it aborts the process):
     ** the writer still runs, so each such handler ends once its write has
     ** committed or failed. */
     atomic_store(&srv->ctx.stopping, 1);
+    if (atomic_load(&srv->ctx.in_flight) > 0) {
+        pp_log(PP_LOG_WARN,
+               "stopping with %ld requests still in flight (a write already queued still "
+               "finishes; the others are cut off)",
+               atomic_load(&srv->ctx.in_flight));
+    }
     server_fibers_wait(srv);
     /* Every suspended connection must be resumed before the daemon stops:
     ** the pool finishes what it holds first. */

@@ -1,12 +1,13 @@
 /*
 ** This module tests a graceful stop in the middle of a write load: many
 ** clients create payouts on kept-alive connections, and SIGTERM comes
-** while their creates are parked at the writer on the workers' fibers.
-** The server must answer what it started (each answer closing its
-** connection, so the clients move on), refuse what comes after, never
-** stop libmicrohttpd with a connection still suspended, and exit 0.
-** Every create answered 200 must be there after a restart, and `check`
-** must pass. It runs on both backends.
+** while their creates are parked at the writer on the workers' fibers
+** (half of the clients send an Idempotency-Key, so theirs run on the
+** handler pool). The server must answer what it started (each answer
+** closing its connection, so the clients move on), refuse what comes
+** after, never stop libmicrohttpd with a connection still suspended, and
+** exit 0. Every create answered 200 must be there after a restart, and
+** `check` must pass. It runs on both backends.
 */
 #include "harness.h"
 
@@ -55,7 +56,13 @@ static void *client_run(void *arg)
                  "\"description\":\"client %d, %d\",\"userName\":\"stop-%d\","
                  "\"notification\":false}",
                  c->index, n, c->index);
-        struct pp_resp *r = pp_request_post(&srv, handle, "/api/payment/create", api_key, body);
+        /* Odd clients send an Idempotency-Key: their creates run on the
+        ** handler pool, the others' on the workers' fibers. */
+        char key[96];
+        snprintf(key, sizeof key, "Idempotency-Key: stop-%d-%d", c->index, n);
+        const char *const keyed[] = {key, NULL};
+        struct pp_resp *r = pp_request_post_with(&srv, handle, "/api/payment/create", api_key,
+                                                 c->index % 2 ? keyed : NULL, body);
         long status = r != NULL ? r->status : 0;
         for (size_t i = 0; r != NULL && i < r->header_count; i++) {
             c->closed += strcasecmp(r->headers[i].name, "Connection") == 0 &&

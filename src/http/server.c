@@ -193,6 +193,17 @@ uint16_t http_server_port(const struct http_server *srv)
     return srv->port;
 }
 
+/* Waits, PP_SHUTDOWN_WAIT_S at most, until *count is 0; returns what is
+** left. */
+static long server_wait_zero(atomic_long *count)
+{
+    for (int i = 0; i < PP_SHUTDOWN_WAIT_S * 100 && atomic_load(count) > 0; i++) {
+        struct timespec ten_ms = {0, 10 * 1000 * 1000};
+        nanosleep(&ten_ms, NULL);
+    }
+    return atomic_load(count);
+}
+
 /* Waits until no handler is alive on a worker's fiber. A write that has
 ** not ended within PP_SHUTDOWN_WAIT_S means the store is stuck (a disk
 ** that no longer answers): the process then exits without stopping the
@@ -200,11 +211,7 @@ uint16_t http_server_port(const struct http_server *srv)
 ** whole or not at all, and its client, unanswered, retries. */
 static void server_fibers_wait(struct http_server *srv)
 {
-    for (int i = 0; i < PP_SHUTDOWN_WAIT_S * 100 && atomic_load(&srv->ctx.fibers) > 0; i++) {
-        struct timespec ten_ms = {0, 10 * 1000 * 1000};
-        nanosleep(&ten_ms, NULL);
-    }
-    long left = atomic_load(&srv->ctx.fibers);
+    long left = server_wait_zero(&srv->ctx.fibers);
     if (left > 0) {
         pp_log(PP_LOG_ERROR, "%ld writes still unfinished after %d s: exiting without them", left,
                PP_SHUTDOWN_WAIT_S);
@@ -225,21 +232,18 @@ void http_server_stop(struct http_server *srv)
     ** ("Failed to remove listen FD from epoll set"), seen under load at
     ** SIGTERM. */
     atomic_store(&srv->ctx.closing, 1);
-    for (int i = 0; i < PP_SHUTDOWN_WAIT_S * 100 && atomic_load(&srv->ctx.in_flight) > 0; i++) {
-        struct timespec ten_ms = {0, 10 * 1000 * 1000};
-        nanosleep(&ten_ms, NULL);
-    }
+    long in_flight = server_wait_zero(&srv->ctx.in_flight);
     /* From here no handler starts. A handler on a worker's fiber holds its
     ** connection suspended while its write is queued, and libmicrohttpd
     ** must not stop with a suspended connection (it aborts the process):
     ** the writer still runs, so each such handler ends once its write has
     ** committed or failed. */
     atomic_store(&srv->ctx.stopping, 1);
-    if (atomic_load(&srv->ctx.in_flight) > 0) {
+    if (in_flight > 0) {
         pp_log(PP_LOG_WARN,
                "stopping with %ld requests still in flight (a write already queued still "
                "finishes; the others are cut off)",
-               atomic_load(&srv->ctx.in_flight));
+               in_flight);
     }
     server_fibers_wait(srv);
     /* Every suspended connection must be resumed before the daemon stops:

@@ -13,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #define ROUNDS 20
@@ -24,12 +23,6 @@ static char *admin_token;
 static char *api_key;
 
 static const char *const funds[] = {"GBP", "100000", NULL};
-
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
 
 /* Waits (20 s at most) until the server answers a new connection again:
 ** the abandoned ones hold their places under the per-address connection
@@ -45,7 +38,7 @@ static int served_again(void)
         if (status == 200) {
             return 1;
         }
-        sleep_ms(50);
+        pp_sleep_ms(50);
     }
     return 0;
 }
@@ -87,7 +80,7 @@ static void test_creates_abandoned_mid_write(void **state)
         }
         /* Long enough for the server to read them, too short for a commit
         ** of them all to be answered. */
-        sleep_ms(1 + round % 3);
+        pp_sleep_ms(1 + round % 3);
         for (int i = 0; i < CONNECTIONS; i++) {
             close(fds[i]);
         }

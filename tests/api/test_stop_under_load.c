@@ -18,7 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #define CLIENTS 16
 #define IDS_MAX 100000
@@ -88,12 +87,6 @@ static void *client_run(void *arg)
     return NULL;
 }
 
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
 static void test_sigterm_during_creates(void **state)
 {
     (void)state;
@@ -105,7 +98,7 @@ static void test_sigterm_during_creates(void **state)
         assert_int_equal(pthread_create(&clients[i].thread, NULL, client_run, &clients[i]), 0);
     }
     for (int i = 0; i < 6000 && atomic_load(&answered) < ANSWERED_BEFORE_STOP; i++) {
-        sleep_ms(10);
+        pp_sleep_ms(10);
     }
     long before = atomic_load(&answered);
     if (before < ANSWERED_BEFORE_STOP) {

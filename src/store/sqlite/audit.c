@@ -170,18 +170,12 @@ enum pp_status store_sqlite_audit_list(struct store_sqlite *st, const struct pp_
     PP_ASSERT(f->offset >= 0);
     *count_out = 0;
     *total_out = 0;
+    /* One read transaction (store_reader_acquire): the page and the total
+    ** agree. */
     struct store_conn *c = store_reader_acquire(st);
-    /* One read transaction, so the page and the total agree. */
-    enum pp_status status =
-        store_q_exec(c, STORE_STMT_READ_BEGIN, "BEGIN", "begin an audit read", err);
+    enum pp_status status = audit_count(c, f, total_out, err);
     if (status == PP_OK) {
-        status = audit_count(c, f, total_out, err);
-        if (status == PP_OK) {
-            status = audit_page(c, f, out, count_out, err);
-        }
-    }
-    if (!sqlite3_get_autocommit(c->db)) {
-        store_q_exec(c, STORE_STMT_READ_END, "COMMIT", "end an audit read", NULL);
+        status = audit_page(c, f, out, count_out, err);
     }
     store_reader_release(st, c);
     return status;

@@ -258,20 +258,15 @@ enum pp_status store_sqlite_check(struct store_sqlite *st, store_report_fn repor
                                   int *problems_out, struct pp_err *err)
 {
     PP_ASSERT(st != NULL && problems_out != NULL);
-    struct check k = {.conn = store_reader_acquire(st), .report = report, .ctx = ctx};
-    enum pp_status status =
-        store_q_exec(k.conn, STORE_STMT_READ_BEGIN, "BEGIN", "begin the check", err);
-    if (status == PP_OK) {
-        status = check_currencies(&k, err);
-    }
+    /* One new read transaction: every figure is of the same moment, and
+    ** that moment is now, whoever wrote last. */
+    struct check k = {.conn = store_reader_acquire_fresh(st), .report = report, .ctx = ctx};
+    enum pp_status status = check_currencies(&k, err);
     if (status == PP_OK) {
         status = check_payouts(&k, err);
     }
     if (status == PP_OK) {
         status = check_sqlite(&k, err);
-    }
-    if (!sqlite3_get_autocommit(k.conn->db)) {
-        store_q_exec(k.conn, STORE_STMT_READ_END, "COMMIT", "end the check", NULL);
     }
     store_reader_release(st, k.conn);
     *problems_out = k.problems;

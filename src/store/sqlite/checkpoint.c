@@ -26,15 +26,20 @@
 #include "payout/base/ticker.h"
 #include "store/sqlite/internal.h"
 
-/* Checkpoints on the writer's own connection, right after its commit. */
-static void checkpoint_inline(sqlite3 *db)
+/* Checkpoints on the writer's own connection, right after its commit. The
+** read transactions idle readers keep (db.c) end before, so that it copies
+** the whole log, and after, so that the writer's next transaction can
+** start the log again (no reader may still hold a place in it). */
+static void checkpoint_inline(struct store_sqlite *st, sqlite3 *db)
 {
     int log_frames = 0;
     int copied = 0;
+    store_readers_settle(st);
     int rc = sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log_frames, &copied);
     if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
         pp_log(PP_LOG_WARN, "store: checkpoint by the writer failed: %s", sqlite3_errstr(rc));
     }
+    store_readers_settle(st);
 }
 
 /* Runs on the writer thread after each commit, outside the transaction;
@@ -73,7 +78,7 @@ static int checkpoint_hook(void *arg, sqlite3 *db, const char *schema, int frame
     if (frames >= PP_WAL_CHECKPOINT_WRITER_PAGES ||
         (frames >= PP_WAL_CATCH_UP_FROM_PAGES && done_this_round &&
          left <= PP_WAL_CATCH_UP_PAGES_MAX)) {
-        checkpoint_inline(db);
+        checkpoint_inline(st, db);
     }
     return SQLITE_OK;
 }
@@ -87,8 +92,11 @@ static void checkpoint_run(void *arg)
     pthread_mutex_unlock(&st->ckpt_mu);
     int log_frames = 0;
     int copied = 0;
+    /* As checkpoint_inline: no idle reader holds the log back. */
+    store_readers_settle(st);
     int rc = sqlite3_wal_checkpoint_v2(st->ckpt.db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log_frames,
                                        &copied);
+    store_readers_settle(st);
     /* BUSY: the writer is checkpointing itself right now. */
     if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
         pp_log(PP_LOG_WARN, "store: background checkpoint failed: %s", sqlite3_errstr(rc));

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -508,6 +509,7 @@ void store_sqlite_close(struct store_sqlite *st)
     store_writer_stop(st);
     store_checkpointer_stop(st);
     PP_ASSERT(st->readers_idle_count == st->readers_count);
+    store_readers_settle(st);
     /* Readers first: the last connection to close checkpoints the WAL, and
     ** only the read-write one can. */
     for (unsigned i = 0; i < st->readers_count; i++) {
@@ -523,7 +525,60 @@ void store_sqlite_close(struct store_sqlite *st)
 
 /* --- Reader pool ---------------------------------------------------------- */
 
-struct store_conn *store_reader_acquire(struct store_sqlite *st)
+/* A reader's read transaction is kept open while it waits in the pool, as
+** long as the writer finishes no batch: SQLite then has nothing new to
+** show, and a GET no longer pays for taking and dropping the log's read
+** lock and the file's shared lock (fcntl calls) each time. The writer
+** counts its batches before it answers them, so a read that starts after
+** an answer sees a new count and begins afresh: no request can read
+** older data than it could before. Kept transactions also end after
+** PP_READ_SNAPSHOT_KEEP_MS (changes by another process), after a failed
+** statement, and when a checkpoint needs the log free
+** (store_readers_settle). */
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Ends c's read transaction, if one is open. */
+static void reader_end(struct store_conn *c)
+{
+    if (!sqlite3_get_autocommit(c->db)) {
+        store_q_exec(c, STORE_STMT_READ_END, "COMMIT", "end a read", NULL);
+    }
+    if (!sqlite3_get_autocommit(c->db)) {
+        store_q_exec(c, STORE_STMT_READ_ROLLBACK, "ROLLBACK", "roll back a read", NULL);
+    }
+    c->snap_open = 0;
+    c->failed = 0;
+}
+
+/* Opens c's read transaction unless the one it keeps may serve (never
+** when fresh is set). BEGIN is deferred: the snapshot is taken by the
+** first statement, after the count was read, so it holds at least every
+** batch counted. */
+static void reader_begin(struct store_sqlite *st, struct store_conn *c, int fresh)
+{
+    uint64_t batches = atomic_load_explicit(&st->batches_done, memory_order_acquire);
+    int64_t now = mono_ms();
+    if (!fresh && c->snap_open && !c->failed && !sqlite3_get_autocommit(c->db) &&
+        c->snap_batches == batches && now - c->snap_ms < PP_READ_SNAPSHOT_KEEP_MS) {
+        return;
+    }
+    reader_end(c);
+    /* Fails only short of memory; each statement then reads on its own. */
+    if (store_q_exec(c, STORE_STMT_READ_BEGIN, "BEGIN", "begin a read", NULL) == PP_OK) {
+        c->snap_open = 1;
+        c->snap_batches = batches;
+        c->snap_ms = now;
+        c->snap_begun++;
+    }
+}
+
+static struct store_conn *reader_take(struct store_sqlite *st, int fresh)
 {
     PP_ASSERT(st != NULL);
     PP_ASSERT(!store_queue_on_writer(&st->queue));
@@ -533,17 +588,42 @@ struct store_conn *store_reader_acquire(struct store_sqlite *st)
     }
     unsigned i = st->readers_idle[--st->readers_idle_count];
     pthread_mutex_unlock(&st->readers_mu);
+    reader_begin(st, &st->readers[i], fresh);
     return &st->readers[i];
+}
+
+struct store_conn *store_reader_acquire(struct store_sqlite *st)
+{
+    return reader_take(st, 0);
+}
+
+struct store_conn *store_reader_acquire_fresh(struct store_sqlite *st)
+{
+    return reader_take(st, 1);
 }
 
 void store_reader_release(struct store_sqlite *st, struct store_conn *c)
 {
     PP_ASSERT(c >= st->readers && c < st->readers + st->readers_count);
-    PP_ASSERT(sqlite3_get_autocommit(c->db));
+    if (c->failed || sqlite3_get_autocommit(c->db)) {
+        reader_end(c);
+    }
     PP_ASSERT(pthread_mutex_lock(&st->readers_mu) == 0);
     PP_ASSERT(st->readers_idle_count < st->readers_count);
     st->readers_idle[st->readers_idle_count++] = (unsigned)(c - st->readers);
     pthread_cond_signal(&st->readers_cv);
+    pthread_mutex_unlock(&st->readers_mu);
+}
+
+void store_readers_settle(struct store_sqlite *st)
+{
+    PP_ASSERT(pthread_mutex_lock(&st->readers_mu) == 0);
+    for (unsigned k = 0; k < st->readers_idle_count; k++) {
+        struct store_conn *c = &st->readers[st->readers_idle[k]];
+        if (c->snap_open) {
+            reader_end(c);
+        }
+    }
     pthread_mutex_unlock(&st->readers_mu);
 }
 
@@ -557,7 +637,7 @@ struct store_conn *store_tx_conn(struct store_sqlite_tx *tx)
 
 int store_sqlite_ping(struct store_sqlite *st)
 {
-    struct store_conn *c = store_reader_acquire(st);
+    struct store_conn *c = store_reader_acquire_fresh(st);
     struct store_q q;
     /* A real table, read from the file: "SELECT 1" would answer without
     ** touching it, and so would pages this connection still caches. */

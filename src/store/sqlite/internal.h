@@ -11,6 +11,7 @@
 
 #include <pthread.h>
 #include <semaphore.h>
+#include <stdatomic.h>
 #include <sqlite3.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -194,6 +195,15 @@ struct store_conn {
     unsigned read_shape_next;
     struct store_read_memo read_memo[PP_READ_TOTALS_MEMO];
     unsigned read_memo_next;
+    /* Readers only (db.c): the read transaction kept open between uses,
+    ** the writer's batch count and the monotonic time when it began, how
+    ** many it has begun, and whether a statement failed since (the next
+    ** use starts afresh). */
+    int snap_open;
+    uint64_t snap_batches;
+    int64_t snap_ms;
+    uint64_t snap_begun;
+    int failed;
 };
 
 struct store_sqlite_tx;
@@ -242,6 +252,10 @@ struct store_sqlite {
     unsigned readers_idle_count;
     pthread_mutex_t readers_mu;
     pthread_cond_t readers_cv;
+    /* Batches the writer has finished, counted before it answers their
+    ** requests: a reader whose transaction began at the same count sees
+    ** every write answered so far (db.c). */
+    _Atomic uint64_t batches_done;
 
     /* The writer's queue and thread (store/queue.h). */
     struct store_queue queue;
@@ -286,11 +300,21 @@ struct store_sqlite_tx {
 ** writer thread inside a batch (asserts otherwise). */
 struct store_conn *store_tx_conn(struct store_sqlite_tx *tx);
 
-/* Takes an idle read connection, waiting for one if all are busy. Asserts
-** when called from the writer thread (a callback must not read around its
-** own transaction). Release it with store_reader_release. */
+/* Takes an idle read connection, waiting for one if all are busy, inside
+** a read transaction: every statement until store_reader_release reads
+** one snapshot, which holds every write answered before the call (kept
+** from an earlier use when the writer has finished no batch since and it
+** is younger than PP_READ_SNAPSHOT_KEEP_MS). Asserts when called from the
+** writer thread (a callback must not read around its own transaction). */
 struct store_conn *store_reader_acquire(struct store_sqlite *st);
+/* The same, always in a new read transaction: for reads that must see the
+** file as it is now, whoever changed it (the check, the health probe). */
+struct store_conn *store_reader_acquire_fresh(struct store_sqlite *st);
 void store_reader_release(struct store_sqlite *st, struct store_conn *c);
+
+/* Ends the read transactions idle readers keep, so that a checkpoint can
+** copy the whole log and the log can start again (checkpoint.c). */
+void store_readers_settle(struct store_sqlite *st);
 
 /* Runs the pending migrations on c (a read-write connection outside any
 ** transaction); *applied_out (may be NULL) = how many were applied. */

@@ -164,6 +164,7 @@ enum pp_status store_q_fail(struct store_q *q, const char *what, struct pp_err *
         c->broken = 1;
         c->broken_status = (int)status;
     }
+    c->failed = 1;
     return pp_err_set(err, status, "%s",
                       status == PP_UNAVAILABLE ? "storage is unavailable" : "storage error");
 }

@@ -745,18 +745,6 @@ static enum pp_status page_totals(struct store_conn *c, const struct read_list *
     return status;
 }
 
-/* Ends the read transaction whatever happened, so the connection goes back
-** to the pool clean. */
-static void list_end(struct store_conn *c)
-{
-    if (!sqlite3_get_autocommit(c->db)) {
-        store_q_exec(c, STORE_STMT_READ_END, "COMMIT", "end a read", NULL);
-    }
-    if (!sqlite3_get_autocommit(c->db)) {
-        store_q_exec(c, STORE_STMT_READ_ROLLBACK, "ROLLBACK", "roll back a read", NULL);
-    }
-}
-
 static enum pp_status list_run(struct store_sqlite *st, const struct read_list *L,
                                struct pp_page_info *info, struct pp_err *err)
 {
@@ -771,11 +759,10 @@ static enum pp_status list_run(struct store_sqlite *st, const struct read_list *
     info->total = -1;
     /* One more row than the page tells whether another page follows. */
     int64_t want = (int64_t)page->limit + 1;
+    /* One read transaction (store_reader_acquire): the page, its totals
+    ** and its count agree. */
     struct store_conn *c = store_reader_acquire(st);
-    enum pp_status status = store_q_exec(c, STORE_STMT_READ_BEGIN, "BEGIN", "begin a read", err);
-    if (status == PP_OK) {
-        status = list_part(c, L, RP_PAGE, want, info, err);
-    }
+    enum pp_status status = list_part(c, L, RP_PAGE, want, info, err);
     if (status == PP_OK && page->keyset && page->order != PP_ORDER_ID && !info->more &&
         (int64_t)info->rows < want) {
         status = list_part(c, L, RP_REST, want - (int64_t)info->rows, info, err);
@@ -786,7 +773,6 @@ static enum pp_status list_run(struct store_sqlite *st, const struct read_list *
     if (status == PP_OK && page->want_total) {
         status = list_total(c, L, &info->total, err);
     }
-    list_end(c);
     store_reader_release(st, c);
     return status;
 }

@@ -27,6 +27,7 @@
 ** It does not know any table; the steps of writes.c do the work through
 ** the store_sqlite_tx_* steps.
 */
+#include <stdatomic.h>
 #include <string.h>
 #include <time.h>
 
@@ -253,6 +254,8 @@ static void *writer_main(void *arg)
         }
         st->outbox_added = 0;
         writer_run_batch(st, batch, n);
+        /* Counted before any of them is answered (db.c: the readers). */
+        atomic_fetch_add_explicit(&st->batches_done, 1, memory_order_release);
         store_queue_finish(items, n);
         /* After the commit: the outbox's workers find what it added. */
         if (st->outbox_added && st->outbox_wake != NULL) {

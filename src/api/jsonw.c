@@ -88,10 +88,41 @@ static size_t utf8_sequence(const unsigned char *s, size_t len)
     return n;
 }
 
+/* Eight bytes at a time: a byte of each. */
+#define JW_ONES 0x0101010101010101ULL
+#define JW_HIGHS 0x8080808080808080ULL
+
+/* Nonzero when one of the eight bytes in x needs a look of its own: a
+** control byte (< 0x20), '"', '\\' or a byte of a multi-byte character
+** (>= 0x80). Each test sets the high bit of a byte it finds (the classic
+** "has a byte less than n" / "has a zero byte" words); a byte >= 0x80
+** already has it. */
+static uint64_t jw_special8(uint64_t x)
+{
+    uint64_t quote = x ^ (JW_ONES * (unsigned char)'"');
+    uint64_t backslash = x ^ (JW_ONES * (unsigned char)'\\');
+    uint64_t control = (x - JW_ONES * 0x20u) & ~x;
+    uint64_t q = (quote - JW_ONES) & ~quote;
+    uint64_t b = (backslash - JW_ONES) & ~backslash;
+    return (control | q | b | x) & JW_HIGHS;
+}
+
 void jw_escape(struct pp_buf *out, const char *s, size_t len)
 {
     size_t start = 0;
     for (size_t i = 0; i < len; i++) {
+        /* Runs of plain text are skipped a word at a time. */
+        while (i + 8 <= len) {
+            uint64_t x;
+            memcpy(&x, s + i, sizeof x);
+            if (jw_special8(x) != 0) {
+                break;
+            }
+            i += 8;
+        }
+        if (i >= len) {
+            break;
+        }
         unsigned char c = (unsigned char)s[i];
         if (c >= 0x80) {
             /* Valid UTF-8 is copied; anything else (say a message that cut
@@ -139,6 +170,13 @@ static int jw_plain(const char *s, size_t len)
         }
     }
     return 1;
+}
+
+void jw_key_quoted(struct jw *w, const char *text, size_t len)
+{
+    jw_sep(w);
+    pp_buf_append(w->out, text, len);
+    w->after_key = 1;
 }
 
 void jw_key(struct jw *w, const char *key)
@@ -205,6 +243,11 @@ void jw_null(struct jw *w)
 
 void jw_raw(struct jw *w, const char *json)
 {
+    jw_raw_n(w, json, strlen(json));
+}
+
+void jw_raw_n(struct jw *w, const char *json, size_t len)
+{
     jw_sep(w);
-    pp_buf_puts(w->out, json);
+    pp_buf_append(w->out, json, len);
 }

@@ -179,33 +179,33 @@ static void write_optional_id(struct jw *w, const char *key, int64_t id)
 /* Every member of the payout object but the notifications. */
 static void payout_members_write(struct jw *w, const struct pp_payout *p)
 {
-    jw_key(w, "amount");
+    JW_KEY(w, "amount");
     api_amount_write(w, p->amount_minor, p->currency);
-    jw_key(w, "id");
+    JW_KEY(w, "id");
     jw_int(w, p->id);
-    jw_key(w, "currency");
+    JW_KEY(w, "currency");
     jw_string(w, p->currency);
-    jw_key(w, "startDate");
+    JW_KEY(w, "startDate");
     api_date_write(w, p->start_ms);
-    jw_key(w, "endDate");
+    JW_KEY(w, "endDate");
     api_date_write(w, p->end_ms);
-    jw_key(w, "description");
+    JW_KEY(w, "description");
     jw_string(w, p->description);
-    jw_key(w, "notification");
+    JW_KEY(w, "notification");
     jw_bool(w, p->notification);
-    jw_key(w, "status");
+    JW_KEY(w, "status");
     jw_string(w, pp_payout_status_name(p->status));
-    jw_key(w, "recipientId");
+    JW_KEY(w, "recipientId");
     jw_int(w, p->recipient_id);
-    jw_key(w, "projectId");
+    JW_KEY(w, "projectId");
     jw_int(w, p->project_id);
-    jw_key(w, "updatedAt");
+    JW_KEY(w, "updatedAt");
     api_date_write(w, p->updated_ms);
-    jw_key(w, "createdAt");
+    JW_KEY(w, "createdAt");
     api_date_write(w, p->created_ms);
-    jw_key(w, "uniqueId");
+    JW_KEY(w, "uniqueId");
     jw_string(w, p->uuid);
-    jw_key(w, "metadata");
+    JW_KEY(w, "metadata");
     if (p->metadata[0] != '\0') {
         jw_raw(w, p->metadata);
     } else {
@@ -214,7 +214,7 @@ static void payout_members_write(struct jw *w, const struct pp_payout *p)
     write_optional_date(w, "authorizedAt", p->authorized_ms);
     write_optional_date(w, "receivedAt", p->received_ms);
     if (p->reference[0] != '\0') {
-        jw_key(w, "reference");
+        JW_KEY(w, "reference");
         jw_string(w, p->reference);
     }
     write_optional_date(w, "cancelledAt", p->cancelled_ms);
@@ -234,16 +234,16 @@ void api_payout_snapshot_write(struct jw *w, const struct pp_payout *p)
 static void notification_write(struct jw *w, const struct pp_notification *n)
 {
     jw_object_begin(w);
-    jw_key(w, "kind");
+    JW_KEY(w, "kind");
     jw_string(w, pp_notify_kind_name(n->kind));
-    jw_key(w, "channel");
+    JW_KEY(w, "channel");
     jw_string(w, "email");
-    jw_key(w, "status");
+    JW_KEY(w, "status");
     jw_string(w, pp_notify_status_name(n->status));
-    jw_key(w, "at");
+    JW_KEY(w, "at");
     api_date_write(w, n->at_ms);
     if (n->last_error[0] != '\0' && n->status != PP_NOTIFY_SENT) {
-        jw_key(w, "error");
+        JW_KEY(w, "error");
         jw_string(w, n->last_error);
     }
     jw_object_end(w);
@@ -315,7 +315,7 @@ void api_payout_write(struct jw *w, const struct pp_payout *p, const struct api_
 {
     jw_object_begin(w);
     payout_members_write(w, p);
-    jw_key(w, "notifications");
+    JW_KEY(w, "notifications");
     if (!notes->known) {
         jw_null(w);
     } else {
@@ -332,7 +332,7 @@ size_t api_payout_placeholder_write(struct jw *w, const struct pp_payout *p)
 {
     jw_object_begin(w);
     payout_members_write(w, p);
-    jw_key(w, "notifications");
+    JW_KEY(w, "notifications");
     jw_array_begin(w);
     size_t at = w->out->len;
     jw_array_end(w);

@@ -99,9 +99,13 @@ void api_amount_wide_write(struct jw *w, __int128 minor, const char *currency)
 
 void api_date_write(struct jw *w, int64_t ms)
 {
-    char text[PP_DATE_TEXT_BYTES];
-    core_date_format(ms, text, sizeof text);
-    jw_string(w, text);
+    /* The quotes around it and the date in one piece: its text never
+    ** needs escaping. */
+    char text[PP_DATE_TEXT_BYTES + 2];
+    size_t len = core_date_format(ms, text + 1, PP_DATE_TEXT_BYTES);
+    text[0] = '"';
+    text[len + 1] = '"';
+    jw_raw_n(w, text, len + 2);
 }
 
 void api_balance_write(struct jw *w, const struct pp_balance *b)

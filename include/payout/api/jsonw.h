@@ -27,6 +27,12 @@ void jw_object_end(struct jw *w);
 void jw_array_begin(struct jw *w);
 void jw_array_end(struct jw *w);
 void jw_key(struct jw *w, const char *key);
+/* A key given as a string literal of printable ASCII without '"' or '\\'
+** (the API's own member names): written as one piece, its length known
+** when compiled. */
+#define JW_KEY(w, key) jw_key_quoted((w), "\"" key "\":", sizeof(key) + 2)
+/* text[0..len): a key already quoted and followed by its colon. */
+void jw_key_quoted(struct jw *w, const char *text, size_t len);
 /* A JSON string, escaped (control characters as \u00XX, '"' and '\\'); bytes
 ** that are not well-formed UTF-8 are written as \ufffd, so the output is
 ** always valid JSON. */
@@ -37,6 +43,7 @@ void jw_bool(struct jw *w, int v);
 void jw_null(struct jw *w);
 /* Text that is already valid JSON (a formatted amount), written as is. */
 void jw_raw(struct jw *w, const char *json);
+void jw_raw_n(struct jw *w, const char *json, size_t len);
 
 /* Appends s[0..len) JSON-escaped (without quotes) to out. */
 void jw_escape(struct pp_buf *out, const char *s, size_t len);

@@ -34,12 +34,6 @@
 #include "support/store_fixture.h"
 #include "support/tmpdir.h"
 
-/* The SQLite backend behind st (store/backend.h). */
-static struct store_sqlite *sqlite_of(struct store *st)
-{
-    return st->backend;
-}
-
 static void get_setting(struct store *st, const char *key, char *out, size_t size)
 {
     struct pp_err err;
@@ -65,7 +59,7 @@ static int64_t mono_ms(void)
 static void test_kept_between_reads(void **state)
 {
     struct fx *fx = *state;
-    struct store_sqlite *sq = sqlite_of(fx->st);
+    struct store_sqlite *sq = fx_sqlite(fx->st);
     char got[64];
     assert_int_equal(put_setting(fx->st, "k", "one"), PP_OK);
     int pairs = 0;
@@ -126,67 +120,12 @@ static void test_other_connection_seen(void **state)
     assert_string_equal(got, "by hand");
 }
 
-static long long file_bytes(const char *path)
-{
-    struct stat sb;
-    return stat(path, &sb) == 0 ? (long long)sb.st_size : 0;
-}
-
-/* Every reader holds a transaction from the start of the log, then sits
-** idle while the log fills far past the writer's bound: the checkpoints
-** end those transactions, so the log still starts again and stays within
-** its bound, as with no reader at all (test_checkpoint). */
-static void test_idle_readers_free_the_log(void **state)
-{
-    struct fx *fx = *state;
-    struct store_sqlite *sq = sqlite_of(fx->st);
-    enum { VALUE_BYTES = 60 * 1024 };
-    const int writes = PP_WAL_CHECKPOINT_WRITER_PAGES * 4096 / VALUE_BYTES * 13 / 10;
-    char *value = malloc(VALUE_BYTES + 1);
-    assert_non_null(value);
-    char wal[200];
-    snprintf(wal, sizeof wal, "%s-wal", fx->path);
-    assert_int_equal(put_setting(fx->st, "first", "x"), PP_OK);
-    struct store_conn *held[PP_READERS_MAX];
-    unsigned n = sq->readers_count;
-    for (unsigned i = 0; i < n; i++) {
-        held[i] = store_reader_acquire(sq);
-        sqlite3_stmt *s = NULL;
-        assert_int_equal(
-            sqlite3_prepare_v2(held[i]->db, "SELECT count(*) FROM settings", -1, &s, NULL),
-            SQLITE_OK);
-        assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-        sqlite3_finalize(s);
-    }
-    for (unsigned i = 0; i < n; i++) {
-        assert_int_equal(held[i]->snap_open, 1);
-        store_reader_release(sq, held[i]);
-    }
-    long long wal_max = 0;
-    for (int i = 0; i < writes; i++) {
-        char key[32];
-        snprintf(key, sizeof key, "idle-%d", i);
-        memset(value, 'a' + i % 26, VALUE_BYTES);
-        value[VALUE_BYTES] = '\0';
-        assert_int_equal(put_setting(fx->st, key, value), PP_OK);
-        long long w = file_bytes(wal);
-        wal_max = w > wal_max ? w : wal_max;
-    }
-    long long bound = (long long)(PP_WAL_CHECKPOINT_WRITER_PAGES + 64) * (4096 + 24);
-    assert_true(wal_max <= bound);
-    char got[8];
-    get_setting(fx->st, "first", got, sizeof got);
-    assert_string_equal(got, "x");
-    free(value);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_kept_between_reads, setup, teardown),
         cmocka_unit_test_setup_teardown(test_write_then_read, setup, teardown),
         cmocka_unit_test_setup_teardown(test_other_connection_seen, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_idle_readers_free_the_log, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

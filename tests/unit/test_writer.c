@@ -129,12 +129,7 @@ static void test_group_commit(void **state)
 
 /* --- Whole-batch failures -------------------------------------------------------------- */
 
-/* The SQLite backend behind st and tx (store/backend.h). */
-static struct store_sqlite *sqlite_of(struct store *st)
-{
-    return st->backend;
-}
-
+/* The connection behind tx. */
 static struct store_conn *conn_of(struct store_sqlite_tx *tx)
 {
     return tx->conn;
@@ -142,7 +137,7 @@ static struct store_conn *conn_of(struct store_sqlite_tx *tx)
 
 static size_t queue_length(struct store *st)
 {
-    struct store_sqlite *sq = sqlite_of(st);
+    struct store_sqlite *sq = fx_sqlite(st);
     size_t n = 0;
     pthread_mutex_lock(&sq->queue.mu);
     for (struct store_queue_item *r = sq->queue.head; r != NULL; r = r->next) {

@@ -279,6 +279,11 @@ void sleep_ms(long ms)
     nanosleep(&ts, NULL);
 }
 
+struct store_sqlite *fx_sqlite(struct store *st)
+{
+    return st->backend;
+}
+
 enum pp_status fx_write(struct store *st, store_sqlite_tx_fn fn, void *arg, struct pp_err *err)
 {
     return store_sqlite_write(st->backend, fn, arg, err);

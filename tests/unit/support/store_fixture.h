@@ -103,6 +103,9 @@ void collect(void *ctx, const char *line);
 
 int check_problems(struct store *st, struct report *r);
 
+/* The SQLite backend behind st (store/backend.h). */
+struct store_sqlite *fx_sqlite(struct store *st);
+
 /* Runs fn in the SQLite backend's writer of st (store_sqlite_write): the
 ** step-level tests drive the backend's own transaction steps. */
 enum pp_status fx_write(struct store *st, store_sqlite_tx_fn fn, void *arg, struct pp_err *err);

@@ -64,7 +64,8 @@ done:
 int store_payout_read_row(struct store_q *q, int first, struct pp_payout *out)
 {
     sqlite3_stmt *stmt = q->stmt;
-    memset(out, 0, sizeof *out);
+    /* Every member is set below (each text up to its terminator), so the
+    ** 2.4 KB of the struct are not cleared first: a page reads 26 rows. */
     out->id = sqlite3_column_int64(stmt, first + 0);
     out->project_id = sqlite3_column_int64(stmt, first + 1);
     out->recipient_id = sqlite3_column_int64(stmt, first + 2);

@@ -61,9 +61,6 @@ const struct store_pg_stmt_def store_pg_stmts_reads[] = {
     {PG_STMT_PAGE_TOTALS_RECIPIENTS_DESC, TOTALS_SQL("recipient_id", " DESC"), 1},
     {PG_STMT_PAGE_TOTALS_PROJECTS, TOTALS_SQL("project_id", ""), 1},
     {PG_STMT_PAGE_TOTALS_PROJECTS_DESC, TOTALS_SQL("project_id", " DESC"), 1},
-    /* The snapshot of the open read transaction (REPEATABLE READ: the one
-    ** its statements read), as text. */
-    {PG_STMT_READ_SNAPSHOT, "SELECT pg_current_snapshot()::text", 0},
     {PG_STMT_COUNT, NULL, 0},
 };
 
@@ -546,36 +543,34 @@ static void count_key(const struct list_sql *q, struct pp_buf *key)
     }
 }
 
-/* The open transaction's snapshot into out; *fits = 0 when it is longer
-** than out (nothing is remembered then). */
-static enum pp_status read_snapshot(struct pg_conn *c, char *out, int *fits, struct pp_err *err)
+/* Opens the read transaction and reads its snapshot as text into out in
+** one round trip (two statements in one query): REPEATABLE READ takes the
+** snapshot at that SELECT, and every statement after it reads the same
+** one. *fits = 0 when the text is longer than out (nothing is remembered
+** then). */
+static enum pp_status read_begin_snapshot(struct pg_conn *c, char *out, int *fits,
+                                          struct pp_err *err)
 {
     PGresult *res = NULL;
-    enum pp_status status =
-        store_pg_run(c, PG_STMT_READ_SNAPSHOT, NULL, &res, NULL, "reading the snapshot", err);
+    enum pp_status status = store_pg_run_sql(c,
+                                             "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;"
+                                             " SELECT pg_current_snapshot()::text",
+                                             NULL, &res, NULL, "beginning a read", err);
     *fits = status == PP_OK && PQntuples(res) == 1 &&
             pg_col_text(res, 0, 0, out, PG_SNAPSHOT_TEXT_BYTES) == 0;
     PQclear(res);
     return status;
 }
 
-/* The count of L's filter. Two read transactions whose snapshots have the
-** same text (xmin, xmax and the transactions in flight) see exactly the
-** same committed rows, so a count made in one is the count of the other:
-** it is remembered on c with its snapshot, and counted again once any
-** transaction has committed since (as SQLite's memo follows its data
-** version). */
-static enum pp_status list_count(struct pg_conn *c, const struct read_list *L, int64_t *out,
-                                 struct pp_err *err)
+static enum pp_status list_count(struct pg_conn *c, const struct read_list *L, const char *snapshot,
+                                 int fits, int64_t *out, struct pp_err *err)
 {
     struct list_sql q;
     struct pp_buf key;
-    char snapshot[PG_SNAPSHOT_TEXT_BYTES];
-    int fits = 0;
     list_build(L, 1, 0, &q);
     count_key(&q, &key);
-    enum pp_status status = read_snapshot(c, snapshot, &fits, err);
-    for (unsigned i = 0; status == PP_OK && fits && i < PP_READ_TOTALS_MEMO; i++) {
+    enum pp_status status = PP_OK;
+    for (unsigned i = 0; fits && i < PP_READ_TOTALS_MEMO; i++) {
         const struct pg_count_memo *m = &c->count_memo[i];
         if (m->key != NULL && m->key_len == key.len && memcmp(m->key, key.data, key.len) == 0 &&
             strcmp(m->snapshot, snapshot) == 0) {
@@ -622,12 +617,22 @@ static enum pp_status list_run(struct store_pg *st, const struct read_list *L,
     if (status != PP_OK) {
         return status;
     }
-    status = store_pg_read_begin(c, err);
+    if (L->totals == NULL && !page->want_total) {
+        /* The page alone: one statement reads one snapshot by itself, so
+        ** it needs no transaction around it (one round trip, not three). */
+        status = list_page(c, L, info, err);
+        store_pg_reader_release(st, c);
+        return status;
+    }
+    char snapshot[PG_SNAPSHOT_TEXT_BYTES];
+    int fits = 0;
+    status = page->want_total ? read_begin_snapshot(c, snapshot, &fits, err)
+                              : store_pg_read_begin(c, err);
     if (status == PP_OK) {
         status = list_page(c, L, info, err);
     }
     if (status == PP_OK && page->want_total) {
-        status = list_count(c, L, &info->total, err);
+        status = list_count(c, L, snapshot, fits, &info->total, err);
     }
     store_pg_read_end(c);
     store_pg_reader_release(st, c);

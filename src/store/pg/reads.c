@@ -16,7 +16,8 @@
 ** order seeks straight to, however deep the page.
 **
 ** A page, its totals and its count run in one read transaction
-** (REPEATABLE READ, READ ONLY): one snapshot. The totals of a page's rows
+** (REPEATABLE READ, READ ONLY): one snapshot; a page alone is one
+** statement, which reads one snapshot by itself. The totals of a page's rows
 ** are ONE aggregate per page over the ids it read. Sums are PostgreSQL's
 ** sum(bigint), a numeric: exact past 2^63, read as 128-bit integers.
 ** It does not parse requests or cursors (core/reads.c).

@@ -182,19 +182,19 @@ void jw_key_quoted(struct jw *w, const char *text, size_t len)
 void jw_key(struct jw *w, const char *key)
 {
     size_t len = strlen(key);
-    jw_sep(w);
     if (len <= JW_KEY_PLAIN_MAX && jw_plain(key, len)) {
         /* "key": in one append (keys are mostly the API's own names). */
         char text[JW_KEY_PLAIN_MAX + 3];
         text[0] = '"';
         memcpy(text + 1, key, len);
         memcpy(text + 1 + len, "\":", 2);
-        pp_buf_append(w->out, text, len + 3);
-    } else {
-        pp_buf_putc(w->out, '"');
-        jw_escape(w->out, key, len);
-        pp_buf_append(w->out, "\":", 2);
+        jw_key_quoted(w, text, len + 3);
+        return;
     }
+    jw_sep(w);
+    pp_buf_putc(w->out, '"');
+    jw_escape(w->out, key, len);
+    pp_buf_append(w->out, "\":", 2);
     w->after_key = 1;
 }
 

@@ -455,8 +455,7 @@ enum pp_status store_pg_trip(struct pg_conn *c, const struct pg_trip_step *steps
 
 enum pp_status store_pg_read_begin(struct pg_conn *c, struct pp_err *err)
 {
-    return store_pg_run_sql(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", NULL, NULL, NULL,
-                            "beginning a read", err);
+    return store_pg_run_sql(c, PG_READ_BEGIN_SQL, NULL, NULL, NULL, "beginning a read", err);
 }
 
 void store_pg_read_end(struct pg_conn *c)

@@ -445,6 +445,9 @@ struct pg_trip_step {
 enum pp_status store_pg_trip(struct pg_conn *c, const struct pg_trip_step *steps, size_t n,
                              struct pp_err *err);
 
+/* How a read transaction begins: one snapshot for all its statements. */
+#define PG_READ_BEGIN_SQL "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+
 /* Opens a read transaction (REPEATABLE READ, READ ONLY: a page and its
 ** total see one snapshot), and ends it whatever happened. */
 enum pp_status store_pg_read_begin(struct pg_conn *c, struct pp_err *err);

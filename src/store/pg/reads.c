@@ -553,16 +553,22 @@ static enum pp_status read_begin_snapshot(struct pg_conn *c, char *out, int *fit
                                           struct pp_err *err)
 {
     PGresult *res = NULL;
-    enum pp_status status = store_pg_run_sql(c,
-                                             "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;"
-                                             " SELECT pg_current_snapshot()::text",
-                                             NULL, &res, NULL, "beginning a read", err);
+    enum pp_status status =
+        store_pg_run_sql(c, PG_READ_BEGIN_SQL "; SELECT pg_current_snapshot()::text", NULL, &res,
+                         NULL, "beginning a read", err);
     *fits = status == PP_OK && PQntuples(res) == 1 &&
             pg_col_text(res, 0, 0, out, PG_SNAPSHOT_TEXT_BYTES) == 0;
     PQclear(res);
     return status;
 }
 
+/* The count of L's filter, in the transaction whose snapshot is snapshot
+** (fits = 0: too long to remember). Two read transactions whose snapshots
+** have the same text (xmin, xmax and the transactions in flight) see
+** exactly the same committed rows, so a count made in one is the count of
+** the other: it is remembered on c with its snapshot, and counted again
+** once any transaction has committed since (as SQLite's memo follows its
+** data version). */
 static enum pp_status list_count(struct pg_conn *c, const struct read_list *L, const char *snapshot,
                                  int fits, int64_t *out, struct pp_err *err)
 {

@@ -11,8 +11,8 @@
 
 #include <pthread.h>
 #include <semaphore.h>
-#include <stdatomic.h>
 #include <sqlite3.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -20,8 +20,8 @@
 #include "payout/store/events.h"
 #include "payout/store/store.h"
 #include "store/backend.h"
-#include "store/queue.h"
 #include "store/idcache.h"
+#include "store/queue.h"
 
 /* Every statement the layer prepares. The SQL text sits next to its one use
 ** (store_q_init takes it); the enum only names the cache slot. */
@@ -197,8 +197,8 @@ struct store_conn {
     unsigned read_memo_next;
     /* Readers only (db.c): the read transaction kept open between uses,
     ** the writer's batch count and the monotonic time when it began, how
-    ** many it has begun, and whether a statement failed since (the next
-    ** use starts afresh). */
+    ** many it has begun, and whether a statement failed since (set by
+    ** store_q_fail on any connection; a reader's next use starts afresh). */
     int snap_open;
     uint64_t snap_batches;
     int64_t snap_ms;

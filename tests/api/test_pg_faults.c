@@ -14,10 +14,16 @@
 **   connection): requests are answered 503 meanwhile, then the nodes
 **   reconnect by themselves and serve again; every key ends with exactly
 **   one payout and `check` passes; once more with rate limiting on, so
-**   that the shared counters' round trips meet the cut too. This cluster
-**   is the test's own
-**   (tests/pg/pg_cluster.sh in a temporary directory), so the run's
-**   shared cluster is never restarted under the other tests.
+**   that the shared counters' round trips meet the cut too;
+** - a database that stops answering (every process of the cluster
+**   stopped with SIGSTOP) while a create waits for the writer: SIGTERM
+**   makes the node wait for it, then exit 1 with "writes still unfinished"
+**   (it cannot stop libmicrohttpd with the write's connection suspended),
+**   and once the database answers again nothing of that write is there
+**   and `check` passes.
+** The database's faults run on a cluster of their own (tests/pg/pg_cluster.sh in a
+** temporary directory), so the run's shared cluster is never restarted
+** or stopped under the other tests.
 **
 ** Worker threads never assert; the main thread checks afterwards. It runs
 ** only on PostgreSQL (label postgresql).
@@ -25,12 +31,16 @@
 #include "harness.h"
 #include "harness/db.h"
 
+#include <dirent.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <time.h>
 
 #define NODES 2
 #define THREADS 8
@@ -294,6 +304,140 @@ static void test_database_restart_under_counted_load(void **state)
     restart_under_load(counted_env);
 }
 
+/* Sends sig to every process of the test's own cluster: the postmaster
+** (the first line of DATA/postmaster.pid) and its children. */
+static void cluster_signal(int sig)
+{
+    char *pointer = pp_fmt("%s/cluster", cluster_dir);
+    char *root = pp_file_read(pointer, NULL);
+    assert_non_null(root);
+    root[strcspn(root, "\n")] = '\0';
+    char *pid_file = pp_fmt("%s/data/postmaster.pid", root);
+    char *pids = pp_file_read(pid_file, NULL);
+    assert_non_null(pids);
+    long postmaster = strtol(pids, NULL, 10);
+    assert_true(postmaster > 1);
+    /* The postmaster first when stopping (it then starts no new child),
+    ** last when continuing. */
+    if (sig == SIGSTOP) {
+        assert_int_equal(kill((pid_t)postmaster, sig), 0);
+    }
+    int children = 0;
+    DIR *proc = opendir("/proc");
+    assert_non_null(proc);
+    struct dirent *d;
+    while ((d = readdir(proc)) != NULL) {
+        char *stat_path = pp_fmt("/proc/%s/stat", d->d_name);
+        char *stat =
+            d->d_name[0] >= '1' && d->d_name[0] <= '9' ? pp_file_read(stat_path, NULL) : NULL;
+        const char *end = stat != NULL ? strrchr(stat, ')') : NULL;
+        char state = 0;
+        long ppid = 0;
+        if (end != NULL && sscanf(end + 1, " %c %ld", &state, &ppid) == 2 && ppid == postmaster) {
+            kill((pid_t)strtol(d->d_name, NULL, 10), sig);
+            children++;
+        }
+        free(stat);
+        free(stat_path);
+    }
+    closedir(proc);
+    if (sig != SIGSTOP) {
+        assert_int_equal(kill((pid_t)postmaster, sig), 0);
+    }
+    assert_true(children > 0);
+    free(pids);
+    free(pid_file);
+    free(root);
+    free(pointer);
+}
+
+static long stuck_status;
+
+/* A create without an Idempotency-Key (its handler waits on a fiber). */
+static void *stuck_create(void *arg)
+{
+    (void)arg;
+    CURL *h = curl_easy_init();
+    struct pp_resp *r = pp_request_post_with(
+        &nodes[0], h, "/api/payment/create", api_key, NULL,
+        "{\"amount\":1,\"currency\":\"CHF\",\"startDate\":\"2031-01-01T00:00:00Z\","
+        "\"endDate\":\"2031-06-01T00:00:00Z\",\"name\":\"Faults\",\"description\":\"stuck\","
+        "\"userName\":\"stuck\",\"notification\":false}");
+    stuck_status = r != NULL && r->status != 0 ? r->status : -1;
+    pp_resp_free(r);
+    curl_easy_cleanup(h);
+    return NULL;
+}
+
+static double seconds_since(const struct timespec *t0)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+static void test_database_stops_answering(void **state)
+{
+    (void)state;
+    assert_int_equal(pp_temp_dir_make(cluster_dir, sizeof cluster_dir), 0);
+    char *url = NULL;
+    assert_int_equal(cluster_run("start", &url), 0);
+    assert_non_null(url);
+    url[strcspn(url, "\n")] = '\0';
+    nodes_start(url, no_limits_env);
+    /* One create committed before: the writer's connection is up. */
+    struct pp_resp *r = pp_post(&nodes[0], "/api/payment/create", api_key,
+                                "{\"amount\":1,\"currency\":\"CHF\","
+                                "\"startDate\":\"2031-01-01T00:00:00Z\","
+                                "\"endDate\":\"2031-06-01T00:00:00Z\",\"name\":\"Faults\","
+                                "\"description\":\"before\",\"userName\":\"before\","
+                                "\"notification\":false}");
+    pp_assert_status(r, 200);
+    pp_resp_free(r);
+
+    cluster_signal(SIGSTOP);
+    pthread_t thread;
+    stuck_status = 0;
+    pthread_create(&thread, NULL, stuck_create, NULL);
+    pp_sleep_ms(500);
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    pid_t pid = nodes[0].pid;
+    assert_int_equal(kill(pid, SIGTERM), 0);
+    int wstatus = 0;
+    pid_t got = 0;
+    /* Two waits of PP_SHUTDOWN_WAIT_S (10 s): the requests in flight, then
+    ** the writes; a bound well above both. */
+    while ((got = waitpid(pid, &wstatus, WNOHANG)) == 0 && seconds_since(&t0) < 60) {
+        pp_sleep_ms(50);
+    }
+    double waited = seconds_since(&t0);
+    if (got == pid) {
+        nodes[0].pid = 0;
+    }
+    cluster_signal(SIGCONT);
+    pthread_join(thread, NULL);
+    printf("a database that stopped answering: the node exited %d after %.1f s\n",
+           got > 0 && WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : -1, waited);
+    assert_int_equal(got, pid);
+    assert_true(WIFEXITED(wstatus));
+    assert_int_equal(WEXITSTATUS(wstatus), 1);
+    /* It waited for the write before it gave up. */
+    assert_true(waited >= 10.0);
+    char *err = pp_file_read(nodes[0].err_path, NULL);
+    assert_non_null(err);
+    assert_non_null(strstr(err, "1 writes still unfinished"));
+    free(err);
+    /* The stuck create was never answered, and nothing of it is stored. */
+    assert_int_equal(stuck_status, -1);
+    pp_assert_balance_now(&nodes[1], admin_token, "CHF", "999", "1", "0");
+    pp_assert_check(nodes[1].db_path, "after the database answered again");
+    nodes_stop();
+    assert_int_equal(cluster_run("stop", NULL), 0);
+    free(url);
+    pp_temp_dir_remove(cluster_dir);
+}
+
 static int group_setup(void **state)
 {
     (void)state;
@@ -310,6 +454,7 @@ int main(void)
         cmocka_unit_test(test_sigkill_mid_batch),
         cmocka_unit_test(test_database_restart_under_load),
         cmocka_unit_test(test_database_restart_under_counted_load),
+        cmocka_unit_test(test_database_stops_answering),
     };
     return cmocka_run_group_tests(tests, group_setup, NULL);
 }

@@ -40,7 +40,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 
 #define NODES 2
 #define THREADS 8
@@ -251,6 +250,25 @@ static int cluster_run(const char *cmd, char **out)
     return rc;
 }
 
+/* Starts a cluster of the test's own in a fresh cluster_dir; returns its
+** URI (free() it with own_cluster_stop). */
+static char *own_cluster_start(void)
+{
+    assert_int_equal(pp_temp_dir_make(cluster_dir, sizeof cluster_dir), 0);
+    char *url = NULL;
+    assert_int_equal(cluster_run("start", &url), 0);
+    assert_non_null(url);
+    url[strcspn(url, "\n")] = '\0';
+    return url;
+}
+
+static void own_cluster_stop(char *url)
+{
+    assert_int_equal(cluster_run("stop", NULL), 0);
+    free(url);
+    pp_temp_dir_remove(cluster_dir);
+}
+
 static void restart_database(void)
 {
     char *out = NULL;
@@ -264,11 +282,7 @@ static void restart_database(void)
 /* The database restarted under load, the nodes started with env. */
 static void restart_under_load(const char *const *env)
 {
-    assert_int_equal(pp_temp_dir_make(cluster_dir, sizeof cluster_dir), 0);
-    char *url = NULL;
-    assert_int_equal(cluster_run("start", &url), 0);
-    assert_non_null(url);
-    url[strcspn(url, "\n")] = '\0';
+    char *url = own_cluster_start();
     nodes_start(url, env);
     load_with(restart_database);
     printf("the database restarted under load (%s): %d answered 503, %d cut off, then all %d "
@@ -284,9 +298,7 @@ static void restart_under_load(const char *const *env)
         pp_resp_free(r);
     }
     nodes_stop();
-    assert_int_equal(cluster_run("stop", NULL), 0);
-    free(url);
-    pp_temp_dir_remove(cluster_dir);
+    own_cluster_stop(url);
 }
 
 static void test_database_restart_under_load(void **state)
@@ -369,21 +381,10 @@ static void *stuck_create(void *arg)
     return NULL;
 }
 
-static double seconds_since(const struct timespec *t0)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
-}
-
 static void test_database_stops_answering(void **state)
 {
     (void)state;
-    assert_int_equal(pp_temp_dir_make(cluster_dir, sizeof cluster_dir), 0);
-    char *url = NULL;
-    assert_int_equal(cluster_run("start", &url), 0);
-    assert_non_null(url);
-    url[strcspn(url, "\n")] = '\0';
+    char *url = own_cluster_start();
     nodes_start(url, no_limits_env);
     /* One create committed before: the writer's connection is up. */
     struct pp_resp *r = pp_post(&nodes[0], "/api/payment/create", api_key,
@@ -400,18 +401,17 @@ static void test_database_stops_answering(void **state)
     stuck_status = 0;
     pthread_create(&thread, NULL, stuck_create, NULL);
     pp_sleep_ms(500);
-    struct timespec t0;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    long long t0 = pp_now_ms();
     pid_t pid = nodes[0].pid;
     assert_int_equal(kill(pid, SIGTERM), 0);
     int wstatus = 0;
     pid_t got = 0;
     /* Two waits of PP_SHUTDOWN_WAIT_S (10 s): the requests in flight, then
     ** the writes; a bound well above both. */
-    while ((got = waitpid(pid, &wstatus, WNOHANG)) == 0 && seconds_since(&t0) < 60) {
+    while ((got = waitpid(pid, &wstatus, WNOHANG)) == 0 && pp_now_ms() - t0 < 60000) {
         pp_sleep_ms(50);
     }
-    double waited = seconds_since(&t0);
+    double waited = (double)(pp_now_ms() - t0) / 1000.0;
     if (got == pid) {
         nodes[0].pid = 0;
     }
@@ -433,9 +433,7 @@ static void test_database_stops_answering(void **state)
     pp_assert_balance_now(&nodes[1], admin_token, "CHF", "999", "1", "0");
     pp_assert_check(nodes[1].db_path, "after the database answered again");
     nodes_stop();
-    assert_int_equal(cluster_run("stop", NULL), 0);
-    free(url);
-    pp_temp_dir_remove(cluster_dir);
+    own_cluster_stop(url);
 }
 
 static int group_setup(void **state)

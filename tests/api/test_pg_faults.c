@@ -400,7 +400,11 @@ static void test_database_stops_answering(void **state)
     pthread_t thread;
     stuck_status = 0;
     pthread_create(&thread, NULL, stuck_create, NULL);
-    pp_sleep_ms(500);
+    /* Time for the create to reach the writer's queue (a few ms; this
+    ** leaves room for a loaded machine and a sanitizer build). Sent
+    ** after the SIGTERM instead, it would be refused and the node would
+    ** exit 0, which fails the test rather than passing it. */
+    pp_sleep_ms(2000);
     long long t0 = pp_now_ms();
     pid_t pid = nodes[0].pid;
     assert_int_equal(kill(pid, SIGTERM), 0);

@@ -20,7 +20,10 @@
 **   makes the node wait for it, then exit 1 with "writes still unfinished"
 **   (it cannot stop libmicrohttpd with the write's connection suspended),
 **   and once the database answers again nothing of that write is there
-**   and `check` passes.
+**   and `check` passes;
+** - a broken reference: an e-mail row naming no payout is refused by the
+**   schema's triggers, and one written with them off is reported by
+**   `check`.
 ** The database's faults run on a cluster of their own (tests/pg/pg_cluster.sh in a
 ** temporary directory), so the run's shared cluster is never restarted
 ** or stopped under the other tests.
@@ -216,11 +219,10 @@ static void test_sigkill_mid_batch(void **state)
 
 static char cluster_dir[1024];
 
-/* Runs tests/pg/pg_cluster.sh cmd cluster_dir; returns its exit status,
-** *out (may be NULL) its output (free()). */
-static int cluster_run(const char *cmd, char **out)
+/* Runs shell command line (free()d); returns its exit status, *out (may
+** be NULL) its output with stderr (free()). */
+static int shell_run(char *line, char **out)
 {
-    char *line = pp_fmt("'%s' %s '%s' 2>&1", PP_PG_CLUSTER_SH, cmd, cluster_dir);
     FILE *f = popen(line, "r");
     free(line);
     if (f == NULL) {
@@ -248,6 +250,12 @@ static int cluster_run(const char *cmd, char **out)
         free(buf);
     }
     return rc;
+}
+
+/* Runs tests/pg/pg_cluster.sh cmd cluster_dir, as shell_run. */
+static int cluster_run(const char *cmd, char **out)
+{
+    return shell_run(pp_fmt("'%s' %s '%s' 2>&1", PP_PG_CLUSTER_SH, cmd, cluster_dir), out);
 }
 
 /* Starts a cluster of the test's own in a fresh cluster_dir; returns its
@@ -440,6 +448,62 @@ static void test_database_stops_answering(void **state)
     own_cluster_stop(url);
 }
 
+/* Runs sql with psql on database url, as shell_run. */
+static int psql_run(const char *url, const char *sql, char **out)
+{
+    const char *bin = getenv("PP_PG_BIN");
+    return shell_run(pp_fmt("'%s/psql' -X -q -v ON_ERROR_STOP=1 '%s' -c \"%s\" 2>&1",
+                            bin != NULL ? bin : "/usr/lib/postgresql/15/bin", url, sql),
+                     out);
+}
+
+/* The references of payouts, ledger, events and e-mails are checked by
+** triggers (migrations/postgres/0012_references.sql): a row naming no
+** payout is refused, and one written with the triggers off (as a restore
+** may) is reported by `check`, as SQLite's foreign_key_check does. */
+static void test_broken_reference(void **state)
+{
+    (void)state;
+    nodes_start(NULL, no_limits_env);
+    long long id = pp_payout_create(&nodes[0], api_key,
+                                    "{\"amount\":1,\"currency\":\"CHF\","
+                                    "\"startDate\":\"2031-01-01T00:00:00Z\","
+                                    "\"endDate\":\"2031-06-01T00:00:00Z\",\"name\":\"Faults\","
+                                    "\"description\":\"named\",\"userName\":\"named\","
+                                    "\"notification\":false}",
+                                    "READY");
+    assert_true(id > 0);
+    pp_assert_check(nodes[0].db_path, "before the damage");
+    /* Status 4 (skipped): the outbox leaves it alone. */
+    char *insert = pp_fmt("INSERT INTO notifications (payout_id, kind, channel, status, next_ms,"
+                          " created_ms, at_ms) VALUES (%lld, 1, 'email', 4, 0, 0, 0)",
+                          id + 1000);
+    char *out = NULL;
+    assert_int_not_equal(psql_run(nodes[0].db_path, insert, &out), 0);
+    assert_non_null(out);
+    if (strstr(out, "a row of notifications names a payout that does not exist") == NULL) {
+        fail_msg("psql: %s", out);
+    }
+    free(out);
+    char *replica = pp_fmt("SET session_replication_role = replica; %s", insert);
+    out = NULL;
+    if (psql_run(nodes[0].db_path, replica, &out) != 0) {
+        fail_msg("psql with the triggers off: %s", out != NULL ? out : "");
+    }
+    free(out);
+    free(replica);
+    free(insert);
+    out = NULL;
+    int rc = pp_check(nodes[0].db_path, &out);
+    printf("check after a row naming no payout: exit %d\n%s", rc, out != NULL ? out : "");
+    assert_int_not_equal(rc, 0);
+    assert_non_null(out);
+    assert_non_null(strstr(out, "foreign key violation: notifications row "));
+    assert_non_null(strstr(out, " has no payouts"));
+    free(out);
+    nodes_stop();
+}
+
 static int group_setup(void **state)
 {
     (void)state;
@@ -457,6 +521,7 @@ int main(void)
         cmocka_unit_test(test_database_restart_under_load),
         cmocka_unit_test(test_database_restart_under_counted_load),
         cmocka_unit_test(test_database_stops_answering),
+        cmocka_unit_test(test_broken_reference),
     };
     return cmocka_run_group_tests(tests, group_setup, NULL);
 }

@@ -16,6 +16,11 @@ table by table:
   carries the id as its last column, so the PostgreSQL index must name it)
   and whether it is partial (a unique index is compared as a unique key:
   SQLite names those of UNIQUE columns sqlite_autoindex_*);
+- the foreign keys, each as child.column -> parent.column: SQLite's keys
+  against PostgreSQL's keys and the keys its triggers stand for (a trigger
+  whose comment reads "foreign key: a.b -> c.d; ..." checks those
+  references itself, migrations/postgres/0012_references.sql, and is
+  left out of the trigger names);
 - the trigger names.
 
 Any difference is printed and the exit status is 1. --self-test breaks each
@@ -149,9 +154,11 @@ def sqlite_describe(db):
                 indexes[iname] = (tuple(ordered), bool(unique), bool(partial))
         triggers = {r[0] for r in db.execute(
             "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?", (table,))}
+        fkeys = {f"{table}.{r[3]} -> {r[2]}.{r[4]}"
+                 for r in db.execute(f"PRAGMA foreign_key_list('{table}')")}
         schema[table] = {"columns": cols, "pk": pk_cols, "uniques": uniques,
                          "checks": sorted(checks, key=sorted), "indexes": indexes,
-                         "triggers": triggers}
+                         "triggers": triggers, "fkeys": fkeys}
     return schema
 
 
@@ -197,7 +204,7 @@ class Postgres:
         schema = {}
         for (table,) in self.run(db, sql="SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"):
             schema[table] = {"columns": {}, "pk": (), "uniques": set(), "checks": [],
-                             "indexes": {}, "triggers": set()}
+                             "indexes": {}, "triggers": set(), "fkeys": set()}
         for table, col, ctype, notnull in self.run(db, sql="""
                 SELECT c.relname, a.attname,
                        format_type(a.atttypid, a.atttypmod)
@@ -238,11 +245,30 @@ class Postgres:
             else:
                 schema[table]["indexes"][iname] = (tuple(k[0] for k in key), unique == "t",
                                                    partial == "t")
-        for table, trigger in self.run(db, sql="""
-                SELECT c.relname, t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+        for table, col, parent, pcol in self.run(db, sql="""
+                SELECT c.relname, a.attname, p.relname, pa.attname
+                FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid
+                JOIN pg_namespace n ON n.oid = c.relnamespace
+                JOIN pg_class p ON p.oid = con.confrelid
+                JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = con.conkey[1]
+                JOIN pg_attribute pa ON pa.attrelid = p.oid AND pa.attnum = con.confkey[1]
+                WHERE n.nspname = current_schema() AND con.contype = 'f'"""):
+            schema[table]["fkeys"].add(f"{table}.{col} -> {parent}.{pcol}")
+        for table, trigger, comment in self.run(db, sql="""
+                SELECT c.relname, t.tgname, COALESCE(obj_description(t.oid, 'pg_trigger'), '')
+                FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
                 JOIN pg_namespace n ON n.oid = c.relnamespace
                 WHERE n.nspname = current_schema() AND NOT t.tgisinternal"""):
-            schema[table]["triggers"].add(trigger)
+            m = re.fullmatch(r"foreign key: (.+)", comment)
+            if not m:
+                schema[table]["triggers"].add(trigger)
+                continue
+            for key in m.group(1).split(";"):
+                key = key.strip()
+                child = key.split(".", 1)[0]
+                if child not in schema:
+                    raise SystemExit(f"postgres: trigger {table}.{trigger}: no table {child}")
+                schema[child]["fkeys"].add(key)
         return schema
 
 
@@ -291,6 +317,10 @@ def compare(sq, pg):
             if a["indexes"][i] != b["indexes"][i]:
                 out.append(f"index {t}.{i}: (columns, unique, partial) {a['indexes'][i]} in sqlite, "
                            f"{b['indexes'][i]} in postgres")
+        for k in sorted(a["fkeys"] - b["fkeys"]):
+            out.append(f"foreign key {k}: in sqlite only")
+        for k in sorted(b["fkeys"] - a["fkeys"]):
+            out.append(f"foreign key {k}: in postgres only")
         for g in sorted(a["triggers"] - b["triggers"]):
             out.append(f"trigger {t}.{g}: in sqlite only")
         for g in sorted(b["triggers"] - a["triggers"]):
@@ -340,6 +370,13 @@ BREAKS = [
      "index payouts.payouts_open_end: (columns, unique, partial) (('end_ms', 'id'), False, True) in sqlite, (('end_ms', 'id'), False, False) in postgres"),
     ("postgres", "0003_audit.sql", "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit\n    FOR EACH ROW EXECUTE FUNCTION pp_refuse('audit log is append-only');",
      "", "trigger audit.audit_no_delete: in sqlite only"),
+    ("postgres", "0012_references.sql",
+     "COMMENT ON TRIGGER ledger_references ON ledger IS 'foreign key: ledger.payout_id -> payouts.id';",
+     "", "foreign key ledger.payout_id -> payouts.id: in sqlite only"),
+    ("sqlite", "0001_init.sql", "    payout_id   INTEGER REFERENCES payouts (id),",
+     "    payout_id   INTEGER,", "foreign key ledger.payout_id -> payouts.id: in postgres only"),
+    ("postgres", "0009_users.sql", "    user_id      BIGINT NOT NULL REFERENCES admins (id),",
+     "    user_id      BIGINT NOT NULL,", "foreign key sessions.user_id -> admins.id: in sqlite only"),
 ]
 
 
@@ -412,8 +449,9 @@ def main():
     nidx = sum(len(t["indexes"]) for t in sq.values())
     ntrig = sum(len(t["triggers"]) for t in sq.values())
     nuniq = sum(len(t["uniques"]) for t in sq.values())
+    nfk = sum(len(t["fkeys"]) for t in sq.values())
     print(f"same schema: {len(sq)} tables, {ncols} columns, {nchecks} CHECKs, {nidx} named indexes, "
-          f"{ntrig} triggers, {nuniq} unique keys")
+          f"{ntrig} triggers, {nuniq} unique keys, {nfk} foreign keys")
     return 0
 
 

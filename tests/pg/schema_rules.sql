@@ -9,7 +9,8 @@ CREATE FUNCTION pg_temp.pp_refused(what text, stmt text) RETURNS void LANGUAGE p
 BEGIN
     BEGIN
         EXECUTE stmt;
-    EXCEPTION WHEN check_violation OR unique_violation OR raise_exception OR not_null_violation THEN
+    EXCEPTION WHEN check_violation OR unique_violation OR raise_exception OR not_null_violation
+              OR foreign_key_violation THEN
         RAISE NOTICE 'refused: % (%)', what, SQLERRM;
         RETURN;
     END;
@@ -57,6 +58,43 @@ SELECT pg_temp.pp_refused('an idempotency answer without its body',
 INSERT INTO audit (at_ms, actor_kind, action) VALUES (1, 0, 'x');
 SELECT pg_temp.pp_refused('an audit row changed', 'UPDATE audit SET at_ms = 2');
 SELECT pg_temp.pp_refused('an audit row deleted', 'DELETE FROM audit');
+
+-- The references migrations/postgres/0012_references.sql checks once per
+-- statement, as a foreign key did once per row; a multi-row insert with one
+-- bad row among good ones is refused whole.
+SELECT pg_temp.pp_refused('a payout of a project that does not exist',
+    $q$INSERT INTO payouts (project_id, recipient_id, currency, amount_minor, start_ms, end_ms,
+        description, notification, status, created_ms, updated_ms, uuid)
+        VALUES (1, 1, 'EUR', 10, 1, 2, '', 0, 1, 1, 1, '00000000-0000-4000-8000-000000000002'),
+               (99, 1, 'EUR', 10, 1, 2, '', 0, 1, 1, 1, '00000000-0000-4000-8000-000000000003')$q$);
+SELECT pg_temp.pp_refused('a payout to a recipient that does not exist',
+    $q$INSERT INTO payouts (project_id, recipient_id, currency, amount_minor, start_ms, end_ms,
+        description, notification, status, created_ms, updated_ms, uuid)
+        VALUES (1, 99, 'EUR', 10, 1, 2, '', 0, 1, 1, 1, '00000000-0000-4000-8000-000000000004')$q$);
+SELECT pg_temp.pp_refused('a ledger row of a payout that does not exist',
+    $q$INSERT INTO ledger (at_ms, currency, kind, d_available, d_blocked, d_paid_out, payout_id)
+        VALUES (1, 'EUR', 3, -5, 5, 0, 1), (1, 'EUR', 3, -5, 5, 0, 99)$q$);
+SELECT pg_temp.pp_refused('an event of a payout that does not exist',
+    $q$INSERT INTO events (type, payout_id, sequence, created_ms) VALUES ('payout.created', 99, 1, 1)$q$);
+INSERT INTO events (type, payout_id, sequence, created_ms) VALUES ('payout.created', 1, 1, 1);
+SELECT pg_temp.pp_refused('an event moved to a payout that does not exist',
+    'UPDATE events SET payout_id = 99');
+SELECT pg_temp.pp_refused('an e-mail of a payout that does not exist',
+    $q$INSERT INTO notifications (payout_id, kind, channel, status, next_ms, created_ms, at_ms)
+        VALUES (99, 1, 'email', 1, 1, 1, 1)$q$);
+INSERT INTO notifications (payout_id, kind, channel, status, next_ms, created_ms, at_ms)
+VALUES (1, 1, 'email', 1, 1, 1, 1);
+SELECT pg_temp.pp_refused('an e-mail moved to a payout that does not exist',
+    'UPDATE notifications SET payout_id = 99');
+SELECT pg_temp.pp_refused('a project deleted', 'DELETE FROM projects');
+SELECT pg_temp.pp_refused('a recipient deleted', 'DELETE FROM recipients');
+SELECT pg_temp.pp_refused('a project renumbered', 'UPDATE projects SET id = 99');
+SELECT pg_temp.pp_refused('a recipient renumbered', 'UPDATE recipients SET id = 99');
+-- What the references accept: rows that name what exists, and no payout.
+INSERT INTO ledger (at_ms, currency, kind, d_available, d_blocked, d_paid_out, payout_id)
+VALUES (1, 'EUR', 3, -5, 5, 0, 1), (1, 'EUR', 1, 5, 0, 0, NULL);
+UPDATE notifications SET status = 2;
+UPDATE recipients SET first_name = 'f';
 
 -- NOCASE folds ASCII only: É and é are two addresses, as in SQLite.
 INSERT INTO admins (email, password_hash, created_ms, updated_ms) VALUES ('É@x.io', 'h', 1, 1);

@@ -7,8 +7,12 @@
 ** ledger rows its state implies, in its currency and for its amount, and
 ** a uniqueId. Everything is read in one REPEATABLE READ transaction, so
 ** the figures compared belong to one snapshot while servers write.
-** PostgreSQL checks its own pages and foreign keys as it goes, so there
-** is no integrity pass here. It repairs nothing.
+** Like SQLite's foreign_key_check, it also looks for rows of payouts,
+** ledger, events and e-mails naming a project, recipient or payout that
+** does not exist: their references are checked by triggers as rows are
+** written (migrations/postgres/0012_references.sql), which a hand-made
+** session can switch off. PostgreSQL checks its own pages as it goes, so
+** there is no page pass here. It repairs nothing.
 */
 #include <stdarg.h>
 #include <stdio.h>
@@ -62,6 +66,22 @@ const struct store_pg_stmt_def store_pg_stmts_check[] = {
      "  WHEN status = 3 THEN releases = 0 AND payouts = 1"
      "  ELSE releases = 1 AND payouts = 0 END)"
      " ORDER BY id",
+     0},
+    /* Columns: table, row id, the table it names no row of; the first
+    ** 100 such rows (one is already a bug to look into). */
+    {PG_STMT_CHECK_REFERENCES,
+     "SELECT t, id, parent FROM ("
+     " SELECT 'payouts' AS t, p.id, 'projects' AS parent FROM payouts AS p"
+     "  WHERE NOT EXISTS (SELECT 1 FROM projects AS x WHERE x.id = p.project_id)"
+     " UNION ALL SELECT 'payouts', p.id, 'recipients' FROM payouts AS p"
+     "  WHERE NOT EXISTS (SELECT 1 FROM recipients AS x WHERE x.id = p.recipient_id)"
+     " UNION ALL SELECT 'ledger', l.id, 'payouts' FROM ledger AS l WHERE l.payout_id IS NOT NULL"
+     "  AND NOT EXISTS (SELECT 1 FROM payouts AS x WHERE x.id = l.payout_id)"
+     " UNION ALL SELECT 'events', e.id, 'payouts' FROM events AS e WHERE e.payout_id IS NOT NULL"
+     "  AND NOT EXISTS (SELECT 1 FROM payouts AS x WHERE x.id = e.payout_id)"
+     " UNION ALL SELECT 'notifications', n.id, 'payouts' FROM notifications AS n"
+     "  WHERE NOT EXISTS (SELECT 1 FROM payouts AS x WHERE x.id = n.payout_id)) AS r"
+     " ORDER BY t, id LIMIT 100",
      0},
     {PG_STMT_COUNT, NULL, 0},
 };
@@ -196,6 +216,17 @@ static enum pp_status check_run(struct pg_conn *c, struct check *k, struct pp_er
     }
     for (int i = 0; status == PP_OK && i < PQntuples(res); i++) {
         check_payout_row(k, res, i);
+    }
+    PQclear(res);
+    res = NULL;
+    if (status == PP_OK) {
+        status =
+            store_pg_run(c, PG_STMT_CHECK_REFERENCES, NULL, &res, NULL, "checking references", err);
+    }
+    for (int i = 0; status == PP_OK && i < PQntuples(res); i++) {
+        /* As SQLite's check words it (src/store/sqlite/check.c). */
+        check_report(k, "foreign key violation: %.64s row %lld has no %.64s", PQgetvalue(res, i, 0),
+                     (long long)pg_col_i64(res, i, 1), PQgetvalue(res, i, 2));
     }
     PQclear(res);
     return status;

@@ -68,6 +68,7 @@ enum pg_stmt {
     /* check.c */
     PG_STMT_CHECK_CURRENCIES,
     PG_STMT_CHECK_PAYOUTS,
+    PG_STMT_CHECK_REFERENCES,
     /* changes.c: the steps of the write operations */
     PG_STMT_PROJECT_FIND,
     PG_STMT_PROJECT_INSERT,

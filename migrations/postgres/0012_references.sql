@@ -28,15 +28,19 @@ ALTER TABLE ledger DROP CONSTRAINT ledger_payout_id_fkey;
 ALTER TABLE events DROP CONSTRAINT events_payout_id_fkey;
 ALTER TABLE notifications DROP CONSTRAINT notifications_payout_id_fkey;
 
+-- Each parent is looked up by its primary key, row by row, through a
+-- scalar subquery: the planner never turns one into a join, where a NOT
+-- EXISTS became a hash anti-join that read the whole parent table for
+-- every statement (its cost growing with the table).
 CREATE FUNCTION payouts_references() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF EXISTS (SELECT 1 FROM pp_new n
-               WHERE NOT EXISTS (SELECT 1 FROM projects p WHERE p.id = n.project_id)) THEN
+               WHERE (SELECT p.id FROM projects p WHERE p.id = n.project_id) IS NULL) THEN
         RAISE EXCEPTION 'a payout names a project that does not exist'
             USING ERRCODE = 'foreign_key_violation';
     END IF;
     IF EXISTS (SELECT 1 FROM pp_new n
-               WHERE NOT EXISTS (SELECT 1 FROM recipients r WHERE r.id = n.recipient_id)) THEN
+               WHERE (SELECT r.id FROM recipients r WHERE r.id = n.recipient_id) IS NULL) THEN
         RAISE EXCEPTION 'a payout names a recipient that does not exist'
             USING ERRCODE = 'foreign_key_violation';
     END IF;
@@ -48,7 +52,7 @@ CREATE FUNCTION payout_id_references() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF EXISTS (SELECT 1 FROM pp_new n
                WHERE n.payout_id IS NOT NULL
-                 AND NOT EXISTS (SELECT 1 FROM payouts p WHERE p.id = n.payout_id)) THEN
+                 AND (SELECT p.id FROM payouts p WHERE p.id = n.payout_id) IS NULL) THEN
         RAISE EXCEPTION 'a row of % names a payout that does not exist', TG_TABLE_NAME
             USING ERRCODE = 'foreign_key_violation';
     END IF;

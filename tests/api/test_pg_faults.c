@@ -26,7 +26,8 @@
 **   `check`.
 ** The database's faults run on a cluster of their own (tests/pg/pg_cluster.sh in a
 ** temporary directory), so the run's shared cluster is never restarted
-** or stopped under the other tests.
+** or stopped under the other tests; a test that fails before stopping
+** its cluster has it stopped by its teardown (own_cluster_teardown).
 **
 ** Worker threads never assert; the main thread checks afterwards. It runs
 ** only on PostgreSQL (label postgresql).
@@ -275,6 +276,7 @@ static void own_cluster_stop(char *url)
     assert_int_equal(cluster_run("stop", NULL), 0);
     free(url);
     pp_temp_dir_remove(cluster_dir);
+    cluster_dir[0] = '\0';
 }
 
 static void restart_database(void)
@@ -372,6 +374,8 @@ static void cluster_signal(int sig)
 }
 
 static long stuck_status;
+/* Set while every process of the test's own cluster is stopped. */
+static int cluster_stopped;
 
 /* A create without an Idempotency-Key (its handler waits on a fiber). */
 static void *stuck_create(void *arg)
@@ -405,6 +409,7 @@ static void test_database_stops_answering(void **state)
     pp_resp_free(r);
 
     cluster_signal(SIGSTOP);
+    cluster_stopped = 1;
     pthread_t thread;
     stuck_status = 0;
     pthread_create(&thread, NULL, stuck_create, NULL);
@@ -428,6 +433,7 @@ static void test_database_stops_answering(void **state)
         nodes[0].pid = 0;
     }
     cluster_signal(SIGCONT);
+    cluster_stopped = 0;
     pthread_join(thread, NULL);
     printf("a database that stopped answering: the node exited %d after %.1f s\n",
            got > 0 && WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : -1, waited);
@@ -504,6 +510,28 @@ static void test_broken_reference(void **state)
     nodes_stop();
 }
 
+/* After a test that started a cluster of its own: when it failed before
+** stopping that cluster, its nodes and the cluster are stopped here, so
+** that no PostgreSQL server outlives the run (nor stays stopped). */
+static int own_cluster_teardown(void **state)
+{
+    (void)state;
+    if (cluster_dir[0] == '\0') {
+        return 0;
+    }
+    if (cluster_stopped) {
+        cluster_signal(SIGCONT);
+        cluster_stopped = 0;
+    }
+    if (nodes[0].dir[0] != '\0') {
+        nodes_stop();
+    }
+    int rc = cluster_run("stop", NULL);
+    pp_temp_dir_remove(cluster_dir);
+    cluster_dir[0] = '\0';
+    return rc == 0 ? 0 : -1;
+}
+
 static int group_setup(void **state)
 {
     (void)state;
@@ -518,9 +546,9 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sigkill_mid_batch),
-        cmocka_unit_test(test_database_restart_under_load),
-        cmocka_unit_test(test_database_restart_under_counted_load),
-        cmocka_unit_test(test_database_stops_answering),
+        cmocka_unit_test_teardown(test_database_restart_under_load, own_cluster_teardown),
+        cmocka_unit_test_teardown(test_database_restart_under_counted_load, own_cluster_teardown),
+        cmocka_unit_test_teardown(test_database_stops_answering, own_cluster_teardown),
         cmocka_unit_test(test_broken_reference),
     };
     return cmocka_run_group_tests(tests, group_setup, NULL);

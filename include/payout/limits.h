@@ -70,8 +70,12 @@
 ** are free, each new connection drops the oldest one still waiting for
 ** its headers (a new client always gets in; a slow one goes first). */
 #define PP_CONNECTIONS_RESERVE_DIV 16u
-/* Seconds graceful shutdown waits for in-flight requests. */
+/* Seconds graceful shutdown waits for in-flight requests, then again for
+** the writes they queued (--stop-wait-s). */
 #define PP_SHUTDOWN_WAIT_S 10
+/* Ceiling for --stop-wait-s: ten minutes, longer than a service manager
+** is usually told to wait (systemd's TimeoutStopSec is 90 s). */
+#define PP_SHUTDOWN_WAIT_S_MAX 600
 /* First chunk of a request's arena; most requests never need a second. */
 #define PP_ARENA_CHUNK_BYTES 4096u
 /* Longest X-Request-Id a client may give us (else we make our own); ours

@@ -283,6 +283,7 @@ static int serve_listen(const struct cli_options *o, struct serve_state *s)
         .connections_per_ip_max = (unsigned)o->connections_per_ip_max,
         .conn_timeout_s = (unsigned)o->conn_timeout_s,
         .header_timeout_s = (unsigned)o->header_timeout_s,
+        .stop_wait_s = (unsigned)o->stop_wait_s,
         .tls_cert_pem = s->tls_cert,
         .tls_key_pem = s->tls_key,
         .metrics = strcmp(o->metrics, "on") == 0,

@@ -32,6 +32,7 @@
 struct http_server {
     struct MHD_Daemon *daemon;
     uint16_t port;
+    unsigned stop_wait_s;          /* each wait of http_server_stop */
     struct http_request_ctx ctx;   /* the closure of the request callbacks */
     struct http_conn_guard *guard; /* header deadline, room for new clients */
 };
@@ -106,6 +107,7 @@ static struct http_server *server_new(struct core_app *app, const struct http_se
 {
     struct http_server *srv = pp_check_alloc(calloc(1, sizeof *srv));
     srv->ctx.app = app;
+    srv->stop_wait_s = opts->stop_wait_s > 0 ? opts->stop_wait_s : PP_SHUTDOWN_WAIT_S;
     srv->ctx.body_bytes_max = opts->body_bytes_max;
     srv->ctx.tls = opts->tls_cert_pem != NULL && opts->tls_key_pem != NULL;
     srv->ctx.trusted_proxies = opts->trusted_proxies;
@@ -193,11 +195,11 @@ uint16_t http_server_port(const struct http_server *srv)
     return srv->port;
 }
 
-/* Waits, PP_SHUTDOWN_WAIT_S at most, until *count is 0; returns what is
+/* Waits, wait_s seconds at most, until *count is 0; returns what is
 ** left. */
-static long server_wait_zero(atomic_long *count)
+static long server_wait_zero(atomic_long *count, unsigned wait_s)
 {
-    for (int i = 0; i < PP_SHUTDOWN_WAIT_S * 100 && atomic_load(count) > 0; i++) {
+    for (unsigned i = 0; i < wait_s * 100u && atomic_load(count) > 0; i++) {
         struct timespec ten_ms = {0, 10 * 1000 * 1000};
         nanosleep(&ten_ms, NULL);
     }
@@ -205,16 +207,16 @@ static long server_wait_zero(atomic_long *count)
 }
 
 /* Waits until no handler is alive on a worker's fiber. A write that has
-** not ended within PP_SHUTDOWN_WAIT_S means the store is stuck (a disk
+** not ended within stop_wait_s means the store is stuck (a disk
 ** that no longer answers): the process then exits without stopping the
 ** daemon. Nothing is half-written either way: each queued write commits
 ** whole or not at all, and its client, unanswered, retries. */
 static void server_fibers_wait(struct http_server *srv)
 {
-    long left = server_wait_zero(&srv->ctx.fibers);
+    long left = server_wait_zero(&srv->ctx.fibers, srv->stop_wait_s);
     if (left > 0) {
-        pp_log(PP_LOG_ERROR, "%ld writes still unfinished after %d s: exiting without them", left,
-               PP_SHUTDOWN_WAIT_S);
+        pp_log(PP_LOG_ERROR, "%ld writes still unfinished after %u s: exiting without them", left,
+               srv->stop_wait_s);
         _exit(EXIT_FAILURE);
     }
 }
@@ -232,7 +234,7 @@ void http_server_stop(struct http_server *srv)
     ** ("Failed to remove listen FD from epoll set"), seen under load at
     ** SIGTERM. */
     atomic_store(&srv->ctx.closing, 1);
-    long in_flight = server_wait_zero(&srv->ctx.in_flight);
+    long in_flight = server_wait_zero(&srv->ctx.in_flight, srv->stop_wait_s);
     /* From here no handler starts. A handler on a worker's fiber holds its
     ** connection suspended while its write is queued, and libmicrohttpd
     ** must not stop with a suspended connection (it aborts the process):

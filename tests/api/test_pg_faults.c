@@ -17,7 +17,8 @@
 **   that the shared counters' round trips meet the cut too;
 ** - a database that stops answering (every process of the cluster
 **   stopped with SIGSTOP) while a create waits for the writer: SIGTERM
-**   makes the node wait for it, then exit 1 with "writes still unfinished"
+**   makes the node (--stop-wait-s 2) wait for it, then exit 1 with
+**   "writes still unfinished"
 **   (it cannot stop libmicrohttpd with the write's connection suspended),
 **   and once the database answers again nothing of that write is there
 **   and `check` passes;
@@ -55,6 +56,8 @@
 #define BEFORE_FAULT 40
 
 static const char *const no_limits_env[] = {"PAYOUT_RATE_LIMIT=0", NULL};
+/* A stop that waits 2 s for the requests in flight, 2 s for their writes. */
+static const char *const short_stop_env[] = {"PAYOUT_RATE_LIMIT=0", "PAYOUT_STOP_WAIT_S=2", NULL};
 /* Rate limiting on, too high to refuse anything: every request also
 ** takes from the shared counters (two round trips each) while the
 ** database goes away. */
@@ -397,7 +400,7 @@ static void test_database_stops_answering(void **state)
 {
     (void)state;
     char *url = own_cluster_start();
-    nodes_start(url, no_limits_env);
+    nodes_start(url, short_stop_env);
     /* One create committed before: the writer's connection is up. */
     struct pp_resp *r = pp_post(&nodes[0], "/api/payment/create", api_key,
                                 "{\"amount\":1,\"currency\":\"CHF\","
@@ -423,8 +426,8 @@ static void test_database_stops_answering(void **state)
     assert_int_equal(kill(pid, SIGTERM), 0);
     int wstatus = 0;
     pid_t got = 0;
-    /* Two waits of PP_SHUTDOWN_WAIT_S (10 s): the requests in flight, then
-    ** the writes; a bound well above both. */
+    /* Two waits of --stop-wait-s (2 s): the requests in flight, then the
+    ** writes; a bound well above both. */
     while ((got = waitpid(pid, &wstatus, WNOHANG)) == 0 && pp_now_ms() - t0 < 60000) {
         pp_sleep_ms(50);
     }
@@ -441,10 +444,10 @@ static void test_database_stops_answering(void **state)
     assert_true(WIFEXITED(wstatus));
     assert_int_equal(WEXITSTATUS(wstatus), 1);
     /* It waited for the write before it gave up. */
-    assert_true(waited >= 10.0);
+    assert_true(waited >= 4.0);
     char *err = pp_file_read(nodes[0].err_path, NULL);
     assert_non_null(err);
-    assert_non_null(strstr(err, "1 writes still unfinished"));
+    assert_non_null(strstr(err, "1 writes still unfinished after 2 s"));
     free(err);
     /* The stuck create was never answered, and nothing of it is stored. */
     assert_int_equal(stuck_status, -1);

@@ -142,6 +142,7 @@ static void test_defaults(void **state)
     assert_int_equal(o.rate_burst, 400);
     assert_int_equal(o.idempotency_ttl_h, 24);
     assert_int_equal(o.password_iterations, 600000);
+    assert_int_equal(o.stop_wait_s, 10);
     assert_string_equal(o.first_admin_email, "admin@localhost");
     assert_null(o.email);
     assert_null(o.admin_password);
@@ -204,6 +205,7 @@ static void test_messages(void **state)
         {"--rate-burst", "0", "--rate-limit, --rate-burst or --idempotency-ttl-h is out of range"},
         {"--idempotency-ttl-h", "23",
          "--rate-limit, --rate-burst or --idempotency-ttl-h is out of range"},
+        {"--stop-wait-s", "601", "--stop-wait-s must be 1 to 600"},
         {"--tls-cert", "a.pem", "--tls-cert and --tls-key go together"},
         {"--tls-key", "a.pem", "--tls-cert and --tls-key go together"},
     };

@@ -28,6 +28,7 @@ struct cli_options {
     const char *email;     /* --email, for `admin` */
     long expiry_interval_ms;
     long conn_timeout_s;
+    long stop_wait_s;
     long connections_max;
     long connections_per_ip_max;
     long header_timeout_s;
@@ -77,6 +78,7 @@ enum cli_check {
     CLI_CHECK_DB_PATH,
     CLI_CHECK_SERVICE,
     CLI_CHECK_SESSION,
+    CLI_CHECK_STOP,
     CLI_CHECK_COUNT
 };
 

@@ -29,6 +29,7 @@ struct http_server_options {
     unsigned connections_per_ip_max; /* PP_CONNECTIONS_PER_IP_MAX per client address */
     unsigned conn_timeout_s;         /* PP_CONNECTION_TIMEOUT_S: idle or trickling -> closed */
     unsigned header_timeout_s;       /* PP_HEADER_TIMEOUT_S: headers not complete -> closed */
+    unsigned stop_wait_s;            /* PP_SHUTDOWN_WAIT_S: each of http_server_stop's waits */
     /* HTTPS: both PEM texts (borrowed: they must outlive the server), or
     ** both NULL for plain HTTP. PP_UNAVAILABLE when libmicrohttpd has no
     ** TLS support or rejects the certificate or key. */
@@ -51,8 +52,9 @@ enum pp_status http_server_start(struct core_app *app, const struct http_server_
                                  struct http_server **out, struct pp_err *err);
 /* The port actually bound. */
 uint16_t http_server_port(const struct http_server *srv);
-/* Stops accepting, waits up to PP_SHUTDOWN_WAIT_S for in-flight requests
-** to finish, stops the daemon and frees srv. NULL is a no-op. */
+/* Stops accepting, waits up to stop_wait_s for in-flight requests to
+** finish (and as long again for the writes they queued), stops the daemon
+** and frees srv. NULL is a no-op. */
 void http_server_stop(struct http_server *srv);
 
 #endif /* PAYOUT_HTTP_SERVER_H */

@@ -4,10 +4,11 @@
 -- A foreign key in PostgreSQL checks each inserted row on its own (a
 -- query through SPI that also locks the parent row FOR KEY SHARE): for a
 -- create, five of them, a fifth of the writer's time in the database
--- (docs/performance.md, round eleven). Here those five are statement
--- triggers over the rows the statement inserted or changed (a transition
--- table): one query for a batch's multi-row insert. Each refuses with
--- SQLSTATE 23503 (foreign_key_violation), as the key did.
+-- (docs/performance.md, round eleven). Here those five keys are checked
+-- by statement triggers, one per table, over the rows the statement
+-- inserted or changed (a transition table): one query for a batch's
+-- multi-row insert. Each refuses with SQLSTATE 23503
+-- (foreign_key_violation), as the key did.
 --
 -- A key also kept its parent: no delete of a referenced row, no change of
 -- its id. Payouts already refuse both (payouts_no_delete,

@@ -36,6 +36,10 @@
 **   once it runs out, and it expires what ends next;
 ** - the idempotency purge runs on one node only (the holder of its lease:
 **   the other node never purges);
+** - a recipient a node's writer holds in its cache and another node
+**   changed since is read again: the other node filled in its first
+**   name, and the first node's create naming another first name leaves
+**   it (a stored field is never overwritten), as it would on one node;
 ** - a list's total follows every commit on either node: each node counts
 **   once per snapshot and may answer a repeated page from that count, so
 **   both are read several times after each create through either node.
@@ -357,6 +361,64 @@ static void test_list_total_across_nodes(void **state)
             }
         }
     }
+}
+
+/* Creates a payout of 1 HUF on node n for the recipient "stale", with
+** firstName first (NULL: none); its recipient id. */
+static long long stale_create(int n, const char *first)
+{
+    char *name = first != NULL ? pp_fmt(",\"firstName\":\"%s\"", first) : pp_fmt("%s", "");
+    char *body = pp_fmt("{\"amount\":1,\"currency\":\"HUF\","
+                        "\"startDate\":\"2031-01-01T00:00:00Z\","
+                        "\"endDate\":\"2031-06-01T00:00:00Z\",\"name\":\"Stale\","
+                        "\"description\":\"recipient\",\"userName\":\"stale\"%s,"
+                        "\"notification\":false}",
+                        name);
+    struct pp_resp *r = pp_post(&nodes[n], "/api/payment/create", api_key, body);
+    pp_assert_status(r, 200);
+    long long id =
+        pp_json_int(json_array_get(json_object_get(r->json, "payments"), 0), "recipientId");
+    pp_resp_free(r);
+    free(body);
+    free(name);
+    return id;
+}
+
+/* Asserts that node n reads recipient id with firstName first. */
+static void stale_assert_first_name(int n, long long id, const char *first)
+{
+    char *path = pp_fmt("/api/recipients/%lld", id);
+    struct pp_resp *r = pp_get(&nodes[n], path, api_key);
+    pp_assert_status(r, 200);
+    const char *got = json_string_value(json_object_get(r->json, "firstName"));
+    if (got == NULL || strcmp(got, first) != 0) {
+        fail_msg("node %d reads recipient %lld as \"%s\", not \"%s\"", n, id,
+                 got != NULL ? got : "(null)", first);
+    }
+    pp_resp_free(r);
+    free(path);
+}
+
+static void test_recipient_changed_on_the_other_node(void **state)
+{
+    (void)state;
+    pp_fund(&nodes[0], admin_token, "HUF", "100");
+    /* Node 0's writer now holds the recipient, without a first name, in
+    ** its cache. */
+    long long id = stale_create(0, NULL);
+    assert_true(id > 0);
+    /* Node 1 fills the first name in. */
+    assert_int_equal(stale_create(1, "Bea"), id);
+    stale_assert_first_name(0, id, "Bea");
+    /* Node 0's create sends another first name: by its cache the field is
+    ** still empty, to be filled in; by the database it is taken, and a
+    ** stored field is never overwritten. */
+    assert_int_equal(stale_create(0, "Ann"), id);
+    for (int n = 0; n < NODES; n++) {
+        stale_assert_first_name(n, id, "Bea");
+    }
+    pp_assert_balance_now(&nodes[1], admin_token, "HUF", "97", "3", "0");
+    pp_assert_check(nodes[0].db_path, "after a recipient changed on the other node");
 }
 
 static void test_revocation_across_nodes(void **state)
@@ -853,6 +915,7 @@ int main(void)
         cmocka_unit_test(test_one_key_on_two_nodes),
         cmocka_unit_test(test_refused_write_fails_alone),
         cmocka_unit_test(test_list_total_across_nodes),
+        cmocka_unit_test(test_recipient_changed_on_the_other_node),
         cmocka_unit_test(test_revocation_across_nodes),
         cmocka_unit_test(test_revocation_in_the_write),
         cmocka_unit_test(test_rate_limit_across_nodes),

@@ -40,6 +40,8 @@
 **   changed since is read again: the other node filled in its first
 **   name, and the first node's create naming another first name leaves
 **   it (a stored field is never overwritten), as it would on one node;
+**   and when the other node filled in its phone number, the first node's
+**   create giving another number is refused (400) and writes nothing;
 ** - a list's total follows every commit on either node: each node counts
 **   once per snapshot and may answer a repeated page from that count, so
 **   both are read several times after each create through either node.
@@ -419,6 +421,51 @@ static void test_recipient_changed_on_the_other_node(void **state)
     }
     pp_assert_balance_now(&nodes[1], admin_token, "HUF", "97", "3", "0");
     pp_assert_check(nodes[0].db_path, "after a recipient changed on the other node");
+}
+
+/* Creates (or tries) a payout of 1 CZK on node n for userName
+** "stale-phone" with phoneNumber phone (NULL: none); the response. */
+static struct pp_resp *stale_phone_create(int n, const char *phone)
+{
+    char *number = phone != NULL ? pp_fmt(",\"phoneNumber\":\"%s\"", phone) : pp_fmt("%s", "");
+    char *body = pp_fmt("{\"amount\":1,\"currency\":\"CZK\","
+                        "\"startDate\":\"2031-01-01T00:00:00Z\","
+                        "\"endDate\":\"2031-06-01T00:00:00Z\",\"name\":\"Stale\","
+                        "\"description\":\"identifier\",\"userName\":\"stale-phone\"%s,"
+                        "\"notification\":false}",
+                        number);
+    struct pp_resp *r = pp_post(&nodes[n], "/api/payment/create", api_key, body);
+    free(body);
+    free(number);
+    return r;
+}
+
+static void test_recipient_identifier_taken_on_the_other_node(void **state)
+{
+    (void)state;
+    pp_fund(&nodes[0], admin_token, "CZK", "100");
+    /* Node 0's writer holds the recipient, without a phone number. */
+    struct pp_resp *r = stale_phone_create(0, NULL);
+    pp_assert_status(r, 200);
+    pp_resp_free(r);
+    /* Node 1 fills one in. */
+    r = stale_phone_create(1, "+447700900111");
+    pp_assert_status(r, 200);
+    pp_resp_free(r);
+    /* Node 0 is sent another number for the same recipient: by its cache
+    ** the field is empty; by the database the request gives an identifier
+    ** whose value differs from the stored one, which is refused. */
+    r = stale_phone_create(0, "+447700900222");
+    pp_assert_error(r, 400, "INVALID_PARAMS");
+    pp_resp_free(r);
+    r = pp_get(&nodes[1], "/api/recipients?userName=stale-phone", api_key);
+    pp_assert_status(r, 200);
+    json_t *row = json_array_get(json_object_get(r->json, "recipients"), 0);
+    assert_string_equal(json_string_value(json_object_get(row, "phoneNumber")), "+447700900111");
+    pp_resp_free(r);
+    /* The refused create wrote nothing: two payouts of 1 CZK. */
+    pp_assert_balance_now(&nodes[0], admin_token, "CZK", "98", "2", "0");
+    pp_assert_check(nodes[0].db_path, "after an identifier taken on the other node");
 }
 
 static void test_revocation_across_nodes(void **state)
@@ -916,6 +963,7 @@ int main(void)
         cmocka_unit_test(test_refused_write_fails_alone),
         cmocka_unit_test(test_list_total_across_nodes),
         cmocka_unit_test(test_recipient_changed_on_the_other_node),
+        cmocka_unit_test(test_recipient_identifier_taken_on_the_other_node),
         cmocka_unit_test(test_revocation_across_nodes),
         cmocka_unit_test(test_revocation_in_the_write),
         cmocka_unit_test(test_rate_limit_across_nodes),

@@ -29,7 +29,7 @@
 #define CEILING_BODY_BYTES_MAX (64u * 1024u)
 #define CEILING_CONNECTIONS_MAX 1024u
 #define CEILING_CONNECTION_TIMEOUT_S 15u
-#define CEILING_CONNECTION_MEMORY_BYTES (64u * 1024u)
+#define CEILING_CONNECTION_MEMORY_BYTES (16u * 1024u)
 
 static const char static_body[] =
     "{\"status\":\"ok\",\"version\":\"0.0.0\",\"ceiling\":true}";

@@ -40,8 +40,12 @@
 ** bounds the work of verifying garbage. */
 #define PP_HEADER_BYTES_MAX 4096
 /* libmicrohttpd's per-connection memory: the request line, headers and
-** read buffer must fit. 64 KiB allows 8 KiB+ headers with room to spare. */
-#define PP_CONNECTION_MEMORY_BYTES (64u * 1024u)
+** read buffer must fit (a body is read through it in pieces). 16 KiB, as
+** Node.js allows for headers by default: far above what browsers and API
+** clients send (a session cookie, a 250-byte token). libmicrohttpd zeroes
+** the whole of it before every request on a connection, so every KiB here
+** costs every request. */
+#define PP_CONNECTION_MEMORY_BYTES (16u * 1024u)
 /* Simultaneous connections. Each costs ~PP_CONNECTION_MEMORY_BYTES. */
 #define PP_CONNECTIONS_MAX 1024u
 /* Seconds a connection may sit idle (or trickle a request) before it is
@@ -686,7 +690,7 @@
 #define PP_CONNECTION_TIMEOUT_S_MAX 3600
 /* Ceiling for --max-connections and --per-ip-connections: each connection
 ** holds a file descriptor and up to PP_CONNECTION_MEMORY_BYTES, so 65536
-** is about the largest descriptor limit hosts grant, and 4 GiB of
+** is about the largest descriptor limit hosts grant, and 1 GiB of
 ** connection memory. */
 #define PP_CONNECTIONS_FLAG_MAX 65536
 /* Largest PEM file read for --tls-cert/--tls-key: a long chain is ~10 KiB,

@@ -6,7 +6,8 @@
 ** - a client trickling its body (a byte every 0.5 s, each under the idle
 **   timeout) is dropped at the request deadline (2 timeouts), and one
 **   trickling slower than the timeout is dropped at the timeout;
-** - headers larger than the per-connection memory (64 KiB) get 431;
+** - headers larger than the per-connection memory (16 KiB) get 431: 100
+**   KiB, and 20 KiB, while 12 KiB are served;
 ** - the 9th connection from one address is refused while other addresses
 **   are served; the 41st connection overall is refused while 40 are busy
 **   reading bodies, and the server serves again once the abusers are gone;
@@ -175,8 +176,61 @@ static void test_oversized_headers_refused(void **state)
     }
     close(fd);
     if (!refused) {
-        fail_msg("100 KiB of headers were neither answered 431 nor cut off (limit 64 KiB)");
+        fail_msg("100 KiB of headers were neither answered 431 nor cut off (limit 16 KiB)");
     }
+    assert_served_from("127.0.0.1");
+}
+
+/* The status of GET /api/version sent from addr with n header lines of
+** 1,000 bytes each (0: no answer within 3 s). */
+static int status_with_headers(const char *addr, int n)
+{
+    size_t cap = 256 + (size_t)n * 1024;
+    char *req = malloc(cap);
+    assert_non_null(req);
+    int len = snprintf(req, cap, "GET /api/version HTTP/1.1\r\nHost: t\r\n");
+    for (int i = 0; i < n; i++) {
+        len += snprintf(req + len, cap - (size_t)len, "X-Pad-%02d: ", i);
+        memset(req + len, 'a', 1000 - 10);
+        len += 1000 - 10;
+        len += snprintf(req + len, cap - (size_t)len, "\r\n");
+    }
+    len += snprintf(req + len, cap - (size_t)len, "Connection: close\r\n\r\n");
+    int fd = raw_connect(addr);
+    /* The server may answer and close before it has read everything. */
+    for (int at = 0; at < len;) {
+        ssize_t w = send(fd, req + at, (size_t)(len - at), MSG_NOSIGNAL);
+        if (w <= 0) {
+            break;
+        }
+        at += (int)w;
+    }
+    free(req);
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    char buf[64] = "";
+    int status = 0;
+    if (poll(&p, 1, 3000) > 0 && read(fd, buf, sizeof buf - 1) > 12 &&
+        strncmp(buf, "HTTP/1.1 ", 9) == 0) {
+        status = atoi(buf + 9);
+    }
+    close(fd);
+    return status;
+}
+
+/* The documented limit (16 KiB per connection for the request line and
+** headers): 12 KiB of headers are served, 20 KiB are refused. */
+static void test_header_limit_edges(void **state)
+{
+    (void)state;
+    int under = status_with_headers("127.0.4.20", 12);
+    if (under != 200) {
+        fail_msg("12 KiB of headers were answered %d, expected 200", under);
+    }
+    int over = status_with_headers("127.0.4.21", 20);
+    if (over != 431) {
+        fail_msg("20 KiB of headers were answered %d, expected 431", over);
+    }
+    printf("12 KiB of headers: %d; 20 KiB: %d\n", under, over);
     assert_served_from("127.0.0.1");
 }
 
@@ -347,6 +401,7 @@ int main(void)
         cmocka_unit_test(test_idle_connection_closed),
         cmocka_unit_test(test_trickling_body_dropped),
         cmocka_unit_test(test_oversized_headers_refused),
+        cmocka_unit_test(test_header_limit_edges),
         cmocka_unit_test(test_per_ip_limit),
         cmocka_unit_test(test_connection_limit),
         cmocka_unit_test(test_good_clients_served_under_abuse),

@@ -323,7 +323,7 @@ static void test_absurd_lengths(void **state)
         refused("absurdly long token", t, 401);
         free(t);
     }
-    /* Over the header limit (64 KiB per connection): refused by the HTTP
+    /* Over the header limit (16 KiB per connection): refused by the HTTP
     ** layer before any parsing, and the server keeps serving. */
     size_t n = 100000;
     char *t = malloc(n + 1);

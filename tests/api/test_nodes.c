@@ -365,23 +365,31 @@ static void test_list_total_across_nodes(void **state)
     }
 }
 
+/* POSTs a create of 1 of currency on node n for userName user, with the
+** JSON member extra (NULL: none) added; the response. */
+static struct pp_resp *stale_post(int n, const char *currency, const char *user, const char *extra)
+{
+    char *body = pp_fmt("{\"amount\":1,\"currency\":\"%s\","
+                        "\"startDate\":\"2031-01-01T00:00:00Z\","
+                        "\"endDate\":\"2031-06-01T00:00:00Z\",\"name\":\"Stale\","
+                        "\"description\":\"recipient\",\"userName\":\"%s\"%s%s,"
+                        "\"notification\":false}",
+                        currency, user, extra != NULL ? "," : "", extra != NULL ? extra : "");
+    struct pp_resp *r = pp_post(&nodes[n], "/api/payment/create", api_key, body);
+    free(body);
+    return r;
+}
+
 /* Creates a payout of 1 HUF on node n for the recipient "stale", with
 ** firstName first (NULL: none); its recipient id. */
 static long long stale_create(int n, const char *first)
 {
-    char *name = first != NULL ? pp_fmt(",\"firstName\":\"%s\"", first) : pp_fmt("%s", "");
-    char *body = pp_fmt("{\"amount\":1,\"currency\":\"HUF\","
-                        "\"startDate\":\"2031-01-01T00:00:00Z\","
-                        "\"endDate\":\"2031-06-01T00:00:00Z\",\"name\":\"Stale\","
-                        "\"description\":\"recipient\",\"userName\":\"stale\"%s,"
-                        "\"notification\":false}",
-                        name);
-    struct pp_resp *r = pp_post(&nodes[n], "/api/payment/create", api_key, body);
+    char *name = first != NULL ? pp_fmt("\"firstName\":\"%s\"", first) : NULL;
+    struct pp_resp *r = stale_post(n, "HUF", "stale", name);
     pp_assert_status(r, 200);
     long long id =
         pp_json_int(json_array_get(json_object_get(r->json, "payments"), 0), "recipientId");
     pp_resp_free(r);
-    free(body);
     free(name);
     return id;
 }
@@ -427,15 +435,8 @@ static void test_recipient_changed_on_the_other_node(void **state)
 ** "stale-phone" with phoneNumber phone (NULL: none); the response. */
 static struct pp_resp *stale_phone_create(int n, const char *phone)
 {
-    char *number = phone != NULL ? pp_fmt(",\"phoneNumber\":\"%s\"", phone) : pp_fmt("%s", "");
-    char *body = pp_fmt("{\"amount\":1,\"currency\":\"CZK\","
-                        "\"startDate\":\"2031-01-01T00:00:00Z\","
-                        "\"endDate\":\"2031-06-01T00:00:00Z\",\"name\":\"Stale\","
-                        "\"description\":\"identifier\",\"userName\":\"stale-phone\"%s,"
-                        "\"notification\":false}",
-                        number);
-    struct pp_resp *r = pp_post(&nodes[n], "/api/payment/create", api_key, body);
-    free(body);
+    char *number = phone != NULL ? pp_fmt("\"phoneNumber\":\"%s\"", phone) : NULL;
+    struct pp_resp *r = stale_post(n, "CZK", "stale-phone", number);
     free(number);
     return r;
 }

@@ -20,25 +20,14 @@
 #include <cmocka.h>
 
 #include "store/pg/internal.h"
+#include "support/pg_url.h"
 
 static char url[1024];
 
 static int group_setup(void **state)
 {
     (void)state;
-    const char *file = getenv("PP_TEST_PG_URL_FILE");
-    FILE *f = file != NULL ? fopen(file, "r") : NULL;
-    if (f == NULL || fgets(url, sizeof url, f) == NULL) {
-        fprintf(stderr, "test_pg_trip: no PostgreSQL URL in PP_TEST_PG_URL_FILE (%s)\n",
-                file != NULL ? file : "unset");
-        if (f != NULL) {
-            fclose(f);
-        }
-        return -1;
-    }
-    fclose(f);
-    url[strcspn(url, "\n")] = '\0';
-    return 0;
+    return unit_pg_url("test_pg_trip", url, sizeof url);
 }
 
 static void conn_open(struct pg_conn *c)

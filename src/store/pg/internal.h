@@ -458,6 +458,38 @@ void store_pg_read_end(struct pg_conn *c);
 ** fit its buffer. */
 int store_pg_recipient_row(const PGresult *r, int i, struct pp_recipient *out);
 
+/* Room for a bigint[] literal of PP_READ_IDS_MAX (or a page of) ids. */
+#define PG_ID_ARRAY_BYTES (PP_READ_IDS_MAX * 21 + 3)
+#define PG_STATUS_ARRAY_BYTES 32
+
+/* A list statement being put together (reads.c): its text and its
+** parameters, which may point into statuses and ids. */
+struct pg_list_sql {
+    struct pp_buf sql;
+    struct pg_params p;
+    /* The column an id-ordered page is ordered by first (where_payouts):
+    ** NULL, or a column the filter fixes to one value whose (column, ...,
+    ** id) index gives the matches in id order. */
+    const char *lead;
+    /* 1 when the statement is an id-ordered page, the only one that needs
+    ** a lead (a count and the other orders keep plain equalities, which
+    ** the planner weighs with the column's statistics). */
+    int lead_wanted;
+    /* 1 when the filter fixes an owner (a recipient or a project): the
+    ** page's LIMIT and OFFSET stay parameters (see list_build). */
+    int owner_page;
+    char statuses[PG_STATUS_ARRAY_BYTES];
+    char ids[PG_ID_ARRAY_BYTES];
+};
+
+struct pp_payout_filter;
+struct pp_page;
+/* The statement a payouts' list page of f and page runs (count 1: its
+** count), as the reader prepares it, for tests of its plans. Release
+** q->sql with pp_buf_free. */
+void store_pg_payouts_list_sql(const struct pp_payout_filter *f, const struct pp_page *page,
+                               int count, struct pg_list_sql *q);
+
 /* --- Writes (writer.c) -------------------------------------------------- */
 
 /* A statement sent in the writer's pipeline whose result is read at the

@@ -7,11 +7,14 @@
 ** filter in use, plus the order and the page form (offset or keyset), and
 ** its parameters are appended in the same pass, so one filter shape always
 ** gives the same text with the same parameters. Nothing a caller sends
-** becomes SQL text. Each connection prepares a shape's text once (named
-** "l<slot>", PP_READ_SHAPES slots, the oldest replaced first) and runs it
-** prepared after that. Sets of statuses and ids are one bigint[]
-** parameter (= ANY); a single status is an equality, which the indexes
-** give in id order. A keyset page on any order is one row comparison,
+** becomes SQL text, except the page's row count (LIMIT), an integer the
+** server checked and writes itself. Each connection prepares a shape's
+** text once (named "l<slot>", PP_READ_SHAPES slots, the oldest replaced
+** first) and runs it prepared after that, so PostgreSQL may keep one
+** generic plan for it (list_build says what makes that plan read in
+** order). Sets of statuses and ids are one bigint[] parameter (= ANY); a
+** single status is an equality, which the indexes give in id order. A
+** keyset page on any order is one row comparison,
 ** (field, id) > (value, after_id), which the (field, id) index of that
 ** order seeks straight to, however deep the page.
 **
@@ -32,9 +35,6 @@
 #include "payout/store/reads.h"
 #include "store/pg/internal.h"
 
-/* Room for a bigint[] literal of PP_READ_IDS_MAX (or a page of) ids. */
-#define ID_ARRAY_BYTES (PP_READ_IDS_MAX * 21 + 3)
-#define STATUS_ARRAY_BYTES 32
 /* Groups a totals statement may answer: one per owner, currency and status
 ** (currencies are bounded by the ISO 4217 table, under 1,000 codes). */
 #define TOTALS_GROUPS_MAX(owners) (1000 * 5 * (owners))
@@ -71,48 +71,32 @@ static const char *const order_columns[PP_ORDER_COUNT] = {
     "id", "created_ms", "updated_ms", "amount_minor", "start_ms", "end_ms", "status",
 };
 
-/* A statement being put together: its text and its parameters. */
-struct list_sql {
-    struct pp_buf sql;
-    struct pg_params p;
-    /* The column an id-ordered page is ordered by first (where_payouts):
-    ** NULL, or a column the filter fixes to one value whose (column, ...,
-    ** id) index gives the matches in id order. */
-    const char *lead;
-    /* 1 when the statement is an id-ordered page, the only one that needs
-    ** a lead (a count and the other orders keep plain equalities, which
-    ** the planner weighs with the column's statistics). */
-    int lead_wanted;
-    char statuses[STATUS_ARRAY_BYTES];
-    char ids[ID_ARRAY_BYTES];
-};
-
 /* One list request. */
 struct read_list {
     enum read_table table;
     const struct pp_page *page;
     const void *filter;
-    void (*where)(struct list_sql *q, const void *filter);
+    void (*where)(struct pg_list_sql *q, const void *filter);
     int (*row)(const PGresult *r, int i, void *fn, void *ctx); /* -1: breaks the schema */
     void *fn;
     void *ctx;
     const struct pp_page_totals *totals; /* recipients, projects: NULL, or the rows' totals */
 };
 
-static void sql_and(struct list_sql *q, const char *fmt)
+static void sql_and(struct pg_list_sql *q, const char *fmt)
 {
     /* fmt holds one %d: the number of the parameter just appended. */
     pp_buf_puts(&q->sql, " AND ");
     pp_buf_printf(&q->sql, fmt, q->p.n);
 }
 
-static void where_i64(struct list_sql *q, const char *fmt, int64_t v)
+static void where_i64(struct pg_list_sql *q, const char *fmt, int64_t v)
 {
     pg_param_i64(&q->p, v);
     sql_and(q, fmt);
 }
 
-static void where_text(struct list_sql *q, const char *fmt, const char *s)
+static void where_text(struct pg_list_sql *q, const char *fmt, const char *s)
 {
     pg_param_text(&q->p, s);
     sql_and(q, fmt);
@@ -148,7 +132,7 @@ static const char *payouts_lead(const struct pp_payout_filter *f, int one_status
 
 /* The equality of column to the parameter just appended: = ANY(ARRAY[...])
 ** when it is q's lead (see payouts_lead), else =. */
-static void where_lead_or_eq(struct list_sql *q, const char *column, const char *type)
+static void where_lead_or_eq(struct pg_list_sql *q, const char *column, const char *type)
 {
     char fmt[96];
     if (q->lead != NULL && strcmp(q->lead, column) == 0) {
@@ -159,11 +143,12 @@ static void where_lead_or_eq(struct list_sql *q, const char *column, const char 
     sql_and(q, fmt);
 }
 
-static void where_payouts(struct list_sql *q, const void *filter)
+static void where_payouts(struct pg_list_sql *q, const void *filter)
 {
     const struct pp_payout_filter *f = filter;
     int one_status = (f->used & PP_PF_STATUS) && (f->status_mask & (f->status_mask - 1u)) == 0;
     q->lead = q->lead_wanted ? payouts_lead(f, one_status) : NULL;
+    q->owner_page = (f->used & (PP_PF_RECIPIENT | PP_PF_PROJECT)) != 0;
     if (f->used & PP_PF_STATUS) {
         int64_t st[5];
         size_t n = 0;
@@ -230,7 +215,7 @@ static void where_payouts(struct list_sql *q, const void *filter)
     }
 }
 
-static void where_recipients(struct list_sql *q, const void *filter)
+static void where_recipients(struct pg_list_sql *q, const void *filter)
 {
     const struct pp_recipient_filter *f = filter;
     if (f->used & PP_RF_USER_NAME) {
@@ -244,7 +229,7 @@ static void where_recipients(struct list_sql *q, const void *filter)
     }
 }
 
-static void where_projects(struct list_sql *q, const void *filter)
+static void where_projects(struct pg_list_sql *q, const void *filter)
 {
     const struct pp_project_filter *f = filter;
     if (f->has_name) {
@@ -252,7 +237,7 @@ static void where_projects(struct list_sql *q, const void *filter)
     }
 }
 
-static void where_ledger(struct list_sql *q, const void *filter)
+static void where_ledger(struct pg_list_sql *q, const void *filter)
 {
     const struct pp_ledger_filter *f = filter;
     if (f->used & PP_LF_CURRENCY) {
@@ -284,13 +269,14 @@ static const struct {
 };
 
 /* The page statement of L (want rows at most), or its count. */
-static void list_build(const struct read_list *L, int count, int64_t want, struct list_sql *q)
+static void list_build(const struct read_list *L, int count, int64_t want, struct pg_list_sql *q)
 {
     const struct pp_page *page = L->page;
     pp_buf_init(&q->sql);
     pg_params_init(&q->p);
     q->lead = NULL;
     q->lead_wanted = !count && page->order == PP_ORDER_ID;
+    q->owner_page = 0;
     if (count) {
         pp_buf_printf(&q->sql, "SELECT count(*) FROM %s WHERE true", tables[L->table].table);
     } else {
@@ -319,16 +305,34 @@ static void list_build(const struct read_list *L, int count, int64_t want, struc
     } else {
         pp_buf_printf(&q->sql, " ORDER BY %s%s, id%s", col, dir, dir);
     }
-    pg_param_i64(&q->p, want);
-    pp_buf_printf(&q->sql, " LIMIT $%d::bigint", q->p.n);
-    if (!page->keyset) {
+    /* A prepared page is planned for its values (a custom plan) or once
+    ** for all (a generic plan, which PostgreSQL keeps when it costs no
+    ** more than the custom plans of the statement's first five calls).
+    ** With LIMIT as a parameter, a generic plan is costed as if it read a
+    ** tenth of the matching rows, more than the custom plans, so every
+    ** page was planned again, and the planning took twice the page's
+    ** execution. So the row count is part of the text, and OFFSET only
+    ** there when the page skips rows. Not on an owner's page: a generic
+    ** plan with the count known is made for an owner of average size, a
+    ** few payouts, which it reads whole and sorts; for an owner with many
+    ** that would read and sort all of them to give 25. Costed to read a
+    ** tenth of the matches, it reads the owner's index in order
+    ** (test_pg_plans). */
+    if (q->owner_page) {
+        pg_param_i64(&q->p, want);
+        pp_buf_printf(&q->sql, " LIMIT $%d::bigint", q->p.n);
+    } else {
+        PP_ASSERT(want >= 1);
+        pp_buf_printf(&q->sql, " LIMIT %lld", (long long)want);
+    }
+    if (!page->keyset && (page->offset > 0 || q->owner_page)) {
         pg_param_i64(&q->p, page->offset);
         pp_buf_printf(&q->sql, " OFFSET $%d::bigint", q->p.n);
     }
 }
 
 /* Runs q on c, prepared once per connection and text. */
-static enum pp_status list_exec(struct pg_conn *c, struct list_sql *q, PGresult **res,
+static enum pp_status list_exec(struct pg_conn *c, struct pg_list_sql *q, PGresult **res,
                                 struct pp_err *err)
 {
     unsigned slot = PP_READ_SHAPES;
@@ -471,7 +475,7 @@ static enum pp_status page_totals(struct pg_conn *c, const struct read_list *L,
                                   const PGresult *page, int rows, struct pp_err *err)
 {
     int64_t ids[PP_PAGE_SIZE_MAX];
-    char buf[ID_ARRAY_BYTES];
+    char buf[PG_ID_ARRAY_BYTES];
     PP_ASSERT(rows >= 1 && rows <= PP_PAGE_SIZE_MAX);
     for (int i = 0; i < rows; i++) {
         ids[i] = pg_col_i64(page, i, 0);
@@ -503,7 +507,7 @@ static enum pp_status page_totals(struct pg_conn *c, const struct read_list *L,
 static enum pp_status list_page(struct pg_conn *c, const struct read_list *L,
                                 struct pp_page_info *info, struct pp_err *err)
 {
-    struct list_sql q;
+    struct pg_list_sql q;
     PGresult *res = NULL;
     list_build(L, 0, (int64_t)L->page->limit + 1, &q);
     enum pp_status status = list_exec(c, &q, &res, err);
@@ -530,7 +534,7 @@ static enum pp_status list_page(struct pg_conn *c, const struct read_list *L,
 
 /* The key of a count: q's text and its parameters, each NUL-ended (a NULL
 ** parameter as a lone 0xff byte, which no text parameter is). */
-static void count_key(const struct list_sql *q, struct pp_buf *key)
+static void count_key(const struct pg_list_sql *q, struct pp_buf *key)
 {
     pp_buf_init(key);
     pp_buf_append(key, q->sql.data, q->sql.len + 1);
@@ -572,7 +576,7 @@ static enum pp_status read_begin_snapshot(struct pg_conn *c, char *out, int *fit
 static enum pp_status list_count(struct pg_conn *c, const struct read_list *L, const char *snapshot,
                                  int fits, int64_t *out, struct pp_err *err)
 {
-    struct list_sql q;
+    struct pg_list_sql q;
     struct pp_buf key;
     list_build(L, 1, 0, &q);
     count_key(&q, &key);
@@ -654,6 +658,13 @@ enum pp_status store_pg_payouts_page(struct store_pg *st, const struct pp_payout
     PP_ASSERT(!(f->used & PP_PF_STATUS) || (f->status_mask & ~0x3eu) == 0);
     struct read_list L = {RT_PAYOUTS, page, f, where_payouts, row_payout, (void *)fn, ctx, NULL};
     return list_run(st, &L, info, err);
+}
+
+void store_pg_payouts_list_sql(const struct pp_payout_filter *f, const struct pp_page *page,
+                               int count, struct pg_list_sql *q)
+{
+    struct read_list L = {RT_PAYOUTS, page, f, where_payouts, row_payout, NULL, NULL, NULL};
+    list_build(&L, count, (int64_t)page->limit + 1, q);
 }
 
 enum pp_status store_pg_recipients_page(struct store_pg *st, const struct pp_recipient_filter *f,

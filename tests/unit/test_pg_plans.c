@@ -4,16 +4,21 @@
 ** (PP_TEST_PG_URL_FILE, fixture pg; without it the test fails) with the
 ** real schema and 60,000 payouts spread unevenly over currencies,
 ** statuses, projects and recipients, analysed. Each statement is the one
-** the reader prepares (store_pg_payouts_list_sql), for the orders and
-** filters whose SQLite plans test_list_query.c checks:
-**  - its generic plan, which PostgreSQL may keep for any prepared
-**    statement, reads the index of its order (or its filter's index, in
-**    id order): never a sort of the matching rows, never the whole table;
-**  - the first and the keyset pages are planned a few times, then run on
-**    their generic plan (pg_prepared_statements.generic_plans). Sent as a
-**    parameter, a LIMIT or a zero OFFSET makes PostgreSQL cost the generic
-**    plan as if it read a tenth of the rows, so it planned every page
-**    again, and planning took twice the page's execution.
+** the reader prepares (store_pg_payouts_list_sql). PostgreSQL runs a
+** prepared statement on plans made for its values (custom plans), or on
+** one plan for all values (the generic plan) once that costs no more than
+** the first five custom plans did. The tests:
+**  - the generic plan of every order without a filter, and of the pages
+**    by status, by currency and status, and of everything, reads the
+**    index of its order in order: never a sort, never the whole table;
+**  - through the store's reader, those pages run on their generic plan
+**    after five (with the row count a parameter, PostgreSQL costs a
+**    generic plan as if it read a tenth of the rows and plans every page
+**    again, and planning took twice the page's execution);
+**  - an owner's page (a recipient's, a project's), whose row count stays
+**    a parameter, has a generic plan that reads the owner's index in order;
+**  - the row count is written into the statement for those pages only;
+**    any other filter keeps it a parameter, planned for its values.
 */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -84,6 +89,9 @@ static const char seed_sql[] =
     " 1700000000000 + g * 1000, 1700000000000 + g * 1000 + (g % 13) * 1000,"
     " lpad(to_hex(g), 8, '0') || '-0000-7000-8000-000000000000'"
     " FROM generate_series(1, 60000) g;"
+    /* Statistics of every row (300 rows a unit of the target), so that
+    ** the plans do not depend on which rows ANALYZE sampled. */
+    "SET default_statistics_target = 200;"
     "ANALYZE;";
 
 static int group_setup(void **state)
@@ -376,12 +384,56 @@ static void test_owner_generic_plans_read_in_order(void **state)
     }
 }
 
+/* The row count is written into the statement only where the plan reads
+** the same rows whatever the values; any other filter sends it, and the
+** first page's OFFSET 0, as parameters, so that PostgreSQL plans the page
+** for its values (as it did for every page before). */
+static void test_row_count_written_where_one_plan_fits(void **state)
+{
+    (void)state;
+    static const char *const one_plan[] = {
+        "orderBy=id",
+        "status=READY",
+        "currency=USD&status=RECEIVED",
+        "orderBy=amount&dir=desc",
+    };
+    static const char *const per_values[] = {
+        "currency=EUR",
+        "currency=USD&orderBy=amount",
+        "status=READY&orderBy=createdAt",
+        "status=READY,CANCELLED",
+        "currency=EUR&status=READY&amountMin=1.00",
+        "currency=EUR&status=READY&projectId=1",
+        "recipientId=5",
+        "projectId=1&orderBy=amount",
+    };
+    struct core_list_query q;
+    struct pg_list_sql s;
+    for (size_t i = 0; i < sizeof one_plan / sizeof one_plan[0]; i++) {
+        query_of(one_plan[i], 0, &q);
+        store_pg_payouts_list_sql(&q.payouts, &q.page, 0, &s);
+        if (strstr(s.sql.data, " LIMIT 26") == NULL || strstr(s.sql.data, "OFFSET") != NULL) {
+            fail_msg("%s: %s", one_plan[i], s.sql.data);
+        }
+        pp_buf_free(&s.sql);
+    }
+    for (size_t i = 0; i < sizeof per_values / sizeof per_values[0]; i++) {
+        query_of(per_values[i], 0, &q);
+        store_pg_payouts_list_sql(&q.payouts, &q.page, 0, &s);
+        if (strstr(s.sql.data, " LIMIT $") == NULL || strstr(s.sql.data, " OFFSET $") == NULL) {
+            fail_msg("%s: %s", per_values[i], s.sql.data);
+        }
+        pp_buf_free(&s.sql);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_generic_plans_read_in_order),
         cmocka_unit_test(test_pages_keep_their_generic_plan),
         cmocka_unit_test(test_owner_generic_plans_read_in_order),
+        cmocka_unit_test(test_row_count_written_where_one_plan_fits),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -475,9 +475,10 @@ struct pg_list_sql {
     ** a lead (a count and the other orders keep plain equalities, which
     ** the planner weighs with the column's statistics). */
     int lead_wanted;
-    /* 1 when the filter fixes an owner (a recipient or a project): the
-    ** page's LIMIT and OFFSET stay parameters (see list_build). */
-    int owner_page;
+    /* 1 when the lead's index holds every condition of the filter (one
+    ** status, or a currency and one status), so that the rows it reads
+    ** are all matches whatever the values (see list_build). */
+    int lead_covers;
     char statuses[PG_STATUS_ARRAY_BYTES];
     char ids[PG_ID_ARRAY_BYTES];
 };

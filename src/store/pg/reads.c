@@ -148,7 +148,9 @@ static void where_payouts(struct pg_list_sql *q, const void *filter)
     const struct pp_payout_filter *f = filter;
     int one_status = (f->used & PP_PF_STATUS) && (f->status_mask & (f->status_mask - 1u)) == 0;
     q->lead = q->lead_wanted ? payouts_lead(f, one_status) : NULL;
-    q->owner_page = (f->used & (PP_PF_RECIPIENT | PP_PF_PROJECT)) != 0;
+    q->lead_covers = q->lead != NULL &&
+                     (strcmp(q->lead, "status") == 0 || strcmp(q->lead, "currency") == 0) &&
+                     (f->used & ~(unsigned)(PP_PF_STATUS | PP_PF_CURRENCY)) == 0;
     if (f->used & PP_PF_STATUS) {
         int64_t st[5];
         size_t n = 0;
@@ -276,13 +278,14 @@ static void list_build(const struct read_list *L, int count, int64_t want, struc
     pg_params_init(&q->p);
     q->lead = NULL;
     q->lead_wanted = !count && page->order == PP_ORDER_ID;
-    q->owner_page = 0;
+    q->lead_covers = 0;
     if (count) {
         pp_buf_printf(&q->sql, "SELECT count(*) FROM %s WHERE true", tables[L->table].table);
     } else {
         pp_buf_puts(&q->sql, tables[L->table].select);
     }
     L->where(q, L->filter);
+    int filters = q->p.n; /* the filter's parameters */
     if (count) {
         return;
     }
@@ -309,23 +312,27 @@ static void list_build(const struct read_list *L, int count, int64_t want, struc
     ** for all (a generic plan, which PostgreSQL keeps when it costs no
     ** more than the custom plans of the statement's first five calls).
     ** With LIMIT as a parameter, a generic plan is costed as if it read a
-    ** tenth of the matching rows, more than the custom plans, so every
-    ** page was planned again, and the planning took twice the page's
-    ** execution. So the row count is part of the text, and OFFSET only
-    ** there when the page skips rows. Not on an owner's page: a generic
-    ** plan with the count known is made for an owner of average size, a
-    ** few payouts, which it reads whole and sorts; for an owner with many
-    ** that would read and sort all of them to give 25. Costed to read a
-    ** tenth of the matches, it reads the owner's index in order
+    ** tenth of the matching rows, more than the custom plans, so the page
+    ** is planned on every call: planning takes twice a page's execution.
+    ** Where the plan reads the same rows whatever the values, the row
+    ** count is part of the text instead (and OFFSET only there when the
+    ** page skips rows), and the page keeps its generic plan: a page with
+    ** no filter (its keyset conditions are the order's index's), and an
+    ** id-ordered page whose lead's index holds every condition. Any
+    ** other filter keeps both as parameters, planned for its values: a
+    ** generic plan is made for values of average frequency, so for a
+    ** rare one it would walk the order's index past most rows, and for a
+    ** large owner it would read and sort all of its payouts
     ** (test_pg_plans). */
-    if (q->owner_page) {
-        pg_param_i64(&q->p, want);
-        pp_buf_printf(&q->sql, " LIMIT $%d::bigint", q->p.n);
-    } else {
+    int one_plan = filters == 0 || q->lead_covers;
+    if (one_plan) {
         PP_ASSERT(want >= 1);
         pp_buf_printf(&q->sql, " LIMIT %lld", (long long)want);
+    } else {
+        pg_param_i64(&q->p, want);
+        pp_buf_printf(&q->sql, " LIMIT $%d::bigint", q->p.n);
     }
-    if (!page->keyset && (page->offset > 0 || q->owner_page)) {
+    if (!page->keyset && (page->offset > 0 || !one_plan)) {
         pg_param_i64(&q->p, page->offset);
         pp_buf_printf(&q->sql, " OFFSET $%d::bigint", q->p.n);
     }

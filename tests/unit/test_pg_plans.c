@@ -157,9 +157,9 @@ static void query_of(const char *qs, int keyset, struct core_list_query *q)
     }
 }
 
-/* Prepares the page statement of q as "page" on db; args receives its
-** parameters as SQL literals, comma-separated, for EXECUTE page(args). */
-static void prepare_page(const struct core_list_query *q, char *args, size_t args_size)
+/* Prepares the page statement of q as "page" on db; exec receives the
+** statement that runs it with its parameters as SQL literals. */
+static void prepare_page(const struct core_list_query *q, char *exec, size_t exec_size)
 {
     struct pg_list_sql s;
     store_pg_payouts_list_sql(&q->payouts, &q->page, 0, &s);
@@ -168,38 +168,28 @@ static void prepare_page(const struct core_list_query *q, char *args, size_t arg
         fail_msg("%s: %s", s.sql.data, PQerrorMessage(db));
     }
     PQclear(r);
-    args[0] = '\0';
+    snprintf(exec, exec_size, "EXECUTE page");
     for (int i = 0; i < s.p.n; i++) {
         assert_non_null(s.p.values[i]);
         char *lit = PQescapeLiteral(db, s.p.values[i], strlen(s.p.values[i]));
         assert_non_null(lit);
-        size_t used = strlen(args);
-        int n = snprintf(args + used, args_size - used, "%s%s", i > 0 ? ", " : "", lit);
-        assert_true(n > 0 && (size_t)n < args_size - used);
+        size_t used = strlen(exec);
+        int n = snprintf(exec + used, exec_size - used, "%s%s%s", i == 0 ? "(" : ", ", lit,
+                         i == s.p.n - 1 ? ")" : "");
+        assert_true(n > 0 && (size_t)n < exec_size - used);
         PQfreemem(lit);
     }
     pp_buf_free(&s.sql);
-}
-
-/* The EXECUTE statement of the prepared page with args ("EXECUTE page" when
-** it takes none). */
-static void execute_sql(const char *args, char *out, size_t out_size)
-{
-    int n = args[0] != '\0' ? snprintf(out, out_size, "EXECUTE page(%s)", args)
-                            : snprintf(out, out_size, "EXECUTE page");
-    assert_true(n > 0 && (size_t)n < out_size);
 }
 
 /* The generic plan of qs's page (keyset: a keyset page), one line. */
 static void generic_plan(const char *qs, int keyset, char *plan, size_t plan_size)
 {
     struct core_list_query q;
-    char args[512];
     char exec[600];
     char sql[640];
     query_of(qs, keyset, &q);
-    prepare_page(&q, args, sizeof args);
-    execute_sql(args, exec, sizeof exec);
+    prepare_page(&q, exec, sizeof exec);
     run_clear("SET plan_cache_mode = force_generic_plan");
     snprintf(sql, sizeof sql, "EXPLAIN %s", exec);
     PGresult *r = run(sql);

@@ -53,6 +53,7 @@ static size_t routes_n;
 static struct histogram batch_size;
 static struct histogram batch_commit;
 static atomic_uint_fast64_t round_trips;
+static atomic_int_fast64_t write_queued;
 
 enum pp_status pp_metrics_init(size_t routes, struct pp_err *err)
 {
@@ -113,6 +114,11 @@ void pp_metrics_batch_observe(size_t size, double seconds)
 void pp_metrics_round_trips_add(uint64_t n)
 {
     atomic_fetch_add_explicit(&round_trips, n, memory_order_relaxed);
+}
+
+void pp_metrics_write_queued_add(int64_t delta)
+{
+    atomic_fetch_add_explicit(&write_queued, delta, memory_order_relaxed);
 }
 
 void pp_metrics_label_escape(struct pp_buf *out, const char *value)
@@ -231,4 +237,8 @@ void pp_metrics_render(struct pp_buf *out, pp_metrics_route_name_fn name_of, voi
                           "Round trips the write batches made to the database (PostgreSQL).");
     pp_buf_printf(out, "payout_write_round_trips_total %llu\n",
                   (unsigned long long)atomic_load_explicit(&round_trips, memory_order_relaxed));
+    pp_metrics_write_help(out, "payout_write_queued", "gauge",
+                          "Write requests waiting for the writer's next batch.");
+    pp_buf_printf(out, "payout_write_queued %lld\n",
+                  (long long)atomic_load_explicit(&write_queued, memory_order_relaxed));
 }

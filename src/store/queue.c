@@ -26,6 +26,7 @@
 #include "payout/base/assert.h"
 #include "payout/base/fiber.h"
 #include "payout/base/log.h"
+#include "payout/base/metrics.h"
 #include "payout/limits.h"
 
 void store_queue_init(struct store_queue *q)
@@ -114,6 +115,7 @@ static int queue_link(struct store_queue *q, struct store_queue_item *item)
         q->head = item;
     }
     q->tail = item;
+    pp_metrics_write_queued_add(1);
     pthread_cond_signal(&q->cv);
     pthread_mutex_unlock(&q->mu);
     return 1;
@@ -167,11 +169,14 @@ done:
     return status;
 }
 
-size_t store_queue_take(struct store_queue *q, struct store_queue_item **batch, size_t max)
+/* Moves up to max queued items into batch, waiting for one first when
+** wait is set. */
+static size_t queue_take(struct store_queue *q, struct store_queue_item **batch, size_t max,
+                         int wait)
 {
     size_t n = 0;
     PP_ASSERT(pthread_mutex_lock(&q->mu) == 0);
-    while (q->head == NULL && !q->stopping) {
+    while (wait && q->head == NULL && !q->stopping) {
         pthread_cond_wait(&q->cv, &q->mu);
     }
     while (q->head != NULL && n < max) {
@@ -181,8 +186,19 @@ size_t store_queue_take(struct store_queue *q, struct store_queue_item **batch, 
     if (q->head == NULL) {
         q->tail = NULL;
     }
+    pp_metrics_write_queued_add(-(int64_t)n);
     pthread_mutex_unlock(&q->mu);
     return n;
+}
+
+size_t store_queue_take(struct store_queue *q, struct store_queue_item **batch, size_t max)
+{
+    return queue_take(q, batch, max, 1);
+}
+
+size_t store_queue_take_ready(struct store_queue *q, struct store_queue_item **batch, size_t max)
+{
+    return queue_take(q, batch, max, 0);
 }
 
 void store_queue_finish(struct store_queue_item **batch, size_t n)

@@ -73,6 +73,10 @@ enum pp_status store_queue_submit(struct store_queue *q, struct store_queue_item
 /* Writer side: waits for work and moves up to max items into batch.
 ** Returns how many; 0 once the queue is stopping and empty. */
 size_t store_queue_take(struct store_queue *q, struct store_queue_item **batch, size_t max);
+/* Writer side: moves up to max items already queued into batch, without
+** waiting (a batch that grows while its writer waited on something else).
+** Returns how many, maybe 0. */
+size_t store_queue_take_ready(struct store_queue *q, struct store_queue_item **batch, size_t max);
 /* Writer side: wakes the n callers of batch: the sleeping ones as a
 ** binary tree, the parked fibers each (queue.c). The writer must not touch
 ** the items afterwards. */

@@ -33,6 +33,10 @@ void pp_metrics_batch_observe(size_t size, double seconds);
 ** writer; the SQLite database is in the process). */
 void pp_metrics_round_trips_add(uint64_t n);
 
+/* Moves the count of write requests queued for a writer and not yet taken
+** into a batch by delta (the store's writer queue). */
+void pp_metrics_write_queued_add(int64_t delta);
+
 /* Appends the label of route i ("POST /api/payment/create") to out. */
 typedef void (*pp_metrics_route_name_fn)(size_t route, struct pp_buf *out, void *ctx);
 

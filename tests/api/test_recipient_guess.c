@@ -46,34 +46,6 @@ static void before_stop(void)
     pp_server_destroy(&next_srv);
 }
 
-/* Stores OLD_RECIPIENTS recipients known by their phone number only, in
-** one list; returns the id of the first (the oldest). */
-static long long store_old_recipients(void)
-{
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    assert_non_null(f);
-    fputs("{\"payments\":[", f);
-    for (int i = 0; i < OLD_RECIPIENTS; i++) {
-        fprintf(f,
-                "%s{\"amount\":0.01,\"currency\":\"GBP\",\"startDate\":\"2031-01-01T00:00:00Z\","
-                "\"endDate\":\"2031-06-01T00:00:00Z\",\"name\":\"Old\",\"description\":\"old\","
-                "\"phoneNumber\":\"+4479%08d\",\"notification\":false}",
-                i == 0 ? "" : ",", i);
-    }
-    fputs("]}", f);
-    assert_int_equal(fclose(f), 0);
-    struct pp_resp *r = pp_post(cur, "/api/payment/create-list", api_key, buf);
-    pp_assert_status(r, 200);
-    json_t *rows = json_object_get(r->json, "payments");
-    assert_int_equal(json_array_size(rows), OLD_RECIPIENTS);
-    long long oldest = pp_json_int(json_array_get(rows, 0), "recipientId");
-    pp_resp_free(r);
-    free(buf);
-    return oldest;
-}
-
 static void *create_worker(void *arg)
 {
     size_t t = *(size_t *)arg;
@@ -95,7 +67,7 @@ static void *create_worker(void *arg)
 static void test_recipient_taken_as_new_is_found(void **state)
 {
     (void)state;
-    long long oldest = store_old_recipients();
+    long long oldest = pp_store_phone_recipients(cur, api_key, OLD_RECIPIENTS);
     /* A new process: its cache fills with the newest recipients only. */
     assert_int_equal(pp_server_stop(cur), 0);
     pp_server_restart_signed_in(&next_srv, cur, NULL, &admin_token, &api_key);

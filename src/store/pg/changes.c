@@ -294,7 +294,7 @@ int store_pg_tx_recipients_ahead_params(struct pg_tx *tx, struct pg_req *const *
     for (int w = 0; w < PP_IDENT_COUNT; w++) {
         pp_buf_reset(&lists[w]);
     }
-    tx->recipients_ahead_count = 0;
+    size_t added = 0;
     for (size_t i = 0; i < n; i++) {
         const struct store_write_recipients *named = batch[i]->recipients;
         for (size_t r = 0; named != NULL && r < named->count; r++) {
@@ -310,12 +310,13 @@ int store_pg_tx_recipients_ahead_params(struct pg_tx *tx, struct pg_req *const *
                 if (at->value == NULL) {
                     *at = (struct pg_ident_ahead){.value = value, .which = (enum pp_ident)w};
                     tx->recipients_ahead_count++;
+                    added++;
                     store_pg_array_text_add(&lists[w], value);
                 }
             }
         }
     }
-    if (tx->recipients_ahead_count == 0) {
+    if (added == 0) {
         return 0;
     }
     pg_params_init(p);

@@ -317,7 +317,8 @@ struct store_pg {
     struct pp_buf recipients_ahead_lists[PP_IDENT_COUNT];
     /* The writer's profile, logged when it stops (writer.c). */
     struct pg_writer_profile {
-        uint64_t batches, requests, round_trips, careful, lock_ns, commit_ns, total_ns;
+        /* joined: requests taken into a batch once its lock row was held. */
+        uint64_t batches, requests, joined, round_trips, careful, lock_ns, commit_ns, total_ns;
     } profile;
     /* outbox.c: the outbox's wake-up and whether mail is sent (set before
     ** serving), and what the writer's batches added since the workers last
@@ -510,6 +511,7 @@ struct pg_queued {
 struct pg_guard_reads {
     PGresult *res; /* the read's rows, until parsed */
     size_t count;  /* keys read: 0 when no request of the batch has a guard */
+    size_t first;  /* the first key of the read in flight (keys before it are read) */
     const char *keys[STORE_SETTINGS_READ_MAX];
     struct store_setting_read reads[STORE_SETTINGS_READ_MAX];
     char values[STORE_SETTINGS_READ_MAX][STORE_GUARD_VALUE_BYTES];
@@ -673,10 +675,11 @@ enum pp_status store_pg_tx_balances_ahead_take(struct pg_tx *tx, const PGresult 
 ** used, for the next batch. */
 void store_pg_balances_ahead_note(struct store_pg *st, const struct pg_tx *tx);
 /* The recipients read ahead: notes in tx the identifiers of the payout
-** creates of batch[0..n) that the writer's cache does not know (up to
-** PP_PG_RECIPIENTS_AHEAD_MAX) and binds them in p as the text[]
-** parameters of PG_STMT_RECIPIENTS_AHEAD (p points into st's lists:
-** send it before the next batch); 0 when there are none. */
+** creates of batch[0..n) that the writer's cache does not know and tx
+** has not noted yet (up to PP_PG_RECIPIENTS_AHEAD_MAX in a batch) and
+** binds them in p as the text[] parameters of PG_STMT_RECIPIENTS_AHEAD (p
+** points into st's lists: send it before the next call); 0 when there
+** are none. */
 int store_pg_tx_recipients_ahead_params(struct pg_tx *tx, struct pg_req *const *batch, size_t n,
                                         struct pg_params *p);
 /* Takes the rows of PG_STMT_RECIPIENTS_AHEAD: into the writer's cache,

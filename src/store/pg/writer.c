@@ -14,15 +14,18 @@
 ** one read of the largest ids (the batch hands out ids itself), the
 ** settings the batch's write guards name, the balances the batch before
 ** used and the recipients its payout creates name that the cache does
-** not know (both read and locked ahead) go in one round trip; after
-** that a statement whose result nothing waits for (a payout, ledger,
-** audit, recipient or project insert with its id
-** already known, an idempotency key, a status change, a recipient check,
-** the balances written once at the end) is only queued, and its result is
-** read at the next sync: when a statement whose result is needed is sent
-** (that one waits, and with it everything queued), when the queue is full,
-** and before COMMIT. So a create whose project, recipient and balance the
-** writer already holds costs no round trip of its own.
+** not know (both read and locked ahead) go in one round trip. The
+** requests queued while it was out (on several nodes, mostly while the
+** lock row was awaited) then join the batch, what they need read ahead
+** read in one more round trip (writer_grow). After that a statement
+** whose result nothing waits for (a payout, ledger, audit, recipient or
+** project insert with its id already known, an idempotency key, a
+** status change, a recipient check, the balances written once at the
+** end) is only queued, and its result is read at the next sync: when a
+** statement whose result is needed is sent (that one waits, and with it
+** everything queued), when the queue is full, and before COMMIT. So a
+** create whose project, recipient and balance the writer already holds
+** costs no round trip of its own.
 **
 ** Isolation of requests: a request that fails without having changed a
 ** row and without a failed statement needs no undo (what it took of the
@@ -426,10 +429,12 @@ static void state_restore(struct pg_tx *tx, const struct state_mark *m,
 }
 
 /* Queues the read of the settings the guards of batch[0..n) ask about
-** (payout/store/store.h), to go in the round trip that opens the batch. */
+** (payout/store/store.h) and no earlier read of the batch has read, to go
+** in the round trip that opens the batch (or the one that grows it). */
 static void guards_queue(struct pg_tx *tx, struct pg_req **batch, size_t n)
 {
     struct pg_guard_reads *g = &tx->guards;
+    g->first = g->count;
     for (size_t i = 0; i < n; i++) {
         const struct store_write_guard *w = batch[i]->guard;
         for (size_t k = 0; w != NULL && k < w->count; k++) {
@@ -443,15 +448,15 @@ static void guards_queue(struct pg_tx *tx, struct pg_req **batch, size_t n)
             }
         }
     }
-    if (g->count == 0) {
+    if (g->count == g->first) {
         return;
     }
-    for (size_t j = 0; j < g->count; j++) {
+    for (size_t j = g->first; j < g->count; j++) {
         g->reads[j] = (struct store_setting_read){
             .key = g->keys[j], .out = g->values[j], .out_size = sizeof g->values[j]};
     }
     struct pg_params p;
-    store_pg_settings_params(&p, g->reads, g->count);
+    store_pg_settings_params(&p, g->reads + g->first, g->count - g->first);
     if (pipe_send(tx, PG_STMT_SETTINGS_GET, NULL, &p, -1, "reading the guarded settings") == 0) {
         tx->queue[tx->queued - 1].keep = &g->res;
     }
@@ -464,11 +469,12 @@ static void guards_take(struct pg_tx *tx)
     struct pp_err scratch;
     pp_err_clear(&scratch);
     if (g->res != NULL && !tx->broken &&
-        store_pg_settings_take(g->res, g->reads, g->count, &scratch) != PP_OK) {
+        store_pg_settings_take(g->res, g->reads + g->first, g->count - g->first, &scratch) !=
+            PP_OK) {
         writer_broken(tx, PP_INTERNAL);
     }
     if (g->res == NULL) {
-        g->count = 0; /* not read: each guarded request reads its own */
+        g->count = g->first; /* not read: each guarded request reads its own */
     }
     PQclear(g->res);
     g->res = NULL;
@@ -578,17 +584,20 @@ static int writer_call(struct pg_tx *tx, struct pg_req *req, size_t i, int caref
     return 0;
 }
 
-/* Queues the read and lock of the recipients the batch's payout creates
-** name and the writer's cache does not know, to go in the round trip that
-** opens the batch, after the lock row (changes.c). */
-static void recipients_ahead_queue(struct pg_tx *tx, struct pg_req **batch, size_t n)
+/* Queues the read and lock of the recipients the payout creates of
+** batch[0..n) name and neither the writer's cache nor an earlier read of
+** the batch knows, to go in the round trip that opens the batch (or the
+** one that grows it), after the lock row (changes.c). 1 when queued. */
+static int recipients_ahead_queue(struct pg_tx *tx, struct pg_req **batch, size_t n)
 {
     struct pg_params p;
     if (store_pg_tx_recipients_ahead_params(tx, batch, n, &p) &&
         pipe_send(tx, PG_STMT_RECIPIENTS_AHEAD, NULL, &p, -1, "reading the recipients ahead") ==
             0) {
         tx->queue[tx->queued - 1].keep = &tx->recipients_ahead_res;
+        return 1;
     }
+    return 0;
 }
 
 /* Takes the recipients read ahead; when they were not read, nothing
@@ -610,10 +619,44 @@ static void recipients_ahead_take(struct pg_tx *tx)
     tx->recipients_ahead_res = NULL;
 }
 
+/* Takes into batch[*n..max) the requests queued while the round trip that
+** opened the batch was out (on several nodes, mostly the wait for the
+** lock row), and reads what their guards and recipients need that the
+** batch has not read: one more round trip, only when there is such a
+** read. Each batch of a node then holds the lock row once for every
+** request that waited for it, instead of leaving the late ones to a
+** batch of their own and another turn of the lock. Before any request
+** runs, so what was read ahead still is what the batch found. */
+static void writer_grow(struct pg_tx *tx, struct pg_req **batch, size_t *n, size_t max)
+{
+    struct store_queue_item *items[PP_WRITER_BATCH_MAX];
+    size_t more = store_queue_take_ready(&tx->st->queue, items, max - *n);
+    if (more == 0) {
+        return;
+    }
+    struct pg_req **late = batch + *n;
+    for (size_t i = 0; i < more; i++) {
+        late[i] = (struct pg_req *)(void *)items[i]; /* item is first */
+    }
+    *n += more;
+    tx->st->profile.joined += more;
+    guards_queue(tx, late, more);
+    int recipients = recipients_ahead_queue(tx, late, more);
+    if (tx->queued > 0) {
+        pipe_sync(tx, NULL);
+    }
+    guards_take(tx);
+    if (recipients) {
+        recipients_ahead_take(tx);
+    }
+}
+
 /* Opens the batch's transaction, takes the lock row (the writers of every
 ** node take turns, one batch at a time) and reads the largest ids and the
-** settings the batch's guards ask about: one round trip when pipelined. */
-static void writer_begin(struct pg_tx *tx, struct pg_req **batch, size_t n)
+** settings the batch's guards ask about: one round trip when pipelined.
+** Then, when max > *n, grows the batch by the requests queued meanwhile
+** (writer_grow). */
+static void writer_begin(struct pg_tx *tx, struct pg_req **batch, size_t *n, size_t max)
 {
     uint64_t t0 = writer_ns();
     PGresult *res = NULL;
@@ -624,9 +667,9 @@ static void writer_begin(struct pg_tx *tx, struct pg_req **batch, size_t n)
         enum pp_status status = PP_OK;
         if (tx->pipelined) {
             pipe_send(tx, PG_STMT_WRITE_LOCK, NULL, NULL, 1, "taking the lock row");
-            guards_queue(tx, batch, n);
+            guards_queue(tx, batch, *n);
             balances_ahead_queue(tx);
-            recipients_ahead_queue(tx, batch, n);
+            recipients_ahead_queue(tx, batch, *n);
         } else {
             tx->round_trips++;
             status = store_pg_run(tx->conn, PG_STMT_WRITE_LOCK, NULL, NULL, NULL,
@@ -648,6 +691,9 @@ static void writer_begin(struct pg_tx *tx, struct pg_req **batch, size_t n)
         }
     }
     PQclear(res);
+    if (tx->pipelined && !tx->broken && max > *n) {
+        writer_grow(tx, batch, n, max);
+    }
     tx->st->profile.lock_ns += writer_ns() - t0;
 }
 
@@ -798,9 +844,10 @@ static void writer_count_trips(struct store_pg *st, const struct pg_tx *tx)
     pp_metrics_round_trips_add(tx->round_trips);
 }
 
-/* Runs batch[0..n) as one transaction, fast (pipelined) or carefully. */
-static enum batch_end writer_run(struct store_pg *st, struct pg_req **batch, size_t n, int careful,
-                                 enum pp_status *status_out)
+/* Runs batch[0..*n) as one transaction, fast (pipelined) or carefully;
+** a fast run may grow the batch up to max requests (writer_grow). */
+static enum batch_end writer_run(struct store_pg *st, struct pg_req **batch, size_t *n, size_t max,
+                                 int careful, enum pp_status *status_out)
 {
     /* About 16 KiB (the queue): kept off the stack, one per writer thread. */
     static __thread struct pg_tx tx;
@@ -818,12 +865,12 @@ static enum batch_end writer_run(struct store_pg *st, struct pg_req **batch, siz
     if (!careful && PQenterPipelineMode(st->writer.pg) == 1) {
         tx.pipelined = 1;
     }
-    writer_begin(&tx, batch, n);
+    writer_begin(&tx, batch, n, careful ? *n : max);
     if (tx.pipelined && !tx.broken && !st->idcache_warm &&
         store_pg_tx_cache_warm(&tx, &scratch) == PP_OK) {
         st->idcache_warm = 1;
     }
-    enum batch_end end = tx.broken ? BATCH_RETRY : writer_requests(&tx, batch, n, careful);
+    enum batch_end end = tx.broken ? BATCH_RETRY : writer_requests(&tx, batch, *n, careful);
     if (end == BATCH_COMMITTED) {
         writer_flush(&tx);
     }
@@ -877,43 +924,47 @@ static void writer_fail(struct pg_req **batch, size_t n, enum pp_status status)
     }
 }
 
-/* Runs the batch fast, and carefully when the fast run is void. */
-static enum batch_end writer_attempt(struct store_pg *st, struct pg_req **batch, size_t n,
-                                     enum pp_status *status)
+/* Runs the batch fast, and carefully when the fast run is void (with
+** what the fast run grew it by). */
+static enum batch_end writer_attempt(struct store_pg *st, struct pg_req **batch, size_t *n,
+                                     size_t max, enum pp_status *status)
 {
-    enum batch_end end = writer_run(st, batch, n, 0, status);
+    enum batch_end end = writer_run(st, batch, n, max, 0, status);
     if (end == BATCH_CAREFUL) {
         st->profile.careful++;
-        end = writer_run(st, batch, n, 1, status);
+        end = writer_run(st, batch, n, *n, 1, status);
     }
     return end;
 }
 
-static void writer_batch(struct store_pg *st, struct pg_req **batch, size_t n)
+/* Runs batch[0..*n), which may grow up to max requests on its first run
+** (*n then says how many it holds). */
+static void writer_batch(struct store_pg *st, struct pg_req **batch, size_t *n, size_t max)
 {
     enum pp_status status = PP_OK;
     uint64_t t0 = writer_ns();
-    enum batch_end end = writer_attempt(st, batch, n, &status);
+    enum batch_end end = writer_attempt(st, batch, n, max, &status);
     uint64_t t1 = writer_ns();
     st->profile.batches++;
-    st->profile.requests += n;
+    st->profile.requests += *n;
     st->profile.total_ns += t1 - t0;
-    pp_metrics_batch_observe(n, (double)(t1 - t0) / 1e9);
+    pp_metrics_batch_observe(*n, (double)(t1 - t0) / 1e9);
     if (end == BATCH_RETRY) {
-        pp_log(PP_LOG_WARN, "store: a batch of %zu writes is run again", n);
-        end = writer_attempt(st, batch, n, &status);
+        pp_log(PP_LOG_WARN, "store: a batch of %zu writes is run again", *n);
+        end = writer_attempt(st, batch, n, *n, &status);
     }
-    if (end == BATCH_RETRY && n > 1) {
-        pp_log(PP_LOG_WARN, "store: a batch of %zu writes is split", n);
-        for (size_t i = 0; i < n; i++) {
-            writer_batch(st, &batch[i], 1);
+    if (end == BATCH_RETRY && *n > 1) {
+        pp_log(PP_LOG_WARN, "store: a batch of %zu writes is split", *n);
+        for (size_t i = 0; i < *n; i++) {
+            size_t one = 1;
+            writer_batch(st, &batch[i], &one, 1);
         }
         return;
     }
     if (end != BATCH_COMMITTED) {
-        pp_log(PP_LOG_ERROR, "store: a batch of %zu writes %s", n,
+        pp_log(PP_LOG_ERROR, "store: a batch of %zu writes %s", *n,
                end == BATCH_UNKNOWN ? "lost its link while committing" : "was rolled back");
-        writer_fail(batch, n, end == BATCH_UNKNOWN ? PP_UNAVAILABLE : status);
+        writer_fail(batch, *n, end == BATCH_UNKNOWN ? PP_UNAVAILABLE : status);
     }
 }
 
@@ -931,7 +982,10 @@ static void *writer_main(void *arg)
         for (size_t i = 0; i < n; i++) {
             batch[i] = (struct pg_req *)(void *)items[i]; /* item is first */
         }
-        writer_batch(st, batch, n);
+        writer_batch(st, batch, &n, PP_WRITER_BATCH_MAX);
+        for (size_t i = 0; i < n; i++) {
+            items[i] = &batch[i]->item; /* with the requests that joined it */
+        }
         store_queue_finish(items, n);
     }
     return NULL;
@@ -952,11 +1006,12 @@ void store_pg_writer_stop(struct store_pg *st)
     if (pr->batches > 0) {
         double batches = (double)pr->batches;
         pp_log(PP_LOG_INFO,
-               "store: writer profile: %llu batches, %llu requests (%.1f per batch), %.2f round "
-               "trips per request; per batch %.2f ms to begin (the lock row's wait included), "
-               "%.2f ms to commit, %.2f ms in all; %llu run again carefully",
+               "store: writer profile: %llu batches, %llu requests (%.1f per batch, %llu of "
+               "them taken once the lock row was held), %.2f round trips per request; per "
+               "batch %.2f ms to begin (the lock row's wait included), %.2f ms to commit, "
+               "%.2f ms in all; %llu run again carefully",
                (unsigned long long)pr->batches, (unsigned long long)pr->requests,
-               (double)pr->requests / batches,
+               (double)pr->requests / batches, (unsigned long long)pr->joined,
                (double)pr->round_trips / (double)(pr->requests ? pr->requests : 1),
                (double)pr->lock_ns / 1e6 / batches, (double)pr->commit_ns / 1e6 / batches,
                (double)pr->total_ns / 1e6 / batches, (unsigned long long)pr->careful);

@@ -291,6 +291,32 @@ void pp_server_restart_signed_in(struct pp_server *next, const struct pp_server 
 
 /* --- Payouts ----------------------------------------------------------------------- */
 
+long long pp_store_phone_recipients(const struct pp_server *s, const char *token, int count)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    assert_non_null(f);
+    fputs("{\"payments\":[", f);
+    for (int i = 0; i < count; i++) {
+        fprintf(f,
+                "%s{\"amount\":0.01,\"currency\":\"GBP\",\"startDate\":\"2031-01-01T00:00:00Z\","
+                "\"endDate\":\"2031-06-01T00:00:00Z\",\"name\":\"Old\",\"description\":\"old\","
+                "\"phoneNumber\":\"+4479%08d\",\"notification\":false}",
+                i == 0 ? "" : ",", i);
+    }
+    fputs("]}", f);
+    assert_int_equal(fclose(f), 0);
+    struct pp_resp *r = pp_post(s, "/api/payment/create-list", token, buf);
+    free(buf);
+    pp_assert_status(r, 200);
+    json_t *rows = json_object_get(r->json, "payments");
+    assert_int_equal(json_array_size(rows), (size_t)count);
+    long long oldest = pp_json_int(json_array_get(rows, 0), "recipientId");
+    pp_resp_free(r);
+    return oldest;
+}
+
 long long pp_payout_create(const struct pp_server *s, const char *token, const char *body,
                            const char *want_status)
 {

@@ -113,6 +113,10 @@ void pp_server_restart_signed_in(struct pp_server *next, const struct pp_server 
 ** and its status when want_status is non-NULL. Returns the payout's id. */
 long long pp_payout_create(const struct pp_server *s, const char *token, const char *body,
                            const char *want_status);
+/* Stores count recipients known by their phone number only ("+4479" and
+** the index in 8 digits), in one create-list of 0.01 GBP payouts with
+** token; returns the id of the first (the oldest). */
+long long pp_store_phone_recipients(const struct pp_server *s, const char *token, int count);
 /* GET /api/payments/{id}, asserting 200 and the id; a new response. */
 struct pp_resp *pp_payout_get(const struct pp_server *s, const char *token, long long id);
 /* Asserts payout id has status now. */

@@ -248,16 +248,6 @@ static void test_late_requests_join_the_waiting_batch(void **state)
     pp_assert_check(cur->db_path, "after a batch that waited for the lock row");
 }
 
-static int group_setup(void **state)
-{
-    (void)state;
-    if (!pp_db_is_postgres()) {
-        fprintf(stderr, "test_lock_turn: needs PP_TEST_BACKEND=postgresql (label postgresql)\n");
-        return -1;
-    }
-    return 0;
-}
-
 static const struct pp_session session = {.srv = &srv,
                                           .admin_token = &admin_token,
                                           .api_key = &api_key,
@@ -269,7 +259,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_late_requests_join_the_waiting_batch),
     };
-    if (group_setup(NULL) != 0) {
+    if (!pp_db_is_postgres()) {
+        fprintf(stderr, "test_lock_turn: needs PP_TEST_BACKEND=postgresql (label postgresql)\n");
         return 1;
     }
     return pp_session_run("api.lock_turn", tests, sizeof tests / sizeof tests[0], &session);

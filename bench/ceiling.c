@@ -31,8 +31,7 @@
 #define CEILING_CONNECTION_TIMEOUT_S 15u
 #define CEILING_CONNECTION_MEMORY_BYTES (16u * 1024u)
 
-static const char static_body[] =
-    "{\"status\":\"ok\",\"version\":\"0.0.0\",\"ceiling\":true}";
+static const char static_body[] = "{\"status\":\"ok\",\"version\":\"0.0.0\",\"ceiling\":true}";
 
 /* *req_cls of a GET between its first and second call. */
 static int first_call_marker;
@@ -62,7 +61,8 @@ static enum MHD_Result echo(struct MHD_Connection *conn, const struct upload *up
     json_t *doc = json_loadb(up->data, up->len, JSON_REJECT_DUPLICATES, &jerr);
     if (doc == NULL || !json_is_object(doc)) {
         json_decref(doc);
-        static const char bad[] = "{\"error\":{\"message\":\"bad JSON\",\"type\":\"INVALID_PARAMS\"}}";
+        static const char bad[] =
+            "{\"error\":{\"message\":\"bad JSON\",\"type\":\"INVALID_PARAMS\"}}";
         return answer(conn, MHD_HTTP_BAD_REQUEST, bad, sizeof bad - 1, MHD_RESPMEM_PERSISTENT);
     }
     char *out = json_dumps(doc, JSON_COMPACT);
@@ -74,9 +74,8 @@ static enum MHD_Result echo(struct MHD_Connection *conn, const struct upload *up
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_data_size,
-                                  void **req_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **req_cls)
 {
     (void)cls;
     (void)version;
@@ -93,7 +92,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                       MHD_RESPMEM_PERSISTENT);
     }
     if (strcmp(method, "POST") != 0 || strcmp(url, "/echo") != 0) {
-        static const char nf[] = "{\"error\":{\"message\":\"no such endpoint\",\"type\":\"NOT_FOUND\"}}";
+        static const char nf[] =
+            "{\"error\":{\"message\":\"no such endpoint\",\"type\":\"NOT_FOUND\"}}";
         return answer(conn, MHD_HTTP_NOT_FOUND, nf, sizeof nf - 1, MHD_RESPMEM_PERSISTENT);
     }
     struct upload *up = *req_cls;
@@ -155,12 +155,12 @@ int main(int argc, char **argv)
     sa.sin_port = htons((uint16_t)port);
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     struct MHD_Daemon *d = MHD_start_daemon(
-        MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC, (uint16_t)port, NULL, NULL, on_request,
-        NULL, MHD_OPTION_SOCK_ADDR, &sa, MHD_OPTION_THREAD_POOL_SIZE,
-        (unsigned)(cores > 0 ? cores : 2), MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
-        MHD_OPTION_CONNECTION_LIMIT, CEILING_CONNECTIONS_MAX, MHD_OPTION_CONNECTION_TIMEOUT,
-        CEILING_CONNECTION_TIMEOUT_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        (size_t)CEILING_CONNECTION_MEMORY_BYTES, MHD_OPTION_END);
+        MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC, (uint16_t)port, NULL, NULL, on_request, NULL,
+        MHD_OPTION_SOCK_ADDR, &sa, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(cores > 0 ? cores : 2),
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_CONNECTION_LIMIT,
+        CEILING_CONNECTIONS_MAX, MHD_OPTION_CONNECTION_TIMEOUT, CEILING_CONNECTION_TIMEOUT_S,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CEILING_CONNECTION_MEMORY_BYTES,
+        MHD_OPTION_END);
     if (d == NULL) {
         fprintf(stderr, "ceiling: cannot listen on 127.0.0.1:%ld\n", port);
         return 1;

@@ -10,6 +10,7 @@ pkgs+=(python3)  # scripts/openapi.py, scripts/include_cycles.py
 # `make run` stays light on a newcomer's machine.
 if [ "${1:-}" = "--test" ]; then
   shift
+  pkgs+=(clang-format)      # lint.format: the layout of .clang-format (scripts/format_check.py)
   pkgs+=(e2fsprogs mount)   # the storage-fault tests make a small ext4 image and loop-mount it
   pkgs+=(python3-aiosmtpd)  # the SMTP sink of tests/unit/test_smtp.c (tests/smtp_sink.py)
   # Debian's chromium for the panel's browser tests (tests/ui/, playwright-core

@@ -143,12 +143,24 @@ void jw_escape(struct pp_buf *out, const char *s, size_t len)
         pp_buf_append(out, s + start, i - start);
         char esc[8];
         switch (c) {
-        case '"': memcpy(esc, "\\\"", 3); break;
-        case '\\': memcpy(esc, "\\\\", 3); break;
-        case '\n': memcpy(esc, "\\n", 3); break;
-        case '\r': memcpy(esc, "\\r", 3); break;
-        case '\t': memcpy(esc, "\\t", 3); break;
-        default: snprintf(esc, sizeof esc, "\\u%04x", c); break;
+        case '"':
+            memcpy(esc, "\\\"", 3);
+            break;
+        case '\\':
+            memcpy(esc, "\\\\", 3);
+            break;
+        case '\n':
+            memcpy(esc, "\\n", 3);
+            break;
+        case '\r':
+            memcpy(esc, "\\r", 3);
+            break;
+        case '\t':
+            memcpy(esc, "\\t", 3);
+            break;
+        default:
+            snprintf(esc, sizeof esc, "\\u%04x", c);
+            break;
         }
         pp_buf_puts(out, esc);
         start = i + 1;

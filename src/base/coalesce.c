@@ -21,14 +21,14 @@ struct pp_coalesce {
     void *arg;
     size_t result_size;
     pthread_mutex_t mu;
-    pthread_cond_t cv;       /* broadcast when a read ends */
+    pthread_cond_t cv;        /* broadcast when a read ends */
     unsigned long long begun; /* reads begun, guarded by mu */
     unsigned long long ended; /* number of the last read ended, guarded by mu */
-    int running;             /* a read is under way, guarded by mu */
-    enum pp_status status;   /* of read `ended`, guarded by mu */
-    struct pp_err err;       /* of read `ended`, guarded by mu */
-    unsigned char *result;   /* of read `ended`, guarded by mu */
-    unsigned char *scratch;  /* the running read's result, the reader's alone */
+    int running;              /* a read is under way, guarded by mu */
+    enum pp_status status;    /* of read `ended`, guarded by mu */
+    struct pp_err err;        /* of read `ended`, guarded by mu */
+    unsigned char *result;    /* of read `ended`, guarded by mu */
+    unsigned char *scratch;   /* the running read's result, the reader's alone */
 };
 
 struct pp_coalesce *pp_coalesce_create(pp_coalesce_fn fn, void *arg, size_t result_size)

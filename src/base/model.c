@@ -39,11 +39,16 @@ int pp_payout_status_is_open(enum pp_payout_status status)
 const char *pp_ledger_kind_name(enum pp_ledger_kind kind)
 {
     switch (kind) {
-    case PP_LEDGER_DEPOSIT: return "deposit";
-    case PP_LEDGER_WITHDRAW: return "withdraw";
-    case PP_LEDGER_BLOCK: return "block";
-    case PP_LEDGER_RELEASE: return "release";
-    case PP_LEDGER_PAYOUT: return "payout";
+    case PP_LEDGER_DEPOSIT:
+        return "deposit";
+    case PP_LEDGER_WITHDRAW:
+        return "withdraw";
+    case PP_LEDGER_BLOCK:
+        return "block";
+    case PP_LEDGER_RELEASE:
+        return "release";
+    case PP_LEDGER_PAYOUT:
+        return "payout";
     }
     return "unknown";
 }
@@ -51,10 +56,14 @@ const char *pp_ledger_kind_name(enum pp_ledger_kind kind)
 const char *pp_recipient_ident(const struct pp_recipient *r, enum pp_ident which)
 {
     switch (which) {
-    case PP_IDENT_USER_NAME: return r->user_name;
-    case PP_IDENT_PHONE_NUMBER: return r->phone_number;
-    case PP_IDENT_REFERENCE_ID: return r->reference_id;
-    case PP_IDENT_COUNT: break;
+    case PP_IDENT_USER_NAME:
+        return r->user_name;
+    case PP_IDENT_PHONE_NUMBER:
+        return r->phone_number;
+    case PP_IDENT_REFERENCE_ID:
+        return r->reference_id;
+    case PP_IDENT_COUNT:
+        break;
     }
     return "";
 }
@@ -62,9 +71,12 @@ const char *pp_recipient_ident(const struct pp_recipient *r, enum pp_ident which
 const char *pp_actor_kind_name(enum pp_actor_kind kind)
 {
     switch (kind) {
-    case PP_ACTOR_SYSTEM: return "system";
-    case PP_ACTOR_INTEGRATOR: return "integrator";
-    case PP_ACTOR_ADMIN: return "admin";
+    case PP_ACTOR_SYSTEM:
+        return "system";
+    case PP_ACTOR_INTEGRATOR:
+        return "integrator";
+    case PP_ACTOR_ADMIN:
+        return "admin";
     }
     return "unknown";
 }

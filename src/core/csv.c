@@ -100,8 +100,7 @@ static enum pp_status read_quoted(struct core_csv *csv, char **w, struct pp_err 
         *(*w)++ = c;
         csv->pos++;
     }
-    return pp_err_set(err, PP_INVALID_PARAMS, "CSV line %zu: a quoted field is not closed",
-                      opened);
+    return pp_err_set(err, PP_INVALID_PARAMS, "CSV line %zu: a quoted field is not closed", opened);
 }
 
 /* Reads an unquoted field up to its delimiter (not consumed). */

@@ -103,9 +103,8 @@ static enum pp_status integration_refresh(struct core_app *app, int with_passwor
 {
     struct core_integration_state *in = app->integration;
     struct integration_stored s;
-    enum pp_status st =
-        integration_read(app, &s, with_password ? in->settings.password : NULL,
-                         sizeof in->settings.password, err);
+    enum pp_status st = integration_read(app, &s, with_password ? in->settings.password : NULL,
+                                         sizeof in->settings.password, err);
     if (st == PP_OK) {
         atomic_store(&in->enabled, s.enabled);
         in->settings.enabled = s.enabled;

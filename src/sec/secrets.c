@@ -192,7 +192,7 @@ enum pp_status sec_uuid_v7(int64_t unix_ms, char *out, struct pp_err *err)
     b[8] = (uint8_t)((b[8] & 0x3f) | 0x80); /* RFC 9562 variant */
     char hex[33];
     sec_hex_encode(b, sizeof b, hex);
-    snprintf(out, PP_UUID_TEXT_BYTES, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12,
-             hex + 16, hex + 20);
+    snprintf(out, PP_UUID_TEXT_BYTES, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16,
+             hex + 20);
     return PP_OK;
 }

@@ -45,10 +45,11 @@ static char *user_token(const char *role, long long *id)
 /* A new UNAUTHORIZED payout of amount EUR created with token. */
 static long long create(const char *token, const char *amount)
 {
-    char *body = pp_fmt("{\"amount\":%s,\"currency\":\"EUR\",\"startDate\":\"2020-01-01T00:00:00Z\","
-                        "\"endDate\":\"2099-01-01T00:00:00Z\",\"name\":\"Four eyes\","
-                        "\"description\":\"d\",\"userName\":\"four-eyes\",\"notification\":false}",
-                        amount);
+    char *body =
+        pp_fmt("{\"amount\":%s,\"currency\":\"EUR\",\"startDate\":\"2020-01-01T00:00:00Z\","
+               "\"endDate\":\"2099-01-01T00:00:00Z\",\"name\":\"Four eyes\","
+               "\"description\":\"d\",\"userName\":\"four-eyes\",\"notification\":false}",
+               amount);
     long long id = pp_payout_create(&srv, token, body, "UNAUTHORIZED");
     free(body);
     return id;
@@ -169,8 +170,8 @@ static void test_role_change_keeps_four_eyes(void **state)
 
 static int after_start(void)
 {
-    struct pp_resp *r = pp_put(&srv, "/api/admin/settings/authorization", admin_token,
-                               "{\"mode\":\"always\"}");
+    struct pp_resp *r =
+        pp_put(&srv, "/api/admin/settings/authorization", admin_token, "{\"mode\":\"always\"}");
     int ok = r->status == 200;
     pp_resp_free(r);
     return ok ? 0 : -1;

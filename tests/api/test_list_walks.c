@@ -36,11 +36,12 @@ static int make_payouts(void)
 {
     for (int i = 0; i < PAYOUTS; i++) {
         made[i].currency = i % 3 == 0 ? "USD" : "EUR";
-        char *body = pp_fmt("{\"amount\":1,\"currency\":\"%s\",\"startDate\":\"2031-01-01T00:00:00Z\","
-                            "\"endDate\":\"2031-06-01T00:00:00Z\",\"name\":\"walk-p%d\","
-                            "\"description\":\"walk\",\"userName\":\"walk-r%d\","
-                            "\"notification\":false}",
-                            made[i].currency, i % 2, i % 3 == 1 ? 1 : i % 5);
+        char *body =
+            pp_fmt("{\"amount\":1,\"currency\":\"%s\",\"startDate\":\"2031-01-01T00:00:00Z\","
+                   "\"endDate\":\"2031-06-01T00:00:00Z\",\"name\":\"walk-p%d\","
+                   "\"description\":\"walk\",\"userName\":\"walk-r%d\","
+                   "\"notification\":false}",
+                   made[i].currency, i % 2, i % 3 == 1 ? 1 : i % 5);
         made[i].id = pp_payout_create(&srv, api_key, body, NULL);
         free(body);
         struct pp_resp *g = pp_payout_get(&srv, api_key, made[i].id);
@@ -61,9 +62,9 @@ static int make_payouts(void)
 struct shape {
     const char *name;
     char query[128];
-    int status;            /* 0 any, 1 READY only, 2 CANCELLED only, 3 both named */
-    const char *currency;  /* NULL: any */
-    long long project_id;  /* 0: any */
+    int status;             /* 0 any, 1 READY only, 2 CANCELLED only, 3 both named */
+    const char *currency;   /* NULL: any */
+    long long project_id;   /* 0: any */
     long long recipient_id; /* 0: any */
 };
 

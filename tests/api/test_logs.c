@@ -122,8 +122,8 @@ static void test_no_secret_in_any_log(void **state)
     char *admin = pp_admin_login(&srv);
     char *password = pp_enable_integration(&srv, admin);
     char *key = pp_authenticate(&srv, password);
-    struct pp_resp *r = pp_post(&srv, "/api/authenticate", NULL,
-                                "{\"apiKey\":\"wrong-password-logged-nowhere\"}");
+    struct pp_resp *r =
+        pp_post(&srv, "/api/authenticate", NULL, "{\"apiKey\":\"wrong-password-logged-nowhere\"}");
     pp_resp_free(r);
     pp_secret_note("wrong-password-logged-nowhere");
     r = pp_post(&srv, "/api/admin/login", NULL,

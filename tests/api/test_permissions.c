@@ -68,14 +68,16 @@ static struct pp_server srv;
 static char *admin_token;
 static char *tokens[CALLERS];
 
-/* Reads every route line of the route table: {"METHOD", "/path", handler,
-** API_ACCESS_..., ...}. A route line without a permission fails. */
+/* Reads every route of the route table: {"METHOD", "/path", handler,
+** API_ACCESS_..., ...}, one per line or continued on the next (as
+** clang-format wraps it). A route without a permission fails. */
 static void routes_read(void)
 {
     size_t len = 0;
     char *text = pp_file_read(PP_ROUTES_FILE, &len);
     assert_non_null(text);
-    for (char *line = strtok(text, "\n"); line != NULL; line = strtok(NULL, "\n")) {
+    for (char *at = strstr(text, "\n"); at != NULL; at = strstr(at + 1, "\n")) {
+        const char *line = at + 1;
         while (*line == ' ') {
             line++;
         }
@@ -85,10 +87,11 @@ static void routes_read(void)
         assert_true(route_count < ROUTES_MAX);
         struct route *r = &routes[route_count++];
         char handler[64];
+        /* Each blank of the format skips any white space, new lines too. */
         int n = sscanf(line, "{\"%7[A-Z]\", \"%127[^\"]\", %63[^,], %39[A-Z_]", r->method,
                        r->pattern, handler, r->access);
         if (n != 4 || strncmp(r->access, "API_ACCESS_", 11) != 0) {
-            fail_msg("route line without a permission: %s", line);
+            fail_msg("route without a permission: %.120s", line);
         }
     }
     free(text);

@@ -48,8 +48,8 @@ static enum pp_status read_all(const char *text, size_t len, char *out, size_t o
         }
         used += (size_t)snprintf(out + used, out_size - used, "%s", r > 0 ? "/" : "");
         for (size_t f = 0; f < count; f++) {
-            used += (size_t)snprintf(out + used, out_size - used, "%s%s", f > 0 ? "|" : "",
-                                     fields[f]);
+            used +=
+                (size_t)snprintf(out + used, out_size - used, "%s%s", f > 0 ? "|" : "", fields[f]);
         }
         used += (size_t)snprintf(out + used, out_size - used, "@%zu", line);
         assert_true(used < out_size);
@@ -65,25 +65,28 @@ static const struct {
 } accepted[] = {
     {"a,b,c\n1,2,3\n", 0, "a|b|c@1/1|2|3@2"},
     {"a,b,c\r\n1,2,3\r\n", 0, "a|b|c@1/1|2|3@2"},
-    {"a,b\r\n1,2\n3,4", 0, "a|b@1/1|2@2/3|4@3"},             /* mixed endings, no last EOL */
-    {"\xEF\xBB\xBF" "amount,currency\n1,GBP\n", 0, "amount|currency@1/1|GBP@2"}, /* BOM */
-    {"\"a\",\"b\"\n", 0, "a|b@1"},                            /* quoted */
-    {"\"say \"\"hi\"\"\",x\n", 0, "say \"hi\"|x@1"},           /* escaped quotes */
-    {"\"\"\"\"\n", 0, "\"@1"},                                 /* a lone quote */
-    {"\"1,5\",\"a,b,c\"\n", 0, "1,5|a,b,c@1"},                /* embedded commas */
+    {"a,b\r\n1,2\n3,4", 0, "a|b@1/1|2@2/3|4@3"}, /* mixed endings, no last EOL */
+    {"\xEF\xBB\xBF"
+     "amount,currency\n1,GBP\n",
+     0, "amount|currency@1/1|GBP@2"},                                 /* BOM */
+    {"\"a\",\"b\"\n", 0, "a|b@1"},                                    /* quoted */
+    {"\"say \"\"hi\"\"\",x\n", 0, "say \"hi\"|x@1"},                  /* escaped quotes */
+    {"\"\"\"\"\n", 0, "\"@1"},                                        /* a lone quote */
+    {"\"1,5\",\"a,b,c\"\n", 0, "1,5|a,b,c@1"},                        /* embedded commas */
     {"\"line1\nline2\",x\nnext,y\n", 0, "line1\nline2|x@1/next|y@3"}, /* embedded LF */
-    {"\"line1\r\nline2\",x\r\n", 0, "line1\r\nline2|x@1"},    /* embedded CRLF kept */
-    {"a,,c\n,,\n", 0, "a||c@1/||@2"},                          /* empty fields */
-    {"a,b,\n", 0, "a|b|@1"},                                   /* trailing comma */
-    {"\"\",x\n", 0, "|x@1"},                                   /* empty quoted field */
-    {"a,b\n1,2\n\n", 0, "a|b@1/1|2@2"},                       /* empty trailing line */
-    {"a,b\n1,2\n\r\n\n\r\n", 0, "a|b@1/1|2@2"},               /* several */
-    {"\n\na,b\n\n1,2\n", 0, "a|b@3/1|2@5"},                   /* blank lines skipped */
-    {"a,b,c\n1,2\n1,2,3,4\n", 0, "a|b|c@1/1|2@2/1|2|3|4@3"},  /* ragged: handed out as is */
-    {" a , b \n", 0, " a | b @1"},                             /* spaces are data */
-    {"caf\xC3\xA9,\xE2\x82\xAC,\xF0\x9F\x98\x80\n", 0, "caf\xC3\xA9|\xE2\x82\xAC|\xF0\x9F\x98\x80@1"},
-    {"", 0, ""},                                               /* nothing at all */
-    {"\xEF\xBB\xBF", 0, ""},                                   /* only a BOM */
+    {"\"line1\r\nline2\",x\r\n", 0, "line1\r\nline2|x@1"},            /* embedded CRLF kept */
+    {"a,,c\n,,\n", 0, "a||c@1/||@2"},                                 /* empty fields */
+    {"a,b,\n", 0, "a|b|@1"},                                          /* trailing comma */
+    {"\"\",x\n", 0, "|x@1"},                                          /* empty quoted field */
+    {"a,b\n1,2\n\n", 0, "a|b@1/1|2@2"},                               /* empty trailing line */
+    {"a,b\n1,2\n\r\n\n\r\n", 0, "a|b@1/1|2@2"},                       /* several */
+    {"\n\na,b\n\n1,2\n", 0, "a|b@3/1|2@5"},                           /* blank lines skipped */
+    {"a,b,c\n1,2\n1,2,3,4\n", 0, "a|b|c@1/1|2@2/1|2|3|4@3"},          /* ragged: handed out as is */
+    {" a , b \n", 0, " a | b @1"},                                    /* spaces are data */
+    {"caf\xC3\xA9,\xE2\x82\xAC,\xF0\x9F\x98\x80\n", 0,
+     "caf\xC3\xA9|\xE2\x82\xAC|\xF0\x9F\x98\x80@1"},
+    {"", 0, ""},             /* nothing at all */
+    {"\xEF\xBB\xBF", 0, ""}, /* only a BOM */
     {"x", 0, "x@1"},
 };
 
@@ -120,10 +123,10 @@ static const struct {
     {"a,b\n1,2\r", 0, "line 2: a CR that is not followed by LF"},
     {"\"a\"\rb\n", 0, "line 1: a CR that is not followed by LF"},
     {"a,b\n\xC3\x28,x\n", 0, "line 2 is not valid UTF-8"},
-    {"a,b\n\xC0\xAF\n", 0, "line 2 is not valid UTF-8"},        /* overlong '/' */
-    {"\xED\xA0\x80\n", 0, "line 1 is not valid UTF-8"},          /* surrogate */
-    {"\xF4\x90\x80\x80\n", 0, "line 1 is not valid UTF-8"},      /* past U+10FFFF */
-    {"ab\xE2\x82", 0, "line 1 is not valid UTF-8"},              /* cut sequence */
+    {"a,b\n\xC0\xAF\n", 0, "line 2 is not valid UTF-8"},    /* overlong '/' */
+    {"\xED\xA0\x80\n", 0, "line 1 is not valid UTF-8"},     /* surrogate */
+    {"\xF4\x90\x80\x80\n", 0, "line 1 is not valid UTF-8"}, /* past U+10FFFF */
+    {"ab\xE2\x82", 0, "line 1 is not valid UTF-8"},         /* cut sequence */
     {"a,b\n\n1\0,2\n", 9, "line 3 holds a NUL byte"},
     {"1,2,3,4,5,6,7,8,9\n", 0, "line 1 has more than 8 fields"},
 };

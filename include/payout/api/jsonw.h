@@ -15,7 +15,7 @@
 #define JW_DEPTH_MAX 8
 
 struct jw {
-    struct pp_buf *out;      /* borrowed */
+    struct pp_buf *out; /* borrowed */
     int depth;
     int first[JW_DEPTH_MAX]; /* 1 until the level's first member is written */
     int after_key;           /* 1 right after a key: the value needs no comma */

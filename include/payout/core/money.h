@@ -14,8 +14,8 @@
 #include "payout/status.h"
 
 struct core_currency {
-    char code[4];  /* "GBP", upper case, NUL-terminated */
-    int exponent;  /* decimals: GBP 2, JPY 0, BHD 3, CLF 4 */
+    char code[4]; /* "GBP", upper case, NUL-terminated */
+    int exponent; /* decimals: GBP 2, JPY 0, BHD 3, CLF 4 */
 };
 
 /* The currency with this exact three-letter upper-case code, or NULL when

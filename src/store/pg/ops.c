@@ -123,8 +123,8 @@ static enum pp_status op_balances_list(void *backend, struct pp_balance *out, si
     return store_pg_balances_list(backend, out, cap, count_out, err);
 }
 
-static enum pp_status op_settings_get(void *backend, struct store_setting_read *reads,
-                                      size_t count, struct pp_err *err)
+static enum pp_status op_settings_get(void *backend, struct store_setting_read *reads, size_t count,
+                                      struct pp_err *err)
 {
     return store_pg_settings_get(backend, reads, count, err);
 }

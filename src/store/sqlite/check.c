@@ -195,16 +195,15 @@ static enum pp_status check_payouts(struct check *k, struct pp_err *err)
     int rc = store_q_step(&q);
     while (rc == SQLITE_ROW) {
         int s = sqlite3_column_int(q.stmt, 1);
-        check_report(k,
-                     "payout %lld (%s): %lld block, %lld release, %lld payout ledger rows, "
-                     "%lld not matching its currency or amount; expected %s%s",
-                     (long long)sqlite3_column_int64(q.stmt, 0),
-                     pp_payout_status_name((enum pp_payout_status)s),
-                     (long long)sqlite3_column_int64(q.stmt, 2),
-                     (long long)sqlite3_column_int64(q.stmt, 3),
-                     (long long)sqlite3_column_int64(q.stmt, 4),
-                     (long long)sqlite3_column_int64(q.stmt, 5), check_expected(s),
-                     sqlite3_column_int(q.stmt, 6) ? "" : "; and it has no uniqueId");
+        check_report(
+            k,
+            "payout %lld (%s): %lld block, %lld release, %lld payout ledger rows, "
+            "%lld not matching its currency or amount; expected %s%s",
+            (long long)sqlite3_column_int64(q.stmt, 0),
+            pp_payout_status_name((enum pp_payout_status)s),
+            (long long)sqlite3_column_int64(q.stmt, 2), (long long)sqlite3_column_int64(q.stmt, 3),
+            (long long)sqlite3_column_int64(q.stmt, 4), (long long)sqlite3_column_int64(q.stmt, 5),
+            check_expected(s), sqlite3_column_int(q.stmt, 6) ? "" : "; and it has no uniqueId");
         rc = store_q_step(&q);
     }
     enum pp_status status = PP_OK;

@@ -7,7 +7,7 @@
 #define PAYOUT_STORE_MIGRATIONS_H
 
 struct store_migration {
-    int version;     /* the file's number: 1 for 0001_init.sql */
+    int version;      /* the file's number: 1 for 0001_init.sql */
     const char *name; /* the file name without .sql */
     const char *sql;  /* the whole file */
 };

@@ -18,8 +18,8 @@
 ** NULL), currency, count, the exact sum (two columns, store_q_col_sum: a
 ** period of the largest payouts passes 2^63); and binds ?1 from, ?2 to,
 ** ?3 currency or NULL, ?4 status or NULL. */
-#define REPORT_WHERE                                                                           \
-    " WHERE p.created_ms >= ?1 AND p.created_ms < ?2 AND (?3 IS NULL OR p.currency = ?3)"     \
+#define REPORT_WHERE                                                                               \
+    " WHERE p.created_ms >= ?1 AND p.created_ms < ?2 AND (?3 IS NULL OR p.currency = ?3)"          \
     " AND (?4 IS NULL OR p.status = ?4)"
 #define REPORT_SUM STORE_SQL_SUM_EXACT("p.amount_minor")
 

@@ -70,8 +70,8 @@ enum pp_status store_sqlite_settings_get(struct store_sqlite *st, struct store_s
     struct store_conn *c = store_reader_acquire(st);
     enum pp_status status = PP_OK;
     for (size_t i = 0; i < count && status == PP_OK; i++) {
-        status = setting_get(c, reads[i].key, reads[i].out, reads[i].out_size, &reads[i].found,
-                             err);
+        status =
+            setting_get(c, reads[i].key, reads[i].out, reads[i].out_size, &reads[i].found, err);
     }
     store_reader_release(st, c);
     return status;

@@ -106,8 +106,7 @@ static void test_creates_abandoned_mid_write(void **state)
     assert_true(pp_json_int(json_array_get(json_object_get(r->json, "payments"), 0), "id") > 0);
     pp_resp_free(r);
     pp_assert_check(srv.db_path, "after abandoned creates, running");
-    assert_int_equal(pp_server_stop(&srv), 0);
-    pp_assert_check(srv.db_path, "after abandoned creates");
+    pp_stop_and_check(&srv, "after abandoned creates");
 }
 
 static const struct pp_session session = {

@@ -277,8 +277,7 @@ static void test_parallel_create_cancel_cycles(void **state)
     }
     pp_assert_balance_now(&srv, api_key, "GBP", "26.2", "0", "0");
     pp_assert_check(srv.db_path, "after create/cancel cycles");
-    assert_int_equal(pp_server_stop(&srv), 0);
-    pp_assert_check(srv.db_path, "after SIGTERM");
+    pp_stop_and_check(&srv, "after SIGTERM");
 }
 
 static const struct pp_session session = {.srv = &srv,

@@ -108,8 +108,7 @@ static void start_next(const char *const *env)
 /* Stops the current server and starts another on the same database. */
 static void restart(const char *const *env)
 {
-    assert_int_equal(pp_server_stop(cur), 0);
-    pp_assert_check(cur->db_path, "stopped");
+    pp_stop_and_check(cur, "stopped");
     start_next(env);
 }
 
@@ -391,8 +390,7 @@ static void test_race_at_expiry(void **state)
     pp_format_minor(paid0 + received * 10, 2, paid, sizeof paid);
     pp_assert_balance_now(cur, api_key, "GBP", available, "1", paid);
     pp_assert_check(cur->db_path, "after the race at expiry");
-    assert_int_equal(pp_server_stop(cur), 0);
-    pp_assert_check(cur->db_path, "after SIGTERM");
+    pp_stop_and_check(cur, "after SIGTERM");
 }
 
 static const struct pp_session session = {.srv = &srv,

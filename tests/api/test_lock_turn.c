@@ -244,8 +244,7 @@ static void test_late_requests_join_the_waiting_batch(void **state)
     }
     /* 1000 funded; 82.08 for the old recipients' payouts, 10 for these. */
     pp_assert_balance_now(cur, admin_token, "GBP", "907.92", "92.08", "0");
-    assert_int_equal(pp_server_stop(cur), 0);
-    pp_assert_check(cur->db_path, "after a batch that waited for the lock row");
+    pp_stop_and_check(cur, "after a batch that waited for the lock row");
 }
 
 static const struct pp_session session = {.srv = &srv,

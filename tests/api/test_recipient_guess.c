@@ -116,8 +116,7 @@ static void test_recipient_taken_as_new_is_found(void **state)
                      "\"description\":\"same\",\"userName\":\"guess-0\","
                      "\"phoneNumber\":\"+447900000000\",\"notification\":false}",
                      NULL);
-    assert_int_equal(pp_server_stop(cur), 0);
-    pp_assert_check(cur->db_path, "after the guessed recipients");
+    pp_stop_and_check(cur, "after the guessed recipients");
 }
 
 static const struct pp_session session = {.srv = &srv,

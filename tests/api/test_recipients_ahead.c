@@ -210,8 +210,7 @@ static void test_recipients_read_ahead(void **state)
         fail_msg("the list made %g round trips to the database, expected 1 to %d", trips,
                  ROUND_TRIPS_MAX);
     }
-    assert_int_equal(pp_server_stop(cur), 0);
-    pp_assert_check(cur->db_path, "after the recipients read ahead");
+    pp_stop_and_check(cur, "after the recipients read ahead");
 }
 
 static const struct pp_session session = {.srv = &srv,

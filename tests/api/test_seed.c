@@ -286,8 +286,7 @@ static void test_seed_check_and_shutdown(void **state)
 {
     (void)state;
     pp_assert_check(srv.db_path, "server running");
-    assert_int_equal(pp_server_stop(&srv), 0);
-    pp_assert_check(srv.db_path, "after SIGTERM");
+    pp_stop_and_check(&srv, "after SIGTERM");
 }
 
 /* The integration is enabled; the tests sign in with its password. */

@@ -402,8 +402,7 @@ static void test_readyz_unavailable_while_the_database_cannot_be_read(void **sta
     json_decref(pp_deposit(&s, token, "GBP", "2"));
     assert_ready_n(&s, 1, 8);
     pp_assert_balance_now(&s, token, "GBP", "3", "0", "0");
-    assert_int_equal(pp_server_stop(&s), 0);
-    pp_assert_check(s.db_path, "after the repair");
+    pp_stop_and_check(&s, "after the repair");
     free(token);
     free(saved);
     free(zeros);

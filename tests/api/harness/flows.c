@@ -441,6 +441,12 @@ void pp_assert_check(const char *db_path, const char *when)
     free(out);
 }
 
+void pp_stop_and_check(struct pp_server *s, const char *when)
+{
+    assert_int_equal(pp_server_stop(s), 0);
+    pp_assert_check(s->db_path, when);
+}
+
 void pp_expect_error(struct pp_resp *r, long status, const char *type)
 {
     pp_assert_error(r, status, type);

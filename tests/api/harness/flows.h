@@ -139,6 +139,9 @@ long long pp_audit_count(const struct pp_server *s, const char *admin_token, con
 
 /* Runs `check` on db_path and fails, naming when, unless it passes. */
 void pp_assert_check(const char *db_path, const char *when);
+/* Stops s (SIGTERM), asserting a clean exit, then runs `check` on its
+** database (pp_assert_check). */
+void pp_stop_and_check(struct pp_server *s, const char *when);
 /* Asserts the error envelope (pp_assert_error) and frees r. */
 void pp_expect_error(struct pp_resp *r, long status, const char *type);
 /* GETs each of paths[0..n) with token and asserts each answers status with

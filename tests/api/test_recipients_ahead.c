@@ -91,19 +91,7 @@ static void test_recipients_read_ahead(void **state)
 {
     (void)state;
     /* The old recipients, known by their phone number only. */
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    assert_non_null(f);
-    fputs("{\"payments\":[", f);
-    for (int i = 0; i < OLD_RECIPIENTS; i++) {
-        char ident[64];
-        snprintf(ident, sizeof ident, "\"phoneNumber\":\"+4478%08d\"", i);
-        list_row(f, i == 0, ident);
-    }
-    json_t *old = post_list(f, &buf, OLD_RECIPIENTS);
-    long long oldest = pp_json_int(json_array_get(old, 0), "recipientId");
-    json_decref(old);
+    long long oldest = pp_store_phone_recipients(cur, api_key, OLD_RECIPIENTS);
 
     /* A new process: its cache fills with the newest recipients only. Its
     ** first create fills it and makes the project and the balance hot. */
@@ -119,13 +107,15 @@ static void test_recipients_read_ahead(void **state)
     /* The list: each oldest recipient by its phone number with a new
     ** userName; each new recipient twice, by userName, then by its
     ** referenceId with the same userName. */
-    f = open_memstream(&buf, &len);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
     assert_non_null(f);
     fputs("{\"payments\":[", f);
     int rows = 0;
     for (int i = 0; i < OLD_NAMED; i++) {
         char ident[96];
-        snprintf(ident, sizeof ident, "\"phoneNumber\":\"+4478%08d\",\"userName\":\"ahead-old-%d\"",
+        snprintf(ident, sizeof ident, "\"phoneNumber\":\"+4479%08d\",\"userName\":\"ahead-old-%d\"",
                  i, i);
         list_row(f, rows++ == 0, ident);
     }

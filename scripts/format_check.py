@@ -9,12 +9,20 @@ except tests/lint/ (fixtures that break the house rules on purpose).
 Usage: scripts/format_check.py [repository root]   (default: the parent of
 this script's directory). Prints each file clang-format would change, then
 the count; exit 0 only when there is none. A missing clang-format is an
-error, never a pass. ctest runs it as lint.format, and on the fixture
-tests/lint/format (one file laid out by hand) as lint.format_fixture, so
-the check itself can fail.
+error, never a pass.
+
+The layout is clang-format 14's (Debian 12's `clang-format`): another
+major version lays some constructs out differently, so it is refused with
+a message rather than trusted. The tool is $CLANG_FORMAT when set, else
+`clang-format-14`, else `clang-format`.
+
+ctest runs it as lint.format, on the fixture tests/lint/format (one file
+laid out by hand) as lint.format_fixture, and with a stand-in that says it
+is version 15 as lint.format_version, so the check itself can fail.
 """
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -22,6 +30,7 @@ import sys
 DIRS = ("src", "include", "tests", "bench")
 SKIP = os.path.join("tests", "lint")
 BATCH = 64
+MAJOR = 14  # Debian 12's clang-format
 
 
 def sources(root):
@@ -56,11 +65,33 @@ def unformatted(root, files, tool):
     return bad
 
 
+def find_tool():
+    """The clang-format to run, or None."""
+    named = os.environ.get("CLANG_FORMAT")
+    if named:
+        return shutil.which(named)
+    return shutil.which(f"clang-format-{MAJOR}") or shutil.which("clang-format")
+
+
+def major_version(tool):
+    """The major version `tool --version` names, or None."""
+    run = subprocess.run([tool, "--version"], capture_output=True, text=True)
+    m = re.search(r"version (\d+)\.", run.stdout)
+    return int(m.group(1)) if run.returncode == 0 and m else None
+
+
 def main():
     root = sys.argv[1] if len(sys.argv) > 1 else os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    tool = shutil.which("clang-format")
+    tool = find_tool()
     if tool is None:
         print("clang-format is not installed (scripts/deps.sh --test installs it)")
+        return 2
+    major = major_version(tool)
+    if major != MAJOR:
+        print(f"{tool} is clang-format {major if major is not None else '(unknown version)'}; "
+              f"the layout is checked with clang-format {MAJOR} (Debian 12's), as another "
+              f"version lays some code out differently: install clang-format-{MAJOR}, or name "
+              f"it in CLANG_FORMAT")
         return 2
     files = sources(root)
     bad = unformatted(root, files, tool)

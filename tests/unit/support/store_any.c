@@ -73,8 +73,8 @@ int any_setup(void **state)
     }
     fx->pg = any_is_pg();
     int rc = fx->pg ? any_pg_fresh(fx->url, sizeof fx->url)
-                    : unit_tmpdir_create("pp_any_", "payout.db", fx->dir, sizeof fx->dir,
-                                         fx->url, sizeof fx->url);
+                    : unit_tmpdir_create("pp_any_", "payout.db", fx->dir, sizeof fx->dir, fx->url,
+                                         sizeof fx->url);
     struct pp_err err;
     pp_err_clear(&err);
     if (rc != 0 || store_open(fx->url, 4, &fx->st, &err) != PP_OK) {

@@ -548,8 +548,7 @@ static void test_admin_cli_reset(void **state)
     pp_resp_free(r);
     pp_assert_balance_now(&srv2, token, "GBP", "10.85", "0", "0");
     free(token);
-    assert_int_equal(pp_server_stop(&srv2), 0);
-    pp_assert_check(srv.db_path, "at the end");
+    pp_stop_and_check(&srv2, "at the end");
 }
 
 int main(void)

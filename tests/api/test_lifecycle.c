@@ -935,8 +935,7 @@ static void test_check_and_restart(void **state)
                "{\"mode\":\"above\",\"thresholds\":{\"GBP\":50}}");
     struct pp_resp *before = pp_balances(cur, api_key);
     pp_assert_check(cur->db_path, "server running");
-    assert_int_equal(pp_server_stop(&srv), 0);
-    pp_assert_check(cur->db_path, "after SIGTERM");
+    pp_stop_and_check(&srv, "after SIGTERM");
 
     pp_server_restart_signed_in(&srv2, &srv, NULL, &admin_token, &api_key);
     cur = &srv2;
@@ -949,8 +948,7 @@ static void test_check_and_restart(void **state)
     assert_balances_still(before, "over the restart");
     create("GBP", "50.01", "UNAUTHORIZED");
     create("GBP", "50", "READY");
-    assert_int_equal(pp_server_stop(&srv2), 0);
-    pp_assert_check(cur->db_path, "after restart and SIGTERM");
+    pp_stop_and_check(&srv2, "after restart and SIGTERM");
 }
 
 static const struct pp_session session = {

@@ -864,8 +864,7 @@ static void test_check_running_stopped_restarted(void **state)
 {
     (void)state;
     pp_assert_check(cur->db_path, "server running");
-    assert_int_equal(pp_server_stop(&srv), 0);
-    pp_assert_check(cur->db_path, "after SIGTERM");
+    pp_stop_and_check(&srv, "after SIGTERM");
 
     /* Everything acknowledged survived: the same balances and payouts. */
     pp_server_restart_signed_in(&srv2, &srv, NULL, &admin_token, &api_key);
@@ -877,8 +876,7 @@ static void test_check_running_stopped_restarted(void **state)
                                 : payouts[i].expired ? "EXPIRED"
                                                      : "CANCELLED");
     }
-    assert_int_equal(pp_server_stop(&srv2), 0);
-    pp_assert_check(cur->db_path, "after restart and SIGTERM");
+    pp_stop_and_check(&srv2, "after restart and SIGTERM");
 }
 
 static const struct pp_session session = {.srv = &srv,

@@ -617,7 +617,8 @@ static enum pp_status admin_step(const struct store_steps *s, struct store_tx *t
     struct pp_err local = {0};
     op->created = 0;
     op->id = 0;
-    enum pp_status st = s->admin_set_password(tx, op->email, op->hash, op->w->now_ms, &local);
+    enum pp_status st =
+        s->admin_set_password(tx, op->email, op->hash, op->w->now_ms, &op->id, &local);
     if (st == PP_NOT_FOUND) {
         op->created = 1;
         st = s->admin_insert(tx, op->email, op->hash, op->w->now_ms, &op->id, err);

@@ -65,9 +65,9 @@ struct store_steps {
     enum pp_status (*admin_insert)(struct store_tx *tx, const char *email,
                                    const char *password_hash, int64_t now_ms, int64_t *id_out,
                                    struct pp_err *err);
-    /* PP_NOT_FOUND when no admin has that e-mail. */
+    /* PP_NOT_FOUND when no admin has that e-mail; else *id_out = its id. */
     enum pp_status (*admin_set_password)(struct store_tx *tx, const char *email,
-                                         const char *password_hash, int64_t now_ms,
+                                         const char *password_hash, int64_t now_ms, int64_t *id_out,
                                          struct pp_err *err);
     enum pp_status (*audit_append)(struct store_tx *tx, const struct pp_audit *a,
                                    struct pp_err *err);

@@ -45,7 +45,7 @@ static enum pp_status cb_admin_insert(struct store_sqlite_tx *tx, void *arg, str
 static enum pp_status cb_admin_password(struct store_sqlite_tx *tx, void *arg, struct pp_err *err)
 {
     struct admin_arg *a = arg;
-    return store_sqlite_tx_admin_set_password(tx, a->email, a->hash, 2000, err);
+    return store_sqlite_tx_admin_set_password(tx, a->email, a->hash, 2000, &a->id, err);
 }
 
 static void test_admins(void **state)
@@ -78,6 +78,7 @@ static void test_admins(void **state)
 
     struct admin_arg pw = {.email = "admin@EXAMPLE.com", .hash = "pbkdf2-sha256$1$ee$ff"};
     assert_int_equal(fx_write(fx->st, cb_admin_password, &pw, &err), PP_OK);
+    assert_int_equal(pw.id, a.id); /* the admin whose password was set */
     assert_int_equal(store_admin_get(fx->st, a.id, &ad, &err), PP_OK);
     assert_int_equal(ad.token_generation, 1);
     assert_string_equal(ad.password_hash, "pbkdf2-sha256$1$ee$ff");

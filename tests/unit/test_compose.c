@@ -212,9 +212,9 @@ static enum pp_status fake_admin_insert(struct store_tx *tx, const char *email,
 
 static enum pp_status fake_admin_set_password(struct store_tx *tx, const char *email,
                                               const char *password_hash, int64_t now_ms,
-                                              struct pp_err *err)
+                                              int64_t *id_out, struct pp_err *err)
 {
-    (void)tx, (void)email, (void)password_hash, (void)now_ms;
+    (void)tx, (void)email, (void)password_hash, (void)now_ms, (void)id_out;
     return pp_err_set(err, PP_NOT_FOUND, "no such admin");
 }
 

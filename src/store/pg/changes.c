@@ -128,7 +128,7 @@ const struct store_pg_stmt_def store_pg_stmts_changes[] = {
      3},
     {PG_STMT_ADMIN_SET_PASSWORD,
      "UPDATE admins SET password_hash = $2::text, token_generation = token_generation + 1,"
-     " updated_ms = $3::bigint WHERE lower(email) = lower($1::text)",
+     " updated_ms = $3::bigint WHERE lower(email) = lower($1::text) RETURNING id",
      3},
     {PG_STMT_AUDIT_INSERT,
      "INSERT INTO audit (id, at_ms, actor_kind, admin_id, addr, action, subject, detail)"
@@ -686,7 +686,7 @@ enum pp_status store_pg_tx_admin_insert(struct pg_tx *tx, const char *email,
 
 enum pp_status store_pg_tx_admin_set_password(struct pg_tx *tx, const char *email,
                                               const char *password_hash, int64_t now_ms,
-                                              struct pp_err *err)
+                                              int64_t *id_out, struct pp_err *err)
 {
     PP_ASSERT(email != NULL && password_hash != NULL);
     enum pp_status status = admin_check(email, password_hash, err);
@@ -701,8 +701,10 @@ enum pp_status store_pg_tx_admin_set_password(struct pg_tx *tx, const char *emai
     pg_param_i64(&p, now_ms);
     status = store_pg_tx_run(tx, PG_STMT_ADMIN_SET_PASSWORD, &p, &res, NULL,
                              "changing an admin's password", err);
-    if (status == PP_OK && changed(res) == 0) {
+    if (status == PP_OK && PQntuples(res) == 0) {
         status = pp_err_set(err, PP_NOT_FOUND, "no admin with this e-mail");
+    } else if (status == PP_OK) {
+        *id_out = pg_col_i64(res, 0, 0);
     }
     PQclear(res);
     return status;

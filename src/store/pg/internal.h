@@ -725,7 +725,7 @@ enum pp_status store_pg_tx_admin_insert(struct pg_tx *tx, const char *email,
                                         struct pp_err *err);
 enum pp_status store_pg_tx_admin_set_password(struct pg_tx *tx, const char *email,
                                               const char *password_hash, int64_t now_ms,
-                                              struct pp_err *err);
+                                              int64_t *id_out, struct pp_err *err);
 enum pp_status store_pg_tx_audit_append(struct pg_tx *tx, const struct pp_audit *a,
                                         struct pp_err *err);
 enum pp_status store_pg_tx_idem_insert(struct pg_tx *tx, const char *scope, const char *key,

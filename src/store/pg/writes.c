@@ -109,9 +109,9 @@ static enum pp_status step_admin_insert(struct store_tx *tx, const char *email,
 
 static enum pp_status step_admin_set_password(struct store_tx *tx, const char *email,
                                               const char *password_hash, int64_t now_ms,
-                                              struct pp_err *err)
+                                              int64_t *id_out, struct pp_err *err)
 {
-    return store_pg_tx_admin_set_password(pgtx(tx), email, password_hash, now_ms, err);
+    return store_pg_tx_admin_set_password(pgtx(tx), email, password_hash, now_ms, id_out, err);
 }
 
 static enum pp_status step_audit_append(struct store_tx *tx, const struct pp_audit *a,

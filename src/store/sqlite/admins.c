@@ -59,7 +59,7 @@ done:
 
 enum pp_status store_sqlite_tx_admin_set_password(struct store_sqlite_tx *tx, const char *email,
                                                   const char *password_hash, int64_t now_ms,
-                                                  struct pp_err *err)
+                                                  int64_t *id_out, struct pp_err *err)
 {
     struct store_conn *c = store_tx_conn(tx);
     PP_ASSERT(email != NULL && password_hash != NULL);
@@ -70,14 +70,19 @@ enum pp_status store_sqlite_tx_admin_set_password(struct store_sqlite_tx *tx, co
     struct store_q q;
     store_q_init(&q, c, STORE_STMT_ADMIN_SET_PASSWORD,
                  "UPDATE admins SET password_hash = ?2, token_generation = token_generation + 1,"
-                 " updated_ms = ?3 WHERE email = ?1");
+                 " updated_ms = ?3 WHERE email = ?1 RETURNING id");
     store_q_text(&q, 1, email);
     store_q_text(&q, 2, password_hash);
     store_q_int64(&q, 3, now_ms);
-    if (store_q_step(&q) != SQLITE_DONE) {
-        status = store_q_fail(&q, "changing an admin's password", err);
-    } else if (sqlite3_changes(c->db) == 0) {
+    int rc = store_q_step(&q);
+    if (rc == SQLITE_ROW) {
+        *id_out = sqlite3_column_int64(q.stmt, 0);
+        rc = store_q_step(&q);
+    } else if (rc == SQLITE_DONE) {
         status = pp_err_set(err, PP_NOT_FOUND, "no admin with this e-mail");
+    }
+    if (rc != SQLITE_DONE && status == PP_OK) {
+        status = store_q_fail(&q, "changing an admin's password", err);
     }
     store_q_reset(&q);
 done:

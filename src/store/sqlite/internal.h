@@ -536,7 +536,7 @@ enum pp_status store_sqlite_tx_admin_insert(struct store_sqlite_tx *tx, const ch
                                             int64_t *id_out, struct pp_err *err);
 enum pp_status store_sqlite_tx_admin_set_password(struct store_sqlite_tx *tx, const char *email,
                                                   const char *password_hash, int64_t now_ms,
-                                                  struct pp_err *err);
+                                                  int64_t *id_out, struct pp_err *err);
 /* writes.c: the domain operations (payout/store/store.h). */
 enum pp_status store_sqlite_payouts_create(struct store_sqlite *st, const struct store_write_ctx *w,
                                            struct store_payout_new *rows, size_t count,

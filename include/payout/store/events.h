@@ -136,7 +136,12 @@ enum pp_status store_webhook_attempts_list(struct store *st, int64_t id,
 ** flight) and any delivery of a payout's event while an earlier delivery
 ** of the same payout to the same endpoint is pending (the order rule).
 ** *next_ms_out = the earliest next_ms of a pending delivery not returned
-** (INT64_MAX when none). */
+** (INT64_MAX when none). On a shared store (store_shared(), PostgreSQL)
+** several nodes' workers look at once, so what is returned is also
+** claimed for PP_WEBHOOK_CLAIM_MS (not returned again to any node until
+** then, unless recorded) and holds at most PP_WEBHOOK_INFLIGHT_PER_ENDPOINT
+** deliveries per endpoint; SQLite's single worker keeps those two rules
+** itself (the skip list, core/outbox.c). */
 enum pp_status store_webhook_due_list(struct store *st, int64_t now_ms, const int64_t *skip,
                                       size_t skip_count, struct pp_webhook_due *out, size_t cap,
                                       size_t *count_out, int64_t *next_ms_out, struct pp_err *err);
@@ -164,7 +169,10 @@ enum pp_status store_notifications_of_payouts(struct store *st, const int64_t *p
                                               size_t id_count, struct pp_notification *out,
                                               size_t cap, size_t *count_out, struct pp_err *err);
 
-/* Pending notifications due at now_ms, oldest first, at most cap. */
+/* Pending notifications due at now_ms, oldest first, at most cap. On a
+** shared store (PostgreSQL) what is returned is also claimed for
+** PP_NOTIFY_CLAIM_MS, so no node's look returns it again until then
+** unless it is recorded; SQLite's single mail thread needs no claim. */
 enum pp_status store_notifications_due(struct store *st, int64_t now_ms, struct pp_notify_due *out,
                                        size_t cap, size_t *count_out, int64_t *next_ms_out,
                                        struct pp_err *err);

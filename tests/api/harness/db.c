@@ -1,14 +1,13 @@
 /*
 ** This module implements the harness's choice of database
 ** (harness/db.h): a file per server, or a fresh PostgreSQL database per
-** server (CREATE DATABASE through libpq on the run's cluster, named
-** after the process and a counter), so every test starts empty on both
+** server (tests/pg/fresh.c on the run's cluster, named after the
+** process and a counter), so every test starts empty on both
 ** backends. The databases go when the cluster is stopped at the end of
 ** the run (ctest fixture pg).
 */
 #include "harness/db.h"
 
-#include <libpq-fe.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +15,7 @@
 #include <unistd.h>
 
 #include "harness/util.h"
+#include "pg/fresh.h"
 
 int pp_db_is_postgres(void)
 {
@@ -40,19 +40,6 @@ static char *cluster_url(void)
     return url;
 }
 
-/* url with its database name ("postgresql:///NAME?...") replaced by name. */
-static int url_with_db(const char *url, const char *name, char *out, size_t out_size)
-{
-    const char *slash = strstr(url, ":///");
-    const char *query = strchr(url, '?');
-    if (slash == NULL || query == NULL || query < slash) {
-        fprintf(stderr, "harness: unexpected cluster URL %s\n", url);
-        return -1;
-    }
-    int n = snprintf(out, out_size, "%.*s:///%s%s", (int)(slash - url), url, name, query);
-    return n > 0 && (size_t)n < out_size ? 0 : -1;
-}
-
 int pp_db_fresh(const char *dir, char *out, size_t out_size)
 {
     static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
@@ -70,23 +57,7 @@ int pp_db_fresh(const char *dir, char *out, size_t out_size)
     pthread_mutex_unlock(&mu);
     char name[64];
     snprintf(name, sizeof name, "t%ld_%u", (long)getpid(), n);
-    int rc = url_with_db(url, name, out, out_size);
-    PGconn *pg = rc == 0 ? PQconnectdb(url) : NULL;
-    if (rc == 0 && PQstatus(pg) != CONNECTION_OK) {
-        fprintf(stderr, "harness: cannot reach the PostgreSQL cluster: %s\n", PQerrorMessage(pg));
-        rc = -1;
-    }
-    if (rc == 0) {
-        char sql[128];
-        snprintf(sql, sizeof sql, "CREATE DATABASE %s", name);
-        PGresult *res = PQexec(pg, sql);
-        if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-            fprintf(stderr, "harness: %s failed: %s\n", sql, PQerrorMessage(pg));
-            rc = -1;
-        }
-        PQclear(res);
-    }
-    PQfinish(pg);
+    int rc = pp_pg_fresh_database("harness", url, name, out, out_size);
     free(url);
     return rc;
 }

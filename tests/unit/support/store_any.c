@@ -1,8 +1,8 @@
 /*
 ** This module implements the fixture of the store's unit tests that run
 ** on both backends (see store_any.h). A PostgreSQL store gets a database
-** of its own (CREATE DATABASE through libpq, named after the process and
-** a counter); the databases go when the run's cluster is stopped.
+** of its own (tests/pg/fresh.c, named after the process and a counter);
+** the databases go when the run's cluster is stopped.
 */
 #include "support/store_any.h"
 
@@ -15,8 +15,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
-#include <libpq-fe.h>
 
+#include "pg/fresh.h"
 #include "support/pg_url.h"
 #include "support/tmpdir.h"
 
@@ -34,35 +34,9 @@ static int any_pg_fresh(char *out, size_t out_size)
     if (unit_pg_url("store_any", cluster, sizeof cluster) != 0) {
         return -1;
     }
-    const char *slash = strstr(cluster, ":///");
-    const char *query = strchr(cluster, '?');
-    if (slash == NULL || query == NULL || query < slash) {
-        fprintf(stderr, "store_any: unexpected cluster URL %s\n", cluster);
-        return -1;
-    }
     char name[64];
     snprintf(name, sizeof name, "u%ld_%u", (long)getpid(), ++counter);
-    int n = snprintf(out, out_size, "%.*s:///%s%s", (int)(slash - cluster), cluster, name, query);
-    if (n <= 0 || (size_t)n >= out_size) {
-        return -1;
-    }
-    PGconn *pg = PQconnectdb(cluster);
-    int rc = 0;
-    if (PQstatus(pg) != CONNECTION_OK) {
-        fprintf(stderr, "store_any: cannot reach the cluster: %s\n", PQerrorMessage(pg));
-        rc = -1;
-    } else {
-        char sql[96];
-        snprintf(sql, sizeof sql, "CREATE DATABASE %s", name);
-        PGresult *res = PQexec(pg, sql);
-        if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-            fprintf(stderr, "store_any: %s: %s\n", sql, PQerrorMessage(pg));
-            rc = -1;
-        }
-        PQclear(res);
-    }
-    PQfinish(pg);
-    return rc;
+    return pp_pg_fresh_database("store_any", cluster, name, out, out_size);
 }
 
 int any_setup(void **state)
